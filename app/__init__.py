@@ -1,0 +1,3 @@
+"""Packbench packing station."""
+
+__version__ = "0.1.0"

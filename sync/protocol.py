@@ -1,0 +1,381 @@
+"""Sync protocol v1: the wire schemas shared by the station (`sync/`) and the service.
+
+Everything that crosses the network between a packing station and the central order
+service is one of these pydantic models. The service imports this module and nothing else
+from `sync`. Changing a model here is a protocol change: bump `PROTOCOL_VERSION` when an
+old station could no longer talk to a new service.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+PROTOCOL_VERSION = 1
+PROTOCOL_HEADER = "X-Packbench-Protocol"
+MAX_MUTATIONS_PER_PUSH = 500
+MAX_PUSH_BYTES = 2 * 1024 * 1024
+
+
+class _Wire(BaseModel):
+    """Base for wire models: unknown fields are refused so typos surface as 422s."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# --------------------------------------------------------------------------- enrolment
+
+
+class EnrollRequest(_Wire):
+    """A station trades a one-time enrolment code for its long-lived token."""
+
+    code: Annotated[str, Field(min_length=4, max_length=64)]
+    app_version: str = ""
+
+
+class EnrollResponse(_Wire):
+    station_id: int
+    station_name: str
+    token: str
+
+
+class StationMe(_Wire):
+    """What the service knows about the calling station."""
+
+    station_id: int
+    station_name: str
+    last_mutation_id: int
+    server_time: datetime
+    protocol_version: int = PROTOCOL_VERSION
+
+
+class Heartbeat(_Wire):
+    """Station health figures, sent periodically so supervisors see a silent station."""
+
+    queue_depth: int = 0
+    print_queue_depth: int = 0
+    offline_since: datetime | None = None
+    devices: dict[str, str] = Field(default_factory=dict)
+    app_version: str = ""
+    packer_id: int | None = None
+
+
+# --------------------------------------------------------------------------- push
+
+
+class MutationType(StrEnum):
+    SCAN_RECORDED = "scan_recorded"
+    WEIGHT_RECORDED = "weight_recorded"
+    PARCEL_CLOSED = "parcel_closed"
+    LABEL_PRINTED = "label_printed"
+    ORDER_PACKED = "order_packed"
+    EXCEPTION_RAISED = "exception_raised"
+    OVERRIDE_GRANTED = "override_granted"
+    CLAIM_RELEASED = "claim_released"
+
+
+class ScanOutcome(StrEnum):
+    ACCEPTED = "accepted"
+    OVER_SCAN = "over_scan"
+    NOT_IN_ORDER = "not_in_order"
+    UNKNOWN_CODE = "unknown_code"
+    INVALID = "invalid"
+    DUPLICATE = "duplicate"
+
+
+class ScanRecorded(_Wire):
+    code: str
+    outcome: ScanOutcome
+    line_id: int | None = None
+    sku: str | None = None
+    serial: str | None = None
+    box_no: int = 1
+    packer_id: int | None = None
+
+
+class WeightRecorded(_Wire):
+    box_no: int
+    grams: int
+    expected_grams: int | None = None
+    tolerance_grams: int | None = None
+    rule: str = ""
+    within: bool
+    manual: bool = False
+    packer_id: int | None = None
+
+
+class ParcelItem(_Wire):
+    line_id: int
+    quantity: Annotated[int, Field(ge=1)]
+    serials: list[str] = Field(default_factory=list)
+
+
+class ParcelClosed(_Wire):
+    box_no: Annotated[int, Field(ge=1)]
+    box_type: str
+    weight_grams: int | None = None
+    items: list[ParcelItem]
+    packer_id: int | None = None
+
+
+class LabelPrinted(_Wire):
+    box_no: int
+    label_id: int | None = None
+    tracking_number: str | None = None
+    reprint: bool = False
+    reason: str = ""
+    packer_id: int | None = None
+
+
+class OrderPacked(_Wire):
+    boxes: Annotated[int, Field(ge=1)]
+    packer_id: int | None = None
+
+
+class HoldReason(StrEnum):
+    SHORT_PICK = "short_pick"
+    DAMAGED_ITEM = "damaged_item"
+    WRONG_ITEM_IN_TOTE = "wrong_item_in_tote"
+    ADDRESS_PROBLEM = "address_problem"
+    OTHER = "other"
+
+
+class ExceptionRaised(_Wire):
+    reason: HoldReason
+    text: str = ""
+    packer_id: int | None = None
+
+
+class OverrideGranted(_Wire):
+    """A supervisor let something through that the rules would have stopped."""
+
+    kind: str  # e.g. "weight", "unknown_item", "serial"
+    supervisor_id: int
+    reason: Annotated[str, Field(min_length=3, max_length=500)]
+    details: dict[str, Any] = Field(default_factory=dict)
+    packer_id: int | None = None
+
+
+class ClaimReleased(_Wire):
+    packer_id: int | None = None
+
+
+PAYLOAD_MODELS: dict[MutationType, type[_Wire]] = {
+    MutationType.SCAN_RECORDED: ScanRecorded,
+    MutationType.WEIGHT_RECORDED: WeightRecorded,
+    MutationType.PARCEL_CLOSED: ParcelClosed,
+    MutationType.LABEL_PRINTED: LabelPrinted,
+    MutationType.ORDER_PACKED: OrderPacked,
+    MutationType.EXCEPTION_RAISED: ExceptionRaised,
+    MutationType.OVERRIDE_GRANTED: OverrideGranted,
+    MutationType.CLAIM_RELEASED: ClaimReleased,
+}
+
+
+class Mutation(_Wire):
+    """One durable station event. `id` is the station's own gap-free counter, from 1."""
+
+    id: Annotated[int, Field(ge=1)]
+    type: str  # validated against MutationType by the service, so unknown types get a reason
+    order_id: int | None = None
+    lease_epoch: int | None = None
+    at: datetime
+    payload: dict[str, Any] = Field(default_factory=dict)
+
+
+class PushRequest(_Wire):
+    station_id: int
+    mutations: Annotated[list[Mutation], Field(max_length=MAX_MUTATIONS_PER_PUSH)]
+
+
+class RejectReason(StrEnum):
+    CLAIMED_BY_OTHER = "claimed_by_other"
+    NO_LEASE = "no_lease"
+    ORDER_CANCELLED = "order_cancelled"
+    ALREADY_PACKED = "already_packed"
+    UNKNOWN_ORDER = "unknown_order"
+    UNKNOWN_TYPE = "unknown_type"
+    INVALID_PAYLOAD = "invalid_payload"
+    ILLEGAL_TRANSITION = "illegal_transition"
+
+
+class MutationResult(_Wire):
+    id: int
+    status: Literal["applied", "rejected"]
+    reason: str | None = None
+    message: str | None = None
+    result: dict[str, Any] = Field(default_factory=dict)
+
+
+class PushResponse(_Wire):
+    results: list[MutationResult]
+    last_mutation_id: int
+
+
+class MutationGap(_Wire):
+    """409 body when the first new mutation id is not last_mutation_id + 1."""
+
+    error: Literal["mutation_gap"] = "mutation_gap"
+    expected: int
+    message: str
+
+
+# --------------------------------------------------------------------------- pull
+
+
+class LeaseInfo(_Wire):
+    order_id: int
+    station_id: int
+    station_name: str
+    epoch: int
+    expires_at: datetime
+
+
+class OrderLineSnapshot(_Wire):
+    line_id: int
+    line_no: int
+    sku: str
+    name: str
+    quantity: int
+    product_id: int | None = None
+
+
+class AddressSnapshot(_Wire):
+    name: str
+    company: str = ""
+    street1: str
+    street2: str = ""
+    postcode: str
+    city: str
+    region: str = ""
+    country: str
+    phone: str = ""
+    email: str = ""
+
+
+class OrderSnapshot(_Wire):
+    id: int
+    number: str
+    channel: str
+    channel_order_id: str
+    status: str
+    priority: int = 0
+    cutoff_at: datetime | None = None
+    carrier: str = ""
+    service: str = ""
+    country: str = ""
+    ship_to: AddressSnapshot | None = None
+    batch_id: int | None = None
+    tote: str | None = None
+    lines: list[OrderLineSnapshot] = Field(default_factory=list)
+    lease: LeaseInfo | None = None
+    version: int = 1
+
+
+class ProductSnapshot(_Wire):
+    id: int
+    sku: str
+    name: str
+    gtins: list[str] = Field(default_factory=list)  # normalised GTIN-14
+    aliases: list[str] = Field(default_factory=list)
+    weight_grams: int | None = None
+    length_mm: int | None = None
+    width_mm: int | None = None
+    height_mm: int | None = None
+    serial_required: bool = False
+    image_url: str | None = None
+
+
+class UserSnapshot(_Wire):
+    id: int
+    name: str
+    role: Literal["packer", "supervisor"]
+    badge: str
+    pin_hash: str | None = None
+    active: bool = True
+
+
+class BatchSnapshot(_Wire):
+    id: int
+    code: str
+    name: str
+    status: str
+    station_id: int | None = None
+    cutoff_at: datetime | None = None
+    carrier: str = ""
+    order_ids: list[int] = Field(default_factory=list)
+
+
+class LabelSnapshot(_Wire):
+    id: int
+    order_id: int
+    parcel_no: int
+    parcel_count: int = 1
+    carrier: str
+    tracking_number: str
+    format: Literal["zpl", "pdf", "png"]
+    content_b64: str
+    weight_min_grams: int
+    weight_max_grams: int
+    status: str
+
+
+class Change(_Wire):
+    """One row of the pull feed. `data` is None when the entity left this station's view."""
+
+    seq: int
+    entity: Literal["order", "product", "user", "batch", "label"]
+    entity_id: int
+    data: dict[str, Any] | None = None
+
+
+class PullResponse(_Wire):
+    cursor: int
+    changes: list[Change]
+    more: bool
+    last_mutation_id: int
+    snapshot: bool = False
+
+
+class CursorExpired(_Wire):
+    error: Literal["cursor_expired"] = "cursor_expired"
+    oldest_cursor: int
+    message: str
+
+
+class HoldingsChecksum(_Wire):
+    """What the station should hold; compared after a full sync to detect drift."""
+
+    order_count: int
+    checksum: str
+
+
+# --------------------------------------------------------------------------- claims
+
+
+class ClaimRequest(_Wire):
+    order_id: int | None = None
+    batch_id: int | None = None
+
+
+class ClaimResponse(_Wire):
+    claim_id: int
+    leases: list[LeaseInfo]
+
+
+class ClaimRefused(_Wire):
+    error: Literal["claimed_by_other", "order_not_claimable", "unknown_order"]
+    message: str
+    station_name: str | None = None
+    claimed_at: datetime | None = None
+
+
+class ErrorBody(_Wire):
+    """Every non-2xx answer from the service carries one of these (or a more specific one)."""
+
+    error: str
+    message: str
+    field: str | None = None
