@@ -1,7 +1,92 @@
-"""Shared pytest configuration: offscreen Qt, a throwaway keyring, database URLs."""
+"""Shared pytest configuration: offscreen Qt, a throwaway keyring, service databases.
+
+`service_engine` runs a test once on SQLite and once on PostgreSQL (when
+PACKBENCH_TEST_PG_URL is set, as .ci/run does; skipped otherwise). Each PostgreSQL test gets
+its own schema, so tests never see each other's rows and can run in parallel.
+"""
 
 from __future__ import annotations
 
 import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import keyring
+import pytest
+from sqlalchemy import Engine, text
+from sqlalchemy.orm import Session, sessionmaker
+
+from tests.support.keyrings import MemoryKeyring
+
+PG_URL_ENV = "PACKBENCH_TEST_PG_URL"
+
+
+@pytest.fixture(autouse=True)
+def _memory_keyring() -> Iterator[MemoryKeyring]:
+    """Every test starts with an empty in-memory keyring (never the developer's real one)."""
+    from service.secrets_store import forget_cached_secrets
+
+    previous = keyring.get_keyring()
+    ring = MemoryKeyring()
+    keyring.set_keyring(ring)
+    forget_cached_secrets()
+    yield ring
+    keyring.set_keyring(previous)
+    forget_cached_secrets()
+
+
+def pg_url() -> str | None:
+    """The PostgreSQL URL tests should use, if any."""
+    return os.environ.get(PG_URL_ENV) or None
+
+
+def _make_db(kind: str, tmp_path: Path) -> Iterator[tuple[str, Engine]]:
+    from service.db import make_engine
+    from service.schema import create_all
+
+    if kind == "sqlite":
+        url = f"sqlite:///{tmp_path / 'service.sqlite3'}"
+        engine = make_engine(url)
+        create_all(engine)
+        yield url, engine
+        engine.dispose()
+        return
+    base = pg_url()
+    if base is None:
+        pytest.skip(f"PostgreSQL not configured ({PG_URL_ENV} unset)")
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = make_engine(base, pool_size=1, max_overflow=0)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    sep = "&" if "?" in base else "?"
+    url = f"{base}{sep}options=-csearch_path%3D{schema}"
+    engine = make_engine(url, pool_size=5, max_overflow=10)
+    create_all(engine)
+    yield url, engine
+    engine.dispose()
+    with admin.begin() as conn:
+        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("pg", marks=pytest.mark.pg)])
+def service_db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str, Engine]]:
+    """(url, engine) of a fresh, fully created service database; SQLite and PostgreSQL."""
+    yield from _make_db(request.param, tmp_path)
+
+
+@pytest.fixture
+def service_engine(service_db: tuple[str, Engine]) -> Engine:
+    """A fresh service database engine (parametrised over SQLite and PostgreSQL)."""
+    return service_db[1]
+
+
+@pytest.fixture
+def sessions(service_engine: Engine) -> sessionmaker[Session]:
+    """A session factory on the fresh service database."""
+    from service.db import make_sessionmaker
+
+    return make_sessionmaker(service_engine)

@@ -1,0 +1,108 @@
+"""The service's FastAPI application: one factory, routers per area, uniform errors."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy import Engine
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from service.db import make_engine, make_sessionmaker
+from service.errors import ServiceError
+
+log = logging.getLogger(__name__)
+
+MAX_BODY_BYTES = 1024 * 1024  # webhooks and pushes are far smaller; a 10 MB body is refused
+
+
+class BodySizeLimit:
+    """Refuse bodies over the cap with 413 before they are read into memory."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int = MAX_BODY_BYTES) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope.get("headers") or [])
+        declared = headers.get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+            await _too_large(send, self.max_bytes)
+            return
+        seen = 0
+
+        async def limited() -> Message:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.max_bytes:
+                    raise _BodyTooLarge
+            return message
+
+        try:
+            await self.app(scope, limited, send)
+        except _BodyTooLarge:
+            await _too_large(send, self.max_bytes)
+
+
+class _BodyTooLarge(Exception):
+    pass
+
+
+async def _too_large(send: Send, limit: int) -> None:
+    body = (
+        b'{"error":"body_too_large","message":"The request body is larger than '
+        + str(limit).encode()
+        + b' bytes."}'
+    )
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 413,
+            "headers": [(b"content-type", b"application/json")],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+def create_app(engine: Engine | str | None = None) -> FastAPI:
+    """Build the service app on an engine (or URL; default from PACKBENCH_DB_URL)."""
+    if not isinstance(engine, Engine):
+        engine = make_engine(engine)
+    app = FastAPI(title="Packbench central order service", version="0.1.0")
+    app.state.engine = engine
+    app.state.sessions = make_sessionmaker(engine)
+    app.add_middleware(BodySizeLimit)
+
+    @app.exception_handler(ServiceError)
+    async def _service_error(_request: Request, exc: ServiceError) -> JSONResponse:
+        body: dict[str, str] = {"error": exc.code, "message": exc.message}
+        if exc.field:
+            body["field"] = exc.field
+        return JSONResponse(body, status_code=exc.http_status)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        first = exc.errors()[0] if exc.errors() else {}
+        loc = ".".join(str(p) for p in first.get("loc", ()) if p != "body")
+        msg = first.get("msg", "invalid request")
+        return JSONResponse(
+            {"error": "invalid_request", "message": f"{loc or 'body'}: {msg}", "field": loc},
+            status_code=422,
+        )
+
+    @app.get("/healthz")
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    from service.api import routers
+
+    for router in routers.discover():
+        app.include_router(router)
+    return app

@@ -1,0 +1,73 @@
+"""FastAPI dependencies: database sessions and the two kinds of callers (operators, stations)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from service.db import utcnow
+from service.errors import Forbidden, Unauthorized
+from service.models import ApiToken, Station
+from service.security import token_hash
+
+
+def session_factory(request: Request) -> sessionmaker[Session]:
+    """The app's session factory (set by create_app)."""
+    factory: sessionmaker[Session] = request.app.state.sessions
+    return factory
+
+
+def db_session(request: Request) -> Iterator[Session]:
+    """A session for one request; the handler decides where transactions begin and end."""
+    with session_factory(request)() as session:
+        yield session
+
+
+DbSession = Annotated[Session, Depends(db_session)]
+
+
+def _bearer(request: Request) -> str:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthorized("Missing bearer token: send 'Authorization: Bearer <token>'.")
+    return token.strip()
+
+
+def operator_token(request: Request, session: DbSession) -> ApiToken:
+    """The operator/admin token of the caller, or 401."""
+    row = session.scalar(
+        select(ApiToken).where(
+            ApiToken.token_hash == token_hash(_bearer(request)), ApiToken.revoked_at.is_(None)
+        )
+    )
+    if row is None:
+        raise Unauthorized("Unknown or revoked token.")
+    return row
+
+
+def admin_token(token: Annotated[ApiToken, Depends(operator_token)]) -> ApiToken:
+    """Only admin tokens pass."""
+    if token.role != "admin":
+        raise Forbidden("This needs an admin token.")
+    return token
+
+
+def current_station(request: Request, session: DbSession) -> Station:
+    """The enrolled station calling, or 401. Records when it was last seen."""
+    station = session.scalar(
+        select(Station).where(Station.token_hash == token_hash(_bearer(request)))
+    )
+    if station is None:
+        raise Unauthorized("Unknown station token: enroll this station again.")
+    request.state.station_seen_at = utcnow()
+    return station
+
+
+Operator = Annotated[ApiToken, Depends(operator_token)]
+Admin = Annotated[ApiToken, Depends(admin_token)]
+CurrentStation = Annotated[Station, Depends(current_station)]

@@ -1,0 +1,159 @@
+"""Channels, orders, their lines, the append-only event log, and exceptions."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from service.db import Base, UTCDateTime, utcnow
+
+
+class Channel(Base):
+    """A storefront or entry path. Webhook secrets live in the keyring, named by secret_ref."""
+
+    __tablename__ = "channels"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))  # shopify | woocommerce | operator | csv
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    secret_ref: Mapped[str | None] = mapped_column(String(200))
+    settings: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Order(Base):
+    """One customer order in the internal model. Only service.lifecycle changes `status`."""
+
+    __tablename__ = "orders"
+    __table_args__ = (
+        UniqueConstraint("channel_id", "channel_order_id", name="uq_orders_channel_order"),
+        Index("ix_orders_status_created", "status", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(32), unique=True)  # ORD-100123, on barcodes
+    channel_id: Mapped[int] = mapped_column(ForeignKey("channels.id"), index=True)
+    channel_order_id: Mapped[str] = mapped_column(String(64))
+    channel_order_name: Mapped[str] = mapped_column(String(64), default="")  # e.g. "#1001"
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    held_from: Mapped[str | None] = mapped_column(String(20))  # status before on_hold
+    hold_reasons: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    currency: Mapped[str] = mapped_column(String(3))
+    total_amount: Mapped[Decimal] = mapped_column(Numeric(12, 2), default=Decimal("0"))
+    payment_state: Mapped[str] = mapped_column(String(20))  # pending|paid|cod|refunded|voided
+    email: Mapped[str] = mapped_column(String(200), default="")
+    phone: Mapped[str] = mapped_column(String(32), default="")  # E.164
+    ship_name: Mapped[str] = mapped_column(String(200), default="")
+    ship_company: Mapped[str] = mapped_column(String(200), default="")
+    ship_street1: Mapped[str] = mapped_column(String(200), default="")
+    ship_street2: Mapped[str] = mapped_column(String(200), default="")
+    ship_postcode: Mapped[str] = mapped_column(String(20), default="")
+    ship_city: Mapped[str] = mapped_column(String(100), default="")
+    ship_region: Mapped[str] = mapped_column(String(100), default="")
+    ship_country: Mapped[str] = mapped_column(String(2), default="", index=True)
+    billing_address: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    priority: Mapped[int] = mapped_column(Integer, default=0)  # 0 normal, 1 high, 2 express
+    cutoff_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    carrier: Mapped[str] = mapped_column(String(40), default="")
+    service: Mapped[str] = mapped_column(String(40), default="")
+    batch_id: Mapped[int | None] = mapped_column(ForeignKey("batches.id"), index=True)
+    tote: Mapped[str | None] = mapped_column(String(32), index=True)
+    lease_epoch: Mapped[int] = mapped_column(Integer, default=0)  # fencing, grows on every grant
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    ordered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    status_changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    lines: Mapped[list[OrderLine]] = relationship(
+        back_populates="order",
+        cascade="all, delete-orphan",
+        order_by="OrderLine.line_no",
+        lazy="selectin",
+    )
+    channel: Mapped[Channel] = relationship(lazy="joined")
+
+
+class OrderLine(Base):
+    """One line of an order: a SKU and how many."""
+
+    __tablename__ = "order_lines"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
+    line_no: Mapped[int] = mapped_column(Integer)
+    sku: Mapped[str] = mapped_column(String(64))
+    product_id: Mapped[int | None] = mapped_column(ForeignKey("products.id"))
+    name: Mapped[str] = mapped_column(String(200), default="")
+    quantity: Mapped[int] = mapped_column(Integer)
+    unit_price: Mapped[Decimal] = mapped_column(Numeric(12, 2), default=Decimal("0"))
+    tax: Mapped[Decimal] = mapped_column(Numeric(12, 2), default=Decimal("0"))
+    discount: Mapped[Decimal] = mapped_column(Numeric(12, 2), default=Decimal("0"))
+    channel_line_id: Mapped[str] = mapped_column(String(64), default="")
+
+    order: Mapped[Order] = relationship(back_populates="lines")
+
+
+class OrderEvent(Base):
+    """Append-only audit log: every status change and every packing fact, with who and when."""
+
+    __tablename__ = "order_events"
+    __table_args__ = (Index("ix_order_events_order_at", "order_id", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"))
+    type: Mapped[str] = mapped_column(String(40), index=True)
+    from_status: Mapped[str | None] = mapped_column(String(20))
+    to_status: Mapped[str | None] = mapped_column(String(20))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    actor: Mapped[str] = mapped_column(String(100))  # "user:3", "station:2", "webhook:shop"
+    station_id: Mapped[int | None] = mapped_column(ForeignKey("stations.id"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+
+class OrderException(Base):
+    """Something a person must look at: a validation hold, a stuck order, a carrier error."""
+
+    __tablename__ = "order_exceptions"
+    __table_args__ = (Index("ix_order_exceptions_open", "resolved_at", "kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(30))  # validation|stuck|hold|carrier|weight|rejected
+    code: Mapped[str] = mapped_column(String(60))
+    message: Mapped[str] = mapped_column(Text)
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    resolved_by: Mapped[str | None] = mapped_column(String(100))
+    resolution: Mapped[str | None] = mapped_column(Text)
+
+
+class WebhookReceipt(Base):
+    """One delivered webhook, kept so a replay is answered 200 and applied nothing twice."""
+
+    __tablename__ = "webhook_receipts"
+    __table_args__ = (UniqueConstraint("channel_id", "webhook_id", name="uq_webhook_receipt"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel_id: Mapped[int] = mapped_column(ForeignKey("channels.id"))
+    webhook_id: Mapped[str] = mapped_column(String(100))
+    topic: Mapped[str] = mapped_column(String(60))
+    order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id", ondelete="SET NULL"))
+    outcome: Mapped[str] = mapped_column(String(40), default="")
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    ignored: Mapped[bool] = mapped_column(Boolean, default=False)

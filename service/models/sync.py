@@ -1,0 +1,68 @@
+"""Server side of sync protocol v1: leases, stored mutation results, the change feed."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from service.db import Base, UTCDateTime, utcnow
+
+
+class Lease(Base):
+    """The current claim on an order: one row per order, re-granted with a higher epoch."""
+
+    __tablename__ = "leases"
+
+    order_id: Mapped[int] = mapped_column(
+        ForeignKey("orders.id", ondelete="CASCADE"), primary_key=True
+    )
+    station_id: Mapped[int] = mapped_column(ForeignKey("stations.id"), index=True)
+    claim_id: Mapped[int] = mapped_column(Integer, index=True)
+    batch_id: Mapped[int | None] = mapped_column(ForeignKey("batches.id"))
+    epoch: Mapped[int] = mapped_column(Integer)
+    granted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    released_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class StationMutation(Base):
+    """The stored result of one station mutation, so a retried push gets the same answer."""
+
+    __tablename__ = "station_mutations"
+
+    station_id: Mapped[int] = mapped_column(ForeignKey("stations.id"), primary_key=True)
+    mutation_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    type: Mapped[str] = mapped_column(String(40))
+    order_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    status: Mapped[str] = mapped_column(String(10))  # applied | rejected
+    reason: Mapped[str | None] = mapped_column(String(40))
+    message: Mapped[str | None] = mapped_column(Text)
+    result: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)  # when the station recorded it
+    applied_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ChangeCounter(Base):
+    """A single row whose update serialises change-number assignment (see service.changes)."""
+
+    __tablename__ = "change_counter"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    value: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ChangeRow(Base):
+    """The pull feed: entity X changed at change number `seq`."""
+
+    __tablename__ = "changes"
+    __table_args__ = (Index("ix_changes_entity", "entity", "entity_id"),)
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    entity: Mapped[str] = mapped_column(String(20))  # order|product|user|batch|label
+    entity_id: Mapped[int] = mapped_column(Integer)
+    station_id: Mapped[int | None] = mapped_column(Integer, index=True)  # None: every station
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
