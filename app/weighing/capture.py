@@ -1,0 +1,107 @@
+"""`BoxWeighing`: weigh one box. Pure: feed readings in, get an accepted weight out.
+
+Rules a packer relies on:
+- only a stable, in-range reading is accepted;
+- the weight is fresh for this box: taken after the box started, and, when a previous box
+  was weighed, only after the platter went back to (near) zero or now shows a clearly
+  different weight, so the previous box's weight is never reused;
+- once accepted, the weight is locked for the box until the packer asks to re-weigh.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from enum import StrEnum
+
+from app.weighing.reading import ScaleReading
+
+
+class CaptureState(StrEnum):
+    """Where weighing of the current box stands."""
+
+    IDLE = "idle"  # no box started
+    WAITING = "waiting"  # box started, no acceptable reading yet
+    ACCEPTED = "accepted"  # weight locked for this box
+
+
+@dataclass(frozen=True, slots=True)
+class CaptureOutcome:
+    """What feeding one reading did, with the sentence to show."""
+
+    state: CaptureState
+    accepted: ScaleReading | None
+    message: str
+    newly_accepted: bool = False
+
+
+class BoxWeighing:
+    """Takes one fresh, stable weight per box and keeps it until `reweigh()`."""
+
+    def __init__(self, *, zero_band_grams: Decimal | int = 5) -> None:
+        # Readings within this band of zero count as "empty platter".
+        self.zero_band = Decimal(zero_band_grams)
+        self.box: int | None = None
+        self.state = CaptureState.IDLE
+        self.accepted: ScaleReading | None = None
+        self._started_at = 0.0
+        self._previous_grams: Decimal | None = None
+        self._cleared = True
+
+    def start(self, box: int, at: float) -> None:
+        """Begin weighing box `box`; readings taken before `at` (monotonic) are ignored."""
+        if self.accepted is not None:
+            self._previous_grams = self.accepted.grams
+        self.box, self.state, self.accepted = box, CaptureState.WAITING, None
+        self._started_at = at
+        # Until the platter is seen empty (or clearly different), the last box may still
+        # be on it.
+        self._cleared = self._previous_grams is None
+
+    def reweigh(self, at: float) -> None:
+        """Unlock the weight of the current box; the next fresh stable reading replaces it."""
+        if self.box is None:
+            raise ValueError("no box is being weighed")
+        # Same box, possibly with an item added: no need to empty the platter first.
+        self.state, self.accepted, self._started_at = CaptureState.WAITING, None, at
+        self._cleared = True
+
+    def feed(self, reading: ScaleReading) -> CaptureOutcome:
+        """Consider one reading; return the outcome (accepted weight only when valid)."""
+        if self.state is CaptureState.IDLE:
+            return CaptureOutcome(self.state, None, "Open an order before weighing.")
+        if self.state is CaptureState.ACCEPTED:
+            assert self.accepted is not None
+            return CaptureOutcome(
+                self.state,
+                self.accepted,
+                f"Weight {self.accepted.whole_grams} g locked for box {self.box}; scan "
+                "re-weigh to weigh again.",
+            )
+        if reading.at < self._started_at:
+            return self._waiting("Waiting for a new reading from the scale.")
+        if reading.overload or reading.underload or reading.value < 0 or not reading.stable:
+            return self._waiting(reading.describe())
+        grams = reading.grams
+        if reading.at_zero or abs(grams) <= self.zero_band:
+            self._cleared = True
+            return self._waiting(f"Put box {self.box} on the scale.")
+        if not self._cleared:
+            assert self._previous_grams is not None
+            if abs(grams - self._previous_grams) <= self.zero_band:
+                return self._waiting(
+                    "The scale still shows the previous parcel's weight; lift it off, then "
+                    f"put box {self.box} on."
+                )
+            self._cleared = True
+        self.state, self.accepted = CaptureState.ACCEPTED, reading
+        how = "typed in" if reading.manual else "accepted"
+        return CaptureOutcome(
+            self.state,
+            reading,
+            f"Box {self.box} weighs {reading.whole_grams} g ({how}).",
+            newly_accepted=True,
+        )
+
+    def _waiting(self, message: str) -> CaptureOutcome:
+        return CaptureOutcome(self.state, None, message)
