@@ -1,0 +1,168 @@
+"""Station settings: a typed, versioned TOML file with step-by-step migrations.
+
+Device URLs, the server URL and the station name are settings. Secrets never are: the
+station token lives in the OS keyring (see sync.client).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import tomllib
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+import tomli_w
+
+log = logging.getLogger(__name__)
+
+CONFIG_VERSION = 2
+APP_NAME = "packbench"
+
+
+class ConfigError(Exception):
+    """The config file cannot be read or has a value that cannot be used."""
+
+
+@dataclass(frozen=True, slots=True)
+class StationPaths:
+    """Where this station keeps its local state (all under --data-dir when given)."""
+
+    config_file: Path
+    database: Path
+    log_dir: Path
+    labels_dir: Path
+    documents_dir: Path
+
+    @classmethod
+    def for_data_dir(cls, data_dir: Path | None) -> StationPaths:
+        """Paths under one directory, or the platform's standard directories."""
+        if data_dir is not None:
+            return cls(
+                config_file=data_dir / "config.toml",
+                database=data_dir / "station.sqlite3",
+                log_dir=data_dir / "logs",
+                labels_dir=data_dir / "labels",
+                documents_dir=data_dir / "documents",
+            )
+        config = Path(platformdirs.user_config_dir(APP_NAME, appauthor=False))
+        data = Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
+        return cls(
+            config_file=config / "config.toml",
+            database=data / "station.sqlite3",
+            log_dir=Path(platformdirs.user_log_dir(APP_NAME, appauthor=False)),
+            labels_dir=data / "labels",
+            documents_dir=data / "documents",
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class WedgeSettings:
+    """How keyboard-wedge scanners are told apart from typing."""
+
+    prefix: str = ""
+    suffix: str = "CR"  # CR | LF | CRLF | TAB
+    max_inter_key_ms: int = 30
+    min_length: int = 4
+
+
+@dataclass(frozen=True, slots=True)
+class StationSettings:
+    """Everything a station is configured with, besides secrets."""
+
+    version: int = CONFIG_VERSION
+    station_name: str = ""
+    server_url: str = ""
+    scanner: str = "wedge"
+    scale: str = "manual"
+    label_printer: str = ""
+    document_printer: str = ""
+    require_pin: bool = False
+    allow_manual_weight: bool = False
+    sounds: bool = True
+    blanking_ms: int = 300
+    double_scan_ms: int = 1500
+    weight_tolerance_grams: int = 50
+    weight_tolerance_percent: float = 5.0
+    language: str = "en"
+    wedge: WedgeSettings = field(default_factory=WedgeSettings)
+
+    def to_toml(self) -> dict[str, Any]:
+        """A TOML-ready dict (nested tables for nested settings)."""
+        return asdict(self)
+
+    @classmethod
+    def from_toml(cls, data: dict[str, Any]) -> StationSettings:
+        """Build settings from a migrated TOML dict; unknown keys are logged and ignored."""
+        known = {f.name for f in fields(cls)}
+        for key in sorted(set(data) - known):
+            log.warning("config: ignoring unknown setting %r", key)
+        values = {k: v for k, v in data.items() if k in known}
+        wedge = values.pop("wedge", {}) or {}
+        wedge_known = {f.name for f in fields(WedgeSettings)}
+        try:
+            return cls(
+                wedge=WedgeSettings(**{k: v for k, v in wedge.items() if k in wedge_known}),
+                **values,
+            )
+        except TypeError as exc:
+            raise ConfigError(f"config file has a setting of the wrong kind: {exc}") from exc
+
+
+def _v1_to_v2(data: dict[str, Any]) -> dict[str, Any]:
+    # v1 kept the scanner's wedge timing flat; v2 groups wedge settings in their own table.
+    wedge = {"max_inter_key_ms": data.pop("wedge_inter_key_ms", 30)}
+    if "scanner_suffix" in data:
+        wedge["suffix"] = data.pop("scanner_suffix")
+    data["wedge"] = {**wedge, **data.get("wedge", {})}
+    return data
+
+
+MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {1: _v1_to_v2}
+
+
+def migrate(data: dict[str, Any]) -> dict[str, Any]:
+    """Bring a config dict from its version up to CONFIG_VERSION one step at a time."""
+    version = int(data.get("version", 1))
+    if version > CONFIG_VERSION:
+        raise ConfigError(
+            f"The config file is version {version}, newer than this Packbench "
+            f"(understands up to {CONFIG_VERSION}). Update Packbench on this station."
+        )
+    while version < CONFIG_VERSION:
+        data = MIGRATIONS[version](dict(data))
+        version += 1
+        data["version"] = version
+    return data
+
+
+def load_settings(path: Path) -> StationSettings:
+    """Read settings (defaults if there is no file), migrating and re-saving an old file."""
+    if not path.exists():
+        return StationSettings()
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"Cannot read the config file {path}: {exc}") from exc
+    old_version = int(raw.get("version", 1))
+    settings = StationSettings.from_toml(migrate(raw))
+    if old_version != CONFIG_VERSION:
+        backup = path.with_suffix(f".v{old_version}.bak")
+        path.replace(backup)
+        save_settings(path, settings)
+        log.info("config: migrated %s from v%d (backup %s)", path, old_version, backup)
+    return settings
+
+
+def save_settings(path: Path, settings: StationSettings) -> None:
+    """Write settings atomically: a crash never leaves a half-written config."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    with tmp.open("wb") as fh:
+        tomli_w.dump(settings.to_toml(), fh)
+        fh.flush()
+        os.fsync(fh.fileno())
+    tmp.replace(path)

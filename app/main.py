@@ -1,0 +1,61 @@
+"""`packbench`: the packing-station entry point (command line options, then the Qt app)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from app import __version__
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The station's command line; device URLs as in ARCHITECTURE.md."""
+    p = argparse.ArgumentParser(
+        prog="packbench", description="Packbench packing station: scan, verify, weigh, label."
+    )
+    p.add_argument("--version", action="store_true", help="print version and build, then exit")
+    p.add_argument(
+        "--self-test",
+        action="store_true",
+        help="check database, keyring, devices and server; print a report; "
+        "exit non-zero on failure",
+    )
+    p.add_argument(
+        "--demo",
+        action="store_true",
+        help="run against an embedded demo service with simulated devices",
+    )
+    p.add_argument("--server", help="central service URL, e.g. https://oms.example.com")
+    p.add_argument(
+        "--data-dir",
+        type=Path,
+        help="keep all local state (database, config, logs) in this directory",
+    )
+    p.add_argument("--scanner", help="scanner URL: wedge | serial:///dev/ttyACM0?baudrate=9600")
+    p.add_argument("--scale", help="scale URL: sim:// | manual | mtsics+serial:///dev/ttyUSB0")
+    p.add_argument("--label-printer", help="label printer URL: zpl+tcp://host:9100 | file:///dir")
+    p.add_argument("--document-printer", help="document printer URL: pdf:///dir | cups://Queue")
+    sub = p.add_subparsers(dest="command")
+    enroll = sub.add_parser("enroll", help="enroll this station with the central service")
+    enroll.add_argument("--server", dest="enroll_server", required=True)
+    enroll.add_argument("--code", required=True, help="one-time code from the service")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the station; returns the process exit code."""
+    args = build_parser().parse_args(argv)
+    if args.version:
+        from app.buildinfo import version_text
+
+        print(version_text())
+        return 0
+    from app.launch import launch
+
+    return launch(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
