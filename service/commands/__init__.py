@@ -57,7 +57,7 @@ def open_engine(args: argparse.Namespace, *, require_schema: bool = True) -> Eng
     url = db_url(args)
     try:
         engine = make_engine(url)
-    except Exception as exc:  # noqa: BLE001 - SQLAlchemy raises many kinds for a bad URL
+    except Exception as exc:  # SQLAlchemy raises many kinds of errors for a bad URL
         raise CommandError(f"Cannot use database URL {url!r}: {exc}") from exc
     if require_schema:
         try:
