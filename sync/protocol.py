@@ -8,6 +8,8 @@ old station could no longer talk to a new service.
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Iterable
 from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any, Literal
@@ -351,6 +353,16 @@ class HoldingsChecksum(_Wire):
 
     order_count: int
     checksum: str
+
+
+def holdings_checksum(order_versions: Iterable[tuple[int, int]]) -> str:
+    """The HoldingsChecksum digest, computed the same way on both sides of the wire.
+
+    sha256 (hex) of the lines "order_id:version", sorted by order_id ascending (numerically),
+    joined by "\n" and UTF-8 encoded; no orders -> sha256 of the empty string.
+    """
+    lines = [f"{oid}:{version}" for oid, version in sorted(order_versions)]
+    return hashlib.sha256("\n".join(lines).encode()).hexdigest()
 
 
 # --------------------------------------------------------------------------- claims

@@ -66,3 +66,35 @@ class ChangeRow(Base):
     entity_id: Mapped[int] = mapped_column(Integer)
     station_id: Mapped[int | None] = mapped_column(Integer, index=True)  # None: every station
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Claim(Base):
+    """One claim request of a station (an order or a whole batch); its leases share claim_id."""
+
+    __tablename__ = "claims"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    station_id: Mapped[int] = mapped_column(ForeignKey("stations.id"), index=True)
+    order_id: Mapped[int | None] = mapped_column(Integer)
+    batch_id: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    released_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class SpentEnrollCode(Base):
+    """Hash of an enrolment code already traded for a token, so a reuse gets a clear 409."""
+
+    __tablename__ = "spent_enroll_codes"
+
+    code_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    station_id: Mapped[int] = mapped_column(ForeignKey("stations.id"), index=True)
+    used_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ChangeRetention(Base):
+    """Single row: change rows with seq <= pruned_through were deleted (older cursors expire)."""
+
+    __tablename__ = "change_retention"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    pruned_through: Mapped[int] = mapped_column(Integer, default=0)
