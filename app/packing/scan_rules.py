@@ -1,0 +1,136 @@
+"""Item and serial scans of the pack session.
+
+A rejected scan (over-scan, wrong item, unknown code, invalid, duplicate serial) is still
+recorded as a `scan_recorded` event for the audit trail, but it changes no progress.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from app.packing.core import MAX_CODE, SessionCore
+from app.packing.matching import Match, MatchKind, clean_serial, match_scan
+from app.packing.model import LineView
+from app.packing.progress import PendingSerial
+from app.packing.step import Outcome, Step
+from app.scanning.scan import Scan, ScanKind
+from sync.protocol import ScanOutcome
+
+NOT_IN_ORDER_MESSAGE = (
+    "That item is not in this order. Put it aside and scan an item from the list."
+)
+UNKNOWN_MESSAGE = "This code is unknown. Check the label or ask a supervisor."
+
+
+class ItemScans(SessionCore):
+    """How the session answers item scans: accept, ask for a serial, or refuse and say why."""
+
+    # ------------------------------------------------------------------ scans
+
+    def _invalid_scan(self, scan: Scan) -> Step:
+        reason = scan.reason.strip() or "That barcode could not be read."
+        return self._step(
+            Outcome.INVALID,
+            "red",
+            f"{reason.rstrip('.')}. Scan it again.",
+            events=(self._scan_event(scan, ScanOutcome.INVALID),),
+        )
+
+    def _item_scan(self, scan: Scan, accepting: bool) -> Step:
+        """A PRODUCT, GS1 or UNKNOWN scan while an order is open."""
+        progress = self._progress
+        assert progress.order is not None
+        if progress.pending_serial is not None:
+            return self._serial_scan(scan, progress.pending_serial)
+        match = match_scan(progress.order, self.catalog, scan)
+        if match.kind in (MatchKind.UNKNOWN, MatchKind.NO_PRODUCT_CODE):
+            message = UNKNOWN_MESSAGE
+            if match.kind is MatchKind.NO_PRODUCT_CODE:
+                message = "This barcode has no product number. Scan the item's product barcode."
+            return self._step(
+                Outcome.UNKNOWN_CODE,
+                "red",
+                message,
+                events=(self._scan_event(scan, ScanOutcome.UNKNOWN_CODE, serial=match.serial),),
+            )
+        if match.kind is MatchKind.NOT_IN_ORDER:
+            sku = match.product.sku if match.product else None
+            return self._step(
+                Outcome.NOT_IN_ORDER,
+                "red",
+                NOT_IN_ORDER_MESSAGE,
+                events=(self._scan_event(scan, ScanOutcome.NOT_IN_ORDER, sku=sku),),
+            )
+        line = next((ln for ln in match.lines if progress.remaining(ln.line_id) > 0), None)
+        if line is None:
+            first = match.lines[0]
+            return self._step(
+                Outcome.OVER_SCAN,
+                "red",
+                f"All {first.quantity} × {first.name} are already scanned. "
+                "Take this one out and scan the next item.",
+                events=(self._scan_event(scan, ScanOutcome.OVER_SCAN, first),),
+                line_id=first.line_id,
+            )
+        if not accepting:
+            return self._step(
+                Outcome.BOX_CLOSED,
+                "red",
+                f"Box {progress.box.box_no} is closed. Weigh and label it first, "
+                "then scan this item into the next box.",
+                line_id=line.line_id,
+            )
+        return self._accept(scan, line, match)
+
+    def _accept(self, scan: Scan, line: LineView, match: Match) -> Step:
+        if match.serial is not None:
+            return self._accept_serial(scan, line, match.serial, scan.text)
+        if line.serial_required:
+            pending = PendingSerial(line.line_id, scan.text[:MAX_CODE])
+            return self._step(
+                Outcome.NEED_SERIAL,
+                "amber",
+                f"Scan the serial number of {line.name}.",
+                progress=replace(self._progress, pending_serial=pending),
+                line_id=line.line_id,
+            )
+        event = self._scan_event(scan, ScanOutcome.ACCEPTED, line)
+        step = self._step(Outcome.ACCEPTED, "green", "", events=(event,), line_id=line.line_id)
+        return replace(step, message=self._progress_message(step.progress, line.line_id))
+
+    def _accept_serial(self, scan: Scan, line: LineView, serial: str, code: str) -> Step:
+        if serial in self._progress.serials():
+            return self._step(
+                Outcome.DUPLICATE,
+                "red",
+                f"Serial number {serial} is already packed in this order. "
+                "Check the item and scan its own serial number.",
+                events=(self._scan_event(scan, ScanOutcome.DUPLICATE, line, serial, code),),
+                line_id=line.line_id,
+            )
+        event = self._scan_event(scan, ScanOutcome.ACCEPTED, line, serial, code)
+        step = self._step(Outcome.ACCEPTED, "green", "", events=(event,), line_id=line.line_id)
+        return replace(step, message=self._progress_message(step.progress, line.line_id))
+
+    def _serial_scan(self, scan: Scan, pending: PendingSerial) -> Step:
+        """The scan that should carry the serial number the session asked for."""
+        progress = self._progress
+        assert progress.order is not None
+        line = progress.order.line(pending.line_id)
+        assert line is not None
+        not_serial = f"That is not a serial number. Scan the serial number of {line.name}."
+        if scan.kind in (ScanKind.TRACKING, ScanKind.SSCC):
+            return self._step(Outcome.NOT_A_SERIAL, "red", not_serial, line_id=line.line_id)
+        match = match_scan(progress.order, self.catalog, scan)
+        if scan.kind is ScanKind.GS1:
+            same_product = match.kind is MatchKind.NO_PRODUCT_CODE or line in match.lines
+            if match.serial is None or not same_product:
+                return self._step(Outcome.NOT_A_SERIAL, "red", not_serial, line_id=line.line_id)
+            return self._accept_serial(scan, line, match.serial, pending.code)
+        if match.kind in (MatchKind.IN_ORDER, MatchKind.NOT_IN_ORDER):
+            # A product code scanned again is the commonest slip; don't record it as a serial.
+            return self._step(Outcome.NOT_A_SERIAL, "red", not_serial, line_id=line.line_id)
+        serial = clean_serial(scan.text)
+        if serial is None:
+            return self._step(Outcome.NOT_A_SERIAL, "red", not_serial, line_id=line.line_id)
+        return self._accept_serial(scan, line, serial, pending.code)

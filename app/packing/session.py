@@ -1,0 +1,439 @@
+"""`PackSession`: the pack-session state machine of one station, as pure Python.
+
+Every action returns a `Step` (new state, events to record, message) and changes nothing;
+the caller records the events durably and then calls `apply(step)`. Illegal actions raise
+`IllegalTransition` with a sentence for the packer; `scan()` never raises, it answers a bad
+scan with a red step. Item scans live in `scan_rules`, weighing in `weighing_steps`.
+
+    idle -> order_open -> verifying -> verified -> weighing -> labelling -> packed
+    (held from every open state; with several boxes, verifying..labelling repeats per box)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import replace
+
+from app.packing.commands import Command, CommandName, is_command, parse_command
+from app.packing.core import MAX_TEXT
+from app.packing.errors import (
+    IllegalTransition,
+    OrderNotPackable,
+    PackingError,
+    ReasonRequired,
+    RestoreError,
+    StaleStep,
+    UnknownCommand,
+)
+from app.packing.events import PackEvent
+from app.packing.model import DEFAULT_BOX_TYPE, DEFAULT_BOX_WEIGHTS, Catalog, OrderView, code_key
+from app.packing.progress import OPEN_STATES, PackProgress, PackState, opened, replay
+from app.packing.scan_rules import ItemScans
+from app.packing.step import Outcome, Step
+from app.packing.weighing_steps import WeighingSteps
+from app.packing.weight_rules import DEFAULT_POLICY, WeightPolicy
+from app.scanning.scan import Scan, ScanKind
+from sync.protocol import (
+    ClaimReleased,
+    ExceptionRaised,
+    HoldReason,
+    LabelPrinted,
+    MutationType,
+    OrderPacked,
+)
+
+#: Order statuses a station must not pack (the service would refuse the events anyway).
+NOT_PACKABLE = frozenset(
+    {"cancelled", "packed", "shipped", "delivered", "completed", "returned", "on_hold"}
+)
+_ITEM_KINDS = (ScanKind.PRODUCT, ScanKind.GS1, ScanKind.UNKNOWN)
+
+
+class PackSession(ItemScans, WeighingSteps):
+    """The open order's packing progress at one station, and the rules for changing it."""
+
+    def __init__(
+        self,
+        catalog: Catalog,
+        *,
+        box_weights: Mapping[str, int] = DEFAULT_BOX_WEIGHTS,
+        default_box_type: str = DEFAULT_BOX_TYPE,
+        weight_policy: WeightPolicy = DEFAULT_POLICY,
+        packer_id: int | None = None,
+    ) -> None:
+        self.catalog = catalog
+        self.box_weights = {name.strip().upper(): grams for name, grams in box_weights.items()}
+        self.weight_policy = weight_policy
+        self.default_box_type = self._box_type(default_box_type)
+        self.packer_id = packer_id  # set by the station on badge login; stamped on events
+        self._progress = PackProgress()
+
+    @property
+    def progress(self) -> PackProgress:
+        """The adopted (durable) progress snapshot."""
+        return self._progress
+
+    @property
+    def expects_weight(self) -> bool:
+        """Whether a stable scale reading should be passed to `weight()` now."""
+        return self.state in (PackState.VERIFIED, PackState.WEIGHING)
+
+    def apply(self, step: Step) -> None:
+        """Adopt a step's progress; call after its events were recorded durably."""
+        if step.base is not self._progress:
+            raise StaleStep("This step was already applied or is out of date; scan again.")
+        self._progress = step.progress
+
+    # ------------------------------------------------------------------ scans
+
+    def scan(self, scan: Scan) -> Step:
+        """Answer one barcode read; never raises, a scan that cannot be used is a red step."""
+        if scan.kind is ScanKind.COMMAND or is_command(scan.text):
+            return self._command_scan(scan)
+        state = self.state
+        is_open = state in OPEN_STATES
+        if scan.kind in (ScanKind.ORDER, ScanKind.TOTE):
+            return self._order_scan(scan)
+        if scan.kind is ScanKind.BADGE:
+            message = (
+                "Finish or hold this order first, then scan the badge again."
+                if is_open
+                else "Badge scanned."
+            )
+            return self._step(Outcome.BADGE, "amber", message)
+        if not is_open:
+            return self._step(
+                Outcome.NO_ORDER,
+                "amber",
+                "Scan the next order first."
+                if state is not PackState.HELD
+                else "This order is on hold; scan the next order.",
+            )
+        if scan.kind is ScanKind.INVALID:
+            return self._invalid_scan(scan)
+        if scan.kind in _ITEM_KINDS:
+            accepting = state in (PackState.ORDER_OPEN, PackState.VERIFYING, PackState.VERIFIED)
+            return self._item_scan(scan, accepting)
+        return self._step(
+            Outcome.NOT_A_PRODUCT,
+            "red",
+            "That is a shipping label, not an item. Scan an item from the list.",
+        )
+
+    def _order_scan(self, scan: Scan) -> Step:
+        order = self._progress.order
+        if self.state not in OPEN_STATES or order is None:
+            return self._step(Outcome.OPEN_ORDER, "amber", f"Opening {scan.text.strip()}.")
+        key = code_key(scan.text)
+        if key in {code_key(order.number), code_key(order.tote or "")} or key.endswith(
+            code_key(order.number)
+        ):
+            return self._step(
+                Outcome.ALREADY_OPEN,
+                "amber",
+                f"Order {order.number} is already open. Scan the next item.",
+            )
+        return self._step(Outcome.SWITCH_ORDER, "amber", "Finish or hold this order first.")
+
+    def _command_scan(self, scan: Scan) -> Step:
+        """Run a command barcode; an unknown or not-allowed command is a red step."""
+        try:
+            command = parse_command(scan.text)
+        except UnknownCommand as error:
+            return self._step(Outcome.UNKNOWN_COMMAND, "red", str(error))
+        try:
+            return self._run_command(command)
+        except PackingError as error:
+            return self._step(Outcome.NOT_NOW, "red", str(error), command=command)
+
+    def _run_command(self, command: Command) -> Step:
+        name = command.name
+        if name is CommandName.CLOSE:
+            return self.close()
+        if name is CommandName.NEW_BOX:
+            return self.new_box()
+        if name is CommandName.REWEIGH:
+            return self.reweigh()
+        if name is CommandName.CANCEL:
+            return self.cancel()
+        if name is CommandName.BOX:
+            assert command.box_type is not None
+            return replace(self.set_box_type(command.box_type), command=command)
+        if name is CommandName.HOLD:
+            self._require("hold", OPEN_STATES, "There is no open order to hold.")
+            reason = command.hold_reason
+            if reason is None or reason is HoldReason.OTHER:
+                text = (
+                    "Choose why the order is on hold."
+                    if reason is None
+                    else ("Type why the order is on hold.")
+                )
+                return self._step(Outcome.CHOOSE_HOLD_REASON, "amber", text, command=command)
+            return self.hold(reason)
+        if name is CommandName.REPRINT:
+            self._require(
+                "reprint",
+                (*OPEN_STATES, PackState.PACKED),
+                "There is no order to reprint a label for.",
+            )
+            return self._step(
+                Outcome.COMMAND, "amber", "Printing the label again.", command=command
+            )
+        # LOGOUT: the station decides (it may insist on a hold first).
+        message = (
+            "Finish or hold this order before logging out."
+            if self.state in OPEN_STATES
+            else "Logging out."
+        )
+        return self._step(Outcome.COMMAND, "amber", message, command=command)
+
+    # ------------------------------------------------------------------ order
+
+    def open_order(self, order: OrderView) -> Step:
+        """Start packing an order (from idle, or after the last order was packed or held)."""
+        self._require(
+            "open_order",
+            (PackState.IDLE, PackState.PACKED, PackState.HELD),
+            "Finish or hold this order before opening another.",
+        )
+        if order.status.lower() in NOT_PACKABLE:
+            raise OrderNotPackable(
+                f"Order {order.number} is {order.status.replace('_', ' ')}; "
+                "put it aside and ask a supervisor."
+            )
+        if not order.lines or any(line.quantity < 1 for line in order.lines):
+            raise OrderNotPackable(f"Order {order.number} has no items to pack; ask a supervisor.")
+        progress = opened(order, self.default_box_type)
+        units = order.total_units
+        return self._step(
+            Outcome.ORDER_OPENED,
+            "green",
+            f"Order {order.number} is open with {units} item{'s' if units != 1 else ''}; "
+            "scan the first item.",
+            progress=progress,
+        )
+
+    def restore(self, order: OrderView, events: Iterable[PackEvent]) -> Step:
+        """Rebuild an order's progress from its recorded events (after a crash or restart)."""
+        self._require(
+            "restore",
+            (PackState.IDLE, PackState.PACKED, PackState.HELD),
+            "Finish or hold this order before reopening another.",
+        )
+        events = tuple(events)
+        for event in events:
+            if event.order_id != order.id:
+                raise RestoreError(f"An event of order {event.order_id} is not for {order.id}.")
+        progress = replay(order, events, self.default_box_type)
+        return self._step(
+            Outcome.RESTORED,
+            "amber",
+            f"Order {order.number} reopened with {progress.units_scanned} of "
+            f"{order.total_units} items scanned; carry on where you left off.",
+            progress=progress,
+        )
+
+    # ------------------------------------------------------------------ boxes
+
+    def new_box(self, box_type: str | None = None) -> Step:
+        """Close the current box for weighing; the next box (of `box_type`) follows its label."""
+        progress = self._progress
+        if self.state is PackState.ORDER_OPEN:
+            raise IllegalTransition(
+                "new_box", self.state.value, "This box is empty; scan an item into it first."
+            )
+        if self.state is PackState.VERIFIED:
+            raise IllegalTransition(
+                "new_box", self.state.value, "Every item is scanned; put this box on the scale."
+            )
+        self._require(
+            "new_box", (PackState.VERIFYING,), "Finish weighing and labelling this box first."
+        )
+        if not progress.box.units:
+            raise IllegalTransition(
+                "new_box", self.state.value, "This box is empty; scan an item into it first."
+            )
+        next_type = self._box_type(box_type) if box_type else None
+        progress = replace(
+            progress, boxes=(*progress.boxes[:-1], replace(progress.box, sealed=True))
+        )
+        progress = replace(progress, next_box_type=next_type)
+        return self._step(
+            Outcome.BOX_SEALED,
+            "green",
+            f"Box {progress.box.box_no} is closed; put it on the scale.",
+            progress=progress,
+        )
+
+    def set_box_type(self, box_type: str) -> Step:
+        """Choose the type of the box being filled (its empty weight counts in the check)."""
+        self._require(
+            "set_box_type",
+            (PackState.ORDER_OPEN, PackState.VERIFYING, PackState.VERIFIED, PackState.WEIGHING),
+            "This box is already weighed; scan PB:REWEIGH to change its type.",
+        )
+        name = self._box_type(box_type)
+        box = replace(self._progress.box, box_type=name)
+        progress = replace(self._progress, boxes=(*self._progress.boxes[:-1], box))
+        return self._step(
+            Outcome.BOX_TYPE_SET,
+            "green",
+            f"Box {box.box_no} is a {name} box; carry on.",
+            progress=progress,
+        )
+
+    # ------------------------------------------------------------------ labels
+
+    def label_printed(
+        self,
+        box_no: int,
+        reprint: bool = False,
+        reason: str = "",
+        label_id: int | None = None,
+        tracking_number: str | None = None,
+    ) -> Step:
+        """Record that a box's label came out of the printer (first print or reprint)."""
+        progress = self._progress
+        payload = LabelPrinted(
+            box_no=box_no,
+            label_id=label_id,
+            tracking_number=tracking_number,
+            reprint=reprint,
+            reason=reason.strip()[:MAX_TEXT],
+            packer_id=self.packer_id,
+        )
+        event = self._event(MutationType.LABEL_PRINTED, payload)
+        if reprint:
+            self._require(
+                "reprint",
+                (*OPEN_STATES, PackState.PACKED),
+                "There is no open order to reprint a label for.",
+            )
+            if not 1 <= box_no <= len(progress.boxes) or not progress.boxes[box_no - 1].labelled:
+                raise IllegalTransition(
+                    "reprint",
+                    self.state.value,
+                    f"Box {box_no} has no label yet; weigh it and print its label first.",
+                )
+            return self._step(
+                Outcome.LABEL_REPRINTED,
+                "green",
+                f"Label for box {box_no} reprinted; stick it on the box.",
+                events=(event,),
+            )
+        self._require(
+            "label_printed", (PackState.LABELLING,), "Weigh the box before printing its label."
+        )
+        if box_no != progress.box.box_no or progress.box.labelled:
+            raise IllegalTransition(
+                "label_printed",
+                self.state.value,
+                f"The label to print now is for box {progress.box.box_no}.",
+            )
+        step = self._step(Outcome.LABEL_PRINTED, "green", "", events=(event,))
+        if step.progress.complete:
+            message = f"Stick the label on box {box_no}, then scan PB:CLOSE to finish the order."
+        else:
+            message = (
+                f"Stick the label on box {box_no}, then scan the remaining items "
+                f"into box {step.progress.box.box_no}."
+            )
+        return replace(step, message=message)
+
+    # ------------------------------------------------------------------ finish
+
+    def close(self) -> Step:
+        """Finish the order: every line complete, every box weighed and labelled."""
+        progress = self._progress
+        self._require("close", OPEN_STATES, "There is no open order to close.")
+        assert progress.order is not None
+        missing = sum(progress.remaining(line.line_id) for line in progress.order.lines)
+        if missing:
+            raise IllegalTransition(
+                "close",
+                self.state.value,
+                f"{missing} item{'s are' if missing != 1 else ' is'} still to scan; "
+                "scan them or hold the order.",
+            )
+        for box in progress.boxes:
+            if box.weight_grams is None:
+                raise IllegalTransition(
+                    "close", self.state.value, f"Weigh box {box.box_no} before closing the order."
+                )
+            if not box.labelled:
+                raise IllegalTransition(
+                    "close", self.state.value, f"Print the label for box {box.box_no} first."
+                )
+        count = len(progress.boxes)
+        packed = self._event(
+            MutationType.ORDER_PACKED, OrderPacked(boxes=count, packer_id=self.packer_id)
+        )
+        return self._step(
+            Outcome.PACKED,
+            "green",
+            f"Order {progress.order.number} is packed in {count} box{'es' if count != 1 else ''}; "
+            "scan the next order.",
+            events=(packed,),
+        )
+
+    def hold(self, reason: HoldReason | str, text: str = "") -> Step:
+        """Put the open order on hold with a reason code (OTHER needs a text)."""
+        self._require("hold", OPEN_STATES, "There is no open order to hold.")
+        reason = HoldReason(reason)
+        text = text.strip()[:MAX_TEXT]
+        if reason is HoldReason.OTHER and not text:
+            raise ReasonRequired("Type why the order is on hold.")
+        assert self._progress.order is not None
+        event = self._event(
+            MutationType.EXCEPTION_RAISED,
+            ExceptionRaised(reason=reason, text=text, packer_id=self.packer_id),
+        )
+        step = self._step(
+            Outcome.HELD,
+            "amber",
+            f"Order {self._progress.order.number} is on hold ({reason.value.replace('_', ' ')}); "
+            "put it on the exceptions shelf.",
+            events=(event,),
+        )
+        return replace(step, progress=replace(step.progress, pending_serial=None))
+
+    def release_claim(self) -> Step:
+        """Give the order back (only before any item is scanned, or once it is held)."""
+        self._require(
+            "release_claim",
+            (PackState.ORDER_OPEN, PackState.HELD),
+            "Hold the order first so a supervisor knows why it was not packed.",
+        )
+        assert self._progress.order is not None
+        number = self._progress.order.number
+        event = self._event(MutationType.CLAIM_RELEASED, ClaimReleased(packer_id=self.packer_id))
+        return self._step(
+            Outcome.RELEASED,
+            "green",
+            f"Order {number} is released; scan the next order.",
+            events=(event,),
+        )
+
+    def cancel(self) -> Step:
+        """Cancel the current prompt: a serial being asked for, or a box closed by mistake."""
+        progress = self._progress
+        if self.state in OPEN_STATES and progress.pending_serial is not None:
+            return self._step(
+                Outcome.CANCELLED,
+                "amber",
+                "The item waiting for a serial number was not counted; scan the next item.",
+                progress=replace(progress, pending_serial=None),
+            )
+        if (
+            self.state is PackState.WEIGHING
+            and progress.box.rejected_grams is None
+            and not progress.complete
+        ):
+            box = replace(progress.box, sealed=False)
+            return self._step(
+                Outcome.CANCELLED,
+                "amber",
+                f"Box {box.box_no} is open again; scan the next item.",
+                progress=replace(progress, boxes=(*progress.boxes[:-1], box), next_box_type=None),
+            )
+        raise IllegalTransition("cancel", self.state.value, "There is nothing to cancel.")
