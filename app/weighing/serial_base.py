@@ -103,6 +103,15 @@ class SerialScaleDriver(ScaleDriver):
             ) from exc
         self._buffer = b""
 
+    def use_port(self, port: Any) -> None:
+        """Adopt an already open pyserial port (auto-detection shares one per line setting)."""
+        self._port, self._buffer = port, b""
+
+    def detach_port(self) -> Any:
+        """Give up the port without closing it; returns it."""
+        port, self._port = self._port, None
+        return port
+
     def close(self) -> None:
         """Close the port; errors while closing a vanished device are only logged."""
         port, self._port = self._port, None
