@@ -1,0 +1,259 @@
+"""Lay documents out as label models (one `Label` per page)."""
+
+from __future__ import annotations
+
+from app.printing.documents import (
+    BoxContentLabel,
+    CommandSheet,
+    PackingSlip,
+    ShippingLabel,
+    SlipLine,
+    command_entries,
+)
+from app.printing.model import (
+    MEDIA_4X6,
+    MEDIA_A4,
+    Barcode,
+    Box,
+    Element,
+    Label,
+    Line,
+    Media,
+    Symbology,
+    Text,
+    text_width_mm,
+    wrap_text,
+)
+
+
+def _right_barcode(
+    value: str, media: Media, margin: float, y: float, module: float, height: float
+) -> Barcode:
+    probe = Barcode(0, y, value, height_mm=height, module_mm=module)
+    width = probe.size_mm()[0] + probe.quiet_zone_mm()
+    return Barcode(media.width_mm - margin - width, y, value, height_mm=height, module_mm=module)
+
+
+def packing_slip_pages(slip: PackingSlip, media: Media = MEDIA_A4) -> list[Label]:
+    """Packing slip: header with order barcode, ship-to, lines table, return instructions."""
+    compact = media.width_mm < 150
+    margin = 5.0 if compact else 15.0
+    body = 3.2 if compact else 4.0
+    pitch = body * 1.45
+    right = media.width_mm - margin
+    qty_x = right - (10 if compact else 15)
+    name_x = margin + (24 if compact else 40)
+    return_lines = wrap_text(slip.return_text, body * 0.9, right - margin)
+    footer_height = 6 + len(return_lines) * pitch * 0.9
+
+    pages: list[list[Element]] = []
+    remaining = list(slip.lines)
+    while True:
+        page: list[Element] = []
+        y = _slip_header(page, slip, media, margin, compact, len(pages) > 0)
+        page += [
+            Text(margin, y, "SKU", body, bold=True),
+            Text(name_x, y, "Item", body, True),
+            Text(qty_x, y, "Qty", body, bold=True),
+        ]
+        y += pitch
+        page.append(Line(margin, y - 1.2, right, y - 1.2, 0.3))
+        bottom = media.height_mm - margin - footer_height - 8
+        while remaining:
+            line = remaining[0]
+            names = wrap_text(line.name, body, qty_x - name_x - 2)
+            if y + len(names) * pitch > bottom:
+                break
+            remaining.pop(0)
+            page += [
+                Text(margin, y, _fit(line.sku, body, name_x - margin - 2), body),
+                Text(qty_x, y, str(line.qty), body, bold=True),
+            ]
+            page += [Text(name_x, y + i * pitch, n, body) for i, n in enumerate(names)]
+            y += len(names) * pitch
+        pages.append(page)
+        if not remaining:
+            break
+    last = pages[-1]
+    total = sum(line.qty for line in slip.lines)
+    y = media.height_mm - margin - footer_height - 6
+    last += [
+        Line(margin, y, right, y, 0.3),
+        Text(margin, y + 1.5, f"{total} item(s) in this order", body, bold=True),
+    ]
+    y += 7
+    last.append(Text(margin, y, "Returns", body, bold=True))
+    last += [
+        Text(margin, y + pitch * (i + 1) * 0.9, t, body * 0.9) for i, t in enumerate(return_lines)
+    ]
+    count = len(pages)
+    return [
+        Label(
+            media,
+            (
+                *elements,
+                Text(right - 22, media.height_mm - margin * 0.6 - 3, f"Page {n} of {count}", 2.5),
+            ),
+            name="packing slip",
+        )
+        for n, elements in enumerate(pages, start=1)
+    ]
+
+
+def _fit(text: str, size: float, width: float) -> str:
+    while len(text) > 1 and text_width_mm(text, size, False) > width:
+        text = text[:-2] + "…"
+    return text
+
+
+def _slip_header(
+    page: list[Element],
+    slip: PackingSlip,
+    media: Media,
+    margin: float,
+    compact: bool,
+    continued: bool,
+) -> float:
+    title = 6.0 if compact else 8.0
+    body = 3.2 if compact else 4.0
+    module = 0.25 if compact else 0.375
+    bar_h = 9.0 if compact else 14.0
+    page.append(
+        Text(
+            margin, margin, "Packing slip" + (" (continued)" if continued else ""), title, bold=True
+        )
+    )
+    y = margin + title + 1.5
+    page += [
+        Text(margin, y, f"Order {slip.order_number}", body * 1.2, bold=True),
+        Text(margin, y + body * 1.7, f"{slip.channel}  ·  {slip.printed_at:%Y-%m-%d}", body),
+    ]
+    if compact:
+        code_y = y + body * 3.4
+        page.append(_right_barcode(slip.order_number, media, margin, code_y, module, bar_h))
+        y = code_y + bar_h + 5
+    else:
+        page.append(_right_barcode(slip.order_number, media, margin, margin, module, bar_h))
+        y += body * 3.6
+    if slip.shop_name:
+        page.append(Text(margin, y, slip.shop_name, body, bold=True))
+        y += body * 1.5
+    if not continued:
+        page.append(Text(margin, y, "Ship to", body * 0.85, bold=True))
+        y += body * 1.3
+        for address_line in slip.ship_to:
+            page.append(Text(margin, y, address_line, body))
+            y += body * 1.35
+    return y + body
+
+
+def command_sheet_pages(sheet: CommandSheet) -> list[Label]:
+    """A4 grid of Code 128 command barcodes, two columns, caption above each code."""
+    media, margin, module, bar_h = MEDIA_A4, 15.0, 0.25, 12.0
+    columns, cell_w, cell_h = 2, (210 - 2 * 15) / 2, 31.0
+    top = margin + 16
+    rows = int((media.height_mm - top - margin) // cell_h)
+    entries = command_entries(sheet)
+    pages: list[Label] = []
+    for start in range(0, len(entries), rows * columns):
+        elements: list[Element] = [
+            Text(margin, margin, sheet.title, 7, bold=True),
+            Text(
+                margin,
+                margin + 9,
+                f"Scan a code with the station scanner.  Printed {sheet.printed_at:%Y-%m-%d}",
+                3.2,
+            ),
+        ]
+        for index, entry in enumerate(entries[start : start + rows * columns]):
+            col, row = index % columns, index // columns
+            x, y = margin + col * cell_w, top + row * cell_h
+            elements.append(Box(x + 1, y, cell_w - 2, cell_h - 2, 0.2))
+            elements.append(
+                Text(x + 4, y + 2.5, _fit(entry.caption, 4.2, cell_w - 8), 4.2, bold=True)
+            )
+            probe = Barcode(0, 0, entry.value, module_mm=module, height_mm=bar_h)
+            width = probe.size_mm()[0]
+            elements.append(
+                Barcode(
+                    x + (cell_w - width) / 2,
+                    y + 8.5,
+                    entry.value,
+                    module_mm=module,
+                    height_mm=bar_h,
+                )
+            )
+        pages.append(Label(media, tuple(elements), name="command sheet"))
+    return pages
+
+
+def box_content_label(box: BoxContentLabel, media: Media = MEDIA_4X6) -> Label:
+    """Box content label: order, box n of m, DataMatrix + Code 128, the items inside."""
+    m = 4.0
+    right = media.width_mm - m
+    elements: list[Element] = [
+        Text(m, m, f"Order {box.order_number}", 6, bold=True),
+        Text(m, m + 8, f"Box {box.box_number} of {box.box_count}", 9, bold=True),
+        Text(m, m + 19, f"{box.box_type}  ·  packed {box.packed_at:%Y-%m-%d %H:%M}", 3.5),
+        _datamatrix_top_right(f"{box.order_number}/{box.box_number}", right, m + 1),
+        Barcode(m + 4, m + 26, box.order_number, height_mm=14, module_mm=0.375),
+        Line(m, m + 47, right, m + 47, 0.4),
+        Text(m, m + 50, "Contents", 4, bold=True),
+    ]
+    y = m + 57.0
+    shown = _fit_lines(box.lines, (media.height_mm - m - 8 - y) // 5.5)
+    for line in shown:
+        elements += [
+            Text(m, y, f"{line.qty} x", 3.8, bold=True),
+            Text(m + 11, y, _fit(f"{line.sku}  {line.name}", 3.8, right - m - 12), 3.8),
+        ]
+        y += 5.5
+    if len(shown) < len(box.lines):
+        elements.append(Text(m, y, f"+ {len(box.lines) - len(shown)} more line(s)", 3.8, True))
+    if box.packer:
+        elements.append(Text(m, media.height_mm - m - 4, f"Packed by {box.packer}", 3))
+    return Label(media, tuple(elements), name="box content label")
+
+
+def _datamatrix_top_right(value: str, right: float, top: float) -> Barcode:
+    probe = Barcode(0, 0, value, Symbology.DATAMATRIX, module_mm=0.75)
+    size = probe.size_mm()[0] + probe.quiet_zone_mm()
+    return Barcode(right - size, top, value, Symbology.DATAMATRIX, module_mm=0.75)
+
+
+def _fit_lines(lines: tuple[SlipLine, ...], room: float) -> tuple[SlipLine, ...]:
+    room_lines = max(1, int(room))
+    return lines if len(lines) <= room_lines else lines[: room_lines - 1]
+
+
+def shipping_label(label: ShippingLabel, media: Media = MEDIA_4X6) -> Label:
+    """Shipping-style 4x6 label: from/to, carrier and service, tracking and SSCC codes."""
+    m = 4.0
+    right = media.width_mm - m
+    elements: list[Element] = [Text(m, m, "FROM", 2.6, bold=True)]
+    elements += [Text(m, m + 3.5 + i * 3.6, t, 3.0) for i, t in enumerate(label.ship_from[:4])]
+    elements += [
+        Text(right - 38, m, label.carrier, 6, bold=True),
+        Text(right - 38, m + 7.5, label.service, 3.5),
+        Line(m, 24, right, 24, 0.6),
+        Text(m, 27, "SHIP TO", 3, bold=True),
+    ]
+    elements += [
+        Text(m + 2, 31.5 + i * 6.2, t, 5.2, bold=i == 0) for i, t in enumerate(label.ship_to[:5])
+    ]
+    elements += [
+        Barcode(right - 24.5, 27.5, label.tracking_number, Symbology.QR, module_mm=0.5),
+        Line(m, 64, right, 64, 0.6),
+        Text(m, 67, f"{label.weight_kg:.2f} kg", 7, bold=True),
+        Text(right - 46, 67.5, f"Order {label.order_number}", 3.5),
+        Text(right - 46, 72, f"{label.printed_at:%Y-%m-%d}", 3.5),
+        Line(m, 78, right, 78, 0.6),
+        Text(m, 80.5, "TRACKING", 2.8, bold=True),
+        Barcode(m + 3.75, 84.5, label.tracking_number, height_mm=20, module_mm=0.375),
+        Line(m, 111, right, 111, 0.6),
+        Text(m, 113.5, "SSCC", 2.8, bold=True),
+        Barcode(
+            m + 5, 117.5, f"(00){label.sscc}", Symbology.GS1_128, height_mm=22, module_mm=0.375
+        ),
+    ]
+    return Label(media, tuple(elements), name="shipping label")

@@ -1,0 +1,150 @@
+"""ZPL `^GF` graphic fields: 1-bit images encoded as compressed ASCII hex or Z64, and back.
+
+ASCII-hex compression (Zebra "ACS"): `G`-`Y` repeat the next hex digit 1-19 times, `g`-`z`
+20-400 times; `,` fills the rest of the row with 0, `!` with F; `:` repeats the previous row.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+import zlib
+
+from PIL import Image, ImageOps
+
+from app.printing.errors import LabelError
+
+_RUN = re.compile(r"(.)\1*")
+
+
+def to_bitmap(image: Image.Image, width: int, height: int, threshold: int = 128) -> Image.Image:
+    """Scale `image` to width x height dots and make it 1-bit (PIL mode "1": 0 = black).
+
+    A hard threshold keeps bar edges crisp; dithering would blur barcodes on carrier labels.
+    """
+    gray = image.convert("L")
+    if gray.size != (width, height):
+        gray = gray.resize((width, height), Image.Resampling.LANCZOS)
+    return gray.point(lambda v: 255 if v >= threshold else 0, mode="1")
+
+
+def packed_rows(bitmap: Image.Image) -> tuple[bytes, int]:
+    """Packed rows with 1 = black dot (ZPL and ESC/POS), and the bytes per row."""
+    inverted = ImageOps.invert(bitmap.convert("L")).convert("1")
+    return inverted.tobytes(), (bitmap.width + 7) // 8
+
+
+def _repeat_prefix(count: int) -> str:
+    prefix = "z" * (count // 400)
+    count %= 400
+    if count >= 20:
+        prefix += chr(ord("g") + count // 20 - 1)
+    if count % 20:
+        prefix += chr(ord("G") + count % 20 - 1)
+    return prefix
+
+
+def _compress_row(row_hex: str) -> str:
+    stripped = row_hex.rstrip("0")
+    tail = ","
+    if len(stripped) == len(row_hex):
+        stripped = row_hex.rstrip("F")
+        tail = "!" if len(stripped) < len(row_hex) else ""
+    if not stripped:
+        return tail
+    return (
+        _RUN.sub(
+            lambda m: (
+                (_repeat_prefix(len(m.group(0))) if len(m.group(0)) > 2 else m.group(0)[:-1])
+                + m.group(1)
+            ),
+            stripped,
+        )
+        + tail
+    )
+
+
+def encode_acs(data: bytes, bytes_per_row: int) -> str:
+    """Compress packed rows to Zebra ASCII-hex run-length form."""
+    hexed = binascii.hexlify(data).decode("ascii").upper()
+    width = bytes_per_row * 2
+    out: list[str] = []
+    previous = None
+    for start in range(0, len(hexed), width):
+        row = hexed[start : start + width]
+        out.append(":" if row == previous else _compress_row(row))
+        previous = row
+    return "".join(out)
+
+
+def decode_acs(text: str, bytes_per_row: int, total: int) -> bytes:
+    """Expand ASCII-hex compressed data back to packed rows (for tests and previews)."""
+    width = bytes_per_row * 2
+    rows: list[str] = []
+    row = ""
+    count = 0
+    for char in text:
+        if "G" <= char <= "Y":
+            count += ord(char) - ord("G") + 1
+            continue
+        if "g" <= char <= "z":
+            count += (ord(char) - ord("g") + 1) * 20
+            continue
+        if char == ":":
+            rows.append(rows[-1] if rows else "0" * width)
+            continue
+        if char in ",!":
+            row = row.ljust(width, "0" if char == "," else "F")
+        elif char in "0123456789ABCDEFabcdef":
+            row += char.upper() * (count or 1)
+        elif not char.isspace():
+            raise LabelError(f"Unexpected {char!r} in ^GF data")
+        count = 0
+        if len(row) >= width:
+            rows.append(row[:width])
+            row = ""
+    raw = binascii.unhexlify("".join(rows))
+    if len(raw) != total:
+        raise LabelError(f"^GF data decodes to {len(raw)} bytes, header says {total}")
+    return raw
+
+
+def encode_z64(data: bytes) -> str:
+    """Zebra Z64: zlib-deflated, base64 text, CRC-16/XMODEM of the base64 text."""
+    b64 = base64.b64encode(zlib.compress(data, 6))
+    return f":Z64:{b64.decode('ascii')}:{binascii.crc_hqx(b64, 0):04x}"
+
+
+def decode_z64(text: str) -> bytes:
+    """Inverse of `encode_z64`, checking the CRC."""
+    _, kind, b64, crc = text.split(":")
+    if kind != "Z64" or f"{binascii.crc_hqx(b64.encode('ascii'), 0):04x}" != crc.lower():
+        raise LabelError("Z64 data is damaged (CRC mismatch)")
+    return zlib.decompress(base64.b64decode(b64))
+
+
+def graphic_field(bitmap: Image.Image, z64: bool = False) -> str:
+    """`^GFA` command for a 1-bit image (without the `^FO` origin)."""
+    data, per_row = packed_rows(bitmap)
+    body = encode_z64(data) if z64 else encode_acs(data, per_row)
+    return f"^GFA,{len(data)},{len(data)},{per_row},{body}"
+
+
+_GF = re.compile(r"\^GFA,(\d+),(\d+),(\d+),([^\^~]*)")
+
+
+def decode_graphic_fields(zpl: str) -> list[Image.Image]:
+    """Every `^GFA` image in a ZPL text as a mode "L" image (black on white)."""
+    images = []
+    for match in _GF.finditer(zpl):
+        total, per_row, body = int(match.group(1)), int(match.group(3)), match.group(4)
+        raw = (
+            decode_z64(body.strip())
+            if body.startswith(":Z64:")
+            else decode_acs(body, per_row, total)
+        )
+        rows = total // per_row
+        image = Image.frombytes("1", (per_row * 8, rows), raw)
+        images.append(ImageOps.invert(image.convert("L")))
+    return images
