@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-29 20:34:55.109254
+Create Date: 2026-11-29 20:36:29.426892
 """
 
 from __future__ import annotations
@@ -133,6 +133,23 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("batches", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_batches_station_id"), ["station_id"], unique=False)
+
+    op.create_table(
+        "claims",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("station_id", sa.Integer(), nullable=False),
+        sa.Column("order_id", sa.Integer(), nullable=True),
+        sa.Column("batch_id", sa.Integer(), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("released_at", sa.DateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["station_id"],
+            ["stations.id"],
+        ),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    with op.batch_alter_table("claims", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_claims_station_id"), ["station_id"], unique=False)
 
     op.create_table(
         "product_aliases",
@@ -455,6 +472,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_product_aliases_product_id"))
 
     op.drop_table("product_aliases")
+    with op.batch_alter_table("claims", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_claims_station_id"))
+
+    op.drop_table("claims")
     with op.batch_alter_table("batches", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_batches_station_id"))
 

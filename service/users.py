@@ -1,0 +1,81 @@
+"""Packers, supervisors and operator API tokens."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from service.errors import Conflict, ValidationFailed
+from service.models import ApiToken, User
+from service.security import hash_pin, new_token, token_hash
+
+
+class UserRole(StrEnum):
+    """Who logs in at a station."""
+
+    PACKER = "packer"
+    SUPERVISOR = "supervisor"
+
+
+class TokenRole(StrEnum):
+    """Who calls the operator API."""
+
+    ADMIN = "admin"
+    OPERATOR = "operator"
+
+
+MIN_PIN_LENGTH = 4
+MAX_PIN_LENGTH = 12
+
+
+def add_user(session: Session, *, name: str, role: str, badge: str, pin: str | None = None) -> User:
+    """Create a user; the badge must be unique and a PIN, if given, 4-12 digits."""
+    name = name.strip()
+    badge = badge.strip()
+    if not name:
+        raise ValidationFailed("A user needs a name.", field="name")
+    try:
+        role = UserRole(role).value
+    except ValueError:
+        raise ValidationFailed(
+            f"Unknown role {role!r}: use packer or supervisor.", field="role"
+        ) from None
+    if not badge or len(badge) > 64 or not badge.isprintable():
+        raise ValidationFailed("A badge code is 1-64 printable characters.", field="badge")
+    if pin is not None and not (
+        pin.isdigit() and pin.isascii() and MIN_PIN_LENGTH <= len(pin) <= MAX_PIN_LENGTH
+    ):
+        raise ValidationFailed(f"A PIN is {MIN_PIN_LENGTH}-{MAX_PIN_LENGTH} digits.", field="pin")
+    existing = session.scalar(select(User).where(User.badge == badge))
+    if existing is not None:
+        raise Conflict(
+            f"Badge {badge} already belongs to {existing.name} (user {existing.id}).",
+            field="badge",
+        )
+    user = User(
+        name=name,
+        role=role,
+        badge=badge,
+        pin_hash=hash_pin(pin) if pin is not None else None,
+        active=True,
+    )
+    session.add(user)
+    session.flush()
+    return user
+
+
+def create_token(session: Session, *, role: str, name: str = "") -> tuple[ApiToken, str]:
+    """A new operator/admin token: the row (hash only) and the token, to be shown once."""
+    try:
+        role = TokenRole(role).value
+    except ValueError:
+        raise ValidationFailed(
+            f"Unknown token role {role!r}: use admin or operator.", field="role"
+        ) from None
+    token = new_token()
+    row = ApiToken(token_hash=token_hash(token), role=role, name=name.strip()[:100])
+    session.add(row)
+    session.flush()
+    return row, token
