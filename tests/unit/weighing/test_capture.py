@@ -1,0 +1,76 @@
+"""Weighing one box: stable, fresh, locked until re-weigh."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from app.weighing import BoxWeighing, CaptureState, ScaleReading, WeightUnit
+
+
+def r(grams: str | int, at: float, *, stable: bool = True, **flags: bool) -> ScaleReading:
+    return ScaleReading(Decimal(grams), WeightUnit.G, stable=stable, at=at, **flags)
+
+
+def test_only_a_stable_in_range_reading_is_accepted() -> None:
+    box = BoxWeighing()
+    box.start(1, at=10.0)
+    for bad, words in [
+        (r(800, 11, stable=False), "still moving"),
+        (r(0, 11, stable=False, overload=True), "overloaded"),
+        (r(-40, 11), "negative weight"),
+        (r(0, 11, underload=True), "negative weight"),
+        (r(0, 11, at_zero=True), "Put box 1 on the scale"),
+    ]:
+        outcome = box.feed(bad)
+        assert outcome.accepted is None and words in outcome.message
+    outcome = box.feed(r(812, 12))
+    assert outcome.newly_accepted and outcome.accepted is not None
+    assert outcome.message == "Box 1 weighs 812 g (accepted)."
+
+
+def test_reading_taken_before_the_box_started_is_ignored() -> None:
+    box = BoxWeighing()
+    box.start(1, at=10.0)
+    assert box.feed(r(812, 9.9)).accepted is None
+
+
+def test_weight_is_locked_until_reweigh() -> None:
+    box = BoxWeighing()
+    box.start(1, at=0)
+    box.feed(r(812, 1))
+    locked = box.feed(r(900, 2))
+    assert locked.state is CaptureState.ACCEPTED and locked.accepted.whole_grams == 812
+    assert "locked" in locked.message
+    box.reweigh(at=3)
+    assert box.feed(r(900, 2.5)).accepted is None  # older than the re-weigh request
+    assert box.feed(r(900, 4)).accepted.whole_grams == 900  # same box: no need to clear
+
+
+def test_previous_box_weight_is_never_reused() -> None:
+    box = BoxWeighing()
+    box.start(1, at=0)
+    box.feed(r(812, 1))
+    box.start(2, at=2)
+    stale = box.feed(r(812, 3))  # box 1 still on the platter
+    assert stale.accepted is None and "previous parcel" in stale.message
+    assert box.feed(r(2, 4)).accepted is None  # platter emptied
+    assert box.feed(r(812, 5)).accepted.whole_grams == 812  # identical box 2 is fine now
+
+
+def test_a_clearly_different_weight_counts_as_a_new_box() -> None:
+    box = BoxWeighing()
+    box.start(1, at=0)
+    box.feed(r(812, 1))
+    box.start(2, at=2)
+    assert box.feed(r(1500, 3)).accepted.whole_grams == 1500
+
+
+def test_manual_reading_is_accepted_and_marked() -> None:
+    box = BoxWeighing()
+    box.start(1, at=0)
+    reading = ScaleReading(Decimal("1.2"), WeightUnit.KG, stable=True, manual=True, at=1)
+    assert box.feed(reading).message == "Box 1 weighs 1200 g (typed in)."
+
+
+def test_feeding_without_a_box_asks_to_open_an_order() -> None:
+    assert "Open an order" in BoxWeighing().feed(r(5, 1)).message
