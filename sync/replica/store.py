@@ -1,0 +1,432 @@
+"""The station replica: local SQLite cache, outbox and mutation log, one writer per station.
+
+WAL with synchronous=FULL: when `record()` returns, the mutation survives a power cut, which
+is what lets the station show green ("green means saved"). In-process writers are
+serialised by a lock and take SQLite's write lock at BEGIN (IMMEDIATE) so a reader never
+has to upgrade and deadlock; other processes are kept out by `StationLock`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+import threading
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+from sqlalchemy import Connection, Engine, create_engine, event, func, insert, select, update
+
+from sync.errors import ReplicaCorrupt
+from sync.protocol import (
+    PAYLOAD_MODELS,
+    Change,
+    LeaseInfo,
+    Mutation,
+    MutationResult,
+    MutationType,
+    PullResponse,
+)
+from sync.replica import apply
+from sync.replica import tables as t
+from sync.replica.lock import StationLock
+from sync.replica.lookups import ReplicaLookups
+from sync.replica.migrations import CURRENT_VERSION, migrate
+
+log = logging.getLogger(__name__)
+
+# (type, order_id, lease_epoch, payload): what the pack session hands to record().
+MutationSpec = tuple[str, int | None, int | None, Mapping[str, Any] | BaseModel]
+
+_NEEDS_COUNTER_SEED = "needs_counter_seed"
+
+
+def _check_file(path: Path) -> bool:
+    """Open with plain sqlite3, verify and migrate; returns whether the file was new.
+
+    Raises ReplicaCorrupt when SQLite cannot read the file or quick_check finds damage.
+    """
+    conn = sqlite3.connect(path, isolation_level=None)
+    try:
+        conn.execute("PRAGMA busy_timeout=5000")
+        mode = conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+        if str(mode).lower() != "wal":
+            log.warning("replica journal mode is %s, not WAL", mode)
+        problems = [r[0] for r in conn.execute("PRAGMA quick_check").fetchall()]
+        if problems != ["ok"]:
+            raise ReplicaCorrupt(str(path), "; ".join(str(p) for p in problems[:3]))
+        old = migrate(conn, path)
+        return old == 0
+    except sqlite3.DatabaseError as exc:
+        raise ReplicaCorrupt(str(path), str(exc)) from exc
+    finally:
+        conn.close()
+
+
+def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=FULL")
+    cur.execute("PRAGMA busy_timeout=10000")
+    cur.close()
+
+
+def _on_begin(conn: Connection) -> None:
+    write = conn.get_execution_options().get("pb_write", False)
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+
+class Replica(ReplicaLookups):
+    """The station's local database. Open with `Replica.open(path)`; `close()` when done."""
+
+    def __init__(self, path: Path, engine: Engine, lock: StationLock) -> None:
+        self.path = path
+        self._engine = engine
+        self._lock = lock
+        self._write_lock = threading.Lock()
+        self._listeners: list[Callable[[list[int]], None]] = []
+
+    # ------------------------------------------------------------------ lifecycle
+
+    @classmethod
+    def open(cls, path: str | Path) -> Replica:
+        """Lock, verify, migrate and open the replica at `path` (created if missing).
+
+        Raises ReplicaLocked (another process holds it), ReplicaCorrupt (damaged file) or
+        ReplicaTooNew (written by a newer Packbench).
+        """
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        lock = StationLock(path)
+        lock.acquire()
+        try:
+            created = _check_file(path)
+            engine = create_engine(
+                f"sqlite:///{path}",
+                connect_args={"check_same_thread": False, "isolation_level": None},
+                pool_size=4,
+                max_overflow=4,
+            )
+            event.listen(engine, "connect", _on_connect)
+            event.listen(engine, "begin", _on_begin)
+        except BaseException:
+            lock.release()
+            raise
+        replica = cls(path, engine, lock)
+        if created:
+            # A new file does not know which mutation ids the service already has from this
+            # station (reinstall, quarantined file): the engine seeds the counter first.
+            replica.set_state(_NEEDS_COUNTER_SEED, True)
+        log.info("replica opened", extra={"path": str(path), "schema": CURRENT_VERSION})
+        return replica
+
+    def close(self) -> None:
+        """Close connections and release the station lock."""
+        self._engine.dispose()
+        self._lock.release()
+
+    def __enter__(self) -> Replica:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @staticmethod
+    def quarantine_and_reset(path: str | Path) -> Path:
+        """Move a damaged replica (and its -wal/-shm) aside, timestamped; returns the new name.
+
+        The next `Replica.open(path)` starts an empty file that re-syncs from the service.
+        The quarantined file is kept: it may hold events that never reached the service.
+        """
+        path = Path(path)
+        lock = StationLock(path)
+        lock.acquire()
+        try:
+            stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+            target = path.with_name(f"{path.name}.corrupt-{stamp}")
+            for suffix in ("", "-wal", "-shm"):
+                src = path.with_name(path.name + suffix)
+                if src.exists():
+                    src.rename(target.with_name(target.name + suffix))
+            log.warning(
+                "damaged replica quarantined", extra={"path": str(path), "moved_to": str(target)}
+            )
+            return target
+        finally:
+            lock.release()
+
+    @contextmanager
+    def _write(self) -> Iterator[Connection]:
+        with self._write_lock, self._engine.connect() as conn:
+            conn.execution_options(pb_write=True)
+            with conn.begin():
+                yield conn
+
+    # ------------------------------------------------------------------ recording
+
+    def add_listener(self, callback: Callable[[list[int]], None]) -> None:
+        """Call `callback(ids)` after each successful `record()` (the engine's wake-up)."""
+        self._listeners.append(callback)
+
+    def record(self, mutations: Sequence[MutationSpec], at: datetime | None = None) -> list[int]:
+        """Durably append mutations to the outbox in ONE transaction; returns their ids.
+
+        When this returns the events are on disk (synchronous=FULL), so the UI may show
+        green. Payloads are validated against the protocol first: a malformed event is a
+        programming error (ValueError) and is never queued.
+        """
+        when = (at or datetime.now(UTC)).isoformat()
+        rows = []
+        for kind, order_id, epoch, payload in mutations:
+            rows.append((kind, order_id, epoch, json.dumps(_payload(kind, payload))))
+        with self._write() as conn:
+            # The hot path of every scan: plain driver calls inside the same transaction,
+            # skipping SQLAlchemy's statement compilation (this is most of record()'s CPU).
+            raw = conn.connection.driver_connection
+            assert raw is not None
+            cur = raw.cursor()
+            cur.execute("SELECT value FROM counters WHERE name = 'mutation_id'")
+            last = int(cur.fetchone()[0])
+            ids = list(range(last + 1, last + 1 + len(rows)))
+            values = [(i, k, o, e, when, p) for i, (k, o, e, p) in zip(ids, rows, strict=True)]
+            if values:
+                cur.executemany(
+                    "INSERT INTO outbox (id, type, order_id, lease_epoch, at, payload)"
+                    " VALUES (?, ?, ?, ?, ?, ?)",
+                    values,
+                )
+                cur.executemany(
+                    "INSERT INTO mutation_log (id, type, order_id, lease_epoch, at, payload,"
+                    " status) VALUES (?, ?, ?, ?, ?, ?, 'pending')",
+                    values,
+                )
+                cur.execute("UPDATE counters SET value = ? WHERE name = 'mutation_id'", (ids[-1],))
+            cur.close()
+        for listener in self._listeners:
+            try:
+                listener(ids)
+            except Exception:
+                log.exception("replica listener failed")
+        return ids
+
+    def pending_outbox(self, limit: int = 500) -> list[Mutation]:
+        """The oldest `limit` unacknowledged mutations, ready to push."""
+        with self._engine.connect() as conn:
+            rows = conn.execute(select(t.outbox).order_by(t.outbox.c.id).limit(limit)).all()
+        return [
+            Mutation(
+                id=r.id,
+                type=r.type,
+                order_id=r.order_id,
+                lease_epoch=r.lease_epoch,
+                at=datetime.fromisoformat(r.at),
+                payload=json.loads(r.payload),
+            )
+            for r in rows
+        ]
+
+    def queue_depth(self) -> int:
+        """How many mutations wait for upload."""
+        with self._engine.connect() as conn:
+            return int(conn.scalar(select(func.count()).select_from(t.outbox)) or 0)
+
+    def ack(self, up_to_id: int, results: Sequence[MutationResult] = ()) -> int:
+        """Delete outbox rows with id <= up_to_id and store the service's results.
+
+        Ids acknowledged without a result (the service had them already, see the engine's
+        gap handling) are logged as `acknowledged`. Parked server changes for orders that
+        have no pending work left are applied in the same transaction. Returns rows deleted.
+        """
+        now = datetime.now(UTC).isoformat()
+        with self._write() as conn:
+            by_id = {r.id: r for r in results if r.id <= up_to_id}
+            if by_id:
+                conn.execute(
+                    update(t.mutation_log)
+                    .where(t.mutation_log.c.id == _bind("rid"))
+                    .values(
+                        status=_bind("status"),
+                        reason=_bind("reason"),
+                        message=_bind("message"),
+                        result=_bind("result"),
+                        acked_at=now,
+                    ),
+                    [
+                        {
+                            "rid": r.id,
+                            "status": r.status,
+                            "reason": r.reason,
+                            "message": r.message,
+                            "result": json.dumps(r.result),
+                        }
+                        for r in by_id.values()
+                    ],
+                )
+            conn.execute(
+                update(t.mutation_log)
+                .where(t.mutation_log.c.id <= up_to_id, t.mutation_log.c.status == "pending")
+                .values(status="acknowledged", acked_at=now)
+            )
+            deleted = conn.execute(t.outbox.delete().where(t.outbox.c.id <= up_to_id)).rowcount
+            released = apply.release_held(conn)
+        if released:
+            log.info("applied %d held order changes after ack", released)
+        return int(deleted)
+
+    def requeue_from(self, first_id: int) -> int:
+        """Put logged mutations with id >= first_id that left the outbox back into it.
+
+        Used when the service lost mutations it had acknowledged (restored from a backup):
+        the log still has their payloads, so they are sent again under the same ids.
+        """
+        with self._write() as conn:
+            rows = conn.execute(
+                select(t.mutation_log).where(
+                    t.mutation_log.c.id >= first_id,
+                    t.mutation_log.c.id.not_in(select(t.outbox.c.id)),
+                )
+            ).all()
+            if rows:
+                conn.execute(
+                    insert(t.outbox),
+                    [
+                        {
+                            "id": r.id,
+                            "type": r.type,
+                            "order_id": r.order_id,
+                            "lease_epoch": r.lease_epoch,
+                            "at": r.at,
+                            "payload": r.payload,
+                        }
+                        for r in rows
+                    ],
+                )
+                conn.execute(
+                    update(t.mutation_log)
+                    .where(t.mutation_log.c.id.in_([r.id for r in rows]))
+                    .values(status="pending", reason=None, message=None, result=None, acked_at=None)
+                )
+        return len(rows)
+
+    def needs_counter_seed(self) -> bool:
+        """Whether the mutation counter must first learn the service's last id."""
+        return bool(self.get_state(_NEEDS_COUNTER_SEED, False))
+
+    def seed_mutation_counter(self, service_last_id: int) -> None:
+        """Continue after the service's last mutation id for this station.
+
+        Mutations recorded before the seed are renumbered above it: they were never sent,
+        so their ids are still only local.
+        """
+        with self._write() as conn:
+            local = _counter(conn, "mutation_id")
+            if service_last_id > 0:
+                shift = service_last_id
+                for table in (t.outbox, t.mutation_log):
+                    # Shift from the top down so ids never collide mid-update.
+                    ids = list(conn.scalars(select(table.c.id).order_by(table.c.id.desc())))
+                    for old in ids:
+                        conn.execute(update(table).where(table.c.id == old).values(id=old + shift))
+                _set_counter(conn, "mutation_id", local + shift)
+            _set_state(conn, _NEEDS_COUNTER_SEED, False)
+        log.info("mutation counter seeded", extra={"service_last_id": service_last_id})
+
+    def last_mutation_id(self) -> int:
+        """The last id handed out by `record()`."""
+        with self._engine.connect() as conn:
+            return _counter(conn, "mutation_id")
+
+    # ------------------------------------------------------------------ pulling
+
+    def pull_cursor(self) -> int:
+        """The change number the replica is up to date with."""
+        with self._engine.connect() as conn:
+            return _counter(conn, "pull_cursor")
+
+    def apply_pull(self, response: PullResponse) -> int:
+        """Apply one page of changes and its cursor in ONE transaction; returns held count.
+
+        An order with pending outbox rows keeps its local row; the server's version waits in
+        `held_changes` until the outbox is acknowledged (see sync.replica.apply).
+        """
+        with self._write() as conn:
+            held = apply.apply_changes(conn, response.changes)
+            _set_counter(conn, "pull_cursor", response.cursor)
+        return held
+
+    def apply_snapshot(self, pages: Sequence[PullResponse]) -> int:
+        """Replace everything server-owned with a full snapshot, in ONE transaction.
+
+        Orders with pending work are kept and their snapshot versions held (or a removal,
+        if the snapshot no longer lists them). The cursor becomes the last page's.
+        """
+        if not pages:
+            raise ValueError("a snapshot needs at least one page")
+        with self._write() as conn:
+            kept = apply.clear_server_rows(conn)
+            held = 0
+            seen: set[int] = set()
+            for page in pages:
+                held += apply.apply_changes(conn, page.changes)
+                seen.update(c.entity_id for c in page.changes if c.entity == "order" and c.data)
+            for order_id in kept - seen:
+                apply.hold(conn, Change(seq=pages[-1].cursor, entity="order", entity_id=order_id))
+                held += 1
+            _set_counter(conn, "pull_cursor", pages[-1].cursor)
+        log.info("snapshot applied", extra={"pages": len(pages), "held": held})
+        return held
+
+    def apply_leases(self, leases: Sequence[LeaseInfo]) -> int:
+        """Store leases granted by a claim; returns how many of their orders are cached."""
+        with self._write() as conn:
+            return apply.apply_leases(conn, leases)
+
+    # ------------------------------------------------------------------ station state
+
+    def get_state(self, key: str, default: Any = None) -> Any:
+        """A value from the key/value station_state table (JSON-decoded)."""
+        with self._engine.connect() as conn:
+            raw = conn.scalar(select(t.station_state.c.value).where(t.station_state.c.key == key))
+        return default if raw is None else json.loads(raw)
+
+    def set_state(self, key: str, value: Any) -> None:
+        """Store a JSON-serialisable value under `key`."""
+        with self._write() as conn:
+            _set_state(conn, key, value)
+
+
+def _bind(name: str) -> Any:
+    from sqlalchemy import bindparam
+
+    return bindparam(name)
+
+
+def _payload(kind: str, payload: Mapping[str, Any] | BaseModel) -> dict[str, Any]:
+    data = payload.model_dump(mode="json") if isinstance(payload, BaseModel) else dict(payload)
+    try:
+        model = PAYLOAD_MODELS[MutationType(kind)]
+    except ValueError:
+        raise ValueError(f"unknown mutation type {kind!r}") from None
+    try:
+        return model.model_validate(data).model_dump(mode="json")
+    except ValidationError as exc:
+        raise ValueError(f"invalid {kind} payload: {exc}") from exc
+
+
+def _counter(conn: Connection, name: str) -> int:
+    value = conn.scalar(select(t.counters.c.value).where(t.counters.c.name == name))
+    return int(value or 0)
+
+
+def _set_counter(conn: Connection, name: str, value: int) -> None:
+    conn.execute(update(t.counters).where(t.counters.c.name == name).values(value=value))
+
+
+def _set_state(conn: Connection, key: str, value: Any) -> None:
+    conn.execute(
+        insert(t.station_state).prefix_with("OR REPLACE").values(key=key, value=json.dumps(value))
+    )
