@@ -1,0 +1,63 @@
+"""The one bridge from device and sync threads to the GUI thread.
+
+Devices and the sync engine call plain callbacks on their own threads; this QObject turns
+each call into a queued Qt signal, so every widget is touched on the GUI thread only. It
+also runs background operations (claims) and hands their results back the same way.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+
+log = logging.getLogger(__name__)
+
+
+class _Job(QRunnable):
+    def __init__(self, bridge: DeviceBridge, fn: Callable[[], object], token: int) -> None:
+        super().__init__()
+        self.bridge, self.fn, self.token = bridge, fn, token
+
+    def run(self) -> None:
+        try:
+            result: object = self.fn()
+        except Exception as exc:  # noqa: BLE001  (handed to the GUI thread, which decides)
+            log.info("background operation failed: %r", exc)
+            result = exc
+        self.bridge.job_done.emit(self.token, result)
+
+
+class DeviceBridge(QObject):
+    """Signals carrying device, sync and background results to the GUI thread."""
+
+    scan = Signal(object)  # app.scanning.scan.Scan
+    reading = Signal(object)  # app.weighing.reading.ScaleReading
+    device_status = Signal(object)  # app.device_status.DeviceStatus
+    sync_status = Signal(object)  # sync.engine.SyncStatus
+    label_done = Signal(int, bool, str)  # job id, ok, message
+    job_done = Signal(int, object)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._pool = QThreadPool()
+        self._pool.setMaxThreadCount(2)
+        self._callbacks: dict[int, Callable[[object], None]] = {}
+        self._next = 0
+        self.job_done.connect(self._finish)
+
+    def run_in_background(self, fn: Callable[[], object], done: Callable[[object], None]) -> None:
+        """Run `fn` on a worker thread; call `done(result or exception)` on the GUI thread."""
+        self._next += 1
+        self._callbacks[self._next] = done
+        self._pool.start(_Job(self, fn, self._next))
+
+    def _finish(self, token: int, result: object) -> None:
+        done = self._callbacks.pop(token, None)
+        if done is not None:
+            done(result)
+
+    def wait_for_background(self, msecs: int = 5000) -> bool:
+        """Wait for running background operations (shutdown and tests)."""
+        return bool(self._pool.waitForDone(msecs))

@@ -1,0 +1,112 @@
+"""What the station runtime needs from the world, as small protocols.
+
+The real implementations sit over the local replica (`sync/`), the sync engine and the print
+queue; tests use in-memory fakes. Keeping these narrow keeps the runtime testable.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from app.packing.events import PackEvent
+from app.packing.model import Catalog, OrderView
+
+
+@dataclass(frozen=True, slots=True)
+class UserRecord:
+    """Someone who may log in at this station (from the synced user list)."""
+
+    id: int
+    name: str
+    role: str  # packer | supervisor
+    badge: str
+    pin_hash: str | None
+    active: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class LeaseRecord:
+    """This station's lease on an order, as last pulled or granted."""
+
+    station_id: int
+    station_name: str
+    epoch: int
+    expires_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class OrderRecord:
+    """An order in the local cache with what the station needs to decide whether to open it."""
+
+    view: OrderView
+    lease: LeaseRecord | None
+    batch_id: int | None = None
+    country: str = ""
+    priority: int = 0
+    cutoff_at: datetime | None = None
+    ship_to: tuple[str, ...] = ()  # address lines for the label
+
+
+@dataclass(frozen=True, slots=True)
+class BatchRow:
+    """A batch assigned to this station, with its progress."""
+
+    id: int
+    code: str
+    name: str
+    total: int
+    packed: int
+    held: int
+    cutoff_at: datetime | None
+
+
+class StationStore(Protocol):
+    """The station's local, durable state."""
+
+    station_id: int
+    catalog: Catalog
+
+    def user_by_badge(self, badge: str) -> UserRecord | None: ...
+
+    def order_by_code(self, code: str) -> OrderRecord | None: ...
+
+    def order_by_id(self, order_id: int) -> OrderRecord | None: ...
+
+    def batches(self) -> Sequence[BatchRow]: ...
+
+    def record(self, events: Sequence[PackEvent]) -> None:
+        """Commit the events durably (outbox) before returning; raise on failure."""
+        ...
+
+    def order_events(self, order_id: int) -> Sequence[PackEvent]: ...
+
+    def queue_depth(self) -> int: ...
+
+
+class ClaimRefused(Exception):
+    """Another station holds the order, or the service says it cannot be packed."""
+
+
+class Offline(Exception):
+    """The service cannot be reached right now."""
+
+
+class Claims(Protocol):
+    """Claims are made online: a lease with a fencing epoch, or a refusal with the reason."""
+
+    def claim_order(self, order_id: int) -> LeaseRecord: ...
+
+
+class LabelPrinting(Protocol):
+    """Queue a parcel's label; completion arrives later through the runtime's callback."""
+
+    def print_label(self, order: OrderRecord, box_no: int, box_count: int, grams: int) -> int: ...
+
+    def reprint_label(self, order: OrderRecord, box_no: int, by_user: int, reason: str) -> int: ...
+
+
+Background = Callable[[Callable[[], object], Callable[[object], None]], None]
+"""Run the first callable off the GUI thread; hand its result (or exception) to the second."""

@@ -1,0 +1,538 @@
+"""`StationRuntime`: one packer's flow at one station, driven by scans.
+
+It runs on the GUI thread. Device threads reach it only through the Qt bridge; network work
+(claims) goes through the injected `background` runner and comes back as a callback. Every
+pack-session step is recorded in the local store *before* it is adopted and shown, so green
+on screen always means saved.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import UTC, datetime
+
+from app.packing.commands import Command, CommandName, parse_command
+from app.packing.errors import PackingError
+from app.packing.progress import PackState
+from app.packing.session import PackSession
+from app.packing.weighing_steps import OverrideKind
+from app.packing.step import Outcome, Step
+from app.scanning.scan import Scan, ScanKind
+from app.station.auth import check_pin
+from app.station.ports import (
+    Background,
+    ClaimRefused,
+    Claims,
+    LabelPrinting,
+    Offline,
+    OrderRecord,
+    StationStore,
+    UserRecord,
+)
+from app.station.screen import (
+    BoxInfo,
+    LineRow,
+    OrderHeader,
+    Screen,
+    ScreenModel,
+    StatusInfo,
+    Tone,
+)
+from app.weighing.capture import BoxWeighing, CaptureState
+from app.weighing.reading import ScaleReading
+from sync.protocol import HoldReason
+
+log = logging.getLogger(__name__)
+
+WELCOME = "Scan your badge to start."
+
+
+class StationRuntime:
+    """The packer's flow: login, open an order, verify, weigh, label, close."""
+
+    def __init__(
+        self,
+        store: StationStore,
+        claims: Claims,
+        labels: LabelPrinting,
+        background: Background,
+        on_change: Callable[[ScreenModel], None],
+        *,
+        require_pin: bool = False,
+        allow_manual_weight: bool = False,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.store = store
+        self.claims = claims
+        self.labels = labels
+        self.background = background
+        self.on_change = on_change
+        self.require_pin = require_pin
+        self.allow_manual_weight = allow_manual_weight
+        self.clock = clock
+        self.session = PackSession(store.catalog)
+        self.capture = BoxWeighing()
+        self.user: UserRecord | None = None
+        self.order: OrderRecord | None = None
+        self.status = StatusInfo()
+        self._pending_user: UserRecord | None = None
+        self._claiming: str | None = None
+        self._label_jobs: dict[int, tuple[int, bool]] = {}  # job id -> (box_no, reprint)
+        self._last_line: int | None = None
+        self.model = ScreenModel(Screen.LOGIN, "amber", WELCOME)
+
+    # ------------------------------------------------------------------ output
+
+    def _show(self, tone: Tone, message: str, **changes: object) -> None:
+        screen = self._screen()
+        self.model = replace(
+            self.model,
+            screen=screen,
+            tone=tone,
+            message=message,
+            user_name=self.user.name if self.user else "",
+            user_role=self.user.role if self.user else "",
+            status=replace(self.status, queue_depth=self._queue_depth()),
+            **self._order_parts(),
+            **changes,  # type: ignore[arg-type]
+        )
+        log.info("screen %s %s: %s", screen.value, tone, message)
+        self.on_change(self.model)
+
+    def _queue_depth(self) -> int:
+        try:
+            return self.store.queue_depth()
+        except Exception:  # the status bar must never take the screen down
+            log.exception("queue depth unavailable")
+            return self.status.queue_depth
+
+    def _screen(self) -> Screen:
+        if self.user is None:
+            return Screen.LOGIN
+        if self.order is not None and self.session.state is not PackState.IDLE:
+            return Screen.PACK
+        return Screen.BATCHES
+
+    def _order_parts(self) -> dict[str, object]:
+        progress = self.session.progress
+        record = self.order
+        if record is None or progress.order is None:
+            return {"header": None, "lines": (), "box": None, "state": self.session.state.value}
+        view = progress.order
+        header = OrderHeader(
+            number=view.number,
+            channel=view.channel,
+            country=record.country,
+            carrier=" ".join(p for p in (view.carrier, view.service) if p),
+            priority=record.priority,
+            cutoff_at=record.cutoff_at,
+            tote=view.tote,
+        )
+        lines = tuple(
+            LineRow(
+                line_id=line.line_id,
+                sku=line.sku,
+                name=line.name,
+                scanned=progress.scanned(line.line_id),
+                required=line.quantity,
+                highlight=line.line_id == self._last_line,
+            )
+            for line in view.lines
+        )
+        box = progress.box if progress.boxes else None
+        info = (
+            BoxInfo(
+                box_no=box.box_no,
+                box_type=box.box_type,
+                boxes=len(progress.boxes),
+                expected_grams=self.session.expected_grams(),
+                weight_grams=box.weight_grams,
+            )
+            if box is not None
+            else None
+        )
+        return {"header": header, "lines": lines, "box": info, "state": self.session.state.value}
+
+    def refresh(self) -> None:
+        """Re-render with the current message (after status or cache changes)."""
+        self._show(self.model.tone, self.model.message)
+
+    # ------------------------------------------------------------------ scans
+
+    def handle_scan(self, scan: Scan) -> None:
+        """Route one scan by what the screen is waiting for."""
+        try:
+            self._route(scan)
+        except PackingError as exc:
+            self._show("red", str(exc))
+
+    def _route(self, scan: Scan) -> None:
+        if scan.kind is ScanKind.INVALID:
+            reason = scan.reason.rstrip(".") or "That barcode could not be read"
+            if self.order is None:
+                self._show("red", f"{reason}. Scan it again.")
+                return
+        if self.user is None:
+            self._login_scan(scan)
+            return
+        if scan.kind is ScanKind.COMMAND:
+            command = parse_command(scan.text)  # UnknownCommand is a red PackingError
+            if self.order is None or self.session.state is PackState.IDLE:
+                self._idle_command(command)
+                return
+        if self.order is None or self.session.state in (PackState.IDLE,):
+            self._idle_scan(scan)
+            return
+        if self.session.state in (PackState.PACKED, PackState.HELD) and scan.kind in (
+            ScanKind.ORDER,
+            ScanKind.TOTE,
+        ):
+            self._open_by_code(scan.text)
+            return
+        step = self.session.scan(scan)
+        self._adopt_step(step)
+
+    def _login_scan(self, scan: Scan) -> None:
+        if scan.kind is not ScanKind.BADGE:
+            self._show("red", "Nobody is logged in. Scan your badge first.")
+            return
+        user = self.store.user_by_badge(scan.text)
+        if user is None or not user.active:
+            self._show(
+                "red",
+                "This badge is not allowed on this station. Ask a supervisor to add you.",
+            )
+            return
+        if user.role == "supervisor" or self.require_pin:
+            if user.pin_hash:
+                self._pending_user = user
+                self._show(
+                    "amber",
+                    f"Hello {user.name}. Type your PIN and press Enter.",
+                    ask_pin_for=user.badge,
+                )
+                return
+            if user.role == "supervisor":
+                self._show("red", "This supervisor badge has no PIN set; ask an admin to set one.")
+                return
+        self._log_in(user)
+
+    def submit_pin(self, pin: str) -> None:
+        """The PIN typed for the badge scanned last."""
+        user = self._pending_user
+        if user is None:
+            return
+        if not check_pin(user.pin_hash, pin):
+            self._show("red", "That PIN is wrong. Scan your badge and try again.", ask_pin_for="")
+            self._pending_user = None
+            return
+        self._pending_user = None
+        self._log_in(user)
+
+    def cancel_pin(self) -> None:
+        """The PIN prompt was closed without a PIN."""
+        self._pending_user = None
+        self._show("amber", WELCOME, ask_pin_for="")
+
+    def _log_in(self, user: UserRecord) -> None:
+        self.user = user
+        self.session.packer_id = user.id
+        log.info("login user=%s role=%s", user.id, user.role)
+        self._show("green", f"Hello {user.name}. Scan an order or tote barcode.", ask_pin_for="")
+
+    def logout(self) -> None:
+        """Log out; an open order must be finished or held first."""
+        if self.order is not None and self.session.state not in (
+            PackState.IDLE,
+            PackState.PACKED,
+            PackState.HELD,
+        ):
+            self._show("red", "Finish or hold this order before logging out.")
+            return
+        log.info("logout user=%s", self.user.id if self.user else None)
+        self.user = None
+        self.order = None
+        self.session = PackSession(self.store.catalog)
+        self._show("amber", WELCOME)
+
+    def _idle_command(self, command: Command) -> None:
+        if command.name is CommandName.LOGOUT:
+            self.logout()
+            return
+        self._show("red", "No order is open. Scan an order or tote barcode first.")
+
+    def _idle_scan(self, scan: Scan) -> None:
+        if scan.kind in (ScanKind.ORDER, ScanKind.TOTE):
+            self._open_by_code(scan.text)
+        elif scan.kind is ScanKind.BADGE:
+            self._show("amber", "Someone is logged in already. Scan PB:LOGOUT first.")
+        else:
+            self._show("red", "No order is open. Scan an order or tote barcode first.")
+
+    # ------------------------------------------------------------------ orders
+
+    def _open_by_code(self, code: str) -> None:
+        if self._claiming:
+            self._show("amber", f"Still opening {self._claiming}; wait a moment.")
+            return
+        record = self.store.order_by_code(code)
+        if record is None:
+            self._show(
+                "red",
+                f"{code} is not an order for this station. Check the barcode or ask a supervisor.",
+            )
+            return
+        view = record.view
+        if view.status in ("cancelled",):
+            self._show("red", f"Order {view.number} was cancelled. Put it aside for a supervisor.")
+            return
+        if view.status in ("packed", "shipped", "delivered", "completed"):
+            self._show("red", f"Order {view.number} is already packed. Put it aside.")
+            return
+        lease = record.lease
+        now = self.clock()
+        if (
+            lease is not None
+            and lease.station_id == self.store.station_id
+            and lease.expires_at > now
+        ):
+            self._open(record)
+            return
+        self._claiming = view.number
+        self._show("amber", f"Claiming order {view.number}…")
+        order_id = view.id
+
+        def claim() -> object:
+            return self.claims.claim_order(order_id)
+
+        self.background(claim, lambda result: self._claim_done(order_id, result))
+
+    def _claim_done(self, order_id: int, result: object) -> None:
+        number = self._claiming or str(order_id)
+        self._claiming = None
+        if isinstance(result, ClaimRefused):
+            self._show("red", f"{result} Put order {number} aside.")
+            return
+        if isinstance(result, Offline):
+            self._show(
+                "red",
+                f"Offline: order {number} is not leased to this station, so it cannot be "
+                "packed until the connection is back. Pack an order from your batch.",
+            )
+            return
+        if isinstance(result, BaseException):
+            log.error("claim of order %s failed: %r", order_id, result)
+            self._show("red", f"Could not claim order {number}: {result}. Try again.")
+            return
+        record = self.store.order_by_id(order_id)
+        if record is None:
+            self._show("red", f"Order {number} is no longer assigned here; ask a supervisor.")
+            return
+        self._open(record)
+
+    def _open(self, record: OrderRecord) -> None:
+        view = record.view
+        if record.lease is not None:
+            view = replace(view, lease_epoch=record.lease.epoch)
+            record = replace(record, view=view)
+        if self.session.state is not PackState.IDLE:
+            self.session = PackSession(self.store.catalog, packer_id=self.session.packer_id)
+        recorded = list(self.store.order_events(view.id))
+        self.order = record
+        self._last_line = None
+        step = self.session.restore(view, recorded) if recorded else self.session.open_order(view)
+        self.session.apply(step)
+        self.capture = BoxWeighing()
+        self._after_state_change()
+        self._show(step.tone, step.message)
+
+    # ------------------------------------------------------------------ steps
+
+    def _adopt_step(self, step: Step) -> None:
+        """Record a step's events durably, then adopt it; carry out a scanned command."""
+        if step.command is not None and step.outcome is Outcome.COMMAND:
+            self._run_command(step.command)
+            return
+        if step.outcome is Outcome.CHOOSE_HOLD_REASON:
+            self._show("amber", step.message, ask_hold_reason=True)
+            return
+        if step.outcome in (
+            Outcome.OPEN_ORDER,
+            Outcome.SWITCH_ORDER,
+            Outcome.ALREADY_OPEN,
+            Outcome.BADGE,
+            Outcome.NO_ORDER,
+        ):
+            self._show(step.tone, step.message)
+            return
+        if not self._record(step):
+            return
+        self.session.apply(step)
+        if step.line_id is not None:
+            self._last_line = step.line_id
+        self._after_state_change()
+        self._show(step.tone, step.message)
+
+    def _record(self, step: Step) -> bool:
+        if not step.events:
+            return True
+        epoch = self.order.lease.epoch if self.order and self.order.lease else None
+        events = [replace(e, lease_epoch=epoch) for e in step.events]
+        try:
+            self.store.record(events)
+        except Exception as exc:
+            log.exception("could not record %d events", len(events))
+            self._show("red", f"Could not save ({exc}). Nothing was counted; scan again.")
+            return False
+        return True
+
+    def _run_command(self, command: Command) -> None:
+        name = command.name
+        if name is CommandName.CLOSE:
+            self._adopt_step(self.session.close())
+        elif name is CommandName.NEW_BOX:
+            self._adopt_step(self.session.new_box(command.box_type))
+        elif name is CommandName.BOX and command.box_type:
+            self._adopt_step(self.session.set_box_type(command.box_type))
+        elif name is CommandName.HOLD:
+            if command.hold_reason is None:
+                self._show("amber", "Choose why the order is on hold.", ask_hold_reason=True)
+            else:
+                self.hold(command.hold_reason)
+        elif name is CommandName.REWEIGH:
+            self._adopt_step(self.session.reweigh())
+            self.capture.reweigh(time.monotonic())
+        elif name is CommandName.CANCEL:
+            self._adopt_step(self.session.cancel())
+        elif name is CommandName.REPRINT:
+            self._show("amber", "Ask a supervisor to confirm the reprint.", ask_hold_reason=False)
+        elif name is CommandName.LOGOUT:
+            self.logout()
+
+    def _after_state_change(self) -> None:
+        """Start weighing when a box waits for the scale; print when a weight was accepted."""
+        state = self.session.state
+        progress = self.session.progress
+        if state in (PackState.VERIFIED, PackState.WEIGHING) and progress.boxes:
+            box = progress.box
+            if box.weight_grams is None and self.capture.box != box.box_no:
+                self.capture.start(box.box_no, time.monotonic())
+        if state is PackState.LABELLING and progress.boxes:
+            box = progress.box
+            if box.weight_grams is not None and not box.labelled:
+                self._print_label(box.box_no, box.weight_grams)
+
+    # ------------------------------------------------------------------ actions
+
+    def hold(self, reason: HoldReason | str, text: str = "") -> None:
+        """Put the open order on hold (from the hold dialog or a PB:HOLD:<REASON> scan)."""
+        try:
+            self._adopt_step(self.session.hold(reason, text))
+        except PackingError as exc:
+            self._show("red", str(exc))
+
+    def override(self, badge: str, pin: str, reason: str) -> None:
+        """A supervisor lets a blocked weight (or serial) through; who, when and why recorded."""
+        supervisor = self.store.user_by_badge(badge)
+        if supervisor is None or supervisor.role != "supervisor" or not supervisor.active:
+            self._show("red", "That badge is not a supervisor's. Ask a supervisor to scan theirs.")
+            return
+        if supervisor.pin_hash and not check_pin(supervisor.pin_hash, pin):
+            self._show("red", "The supervisor PIN is wrong; nothing was overridden.")
+            return
+        kind = (
+            OverrideKind.SERIAL
+            if self.session.progress.pending_serial is not None
+            else OverrideKind.WEIGHT
+        )
+        try:
+            step = self.session.override(supervisor.id, reason, kind)
+        except PackingError as exc:
+            self._show("red", str(exc))
+            return
+        log.info("override kind=%s by supervisor=%s reason=%r", kind, supervisor.id, reason)
+        self._adopt_step(step)
+
+    def reprint(self, badge: str, pin: str, reason: str) -> None:
+        """Reprint the current box's label after a supervisor confirmed why."""
+        supervisor = self.store.user_by_badge(badge)
+        if supervisor is None or supervisor.role != "supervisor":
+            self._show("red", "A reprint needs a supervisor's badge.")
+            return
+        if supervisor.pin_hash and not check_pin(supervisor.pin_hash, pin):
+            self._show("red", "The supervisor PIN is wrong; nothing was reprinted.")
+            return
+        progress = self.session.progress
+        labelled = [b.box_no for b in progress.boxes if b.labelled]
+        if self.order is None or not labelled:
+            self._show("red", "There is no printed label to reprint yet.")
+            return
+        box_no = labelled[-1]
+        job = self.labels.reprint_label(self.order, box_no, supervisor.id, reason)
+        self._label_jobs[job] = (box_no, True)
+        self._reprint_reason = reason
+        self._show("amber", f"Reprinting the label for box {box_no}…")
+
+    def scale_reading(self, reading: ScaleReading) -> None:
+        """A reading from the scale thread; accepted once per box when stable and fresh."""
+        self.status = replace(
+            self.status,
+            live_grams=reading.whole_grams if reading.is_weight else None,
+            live_stable=reading.is_weight,
+        )
+        if not self.session.expects_weight or self.capture.state is not CaptureState.WAITING:
+            return
+        outcome = self.capture.feed(reading)
+        if not outcome.newly_accepted or outcome.accepted is None:
+            return
+        if outcome.accepted.manual and not self.allow_manual_weight:
+            self._show("red", "Typed-in weights are not allowed at this site; use the scale.")
+            return
+        step = self.session.weight(outcome.accepted.whole_grams, manual=outcome.accepted.manual)
+        self._adopt_step(step)
+
+    def _print_label(self, box_no: int, grams: int) -> None:
+        assert self.order is not None
+        try:
+            job = self.labels.print_label(
+                self.order, box_no, len(self.session.progress.boxes), grams
+            )
+        except Exception as exc:
+            log.exception("label for box %s could not be queued", box_no)
+            self._show("red", f"The label could not be queued ({exc}); scan PB:REPRINT.")
+            return
+        self._label_jobs[job] = (box_no, False)
+
+    def label_done(self, job_id: int, ok: bool, message: str) -> None:
+        """The print worker finished (or failed) a label job."""
+        entry = self._label_jobs.get(job_id)
+        if entry is None:
+            return
+        box_no, reprint = entry
+        if not ok:
+            self._show(
+                "red", message or "The label did not print; it prints when the printer is back."
+            )
+            return
+        del self._label_jobs[job_id]
+        try:
+            step = self.session.label_printed(
+                box_no,
+                reprint=reprint,
+                reason=getattr(self, "_reprint_reason", "") if reprint else "",
+            )
+        except PackingError as exc:
+            self._show("red", str(exc))
+            return
+        self._adopt_step(step)
+
+    def set_status(self, **changes: object) -> None:
+        """Update the status bar (sync engine and devices) and re-render."""
+        self.status = replace(self.status, **changes)  # type: ignore[arg-type]
+        self.model = replace(
+            self.model, status=replace(self.status, queue_depth=self._queue_depth())
+        )
+        self.on_change(self.model)

@@ -1,0 +1,86 @@
+"""`ScreenModel`: everything the packer's screen shows, as one plain value.
+
+The runtime produces a new model after every action; the views only render it. A test can
+therefore check what the packer would see without a widget.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Literal
+
+Tone = Literal["green", "amber", "red"]
+
+
+class Screen(StrEnum):
+    LOGIN = "login"
+    BATCHES = "batches"
+    PACK = "pack"
+    SUPERVISOR = "supervisor"
+
+
+@dataclass(frozen=True, slots=True)
+class LineRow:
+    line_id: int
+    sku: str
+    name: str
+    scanned: int
+    required: int
+    highlight: bool = False  # the line the last scan touched
+
+
+@dataclass(frozen=True, slots=True)
+class OrderHeader:
+    number: str
+    channel: str
+    country: str
+    carrier: str
+    priority: int
+    cutoff_at: datetime | None
+    tote: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class BoxInfo:
+    box_no: int
+    box_type: str
+    boxes: int
+    expected_grams: int | None
+    weight_grams: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class StatusInfo:
+    """The status bar: connection, queue depth and devices."""
+
+    online: bool = False
+    offline_since: datetime | None = None
+    queue_depth: int = 0
+    last_sync: datetime | None = None
+    last_rejection: str = ""
+    scanner: str = "not started"
+    scanner_tone: Tone = "amber"
+    scale: str = "not started"
+    scale_tone: Tone = "amber"
+    printer: str = "not started"
+    printer_tone: Tone = "amber"
+    live_grams: int | None = None
+    live_stable: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ScreenModel:
+    screen: Screen
+    tone: Tone
+    message: str
+    user_name: str = ""
+    user_role: str = ""
+    header: OrderHeader | None = None
+    lines: tuple[LineRow, ...] = ()
+    box: BoxInfo | None = None
+    state: str = ""
+    ask_pin_for: str = ""  # a badge whose PIN must be typed now
+    ask_hold_reason: bool = False
+    status: StatusInfo = field(default_factory=StatusInfo)

@@ -1,0 +1,26 @@
+"""The large state banner: colour, a symbol and one sentence saying what to do next."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLabel
+
+from app.views.theme import TONES
+
+
+class Banner(QLabel):
+    """Green accepted, amber waiting, red problem; the symbol repeats the colour's meaning."""
+
+    def __init__(self) -> None:
+        super().__init__(objectName="banner")
+        self.setWordWrap(True)
+        self.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+        self.setMinimumHeight(110)
+        self.tone = ""
+
+    def show_message(self, tone: str, message: str) -> None:
+        """Paint the banner in `tone` with `message`."""
+        background, text, symbol = TONES.get(tone, TONES["amber"])
+        self.tone = tone
+        self.setStyleSheet(f"background: {background}; color: {text};")
+        self.setText(f"{symbol}  {message}")

@@ -1,0 +1,112 @@
+"""Dialogs: PIN entry, hold reason, supervisor confirmation (override and reprint)."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QKeyEvent
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from sync.protocol import HoldReason
+
+HOLD_TEXT = {
+    HoldReason.SHORT_PICK: "Short pick: an item is missing",
+    HoldReason.DAMAGED_ITEM: "Damaged item",
+    HoldReason.WRONG_ITEM_IN_TOTE: "Wrong item in the tote",
+    HoldReason.ADDRESS_PROBLEM: "Address problem",
+    HoldReason.OTHER: "Other (type why)",
+}
+
+
+class PinDialog(QDialog):
+    """Type the PIN for the badge just scanned; Enter confirms, Esc cancels."""
+
+    def __init__(self, parent: QWidget | None, name: str) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("PIN")
+        self.pin = QLineEdit()
+        self.pin.setEchoMode(QLineEdit.EchoMode.Password)
+        self.pin.setMaxLength(12)
+        self.pin.setObjectName("pinField")
+        layout = QVBoxLayout(self)
+        layout.addWidget(QLabel(f"{name}, type your PIN and press Enter", objectName="hint"))
+        layout.addWidget(self.pin)
+        self.pin.returnPressed.connect(self.accept)
+
+
+class HoldDialog(QDialog):
+    """Choose why the order is held: 1-5 on the keyboard, or the arrow keys and Enter."""
+
+    def __init__(self, parent: QWidget | None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Hold order")
+        self.reasons = QListWidget()
+        for number, (reason, text) in enumerate(HOLD_TEXT.items(), start=1):
+            item = QListWidgetItem(f"{number}  {text}")
+            item.setData(Qt.ItemDataRole.UserRole, reason.value)
+            self.reasons.addItem(item)
+        self.reasons.setCurrentRow(0)
+        self.text = QLineEdit()
+        self.text.setPlaceholderText("Details (needed for 'Other')")
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(QLabel("Why is this order on hold?", objectName="boxTitle"))
+        layout.addWidget(self.reasons)
+        layout.addWidget(self.text)
+        layout.addWidget(buttons)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        key = event.text()
+        if key.isdigit() and 1 <= int(key) <= self.reasons.count() and not self.text.hasFocus():
+            self.reasons.setCurrentRow(int(key) - 1)
+            return
+        super().keyPressEvent(event)
+
+    def reason(self) -> HoldReason:
+        item = self.reasons.currentItem()
+        return HoldReason(item.data(Qt.ItemDataRole.UserRole))
+
+
+class SupervisorDialog(QDialog):
+    """A supervisor scans their badge, types the PIN and says why (override or reprint)."""
+
+    def __init__(self, parent: QWidget | None, title: str, question: str) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(title)
+        self.badge = QLineEdit()
+        self.badge.setPlaceholderText("scan the supervisor badge")
+        self.pin = QLineEdit()
+        self.pin.setEchoMode(QLineEdit.EchoMode.Password)
+        self.reason = QLineEdit()
+        self.reason.setPlaceholderText("at least 3 characters")
+        form = QFormLayout()
+        form.addRow("Supervisor badge", self.badge)
+        form.addRow("PIN", self.pin)
+        form.addRow("Reason", self.reason)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(QLabel(question, objectName="hint"))
+        layout.addLayout(form)
+        layout.addWidget(buttons)
+
+    def badge_scanned(self, badge: str) -> None:
+        """A badge scan while the dialog is open fills the badge and moves on to the PIN."""
+        self.badge.setText(badge)
+        self.pin.setFocus()

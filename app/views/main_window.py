@@ -1,0 +1,179 @@
+"""The station's main window: login, batches and pack screens, status bar, shortcuts."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import QDialog, QMainWindow, QMessageBox, QStackedWidget, QWidget
+
+from app.buildinfo import version_text
+from app.scanning.scan import Scan, ScanKind
+from app.station.ports import BatchRow
+from app.station.runtime import StationRuntime
+from app.station.screen import Screen, ScreenModel
+from app.views.dialogs import HoldDialog, PinDialog, SupervisorDialog
+from app.views.pack_page import PackPage
+from app.views.pages import BatchesPage, LoginPage
+from app.views.status_bar import StationStatusBar
+from app.views.theme import STYLE
+
+log = logging.getLogger(__name__)
+
+SHORTCUTS = {
+    "F2": "hold",
+    "F3": "new_box",
+    "F4": "reprint",
+    "F5": "reweigh",
+    "F6": "override",
+    "F9": "close_order",
+    "F12": "logout",
+    "Escape": "cancel",
+    "F1": "about",
+}
+
+
+class StationWindow(QMainWindow):
+    """Renders the runtime's ScreenModel; every action has a key, none needs the mouse."""
+
+    def __init__(
+        self,
+        runtime: StationRuntime,
+        station_name: str,
+        batches: Callable[[], Sequence[BatchRow]],
+        sounds: Callable[[str], None] = lambda _tone: None,
+    ) -> None:
+        super().__init__()
+        self.runtime = runtime
+        self.batches = batches
+        self.sounds = sounds
+        self.setWindowTitle(f"Packbench — {station_name}")
+        self.setStyleSheet(STYLE)
+        self.login = LoginPage(station_name)
+        self.batch_page = BatchesPage()
+        self.pack = PackPage()
+        self.stack = QStackedWidget()
+        for page in (self.login, self.batch_page, self.pack):
+            self.stack.addWidget(page)
+        self.setCentralWidget(self.stack)
+        self.status = StationStatusBar()
+        self.setStatusBar(self.status)
+        self._dialog: QDialog | None = None
+        self._last_message = ""
+        for key, action in SHORTCUTS.items():
+            shortcut = QShortcut(QKeySequence(key), self)
+            shortcut.activated.connect(getattr(self, f"action_{action}"))
+        runtime.on_change = self.render
+        self.render(runtime.model)
+
+    # ------------------------------------------------------------------ rendering
+
+    def render(self, model: ScreenModel) -> None:
+        """Show the screen the model names, and play its sound once per new message."""
+        page: QWidget
+        if model.screen is Screen.LOGIN:
+            self.login.render(model)
+            page = self.login
+        elif model.screen is Screen.PACK:
+            self.pack.render(model)
+            page = self.pack
+        else:
+            self.batch_page.render(model, self.batches())
+            page = self.batch_page
+        self.stack.setCurrentWidget(page)
+        self.status.render(model.status, model.user_name)
+        key = f"{model.tone}:{model.message}"
+        if key != self._last_message:
+            self._last_message = key
+            self.sounds("done" if "is packed" in model.message else model.tone)
+        if model.ask_pin_for and self._dialog is None:
+            self._ask_pin()
+        if model.ask_hold_reason and self._dialog is None:
+            self.action_hold()
+
+    # ------------------------------------------------------------------ scans
+
+    def on_scan(self, scan: Scan) -> None:
+        """A scan from any scanner: a supervisor dialog takes badges, else the runtime."""
+        if isinstance(self._dialog, SupervisorDialog) and scan.kind is ScanKind.BADGE:
+            self._dialog.badge_scanned(scan.text)
+            return
+        if self._dialog is not None:
+            log.info("scan %r ignored while a dialog is open", scan.kind.value)
+            return
+        self.runtime.handle_scan(scan)
+
+    # ------------------------------------------------------------------ dialogs
+
+    def _ask_pin(self) -> None:
+        dialog = PinDialog(self, self.runtime.model.message.split(".")[0])
+        self._dialog = dialog
+        ok = dialog.exec() == QDialog.DialogCode.Accepted
+        pin = dialog.pin.text()
+        self._dialog = None
+        if ok:
+            self.runtime.submit_pin(pin)
+        else:
+            self.runtime.cancel_pin()
+
+    def _supervisor(self, title: str, question: str) -> tuple[str, str, str] | None:
+        dialog = SupervisorDialog(self, title, question)
+        self._dialog = dialog
+        ok = dialog.exec() == QDialog.DialogCode.Accepted
+        self._dialog = None
+        if not ok:
+            return None
+        return dialog.badge.text().strip(), dialog.pin.text(), dialog.reason.text().strip()
+
+    # ------------------------------------------------------------------ actions
+
+    def action_hold(self) -> None:
+        if self.runtime.order is None:
+            return
+        dialog = HoldDialog(self)
+        self._dialog = dialog
+        ok = dialog.exec() == QDialog.DialogCode.Accepted
+        self._dialog = None
+        if ok:
+            self.runtime.hold(dialog.reason(), dialog.text.text())
+        else:
+            self.runtime.refresh()
+
+    def action_override(self) -> None:
+        if self.runtime.order is None:
+            return
+        answer = self._supervisor("Supervisor override", "Why may this go through?")
+        if answer is not None:
+            self.runtime.override(*answer)
+
+    def action_reprint(self) -> None:
+        if self.runtime.order is None:
+            return
+        answer = self._supervisor("Reprint label", "Why is the label reprinted?")
+        if answer is not None:
+            self.runtime.reprint(*answer)
+
+    def _command(self, text: str) -> None:
+        self.runtime.handle_scan(
+            Scan(raw=text.encode(), text=text, kind=ScanKind.COMMAND, source="keyboard")
+        )
+
+    def action_new_box(self) -> None:
+        self._command("PB:NEW-BOX")
+
+    def action_reweigh(self) -> None:
+        self._command("PB:REWEIGH")
+
+    def action_close_order(self) -> None:
+        self._command("PB:CLOSE")
+
+    def action_cancel(self) -> None:
+        if self.runtime.order is not None:
+            self._command("PB:CANCEL")
+
+    def action_logout(self) -> None:
+        self.runtime.logout()
+
+    def action_about(self) -> None:
+        QMessageBox.about(self, "About Packbench", version_text())

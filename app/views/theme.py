@@ -1,0 +1,31 @@
+"""Colours and type sizes: readable from two metres, colour never the only signal."""
+
+from __future__ import annotations
+
+TONES = {
+    # background, text, symbol shown before the message (colour-blind safe)
+    "green": ("#1b7f3b", "#ffffff", "✔"),
+    "amber": ("#f2a900", "#1a1a1a", "●"),
+    "red": ("#c62828", "#ffffff", "✖"),
+}
+
+STATUS_TONE = {"green": "#1b7f3b", "amber": "#b26a00", "red": "#c62828"}
+
+STYLE = """
+QWidget { font-size: 16px; }
+QMainWindow, QWidget#page { background: #f4f5f7; }
+QLabel#banner { border-radius: 10px; padding: 18px 24px; font-size: 30px; font-weight: 600; }
+QLabel#orderNumber { font-size: 40px; font-weight: 700; color: #111; }
+QLabel#headerDetail { font-size: 20px; color: #333; }
+QLabel#priority { font-size: 20px; font-weight: 700; color: #fff; background: #c62828;
+                  border-radius: 6px; padding: 2px 10px; }
+QLabel#bigPrompt { font-size: 44px; font-weight: 700; color: #222; }
+QLabel#hint { font-size: 20px; color: #444; }
+QLabel#boxTitle { font-size: 22px; font-weight: 700; }
+QLabel#weight { font-size: 40px; font-weight: 700; font-family: monospace; }
+QLabel#picture { background: #e3e6ea; border: 2px dashed #aab; color: #667; font-size: 18px; }
+QTableWidget { font-size: 20px; background: #fff; gridline-color: #dde; }
+QHeaderView::section { font-size: 16px; font-weight: 600; padding: 6px; background: #e9ecef; }
+QStatusBar QLabel { font-size: 15px; padding: 0 10px; }
+QPushButton { font-size: 18px; padding: 8px 16px; }
+"""

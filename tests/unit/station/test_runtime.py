@@ -1,0 +1,208 @@
+"""The packer's flow through the station runtime, with in-memory ports.
+
+These assert what the packer would see (screen, colour, sentence) and what was recorded.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from app.scanning.classify import classify
+from app.station.ports import UserRecord
+from app.station.runtime import StationRuntime
+from app.station.screen import Screen, ScreenModel
+from app.weighing.reading import ScaleReading, WeightUnit
+from service.security import hash_pin
+from sync.protocol import MutationType
+from tests.support.station_fakes import (
+    MUG,
+    PLATE,
+    FakeClaims,
+    FakeLabels,
+    FakeStore,
+    lease,
+    order,
+    run_now,
+)
+
+PACKER = UserRecord(1, "Alex Packer", "packer", "BADGE-P001", None)
+SUPERVISOR = UserRecord(9, "Sam Super", "supervisor", "BADGE-S001", hash_pin("1234"))
+
+
+class Harness:
+    def __init__(self) -> None:
+        self.store = FakeStore(users={u.badge: u for u in (PACKER, SUPERVISOR)})
+        self.claims = FakeClaims(self.store)
+        self.labels = FakeLabels()
+        self.shown: list[ScreenModel] = []
+        self.rt = StationRuntime(self.store, self.claims, self.labels, run_now, self.shown.append)
+
+    def scan(self, text: str) -> ScreenModel:
+        self.rt.handle_scan(classify(text.encode()))
+        return self.rt.model
+
+    def weigh(self, grams: int, stable: bool = True) -> ScreenModel:
+        self.rt.scale_reading(ScaleReading(Decimal(grams), WeightUnit.G, stable))
+        return self.rt.model
+
+    def types(self) -> list[str]:
+        return [e.type.value for e in self.store.recorded]
+
+
+@pytest.fixture
+def h() -> Harness:
+    harness = Harness()
+    harness.store.orders[1] = order(1, (MUG, 2), (PLATE, 1))
+    return harness
+
+
+def test_login_needs_a_known_badge(h: Harness) -> None:
+    m = h.scan("BADGE-X999")
+    assert (m.screen, m.tone) == (Screen.LOGIN, "red")
+    assert "not allowed" in m.message
+    m = h.scan("4006381333931")
+    assert m.tone == "red" and "badge" in m.message.lower()
+    m = h.scan("BADGE-P001")
+    assert (m.screen, m.tone) == (Screen.BATCHES, "green")
+
+
+def test_supervisor_needs_the_right_pin(h: Harness) -> None:
+    m = h.scan("BADGE-S001")
+    assert m.ask_pin_for == "BADGE-S001" and m.screen is Screen.LOGIN
+    h.rt.submit_pin("0000")
+    assert h.rt.model.tone == "red" and h.rt.user is None
+    h.scan("BADGE-S001")
+    h.rt.submit_pin("1234")
+    assert h.rt.user is SUPERVISOR
+
+
+def test_full_single_box_flow_records_every_step(h: Harness) -> None:
+    h.scan("BADGE-P001")
+    m = h.scan("ORD-100001")
+    assert m.screen is Screen.PACK and h.claims.calls == [1]
+    m = h.scan("4006381333931")  # EAN-13 of the mug
+    assert m.tone == "green" and "1 of 2" in m.message
+    m = h.scan("4006381333931")
+    m = h.scan("PLT-WHT-27")
+    assert m.tone == "green"
+    assert [r.scanned for r in m.lines] == [2, 1]
+    m = h.weigh(1530, stable=False)
+    assert h.labels.jobs == []  # a moving scale is never accepted
+    m = h.weigh(1530)
+    assert h.labels.jobs == [(1, 1, 1530)]
+    h.rt.label_done(1, True, "")
+    m = h.scan("PB:CLOSE")
+    assert m.tone == "green" and "packed" in m.message
+    assert h.types() == [
+        "scan_recorded",
+        "scan_recorded",
+        "scan_recorded",
+        "weight_recorded",
+        "parcel_closed",
+        "label_printed",
+        "order_packed",
+    ]
+    assert all(e.lease_epoch == 3 for e in h.store.recorded)
+
+
+def test_nothing_shows_green_when_the_save_fails(h: Harness) -> None:
+    h.scan("BADGE-P001")
+    h.scan("ORD-100001")
+    h.store.fail_next_record = True
+    m = h.scan("4006381333931")
+    assert m.tone == "red" and "Nothing was counted" in m.message
+    assert [r.scanned for r in m.lines] == [0, 0]
+    m = h.scan("4006381333931")
+    assert m.tone == "green" and [r.scanned for r in m.lines] == [1, 0]
+
+
+def test_wrong_and_unknown_items_are_red_and_change_nothing(h: Harness) -> None:
+    h.scan("BADGE-P001")
+    h.scan("ORD-100001")
+    m = h.scan("4012345678901")  # headphones: a known product, not in this order
+    assert m.tone == "red" and "not in this order" in m.message
+    m = h.scan("ZZZ-UNKNOWN-1")
+    assert m.tone == "red" and "unknown" in m.message.lower()
+    m = h.scan("4006381333932")  # wrong check digit
+    assert m.tone == "red"
+    assert [r.scanned for r in m.lines] == [0, 0]
+
+
+def test_order_held_by_another_station_is_refused(h: Harness) -> None:
+    h.claims.refuse[1] = "Order ORD-100001 is being packed at bench-3 since 10:02."
+    h.scan("BADGE-P001")
+    m = h.scan("ORD-100001")
+    assert m.tone == "red" and "bench-3" in m.message and m.screen is Screen.BATCHES
+    assert h.store.recorded == []
+
+
+def test_offline_only_leased_orders_open(h: Harness) -> None:
+    h.claims.offline = True
+    h.store.orders[2] = order(2, (MUG, 1))
+    from dataclasses import replace
+
+    h.store.orders[2] = replace(h.store.orders[2], lease=lease())
+    h.scan("BADGE-P001")
+    m = h.scan("ORD-100001")
+    assert m.tone == "red" and "Offline" in m.message
+    m = h.scan("ORD-100002")
+    assert m.screen is Screen.PACK and m.tone == "green"
+    assert h.claims.calls == [1]  # the leased order needed no claim
+
+
+def test_cancelled_order_is_refused(h: Harness) -> None:
+    h.store.orders[3] = order(3, (MUG, 1), status="cancelled")
+    h.scan("BADGE-P001")
+    m = h.scan("ORD-100003")
+    assert m.tone == "red" and "cancelled" in m.message
+
+
+def test_out_of_tolerance_weight_blocks_label_until_supervisor_override(h: Harness) -> None:
+    h.scan("BADGE-P001")
+    h.scan("ORD-100001")
+    for code in ("4006381333931", "4006381333931", "PLT-WHT-27"):
+        h.scan(code)
+    m = h.weigh(3000)
+    assert m.tone == "amber" and "supervisor" in m.message
+    assert h.labels.jobs == []
+    h.rt.override("BADGE-P001", "", "looks fine")
+    assert h.rt.model.tone == "red" and h.labels.jobs == []  # a packer cannot override
+    h.rt.override("BADGE-S001", "9999", "looks fine")
+    assert h.rt.model.tone == "red" and h.labels.jobs == []
+    h.rt.override("BADGE-S001", "1234", "extra padding for glass")
+    assert h.labels.jobs == [(1, 1, 3000)]
+    override = [e for e in h.store.recorded if e.type is MutationType.OVERRIDE_GRANTED]
+    assert len(override) == 1
+    assert override[0].payload.supervisor_id == 9
+    assert override[0].payload.reason == "extra padding for glass"
+
+
+def test_hold_then_next_order(h: Harness) -> None:
+    h.store.orders[2] = order(2, (MUG, 1))
+    h.scan("BADGE-P001")
+    h.scan("ORD-100001")
+    m = h.scan("PB:HOLD:SHORT_PICK")
+    assert m.tone == "amber" and "on hold" in m.message
+    m = h.scan("ORD-100002")
+    assert m.screen is Screen.PACK and m.header is not None and m.header.number == "ORD-100002"
+
+
+def test_restart_restores_progress_from_recorded_events(h: Harness) -> None:
+    h.scan("BADGE-P001")
+    h.scan("ORD-100001")
+    h.scan("4006381333931")
+    again = StationRuntime(h.store, h.claims, h.labels, run_now, lambda _m: None)
+    again.handle_scan(classify(b"BADGE-P001"))
+    again.handle_scan(classify(b"ORD-100001"))
+    assert [r.scanned for r in again.model.lines] == [1, 0]
+    assert again.model.tone == "amber"
+
+
+def test_logout_refused_with_open_order(h: Harness) -> None:
+    h.scan("BADGE-P001")
+    h.scan("ORD-100001")
+    h.scan("4006381333931")
+    m = h.scan("PB:LOGOUT")
+    assert m.tone == "red" and h.rt.user is PACKER
