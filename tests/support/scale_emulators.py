@@ -40,7 +40,7 @@ class PtyScaleEmulator:
         self.split = False
         self.unplug_on_command = False
         self.received: list[bytes] = []
-        #: perf_counter() right after the last byte of the latest answer was written.
+        #: perf_counter() just before the final write of the latest answer (its last byte).
         self.last_answer_at = 0.0
         self._stop = threading.Event()
         self._plugged = True
@@ -120,8 +120,9 @@ class PtyScaleEmulator:
             self.write(answer[:half])
             time.sleep(0.03)
             answer = answer[half:]
-        self.write(answer)
+        # Stamp before writing: the driver may read the bytes before write() returns.
         self.last_answer_at = time.perf_counter()
+        self.write(answer)
 
     def write(self, data: bytes) -> None:
         """Write raw bytes to the driver (ignored once unplugged)."""
