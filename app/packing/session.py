@@ -88,6 +88,10 @@ class PackSession(ItemScans, WeighingSteps):
 
     def scan(self, scan: Scan) -> Step:
         """Answer one barcode read; never raises, a scan that cannot be used is a red step."""
+        if getattr(scan, "duplicate", False):
+            # The scanner's double-scan guard already judged this read a bounce; acting on
+            # it would count one item twice. (getattr: the field is newer than Scan itself.)
+            return self._step(Outcome.REPEAT_READ, "amber", "Same code read twice; ignored.")
         if scan.kind is ScanKind.COMMAND or is_command(scan.text):
             return self._command_scan(scan)
         state = self.state
@@ -111,7 +115,7 @@ class PackSession(ItemScans, WeighingSteps):
             )
         if scan.kind is ScanKind.INVALID:
             return self._invalid_scan(scan)
-        if scan.kind in _ITEM_KINDS:
+        if scan.kind in _ITEM_KINDS or self._progress.pending_serial is not None:
             accepting = state in (PackState.ORDER_OPEN, PackState.VERIFYING, PackState.VERIFIED)
             return self._item_scan(scan, accepting)
         return self._step(
@@ -294,15 +298,18 @@ class PackSession(ItemScans, WeighingSteps):
     ) -> Step:
         """Record that a box's label came out of the printer (first print or reprint)."""
         progress = self._progress
-        payload = LabelPrinted(
-            box_no=box_no,
-            label_id=label_id,
-            tracking_number=tracking_number,
-            reprint=reprint,
-            reason=reason.strip()[:MAX_TEXT],
-            packer_id=self.packer_id,
-        )
-        event = self._event(MutationType.LABEL_PRINTED, payload)
+
+        def event() -> PackEvent:  # built after the checks: there may be no order at all
+            payload = LabelPrinted(
+                box_no=box_no,
+                label_id=label_id,
+                tracking_number=tracking_number,
+                reprint=reprint,
+                reason=reason.strip()[:MAX_TEXT],
+                packer_id=self.packer_id,
+            )
+            return self._event(MutationType.LABEL_PRINTED, payload)
+
         if reprint:
             self._require(
                 "reprint",
@@ -319,18 +326,24 @@ class PackSession(ItemScans, WeighingSteps):
                 Outcome.LABEL_REPRINTED,
                 "green",
                 f"Label for box {box_no} reprinted; stick it on the box.",
-                events=(event,),
+                events=(event(),),
             )
         self._require(
             "label_printed", (PackState.LABELLING,), "Weigh the box before printing its label."
         )
-        if box_no != progress.box.box_no or progress.box.labelled:
+        if progress.box.labelled:
+            raise IllegalTransition(
+                "label_printed",
+                self.state.value,
+                f"Box {progress.box.box_no} is already labelled; scan PB:CLOSE to finish.",
+            )
+        if box_no != progress.box.box_no:
             raise IllegalTransition(
                 "label_printed",
                 self.state.value,
                 f"The label to print now is for box {progress.box.box_no}.",
             )
-        step = self._step(Outcome.LABEL_PRINTED, "green", "", events=(event,))
+        step = self._step(Outcome.LABEL_PRINTED, "green", "", events=(event(),))
         if step.progress.complete:
             message = f"Stick the label on box {box_no}, then scan PB:CLOSE to finish the order."
         else:
@@ -352,8 +365,8 @@ class PackSession(ItemScans, WeighingSteps):
             raise IllegalTransition(
                 "close",
                 self.state.value,
-                f"{missing} item{'s are' if missing != 1 else ' is'} still to scan; "
-                "scan them or hold the order.",
+                f"Scan the {missing} missing item{'s' if missing != 1 else ''}, "
+                "or hold the order.",
             )
         for box in progress.boxes:
             if box.weight_grams is None:
