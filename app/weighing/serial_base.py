@@ -24,6 +24,8 @@ try:  # tcflush on a port whose device vanished raises termios.error, not OSErro
 except ImportError:  # Windows has no termios; pyserial raises SerialException there
     pass
 PORT_ERRORS: tuple[type[BaseException], ...] = tuple(_port_errors)
+# pyserial raises ValueError for settings the port cannot take (bad baud rate, parity).
+_OPEN_ERRORS: tuple[type[BaseException], ...] = (ValueError, *PORT_ERRORS)
 
 # How long one blocking read may wait before we look at the deadline again. Short enough
 # that stop/timeout are prompt, long enough that a silent port costs ~10 wake-ups a second.
@@ -96,7 +98,7 @@ class SerialScaleDriver(ScaleDriver):
                 timeout=_READ_SLICE_S,
                 write_timeout=self.timeout_s,
             )
-        except (ValueError, *PORT_ERRORS) as exc:  # type: ignore[misc]
+        except _OPEN_ERRORS as exc:
             raise ScaleDisconnected(
                 f"The scale port {self.port_name} cannot be opened ({exc}); check the "
                 "cable and the port name."
