@@ -137,7 +137,6 @@ def open_printer(url: str) -> Printer:
         )
     media = MEDIA_BY_NAME.get(media_name.lower(), MEDIA_4X6)
     language = scheme.partition("+")[0]
-    common = {"url": url, "dpi": dpi, "media": media, "status_timeout": timeout}
 
     if scheme in ("zpl+tcp", "escpos+tcp"):
         if not parts.hostname:
@@ -187,15 +186,18 @@ def open_printer(url: str) -> Printer:
             profile = escpos_profile(query.get("profile", "TM-T88V"), width_px)
         except Exception as exc:  # escpos raises its own NotSupported types
             raise BadPrinterUrl(f"Printer URL {url!r}: {exc}") from exc
-        common["dpi"] = profile.dpi
+        dpi = profile.dpi
     kind = DeviceKind.DOCUMENT_PRINTER if lang is Language.PDF else DeviceKind.LABEL_PRINTER
     if lang is Language.PDF and not media_name:
-        common["media"] = MEDIA_A4
+        media = MEDIA_A4
     return Printer(
         language=lang,
         transport=transport,
         kind=kind,
         escpos=profile,
         writes_previews=scheme == "file" and lang is Language.ZPL,
-        **common,
-    )  # type: ignore[arg-type]
+        url=url,
+        dpi=dpi,
+        media=media,
+        status_timeout=timeout,
+    )
