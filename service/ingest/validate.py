@@ -1,0 +1,116 @@
+"""Business validation of a normalised order: every problem becomes a hold reason.
+
+A reason is `{"code", "message"}`: the code is for machines (auto-release, dashboards), the
+message tells a supervisor what to fix. `VALIDATION_CODES` are the codes this module owns,
+so a hold made only of them may be lifted again by a later update from the channel.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from service.ingest.model import Address, NormalisedOrder, PaymentState
+from service.ingest.normalise import POSTCODE_COUNTRIES, normalise_postcode
+
+# Default countries where carriers collect cash on delivery for us; a channel can override
+# with settings["cod_countries"] (a list of ISO codes).
+DEFAULT_COD_COUNTRIES: frozenset[str] = frozenset(
+    {"DE", "AT", "PL", "CZ", "SK", "RO", "HU", "IT", "ES"}
+)
+
+ADDRESS_MISSING = "address_missing"
+ADDRESS_INCOMPLETE = "address_incomplete"
+COUNTRY_INVALID = "country_invalid"
+POSTCODE_INVALID = "postcode_invalid"
+UNKNOWN_SKU = "unknown_sku"
+PAYMENT_PENDING = "payment_pending"
+PAYMENT_VOID = "payment_void"
+COD_NOT_ALLOWED = "cod_not_allowed"
+
+VALIDATION_CODES: frozenset[str] = frozenset(
+    {
+        ADDRESS_MISSING,
+        ADDRESS_INCOMPLETE,
+        COUNTRY_INVALID,
+        POSTCODE_INVALID,
+        UNKNOWN_SKU,
+        PAYMENT_PENDING,
+        PAYMENT_VOID,
+        COD_NOT_ALLOWED,
+    }
+)
+
+Reason = dict[str, str]
+
+
+def _reason(code: str, message: str) -> Reason:
+    return {"code": code, "message": message}
+
+
+def cod_countries(settings: Mapping[str, Any]) -> frozenset[str]:
+    """The channel's COD destinations (settings["cod_countries"]), else the default list."""
+    configured = settings.get("cod_countries")
+    if isinstance(configured, list | tuple):
+        return frozenset(str(c).strip().upper() for c in configured)
+    return DEFAULT_COD_COUNTRIES
+
+
+def address_reasons(address: Address | None) -> list[Reason]:
+    """What keeps a carrier from delivering to this address."""
+    if address is None:
+        return [_reason(ADDRESS_MISSING, "The order has no shipping address.")]
+    reasons: list[Reason] = []
+    missing = [
+        label
+        for label, value in (
+            ("name", address.name or address.company),
+            ("street", address.street1),
+            ("city", address.city),
+        )
+        if not value.strip()
+    ]
+    if missing:
+        reasons.append(
+            _reason(ADDRESS_INCOMPLETE, f"The shipping address has no {', '.join(missing)}.")
+        )
+    if not address.country:
+        typed = address.country_input or "(empty)"
+        reasons.append(
+            _reason(COUNTRY_INVALID, f"The shipping country {typed!r} is not a known country.")
+        )
+    elif (
+        address.country in POSTCODE_COUNTRIES
+        and normalise_postcode(address.country, address.postcode) != address.postcode
+    ):
+        reasons.append(
+            _reason(
+                POSTCODE_INVALID,
+                f"The postcode {address.postcode or '(empty)'!r} is not valid for "
+                f"{address.country}.",
+            )
+        )
+    return reasons
+
+
+def validate(
+    order: NormalisedOrder, known_skus: Mapping[str, int], settings: Mapping[str, Any]
+) -> list[Reason]:
+    """Every reason to hold `order` ([] = ready to confirm). `known_skus` maps SKU -> product."""
+    reasons = address_reasons(order.shipping_address)
+    unknown = sorted({line.sku or "(none)" for line in order.lines if line.sku not in known_skus})
+    for sku in unknown:
+        reasons.append(_reason(UNKNOWN_SKU, f"No active product has the SKU {sku!r}."))
+    if order.payment_state is PaymentState.PENDING:
+        reasons.append(_reason(PAYMENT_PENDING, "The order is not paid yet."))
+    elif order.payment_state in (PaymentState.REFUNDED, PaymentState.VOIDED):
+        reasons.append(
+            _reason(PAYMENT_VOID, f"The payment was {order.payment_state.value}; do not ship.")
+        )
+    elif order.payment_state is PaymentState.COD and order.shipping_address is not None:
+        country = order.shipping_address.country
+        if country and country not in cod_countries(settings):
+            reasons.append(
+                _reason(COD_NOT_ALLOWED, f"Cash on delivery is not offered to {country}.")
+            )
+    return reasons

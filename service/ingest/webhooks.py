@@ -1,0 +1,207 @@
+"""Receiving one storefront webhook: channel, signature, topic, dedupe, then the upsert.
+
+Order of checks, each answering before anything is stored: unknown channel (404), bad
+signature (401), unknown topic (200, recorded as ignored so the shop stops retrying),
+malformed or absurd body (4xx naming the field). A delivery id seen before answers 200
+and applies nothing; the whole delivery is one transaction.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from service.ingest import shopify, woocommerce
+from service.ingest.errors import ChannelNotFound, MalformedBody, SignatureInvalid
+from service.ingest.model import NormalisedOrder
+from service.ingest.store import IngestResult, cancel_order, run_in_transaction, upsert_order
+from service.models import Channel, WebhookReceipt
+from service.secrets_store import SecretUnavailable, get_secret
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ShopProtocol:
+    """How one storefront signs, names and shapes its webhooks."""
+
+    kind: str
+    signature_header: str
+    topic_header: str
+    webhook_id_header: str
+    topics: Mapping[str, str]
+    parse: Callable[[Any, Mapping[str, Any]], NormalisedOrder]
+    parse_deleted: Callable[[Any], str] | None = None
+
+
+PROTOCOLS: dict[str, ShopProtocol] = {
+    shopify.KIND: ShopProtocol(
+        kind=shopify.KIND,
+        signature_header=shopify.SIGNATURE_HEADER,
+        topic_header=shopify.TOPIC_HEADER,
+        webhook_id_header=shopify.WEBHOOK_ID_HEADER,
+        topics=shopify.TOPICS,
+        parse=shopify.parse,
+    ),
+    woocommerce.KIND: ShopProtocol(
+        kind=woocommerce.KIND,
+        signature_header=woocommerce.SIGNATURE_HEADER,
+        topic_header=woocommerce.TOPIC_HEADER,
+        webhook_id_header=woocommerce.WEBHOOK_ID_HEADER,
+        topics=woocommerce.TOPICS,
+        parse=woocommerce.parse,
+        parse_deleted=woocommerce.parse_deleted,
+    ),
+}
+
+
+class SecretNotConfigured(SignatureInvalid):
+    """The channel has no usable secret: every delivery is refused until one is set."""
+
+
+def sign(secret: str, body: bytes) -> str:
+    """base64(HMAC-SHA256(secret, body)), the signature both Shopify and WooCommerce send."""
+    return base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest()).decode()
+
+
+def verify_signature(secret: str, body: bytes, given: str | None) -> bool:
+    """Whether `given` signs the raw `body` with `secret` (constant-time comparison)."""
+    if not given:
+        return False
+    return hmac.compare_digest(sign(secret, body).encode(), given.strip().encode())
+
+
+def is_woo_ping(kind: str, headers: Mapping[str, str], body: bytes) -> bool:
+    """WooCommerce's unsigned `webhook_id=N` form post sent when a webhook is saved."""
+    if kind != woocommerce.KIND or headers.get(woocommerce.TOPIC_HEADER):
+        return False
+    key, _, value = body.decode("latin-1").partition("=")
+    return key == "webhook_id" and value.strip().isdigit()
+
+
+def _decode(body: bytes) -> Any:
+    try:
+        payload = json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise MalformedBody(f"The body is not valid JSON: {exc}", field="body") from exc
+    if not isinstance(payload, dict):
+        raise MalformedBody("The body must be a JSON object.", field="body")
+    return payload
+
+
+def _channel(session: Session, kind: str, name: str) -> Channel:
+    channel = session.scalar(select(Channel).where(Channel.kind == kind, Channel.name == name))
+    if channel is None:
+        raise ChannelNotFound(f"No {kind} channel named {name!r} is configured.")
+    return channel
+
+
+def _check_signature(
+    channel: Channel, proto: ShopProtocol, headers: Mapping[str, str], body: bytes, topic: str
+) -> None:
+    if not channel.secret_ref:
+        log.warning("webhook refused: channel %s has no secret configured", channel.name)
+        raise SecretNotConfigured(f"Channel {channel.name!r} has no webhook secret configured.")
+    try:
+        secret = get_secret(channel.secret_ref)
+    except SecretUnavailable as exc:
+        log.error("webhook refused: secret for channel %s unavailable: %s", channel.name, exc)
+        raise SecretNotConfigured(
+            f"Channel {channel.name!r} has no usable webhook secret."
+        ) from exc
+    if not verify_signature(secret, body, headers.get(proto.signature_header)):
+        # Never log the secret or the signature: only who claimed to send what.
+        log.warning(
+            "webhook signature %s: channel=%s topic=%s delivery=%s bytes=%d",
+            "missing" if not headers.get(proto.signature_header) else "mismatch",
+            channel.name,
+            topic or "-",
+            headers.get(proto.webhook_id_header, "-"),
+            len(body),
+        )
+        raise SignatureInvalid("The webhook signature is missing or does not match.")
+
+
+def receive(
+    sessions: sessionmaker[Session],
+    kind: str,
+    channel_name: str,
+    headers: Mapping[str, str],
+    body: bytes,
+) -> dict[str, Any]:
+    """Handle one delivery; returns the 200 response body or raises a ServiceError (4xx).
+
+    `headers` must have lower-case names (as ASGI and httpx give them).
+    """
+    proto = PROTOCOLS[kind]
+    topic = headers.get(proto.topic_header, "").strip().lower()
+    # A delivery without an id still deduplicates: identical bodies are the same delivery.
+    delivery_id = headers.get(proto.webhook_id_header, "").strip()[:100] or (
+        "sha256:" + hashlib.sha256(body).hexdigest()
+    )
+    actor = f"webhook:{channel_name}"[:100]
+
+    def work(session: Session) -> dict[str, Any]:
+        channel = _channel(session, kind, channel_name)
+        if is_woo_ping(kind, headers, body):
+            log.info("woocommerce ping for channel %s answered", channel_name)
+            return {"status": "ping"}
+        _check_signature(channel, proto, headers, body, topic)
+        action = proto.topics.get(topic)
+        payload = _decode(body) if action else None
+        seen = session.scalar(
+            select(WebhookReceipt.outcome).where(
+                WebhookReceipt.channel_id == channel.id, WebhookReceipt.webhook_id == delivery_id
+            )
+        )
+        if seen is not None:
+            log.info("webhook %s on %s already received (%s)", delivery_id, channel_name, seen)
+            return {"status": "duplicate", "outcome": seen}
+        receipt = WebhookReceipt(
+            channel_id=channel.id, webhook_id=delivery_id, topic=topic[:60] or "-"
+        )
+        session.add(receipt)
+        if action is None:
+            log.info("webhook topic %r on channel %s ignored", topic, channel_name)
+            receipt.ignored = True
+            receipt.outcome = "ignored_topic"
+            return {"status": "ignored", "topic": topic}
+        result = _apply(session, channel, proto, action, payload, actor)
+        receipt.order_id = result.order_id
+        receipt.outcome = result.outcome
+        log.info(
+            "webhook %s %s on %s: %s %s (%s)",
+            delivery_id,
+            topic,
+            channel_name,
+            result.outcome,
+            result.number or "-",
+            result.status or "-",
+        )
+        return result.as_json()
+
+    with sessions() as session:
+        return run_in_transaction(session, work)
+
+
+def _apply(
+    session: Session,
+    channel: Channel,
+    proto: ShopProtocol,
+    action: str,
+    payload: Any,
+    actor: str,
+) -> IngestResult:
+    if action == "delete" and proto.parse_deleted is not None:
+        return cancel_order(session, channel, proto.parse_deleted(payload), actor=actor)
+    incoming = proto.parse(payload, channel.settings or {})
+    return upsert_order(session, channel, incoming, actor=actor)

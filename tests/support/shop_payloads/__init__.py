@@ -1,0 +1,34 @@
+"""Real-shaped storefront payloads (Shopify REST Order, WooCommerce v3 order) and helpers."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).parent
+
+
+def load(name: str) -> dict[str, Any]:
+    """A fresh deep copy of the named fixture (without .json), safe to modify."""
+    data: dict[str, Any] = json.loads((HERE / f"{name}.json").read_text(encoding="utf-8"))
+    return copy.deepcopy(data)
+
+
+def shopify_order(order_id: int = 5940139491234, **changes: Any) -> dict[str, Any]:
+    """The Shopify orders/create fixture with a different id and top-level changes."""
+    order = load("shopify_orders_create")
+    order["id"] = order_id
+    order["name"] = f"#{order_id % 100000}"
+    order.update(changes)
+    return order
+
+
+def woo_order(order_id: int = 727, **changes: Any) -> dict[str, Any]:
+    """The WooCommerce order.created fixture with a different id and top-level changes."""
+    order = load("woocommerce_order_created")
+    order["id"] = order_id
+    order["number"] = str(order_id)
+    order.update(changes)
+    return order
