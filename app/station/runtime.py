@@ -18,8 +18,8 @@ from app.packing.commands import Command, CommandName, parse_command
 from app.packing.errors import PackingError
 from app.packing.progress import PackState
 from app.packing.session import PackSession
-from app.packing.weighing_steps import OverrideKind
 from app.packing.step import Outcome, Step
+from app.packing.weighing_steps import OverrideKind
 from app.scanning.scan import Scan, ScanKind
 from app.station.auth import check_pin
 from app.station.ports import (

@@ -1,0 +1,92 @@
+"""Start the station: settings, local replica, devices, sync engine, runtime and window.
+
+Everything that can fail at start (a locked or damaged database, a bad device URL, no
+keyring) ends in a sentence that says what to do, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import logging
+import sys
+from pathlib import Path
+
+from app.config import ConfigError, StationPaths, StationSettings, load_settings, save_settings
+from app.logs import setup_logging
+
+log = logging.getLogger(__name__)
+
+
+def _apply_overrides(settings: StationSettings, args: argparse.Namespace) -> StationSettings:
+    changes: dict[str, object] = {}
+    for arg, key in (
+        ("server", "server_url"),
+        ("scanner", "scanner"),
+        ("scale", "scale"),
+        ("label_printer", "label_printer"),
+        ("document_printer", "document_printer"),
+    ):
+        value = getattr(args, arg, None)
+        if value:
+            changes[key] = value
+    return dataclasses.replace(settings, **changes)  # type: ignore[arg-type]
+
+
+def _fail(message: str) -> int:
+    print(f"packbench: {message}", file=sys.stderr)
+    log.error(message)
+    return 2
+
+
+def launch(args: argparse.Namespace) -> int:
+    """Run the command the arguments ask for; returns the exit code."""
+    demo = None
+    data_dir: Path | None = args.data_dir
+    if args.demo:
+        from app.demo import DemoService
+
+        demo = DemoService.start(data_dir)
+        data_dir = demo.data_dir
+    paths = StationPaths.for_data_dir(data_dir)
+    setup_logging(paths.log_dir)
+    try:
+        settings = _apply_overrides(load_settings(paths.config_file), args)
+    except ConfigError as exc:
+        return _fail(str(exc))
+    try:
+        if args.command == "enroll":
+            return _enroll(paths, settings, args.enroll_server, args.code)
+        if demo is not None:
+            settings = demo.configure(paths, settings)
+        if args.self_test:
+            from app.selftest import run_self_test
+
+            return run_self_test(paths, settings)
+        from app.views.run import run_station
+
+        return run_station(paths, settings, demo=demo)
+    finally:
+        if demo is not None:
+            demo.stop()
+
+
+def _enroll(paths: StationPaths, settings: StationSettings, server: str, code: str) -> int:
+    from app import __version__
+    from sync.client import enroll
+    from sync.errors import KeyringUnavailable, SyncError
+
+    try:
+        enrolled = enroll(server.rstrip("/"), code, app_version=__version__)
+    except KeyringUnavailable as exc:
+        return _fail(str(exc))
+    except SyncError as exc:
+        return _fail(f"enrolment failed: {exc}")
+    save_settings(
+        paths.config_file,
+        dataclasses.replace(
+            settings, server_url=server.rstrip("/"), station_name=enrolled.station_name
+        ),
+    )
+    print(f"Enrolled as station {enrolled.station_name!r}; the token is in the OS keyring.")
+    return 0

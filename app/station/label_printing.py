@@ -1,0 +1,123 @@
+"""Parcel labels for the station: the carrier label fetched ahead when it fits, else our own.
+
+Jobs go through the durable print queue (`app.printing.queue`), so a label that cannot
+print now is kept and prints when the printer is back; the print worker reports each job's
+end, which the runtime records as `label_printed`.
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from app.printing.carrier import CarrierFormat, CarrierLabel, carrier_to_escpos, carrier_to_zpl
+from app.printing.documents import ShippingLabel
+from app.printing.layouts import shipping_label
+from app.printing.printer import Language, Printer
+from app.printing.queue import CONFIRMED, FAILED, PrintJob, PrintQueue
+from app.station.ports import OrderRecord
+from sync.protocol import LabelSnapshot
+
+log = logging.getLogger(__name__)
+
+SHIP_FROM = ("Packbench Fulfilment", "Lagerstrasse 1", "12345 Musterstadt", "DE")
+
+
+def sscc(order_id: int, box_no: int, prefix: str = "0400000") -> str:
+    """An 18-digit SSCC for a parcel (extension 0, company prefix, serial, check digit)."""
+    body = f"0{prefix}{order_id:07d}{box_no:02d}"[:17].rjust(17, "0")
+    total = sum(int(d) * (3 if i % 2 == 0 else 1) for i, d in enumerate(reversed(body)))
+    return body + str((10 - total % 10) % 10)
+
+
+class StationLabels:
+    """`LabelPrinting` over the print queue and the configured label printer."""
+
+    def __init__(
+        self,
+        queue: PrintQueue,
+        printer: Printer,
+        carrier_labels: Callable[[int], list[LabelSnapshot]],
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.queue = queue
+        self.printer = printer
+        self.carrier_labels = carrier_labels
+        self.clock = clock
+        self._last_job: dict[tuple[int, int], int] = {}
+
+    def _carrier_payload(self, snap: LabelSnapshot) -> bytes:
+        data = base64.b64decode(snap.content_b64)
+        if snap.format == "zpl" and self.printer.language is Language.ZPL:
+            return data  # carrier ZPL goes through untouched
+        label = CarrierLabel(CarrierFormat(snap.format), data)
+        if self.printer.language is Language.ZPL:
+            return carrier_to_zpl(label, self.printer.media, self.printer.dpi)
+        if self.printer.language is Language.ESCPOS and self.printer.escpos is not None:
+            return carrier_to_escpos(label, self.printer.escpos, self.printer.media)
+        return data
+
+    def print_label(self, order: OrderRecord, box_no: int, box_count: int, grams: int) -> int:
+        """Queue the label for one weighed box; returns the print job id."""
+        view = order.view
+        fitting = [
+            s
+            for s in self.carrier_labels(view.id)
+            if s.parcel_no == box_no
+            and s.status != "cancelled"
+            and s.weight_min_grams <= grams <= s.weight_max_grams
+        ]
+        preview = None
+        if fitting:
+            payload = self._carrier_payload(fitting[0])
+            kind = "carrier_label"
+        else:
+            model = shipping_label(
+                ShippingLabel(
+                    ship_from=SHIP_FROM,
+                    ship_to=order.ship_to or (view.number,),
+                    carrier=(view.carrier or "house").upper(),
+                    service=view.service or "standard",
+                    tracking_number=f"{view.number}-{box_no}",
+                    sscc=sscc(view.id, box_no),
+                    weight_kg=grams / 1000,
+                    order_number=f"{view.number}  box {box_no}/{box_count}",
+                    printed_at=self.clock(),
+                ),
+                self.printer.media,
+            )
+            payload = self.printer.render(model)
+            preview = self.printer.preview(model)
+            kind = "shipping_label"
+        job = self.queue.enqueue(
+            payload,
+            self.printer.url,
+            kind,
+            order_number=view.number,
+            parcel_id=f"{view.id}/{box_no}",
+            preview_png=preview,
+        )
+        self._last_job[(view.id, box_no)] = job.id
+        log.info("label job %s queued for order %s box %s (%s)", job.id, view.number, box_no, kind)
+        return job.id
+
+    def reprint_label(self, order: OrderRecord, box_no: int, by_user: int, reason: str) -> int:
+        """A supervisor-approved reprint: a new job linked to the original."""
+        original = self._last_job.get((order.view.id, box_no))
+        if original is None:
+            raise LookupError(f"No label of box {box_no} was printed at this station.")
+        job = self.queue.reprint(original, f"user:{by_user}", reason)
+        return job.id
+
+
+def job_outcome(job: PrintJob) -> tuple[bool, str] | None:
+    """(ok, message) when a job has ended one way or another; None while it is under way."""
+    if job.state == CONFIRMED:
+        return True, ""
+    if job.state == FAILED or job.needs_decision:
+        return False, job.last_error or "The label did not print."
+    if job.last_error:
+        return False, f"{job.last_error} The label prints when the printer is ready."
+    return None

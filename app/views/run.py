@@ -1,0 +1,244 @@
+"""Build and run the station's Qt application from settings.
+
+Order matters: the database lock first (a second instance must stop before touching any
+device), then the sync engine, devices, runtime and window. Everything started here is
+stopped in reverse order when the window closes.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QUrl
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from app.config import StationPaths, StationSettings
+from app.device_status import DeviceKind, DeviceState, DeviceStatus
+from app.station.screen import Tone
+
+log = logging.getLogger(__name__)
+
+_TONE: dict[DeviceState, Tone] = {
+    DeviceState.READY: "green",
+    DeviceState.WARNING: "amber",
+    DeviceState.ERROR: "red",
+    DeviceState.DISCONNECTED: "red",
+}
+
+
+def _resources() -> Path:
+    base = Path(getattr(sys, "_MEIPASS", Path(__file__).resolve().parents[2]))
+    return base / "resources"
+
+
+class Sounds:
+    """Accept, reject and done sounds; visual-only (one log line) when there is no audio."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.effects: dict[str, Any] = {}
+        if not enabled:
+            return
+        try:
+            from PySide6.QtMultimedia import QMediaDevices, QSoundEffect
+        except ImportError as exc:
+            log.info("sounds off: QtMultimedia unavailable (%s); feedback is visual only", exc)
+            return
+        if not QMediaDevices.audioOutputs():
+            log.info("sounds off: no audio output device; feedback is visual only")
+            return
+        for name, file in (("green", "accept"), ("red", "reject"), ("done", "done")):
+            effect = QSoundEffect()
+            effect.setSource(QUrl.fromLocalFile(str(_resources() / "sounds" / f"{file}.wav")))
+            self.effects[name] = effect
+
+    def play(self, tone: str) -> None:
+        effect = self.effects.get(tone)
+        if effect is not None:
+            effect.play()
+
+
+def _ask(parent: Any, title: str, text: str) -> bool:
+    answer = QMessageBox.question(parent, title, text)
+    return bool(answer == QMessageBox.StandardButton.Yes)
+
+
+def _open_replica(paths: StationPaths) -> Any:
+    from sync.errors import ReplicaCorrupt
+    from sync.replica import Replica
+
+    paths.database.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        return Replica.open(paths.database)
+    except ReplicaCorrupt as exc:
+        if not _ask(
+            None,
+            "Station database damaged",
+            f"{exc}\n\nMove the damaged file aside and download this station's orders "
+            "again from the service? (Events not yet sent may be lost; the file is kept.)",
+        ):
+            raise
+        moved = Replica.quarantine_and_reset(paths.database)
+        log.error("damaged replica moved to %s", moved)
+        return Replica.open(paths.database)
+
+
+def run_station(paths: StationPaths, settings: StationSettings, demo: object = None) -> int:
+    """Run the station window until it is closed; returns the exit code."""
+    from app.bridge import DeviceBridge
+    from app.printing.printer import open_printer
+    from app.printing.queue import PrintQueue
+    from app.printing.worker import PrintWorker
+    from app.scanning.source import open_scanner
+    from app.station.claims import ClientClaims
+    from app.station.label_printing import StationLabels, job_outcome
+    from app.station.replica_store import ReplicaStore
+    from app.station.runtime import StationRuntime
+    from app.views.main_window import StationWindow
+    from app.weighing.driver import ScalePoller
+    from app.weighing.url import open_scale
+    from sync.client import StationClient
+    from sync.engine import SyncEngine
+    from sync.errors import ReplicaError, SyncError
+
+    qt = QApplication.instance() or QApplication(sys.argv[:1])
+    qt.setApplicationName("Packbench")
+    if not settings.server_url:
+        QMessageBox.critical(
+            None,
+            "Packbench",
+            "This station is not enrolled yet. Run "
+            "'packbench enroll --server URL --code CODE' first.",
+        )
+        return 2
+    try:
+        replica = _open_replica(paths)
+    except ReplicaError as exc:
+        QMessageBox.critical(None, "Packbench", str(exc))
+        return 2
+    with ExitStack() as stack:
+        stack.callback(replica.close)
+        bridge = DeviceBridge()
+        try:
+            client = StationClient(settings.server_url)
+        except SyncError as exc:
+            QMessageBox.critical(None, "Packbench", str(exc))
+            return 2
+        stack.callback(client.close)
+        station_id = int(replica.get_state("station_id", 0) or 0)
+        if not station_id:
+            try:
+                station_id = client.me().station_id
+                replica.set_state("station_id", station_id)
+            except SyncError as exc:
+                QMessageBox.critical(
+                    None,
+                    "Packbench",
+                    f"Cannot reach the service to identify this station the first time: {exc}",
+                )
+                return 2
+        engine = SyncEngine(
+            replica, client, station_id, on_status=bridge.sync_status.emit, poll_interval=5.0
+        )
+        store = ReplicaStore(replica, station_id)
+        queue = PrintQueue(replica._engine)  # the print queue lives in the station database
+        runtime_ref: list[StationRuntime] = []
+
+        def on_job(job: Any) -> None:
+            outcome = job_outcome(job)
+            if outcome is not None:
+                bridge.label_done.emit(job.id, outcome[0], outcome[1])
+
+        printer = open_printer(settings.label_printer or f"file://{paths.labels_dir}?lang=zpl")
+        worker = PrintWorker(queue, printer, on_job=on_job, on_status=bridge.device_status.emit)
+        labels = StationLabels(queue, printer, replica.labels_for_order)
+        runtime = StationRuntime(
+            store,
+            ClientClaims(client, replica),
+            labels,
+            bridge.run_in_background,
+            lambda _m: None,
+            require_pin=settings.require_pin,
+            allow_manual_weight=settings.allow_manual_weight,
+        )
+        runtime_ref.append(runtime)
+        sounds = Sounds(settings.sounds)
+        window = StationWindow(
+            runtime, settings.station_name or "station", store.batches, sounds.play
+        )
+        bridge.scan.connect(window.on_scan)
+        bridge.reading.connect(lambda r: (runtime.scale_reading(r), window.render(runtime.model)))
+        bridge.label_done.connect(runtime.label_done)
+
+        def on_device(status: DeviceStatus) -> None:
+            part = {
+                DeviceKind.SCANNER: "scanner",
+                DeviceKind.SCALE: "scale",
+                DeviceKind.LABEL_PRINTER: "printer",
+            }.get(status.kind)
+            if part:
+                runtime.set_status(**{part: status.message, f"{part}_tone": _TONE[status.state]})
+
+        def on_sync(status: Any) -> None:
+            rejection = status.last_rejection
+            runtime.set_status(
+                online=status.online,
+                offline_since=status.offline_since,
+                last_sync=status.last_successful_sync,
+                last_rejection=(rejection.message or "") if rejection else "",
+            )
+
+        bridge.device_status.connect(on_device)
+        bridge.sync_status.connect(on_sync)
+
+        scanner = open_scanner(settings.scanner)
+        if hasattr(scanner, "install"):
+            scanner.install(qt)
+        scanner.start(bridge.scan.emit, bridge.device_status.emit)
+        stack.callback(scanner.stop)
+        try:
+            scale = open_scale(
+                settings.scale or "manual", allow_manual=settings.allow_manual_weight
+            )
+            poller = ScalePoller(scale, bridge.reading.emit, bridge.device_status.emit)
+            poller.start()
+            stack.callback(poller.stop)
+        except Exception as exc:  # noqa: BLE001  (a bad scale URL must not stop packing)
+            log.error("scale not started: %s", exc)
+            runtime.set_status(scale=f"not available: {exc}", scale_tone="red")
+        worker.start()
+        stack.callback(worker.stop)
+        engine.start()
+        stack.callback(engine.stop)
+        stack.callback(lambda: bridge.wait_for_background(3000))
+        window.resize(1366, 768)
+        window.show()
+        if demo is not None:
+            _print_demo_sheet(paths)
+        return int(qt.exec())
+
+
+def _print_demo_sheet(paths: StationPaths) -> None:
+    """Write the command sheet with the demo badges next to the preview labels."""
+    from app.demo import DEMO_BADGES
+    from app.printing.documents import CommandEntry, CommandSheet
+    from app.printing.layouts import command_sheet_pages
+    from app.printing.pdf import render_pdf
+
+    try:
+        from datetime import UTC, datetime
+
+        sheet = CommandSheet(
+            printed_at=datetime.now(UTC),
+            title="Packbench demo",
+            extra=tuple(CommandEntry(code, caption) for code, caption in DEMO_BADGES),
+        )
+        target = paths.documents_dir / "command-sheet.pdf"
+        target.write_bytes(render_pdf(command_sheet_pages(sheet)))
+        print(f"Demo: command sheet with the demo badges: {target}")
+        print(f"Demo: labels are written to {paths.labels_dir}")
+    except Exception as exc:  # noqa: BLE001  (the sheet is a convenience, not a blocker)
+        log.error("demo command sheet not written: %s", exc)
