@@ -1,0 +1,120 @@
+"""`packbench --self-test`: check database, keyring, devices and server; print a report.
+
+Each check says what it found in one line. The exit code is non-zero when any check failed,
+so an installer or a monitoring script can rely on it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from app.config import StationPaths, StationSettings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class CheckResult:
+    name: str
+    ok: bool
+    detail: str
+
+
+def _database(paths: StationPaths, _settings: StationSettings) -> str:
+    from sync.replica import Replica
+
+    paths.database.parent.mkdir(parents=True, exist_ok=True)
+    replica = Replica.open(paths.database)
+    try:
+        return (
+            f"{paths.database} opens; {replica.order_count()} orders cached, "
+            f"{replica.queue_depth()} events waiting to be sent"
+        )
+    finally:
+        replica.close()
+
+
+def _keyring(_paths: StationPaths, settings: StationSettings) -> str:
+    from sync.client import load_token
+
+    if not settings.server_url:
+        raise RuntimeError("no server configured; run 'packbench enroll' first")
+    load_token(settings.server_url)
+    return "the station token is in the keyring"
+
+
+def _server(_paths: StationPaths, settings: StationSettings) -> str:
+    from sync.client import StationClient
+
+    client = StationClient(settings.server_url)
+    try:
+        me = client.me()
+    finally:
+        client.close()
+    return f"{settings.server_url} answers; this is station {me.station_name!r}"
+
+
+def _scanner(_paths: StationPaths, settings: StationSettings) -> str:
+    from app.scanning.source import open_scanner
+
+    open_scanner(settings.scanner)
+    return f"{settings.scanner} is a valid scanner"
+
+
+def _scale(_paths: StationPaths, settings: StationSettings) -> str:
+    from app.weighing.url import open_scale
+
+    scale = open_scale(settings.scale or "manual", allow_manual=True)
+    try:
+        if settings.scale in ("", "manual"):
+            return "manual weight entry"
+        reading = scale.read()
+        return f"{settings.scale} answers: {reading.describe()}"
+    finally:
+        scale.close()
+
+
+def _printer(_paths: StationPaths, settings: StationSettings) -> str:
+    from app.printing.printer import open_printer
+
+    if not settings.label_printer:
+        raise RuntimeError("no label printer configured")
+    printer = open_printer(settings.label_printer)
+    status = printer.status()
+    if not status.ready:
+        raise RuntimeError(f"{settings.label_printer}: {status.message}")
+    return f"{settings.label_printer} is ready"
+
+
+CHECKS: tuple[tuple[str, Callable[[StationPaths, StationSettings], str]], ...] = (
+    ("database", _database),
+    ("keyring", _keyring),
+    ("server", _server),
+    ("scanner", _scanner),
+    ("scale", _scale),
+    ("label printer", _printer),
+)
+
+
+def run_checks(paths: StationPaths, settings: StationSettings) -> list[CheckResult]:
+    """Run every check; one failing never stops the others."""
+    results = []
+    for name, check in CHECKS:
+        try:
+            results.append(CheckResult(name, True, check(paths, settings)))
+        except Exception as exc:  # noqa: BLE001  (every failure becomes a line of the report)
+            log.warning("self-test %s failed: %s", name, exc)
+            results.append(CheckResult(name, False, str(exc) or type(exc).__name__))
+    return results
+
+
+def run_self_test(paths: StationPaths, settings: StationSettings) -> int:
+    """Print the report; 0 when every check passed, 1 otherwise."""
+    results = run_checks(paths, settings)
+    for r in results:
+        print(f"[{'ok' if r.ok else 'FAIL'}] {r.name}: {r.detail}")
+    failed = [r.name for r in results if not r.ok]
+    print("self-test passed" if not failed else f"self-test FAILED: {', '.join(failed)}")
+    return 0 if not failed else 1
