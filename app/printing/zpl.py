@@ -132,7 +132,7 @@ _KNOWN = """^A ^A@ ^B0 ^B1 ^B2 ^B3 ^B4 ^B5 ^B7 ^B8 ^B9 ^BA ^BB ^BC ^BD ^BE ^BF ^
     ^SC ~SD ^SE ^SF ^SI ^SL ^SN ^SO ^SP ^SQ ^SR ^SS ^ST ^SX ^SZ ~TA ^TB ^TO ~WC ^WD ^WT ^XA
     ^XB ^XF ^XG ^XS ^XZ ^ZZ"""
 KNOWN_COMMANDS = frozenset(_KNOWN.split())
-_COMMAND = re.compile(r"([\^~])(A@|A|[A-Z0-9@]{2})")
+_COMMAND = re.compile(r"([\^~])(A@|A|[A-Z0-9@]{2})", re.IGNORECASE)
 
 
 def validate_zpl(data: bytes) -> list[str]:
@@ -151,8 +151,9 @@ def validate_zpl(data: bytes) -> list[str]:
     if not stripped.upper().endswith("^XZ"):
         raise InvalidZpl("The carrier label is cut short: it does not end with ^XZ")
     warnings = []
-    # Field data (^FD...) may contain anything up to the next ^ or ~; skip it.
-    for match in _COMMAND.finditer(re.sub(r"\^FD[^\^~]*", "^FD", text, flags=re.I)):
+    # Field data cannot hold a bare ^ or ~ (the printer would take it as a command), so every
+    # prefix character starts a command.
+    for match in _COMMAND.finditer(text):
         name = match.group(1) + match.group(2).upper()
         if name not in KNOWN_COMMANDS:
             warnings.append(f"Unknown ZPL command {name} at offset {match.start()}")
