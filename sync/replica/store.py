@@ -380,6 +380,11 @@ class Replica(ReplicaLookups):
         log.info("snapshot applied", extra={"pages": len(pages), "held": held})
         return held
 
+    def held_count(self) -> int:
+        """How many server changes wait for local work to be acknowledged."""
+        with self._engine.connect() as conn:
+            return int(conn.scalar(select(func.count()).select_from(t.held_changes)) or 0)
+
     def apply_leases(self, leases: Sequence[LeaseInfo]) -> int:
         """Store leases granted by a claim; returns how many of their orders are cached."""
         with self._write() as conn:
