@@ -1,0 +1,159 @@
+"""HTTP endpoints of sync protocol v1 (stations): enrolment, push, pull, checksum, claims.
+
+Handlers only translate between HTTP and `service.sync_server`. Each opens its own
+transaction: the station lookup of `CurrentStation` opened one on the same session, so it
+is committed first (it only read), and the real work starts from a clean snapshot.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi.responses import JSONResponse
+from sqlalchemy.orm import Session
+
+from service.api.deps import CurrentStation, DbSession
+from service.errors import ServiceError
+from service.sync_server import enrollment, leases, pull, push
+from service.sync_server.errors import ClaimRefusedError, CursorExpiredError, MutationGapError
+from sync.protocol import (
+    MAX_PUSH_BYTES,
+    ClaimRefused,
+    ClaimRequest,
+    ClaimResponse,
+    CursorExpired,
+    EnrollRequest,
+    EnrollResponse,
+    ErrorBody,
+    Heartbeat,
+    HoldingsChecksum,
+    MutationGap,
+    PullResponse,
+    PushRequest,
+    PushResponse,
+    StationMe,
+)
+
+router = APIRouter(prefix="/v1", tags=["sync"])
+
+
+class PushTooLarge(ServiceError):
+    """A push body over MAX_PUSH_BYTES; nothing was applied."""
+
+    code = "push_too_large"
+    http_status = 413
+
+
+def _push_size(request: Request) -> None:
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_PUSH_BYTES:
+        raise PushTooLarge(
+            f"A push may carry at most {MAX_PUSH_BYTES} bytes; send fewer mutations at a time."
+        )
+
+
+def _fresh(session: Session) -> Session:
+    # End the read-only transaction the token lookup opened (on SQLite it holds the lock).
+    session.commit()
+    return session
+
+
+@router.post(
+    "/stations/enroll",
+    response_model=EnrollResponse,
+    responses={401: {"model": ErrorBody}, 409: {"model": ErrorBody}},
+)
+def enroll_station(body: EnrollRequest, session: DbSession) -> EnrollResponse:
+    """Trade a one-time enrolment code for the station's token."""
+    with session.begin():
+        return enrollment.enroll(session, body.code, body.app_version)
+
+
+@router.get("/stations/me", response_model=StationMe)
+def me(station: CurrentStation) -> StationMe:
+    """The calling station as the service knows it (name, last mutation id, server time)."""
+    return enrollment.station_me(station)
+
+
+@router.post("/stations/heartbeat", status_code=204)
+def heartbeat(body: Heartbeat, station: CurrentStation, session: DbSession) -> Response:
+    """Store the station's health figures."""
+    with _fresh(session).begin():
+        enrollment.record_heartbeat(session, station.id, body)
+    return Response(status_code=204)
+
+
+@router.post(
+    "/sync/push",
+    response_model=PushResponse,
+    dependencies=[Depends(_push_size)],
+    responses={
+        403: {"model": ErrorBody},
+        409: {"model": MutationGap},
+        413: {"model": ErrorBody},
+    },
+)
+def push_mutations(
+    body: PushRequest, station: CurrentStation, session: DbSession
+) -> PushResponse | JSONResponse:
+    """Apply queued station mutations exactly once (see service.sync_server.push)."""
+    try:
+        with _fresh(session).begin():
+            return push.push(session, station.id, body)
+    except MutationGapError as exc:
+        return JSONResponse(exc.body().model_dump(mode="json"), status_code=409)
+
+
+@router.get(
+    "/sync/pull",
+    response_model=PullResponse,
+    responses={409: {"model": CursorExpired}},
+)
+def pull_changes(
+    station: CurrentStation,
+    session: DbSession,
+    cursor: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=pull.MAX_LIMIT)] = pull.DEFAULT_LIMIT,
+) -> Response:
+    """Changes after `cursor` for this station; cursor 0 is a full snapshot."""
+    try:
+        with _fresh(session).begin():
+            pull.use_snapshot_isolation(session)
+            page = pull.pull(session, station.id, cursor, limit)
+    except CursorExpiredError as exc:
+        return JSONResponse(exc.body().model_dump(mode="json"), status_code=409)
+    # Serialised once here: a 10k-order snapshot is not worth a second validation pass.
+    return Response(page.model_dump_json(), media_type="application/json")
+
+
+@router.get("/sync/checksum", response_model=HoldingsChecksum)
+def holdings_checksum(station: CurrentStation, session: DbSession) -> HoldingsChecksum:
+    """What the station should hold, as a count and a digest of order versions."""
+    with _fresh(session).begin():
+        pull.use_snapshot_isolation(session)
+        return pull.checksum(session, station.id)
+
+
+@router.post(
+    "/claims",
+    response_model=ClaimResponse,
+    responses={404: {"model": ClaimRefused}, 409: {"model": ClaimRefused}},
+)
+def claim(
+    body: ClaimRequest, station: CurrentStation, session: DbSession
+) -> ClaimResponse | JSONResponse:
+    """Lease one order or a whole batch to this station."""
+    try:
+        with _fresh(session).begin():
+            return leases.claim_orders(session, station, body)
+    except ClaimRefusedError as exc:
+        return JSONResponse(exc.body().model_dump(mode="json"), status_code=exc.http_status)
+
+
+@router.delete("/claims/{claim_id}", status_code=204, responses={404: {"model": ErrorBody}})
+def release_claim(claim_id: int, station: CurrentStation, session: DbSession) -> Response:
+    """Give back every order this station still holds under the claim."""
+    with _fresh(session).begin():
+        leases.release_claim(session, station, claim_id)
+    return Response(status_code=204)

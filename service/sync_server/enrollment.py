@@ -1,0 +1,106 @@
+"""Station enrolment: a one-time code (only its hash is stored) traded for a bearer token.
+
+The code lives in `stations.enroll_code_hash` / `enroll_expires_at`. Once traded, the hash is
+kept and `enroll_expires_at` is cleared: that is how a second use of the same code is told
+apart from a mistyped one (409 "already used" rather than 401 "unknown").
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from datetime import timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from service.db import utcnow
+from service.errors import Unauthorized, ValidationFailed
+from service.models import Station
+from service.security import new_token, token_hash
+from service.sync_server.errors import EnrollCodeUsed
+from sync.protocol import EnrollResponse, Heartbeat, StationMe
+
+log = logging.getLogger(__name__)
+
+ENROLL_CODE_VALIDITY = timedelta(hours=24)
+# No 0/O, 1/I/L: the code is read off a screen and typed on the station.
+_CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+_CODE_LENGTH = 12
+
+
+def normalise_code(code: str) -> str:
+    """Upper case without separators, so 'abcd-efgh-jkmn' and 'ABCDEFGHJKMN' match."""
+    return "".join(ch for ch in code.upper() if ch.isalnum())
+
+
+def issue_enroll_code(
+    session: Session, station_name: str, validity: timedelta = ENROLL_CODE_VALIDITY
+) -> tuple[Station, str]:
+    """Create the station if missing and give it a fresh one-time code (shown once)."""
+    name = station_name.strip()
+    if not name:
+        raise ValidationFailed("A station needs a name.", field="station")
+    station = session.scalar(select(Station).where(Station.name == name).with_for_update())
+    if station is None:
+        station = Station(name=name, last_mutation_id=0, heartbeat={})
+        session.add(station)
+    raw = "".join(secrets.choice(_CODE_ALPHABET) for _ in range(_CODE_LENGTH))
+    station.enroll_code_hash = token_hash(raw)
+    station.enroll_expires_at = utcnow() + validity
+    session.flush()
+    code = "-".join(raw[i : i + 4] for i in range(0, _CODE_LENGTH, 4))
+    log.info("enrolment code issued", extra={"station": station.id})
+    return station, code
+
+
+def enroll(session: Session, code: str, app_version: str = "") -> EnrollResponse:
+    """Spend `code` and return the station's new token (any older token stops working)."""
+    code_hash = token_hash(normalise_code(code))
+    station = session.scalar(
+        select(Station).where(Station.enroll_code_hash == code_hash).with_for_update()
+    )
+    if station is None:
+        raise Unauthorized(
+            "Unknown enrolment code. Check it, or ask a supervisor for a new one "
+            "(packbench-service enroll-code --station NAME)."
+        )
+    now = utcnow()
+    if station.enroll_expires_at is None:
+        when = station.enrolled_at.isoformat(timespec="seconds") if station.enrolled_at else "?"
+        raise EnrollCodeUsed(
+            f"This enrolment code was already used (station {station.name}, {when}). "
+            "Ask a supervisor for a new code."
+        )
+    if station.enroll_expires_at <= now:
+        raise Unauthorized(
+            f"This enrolment code expired at {station.enroll_expires_at:%Y-%m-%d %H:%M} UTC. "
+            "Ask a supervisor for a new code."
+        )
+    token = new_token()
+    station.token_hash = token_hash(token)
+    station.enroll_expires_at = None  # spent; the hash stays so a reuse is recognised
+    station.enrolled_at = now
+    station.last_seen_at = now
+    station.heartbeat = {**(station.heartbeat or {}), "app_version": app_version}
+    log.info("station enrolled", extra={"station": station.id})
+    return EnrollResponse(station_id=station.id, station_name=station.name, token=token)
+
+
+def station_me(station: Station) -> StationMe:
+    """What the service knows about the calling station."""
+    return StationMe(
+        station_id=station.id,
+        station_name=station.name,
+        last_mutation_id=station.last_mutation_id,
+        server_time=utcnow(),
+    )
+
+
+def record_heartbeat(session: Session, station_id: int, beat: Heartbeat) -> None:
+    """Store the station's latest health figures and when it was last seen."""
+    session.execute(
+        update(Station)
+        .where(Station.id == station_id)
+        .values(heartbeat=beat.model_dump(mode="json"), last_seen_at=utcnow())
+    )

@@ -1,0 +1,320 @@
+"""Claims and leases: which station may pack an order, fenced by a growing epoch.
+
+Race safety: every grant locks the order rows first (SELECT ... FOR UPDATE on PostgreSQL,
+always in id order so two batch claims cannot deadlock; SQLite writers are serialised by
+BEGIN IMMEDIATE), then reads the lease rows, so two stations claiming the same order one
+after the other always see each other's grant.
+
+Epoch rule: `orders.lease_epoch` grows on every new grant (a first grant, a grant after a
+release, or a grant to a different station). A station renewing its own unreleased lease —
+expired or not — keeps the epoch: nobody else held the order in between, so the events it
+packed offline under that epoch stay valid.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, lazyload
+
+from service.changes import mark_changed
+from service.db import utcnow
+from service.errors import NotFound, ValidationFailed
+from service.lifecycle import PACKABLE, OrderStatus, record_event
+from service.models import Batch, Lease, Order, OrderEvent, Station
+from service.models.sync import Claim
+from service.sync_server.errors import ClaimRefusedError
+from sync.protocol import ClaimRequest, ClaimResponse, LeaseInfo
+
+log = logging.getLogger(__name__)
+
+LEASE_MINUTES_ENV = "PACKBENCH_LEASE_MINUTES"
+DEFAULT_LEASE = timedelta(minutes=30)
+
+
+def lease_duration() -> timedelta:
+    """How long a grant lasts: PACKBENCH_LEASE_MINUTES, else 30 minutes."""
+    raw = os.environ.get(LEASE_MINUTES_ENV, "").strip()
+    if not raw:
+        return DEFAULT_LEASE
+    try:
+        minutes = float(raw)
+    except ValueError:
+        log.warning("ignoring %s=%r: not a number of minutes", LEASE_MINUTES_ENV, raw)
+        return DEFAULT_LEASE
+    return timedelta(minutes=minutes) if minutes > 0 else DEFAULT_LEASE
+
+
+def lock_orders(session: Session, order_ids: Iterable[int]) -> dict[int, Order]:
+    """Load and lock the given orders in id order (no eager joins: FOR UPDATE OF orders)."""
+    ids = sorted(set(order_ids))
+    if not ids:
+        return {}
+    rows = session.scalars(
+        select(Order)
+        .where(Order.id.in_(ids))
+        .order_by(Order.id)
+        .options(lazyload(Order.lines), lazyload(Order.channel))
+        .with_for_update(of=Order)
+    ).all()
+    return {o.id: o for o in rows}
+
+
+def leases_of(session: Session, order_ids: Iterable[int]) -> dict[int, Lease]:
+    """The lease row (current or last) of each order that ever had one."""
+    ids = list(set(order_ids))
+    if not ids:
+        return {}
+    return {
+        lease.order_id: lease
+        for lease in session.scalars(select(Lease).where(Lease.order_id.in_(ids)))
+    }
+
+
+def station_names(session: Session, station_ids: Iterable[int]) -> dict[int, str]:
+    """Station id -> name for the given ids."""
+    ids = list(set(station_ids))
+    if not ids:
+        return {}
+    return dict(
+        session.execute(select(Station.id, Station.name).where(Station.id.in_(ids))).tuples()
+    )
+
+
+def lease_info(lease: Lease, station_name: str) -> LeaseInfo:
+    """The wire form of a lease."""
+    return LeaseInfo(
+        order_id=lease.order_id,
+        station_id=lease.station_id,
+        station_name=station_name,
+        epoch=lease.epoch,
+        expires_at=lease.expires_at,
+    )
+
+
+def is_held(lease: Lease | None, now: datetime) -> bool:
+    """Whether the lease still keeps other stations away (unreleased and unexpired)."""
+    return lease is not None and lease.released_at is None and lease.expires_at > now
+
+
+@dataclass(frozen=True)
+class _Refusal:
+    error: str
+    message: str
+    station_name: str | None = None
+    claimed_at: datetime | None = None
+
+
+def _why_not_packable(session: Session, order: Order) -> str:
+    """'it is cancelled (cancelled at the shop)': the status plus the reason last recorded."""
+    reason = session.scalar(
+        select(OrderEvent.payload)
+        .where(OrderEvent.order_id == order.id, OrderEvent.to_status == order.status)
+        .order_by(OrderEvent.id.desc())
+        .limit(1)
+    )
+    text = ""
+    if isinstance(reason, dict):
+        text = str(reason.get("reason") or "")
+    if not text and order.hold_reasons:
+        text = "; ".join(str(r.get("message") or r.get("code") or "") for r in order.hold_reasons)
+    status = order.status.replace("_", " ")
+    return f"Order {order.number} cannot be packed: it is {status}" + (
+        f" ({text})." if text else "."
+    )
+
+
+def _refusal(
+    session: Session, order: Order, lease: Lease | None, station_id: int, now: datetime
+) -> _Refusal | None:
+    if OrderStatus(order.status) not in PACKABLE:
+        return _Refusal("order_not_claimable", _why_not_packable(session, order))
+    if lease is not None and is_held(lease, now) and lease.station_id != station_id:
+        name = station_names(session, [lease.station_id]).get(lease.station_id, "?")
+        return _Refusal(
+            "claimed_by_other",
+            f"Order {order.number} is being packed at station {name} "
+            f"(claimed {lease.granted_at:%H:%M} UTC, until {lease.expires_at:%H:%M}).",
+            station_name=name,
+            claimed_at=lease.granted_at,
+        )
+    return None
+
+
+def _grant(
+    session: Session,
+    order: Order,
+    lease: Lease | None,
+    station: Station,
+    claim: Claim,
+    now: datetime,
+    duration: timedelta,
+) -> Lease:
+    actor = f"station:{station.id}"
+    renewal = lease is not None and lease.station_id == station.id and lease.released_at is None
+    if lease is None:
+        order.lease_epoch = (order.lease_epoch or 0) + 1
+        lease = Lease(order_id=order.id, station_id=station.id, epoch=order.lease_epoch)
+        session.add(lease)
+    elif not renewal:
+        previous = lease.station_id
+        order.lease_epoch = max(order.lease_epoch or 0, lease.epoch) + 1
+        lease.epoch = order.lease_epoch
+        if previous != station.id:
+            # The previous holder must learn it lost the order (new snapshot or tombstone).
+            mark_changed(session, "order", order.id, station_id=previous)
+    assert lease is not None
+    lease.station_id = station.id
+    lease.claim_id = claim.id
+    lease.batch_id = order.batch_id
+    if not renewal:
+        lease.granted_at = now
+    lease.expires_at = now + duration
+    lease.released_at = None
+    order.version = (order.version or 1) + 1  # the lease is part of the order snapshot
+    record_event(
+        session,
+        order,
+        "lease_renewed" if renewal else "lease_granted",
+        actor=actor,
+        payload={
+            "epoch": lease.epoch,
+            "claim_id": claim.id,
+            "expires_at": lease.expires_at.isoformat(),
+        },
+        station_id=station.id,
+    )
+    mark_changed(session, "order", order.id)
+    return lease
+
+
+def claim_orders(
+    session: Session, station: Station, request: ClaimRequest, duration: timedelta | None = None
+) -> ClaimResponse:
+    """Grant (or renew) leases on one order or on every claimable order of a batch."""
+    if (request.order_id is None) == (request.batch_id is None):
+        raise ValidationFailed("Claim exactly one of order_id or batch_id.", field="order_id")
+    duration = duration or lease_duration()
+    now = utcnow()
+    if request.batch_id is not None:
+        batch = session.get(Batch, request.batch_id)
+        if batch is None:
+            raise ClaimRefusedError(
+                "unknown_order", f"Batch {request.batch_id} does not exist.", http_status=404
+            )
+        if batch.station_id is not None and batch.station_id != station.id:
+            other = station_names(session, [batch.station_id]).get(batch.station_id, "?")
+            raise ClaimRefusedError(
+                "claimed_by_other",
+                f"Batch {batch.code} is assigned to station {other}.",
+                station_name=other,
+            )
+        ids = list(session.scalars(select(Order.id).where(Order.batch_id == batch.id)))
+    else:
+        assert request.order_id is not None
+        ids = [request.order_id]
+    orders = lock_orders(session, ids)
+    if request.order_id is not None and request.order_id not in orders:
+        raise ClaimRefusedError(
+            "unknown_order", f"Order {request.order_id} does not exist.", http_status=404
+        )
+    leases = leases_of(session, orders)
+    grantable: list[Order] = []
+    refusals: list[_Refusal] = []
+    for order in orders.values():
+        refusal = _refusal(session, order, leases.get(order.id), station.id, now)
+        if refusal is None:
+            grantable.append(order)
+        else:
+            refusals.append(refusal)
+    if not grantable:
+        if request.order_id is not None or not refusals:
+            first = (
+                refusals[0]
+                if refusals
+                else _Refusal("order_not_claimable", "The batch has no orders.")
+            )
+        else:
+            held = [r for r in refusals if r.error == "claimed_by_other"]
+            first = held[0] if held else refusals[0]
+        raise ClaimRefusedError(
+            first.error, first.message, station_name=first.station_name, claimed_at=first.claimed_at
+        )
+    claim = Claim(
+        station_id=station.id, order_id=request.order_id, batch_id=request.batch_id, created_at=now
+    )
+    session.add(claim)
+    session.flush()
+    granted = [
+        _grant(session, order, leases.get(order.id), station, claim, now, duration)
+        for order in grantable
+    ]
+    session.flush()
+    log.info(
+        "claim granted",
+        extra={"station": station.id, "claim": claim.id, "orders": len(granted)},
+    )
+    return ClaimResponse(
+        claim_id=claim.id, leases=[lease_info(lease, station.name) for lease in granted]
+    )
+
+
+def release_lease(
+    session: Session, order: Order, lease: Lease, *, actor: str, station_id: int, why: str
+) -> None:
+    """End a lease (packed, released by the station, or its claim deleted)."""
+    if lease.released_at is not None:
+        return
+    lease.released_at = utcnow()
+    order.version = (order.version or 1) + 1
+    record_event(
+        session,
+        order,
+        "lease_released",
+        actor=actor,
+        payload={"epoch": lease.epoch, "why": why},
+        station_id=station_id,
+    )
+    mark_changed(session, "order", order.id)
+    # Targeted row: the holder learns the order left its view even if nothing else marks it.
+    mark_changed(session, "order", order.id, station_id=lease.station_id)
+
+
+def release_claim(session: Session, station: Station, claim_id: int) -> list[int]:
+    """Release every lease the station still holds under `claim_id`; returns the order ids."""
+    claim = session.get(Claim, claim_id)
+    if claim is None or claim.station_id != station.id:
+        raise NotFound(f"Claim {claim_id} is not a claim of station {station.name}.")
+    order_ids = list(
+        session.scalars(
+            select(Lease.order_id).where(
+                Lease.claim_id == claim_id,
+                Lease.station_id == station.id,
+                Lease.released_at.is_(None),
+            )
+        )
+    )
+    orders = lock_orders(session, order_ids)
+    leases = leases_of(session, orders)
+    released: list[int] = []
+    for oid, order in orders.items():
+        lease = leases.get(oid)
+        # Re-check under the lock: another claim may have taken or renewed it meanwhile.
+        if lease is None or lease.station_id != station.id or lease.claim_id != claim_id:
+            continue
+        release_lease(
+            session,
+            order,
+            lease,
+            actor=f"station:{station.id}",
+            station_id=station.id,
+            why="claim_deleted",
+        )
+        released.append(oid)
+    claim.released_at = utcnow()
+    return released

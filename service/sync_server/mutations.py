@@ -1,0 +1,347 @@
+"""Apply one station mutation to an order: validate, check the lease, change state.
+
+`apply_mutation` either returns the result dict of an applied mutation or raises
+`Rejected` (a business rejection the station shows) or `IllegalTransition`. The caller runs
+it inside a SAVEPOINT, so a rejection never leaves half of a mutation's writes behind.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from service.changes import mark_changed
+from service.db import utcnow
+from service.lifecycle import OrderStatus, hold, record_event, transition
+from service.models import Label, Lease, Order, OrderException, Parcel, Station
+from service.sync_server.leases import release_lease, station_names
+from sync.protocol import (
+    PAYLOAD_MODELS,
+    ClaimReleased,
+    ExceptionRaised,
+    LabelPrinted,
+    Mutation,
+    MutationType,
+    OrderPacked,
+    OverrideGranted,
+    ParcelClosed,
+    RejectReason,
+    ScanOutcome,
+    ScanRecorded,
+    WeightRecorded,
+)
+
+S = OrderStatus
+# Once an order reached one of these, only the station that packed it may still add facts.
+_PACKED_OR_LATER = frozenset({S.PACKED, S.SHIPPED, S.DELIVERED, S.COMPLETED, S.RETURNED})
+_FORWARD = (S.CONFIRMED, S.ALLOCATED, S.PICKING, S.PACKED)
+
+
+class Rejected(Exception):
+    """A business rejection: stored and answered as a 200 result with status 'rejected'."""
+
+    def __init__(self, reason: str, message: str, result: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.message = message
+        self.result = result or {}
+
+
+@dataclass
+class MutationContext:
+    """Everything a handler needs about the mutation being applied."""
+
+    session: Session
+    station: Station
+    mutation: Mutation
+    order: Order
+    lease: Lease | None
+
+    @property
+    def actor(self) -> str:
+        return f"station:{self.station.id}"
+
+    def facts(self, payload: BaseModel) -> dict[str, Any]:
+        """The event payload: the station's payload plus where and when it was recorded."""
+        body = payload.model_dump(mode="json")
+        body["mutation_id"] = self.mutation.id
+        body["station_at"] = station_time(self.mutation).isoformat()
+        return body
+
+    def event(self, type_: str, payload: BaseModel) -> None:
+        record_event(
+            self.session,
+            self.order,
+            type_,
+            actor=self.actor,
+            payload=self.facts(payload),
+            station_id=self.station.id,
+        )
+
+    def move_forward(self, target: OrderStatus, payload: BaseModel) -> None:
+        """Walk confirmed -> allocated -> picking -> packed up to `target`, each step audited.
+
+        From any other state (on hold, say) only the direct transition is tried, so a held
+        order is never released as a side effect; an illegal one raises IllegalTransition.
+        """
+        current = S(self.order.status)
+        if current in _FORWARD and _FORWARD.index(current) < _FORWARD.index(target):
+            steps = _FORWARD[_FORWARD.index(current) + 1 : _FORWARD.index(target) + 1]
+        else:
+            steps = (target,)
+        for step in steps:
+            transition(
+                self.session,
+                self.order,
+                step,
+                actor=self.actor,
+                payload=self.facts(payload),
+                station_id=self.station.id,
+            )
+
+
+def station_time(mutation: Mutation) -> datetime:
+    """When the station recorded the mutation, as aware UTC (a naive time is taken as UTC)."""
+    at = mutation.at
+    return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
+
+
+def parse_type(mutation: Mutation) -> MutationType:
+    """The mutation's type, or Rejected(unknown_type)."""
+    try:
+        return MutationType(mutation.type)
+    except ValueError:
+        raise Rejected(
+            RejectReason.UNKNOWN_TYPE,
+            f"The service does not know the event type {mutation.type!r}. "
+            "Update the station software or the service.",
+        ) from None
+
+
+def parse_payload(kind: MutationType, mutation: Mutation) -> BaseModel:
+    """The validated payload model, or Rejected(invalid_payload) naming the first problem."""
+    try:
+        return PAYLOAD_MODELS[kind].model_validate(mutation.payload)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first.get("loc", ())) or "payload"
+        raise Rejected(
+            RejectReason.INVALID_PAYLOAD,
+            f"The {kind.value} event is malformed ({where}: {first.get('msg', 'invalid')}).",
+        ) from None
+
+
+def check_order(ctx: MutationContext) -> None:
+    """Order state and lease checks shared by every type; raises Rejected."""
+    order, lease, mutation = ctx.order, ctx.lease, ctx.mutation
+    status = S(order.status)
+    names = station_names(ctx.session, [lease.station_id]) if lease is not None else {}
+    holder = names.get(lease.station_id, "?") if lease is not None else None
+    if status is S.CANCELLED:
+        raise Rejected(
+            RejectReason.ORDER_CANCELLED,
+            f"Order {order.number} was cancelled. Do not ship it; return the items to stock.",
+        )
+    if status in _PACKED_OR_LATER and (lease is None or lease.station_id != ctx.station.id):
+        raise Rejected(
+            RejectReason.ALREADY_PACKED,
+            f"Order {order.number} was already packed"
+            + (f" at station {holder}." if holder else ".")
+            + " Put this parcel aside for a supervisor.",
+            {"station_name": holder},
+        )
+    if lease is None or mutation.lease_epoch is None:
+        raise Rejected(
+            RejectReason.NO_LEASE,
+            f"Order {order.number} is not claimed by this station. Claim it before packing.",
+        )
+    if lease.station_id != ctx.station.id:
+        raise Rejected(
+            RejectReason.CLAIMED_BY_OTHER,
+            f"Order {order.number} was claimed by station {holder} at "
+            f"{lease.granted_at:%Y-%m-%d %H:%M} UTC. Stop packing it here.",
+            {
+                "station_id": lease.station_id,
+                "station_name": holder,
+                "claimed_at": lease.granted_at.isoformat(),
+            },
+        )
+    if mutation.lease_epoch != lease.epoch or mutation.lease_epoch != order.lease_epoch:
+        # Our own station holds it again, but under a newer grant: this event predates it.
+        raise Rejected(
+            RejectReason.NO_LEASE,
+            f"This event for order {order.number} was recorded under an older claim "
+            f"(epoch {mutation.lease_epoch}, now {order.lease_epoch}). Check the order.",
+        )
+
+
+def _scan(ctx: MutationContext, p: BaseModel) -> None:
+    assert isinstance(p, ScanRecorded)
+    ctx.event("scan_recorded", p)
+    if p.outcome is ScanOutcome.ACCEPTED and S(ctx.order.status) in (S.CONFIRMED, S.ALLOCATED):
+        ctx.move_forward(S.PICKING, p)
+
+
+def _weight(ctx: MutationContext, p: BaseModel) -> None:
+    assert isinstance(p, WeightRecorded)
+    ctx.event("weight_recorded", p)
+
+
+def _parcel(ctx: MutationContext, p: BaseModel) -> None:
+    assert isinstance(p, ParcelClosed)
+    parcel = ctx.session.scalar(
+        select(Parcel).where(Parcel.order_id == ctx.order.id, Parcel.box_no == p.box_no)
+    )
+    if parcel is None:
+        parcel = Parcel(order_id=ctx.order.id, box_no=p.box_no)
+        ctx.session.add(parcel)
+    parcel.box_type = p.box_type
+    parcel.weight_grams = p.weight_grams
+    parcel.items = [item.model_dump(mode="json") for item in p.items]
+    parcel.status = "closed"
+    parcel.station_id = ctx.station.id
+    parcel.closed_at = station_time(ctx.mutation)
+    ctx.event("parcel_closed", p)
+
+
+def _label(ctx: MutationContext, p: BaseModel) -> None:
+    assert isinstance(p, LabelPrinted)
+    tracking = p.tracking_number
+    if p.label_id is not None:
+        label = ctx.session.get(Label, p.label_id)
+        if label is None or label.order_id != ctx.order.id:
+            raise Rejected(
+                RejectReason.INVALID_PAYLOAD,
+                f"Label {p.label_id} is not a label of order {ctx.order.number}.",
+            )
+        label.status = "printed"
+        tracking = tracking or label.tracking_number
+        mark_changed(ctx.session, "label", label.id)
+    if tracking:
+        parcel = ctx.session.scalar(
+            select(Parcel).where(Parcel.order_id == ctx.order.id, Parcel.box_no == p.box_no)
+        )
+        if parcel is not None:
+            parcel.tracking_number = tracking
+    ctx.event("label_reprinted" if p.reprint else "label_printed", p)
+
+
+def _exception(ctx: MutationContext, p: BaseModel) -> None:
+    assert isinstance(p, ExceptionRaised)
+    reason = {"code": p.reason.value, "message": p.text or p.reason.value.replace("_", " ")}
+    if S(ctx.order.status) is S.ON_HOLD:
+        # Already held (by this or an earlier exception): add the reason, keep the state.
+        ctx.order.hold_reasons = [*(ctx.order.hold_reasons or []), reason]
+        ctx.order.version = (ctx.order.version or 1) + 1
+        ctx.event("hold_reason_added", p)
+    else:
+        hold(ctx.session, ctx.order, [reason], actor=ctx.actor, station_id=ctx.station.id)
+        ctx.event("exception_raised", p)
+    ctx.session.add(
+        OrderException(
+            order_id=ctx.order.id,
+            kind="hold",
+            code=p.reason.value,
+            message=reason["message"],
+            details={**ctx.facts(p), "station_id": ctx.station.id},
+        )
+    )
+
+
+def _override(ctx: MutationContext, p: BaseModel) -> None:
+    assert isinstance(p, OverrideGranted)
+    ctx.event("override_granted", p)
+    if p.kind == "weight":
+        # Recorded as an already-resolved exception: the audit trail of who let what through.
+        at = station_time(ctx.mutation)
+        ctx.session.add(
+            OrderException(
+                order_id=ctx.order.id,
+                kind="weight",
+                code="weight_override",
+                message=f"Weight override by user {p.supervisor_id}: {p.reason}",
+                details={**ctx.facts(p), "station_id": ctx.station.id},
+                created_at=at,
+                resolved_at=at,
+                resolved_by=f"user:{p.supervisor_id}",
+                resolution=p.reason,
+            )
+        )
+
+
+def _release(ctx: MutationContext, p: BaseModel) -> None:
+    assert isinstance(p, ClaimReleased)
+    assert ctx.lease is not None  # check_order guarantees it
+    ctx.event("claim_released", p)
+    release_lease(
+        ctx.session,
+        ctx.order,
+        ctx.lease,
+        actor=ctx.actor,
+        station_id=ctx.station.id,
+        why="released_by_station",
+    )
+
+
+def _packed(ctx: MutationContext, p: BaseModel) -> None:
+    assert isinstance(p, OrderPacked)
+    assert ctx.lease is not None
+    if S(ctx.order.status) in _PACKED_OR_LATER:
+        raise _AlreadyDone()
+    # A pack is a physical fact: walk through the states the station skipped, each audited.
+    ctx.move_forward(S.PACKED, p)
+    ctx.event("order_packed", p)
+    release_lease(
+        ctx.session, ctx.order, ctx.lease, actor=ctx.actor, station_id=ctx.station.id, why="packed"
+    )
+
+
+class _AlreadyDone(Exception):
+    """The same station reported a pack it had already reported: applied, nothing to do."""
+
+
+_HANDLERS: dict[MutationType, Callable[[MutationContext, BaseModel], None]] = {
+    MutationType.SCAN_RECORDED: _scan,
+    MutationType.WEIGHT_RECORDED: _weight,
+    MutationType.PARCEL_CLOSED: _parcel,
+    MutationType.LABEL_PRINTED: _label,
+    MutationType.EXCEPTION_RAISED: _exception,
+    MutationType.OVERRIDE_GRANTED: _override,
+    MutationType.CLAIM_RELEASED: _release,
+    MutationType.ORDER_PACKED: _packed,
+}
+
+
+def apply_mutation(
+    session: Session,
+    station: Station,
+    mutation: Mutation,
+    orders: dict[int, Order],
+    leases: dict[int, Lease],
+) -> dict[str, Any]:
+    """Apply one mutation (the caller holds the order locks); returns its result dict."""
+    kind = parse_type(mutation)
+    payload = parse_payload(kind, mutation)
+    if mutation.order_id is None:
+        raise Rejected(RejectReason.INVALID_PAYLOAD, f"A {kind.value} event needs an order_id.")
+    order = orders.get(mutation.order_id)
+    if order is None:
+        raise Rejected(
+            RejectReason.UNKNOWN_ORDER,
+            f"Order {mutation.order_id} is not known to the service. Put it aside.",
+        )
+    ctx = MutationContext(session, station, mutation, order, leases.get(order.id))
+    check_order(ctx)
+    try:
+        _HANDLERS[kind](ctx, payload)
+    except _AlreadyDone:
+        return {"order_status": order.status, "order_version": order.version, "noop": True}
+    order.updated_at = utcnow()
+    mark_changed(session, "order", order.id)
+    return {"order_status": order.status, "order_version": order.version}

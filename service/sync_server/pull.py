@@ -1,0 +1,271 @@
+"""GET /v1/sync/pull and /v1/sync/checksum: the change feed as one station sees it.
+
+Incremental (cursor > 0): change rows after the cursor that concern the station, each with
+the entity's *current* snapshot, or `data=None` (a tombstone) when the entity is no longer in
+the station's view. A tombstone is sent when the station could hold the entity: the change
+row was targeted at it, or (orders, labels) the order's last lease was its own; for
+products, users and batches (few rows) always. An entity that changed twice in one page is
+sent once, at its last position.
+
+Snapshot (cursor == 0): everything visible, in one response (`snapshot=True`), with the
+cursor equal to the change counter read in the same database snapshot (REPEATABLE READ on
+PostgreSQL; SQLite serialises transactions), so no change can fall between the two. The
+station replaces its cache with it: whatever it holds that is not in it left its view.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from datetime import datetime
+from typing import Literal
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from service.errors import ValidationFailed
+from service.models import Batch, ChangeCounter, ChangeRow, Label, Order, Product, Station, User
+from service.sync_server import snapshots
+from service.sync_server.errors import CursorExpiredError
+from service.sync_server.visibility import (
+    last_holders,
+    station_batch_ids,
+    visible_among,
+    visible_order_ids,
+)
+from sync.protocol import Change, HoldingsChecksum, PullResponse, holdings_checksum
+
+log = logging.getLogger(__name__)
+
+DEFAULT_LIMIT = 500
+MAX_LIMIT = 5000
+# Rows scanned per request at most, in chunks of `limit`: rows that concern other stations
+# are skipped, so a page may need several chunks to fill.
+MAX_SCAN_CHUNKS = 4
+
+
+def use_snapshot_isolation(session: Session) -> None:
+    """Make the session's next transaction REPEATABLE READ on PostgreSQL (call before it)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+
+
+def change_head(session: Session) -> int:
+    """The highest change number committed (as seen by this transaction)."""
+    return session.scalar(select(ChangeCounter.value).where(ChangeCounter.id == 1)) or 0
+
+
+def _last_mutation_id(session: Session, station_id: int) -> int:
+    return session.scalar(select(Station.last_mutation_id).where(Station.id == station_id)) or 0
+
+
+def check_cursor(session: Session, cursor: int, head: int) -> None:
+    """Raise CursorExpiredError if changes after `cursor` were pruned (or it is from the future).
+
+    Change numbers are gap-free (assigned at commit under the counter lock), so the retained
+    rows are exactly [oldest, head] and no separate prune watermark is needed.
+    """
+    oldest = session.scalar(select(func.min(ChangeRow.seq)))
+    oldest_cursor = (oldest - 1) if oldest is not None else head
+    if cursor > head:
+        raise CursorExpiredError(
+            oldest_cursor,
+            f"Cursor {cursor} is ahead of the service (at {head}); the service database was "
+            "restored or replaced. Fetch a new snapshot.",
+        )
+    if cursor < oldest_cursor:
+        raise CursorExpiredError(
+            oldest_cursor,
+            f"Changes after {cursor} are no longer kept (oldest cursor {oldest_cursor}). "
+            "Fetch a new snapshot.",
+        )
+
+
+def pull(
+    session: Session, station_id: int, cursor: int, limit: int = DEFAULT_LIMIT
+) -> PullResponse:
+    """One page of the station's change feed (cursor 0: a full snapshot)."""
+    if cursor < 0:
+        raise ValidationFailed("cursor must be 0 or more.", field="cursor")
+    if not 1 <= limit <= MAX_LIMIT:
+        raise ValidationFailed(f"limit must be between 1 and {MAX_LIMIT}.", field="limit")
+    if cursor == 0:
+        return snapshot(session, station_id)
+    head = change_head(session)
+    check_cursor(session, cursor, head)
+    changes: list[Change] = []
+    position = cursor
+    more = False
+    for _ in range(MAX_SCAN_CHUNKS):
+        rows = session.execute(
+            select(ChangeRow.seq, ChangeRow.entity, ChangeRow.entity_id, ChangeRow.station_id)
+            .where(
+                ChangeRow.seq > position,
+                (ChangeRow.station_id.is_(None)) | (ChangeRow.station_id == station_id),
+            )
+            .order_by(ChangeRow.seq)
+            .limit(limit)
+        ).all()
+        resolved = _resolve(session, station_id, [tuple(r) for r in rows])
+        full = False
+        for seq, items in resolved:
+            if changes and len(changes) + len(items) > limit:
+                full = True
+                break
+            changes.extend(items)
+            position = seq
+        if full:
+            more = True
+            break
+        if len(rows) < limit:
+            # Everything up to head was seen, including rows aimed at other stations.
+            position = max(position, head)
+            break
+    else:
+        more = True
+    return PullResponse(
+        cursor=position,
+        changes=_last_of_each(changes),
+        more=more,
+        last_mutation_id=_last_mutation_id(session, station_id),
+    )
+
+
+def _last_of_each(changes: list[Change]) -> list[Change]:
+    last = {(c.entity, c.entity_id): i for i, c in enumerate(changes)}
+    return [c for i, c in enumerate(changes) if last[(c.entity, c.entity_id)] == i]
+
+
+Row4 = tuple[int, str, int, int | None]
+EntityName = Literal["order", "product", "user", "batch", "label"]
+
+
+def _resolve(session: Session, station_id: int, rows: list[Row4]) -> list[tuple[int, list[Change]]]:
+    """The changes to send for each row (maybe none), with batch-loaded snapshots."""
+    ids: dict[str, set[int]] = defaultdict(set)
+    for _seq, entity, eid, _sid in rows:
+        ids[entity].add(eid)
+    label_orders: dict[int, int] = {}
+    for chunk in snapshots.chunks(ids["label"]):
+        label_orders.update(
+            session.execute(select(Label.id, Label.order_id).where(Label.id.in_(chunk))).tuples()
+        )
+    batch_owner: dict[int, int | None] = {}
+    for chunk in snapshots.chunks(ids["batch"]):
+        batch_owner.update(
+            session.execute(select(Batch.id, Batch.station_id).where(Batch.id.in_(chunk))).tuples()
+        )
+    away_batches = [b for b in ids["batch"] if batch_owner.get(b) != station_id]
+    away_batch_orders: dict[int, list[int]] = defaultdict(list)
+    for chunk in snapshots.chunks(away_batches):
+        for oid, bid in session.execute(
+            select(Order.id, Order.batch_id).where(Order.batch_id.in_(chunk))
+        ):
+            away_batch_orders[bid].append(oid)
+    candidate_orders = ids["order"] | set(label_orders.values())
+    candidate_orders.update(o for os_ in away_batch_orders.values() for o in os_)
+    visible = visible_among(session, station_id, candidate_orders)
+    holders = last_holders(session, candidate_orders)
+    order_snaps = snapshots.orders(session, ids["order"] & visible)
+    label_snaps = snapshots.labels(
+        session, [lid for lid, oid in label_orders.items() if oid in visible]
+    )
+    product_snaps = snapshots.products(session, ids["product"])
+    user_snaps = snapshots.users(session, ids["user"], station_id)
+    batch_snaps = snapshots.batches(
+        session, [b for b in ids["batch"] if batch_owner.get(b) == station_id]
+    )
+
+    def mine(order_id: int | None, targeted: bool) -> bool:
+        return targeted or (order_id is not None and holders.get(order_id) == station_id)
+
+    out: list[tuple[int, list[Change]]] = []
+    for seq, entity, eid, sid in rows:
+        targeted = sid == station_id
+        items: list[Change] = []
+        if entity == "order":
+            if eid in order_snaps:
+                items.append(Change(seq=seq, entity="order", entity_id=eid, data=order_snaps[eid]))
+            elif eid not in visible and mine(eid, targeted):
+                items.append(Change(seq=seq, entity="order", entity_id=eid))
+        elif entity == "label":
+            oid = label_orders.get(eid)
+            if eid in label_snaps:
+                items.append(Change(seq=seq, entity="label", entity_id=eid, data=label_snaps[eid]))
+            elif oid is None or mine(oid, targeted):
+                items.append(Change(seq=seq, entity="label", entity_id=eid))
+        elif entity == "product":
+            items.append(
+                Change(seq=seq, entity="product", entity_id=eid, data=product_snaps.get(eid))
+            )
+        elif entity == "user":
+            items.append(Change(seq=seq, entity="user", entity_id=eid, data=user_snaps.get(eid)))
+        elif entity == "batch":
+            items.append(Change(seq=seq, entity="batch", entity_id=eid, data=batch_snaps.get(eid)))
+            if eid not in batch_snaps and targeted:
+                # Reassigned away from this station: its orders leave with it.
+                items.extend(
+                    Change(seq=seq, entity="order", entity_id=oid)
+                    for oid in away_batch_orders.get(eid, [])
+                    if oid not in visible
+                )
+        else:
+            log.warning("unknown entity %r in the change feed (seq %d)", entity, seq)
+        out.append((seq, items))
+    return out
+
+
+def snapshot(session: Session, station_id: int) -> PullResponse:
+    """Everything the station may see, with the cursor taken in the same database snapshot."""
+    head = change_head(session)
+    order_ids = visible_order_ids(session, station_id)
+    batch_ids = station_batch_ids(session, station_id)
+    changes: list[Change] = []
+
+    def add(entity: EntityName, snaps: dict[int, snapshots.Snapshot]) -> None:
+        changes.extend(
+            Change.model_construct(seq=head, entity=entity, entity_id=eid, data=data)
+            for eid, data in sorted(snaps.items())
+        )
+
+    add("product", snapshots.products(session, session.scalars(select(Product.id))))
+    add("user", snapshots.users(session, session.scalars(select(User.id)), station_id))
+    add("batch", snapshots.batches(session, batch_ids))
+    add("order", snapshots.orders(session, order_ids))
+    add("label", snapshots.labels(session, snapshots.labels_of_orders(session, order_ids)))
+    log.info(
+        "snapshot served",
+        extra={"station": station_id, "orders": len(order_ids), "cursor": head},
+    )
+    return PullResponse(
+        cursor=head,
+        changes=changes,
+        more=False,
+        last_mutation_id=_last_mutation_id(session, station_id),
+        snapshot=True,
+    )
+
+
+def checksum(session: Session, station_id: int) -> HoldingsChecksum:
+    """Count and digest of (order id, version) of every order the station may see."""
+    ids = visible_order_ids(session, station_id)
+    pairs: list[tuple[int, int]] = []
+    for chunk in snapshots.chunks(ids):
+        pairs.extend(
+            session.execute(select(Order.id, Order.version).where(Order.id.in_(chunk))).tuples()
+        )
+    return HoldingsChecksum(order_count=len(pairs), checksum=holdings_checksum(pairs))
+
+
+def prune_changes(session: Session, keep_after_seq: int) -> int:
+    """Delete change rows with seq <= keep_after_seq; cursors older than that then expire."""
+    result = session.execute(delete(ChangeRow).where(ChangeRow.seq <= keep_after_seq))
+    deleted: int = getattr(result, "rowcount", 0) or 0
+    log.info("pruned change feed", extra={"through": keep_after_seq, "rows": deleted})
+    return deleted
+
+
+def prune_changes_before(session: Session, before: datetime) -> int:
+    """Delete change rows recorded before `before` (a maintenance policy by age)."""
+    through = session.scalar(select(func.max(ChangeRow.seq)).where(ChangeRow.at < before))
+    return prune_changes(session, through) if through is not None else 0

@@ -1,0 +1,177 @@
+"""POST /v1/sync/push: apply a station's queued mutations exactly once, in id order.
+
+The whole push runs in the caller's one transaction: the station row is locked (FOR UPDATE
+on PostgreSQL; SQLite writers are serialised by BEGIN IMMEDIATE) so two pushes of the same
+station never interleave; ids at or below `last_mutation_id` are answered from their stored
+result; a gap is refused before anything is written; each new mutation runs in its own
+SAVEPOINT so a rejection leaves none of its writes behind.
+"""
+
+from __future__ import annotations
+
+import logging
+from itertools import pairwise
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from service.db import utcnow
+from service.errors import Forbidden, IllegalTransition, ServiceError
+from service.models import Lease, Order, Station, StationMutation
+from service.sync_server.errors import MutationGapError
+from service.sync_server.leases import leases_of, lock_orders
+from service.sync_server.mutations import Rejected, apply_mutation, station_time
+from sync.protocol import Mutation, MutationResult, PushRequest, PushResponse, RejectReason
+
+log = logging.getLogger(__name__)
+
+# Answer for an id below the counter whose stored result is gone (results table pruned or
+# wiped): it was applied or rejected once, and must never be applied again.
+_ALREADY_APPLIED = "This event was already processed by the service."
+
+
+def check_ids(mutations: list[Mutation], last: int) -> list[Mutation]:
+    """The mutations not yet applied, or MutationGapError if the ids do not continue `last`."""
+    for a, b in pairwise(m.id for m in mutations):
+        if b != a + 1:
+            raise MutationGapError(
+                last + 1,
+                f"Mutation ids in one push must be consecutive; {a} is followed by {b}. "
+                f"Resend from {last + 1}.",
+            )
+    new = [m for m in mutations if m.id > last]
+    if new and new[0].id != last + 1:
+        raise MutationGapError(
+            last + 1,
+            f"The service expected mutation {last + 1} next but got {new[0].id}. "
+            f"Resend from {last + 1}.",
+        )
+    return new
+
+
+def _stored_results(session: Session, station_id: int, ids: list[int]) -> list[MutationResult]:
+    if not ids:
+        return []
+    stored = {
+        row.mutation_id: row
+        for row in session.scalars(
+            select(StationMutation).where(
+                StationMutation.station_id == station_id, StationMutation.mutation_id.in_(ids)
+            )
+        )
+    }
+    results = []
+    for mid in ids:
+        row = stored.get(mid)
+        if row is None:
+            results.append(
+                MutationResult(
+                    id=mid, status="applied", message=_ALREADY_APPLIED, result={"replayed": True}
+                )
+            )
+        else:
+            results.append(
+                MutationResult(
+                    id=mid,
+                    status="applied" if row.status == "applied" else "rejected",
+                    reason=row.reason,
+                    message=row.message,
+                    result=dict(row.result or {}),
+                )
+            )
+    return results
+
+
+def _apply_one(
+    session: Session,
+    station: Station,
+    mutation: Mutation,
+    orders: dict[int, Order],
+    leases: dict[int, Lease],
+) -> MutationResult:
+    """Apply one mutation in a SAVEPOINT; a rejection rolls back exactly its own writes."""
+    try:
+        with session.begin_nested():
+            result = apply_mutation(session, station, mutation, orders, leases)
+    except Rejected as exc:
+        return MutationResult(
+            id=mutation.id,
+            status="rejected",
+            reason=str(exc.reason),
+            message=exc.message,
+            result=exc.result,
+        )
+    except IllegalTransition as exc:
+        return MutationResult(
+            id=mutation.id,
+            status="rejected",
+            reason=RejectReason.ILLEGAL_TRANSITION.value,
+            message=exc.message,
+        )
+    except ServiceError as exc:
+        return MutationResult(
+            id=mutation.id, status="rejected", reason=exc.code, message=exc.message
+        )
+    return MutationResult(id=mutation.id, status="applied", result=result)
+
+
+def push(session: Session, station_id: int, request: PushRequest) -> PushResponse:
+    """Apply `request` for the station authenticated as `station_id` (inside a transaction)."""
+    if request.station_id != station_id:
+        raise Forbidden(
+            f"This token belongs to station {station_id}, not station {request.station_id}."
+        )
+    station = session.scalars(
+        select(Station)
+        .where(Station.id == station_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).one()
+    last = station.last_mutation_id
+    new = check_ids(list(request.mutations), last)
+    old_ids = [m.id for m in request.mutations if m.id <= last]
+    results = _stored_results(session, station.id, old_ids)
+    if old_ids:
+        log.info(
+            "push replay",
+            extra={"station": station.id, "first": old_ids[0], "last": old_ids[-1]},
+        )
+    # Lock every order this push touches up front, in id order, so claims and other pushes
+    # that lock the same orders can never deadlock with us.
+    orders = lock_orders(session, (m.order_id for m in new if m.order_id is not None))
+    leases = leases_of(session, orders)
+    now = utcnow()
+    for mutation in new:
+        outcome = _apply_one(session, station, mutation, orders, leases)
+        session.add(
+            StationMutation(
+                station_id=station.id,
+                mutation_id=mutation.id,
+                type=mutation.type[:40],
+                order_id=mutation.order_id,
+                status=outcome.status,
+                reason=outcome.reason,
+                message=outcome.message,
+                result=outcome.result,
+                payload=mutation.payload,
+                at=station_time(mutation),
+                applied_at=now,
+            )
+        )
+        if outcome.status == "rejected":
+            log.info(
+                "mutation rejected",
+                extra={
+                    "station": station.id,
+                    "mutation": mutation.id,
+                    "order": mutation.order_id,
+                    "reason": outcome.reason,
+                },
+            )
+        results.append(outcome)
+    if new:
+        station.last_mutation_id = new[-1].id
+    station.last_seen_at = now
+    station.last_sync_at = now
+    session.flush()
+    return PushResponse(results=results, last_mutation_id=station.last_mutation_id)

@@ -1,0 +1,91 @@
+"""What a station may see: the one definition used by pull, snapshots and the checksum.
+
+- products: every station;
+- users: those allowed on the station (`users.station_ids` null or containing it);
+- batches: those assigned to the station;
+- orders: those in the station's batches, or under an unreleased lease of the station
+  (an expired lease still counts: the station may have packed offline under it);
+- labels: those of visible orders.
+
+When something leaves a station's view, the code that moves it should also call
+`mark_left_station` (the lease code does), so the station gets a tombstone for it. As a net
+for paths that do not, the station compares `GET /v1/sync/checksum` and re-snapshots on drift.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import Select, select, union
+from sqlalchemy.orm import Session
+
+from service.changes import mark_changed
+from service.models import Batch, Lease, Order
+from service.sync_server.snapshots import chunks
+
+
+def mark_left_station(session: Session, entity: str, entity_id: int, station_id: int) -> None:
+    """Tell one station that `entity` may have left its view (a targeted change row)."""
+    mark_changed(session, entity, entity_id, station_id=station_id)
+
+
+def mark_batch_reassigned(session: Session, batch_id: int, old_station_id: int) -> None:
+    """After moving a batch away from a station: it and its orders leave that station's view."""
+    mark_left_station(session, "batch", batch_id, old_station_id)
+    for oid in session.scalars(select(Order.id).where(Order.batch_id == batch_id)):
+        mark_left_station(session, "order", oid, old_station_id)
+
+
+def _visible_orders_query(station_id: int) -> Select[tuple[int]]:
+    in_batches = select(Order.id).where(
+        Order.batch_id.in_(select(Batch.id).where(Batch.station_id == station_id))
+    )
+    leased = select(Lease.order_id).where(
+        Lease.station_id == station_id, Lease.released_at.is_(None)
+    )
+    sub = union(in_batches, leased).subquery()
+    return select(sub.c[0])
+
+
+def station_batch_ids(session: Session, station_id: int) -> list[int]:
+    """Ids of the batches assigned to the station."""
+    return list(session.scalars(select(Batch.id).where(Batch.station_id == station_id)))
+
+
+def visible_order_ids(session: Session, station_id: int) -> list[int]:
+    """Ids of every order the station may see."""
+    return sorted(session.scalars(_visible_orders_query(station_id)))
+
+
+def visible_among(session: Session, station_id: int, order_ids: Iterable[int]) -> set[int]:
+    """Which of `order_ids` the station may see."""
+    batches = set(station_batch_ids(session, station_id))
+    seen: set[int] = set()
+    for chunk in chunks(order_ids):
+        for oid, bid in session.execute(
+            select(Order.id, Order.batch_id).where(Order.id.in_(chunk))
+        ):
+            if bid is not None and bid in batches:
+                seen.add(oid)
+        seen.update(
+            session.scalars(
+                select(Lease.order_id).where(
+                    Lease.order_id.in_(chunk),
+                    Lease.station_id == station_id,
+                    Lease.released_at.is_(None),
+                )
+            )
+        )
+    return seen
+
+
+def last_holders(session: Session, order_ids: Iterable[int]) -> dict[int, int]:
+    """Order id -> station of its current or last lease (whoever may still cache it)."""
+    out: dict[int, int] = {}
+    for chunk in chunks(order_ids):
+        out.update(
+            session.execute(
+                select(Lease.order_id, Lease.station_id).where(Lease.order_id.in_(chunk))
+            ).tuples()
+        )
+    return out
