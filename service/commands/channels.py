@@ -73,14 +73,18 @@ def _add(args: argparse.Namespace) -> int:
         ]
     if args.cutoff_utc:
         settings["cutoff_utc"] = args.cutoff_utc
+    engine = make_engine(args.db)
     try:
         secret = _read_secret(args.secret)
-        with transaction(make_sessionmaker(make_engine(args.db))) as session:
+        with transaction(make_sessionmaker(engine)) as session:
             channel = add_channel(session, args.kind, args.name, secret=secret, settings=settings)
             channel_id = channel.id
     except (ValidationFailed, Conflict, SecretUnavailable) as exc:
+        # The messages name the channel and the problem, never the secret.
         print(f"error: {exc}", file=sys.stderr)
         return 1
+    finally:
+        engine.dispose()
     forget_cached_secrets()
     log.info("channel %s (%s) added", args.name, args.kind)
     print(f"channel {args.name} ({args.kind}) added with id {channel_id}")
@@ -90,10 +94,16 @@ def _add(args: argparse.Namespace) -> int:
 
 
 def _list(args: argparse.Namespace) -> int:
-    with transaction(make_sessionmaker(make_engine(args.db))) as session:
-        rows = session.execute(
-            select(Channel.id, Channel.kind, Channel.name, Channel.secret_ref).order_by(Channel.id)
-        ).all()
+    engine = make_engine(args.db)
+    try:
+        with transaction(make_sessionmaker(engine)) as session:
+            rows = session.execute(
+                select(Channel.id, Channel.kind, Channel.name, Channel.secret_ref).order_by(
+                    Channel.id
+                )
+            ).all()
+    finally:
+        engine.dispose()
     for cid, kind, name, ref in rows:
         print(f"{cid}\t{kind}\t{name}\t{'secret set' if ref else 'no secret'}")
     return 0
