@@ -77,7 +77,8 @@ def open_scanner(
     )
     device = parts.netloc + parts.path
     if scheme == "wedge":
-        from app.scanning.wedge import WedgeConfig, WedgeScanner  # Qt only when needed
+        from app.scanning.wedge import WedgeScanner  # Qt only when needed
+        from app.scanning.wedge_decoder import WedgeConfig
 
         config = WedgeConfig.from_params(params)
         return WedgeScanner(config, rules=base, guard=guard, url=text)
