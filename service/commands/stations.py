@@ -1,0 +1,63 @@
+"""`enroll-code` and `sync-prune`: station enrolment and change-feed maintenance."""
+
+from __future__ import annotations
+
+import argparse
+from datetime import timedelta
+
+from service.commands import CommandError, Subparsers, add_db_option, open_sessions
+from service.db import transaction, utcnow
+from service.sync_server.enrollment import ENROLL_CODE_VALIDITY, issue_enroll_code
+from service.sync_server.pull import prune_changes, prune_changes_before
+
+
+def register(subparsers: Subparsers) -> None:
+    """Add `enroll-code` and `sync-prune`."""
+    enroll = subparsers.add_parser(
+        "enroll-code",
+        help="print a one-time enrolment code for a station (creates the station if missing)",
+    )
+    add_db_option(enroll)
+    enroll.add_argument("--station", required=True, metavar="NAME", help="station name")
+    enroll.add_argument(
+        "--hours",
+        type=float,
+        default=ENROLL_CODE_VALIDITY.total_seconds() / 3600,
+        help="how long the code stays valid (default: 24)",
+    )
+    enroll.set_defaults(handler=run_enroll_code)
+
+    prune = subparsers.add_parser(
+        "sync-prune", help="delete old change-feed rows (stations behind them re-snapshot)"
+    )
+    add_db_option(prune)
+    which = prune.add_mutually_exclusive_group(required=True)
+    which.add_argument("--keep-after-seq", type=int, metavar="SEQ", help="keep rows after SEQ")
+    which.add_argument("--older-than-days", type=float, metavar="DAYS", help="delete older rows")
+    prune.set_defaults(handler=run_sync_prune)
+
+
+def run_enroll_code(args: argparse.Namespace) -> int:
+    """Issue the code and print it once; only its hash is stored."""
+    if args.hours <= 0:
+        raise CommandError("--hours must be more than 0.")
+    with transaction(open_sessions(args)) as session:
+        station, code = issue_enroll_code(session, args.station, timedelta(hours=args.hours))
+        name, expires = station.name, station.enroll_expires_at
+    assert expires is not None
+    print(f"Enrolment code for station {name}: {code}")
+    print(f"Valid until {expires:%Y-%m-%d %H:%M} UTC, once. Enter it on the station.")
+    return 0
+
+
+def run_sync_prune(args: argparse.Namespace) -> int:
+    """Delete change rows by sequence number or age."""
+    with transaction(open_sessions(args)) as session:
+        if args.keep_after_seq is not None:
+            deleted = prune_changes(session, args.keep_after_seq)
+        else:
+            if args.older_than_days < 0:
+                raise CommandError("--older-than-days must be 0 or more.")
+            deleted = prune_changes_before(session, utcnow() - timedelta(days=args.older_than_days))
+    print(f"Deleted {deleted} change rows.")
+    return 0

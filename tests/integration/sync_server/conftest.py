@@ -1,0 +1,156 @@
+"""Fixtures for the service side of sync protocol v1: an app client, stations, orders."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from service.api.app import create_app
+from service.models import Batch, Channel, Order, OrderLine, Product
+from service.sync_server.enrollment import issue_enroll_code
+
+
+@dataclass(frozen=True)
+class StationAuth:
+    """An enrolled station: its id, name and the headers that authenticate it."""
+
+    id: int
+    name: str
+    headers: dict[str, str]
+
+
+@pytest.fixture
+def client(service_engine: Engine) -> Iterator[TestClient]:
+    """A TestClient over the real app on the test database."""
+    with TestClient(create_app(service_engine)) as c:
+        yield c
+
+
+def enroll_station(client: TestClient, sessions: sessionmaker[Session], name: str) -> StationAuth:
+    """Issue a code the way `enroll-code` does and trade it over HTTP."""
+    with sessions() as s, s.begin():
+        _station, code = issue_enroll_code(s, name)
+    r = client.post("/v1/stations/enroll", json={"code": code, "app_version": "test"})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    return StationAuth(body["station_id"], name, {"Authorization": f"Bearer {body['token']}"})
+
+
+@pytest.fixture
+def make_station(
+    client: TestClient, sessions: sessionmaker[Session]
+) -> Callable[[str], StationAuth]:
+    """Enrol a station by name."""
+    return lambda name: enroll_station(client, sessions, name)
+
+
+_numbers = itertools.count(100001)
+
+
+@pytest.fixture
+def make_order(sessions: sessionmaker[Session]) -> Callable[..., int]:
+    """Create an order (default: allocated, two lines, no batch); returns its id."""
+
+    def make(status: str = "allocated", batch_id: int | None = None, lines: int = 2) -> int:
+        with sessions() as s, s.begin():
+            channel = s.scalar(select(Channel).where(Channel.name == "shop"))
+            if channel is None:
+                channel = Channel(kind="operator", name="shop", settings={})
+                s.add(channel)
+                s.flush()
+            n = next(_numbers)
+            order = Order(
+                number=f"ORD-{n}",
+                channel_id=channel.id,
+                channel_order_id=str(n),
+                status=status,
+                currency="EUR",
+                payment_state="paid",
+                ship_name="Ada",
+                ship_street1="Main 1",
+                ship_postcode="1000",
+                ship_city="Town",
+                ship_country="NL",
+                batch_id=batch_id,
+                hold_reasons=[],
+                billing_address={},
+            )
+            order.lines = [
+                OrderLine(line_no=i + 1, sku=f"SKU{i}", name=f"Item {i}", quantity=1)
+                for i in range(lines)
+            ]
+            s.add(order)
+            s.flush()
+            return order.id
+
+    return make
+
+
+@pytest.fixture
+def make_batch(sessions: sessionmaker[Session]) -> Callable[..., int]:
+    """Create a batch, optionally assigned to a station; returns its id."""
+    counter = itertools.count(1)
+
+    def make(station_id: int | None = None) -> int:
+        with sessions() as s, s.begin():
+            b = Batch(code=f"B{next(counter)}", name="batch", station_id=station_id, rule={})
+            s.add(b)
+            s.flush()
+            return b.id
+
+    return make
+
+
+@pytest.fixture
+def make_product(sessions: sessionmaker[Session]) -> Callable[[str], int]:
+    """Create a product by SKU; returns its id."""
+
+    def make(sku: str) -> int:
+        with sessions() as s, s.begin():
+            p = Product(sku=sku, name=sku.title(), weight_grams=100)
+            s.add(p)
+            s.flush()
+            return p.id
+
+    return make
+
+
+def mutation(
+    mid: int, type_: str, order_id: int | None, epoch: int | None, **payload: Any
+) -> dict[str, Any]:
+    """One wire mutation."""
+    return {
+        "id": mid,
+        "type": type_,
+        "order_id": order_id,
+        "lease_epoch": epoch,
+        "at": datetime(2026, 11, 29, 12, 0, tzinfo=UTC).isoformat(),
+        "payload": payload,
+    }
+
+
+def scan(mid: int, order_id: int, epoch: int | None, outcome: str = "accepted") -> dict[str, Any]:
+    """A scan_recorded mutation."""
+    return mutation(mid, "scan_recorded", order_id, epoch, code="SKU0", outcome=outcome)
+
+
+def push(client: TestClient, station: StationAuth, *mutations: dict[str, Any]) -> Any:
+    """POST /v1/sync/push and return the response."""
+    return client.post(
+        "/v1/sync/push",
+        json={"station_id": station.id, "mutations": list(mutations)},
+        headers=station.headers,
+    )
+
+
+def claim(client: TestClient, station: StationAuth, **body: int) -> Any:
+    """POST /v1/claims and return the response."""
+    return client.post("/v1/claims", json=body, headers=station.headers)

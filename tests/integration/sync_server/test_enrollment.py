@@ -1,0 +1,87 @@
+"""Enrolment: a one-time code becomes a token; a wrong, used or expired code is refused."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from service.cli import main
+from service.db import utcnow
+from service.models import Station
+from service.security import token_hash
+from service.sync_server.enrollment import issue_enroll_code
+
+
+def test_good_code_gives_a_token_and_is_spent(
+    client: TestClient, sessions: sessionmaker[Session]
+) -> None:
+    with sessions() as s, s.begin():
+        _st, code = issue_enroll_code(s, "Bench 1")
+    r = client.post("/v1/stations/enroll", json={"code": code.lower()})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    headers = {"Authorization": f"Bearer {body['token']}"}
+    me = client.get("/v1/stations/me", headers=headers).json()
+    assert me["station_name"] == "Bench 1"
+    assert me["last_mutation_id"] == 0
+    with sessions() as s:
+        station = s.scalars(select(Station)).one()
+        assert station.token_hash == token_hash(body["token"])
+        assert code not in repr(station.__dict__)  # only hashes stored
+
+    again = client.post("/v1/stations/enroll", json={"code": code})
+    assert again.status_code == 409
+    assert "already used" in again.json()["message"]
+
+
+def test_wrong_and_expired_codes_are_401(
+    client: TestClient, sessions: sessionmaker[Session]
+) -> None:
+    r = client.post("/v1/stations/enroll", json={"code": "NOPE-NOPE-NOPE"})
+    assert r.status_code == 401
+    assert "Unknown enrolment code" in r.json()["message"]
+    with sessions() as s, s.begin():
+        _st, code = issue_enroll_code(s, "Bench 2")
+        s.execute(update(Station).values(enroll_expires_at=utcnow() - timedelta(minutes=1)))
+    r = client.post("/v1/stations/enroll", json={"code": code})
+    assert r.status_code == 401
+    assert "expired" in r.json()["message"]
+
+
+def test_unknown_token_is_401(client: TestClient) -> None:
+    r = client.get("/v1/stations/me", headers={"Authorization": "Bearer nope"})
+    assert r.status_code == 401
+
+
+def test_heartbeat_is_stored(
+    client: TestClient, sessions: sessionmaker[Session], make_station
+) -> None:
+    st = make_station("Bench 3")
+    r = client.post(
+        "/v1/stations/heartbeat",
+        json={"queue_depth": 4, "devices": {"scale": "ok"}},
+        headers=st.headers,
+    )
+    assert r.status_code == 204
+    with sessions() as s:
+        station = s.get(Station, st.id)
+        assert station is not None
+        assert station.heartbeat["queue_depth"] == 4
+        assert station.heartbeat["devices"] == {"scale": "ok"}
+        assert station.last_seen_at is not None
+
+
+def test_cli_enroll_code_creates_station_and_prints_code(
+    service_db: tuple[str, Engine], client: TestClient, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url, _engine = service_db
+    assert main(["enroll-code", "--db", url, "--station", "Bench 9"]) == 0
+    out = capsys.readouterr().out
+    code = out.split(": ", 1)[1].splitlines()[0].strip()
+    r = client.post("/v1/stations/enroll", json={"code": code})
+    assert r.status_code == 200
+    assert r.json()["station_name"] == "Bench 9"
