@@ -38,6 +38,8 @@ def frame_to_scan(frame: Frame, source: str, rules: ScanRules) -> Scan:
 class SerialScanner:
     """Reads scans from a serial port; survives unplug/re-plug by reopening with backoff.
 
+    Subclasses (evdev) override `_open`, `_read_until_error` and `_close`.
+
     Callbacks run on the reader thread; the Qt bridge in `app/` moves them to the GUI.
     """
 
@@ -104,12 +106,7 @@ class SerialScanner:
         reported_down = False
         while not self._stop.is_set():
             try:
-                port = serial.Serial(
-                    self.port,
-                    baudrate=self.baudrate,
-                    timeout=self._read_timeout,
-                    **self._serial_options,
-                )
+                port = self._open()
             except (serial.SerialException, OSError, ValueError) as exc:
                 if not reported_down:
                     log.warning("scanner %s not available: %s", self.port, exc)
@@ -140,10 +137,15 @@ class SerialScanner:
                     )
                     reported_down = True
             finally:
-                _close_quietly(port)
+                self._close(port)
             connected_before = True
 
-    def _read_until_error(self, port: serial.Serial, *, warn_until_scan: bool) -> None:
+    def _open(self) -> Any:
+        return serial.Serial(
+            self.port, baudrate=self.baudrate, timeout=self._read_timeout, **self._serial_options
+        )
+
+    def _read_until_error(self, port: Any, *, warn_until_scan: bool) -> None:
         framer = LineFramer(self._suffix, self.rules.max_length, self._prefix)
         last_data = time.monotonic()
         try:
@@ -162,17 +164,28 @@ class SerialScanner:
                     )
                 else:
                     continue
-                for frame in frames:
-                    self._deliver(frame_to_scan(frame, self.url, self.rules))
-                    if warn_until_scan:
-                        self._status(DeviceState.READY, f"Scanner ready on {self.port}.")
-                        warn_until_scan = False
+                warn_until_scan = self._deliver_frames(frames, warn_until_scan)
         except (serial.SerialException, OSError):
             for frame in framer.flush(
                 "The scanner was unplugged in the middle of a scan. Scan the code again."
             ):
                 self._deliver(frame_to_scan(frame, self.url, self.rules))
             raise
+
+    def _deliver_frames(self, frames: list[Frame], warn_until_scan: bool) -> bool:
+        """Deliver frames; the first one after a reconnect clears the warning."""
+        for frame in frames:
+            self._deliver(frame_to_scan(frame, self.url, self.rules))
+            if warn_until_scan:
+                self._status(DeviceState.READY, f"Scanner ready on {self.port}.")
+                warn_until_scan = False
+        return warn_until_scan
+
+    def _close(self, port: Any) -> None:
+        try:
+            port.close()
+        except (serial.SerialException, OSError) as exc:
+            log.info("closing %s after disconnect: %s", self.port, exc)
 
     def _deliver(self, scan: Scan) -> None:
         if scan.kind is ScanKind.INVALID:
@@ -190,13 +203,6 @@ class SerialScanner:
             self._on_status(status)
         except Exception:  # a consumer bug must not stop the scanner
             log.exception("on_status callback failed for %s", self.url)
-
-
-def _close_quietly(port: serial.Serial) -> None:
-    try:
-        port.close()
-    except (serial.SerialException, OSError) as exc:
-        log.info("closing %s after disconnect: %s", port.port, exc)
 
 
 def _ignore_scan(scan: Scan) -> None:
