@@ -81,7 +81,9 @@ def parse_command(text: str) -> Command:
         or not stripped.upper().startswith(PREFIX)
     ):
         raise UnknownCommand(text)
-    head, _, argument = stripped[len(PREFIX) :].partition(":")
+    head, colon, argument = stripped[len(PREFIX) :].partition(":")
+    if colon and not argument:
+        raise UnknownCommand(text)
     name = _token(head)
     if name == CommandName.BOX.value:
         box_type = _token(argument)

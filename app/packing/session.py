@@ -365,8 +365,7 @@ class PackSession(ItemScans, WeighingSteps):
             raise IllegalTransition(
                 "close",
                 self.state.value,
-                f"Scan the {missing} missing item{'s' if missing != 1 else ''}, "
-                "or hold the order.",
+                f"Scan the {missing} missing item{'s' if missing != 1 else ''}, or hold the order.",
             )
         for box in progress.boxes:
             if box.weight_grams is None:

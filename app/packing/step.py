@@ -28,8 +28,8 @@ class Outcome(StrEnum):
     NEED_SERIAL = "need_serial"
     NOT_A_SERIAL = "not_a_serial"
     NOT_A_PRODUCT = "not_a_product"  # a tracking or SSCC label scanned as an item
-    BOX_CLOSED = "box_closed"
-    REPEAT_READ = "repeat_read"  # the scanner flagged a double read; nothing done  # an item scanned while the box is being weighed or labelled
+    BOX_CLOSED = "box_closed"  # an item scanned while the box is being weighed or labelled
+    REPEAT_READ = "repeat_read"  # the scanner flagged a double read; nothing done
     # scans the caller must route: the session never opens or switches orders by itself
     NO_ORDER = "no_order"
     OPEN_ORDER = "open_order"

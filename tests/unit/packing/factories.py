@@ -40,7 +40,12 @@ def line(line_id: int, product: ProductRef, quantity: int, *, with_codes: bool =
 def order(*lines: LineView, number: str = "1001", status: str = "allocated") -> OrderView:
     """An order with id 7 holding lease epoch 3."""
     return OrderView(
-        id=7, number=number, status=status, lines=tuple(lines), lease_epoch=3, carrier="dhl",
+        id=7,
+        number=number,
+        status=status,
+        lines=tuple(lines),
+        lease_epoch=3,
+        carrier="dhl",
         tote="T-A17",
     )
 
