@@ -32,10 +32,10 @@ DEMO_BADGES = (("BADGE-P001", "Packer (no PIN)"), ("BADGE-S001", "Supervisor (PI
 class DemoKeyring(KeyringBackend):
     """Keeps the demo station's token in memory only: nothing to clean up, nothing on disk."""
 
-    priority = 1  # type: ignore[assignment]
+    priority = 1
 
     def __init__(self) -> None:
-        super().__init__()
+        super().__init__()  # type: ignore[no-untyped-call]
         self._store: dict[tuple[str, str], str] = {}
 
     def get_password(self, service: str, username: str) -> str | None:

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 from app.packing.events import PackEvent
 from app.packing.gtin import normalise_gtin
-from app.packing.model import LineView, OrderView, ProductRef
+from app.packing.model import Catalog, LineView, OrderView, ProductRef
 from app.station.ports import BatchRow, LeaseRecord, OrderRecord, UserRecord
 from sync.protocol import OrderSnapshot, ProductSnapshot
 from sync.replica import Replica
@@ -54,7 +54,7 @@ class ReplicaStore:
     def __init__(self, replica: Replica, station_id: int) -> None:
         self.replica = replica
         self.station_id = station_id
-        self.catalog = ReplicaCatalog(replica)
+        self.catalog: Catalog = ReplicaCatalog(replica)
 
     def user_by_badge(self, badge: str) -> UserRecord | None:
         for user in self.replica.users_by_badge(badge.strip()):

@@ -96,7 +96,7 @@ class StationRuntime:
             user_name=self.user.name if self.user else "",
             user_role=self.user.role if self.user else "",
             status=replace(self.status, queue_depth=self._queue_depth()),
-            **self._order_parts(),
+            **self._order_parts(),  # type: ignore[arg-type]
             **changes,  # type: ignore[arg-type]
         )
         log.info("screen %s %s: %s", screen.value, tone, message)

@@ -12,7 +12,8 @@ class Banner(QLabel):
     """Green accepted, amber waiting, red problem; the symbol repeats the colour's meaning."""
 
     def __init__(self) -> None:
-        super().__init__(objectName="banner")
+        super().__init__()
+        self.setObjectName("banner")
         self.setWordWrap(True)
         self.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
         self.setMinimumHeight(110)

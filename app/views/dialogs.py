@@ -8,7 +8,6 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QFormLayout,
-    QLabel,
     QLineEdit,
     QListWidget,
     QListWidgetItem,
@@ -16,6 +15,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.views.theme import named_label
 from sync.protocol import HoldReason
 
 HOLD_TEXT = {
@@ -38,7 +38,7 @@ class PinDialog(QDialog):
         self.pin.setMaxLength(12)
         self.pin.setObjectName("pinField")
         layout = QVBoxLayout(self)
-        layout.addWidget(QLabel(f"{name}, type your PIN and press Enter", objectName="hint"))
+        layout.addWidget(named_label(f"{name}, type your PIN and press Enter", "hint"))
         layout.addWidget(self.pin)
         self.pin.returnPressed.connect(self.accept)
 
@@ -63,7 +63,7 @@ class HoldDialog(QDialog):
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
-        layout.addWidget(QLabel("Why is this order on hold?", objectName="boxTitle"))
+        layout.addWidget(named_label("Why is this order on hold?", "boxTitle"))
         layout.addWidget(self.reasons)
         layout.addWidget(self.text)
         layout.addWidget(buttons)
@@ -102,7 +102,7 @@ class SupervisorDialog(QDialog):
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
-        layout.addWidget(QLabel(question, objectName="hint"))
+        layout.addWidget(named_label(question, "hint"))
         layout.addLayout(form)
         layout.addWidget(buttons)
 

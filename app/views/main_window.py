@@ -64,25 +64,25 @@ class StationWindow(QMainWindow):
         for key, action in SHORTCUTS.items():
             shortcut = QShortcut(QKeySequence(key), self)
             shortcut.activated.connect(getattr(self, f"action_{action}"))
-        runtime.on_change = self.render
-        self.render(runtime.model)
+        runtime.on_change = self.show_model
+        self.show_model(runtime.model)
 
     # ------------------------------------------------------------------ rendering
 
-    def render(self, model: ScreenModel) -> None:
+    def show_model(self, model: ScreenModel) -> None:
         """Show the screen the model names, and play its sound once per new message."""
         page: QWidget
         if model.screen is Screen.LOGIN:
-            self.login.render(model)
+            self.login.show_model(model)
             page = self.login
         elif model.screen is Screen.PACK:
-            self.pack.render(model)
+            self.pack.show_model(model)
             page = self.pack
         else:
-            self.batch_page.render(model, self.batches())
+            self.batch_page.show_model(model, self.batches())
             page = self.batch_page
         self.stack.setCurrentWidget(page)
-        self.status.render(model.status, model.user_name)
+        self.status.show_status(model.status, model.user_name)
         key = f"{model.tone}:{model.message}"
         if key != self._last_message:
             self._last_message = key

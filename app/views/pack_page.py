@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor
+from PySide6.QtGui import QColor, QFont
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QGridLayout,
     QHBoxLayout,
     QHeaderView,
-    QLabel,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -18,8 +17,17 @@ from PySide6.QtWidgets import (
 
 from app.station.screen import ScreenModel
 from app.views.banner import Banner
+from app.views.theme import named_label
 
 PRIORITY_TEXT = {1: "HIGH", 2: "EXPRESS"}
+
+
+def _count_font() -> QFont:
+    """Scanned/needed are what the packer checks from a distance: larger and bold."""
+    font = QFont()
+    font.setPixelSize(28)
+    font.setBold(True)
+    return font
 
 
 class PackPage(QWidget):
@@ -28,12 +36,13 @@ class PackPage(QWidget):
     def __init__(self) -> None:
         super().__init__()
         self.setObjectName("page")
-        self.number = QLabel(objectName="orderNumber")
-        self.priority = QLabel(objectName="priority")
-        self.detail = QLabel(objectName="headerDetail")
+        self.number = named_label("", "orderNumber")
+        self.priority = named_label("", "priority")
+        self.detail = named_label("", "headerDetail")
         self.banner = Banner()
         self.lines = QTableWidget(0, 4)
         self.lines.setHorizontalHeaderLabels(["SKU", "Item", "Scanned", "Needed"])
+        self._count_font = _count_font()
         self.lines.verticalHeader().setVisible(False)
         self.lines.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.lines.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
@@ -43,12 +52,12 @@ class PackPage(QWidget):
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         header.setSectionResizeMode(2, QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(3, QHeaderView.ResizeMode.ResizeToContents)
-        self.picture = QLabel("No picture", objectName="picture")
+        self.picture = named_label("No picture", "picture")
         self.picture.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.picture.setMinimumSize(220, 180)
-        self.box_title = QLabel(objectName="boxTitle")
-        self.weight = QLabel(objectName="weight")
-        self.expected = QLabel(objectName="hint")
+        self.box_title = named_label("", "boxTitle")
+        self.weight = named_label("", "weight")
+        self.expected = named_label("", "hint")
         self.expected.setWordWrap(True)
 
         top = QHBoxLayout()
@@ -76,7 +85,7 @@ class PackPage(QWidget):
         layout.addWidget(self.banner)
         layout.addLayout(body, 1)
 
-    def render(self, model: ScreenModel) -> None:
+    def show_model(self, model: ScreenModel) -> None:
         """Show the model's order, lines, box and message."""
         self.banner.show_message(model.tone, model.message)
         header = model.header
@@ -107,6 +116,7 @@ class PackPage(QWidget):
                 item = QTableWidgetItem(("✔ " if done and col == 2 else "") + text)
                 if col >= 2:
                     item.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
+                    item.setFont(self._count_font)
                 if done:
                     item.setBackground(QColor("#d7f0dd"))
                 elif line.highlight:

@@ -8,7 +8,6 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHeaderView,
-    QLabel,
     QProgressBar,
     QTableWidget,
     QTableWidgetItem,
@@ -19,6 +18,7 @@ from PySide6.QtWidgets import (
 from app.station.ports import BatchRow
 from app.station.screen import ScreenModel
 from app.views.banner import Banner
+from app.views.theme import named_label
 
 
 class LoginPage(QWidget):
@@ -27,9 +27,9 @@ class LoginPage(QWidget):
     def __init__(self, station_name: str) -> None:
         super().__init__()
         self.setObjectName("page")
-        title = QLabel("Scan your badge", objectName="bigPrompt")
+        title = named_label("Scan your badge", "bigPrompt")
         title.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.station = QLabel(f"Station {station_name}", objectName="hint")
+        self.station = named_label(f"Station {station_name}", "hint")
         self.station.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.banner = Banner()
         layout = QVBoxLayout(self)
@@ -40,7 +40,7 @@ class LoginPage(QWidget):
         layout.addWidget(self.banner)
         layout.addStretch(2)
 
-    def render(self, model: ScreenModel) -> None:
+    def show_model(self, model: ScreenModel) -> None:
         self.banner.show_message(model.tone, model.message)
 
 
@@ -50,7 +50,7 @@ class BatchesPage(QWidget):
     def __init__(self) -> None:
         super().__init__()
         self.setObjectName("page")
-        self.greeting = QLabel(objectName="bigPrompt")
+        self.greeting = named_label("", "bigPrompt")
         self.banner = Banner()
         self.table = QTableWidget(0, 5)
         self.table.setHorizontalHeaderLabels(["Batch", "Name", "Progress", "Held", "Cut-off"])
@@ -65,10 +65,10 @@ class BatchesPage(QWidget):
         layout = QVBoxLayout(self)
         layout.addWidget(self.greeting)
         layout.addWidget(self.banner)
-        layout.addWidget(QLabel("Batches at this station", objectName="boxTitle"))
+        layout.addWidget(named_label("Batches at this station", "boxTitle"))
         layout.addWidget(self.table, 1)
 
-    def render(self, model: ScreenModel, batches: Sequence[BatchRow]) -> None:
+    def show_model(self, model: ScreenModel, batches: Sequence[BatchRow]) -> None:
         self.greeting.setText(f"{model.user_name}: scan an order or tote")
         self.banner.show_message(model.tone, model.message)
         self.table.setRowCount(len(batches))

@@ -170,7 +170,12 @@ def run_station(paths: StationPaths, settings: StationSettings, demo: object = N
             runtime, settings.station_name or "station", store.batches, sounds.play
         )
         bridge.scan.connect(window.on_scan)
-        bridge.reading.connect(lambda r: (runtime.scale_reading(r), window.render(runtime.model)))
+
+        def on_reading(reading: Any) -> None:
+            runtime.scale_reading(reading)
+            window.show_model(runtime.model)
+
+        bridge.reading.connect(on_reading)
         bridge.label_done.connect(runtime.label_done)
 
         def on_device(status: DeviceStatus) -> None:

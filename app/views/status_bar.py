@@ -23,8 +23,8 @@ class StationStatusBar(QStatusBar):
         for label in (self.user, self.server, self.queue, self.scanner, self.scale, self.printer):
             self.addPermanentWidget(label)
 
-    def render(self, status: StatusInfo, user_name: str) -> None:
-        self.user.setText(f"👤 {user_name}" if user_name else "nobody logged in")
+    def show_status(self, status: StatusInfo, user_name: str) -> None:
+        self.user.setText(f"Logged in: {user_name}" if user_name else "nobody logged in")
         if status.online:
             synced = status.last_sync.astimezone().strftime("%H:%M:%S") if status.last_sync else ""
             self._set(

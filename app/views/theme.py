@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from PySide6.QtWidgets import QLabel
+
 TONES = {
     # background, text, symbol shown before the message (colour-blind safe)
     "green": ("#1b7f3b", "#ffffff", "✔"),
@@ -24,8 +26,17 @@ QLabel#hint { font-size: 20px; color: #444; }
 QLabel#boxTitle { font-size: 22px; font-weight: 700; }
 QLabel#weight { font-size: 40px; font-weight: 700; font-family: monospace; }
 QLabel#picture { background: #e3e6ea; border: 2px dashed #aab; color: #667; font-size: 18px; }
-QTableWidget { font-size: 20px; background: #fff; gridline-color: #dde; }
-QHeaderView::section { font-size: 16px; font-weight: 600; padding: 6px; background: #e9ecef; }
-QStatusBar QLabel { font-size: 15px; padding: 0 10px; }
+QTableWidget { font-size: 22px; background: #fff; gridline-color: #dde; }
+QTableWidget::item { padding: 4px 8px; }
+QProgressBar { font-size: 18px; font-weight: 600; }
+QHeaderView::section { font-size: 18px; font-weight: 600; padding: 6px; background: #e9ecef; }
+QStatusBar QLabel { font-size: 16px; padding: 0 10px; }
 QPushButton { font-size: 18px; padding: 8px 16px; }
 """
+
+
+def named_label(text: str, name: str) -> QLabel:
+    """A QLabel with an object name, so the style sheet above can address it."""
+    label = QLabel(text)
+    label.setObjectName(name)
+    return label
