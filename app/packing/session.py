@@ -128,10 +128,9 @@ class PackSession(ItemScans, WeighingSteps):
         order = self._progress.order
         if self.state not in OPEN_STATES or order is None:
             return self._step(Outcome.OPEN_ORDER, "amber", f"Opening {scan.text.strip()}.")
-        key = code_key(scan.text)
-        if key in {code_key(order.number), code_key(order.tote or "")} or key.endswith(
-            code_key(order.number)
-        ):
+        key, number = code_key(scan.text), code_key(order.number)
+        # "ORD-1001" is order 1001; a bare suffix test would also take "ORD-11001".
+        if key in {number, code_key(order.tote or "")} or key.endswith(f"-{number}"):
             return self._step(
                 Outcome.ALREADY_OPEN,
                 "amber",

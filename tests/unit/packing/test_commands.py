@@ -78,7 +78,7 @@ def test_the_command_sheet_lists_every_command_and_each_parses_back() -> None:
     assert {"PB:REWEIGH", "PB:CANCEL", "PB:BOX:MAILER", "PB:HOLD:ADDRESS-PROBLEM"} <= set(barcodes)
 
 
-def command(text: str):  # type: ignore[no-untyped-def]
+def command(text: str):
     return kind(text, ScanKind.COMMAND)
 
 
@@ -109,7 +109,7 @@ def test_the_whole_flow_runs_from_the_scanner_alone() -> None:
         ("PB:FROBNICATE", Outcome.UNKNOWN_COMMAND),
     ],
 )
-def test_a_command_that_cannot_run_now_is_red_and_changes_nothing(text, outcome) -> None:  # type: ignore[no-untyped-def]
+def test_a_command_that_cannot_run_now_is_red_and_changes_nothing(text, outcome) -> None:
     station = Station()
     station.open(MUG_ORDER)
     station.scan_text(MUG_GTIN13)
@@ -128,7 +128,7 @@ def test_hold_commands() -> None:
     other = station.scan(command("PB:HOLD:OTHER"))
     assert other.outcome is Outcome.CHOOSE_HOLD_REASON  # the station asks for the text
     held = station.scan(command("PB:HOLD:DAMAGED-ITEM"))
-    assert (held.state, held.events[0].payload.reason) == (  # type: ignore[union-attr]
+    assert (held.state, held.events[0].payload.reason) == (
         PackState.HELD,
         HoldReason.DAMAGED_ITEM,
     )

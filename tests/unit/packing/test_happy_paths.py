@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
+import pytest
+
+from app.packing.errors import RestoreError
+from app.packing.events import PackEvent
 from app.packing.progress import PackState, replay
 from app.packing.step import Outcome
 from sync.protocol import MutationType, ParcelClosed, ScanRecorded
@@ -76,7 +82,7 @@ def test_multi_item_order_with_serial_from_gs1_ai21() -> None:
     phone = station.scan(gs1(PHONE_GTIN14, serial="SN-0001", _10="LOT9"))
     assert phone.outcome is Outcome.ACCEPTED
     assert phone.state is PackState.VERIFIED
-    assert phone.events[0].payload.serial == "SN-0001"  # type: ignore[union-attr]
+    assert phone.events[0].payload.serial == "SN-0001"
     closed = station.weigh(700 + 80 + 200 + 250)
     parcel = closed.events[1].payload
     assert isinstance(parcel, ParcelClosed)
@@ -127,9 +133,9 @@ def test_order_shipped_in_two_boxes_of_different_types() -> None:
     station.weigh(350 + 150)
     station.label(2)
     packed = station.close()
-    assert packed.events[0].payload.boxes == 2  # type: ignore[union-attr]
+    assert packed.events[0].payload.boxes == 2
     parcels = [e.payload for e in station.outbox if e.type is MutationType.PARCEL_CLOSED]
-    assert [(p.box_no, p.box_type, p.weight_grams) for p in parcels] == [  # type: ignore[union-attr]
+    assert [(p.box_no, p.box_type, p.weight_grams) for p in parcels] == [
         (1, "L", 1100),
         (2, "S", 500),
     ]
@@ -168,3 +174,32 @@ def test_a_box_closed_with_new_box_but_not_weighed_reopens_after_restore() -> No
     restored = replay(MUG_ORDER, station.outbox, "M")
     assert restored.state is PackState.VERIFYING
     assert restored.box.units == station.session.progress.box.units
+
+
+def test_station_reopens_an_order_after_a_restart_from_its_stored_events() -> None:
+    station = Station()
+    station.open(MIXED_ORDER)
+    station.scan_text(MUG_GTIN13)
+    station.scan(gs1(PHONE_GTIN14, serial="SN-5"))
+    # What the station's event log holds: type, order, JSON payload, lease epoch.
+    rows = [(e.type.value, e.order_id, e.payload_json(), e.lease_epoch) for e in station.outbox]
+
+    fresh = Station()
+    events = [PackEvent.from_record(*row) for row in rows]
+    step = fresh.do(fresh.session.restore(MIXED_ORDER, events))
+    assert step.events == ()  # nothing new to record
+    assert step.message == (
+        "Order 1001 reopened with 2 of 4 items scanned; carry on where you left off."
+    )
+    assert fresh.session.progress == station.session.progress
+    # ... and packing simply carries on, refusing the serial already packed.
+    assert fresh.scan(gs1(PHONE_GTIN14, serial="SN-5")).outcome is Outcome.OVER_SCAN
+    assert fresh.scan_text(MUG_GTIN13).outcome is Outcome.ACCEPTED
+
+
+def test_restore_refuses_events_of_another_order() -> None:
+    station = Station()
+    station.open(MUG_ORDER)
+    station.scan_text(MUG_GTIN13)
+    with pytest.raises(RestoreError):
+        Station().session.restore(replace(MIXED_ORDER, id=8), station.outbox)

@@ -62,7 +62,7 @@ def test_gs1_element_string_with_lot_and_expiry_matches_by_ai01() -> None:
         (gs1(None, serial="X"), MatchKind.NO_PRODUCT_CODE),
     ],
 )
-def test_codes_that_are_not_in_the_order(scan, expected) -> None:  # type: ignore[no-untyped-def]
+def test_codes_that_are_not_in_the_order(scan, expected) -> None:
     assert match_scan(MIXED_ORDER, catalog(), scan).kind is expected
 
 
@@ -84,7 +84,7 @@ bodies = st.integers(min_value=0).map(str)
 
 
 @given(st.sampled_from([7, 11, 12, 13]), st.data())
-def test_any_valid_gtin_normalises_to_the_zero_padded_gtin14(body_len: int, data) -> None:  # type: ignore[no-untyped-def]
+def test_any_valid_gtin_normalises_to_the_zero_padded_gtin14(body_len: int, data) -> None:
     body = data.draw(st.text("0123456789", min_size=body_len, max_size=body_len))
     gtin = body + str(gtin_check_digit(body))
     assert normalise_gtin(gtin) == gtin.zfill(14)

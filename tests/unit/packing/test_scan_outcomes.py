@@ -27,13 +27,13 @@ from .factories import (
 )
 
 
-def opened(the_order=MIXED_ORDER) -> Station:  # type: ignore[no-untyped-def]
+def opened(the_order=MIXED_ORDER) -> Station:
     station = Station()
     station.open(the_order)
     return station
 
 
-def recorded_outcome(step) -> ScanOutcome | None:  # type: ignore[no-untyped-def]
+def recorded_outcome(step) -> ScanOutcome | None:
     if not step.events:
         return None
     payload = step.events[0].payload
@@ -76,7 +76,7 @@ def recorded_outcome(step) -> ScanOutcome | None:  # type: ignore[no-untyped-def
         ),
     ],
 )
-def test_refused_item_scans_are_red_recorded_and_change_nothing(scan, outcome, message) -> None:  # type: ignore[no-untyped-def]
+def test_refused_item_scans_are_red_recorded_and_change_nothing(scan, outcome, message) -> None:
     station = opened()
     before = station.session.progress
     step = station.scan(scan)
@@ -128,7 +128,7 @@ def test_same_serial_twice_in_one_order_is_a_red_duplicate() -> None:
         gs1(MUG_GTIN13.zfill(14), serial="S9"),  # serial of a different product
     ],
 )
-def test_what_is_not_a_serial_is_refused_while_one_is_asked_for(scan) -> None:  # type: ignore[no-untyped-def]
+def test_what_is_not_a_serial_is_refused_while_one_is_asked_for(scan) -> None:
     station = opened()
     station.scan(product(PHONE_GTIN14))
     before = station.session.progress
@@ -203,7 +203,7 @@ def test_two_lines_of_the_same_product_fill_in_order() -> None:
         (kind("BADGE-P001", ScanKind.BADGE), Outcome.BADGE),
     ],
 )
-def test_order_tote_and_badge_scans_never_switch_the_open_order(scan, outcome) -> None:  # type: ignore[no-untyped-def]
+def test_order_tote_and_badge_scans_never_switch_the_open_order(scan, outcome) -> None:
     station = opened()
     station.scan_text(MUG_GTIN13)
     before = station.session.progress

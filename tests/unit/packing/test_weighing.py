@@ -64,7 +64,7 @@ def test_supervisor_override_accepts_the_rejected_reading() -> None:
     assert isinstance(granted.payload, OverrideGranted)
     assert granted.payload.supervisor_id == 42
     assert granted.payload.details["grams"] == 2000
-    assert closed.payload.weight_grams == 2000  # type: ignore[union-attr]
+    assert closed.payload.weight_grams == 2000
     assert station.session.state is PackState.LABELLING
 
 
@@ -87,7 +87,7 @@ def test_weighing_with_items_missing_tells_the_packer_to_scan_or_start_a_new_box
 def test_manual_weight_is_marked_manual() -> None:
     station = verified_mugs()
     step = station.do(station.session.weight(1300, manual=True))
-    assert step.events[0].payload.manual is True  # type: ignore[union-attr]
+    assert step.events[0].payload.manual is True
 
 
 def test_box_catalogue_is_configurable_and_unknown_types_are_refused() -> None:
