@@ -89,12 +89,12 @@ class Barcode:
 
     def size_mm(self) -> tuple[float, float]:
         """Width and height of the symbol (without quiet zones, without the caption)."""
-        from app.printing.symbols import modules_for
+        from app.printing.symbols import symbol_size
 
-        matrix = modules_for(self.symbology, self.value)
-        width = len(matrix[0]) * self.module_mm
+        columns, rows = symbol_size(self.symbology, self.value)
+        width = columns * self.module_mm
         if self.symbology.is_2d:
-            return width, len(matrix) * self.module_mm
+            return width, rows * self.module_mm
         return width, self.height_mm
 
     def quiet_zone_mm(self) -> float:

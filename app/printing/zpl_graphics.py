@@ -15,7 +15,8 @@ from PIL import Image, ImageOps
 
 from app.printing.errors import LabelError
 
-_RUN = re.compile(r"(.)\1*")
+_RUN = re.compile(r"(.)\1{2,}")  # only runs of 3+ are worth a count prefix
+_INVERT = bytes(255 - b for b in range(256))
 
 
 def to_bitmap(image: Image.Image, width: int, height: int, threshold: int = 128) -> Image.Image:
@@ -26,13 +27,23 @@ def to_bitmap(image: Image.Image, width: int, height: int, threshold: int = 128)
     gray = image.convert("L")
     if gray.size != (width, height):
         gray = gray.resize((width, height), Image.Resampling.LANCZOS)
-    return gray.point(lambda v: 255 if v >= threshold else 0, mode="1")
+    lut = [255 if v >= threshold else 0 for v in range(256)]
+    return gray.point(lut).convert("1", dither=Image.Dither.NONE)
 
 
 def packed_rows(bitmap: Image.Image) -> tuple[bytes, int]:
     """Packed rows with 1 = black dot (ZPL and ESC/POS), and the bytes per row."""
-    inverted = ImageOps.invert(bitmap.convert("L")).convert("1")
-    return inverted.tobytes(), (bitmap.width + 7) // 8
+    # PIL packs mode "1" with 1 = white; printers want 1 = black, so flip every byte. The
+    # padding bits at a row's end would then print black: clear them.
+    per_row = (bitmap.width + 7) // 8
+    data = bitmap.convert("1").tobytes().translate(_INVERT)
+    spare = per_row * 8 - bitmap.width
+    if spare:
+        mask = (0xFF << spare) & 0xFF
+        rows = bytearray(data)
+        rows[per_row - 1 :: per_row] = bytes(b & mask for b in rows[per_row - 1 :: per_row])
+        data = bytes(rows)
+    return data, per_row
 
 
 def _repeat_prefix(count: int) -> str:
@@ -53,16 +64,7 @@ def _compress_row(row_hex: str) -> str:
         tail = "!" if len(stripped) < len(row_hex) else ""
     if not stripped:
         return tail
-    return (
-        _RUN.sub(
-            lambda m: (
-                (_repeat_prefix(len(m.group(0))) if len(m.group(0)) > 2 else m.group(0)[:-1])
-                + m.group(1)
-            ),
-            stripped,
-        )
-        + tail
-    )
+    return _RUN.sub(lambda m: _repeat_prefix(len(m.group(0))) + m.group(1), stripped) + tail
 
 
 def encode_acs(data: bytes, bytes_per_row: int) -> str:

@@ -109,8 +109,11 @@ class PrinterEmulator:
                         self.state, self.state_after_job = self.state_after_job, None
 
     def _answer_queries(self, conn: socket.socket, buffer: bytes) -> bytes:
-        queries = [b"~HS"] if self.language == "zpl" else [b"\x10\x04\x01", b"\x10\x04\x02",
-                                                            b"\x10\x04\x04"]
+        queries = (
+            [b"~HS"]
+            if self.language == "zpl"
+            else [b"\x10\x04\x01", b"\x10\x04\x02", b"\x10\x04\x04"]
+        )
         for query in queries:
             if buffer == query:
                 answer = self._answer(query)

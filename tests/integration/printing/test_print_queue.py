@@ -40,16 +40,26 @@ def queue(tmp_path: Path, clock: Clock) -> PrintQueue:
 
 def label_job(queue: PrintQueue, printer: Printer, order: str = "ORD-100234") -> PrintJob:
     label = shipping_label(SHIPPING)
-    return queue.enqueue(printer.render(label), printer.url, "shipping_label",
-                         order_number=order, parcel_id="P1", preview_png=printer.preview(label))
+    return queue.enqueue(
+        printer.render(label),
+        printer.url,
+        "shipping_label",
+        order_number=order,
+        parcel_id="P1",
+        preview_png=printer.preview(label),
+    )
 
 
-def worker_for(queue: PrintQueue, printer: Printer) -> tuple[PrintWorker, list[PrintJob],
-                                                              list[DeviceStatus]]:
+def worker_for(
+    queue: PrintQueue, printer: Printer
+) -> tuple[PrintWorker, list[PrintJob], list[DeviceStatus]]:
     jobs: list[PrintJob] = []
     statuses: list[DeviceStatus] = []
-    return PrintWorker(queue, printer, on_job=jobs.append, on_status=statuses.append), jobs, \
-        statuses
+    return (
+        PrintWorker(queue, printer, on_job=jobs.append, on_status=statuses.append),
+        jobs,
+        statuses,
+    )
 
 
 def test_schema_is_created_versioned_and_idempotent(tmp_path: Path) -> None:
@@ -65,7 +75,7 @@ def test_ready_printer_prints_once_and_confirms(queue: PrintQueue) -> None:
     with PrinterEmulator() as emulator:
         printer = open_printer(emulator.url)
         job = label_job(queue, printer)
-        worker, updates, statuses = worker_for(queue, printer)
+        worker, _updates, statuses = worker_for(queue, printer)
         done = worker.process(job)
         assert done.state == CONFIRMED and done.attempts == 1
         assert emulator.jobs == [job.payload]
@@ -74,19 +84,23 @@ def test_ready_printer_prints_once_and_confirms(queue: PrintQueue) -> None:
         assert len(emulator.jobs) == 1
 
 
-@pytest.mark.parametrize(("state", "words"), [
-    ("paper_out", "Printer out of paper: load labels and the label prints automatically"),
-    ("head_open", "head is open"),
-    ("paused", "paused"),
-    ("silent", "does not answer"),
-    ("garbage", "cannot be understood"),
-])
-def test_fault_keeps_job_then_prints_once_when_fixed(queue: PrintQueue, clock: Clock,
-                                                     state: str, words: str) -> None:
+@pytest.mark.parametrize(
+    ("state", "words"),
+    [
+        ("paper_out", "Printer out of paper: load labels and the label prints automatically"),
+        ("head_open", "head is open"),
+        ("paused", "paused"),
+        ("silent", "does not answer"),
+        ("garbage", "cannot be understood"),
+    ],
+)
+def test_fault_keeps_job_then_prints_once_when_fixed(
+    queue: PrintQueue, clock: Clock, state: str, words: str
+) -> None:
     with PrinterEmulator(state=state) as emulator:
         printer = open_printer(emulator.url)
         job = label_job(queue, printer)
-        worker, updates, statuses = worker_for(queue, printer)
+        worker, _updates, statuses = worker_for(queue, printer)
         failed = worker.process(job)
         assert failed.state == FAILED and words in (failed.last_error or "")
         assert failed.next_attempt_at is not None
@@ -118,12 +132,13 @@ def test_printer_disappearing_mid_job_is_resent_whole(queue: PrintQueue, clock: 
         assert emulator.jobs == [big]  # the whole job, once
 
 
-def test_fault_after_sending_is_not_resent_but_waits_for_a_person(queue: PrintQueue,
-                                                                  clock: Clock) -> None:
+def test_fault_after_sending_is_not_resent_but_waits_for_a_person(
+    queue: PrintQueue, clock: Clock
+) -> None:
     with PrinterEmulator(state_after_job="paper_out") as emulator:
         printer = open_printer(emulator.url)
         job = label_job(queue, printer)
-        worker, updates, _ = worker_for(queue, printer)
+        worker, _updates, _ = worker_for(queue, printer)
         sent = worker.process(job)
         assert sent.state == SENT and sent.needs_decision
         assert "Check whether the label printed" in (sent.last_error or "")
@@ -153,8 +168,9 @@ def test_reprint_of_confirmed_label_prints_again_linked(queue: PrintQueue) -> No
         assert [j.id for j in queue.jobs(order_number="ORD-100234")] == [job.id, again.id]
 
 
-def test_reprint_of_a_failed_job_stops_the_original_retrying(queue: PrintQueue,
-                                                             clock: Clock) -> None:
+def test_reprint_of_a_failed_job_stops_the_original_retrying(
+    queue: PrintQueue, clock: Clock
+) -> None:
     with PrinterEmulator(state="paper_out") as emulator:
         printer = open_printer(emulator.url)
         job = label_job(queue, printer)
@@ -175,8 +191,9 @@ def test_unresolvable_printer_host_keeps_job_with_reason(queue: PrintQueue) -> N
     job = label_job(queue, printer)
     worker, _, statuses = worker_for(queue, printer)
     failed = worker.process(job)
-    assert failed.state == FAILED and "cannot be found" in (failed.last_error or "") or \
-        "not reachable" in (failed.last_error or "")
+    assert (
+        failed.state == FAILED and "cannot be found" in (failed.last_error or "")
+    ) or "not reachable" in (failed.last_error or "")
     assert statuses[-1].state is DeviceState.DISCONNECTED
 
 
@@ -224,15 +241,16 @@ def test_file_printer_writes_zpl_and_png_preview(queue: PrintQueue, tmp_path: Pa
     assert files == [".png", ".zpl"]
 
 
-def test_cups_queue_prints_raw_and_reports_stopped_queue(queue: PrintQueue, tmp_path: Path,
-                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+def test_cups_queue_prints_raw_and_reports_stopped_queue(
+    queue: PrintQueue, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     spool = tmp_path / "spool"
     state = tmp_path / "state"
     state.write_text("idle.  enabled since now")
-    (bin_dir / "lp").write_text(f"#!/bin/sh\necho \"$@\" > {spool}.args\ncat > {spool}\n")
-    (bin_dir / "lpstat").write_text(f"#!/bin/sh\necho \"printer Office is $(cat {state})\"\n")
+    (bin_dir / "lp").write_text(f'#!/bin/sh\necho "$@" > {spool}.args\ncat > {spool}\n')
+    (bin_dir / "lpstat").write_text(f'#!/bin/sh\necho "printer Office is $(cat {state})"\n')
     for script in bin_dir.iterdir():
         script.chmod(script.stat().st_mode | stat.S_IEXEC)
     monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")

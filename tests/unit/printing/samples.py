@@ -21,8 +21,12 @@ SLIP = PackingSlip(
     ship_to=("Jane Doe", "12 Harbour Road", "Flat 3", "Bristol BS1 4QA", "United Kingdom"),
     lines=(
         SlipLine("SKU-0001", "Blue ceramic mug, 350 ml", 2),
-        SlipLine("SKU-0002", "Stainless steel tea infuser with a very long product name that "
-                 "needs wrapping onto a second line", 1),
+        SlipLine(
+            "SKU-0002",
+            "Stainless steel tea infuser with a very long product name that "
+            "needs wrapping onto a second line",
+            1,
+        ),
         SlipLine("SKU-0003", "Oat biscuits 200 g", 3),
     ),
     return_text="Not happy? Return unused items within 30 days: print the returns label from "

@@ -33,8 +33,15 @@ LANDSCAPE = Media("6x4", 152.4, 101.6)
 
 
 def carrier_pdf(media: Media = MEDIA_4X6) -> bytes:
-    return render_pdf(Label(media, (Text(5, 5, "CARRIER LABEL", 6, bold=True),
-                                    Barcode(8, 20, "1Z999AA10123456784", height_mm=25))))
+    return render_pdf(
+        Label(
+            media,
+            (
+                Text(5, 5, "CARRIER LABEL", 6, bold=True),
+                Barcode(8, 20, "1Z999AA10123456784", height_mm=25),
+            ),
+        )
+    )
 
 
 @pytest.mark.parametrize("dpi", [203, 300])
@@ -65,7 +72,7 @@ def test_carrier_pdf_to_escpos_raster_fits_printer_width() -> None:
     profile = escpos_profile("TM-T88V")
     data = carrier_to_escpos(CarrierLabel(CarrierFormat.PDF, carrier_pdf()), profile, MEDIA_4X6)
     assert b"\x1dv0" in data  # GS v 0 raster image
-    width_bytes = int.from_bytes(data[data.index(b"\x1dv0") + 4:][:2], "little")
+    width_bytes = int.from_bytes(data[data.index(b"\x1dv0") + 4 :][:2], "little")
     assert width_bytes * 8 <= profile.width_px
 
 
@@ -103,13 +110,17 @@ def test_truncated_carrier_pdf_is_a_clear_error() -> None:
         carrier_to_zpl(CarrierLabel(CarrierFormat.PDF, data[: len(data) // 3]), MEDIA_4X6)
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=25, deadline=None)
 @given(st.integers(1, 40), st.integers(1, 30), st.data())
 def test_ascii_hex_compression_round_trips(per_row: int, rows: int, data: st.DataObject) -> None:
-    raw = data.draw(st.one_of(
-        st.binary(min_size=per_row * rows, max_size=per_row * rows),
-        st.lists(st.sampled_from([0, 255, 0x0F]), min_size=per_row * rows,
-                 max_size=per_row * rows).map(bytes)))
+    raw = data.draw(
+        st.one_of(
+            st.binary(min_size=per_row * rows, max_size=per_row * rows),
+            st.lists(
+                st.sampled_from([0, 255, 0x0F]), min_size=per_row * rows, max_size=per_row * rows
+            ).map(bytes),
+        )
+    )
     assert decode_acs(encode_acs(raw, per_row), per_row, len(raw)) == raw
 
 

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
+from app.printing import pages
 from app.printing.escpos_render import escpos_profile, render_escpos
 from app.printing.layouts import box_content_label, packing_slip_pages, shipping_label
 from app.printing.model import MEDIA_4X6, Label
-from app.printing import pages
 from app.printing.zpl import render_zpl
 from tests.unit.printing.samples import BOX, PRINTED_AT, SHIPPING, SLIP
 

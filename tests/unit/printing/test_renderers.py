@@ -61,9 +61,21 @@ def test_long_packing_slip_continues_on_more_pages_with_every_line() -> None:
 def test_command_sheet_pdf_has_every_command_and_the_extra_badge() -> None:
     pages = pdf_pages(render_pdf(command_sheet_pages(SHEET)))
     found = set().union(*(decoded(page) for page in pages))
-    expected = {"PB:CLOSE", "PB:NEW-BOX", "PB:REPRINT", "PB:HOLD", "PB:LOGOUT", "PB:REWEIGH",
-                "PB:CANCEL", "PB:BOX:S", "PB:BOX:M", "PB:BOX:L", "PB:BOX:MAILER",
-                "PB:HOLD:SHORT_PICK", "PB:BADGE:DEMO-1"}
+    expected = {
+        "PB:CLOSE",
+        "PB:NEW-BOX",
+        "PB:REPRINT",
+        "PB:HOLD",
+        "PB:LOGOUT",
+        "PB:REWEIGH",
+        "PB:CANCEL",
+        "PB:BOX:S",
+        "PB:BOX:M",
+        "PB:BOX:L",
+        "PB:BOX:MAILER",
+        "PB:HOLD:SHORT_PICK",
+        "PB:BADGE:DEMO-1",
+    }
     assert expected <= found
     assert all(abs(page.size[0] - 1678) <= 1 and abs(page.size[1] - 2374) <= 1 for page in pages)
 
@@ -72,8 +84,9 @@ def test_command_sheet_pdf_has_every_command_and_the_extra_badge() -> None:
 def test_command_sheet_decodes_through_poppler_too(tmp_path: Path) -> None:
     pdf = tmp_path / "sheet.pdf"
     pdf.write_bytes(render_pdf(command_sheet_pages(SHEET)[:1]))
-    subprocess.run(["pdftoppm", "-r", "150", "-gray", "-png", str(pdf), str(tmp_path / "p")],
-                   check=True)
+    subprocess.run(
+        ["pdftoppm", "-r", "150", "-gray", "-png", str(pdf), str(tmp_path / "p")], check=True
+    )
     image = png_image((tmp_path / "p-1.png").read_bytes())
     assert "PB:CLOSE" in decoded(image)
 
@@ -91,12 +104,15 @@ def test_pdf_page_size_follows_media(media: object) -> None:
 
 
 def test_every_symbology_decodes_from_png_and_pdf() -> None:
-    label = Label(MEDIA_4X6, (
-        Barcode(6, 5, "ABC-123", Symbology.CODE128),
-        Barcode(6, 30, "(01)09501101530003(10)LOT7", Symbology.GS1_128),
-        Barcode(6, 60, "https://example.com/t/1", Symbology.QR, module_mm=0.5),
-        Barcode(50, 60, "ORDER 42", Symbology.DATAMATRIX, module_mm=0.6),
-    ))
+    label = Label(
+        MEDIA_4X6,
+        (
+            Barcode(6, 5, "ABC-123", Symbology.CODE128),
+            Barcode(6, 30, "(01)09501101530003(10)LOT7", Symbology.GS1_128),
+            Barcode(6, 60, "https://example.com/t/1", Symbology.QR, module_mm=0.5),
+            Barcode(50, 60, "ORDER 42", Symbology.DATAMATRIX, module_mm=0.6),
+        ),
+    )
     expected = {"ABC-123", "(01)09501101530003(10)LOT7", "https://example.com/t/1", "ORDER 42"}
     assert decoded(png_image(render_png(label))) == expected
     assert decoded(pdf_pages(render_pdf(label), dpi=300)[0]) == expected

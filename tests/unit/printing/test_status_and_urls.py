@@ -29,13 +29,16 @@ def test_ready_zebra_status() -> None:
     assert status.device_status(DeviceKind.LABEL_PRINTER, "u").state is DeviceState.READY
 
 
-@pytest.mark.parametrize(("flags", "error", "words"), [
-    ({"paper_out": True}, PaperOut, "out of paper: load labels"),
-    ({"head_open": True}, HeadOpen, "head is open"),
-    ({"paused": True}, PrinterPaused, "paused"),
-    ({"ribbon_out": True}, Exception, "ribbon"),
-    ({"buffer_full": True}, Exception, "buffer full"),
-])
+@pytest.mark.parametrize(
+    ("flags", "error", "words"),
+    [
+        ({"paper_out": True}, PaperOut, "out of paper: load labels"),
+        ({"head_open": True}, HeadOpen, "head is open"),
+        ({"paused": True}, PrinterPaused, "paused"),
+        ({"ribbon_out": True}, Exception, "ribbon"),
+        ({"buffer_full": True}, Exception, "buffer full"),
+    ],
+)
 def test_zebra_fault_flags(flags: dict[str, bool], error: type[Exception], words: str) -> None:
     status = parse_host_status(host_status_answer(**flags))
     assert not status.ready
@@ -58,8 +61,9 @@ def test_silent_zebra_is_an_error_not_ready(answer: bytes | None) -> None:
         status.raise_for_problem()
 
 
-@pytest.mark.parametrize("answer", [b"\x02HELLO\x03", b"garbage" * 5,
-                                    host_status_answer().replace(b"030,0", b"030,X")])
+@pytest.mark.parametrize(
+    "answer", [b"\x02HELLO\x03", b"garbage" * 5, host_status_answer().replace(b"030,0", b"030,X")]
+)
 def test_garbled_zebra_answer_is_an_error(answer: bytes) -> None:
     assert parse_host_status(answer).problems == {Problem.GARBLED}
 
@@ -83,16 +87,19 @@ def test_lpstat_states() -> None:
     assert parse_lpstat("", "Office").problems == {Problem.OFFLINE}
 
 
-@pytest.mark.parametrize(("url", "transport", "language"), [
-    ("zpl+tcp://10.0.0.5:9100", TcpTransport, Language.ZPL),
-    ("zpl+serial:///dev/ttyS0?baudrate=19200", SerialTransport, Language.ZPL),
-    ("escpos+usb://04b8:0202", UsbTransport, Language.ESCPOS),
-    ("escpos+tcp://host:9100", TcpTransport, Language.ESCPOS),
-    ("cups://QueueName", CupsTransport, Language.PDF),
-    ("cups://Zebra?lang=zpl", CupsTransport, Language.ZPL),
-    ("file:///tmp/labels", DirectoryTransport, Language.ZPL),
-    ("pdf:///tmp/docs", DirectoryTransport, Language.PDF),
-])
+@pytest.mark.parametrize(
+    ("url", "transport", "language"),
+    [
+        ("zpl+tcp://10.0.0.5:9100", TcpTransport, Language.ZPL),
+        ("zpl+serial:///dev/ttyS0?baudrate=19200", SerialTransport, Language.ZPL),
+        ("escpos+usb://04b8:0202", UsbTransport, Language.ESCPOS),
+        ("escpos+tcp://host:9100", TcpTransport, Language.ESCPOS),
+        ("cups://QueueName", CupsTransport, Language.PDF),
+        ("cups://Zebra?lang=zpl", CupsTransport, Language.ZPL),
+        ("file:///tmp/labels", DirectoryTransport, Language.ZPL),
+        ("pdf:///tmp/docs", DirectoryTransport, Language.PDF),
+    ],
+)
 def test_device_urls_open(url: str, transport: type, language: Language) -> None:
     printer = open_printer(url)
     assert isinstance(printer.transport, transport)
@@ -107,17 +114,20 @@ def test_url_options() -> None:
     assert open_printer("pdf:///tmp/x").kind is DeviceKind.DOCUMENT_PRINTER
 
 
-@pytest.mark.parametrize(("url", "words"), [
-    ("lpt://printer", "not supported"),
-    ("zpl+tcp://:9100", "needs a host"),
-    ("zpl+tcp://host:notaport", "bad number"),
-    ("escpos+usb://epson", "vendor:product"),
-    ("zpl+tcp://host?dpi=250", "dpi must be"),
-    ("zpl+tcp://host?media=letter", "unknown media"),
-    ("cups://", "queue name"),
-    ("file://", "needs a folder"),
-    ("escpos+tcp://h?profile=NoSuchPrinter", "NoSuchPrinter"),
-])
+@pytest.mark.parametrize(
+    ("url", "words"),
+    [
+        ("lpt://printer", "not supported"),
+        ("zpl+tcp://:9100", "needs a host"),
+        ("zpl+tcp://host:notaport", "bad number"),
+        ("escpos+usb://epson", "vendor:product"),
+        ("zpl+tcp://host?dpi=250", "dpi must be"),
+        ("zpl+tcp://host?media=letter", "unknown media"),
+        ("cups://", "queue name"),
+        ("file://", "needs a folder"),
+        ("escpos+tcp://h?profile=NoSuchPrinter", "NoSuchPrinter"),
+    ],
+)
 def test_bad_urls_say_what_is_wrong(url: str, words: str) -> None:
     with pytest.raises(BadPrinterUrl) as caught:
         open_printer(url)
