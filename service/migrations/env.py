@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from alembic import context
 from alembic.autogenerate.api import AutogenContext
@@ -16,7 +16,7 @@ config = context.config
 target_metadata = service.models.Base.metadata
 
 
-def render_item(type_: str, obj: Any, autogen_context: AutogenContext) -> str | bool:
+def render_item(type_: str, obj: Any, autogen_context: AutogenContext) -> str | Literal[False]:
     """Render our UTCDateTime as a plain timezone-aware DateTime so scripts stay standalone."""
     if type_ == "type" and isinstance(obj, UTCDateTime):
         return "sa.DateTime(timezone=True)"
@@ -61,7 +61,7 @@ def run_migrations_online() -> None:
                 render_as_batch=connection.dialect.name == "sqlite",
                 render_item=render_item,
                 compare_type=True,
-                process_revision_directives=seed_change_counter,  # type: ignore[arg-type]
+                process_revision_directives=seed_change_counter,
             )
             with context.begin_transaction():
                 context.run_migrations()

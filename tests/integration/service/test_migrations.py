@@ -41,7 +41,8 @@ def test_commands_refuse_a_database_that_was_never_upgraded(
     empty_db: tuple[str, Engine], capsys: pytest.CaptureFixture[str]
 ) -> None:
     url, _engine = empty_db
-    assert main(["user", "add", "--db", url, "--name", "A", "--role", "packer", "--badge", "B1"]) == 1
+    args = ["user", "add", "--db", url, "--name", "A", "--role", "packer", "--badge", "B1"]
+    assert main(args) == 1
     err = capsys.readouterr().err
     assert "db upgrade" in err
     assert "Traceback" not in err
