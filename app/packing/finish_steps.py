@@ -1,0 +1,163 @@
+"""Finishing steps of the pack session: labels, closing, holds and giving the order back."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from app.packing.core import MAX_TEXT, SessionCore
+from app.packing.errors import IllegalTransition, ReasonRequired
+from app.packing.events import PackEvent
+from app.packing.progress import OPEN_STATES, PackState
+from app.packing.step import Outcome, Step
+from sync.protocol import (
+    ClaimReleased,
+    ExceptionRaised,
+    HoldReason,
+    LabelPrinted,
+    MutationType,
+    OrderPacked,
+)
+
+
+class FinishSteps(SessionCore):
+    """Label printed, close (order packed), hold with a reason, release the claim."""
+
+    # ------------------------------------------------------------------ labels
+
+    def label_printed(
+        self,
+        box_no: int,
+        reprint: bool = False,
+        reason: str = "",
+        label_id: int | None = None,
+        tracking_number: str | None = None,
+    ) -> Step:
+        """Record that a box's label came out of the printer (first print or reprint)."""
+        progress = self._progress
+
+        def event() -> PackEvent:  # built after the checks: there may be no order at all
+            payload = LabelPrinted(
+                box_no=box_no,
+                label_id=label_id,
+                tracking_number=tracking_number,
+                reprint=reprint,
+                reason=reason.strip()[:MAX_TEXT],
+                packer_id=self.packer_id,
+            )
+            return self._event(MutationType.LABEL_PRINTED, payload)
+
+        if reprint:
+            self._require(
+                "reprint",
+                (*OPEN_STATES, PackState.PACKED),
+                "There is no open order to reprint a label for.",
+            )
+            if not 1 <= box_no <= len(progress.boxes) or not progress.boxes[box_no - 1].labelled:
+                raise IllegalTransition(
+                    "reprint",
+                    self.state.value,
+                    f"Box {box_no} has no label yet; weigh it and print its label first.",
+                )
+            return self._step(
+                Outcome.LABEL_REPRINTED,
+                "green",
+                f"Label for box {box_no} reprinted; stick it on the box.",
+                events=(event(),),
+            )
+        self._require(
+            "label_printed", (PackState.LABELLING,), "Weigh the box before printing its label."
+        )
+        if progress.box.labelled:
+            raise IllegalTransition(
+                "label_printed",
+                self.state.value,
+                f"Box {progress.box.box_no} is already labelled; scan PB:CLOSE to finish.",
+            )
+        if box_no != progress.box.box_no:
+            raise IllegalTransition(
+                "label_printed",
+                self.state.value,
+                f"The label to print now is for box {progress.box.box_no}.",
+            )
+        step = self._step(Outcome.LABEL_PRINTED, "green", "", events=(event(),))
+        if step.progress.complete:
+            message = f"Stick the label on box {box_no}, then scan PB:CLOSE to finish the order."
+        else:
+            message = (
+                f"Stick the label on box {box_no}, then scan the remaining items "
+                f"into box {step.progress.box.box_no}."
+            )
+        return replace(step, message=message)
+
+    # ------------------------------------------------------------------ finish
+
+    def close(self) -> Step:
+        """Finish the order: every line complete, every box weighed and labelled."""
+        progress = self._progress
+        self._require("close", OPEN_STATES, "There is no open order to close.")
+        assert progress.order is not None
+        missing = sum(progress.remaining(line.line_id) for line in progress.order.lines)
+        if missing:
+            raise IllegalTransition(
+                "close",
+                self.state.value,
+                f"Scan the {missing} missing item{'s' if missing != 1 else ''}, or hold the order.",
+            )
+        for box in progress.boxes:
+            if box.weight_grams is None:
+                raise IllegalTransition(
+                    "close", self.state.value, f"Weigh box {box.box_no} before closing the order."
+                )
+            if not box.labelled:
+                raise IllegalTransition(
+                    "close", self.state.value, f"Print the label for box {box.box_no} first."
+                )
+        count = len(progress.boxes)
+        packed = self._event(
+            MutationType.ORDER_PACKED, OrderPacked(boxes=count, packer_id=self.packer_id)
+        )
+        return self._step(
+            Outcome.PACKED,
+            "green",
+            f"Order {progress.order.number} is packed in {count} box{'es' if count != 1 else ''}; "
+            "scan the next order.",
+            events=(packed,),
+        )
+
+    def hold(self, reason: HoldReason | str, text: str = "") -> Step:
+        """Put the open order on hold with a reason code (OTHER needs a text)."""
+        self._require("hold", OPEN_STATES, "There is no open order to hold.")
+        reason = HoldReason(reason)
+        text = text.strip()[:MAX_TEXT]
+        if reason is HoldReason.OTHER and not text:
+            raise ReasonRequired("Type why the order is on hold.")
+        assert self._progress.order is not None
+        event = self._event(
+            MutationType.EXCEPTION_RAISED,
+            ExceptionRaised(reason=reason, text=text, packer_id=self.packer_id),
+        )
+        step = self._step(
+            Outcome.HELD,
+            "amber",
+            f"Order {self._progress.order.number} is on hold ({reason.value.replace('_', ' ')}); "
+            "put it on the exceptions shelf.",
+            events=(event,),
+        )
+        return replace(step, progress=replace(step.progress, pending_serial=None))
+
+    def release_claim(self) -> Step:
+        """Give the order back (only before any item is scanned, or once it is held)."""
+        self._require(
+            "release_claim",
+            (PackState.ORDER_OPEN, PackState.HELD),
+            "Hold the order first so a supervisor knows why it was not packed.",
+        )
+        assert self._progress.order is not None
+        number = self._progress.order.number
+        event = self._event(MutationType.CLAIM_RELEASED, ClaimReleased(packer_id=self.packer_id))
+        return self._step(
+            Outcome.RELEASED,
+            "green",
+            f"Order {number} is released; scan the next order.",
+            events=(event,),
+        )
