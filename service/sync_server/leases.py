@@ -82,7 +82,7 @@ def station_names(session: Session, station_ids: Iterable[int]) -> dict[int, str
     if not ids:
         return {}
     return dict(
-        session.execute(select(Station.id, Station.name).where(Station.id.in_(ids))).tuples()
+        session.execute(select(Station.id, Station.name).where(Station.id.in_(ids))).tuples().all()
     )
 
 

@@ -148,12 +148,16 @@ def _resolve(session: Session, station_id: int, rows: list[Row4]) -> list[tuple[
     label_orders: dict[int, int] = {}
     for chunk in snapshots.chunks(ids["label"]):
         label_orders.update(
-            session.execute(select(Label.id, Label.order_id).where(Label.id.in_(chunk))).tuples()
+            session.execute(select(Label.id, Label.order_id).where(Label.id.in_(chunk)))
+            .tuples()
+            .all()
         )
     batch_owner: dict[int, int | None] = {}
     for chunk in snapshots.chunks(ids["batch"]):
         batch_owner.update(
-            session.execute(select(Batch.id, Batch.station_id).where(Batch.id.in_(chunk))).tuples()
+            session.execute(select(Batch.id, Batch.station_id).where(Batch.id.in_(chunk)))
+            .tuples()
+            .all()
         )
     away_batches = [b for b in ids["batch"] if batch_owner.get(b) != station_id]
     away_batch_orders: dict[int, list[int]] = defaultdict(list)
@@ -252,7 +256,9 @@ def checksum(session: Session, station_id: int) -> HoldingsChecksum:
     pairs: list[tuple[int, int]] = []
     for chunk in snapshots.chunks(ids):
         pairs.extend(
-            session.execute(select(Order.id, Order.version).where(Order.id.in_(chunk))).tuples()
+            session.execute(select(Order.id, Order.version).where(Order.id.in_(chunk)))
+            .tuples()
+            .all()
         )
     return HoldingsChecksum(order_count=len(pairs), checksum=holdings_checksum(pairs))
 

@@ -86,6 +86,8 @@ def last_holders(session: Session, order_ids: Iterable[int]) -> dict[int, int]:
         out.update(
             session.execute(
                 select(Lease.order_id, Lease.station_id).where(Lease.order_id.in_(chunk))
-            ).tuples()
+            )
+            .tuples()
+            .all()
         )
     return out
