@@ -49,6 +49,15 @@ log = logging.getLogger(__name__)
 
 WELCOME = "Scan your badge to start."
 
+# Override reasons a supervisor can scan from their card, so an override needs no keyboard.
+OVERRIDE_PREFIX = "PB:OVERRIDE:"
+OVERRIDE_REASONS = {
+    "PACKAGING": "Extra packaging material (checked by supervisor)",
+    "CONTENTS-CHECKED": "Contents checked by supervisor; weight accepted",
+    "CATALOGUE-WEIGHT": "Catalogue weight is wrong; to be corrected",
+    "SERIAL-UNREADABLE": "Serial number label unreadable; checked by supervisor",
+}
+
 
 class StationRuntime:
     """The packer's flow: login, open an order, verify, weigh, label, close."""
@@ -63,6 +72,7 @@ class StationRuntime:
         *,
         require_pin: bool = False,
         allow_manual_weight: bool = False,
+        override_requires_pin: bool = True,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.store = store
@@ -72,6 +82,9 @@ class StationRuntime:
         self.on_change = on_change
         self.require_pin = require_pin
         self.allow_manual_weight = allow_manual_weight
+        self.override_requires_pin = override_requires_pin
+        self._override_by: UserRecord | None = None  # a supervisor at the bench, by badge scan
+        self._pin_for_override = False
         self.clock = clock
         self.session = PackSession(store.catalog)
         self.capture = BoxWeighing()
@@ -178,6 +191,13 @@ class StationRuntime:
         if self.user is None:
             self._login_scan(scan)
             return
+        if self.order is not None and self._blocked():
+            if scan.kind is ScanKind.BADGE:
+                self._supervisor_at_bench(scan.text)
+                return
+            if scan.text.strip().upper().startswith(OVERRIDE_PREFIX):
+                self._scanned_override(scan.text)
+                return
         if scan.kind is ScanKind.COMMAND:
             command = parse_command(scan.text)  # UnknownCommand is a red PackingError
             if self.order is None or self.session.state is PackState.IDLE:
@@ -224,6 +244,19 @@ class StationRuntime:
         """The PIN typed for the badge scanned last."""
         user = self._pending_user
         if user is None:
+            return
+        if self._pin_for_override:
+            self._pending_user = None
+            self._pin_for_override = False
+            if not check_pin(user.pin_hash, pin):
+                self._show(
+                    "red", "The supervisor PIN is wrong; nothing was overridden.", ask_pin_for=""
+                )
+                return
+            self._override_by = user
+            self._show(
+                "amber", f"{user.name}: scan an override reason from your card.", ask_pin_for=""
+            )
             return
         if not check_pin(user.pin_hash, pin):
             self._show("red", "That PIN is wrong. Scan your badge and try again.", ask_pin_for="")
@@ -427,6 +460,43 @@ class StationRuntime:
 
     # ------------------------------------------------------------------ actions
 
+    def _blocked(self) -> bool:
+        """Whether the open order waits for a supervisor (rejected weight, missing serial)."""
+        progress = self.session.progress
+        if not progress.boxes:
+            return False
+        return progress.box.rejected_grams is not None or progress.pending_serial is not None
+
+    def _supervisor_at_bench(self, badge: str) -> None:
+        supervisor = self.store.user_by_badge(badge)
+        if supervisor is None or supervisor.role != "supervisor" or not supervisor.active:
+            self._show("red", "That badge is not a supervisor's. Ask a supervisor to scan theirs.")
+            return
+        if self.override_requires_pin and supervisor.pin_hash:
+            self._pending_user = supervisor
+            self._pin_for_override = True
+            self._show(
+                "amber",
+                f"{supervisor.name}, type your PIN to override.",
+                ask_pin_for=supervisor.badge,
+            )
+            return
+        self._override_by = supervisor
+        self._show("amber", f"{supervisor.name}: scan an override reason from your card.")
+
+    def _scanned_override(self, text: str) -> None:
+        supervisor = self._override_by
+        if supervisor is None:
+            self._show("red", "A supervisor must scan their badge before an override reason.")
+            return
+        code = text.strip().upper().removeprefix(OVERRIDE_PREFIX)
+        reason = OVERRIDE_REASONS.get(code)
+        if reason is None:
+            self._show("red", "That override reason is not on the card; scan one from the card.")
+            return
+        self._override_by = None
+        self._grant_override(supervisor, reason)
+
     def hold(self, reason: HoldReason | str, text: str = "") -> None:
         """Put the open order on hold (from the hold dialog or a PB:HOLD:<REASON> scan)."""
         try:
@@ -443,6 +513,9 @@ class StationRuntime:
         if supervisor.pin_hash and not check_pin(supervisor.pin_hash, pin):
             self._show("red", "The supervisor PIN is wrong; nothing was overridden.")
             return
+        self._grant_override(supervisor, reason)
+
+    def _grant_override(self, supervisor: UserRecord, reason: str) -> None:
         kind = (
             OverrideKind.SERIAL
             if self.session.progress.pending_serial is not None

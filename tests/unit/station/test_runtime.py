@@ -206,3 +206,44 @@ def test_logout_refused_with_open_order(h: Harness) -> None:
     h.scan("4006381333931")
     m = h.scan("PB:LOGOUT")
     assert m.tone == "red" and h.rt.user is PACKER
+
+
+def test_supervisor_overrides_with_scanner_only(h: Harness) -> None:
+    h.rt.override_requires_pin = False
+    h.scan("BADGE-P001")
+    h.scan("ORD-100001")
+    for code in ("4006381333931", "4006381333931", "PLT-WHT-27"):
+        h.scan(code)
+    h.weigh(3000)
+    m = h.scan("PB:OVERRIDE:PACKAGING")
+    assert m.tone == "red" and "badge" in m.message  # a reason without a supervisor: refused
+    m = h.scan("BADGE-P001")
+    assert m.tone == "red" and "not a supervisor" in m.message
+    m = h.scan("BADGE-S001")
+    assert m.tone == "amber" and "override reason" in m.message
+    m = h.scan("PB:OVERRIDE:NO-SUCH-REASON")
+    assert m.tone == "red" and h.labels.jobs == []
+    h.scan("PB:OVERRIDE:PACKAGING")
+    assert h.labels.jobs == [(1, 1, 3000)]
+    granted = [e for e in h.store.recorded if e.type is MutationType.OVERRIDE_GRANTED]
+    assert granted[0].payload.supervisor_id == 9
+    assert "packaging" in granted[0].payload.reason.lower()
+
+
+def test_scanned_override_asks_the_supervisor_pin_when_required(h: Harness) -> None:
+    h.scan("BADGE-P001")
+    h.scan("ORD-100001")
+    for code in ("4006381333931", "4006381333931", "PLT-WHT-27"):
+        h.scan(code)
+    h.weigh(3000)
+    m = h.scan("BADGE-S001")
+    assert m.ask_pin_for == "BADGE-S001"
+    h.rt.submit_pin("0000")
+    assert h.rt.model.tone == "red"
+    h.scan("PB:OVERRIDE:PACKAGING")
+    assert h.labels.jobs == []  # the wrong PIN let nothing through
+    h.scan("BADGE-S001")
+    h.rt.submit_pin("1234")
+    h.scan("PB:OVERRIDE:CONTENTS-CHECKED")
+    assert h.labels.jobs == [(1, 1, 3000)]
+    assert h.rt.user is PACKER  # the packer stays logged in
