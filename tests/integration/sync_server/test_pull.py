@@ -1,0 +1,166 @@
+"""Pull: visibility per station, pagination, snapshots, tombstones, expiry, checksum."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from service.changes import mark_changed
+from service.models import ChangeCounter, User
+from service.sync_server.pull import prune_changes
+from sync.protocol import PullResponse, holdings_checksum
+from tests.integration.sync_server.conftest import StationAuth, claim
+
+
+def _pull(client: TestClient, st: StationAuth, cursor: int, limit: int = 500) -> Any:
+    r = client.get(f"/v1/sync/pull?cursor={cursor}&limit={limit}", headers=st.headers)
+    assert r.status_code == 200, r.text
+    PullResponse.model_validate(r.json())  # the wire shape is exactly the protocol's
+    return r.json()
+
+
+def _ids(page: dict[str, Any], entity: str) -> set[int]:
+    return {c["entity_id"] for c in page["changes"] if c["entity"] == entity and c["data"]}
+
+
+def _head(sessions: sessionmaker[Session]) -> int:
+    with sessions() as s:
+        return s.scalar(select(ChangeCounter.value)) or 0
+
+
+def _touch(sessions: sessionmaker[Session], *items: tuple[str, int]) -> None:
+    with sessions() as s, s.begin():
+        for entity, eid in items:
+            mark_changed(s, entity, eid)
+
+
+def _floor(sessions, make_station, make_order, make_batch, make_product) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    a, b = make_station("Bench A"), make_station("Bench B")
+    batch_a, batch_b = make_batch(a.id), make_batch(b.id)
+    f: dict[str, Any] = {
+        "a": a,
+        "b": b,
+        "batch_a": batch_a,
+        "batch_b": batch_b,
+        "o1": make_order(batch_id=batch_a),
+        "o2": make_order(batch_id=batch_a),
+        "o3": make_order(batch_id=batch_b),
+        "o4": make_order(),
+        "o5": make_order(),
+        "p1": make_product("APPLE"),
+        "p2": make_product("PEAR"),
+    }
+    with sessions() as s, s.begin():
+        users = [
+            User(name="All", role="packer", badge="U1", station_ids=None),
+            User(name="OnlyA", role="packer", badge="U2", station_ids=[a.id]),
+            User(name="OnlyB", role="supervisor", badge="U3", station_ids=[b.id]),
+        ]
+        s.add_all(users)
+        s.flush()
+        f["u_all"], f["u_a"], f["u_b"] = (u.id for u in users)
+    # What the ingest and operator code does: every write marks its entity changed.
+    kinds = {"o": "order", "p": "product", "u": "user"}
+    _touch(sessions, *((kinds[k[0]], v) for k, v in f.items() if k[0] in kinds))
+    return f
+
+
+def test_snapshot_shows_exactly_what_the_station_may_see(
+    client: TestClient, sessions, make_station, make_order, make_batch, make_product
+) -> None:
+    f = _floor(sessions, make_station, make_order, make_batch, make_product)
+    a: StationAuth = f["a"]
+    assert claim(client, a, order_id=f["o4"]).status_code == 200
+    page = _pull(client, a, 0)
+    assert page["snapshot"] is True and page["more"] is False
+    assert page["cursor"] == _head(sessions)
+    assert _ids(page, "order") == {f["o1"], f["o2"], f["o4"]}
+    assert _ids(page, "batch") == {f["batch_a"]}
+    assert _ids(page, "product") == {f["p1"], f["p2"]}
+    assert _ids(page, "user") == {f["u_all"], f["u_a"]}
+    o4 = next(c["data"] for c in page["changes"] if c["entity_id"] == f["o4"])
+    assert o4["lease"]["station_name"] == "Bench A"
+    assert [ln["sku"] for ln in o4["lines"]] == ["SKU0", "SKU1"]
+
+    checksum = client.get("/v1/sync/checksum", headers=a.headers).json()
+    versions = [
+        (c["entity_id"], c["data"]["version"]) for c in page["changes"] if c["entity"] == "order"
+    ]
+    assert checksum == {"order_count": 3, "checksum": holdings_checksum(versions)}
+
+
+def test_incremental_pull_filters_by_station_and_sends_tombstones(
+    client: TestClient, sessions, make_station, make_order, make_batch, make_product
+) -> None:
+    f = _floor(sessions, make_station, make_order, make_batch, make_product)
+    a, b = f["a"], f["b"]
+    cursor = _pull(client, a, 0)["cursor"]
+    _touch(sessions, ("order", f["o3"]), ("order", f["o5"]), ("order", f["o1"]), ("user", f["u_b"]))
+    page = _pull(client, a, cursor)
+    # o3 (B's batch) and o5 (nobody's) never concerned A; u_b is not allowed on A.
+    assert [(c["entity"], c["entity_id"], c["data"] is None) for c in page["changes"]] == [
+        ("order", f["o1"], False),
+        ("user", f["u_b"], True),
+    ]
+    cursor = page["cursor"]
+    assert cursor == _head(sessions)
+
+    # A claims o4, then B takes it over after A releases: A gets the order, then a tombstone.
+    claim_id = claim(client, a, order_id=f["o4"]).json()["claim_id"]
+    page = _pull(client, a, cursor)
+    assert _ids(page, "order") == {f["o4"]}
+    cursor = page["cursor"]
+    assert client.delete(f"/v1/claims/{claim_id}", headers=a.headers).status_code == 204
+    assert claim(client, b, order_id=f["o4"]).status_code == 200
+    page = _pull(client, a, cursor)
+    assert [(c["entity_id"], c["data"]) for c in page["changes"]] == [(f["o4"], None)]
+    assert _ids(_pull(client, b, cursor), "order") == {f["o4"]}
+
+
+def test_pages_follow_the_cursor_without_loss_or_duplicates(
+    client: TestClient, sessions, make_station, make_product
+) -> None:
+    st = make_station("A")
+    products = [make_product(f"SKU{i:03d}") for i in range(23)]
+    _touch(sessions, *(("product", p) for p in products))
+    cursor = _pull(client, st, 0)["cursor"]
+    assert cursor == 23
+    for pid in products:
+        _touch(sessions, ("product", pid))
+    _touch(sessions, ("product", products[0]))  # changed again later: sent at its last place
+    seen: list[int] = []
+    pages = 0
+    while True:
+        page = _pull(client, st, cursor, limit=5)
+        pages += 1
+        seen.extend(c["entity_id"] for c in page["changes"])
+        assert page["cursor"] >= cursor
+        cursor = page["cursor"]
+        if not page["more"]:
+            break
+    assert pages >= 5
+    assert sorted(seen) == sorted([*products, products[0]])  # page 1 and the last page
+    assert seen[-1] == products[0]
+    assert cursor == _head(sessions)
+
+
+def test_cursor_expires_after_pruning(
+    client: TestClient, sessions, make_station, make_product
+) -> None:
+    st = make_station("A")
+    pids = [make_product(f"P{i}") for i in range(5)]
+    _touch(sessions, *(("product", p) for p in pids))  # seq 1..5
+    _touch(sessions, ("product", pids[0]))  # seq 6
+    with sessions() as s, s.begin():
+        assert prune_changes(s, 4) == 4
+    r = client.get("/v1/sync/pull?cursor=2", headers=st.headers)
+    assert r.status_code == 409
+    assert r.json()["error"] == "cursor_expired"
+    assert r.json()["oldest_cursor"] == 4
+    assert [c["entity_id"] for c in _pull(client, st, 4)["changes"]] == [pids[4], pids[0]]
+    ahead = client.get("/v1/sync/pull?cursor=99", headers=st.headers)
+    assert ahead.status_code == 409
+    assert "ahead" in ahead.json()["message"]
