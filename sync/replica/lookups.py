@@ -6,7 +6,6 @@ the 2 ms budget with 100k orders cached.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass
 from datetime import datetime
@@ -14,7 +13,14 @@ from typing import Any
 
 from sqlalchemy import Engine, func, or_, select
 
-from sync.protocol import BatchSnapshot, LabelSnapshot, OrderSnapshot, ProductSnapshot, UserSnapshot
+from sync.protocol import (
+    BatchSnapshot,
+    LabelSnapshot,
+    OrderSnapshot,
+    ProductSnapshot,
+    UserSnapshot,
+    holdings_checksum,
+)
 from sync.replica import tables as t
 
 
@@ -31,16 +37,6 @@ class LocalEvent:
     status: str  # pending | applied | rejected | acknowledged (applied, result not returned)
     reason: str | None = None
     message: str | None = None
-
-
-def holdings_checksum(pairs: list[tuple[int, int]]) -> str:
-    """sha256 hex over "order_id:version" lines of the held orders, sorted by order id.
-
-    The service computes the same over what it says the station should hold
-    (HoldingsChecksum); lines are joined with "\\n", no trailing newline.
-    """
-    text = "\n".join(f"{oid}:{ver}" for oid, ver in sorted(pairs))
-    return hashlib.sha256(text.encode()).hexdigest()
 
 
 class ReplicaLookups:

@@ -1,0 +1,170 @@
+"""The real service as a subprocess on a loopback port, plus seeding through its Python API.
+
+Used by the station-side sync integration tests, the chaos test and the benchmarks. The
+service runs under uvicorn on `service.api.app:create_app(url)`; SIGKILL and restart are
+how tests simulate a crashed server.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session, sessionmaker
+
+ROOT = Path(__file__).resolve().parents[3]
+
+_SERVE = (
+    "import sys, uvicorn; from service.api.app import create_app; "
+    "uvicorn.run(create_app(sys.argv[1]), host='127.0.0.1', port=int(sys.argv[2]), "
+    "log_level='warning', access_log=False)"
+)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class ServiceProcess:
+    """`python -c uvicorn.run(create_app(db_url))` on 127.0.0.1:<port>."""
+
+    def __init__(self, db_url: str, port: int | None = None, log_path: Path | None = None) -> None:
+        self.db_url = db_url
+        self.port = port or free_port()
+        self.log_path = log_path
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, timeout: float = 30.0) -> ServiceProcess:
+        log = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL  # noqa: SIM115
+        self.proc = subprocess.Popen(
+            [sys.executable, "-c", _SERVE, self.db_url, str(self.port)],
+            cwd=ROOT,
+            stdout=log,
+            stderr=log,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"service exited with {self.proc.returncode}")
+            try:
+                if httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200:
+                    return self
+            except httpx.TransportError:
+                pass
+            time.sleep(0.1)
+        raise RuntimeError("service did not start in time")
+
+    def kill(self) -> None:
+        """SIGKILL: a crash, no graceful shutdown."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL)
+            self.proc.wait(10)
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+    def restart(self) -> None:
+        self.kill()
+        self.start()
+
+
+# ---------------------------------------------------------------------------- seeding
+
+_numbers = itertools.count(700001)
+
+
+def enroll_code(sessions: sessionmaker[Session], name: str) -> str:
+    """A one-time enrolment code for station `name` (created if missing)."""
+    from service.sync_server.enrollment import issue_enroll_code
+
+    with sessions() as s, s.begin():
+        _station, code = issue_enroll_code(s, name)
+    return code
+
+
+def make_orders(
+    sessions: sessionmaker[Session], count: int, *, lines: int = 2, batch_id: int | None = None
+) -> list[int]:
+    """`count` allocated orders with `lines` lines each (SKUs SKU0.. as products)."""
+    from service.models import Channel, Order, OrderLine, Product
+
+    with sessions() as s, s.begin():
+        channel = s.scalar(select(Channel).where(Channel.name == "shop"))
+        if channel is None:
+            channel = Channel(kind="operator", name="shop", settings={})
+            s.add(channel)
+            s.flush()
+        for i in range(lines):
+            if s.scalar(select(Product.id).where(Product.sku == f"SKU{i}")) is None:
+                s.add(Product(sku=f"SKU{i}", name=f"Item {i}", weight_grams=100))
+        ids = []
+        for _ in range(count):
+            n = next(_numbers)
+            order = Order(
+                number=f"ORD-{n}",
+                channel_id=channel.id,
+                channel_order_id=str(n),
+                status="allocated",
+                currency="EUR",
+                payment_state="paid",
+                ship_name="Ada",
+                ship_street1="Main 1",
+                ship_postcode="1000",
+                ship_city="Town",
+                ship_country="NL",
+                batch_id=batch_id,
+                hold_reasons=[],
+                billing_address={},
+                tote=f"T-{n}",
+            )
+            order.lines = [
+                OrderLine(line_no=i + 1, sku=f"SKU{i}", name=f"Item {i}", quantity=1)
+                for i in range(lines)
+            ]
+            s.add(order)
+            s.flush()
+            ids.append(order.id)
+    return ids
+
+
+def make_batch(sessions: sessionmaker[Session], station_id: int | None, code: str) -> int:
+    from service.models import Batch
+
+    with sessions() as s, s.begin():
+        b = Batch(code=code, name=code, station_id=station_id, rule={})
+        s.add(b)
+        s.flush()
+        return b.id
+
+
+def station_mutations(engine: Engine, station_id: int) -> dict[int, tuple[str, str | None]]:
+    """mutation id -> (status, reason) of every mutation the service stored for a station."""
+    from service.models import StationMutation
+
+    with Session(engine) as s:
+        rows = s.execute(
+            select(
+                StationMutation.mutation_id, StationMutation.status, StationMutation.reason
+            ).where(StationMutation.station_id == station_id)
+        ).all()
+    return {r[0]: (r[1], r[2]) for r in rows}
