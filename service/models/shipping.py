@@ -47,3 +47,12 @@ class Label(Base):
     status: Mapped[str] = mapped_column(String(20), default="ready")  # ready|printed|cancelled
     carrier_ref: Mapped[str] = mapped_column(String(100), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class CarrierCounter(Base):
+    """The last number a local carrier handed out (row-locked per allocation, never reused)."""
+
+    __tablename__ = "carrier_counters"
+
+    carrier: Mapped[str] = mapped_column(String(40), primary_key=True)
+    value: Mapped[int] = mapped_column(Integer, default=0)

@@ -1,0 +1,125 @@
+"""What every carrier adapter offers: create a shipment, cancel it, read its tracking.
+
+Adapters are plain classes registered by name (see `service.carriers.registry`). They
+never touch order status; `service.shipping` turns their results into labels, parcels and
+order events, and their errors into exceptions a person looks at.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal, Protocol, runtime_checkable
+
+from sqlalchemy.orm import Session
+
+LabelFormat = Literal["zpl", "pdf", "png"]
+
+
+class CarrierError(Exception):
+    """The carrier did not create (or cancel) what was asked; `kind` says why.
+
+    kind: "timeout" (no answer in time), "unavailable" (5xx, connection refused),
+    "rejected" (4xx: bad address, bad weight, ...), "config" (credentials, settings).
+    """
+
+    def __init__(self, carrier: str, kind: str, message: str, *, status: int | None = None):
+        super().__init__(f"{carrier}: {message}")
+        self.carrier = carrier
+        self.kind = kind
+        self.message = message
+        self.status = status
+
+    @property
+    def transient(self) -> bool:
+        """Whether trying again later may work (the carrier was away, not unwilling)."""
+        return self.kind in ("timeout", "unavailable")
+
+
+@dataclass(frozen=True)
+class Address:
+    """A postal address as carriers want it."""
+
+    name: str
+    street1: str
+    postcode: str
+    city: str
+    country: str
+    company: str = ""
+    street2: str = ""
+    region: str = ""
+    email: str = ""
+    phone: str = ""
+
+    def lines(self) -> list[str]:
+        """The address as printed on a label, empty lines left out."""
+        city = f"{self.postcode} {self.city}".strip()
+        parts = [self.name, self.company, self.street1, self.street2, city, self.region]
+        return [p for p in [*parts, self.country] if p]
+
+
+@dataclass(frozen=True)
+class ParcelSpec:
+    """One box to label: its number, weight and (optional) dimensions in millimetres."""
+
+    box_no: int
+    weight_grams: int
+    length_mm: int | None = None
+    width_mm: int | None = None
+    height_mm: int | None = None
+
+
+@dataclass(frozen=True)
+class ShipmentRequest:
+    """Everything a carrier needs to label the boxes of one order."""
+
+    order_number: str
+    sender: Address
+    recipient: Address
+    parcels: list[ParcelSpec]
+    parcel_count: int
+    service: str = ""
+    label_format: LabelFormat = "zpl"
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class CreatedParcel:
+    """A labelled box: tracking number, the carrier's own reference, the label bytes."""
+
+    box_no: int
+    tracking_number: str
+    carrier_ref: str
+    label_format: LabelFormat
+    label: bytes
+
+
+@dataclass(frozen=True)
+class TrackingEvent:
+    """One scan or status the carrier reports for a tracking number."""
+
+    tracking_number: str
+    status: str  # normalised: announced | in_transit | out_for_delivery | delivered | exception
+    at: datetime
+    message: str = ""
+    location: str = ""
+
+
+@runtime_checkable
+class CarrierAdapter(Protocol):
+    """A carrier integration. `session` lets local carriers allocate numbers in the DB."""
+
+    name: str
+    supports_tracking: bool
+
+    def create_shipment(self, session: Session, request: ShipmentRequest) -> list[CreatedParcel]:
+        """Label every parcel of the request, all or none (raise CarrierError)."""
+        ...
+
+    def cancel(self, session: Session, parcel: CreatedParcel) -> None:
+        """Cancel one labelled parcel at the carrier (raise CarrierError if refused)."""
+        ...
+
+    def tracking_events(self, tracking_number: str) -> list[TrackingEvent]:
+        """Every event the carrier knows for a tracking number, oldest first."""
+        ...

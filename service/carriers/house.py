@@ -1,0 +1,72 @@
+"""The house carrier: no outside service, numbers from a DB counter, labels rendered here.
+
+Settings (channel `settings["carriers"]["house"]` or PACKBENCH_CARRIER_HOUSE_*):
+`range_start`, `range_end` (the serials this warehouse may use), `prefix` (default PBX),
+`sender` (return address dict). It keeps no tracking feed: events come from the
+`tracking import` CSV.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from service.carriers import numbers
+from service.carriers.base import CarrierError, CreatedParcel, ShipmentRequest, TrackingEvent
+from service.carriers.house_labels import HouseLabel, render_pdf, render_zpl, routing_code
+from service.carriers.registry import register
+
+NAME = "house"
+
+
+class HouseCarrier:
+    """Labels and tracking numbers made locally, inside the caller's transaction."""
+
+    name = NAME
+    supports_tracking = False
+
+    def __init__(self, config: Mapping[str, Any]) -> None:
+        self.first = int(config.get("range_start", 1))
+        self.last = int(config.get("range_end", 10**numbers.DIGITS - 1))
+        self.prefix = str(config.get("prefix", numbers.PREFIX))
+        if not 0 <= self.first <= self.last < 10**numbers.DIGITS:
+            raise CarrierError(NAME, "config", f"bad range {self.first}..{self.last}")
+
+    def create_shipment(self, session: Session, request: ShipmentRequest) -> list[CreatedParcel]:
+        """Allocate one number per parcel and render its label."""
+        if not request.recipient.street1 or not request.recipient.city:
+            raise CarrierError(NAME, "rejected", "the recipient address has no street or city")
+        serials = numbers.allocate(session, NAME, len(request.parcels), self.first, self.last)
+        routing = routing_code(request.recipient, request.service)
+        created: list[CreatedParcel] = []
+        for serial, parcel in zip(serials, request.parcels, strict=True):
+            tracking = numbers.format_tracking(serial, self.prefix)
+            label = HouseLabel(
+                tracking_number=tracking,
+                sender=request.sender,
+                recipient=request.recipient,
+                routing=routing,
+                weight_grams=parcel.weight_grams,
+                parcel_no=parcel.box_no,
+                parcel_count=request.parcel_count,
+                order_number=request.order_number,
+                service=request.service,
+            )
+            body = render_pdf(label) if request.label_format == "pdf" else render_zpl(label)
+            fmt: Any = "pdf" if request.label_format == "pdf" else "zpl"
+            created.append(CreatedParcel(parcel.box_no, tracking, tracking, fmt, body))
+        return created
+
+    def cancel(self, session: Session, parcel: CreatedParcel) -> None:
+        """Nothing to tell anyone: the number is simply never handed over."""
+
+    def tracking_events(self, tracking_number: str) -> list[TrackingEvent]:
+        """The house carrier has no feed (events arrive by CSV import)."""
+        return []
+
+
+@register(NAME)
+def _factory(config: Mapping[str, Any]) -> HouseCarrier:
+    return HouseCarrier(config)

@@ -1,0 +1,1 @@
+"""Shipping: labels ahead of packing, relabelling, dispatch, tracking, fulfilment back to shops."""

@@ -1,0 +1,313 @@
+"""Carrier labels ahead of packing, from expected weights, and new ones when a box weighs off.
+
+A label is valid for a weight band: expected grams ± max(100 g, 10 %). The claim path calls
+`prepare_labels` right after granting leases, so a station can print offline. When the
+station measures a box outside its label's band, `relabel` asks the carrier for a new label
+(the old one is cancelled there); until that works the parcel waits in `awaiting_label`.
+
+Every carrier call runs inside a SAVEPOINT: a carrier error rolls back what this attempt
+wrote (so no tracking number exists without its label) and opens a `carrier` exception.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+from collections.abc import Iterable, Sequence
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from service.carriers.base import (
+    Address,
+    CarrierAdapter,
+    CarrierError,
+    CreatedParcel,
+    ParcelSpec,
+    ShipmentRequest,
+)
+from service.carriers.registry import carrier_config, get_adapter, known_carriers, sender_address
+from service.changes import mark_changed
+from service.lifecycle import PACKABLE, OrderStatus, record_event
+from service.models import Label, Order, Parcel, Product
+from service.shipping.carrier_errors import record_carrier_error
+
+log = logging.getLogger(__name__)
+
+BOX_GRAMS_ENV = "PACKBENCH_DEFAULT_BOX_GRAMS"
+DEFAULT_BOX_GRAMS = 250
+MIN_TOLERANCE_GRAMS = 100
+TOLERANCE_RATIO = 0.10
+LIVE = ("ready", "printed")
+
+
+def default_box_grams() -> int:
+    """The empty box and fill the expected weight adds (PACKBENCH_DEFAULT_BOX_GRAMS, 250 g)."""
+    raw = os.environ.get(BOX_GRAMS_ENV, "").strip()
+    return int(raw) if raw.isdigit() else DEFAULT_BOX_GRAMS
+
+
+def weight_band(grams: int) -> tuple[int, int]:
+    """(min, max) grams a label for `grams` stays valid for."""
+    delta = max(MIN_TOLERANCE_GRAMS, math.ceil(grams * TOLERANCE_RATIO))
+    return max(0, grams - delta), grams + delta
+
+
+def expected_grams(session: Session, order: Order) -> int:
+    """Sum of product weight x quantity over the lines, plus the default box."""
+    ids = [line.product_id for line in order.lines if line.product_id is not None]
+    skus = [line.sku for line in order.lines if line.product_id is None]
+    by_id: dict[int, int] = {}
+    by_sku: dict[str, int] = {}
+    if ids:
+        for pid, grams in session.execute(
+            select(Product.id, Product.weight_grams).where(Product.id.in_(ids))
+        ):
+            by_id[pid] = grams or 0
+    if skus:
+        for sku, grams in session.execute(
+            select(Product.sku, Product.weight_grams).where(Product.sku.in_(skus))
+        ):
+            by_sku[sku] = grams or 0
+    total = 0
+    for line in order.lines:
+        unit = by_id.get(line.product_id or -1, by_sku.get(line.sku, 0))
+        total += unit * line.quantity
+    return total + default_box_grams()
+
+
+def recipient(order: Order) -> Address:
+    """The order's shipping address as carriers want it."""
+    return Address(
+        name=order.ship_name,
+        company=order.ship_company,
+        street1=order.ship_street1,
+        street2=order.ship_street2,
+        postcode=order.ship_postcode,
+        city=order.ship_city,
+        region=order.ship_region,
+        country=order.ship_country,
+        email=order.email,
+        phone=order.phone,
+    )
+
+
+def adapter_for(order: Order) -> tuple[CarrierAdapter, dict[str, object]]:
+    """The order's carrier adapter, configured for its channel."""
+    config = carrier_config(order.carrier, order.channel.settings if order.channel else None)
+    return get_adapter(order.carrier, config), config
+
+
+def live_labels(session: Session, order_id: int, box_no: int | None = None) -> list[Label]:
+    """Labels of the order (or of one box) that are ready or printed."""
+    q = select(Label).where(Label.order_id == order_id, Label.status.in_(LIVE))
+    if box_no is not None:
+        q = q.where(Label.parcel_no == box_no)
+    return list(session.scalars(q.order_by(Label.parcel_no, Label.id)))
+
+
+def _store(
+    session: Session,
+    order: Order,
+    created: Sequence[CreatedParcel],
+    parcel_count: int,
+    bands: dict[int, tuple[int, int]],
+) -> list[Label]:
+    labels: list[Label] = []
+    for c in created:
+        low, high = bands[c.box_no]
+        label = Label(
+            order_id=order.id,
+            parcel_no=c.box_no,
+            parcel_count=parcel_count,
+            carrier=order.carrier,
+            tracking_number=c.tracking_number,
+            format=c.label_format,
+            content=c.label,
+            weight_min_grams=low,
+            weight_max_grams=high,
+            status="ready",
+            carrier_ref=c.carrier_ref,
+        )
+        session.add(label)
+        labels.append(label)
+    session.flush()
+    for label in labels:
+        mark_changed(session, "label", label.id)
+    return labels
+
+
+def create_labels(
+    session: Session,
+    order: Order,
+    weights: dict[int, int],
+    *,
+    parcel_count: int | None = None,
+    actor: str = "service",
+) -> list[Label]:
+    """Labels for the given boxes ({box_no: grams}); [] and a carrier exception on failure."""
+    count = parcel_count or max(weights)
+    try:
+        adapter, config = adapter_for(order)
+    except CarrierError as exc:
+        record_carrier_error(session, order, exc, actor=actor, boxes=sorted(weights))
+        return []
+    fmt = str(config.get("label_format", "zpl"))
+    request = ShipmentRequest(
+        order_number=order.number,
+        sender=sender_address(config),
+        recipient=recipient(order),
+        parcels=[ParcelSpec(box, grams) for box, grams in sorted(weights.items())],
+        parcel_count=count,
+        service=order.service,
+        label_format="pdf" if fmt == "pdf" else "zpl",
+    )
+    bands = {box: weight_band(grams) for box, grams in weights.items()}
+    created: list[CreatedParcel] = []
+    try:
+        with session.begin_nested():
+            created = adapter.create_shipment(session, request)
+            labels = _store(session, order, created, count, bands)
+    except CarrierError as exc:
+        record_carrier_error(session, order, exc, actor=actor, boxes=sorted(weights))
+        return []
+    except Exception:
+        # The carrier made labels but we could not keep them: take them back there too.
+        for c in created:
+            _cancel_quietly(session, adapter, c)
+        raise
+    record_event(
+        session,
+        order,
+        "labels_created",
+        actor=actor,
+        payload={
+            "carrier": order.carrier,
+            "labels": [
+                {
+                    "box_no": lb.parcel_no,
+                    "tracking_number": lb.tracking_number,
+                    "min": lb.weight_min_grams,
+                    "max": lb.weight_max_grams,
+                }
+                for lb in labels
+            ],
+        },
+    )
+    return labels
+
+
+def _cancel_quietly(session: Session, adapter: CarrierAdapter, created: CreatedParcel) -> bool:
+    try:
+        adapter.cancel(session, created)
+    except CarrierError as exc:
+        log.warning("could not cancel %s at %s: %s", created.tracking_number, adapter.name, exc)
+        return False
+    return True
+
+
+def prepare_labels(session: Session, order_ids: Iterable[int], *, actor: str = "service") -> int:
+    """Labels from expected weights for newly claimed orders that have none; returns how many.
+
+    Orders whose carrier has no adapter (labels made elsewhere) are left alone.
+    """
+    made = 0
+    for oid in sorted(set(order_ids)):
+        order = session.get(Order, oid)
+        if order is None or not order.carrier or order.carrier not in known_carriers():
+            continue
+        if OrderStatus(order.status) not in PACKABLE or live_labels(session, oid):
+            continue
+        made += len(create_labels(session, order, {1: expected_grams(session, order)}, actor=actor))
+    return made
+
+
+def _parcel(session: Session, order: Order, box_no: int) -> Parcel:
+    parcel = session.scalar(
+        select(Parcel).where(Parcel.order_id == order.id, Parcel.box_no == box_no)
+    )
+    if parcel is None:
+        parcel = Parcel(order_id=order.id, box_no=box_no, status="open", items=[])
+        session.add(parcel)
+        session.flush()
+    return parcel
+
+
+def cancel_label(session: Session, label: Label, *, actor: str = "service") -> bool:
+    """Cancel a label here and at its carrier; False if the carrier refused (logged)."""
+    ok = True
+    if label.status != "cancelled":
+        try:
+            adapter, _config = adapter_for(session.get_one(Order, label.order_id))
+            adapter.cancel(
+                session,
+                CreatedParcel(
+                    label.parcel_no, label.tracking_number, label.carrier_ref, "zpl", b""
+                ),
+            )
+        except CarrierError as exc:
+            ok = False
+            log.warning("carrier kept label %s: %s", label.tracking_number, exc)
+        label.status = "cancelled"
+        mark_changed(session, "label", label.id)
+    return ok
+
+
+def relabel(
+    session: Session, order: Order, box_no: int, grams: int, *, actor: str = "service"
+) -> Label | None:
+    """A new label for box `box_no` at `grams`, the old one cancelled; None if the carrier failed.
+
+    Until a label exists the parcel stays `awaiting_label` (the station keeps waiting).
+    """
+    parcel = _parcel(session, order, box_no)
+    before = (
+        parcel.status
+        if parcel.status != "awaiting_label"
+        else ("closed" if parcel.closed_at else "open")
+    )
+    parcel.status = "awaiting_label"
+    parcel.weight_grams = parcel.weight_grams or grams
+    old = live_labels(session, order.id, box_no)
+    others = [lb.parcel_count for lb in live_labels(session, order.id) if lb.parcel_no != box_no]
+    count = max([box_no, *others])
+    new = create_labels(session, order, {box_no: grams}, parcel_count=count, actor=actor)
+    if not new:
+        return None
+    for label in old:
+        kept = cancel_label(session, label, actor=actor)
+        record_event(
+            session,
+            order,
+            "label_cancelled",
+            actor=actor,
+            payload={
+                "box_no": box_no,
+                "tracking_number": label.tracking_number,
+                "reason": "weight_out_of_band",
+                "grams": grams,
+                "carrier_cancelled": kept,
+            },
+        )
+    parcel.status = before
+    parcel.tracking_number = new[0].tracking_number
+    return new[0]
+
+
+def label_fits(label: Label, grams: int) -> bool:
+    """Whether a measured weight is inside the label's band."""
+    return label.weight_min_grams <= grams <= label.weight_max_grams
+
+
+def check_weight(
+    session: Session, order: Order, box_no: int, grams: int, *, actor: str = "service"
+) -> Label | None:
+    """For a measured box: the label to print (existing if in band, else a new one), or None.
+
+    The hook for weight_recorded / parcel_closed: None means the parcel is awaiting_label.
+    """
+    for label in live_labels(session, order.id, box_no):
+        if label_fits(label, grams):
+            return label
+    return relabel(session, order, box_no, grams, actor=actor)

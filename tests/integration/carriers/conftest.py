@@ -1,0 +1,71 @@
+"""Fixtures for carrier and shipping tests: orders with weighed products, a shop channel."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from service.models import Channel, Order, OrderLine, Product
+
+_numbers = itertools.count(500001)
+
+
+@pytest.fixture
+def make_order(sessions: sessionmaker[Session]) -> Callable[..., int]:
+    """An order of two products (300 g x2, 450 g x1) for `carrier`; returns its id."""
+
+    def make(
+        carrier: str = "house",
+        status: str = "allocated",
+        channel: str = "shop",
+        kind: str = "operator",
+        settings: dict[str, Any] | None = None,
+        **fields: Any,
+    ) -> int:
+        with sessions() as s, s.begin():
+            ch = s.scalar(select(Channel).where(Channel.name == channel))
+            if ch is None:
+                ch = Channel(kind=kind, name=channel, settings=settings or {})
+                s.add(ch)
+                s.flush()
+            products = {}
+            for sku, grams in (("MUG", 300), ("BOOK", 450)):
+                p = s.scalar(select(Product).where(Product.sku == sku))
+                if p is None:
+                    p = Product(sku=sku, name=sku.title(), weight_grams=grams)
+                    s.add(p)
+                    s.flush()
+                products[sku] = p
+            n = next(_numbers)
+            values: dict[str, Any] = dict(
+                number=f"ORD-{n}",
+                channel_id=ch.id,
+                channel_order_id=str(n),
+                status=status,
+                currency="EUR",
+                payment_state="paid",
+                ship_name="Ada Lovelace",
+                ship_street1="Main 1",
+                ship_postcode="10115",
+                ship_city="Berlin",
+                ship_country="DE",
+                carrier=carrier,
+                hold_reasons=[],
+                billing_address={},
+            )
+            values.update(fields)
+            order = Order(**values)
+            order.lines = [
+                OrderLine(line_no=1, sku="MUG", product_id=products["MUG"].id, quantity=2),
+                OrderLine(line_no=2, sku="BOOK", product_id=None, quantity=1),
+            ]
+            s.add(order)
+            s.flush()
+            return order.id
+
+    return make
