@@ -1,0 +1,276 @@
+"""Supervisor actions on exceptions and orders: release, reassign, cancel, mark resolved.
+
+Each action locks the order, refuses with a Conflict (409) that says why when the order
+changed since the supervisor looked (another station packed it, the shop cancelled it) or is
+in a state the action cannot apply to, and otherwise changes the order only through
+service.lifecycle and records a `supervisor_action` event naming who acted, where and why.
+The caller commits; a refusal raises before anything was written.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from service.changes import mark_changed
+from service.db import utcnow
+from service.errors import Conflict, NotFound
+from service.lifecycle import OrderStatus, record_event, release, transition
+from service.models import Batch, Lease, Order, OrderException, Station, StationMutation, User
+from service.supervisor.figures import PACKED_OR_LATER
+from service.supervisor.schemas import ActionOut
+from service.sync_server.leases import release_lease
+
+S = OrderStatus
+_REASSIGNABLE = frozenset({S.CONFIRMED, S.ALLOCATED, S.PICKING, S.ON_HOLD})
+
+
+class Supervisor:
+    """Who is acting and from which station (both already verified by the API)."""
+
+    def __init__(self, user: User, station: Station) -> None:
+        self.user = user
+        self.station = station
+
+    @property
+    def actor(self) -> str:
+        return f"user:{self.user.id}"
+
+    def facts(self, action: str, reason: str, **extra: Any) -> dict[str, Any]:
+        return {
+            "action": action,
+            "reason": reason,
+            "supervisor_id": self.user.id,
+            "supervisor_name": self.user.name,
+            "station_id": self.station.id,
+            **extra,
+        }
+
+
+def _locked(session: Session, order_id: int) -> Order:
+    order = session.scalar(select(Order).where(Order.id == order_id).with_for_update(of=Order))
+    if order is None:
+        raise NotFound(f"No order {order_id}.")
+    return order
+
+
+def _why_changed(session: Session, order: Order) -> str:
+    status = S(order.status)
+    if status in PACKED_OR_LATER:
+        where = session.scalar(
+            select(Station.name)
+            .join(Lease, Lease.station_id == Station.id)
+            .where(Lease.order_id == order.id)
+        )
+        return f"it was packed{f' at station {where}' if where else ''} meanwhile"
+    if status is S.CANCELLED:
+        return "it was cancelled meanwhile (at the shop or by someone else)"
+    return f"it changed meanwhile and is now {status.value}"
+
+
+def _check_unchanged(session: Session, order: Order, expected_version: int | None) -> None:
+    if expected_version is not None and order.version != expected_version:
+        raise Conflict(
+            f"Order {order.number} was not changed: {_why_changed(session, order)}. "
+            "Refresh and look again."
+        )
+
+
+def _out(order: Order, action: str, who: Supervisor, message: str) -> ActionOut:
+    return ActionOut(
+        order_id=order.id,
+        order_number=order.number,
+        order_status=order.status,
+        order_version=order.version,
+        action=action,
+        actor=who.actor,
+        message=message,
+    )
+
+
+def _record(session: Session, order: Order, who: Supervisor, facts: dict[str, Any]) -> None:
+    record_event(
+        session,
+        order,
+        "supervisor_action",
+        actor=who.actor,
+        payload=facts,
+        station_id=who.station.id,
+    )
+
+
+def _close_exceptions(
+    session: Session, order_id: int, who: Supervisor, why: str, kinds: tuple[str, ...] | None
+) -> list[int]:
+    query = select(OrderException).where(
+        OrderException.order_id == order_id, OrderException.resolved_at.is_(None)
+    )
+    if kinds is not None:
+        query = query.where(OrderException.kind.in_(kinds))
+    closed: list[int] = []
+    now = utcnow()
+    for exc in session.scalars(query):
+        exc.resolved_at, exc.resolved_by, exc.resolution = now, who.actor, why
+        closed.append(exc.id)
+    return closed
+
+
+def release_order(
+    session: Session, order_id: int, who: Supervisor, reason: str, expected_version: int | None
+) -> ActionOut:
+    """Release a hold to the status it was held from; its hold exceptions close."""
+    order = _locked(session, order_id)
+    _check_unchanged(session, order, expected_version)
+    if order.status != S.ON_HOLD:
+        raise Conflict(f"Order {order.number} is {order.status}, not on hold; nothing released.")
+    release(session, order, actor=who.actor, reason=reason)
+    closed = _close_exceptions(session, order.id, who, reason, ("hold", "validation"))
+    _record(session, order, who, who.facts("release", reason, closed_exceptions=closed))
+    return _out(order, "release", who, f"Order {order.number} released; it is {order.status}.")
+
+
+def cancel_order(
+    session: Session, order_id: int, who: Supervisor, reason: str, expected_version: int | None
+) -> ActionOut:
+    """Cancel an order that is not packed yet; its open exceptions close with the reason."""
+    order = _locked(session, order_id)
+    _check_unchanged(session, order, expected_version)
+    if order.status in PACKED_OR_LATER:
+        raise Conflict(
+            f"Order {order.number} is {order.status}: {_why_changed(session, order)}. "
+            "Unpack it first; nothing was cancelled."
+        )
+    if order.status == S.CANCELLED:
+        raise Conflict(f"Order {order.number} is already cancelled; nothing was changed.")
+    transition(
+        session, order, S.CANCELLED, actor=who.actor, reason=reason, station_id=who.station.id
+    )
+    closed = _close_exceptions(session, order.id, who, f"cancelled: {reason}", None)
+    _record(session, order, who, who.facts("cancel", reason, closed_exceptions=closed))
+    return _out(order, "cancel", who, f"Order {order.number} cancelled.")
+
+
+def reassign_order(
+    session: Session,
+    order_id: int,
+    batch_id: int,
+    who: Supervisor,
+    reason: str,
+    expected_version: int | None,
+) -> ActionOut:
+    """Move an unpacked order into another batch (another station's); its lease ends."""
+    order = _locked(session, order_id)
+    _check_unchanged(session, order, expected_version)
+    batch = session.get(Batch, batch_id)
+    if batch is None:
+        raise NotFound(f"No batch {batch_id}.", field="batch_id")
+    if S(order.status) not in _REASSIGNABLE:
+        raise Conflict(
+            f"Order {order.number} is {order.status}: {_why_changed(session, order)}. "
+            "It was not reassigned."
+        )
+    if batch.status == "done":
+        raise Conflict(f"Batch {batch.code} is done; choose an open or assigned batch.")
+    if order.batch_id == batch.id:
+        raise Conflict(f"Order {order.number} is already in batch {batch.code}.")
+    previous = order.batch_id
+    if order.status == S.CONFIRMED:
+        transition(
+            session,
+            order,
+            S.ALLOCATED,
+            actor=who.actor,
+            reason=reason,
+            payload={"batch": batch.code},
+            station_id=who.station.id,
+        )
+    lease = session.get(Lease, order.id)
+    if lease is not None and lease.released_at is None:
+        # The old station must stop: its next event carries the old epoch and is rejected.
+        release_lease(
+            session,
+            order,
+            lease,
+            actor=who.actor,
+            station_id=lease.station_id,
+            why="reassigned_by_supervisor",
+        )
+    order.batch_id = batch.id
+    order.version = (order.version or 1) + 1
+    mark_changed(session, "order", order.id)
+    mark_changed(session, "batch", batch.id)
+    _record(
+        session,
+        order,
+        who,
+        who.facts(
+            "reassign",
+            reason,
+            batch=batch.code,
+            batch_id=batch.id,
+            previous_batch_id=previous,
+            to_station_id=batch.station_id,
+        ),
+    )
+    return _out(order, "reassign", who, f"Order {order.number} moved to batch {batch.code}.")
+
+
+def resolve_exception(
+    session: Session, exception_id: int, who: Supervisor, reason: str
+) -> ActionOut:
+    """Mark an open exception dealt with; resolving it twice is a 409."""
+    exc = session.get(OrderException, exception_id, with_for_update=True)
+    if exc is None:
+        raise NotFound(f"No exception {exception_id}.")
+    if exc.resolved_at is not None:
+        raise Conflict(f"Exception {exception_id} was already resolved by {exc.resolved_by}.")
+    order = _locked(session, exc.order_id)
+    exc.resolved_at, exc.resolved_by, exc.resolution = utcnow(), who.actor, reason
+    _record(
+        session,
+        order,
+        who,
+        who.facts("resolve", reason, exception_id=exc.id, kind=exc.kind, code=exc.code),
+    )
+    return _out(order, "resolve", who, f"Exception on order {order.number} marked resolved.")
+
+
+def resolve_rejection(
+    session: Session, station_id: int, mutation_id: int, who: Supervisor, reason: str
+) -> ActionOut:
+    """Mark a rejected station mutation looked at (kept as a resolved 'rejected' exception)."""
+    mut = session.get(StationMutation, (station_id, mutation_id))
+    if mut is None or mut.status != "rejected":
+        raise NotFound(f"No rejected mutation {mutation_id} of station {station_id}.")
+    code = f"mutation:{station_id}:{mutation_id}"
+    done = session.scalar(
+        select(OrderException).where(OrderException.kind == "rejected", OrderException.code == code)
+    )
+    if done is not None:
+        raise Conflict(f"That rejection was already resolved by {done.resolved_by}.")
+    order = session.get(Order, mut.order_id) if mut.order_id is not None else None
+    if order is None:
+        raise Conflict("The rejected event names no known order; nothing to resolve against.")
+    now = utcnow()
+    session.add(
+        OrderException(
+            order_id=order.id,
+            kind="rejected",
+            code=code,
+            message=mut.message or "",
+            details={"station_id": station_id, "mutation_id": mutation_id, "reason": mut.reason},
+            created_at=mut.applied_at,
+            resolved_at=now,
+            resolved_by=who.actor,
+            resolution=reason,
+        )
+    )
+    _record(
+        session,
+        order,
+        who,
+        who.facts("resolve", reason, station_mutation=[station_id, mutation_id]),
+    )
+    return _out(order, "resolve", who, f"Rejected event on order {order.number} marked resolved.")
