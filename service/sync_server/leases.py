@@ -28,6 +28,7 @@ from service.errors import NotFound, ValidationFailed
 from service.lifecycle import PACKABLE, OrderStatus, record_event
 from service.models import Batch, Lease, Order, OrderEvent, Station
 from service.models.sync import Claim
+from service.shipping.labels import prepare_labels
 from service.sync_server.errors import ClaimRefusedError
 from sync.protocol import ClaimRequest, ClaimResponse, LeaseInfo
 
@@ -255,6 +256,8 @@ def claim_orders(
         for order in grantable
     ]
     session.flush()
+    # Labels ahead of packing, so the station can print offline (carrier errors -> exceptions).
+    prepare_labels(session, [lease.order_id for lease in granted], actor=f"station:{station.id}")
     log.info(
         "claim granted",
         extra={"station": station.id, "claim": claim.id, "orders": len(granted)},
