@@ -1,0 +1,178 @@
+"""The supervisor API over HTTP on both databases: auth, overview, actions, batch preparation."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from service.api.app import create_app
+from service.db import utcnow
+from service.models import Order, OrderEvent, OrderException
+from service.sync_server.enrollment import issue_enroll_code
+from tests.unit.service import factories
+from tests.unit.supervisor.shift import Shift, build
+
+
+@dataclass
+class Floor:
+    client: TestClient
+    sessions: sessionmaker[Session]
+    shift: Shift
+    headers: dict[str, str]  # station token + supervisor Sam
+
+    def post(self, path: str, body: dict[str, Any]) -> Any:
+        return self.client.post(f"/v1/supervisor{path}", json=body, headers=self.headers)
+
+    def order(self, order_id: int) -> Order:
+        with self.sessions() as s:
+            order = s.get(Order, order_id)
+            assert order is not None
+            s.expunge(order)
+            return order
+
+    def actions(self, order_id: int) -> list[dict[str, Any]]:
+        with self.sessions() as s:
+            rows = s.scalars(
+                select(OrderEvent).where(
+                    OrderEvent.order_id == order_id, OrderEvent.type == "supervisor_action"
+                )
+            ).all()
+            return [{**e.payload, "actor": e.actor} for e in rows]
+
+
+@pytest.fixture
+def floor(sessions: sessionmaker[Session], service_engine: Any) -> Iterator[Floor]:
+    with sessions() as s, s.begin():
+        shift = build(s, utcnow())
+        _station, code = issue_enroll_code(s, "bench-office")
+    with TestClient(create_app(service_engine)) as client:
+        r = client.post("/v1/stations/enroll", json={"code": code, "app_version": "t"})
+        token = r.json()["token"]
+        headers = {
+            "Authorization": f"Bearer {token}",
+            "X-Packbench-Supervisor": str(shift.users["sam"]),
+        }
+        yield Floor(client, sessions, shift, headers)
+
+
+def test_only_an_active_supervisor_at_a_known_station_gets_in(floor: Floor) -> None:
+    url = "/v1/supervisor/overview"
+    token = {"Authorization": floor.headers["Authorization"]}
+    assert floor.client.get(url).status_code == 401
+    assert floor.client.get(url, headers=token).status_code == 401  # no supervisor named
+    for who in ("alice", "sue"):  # a packer; an inactive supervisor
+        r = floor.client.get(
+            url, headers={**token, "X-Packbench-Supervisor": str(floor.shift.users[who])}
+        )
+        assert r.status_code == 403, r.text
+    bad = {**floor.headers, "Authorization": "Bearer nope"}
+    assert floor.client.get(url, headers=bad).status_code == 401
+    r = floor.client.get(url, headers=floor.headers)
+    assert r.status_code == 200, r.text
+    body = r.json()
+    batches = {b["code"]: b for b in body["batches"]}
+    assert (batches["B-A"]["remaining"], batches["B-B"]["will_miss_cutoff"]) == (6, True)
+    assert {p["name"] for p in body["packers"]} == {"Alice", "Bob"}
+    assert [e["kind"] for e in body["exceptions"]] == ["hold", "weight", "rejected"]
+
+
+def test_release_records_who_and_why_and_closes_the_hold(floor: Floor) -> None:
+    held = floor.shift.held_order
+    version = floor.order(held).version
+    r = floor.post(
+        f"/orders/{held}/release", {"reason": "new mug found", "expected_version": version}
+    )
+    assert r.status_code == 200, r.text
+    assert r.json()["order_status"] == "allocated"
+    assert r.json()["actor"] == f"user:{floor.shift.users['sam']}"
+    [action] = floor.actions(held)
+    assert action["action"] == "release" and action["reason"] == "new mug found"
+    assert action["supervisor_name"] == "Sam" and action["actor"].startswith("user:")
+    with floor.sessions() as s:
+        exc = s.get(OrderException, floor.shift.hold_exception)
+        assert exc is not None and exc.resolved_by == action["actor"]
+    r = floor.post(f"/orders/{held}/release", {"reason": "again"})
+    assert r.status_code == 409 and "not on hold" in r.json()["message"]
+
+
+def test_an_order_packed_or_cancelled_meanwhile_is_refused_and_unchanged(floor: Floor) -> None:
+    packed = floor.shift.orders["A"][0]
+    r = floor.post(f"/orders/{packed}/cancel", {"reason": "customer asked"})
+    assert r.status_code == 409 and "packed" in r.json()["message"]
+    waiting = floor.shift.orders["A"][6]
+    seen = floor.order(waiting).version
+    with floor.sessions() as s, s.begin():  # the shop cancels while the supervisor looks
+        order = s.get(Order, waiting)
+        assert order is not None
+        order.status, order.version = "cancelled", order.version + 1
+    r = floor.post(
+        f"/orders/{waiting}/reassign",
+        {
+            "reason": "balance load",
+            "batch_id": floor.shift.batches["B"],
+            "expected_version": seen,
+        },
+    )
+    assert r.status_code == 409
+    assert "cancelled meanwhile" in r.json()["message"]
+    after = floor.order(waiting)
+    assert (after.status, after.batch_id) == ("cancelled", floor.shift.batches["A"])
+    assert floor.actions(waiting) == []
+
+
+def test_reassign_and_cancel_and_resolve(floor: Floor) -> None:
+    order_id = floor.shift.orders["A"][7]
+    r = floor.post(
+        f"/orders/{order_id}/reassign",
+        {
+            "reason": "bench-1 is behind",
+            "batch_id": floor.shift.batches["B"],
+        },
+    )
+    assert r.status_code == 200, r.text
+    assert floor.order(order_id).batch_id == floor.shift.batches["B"]
+    assert floor.actions(order_id)[0]["to_station_id"] == floor.shift.stations["bench-2"]
+
+    other = floor.shift.orders["A"][8]
+    r = floor.post(f"/orders/{other}/cancel", {"reason": "duplicate order"})
+    assert r.status_code == 200 and r.json()["order_status"] == "cancelled"
+
+    r = floor.post(f"/exceptions/{floor.shift.hold_exception}/resolve", {"reason": "checked"})
+    assert r.status_code == 200, r.text
+    r = floor.post(f"/exceptions/{floor.shift.hold_exception}/resolve", {"reason": "checked"})
+    assert r.status_code == 409
+    bench2 = floor.shift.stations["bench-2"]
+    r = floor.post(f"/rejections/{bench2}/7/resolve", {"reason": "bench-1 packed it"})
+    assert r.status_code == 200, r.text
+    kinds = [
+        e["kind"]
+        for e in floor.client.get("/v1/supervisor/overview", headers=floor.headers).json()[
+            "exceptions"
+        ]
+    ]
+    assert kinds == ["weight"]  # the hold and the rejection are dealt with
+
+
+def test_batch_preparation_filters_creates_and_assigns(floor: Floor) -> None:
+    with floor.sessions() as s, s.begin():
+        for _ in range(3):
+            factories.order(s, status="confirmed", carrier="dhl", service="express")
+        factories.order(s, status="confirmed", carrier="ups")
+    r = floor.client.get(
+        "/v1/supervisor/candidates", params={"carrier": "dhl"}, headers=floor.headers
+    )
+    assert r.status_code == 200 and len(r.json()) == 3
+    r = floor.post("/batches", {"carrier": "dhl", "max_orders": 10})
+    assert r.status_code == 201, r.text
+    [batch] = r.json()
+    assert batch["order_count"] == 3
+    assert batch["created_by"] == f"user:{floor.shift.users['sam']}"
+    bench1 = floor.shift.stations["bench-1"]
+    r = floor.post(f"/batches/{batch['id']}/assign", {"station_id": bench1})
+    assert r.status_code == 200 and r.json()["station_id"] == bench1
