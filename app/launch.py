@@ -63,6 +63,14 @@ def launch(args: argparse.Namespace) -> int:
             from app.selftest import run_self_test
 
             return run_self_test(paths, settings)
+        if demo is None and not settings.server_url:
+            from app.views.wizard import WizardOutcome, first_run
+
+            outcome, settings = first_run(paths, settings)
+            if outcome is WizardOutcome.DEMO:
+                return launch(argparse.Namespace(**{**vars(args), "demo": True}))
+            if outcome is WizardOutcome.CANCELLED:
+                return _fail("first-run wizard cancelled; nothing was saved")
         from app.views.run import run_station
 
         return run_station(paths, settings, demo=demo)
