@@ -239,3 +239,21 @@ class StationClient:
     def release_claim(self, claim_id: int) -> None:
         """Give a claim back."""
         raise_for_status(self._request("DELETE", f"/v1/claims/{claim_id}", timeout=CLAIM_TIMEOUT))
+
+    def supervisor(
+        self, supervisor_id: int, method: str, path: str, body: dict[str, Any] | None = None
+    ) -> Any:
+        """Call `/v1/supervisor/<path>` for the logged-in supervisor; the parsed JSON answer.
+
+        One method for the overview and every supervisor action, so this client does not
+        grow with the supervisor screen. A 409 (the order changed meanwhile) raises
+        SyncRejected whose message says why.
+        """
+        response = self._request(
+            method,
+            f"/v1/supervisor/{path.lstrip('/')}",
+            json=body,
+            headers={"X-Packbench-Supervisor": str(supervisor_id)},
+        )
+        raise_for_status(response)
+        return response.json()
