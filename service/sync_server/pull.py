@@ -24,7 +24,17 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from service.errors import ValidationFailed
-from service.models import Batch, ChangeCounter, ChangeRow, Label, Order, Product, Station, User
+from service.models import (
+    Batch,
+    ChangeCounter,
+    ChangeRow,
+    Label,
+    Order,
+    OrderLine,
+    Product,
+    Station,
+    User,
+)
 from service.sync_server import snapshots
 from service.sync_server.errors import CursorExpiredError
 from service.sync_server.visibility import (
@@ -32,6 +42,7 @@ from service.sync_server.visibility import (
     station_batch_ids,
     visible_among,
     visible_order_ids,
+    visible_orders_query,
 )
 from sync.protocol import Change, HoldingsChecksum, PullResponse, holdings_checksum
 
@@ -235,7 +246,11 @@ def snapshot(session: Session, station_id: int) -> PullResponse:
     add("product", snapshots.products(session, session.scalars(select(Product.id))))
     add("user", snapshots.users(session, session.scalars(select(User.id)), station_id))
     add("batch", snapshots.batches(session, batch_ids))
-    add("order", snapshots.orders(session, order_ids))
+    visible = visible_orders_query(station_id).scalar_subquery()
+    add(
+        "order",
+        snapshots.orders_where(session, Order.id.in_(visible), OrderLine.order_id.in_(visible)),
+    )
     add("label", snapshots.labels(session, snapshots.labels_of_orders(session, order_ids)))
     log.info(
         "snapshot served",

@@ -2,17 +2,18 @@
 
 Every loader takes a list of ids and runs a fixed number of queries per chunk of ids (never
 one per entity), so a 10,000-order snapshot is a few dozen queries. Snapshots are returned
-already as JSON-ready dicts (`model_dump(mode="json")`), keyed by id.
+as dicts with exactly the fields of the protocol's *Snapshot models, keyed by id; datetimes
+stay datetime objects until the response is serialised.
 """
 
 from __future__ import annotations
 
 import base64
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from typing import Any
 
-from sqlalchemy import Row, select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
 from service.models import (
@@ -28,16 +29,7 @@ from service.models import (
     Station,
     User,
 )
-from sync.protocol import (
-    AddressSnapshot,
-    BatchSnapshot,
-    LabelSnapshot,
-    LeaseInfo,
-    OrderLineSnapshot,
-    OrderSnapshot,
-    ProductSnapshot,
-    UserSnapshot,
-)
+from sync.protocol import BatchSnapshot, UserSnapshot
 
 Snapshot = dict[str, Any]
 CHUNK = 900  # stays under SQLite's bound-parameter limits with room to spare
@@ -54,49 +46,63 @@ def orders(session: Session, ids: Iterable[int]) -> dict[int, Snapshot]:
     """OrderSnapshot dicts (lines and current lease included) of the existing orders."""
     out: dict[int, Snapshot] = {}
     for chunk in chunks(ids):
-        lines: dict[int, list[OrderLineSnapshot]] = defaultdict(list)
-        for ln in session.execute(
-            select(
-                OrderLine.order_id,
-                OrderLine.id,
-                OrderLine.line_no,
-                OrderLine.sku,
-                OrderLine.name,
-                OrderLine.quantity,
-                OrderLine.product_id,
-            )
-            .where(OrderLine.order_id.in_(chunk))
-            .order_by(OrderLine.order_id, OrderLine.line_no)
-        ):
-            lines[ln.order_id].append(
-                OrderLineSnapshot(
-                    line_id=ln.id,
-                    line_no=ln.line_no,
-                    sku=ln.sku,
-                    name=ln.name,
-                    quantity=ln.quantity,
-                    product_id=ln.product_id,
-                )
-            )
-        leases: dict[int, LeaseInfo] = {}
-        for ls in session.execute(
-            select(Lease.order_id, Lease.station_id, Station.name, Lease.epoch, Lease.expires_at)
-            .join(Station, Station.id == Lease.station_id)
-            .where(Lease.order_id.in_(chunk), Lease.released_at.is_(None))
-        ):
-            leases[ls.order_id] = LeaseInfo(
-                order_id=ls.order_id,
-                station_id=ls.station_id,
-                station_name=ls.name,
-                epoch=ls.epoch,
-                expires_at=ls.expires_at,
-            )
-        for o in session.execute(
-            select(*_ORDER_COLUMNS, Channel.name.label("channel_name"))
-            .join(Channel, Channel.id == Order.channel_id)
-            .where(Order.id.in_(chunk))
-        ):
-            out[o.id] = order_snapshot(o, lines.get(o.id, []), leases.get(o.id))
+        out.update(orders_where(session, Order.id.in_(chunk), OrderLine.order_id.in_(chunk)))
+    return out
+
+
+def orders_where(
+    session: Session, order_filter: ColumnElement[bool], line_filter: ColumnElement[bool]
+) -> dict[int, Snapshot]:
+    """OrderSnapshot dicts of the orders matching `order_filter` (lines: `line_filter`).
+
+    A snapshot passes a subquery here, so 10,000 orders are three queries, not thirty.
+    """
+    lines: dict[int, list[Snapshot]] = defaultdict(list)
+    for oid, lid, line_no, sku, name, qty, pid in session.execute(
+        select(
+            OrderLine.order_id,
+            OrderLine.id,
+            OrderLine.line_no,
+            OrderLine.sku,
+            OrderLine.name,
+            OrderLine.quantity,
+            OrderLine.product_id,
+        )
+        .where(line_filter)
+        .order_by(OrderLine.order_id, OrderLine.line_no)
+    ):
+        lines[oid].append(
+            {
+                "line_id": lid,
+                "line_no": line_no,
+                "sku": sku,
+                "name": name,
+                "quantity": qty,
+                "product_id": pid,
+            }
+        )
+    leases: dict[int, Snapshot] = {}
+    for oid, sid, sname, epoch, expires in session.execute(
+        select(Lease.order_id, Lease.station_id, Station.name, Lease.epoch, Lease.expires_at)
+        .join(Station, Station.id == Lease.station_id)
+        .join(Order, Order.id == Lease.order_id)
+        .where(order_filter, Lease.released_at.is_(None))
+    ):
+        leases[oid] = {
+            "order_id": oid,
+            "station_id": sid,
+            "station_name": sname,
+            "epoch": epoch,
+            "expires_at": expires,
+        }
+    out: dict[int, Snapshot] = {}
+    for row in session.execute(
+        select(*_ORDER_COLUMNS, Channel.name)
+        .join(Channel, Channel.id == Order.channel_id)
+        .where(order_filter)
+    ).tuples():
+        oid = row[0]
+        out[oid] = order_snapshot(row, lines.get(oid, []), leases.get(oid))
     return out
 
 
@@ -125,46 +131,54 @@ _ORDER_COLUMNS = (
 )
 
 
-def order_snapshot(
-    o: Row[Any], lines: Sequence[OrderLineSnapshot], lease: LeaseInfo | None
-) -> Snapshot:
-    """One order (a row of _ORDER_COLUMNS + channel_name) as the station sees it."""
+def order_snapshot(row: tuple[Any, ...], lines: list[Snapshot], lease: Snapshot | None) -> Snapshot:
+    """One order (a row of _ORDER_COLUMNS + channel name) as an OrderSnapshot dict.
+
+    Built as a plain dict rather than through the pydantic model: validating 50,000 nested
+    models made a 10k-order snapshot several times slower. A test validates these dicts
+    against OrderSnapshot so the two cannot drift apart.
+    """
+    (
+        oid, number, channel_order_id, status, priority, cutoff_at, carrier, service,
+        ship_name, ship_company, ship_street1, ship_street2, ship_postcode, ship_city,
+        ship_region, ship_country, phone, email, batch_id, tote, version, channel,
+    ) = row  # fmt: skip
     ship_to = None
-    if o.ship_name or o.ship_street1:
-        ship_to = AddressSnapshot(
-            name=o.ship_name,
-            company=o.ship_company,
-            street1=o.ship_street1,
-            street2=o.ship_street2,
-            postcode=o.ship_postcode,
-            city=o.ship_city,
-            region=o.ship_region,
-            country=o.ship_country,
-            phone=o.phone,
-            email=o.email,
-        )
-    return OrderSnapshot(
-        id=o.id,
-        number=o.number,
-        channel=o.channel_name,
-        channel_order_id=o.channel_order_id,
-        status=o.status,
-        priority=o.priority,
-        cutoff_at=o.cutoff_at,
-        carrier=o.carrier,
-        service=o.service,
-        country=o.ship_country,
-        ship_to=ship_to,
-        batch_id=o.batch_id,
-        tote=o.tote,
-        lines=list(lines),
-        lease=lease,
-        version=o.version,
-    ).model_dump(mode="json")
+    if ship_name or ship_street1:
+        ship_to = {
+            "name": ship_name,
+            "company": ship_company,
+            "street1": ship_street1,
+            "street2": ship_street2,
+            "postcode": ship_postcode,
+            "city": ship_city,
+            "region": ship_region,
+            "country": ship_country,
+            "phone": phone,
+            "email": email,
+        }
+    return {
+        "id": oid,
+        "number": number,
+        "channel": channel,
+        "channel_order_id": channel_order_id,
+        "status": status,
+        "priority": priority,
+        "cutoff_at": cutoff_at,
+        "carrier": carrier,
+        "service": service,
+        "country": ship_country,
+        "ship_to": ship_to,
+        "batch_id": batch_id,
+        "tote": tote,
+        "lines": lines,
+        "lease": lease,
+        "version": version,
+    }
 
 
 def products(session: Session, ids: Iterable[int]) -> dict[int, Snapshot]:
-    """ProductSnapshot dicts with GTINs and aliases."""
+    """ProductSnapshot dicts with GTINs and aliases (plain dicts: catalogues are big)."""
     out: dict[int, Snapshot] = {}
     for chunk in chunks(ids):
         gtins: dict[int, list[str]] = defaultdict(list)
@@ -193,19 +207,19 @@ def products(session: Session, ids: Iterable[int]) -> dict[int, Snapshot]:
             Product.image_url,
         )
         for p in session.execute(select(*cols).where(Product.id.in_(chunk))):
-            out[p.id] = ProductSnapshot(
-                id=p.id,
-                sku=p.sku,
-                name=p.name,
-                gtins=sorted(gtins.get(p.id, [])),
-                aliases=sorted(aliases.get(p.id, [])),
-                weight_grams=p.weight_grams,
-                length_mm=p.length_mm,
-                width_mm=p.width_mm,
-                height_mm=p.height_mm,
-                serial_required=bool(p.serial_required),
-                image_url=p.image_url,
-            ).model_dump(mode="json")
+            out[p.id] = {
+                "id": p.id,
+                "sku": p.sku,
+                "name": p.name,
+                "gtins": sorted(gtins.get(p.id, [])),
+                "aliases": sorted(aliases.get(p.id, [])),
+                "weight_grams": p.weight_grams,
+                "length_mm": p.length_mm,
+                "width_mm": p.width_mm,
+                "height_mm": p.height_mm,
+                "serial_required": bool(p.serial_required),
+                "image_url": p.image_url,
+            }
     return out
 
 
@@ -258,25 +272,23 @@ def batches(session: Session, ids: Iterable[int]) -> dict[int, Snapshot]:
 
 
 def labels(session: Session, ids: Iterable[int]) -> dict[int, Snapshot]:
-    """LabelSnapshot dicts, label bytes base64-encoded."""
+    """LabelSnapshot dicts, label bytes base64-encoded (one per parcel: as many as orders)."""
     out: dict[int, Snapshot] = {}
     for chunk in chunks(ids):
         for lb in session.scalars(select(Label).where(Label.id.in_(chunk))):
-            out[lb.id] = LabelSnapshot.model_validate(
-                {
-                    "id": lb.id,
-                    "order_id": lb.order_id,
-                    "parcel_no": lb.parcel_no,
-                    "parcel_count": lb.parcel_count,
-                    "carrier": lb.carrier,
-                    "tracking_number": lb.tracking_number,
-                    "format": lb.format,
-                    "content_b64": base64.b64encode(lb.content).decode("ascii"),
-                    "weight_min_grams": lb.weight_min_grams,
-                    "weight_max_grams": lb.weight_max_grams,
-                    "status": lb.status,
-                }
-            ).model_dump(mode="json")
+            out[lb.id] = {
+                "id": lb.id,
+                "order_id": lb.order_id,
+                "parcel_no": lb.parcel_no,
+                "parcel_count": lb.parcel_count,
+                "carrier": lb.carrier,
+                "tracking_number": lb.tracking_number,
+                "format": lb.format,
+                "content_b64": base64.b64encode(lb.content).decode("ascii"),
+                "weight_min_grams": lb.weight_min_grams,
+                "weight_max_grams": lb.weight_max_grams,
+                "status": lb.status,
+            }
     return out
 
 

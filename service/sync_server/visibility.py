@@ -36,7 +36,8 @@ def mark_batch_reassigned(session: Session, batch_id: int, old_station_id: int) 
         mark_left_station(session, "order", oid, old_station_id)
 
 
-def _visible_orders_query(station_id: int) -> Select[tuple[int]]:
+def visible_orders_query(station_id: int) -> Select[tuple[int]]:
+    """SELECT of the ids of every order the station may see (usable as a subquery)."""
     in_batches = select(Order.id).where(
         Order.batch_id.in_(select(Batch.id).where(Batch.station_id == station_id))
     )
@@ -54,7 +55,7 @@ def station_batch_ids(session: Session, station_id: int) -> list[int]:
 
 def visible_order_ids(session: Session, station_id: int) -> list[int]:
     """Ids of every order the station may see."""
-    return sorted(session.scalars(_visible_orders_query(station_id)))
+    return sorted(session.scalars(visible_orders_query(station_id)))
 
 
 def visible_among(session: Session, station_id: int, order_ids: Iterable[int]) -> set[int]:
