@@ -1,0 +1,174 @@
+"""The installers as a station sees them: build, unpack the .deb, run the bundled program.
+
+`packaging/build` runs once for the module (PyInstaller: several minutes on two cores). The
+.deb is unpacked with `dpkg-deb -x` into an empty folder, and the frozen `packbench` in it
+must print its version with the baked-in commit and run its self-test. Set
+PACKBENCH_PACKAGING_OUT=/some/dir to build there and reuse the bundle between runs.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import tarfile
+import time
+from pathlib import Path
+
+import pytest
+
+from app import __version__
+
+ROOT = Path(__file__).resolve().parents[2]
+
+pytestmark = [
+    pytest.mark.packaging,
+    pytest.mark.xdist_group("packaging"),
+    pytest.mark.timeout(1800),
+    pytest.mark.skipif(shutil.which("dpkg-deb") is None, reason="needs dpkg-deb"),
+]
+
+
+@pytest.fixture(scope="module")
+def out(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    pytest.importorskip("PyInstaller", reason="pip install pyinstaller to build the bundle")
+    reuse = os.environ.get("PACKBENCH_PACKAGING_OUT")
+    target = Path(reuse) if reuse else tmp_path_factory.mktemp("dist")
+    cmd = [str(ROOT / "packaging" / "build"), "--out", str(target)]
+    if reuse:
+        cmd.append("--reuse-bundle")
+    started = time.monotonic()
+    done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=1700)
+    print(f"packaging/build took {time.monotonic() - started:.0f} s")
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-5000:]
+    return target
+
+
+@pytest.fixture(scope="module")
+def deb(out: Path) -> Path:
+    (path,) = out.glob("packbench_*.deb")
+    return path
+
+
+@pytest.fixture(scope="module")
+def unpacked(deb: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("deb-root")
+    subprocess.run(["dpkg-deb", "-x", str(deb), str(root)], check=True)
+    subprocess.run(["dpkg-deb", "-e", str(deb), str(root / "DEBIAN")], check=True)
+    return root
+
+
+def run_packbench(
+    root: Path, *args: str, data_dir: Path | None = None
+) -> subprocess.CompletedProcess[str]:
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "HOME": str(data_dir or root),
+        "QT_QPA_PLATFORM": "offscreen",
+        # No desktop keyring in a test: the station must say so, not crash.
+        "PYTHON_KEYRING_BACKEND": "keyring.backends.null.Keyring",
+    }
+    cmd = [str(root / "opt" / "packbench" / "packbench"), *args]
+    if data_dir is not None:
+        cmd += ["--data-dir", str(data_dir)]
+    return subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120, cwd=root)
+
+
+def closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_deb_holds_launcher_desktop_entry_icon_udev_rule_and_maintainer_scripts(
+    unpacked: Path,
+) -> None:
+    control = (unpacked / "DEBIAN" / "control").read_text()
+    assert f"Version: {__version__}" in control
+    assert "Package: packbench" in control
+    launcher = unpacked / "usr" / "bin" / "packbench"
+    assert os.access(launcher, os.X_OK)
+    assert "exec /opt/packbench/packbench" in launcher.read_text()
+    desktop = (unpacked / "usr/share/applications/packbench.desktop").read_text()
+    assert "Exec=/usr/bin/packbench" in desktop and "Icon=packbench" in desktop
+    assert (unpacked / "usr/share/icons/hicolor/256x256/apps/packbench.png").exists()
+    rules = (unpacked / "lib/udev/rules.d/60-packbench.rules").read_text()
+    assert 'KERNEL=="ttyACM[0-9]*", GROUP="dialout"' in rules
+    assert 'KERNEL=="ttyUSB[0-9]*", GROUP="dialout"' in rules
+    postinst = (unpacked / "DEBIAN" / "postinst").read_text()
+    assert "usermod -a -G" in postinst and "dialout lp" in postinst
+    internal = unpacked / "opt" / "packbench" / "_internal"
+    for sound in ("accept", "reject", "done"):
+        assert (internal / "resources" / "sounds" / f"{sound}.wav").exists()
+    assert list((internal / "PySide6" / "Qt" / "plugins" / "platforms").glob("*offscreen*"))
+
+
+def test_version_names_the_baked_in_commit(unpacked: Path, out: Path) -> None:
+    baked = (unpacked / "opt/packbench/_internal/app/_build.txt").read_text().strip()
+    commit = baked.removesuffix("-dirty")
+    assert subprocess.run(["git", "cat-file", "-e", commit], cwd=ROOT).returncode == 0
+    done = run_packbench(unpacked, "--version")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith(f"packbench {__version__} (build {baked}; Python 3.")
+
+
+def test_self_test_reports_every_check_and_fails_without_server(
+    unpacked: Path, tmp_path: Path
+) -> None:
+    labels = tmp_path / "labels"
+    labels.mkdir()
+    server = f"http://127.0.0.1:{closed_port()}"
+    (tmp_path / "config.toml").write_text(
+        "version = 2\n"
+        f'server_url = "{server}"\n'
+        'scanner = "wedge"\n'
+        'scale = "sim://"\n'
+        f'label_printer = "file://{labels}?lang=zpl"\n'
+    )
+    done = run_packbench(unpacked, "--self-test", data_dir=tmp_path)
+    lines = done.stdout.splitlines()
+    assert lines[0].startswith(f"[ok] database: {tmp_path / 'station.sqlite3'} opens")
+    assert lines[1].startswith("[FAIL] keyring: ")
+    assert lines[2].startswith("[FAIL] server: ")
+    assert lines[3] == "[ok] scanner: wedge is a valid scanner"
+    assert lines[4].startswith("[ok] scale: sim:// answers")
+    assert lines[5] == f"[ok] label printer: file://{labels}?lang=zpl is ready"
+    assert lines[6] == "self-test FAILED: keyring, server"
+    assert done.returncode == 1
+
+
+def test_self_test_passes_in_demo_mode(unpacked: Path, tmp_path: Path) -> None:
+    # Demo: the bundled embedded service, enrolled, simulated scale, preview printer.
+    done = run_packbench(unpacked, "--demo", "--self-test", data_dir=tmp_path)
+    lines = done.stdout.splitlines()
+    assert [line.split(":")[0] for line in lines[:6]] == [
+        "[ok] database",
+        "[ok] keyring",
+        "[ok] server",
+        "[ok] scanner",
+        "[ok] scale",
+        "[ok] label printer",
+    ], done.stdout + done.stderr[-3000:]
+    assert lines[6] == "self-test passed"
+    assert done.returncode == 0
+
+
+def test_tarball_and_service_artefacts(out: Path, tmp_path: Path) -> None:
+    (tar_path,) = out.glob(f"packbench-{__version__}-linux-*.tar.gz")
+    with tarfile.open(tar_path) as tar:
+        names = tar.getnames()
+        top = names[0].split("/")[0]
+        assert f"{top}/packbench" in names
+        assert f"{top}/share/60-packbench.rules" in names
+        tar.extractall(tmp_path, filter="data")
+    done = subprocess.run(
+        [str(tmp_path / top / "packbench"), "--version"], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0 and done.stdout.startswith(f"packbench {__version__}")
+    service = out / "service"
+    assert list(service.glob(f"packbench-{__version__}-py3-none-any.whl"))
+    assert list(service.glob(f"packbench-{__version__}.tar.gz"))
+    unit = (service / "packbench-service.service").read_text()
+    assert "serve --host 127.0.0.1 --port 8000" in unit
+    assert "EnvironmentFile=/etc/packbench/service.env" in unit
