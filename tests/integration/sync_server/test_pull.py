@@ -11,7 +11,15 @@ from sqlalchemy.orm import Session, sessionmaker
 from service.changes import mark_changed
 from service.models import ChangeCounter, User
 from service.sync_server.pull import prune_changes
-from sync.protocol import PullResponse, holdings_checksum
+from sync.protocol import (
+    BatchSnapshot,
+    LabelSnapshot,
+    OrderSnapshot,
+    ProductSnapshot,
+    PullResponse,
+    UserSnapshot,
+    holdings_checksum,
+)
 from tests.integration.sync_server.conftest import StationAuth, claim
 
 
@@ -84,6 +92,17 @@ def test_snapshot_shows_exactly_what_the_station_may_see(
     o4 = next(c["data"] for c in page["changes"] if c["entity_id"] == f["o4"])
     assert o4["lease"]["station_name"] == "Bench A"
     assert [ln["sku"] for ln in o4["lines"]] == ["SKU0", "SKU1"]
+
+    models = {
+        "order": OrderSnapshot,
+        "product": ProductSnapshot,
+        "user": UserSnapshot,
+        "batch": BatchSnapshot,
+        "label": LabelSnapshot,
+    }
+    for change in page["changes"]:  # the hand-built dicts are exactly the protocol's models
+        model = models[change["entity"]].model_validate(change["data"])
+        assert model.model_dump(mode="json") == change["data"]
 
     checksum = client.get("/v1/sync/checksum", headers=a.headers).json()
     versions = [
