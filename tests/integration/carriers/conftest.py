@@ -69,3 +69,30 @@ def make_order(sessions: sessionmaker[Session]) -> Callable[..., int]:
             return order.id
 
     return make
+
+
+def pack(sessions: sessionmaker[Session], order_id: int, weights: list[int]) -> list[str]:
+    """Pack an order the way the station would: boxes closed, labels fitting, packed.
+
+    Returns the tracking numbers of its boxes.
+    """
+    from service.lifecycle import OrderStatus, transition
+    from service.models import Parcel
+    from service.shipping.labels import check_weight
+
+    numbers: list[str] = []
+    with sessions() as s, s.begin():
+        order = s.get_one(Order, order_id)
+        for box, grams in enumerate(weights, start=1):
+            label = check_weight(s, order, box, grams)
+            assert label is not None
+            parcel = s.scalar(
+                select(Parcel).where(Parcel.order_id == order_id, Parcel.box_no == box)
+            )
+            assert parcel is not None
+            parcel.status, parcel.weight_grams = "closed", grams
+            parcel.tracking_number = label.tracking_number
+            numbers.append(label.tracking_number)
+        for step in (OrderStatus.PICKING, OrderStatus.PACKED):
+            transition(s, order, step, actor="test")
+    return numbers

@@ -1,0 +1,92 @@
+"""The carrier's handover list: one line per parcel, as CSV and as a printable PDF."""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import astuple, dataclass, fields
+from datetime import datetime
+
+from reportlab.lib import colors
+from reportlab.lib.pagesizes import A4, landscape
+from reportlab.lib.styles import getSampleStyleSheet
+from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+
+
+@dataclass(frozen=True)
+class ManifestLine:
+    """One parcel handed to the carrier."""
+
+    order_number: str
+    parcel_no: int
+    parcel_count: int
+    tracking_number: str
+    weight_grams: int | None
+    recipient: str
+    postcode: str
+    city: str
+    country: str
+
+
+CSV_COLUMNS = [f.name for f in fields(ManifestLine)]
+
+
+def manifest_csv(lines: list[ManifestLine]) -> bytes:
+    """The manifest as UTF-8 CSV with a header row (columns: CSV_COLUMNS)."""
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for line in lines:
+        writer.writerow("" if v is None else v for v in astuple(line))
+    return buf.getvalue().encode("utf-8")
+
+
+def manifest_pdf(
+    manifest_id: str, carrier: str, closed_at: datetime, lines: list[ManifestLine]
+) -> bytes:
+    """The manifest as an A4 landscape PDF with totals and a signature line for the driver."""
+    buf = io.BytesIO()
+    doc = SimpleDocTemplate(buf, pagesize=landscape(A4), title=f"Manifest {manifest_id}")
+    styles = getSampleStyleSheet()
+    grams = sum(line.weight_grams or 0 for line in lines)
+    orders = len({line.order_number for line in lines})
+    head = ["Order", "Parcel", "Tracking number", "Weight (kg)", "Recipient", "Postcode", "City"]
+    rows = [head] + [
+        [
+            ln.order_number,
+            f"{ln.parcel_no}/{ln.parcel_count}",
+            ln.tracking_number,
+            f"{(ln.weight_grams or 0) / 1000:.3f}",
+            ln.recipient,
+            ln.postcode,
+            f"{ln.city} ({ln.country})",
+        ]
+        for ln in lines
+    ]
+    table = Table(rows, repeatRows=1)
+    table.setStyle(
+        TableStyle(
+            [
+                ("FONTNAME", (0, 0), (-1, 0), "Helvetica-Bold"),
+                ("FONTSIZE", (0, 0), (-1, -1), 8),
+                ("GRID", (0, 0), (-1, -1), 0.25, colors.grey),
+                ("BACKGROUND", (0, 0), (-1, 0), colors.lightgrey),
+            ]
+        )
+    )
+    story = [
+        Paragraph(f"Handover manifest {manifest_id} — carrier {carrier}", styles["Title"]),
+        Paragraph(f"Closed {closed_at:%Y-%m-%d %H:%M} UTC", styles["Normal"]),
+        Paragraph(
+            f"{orders} orders, {len(lines)} parcels, {grams / 1000:.3f} kg in total",
+            styles["Normal"],
+        ),
+        Spacer(1, 8),
+        table,
+        Spacer(1, 24),
+        Paragraph(
+            "Received by (driver name, signature, time): ____________________", styles["Normal"]
+        ),
+    ]
+    doc.build(story)
+    return buf.getvalue()

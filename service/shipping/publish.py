@@ -1,0 +1,251 @@
+"""Telling the shop an order shipped: carrier and tracking numbers, per channel kind.
+
+- Shopify (REST Admin API, fulfillment orders flow): `GET /admin/api/<ver>/orders/<id>/
+  fulfillment_orders.json`, then `POST /admin/api/<ver>/fulfillments.json` with
+  `line_items_by_fulfillment_order` for the open ones and `tracking_info`. Settings:
+  `shop_url`, `api_version`; the access token is in the keyring (`shopify:<channel>:token`).
+- WooCommerce (REST v3): `POST /wp-json/wc/v3/orders/<id>/notes` (a customer note with the
+  tracking numbers), then `PUT /wp-json/wc/v3/orders/<id>` `{"status": "completed"}`.
+  Settings: `base_url`; consumer key/secret in the keyring
+  (`woocommerce:<channel>:consumer_key` / `consumer_secret`).
+
+Runs after the shipping transaction committed, never inside it: a slow shop must not hold
+order locks. Transient failures (timeouts, 429, 5xx) are retried with exponential backoff;
+the outcome is an order event (`fulfilment_published` / `fulfilment_publish_failed`), and a
+final failure also opens an exception of kind `publish`.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import httpx
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from service.lifecycle import record_event
+from service.models import Channel, Label, Order, OrderEvent, OrderException
+from service.secrets_store import SecretUnavailable, get_secret
+from service.shipping.labels import LIVE
+
+log = logging.getLogger(__name__)
+
+DEFAULT_SHOPIFY_VERSION = "2024-07"
+TIMEOUT_SECONDS = 10.0
+
+
+class PublishError(Exception):
+    """The shop did not accept the fulfilment; `transient` says whether to retry."""
+
+    def __init__(self, message: str, *, transient: bool) -> None:
+        super().__init__(message)
+        self.transient = transient
+
+
+@dataclass(frozen=True)
+class Fulfilment:
+    """What the shop is told."""
+
+    channel_order_id: str
+    order_number: str
+    carrier: str
+    tracking_numbers: list[str]
+
+
+class ShopPublisher(Protocol):
+    """One channel kind's way of marking an order shipped."""
+
+    def publish(self, client: httpx.Client, fulfilment: Fulfilment) -> dict[str, Any]:
+        """Tell the shop; return what it answered (ids) for the audit event."""
+        ...
+
+
+def _check(response: httpx.Response) -> httpx.Response:
+    if response.status_code == 429 or response.status_code >= 500:
+        raise PublishError(f"shop answered {response.status_code}", transient=True)
+    if response.status_code >= 400:
+        raise PublishError(
+            f"shop refused ({response.status_code}): {response.text[:200]}", transient=False
+        )
+    return response
+
+
+def _secret(ref: str) -> str:
+    try:
+        return get_secret(ref)
+    except SecretUnavailable as exc:
+        raise PublishError(str(exc), transient=False) from exc
+
+
+class ShopifyPublisher:
+    """Fulfillment orders flow of the Shopify REST Admin API."""
+
+    def __init__(self, channel: Channel) -> None:
+        settings = channel.settings or {}
+        self.base = str(settings.get("shop_url", "")).rstrip("/")
+        self.version = str(settings.get("api_version") or DEFAULT_SHOPIFY_VERSION)
+        self.token_ref = f"shopify:{channel.name}:token"
+        if not self.base:
+            raise PublishError(f"channel {channel.name} has no shop_url", transient=False)
+
+    def publish(self, client: httpx.Client, fulfilment: Fulfilment) -> dict[str, Any]:
+        headers = {"X-Shopify-Access-Token": _secret(self.token_ref)}
+        api = f"{self.base}/admin/api/{self.version}"
+        listed = _check(
+            client.get(
+                f"{api}/orders/{fulfilment.channel_order_id}/fulfillment_orders.json",
+                headers=headers,
+            )
+        ).json()
+        open_ids = [
+            fo["id"]
+            for fo in listed.get("fulfillment_orders", [])
+            if fo.get("status") in ("open", "in_progress")
+        ]
+        if not open_ids:
+            return {"already_fulfilled": True}
+        body = {
+            "fulfillment": {
+                "line_items_by_fulfillment_order": [
+                    {"fulfillment_order_id": fid} for fid in open_ids
+                ],
+                "tracking_info": {
+                    "company": fulfilment.carrier,
+                    "number": fulfilment.tracking_numbers[0],
+                },
+                "notify_customer": True,
+            }
+        }
+        answer = _check(client.post(f"{api}/fulfillments.json", json=body, headers=headers)).json()
+        return {"fulfillment_id": (answer.get("fulfillment") or {}).get("id")}
+
+
+class WooCommercePublisher:
+    """Order note + status completed through the WooCommerce REST API v3."""
+
+    def __init__(self, channel: Channel) -> None:
+        settings = channel.settings or {}
+        self.base = str(settings.get("base_url", "")).rstrip("/")
+        self.key_ref = f"woocommerce:{channel.name}:consumer_key"
+        self.secret_ref = f"woocommerce:{channel.name}:consumer_secret"
+        if not self.base:
+            raise PublishError(f"channel {channel.name} has no base_url", transient=False)
+
+    def publish(self, client: httpx.Client, fulfilment: Fulfilment) -> dict[str, Any]:
+        auth = (_secret(self.key_ref), _secret(self.secret_ref))
+        api = f"{self.base}/wp-json/wc/v3/orders/{fulfilment.channel_order_id}"
+        numbers = ", ".join(fulfilment.tracking_numbers)
+        note = _check(
+            client.post(
+                f"{api}/notes",
+                json={
+                    "note": f"Shipped with {fulfilment.carrier}, tracking: {numbers}",
+                    "customer_note": True,
+                },
+                auth=auth,
+            )
+        ).json()
+        _check(client.put(api, json={"status": "completed"}, auth=auth))
+        return {"note_id": note.get("id")}
+
+
+PUBLISHERS: dict[str, Callable[[Channel], ShopPublisher]] = {
+    "shopify": ShopifyPublisher,
+    "woocommerce": WooCommercePublisher,
+}
+
+
+def _already_published(session: Session, order_id: int) -> bool:
+    return (
+        session.scalar(
+            select(OrderEvent.id).where(
+                OrderEvent.order_id == order_id, OrderEvent.type == "fulfilment_published"
+            )
+        )
+        is not None
+    )
+
+
+def publish_fulfilment(
+    sessions: sessionmaker[Session],
+    order_id: int,
+    *,
+    attempts: int = 4,
+    backoff_seconds: float = 0.5,
+    sleep: Callable[[float], None] = time.sleep,
+    actor: str = "publish",
+) -> bool | None:
+    """Tell the order's shop it shipped; True done, False failed, None nothing to do."""
+    with sessions() as session:
+        order = session.get_one(Order, order_id)
+        make = PUBLISHERS.get(order.channel.kind)
+        if make is None or _already_published(session, order_id):
+            return None
+        numbers = list(
+            session.scalars(
+                select(Label.tracking_number)
+                .where(Label.order_id == order_id, Label.status.in_(LIVE))
+                .order_by(Label.parcel_no)
+            )
+        )
+        fulfilment = Fulfilment(order.channel_order_id, order.number, order.carrier, numbers)
+        channel = order.channel
+    error: PublishError | None = None
+    result: dict[str, Any] = {}
+    tries = 0
+    try:
+        publisher = make(channel)
+        if not numbers:
+            raise PublishError("the order has no tracking number", transient=False)
+        with httpx.Client(timeout=TIMEOUT_SECONDS) as client:
+            for tries in range(1, attempts + 1):
+                try:
+                    result = publisher.publish(client, fulfilment)
+                    error = None
+                    break
+                except httpx.TimeoutException:
+                    error = PublishError("the shop did not answer in time", transient=True)
+                except httpx.HTTPError as exc:
+                    error = PublishError(f"cannot reach the shop: {exc}", transient=True)
+                except PublishError as exc:
+                    error = exc
+                if not error.transient or tries == attempts:
+                    break
+                sleep(backoff_seconds * 2 ** (tries - 1))
+    except PublishError as exc:
+        error = exc
+    with sessions() as session, session.begin():
+        order = session.get_one(Order, order_id)
+        payload = {
+            "channel": channel.name,
+            "carrier": fulfilment.carrier,
+            "tracking_numbers": numbers,
+            "attempts": tries,
+        }
+        if error is None:
+            record_event(
+                session, order, "fulfilment_published", actor=actor, payload={**payload, **result}
+            )
+            return True
+        log.warning("publishing order %s to %s failed: %s", order.number, channel.name, error)
+        record_event(
+            session,
+            order,
+            "fulfilment_publish_failed",
+            actor=actor,
+            payload={**payload, "error": str(error)},
+        )
+        session.add(
+            OrderException(
+                order_id=order_id,
+                kind="publish",
+                code="fulfilment_not_published",
+                message=f"The shop {channel.name} was not told this order shipped: {error}",
+                details=payload,
+            )
+        )
+        return False
