@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 from typing import Any
 
@@ -271,3 +272,27 @@ def test_wrong_station_and_oversized_pushes(client: TestClient, make_station, ma
     r = push(client, a, *huge)
     assert r.status_code == 413
     assert client.get("/v1/stations/me", headers=a.headers).json()["last_mutation_id"] == 0
+
+
+def test_concurrent_duplicate_pushes_apply_once(
+    client: TestClient, sessions: sessionmaker[Session], make_station, make_order
+) -> None:
+    """A retry racing the original (timeout on the station side) is answered, not re-applied."""
+    st = make_station("A")
+    oid = make_order()
+    epoch = _claimed(client, st, oid)
+    batch = [scan(i, oid, epoch) for i in range(1, 21)]
+    answers: list[Any] = []
+    barrier = threading.Barrier(3)
+
+    def send() -> None:
+        barrier.wait()
+        answers.append(push(client, st, *batch).json())
+
+    threads = [threading.Thread(target=send) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert [a["last_mutation_id"] for a in answers] == [20, 20, 20]
+    assert _events(sessions, oid, "scan_recorded") == 20
