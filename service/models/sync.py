@@ -79,22 +79,3 @@ class Claim(Base):
     batch_id: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     released_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-
-
-class SpentEnrollCode(Base):
-    """Hash of an enrolment code already traded for a token, so a reuse gets a clear 409."""
-
-    __tablename__ = "spent_enroll_codes"
-
-    code_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
-    station_id: Mapped[int] = mapped_column(ForeignKey("stations.id"), index=True)
-    used_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-
-
-class ChangeRetention(Base):
-    """Single row: change rows with seq <= pruned_through were deleted (older cursors expire)."""
-
-    __tablename__ = "change_retention"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    pruned_through: Mapped[int] = mapped_column(Integer, default=0)
