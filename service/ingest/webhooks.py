@@ -13,6 +13,9 @@ import hashlib
 import hmac
 import json
 import logging
+import threading
+import time
+import weakref
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -98,11 +101,42 @@ def _decode(body: bytes) -> Any:
     return payload
 
 
-def _channel(session: Session, kind: str, name: str) -> Channel:
-    channel = session.scalar(select(Channel).where(Channel.kind == kind, Channel.name == name))
-    if channel is None:
+# Channels change rarely and every delivery needs one: a short-lived copy per database saves
+# a query per webhook. Keyed weakly by the session factory, so a disposed app drops its cache.
+CHANNEL_CACHE_SECONDS = 5.0
+_channel_cache: weakref.WeakKeyDictionary[
+    sessionmaker[Session], dict[tuple[str, str], tuple[float, Channel]]
+] = weakref.WeakKeyDictionary()
+_channel_cache_lock = threading.Lock()
+
+
+def _channel(session: Session, sessions: sessionmaker[Session], kind: str, name: str) -> Channel:
+    """The channel (a detached copy, read-only), or ChannelNotFound; misses are not cached."""
+    now = time.monotonic()
+    with _channel_cache_lock:
+        per_db = _channel_cache.setdefault(sessions, {})
+        hit = per_db.get((kind, name))
+    if hit is not None and hit[0] > now:
+        return hit[1]
+    row = session.scalar(select(Channel).where(Channel.kind == kind, Channel.name == name))
+    if row is None:
         raise ChannelNotFound(f"No {kind} channel named {name!r} is configured.")
-    return channel
+    copy = Channel(
+        id=row.id,
+        kind=row.kind,
+        name=row.name,
+        secret_ref=row.secret_ref,
+        settings=dict(row.settings or {}),
+    )
+    with _channel_cache_lock:
+        per_db[(kind, name)] = (now + CHANNEL_CACHE_SECONDS, copy)
+    return copy
+
+
+def forget_cached_channels() -> None:
+    """Drop cached channels (after a channel's settings or secret reference changed)."""
+    with _channel_cache_lock:
+        _channel_cache.clear()
 
 
 def _check_signature(
@@ -151,7 +185,7 @@ def receive(
     actor = f"webhook:{channel_name}"[:100]
 
     def work(session: Session) -> dict[str, Any]:
-        channel = _channel(session, kind, channel_name)
+        channel = _channel(session, sessions, kind, channel_name)
         if is_woo_ping(kind, headers, body):
             log.info("woocommerce ping for channel %s answered", channel_name)
             return {"status": "ping"}
@@ -169,15 +203,19 @@ def receive(
         receipt = WebhookReceipt(
             channel_id=channel.id, webhook_id=delivery_id, topic=topic[:60] or "-"
         )
-        session.add(receipt)
         if action is None:
             log.info("webhook topic %r on channel %s ignored", topic, channel_name)
             receipt.ignored = True
             receipt.outcome = "ignored_topic"
+            session.add(receipt)
             return {"status": "ignored", "topic": topic}
         result = _apply(session, channel, proto, action, payload, actor)
+        # Inserted last, with its final values: one statement. A concurrent delivery of the
+        # same id then fails on this unique key (or on the order's) and is retried, and the
+        # retry answers "duplicate".
         receipt.order_id = result.order_id
         receipt.outcome = result.outcome
+        session.add(receipt)
         log.info(
             "webhook %s %s on %s: %s %s (%s)",
             delivery_id,

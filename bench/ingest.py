@@ -1,0 +1,253 @@
+"""Benchmark: signed Shopify orders/create webhooks into the real service, per database.
+
+Starts `uvicorn` on create_app() in a subprocess (so client threads do not share its GIL),
+on a fresh PostgreSQL schema and on a fresh SQLite file, sends N webhooks from a few
+client threads, and prints one JSON object with orders/s and p50/p99 latency per database.
+
+    python bench/ingest.py            # N=2000
+    python bench/ingest.py --quick    # N=300
+
+PostgreSQL URL: PACKBENCH_BENCH_PG_URL, else PACKBENCH_TEST_PG_URL, else
+postgresql://postgres@127.0.0.1:5432/test. Budget: >= 300 orders/s on PostgreSQL (2 cores).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import secrets
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+os.environ.setdefault("PYTHONPATH", str(ROOT))
+
+import httpx  # noqa: E402
+from sqlalchemy import text  # noqa: E402
+
+from service.db import make_engine, make_sessionmaker, transaction  # noqa: E402
+from service.ingest.webhooks import sign  # noqa: E402
+from service.models import Channel, Product  # noqa: E402
+from service.schema import create_all  # noqa: E402
+from tests.support.shop_payloads import shopify_order  # noqa: E402
+
+SECRET_ENV = "PACKBENCH_BENCH_SECRET"
+SECRET_REF = "channel:shopify:bench"
+SCHEMA_ENV = "PACKBENCH_BENCH_PG_SCHEMA"
+DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/test"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _prepare(url: str, schema: str | None) -> None:
+    args = {"connect_args": {"options": f"-csearch_path={schema}"}} if schema else {}
+    engine = make_engine(url, **args)
+    create_all(engine)
+    with transaction(make_sessionmaker(engine)) as s:
+        s.add(Channel(kind="shopify", name="bench", secret_ref=SECRET_REF, settings={}))
+        s.add_all([Product(sku="MUG-350-BLU", name="Mug"), Product(sku="PLATE-24", name="Plate")])
+    engine.dispose()
+
+
+def app_factory() -> Any:
+    """The app for one uvicorn worker: an in-memory keyring holding the bench secret."""
+    import keyring
+
+    from service.api.app import create_app
+    from service.secrets_store import put_secret
+    from tests.support.keyrings import MemoryKeyring
+
+    keyring.set_keyring(MemoryKeyring())  # never the real keyring of the machine
+    put_secret(SECRET_REF, os.environ[SECRET_ENV])
+    url = os.environ["PACKBENCH_DB_URL"]
+    schema = os.environ.get(SCHEMA_ENV)
+    if schema:
+        # The schema travels separately: a URL-encoded "options=" in the URL made uvicorn's
+        # spawned workers die silently.
+        return create_app(make_engine(url, connect_args={"options": f"-csearch_path={schema}"}))
+    return create_app(url)
+
+
+def serve(url: str, port: int, workers: int) -> None:
+    """Subprocess entry: uvicorn with `workers` processes on the database at `url`."""
+    import uvicorn
+
+    os.environ["PACKBENCH_DB_URL"] = url
+    uvicorn.run(
+        "bench.ingest:app_factory",
+        factory=True,
+        host="127.0.0.1",
+        port=port,
+        workers=workers,
+        log_level=os.environ.get("PACKBENCH_BENCH_LOG", "warning"),
+        access_log=False,
+    )
+
+
+def _wait_ready(base: str, proc: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"the service exited with {proc.returncode}")
+        try:
+            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    raise RuntimeError("the service did not start within 120 s")
+
+
+def _bodies(n: int, secret: str) -> list[tuple[bytes, dict[str, str]]]:
+    out = []
+    for i in range(n):
+        body = json.dumps(shopify_order(7_000_000 + i)).encode()
+        out.append(
+            (
+                body,
+                {
+                    "Content-Type": "application/json",
+                    "X-Shopify-Topic": "orders/create",
+                    "X-Shopify-Hmac-Sha256": sign(secret, body),
+                    "X-Shopify-Webhook-Id": str(uuid.uuid4()),
+                },
+            )
+        )
+    return out
+
+
+def run_one(
+    url: str, n: int, clients: int, workers: int, schema: str | None = None
+) -> dict[str, Any]:
+    """Serve `url` (in PostgreSQL `schema`), send n webhooks from `clients` threads."""
+    secret = secrets.token_urlsafe(24)
+    _prepare(url, schema)
+    port = _free_port()
+    env = dict(os.environ, **{SECRET_ENV: secret})
+    if schema:
+        env[SCHEMA_ENV] = schema
+    proc = subprocess.Popen(
+        [sys.executable, __file__, "--serve", url, "--port", str(port), "--workers", str(workers)],
+        env=env,
+        cwd=ROOT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    latencies: list[float] = []
+    errors: list[str] = []
+    lock = threading.Lock()
+    try:
+        _wait_ready(base, proc)
+        work = _bodies(n, secret)
+        path = f"{base}/v1/channels/shopify/bench/webhooks"
+
+        def client(share: list[tuple[bytes, dict[str, str]]]) -> None:
+            mine: list[float] = []
+            with httpx.Client(timeout=30) as http:
+                for body, headers in share:
+                    t0 = time.perf_counter()
+                    r = http.post(path, content=body, headers=headers)
+                    mine.append(time.perf_counter() - t0)
+                    if r.status_code != 200 or r.json().get("status") != "created":
+                        with lock:
+                            errors.append(f"{r.status_code} {r.text[:200]}")
+            with lock:
+                latencies.extend(mine)
+
+        threads = [
+            threading.Thread(target=client, args=(work[i::clients],)) for i in range(clients)
+        ]
+        start = time.perf_counter()
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        wall = time.perf_counter() - start
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    latencies.sort()
+    return {
+        "orders": n,
+        "clients": clients,
+        "server_workers": workers,
+        "orders_per_s": round(n / wall, 1),
+        "p50_ms": round(statistics.median(latencies) * 1000, 2),
+        "p99_ms": round(latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] * 1000, 2),
+        "errors": len(errors),
+        "first_error": errors[0] if errors else None,
+    }
+
+
+def _pg_schema(base: str) -> str:
+    schema = f"bench_{uuid.uuid4().hex[:10]}"
+    admin = make_engine(base, pool_size=1, max_overflow=0)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    admin.dispose()
+    return schema
+
+
+def _drop_schema(base: str, schema: str) -> None:
+    admin = make_engine(base, pool_size=1, max_overflow=0)
+    with admin.begin() as conn:
+        conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+    admin.dispose()
+
+
+def main() -> int:
+    """Parse flags, run both databases, print the JSON figures."""
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    p.add_argument("-n", type=int, default=2000, help="webhooks per database")
+    p.add_argument("--quick", action="store_true", help="300 webhooks per database")
+    p.add_argument("--clients", type=int, default=4, help="concurrent client threads")
+    p.add_argument("--workers", type=int, default=2, help="uvicorn worker processes")
+    p.add_argument("--only", choices=("postgresql", "sqlite"))
+    p.add_argument("--serve", help=argparse.SUPPRESS)
+    p.add_argument("--port", type=int, help=argparse.SUPPRESS)
+    args = p.parse_args()
+    if args.serve:
+        serve(args.serve, args.port, args.workers)
+        return 0
+    n = 300 if args.quick else args.n
+    result: dict[str, Any] = {
+        "bench": "ingest.shopify_orders_create",
+        "budget_pg_orders_per_s": 300,
+    }
+    if args.only in (None, "postgresql"):
+        base = os.environ.get("PACKBENCH_BENCH_PG_URL") or os.environ.get(
+            "PACKBENCH_TEST_PG_URL", DEFAULT_PG
+        )
+        schema = _pg_schema(base)
+        try:
+            result["postgresql"] = run_one(base, n, args.clients, args.workers, schema)
+        finally:
+            _drop_schema(base, schema)
+    if args.only in (None, "sqlite"):
+        with tempfile.TemporaryDirectory() as tmp:
+            result["sqlite"] = run_one(
+                f"sqlite:///{tmp}/bench.sqlite3", n, args.clients, args.workers
+            )
+    print(json.dumps(result))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
