@@ -82,6 +82,7 @@ class StationSettings:
     document_printer: str = ""
     require_pin: bool = False
     allow_manual_weight: bool = False
+    override_requires_pin: bool = True  # a supervisor's PIN for overrides, on top of the badge
     sounds: bool = True
     blanking_ms: int = 300
     double_scan_ms: int = 1500

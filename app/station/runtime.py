@@ -95,6 +95,9 @@ class StationRuntime:
         self._claiming: str | None = None
         self._label_jobs: dict[int, tuple[int, bool]] = {}  # job id -> (box_no, reprint)
         self._last_line: int | None = None
+        # One capture for the whole shift: a new order must not take the weight the scale
+        # still shows for the previous parcel (the capture waits for the platter to clear).
+        self._capture_key: tuple[int, int] | None = None
         self.model = ScreenModel(Screen.LOGIN, "amber", WELCOME)
 
     # ------------------------------------------------------------------ output
@@ -127,6 +130,8 @@ class StationRuntime:
             return Screen.LOGIN
         if self.order is not None and self.session.state is not PackState.IDLE:
             return Screen.PACK
+        if self.user.role == "supervisor":  # only a supervisor login ever gets this screen
+            return Screen.SUPERVISOR
         return Screen.BATCHES
 
     def _order_parts(self) -> dict[str, object]:
@@ -378,7 +383,6 @@ class StationRuntime:
         self._last_line = None
         step = self.session.restore(view, recorded) if recorded else self.session.open_order(view)
         self.session.apply(step)
-        self.capture = BoxWeighing()
         self._after_state_change()
         self._show(step.tone, step.message)
 
@@ -451,8 +455,10 @@ class StationRuntime:
         progress = self.session.progress
         if state in (PackState.VERIFIED, PackState.WEIGHING) and progress.boxes:
             box = progress.box
-            if box.weight_grams is None and self.capture.box != box.box_no:
+            key = (progress.order.id if progress.order else 0, box.box_no)
+            if box.weight_grams is None and self._capture_key != key:
                 self.capture.start(box.box_no, time.monotonic())
+                self._capture_key = key
         if state is PackState.LABELLING and progress.boxes:
             box = progress.box
             if box.weight_grams is not None and not box.labelled:

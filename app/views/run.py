@@ -163,6 +163,7 @@ def run_station(paths: StationPaths, settings: StationSettings, demo: object = N
             lambda _m: None,
             require_pin=settings.require_pin,
             allow_manual_weight=settings.allow_manual_weight,
+            override_requires_pin=settings.override_requires_pin,
         )
         runtime_ref.append(runtime)
         sounds = Sounds(settings.sounds)
@@ -208,6 +209,7 @@ def run_station(paths: StationPaths, settings: StationSettings, demo: object = N
             scale = open_scale(
                 settings.scale or "manual", allow_manual=settings.allow_manual_weight
             )
+            _scale_keys(window, runtime, scale)
             poller = ScalePoller(scale, bridge.reading.emit, bridge.device_status.emit)
             poller.start()
             stack.callback(poller.stop)
@@ -216,6 +218,10 @@ def run_station(paths: StationPaths, settings: StationSettings, demo: object = N
             runtime.set_status(scale=f"not available: {exc}", scale_tone="red")
         worker.start()
         stack.callback(worker.stop)
+        bridge.run_in_background(
+            printer.device_status,
+            lambda st: on_device(st) if isinstance(st, DeviceStatus) else None,
+        )
         engine.start()
         stack.callback(engine.stop)
         stack.callback(lambda: bridge.wait_for_background(3000))
@@ -224,6 +230,41 @@ def run_station(paths: StationPaths, settings: StationSettings, demo: object = N
         if demo is not None:
             _print_demo_sheet(paths)
         return int(qt.exec())
+
+
+def _scale_keys(window: Any, runtime: Any, scale: Any) -> None:
+    """Keys for scales without a platter: F8 puts the parcel on, F7 lifts it off.
+
+    A simulated scale (demo, training) gets the expected weight (Shift+F8: a wrong one, to
+    practise an override); a manual scale asks for the weight a person read off.
+    """
+    from PySide6.QtGui import QKeySequence, QShortcut
+    from PySide6.QtWidgets import QInputDialog
+
+    from app.weighing.simulated import ManualScale, SimulatedScale
+
+    def expected() -> int:
+        box = runtime.model.box
+        return int(box.expected_grams) if box and box.expected_grams else 500
+
+    if isinstance(scale, SimulatedScale):
+        keys = {
+            "F8": lambda: scale.set_weight(expected()),
+            "Shift+F8": lambda: scale.set_weight(expected() * 2),
+            "F7": lambda: scale.set_weight(0),
+        }
+    elif isinstance(scale, ManualScale):
+
+        def typed() -> None:
+            grams, ok = QInputDialog.getInt(window, "Weight", "Weight in grams:", 0, 1, 100000)
+            if ok:
+                scale.enter(grams)
+
+        keys = {"F8": typed}
+    else:
+        return
+    for key, action in keys.items():
+        QShortcut(QKeySequence(key), window).activated.connect(action)
 
 
 def _print_demo_sheet(paths: StationPaths) -> None:

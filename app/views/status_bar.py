@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QLabel, QStatusBar
+from PySide6.QtWidgets import QLabel, QSizePolicy, QStatusBar
 
 from app.station.screen import StatusInfo
 from app.views.theme import STATUS_TONE
@@ -21,12 +21,15 @@ class StationStatusBar(QStatusBar):
         self.scale = QLabel()
         self.printer = QLabel()
         for label in (self.user, self.server, self.queue, self.scanner, self.scale, self.printer):
-            self.addPermanentWidget(label)
+            # Long device messages must never make the window wider than the screen.
+            label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+            label.setMinimumWidth(60)
+            self.addPermanentWidget(label, 1)
 
     def show_status(self, status: StatusInfo, user_name: str) -> None:
         self.user.setText(f"Logged in: {user_name}" if user_name else "nobody logged in")
         if status.online:
-            synced = status.last_sync.astimezone().strftime("%H:%M:%S") if status.last_sync else ""
+            synced = status.last_sync.astimezone().strftime("%H:%M") if status.last_sync else ""
             self._set(
                 self.server, "green", f"Server: online{f' (synced {synced})' if synced else ''}"
             )
@@ -36,12 +39,17 @@ class StationStatusBar(QStatusBar):
                 if status.offline_since
                 else ""
             )
-            self._set(self.server, "red", f"Server: OFFLINE{since}")
+            self._set(self.server, "red", f"OFFLINE{since}")
         tone = "green" if status.queue_depth == 0 else "amber"
         self._set(self.queue, tone, f"To send: {status.queue_depth}")
-        self._set(self.scanner, status.scanner_tone, f"Scanner: {status.scanner}")
-        self._set(self.scale, status.scale_tone, f"Scale: {status.scale}")
-        self._set(self.printer, status.printer_tone, f"Printer: {status.printer}")
+        for label, name, tone, message in (
+            (self.scanner, "Scanner", status.scanner_tone, status.scanner),
+            (self.scale, "Scale", status.scale_tone, status.scale),
+            (self.printer, "Printer", status.printer_tone, status.printer),
+        ):
+            # A working device needs no sentence; a problem shows the device's own words.
+            self._set(label, tone, f"{name} ✔" if tone == "green" else f"{name}: {message}")
+            label.setToolTip(message)
 
     @staticmethod
     def _set(label: QLabel, tone: str, text: str) -> None:

@@ -247,3 +247,21 @@ def test_scanned_override_asks_the_supervisor_pin_when_required(h: Harness) -> N
     h.scan("PB:OVERRIDE:CONTENTS-CHECKED")
     assert h.labels.jobs == [(1, 1, 3000)]
     assert h.rt.user is PACKER  # the packer stays logged in
+
+
+def test_next_order_never_takes_the_previous_parcels_weight(h: Harness) -> None:
+    h.store.orders[2] = order(2, (MUG, 1))
+    h.scan("BADGE-P001")
+    h.scan("ORD-100001")
+    for code in ("4006381333931", "4006381333931", "PLT-WHT-27"):
+        h.scan(code)
+    h.weigh(1550)
+    h.rt.label_done(1, True, "")
+    h.scan("PB:CLOSE")
+    h.scan("ORD-100002")
+    h.scan("4006381333931")
+    m = h.weigh(1550)  # the first parcel is still on the scale
+    assert len(h.labels.jobs) == 1 and m.box is not None and m.box.weight_grams is None
+    h.weigh(0)  # lifted off
+    h.weigh(600)
+    assert h.labels.jobs[-1] == (2, 1, 600)

@@ -1,0 +1,381 @@
+"""The supervisor board: what the supervisor screen shows, online or from the local replica.
+
+Qt-free. `SupervisorBoard.fetch()` runs off the GUI thread (the view hands it to the
+background runner) and never raises: while the service answers it returns the live overview;
+when it cannot be reached it returns the station's own batches from the replica, the last
+live figures it had, and a clear "as of HH:MM, offline". Actions go to the service only.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from app.station.ports import BatchRow
+
+log = logging.getLogger(__name__)
+
+# (method, path under /v1/supervisor, JSON body) -> parsed JSON; raises on failure.
+SupervisorApi = Callable[[str, str, dict[str, Any] | None], Any]
+
+
+def _time(value: Any) -> datetime | None:
+    if not value:
+        return None
+    if isinstance(value, datetime):
+        return value
+    parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def hhmm(value: datetime | None) -> str:
+    """A time as local HH:MM, or an em dash."""
+    return value.astimezone().strftime("%H:%M") if value else "—"
+
+
+@dataclass(frozen=True, slots=True)
+class BatchProgress:
+    """One batch's progress bar and whether it makes its cut-off."""
+
+    id: int
+    code: str
+    name: str
+    station: str
+    total: int
+    packed: int
+    held: int
+    remaining: int
+    rate_per_hour: float | None  # None offline (no rates in the replica)
+    cutoff_at: datetime | None
+    projected_finish: datetime | None
+    will_miss: bool
+
+    @property
+    def finish_text(self) -> str:
+        if self.remaining == 0:
+            return "done"
+        if self.rate_per_hour is None:
+            return "unknown offline"
+        if self.projected_finish is None:
+            return "no progress in the last hour"
+        return f"{hhmm(self.projected_finish)}" + (" — will miss cut-off" if self.will_miss else "")
+
+
+@dataclass(frozen=True, slots=True)
+class ExceptionRow:
+    """One exception line and which actions fit it."""
+
+    id: str  # "exc:12" | "mut:3:45"
+    order_id: int | None
+    order_number: str
+    order_status: str
+    order_version: int
+    kind: str
+    code: str
+    message: str
+    station: str
+    at: datetime | None
+    open: bool
+
+    def actions(self) -> tuple[str, ...]:
+        """The actions a supervisor may take on this line (release, reassign, cancel, resolve)."""
+        if not self.open:
+            return ()
+        found: list[str] = []
+        if self.order_status == "on_hold":
+            found.append("release")
+        if self.order_id is not None and self.order_status in (
+            "confirmed",
+            "allocated",
+            "picking",
+            "on_hold",
+        ):
+            found += ["reassign", "cancel"]
+        found.append("resolve")
+        return tuple(found)
+
+
+@dataclass(frozen=True, slots=True)
+class SupervisorSnapshot:
+    """Everything on the supervisor screen at one moment."""
+
+    online: bool
+    as_of: datetime
+    batches: tuple[BatchProgress, ...] = ()
+    packers: tuple[tuple[str, ...], ...] = ()
+    stations: tuple[tuple[str, ...], ...] = ()
+    exceptions: tuple[ExceptionRow, ...] = ()
+    throughput: tuple[tuple[datetime, int], ...] = ()
+    station_choices: tuple[tuple[int, str], ...] = ()  # (id, name) for assigning a batch
+    problem: str = ""
+
+    @property
+    def headline(self) -> str:
+        if self.online:
+            return f"Live — as of {hhmm(self.as_of)}"
+        return f"As of {hhmm(self.as_of)}, offline — the service cannot be reached"
+
+
+PACKER_HEADERS = (
+    "Packer",
+    "Orders",
+    "Orders/h",
+    "Items/h",
+    "Adjusted/h",
+    "Accuracy",
+    "s/order",
+    "Overrides",
+)
+STATION_HEADERS = (
+    "Station",
+    "Online",
+    "Orders/h",
+    "Adjusted/h",
+    "Accuracy",
+    "Queue",
+    "Last sync",
+    "Printer",
+    "Scale",
+)
+
+
+def _pct(value: Any) -> str:
+    return "—" if value is None else f"{float(value) * 100:.1f}%"
+
+
+def _num(value: Any, digits: int = 1) -> str:
+    return "—" if value is None else f"{float(value):.{digits}f}"
+
+
+def parse_overview(body: dict[str, Any]) -> SupervisorSnapshot:
+    """The service's overview JSON as a snapshot (ready-to-show rows)."""
+    batches = tuple(
+        BatchProgress(
+            id=b["id"],
+            code=b["code"],
+            name=b["name"],
+            station=b.get("station_name") or "unassigned",
+            total=b["total"],
+            packed=b["packed"],
+            held=b["held"],
+            remaining=b["remaining"],
+            rate_per_hour=b["rate_15m"] or b["rate_60m"],
+            cutoff_at=_time(b["cutoff_at"]),
+            projected_finish=_time(b["projected_finish"]),
+            will_miss=b["will_miss_cutoff"],
+        )
+        for b in body["batches"]
+    )
+    packers = tuple(
+        (
+            p["name"],
+            str(p["orders"]),
+            _num(p["orders_per_hour"]),
+            _num(p["items_per_hour"]),
+            _num(p["adjusted_per_hour"]),
+            _pct(p["accuracy"]),
+            _num(p["avg_seconds_per_order"], 0),
+            str(p["overrides"]),
+        )
+        for p in body["packers"]
+    )
+    stations = tuple(
+        (
+            s["name"],
+            "online" if s["online"] else "OFFLINE",
+            _num(s["orders_per_hour"]),
+            _num(s["adjusted_per_hour"]),
+            _pct(s["accuracy"]),
+            "—" if s["queue_depth"] is None else str(s["queue_depth"]),
+            hhmm(_time(s["last_sync_at"])),
+            s["printer"],
+            s["scale"],
+        )
+        for s in body["stations"]
+    )
+    exceptions = tuple(
+        ExceptionRow(
+            id=e["id"],
+            order_id=e["order_id"],
+            order_number=e["order_number"],
+            order_status=e["order_status"],
+            order_version=e["order_version"],
+            kind=e["kind"],
+            code=e["code"],
+            message=e["message"],
+            station=e.get("station_name") or "",
+            at=_time(e["at"]),
+            open=e["open"],
+        )
+        for e in body["exceptions"]
+    )
+    throughput = tuple(
+        (_time(p["start"]) or datetime.now(UTC), p["orders"]) for p in body["throughput"]
+    )
+    return SupervisorSnapshot(
+        online=True,
+        as_of=_time(body["as_of"]) or datetime.now(UTC),
+        batches=batches,
+        packers=packers,
+        stations=stations,
+        exceptions=exceptions,
+        throughput=throughput,
+        station_choices=tuple((s["id"], s["name"]) for s in body["stations"]),
+    )
+
+
+@dataclass
+class LocalFigures:
+    """What the station itself knows without the service (its replica and outbox)."""
+
+    station_name: str
+    batches: Callable[[], Sequence[BatchRow]]
+    queue_depth: Callable[[], int]
+    last_sync: Callable[[], datetime | None] = lambda: None
+
+
+@dataclass(frozen=True, slots=True)
+class ActionResult:
+    """What happened to an action: ok, and the message to show (the service's on a 409)."""
+
+    ok: bool
+    message: str
+
+
+@dataclass
+class SupervisorBoard:
+    """Loads the supervisor snapshot and performs actions for one logged-in supervisor."""
+
+    local: LocalFigures
+    api: SupervisorApi | None = None
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+    last_live: SupervisorSnapshot | None = field(default=None)
+
+    def fetch(self) -> SupervisorSnapshot:
+        """The live overview, else the offline snapshot; never raises."""
+        problem = "not connected to the service"
+        if self.api is not None:
+            try:
+                snap = parse_overview(self.api("GET", "overview", None))
+            except Exception as exc:  # noqa: BLE001 (any failure means: show local data)
+                log.warning("supervisor overview unavailable: %s", exc)
+                problem = str(exc)
+            else:
+                self.last_live = snap
+                return snap
+        return self.offline(problem)
+
+    def offline(self, problem: str = "") -> SupervisorSnapshot:
+        """Batches from the station's replica; other figures as last seen live, if ever."""
+        rows = self.local.batches()
+        batches = tuple(
+            BatchProgress(
+                id=b.id,
+                code=b.code,
+                name=b.name,
+                station=self.local.station_name,
+                total=b.total,
+                packed=b.packed,
+                held=b.held,
+                remaining=max(b.total - b.packed, 0),
+                rate_per_hour=None,
+                cutoff_at=b.cutoff_at,
+                projected_finish=None,
+                will_miss=bool(b.cutoff_at and b.total > b.packed and b.cutoff_at < self.clock()),
+            )
+            for b in rows
+        )
+        last = self.last_live
+        as_of = self.local.last_sync() or (last.as_of if last else None) or self.clock()
+        own = (
+            self.local.station_name,
+            "this station",
+            "—",
+            "—",
+            "—",
+            str(self.local.queue_depth()),
+            hhmm(self.local.last_sync()),
+            "—",
+            "—",
+        )
+        return SupervisorSnapshot(
+            online=False,
+            as_of=as_of,
+            batches=batches,
+            packers=last.packers if last else (),
+            stations=last.stations if last else (own,),
+            exceptions=(),
+            throughput=last.throughput if last else (),
+            problem=problem,
+        )
+
+    def act(
+        self, action: str, row: ExceptionRow, reason: str, batch_id: int | None = None
+    ) -> ActionResult:
+        """Release, reassign, cancel or resolve; the service's refusal comes back as text."""
+        if self.api is None:
+            return ActionResult(False, "Offline: actions need the service. Try again later.")
+        body: dict[str, Any] = {"reason": reason, "expected_version": row.order_version}
+        if action == "resolve":
+            if row.id.startswith("mut:"):
+                _, station_id, mutation_id = row.id.split(":")
+                path = f"rejections/{station_id}/{mutation_id}/resolve"
+            else:
+                path = f"exceptions/{row.id.removeprefix('exc:')}/resolve"
+        else:
+            path = f"orders/{row.order_id}/{action}"
+            if action == "reassign":
+                body["batch_id"] = batch_id
+        return self._call("POST", path, body, lambda r: str(r.get("message", "Done.")))
+
+    def candidates(self, carrier: str = "", service: str = "") -> list[dict[str, Any]]:
+        """Confirmed, unbatched orders matching the filter ([] offline)."""
+        if self.api is None:
+            return []
+        query = "&".join(f"{k}={v}" for k, v in (("carrier", carrier), ("service", service)) if v)
+        try:
+            found = self.api("GET", "candidates" + (f"?{query}" if query else ""), None)
+        except Exception as exc:  # noqa: BLE001
+            log.warning("candidates unavailable: %s", exc)
+            return []
+        return list(found)
+
+    def create_batch(self, carrier: str, service: str, max_orders: int) -> ActionResult:
+        """Batch the matching confirmed orders through the service's batching."""
+        rule: dict[str, Any] = {"max_orders": max_orders}
+        if carrier:
+            rule["carrier"] = carrier
+        if service:
+            rule["service"] = service
+        return self._call(
+            "POST",
+            "batches",
+            rule,
+            lambda r: (
+                ", ".join(f"{b['code']} ({b['order_count']} orders)" for b in r)
+                or "No confirmed orders match; no batch was made."
+            ),
+        )
+
+    def assign(self, batch_id: int, station_id: int) -> ActionResult:
+        """Give a batch to a station."""
+        return self._call(
+            "POST",
+            f"batches/{batch_id}/assign",
+            {"station_id": station_id},
+            lambda r: f"Batch {r['code']} assigned.",
+        )
+
+    def _call(
+        self, method: str, path: str, body: dict[str, Any], say: Callable[[Any], str]
+    ) -> ActionResult:
+        if self.api is None:
+            return ActionResult(False, "Offline: this needs the service. Try again later.")
+        try:
+            return ActionResult(True, say(self.api(method, path, body)))
+        except Exception as exc:  # noqa: BLE001 (shown to the supervisor, logged)
+            log.warning("supervisor %s %s failed: %s", method, path, exc)
+            return ActionResult(False, getattr(exc, "message", None) or str(exc))
