@@ -172,13 +172,13 @@ def bench(tmp_path: Path) -> Iterator[Bench]:
 
         scanner = PtyScanner(tmp_path)
         scale = MtSicsEmulator(weight=0)
-        with PrinterEmulator() as printer:
+        with PrinterEmulator() as printer, (tmp_path / "station.err").open("wb") as err:
             station = subprocess.Popen(
                 [sys.executable, "-m", "app.main", "--data-dir", str(data),
                  "--scanner", f"serial://{scanner.path}?suffix=CR",
                  "--scale", f"mtsics+serial://{scale.port}",
                  "--label-printer", printer.url],
-                cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=open(tmp_path / "station.err", "wb"),
+                cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=err,
             )  # fmt: skip
             log = StationLog(data / "logs" / "packbench.log")
             api = httpx.Client(
