@@ -1,0 +1,129 @@
+"""The Sendcloud adapter against a local fake built from the public API documentation."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from service.models import Label, Order, OrderException
+from service.secrets_store import put_secret
+from service.shipping.labels import prepare_labels, relabel
+from service.shipping.tracking import poll_tracking
+from tests.integration.carriers.conftest import pack
+from tests.support.fake_sendcloud import FakeSendcloud, running_fake_sendcloud
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeSendcloud]:
+    with running_fake_sendcloud() as f:
+        yield f
+
+
+@pytest.fixture
+def sc_order(make_order: Callable[..., int], fake: FakeSendcloud) -> Callable[..., int]:
+    """An order for the sendcloud carrier on a channel configured for the fake."""
+    put_secret("carrier:sendcloud:secret_key", "sk-test")
+    settings: dict[str, Any] = {
+        "carriers": {
+            "sendcloud": {
+                "base_url": f"{fake.url}/api/v2",
+                "public_key": "pk-test",
+                "shipment_id": 8,
+                "timeout_seconds": 0.5,
+                "secret_key": "never-read-from-the-db",
+            }
+        }
+    }
+    return lambda **kw: make_order(carrier="sendcloud", channel="sc", settings=settings, **kw)
+
+
+def _exceptions(sessions: sessionmaker[Session], oid: int) -> list[tuple[str, str]]:
+    with sessions() as s:
+        return [
+            (e.code, e.message)
+            for e in s.scalars(select(OrderException).where(OrderException.order_id == oid))
+        ]
+
+
+def _labels(sessions: sessionmaker[Session], oid: int) -> list[Label]:
+    with sessions() as s:
+        return list(s.scalars(select(Label).where(Label.order_id == oid).order_by(Label.id)))
+
+
+def test_label_relabel_ship_and_poll_tracking(
+    sessions: sessionmaker[Session], sc_order: Callable[..., int], fake: FakeSendcloud
+) -> None:
+    oid = sc_order()
+    with sessions() as s, s.begin():
+        assert prepare_labels(s, [oid]) == 1
+    (label,) = _labels(sessions, oid)
+    assert label.format == "pdf" and label.content.startswith(b"%PDF")
+    assert label.carrier_ref == "9001" and label.tracking_number == "3SSCL000009001"
+    _method, path, body = fake.requests[0]
+    assert path == "/api/v2/parcels"
+    sent = body["parcels"][0]
+    assert sent["weight"] == "1.300" and sent["request_label"] is True
+    assert sent["shipment"] == {"id": 8} and sent["postal_code"] == "10115"
+
+    with sessions() as s, s.begin():
+        new = relabel(s, s.get_one(Order, oid), 1, 2000)
+        assert new is not None and new.carrier_ref == "9002"
+    assert fake.cancelled == [9001]  # the old label was cancelled at the carrier
+
+    (number,) = pack(sessions, oid, [2000])
+    from service.shipping.dispatch import close_day
+
+    with sessions() as s, s.begin():
+        close_day(s, "sendcloud", actor="test")
+    fake.add_tracking(number, "en-route-to-sorting-center", "2026-11-30T08:00:00+00:00")
+    fake.add_tracking(number, "delivered", "2026-11-30T15:00:00+00:00", "Delivered")
+    report = poll_tracking(sessions)
+    assert (report.events, report.delivered_orders) == (2, 1)
+    assert poll_tracking(sessions).events == 0  # delivered orders are not polled again
+    with sessions() as s:
+        assert s.get_one(Order, oid).status == "delivered"
+
+
+def test_carrier_failures_become_exceptions_and_nothing_half_created(
+    sessions: sessionmaker[Session], sc_order: Callable[..., int], fake: FakeSendcloud
+) -> None:
+    cases = [
+        (["500"], {}, "carrier_unavailable", "Sendcloud answered 500"),
+        (["timeout"], {}, "carrier_timeout", "no answer within 0.5 s"),
+        ([], {"ship_postcode": "00000"}, "carrier_rejected", "Invalid postal code"),
+        ([], {"ship_street1": ""}, "carrier_rejected", "address: 'This field cannot be blank.'"),
+        (["label_500"], {}, "carrier_unavailable", "Sendcloud answered 502"),
+    ]
+    for faults, fields, code, words in cases:
+        fake.fail_next[:] = faults
+        oid = sc_order(**fields)
+        with sessions() as s, s.begin():
+            assert prepare_labels(s, [oid]) == 0
+        ((got_code, message),) = _exceptions(sessions, oid)
+        assert got_code == code and words in message, (code, message)
+        assert _labels(sessions, oid) == []
+    # The parcel announced before its label download failed was cancelled again.
+    assert fake.cancelled == [max(fake.parcels)]
+    with sessions() as s:
+        assert s.scalar(select(func.count()).select_from(Label)) == 0
+
+
+def test_missing_secret_is_a_config_exception(
+    sessions: sessionmaker[Session], sc_order: Callable[..., int], fake: FakeSendcloud
+) -> None:
+    oid = sc_order()
+    import keyring
+
+    from service.secrets_store import forget_cached_secrets
+
+    keyring.delete_password("packbench-service", "carrier:sendcloud:secret_key")
+    forget_cached_secrets()
+    with sessions() as s, s.begin():
+        assert prepare_labels(s, [oid]) == 0
+    ((code, message),) = _exceptions(sessions, oid)
+    assert code == "carrier_config" and "secret key" in message
+    assert fake.requests == []
