@@ -227,6 +227,7 @@ def run_station(paths: StationPaths, settings: StationSettings, demo: object = N
         stack.callback(lambda: bridge.wait_for_background(3000))
         window.resize(1366, 768)
         window.show()
+        log.info("ready to scan (station %s)", settings.station_name)
         if demo is not None:
             _print_demo_sheet(paths)
         return int(qt.exec())
