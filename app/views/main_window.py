@@ -13,10 +13,12 @@ from app.scanning.scan import Scan, ScanKind
 from app.station.ports import BatchRow
 from app.station.runtime import StationRuntime
 from app.station.screen import Screen, ScreenModel
+from app.station.supervisor import LocalFigures, SupervisorApi, SupervisorBoard
 from app.views.dialogs import HoldDialog, PinDialog, SupervisorDialog
 from app.views.pack_page import PackPage
 from app.views.pages import BatchesPage, LoginPage
 from app.views.status_bar import StationStatusBar
+from app.views.supervisor_page import Background, SupervisorPage
 from app.views.theme import STYLE
 
 log = logging.getLogger(__name__)
@@ -43,6 +45,8 @@ class StationWindow(QMainWindow):
         station_name: str,
         batches: Callable[[], Sequence[BatchRow]],
         sounds: Callable[[str], None] = lambda _tone: None,
+        supervisor_api: Callable[[int], SupervisorApi] | None = None,
+        background: Background | None = None,
     ) -> None:
         super().__init__()
         self.runtime = runtime
@@ -53,8 +57,18 @@ class StationWindow(QMainWindow):
         self.login = LoginPage(station_name)
         self.batch_page = BatchesPage()
         self.pack = PackPage()
+        local = LocalFigures(
+            station_name,
+            batches,
+            runtime.store.queue_depth,
+            lambda: runtime.status.last_sync,
+        )
+        self.supervisor_page = SupervisorPage(
+            lambda uid: SupervisorBoard(local, supervisor_api(uid) if supervisor_api else None),
+            background or runtime.background,
+        )
         self.stack = QStackedWidget()
-        for page in (self.login, self.batch_page, self.pack):
+        for page in (self.login, self.batch_page, self.pack, self.supervisor_page):
             self.stack.addWidget(page)
         self.setCentralWidget(self.stack)
         self.status = StationStatusBar()
@@ -78,9 +92,18 @@ class StationWindow(QMainWindow):
         elif model.screen is Screen.PACK:
             self.pack.show_model(model)
             page = self.pack
+        elif (
+            model.screen is Screen.SUPERVISOR
+            and (user := self.runtime.user) is not None
+            and user.role == "supervisor"  # checked here too: a packer never gets this page
+        ):
+            self.supervisor_page.activate(user.id, user.name)
+            page = self.supervisor_page
         else:
             self.batch_page.show_model(model, self.batches())
             page = self.batch_page
+        if page is not self.supervisor_page:
+            self.supervisor_page.deactivate()
         self.stack.setCurrentWidget(page)
         self.status.show_status(model.status, model.user_name)
         key = f"{model.tone}:{model.message}"

@@ -1,0 +1,456 @@
+"""The supervisor screen: batches against cut-off, throughput chart, people, stations,
+exceptions with their actions, and batch preparation.
+
+It only renders `SupervisorSnapshot`s from `app.station.supervisor`. Every network call
+(fetch, action, batch) goes through the injected background runner and comes back on the
+GUI thread; a QTimer refreshes while the page is shown. No modal dialogs: a reason field
+and buttons act on the selected exception, so the page never blocks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime
+
+from PySide6.QtCharts import QChart, QChartView, QDateTimeAxis, QLineSeries, QValueAxis
+from PySide6.QtCore import QDateTime, QMargins, Qt, QTimer
+from PySide6.QtGui import QBrush, QColor, QPainter
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QProgressBar,
+    QPushButton,
+    QSpinBox,
+    QTableWidget,
+    QTableWidgetItem,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.station.supervisor import (
+    PACKER_HEADERS,
+    STATION_HEADERS,
+    ActionResult,
+    ExceptionRow,
+    SupervisorBoard,
+    SupervisorSnapshot,
+    hhmm,
+)
+
+Background = Callable[[Callable[[], object], Callable[[object], None]], None]
+REFRESH_MS = 15_000
+RED, GREEN, AMBER = "#c62828", "#1b7f3b", "#b26a00"
+
+PAGE_STYLE = """
+QLabel#supHeadline { font-size: 22px; font-weight: 700; padding: 6px 12px; border-radius: 6px; }
+QLabel#supNotice { font-size: 17px; padding: 4px 8px; }
+QTableWidget { font-size: 16px; }
+QHeaderView::section { font-size: 15px; padding: 4px; }
+QProgressBar { font-size: 15px; font-weight: 600; min-height: 24px; color: #111;
+               text-align: center; border: 1px solid #99a; border-radius: 4px; background: #fff; }
+QProgressBar[miss="true"]::chunk { background: #ef9a9a; }
+QProgressBar[miss="false"]::chunk { background: #a5d6a7; }
+QTabBar::tab { font-size: 17px; padding: 8px 18px; }
+QPushButton { font-size: 16px; padding: 6px 12px; }
+"""
+
+
+def _table(headers: Sequence[str]) -> QTableWidget:
+    table = QTableWidget(0, len(headers))
+    table.setHorizontalHeaderLabels(list(headers))
+    table.verticalHeader().setVisible(False)
+    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+    header = table.horizontalHeader()
+    header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+    header.setStretchLastSection(True)
+    return table
+
+
+def _fill(table: QTableWidget, rows: Sequence[Sequence[str]]) -> None:
+    table.setRowCount(len(rows))
+    for r, row in enumerate(rows):
+        for c, text in enumerate(row):
+            item = QTableWidgetItem(text)
+            if text in ("OFFLINE", "paper out") or text.startswith("error"):
+                item.setForeground(QBrush(QColor(RED)))
+            table.setItem(r, c, item)
+
+
+class SupervisorPage(QWidget):
+    """Live shift overview for a supervisor; says clearly when it shows offline data."""
+
+    def __init__(
+        self,
+        board_for: Callable[[int], SupervisorBoard],
+        background: Background,
+        refresh_ms: int = REFRESH_MS,
+    ) -> None:
+        super().__init__()
+        self.setObjectName("page")
+        self.setStyleSheet(PAGE_STYLE)
+        self.board_for = board_for
+        self.background = background
+        self.board: SupervisorBoard | None = None
+        self.user_id: int | None = None
+        self.snapshot: SupervisorSnapshot | None = None
+        self._fetching = False
+        self.timer = QTimer(self)
+        self.timer.setInterval(refresh_ms)
+        self.timer.timeout.connect(self.refresh)
+
+        self.greeting = QLabel("")
+        self.greeting.setObjectName("boxTitle")
+        self.headline = QLabel("Loading…")
+        self.headline.setObjectName("supHeadline")
+        self.notice = QLabel("")
+        self.notice.setObjectName("supNotice")
+        self.notice.setWordWrap(True)
+        self.refresh_button = QPushButton("Refresh now")
+        self.refresh_button.clicked.connect(self.refresh)
+        top = QHBoxLayout()
+        top.addWidget(self.greeting)
+        top.addStretch(1)
+        top.addWidget(self.headline)
+        top.addWidget(self.refresh_button)
+
+        self.tabs = QTabWidget()
+        self.tabs.addTab(self._overview_tab(), "Batches && throughput")
+        self.tabs.addTab(self._people_tab(), "Packers && stations")
+        self.tabs.addTab(self._exceptions_tab(), "Exceptions")
+        self.tabs.addTab(self._prepare_tab(), "Prepare batch")
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(10, 8, 10, 8)
+        layout.addLayout(top)
+        layout.addWidget(self.notice)
+        layout.addWidget(self.tabs, 1)
+
+    # ------------------------------------------------------------------ tabs
+
+    def _overview_tab(self) -> QWidget:
+        self.batches = _table(
+            ["Batch", "Station", "Progress", "Held", "Rate/h", "Cut-off", "Projected finish"]
+        )
+        self.batches.horizontalHeader().setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+        self.batches.horizontalHeader().setStretchLastSection(False)
+        self.series = QLineSeries()
+        self.series.setName("orders packed per 15 minutes")
+        chart = QChart()
+        chart.addSeries(self.series)
+        chart.setTitle("Throughput over the shift")
+        chart.legend().setVisible(False)
+        chart.setMargins(QMargins(4, 4, 4, 4))
+        self.x_axis = QDateTimeAxis()
+        self.x_axis.setFormat("HH:mm")
+        self.y_axis = QValueAxis()
+        self.y_axis.setLabelFormat("%d")
+        self.y_axis.setTitleText("orders / 15 min")
+        chart.addAxis(self.x_axis, Qt.AlignmentFlag.AlignBottom)
+        chart.addAxis(self.y_axis, Qt.AlignmentFlag.AlignLeft)
+        self.series.attachAxis(self.x_axis)
+        self.series.attachAxis(self.y_axis)
+        self.chart_view = QChartView(chart)
+        self.chart_view.setRenderHint(QPainter.RenderHint.Antialiasing)
+        self.chart_view.setMinimumHeight(220)
+        tab = QWidget()
+        layout = QVBoxLayout(tab)
+        layout.addWidget(self.batches, 3)
+        layout.addWidget(self.chart_view, 2)
+        return tab
+
+    def _people_tab(self) -> QWidget:
+        self.packers = _table(PACKER_HEADERS)
+        self.stations = _table(STATION_HEADERS)
+        tab = QWidget()
+        layout = QVBoxLayout(tab)
+        layout.addWidget(
+            QLabel(
+                "Packers (adjusted/h: orders weighted by lines and items; "
+                "an average order of this shift counts 1)"
+            )
+        )
+        layout.addWidget(self.packers, 1)
+        layout.addWidget(QLabel("Stations (online: heard from in the last 2 minutes)"))
+        layout.addWidget(self.stations, 1)
+        return tab
+
+    def _exceptions_tab(self) -> QWidget:
+        self.exceptions = _table(["Order", "Status", "Kind", "Code", "Station", "At", "Message"])
+        self.reason = QLineEdit()
+        self.reason.setPlaceholderText("Reason (required, recorded with your name)")
+        self.target_batch = QComboBox()
+        self.action_buttons: dict[str, QPushButton] = {}
+        row = QHBoxLayout()
+        row.addWidget(self.reason, 2)
+        for action in ("release", "reassign", "cancel", "resolve"):
+            label = "Reassign to" if action == "reassign" else action.capitalize()
+            button = QPushButton(label)
+            button.clicked.connect(lambda _=False, a=action: self.act(a))
+            self.action_buttons[action] = button
+            row.addWidget(button)
+            if action == "reassign":
+                row.addWidget(self.target_batch, 1)
+        self.exceptions.itemSelectionChanged.connect(self._enable_actions)
+        tab = QWidget()
+        layout = QVBoxLayout(tab)
+        layout.addWidget(self.exceptions, 1)
+        layout.addLayout(row)
+        self._enable_actions()
+        return tab
+
+    def _prepare_tab(self) -> QWidget:
+        self.carrier = QLineEdit()
+        self.carrier.setPlaceholderText("carrier (any)")
+        self.service = QLineEdit()
+        self.service.setPlaceholderText("service (any)")
+        self.max_orders = QSpinBox()
+        self.max_orders.setRange(1, 500)
+        self.max_orders.setValue(25)
+        self.filter_button = QPushButton("Show confirmed orders")
+        self.filter_button.clicked.connect(self.load_candidates)
+        self.create_button = QPushButton("Create batch")
+        self.create_button.clicked.connect(self.create_batch)
+        self.assign_batch = QComboBox()
+        self.assign_station = QComboBox()
+        self.assign_button = QPushButton("Assign")
+        self.assign_button.clicked.connect(self.assign)
+        self.candidates = _table(
+            ["Order", "Carrier", "Service", "Priority", "Cut-off", "Lines", "Items"]
+        )
+        filters = QHBoxLayout()
+        for widget in (self.carrier, self.service):
+            filters.addWidget(widget, 1)
+        filters.addWidget(QLabel("max per batch"))
+        filters.addWidget(self.max_orders)
+        filters.addWidget(self.filter_button)
+        filters.addWidget(self.create_button)
+        assign = QHBoxLayout()
+        assign.addWidget(QLabel("Assign batch"))
+        assign.addWidget(self.assign_batch, 1)
+        assign.addWidget(QLabel("to station"))
+        assign.addWidget(self.assign_station, 1)
+        assign.addWidget(self.assign_button)
+        tab = QWidget()
+        layout = QVBoxLayout(tab)
+        layout.addLayout(filters)
+        layout.addWidget(self.candidates, 1)
+        layout.addLayout(assign)
+        return tab
+
+    # ------------------------------------------------------------------ life cycle
+
+    def activate(self, user_id: int, user_name: str) -> None:
+        """Shown for a supervisor: load now and keep refreshing."""
+        if self.user_id != user_id or self.board is None:
+            self.user_id = user_id
+            self.board = self.board_for(user_id)
+            self.snapshot = None
+        self.greeting.setText(f"{user_name} — supervisor")
+        if not self.timer.isActive():
+            self.timer.start()
+            self.refresh()
+
+    def deactivate(self) -> None:
+        """Another screen (or a logout): stop refreshing."""
+        self.timer.stop()
+
+    def refresh(self) -> None:
+        """Fetch the overview off the GUI thread (skipped while one is under way)."""
+        board = self.board
+        if board is None or self._fetching:
+            return
+        self._fetching = True
+        self.background(board.fetch, self._fetched)
+
+    def _fetched(self, result: object) -> None:
+        self._fetching = False
+        if isinstance(result, SupervisorSnapshot):
+            self.show_snapshot(result)
+        else:
+            self._say(False, f"Could not load the overview: {result}")
+
+    # ------------------------------------------------------------------ rendering
+
+    def show_snapshot(self, snap: SupervisorSnapshot) -> None:
+        """Render one snapshot; offline is said in words and colour, actions are disabled."""
+        self.snapshot = snap
+        colour = GREEN if snap.online else RED
+        self.headline.setText(("●  " if snap.online else "✖  ") + snap.headline)
+        self.headline.setStyleSheet(f"background: {colour}; color: white;")
+        if not snap.online:
+            self._say(
+                False,
+                "Offline: showing this station's own batches from its local data; other "
+                "figures are the last ones seen. Actions need the service.",
+            )
+        self._show_batches(snap)
+        self._show_chart(snap)
+        _fill(self.packers, snap.packers)
+        _fill(self.stations, snap.stations)
+        self._show_exceptions(snap.exceptions)
+        self.target_batch.clear()
+        self.assign_batch.clear()
+        for batch in snap.batches:
+            self.target_batch.addItem(f"{batch.code} ({batch.station})", batch.id)
+            self.assign_batch.addItem(f"{batch.code} — {batch.name}", batch.id)
+        self.assign_station.clear()
+        for station_id, name in snap.station_choices:
+            self.assign_station.addItem(name, station_id)
+        for widget in (self.create_button, self.assign_button, self.filter_button):
+            widget.setEnabled(snap.online)
+        self._enable_actions()
+
+    def _show_batches(self, snap: SupervisorSnapshot) -> None:
+        table = self.batches
+        table.setRowCount(len(snap.batches))
+        for row, b in enumerate(snap.batches):
+            table.setItem(row, 0, QTableWidgetItem(f"{b.code}  {b.name}"))
+            table.setItem(row, 1, QTableWidgetItem(b.station))
+            bar = QProgressBar()
+            bar.setRange(0, max(b.total, 1))
+            bar.setValue(b.packed)
+            bar.setFormat(f"{b.packed} of {b.total} packed, {b.remaining} to go")
+            bar.setProperty("miss", "true" if b.will_miss else "false")
+            table.setCellWidget(row, 2, bar)
+            table.setItem(row, 3, QTableWidgetItem(str(b.held)))
+            rate = "—" if b.rate_per_hour is None else f"{b.rate_per_hour:.0f}"
+            table.setItem(row, 4, QTableWidgetItem(rate))
+            table.setItem(row, 5, QTableWidgetItem(hhmm(b.cutoff_at)))
+            finish = QTableWidgetItem(("✖ " if b.will_miss else "") + b.finish_text)
+            if b.will_miss:
+                finish.setForeground(QBrush(QColor(RED)))
+                finish.setToolTip("At the current pace this batch misses its cut-off.")
+            table.setItem(row, 6, finish)
+
+    def _show_chart(self, snap: SupervisorSnapshot) -> None:
+        points = snap.throughput
+        self.series.clear()
+        for start, orders in points:
+            self.series.append(float(start.timestamp() * 1000), float(orders))
+        if points:
+            first, last = points[0][0], points[-1][0]
+            self.x_axis.setRange(_qdt(first), _qdt(last))
+        top = max((n for _, n in points), default=0)
+        self.y_axis.setRange(0, max(top + 1, 4))
+
+    def _show_exceptions(self, rows: Sequence[ExceptionRow]) -> None:
+        table = self.exceptions
+        table.setRowCount(len(rows))
+        for r, e in enumerate(rows):
+            cells = (
+                e.order_number,
+                e.order_status,
+                e.kind,
+                e.code,
+                e.station,
+                hhmm(e.at),
+                e.message,
+            )
+            for c, text in enumerate(cells):
+                item = QTableWidgetItem(text)
+                if not e.open:
+                    item.setForeground(QBrush(QColor("#666")))
+                table.setItem(r, c, item)
+
+    def selected_exception(self) -> ExceptionRow | None:
+        """The exception row the supervisor selected, if any."""
+        snap = self.snapshot
+        rows = self.exceptions.selectionModel().selectedRows() if snap else []
+        if not rows or snap is None or rows[0].row() >= len(snap.exceptions):
+            return None
+        return snap.exceptions[rows[0].row()]
+
+    def _enable_actions(self) -> None:
+        row = self.selected_exception()
+        online = bool(self.snapshot and self.snapshot.online)
+        allowed = row.actions() if row is not None and online else ()
+        for action, button in self.action_buttons.items():
+            button.setEnabled(action in allowed)
+
+    def _say(self, ok: bool, message: str) -> None:
+        self.notice.setText(("✔  " if ok else "✖  ") + message)
+        self.notice.setStyleSheet(f"color: {GREEN if ok else RED};")
+
+    # ------------------------------------------------------------------ actions
+
+    def act(self, action: str) -> None:
+        """Run an action on the selected exception with the typed reason."""
+        row, board = self.selected_exception(), self.board
+        reason = self.reason.text().strip()
+        if row is None or board is None:
+            self._say(False, "Select an exception first.")
+            return
+        if len(reason) < 3:
+            self._say(False, "Type why (at least 3 characters); it is recorded with your name.")
+            return
+        batch_id = self.target_batch.currentData() if action == "reassign" else None
+        self.background(lambda: board.act(action, row, reason, batch_id), self._action_done)
+
+    def _action_done(self, result: object) -> None:
+        if isinstance(result, ActionResult):
+            self._say(result.ok, result.message)
+            if result.ok:
+                self.reason.clear()
+                self.refresh()
+        else:
+            self._say(False, f"The action failed: {result}")
+
+    def load_candidates(self) -> None:
+        """Show the confirmed orders the filter matches."""
+        board = self.board
+        if board is None:
+            return
+        carrier, service = self.carrier.text().strip(), self.service.text().strip()
+        self.background(lambda: board.candidates(carrier, service), self._candidates_done)
+
+    def _candidates_done(self, result: object) -> None:
+        rows = result if isinstance(result, list) else []
+        _fill(
+            self.candidates,
+            [
+                (
+                    str(c["number"]),
+                    str(c["carrier"]),
+                    str(c["service"]),
+                    str(c["priority"]),
+                    hhmm(_iso(c.get("cutoff_at"))),
+                    str(c["lines"]),
+                    str(c["items"]),
+                )
+                for c in rows
+            ],
+        )
+        self._say(True, f"{len(rows)} confirmed orders match.")
+
+    def create_batch(self) -> None:
+        """Create batches from the filter through the service's batching."""
+        board = self.board
+        if board is None:
+            return
+        carrier, service = self.carrier.text().strip(), self.service.text().strip()
+        size = self.max_orders.value()
+        self.background(lambda: board.create_batch(carrier, service, size), self._action_done)
+
+    def assign(self) -> None:
+        """Assign the chosen batch to the chosen station."""
+        board = self.board
+        batch_id, station_id = self.assign_batch.currentData(), self.assign_station.currentData()
+        if board is None or batch_id is None or station_id is None:
+            self._say(False, "Choose a batch and a station.")
+            return
+        self.background(lambda: board.assign(batch_id, station_id), self._action_done)
+
+
+def _qdt(value: datetime) -> QDateTime:
+    return QDateTime.fromMSecsSinceEpoch(int(value.timestamp() * 1000))
+
+
+def _iso(value: object) -> datetime | None:
+    return datetime.fromisoformat(str(value)) if value else None

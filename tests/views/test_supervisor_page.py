@@ -1,0 +1,199 @@
+"""The supervisor screen as a supervisor sees it: live figures, offline state, actions.
+
+The overview JSON is the real service's, computed once from the scripted shift on SQLite,
+so the station's parser and the service's schema are checked against each other. The
+network is a fake `api` callable; background work runs synchronously (`run_now`).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PySide6.QtWidgets import QDialog, QProgressBar
+from pytestqt.qtbot import QtBot
+
+from app.scanning.classify import classify
+from app.station.ports import BatchRow, UserRecord
+from app.station.runtime import StationRuntime
+from app.views.dialogs import PinDialog
+from app.views.main_window import StationWindow
+from service.security import hash_pin
+from sync.errors import SyncRejected, SyncUnavailable
+from tests.support.station_fakes import FakeClaims, FakeLabels, FakeStore, run_now
+
+PACKER = UserRecord(1, "Alex Packer", "packer", "BADGE-P001", None)
+SUPERVISOR = UserRecord(3, "Sam Super", "supervisor", "BADGE-S001", hash_pin("1234"))
+SHIFT_START_LOCAL = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)
+
+
+@pytest.fixture(scope="module")
+def overview_json(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    from service.db import make_engine, make_sessionmaker
+    from service.schema import create_all
+    from service.supervisor.figures import overview
+    from tests.unit.supervisor.shift import NOW, SHIFT_START, build
+
+    engine = make_engine(f"sqlite:///{tmp_path_factory.mktemp('sup') / 'svc.sqlite3'}")
+    create_all(engine)
+    sessions = make_sessionmaker(engine)
+    with sessions() as s, s.begin():
+        build(s)
+    with sessions() as s:
+        body = overview(s, NOW, SHIFT_START).model_dump(mode="json")
+    engine.dispose()
+    return body
+
+
+class FakeApi:
+    """Records calls; answers the overview, or fails like an unreachable service."""
+
+    def __init__(self, overview: dict[str, Any]) -> None:
+        self.overview = overview
+        self.calls: list[tuple[int, str, str, dict[str, Any] | None]] = []
+        self.offline = False
+        self.refuse: str | None = None
+
+    def for_user(self, user_id: int) -> Callable[[str, str, dict[str, Any] | None], Any]:
+        def call(method: str, path: str, body: dict[str, Any] | None) -> Any:
+            self.calls.append((user_id, method, path, body))
+            if self.offline:
+                raise SyncUnavailable("GET /v1/supervisor/overview: ConnectError")
+            if path == "overview":
+                return self.overview
+            if self.refuse:
+                raise SyncRejected(409, "conflict", self.refuse)
+            return {"message": f"done: {path}"}
+
+        return call
+
+
+class Floor:
+    def __init__(self, qtbot: QtBot, overview: dict[str, Any]) -> None:
+        self.store = FakeStore(users={u.badge: u for u in (PACKER, SUPERVISOR)})
+        cutoff = datetime.now(UTC) - timedelta(minutes=5)
+        self.local_batches = [BatchRow(11, "B-LOCAL", "local batch", 8, 3, 1, cutoff)]
+        self.store.batches = lambda: self.local_batches  # type: ignore[method-assign]
+        self.api = FakeApi(overview)
+        self.runtime = StationRuntime(
+            self.store, FakeClaims(self.store), FakeLabels(), run_now, lambda _m: None
+        )
+        self.window = StationWindow(
+            self.runtime, "bench-office", self.store.batches, supervisor_api=self.api.for_user
+        )
+        qtbot.addWidget(self.window)
+        self.page = self.window.supervisor_page
+
+    def scan(self, data: bytes) -> None:
+        self.window.on_scan(classify(data))
+
+    def login_supervisor(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        def exec_(dialog: QDialog) -> int:
+            dialog.pin.setText("1234")  # type: ignore[attr-defined]
+            return int(QDialog.DialogCode.Accepted.value)
+
+        monkeypatch.setattr(PinDialog, "exec", exec_)
+        self.scan(b"BADGE-S001")
+
+
+@pytest.fixture
+def floor(qtbot: QtBot, overview_json: dict[str, Any]) -> Floor:
+    return Floor(qtbot, overview_json)
+
+
+def _cells(table: Any, column: int) -> list[str]:
+    return [table.item(r, column).text() for r in range(table.rowCount())]
+
+
+def test_supervisor_login_shows_live_batches_people_and_chart(
+    floor: Floor, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    floor.login_supervisor(monkeypatch)
+    page = floor.page
+    assert floor.window.stack.currentWidget() is page
+    assert page.timer.isActive()
+    assert floor.api.calls[0][:3] == (SUPERVISOR.id, "GET", "overview")
+    assert page.headline.text().startswith("●  Live")
+    assert _cells(page.batches, 0) == ["B-B  B", "B-A  A"]  # earliest cut-off first
+    miss = page.batches.item(0, 6).text()
+    assert miss.startswith("✖") and "will miss cut-off" in miss
+    assert "will miss" not in page.batches.item(1, 6).text()
+    bar = page.batches.cellWidget(0, 2)
+    assert isinstance(bar, QProgressBar) and bar.property("miss") == "true"
+    assert bar.text() == "1 of 6 packed, 5 to go"
+    assert _cells(page.packers, 0) == ["Bob", "Alice"]
+    assert _cells(page.packers, 5) == ["100.0%", "80.0%"]
+    assert _cells(page.stations, 1) == ["online", "OFFLINE"]
+    assert page.series.count() == 17
+    assert _cells(page.exceptions, 2) == ["hold", "weight", "rejected"]
+
+
+def test_a_packer_badge_never_opens_the_supervisor_page(floor: Floor) -> None:
+    floor.scan(b"BADGE-P001")
+    assert floor.window.stack.currentWidget() is floor.window.batch_page
+    assert not floor.page.timer.isActive()
+    assert floor.api.calls == []
+
+
+def test_the_timer_refreshes_and_offline_says_so_with_local_batches(
+    floor: Floor, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    floor.login_supervisor(monkeypatch)
+    page = floor.page
+    floor.api.offline = True
+    page.timer.timeout.emit()
+    assert len(floor.api.calls) == 2
+    text = page.headline.text()
+    assert text.startswith("✖  As of ") and "offline" in text
+    assert "local data" in page.notice.text()
+    assert _cells(page.batches, 0) == ["B-LOCAL  local batch"]
+    assert page.batches.item(0, 6).text().startswith("✖")  # cut-off passed, orders left
+    assert _cells(page.packers, 0) == ["Bob", "Alice"]  # last figures seen, said so above
+    assert page.exceptions.rowCount() == 0
+    assert not page.create_button.isEnabled()
+    floor.api.offline = False
+    page.refresh()
+    assert page.headline.text().startswith("●  Live")
+
+
+def test_release_sends_reason_and_version_and_shows_a_409(
+    floor: Floor, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    floor.login_supervisor(monkeypatch)
+    page = floor.page
+    page.exceptions.selectRow(0)  # the hold
+    assert page.action_buttons["release"].isEnabled()
+    page.act("release")
+    assert "at least 3 characters" in page.notice.text()
+    page.reason.setText("replacement mug found")
+    page.action_buttons["release"].click()
+    _uid, method, path, body = floor.api.calls[1]
+    hold = page.snapshot.exceptions[0]  # type: ignore[union-attr]
+    assert (method, path) == ("POST", f"orders/{hold.order_id}/release")
+    assert body == {"reason": "replacement mug found", "expected_version": hold.order_version}
+    assert page.notice.text().startswith("✔")
+    assert floor.api.calls[-1][2] == "overview"  # refreshed after the action
+
+    floor.api.refuse = "Order ORD-1 was not changed: it was packed at station bench-2 meanwhile."
+    page.exceptions.selectRow(0)
+    page.reason.setText("try again")
+    page.act("cancel")
+    assert page.notice.text() == "✖  " + floor.api.refuse
+    page.exceptions.selectRow(1)  # a granted weight override: nothing to do
+    assert not any(b.isEnabled() for b in page.action_buttons.values())
+
+
+@pytest.mark.qt_log_ignore("propagateSizeHints")  # the offscreen platform, on show()
+def test_screenshot_1366x768(floor: Floor, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    floor.login_supervisor(monkeypatch)
+    floor.window.resize(1366, 768)
+    floor.window.show()
+    target = Path(os.environ.get("PACKBENCH_SCREENSHOT_DIR", tmp_path))
+    target.mkdir(parents=True, exist_ok=True)
+    for name, tab in (("supervisor", 0), ("supervisor-people", 1), ("supervisor-exceptions", 2)):
+        floor.page.tabs.setCurrentIndex(tab)
+        assert floor.window.grab().save(str(target / f"{name}-1366x768.png"))
