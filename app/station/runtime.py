@@ -19,9 +19,9 @@ from app.packing.errors import PackingError
 from app.packing.progress import PackState
 from app.packing.session import PackSession
 from app.packing.step import Outcome, Step
-from app.packing.weighing_steps import OverrideKind
 from app.scanning.scan import Scan, ScanKind
 from app.station.auth import check_pin
+from app.station.parcels import ParcelFlow
 from app.station.ports import (
     Background,
     ClaimRefused,
@@ -32,34 +32,23 @@ from app.station.ports import (
     StationStore,
     UserRecord,
 )
+from app.station.present import order_parts
 from app.station.screen import (
-    BoxInfo,
-    LineRow,
-    OrderHeader,
     Screen,
     ScreenModel,
     StatusInfo,
     Tone,
 )
-from app.weighing.capture import BoxWeighing, CaptureState
-from app.weighing.reading import ScaleReading
+from app.station.supervision import OVERRIDE_PREFIX, SupervisorActions
+from app.weighing.capture import BoxWeighing
 from sync.protocol import HoldReason
 
 log = logging.getLogger(__name__)
 
 WELCOME = "Scan your badge to start."
 
-# Override reasons a supervisor can scan from their card, so an override needs no keyboard.
-OVERRIDE_PREFIX = "PB:OVERRIDE:"
-OVERRIDE_REASONS = {
-    "PACKAGING": "Extra packaging material (checked by supervisor)",
-    "CONTENTS-CHECKED": "Contents checked by supervisor; weight accepted",
-    "CATALOGUE-WEIGHT": "Catalogue weight is wrong; to be corrected",
-    "SERIAL-UNREADABLE": "Serial number label unreadable; checked by supervisor",
-}
 
-
-class StationRuntime:
+class StationRuntime(SupervisorActions, ParcelFlow):
     """The packer's flow: login, open an order, verify, weigh, label, close."""
 
     def __init__(
@@ -94,6 +83,7 @@ class StationRuntime:
         self._pending_user: UserRecord | None = None
         self._claiming: str | None = None
         self._label_jobs: dict[int, tuple[int, bool]] = {}  # job id -> (box_no, reprint)
+        self._reprint_reason = ""
         self._last_line: int | None = None
         # One capture for the whole shift: a new order must not take the weight the scale
         # still shows for the previous parcel (the capture waits for the platter to clear).
@@ -112,7 +102,7 @@ class StationRuntime:
             user_name=self.user.name if self.user else "",
             user_role=self.user.role if self.user else "",
             status=replace(self.status, queue_depth=self._queue_depth()),
-            **self._order_parts(),  # type: ignore[arg-type]
+            **order_parts(self.session, self.order, self._last_line),  # type: ignore[arg-type]
             **changes,  # type: ignore[arg-type]
         )
         log.info("screen %s %s: %s", screen.value, tone, message)
@@ -133,46 +123,6 @@ class StationRuntime:
         if self.user.role == "supervisor":  # only a supervisor login ever gets this screen
             return Screen.SUPERVISOR
         return Screen.BATCHES
-
-    def _order_parts(self) -> dict[str, object]:
-        progress = self.session.progress
-        record = self.order
-        if record is None or progress.order is None:
-            return {"header": None, "lines": (), "box": None, "state": self.session.state.value}
-        view = progress.order
-        header = OrderHeader(
-            number=view.number,
-            channel=view.channel,
-            country=record.country,
-            carrier=" ".join(p for p in (view.carrier, view.service) if p),
-            priority=record.priority,
-            cutoff_at=record.cutoff_at,
-            tote=view.tote,
-        )
-        lines = tuple(
-            LineRow(
-                line_id=line.line_id,
-                sku=line.sku,
-                name=line.name,
-                scanned=progress.scanned(line.line_id),
-                required=line.quantity,
-                highlight=line.line_id == self._last_line,
-            )
-            for line in view.lines
-        )
-        box = progress.box if progress.boxes else None
-        info = (
-            BoxInfo(
-                box_no=box.box_no,
-                box_type=box.box_type,
-                boxes=len(progress.boxes),
-                expected_grams=self.session.expected_grams(),
-                weight_grams=box.weight_grams,
-            )
-            if box is not None
-            else None
-        )
-        return {"header": header, "lines": lines, "box": info, "state": self.session.state.value}
 
     def refresh(self) -> None:
         """Re-render with the current message (after status or cache changes)."""
@@ -449,164 +399,12 @@ class StationRuntime:
         elif name is CommandName.LOGOUT:
             self.logout()
 
-    def _after_state_change(self) -> None:
-        """Start weighing when a box waits for the scale; print when a weight was accepted."""
-        state = self.session.state
-        progress = self.session.progress
-        if state in (PackState.VERIFIED, PackState.WEIGHING) and progress.boxes:
-            box = progress.box
-            key = (progress.order.id if progress.order else 0, box.box_no)
-            if box.weight_grams is None and self._capture_key != key:
-                self.capture.start(box.box_no, time.monotonic())
-                self._capture_key = key
-        if state is PackState.LABELLING and progress.boxes:
-            box = progress.box
-            if box.weight_grams is not None and not box.labelled:
-                self._print_label(box.box_no, box.weight_grams)
-
-    # ------------------------------------------------------------------ actions
-
-    def _blocked(self) -> bool:
-        """Whether the open order waits for a supervisor (rejected weight, missing serial)."""
-        progress = self.session.progress
-        if not progress.boxes:
-            return False
-        return progress.box.rejected_grams is not None or progress.pending_serial is not None
-
-    def _supervisor_at_bench(self, badge: str) -> None:
-        supervisor = self.store.user_by_badge(badge)
-        if supervisor is None or supervisor.role != "supervisor" or not supervisor.active:
-            self._show("red", "That badge is not a supervisor's. Ask a supervisor to scan theirs.")
-            return
-        if self.override_requires_pin and supervisor.pin_hash:
-            self._pending_user = supervisor
-            self._pin_for_override = True
-            self._show(
-                "amber",
-                f"{supervisor.name}, type your PIN to override.",
-                ask_pin_for=supervisor.badge,
-            )
-            return
-        self._override_by = supervisor
-        self._show("amber", f"{supervisor.name}: scan an override reason from your card.")
-
-    def _scanned_override(self, text: str) -> None:
-        supervisor = self._override_by
-        if supervisor is None:
-            self._show("red", "A supervisor must scan their badge before an override reason.")
-            return
-        code = text.strip().upper().removeprefix(OVERRIDE_PREFIX)
-        reason = OVERRIDE_REASONS.get(code)
-        if reason is None:
-            self._show("red", "That override reason is not on the card; scan one from the card.")
-            return
-        self._override_by = None
-        self._grant_override(supervisor, reason)
-
     def hold(self, reason: HoldReason | str, text: str = "") -> None:
         """Put the open order on hold (from the hold dialog or a PB:HOLD:<REASON> scan)."""
         try:
             self._adopt_step(self.session.hold(reason, text))
         except PackingError as exc:
             self._show("red", str(exc))
-
-    def override(self, badge: str, pin: str, reason: str) -> None:
-        """A supervisor lets a blocked weight (or serial) through; who, when and why recorded."""
-        supervisor = self.store.user_by_badge(badge)
-        if supervisor is None or supervisor.role != "supervisor" or not supervisor.active:
-            self._show("red", "That badge is not a supervisor's. Ask a supervisor to scan theirs.")
-            return
-        if supervisor.pin_hash and not check_pin(supervisor.pin_hash, pin):
-            self._show("red", "The supervisor PIN is wrong; nothing was overridden.")
-            return
-        self._grant_override(supervisor, reason)
-
-    def _grant_override(self, supervisor: UserRecord, reason: str) -> None:
-        kind = (
-            OverrideKind.SERIAL
-            if self.session.progress.pending_serial is not None
-            else OverrideKind.WEIGHT
-        )
-        try:
-            step = self.session.override(supervisor.id, reason, kind)
-        except PackingError as exc:
-            self._show("red", str(exc))
-            return
-        log.info("override kind=%s by supervisor=%s reason=%r", kind, supervisor.id, reason)
-        self._adopt_step(step)
-
-    def reprint(self, badge: str, pin: str, reason: str) -> None:
-        """Reprint the current box's label after a supervisor confirmed why."""
-        supervisor = self.store.user_by_badge(badge)
-        if supervisor is None or supervisor.role != "supervisor":
-            self._show("red", "A reprint needs a supervisor's badge.")
-            return
-        if supervisor.pin_hash and not check_pin(supervisor.pin_hash, pin):
-            self._show("red", "The supervisor PIN is wrong; nothing was reprinted.")
-            return
-        progress = self.session.progress
-        labelled = [b.box_no for b in progress.boxes if b.labelled]
-        if self.order is None or not labelled:
-            self._show("red", "There is no printed label to reprint yet.")
-            return
-        box_no = labelled[-1]
-        job = self.labels.reprint_label(self.order, box_no, supervisor.id, reason)
-        self._label_jobs[job] = (box_no, True)
-        self._reprint_reason = reason
-        self._show("amber", f"Reprinting the label for box {box_no}…")
-
-    def scale_reading(self, reading: ScaleReading) -> None:
-        """A reading from the scale thread; accepted once per box when stable and fresh."""
-        self.status = replace(
-            self.status,
-            live_grams=reading.whole_grams if reading.is_weight else None,
-            live_stable=reading.is_weight,
-        )
-        if not self.session.expects_weight or self.capture.state is not CaptureState.WAITING:
-            return
-        outcome = self.capture.feed(reading)
-        if not outcome.newly_accepted or outcome.accepted is None:
-            return
-        if outcome.accepted.manual and not self.allow_manual_weight:
-            self._show("red", "Typed-in weights are not allowed at this site; use the scale.")
-            return
-        step = self.session.weight(outcome.accepted.whole_grams, manual=outcome.accepted.manual)
-        self._adopt_step(step)
-
-    def _print_label(self, box_no: int, grams: int) -> None:
-        assert self.order is not None
-        try:
-            job = self.labels.print_label(
-                self.order, box_no, len(self.session.progress.boxes), grams
-            )
-        except Exception as exc:
-            log.exception("label for box %s could not be queued", box_no)
-            self._show("red", f"The label could not be queued ({exc}); scan PB:REPRINT.")
-            return
-        self._label_jobs[job] = (box_no, False)
-
-    def label_done(self, job_id: int, ok: bool, message: str) -> None:
-        """The print worker finished (or failed) a label job."""
-        entry = self._label_jobs.get(job_id)
-        if entry is None:
-            return
-        box_no, reprint = entry
-        if not ok:
-            self._show(
-                "red", message or "The label did not print; it prints when the printer is back."
-            )
-            return
-        del self._label_jobs[job_id]
-        try:
-            step = self.session.label_printed(
-                box_no,
-                reprint=reprint,
-                reason=getattr(self, "_reprint_reason", "") if reprint else "",
-            )
-        except PackingError as exc:
-            self._show("red", str(exc))
-            return
-        self._adopt_step(step)
 
     def set_status(self, **changes: object) -> None:
         """Update the status bar (sync engine and devices) and re-render."""

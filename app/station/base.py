@@ -1,0 +1,51 @@
+"""State shared by the station runtime and its mixins (supervision, parcels)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from app.packing.session import PackSession
+from app.packing.step import Step
+from app.station.ports import (
+    Background,
+    Claims,
+    LabelPrinting,
+    OrderRecord,
+    StationStore,
+    UserRecord,
+)
+from app.station.screen import ScreenModel, StatusInfo, Tone
+from app.weighing.capture import BoxWeighing
+
+
+class RuntimeBase:
+    """Attributes and the two primitives (`_show`, `_adopt_step`) every part relies on."""
+
+    store: StationStore
+    claims: Claims
+    labels: LabelPrinting
+    background: Background
+    on_change: Callable[[ScreenModel], None]
+    clock: Callable[[], datetime]
+    require_pin: bool
+    allow_manual_weight: bool
+    override_requires_pin: bool
+    session: PackSession
+    capture: BoxWeighing
+    user: UserRecord | None
+    order: OrderRecord | None
+    status: StatusInfo
+    model: ScreenModel
+    _override_by: UserRecord | None
+    _pin_for_override: bool
+    _pending_user: UserRecord | None
+    _label_jobs: dict[int, tuple[int, bool]]
+    _capture_key: tuple[int, int] | None
+    _reprint_reason: str
+
+    def _show(self, tone: Tone, message: str, **changes: object) -> None:
+        raise NotImplementedError
+
+    def _adopt_step(self, step: Step) -> None:
+        raise NotImplementedError

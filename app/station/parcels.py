@@ -1,0 +1,87 @@
+"""Weighing and labels at the bench: one fresh stable weight per box, then its label."""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import replace
+
+from app.packing.errors import PackingError
+from app.packing.progress import PackState
+from app.station.base import RuntimeBase
+from app.weighing.capture import CaptureState
+from app.weighing.reading import ScaleReading
+
+log = logging.getLogger(__name__)
+
+
+class ParcelFlow(RuntimeBase):
+    """Scale readings, label jobs and their completion; mixed into StationRuntime."""
+
+    def _after_state_change(self) -> None:
+        """Start weighing when a box waits for the scale; print when a weight was accepted."""
+        state = self.session.state
+        progress = self.session.progress
+        if state in (PackState.VERIFIED, PackState.WEIGHING) and progress.boxes:
+            box = progress.box
+            key = (progress.order.id if progress.order else 0, box.box_no)
+            if box.weight_grams is None and self._capture_key != key:
+                self.capture.start(box.box_no, time.monotonic())
+                self._capture_key = key
+        if state is PackState.LABELLING and progress.boxes:
+            box = progress.box
+            if box.weight_grams is not None and not box.labelled:
+                self._print_label(box.box_no, box.weight_grams)
+
+    def scale_reading(self, reading: ScaleReading) -> None:
+        """A reading from the scale thread; accepted once per box when stable and fresh."""
+        self.status = replace(
+            self.status,
+            live_grams=reading.whole_grams if reading.is_weight else None,
+            live_stable=reading.is_weight,
+        )
+        if not self.session.expects_weight or self.capture.state is not CaptureState.WAITING:
+            return
+        outcome = self.capture.feed(reading)
+        if not outcome.newly_accepted or outcome.accepted is None:
+            return
+        if outcome.accepted.manual and not self.allow_manual_weight:
+            self._show("red", "Typed-in weights are not allowed at this site; use the scale.")
+            return
+        step = self.session.weight(outcome.accepted.whole_grams, manual=outcome.accepted.manual)
+        self._adopt_step(step)
+
+    def _print_label(self, box_no: int, grams: int) -> None:
+        assert self.order is not None
+        try:
+            job = self.labels.print_label(
+                self.order, box_no, len(self.session.progress.boxes), grams
+            )
+        except Exception as exc:
+            log.exception("label for box %s could not be queued", box_no)
+            self._show("red", f"The label could not be queued ({exc}); scan PB:REPRINT.")
+            return
+        self._label_jobs[job] = (box_no, False)
+
+    def label_done(self, job_id: int, ok: bool, message: str) -> None:
+        """The print worker finished (or failed) a label job."""
+        entry = self._label_jobs.get(job_id)
+        if entry is None:
+            return
+        box_no, reprint = entry
+        if not ok:
+            self._show(
+                "red", message or "The label did not print; it prints when the printer is back."
+            )
+            return
+        del self._label_jobs[job_id]
+        try:
+            step = self.session.label_printed(
+                box_no,
+                reprint=reprint,
+                reason=self._reprint_reason if reprint else "",
+            )
+        except PackingError as exc:
+            self._show("red", str(exc))
+            return
+        self._adopt_step(step)

@@ -1,0 +1,51 @@
+"""Turn the pack session's progress into the parts of the screen model the views show."""
+
+from __future__ import annotations
+
+from app.packing.session import PackSession
+from app.station.ports import OrderRecord
+from app.station.screen import BoxInfo, LineRow, OrderHeader
+
+
+def order_parts(
+    session: PackSession, order: OrderRecord | None, last_line: int | None
+) -> dict[str, object]:
+    """Header, lines, box and state for `ScreenModel`, from the adopted progress."""
+    progress = session.progress
+    record = order
+    if record is None or progress.order is None:
+        return {"header": None, "lines": (), "box": None, "state": session.state.value}
+    view = progress.order
+    header = OrderHeader(
+        number=view.number,
+        channel=view.channel,
+        country=record.country,
+        carrier=" ".join(p for p in (view.carrier, view.service) if p),
+        priority=record.priority,
+        cutoff_at=record.cutoff_at,
+        tote=view.tote,
+    )
+    lines = tuple(
+        LineRow(
+            line_id=line.line_id,
+            sku=line.sku,
+            name=line.name,
+            scanned=progress.scanned(line.line_id),
+            required=line.quantity,
+            highlight=line.line_id == last_line,
+        )
+        for line in view.lines
+    )
+    box = progress.box if progress.boxes else None
+    info = (
+        BoxInfo(
+            box_no=box.box_no,
+            box_type=box.box_type,
+            boxes=len(progress.boxes),
+            expected_grams=session.expected_grams(),
+            weight_grams=box.weight_grams,
+        )
+        if box is not None
+        else None
+    )
+    return {"header": header, "lines": lines, "box": info, "state": session.state.value}

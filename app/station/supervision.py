@@ -1,0 +1,112 @@
+"""Supervisor actions at the bench: overrides and reprints, with who, when and why.
+
+An override works from the scanner alone: the supervisor scans their badge at a blocked
+order (PIN when the site asks for one), then a reason barcode from their card.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from app.packing.errors import PackingError
+from app.packing.weighing_steps import OverrideKind
+from app.station.auth import check_pin
+from app.station.base import RuntimeBase
+from app.station.ports import UserRecord
+
+log = logging.getLogger(__name__)
+
+# Override reasons a supervisor can scan from their card, so an override needs no keyboard.
+OVERRIDE_PREFIX = "PB:OVERRIDE:"
+OVERRIDE_REASONS = {
+    "PACKAGING": "Extra packaging material (checked by supervisor)",
+    "CONTENTS-CHECKED": "Contents checked by supervisor; weight accepted",
+    "CATALOGUE-WEIGHT": "Catalogue weight is wrong; to be corrected",
+    "SERIAL-UNREADABLE": "Serial number label unreadable; checked by supervisor",
+}
+
+
+class SupervisorActions(RuntimeBase):
+    """Overrides and reprints; mixed into StationRuntime."""
+
+    def _blocked(self) -> bool:
+        """Whether the open order waits for a supervisor (rejected weight, missing serial)."""
+        progress = self.session.progress
+        if not progress.boxes:
+            return False
+        return progress.box.rejected_grams is not None or progress.pending_serial is not None
+
+    def _supervisor_at_bench(self, badge: str) -> None:
+        supervisor = self.store.user_by_badge(badge)
+        if supervisor is None or supervisor.role != "supervisor" or not supervisor.active:
+            self._show("red", "That badge is not a supervisor's. Ask a supervisor to scan theirs.")
+            return
+        if self.override_requires_pin and supervisor.pin_hash:
+            self._pending_user = supervisor
+            self._pin_for_override = True
+            self._show(
+                "amber",
+                f"{supervisor.name}, type your PIN to override.",
+                ask_pin_for=supervisor.badge,
+            )
+            return
+        self._override_by = supervisor
+        self._show("amber", f"{supervisor.name}: scan an override reason from your card.")
+
+    def _scanned_override(self, text: str) -> None:
+        supervisor = self._override_by
+        if supervisor is None:
+            self._show("red", "A supervisor must scan their badge before an override reason.")
+            return
+        code = text.strip().upper().removeprefix(OVERRIDE_PREFIX)
+        reason = OVERRIDE_REASONS.get(code)
+        if reason is None:
+            self._show("red", "That override reason is not on the card; scan one from the card.")
+            return
+        self._override_by = None
+        self._grant_override(supervisor, reason)
+
+    def override(self, badge: str, pin: str, reason: str) -> None:
+        """A supervisor lets a blocked weight (or serial) through; who, when and why recorded."""
+        supervisor = self.store.user_by_badge(badge)
+        if supervisor is None or supervisor.role != "supervisor" or not supervisor.active:
+            self._show("red", "That badge is not a supervisor's. Ask a supervisor to scan theirs.")
+            return
+        if supervisor.pin_hash and not check_pin(supervisor.pin_hash, pin):
+            self._show("red", "The supervisor PIN is wrong; nothing was overridden.")
+            return
+        self._grant_override(supervisor, reason)
+
+    def _grant_override(self, supervisor: UserRecord, reason: str) -> None:
+        kind = (
+            OverrideKind.SERIAL
+            if self.session.progress.pending_serial is not None
+            else OverrideKind.WEIGHT
+        )
+        try:
+            step = self.session.override(supervisor.id, reason, kind)
+        except PackingError as exc:
+            self._show("red", str(exc))
+            return
+        log.info("override kind=%s by supervisor=%s reason=%r", kind, supervisor.id, reason)
+        self._adopt_step(step)
+
+    def reprint(self, badge: str, pin: str, reason: str) -> None:
+        """Reprint the current box's label after a supervisor confirmed why."""
+        supervisor = self.store.user_by_badge(badge)
+        if supervisor is None or supervisor.role != "supervisor":
+            self._show("red", "A reprint needs a supervisor's badge.")
+            return
+        if supervisor.pin_hash and not check_pin(supervisor.pin_hash, pin):
+            self._show("red", "The supervisor PIN is wrong; nothing was reprinted.")
+            return
+        progress = self.session.progress
+        labelled = [b.box_no for b in progress.boxes if b.labelled]
+        if self.order is None or not labelled:
+            self._show("red", "There is no printed label to reprint yet.")
+            return
+        box_no = labelled[-1]
+        job = self.labels.reprint_label(self.order, box_no, supervisor.id, reason)
+        self._label_jobs[job] = (box_no, True)
+        self._reprint_reason = reason
+        self._show("amber", f"Reprinting the label for box {box_no}…")
