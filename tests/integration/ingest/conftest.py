@@ -17,8 +17,8 @@ from service.db import transaction
 from service.ingest.webhooks import sign
 from service.models import Product
 
-SHOP_SECRET = "shpss_test_0f9a8b7c6d5e4f3a2b1c"  # noqa: S105 - test fixture
-WOO_SECRET = "wc_test_secret_1234567890"  # noqa: S105 - test fixture
+SHOP_SECRET = "shpss_test_0f9a8b7c6d5e4f3a2b1c"
+WOO_SECRET = "wc_test_secret_1234567890"
 
 
 @pytest.fixture
@@ -90,7 +90,9 @@ def woo_post(
     }
     if delivery_id is not None:
         headers["X-WC-Webhook-Delivery-ID"] = delivery_id
-    return client.post(f"/v1/channels/woocommerce/{channel}/webhooks", content=body, headers=headers)
+    return client.post(
+        f"/v1/channels/woocommerce/{channel}/webhooks", content=body, headers=headers
+    )
 
 
 def count(sessions: sessionmaker[Session], model: Any) -> int:

@@ -61,7 +61,9 @@ def test_create_confirms_a_valid_order(client: TestClient, seeded: sessionmaker[
     assert changes == [order.id]
 
 
-def test_replayed_webhook_changes_nothing(client: TestClient, seeded: sessionmaker[Session]) -> None:
+def test_replayed_webhook_changes_nothing(
+    client: TestClient, seeded: sessionmaker[Session]
+) -> None:
     payload = shopify_order(1002)
     assert shopify_post(client, payload, webhook_id="wh-2").json()["status"] == "created"
     again = shopify_post(client, payload, webhook_id="wh-2")
@@ -175,7 +177,9 @@ def _reasons(sessions: sessionmaker[Session], order_id: int) -> list[tuple[str, 
 def test_payment_pending_holds_then_payment_releases(
     client: TestClient, seeded: sessionmaker[Session]
 ) -> None:
-    pending = shopify_order(1008, financial_status="pending", payment_gateway_names=["bank_deposit"])
+    pending = shopify_order(
+        1008, financial_status="pending", payment_gateway_names=["bank_deposit"]
+    )
     r = shopify_post(client, pending, webhook_id="p-1")
     assert r.json()["order_status"] == "on_hold"
     assert r.json()["hold_reasons"] == [

@@ -43,14 +43,18 @@ def test_woo_create_update_cancel(client: TestClient, seeded: sessionmaker[Sessi
             "Bakkerij de Vries",
         )
     assert woo_post(client, woo_order(727), delivery_id="d-1").json()["status"] == "duplicate"
-    r = woo_post(client, woo_order(727, status="cancelled"), topic="order.updated", delivery_id="d-2")
+    r = woo_post(
+        client, woo_order(727, status="cancelled"), topic="order.updated", delivery_id="d-2"
+    )
     assert r.json()["order_status"] == "cancelled"
 
 
 def test_woo_cod_on_hold_payment_and_delete(
     client: TestClient, seeded: sessionmaker[Session]
 ) -> None:
-    bacs = woo_order(728, status="on-hold", payment_method="bacs", date_paid=None, date_paid_gmt=None)
+    bacs = woo_order(
+        728, status="on-hold", payment_method="bacs", date_paid=None, date_paid_gmt=None
+    )
     r = woo_post(client, bacs, delivery_id="e-1")
     assert r.json()["order_status"] == "on_hold"
     paid = dict(bacs, status="processing", date_paid_gmt="2024-11-11T08:00:00")
@@ -72,7 +76,7 @@ def test_woo_bad_signature_and_quantity(client: TestClient, seeded: sessionmaker
     assert count(seeded, Order) == 0
 
 
-OPERATOR_TOKEN = "op-token-for-tests"  # noqa: S105 - test fixture
+OPERATOR_TOKEN = "op-token-for-tests"
 
 OPERATOR_ORDER = {
     "channel": "phone",
@@ -140,11 +144,15 @@ def test_channel_add_puts_the_secret_in_the_keyring(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     url = service_db[0]
-    secret = "shpss_super_secret_value"  # noqa: S105 - test fixture
-    rc = _run("channel", ["--db", url, "channel", "add", "shopify", "--name", "eu", "--secret", secret])
+    secret = "shpss_super_secret_value"
+    rc = _run(
+        "channel", ["--db", url, "channel", "add", "shopify", "--name", "eu", "--secret", secret]
+    )
     assert rc == 0
     assert _memory_keyring.get_password(SERVICE_NAME, "channel:shopify:eu") == secret
-    rc = _run("channel", ["--db", url, "channel", "add", "shopify", "--name", "eu", "--secret", "x"])
+    rc = _run(
+        "channel", ["--db", url, "channel", "add", "shopify", "--name", "eu", "--secret", "x"]
+    )
     assert rc == 1
     rc = _run("channel", ["--db", url, "channel", "add", "woocommerce", "--name", "nosecret"])
     assert rc == 1

@@ -96,7 +96,9 @@ def test_shopify_bad_fields_are_named(payload: dict[str, Any], field: str) -> No
 def test_shopify_cancelled_and_shipping_map() -> None:
     payload = shopify_order(cancelled_at="2024-11-11T09:00:00+01:00")
     payload["shipping_lines"] = [{"title": "Express", "code": "exp-1"}]
-    settings = {"shipping_methods": {"exp-1": {"carrier": "ups", "service": "saver", "priority": 2}}}
+    settings = {
+        "shipping_methods": {"exp-1": {"carrier": "ups", "service": "saver", "priority": 2}}
+    }
     order = shopify.parse(payload, settings)
     assert order.cancelled
     assert (order.carrier, order.service, order.priority) == ("ups", "saver", 2)
@@ -160,7 +162,9 @@ def test_validation_reasons_cover_address_sku_payment_and_cod() -> None:
     codes = [r["code"] for r in validate(shopify.parse(payload, {}), KNOWN, {})]
     assert codes == ["postcode_invalid", "unknown_sku", "payment_pending"]
 
-    cod = shopify_order(financial_status="pending", payment_gateway_names=["Cash on Delivery (COD)"])
+    cod = shopify_order(
+        financial_status="pending", payment_gateway_names=["Cash on Delivery (COD)"]
+    )
     cod["shipping_address"].update(country_code="FR", country="France", zip="75008")
     reasons = validate(shopify.parse(cod, {}), KNOWN, {})
     assert [r["code"] for r in reasons] == ["cod_not_allowed"]
@@ -170,9 +174,10 @@ def test_validation_reasons_cover_address_sku_payment_and_cod() -> None:
     nowhere["shipping_address"].update(country_code=None, country="Narnia", city="")
     codes = [r["code"] for r in validate(shopify.parse(nowhere, {}), KNOWN, {})]
     assert codes == ["address_incomplete", "country_invalid"]
-    assert validate(shopify.parse(shopify_order(shipping_address=None), {}), KNOWN, {})[0][
-        "code"
-    ] == "address_missing"
+    assert (
+        validate(shopify.parse(shopify_order(shipping_address=None), {}), KNOWN, {})[0]["code"]
+        == "address_missing"
+    )
 
 
 def test_operator_order_computes_total_and_maps_invoice() -> None:
@@ -199,11 +204,15 @@ def test_operator_order_computes_total_and_maps_invoice() -> None:
     assert order.lines[0].sku == "MUG-350-BLU"
 
 
-CSV_GOOD = """order_id,order_name,currency,payment,email,ship_name,ship_street1,ship_postcode,ship_city,ship_country,sku,name,quantity,unit_price
-A-1,#A1,EUR,paid,a@example.com,Anna Nowak,ul. Marszałkowska 1,00950,Warszawa,Poland,MUG-350-BLU,Mug,2,10.00
-A-1,,,,,,,,,,plate-24,Plate,1,5.50
-B-2,#B2,EUR,cod,b@example.com,Jan Novák,Václavské náměstí 1,11000,Praha,CZ,PLATE-24,Plate,4,5.50
-"""
+CSV_GOOD = (
+    "order_id,order_name,currency,payment,email,ship_name,ship_street1,ship_postcode,"
+    "ship_city,ship_country,sku,name,quantity,unit_price\n"
+    "A-1,#A1,EUR,paid,a@example.com,Anna Nowak,ul. Marszałkowska 1,00950,Warszawa,Poland,"
+    "MUG-350-BLU,Mug,2,10.00\n"
+    "A-1,,,,,,,,,,plate-24,Plate,1,5.50\n"
+    "B-2,#B2,EUR,cod,b@example.com,Jan Novák,Václavské náměstí 1,11000,Praha,CZ,"
+    "PLATE-24,Plate,4,5.50\n"
+)
 
 
 def test_csv_groups_rows_into_orders() -> None:

@@ -152,14 +152,16 @@ def test_phones_to_e164(raw: str, region: str | None, expected: str) -> None:
 
 
 @pytest.mark.parametrize(
-    ("raw", "region"), [("123", "DE"), ("", "DE"), (None, "DE"), ("not a phone", "DE"), ("030 901820", None)]
+    ("raw", "region"),
+    [("123", "DE"), ("", "DE"), (None, "DE"), ("not a phone", "DE"), ("030 901820", None)],
 )
 def test_invalid_phones_are_none(raw: str | None, region: str | None) -> None:
     assert normalise_phone(raw, region) is None
 
 
 @pytest.mark.parametrize(
-    ("raw", "expected"), [(" mug-350-blu ", "MUG-350-BLU"), ("\tplate-24\n", "PLATE-24"), (None, "")]
+    ("raw", "expected"),
+    [(" mug-350-blu ", "MUG-350-BLU"), ("\tplate-24\n", "PLATE-24"), (None, "")],
 )
 def test_sku_upper_and_stripped(raw: str | None, expected: str) -> None:
     assert normalise_sku(raw) == expected
