@@ -17,12 +17,19 @@ from app.station.ports import UserRecord
 log = logging.getLogger(__name__)
 
 # Override reasons a supervisor can scan from their card, so an override needs no keyboard.
-OVERRIDE_PREFIX = "PB:OVERRIDE:"
+# Codes are kept short so the barcode keeps its quiet zones on the printed sheet.
+OVERRIDE_PREFIX = "PB:OVR:"
 OVERRIDE_REASONS = {
     "PACKAGING": "Extra packaging material (checked by supervisor)",
-    "CONTENTS-CHECKED": "Contents checked by supervisor; weight accepted",
-    "CATALOGUE-WEIGHT": "Catalogue weight is wrong; to be corrected",
-    "SERIAL-UNREADABLE": "Serial number label unreadable; checked by supervisor",
+    "CHECKED": "Contents checked by supervisor; weight accepted",
+    "CATALOGUE": "Catalogue weight is wrong; to be corrected",
+    "SERIAL": "Serial number label unreadable; checked by supervisor",
+}
+OVERRIDE_CAPTIONS = {
+    "PACKAGING": "Override: extra packaging",
+    "CHECKED": "Override: contents checked",
+    "CATALOGUE": "Override: catalogue weight wrong",
+    "SERIAL": "Override: serial unreadable",
 }
 
 

@@ -17,6 +17,7 @@ from app.station.supervisor import LocalFigures, SupervisorApi, SupervisorBoard
 from app.views.dialogs import HoldDialog, PinDialog, SupervisorDialog
 from app.views.pack_page import PackPage
 from app.views.pages import BatchesPage, LoginPage
+from app.views.settings_dialog import SettingsDialog
 from app.views.status_bar import StationStatusBar
 from app.views.supervisor_page import Background, SupervisorPage
 from app.views.theme import STYLE
@@ -33,6 +34,7 @@ SHORTCUTS = {
     "F12": "logout",
     "Escape": "cancel",
     "F1": "about",
+    "F10": "settings",
 }
 
 
@@ -51,6 +53,7 @@ class StationWindow(QMainWindow):
         super().__init__()
         self.runtime = runtime
         self.batches = batches
+        self.settings_factory: Callable[[QWidget], SettingsDialog] | None = None
         self.sounds = sounds
         self.setWindowTitle(f"Packbench — {station_name}")
         self.setStyleSheet(STYLE)
@@ -119,6 +122,9 @@ class StationWindow(QMainWindow):
 
     def on_scan(self, scan: Scan) -> None:
         """A scan from any scanner: a supervisor dialog takes badges, else the runtime."""
+        if isinstance(self._dialog, SettingsDialog):
+            self._dialog.show_scan(scan)  # testing a scanner never touches an order
+            return
         if isinstance(self._dialog, SupervisorDialog) and scan.kind is ScanKind.BADGE:
             self._dialog.badge_scanned(scan.text)
             return
@@ -197,6 +203,15 @@ class StationWindow(QMainWindow):
 
     def action_logout(self) -> None:
         self.runtime.logout()
+
+    def action_settings(self) -> None:
+        """F10: scanner test, printer test and calibration, command sheet."""
+        if self.settings_factory is None or self._dialog is not None:
+            return
+        dialog = self.settings_factory(self)
+        self._dialog = dialog
+        dialog.exec()
+        self._dialog = None
 
     def action_about(self) -> None:
         QMessageBox.about(self, "About Packbench", version_text())

@@ -94,10 +94,12 @@ def run_station(paths: StationPaths, settings: StationSettings, demo: object = N
     from app.printing.worker import PrintWorker
     from app.scanning.source import open_scanner
     from app.station.claims import ClientClaims
+    from app.station.diagnostics import PrinterDiagnostics
     from app.station.label_printing import StationLabels, job_outcome
     from app.station.replica_store import ReplicaStore
     from app.station.runtime import StationRuntime
     from app.views.main_window import StationWindow
+    from app.views.settings_dialog import PrinterActions, SettingsDialog
     from app.weighing.driver import ScalePoller
     from app.weighing.url import open_scale
     from sync.client import StationClient
@@ -171,6 +173,32 @@ def run_station(paths: StationPaths, settings: StationSettings, demo: object = N
             runtime, settings.station_name or "station", store.batches, sounds.play
         )
         bridge.scan.connect(window.on_scan)
+        diagnostics = PrinterDiagnostics(queue, printer, settings.document_printer)
+        devices = {
+            "Scanner": settings.scanner,
+            "Scale": settings.scale,
+            "Label printer": printer.url,
+            "Document printer": settings.document_printer,
+            "Server": settings.server_url,
+        }
+
+        def settings_dialog(parent: Any) -> SettingsDialog:
+            def woken(action: Any) -> Any:
+                def run() -> str:
+                    result = str(action())
+                    worker.wake()
+                    return result
+
+                return run
+
+            actions = PrinterActions(
+                woken(diagnostics.test_page),
+                woken(diagnostics.calibrate),
+                diagnostics.command_sheet,
+            )
+            return SettingsDialog(parent, actions, devices)
+
+        window.settings_factory = settings_dialog
 
         def on_reading(reading: Any) -> None:
             runtime.scale_reading(reading)
@@ -274,6 +302,7 @@ def _print_demo_sheet(paths: StationPaths) -> None:
     from app.printing.documents import CommandEntry, CommandSheet
     from app.printing.layouts import command_sheet_pages
     from app.printing.pdf import render_pdf
+    from app.station.diagnostics import override_entries
 
     try:
         from datetime import UTC, datetime
@@ -281,7 +310,8 @@ def _print_demo_sheet(paths: StationPaths) -> None:
         sheet = CommandSheet(
             printed_at=datetime.now(UTC),
             title="Packbench demo",
-            extra=tuple(CommandEntry(code, caption) for code, caption in DEMO_BADGES),
+            extra=override_entries()
+            + tuple(CommandEntry(code, caption) for code, caption in DEMO_BADGES),
         )
         target = paths.documents_dir / "command-sheet.pdf"
         target.write_bytes(render_pdf(command_sheet_pages(sheet)))

@@ -251,7 +251,7 @@ def test_pack_orders_with_devices_only(bench: Bench) -> None:
         bench.scan(item.code, "screen pack green")
     bench.weigh(overridden.grams * 3, "ask a supervisor")
     bench.scan("BADGE-S001", "scan an override reason")
-    bench.scan("PB:OVERRIDE:CONTENTS-CHECKED", "accepted by a supervisor")
+    bench.scan("PB:OVR:CHECKED", "accepted by a supervisor")
     bench.log.wait_for("then scan PB:CLOSE")
     bench.lift()
     bench.scan("PB:CLOSE", f"Order {overridden.number} is packed")

@@ -215,15 +215,15 @@ def test_supervisor_overrides_with_scanner_only(h: Harness) -> None:
     for code in ("4006381333931", "4006381333931", "PLT-WHT-27"):
         h.scan(code)
     h.weigh(3000)
-    m = h.scan("PB:OVERRIDE:PACKAGING")
+    m = h.scan("PB:OVR:PACKAGING")
     assert m.tone == "red" and "badge" in m.message  # a reason without a supervisor: refused
     m = h.scan("BADGE-P001")
     assert m.tone == "red" and "not a supervisor" in m.message
     m = h.scan("BADGE-S001")
     assert m.tone == "amber" and "override reason" in m.message
-    m = h.scan("PB:OVERRIDE:NO-SUCH-REASON")
+    m = h.scan("PB:OVR:NO-SUCH-REASON")
     assert m.tone == "red" and h.labels.jobs == []
-    h.scan("PB:OVERRIDE:PACKAGING")
+    h.scan("PB:OVR:PACKAGING")
     assert h.labels.jobs == [(1, 1, 3000)]
     granted = [e for e in h.store.recorded if e.type is MutationType.OVERRIDE_GRANTED]
     assert granted[0].payload.supervisor_id == 9
@@ -240,11 +240,11 @@ def test_scanned_override_asks_the_supervisor_pin_when_required(h: Harness) -> N
     assert m.ask_pin_for == "BADGE-S001"
     h.rt.submit_pin("0000")
     assert h.rt.model.tone == "red"
-    h.scan("PB:OVERRIDE:PACKAGING")
+    h.scan("PB:OVR:PACKAGING")
     assert h.labels.jobs == []  # the wrong PIN let nothing through
     h.scan("BADGE-S001")
     h.rt.submit_pin("1234")
-    h.scan("PB:OVERRIDE:CONTENTS-CHECKED")
+    h.scan("PB:OVR:CHECKED")
     assert h.labels.jobs == [(1, 1, 3000)]
     assert h.rt.user is PACKER  # the packer stays logged in
 
