@@ -21,6 +21,7 @@ from service.db import utcnow
 from service.errors import Conflict, NotFound, ValidationFailed
 from service.lifecycle import OrderStatus, record_event, transition
 from service.models import Batch, Order, Station
+from service.sync_server.visibility import mark_batch_reassigned
 
 MAX_ORDERS_LIMIT = 500
 # Any constant works: it only has to be the same for every process batching orders.
@@ -116,6 +117,9 @@ def assign_batch(session: Session, batch_id: int, station_id: int, *, actor: str
     batch.station_id = station.id
     batch.status = "assigned"
     mark_changed(session, "batch", batch.id)
+    if previous is not None and previous != station.id:
+        # The old station must be told the batch and its orders left its view (tombstones).
+        mark_batch_reassigned(session, batch.id, previous)
     for order in session.scalars(select(Order).where(Order.batch_id == batch.id)):
         record_event(
             session,

@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field
 PROTOCOL_VERSION = 1
 PROTOCOL_HEADER = "X-Packbench-Protocol"
 MAX_MUTATIONS_PER_PUSH = 500
-MAX_PUSH_BYTES = 2 * 1024 * 1024
+MAX_PUSH_BYTES = 1024 * 1024  # equal to the service-wide body cap (service/api/app.py)
 
 
 class _Wire(BaseModel):

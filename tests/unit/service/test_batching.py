@@ -113,3 +113,29 @@ def test_assigning_a_batch_publishes_it_and_its_orders_to_stations(
         s.get_one(Batch, batch_id).status = "done"
     with sessions() as s, pytest.raises(Conflict):
         assign_batch(s, batch_id, station_id, actor="op")
+
+
+def test_reassigning_a_batch_tells_the_old_station_it_left(
+    sessions: sessionmaker[Session],
+) -> None:
+    from service.sync_server.pull import pull
+
+    with sessions() as s, s.begin():
+        oids = [factories.order(s).id for _ in range(2)]
+        first = factories.station(s, "bench-a").id
+        second = factories.station(s, "bench-b").id
+        (batch,) = create_batches(s, BatchRule(), actor="op", now=NOW)
+        batch_id = batch.id
+        assign_batch(s, batch_id, first, actor="op")
+    with sessions() as s, s.begin():
+        cursor = pull(s, first, 0).cursor
+    with sessions() as s, s.begin():
+        assign_batch(s, batch_id, second, actor="op")
+    with sessions() as s, s.begin():
+        page = pull(s, first, cursor)
+    gone = {(c.entity, c.entity_id) for c in page.changes if c.data is None}
+    assert ("batch", batch_id) in gone
+    assert {("order", o) for o in oids} <= gone
+    with sessions() as s, s.begin():
+        seen = {(c.entity, c.entity_id) for c in pull(s, second, 0).changes if c.data}
+    assert ("batch", batch_id) in seen and {("order", o) for o in oids} <= seen
