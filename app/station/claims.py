@@ -37,3 +37,14 @@ class ClientClaims:
                     lease.station_id, lease.station_name, lease.epoch, lease.expires_at
                 )
         raise ClaimRefused("The service granted no lease for this order; ask a supervisor.")
+
+    def claim_batch(self, batch_id: int) -> int:
+        """Lease a whole batch so its orders can be packed through a network outage."""
+        try:
+            response = self.client.claim(ClaimRequest(batch_id=batch_id))
+        except ClaimRefusedError as exc:
+            raise ClaimRefused(exc.refusal.message) from exc
+        except SyncUnavailable as exc:
+            raise Offline(str(exc)) from exc
+        self.replica.apply_leases(response.leases)
+        return len(response.leases)

@@ -99,6 +99,10 @@ class Claims(Protocol):
 
     def claim_order(self, order_id: int) -> LeaseRecord: ...
 
+    def claim_batch(self, batch_id: int) -> int:
+        """Lease every claimable order of a batch ahead of packing; returns how many."""
+        ...
+
 
 class LabelPrinting(Protocol):
     """Queue a parcel's label; completion arrives later through the runtime's callback."""

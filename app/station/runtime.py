@@ -229,7 +229,26 @@ class StationRuntime(SupervisorActions, ParcelFlow):
         self.user = user
         self.session.packer_id = user.id
         log.info("login user=%s role=%s", user.id, user.role)
+        self._lease_batches()
         self._show("green", f"Hello {user.name}. Scan an order or tote barcode.", ask_pin_for="")
+
+    def _lease_batches(self) -> None:
+        """While online, lease this station's batches so packing survives a network outage.
+
+        Best effort: a refusal or an outage only means orders are claimed one by one later.
+        """
+        for batch in self.store.batches():
+
+            def claim(batch_id: int = batch.id) -> object:
+                return self.claims.claim_batch(batch_id)
+
+            def done(result: object, code: str = batch.code) -> None:
+                if isinstance(result, BaseException):
+                    log.info("batch %s not leased ahead: %s", code, result)
+                else:
+                    log.info("batch %s leased ahead: %s orders", code, result)
+
+            self.background(claim, done)
 
     def logout(self) -> None:
         """Log out; an open order must be finished or held first."""

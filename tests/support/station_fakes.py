@@ -78,8 +78,10 @@ class FakeStore:
     def order_by_id(self, order_id: int) -> OrderRecord | None:
         return self.orders.get(order_id)
 
+    batch_rows: list[BatchRow] = field(default_factory=list)
+
     def batches(self) -> Sequence[BatchRow]:
-        return []
+        return self.batch_rows
 
     def record(self, events: Sequence[PackEvent]) -> None:
         if self.fail_next_record:
@@ -100,6 +102,7 @@ class FakeClaims:
     refuse: dict[int, str] = field(default_factory=dict)
     offline: bool = False
     calls: list[int] = field(default_factory=list)
+    batch_calls: list[int] = field(default_factory=list)
 
     def claim_order(self, order_id: int) -> LeaseRecord:
         from app.station.ports import Offline
@@ -111,6 +114,19 @@ class FakeClaims:
             raise ClaimRefused(self.refuse[order_id])
         granted = lease()
         self.store.orders[order_id] = replace(self.store.orders[order_id], lease=granted)
+        return granted
+
+    def claim_batch(self, batch_id: int) -> int:
+        self.batch_calls.append(batch_id)
+        if self.offline:
+            from app.station.ports import Offline
+
+            raise Offline("no route to host")
+        granted = 0
+        for order_id, rec in list(self.store.orders.items()):
+            if rec.batch_id == batch_id and rec.lease is None:
+                self.store.orders[order_id] = replace(rec, lease=lease())
+                granted += 1
         return granted
 
 

@@ -265,3 +265,27 @@ def test_next_order_never_takes_the_previous_parcels_weight(h: Harness) -> None:
     h.weigh(0)  # lifted off
     h.weigh(600)
     assert h.labels.jobs[-1] == (2, 1, 600)
+
+
+def test_login_leases_the_batches_so_packing_survives_an_outage(h: Harness) -> None:
+    from dataclasses import replace
+
+    from app.station.ports import BatchRow
+
+    h.store.orders[1] = replace(h.store.orders[1], batch_id=5)
+    h.store.batch_rows = [BatchRow(5, "B-1", "Morning", 1, 0, 0, None)]
+    h.scan("BADGE-P001")
+    assert h.claims.batch_calls == [5]
+    h.claims.offline = True  # the network goes away after login
+    m = h.scan("ORD-100001")
+    assert m.screen is Screen.PACK and m.tone == "green"
+    assert h.claims.calls == []  # no claim was needed: the batch lease covers the order
+
+
+def test_login_offline_still_works_and_says_nothing_alarming(h: Harness) -> None:
+    from app.station.ports import BatchRow
+
+    h.claims.offline = True
+    h.store.batch_rows = [BatchRow(5, "B-1", "Morning", 1, 0, 0, None)]
+    m = h.scan("BADGE-P001")
+    assert m.tone == "green" and m.screen is Screen.BATCHES
