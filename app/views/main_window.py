@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 
-from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtGui import QKeySequence, QResizeEvent, QShortcut
 from PySide6.QtWidgets import QDialog, QMainWindow, QMessageBox, QStackedWidget, QWidget
 
 from app.buildinfo import version_text
@@ -20,7 +20,7 @@ from app.views.pages import BatchesPage, LoginPage
 from app.views.settings_dialog import SettingsDialog
 from app.views.status_bar import StationStatusBar
 from app.views.supervisor_page import Background, SupervisorPage
-from app.views.theme import STYLE
+from app.views.theme import STYLE, scaled_style
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +56,7 @@ class StationWindow(QMainWindow):
         self.settings_factory: Callable[[QWidget], SettingsDialog] | None = None
         self.sounds = sounds
         self.setWindowTitle(f"Packbench — {station_name}")
+        self._style = STYLE
         self.setStyleSheet(STYLE)
         self.login = LoginPage(station_name)
         self.batch_page = BatchesPage()
@@ -203,6 +204,14 @@ class StationWindow(QMainWindow):
 
     def action_logout(self) -> None:
         self.runtime.logout()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        """Grow fonts with the window so 1920x1080 reads like 1366x768, only larger."""
+        style = scaled_style(event.size().height())
+        if style != self._style:
+            self._style = style
+            self.setStyleSheet(style)
+        super().resizeEvent(event)
 
     def action_settings(self) -> None:
         """F10: scanner test, printer test and calibration, command sheet."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from PySide6.QtWidgets import QLabel
 
 TONES = {
@@ -33,6 +35,16 @@ QHeaderView::section { font-size: 18px; font-weight: 600; padding: 6px; backgrou
 QStatusBar QLabel { font-size: 16px; padding: 0 10px; }
 QPushButton { font-size: 18px; padding: 8px 16px; }
 """
+
+
+def scaled_style(window_height: int) -> str:
+    """STYLE with every size grown for taller screens (1366x768 is the design size).
+
+    A packer reads the screen from two metres at any resolution, so sizes follow the
+    window's height instead of staying in fixed pixels.
+    """
+    factor = min(2.0, max(1.0, window_height / 768))
+    return re.sub(r"(\d+)px", lambda m: f"{round(int(m.group(1)) * factor)}px", STYLE)
 
 
 def named_label(text: str, name: str) -> QLabel:
