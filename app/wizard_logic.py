@@ -353,11 +353,17 @@ class FirstRunWizard:
             return run(self.paths, self.settings)
         scratch = Path(tempfile.mkdtemp(prefix="packbench-wizard-"))
         try:
-            return run(
+            results = run(
                 dataclasses.replace(self.paths, database=scratch / "station.sqlite3"), self.settings
             )
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
+        return [
+            CheckResult(r.name, r.ok, f"{self.paths.database} is created on first start")
+            if r.name == "database" and r.ok
+            else r
+            for r in results
+        ]
 
     def summary(self) -> Sequence[tuple[str, str]]:
         """The settings that Finish will save, as (name, value) lines."""

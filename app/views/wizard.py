@@ -54,6 +54,7 @@ class WizardOutcome(Enum):
 
 def _show(label: QLabel, result: StepResult) -> None:
     label.setText(result.message)
+    label.setToolTip(result.message)
     label.setStyleSheet(f"color: {GREEN if result.ok else RED};")
 
 
@@ -140,6 +141,7 @@ class DevicesPage(QWizardPage):
         )
         s = model.settings
         self.ports = QListWidget()
+        self.ports.setMaximumHeight(140)  # leave room for the messages under each device
         refresh = QPushButton("Refresh ports")
         refresh.clicked.connect(self.refresh_ports)
         self.scanner = QLineEdit(s.scanner)
@@ -152,7 +154,7 @@ class DevicesPage(QWizardPage):
         self.use_port_button.clicked.connect(self._scanner_from_port)
         self.detect_button = QPushButton("Detect scale on selected port")
         self.detect_button.clicked.connect(self.detect_scale)
-        self.weigh_button = QPushButton("Put something on the scale, then press")
+        self.weigh_button = QPushButton("Weigh now (put a parcel on it first)")
         self.weigh_button.clicked.connect(self.read_scale)
         self.print_button = QPushButton("Print a test label")
         self.print_button.clicked.connect(self.print_test)
@@ -313,6 +315,8 @@ class SummaryPage(QWizardPage):
         self.setSubTitle("Finish saves these settings. Go Back to change anything.")
         self.settings_label = QLabel()
         self.report = QListWidget()
+        self.report.setWordWrap(True)
+        self.report.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.verdict = _message_label()
         layout = QVBoxLayout(self)
         layout.addWidget(self.settings_label)

@@ -135,7 +135,7 @@ def test_happy_path_saves_only_on_finish(
     wizard.next()
     assert wizard.currentPage() is wizard.summary_page
     lines = [wizard.summary_page.report.item(i).text() for i in range(3)]
-    assert lines[0] == "[ok] database: station.sqlite3 opens"
+    assert lines[0] == f"[ok] database: {paths.database} is created on first start"
     assert lines[1] == "[ok] server: https://oms.example.com answers"
     assert "Every check passed" in wizard.summary_page.verdict.text()
     assert not paths.config_file.exists()
