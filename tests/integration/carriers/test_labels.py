@@ -33,22 +33,16 @@ def test_claimed_order_gets_a_label_from_expected_weight(
         )
 
 
-def test_orders_of_carriers_without_an_adapter_are_left_alone(
+def test_label_format_per_channel_and_carriers_without_an_adapter_are_left_alone(
     sessions: sessionmaker[Session], make_order: Callable[..., int]
 ) -> None:
-    oid = make_order(carrier="dhl")
+    dhl = make_order(carrier="dhl")
+    pdf = make_order(channel="pdfshop", settings={"carriers": {"house": {"label_format": "pdf"}}})
     with sessions() as s, s.begin():
-        assert prepare_labels(s, [oid]) == 0
+        assert prepare_labels(s, [dhl, pdf]) == 1
         assert s.scalar(select(func.count()).select_from(OrderException)) == 0
-
-
-def test_pdf_format_per_channel(
-    sessions: sessionmaker[Session], make_order: Callable[..., int]
-) -> None:
-    oid = make_order(channel="pdfshop", settings={"carriers": {"house": {"label_format": "pdf"}}})
-    with sessions() as s, s.begin():
-        prepare_labels(s, [oid])
-        label = s.scalars(select(Label).where(Label.order_id == oid)).one()
+        label = s.scalars(select(Label)).one()
+        assert label.order_id == pdf
         assert label.format == "pdf" and label.content.startswith(b"%PDF")
 
 
@@ -70,6 +64,10 @@ def test_weight_in_band_keeps_the_label_out_of_band_relabels(
         assert parcel.status == "open" and parcel.tracking_number == second.tracking_number
         types = list(s.scalars(select(OrderEvent.type).where(OrderEvent.order_id == oid)))
         assert types.count("labels_created") == 2 and "label_cancelled" in types
+        # A second box gets its own label, "parcel 2 of 2".
+        label2 = check_weight(s, order, 2, 700)
+        assert label2 is not None and (label2.parcel_no, label2.parcel_count) == (2, 2)
+        assert b"Parcel 2 of 2" in label2.content
 
 
 def test_relabel_failure_leaves_the_parcel_awaiting_label_and_no_tracking_number(
@@ -85,17 +83,6 @@ def test_relabel_failure_leaves_the_parcel_awaiting_label_and_no_tracking_number
         exc = s.scalars(select(OrderException)).one()
         assert exc.kind == "carrier" and exc.code == "carrier_rejected"
         assert "no street or city" in exc.message
-
-
-def test_second_box_gets_its_own_label_n_of_m(
-    sessions: sessionmaker[Session], make_order: Callable[..., int]
-) -> None:
-    oid = make_order()
-    with sessions() as s, s.begin():
-        prepare_labels(s, [oid])
-        label2 = relabel(s, s.get_one(Order, oid), 2, 700)
-        assert label2 is not None and (label2.parcel_no, label2.parcel_count) == (2, 2)
-        assert b"Parcel 2 of 2" in label2.content
 
 
 def test_concurrent_shipments_never_share_a_tracking_number(
