@@ -268,7 +268,7 @@ def relabel(
         else ("closed" if parcel.closed_at else "open")
     )
     parcel.status = "awaiting_label"
-    parcel.weight_grams = parcel.weight_grams or grams
+    parcel.weight_grams = grams  # the latest measurement wins
     old = live_labels(session, order.id, box_no)
     others = [lb.parcel_count for lb in live_labels(session, order.id) if lb.parcel_no != box_no]
     count = max([box_no, *others])
