@@ -1,6 +1,8 @@
 """Shift figures for supervisors, aggregated in SQL (GROUP BY over time-filtered events).
 
-Definitions (all over the shift window `[shift_start, now]` unless said otherwise):
+Definitions (all over the shift window `[shift_start, now]` unless said otherwise; the
+window starts at the 15-minute slot holding `shift_start`, and per-slot aggregates of ended
+slots are computed once per process, see service.supervisor.slots):
 
 - **Batch progress**: `total` counts the batch's orders except cancelled ones, `packed` those
   packed or later, `held` those on hold; `remaining = total - packed` (a held order still has
@@ -30,13 +32,10 @@ Definitions (all over the shift window `[shift_start, now]` unless said otherwis
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
-    Float,
-    Integer,
     String,
     and_,
     case,
@@ -56,7 +55,6 @@ from service.models import (
     Order,
     OrderEvent,
     OrderException,
-    OrderLine,
     Station,
     StationMutation,
     User,
@@ -69,13 +67,10 @@ from service.supervisor.schemas import (
     ThroughputPoint,
     WorkerFigures,
 )
+from service.supervisor.slots import BASE, PER_EXTRA_ITEM, PER_LINE, SLOT, Agg, slot_floor, window
 
-BASE = 0.5
-PER_LINE = 0.5
-PER_EXTRA_ITEM = 0.25
 ONLINE_WITHIN = timedelta(minutes=2)
 MIN_ACTIVE = timedelta(minutes=15)
-SLOT = timedelta(minutes=15)
 EXCEPTION_LIMIT = 200
 
 PACKED_OR_LATER = (
@@ -85,7 +80,6 @@ PACKED_OR_LATER = (
     OrderStatus.COMPLETED.value,
     OrderStatus.RETURNED.value,
 )
-_ACTIVITY = ("scan_recorded", "weight_recorded", "parcel_closed", "order_packed")
 
 
 def raw_units(lines: int, items: int) -> float:
@@ -106,83 +100,50 @@ def projected_finish(
     return finish, cutoff is not None and (finish > cutoff or now > cutoff)
 
 
-def _epoch(dialect: str, col: Any) -> ColumnElement[float]:
-    """Seconds since 1970 of a timestamp column, on either database."""
-    if dialect == "postgresql":
-        return cast(func.extract("epoch", col), Float)
-    return (func.julianday(col) - 2440587.5) * 86400.0
-
-
-def _slot(dialect: str, col: Any, start: datetime) -> ColumnElement[int]:
-    """The 15-minute slot number of a timestamp, counted from `start`."""
-    # julianday() is a float of days: half a millisecond keeps 11:30:00 out of the 11:15 slot.
-    seconds = (_epoch(dialect, col) - start.timestamp() + 0.0005) / SLOT.total_seconds()
-    if dialect == "postgresql":
-        return cast(func.floor(seconds), Integer)
-    return cast(seconds, Integer)  # SQLite truncates toward zero; seconds >= 0 here
-
-
-@dataclass
-class _Tally:
-    """Aggregated rows of one packer or station, merged from (station, packer) groups."""
-
-    orders: int = 0
-    items: int = 0
-    lines: int = 0
-    units: float = 0.0
-    order_seconds: float = 0.0
-    timed_orders: int = 0
-    scans: int = 0
-    rejected: int = 0
-    overrides: int = 0
-    first: datetime | None = None
-    last: datetime | None = None
-
-    def seen(self, first: datetime | None, last: datetime | None) -> None:
-        if first is not None:
-            self.first = first if self.first is None else min(self.first, first)
-        if last is not None:
-            self.last = last if self.last is None else max(self.last, last)
-
-    def figures(self, id_: int, name: str, mean_units: float) -> WorkerFigures:
-        span = (self.last - self.first) if self.first and self.last else timedelta(0)
-        hours = max(span, MIN_ACTIVE).total_seconds() / 3600
-        return WorkerFigures(
-            id=id_,
-            name=name,
-            orders=self.orders,
-            items=self.items,
-            lines=self.lines,
-            active_hours=round(hours, 3),
-            orders_per_hour=round(self.orders / hours, 2),
-            items_per_hour=round(self.items / hours, 2),
-            adjusted_per_hour=round(self.units / mean_units / hours, 2),
-            scans=self.scans,
-            rejected_scans=self.rejected,
-            accuracy=round(1 - self.rejected / self.scans, 4) if self.scans else None,
-            avg_seconds_per_order=(
-                round(self.order_seconds / self.timed_orders, 1) if self.timed_orders else None
-            ),
-            overrides=self.overrides,
-        )
+def _worker(t: Agg, id_: int, name: str, mean_units: float) -> WorkerFigures:
+    """One packer's or station's figures from its sums over the window."""
+    span = (t.last - t.first) if t.first and t.last else timedelta(0)
+    hours = max(span, MIN_ACTIVE).total_seconds() / 3600
+    return WorkerFigures(
+        id=id_,
+        name=name,
+        orders=t.orders,
+        items=t.items,
+        lines=t.lines,
+        active_hours=round(hours, 3),
+        orders_per_hour=round(t.orders / hours, 2),
+        items_per_hour=round(t.items / hours, 2),
+        adjusted_per_hour=round(t.units / mean_units / hours, 2),
+        scans=t.scans,
+        rejected_scans=t.rejected,
+        accuracy=round(1 - t.rejected / t.scans, 4) if t.scans else None,
+        avg_seconds_per_order=(
+            round(t.order_seconds / t.timed_orders, 1) if t.timed_orders else None
+        ),
+        overrides=t.overrides,
+    )
 
 
 def overview(session: Session, now: datetime, shift_start: datetime) -> Overview:
-    """Every supervisor figure as of `now` for the shift that began at `shift_start`."""
-    dialect = session.get_bind().dialect.name
-    by_packer: dict[int, _Tally] = {}
-    by_station: dict[int, _Tally] = {}
-    mean_units = _packed_work(session, dialect, shift_start, now, by_packer, by_station)
-    _activity(session, shift_start, now, by_packer, by_station)
+    """Every supervisor figure as of `now` for the shift since `shift_start`'s 15-min slot."""
+    start = slot_floor(shift_start)
+    win = window(session, start, now)
+    stations = list(session.scalars(select(Station).order_by(Station.name)))
+    mean_units = win.units / win.orders if win.orders else 1.0
+    throughput: list[ThroughputPoint] = []
+    slot = start
+    while slot <= now:
+        throughput.append(ThroughputPoint(start=slot, orders=win.slot_orders.get(slot, 0)))
+        slot += SLOT
     return Overview(
         as_of=now,
-        shift_start=shift_start,
+        shift_start=start,
         complexity_mean_units=round(mean_units, 4),
-        batches=batch_figures(session, now, shift_start),
-        packers=_packers(session, by_packer, mean_units),
-        stations=_stations(session, by_station, mean_units, now),
-        exceptions=exception_items(session, shift_start),
-        throughput=_throughput(session, dialect, shift_start, now),
+        batches=batch_figures(session, now, start),
+        packers=_packers(session, win.by_packer, mean_units),
+        stations=_stations(stations, win.by_station, mean_units, now),
+        exceptions=exception_items(session, start, {st.id: st.name for st in stations}),
+        throughput=throughput,
     )
 
 
@@ -257,137 +218,6 @@ def batch_figures(session: Session, now: datetime, shift_start: datetime) -> lis
     return out
 
 
-def _packer_key() -> ColumnElement[int]:
-    key: ColumnElement[int] = OrderEvent.payload["packer_id"].as_integer()
-    return key
-
-
-def _packed_work(
-    session: Session,
-    dialect: str,
-    start: datetime,
-    now: datetime,
-    by_packer: dict[int, _Tally],
-    by_station: dict[int, _Tally],
-) -> float:
-    """Orders, items, lines, work units and time per order, per (station, packer) group."""
-    packed = (
-        select(
-            OrderEvent.order_id.label("order_id"),
-            OrderEvent.station_id.label("station_id"),
-            _packer_key().label("packer_id"),
-            OrderEvent.at.label("at"),
-        )
-        .where(OrderEvent.type == "order_packed", OrderEvent.at >= start, OrderEvent.at <= now)
-        .cte("packed")
-    )
-    sizes = (
-        select(
-            OrderLine.order_id.label("order_id"),
-            func.count().label("n_lines"),
-            func.sum(OrderLine.quantity).label("n_items"),
-        )
-        .where(OrderLine.order_id.in_(select(packed.c.order_id)))
-        .group_by(OrderLine.order_id)
-        .subquery("sizes")
-    )
-    first_scan = (
-        select(OrderEvent.order_id.label("order_id"), func.min(OrderEvent.at).label("at"))
-        .where(
-            OrderEvent.type == "scan_recorded",
-            OrderEvent.order_id.in_(select(packed.c.order_id)),
-        )
-        .group_by(OrderEvent.order_id)
-        .subquery("first_scan")
-    )
-    lines = func.coalesce(sizes.c.n_lines, 0)
-    items = func.coalesce(sizes.c.n_items, 0)
-    units = BASE + PER_LINE * lines + PER_EXTRA_ITEM * (items - lines)
-    took = _epoch(dialect, packed.c.at) - _epoch(dialect, first_scan.c.at)
-    rows = session.execute(
-        select(
-            packed.c.station_id,
-            packed.c.packer_id,
-            func.count(),
-            func.sum(items),
-            func.sum(lines),
-            func.sum(units),
-            func.sum(took),
-            func.count(first_scan.c.at),
-            func.min(packed.c.at),
-            func.max(packed.c.at),
-        )
-        .select_from(packed)
-        .outerjoin(sizes, sizes.c.order_id == packed.c.order_id)
-        .outerjoin(first_scan, first_scan.c.order_id == packed.c.order_id)
-        .group_by(packed.c.station_id, packed.c.packer_id)
-    ).tuples()
-    all_orders, all_units = 0, 0.0
-    for station_id, packer_id, n, n_items, n_lines, n_units, secs, timed, first, last in rows:
-        for key, table in ((packer_id, by_packer), (station_id, by_station)):
-            if key is None:
-                continue
-            t = table.setdefault(int(key), _Tally())
-            t.orders += int(n)
-            t.items += int(n_items or 0)
-            t.lines += int(n_lines or 0)
-            t.units += float(n_units or 0)
-            t.order_seconds += float(secs or 0)
-            t.timed_orders += int(timed or 0)
-            t.seen(first, last)
-        all_orders += int(n)
-        all_units += float(n_units or 0)
-    return all_units / all_orders if all_orders else 1.0
-
-
-def _activity(
-    session: Session,
-    start: datetime,
-    now: datetime,
-    by_packer: dict[int, _Tally],
-    by_station: dict[int, _Tally],
-) -> None:
-    """Scans, rejected scans, overrides and the active span, per (station, packer) group."""
-    # JSON keys are bound parameters: group by subquery columns, never by the expression.
-    ev = (
-        select(
-            OrderEvent.station_id.label("station_id"),
-            _packer_key().label("packer_id"),
-            OrderEvent.type.label("type"),
-            OrderEvent.payload["outcome"].as_string().label("outcome"),
-            OrderEvent.at.label("at"),
-        )
-        .where(
-            OrderEvent.type.in_((*_ACTIVITY, "override_granted")),
-            OrderEvent.at >= start,
-            OrderEvent.at <= now,
-        )
-        .subquery("ev")
-    )
-    is_scan = ev.c.type == "scan_recorded"
-    rejected = and_(is_scan, func.coalesce(ev.c.outcome, "") != "accepted")
-    rows = session.execute(
-        select(
-            ev.c.station_id,
-            ev.c.packer_id,
-            func.sum(case((is_scan, 1), else_=0)),
-            func.sum(case((rejected, 1), else_=0)),
-            func.sum(case((ev.c.type == "override_granted", 1), else_=0)),
-            func.min(ev.c.at),
-            func.max(ev.c.at),
-        ).group_by(ev.c.station_id, ev.c.packer_id)
-    ).tuples()
-    for station_id, packer_id, scans, bad, overrides, first, last in rows:
-        for key, table in ((packer_id, by_packer), (station_id, by_station)):
-            if key is None:
-                continue
-            t = table.setdefault(int(key), _Tally())
-            t.scans += int(scans or 0)
-            t.rejected += int(bad or 0)
-            t.overrides += int(overrides or 0)
-            t.seen(first, last)
-
-
 def _names(
     session: Session, model: type[User] | type[Station], ids: Iterable[int]
 ) -> dict[int, str]:
@@ -398,24 +228,24 @@ def _names(
     return {id_: name for id_, name in rows}
 
 
-def _packers(session: Session, tallies: dict[int, _Tally], mean: float) -> list[WorkerFigures]:
+def _packers(session: Session, tallies: dict[int, Agg], mean: float) -> list[WorkerFigures]:
     names = _names(session, User, tallies)
-    out = [t.figures(pid, names.get(pid, f"user {pid}"), mean) for pid, t in tallies.items()]
+    out = [_worker(t, pid, names.get(pid, f"user {pid}"), mean) for pid, t in tallies.items()]
     return sorted(out, key=lambda f: (-f.adjusted_per_hour, f.name))
 
 
 def _stations(
-    session: Session, tallies: dict[int, _Tally], mean: float, now: datetime
+    stations: list[Station], tallies: dict[int, Agg], mean: float, now: datetime
 ) -> list[StationFigures]:
     out: list[StationFigures] = []
-    for st in session.scalars(select(Station).order_by(Station.name)):
-        tally = tallies.get(st.id, _Tally())
+    for st in stations:
+        tally = tallies.get(st.id, Agg())
         beat: dict[str, Any] = st.heartbeat or {}
         devices: dict[str, Any] = beat.get("devices") or {}
         depth = beat.get("queue_depth")
         out.append(
             StationFigures(
-                **tally.figures(st.id, st.name, mean).model_dump(),
+                **_worker(tally, st.id, st.name, mean).model_dump(),
                 online=st.last_seen_at is not None and now - st.last_seen_at <= ONLINE_WITHIN,
                 last_seen_at=st.last_seen_at,
                 last_sync_at=st.last_sync_at,
@@ -434,10 +264,13 @@ def rejection_code(station_id: Any, mutation_id: Any) -> ColumnElement[str]:
     )
 
 
-def exception_items(session: Session, shift_start: datetime) -> list[ExceptionItem]:
+def exception_items(
+    session: Session, shift_start: datetime, station_name: dict[int, str] | None = None
+) -> list[ExceptionItem]:
     """Open exceptions, weight overrides of the shift and unresolved rejected mutations."""
     items: list[ExceptionItem] = []
-    station_name = _names(session, Station, session.scalars(select(Station.id)))
+    if station_name is None:
+        station_name = _names(session, Station, session.scalars(select(Station.id)))
     for exc, number, status, version in session.execute(
         select(OrderException, Order.number, Order.status, Order.version)
         .join(Order, Order.id == OrderException.order_id)
@@ -503,25 +336,3 @@ def exception_items(session: Session, shift_start: datetime) -> list[ExceptionIt
             )
         )
     return items
-
-
-def _throughput(
-    session: Session, dialect: str, start: datetime, now: datetime
-) -> list[ThroughputPoint]:
-    slots_q = (
-        select(_slot(dialect, OrderEvent.at, start).label("slot"))
-        .where(
-            OrderEvent.type == "order_packed",
-            OrderEvent.at >= start,
-            OrderEvent.at <= now,
-        )
-        .subquery("slots")
-    )
-    counts = {
-        int(n): int(c)
-        for n, c in session.execute(
-            select(slots_q.c.slot, func.count()).group_by(slots_q.c.slot)
-        ).tuples()
-    }
-    slots = int((now - start) / SLOT) + 1
-    return [ThroughputPoint(start=start + i * SLOT, orders=counts.get(i, 0)) for i in range(slots)]

@@ -110,3 +110,37 @@ def test_exceptions_list_holds_overrides_and_unresolved_rejections(figures) -> N
     assert hold.station_name == "bench-1"
     assert ov.exceptions[2].id == f"mut:{shift.stations['bench-2']}:7"
     assert ov.exceptions[2].station_name == "bench-2"
+
+
+def test_closed_slots_are_aggregated_once_and_the_open_tail_every_time(
+    sessions: sessionmaker[Session],
+) -> None:
+    from service.models import OrderEvent
+    from service.supervisor import slots
+
+    with sessions() as s, s.begin():
+        shift = build(s)
+    with sessions() as s:
+        before = overview(s, NOW, SHIFT_START)
+    alice, bench1 = shift.users["alice"], shift.stations["bench-1"]
+    order_id = shift.orders["A"][6]
+    with sessions() as s, s.begin():
+        for minutes in (90, 1):  # one in a closed slot, one in the open tail
+            s.add(
+                OrderEvent(
+                    order_id=order_id,
+                    type="scan_recorded",
+                    payload={"outcome": "accepted", "packer_id": alice},
+                    actor="station",
+                    station_id=bench1,
+                    at=NOW - timedelta(minutes=minutes),
+                )
+            )
+    with sessions() as s:
+        after = overview(s, NOW, SHIFT_START)
+    scans = {p.name: p.scans for p in after.packers}
+    assert scans["Alice"] == {p.name: p.scans for p in before.packers}["Alice"] + 1
+    slots.forget()  # a back-dated write: the cache must be dropped to see it
+    with sessions() as s:
+        again = overview(s, NOW, SHIFT_START)
+    assert {p.name: p.scans for p in again.packers}["Alice"] == scans["Alice"] + 1
