@@ -49,6 +49,9 @@ log = logging.getLogger(__name__)
 KEYRING_SERVICE = "packbench-station"
 DEFAULT_TIMEOUT = httpx.Timeout(connect=3.0, read=10.0, write=10.0, pool=3.0)
 CLAIM_TIMEOUT = httpx.Timeout(connect=3.0, read=5.0, write=5.0, pool=3.0)
+# A snapshot (cursor 0) is the station's whole holding in one response; building 10k orders
+# can take the service longer than an ordinary page, so it gets a longer read timeout.
+SNAPSHOT_TIMEOUT = httpx.Timeout(connect=3.0, read=60.0, write=10.0, pool=3.0)
 
 _M = TypeVar("_M", bound=BaseModel)
 
@@ -205,9 +208,18 @@ class StationClient:
             self._request("POST", "/v1/stations/heartbeat", json=beat.model_dump(mode="json"))
         )
 
-    def pull(self, cursor: int, limit: int = 500) -> PullResponse:
-        """Changes after `cursor`; raises CursorExpired when the feed no longer has them."""
-        response = self._request("GET", "/v1/sync/pull", params={"cursor": cursor, "limit": limit})
+    def pull(
+        self, cursor: int, limit: int = 500, timeout: httpx.Timeout | None = None
+    ) -> PullResponse:
+        """Changes after `cursor`; raises CursorExpired when the feed no longer has them.
+
+        Cursor 0 asks for a full snapshot and uses SNAPSHOT_TIMEOUT unless told otherwise.
+        """
+        if timeout is None:
+            timeout = SNAPSHOT_TIMEOUT if cursor == 0 else DEFAULT_TIMEOUT
+        response = self._request(
+            "GET", "/v1/sync/pull", params={"cursor": cursor, "limit": limit}, timeout=timeout
+        )
         return _parse(PullResponse, response)
 
     def push(self, request: PushRequest) -> PushResponse:

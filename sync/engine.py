@@ -23,7 +23,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 
-from sync.client import StationClient
+from sync.client import SNAPSHOT_TIMEOUT, StationClient
 from sync.errors import (
     CursorExpired,
     MutationGap,
@@ -77,6 +77,9 @@ class SyncEngine:
         self.checksum_interval = checksum_interval
         self.backoff = backoff or Backoff()
         self.push_batch = min(push_batch, MAX_MUTATIONS_PER_PUSH)
+        # Shrinks after a failed push, grows back on success: a slow service that cannot
+        # answer 500 mutations within the read timeout must still see progress.
+        self._batch_now = self.push_batch
         self.pull_limit = pull_limit
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -286,7 +289,7 @@ class SyncEngine:
                 log.warning("pull cursor %d expired (%s); fetching a snapshot", cursor, exc.message)
                 self.fetch_snapshot()
                 return True
-            if page.snapshot:
+            if page.snapshot:  # cursor 0: the service sends everything in one response
                 self._finish_snapshot(page)
                 return True
             self.replica.apply_pull(page)
@@ -298,7 +301,7 @@ class SyncEngine:
 
     def fetch_snapshot(self) -> None:
         """Replace the replica's server data with everything the station is assigned now."""
-        self._finish_snapshot(self.client.pull(0, self.pull_limit))
+        self._finish_snapshot(self.client.pull(0, self.pull_limit, timeout=SNAPSHOT_TIMEOUT))
 
     def _finish_snapshot(self, first: PullResponse) -> None:
         pages = [first]

@@ -128,9 +128,9 @@ def test_service_restarted_mid_batch(
     assert st.engine.run_once()
     ids = st.replica.record(scans(oid, epoch, 1500))
     st.engine.start()
-    wait_for(lambda: st.replica.queue_depth() < 1500, timeout=30)
+    wait_for(lambda: st.replica.queue_depth() < 1500, timeout=90)
     service.restart()  # SIGKILL while batches are in flight, then back up on the same port
-    wait_for(lambda: st.replica.queue_depth() == 0, timeout=60)
+    wait_for(lambda: st.replica.queue_depth() == 0, timeout=180)
     assert scan_events(service_engine, oid) == 1500
     assert sorted(station_mutations(service_engine, st.id)) == ids
 
