@@ -1,0 +1,162 @@
+"""Benchmark: N simulated stations at R mutations/s each against the service on PostgreSQL.
+
+Budget: 50 stations x 2 mutations/s for 60 s -> p99 push latency <= 100 ms, zero errors.
+Each simulated station is a thread with its own StationClient and claimed order, pushing one
+scan per tick with its own gap-free ids (the wire traffic of a real station's engine). The
+service runs as a uvicorn subprocess on a fresh PostgreSQL schema.
+
+    python bench/sync_load.py [--stations 50] [--rate 2] [--seconds 60] [--db URL]
+
+PostgreSQL URL: --db, else PACKBENCH_BENCH_PG_URL, else PACKBENCH_TEST_PG_URL, else
+postgresql://postgres@127.0.0.1:5432/test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import threading
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import keyring
+from sqlalchemy import text
+from sqlalchemy.orm import sessionmaker
+
+from service.db import make_engine
+from service.schema import create_all
+from sync.client import StationClient, enroll
+from sync.errors import SyncError
+from sync.protocol import ClaimRequest, Mutation, PushRequest
+from tests.integration.sync.service_runner import ServiceProcess, enroll_code, make_orders
+from tests.support.keyrings import MemoryKeyring
+
+DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/test"
+BUDGET_P99_MS = 100.0
+
+
+def station_loop(
+    client: StationClient,
+    station_id: int,
+    order_id: int,
+    epoch: int,
+    rate: float,
+    stop_at: float,
+    latencies: list[float],
+    errors: list[str],
+) -> None:
+    next_id = 1
+    tick = 1.0 / rate
+    next_at = time.monotonic()
+    while time.monotonic() < stop_at:
+        m = Mutation(
+            id=next_id,
+            type="scan_recorded",
+            order_id=order_id,
+            lease_epoch=epoch,
+            at=datetime.now(UTC),
+            payload={"code": "SKU0", "outcome": "accepted"},
+        )
+        t0 = time.perf_counter()
+        try:
+            response = client.push(PushRequest(station_id=station_id, mutations=[m]))
+            if response.results[0].status != "applied":
+                errors.append(f"rejected: {response.results[0].reason}")
+            next_id += 1
+        except SyncError as exc:
+            errors.append(f"{type(exc).__name__}: {exc}")
+        latencies.append((time.perf_counter() - t0) * 1000)
+        next_at += tick
+        time.sleep(max(0.0, next_at - time.monotonic()))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--stations", type=int, default=50)
+    parser.add_argument("--rate", type=float, default=2.0, help="mutations/s per station")
+    parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument("--db", default=None)
+    args = parser.parse_args()
+    base = (
+        args.db
+        or os.environ.get("PACKBENCH_BENCH_PG_URL")
+        or os.environ.get("PACKBENCH_TEST_PG_URL")
+        or DEFAULT_PG
+    )
+    keyring.set_keyring(MemoryKeyring())
+    schema = f"bench_{uuid.uuid4().hex[:10]}"
+    admin = make_engine(base, pool_size=1, max_overflow=0)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    sep = "&" if "?" in base else "?"
+    url = f"{base}{sep}options=-csearch_path%3D{schema}"
+    engine = make_engine(url, pool_size=2, max_overflow=2)
+    create_all(engine)
+    sessions = sessionmaker(engine, expire_on_commit=False)
+    service = ServiceProcess(url).start()
+    latencies: list[float] = []
+    errors: list[str] = []
+    try:
+        orders = make_orders(sessions, args.stations, lines=1)
+        clients = []
+        for i, order_id in enumerate(orders):
+            enrolled = enroll(service.url, enroll_code(sessions, f"load-{i}"))
+            client = StationClient(service.url, token=enrolled.token)
+            lease = client.claim(ClaimRequest(order_id=order_id)).leases[0]
+            clients.append((client, enrolled.station_id, order_id, lease.epoch))
+        stop_at = time.monotonic() + args.seconds
+        threads = [
+            threading.Thread(
+                target=station_loop,
+                args=(c, sid, oid, ep, args.rate, stop_at, latencies, errors),
+                daemon=True,
+            )
+            for c, sid, oid, ep in clients
+        ]
+        t0 = time.monotonic()
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(args.seconds + 30)
+        elapsed = time.monotonic() - t0
+        for c, *_ in clients:
+            c.close()
+    finally:
+        service.stop()
+        engine.dispose()
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+    ordered = sorted(latencies)
+
+    def pct(q: float) -> float:
+        return round(ordered[min(len(ordered) - 1, int(len(ordered) * q))], 2) if ordered else 0.0
+
+    print(
+        json.dumps(
+            {
+                "bench": "sync_load",
+                "database": "postgresql",
+                "stations": args.stations,
+                "rate_per_station": args.rate,
+                "seconds": round(elapsed, 1),
+                "pushes": len(latencies),
+                "pushes_per_s": round(len(latencies) / elapsed, 1),
+                "errors": len(errors),
+                "first_errors": errors[:3],
+                "push_ms": {"p50": pct(0.5), "p95": pct(0.95), "p99": pct(0.99), "max": pct(1.0)},
+                "within_budget": not errors and pct(0.99) <= BUDGET_P99_MS,
+                "budget_p99_ms": BUDGET_P99_MS,
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
