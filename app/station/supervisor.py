@@ -58,7 +58,7 @@ class BatchProgress:
         if self.remaining == 0:
             return "done"
         if self.rate_per_hour is None:
-            return "unknown offline"
+            return "cut-off passed" if self.will_miss else "unknown while offline"
         if self.projected_finish is None:
             return "no progress in the last hour"
         return f"{hhmm(self.projected_finish)}" + (" — will miss cut-off" if self.will_miss else "")

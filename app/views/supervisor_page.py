@@ -280,7 +280,6 @@ class SupervisorPage(QWidget):
 
     def show_snapshot(self, snap: SupervisorSnapshot) -> None:
         """Render one snapshot; offline is said in words and colour, actions are disabled."""
-        self.snapshot = snap
         colour = GREEN if snap.online else RED
         self.headline.setText(("●  " if snap.online else "✖  ") + snap.headline)
         self.headline.setStyleSheet(f"background: {colour}; color: white;")
@@ -290,19 +289,22 @@ class SupervisorPage(QWidget):
                 "Offline: showing this station's own batches from its local data; other "
                 "figures are the last ones seen. Actions need the service.",
             )
+        # A refresh must not move what the supervisor selected (same exception, same choices).
+        chosen = self.selected_exception()
+        self.snapshot = snap
         self._show_batches(snap)
         self._show_chart(snap)
         _fill(self.packers, snap.packers)
         _fill(self.stations, snap.stations)
         self._show_exceptions(snap.exceptions)
-        self.target_batch.clear()
-        self.assign_batch.clear()
-        for batch in snap.batches:
-            self.target_batch.addItem(f"{batch.code} ({batch.station})", batch.id)
-            self.assign_batch.addItem(f"{batch.code} — {batch.name}", batch.id)
-        self.assign_station.clear()
-        for station_id, name in snap.station_choices:
-            self.assign_station.addItem(name, station_id)
+        self.exceptions.clearSelection()
+        for row, e in enumerate(snap.exceptions):
+            if chosen is not None and e.id == chosen.id:
+                self.exceptions.selectRow(row)
+        batches = [(f"{b.code} ({b.station})", f"{b.code} — {b.name}", b.id) for b in snap.batches]
+        _choices(self.target_batch, [(short, id_) for short, _long, id_ in batches])
+        _choices(self.assign_batch, [(long, id_) for _short, long, id_ in batches])
+        _choices(self.assign_station, [(name, id_) for id_, name in snap.station_choices])
         for widget in (self.create_button, self.assign_button, self.filter_button):
             widget.setEnabled(snap.online)
         self._enable_actions()
@@ -313,12 +315,17 @@ class SupervisorPage(QWidget):
         for row, b in enumerate(snap.batches):
             table.setItem(row, 0, QTableWidgetItem(f"{b.code}  {b.name}"))
             table.setItem(row, 1, QTableWidgetItem(b.station))
-            bar = QProgressBar()
+            # Reuse the row's bar: a replaced cell widget lingers until the event loop runs.
+            old = table.cellWidget(row, 2)
+            bar = old if isinstance(old, QProgressBar) else QProgressBar()
             bar.setRange(0, max(b.total, 1))
             bar.setValue(b.packed)
             bar.setFormat(f"{b.packed} of {b.total} packed, {b.remaining} to go")
             bar.setProperty("miss", "true" if b.will_miss else "false")
-            table.setCellWidget(row, 2, bar)
+            bar.style().unpolish(bar)  # the chunk colour follows the property
+            bar.style().polish(bar)
+            if bar is not old:
+                table.setCellWidget(row, 2, bar)
             table.setItem(row, 3, QTableWidgetItem(str(b.held)))
             rate = "—" if b.rate_per_hour is None else f"{b.rate_per_hour:.0f}"
             table.setItem(row, 4, QTableWidgetItem(rate))
@@ -446,6 +453,17 @@ class SupervisorPage(QWidget):
             self._say(False, "Choose a batch and a station.")
             return
         self.background(lambda: board.assign(batch_id, station_id), self._action_done)
+
+
+def _choices(combo: QComboBox, items: Sequence[tuple[str, object]]) -> None:
+    """Refill a combo box, keeping the chosen entry if it is still offered."""
+    kept = combo.currentData()
+    combo.clear()
+    for text, data in items:
+        combo.addItem(text, data)
+    index = combo.findData(kept)
+    if index >= 0:
+        combo.setCurrentIndex(index)
 
 
 def _qdt(value: datetime) -> QDateTime:

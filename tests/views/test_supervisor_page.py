@@ -28,7 +28,16 @@ from tests.support.station_fakes import FakeClaims, FakeLabels, FakeStore, run_n
 
 PACKER = UserRecord(1, "Alex Packer", "packer", "BADGE-P001", None)
 SUPERVISOR = UserRecord(3, "Sam Super", "supervisor", "BADGE-S001", hash_pin("1234"))
-SHIFT_START_LOCAL = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)
+CANDIDATE = {
+    "id": 77,
+    "number": "ORD-77",
+    "carrier": "dhl",
+    "service": "express",
+    "priority": 1,
+    "cutoff_at": "2026-11-30T15:00:00+00:00",
+    "lines": 2,
+    "items": 3,
+}
 
 
 @pytest.fixture(scope="module")
@@ -67,6 +76,12 @@ class FakeApi:
                 return self.overview
             if self.refuse:
                 raise SyncRejected(409, "conflict", self.refuse)
+            if path.startswith("candidates"):
+                return [CANDIDATE]
+            if path == "batches":
+                return [{"code": "B-NEW", "order_count": 1}]
+            if path.endswith("/assign"):
+                return {"code": "B-A"}
             return {"message": f"done: {path}"}
 
         return call
@@ -185,6 +200,30 @@ def test_release_sends_reason_and_version_and_shows_a_409(
     assert page.notice.text() == "✖  " + floor.api.refuse
     page.exceptions.selectRow(1)  # a granted weight override: nothing to do
     assert not any(b.isEnabled() for b in page.action_buttons.values())
+    page.exceptions.selectRow(2)
+    page.timer.timeout.emit()  # a live refresh keeps what the supervisor selected
+    assert page.selected_exception().code == "claimed_by_other"  # type: ignore[union-attr]
+
+
+def test_batch_preparation_filters_creates_and_assigns(
+    floor: Floor, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    floor.login_supervisor(monkeypatch)
+    page = floor.page
+    page.carrier.setText("dhl")
+    page.filter_button.click()
+    assert floor.api.calls[-1][1:3] == ("GET", "candidates?carrier=dhl")
+    assert _cells(page.candidates, 0) == ["ORD-77"]
+    page.max_orders.setValue(10)
+    page.create_button.click()
+    create = [c for c in floor.api.calls if c[2] == "batches"]
+    assert create[0][3] == {"max_orders": 10, "carrier": "dhl"}
+    assert "B-NEW (1 orders)" in page.notice.text()
+    page.assign_station.setCurrentIndex(1)
+    page.assign_button.click()
+    assign = next(c for c in floor.api.calls if c[2].endswith("/assign"))
+    assert assign[3] == {"station_id": page.assign_station.currentData()}
+    assert page.notice.text() == "✔  Batch B-A assigned."
 
 
 @pytest.mark.qt_log_ignore("propagateSizeHints")  # the offscreen platform, on show()
@@ -197,3 +236,7 @@ def test_screenshot_1366x768(floor: Floor, monkeypatch: pytest.MonkeyPatch, tmp_
     for name, tab in (("supervisor", 0), ("supervisor-people", 1), ("supervisor-exceptions", 2)):
         floor.page.tabs.setCurrentIndex(tab)
         assert floor.window.grab().save(str(target / f"{name}-1366x768.png"))
+    floor.api.offline = True
+    floor.page.tabs.setCurrentIndex(0)
+    floor.page.refresh()
+    assert floor.window.grab().save(str(target / "supervisor-offline-1366x768.png"))
