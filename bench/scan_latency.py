@@ -1,0 +1,288 @@
+"""Benchmark: scan bytes in -> durable verdict on screen, over the station's real path.
+
+One process, real parts: a PtyScanner (tests/support) writes `<EAN-13>\\r` to a pty; the
+station's `serial://` scanner source reads it on its own thread; the DeviceBridge queues the
+Scan to the GUI thread; StationWindow.on_scan -> StationRuntime.handle_scan -> PackSession
+-> ReplicaStore.record (outbox + mutation log, one IMMEDIATE transaction, synchronous=FULL,
+into a replica file holding N orders) -> session.apply -> on_change -> StationWindow.show_model
+(offscreen). t0 is taken just before the pty write, t1 when show_model has returned with the
+new banner text. Prints one JSON object.
+
+The bench order (100 lines x 25 units) is pre-leased to this station in the replica, so no
+claim (network) is involved. Scans go round-robin over the lines, so consecutive codes always
+differ; the scanner URL also sets `blanking_ms=0&double_scan_ms=0` so the guard never flags a
+read (a bench fires scans every few ms, faster than any person).
+
+Also measures Replica.order_by_code (budget 2 ms) on random numbers/totes/misses and the
+station's full ReplicaStore.order_by_code of the 100-line bench order.
+"""
+
+from __future__ import annotations
+
+import argparse
+import faulthandler
+import json
+import os
+import random
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import _replica_fill  # noqa: E402
+
+BUDGET_SCAN_P99_MS = 25.0
+BUDGET_LOOKUP_P99_MS = 2.0
+
+
+def _pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(q * len(ordered)) - 1))]
+
+
+def _loadavg() -> str:
+    try:
+        return Path("/proc/loadavg").read_text().strip()
+    except OSError:
+        return ""
+
+
+class _FakeClaims:
+    """Grants at once; unused while the bench order is pre-leased."""
+
+    def claim_order(self, order_id: int) -> Any:
+        from app.station.ports import LeaseRecord
+
+        return LeaseRecord(_replica_fill.STATION_ID, _replica_fill.STATION_NAME, 3, None)
+
+
+class _FakeLabels:
+    def __init__(self) -> None:
+        self.jobs = 0
+
+    def print_label(self, order: Any, box_no: int, box_count: int, grams: int) -> int:
+        self.jobs += 1
+        return self.jobs
+
+    def reprint_label(self, order: Any, box_no: int, by_user: int, reason: str) -> int:
+        self.jobs += 1
+        return self.jobs
+
+
+def lookups(replica: Any, store: Any, filled: Any, n: int) -> dict[str, Any]:
+    """order_by_code p50/p99 (ms) on hits by number, by tote, and misses."""
+    rng = random.Random(3)
+    codes = []
+    for i in range(n):
+        kind = i % 4
+        if kind in (0, 1):
+            codes.append(rng.choice(filled.order_numbers_sample))
+        elif kind == 2 and filled.totes_sample:
+            codes.append(rng.choice(filled.totes_sample))
+        else:
+            codes.append(f"ORD-{rng.randint(9_000_000, 9_900_000)}")  # not cached
+    for code in codes[:200]:
+        replica.order_by_code(code)
+    times = []
+    for code in codes:
+        t0 = time.perf_counter()
+        replica.order_by_code(code)
+        times.append((time.perf_counter() - t0) * 1000)
+    store_times = []
+    for _ in range(max(5, n // 100)):
+        t0 = time.perf_counter()
+        store.order_by_code(filled.bench_order_number)
+        store_times.append((time.perf_counter() - t0) * 1000)
+    return {
+        "lookup_n": n,
+        "lookup_p50_ms": round(statistics.median(times), 3),
+        "lookup_p99_ms": round(_pct(times, 0.99), 3),
+        "lookup_max_ms": round(max(times), 3),
+        # What the station does on an order scan: lookup + one product query per line.
+        "store_open_100_lines_p50_ms": round(statistics.median(store_times), 2),
+        "store_open_100_lines_max_ms": round(max(store_times), 2),
+    }
+
+
+def run(
+    orders: int, scans: int, warmup: int, gap_ms: float, work: Path, max_s: float
+) -> dict[str, Any]:
+    from PySide6.QtCore import QObject, Signal
+    from PySide6.QtWidgets import QApplication
+
+    from app.bridge import DeviceBridge
+    from app.scanning.source import open_scanner
+    from app.station.replica_store import ReplicaStore
+    from app.station.runtime import StationRuntime
+    from app.views.main_window import StationWindow
+    from sync.replica import Replica
+    from tests.support.serial_scanner import PtyScanner
+
+    db = work / "station.sqlite3"
+    replica = Replica.open(db)
+    t_fill = time.perf_counter()
+    filled = _replica_fill.fill(replica, orders)
+    fill_s = time.perf_counter() - t_fill
+    store = ReplicaStore(replica, _replica_fill.STATION_ID)
+    lookup = lookups(replica, store, filled, 2000 if scans >= 1000 else 200)
+
+    qt = QApplication.instance() or QApplication(sys.argv[:1])
+    bridge = DeviceBridge()
+    runtime = StationRuntime(
+        store, _FakeClaims(), _FakeLabels(), bridge.run_in_background, lambda _m: None
+    )
+    window = StationWindow(runtime, "bench", store.batches)
+    window.resize(1366, 768)
+    window.show()
+
+    banner = window.pack.banner
+    state: dict[str, Any] = {"t0": 0.0, "shown": 0.0, "text": banner.text(), "tone": ""}
+    done = threading.Event()
+    show = window.show_model
+
+    def timed_show(model: Any) -> None:
+        show(model)
+        state["shown"] = time.perf_counter()
+
+    runtime.on_change = timed_show
+    latencies: list[float] = []
+    tones: dict[str, int] = {}
+    failures: list[str] = []
+
+    def on_scan(scan: Any) -> None:
+        state["shown"] = 0.0
+        window.on_scan(scan)
+        t1 = state["shown"]
+        text = window.pack.banner.text()
+        if len(latencies) > 0 and (not t1 or text == state["text"]):
+            failures.append(f"banner unchanged after {scan.text!r}: {text!r}")
+        state["text"] = text
+        latencies.append((t1 or time.perf_counter()) - state["t0"])
+        if os.environ.get("PB_BENCH_TRACE"):
+            print(len(latencies), scan.text, round(latencies[-1] * 1000, 1), file=sys.stderr)
+        tone = runtime.model.tone
+        tones[tone] = tones.get(tone, 0) + 1
+        done.set()
+
+    bridge.scan.connect(on_scan)
+
+    class _Quit(QObject):
+        quit = Signal()  # emitted from the driver thread, delivered queued on the GUI thread
+
+    quitter = _Quit()
+    quitter.quit.connect(qt.quit)
+    pty = PtyScanner(work)
+    scanner = open_scanner(f"serial://{pty.path}?suffix=CR&blanking_ms=0&double_scan_ms=0")
+    ready = threading.Event()
+
+    def on_status(status: Any) -> None:
+        bridge.device_status.emit(status)
+        if "ready" in status.message:
+            ready.set()
+
+    scanner.start(bridge.scan.emit, on_status)
+    codes = list(filled.bench_codes)
+    script = [b"BADGE-P001", filled.bench_order_number.encode()]
+    script += [codes[i % len(codes)].encode() for i in range(warmup + scans)]
+    result: dict[str, Any] = {}
+
+    def drive() -> None:
+        try:
+            if not ready.wait(10):
+                failures.append("scanner never became ready")
+                return
+            stop_at = time.perf_counter() + max_s
+            for i, code in enumerate(script):
+                if time.perf_counter() > stop_at:
+                    failures.append(f"stopped after {max_s:.0f} s: {i} of {len(script)} scans")
+                    return
+                done.clear()
+                time.sleep(gap_ms / 1000)
+                state["t0"] = time.perf_counter()
+                pty.send(code + b"\r")
+                if not done.wait(60):
+                    failures.append(f"no verdict for scan {i} {code!r}")
+                    return
+        finally:
+            quitter.quit.emit()
+
+    driver = threading.Thread(target=drive, name="bench driver", daemon=True)
+    wall0 = time.perf_counter()
+    driver.start()
+    qt.exec()
+    wall = time.perf_counter() - wall0
+    driver.join(5)
+    scanner.stop()
+    pty.close()
+    window.close()
+    measured = [x * 1000 for x in latencies[2 + warmup :]] or [x * 1000 for x in latencies[2:]]
+    queue_depth = store.queue_depth()
+    replica.close()
+    if not measured:
+        raise SystemExit(f"no scans measured: {failures[:3]}")
+    p99 = _pct(measured, 0.99)
+    green = runtime.model.tone
+    result = {
+        "bench": "scan_latency",
+        "orders_cached": filled.orders,
+        "products_cached": filled.products,
+        "order_lines": len(codes),
+        "line_qty": filled.bench_qty,
+        "scans": len(measured),
+        "warmup_scans": warmup,
+        "gap_between_scans_ms": gap_ms,
+        "guard": "blanking_ms=0&double_scan_ms=0 (and codes alternate)",
+        "tones": tones,
+        "last_tone": green,
+        "outbox_depth_after": queue_depth,
+        "p50_ms": round(statistics.median(measured), 2),
+        "p90_ms": round(_pct(measured, 0.90), 2),
+        "p99_ms": round(p99, 2),
+        "max_ms": round(max(measured), 2),
+        "budget_p99_ms": BUDGET_SCAN_P99_MS,
+        **lookup,
+        "budget_lookup_p99_ms": BUDGET_LOOKUP_P99_MS,
+        "fill_s": round(fill_s, 1),
+        "run_s": round(wall, 1),
+        "db_mb": round(db.stat().st_size / 1e6, 1),
+        "failures": failures[:5],
+        "loadavg": _loadavg(),
+    }
+    result["ok"] = bool(
+        not failures
+        and p99 <= BUDGET_SCAN_P99_MS
+        and result["lookup_p99_ms"] <= BUDGET_LOOKUP_P99_MS
+        and tones.get("red", 0) == 0
+    )
+    return result
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--orders", type=int, default=100_000)
+    p.add_argument("--scans", type=int, default=2000)
+    p.add_argument("--warmup", type=int, default=50)
+    p.add_argument("--gap-ms", type=float, default=5.0, help="pause before each pty write")
+    p.add_argument("--max-seconds", type=float, default=300, help="stop scanning after this")
+    p.add_argument("--quick", action="store_true", help="tiny run (smoke test): 500 orders")
+    args = p.parse_args(argv)
+    if args.quick:
+        args.orders, args.scans, args.warmup = 300, 20, 2
+        args.max_seconds = min(args.max_seconds, 4)
+    faulthandler.dump_traceback_later(args.max_seconds + 600, exit=True)
+    with tempfile.TemporaryDirectory(prefix="pb-scan-bench-") as tmp:
+        return run(args.orders, args.scans, args.warmup, args.gap_ms, Path(tmp), args.max_seconds)
+
+
+if __name__ == "__main__":
+    out = main()
+    print(json.dumps(out))
+    sys.exit(0 if out["ok"] else 1)
