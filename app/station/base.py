@@ -43,6 +43,7 @@ class RuntimeBase:
     _label_jobs: dict[int, tuple[int, bool]]
     _capture_key: tuple[int, int] | None
     _reprint_reason: str
+    _awaiting_label: tuple[int, int, int] | None  # order id, box no, grams
 
     def _show(self, tone: Tone, message: str, **changes: object) -> None:
         raise NotImplementedError

@@ -17,7 +17,7 @@ from app.printing.documents import ShippingLabel
 from app.printing.layouts import shipping_label
 from app.printing.printer import Language, Printer
 from app.printing.queue import CONFIRMED, FAILED, PrintJob, PrintQueue
-from app.station.ports import OrderRecord
+from app.station.ports import AwaitingLabel, OrderRecord
 from sync.protocol import LabelSnapshot
 
 log = logging.getLogger(__name__)
@@ -47,6 +47,7 @@ class StationLabels:
         self.carrier_labels = carrier_labels
         self.clock = clock
         self._last_job: dict[tuple[int, int], int] = {}
+        self._job_labels: dict[int, tuple[int | None, str | None]] = {}
 
     def _carrier_payload(self, snap: LabelSnapshot) -> bytes:
         data = base64.b64decode(snap.content_b64)
@@ -60,19 +61,31 @@ class StationLabels:
         return data
 
     def print_label(self, order: OrderRecord, box_no: int, box_count: int, grams: int) -> int:
-        """Queue the label for one weighed box; returns the print job id."""
+        """Queue the label for one weighed box; returns the print job id.
+
+        The carrier label made ahead for this box is used when the weight is inside its band.
+        When it is not (or none came yet) the parcel waits for the service's new label
+        (AwaitingLabel) rather than printing a label the carrier does not know. Only orders
+        without a carrier (own fleet) get a label drawn here.
+        """
         view = order.view
+        live = [s for s in self.carrier_labels(view.id) if s.status != "cancelled"]
         fitting = [
             s
-            for s in self.carrier_labels(view.id)
-            if s.parcel_no == box_no
-            and s.status != "cancelled"
-            and s.weight_min_grams <= grams <= s.weight_max_grams
+            for s in live
+            if s.parcel_no == box_no and s.weight_min_grams <= grams <= s.weight_max_grams
         ]
         preview = None
+        label_ref: tuple[int | None, str | None] = (None, None)
         if fitting:
             payload = self._carrier_payload(fitting[0])
             kind = "carrier_label"
+            label_ref = (fitting[0].id, fitting[0].tracking_number)
+        elif view.carrier:
+            raise AwaitingLabel(
+                f"Box {box_no} ({grams} g) waits for its {view.carrier} label from the service; "
+                "it prints by itself as soon as the label arrives. Put the box aside."
+            )
         else:
             model = shipping_label(
                 ShippingLabel(
@@ -100,6 +113,7 @@ class StationLabels:
             preview_png=preview,
         )
         self._last_job[(view.id, box_no)] = job.id
+        self._job_labels[job.id] = label_ref
         log.info("label job %s queued for order %s box %s (%s)", job.id, view.number, box_no, kind)
         return job.id
 
@@ -109,7 +123,12 @@ class StationLabels:
         if original is None:
             raise LookupError(f"No label of box {box_no} was printed at this station.")
         job = self.queue.reprint(original, f"user:{by_user}", reason)
+        self._job_labels[job.id] = self._job_labels.get(original, (None, None))
         return job.id
+
+    def label_for_job(self, job_id: int) -> tuple[int | None, str | None]:
+        """The carrier label id and tracking number a job printed (None for own labels)."""
+        return self._job_labels.get(job_id, (None, None))
 
 
 def job_outcome(job: PrintJob) -> tuple[bool, str] | None:

@@ -9,6 +9,7 @@ from dataclasses import replace
 from app.packing.errors import PackingError
 from app.packing.progress import PackState
 from app.station.base import RuntimeBase
+from app.station.ports import AwaitingLabel
 from app.weighing.capture import CaptureState
 from app.weighing.reading import ScaleReading
 
@@ -53,15 +54,30 @@ class ParcelFlow(RuntimeBase):
 
     def _print_label(self, box_no: int, grams: int) -> None:
         assert self.order is not None
+        self._awaiting_label = None
         try:
             job = self.labels.print_label(
                 self.order, box_no, len(self.session.progress.boxes), grams
             )
+        except AwaitingLabel as waiting:
+            self._awaiting_label = (self.order.view.id, box_no, grams)
+            log.info("awaiting carrier label: order %s box %s", self.order.view.id, box_no)
+            self._show("amber", str(waiting))
+            return
         except Exception as exc:
             log.exception("label for box %s could not be queued", box_no)
             self._show("red", f"The label could not be queued ({exc}); scan PB:REPRINT.")
             return
         self._label_jobs[job] = (box_no, False)
+
+    def retry_awaiting_label(self) -> None:
+        """After a sync: print a box that was waiting for its carrier label, if it came."""
+        waiting = self._awaiting_label
+        if waiting is None or self.order is None or self.order.view.id != waiting[0]:
+            return
+        self._print_label(waiting[1], waiting[2])
+        if self._awaiting_label is None:
+            self._show("green", f"The label for box {waiting[1]} is printing.")
 
     def label_done(self, job_id: int, ok: bool, message: str) -> None:
         """The print worker finished (or failed) a label job."""
@@ -76,10 +92,13 @@ class ParcelFlow(RuntimeBase):
             return
         del self._label_jobs[job_id]
         try:
+            label_id, tracking = self.labels.label_for_job(job_id)
             step = self.session.label_printed(
                 box_no,
                 reprint=reprint,
                 reason=self._reprint_reason if reprint else "",
+                label_id=label_id,
+                tracking_number=tracking,
             )
         except PackingError as exc:
             self._show("red", str(exc))

@@ -104,8 +104,16 @@ class Claims(Protocol):
         ...
 
 
+class AwaitingLabel(Exception):
+    """The carrier label for this weight is not here yet; it prints once the service sends it."""
+
+
 class LabelPrinting(Protocol):
     """Queue a parcel's label; completion arrives later through the runtime's callback."""
+
+    def label_for_job(self, job_id: int) -> tuple[int | None, str | None]:
+        """The carrier label id and tracking number a job printed (None for own labels)."""
+        ...
 
     def print_label(self, order: OrderRecord, box_no: int, box_count: int, grams: int) -> int: ...
 

@@ -84,6 +84,7 @@ class StationRuntime(SupervisorActions, ParcelFlow):
         self._claiming: str | None = None
         self._label_jobs: dict[int, tuple[int, bool]] = {}  # job id -> (box_no, reprint)
         self._reprint_reason = ""
+        self._awaiting_label: tuple[int, int, int] | None = None
         self._last_line: int | None = None
         # One capture for the whole shift: a new order must not take the weight the scale
         # still shows for the previous parcel (the capture waits for the platter to clear).
@@ -352,8 +353,8 @@ class StationRuntime(SupervisorActions, ParcelFlow):
         self._last_line = None
         step = self.session.restore(view, recorded) if recorded else self.session.open_order(view)
         self.session.apply(step)
-        self._after_state_change()
         self._show(step.tone, step.message)
+        self._after_state_change()  # may say more: a label waiting, a print that failed
 
     # ------------------------------------------------------------------ steps
 
@@ -379,8 +380,8 @@ class StationRuntime(SupervisorActions, ParcelFlow):
         self.session.apply(step)
         if step.line_id is not None:
             self._last_line = step.line_id
-        self._after_state_change()
         self._show(step.tone, step.message)
+        self._after_state_change()  # may say more: a label waiting, a print that failed
 
     def _record(self, step: Step) -> bool:
         if not step.events:

@@ -224,6 +224,7 @@ def run_station(paths: StationPaths, settings: StationSettings, demo: object = N
                 last_sync=status.last_successful_sync,
                 last_rejection=(rejection.message or "") if rejection else "",
             )
+            runtime.retry_awaiting_label()
 
         bridge.device_status.connect(on_device)
         bridge.sync_status.connect(on_sync)

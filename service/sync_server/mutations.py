@@ -20,6 +20,7 @@ from service.changes import mark_changed
 from service.db import utcnow
 from service.lifecycle import OrderStatus, hold, record_event, transition
 from service.models import Label, Lease, Order, OrderException, Parcel, Station
+from service.shipping.labels import check_weight as check_label_weight
 from service.sync_server.leases import release_lease, station_names
 from sync.protocol import (
     PAYLOAD_MODELS,
@@ -208,6 +209,14 @@ def _parcel(ctx: MutationContext, p: BaseModel) -> None:
     parcel.station_id = ctx.station.id
     parcel.closed_at = station_time(ctx.mutation)
     ctx.event("parcel_closed", p)
+    # The label made ahead must fit the measured weight; if not, a new one is requested
+    # (the old one cancelled at the carrier) and the station pulls it.
+    if (
+        p.weight_grams is not None
+        and check_label_weight(ctx.session, ctx.order, p.box_no, p.weight_grams, actor=ctx.actor)
+        is None
+    ):
+        parcel.status = "awaiting_label"
 
 
 def _label(ctx: MutationContext, p: BaseModel) -> None:

@@ -135,9 +135,18 @@ class FakeLabels:
     jobs: list[tuple[int, int, int]] = field(default_factory=list)  # order, box, grams
     reprints: list[tuple[int, int, int, str]] = field(default_factory=list)
 
+    awaiting: bool = False  # the carrier label for the weight has not come yet
+
     def print_label(self, order: OrderRecord, box_no: int, box_count: int, grams: int) -> int:
+        if self.awaiting:
+            from app.station.ports import AwaitingLabel
+
+            raise AwaitingLabel(f"Box {box_no} waits for its label from the service.")
         self.jobs.append((order.view.id, box_no, grams))
         return len(self.jobs) + len(self.reprints)
+
+    def label_for_job(self, job_id: int) -> tuple[int | None, str | None]:
+        return (None, None)
 
     def reprint_label(self, order: OrderRecord, box_no: int, by_user: int, reason: str) -> int:
         self.reprints.append((order.view.id, box_no, by_user, reason))

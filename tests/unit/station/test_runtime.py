@@ -289,3 +289,21 @@ def test_login_offline_still_works_and_says_nothing_alarming(h: Harness) -> None
     h.store.batch_rows = [BatchRow(5, "B-1", "Morning", 1, 0, 0, None)]
     m = h.scan("BADGE-P001")
     assert m.tone == "green" and m.screen is Screen.BATCHES
+
+
+def test_box_waits_for_its_carrier_label_then_prints_after_a_sync(h: Harness) -> None:
+    h.scan("BADGE-P001")
+    h.scan("ORD-100001")
+    for code in ("4006381333931", "4006381333931", "PLT-WHT-27"):
+        h.scan(code)
+    h.labels.awaiting = True
+    m = h.weigh(1550)
+    assert m.tone == "amber" and "waits for its label" in m.message
+    assert h.labels.jobs == []
+    h.rt.retry_awaiting_label()  # a sync without the label: still waiting
+    assert h.labels.jobs == [] and h.rt.model.tone == "amber"
+    h.labels.awaiting = False  # the service's new label arrived with the last pull
+    h.rt.retry_awaiting_label()
+    assert h.labels.jobs == [(1, 1, 1550)]
+    h.rt.label_done(1, True, "")
+    assert h.scan("PB:CLOSE").tone == "green"
