@@ -271,6 +271,9 @@ def main() -> int:
             "budget_p99_ms": 150,
             "within_budget": p99 <= 150,
             "load_s": round(load_s, 1),
+            # Other work on the machine stretches every figure; say how busy it was.
+            "loadavg_1m": round(os.getloadavg()[0], 2),
+            "cpus": os.cpu_count(),
         }
         print(json.dumps(result))
         return 0 if p99 <= 150 else 1
