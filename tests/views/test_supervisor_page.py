@@ -144,7 +144,7 @@ def test_supervisor_login_shows_live_batches_people_and_chart(
     assert _cells(page.packers, 5) == ["100.0%", "80.0%"]
     assert _cells(page.stations, 1) == ["online", "OFFLINE"]
     assert page.series.count() == 17
-    assert _cells(page.exceptions, 2) == ["hold", "weight", "rejected"]
+    assert _cells(page.exceptions, 2) == ["hold", "weight", "stuck", "rejected"]
 
 
 def test_a_packer_badge_never_opens_the_supervisor_page(floor: Floor) -> None:
@@ -200,7 +200,7 @@ def test_release_sends_reason_and_version_and_shows_a_409(
     assert page.notice.text() == "✖  " + floor.api.refuse
     page.exceptions.selectRow(1)  # a granted weight override: nothing to do
     assert not any(b.isEnabled() for b in page.action_buttons.values())
-    page.exceptions.selectRow(2)
+    page.exceptions.selectRow(3)
     page.timer.timeout.emit()  # a live refresh keeps what the supervisor selected
     assert page.selected_exception().code == "claimed_by_other"  # type: ignore[union-attr]
 

@@ -79,7 +79,7 @@ def test_only_an_active_supervisor_at_a_known_station_gets_in(floor: Floor) -> N
     batches = {b["code"]: b for b in body["batches"]}
     assert (batches["B-A"]["remaining"], batches["B-B"]["will_miss_cutoff"]) == (6, True)
     assert {p["name"] for p in body["packers"]} == {"Alice", "Bob"}
-    assert [e["kind"] for e in body["exceptions"]] == ["hold", "weight", "rejected"]
+    assert [e["kind"] for e in body["exceptions"]] == ["hold", "weight", "stuck", "rejected"]
 
 
 def test_release_records_who_and_why_and_closes_the_hold(floor: Floor) -> None:
@@ -156,7 +156,7 @@ def test_reassign_and_cancel_and_resolve(floor: Floor) -> None:
             "exceptions"
         ]
     ]
-    assert kinds == ["weight"]  # the hold and the rejection are dealt with
+    assert kinds == ["weight", "stuck"]  # the hold and the rejection are dealt with
 
 
 def test_batch_preparation_filters_creates_and_assigns(floor: Floor) -> None:

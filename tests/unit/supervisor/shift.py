@@ -8,6 +8,9 @@ Now is 12:00; the shift began at 08:00. Two stations, two packers, two batches:
 - batch B at bench-2 (cut-off 12:30): 7 orders of 3 lines / 5 items, one cancelled; Bob
   packed one at 11:30 (5 scans 11:20..11:28). Nothing in 15 min, 1 in 60 -> 1/h; remaining
   5 -> finish 17:00, misses the cut-off.
+
+Open exceptions: Alice's hold, a granted weight override (for review), a paid order stuck
+for 30 hours (from service.reconcile) and one unresolved rejected push of bench-2.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from service.models import Batch, Order, OrderEvent, OrderException, StationMutation, User
+from service.reconcile import reconcile
 from tests.unit.service import factories
 
 NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
@@ -40,6 +44,7 @@ class Shift:
     orders: dict[str, list[int]] = field(default_factory=dict)
     held_order: int = 0
     hold_exception: int = 0
+    stuck_order: int = 0
 
 
 def _event(
@@ -192,7 +197,10 @@ def build(s: Session, now: datetime = NOW) -> Shift:
             ),
         ]
     )
+    # Reconciliation finds a paid order nobody batched for 30 hours: a "stuck" exception.
+    shift.stuck_order = factories.order(s, status="confirmed", age_hours=30).id
     s.flush()
+    reconcile(s, now=now)
     shift.orders = {"A": [o.id for o in a_orders], "B": [o.id for o in b_orders]}
     shift.held_order = held.id
     shift.hold_exception = exc.id

@@ -103,13 +103,15 @@ def test_exceptions_list_holds_overrides_and_unresolved_rejections(figures) -> N
     assert got == [
         ("exception", "hold", "damaged_item", True),
         ("exception", "weight", "weight_override", False),
+        ("exception", "stuck", "paid_not_packed", True),
         ("rejected_mutation", "rejected", "claimed_by_other", True),
     ]
+    assert ov.exceptions[2].order_id == shift.stuck_order
     hold = ov.exceptions[0]
     assert hold.order_id == shift.held_order and hold.order_status == "on_hold"
     assert hold.station_name == "bench-1"
-    assert ov.exceptions[2].id == f"mut:{shift.stations['bench-2']}:7"
-    assert ov.exceptions[2].station_name == "bench-2"
+    assert ov.exceptions[3].id == f"mut:{shift.stations['bench-2']}:7"
+    assert ov.exceptions[3].station_name == "bench-2"
 
 
 def test_closed_slots_are_aggregated_once_and_the_open_tail_every_time(
