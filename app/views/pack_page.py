@@ -15,7 +15,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.station.screen import ScreenModel
+from app.station.screen import LineRow, ScreenModel
 from app.views.banner import Banner
 from app.views.theme import named_label
 
@@ -48,10 +48,11 @@ class PackPage(QWidget):
         self.lines.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
         self.lines.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         header = self.lines.horizontalHeader()
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
+        # Widths are measured once per order (see _rebuild_rows), never per cell update.
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
-        header.setSectionResizeMode(2, QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(3, QHeaderView.ResizeMode.ResizeToContents)
+        self._row_keys: tuple[int, ...] = ()
+        self._row_cache: list[tuple[tuple[str, str, str, str], str]] = []
         self.picture = named_label("No picture", "picture")
         self.picture.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.picture.setMinimumSize(220, 180)
@@ -108,21 +109,62 @@ class PackPage(QWidget):
         self._render_box(model)
 
     def _render_lines(self, model: ScreenModel) -> None:
-        self.lines.setRowCount(len(model.lines))
+        """Update only the cells that changed.
+
+        This runs on every scan and every scale reading. Rebuilding all items (and letting
+        the styled header re-measure whole columns on each one) cost seconds on a 100-line
+        order, so items are made once per order and then only their text and colour change.
+        """
+        keys = tuple(line.line_id for line in model.lines)
+        if keys != self._row_keys:
+            self._rebuild_rows(model)
+            return
         for row, line in enumerate(model.lines):
-            done = line.scanned >= line.required
-            cells = [line.sku, line.name, str(line.scanned), str(line.required)]
-            for col, text in enumerate(cells):
-                item = QTableWidgetItem(("✔ " if done and col == 2 else "") + text)
-                if col >= 2:
-                    item.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
-                    item.setFont(self._count_font)
-                if done:
-                    item.setBackground(QColor("#d7f0dd"))
-                elif line.highlight:
-                    item.setBackground(QColor("#fff3c4"))
-                self.lines.setItem(row, col, item)
-        self.lines.resizeRowsToContents()
+            wanted = self._row_look(line)
+            if self._row_cache[row] == wanted:
+                continue
+            self._row_cache[row] = wanted
+            texts, colour = wanted
+            for col, text in enumerate(texts):
+                item = self.lines.item(row, col)
+                item.setText(text)
+                item.setBackground(QColor(colour))
+
+    @staticmethod
+    def _row_look(line: LineRow) -> tuple[tuple[str, str, str, str], str]:
+        done = line.scanned >= line.required
+        texts = (
+            line.sku,
+            line.name,
+            ("✔ " if done else "") + str(line.scanned),
+            str(line.required),
+        )
+        colour = "#d7f0dd" if done else "#fff3c4" if line.highlight else "#ffffff"
+        return texts, colour
+
+    def _rebuild_rows(self, model: ScreenModel) -> None:
+        table = self.lines
+        table.setUpdatesEnabled(False)
+        try:
+            table.setRowCount(len(model.lines))
+            self._row_cache = []
+            for row, line in enumerate(model.lines):
+                look = self._row_look(line)
+                self._row_cache.append(look)
+                texts, colour = look
+                for col, text in enumerate(texts):
+                    item = QTableWidgetItem(text)
+                    if col >= 2:
+                        item.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
+                        item.setFont(self._count_font)
+                    item.setBackground(QColor(colour))
+                    table.setItem(row, col, item)
+            for col in (0, 2, 3):
+                table.resizeColumnToContents(col)
+            table.resizeRowsToContents()
+        finally:
+            table.setUpdatesEnabled(True)
+        self._row_keys = tuple(line.line_id for line in model.lines)
 
     def _render_box(self, model: ScreenModel) -> None:
         box = model.box
