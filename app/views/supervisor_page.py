@@ -362,6 +362,7 @@ class SupervisorPage(QWidget):
             )
             for c, text in enumerate(cells):
                 item = QTableWidgetItem(text)
+                item.setToolTip(text)  # long messages are elided in the cell
                 if not e.open:
                     item.setForeground(QBrush(QColor("#666")))
                 table.setItem(r, c, item)
