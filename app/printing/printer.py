@@ -6,11 +6,11 @@ import logging
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from app.device_status import DeviceKind, DeviceStatus
 from app.printing.errors import BadPrinterUrl, PrinterError
-from app.printing.escpos_render import EscPosProfile, escpos_profile, render_escpos
 from app.printing.model import MEDIA_4X6, MEDIA_A4, MEDIA_BY_NAME, Label, Media
 from app.printing.status import (
     ESCPOS_QUERIES,
@@ -21,6 +21,11 @@ from app.printing.status import (
     parse_host_status,
     parse_lpstat,
 )
+
+if TYPE_CHECKING:
+    # python-escpos and its imaging take over a second to import: only ESC/POS printers pay.
+    from app.printing.escpos_render import EscPosProfile
+
 from app.printing.transport import (
     CupsTransport,
     DirectoryTransport,
@@ -67,6 +72,8 @@ class Printer:
             return b"".join(render_zpl(page, self.dpi) for page in pages)
         if self.language is Language.ESCPOS:
             assert self.escpos is not None
+            from app.printing.escpos_render import render_escpos
+
             return b"".join(render_escpos(page, self.escpos) for page in pages)
         return render_pdf(pages)
 
@@ -183,6 +190,8 @@ def open_printer(url: str) -> Printer:
     if lang is Language.ESCPOS:
         width_px = int(query["width_px"]) if "width_px" in query else None
         try:
+            from app.printing.escpos_render import escpos_profile
+
             profile = escpos_profile(query.get("profile", "TM-T88V"), width_px)
         except Exception as exc:  # escpos raises its own NotSupported types
             raise BadPrinterUrl(f"Printer URL {url!r}: {exc}") from exc

@@ -127,6 +127,7 @@ class PackPage(QWidget):
             texts, colour = wanted
             for col, text in enumerate(texts):
                 item = self.lines.item(row, col)
+                assert item is not None  # made by _rebuild_rows for every cell
                 item.setText(text)
                 item.setBackground(QColor(colour))
 

@@ -7,6 +7,7 @@ stopped in reverse order when the window closes.
 
 from __future__ import annotations
 
+import functools
 import logging
 import sys
 from contextlib import ExitStack
@@ -170,7 +171,11 @@ def run_station(paths: StationPaths, settings: StationSettings, demo: object = N
         runtime_ref.append(runtime)
         sounds = Sounds(settings.sounds)
         window = StationWindow(
-            runtime, settings.station_name or "station", store.batches, sounds.play
+            runtime,
+            settings.station_name or "station",
+            store.batches,
+            sounds.play,
+            supervisor_api=lambda uid: functools.partial(client.supervisor, uid),
         )
         bridge.scan.connect(window.on_scan)
         diagnostics = PrinterDiagnostics(queue, printer, settings.document_printer)

@@ -180,7 +180,7 @@ def test_supervisor_badge_at_login_asks_for_the_pin(
     station.scan(b"BADGE-S001")
     assert asked == ["PIN"]
     assert station.runtime.user is SUPERVISOR
-    assert station.page is station.window.batch_page
+    assert station.page is station.window.supervisor_page
     assert station.window._dialog is None
 
 

@@ -232,3 +232,35 @@ def test_migrated_schema_matches_table_definitions(replica: Replica) -> None:
         for table in metadata.sorted_tables:
             cols = [r[1] for r in conn.exec_driver_sql(f"PRAGMA table_info({table.name})")]
             assert cols == [c.name for c in table.columns], table.name
+
+
+def test_full_check_only_after_an_unclean_close(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A clean close skips the (slow) quick_check next time; a crash or a changed file does not."""
+    import sync.replica.store as store
+
+    path = tmp_path / "s.sqlite3"
+    checks: list[str] = []
+    real_connect = sqlite3.connect
+
+    class Spy:
+        def __init__(self, conn: sqlite3.Connection) -> None:
+            self.conn = conn
+
+        def execute(self, sql: str, *args: object) -> sqlite3.Cursor:
+            if "quick_check" in sql:
+                checks.append(sql)
+            return self.conn.execute(sql, *args)
+
+        def close(self) -> None:
+            self.conn.close()
+
+    monkeypatch.setattr(store.sqlite3, "connect", lambda *a, **k: Spy(real_connect(*a, **k)))
+    Replica.open(path).close()
+    assert len(checks) == 1  # a new file is checked
+    Replica.open(path).close()
+    assert len(checks) == 1  # clean close, unchanged file: skipped
+    crashed = Replica.open(path)  # no close(): like kill -9
+    crashed._lock.release()
+    crashed._engine.dispose()
+    Replica.open(path).close()
+    assert len(checks) == 2
