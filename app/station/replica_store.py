@@ -64,8 +64,9 @@ class ReplicaStore:
 
     def _record(self, snap: OrderSnapshot) -> OrderRecord:
         lines = []
+        products = self.replica.products_by_skus(line.sku for line in snap.lines)
         for line in snap.lines:
-            product = self.replica.product_by_sku(line.sku)
+            product = products.get(line.sku.strip().upper())
             lines.append(
                 LineView(
                     line_id=line.line_id,

@@ -7,6 +7,7 @@ the 2 ms budget with 100k orders cached.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -90,6 +91,18 @@ class ReplicaLookups:
             .join(t.product_aliases, t.product_aliases.c.product_id == t.products.c.id)
             .where(t.product_aliases.c.code_key == code.strip().upper())
         )
+
+    def products_by_skus(self, skus: Iterable[str]) -> dict[str, ProductSnapshot]:
+        """Products for many SKUs in one query (opening a 100-line order), keyed by SKU key."""
+        keys = sorted({sku.strip().upper() for sku in skus})
+        if not keys:
+            return {}
+        query = select(t.products.c.sku_key, t.products.c.data).where(
+            t.products.c.sku_key.in_(keys)
+        )
+        with self._engine.connect() as conn:
+            rows = conn.execute(query).all()
+        return {key: ProductSnapshot.model_validate_json(data) for key, data in rows}
 
     def _product(self, query: Any) -> ProductSnapshot | None:
         with self._engine.connect() as conn:
