@@ -7,8 +7,6 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from app import __version__
-
 
 def build_parser() -> argparse.ArgumentParser:
     """The station's command line; device URLs as in ARCHITECTURE.md."""

@@ -234,7 +234,9 @@ def test_migrated_schema_matches_table_definitions(replica: Replica) -> None:
             assert cols == [c.name for c in table.columns], table.name
 
 
-def test_full_check_only_after_an_unclean_close(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_full_check_only_after_an_unclean_close(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A clean close skips the (slow) quick_check next time; a crash or a changed file does not."""
     import sync.replica.store as store
 
