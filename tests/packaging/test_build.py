@@ -160,6 +160,32 @@ def test_self_test_passes_in_demo_mode(unpacked: Path, tmp_path: Path) -> None:
     assert done.returncode == 0
 
 
+def test_station_window_opens_in_demo_mode(unpacked: Path, tmp_path: Path) -> None:
+    # The demo writes its command sheet right after the window is shown: every view imports.
+    exe = unpacked / "opt" / "packbench" / "packbench"
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "QT_QPA_PLATFORM": "offscreen"}
+    sheet = tmp_path / "documents" / "command-sheet.pdf"
+    started = time.monotonic()
+    proc = subprocess.Popen(
+        [str(exe), "--demo", "--data-dir", str(tmp_path)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        while not sheet.exists() and proc.poll() is None and time.monotonic() - started < 90:
+            time.sleep(0.05)
+        print(f"frozen station window after {time.monotonic() - started:.1f} s")
+        assert sheet.exists(), f"exit {proc.poll()}: " + (
+            proc.communicate(timeout=10)[1][-3000:] if proc.poll() is not None else "timeout"
+        )
+    finally:
+        if proc.poll() is None:
+            proc.terminate()
+            proc.communicate(timeout=20)
+
+
 def test_tarball_and_service_artefacts(out: Path, tmp_path: Path) -> None:
     (tar_path,) = out.glob(f"packbench-{__version__}-linux-*.tar.gz")
     with tarfile.open(tar_path) as tar:
