@@ -43,10 +43,14 @@ class RuntimeBase:
     _label_jobs: dict[int, tuple[int, bool]]
     _capture_key: tuple[int, int] | None
     _reprint_reason: str
+    _reprint_requested: bool
     _awaiting_label: tuple[int, int, int] | None  # order id, box no, grams
 
     def _show(self, tone: Tone, message: str, **changes: object) -> None:
         raise NotImplementedError
 
     def _adopt_step(self, step: Step) -> None:
+        raise NotImplementedError
+
+    def _supervisor_confirmed(self, supervisor: UserRecord) -> None:
         raise NotImplementedError

@@ -84,6 +84,7 @@ class StationRuntime(SupervisorActions, ParcelFlow):
         self._claiming: str | None = None
         self._label_jobs: dict[int, tuple[int, bool]] = {}  # job id -> (box_no, reprint)
         self._reprint_reason = ""
+        self._reprint_requested = False
         self._awaiting_label: tuple[int, int, int] | None = None
         self._last_line: int | None = None
         # One capture for the whole shift: a new order must not take the weight the scale
@@ -209,10 +210,8 @@ class StationRuntime(SupervisorActions, ParcelFlow):
                     "red", "The supervisor PIN is wrong; nothing was overridden.", ask_pin_for=""
                 )
                 return
-            self._override_by = user
-            self._show(
-                "amber", f"{user.name}: scan an override reason from your card.", ask_pin_for=""
-            )
+            self.model = replace(self.model, ask_pin_for="")
+            self._supervisor_confirmed(user)
             return
         if not check_pin(user.pin_hash, pin):
             self._show("red", "That PIN is wrong. Scan your badge and try again.", ask_pin_for="")
@@ -415,7 +414,7 @@ class StationRuntime(SupervisorActions, ParcelFlow):
         elif name is CommandName.CANCEL:
             self._adopt_step(self.session.cancel())
         elif name is CommandName.REPRINT:
-            self._show("amber", "Ask a supervisor to confirm the reprint.", ask_hold_reason=False)
+            self.request_reprint()
         elif name is CommandName.LOGOUT:
             self.logout()
 

@@ -41,7 +41,11 @@ class SupervisorActions(RuntimeBase):
         progress = self.session.progress
         if not progress.boxes:
             return False
-        return progress.box.rejected_grams is not None or progress.pending_serial is not None
+        return (
+            self._reprint_requested
+            or progress.box.rejected_grams is not None
+            or progress.pending_serial is not None
+        )
 
     def _supervisor_at_bench(self, badge: str) -> None:
         supervisor = self.store.user_by_badge(badge)
@@ -53,9 +57,16 @@ class SupervisorActions(RuntimeBase):
             self._pin_for_override = True
             self._show(
                 "amber",
-                f"{supervisor.name}, type your PIN to override.",
+                f"{supervisor.name}, type your PIN to confirm.",
                 ask_pin_for=supervisor.badge,
             )
+            return
+        self._supervisor_confirmed(supervisor)
+
+    def _supervisor_confirmed(self, supervisor: UserRecord) -> None:
+        """Badge (and PIN where asked) checked: reprint, or wait for the override reason."""
+        if self._reprint_requested:
+            self._do_reprint(supervisor, f"Reprint at the bench, confirmed by {supervisor.name}")
             return
         self._override_by = supervisor
         self._show("amber", f"{supervisor.name}: scan an override reason from your card.")
@@ -107,13 +118,31 @@ class SupervisorActions(RuntimeBase):
         if supervisor.pin_hash and not check_pin(supervisor.pin_hash, pin):
             self._show("red", "The supervisor PIN is wrong; nothing was reprinted.")
             return
+        self._do_reprint(supervisor, reason)
+
+    def request_reprint(self) -> None:
+        """PB:REPRINT: wait for a supervisor's badge (no keyboard needed) or F4."""
+        progress = self.session.progress
+        if self.order is None or not any(b.labelled for b in progress.boxes):
+            self._show("red", "There is no printed label to reprint yet.")
+            return
+        self._reprint_requested = True
+        self._show("amber", "A supervisor scans their badge to confirm the reprint (or F4).")
+
+    def _do_reprint(self, supervisor: UserRecord, reason: str) -> None:
+        self._reprint_requested = False
         progress = self.session.progress
         labelled = [b.box_no for b in progress.boxes if b.labelled]
         if self.order is None or not labelled:
             self._show("red", "There is no printed label to reprint yet.")
             return
         box_no = labelled[-1]
-        job = self.labels.reprint_label(self.order, box_no, supervisor.id, reason)
+        try:
+            job = self.labels.reprint_label(self.order, box_no, supervisor.id, reason)
+        except LookupError as exc:
+            self._show("red", f"{exc} Print it from the supervisor screen instead.")
+            return
+        log.info("reprint box=%s by supervisor=%s reason=%r", box_no, supervisor.id, reason)
         self._label_jobs[job] = (box_no, True)
         self._reprint_reason = reason
         self._show("amber", f"Reprinting the label for box {box_no}…")

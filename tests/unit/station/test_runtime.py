@@ -307,3 +307,25 @@ def test_box_waits_for_its_carrier_label_then_prints_after_a_sync(h: Harness) ->
     assert h.labels.jobs == [(1, 1, 1550)]
     h.rt.label_done(1, True, "")
     assert h.scan("PB:CLOSE").tone == "green"
+
+
+def test_reprint_from_the_scanner_needs_a_supervisor_badge(h: Harness) -> None:
+    h.rt.override_requires_pin = False
+    h.scan("BADGE-P001")
+    h.scan("ORD-100001")
+    m = h.scan("PB:REPRINT")
+    assert m.tone == "red" and "no printed label" in m.message
+    for code in ("4006381333931", "4006381333931", "PLT-WHT-27"):
+        h.scan(code)
+    h.weigh(1550)
+    h.rt.label_done(1, True, "")
+    m = h.scan("PB:REPRINT")
+    assert m.tone == "amber" and "supervisor" in m.message
+    m = h.scan("BADGE-P001")
+    assert m.tone == "red" and h.labels.reprints == []  # a packer cannot confirm
+    h.scan("BADGE-S001")
+    assert h.labels.reprints == [(1, 1, 9, "Reprint at the bench, confirmed by Sam Super")]
+    h.rt.label_done(2, True, "")
+    reprinted = [e for e in h.store.recorded if e.type is MutationType.LABEL_PRINTED]
+    assert [e.payload.reprint for e in reprinted] == [False, True]
+    assert "Sam Super" in reprinted[1].payload.reason
