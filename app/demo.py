@@ -69,10 +69,10 @@ class DemoService:
     def start(cls, data_dir: Path | None = None) -> DemoService:
         """Create, seed and serve a fresh demo database; returns once it answers."""
         import uvicorn
-        from service.demo import seed_demo
 
         from service.api.app import create_app
         from service.db import make_engine, make_sessionmaker
+        from service.demo import seed_demo
         from service.schema import create_all
 
         owns = data_dir is None
