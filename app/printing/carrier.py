@@ -10,14 +10,17 @@ import io
 import logging
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from PIL import Image, UnidentifiedImageError
 
 from app.printing.errors import CarrierLabelError, LabelTooLarge
-from app.printing.escpos_render import EscPosProfile, raster_escpos
 from app.printing.model import MM_PER_INCH, Media
 from app.printing.zpl import validate_zpl
 from app.printing.zpl_graphics import graphic_field, to_bitmap
+
+if TYPE_CHECKING:  # python-escpos takes a second to import; only ESC/POS printers pay
+    from app.printing.escpos_render import EscPosProfile
 
 log = logging.getLogger(__name__)
 
@@ -134,4 +137,6 @@ def carrier_to_escpos(label: CarrierLabel, profile: EscPosProfile, media: Media)
         )
     height_mm = media.height_mm * (profile.width_px / profile.dpi * MM_PER_INCH) / media.width_mm
     fitted = Media("receipt", profile.width_px / profile.dpi * MM_PER_INCH, height_mm)
+    from app.printing.escpos_render import raster_escpos  # python-escpos is slow to import
+
     return raster_escpos(rasterise(label, fitted, profile.dpi), profile)
