@@ -95,12 +95,10 @@ def run_station(paths: StationPaths, settings: StationSettings, demo: object = N
     from app.printing.worker import PrintWorker
     from app.scanning.source import open_scanner
     from app.station.claims import ClientClaims
-    from app.station.diagnostics import PrinterDiagnostics
     from app.station.label_printing import StationLabels, job_outcome
     from app.station.replica_store import ReplicaStore
     from app.station.runtime import StationRuntime
     from app.views.main_window import StationWindow
-    from app.views.settings_dialog import PrinterActions, SettingsDialog
     from app.weighing.driver import ScalePoller
     from app.weighing.url import open_scale
     from sync.client import StationClient
@@ -178,7 +176,6 @@ def run_station(paths: StationPaths, settings: StationSettings, demo: object = N
             supervisor_api=lambda uid: functools.partial(client.supervisor, uid),
         )
         bridge.scan.connect(window.on_scan)
-        diagnostics = PrinterDiagnostics(queue, printer, settings.document_printer)
         devices = {
             "Scanner": settings.scanner,
             "Scale": settings.scale,
@@ -187,7 +184,13 @@ def run_station(paths: StationPaths, settings: StationSettings, demo: object = N
             "Server": settings.server_url,
         }
 
-        def settings_dialog(parent: Any) -> SettingsDialog:
+        def settings_dialog(parent: Any) -> Any:
+            # Imported on first use: PDF rendering is not needed to start packing.
+            from app.station.diagnostics import PrinterDiagnostics
+            from app.views.settings_dialog import PrinterActions, SettingsDialog
+
+            diagnostics = PrinterDiagnostics(queue, printer, settings.document_printer)
+
             def woken(action: Any) -> Any:
                 def run() -> str:
                     result = str(action())
