@@ -17,7 +17,6 @@ from app.printing.model import (
     Text,
     mm_to_dots,
 )
-from app.printing.symbols import gs1_to_fnc1, modules_for
 from app.printing.zpl_graphics import graphic_field, to_bitmap
 
 log = logging.getLogger(__name__)
@@ -103,6 +102,9 @@ def _barcode(code: Barcode, dpi: int) -> list[str]:
     if code.symbology is Symbology.DATAMATRIX:
         return [f"^FO{x},{y}^BXN,{m},200{field_data(code.value)}"]
     h = _dots(code.height_mm, dpi)
+    # reportlab's barcode encoders load on the first label, not at station start.
+    from app.printing.symbols import gs1_to_fnc1, modules_for
+
     if code.symbology is Symbology.GS1_128:
         gs1_to_fnc1(code.value)  # validates the AI structure before it reaches the printer
         # Mode D (UCC/EAN): the printer strips the brackets and inserts FNC1 itself.

@@ -13,8 +13,6 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 from app.printing.carrier import CarrierFormat, CarrierLabel, carrier_to_escpos, carrier_to_zpl
-from app.printing.documents import ShippingLabel
-from app.printing.layouts import shipping_label
 from app.printing.printer import Language, Printer
 from app.printing.queue import CONFIRMED, FAILED, PrintJob, PrintQueue
 from app.station.ports import AwaitingLabel, OrderRecord
@@ -87,6 +85,9 @@ class StationLabels:
                 "it prints by itself as soon as the label arrives. Put the box aside."
             )
         else:
+            from app.printing.documents import ShippingLabel  # own labels are the rare case
+            from app.printing.layouts import shipping_label
+
             model = shipping_label(
                 ShippingLabel(
                     ship_from=SHIP_FROM,
