@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 
 import uvicorn
 
 from service.api.app import create_app
 from service.commands import CommandError, Subparsers, add_db_option, open_engine
+from service.db import DB_URL_ENV
 
 log = logging.getLogger(__name__)
 
@@ -19,6 +21,12 @@ def register(subparsers: Subparsers) -> None:
     add_db_option(p)
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=8000, help="TCP port (default 8000)")
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="worker processes (default 1; about one per CPU core on a dedicated server)",
+    )
     p.set_defaults(handler=run_serve)
 
 
@@ -26,7 +34,24 @@ def run_serve(args: argparse.Namespace) -> int:
     """Serve until SIGINT/SIGTERM; uvicorn drains open requests before returning."""
     if not 0 <= args.port <= 65535:
         raise CommandError(f"--port must be 0-65535, not {args.port}.")
+    if args.workers < 1:
+        raise CommandError(f"--workers must be 1 or more, not {args.workers}.")
     engine = open_engine(args)  # refuses a database that was never upgraded, before binding
+    if args.workers > 1:
+        # Each worker process builds its own app (and engine) from PACKBENCH_DB_URL.
+        os.environ[DB_URL_ENV] = engine.url.render_as_string(hide_password=False)
+        engine.dispose()
+        log.info("serving on http://%s:%d with %d workers", args.host, args.port, args.workers)
+        uvicorn.run(
+            "service.api.app:create_app",
+            factory=True,
+            host=args.host,
+            port=args.port,
+            workers=args.workers,
+            log_level="info",
+            timeout_graceful_shutdown=10,
+        )
+        return 0
     app = create_app(engine)
     config = uvicorn.Config(
         app,

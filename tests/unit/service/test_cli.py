@@ -115,3 +115,28 @@ def test_seed_demo_refuses_a_database_with_other_orders(
         factories.order(s)
     code, _, err = _run(capsys, "seed-demo", "--db", url)
     assert code == 1 and "already has 1 orders" in err
+
+
+def test_serve_with_workers_hands_uvicorn_a_factory_and_the_database(
+    service_db: tuple[str, Engine], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import uvicorn
+
+    url, _engine = service_db
+    calls: list[tuple[str, dict[str, object]]] = []
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: calls.append((app, kw)))
+    monkeypatch.setenv("PACKBENCH_DB_URL", "replaced-by-serve")  # restored after the test
+    assert main(["serve", "--db", url, "--port", "8123", "--workers", "2"]) == 0
+    ((app, kw),) = calls
+    assert app == "service.api.app:create_app" and kw["factory"] is True
+    assert kw["workers"] == 2 and kw["port"] == 8123
+    import os
+
+    from sqlalchemy import inspect
+
+    from service.db import make_engine
+
+    workers_db = make_engine(os.environ["PACKBENCH_DB_URL"])  # what each worker will open
+    assert inspect(workers_db).has_table("orders")
+    workers_db.dispose()
+    assert main(["serve", "--db", url, "--workers", "0"]) == 1
