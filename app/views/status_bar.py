@@ -30,9 +30,7 @@ class StationStatusBar(QStatusBar):
         self.user.setText(f"Logged in: {user_name}" if user_name else "nobody logged in")
         if status.online:
             synced = status.last_sync.astimezone().strftime("%H:%M") if status.last_sync else ""
-            self._set(
-                self.server, "green", f"Server: online{f' (synced {synced})' if synced else ''}"
-            )
+            self._set(self.server, "green", f"Online{f' · synced {synced}' if synced else ''}")
         else:
             since = (
                 f" since {status.offline_since.astimezone().strftime('%H:%M')}"
