@@ -10,6 +10,7 @@ from app.packing.errors import PackingError
 from app.packing.progress import PackState
 from app.station.base import RuntimeBase
 from app.station.ports import AwaitingLabel
+from app.station.screen import Screen
 from app.weighing.capture import CaptureState
 from app.weighing.reading import ScaleReading
 
@@ -36,11 +37,15 @@ class ParcelFlow(RuntimeBase):
 
     def scale_reading(self, reading: ScaleReading) -> None:
         """A reading from the scale thread; accepted once per box when stable and fresh."""
-        self.status = replace(
-            self.status,
-            live_grams=reading.whole_grams if reading.is_weight else None,
-            live_stable=reading.is_weight,
-        )
+        live = (reading.whole_grams if reading.is_weight else None, reading.is_weight)
+        if live != (self.status.live_grams, self.status.live_stable):
+            self.status = replace(self.status, live_grams=live[0], live_stable=live[1])
+            if self.model.screen is Screen.PACK:
+                # Only the pack screen shows the live weight; readings come ~10 times a
+                # second, so nothing else is re-rendered (or re-queried) for them.
+                shown = replace(self.model.status, live_grams=live[0], live_stable=live[1])
+                self.model = replace(self.model, status=shown)
+                self.on_change(self.model)
         if not self.session.expects_weight or self.capture.state is not CaptureState.WAITING:
             return
         outcome = self.capture.feed(reading)

@@ -208,11 +208,7 @@ def run_station(paths: StationPaths, settings: StationSettings, demo: object = N
 
         window.settings_factory = settings_dialog
 
-        def on_reading(reading: Any) -> None:
-            runtime.scale_reading(reading)
-            window.show_model(runtime.model)
-
-        bridge.reading.connect(on_reading)
+        bridge.reading.connect(runtime.scale_reading)
         bridge.label_done.connect(runtime.label_done)
 
         def on_device(status: DeviceStatus) -> None:

@@ -329,3 +329,19 @@ def test_reprint_from_the_scanner_needs_a_supervisor_badge(h: Harness) -> None:
     reprinted = [e for e in h.store.recorded if e.type is MutationType.LABEL_PRINTED]
     assert [e.payload.reprint for e in reprinted] == [False, True]
     assert "Sam Super" in reprinted[1].payload.reason
+
+
+def test_live_weight_reaches_the_pack_screen_only_when_it_changes(h: Harness) -> None:
+    h.weigh(500)  # nobody logged in: no screen shows a weight, nothing re-rendered
+    assert h.shown == []
+    h.scan("BADGE-P001")
+    h.scan("ORD-100001")
+    h.scan("4006381333931")
+    before = len(h.shown)
+    m = h.weigh(480, stable=False)
+    assert (m.status.live_grams, m.status.live_stable) == (None, False)
+    m = h.weigh(480)
+    assert (m.status.live_grams, m.status.live_stable) == (480, True)
+    assert len(h.shown) == before + 2  # two changes, two renders
+    h.weigh(480)  # the same reading again: no new render
+    assert len(h.shown) == before + 2
