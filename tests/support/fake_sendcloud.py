@@ -16,8 +16,10 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
+
+from tests.support.loopback_http import serving
 
 
 class FakeSendcloud:
@@ -154,14 +156,6 @@ def _handler(fake: FakeSendcloud) -> type[BaseHTTPRequestHandler]:
 def running_fake_sendcloud() -> Iterator[FakeSendcloud]:
     """Start the fake on a free loopback port; `fake.url` is its base (no /api/v2)."""
     fake = FakeSendcloud()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(fake))
-    server.daemon_threads = True
-    fake.url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving(_handler(fake)) as url:
+        fake.url = url
         yield fake
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(5)

@@ -13,11 +13,12 @@ from __future__ import annotations
 import base64
 import itertools
 import json
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
+
+from tests.support.loopback_http import serving
 
 
 class FakeShops:
@@ -110,14 +111,6 @@ def _handler(fake: FakeShops) -> type[BaseHTTPRequestHandler]:
 def running_fake_shops() -> Iterator[FakeShops]:
     """Start both fake shops on one free loopback port (`fake.url`)."""
     fake = FakeShops()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(fake))
-    server.daemon_threads = True
-    fake.url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving(_handler(fake)) as url:
+        fake.url = url
         yield fake
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(5)
