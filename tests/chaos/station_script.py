@@ -1,10 +1,12 @@
 """A scripted packing station for the chaos test: records scans, syncs, gets SIGKILLed.
 
-Usage: python -m tests.chaos.station_script DB SERVER_URL STATION_ID TARGET SEED
+Usage: python -m tests.chaos.station_script DB SERVER_URL STATION_ID TARGET SEED [linger]
 
 Records batches of scan events for the orders it holds leases on until its mutation
 counter reaches TARGET, printing "saved <last id>" after every record() returns (that is
 the moment the UI would show green), then waits for the outbox to drain and prints "done".
+With "linger" it then stays up, syncing, until it is killed: a life of the chaos test never
+ends on its own, whatever the machine's speed.
 The token comes from the keyring (the test selects FileKeyring via PYTHON_KEYRING_BACKEND).
 """
 
@@ -36,6 +38,7 @@ def leased_orders(replica: Replica, station_id: int) -> list[tuple[int, int]]:
 
 def main(argv: list[str]) -> int:
     db, server, station_id, target, seed = argv[:5]
+    linger = argv[5:6] == ["linger"]
     logging.basicConfig(
         level=logging.WARNING, stream=sys.stderr, format="%(asctime)s %(name)s %(message)s"
     )
@@ -68,8 +71,10 @@ def main(argv: list[str]) -> int:
         time.sleep(rng.uniform(0, 0.003))
     while replica.queue_depth():
         time.sleep(0.05)
-    engine.stop()
     print("done", flush=True)
+    while linger:
+        time.sleep(1)
+    engine.stop()
     return 0
 
 

@@ -127,7 +127,7 @@ def test_station_killed_and_cut_off_loses_nothing_and_doubles_nothing(
             client.close()
 
             db = tmp_path / "station.sqlite3"
-            args = [str(db), proxy.url, str(enrolled.station_id), str(TARGET)]
+            db_arg = str(db)
             saved: list[int] = []
             kills = 0
             started = time.monotonic()
@@ -139,12 +139,19 @@ def test_station_killed_and_cut_off_loses_nothing_and_doubles_nothing(
                 else:
                     proxy.mode = "pass"
                 out = tmp_path / f"life-{kills}.out"
-                pid = zygote.spawn([*args, str(kills)], out, err)
+                # Each life may record up to its share of TARGET, then lingers until killed,
+                # so a fast machine cannot finish the work before the last kill.
+                quota = TARGET * (kills + 1) // KILLS
+                life = [db_arg, proxy.url, str(enrolled.station_id), str(quota), str(kills)]
+                pid = zygote.spawn([*life, "linger"], out, err)
                 assert wait_line(out, "ready", 60), "station did not start"
-                time.sleep(rng.uniform(0.0, 0.3))
+                time.sleep(rng.uniform(0.0, 0.2))
                 if rng.random() < 0.2:
                     proxy.cut_all()
-                os.kill(pid, signal.SIGKILL)
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pytest.fail(f"station life {kills} ended by itself:\n{err.read_text()[-3000:]}")
                 wait_gone(pid)  # its station lock is free only once it has fully exited
                 saved.extend(saved_ids(out))
                 kills += 1
@@ -153,7 +160,9 @@ def test_station_killed_and_cut_off_loses_nothing_and_doubles_nothing(
                     print(f"chaos: {kills} kills, {len(saved)} saved, {took:.0f} s")
             proxy.mode = "pass"
             out = tmp_path / "final.out"
-            zygote.spawn([*args, "999999"], out, err)
+            zygote.spawn(
+                [db_arg, proxy.url, str(enrolled.station_id), str(TARGET), "999999"], out, err
+            )
             assert wait_line(out, "done", 120), "the station did not drain after the chaos"
             saved.extend(saved_ids(out))
             zygote.close()
