@@ -94,6 +94,7 @@ def serve(url: str, port: int, workers: int) -> None:
         host="127.0.0.1",
         port=port,
         workers=workers,
+        http="service.api.http_protocol:NoDelayH11Protocol",
         log_level=os.environ.get("PACKBENCH_BENCH_LOG", "warning"),
         access_log=False,
     )

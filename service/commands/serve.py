@@ -9,6 +9,7 @@ import os
 import uvicorn
 
 from service.api.app import create_app
+from service.api.http_protocol import HTTP_PROTOCOL
 from service.commands import CommandError, Subparsers, add_db_option, open_engine
 from service.db import DB_URL_ENV
 
@@ -48,6 +49,7 @@ def run_serve(args: argparse.Namespace) -> int:
             host=args.host,
             port=args.port,
             workers=args.workers,
+            http=HTTP_PROTOCOL,
             log_level="info",
             timeout_graceful_shutdown=10,
         )
@@ -57,6 +59,7 @@ def run_serve(args: argparse.Namespace) -> int:
         app,
         host=args.host,
         port=args.port,
+        http=HTTP_PROTOCOL,
         log_level="info",
         access_log=True,
         timeout_graceful_shutdown=10,

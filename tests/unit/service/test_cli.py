@@ -122,6 +122,8 @@ def test_serve_with_workers_hands_uvicorn_a_factory_and_the_database(
 ) -> None:
     import uvicorn
 
+    from service.api.http_protocol import HTTP_PROTOCOL
+
     url, _engine = service_db
     calls: list[tuple[str, dict[str, object]]] = []
     monkeypatch.setattr(uvicorn, "run", lambda app, **kw: calls.append((app, kw)))
@@ -130,6 +132,7 @@ def test_serve_with_workers_hands_uvicorn_a_factory_and_the_database(
     ((app, kw),) = calls
     assert app == "service.api.app:create_app" and kw["factory"] is True
     assert kw["workers"] == 2 and kw["port"] == 8123
+    assert kw["http"] == HTTP_PROTOCOL  # Nagle off: ~44 ms per request otherwise
     import os
 
     from sqlalchemy import inspect
