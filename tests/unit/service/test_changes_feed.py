@@ -67,3 +67,39 @@ def test_concurrent_writers_never_commit_numbers_out_of_order(
     assert seen_gaps == []
     with sessions() as s:
         assert s.scalars(select(ChangeRow.seq).order_by(ChangeRow.seq)).all() == list(range(1, 161))
+
+
+def test_savepoints_are_numbered_with_the_outer_commit_only(
+    sessions: sessionmaker[Session],
+) -> None:
+    """Releasing a SAVEPOINT must not take numbers (nor the counter lock) early."""
+    with sessions() as s, s.begin():
+        mark_changed(s, "order", 1)
+        with s.begin_nested():
+            mark_changed(s, "order", 2)
+        assert s.scalars(select(ChangeRow.seq)).all() == []  # nothing numbered yet
+        with s.begin_nested():
+            mark_changed(s, "order", 3)
+    with sessions() as s:
+        rows = s.execute(select(ChangeRow.seq, ChangeRow.entity_id).order_by(ChangeRow.seq)).all()
+    assert rows == [(1, 1), (2, 2), (3, 3)]
+
+
+def test_rolled_back_savepoint_forgets_only_its_own_marks(
+    sessions: sessionmaker[Session],
+) -> None:
+    with sessions() as s, s.begin():
+        mark_changed(s, "order", 1)
+        with s.begin_nested():
+            mark_changed(s, "order", 2)
+        try:
+            with s.begin_nested():
+                mark_changed(s, "order", 1)  # marked before: must survive the rollback
+                mark_changed(s, "order", 9)
+                raise RuntimeError("rejected")
+        except RuntimeError:
+            pass
+        mark_changed(s, "order", 4)
+    with sessions() as s:
+        ids = s.scalars(select(ChangeRow.entity_id).order_by(ChangeRow.seq)).all()
+    assert ids == [1, 2, 4]
