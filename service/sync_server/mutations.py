@@ -142,20 +142,26 @@ def check_order(ctx: MutationContext) -> None:
     """Order state and lease checks shared by every type; raises Rejected."""
     order, lease, mutation = ctx.order, ctx.lease, ctx.mutation
     status = S(order.status)
-    names = station_names(ctx.session, [lease.station_id]) if lease is not None else {}
-    holder = names.get(lease.station_id, "?") if lease is not None else None
+
+    def holder() -> str | None:
+        """The lease holder's name, looked up only for a rejection message."""
+        if lease is None:
+            return None
+        return station_names(ctx.session, [lease.station_id]).get(lease.station_id, "?")
+
     if status is S.CANCELLED:
         raise Rejected(
             RejectReason.ORDER_CANCELLED,
             f"Order {order.number} was cancelled. Do not ship it; return the items to stock.",
         )
     if status in _PACKED_OR_LATER and (lease is None or lease.station_id != ctx.station.id):
+        packer = holder()
         raise Rejected(
             RejectReason.ALREADY_PACKED,
             f"Order {order.number} was already packed"
-            + (f" at station {holder}." if holder else ".")
+            + (f" at station {packer}." if packer else ".")
             + " Put this parcel aside for a supervisor.",
-            {"station_name": holder},
+            {"station_name": packer},
         )
     if lease is None or mutation.lease_epoch is None:
         raise Rejected(
@@ -163,13 +169,14 @@ def check_order(ctx: MutationContext) -> None:
             f"Order {order.number} is not claimed by this station. Claim it before packing.",
         )
     if lease.station_id != ctx.station.id:
+        other = holder()
         raise Rejected(
             RejectReason.CLAIMED_BY_OTHER,
-            f"Order {order.number} was claimed by station {holder} at "
+            f"Order {order.number} was claimed by station {other} at "
             f"{lease.granted_at:%Y-%m-%d %H:%M} UTC. Stop packing it here.",
             {
                 "station_id": lease.station_id,
-                "station_name": holder,
+                "station_name": other,
                 "claimed_at": lease.granted_at.isoformat(),
             },
         )
@@ -327,14 +334,34 @@ _HANDLERS: dict[MutationType, Callable[[MutationContext, BaseModel], None]] = {
 }
 
 
-def apply_mutation(
+@dataclass
+class Checked:
+    """A mutation that passed every check that needs no write; `apply()` makes its writes."""
+
+    ctx: MutationContext
+    kind: MutationType
+    payload: BaseModel
+
+    def apply(self) -> dict[str, Any]:
+        """Run the handler; may still raise Rejected or IllegalTransition, after writing."""
+        order = self.ctx.order
+        try:
+            _HANDLERS[self.kind](self.ctx, self.payload)
+        except _AlreadyDone:
+            return {"order_status": order.status, "order_version": order.version, "noop": True}
+        order.updated_at = utcnow()
+        mark_changed(self.ctx.session, "order", order.id)
+        return {"order_status": order.status, "order_version": order.version}
+
+
+def check_mutation(
     session: Session,
     station: Station,
     mutation: Mutation,
     orders: dict[int, Order],
     leases: dict[int, Lease],
-) -> dict[str, Any]:
-    """Apply one mutation (the caller holds the order locks); returns its result dict."""
+) -> Checked:
+    """Type, payload, order and lease checks; raises Rejected having written nothing."""
     kind = parse_type(mutation)
     payload = parse_payload(kind, mutation)
     if mutation.order_id is None:
@@ -347,10 +374,15 @@ def apply_mutation(
         )
     ctx = MutationContext(session, station, mutation, order, leases.get(order.id))
     check_order(ctx)
-    try:
-        _HANDLERS[kind](ctx, payload)
-    except _AlreadyDone:
-        return {"order_status": order.status, "order_version": order.version, "noop": True}
-    order.updated_at = utcnow()
-    mark_changed(session, "order", order.id)
-    return {"order_status": order.status, "order_version": order.version}
+    return Checked(ctx, kind, payload)
+
+
+def apply_mutation(
+    session: Session,
+    station: Station,
+    mutation: Mutation,
+    orders: dict[int, Order],
+    leases: dict[int, Lease],
+) -> dict[str, Any]:
+    """Apply one mutation (the caller holds the order locks); returns its result dict."""
+    return check_mutation(session, station, mutation, orders, leases).apply()

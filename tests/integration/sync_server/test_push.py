@@ -246,6 +246,76 @@ def test_a_rejected_mutation_leaves_none_of_its_writes(
     monkeypatch.setattr(mutations_module, "release_lease", real)
 
 
+def test_refusal_after_writing_mid_push_keeps_the_mutations_around_it(
+    client: TestClient,
+    sessions: sessionmaker[Session],
+    make_station,
+    make_order,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The push is redone with a savepoint per mutation: neighbours applied exactly once."""
+    st = make_station("A")
+    oid = make_order(status="picking")
+    epoch = _claimed(client, st, oid)
+
+    def fail_after_status_change(*args: Any, **kwargs: Any) -> None:
+        raise Rejected("illegal_transition", "simulated failure after the status moved")
+
+    monkeypatch.setattr(mutations_module, "release_lease", fail_after_status_change)
+    caplog.set_level("INFO", logger="service.sync_server.push")
+    r = push(
+        client,
+        st,
+        scan(1, oid, epoch),
+        mutation(2, "order_packed", oid, epoch, boxes=1),
+        scan(3, oid, epoch),
+    )
+    assert [x["status"] for x in r.json()["results"]] == ["applied", "rejected", "applied"]
+    assert r.json()["last_mutation_id"] == 3
+    assert "push redone with a savepoint per mutation" in caplog.messages
+    assert _order(sessions, oid).status == "picking"
+    assert _events(sessions, oid, "scan_recorded") == 2
+    assert _events(sessions, oid, "order_packed") == 0
+    with sessions() as s:
+        stored = s.execute(
+            select(StationMutation.mutation_id, StationMutation.status).order_by(
+                StationMutation.mutation_id
+            )
+        ).all()
+    assert stored == [(1, "applied"), (2, "rejected"), (3, "applied")]
+
+
+def test_refusal_before_writing_needs_no_redo(
+    client: TestClient,
+    sessions: sessionmaker[Session],
+    make_station,
+    make_order,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    st = make_station("A")
+    oid = make_order(status="picking")
+    epoch = _claimed(client, st, oid)
+    caplog.set_level("INFO", logger="service.sync_server.push")
+    r = push(
+        client,
+        st,
+        scan(1, oid, epoch),
+        mutation(2, "teleported", oid, epoch),
+        scan(3, oid, epoch + 5),  # stale epoch: refused by the lease check
+        scan(4, oid, epoch),
+    )
+    results = r.json()["results"]
+    assert [(x["status"], x.get("reason")) for x in results] == [
+        ("applied", None),
+        ("rejected", "unknown_type"),
+        ("rejected", "no_lease"),
+        ("applied", None),
+    ]
+    assert "push redone with a savepoint per mutation" not in caplog.messages
+    assert _events(sessions, oid, "scan_recorded") == 2
+
+
 def test_wiped_results_still_skip_old_ids(
     client: TestClient, sessions: sessionmaker[Session], make_station, make_order
 ) -> None:
