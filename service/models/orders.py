@@ -42,6 +42,8 @@ class Order(Base):
     __table_args__ = (
         UniqueConstraint("channel_id", "channel_order_id", name="uq_orders_channel_order"),
         Index("ix_orders_status_created", "status", "created_at"),
+        # Supervisor batch progress counts a batch's orders by status (index-only when vacuumed).
+        Index("ix_orders_batch_status", "batch_id", "status"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -112,7 +114,11 @@ class OrderEvent(Base):
     """Append-only audit log: every status change and every packing fact, with who and when."""
 
     __tablename__ = "order_events"
-    __table_args__ = (Index("ix_order_events_order_at", "order_id", "at"),)
+    __table_args__ = (
+        Index("ix_order_events_order_at", "order_id", "at"),
+        # Supervisor figures read one kind of event over a time range (packs of the last hour).
+        Index("ix_order_events_type_at", "type", "at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"))
@@ -129,7 +135,13 @@ class OrderException(Base):
     """Something a person must look at: a validation hold, a stuck order, a carrier error."""
 
     __tablename__ = "order_exceptions"
-    __table_args__ = (Index("ix_order_exceptions_open", "resolved_at", "kind"),)
+    __table_args__ = (
+        Index("ix_order_exceptions_open", "resolved_at", "kind"),
+        # Supervisor overview: the shift's weight overrides, and whether a rejected mutation
+        # has been resolved (looked up by its "mutation:<station>:<id>" code).
+        Index("ix_order_exceptions_kind_created", "kind", "created_at"),
+        Index("ix_order_exceptions_kind_code", "kind", "code"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)

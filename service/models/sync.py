@@ -32,6 +32,8 @@ class StationMutation(Base):
     """The stored result of one station mutation, so a retried push gets the same answer."""
 
     __tablename__ = "station_mutations"
+    # The supervisor lists the shift's rejected mutations out of every stored result.
+    __table_args__ = (Index("ix_station_mutations_status_applied", "status", "applied_at"),)
 
     station_id: Mapped[int] = mapped_column(ForeignKey("stations.id"), primary_key=True)
     mutation_id: Mapped[int] = mapped_column(Integer, primary_key=True)
