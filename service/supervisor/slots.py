@@ -12,16 +12,18 @@ that already cached that slot: `forget()` drops the cache.
 
 from __future__ import annotations
 
+import functools
 import threading
 import weakref
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, Float, Integer, and_, case, cast, func, select
+from sqlalchemy import Engine, Float, Integer, Select, and_, bindparam, case, cast, func, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
+from service.db import UTCDateTime
 from service.models import OrderEvent, OrderLine
 
 SLOT = timedelta(minutes=15)
@@ -31,6 +33,10 @@ PER_LINE = 0.5
 PER_EXTRA_ITEM = 0.25
 ACTIVITY = ("scan_recorded", "weight_recorded", "parcel_closed", "order_packed", "override_granted")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+# The statements are built once per dialect; these are their parameters.
+_A = bindparam("a", type_=UTCDateTime)
+_B = bindparam("b", type_=UTCDateTime)
+_ORIGIN = bindparam("origin", type_=Float)
 
 Key = tuple[int | None, int | None]  # (station id, packer id)
 
@@ -71,6 +77,22 @@ class Agg:
         self.overrides += other.overrides
         self.seen(other.first, other.last)
 
+    def copy(self) -> Agg:
+        """An independent copy (positional: dataclasses.replace costs more per request)."""
+        return Agg(
+            self.orders,
+            self.items,
+            self.lines,
+            self.units,
+            self.order_seconds,
+            self.timed_orders,
+            self.scans,
+            self.rejected,
+            self.overrides,
+            self.first,
+            self.last,
+        )
+
 
 SlotRows = dict[Key, Agg]
 _cache: weakref.WeakKeyDictionary[Engine, dict[datetime, SlotRows]] = weakref.WeakKeyDictionary()
@@ -97,9 +119,10 @@ def epoch(dialect: str, col: Any) -> ColumnElement[float]:
     return (func.julianday(col) - 2440587.5) * 86400.0
 
 
-def _slot_no(dialect: str, col: Any, origin: datetime) -> ColumnElement[int]:
+def _slot_no(dialect: str, col: Any) -> ColumnElement[int]:
+    """The slot number of `col` counted from the bound `origin` (seconds since 1970)."""
     # julianday() is a float of days: half a millisecond keeps 11:30:00 out of the 11:15 slot.
-    seconds = (epoch(dialect, col) - origin.timestamp() + 0.0005) / SLOT.total_seconds()
+    seconds = (epoch(dialect, col) - _ORIGIN + 0.0005) / SLOT.total_seconds()
     if dialect == "postgresql":
         return cast(func.floor(seconds), Integer)
     return cast(seconds, Integer)  # SQLite truncates toward zero; never negative here
@@ -150,8 +173,8 @@ class Window:
     def copy(self) -> Window:
         """A copy whose Aggs can be added to without touching this one."""
         return Window(
-            {k: replace(v) for k, v in self.by_packer.items()},
-            {k: replace(v) for k, v in self.by_station.items()},
+            {k: v.copy() for k, v in self.by_packer.items()},
+            {k: v.copy() for k, v in self.by_station.items()},
             dict(self.slot_orders),
             self.orders,
             self.units,
@@ -186,21 +209,16 @@ def window(session: Session, start: datetime, now: datetime) -> Window:
     return result
 
 
-def _aggregate(session: Session, a: datetime, b: datetime) -> dict[datetime, SlotRows]:
-    """One GROUP BY (slot, station, packer) for activity and one for packed orders, [a, b)."""
-    dialect = session.get_bind().dialect.name
-    found: dict[datetime, SlotRows] = {}
-
-    def agg(slot_no: int, station: int | None, packer: int | None) -> Agg:
-        rows = found.setdefault(a + slot_no * SLOT, {})
-        return rows.setdefault((station, packer), Agg())
-
+@functools.cache
+def _statements(dialect: str) -> tuple[Select[Any], Select[Any]]:
+    """The two GROUP BY (slot, station, packer) statements over [a, b), built once per dialect:
+    activity counts, and packed orders with their sizes and first scans."""
     packer_key = OrderEvent.payload["packer_id"].as_integer()
-    in_range = and_(OrderEvent.at >= a, OrderEvent.at < b)
+    in_range = and_(OrderEvent.at >= _A, OrderEvent.at < _B)
     # JSON keys are bound parameters: group by subquery columns, never by the expression.
     ev = (
         select(
-            _slot_no(dialect, OrderEvent.at, a).label("slot"),
+            _slot_no(dialect, OrderEvent.at).label("slot"),
             OrderEvent.station_id.label("station_id"),
             packer_key.label("packer_id"),
             OrderEvent.type.label("type"),
@@ -212,69 +230,80 @@ def _aggregate(session: Session, a: datetime, b: datetime) -> dict[datetime, Slo
     )
     is_scan = ev.c.type == "scan_recorded"
     rejected = and_(is_scan, func.coalesce(ev.c.outcome, "") != "accepted")
-    for slot_no, station, packer, scans, bad, overrides, first, last in session.execute(
-        select(
-            ev.c.slot,
-            ev.c.station_id,
-            ev.c.packer_id,
-            func.sum(case((is_scan, 1), else_=0)),
-            func.sum(case((rejected, 1), else_=0)),
-            func.sum(case((ev.c.type == "override_granted", 1), else_=0)),
-            func.min(ev.c.at),
-            func.max(ev.c.at),
-        ).group_by(ev.c.slot, ev.c.station_id, ev.c.packer_id)
-    ).tuples():
-        g = agg(int(slot_no), station, packer)
-        g.scans, g.rejected, g.overrides = int(scans or 0), int(bad or 0), int(overrides or 0)
-        g.seen(first, last)
+    activity = select(
+        ev.c.slot,
+        ev.c.station_id,
+        ev.c.packer_id,
+        func.sum(case((is_scan, 1), else_=0)),
+        func.sum(case((rejected, 1), else_=0)),
+        func.sum(case((ev.c.type == "override_granted", 1), else_=0)),
+        func.min(ev.c.at),
+        func.max(ev.c.at),
+    ).group_by(ev.c.slot, ev.c.station_id, ev.c.packer_id)
 
-    # Per packed order: its size and first scan by correlated index lookups
-    # (order_lines.order_id, order_events (order_id, at)), then summed per group.
+    # One row per packed order: its lines joined and summed, its first scan looked up by
+    # (order_id, at). Grouping by the event's key keeps the subquery from being merged into
+    # the outer aggregate, where PostgreSQL would run each per-order lookup once per use.
     scan = OrderEvent.__table__.alias("scan")
-    n_lines = (
-        select(func.count()).where(OrderLine.order_id == OrderEvent.order_id).scalar_subquery()
-    )
-    n_items = (
-        select(func.coalesce(func.sum(OrderLine.quantity), 0))
-        .where(OrderLine.order_id == OrderEvent.order_id)
-        .scalar_subquery()
-    )
     first_scan = (
         select(func.min(scan.c.at))
         .where(scan.c.order_id == OrderEvent.order_id, scan.c.type == "scan_recorded")
         .scalar_subquery()
     )
-    packed = (
+    per_order = (
         select(
-            _slot_no(dialect, OrderEvent.at, a).label("slot"),
+            _slot_no(dialect, OrderEvent.at).label("slot"),
             OrderEvent.station_id.label("station_id"),
             packer_key.label("packer_id"),
             OrderEvent.at.label("at"),
-            n_lines.label("n_lines"),
-            n_items.label("n_items"),
+            func.count(OrderLine.id).label("n_lines"),
+            func.coalesce(func.sum(OrderLine.quantity), 0).label("n_items"),
             first_scan.label("first_scan"),
         )
+        .select_from(OrderEvent)
+        .outerjoin(OrderLine, OrderLine.order_id == OrderEvent.order_id)
         .where(OrderEvent.type == "order_packed", in_range)
+        .group_by(OrderEvent.id)
         .subquery("packed")
     )
-    p = packed.c
-    units = BASE + PER_LINE * p.n_lines + PER_EXTRA_ITEM * (p.n_items - p.n_lines)
+    p = per_order.c
     took = epoch(dialect, p.at) - epoch(dialect, p.first_scan)
-    for row in session.execute(
-        select(
-            p.slot,
-            p.station_id,
-            p.packer_id,
-            func.count(),
-            func.sum(p.n_items),
-            func.sum(p.n_lines),
-            func.sum(units),
-            func.sum(took),
-            func.count(p.first_scan),
-        ).group_by(p.slot, p.station_id, p.packer_id)
+    packed = select(
+        p.slot,
+        p.station_id,
+        p.packer_id,
+        func.count(),
+        func.sum(p.n_items),
+        func.sum(p.n_lines),
+        func.sum(took),
+        func.count(p.first_scan),
+    ).group_by(p.slot, p.station_id, p.packer_id)
+    return activity, packed
+
+
+def _aggregate(session: Session, a: datetime, b: datetime) -> dict[datetime, SlotRows]:
+    """Activity and packed orders per (slot, station, packer) over [a, b)."""
+    activity, packed = _statements(session.get_bind().dialect.name)
+    params = {"a": a, "b": b, "origin": a.timestamp()}
+    found: dict[datetime, SlotRows] = {}
+
+    def agg(slot_no: int, station: int | None, packer: int | None) -> Agg:
+        rows = found.setdefault(a + slot_no * SLOT, {})
+        return rows.setdefault((station, packer), Agg())
+
+    conn = session.connection()  # Core rows one at a time: no ORM result buffering
+    for slot_no, station, packer, scans, bad, overrides, first, last in conn.execute(
+        activity, params
     ).tuples():
-        slot_no, station, packer, n, items, lines, u, secs, timed = row
+        g = agg(int(slot_no), station, packer)
+        g.scans, g.rejected, g.overrides = int(scans or 0), int(bad or 0), int(overrides or 0)
+        g.seen(first, last)
+    for slot_no, station, packer, n, items, lines, secs, timed in conn.execute(
+        packed, params
+    ).tuples():
         g = agg(int(slot_no), station, packer)
         g.orders, g.items, g.lines = int(n), int(items or 0), int(lines or 0)
-        g.units, g.order_seconds, g.timed_orders = float(u or 0), float(secs or 0), int(timed or 0)
+        # Raw units are linear in lines and items, so the group's sum follows from its sums.
+        g.units = BASE * g.orders + PER_LINE * g.lines + PER_EXTRA_ITEM * (g.items - g.lines)
+        g.order_seconds, g.timed_orders = float(secs or 0), int(timed or 0)
     return found
