@@ -31,24 +31,32 @@ slots are computed once per process, see service.supervisor.slots):
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import functools
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
+    ARRAY,
+    JSON,
+    Integer,
+    Select,
     String,
     and_,
+    bindparam,
     case,
     cast,
     exists,
     func,
     literal,
+    literal_column,
     or_,
     select,
 )
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 from sqlalchemy.sql.elements import ColumnElement
 
+from service.db import UTCDateTime
 from service.lifecycle import OrderStatus
 from service.models import (
     Batch,
@@ -100,35 +108,40 @@ def projected_finish(
     return finish, cutoff is not None and (finish > cutoff or now > cutoff)
 
 
-def _worker(t: Agg, id_: int, name: str, mean_units: float) -> WorkerFigures:
-    """One packer's or station's figures from its sums over the window."""
+def _worker_fields(t: Agg, id_: int, name: str, mean_units: float) -> dict[str, Any]:
+    """One packer's or station's figures from its sums over the window (WorkerFigures fields)."""
     span = (t.last - t.first) if t.first and t.last else timedelta(0)
     hours = max(span, MIN_ACTIVE).total_seconds() / 3600
-    return WorkerFigures(
-        id=id_,
-        name=name,
-        orders=t.orders,
-        items=t.items,
-        lines=t.lines,
-        active_hours=round(hours, 3),
-        orders_per_hour=round(t.orders / hours, 2),
-        items_per_hour=round(t.items / hours, 2),
-        adjusted_per_hour=round(t.units / mean_units / hours, 2),
-        scans=t.scans,
-        rejected_scans=t.rejected,
-        accuracy=round(1 - t.rejected / t.scans, 4) if t.scans else None,
-        avg_seconds_per_order=(
+    return {
+        "id": id_,
+        "name": name,
+        "orders": t.orders,
+        "items": t.items,
+        "lines": t.lines,
+        "active_hours": round(hours, 3),
+        "orders_per_hour": round(t.orders / hours, 2),
+        "items_per_hour": round(t.items / hours, 2),
+        "adjusted_per_hour": round(t.units / mean_units / hours, 2),
+        "scans": t.scans,
+        "rejected_scans": t.rejected,
+        "accuracy": round(1 - t.rejected / t.scans, 4) if t.scans else None,
+        "avg_seconds_per_order": (
             round(t.order_seconds / t.timed_orders, 1) if t.timed_orders else None
         ),
-        overrides=t.overrides,
-    )
+        "overrides": t.overrides,
+    }
+
+
+def _worker(t: Agg, id_: int, name: str, mean_units: float) -> WorkerFigures:
+    """One packer's figures from its sums over the window."""
+    return WorkerFigures(**_worker_fields(t, id_, name, mean_units))
 
 
 def overview(session: Session, now: datetime, shift_start: datetime) -> Overview:
     """Every supervisor figure as of `now` for the shift since `shift_start`'s 15-min slot."""
     start = slot_floor(shift_start)
     win = window(session, start, now)
-    stations = list(session.scalars(select(Station).order_by(Station.name)))
+    stations = session.connection().execute(_STATIONS).tuples().all()
     mean_units = win.units / win.orders if win.orders else 1.0
     throughput: list[ThroughputPoint] = []
     slot = start
@@ -142,36 +155,23 @@ def overview(session: Session, now: datetime, shift_start: datetime) -> Overview
         batches=batch_figures(session, now, start),
         packers=_packers(session, win.by_packer, mean_units),
         stations=_stations(stations, win.by_station, mean_units, now),
-        exceptions=exception_items(session, start, {st.id: st.name for st in stations}),
+        exceptions=exception_items(session, start, {row[0]: row[1] for row in stations}),
         throughput=throughput,
     )
 
 
-def batch_figures(session: Session, now: datetime, shift_start: datetime) -> list[BatchFigures]:
-    """Open and assigned batches, plus those created during the shift; most urgent first."""
-    batches = session.execute(
-        select(Batch, Station.name)
-        .outerjoin(Station, Station.id == Batch.station_id)
-        .where(or_(Batch.status != "done", Batch.created_at >= shift_start))
-        .order_by(Batch.cutoff_at.is_(None), Batch.cutoff_at, Batch.id)
-        .limit(200)
-    ).all()
-    ids = [b.id for b, _ in batches]
-    counts: dict[int, tuple[int, int, int]] = {}
-    for batch_id, total, packed, held in session.execute(
-        select(
-            Order.batch_id,
-            func.sum(case((Order.status != OrderStatus.CANCELLED.value, 1), else_=0)),
-            func.sum(case((Order.status.in_(PACKED_OR_LATER), 1), else_=0)),
-            func.sum(case((Order.status == OrderStatus.ON_HOLD.value, 1), else_=0)),
-        )
-        .where(Order.batch_id.in_(ids))
-        .group_by(Order.batch_id)
-    ).tuples():
-        if batch_id is not None:
-            counts[batch_id] = (int(total or 0), int(packed or 0), int(held or 0))
-    q15, q60 = now - timedelta(minutes=15), now - timedelta(minutes=60)
-    rates: dict[int, tuple[int, int]] = {}
+_STATIONS = select(
+    Station.id, Station.name, Station.last_seen_at, Station.last_sync_at, Station.heartbeat
+).order_by(Station.name)
+StationRow = tuple[int, str, datetime | None, datetime | None, dict[str, Any] | None]
+
+
+def _batch_statement() -> Select[Any]:
+    """Open batches, earliest cut-off first, with their station's name and last hour's packs."""
+    shift_start = bindparam("shift_start", type_=UTCDateTime)
+    now = bindparam("now", type_=UTCDateTime)
+    q15 = bindparam("q15", type_=UTCDateTime)
+    q60 = bindparam("q60", type_=UTCDateTime)
     # The last hour's packs (few) look their batch up by primary key, one by one: cheaper
     # than hashing every order of every open batch.
     batch_of = select(Order.batch_id).where(Order.id == OrderEvent.order_id).scalar_subquery()
@@ -180,31 +180,89 @@ def batch_figures(session: Session, now: datetime, shift_start: datetime) -> lis
         .where(OrderEvent.type == "order_packed", OrderEvent.at >= q60, OrderEvent.at <= now)
         .subquery("recent")
     )
-    for batch_id, n15, n60 in session.execute(
+    rates = (
         select(
             recent.c.batch_id,
-            func.sum(case((recent.c.at >= q15, 1), else_=0)),
-            func.count(),
-        ).group_by(recent.c.batch_id)
-    ).tuples():
-        if batch_id is not None:
-            rates[batch_id] = (int(n15 or 0), int(n60 or 0))
+            func.sum(case((recent.c.at >= q15, 1), else_=0)).label("n15"),
+            func.count().label("n60"),
+        )
+        .group_by(recent.c.batch_id)
+        .subquery("rates")
+    )
+    return (
+        select(
+            Batch.id,
+            Batch.code,
+            Batch.name,
+            Batch.status,
+            Batch.station_id,
+            Station.name,
+            Batch.cutoff_at,
+            rates.c.n15,
+            rates.c.n60,
+        )
+        .outerjoin(Station, Station.id == Batch.station_id)
+        .outerjoin(rates, rates.c.batch_id == Batch.id)
+        .where(or_(Batch.status != "done", Batch.created_at >= shift_start))
+        .order_by(Batch.cutoff_at.is_(None), Batch.cutoff_at, Batch.id)
+        .limit(200)
+    )
+
+
+_BATCHES = _batch_statement()
+
+
+@functools.cache
+def _counts_statement(dialect: str) -> Select[Any]:
+    """Orders per batch: not cancelled, packed or later, on hold; for the bound batch ids.
+
+    The ids are sent, not joined from the batch query: a join makes PostgreSQL estimate
+    the open batches' share of all orders and scan the whole table (every batch ever packed).
+    """
+    return (
+        select(
+            Order.batch_id,
+            func.sum(case((Order.status != OrderStatus.CANCELLED.value, 1), else_=0)),
+            func.sum(case((Order.status.in_(PACKED_OR_LATER), 1), else_=0)),
+            func.sum(case((Order.status == OrderStatus.ON_HOLD.value, 1), else_=0)),
+        )
+        .where(_among(Order.batch_id, dialect))
+        .group_by(Order.batch_id)
+    )
+
+
+def batch_figures(session: Session, now: datetime, shift_start: datetime) -> list[BatchFigures]:
+    """Open and assigned batches, plus those created during the shift; most urgent first."""
+    conn = session.connection()
+    params = {
+        "shift_start": shift_start,
+        "now": now,
+        "q15": now - timedelta(minutes=15),
+        "q60": now - timedelta(minutes=60),
+    }
+    batches = conn.execute(_BATCHES, params).tuples().all()
+    counts: dict[int, tuple[int, int, int]] = {}
+    if batches:
+        ids = [row[0] for row in batches]
+        for batch_id, total, packed, held in conn.execute(
+            _counts_statement(conn.dialect.name), {"ids": ids}
+        ).tuples():
+            counts[batch_id] = (int(total or 0), int(packed or 0), int(held or 0))
     out: list[BatchFigures] = []
-    for batch, station_name in batches:
-        total, packed, held = counts.get(batch.id, (0, 0, 0))
-        n15, n60 = rates.get(batch.id, (0, 0))
+    for id_, code, name, status, station_id, station_name, cutoff, n15, n60 in batches:
+        total, packed, held = counts.get(id_, (0, 0, 0))
         remaining = max(total - packed, 0)
-        rate15, rate60 = n15 * 4.0, float(n60)
-        finish, miss = projected_finish(remaining, rate15, rate60, batch.cutoff_at, now)
+        rate15, rate60 = int(n15 or 0) * 4.0, float(n60 or 0)
+        finish, miss = projected_finish(remaining, rate15, rate60, cutoff, now)
         out.append(
             BatchFigures(
-                id=batch.id,
-                code=batch.code,
-                name=batch.name,
-                status=batch.status,
-                station_id=batch.station_id,
+                id=id_,
+                code=code,
+                name=name,
+                status=status,
+                station_id=station_id,
                 station_name=station_name,
-                cutoff_at=batch.cutoff_at,
+                cutoff_at=cutoff,
                 total=total,
                 packed=packed,
                 held=held,
@@ -224,8 +282,25 @@ def _names(
     wanted = list(ids)
     if not wanted:
         return {}
-    rows = session.execute(select(model.id, model.name).where(model.id.in_(wanted))).tuples()
-    return {id_: name for id_, name in rows}
+    conn = session.connection()
+    rows = conn.execute(_names_statement(model, conn.dialect.name), {"ids": wanted})
+    return {id_: name for id_, name in rows.tuples()}
+
+
+@functools.cache
+def _names_statement(model: type[User] | type[Station], dialect: str) -> Select[tuple[int, str]]:
+    return select(model.id, model.name).where(_among(model.id, dialect))
+
+
+def _among(column: InstrumentedAttribute[int | None], dialect: str) -> ColumnElement[bool]:
+    """`column` is one of the ids bound as "ids", sent as one array (PostgreSQL) or JSON
+    (SQLite) parameter: a hundred packers are not a hundred placeholders to render per call."""
+    if dialect == "postgresql":
+        return column == func.any(bindparam("ids", type_=ARRAY(Integer)))
+    listed: Select[tuple[int]] = select(literal_column("value", Integer)).select_from(
+        func.json_each(bindparam("ids", type_=JSON))
+    )
+    return column.in_(listed)
 
 
 def _packers(session: Session, tallies: dict[int, Agg], mean: float) -> list[WorkerFigures]:
@@ -235,20 +310,19 @@ def _packers(session: Session, tallies: dict[int, Agg], mean: float) -> list[Wor
 
 
 def _stations(
-    stations: list[Station], tallies: dict[int, Agg], mean: float, now: datetime
+    stations: Sequence[StationRow], tallies: dict[int, Agg], mean: float, now: datetime
 ) -> list[StationFigures]:
     out: list[StationFigures] = []
-    for st in stations:
-        tally = tallies.get(st.id, Agg())
-        beat: dict[str, Any] = st.heartbeat or {}
+    for id_, name, last_seen, last_sync, heartbeat in stations:
+        beat: dict[str, Any] = heartbeat or {}
         devices: dict[str, Any] = beat.get("devices") or {}
         depth = beat.get("queue_depth")
         out.append(
             StationFigures(
-                **_worker(tally, st.id, st.name, mean).model_dump(),
-                online=st.last_seen_at is not None and now - st.last_seen_at <= ONLINE_WITHIN,
-                last_seen_at=st.last_seen_at,
-                last_sync_at=st.last_sync_at,
+                **_worker_fields(tallies.get(id_, Agg()), id_, name, mean),
+                online=last_seen is not None and now - last_seen <= ONLINE_WITHIN,
+                last_seen_at=last_seen,
+                last_sync_at=last_sync,
                 queue_depth=int(depth) if isinstance(depth, int) else None,
                 printer=str(devices.get("printer") or devices.get("label_printer") or "unknown"),
                 scale=str(devices.get("scale") or "unknown"),
@@ -264,15 +338,23 @@ def rejection_code(station_id: Any, mutation_id: Any) -> ColumnElement[str]:
     )
 
 
-def exception_items(
-    session: Session, shift_start: datetime, station_name: dict[int, str] | None = None
-) -> list[ExceptionItem]:
-    """Open exceptions, weight overrides of the shift and unresolved rejected mutations."""
-    items: list[ExceptionItem] = []
-    if station_name is None:
-        station_name = _names(session, Station, session.scalars(select(Station.id)))
-    for exc, number, status, version in session.execute(
-        select(OrderException, Order.number, Order.status, Order.version)
+def _exception_statements() -> tuple[Select[Any], Select[Any]]:
+    """Open exceptions and weight overrides; unresolved rejected mutations (columns only)."""
+    shift_start = bindparam("shift_start", type_=UTCDateTime)
+    exceptions = (
+        select(
+            OrderException.id,
+            OrderException.order_id,
+            OrderException.kind,
+            OrderException.code,
+            OrderException.message,
+            OrderException.details,
+            OrderException.created_at,
+            OrderException.resolved_at,
+            Order.number,
+            Order.status,
+            Order.version,
+        )
         .join(Order, Order.id == OrderException.order_id)
         .where(
             or_(
@@ -285,31 +367,24 @@ def exception_items(
         )
         .order_by(OrderException.created_at, OrderException.id)
         .limit(EXCEPTION_LIMIT)
-    ).tuples():
-        sid = (exc.details or {}).get("station_id")
-        items.append(
-            ExceptionItem(
-                source="exception",
-                id=f"exc:{exc.id}",
-                order_id=exc.order_id,
-                order_number=number,
-                order_status=status,
-                order_version=version,
-                kind=exc.kind,
-                code=exc.code,
-                message=exc.message,
-                station_name=station_name.get(sid) if isinstance(sid, int) else None,
-                at=exc.created_at,
-                open=exc.resolved_at is None,
-            )
-        )
+    )
     resolved = exists().where(
         OrderException.kind == "rejected",
         OrderException.code
         == rejection_code(StationMutation.station_id, StationMutation.mutation_id),
     )
-    for mut, number, status, version in session.execute(
-        select(StationMutation, Order.number, Order.status, Order.version)
+    rejections = (
+        select(
+            StationMutation.station_id,
+            StationMutation.mutation_id,
+            StationMutation.order_id,
+            StationMutation.reason,
+            StationMutation.message,
+            StationMutation.applied_at,
+            Order.number,
+            Order.status,
+            Order.version,
+        )
         .outerjoin(Order, Order.id == StationMutation.order_id)
         .where(
             StationMutation.status == "rejected",
@@ -318,20 +393,58 @@ def exception_items(
         )
         .order_by(StationMutation.applied_at)
         .limit(EXCEPTION_LIMIT)
-    ).tuples():
+    )
+    return exceptions, rejections
+
+
+_EXCEPTIONS, _REJECTIONS = _exception_statements()
+
+
+def exception_items(
+    session: Session, shift_start: datetime, station_name: dict[int, str] | None = None
+) -> list[ExceptionItem]:
+    """Open exceptions, weight overrides of the shift and unresolved rejected mutations."""
+    items: list[ExceptionItem] = []
+    if station_name is None:
+        station_name = _names(session, Station, session.scalars(select(Station.id)))
+    params = {"shift_start": shift_start}
+    conn = session.connection()
+    for row in conn.execute(_EXCEPTIONS, params).tuples():
+        id_, order_id, kind, code, message, details, created, resolved_at, *order = row
+        number, status, version = order
+        sid = (details or {}).get("station_id")
+        items.append(
+            ExceptionItem(
+                source="exception",
+                id=f"exc:{id_}",
+                order_id=order_id,
+                order_number=number,
+                order_status=status,
+                order_version=version,
+                kind=kind,
+                code=code,
+                message=message,
+                station_name=station_name.get(sid) if isinstance(sid, int) else None,
+                at=created,
+                open=resolved_at is None,
+            )
+        )
+    for row in conn.execute(_REJECTIONS, params).tuples():
+        station_id, mutation_id, order_id, reason, message, applied_at, *order = row
+        number, status, version = order
         items.append(
             ExceptionItem(
                 source="rejected_mutation",
-                id=f"mut:{mut.station_id}:{mut.mutation_id}",
-                order_id=mut.order_id if number is not None else None,
+                id=f"mut:{station_id}:{mutation_id}",
+                order_id=order_id if number is not None else None,
                 order_number=number or "",
                 order_status=status or "",
                 order_version=version or 0,
                 kind="rejected",
-                code=mut.reason or "rejected",
-                message=mut.message or "",
-                station_name=station_name.get(mut.station_id),
-                at=mut.applied_at,
+                code=reason or "rejected",
+                message=message or "",
+                station_name=station_name.get(station_id),
+                at=applied_at,
                 open=True,
             )
         )

@@ -146,3 +146,20 @@ def test_closed_slots_are_aggregated_once_and_the_open_tail_every_time(
     with sessions() as s:
         again = overview(s, NOW, SHIFT_START)
     assert {p.name: p.scans for p in again.packers}["Alice"] == scans["Alice"] + 1
+
+
+def test_a_batch_without_orders_shows_zeros_and_no_projection(
+    sessions: sessionmaker[Session],
+) -> None:
+    from service.models import Batch
+
+    with sessions() as s, s.begin():
+        build(s)
+        s.add(Batch(code="B-EMPTY", name="empty", status="open", cutoff_at=NOW))
+    with sessions() as s:
+        ov = overview(s, NOW, SHIFT_START)
+    empty = next(b for b in ov.batches if b.code == "B-EMPTY")
+    assert (empty.total, empty.packed, empty.held, empty.remaining) == (0, 0, 0, 0)
+    assert (empty.rate_15m, empty.rate_60m, empty.station_name) == (0.0, 0.0, None)
+    assert (empty.projected_finish, empty.will_miss_cutoff) == (None, False)
+    assert ov.batches[0].code == "B-EMPTY"  # the earliest cut-off comes first
