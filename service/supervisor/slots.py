@@ -28,6 +28,9 @@ from service.models import OrderEvent, OrderLine
 
 SLOT = timedelta(minutes=15)
 SETTLE = timedelta(minutes=2)
+# Closed slots older than the longest window the API offers (24 h) are dropped from the cache,
+# so a long-running process does not keep every slot it ever aggregated.
+KEEP = timedelta(hours=24) + 2 * SLOT
 BASE = 0.5
 PER_LINE = 0.5
 PER_EXTRA_ITEM = 0.25
@@ -146,6 +149,8 @@ def closed_slots(session: Session, first: datetime, settled: datetime) -> dict[d
             slot += SLOT
         with _lock:
             known.update({k: v for k, v in out.items() if k >= missing_from})
+            for old in [k for k in known if k < settled - KEEP]:
+                del known[old]
     return out
 
 

@@ -163,3 +163,19 @@ def test_a_batch_without_orders_shows_zeros_and_no_projection(
     assert (empty.rate_15m, empty.rate_60m, empty.station_name) == (0.0, 0.0, None)
     assert (empty.projected_finish, empty.will_miss_cutoff) == (None, False)
     assert ov.batches[0].code == "B-EMPTY"  # the earliest cut-off comes first
+
+
+def test_closed_slots_older_than_a_day_leave_the_cache(sessions: sessionmaker[Session]) -> None:
+    from service.supervisor import slots
+
+    with sessions() as s, s.begin():
+        build(s)
+    later = NOW + timedelta(hours=30)
+    with sessions() as s:
+        overview(s, NOW, SHIFT_START)
+        engine = s.get_bind()
+        assert min(slots._cache[engine]) == SHIFT_START
+        moved = overview(s, later, later - timedelta(hours=8))
+    kept = slots._cache[engine]
+    assert min(kept) >= later - slots.KEEP - slots.SLOT
+    assert moved.packers == []  # nothing happened in the later window
