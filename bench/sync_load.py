@@ -82,6 +82,9 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=2.0, help="mutations/s per station")
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--db", default=None)
+    parser.add_argument(
+        "--workers", type=int, default=2, help="service worker processes (production: 2)"
+    )
     args = parser.parse_args()
     base = (
         args.db
@@ -99,7 +102,7 @@ def main() -> None:
     engine = make_engine(url, pool_size=2, max_overflow=2)
     create_all(engine)
     sessions = sessionmaker(engine, expire_on_commit=False)
-    service = ServiceProcess(url).start()
+    service = ServiceProcess(url, workers=args.workers).start()
     latencies: list[float] = []
     errors: list[str] = []
     try:
@@ -144,6 +147,7 @@ def main() -> None:
                 "bench": "sync_load",
                 "database": "postgresql",
                 "stations": args.stations,
+                "service_workers": args.workers,
                 "rate_per_station": args.rate,
                 "seconds": round(elapsed, 1),
                 "pushes": len(latencies),

@@ -1,20 +1,24 @@
 """The pull feed's change numbers, assigned so that a late commit can never hide.
 
 A plain sequence hands numbers out in one order and transactions commit in another, so a
-station whose cursor already moved past a number would never see that row. Here every
-transaction that changed something takes its numbers from one counter row *just before
-commit*, under that row's lock: the next writer waits for the row until this one commits,
-so numbers become visible in the order they were given. (SQLite serialises writers anyway.)
+station whose cursor already moved past a number would never see that row. Numbering at
+commit under a counter-row lock fixes that, but makes every writer queue for one row through
+its commit: under 50 stations pushing, most of the service's connections waited on it.
 
-Only the outermost commit numbers: SQLAlchemy also fires before_commit when a SAVEPOINT is
-released, and numbering there took the counter lock at the first savepoint of a push and
-held it for the rest of the transaction (serialising every writer behind a long push).
-A savepoint that rolls back forgets exactly the marks made inside it.
+So writers only *insert* their change rows, without a number, as part of their own commit
+(no shared lock). `number_changes` then numbers the rows that have committed, in one short
+transaction that holds the counter row: numbering runs are serialised, each hands out
+numbers above all earlier ones, and a row that commits later is numbered by a later run,
+above everything a station may already have seen. A pull numbers before it reads, so it
+sees every change committed before it started.
+
+Only the outermost commit records rows: SQLAlchemy also fires before_commit when a SAVEPOINT
+is released. A savepoint that rolls back forgets exactly the marks made inside it.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import event, insert, select, update
+from sqlalchemy import event, func, insert, select, update
 from sqlalchemy.orm import Session, SessionTransaction
 
 from service.models.sync import ChangeCounter, ChangeRow
@@ -26,7 +30,7 @@ _SAVEPOINTS_KEY = "pb_marks_at_savepoint"
 def mark_changed(
     session: Session, entity: str, entity_id: int, station_id: int | None = None
 ) -> None:
-    """Record that `entity` changed in this transaction; numbered at commit."""
+    """Record that `entity` changed in this transaction; written as a change row at commit."""
     pending: dict[tuple[str, int, int | None], None] = session.info.setdefault(_PENDING_KEY, {})
     pending[(entity, entity_id, station_id)] = None
 
@@ -46,21 +50,44 @@ def _number_changes(session: Session) -> None:
     if not pending:
         return
     session.flush()
-    n = len(pending)
-    end = session.execute(
-        update(ChangeCounter)
-        .where(ChangeCounter.id == 1)
-        .values(value=ChangeCounter.value + n)
-        .returning(ChangeCounter.value)
-    ).scalar_one()
-    start = end - n + 1
     session.execute(
         insert(ChangeRow),
-        [
-            {"seq": start + i, "entity": entity, "entity_id": eid, "station_id": sid}
-            for i, (entity, eid, sid) in enumerate(pending)
-        ],
+        [{"entity": entity, "entity_id": eid, "station_id": sid} for entity, eid, sid in pending],
     )
+
+
+def number_changes(session: Session) -> int:
+    """Number every committed, unnumbered change row; returns how many it numbered.
+
+    Runs in its own transaction (the session must not be in one). Cheap when there is
+    nothing to do: one index probe, no lock.
+    """
+    with session.begin():
+        if session.scalar(select(ChangeRow.id).where(ChangeRow.seq.is_(None)).limit(1)) is None:
+            return 0
+        head = session.execute(
+            select(ChangeCounter.value).where(ChangeCounter.id == 1).with_for_update()
+        ).scalar_one()
+        # Read after the lock: a run that held it before us has committed its numbers.
+        unnumbered = (
+            select(
+                ChangeRow.id,
+                (head + func.row_number().over(order_by=ChangeRow.id)).label("seq"),
+            )
+            .where(ChangeRow.seq.is_(None))
+            .subquery()
+        )
+        result = session.execute(
+            update(ChangeRow)
+            .where(ChangeRow.id == unnumbered.c.id)
+            .values(seq=unnumbered.c.seq)
+            .execution_options(synchronize_session=False)
+        )
+        count: int = result.rowcount  # type: ignore[attr-defined]
+        session.execute(
+            update(ChangeCounter).where(ChangeCounter.id == 1).values(value=head + count)
+        )
+    return count
 
 
 @event.listens_for(Session, "after_transaction_create")

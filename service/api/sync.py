@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
 from service.api.deps import CurrentStation, DbSession
+from service.changes import number_changes
 from service.errors import ServiceError
 from service.sync_server import enrollment, leases, pull, push
 from service.sync_server.errors import ClaimRefusedError, CursorExpiredError, MutationGapError
@@ -117,8 +118,9 @@ def pull_changes(
     limit: Annotated[int, Query(ge=1, le=pull.MAX_LIMIT)] = pull.DEFAULT_LIMIT,
 ) -> Response:
     """Changes after `cursor` for this station; cursor 0 is a full snapshot."""
+    number_changes(_fresh(session))  # everything committed before this pull gets a number
     try:
-        with _fresh(session).begin():
+        with session.begin():
             pull.use_snapshot_isolation(session)
             page = pull.pull(session, station.id, cursor, limit)
     except CursorExpiredError as exc:

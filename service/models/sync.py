@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from service.db import Base, UTCDateTime, utcnow
@@ -48,22 +48,39 @@ class StationMutation(Base):
     applied_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+# A 64-bit id that is still SQLite's rowid alias (so it autoincrements there too).
+_ROW_ID = BigInteger().with_variant(Integer, "sqlite")
+
+
 class ChangeCounter(Base):
-    """A single row whose update serialises change-number assignment (see service.changes)."""
+    """The highest change number handed out; its row lock serialises numbering runs."""
 
     __tablename__ = "change_counter"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    value: Mapped[int] = mapped_column(Integer, default=0)
+    value: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
 class ChangeRow(Base):
-    """The pull feed: entity X changed at change number `seq`."""
+    """The pull feed: entity X changed, with change number `seq` once numbered.
+
+    Writers insert rows without a number; service.changes.number_changes numbers committed
+    rows in one short transaction before a station pulls (see that module for why).
+    """
 
     __tablename__ = "changes"
-    __table_args__ = (Index("ix_changes_entity", "entity", "entity_id"),)
+    __table_args__ = (
+        Index("ix_changes_entity", "entity", "entity_id"),
+        Index(
+            "ix_changes_unnumbered",
+            "id",
+            postgresql_where=text("seq IS NULL"),
+            sqlite_where=text("seq IS NULL"),
+        ),
+    )
 
-    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    id: Mapped[int] = mapped_column(_ROW_ID, primary_key=True)
+    seq: Mapped[int | None] = mapped_column(BigInteger, unique=True)
     entity: Mapped[str] = mapped_column(String(20))  # order|product|user|batch|label
     entity_id: Mapped[int] = mapped_column(Integer)
     station_id: Mapped[int | None] = mapped_column(Integer, index=True)  # None: every station

@@ -73,7 +73,7 @@ def _last_mutation_id(session: Session, station_id: int) -> int:
 def check_cursor(session: Session, cursor: int, head: int) -> None:
     """Raise CursorExpiredError if changes after `cursor` were pruned (or it is from the future).
 
-    Change numbers are gap-free (assigned at commit under the counter lock), so the retained
+    Change numbers are gap-free (service.changes numbers runs of rows), so the retained
     rows are exactly [oldest, head] and no separate prune watermark is needed.
     """
     oldest = session.scalar(select(func.min(ChangeRow.seq)))

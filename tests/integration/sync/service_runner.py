@@ -2,7 +2,8 @@
 
 Used by the station-side sync integration tests, the chaos test and the benchmarks. The
 service runs under uvicorn on `service.api.app:create_app(url)`; SIGKILL and restart are
-how tests simulate a crashed server.
+how tests simulate a crashed server. With workers > 1 it runs as `packbench-service serve
+--workers N` does (the benchmarks measure the production set-up).
 """
 
 from __future__ import annotations
@@ -27,6 +28,13 @@ _SERVE = (
     "uvicorn.run(create_app(sys.argv[1]), host='127.0.0.1', port=int(sys.argv[2]), "
     "log_level='warning', access_log=False)"
 )
+# As `packbench-service serve --workers N`: each worker builds the app from PACKBENCH_DB_URL.
+_SERVE_WORKERS = (
+    "import sys, uvicorn; from service.api.http_protocol import HTTP_PROTOCOL; "
+    "uvicorn.run('service.api.app:create_app', factory=True, host='127.0.0.1', "
+    "port=int(sys.argv[2]), workers=int(sys.argv[3]), http=HTTP_PROTOCOL, "
+    "log_level='warning', access_log=False)"
+)
 
 
 def free_port() -> int:
@@ -38,8 +46,15 @@ def free_port() -> int:
 class ServiceProcess:
     """`python -c uvicorn.run(create_app(db_url))` on 127.0.0.1:<port>."""
 
-    def __init__(self, db_url: str, port: int | None = None, log_path: Path | None = None) -> None:
+    def __init__(
+        self,
+        db_url: str,
+        port: int | None = None,
+        log_path: Path | None = None,
+        workers: int = 1,
+    ) -> None:
         self.db_url = db_url
+        self.workers = workers
         self.port = port or free_port()
         self.log_path = log_path
         self.proc: subprocess.Popen[bytes] | None = None
@@ -50,12 +65,13 @@ class ServiceProcess:
 
     def start(self, timeout: float = 30.0) -> ServiceProcess:
         log = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL  # noqa: SIM115
+        code = _SERVE if self.workers == 1 else _SERVE_WORKERS
         self.proc = subprocess.Popen(
-            [sys.executable, "-c", _SERVE, self.db_url, str(self.port)],
+            [sys.executable, "-c", code, self.db_url, str(self.port), str(self.workers)],
             cwd=ROOT,
             stdout=log,
             stderr=log,
-            env={**os.environ, "PYTHONPATH": str(ROOT)},
+            env={**os.environ, "PYTHONPATH": str(ROOT), "PACKBENCH_DB_URL": self.db_url},
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from sqlalchemy import Engine, delete, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from service.changes import number_changes
 from service.models import Lease, Order, OrderEvent, StationMutation
 from service.sync_server.pull import prune_changes
 from sync.errors import ClaimRefusedError
@@ -90,9 +91,11 @@ def test_expired_cursor_fetches_a_snapshot(
     assert st.replica.order_count() == 3
     cursor = st.replica.pull_cursor()
     more = claimed(st, sessions, 2)
-    with sessions() as s, s.begin():
-        # Prune everything: the station's cursor now points before the oldest kept change.
-        prune_changes(s, cursor + 10_000)
+    with sessions() as s:
+        number_changes(s)  # as any station's next pull would
+        with s.begin():
+            # Prune everything: the station's cursor now points before the oldest kept change.
+            assert prune_changes(s, cursor + 10_000) > 0
     assert st.engine.run_once()
     assert st.replica.order_count() == 5
     assert all(st.replica.order_by_id(o) is not None for o, _ in held + more)

@@ -8,7 +8,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from service.changes import mark_changed
+from service.changes import mark_changed, number_changes
 from service.models import ChangeCounter, User
 from service.sync_server.pull import prune_changes
 from sync.protocol import (
@@ -36,13 +36,17 @@ def _ids(page: dict[str, Any], entity: str) -> set[int]:
 
 def _head(sessions: sessionmaker[Session]) -> int:
     with sessions() as s:
+        number_changes(s)
         return s.scalar(select(ChangeCounter.value)) or 0
 
 
 def _touch(sessions: sessionmaker[Session], *items: tuple[str, int]) -> None:
+    """Mark the items changed and number the rows (as the next pull would)."""
     with sessions() as s, s.begin():
         for entity, eid in items:
             mark_changed(s, entity, eid)
+    with sessions() as s:
+        number_changes(s)
 
 
 def _floor(sessions, make_station, make_order, make_batch, make_product) -> dict[str, Any]:  # type: ignore[no-untyped-def]

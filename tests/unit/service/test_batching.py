@@ -97,14 +97,14 @@ def test_assigning_a_batch_publishes_it_and_its_orders_to_stations(
         (batch,) = create_batches(s, BatchRule(), actor="op", now=NOW)
         batch_id = batch.id
     with sessions() as s:
-        before = s.scalar(select(ChangeRow.seq).order_by(ChangeRow.seq.desc()).limit(1))
+        before = s.scalar(select(ChangeRow.id).order_by(ChangeRow.id.desc()).limit(1))
     with sessions() as s, s.begin():
         assign_batch(s, batch_id, station_id, actor="op")
     with sessions() as s:
         batch = s.get_one(Batch, batch_id)
         assert (batch.status, batch.station_id) == ("assigned", station_id)
         changes = s.execute(
-            select(ChangeRow.entity, ChangeRow.entity_id).where(ChangeRow.seq > (before or 0))
+            select(ChangeRow.entity, ChangeRow.entity_id).where(ChangeRow.id > (before or 0))
         ).all()
         assert sorted(changes) == sorted([("batch", batch_id)] + [("order", o) for o in oids])
     with sessions() as s, s.begin():
@@ -118,6 +118,7 @@ def test_assigning_a_batch_publishes_it_and_its_orders_to_stations(
 def test_reassigning_a_batch_tells_the_old_station_it_left(
     sessions: sessionmaker[Session],
 ) -> None:
+    from service.changes import number_changes
     from service.sync_server.pull import pull
 
     with sessions() as s, s.begin():
@@ -127,12 +128,16 @@ def test_reassigning_a_batch_tells_the_old_station_it_left(
         (batch,) = create_batches(s, BatchRule(), actor="op", now=NOW)
         batch_id = batch.id
         assign_batch(s, batch_id, first, actor="op")
-    with sessions() as s, s.begin():
-        cursor = pull(s, first, 0).cursor
+    with sessions() as s:
+        number_changes(s)  # as the pull endpoint does before it reads
+        with s.begin():
+            cursor = pull(s, first, 0).cursor
     with sessions() as s, s.begin():
         assign_batch(s, batch_id, second, actor="op")
-    with sessions() as s, s.begin():
-        page = pull(s, first, cursor)
+    with sessions() as s:
+        number_changes(s)
+        with s.begin():
+            page = pull(s, first, cursor)
     gone = {(c.entity, c.entity_id) for c in page.changes if c.data is None}
     assert ("batch", batch_id) in gone
     assert {("order", o) for o in oids} <= gone
