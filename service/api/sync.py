@@ -13,7 +13,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
-from service.api.deps import CurrentStation, DbSession
+from service.api.deps import CurrentStation, DbSession, StationToken, station_by_token
 from service.changes import number_changes
 from service.errors import ServiceError
 from service.sync_server import enrollment, leases, pull, push
@@ -46,7 +46,7 @@ class PushTooLarge(ServiceError):
     http_status = 413
 
 
-def _push_size(request: Request) -> None:
+async def _push_size(request: Request) -> None:
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > MAX_PUSH_BYTES:
         raise PushTooLarge(
@@ -96,12 +96,21 @@ def heartbeat(body: Heartbeat, station: CurrentStation, session: DbSession) -> R
     },
 )
 def push_mutations(
-    body: PushRequest, station: CurrentStation, session: DbSession
+    body: PushRequest, token: StationToken, session: DbSession
 ) -> PushResponse | JSONResponse:
-    """Apply queued station mutations exactly once (see service.sync_server.push)."""
+    """Apply queued station mutations exactly once (see service.sync_server.push).
+
+    The token is checked inside the push's own transaction, on the station row the push
+    locks anyway: one connection, no separate read transaction.
+    """
     try:
-        with _fresh(session).begin():
-            return push.push(session, station.id, body)
+        try:
+            with session.begin():
+                return push.push(session, station_by_token(session, token, lock=True), body)
+        except push.RedoCarefully:
+            with session.begin():
+                station = station_by_token(session, token, lock=True)
+                return push.push(session, station, body, careful=True)
     except MutationGapError as exc:
         return JSONResponse(exc.body().model_dump(mode="json"), status_code=409)
 

@@ -127,8 +127,9 @@ def _apply_one(
     return MutationResult(id=mutation.id, status="applied", result=result)
 
 
-class _RefusedAfterWriting(Exception):
-    """A handler refused a mutation after it had begun writing: redo the push carefully."""
+class RedoCarefully(Exception):
+    """A handler refused a mutation after it had begun writing: roll the transaction back
+    and call push() again with careful=True."""
 
 
 def _apply_all(
@@ -137,48 +138,44 @@ def _apply_all(
     mutations: list[Mutation],
     orders: dict[int, Order],
     leases: dict[int, Lease],
+    *,
+    careful: bool,
 ) -> list[MutationResult]:
     """Apply `mutations` in order, each all-or-nothing.
 
     A savepoint per mutation costs two round trips and a flush each (most of a large push's
-    time), yet almost every refusal comes from a check that writes nothing. So the whole
-    push first runs in one savepoint, refusing on those checks alone; only if a handler
-    refuses after it began writing is that savepoint rolled back and the push redone with a
-    savepoint per mutation.
+    time), yet almost every refusal comes from a check that writes nothing (type, payload,
+    order, lease). So a push first runs without savepoints, refusing on those checks alone;
+    if a handler refuses after it began writing, RedoCarefully makes the caller roll the
+    whole transaction back and run the push again with a savepoint per mutation.
     """
-    try:
-        with session.begin_nested():
-            results = []
-            for mutation in mutations:
-                try:
-                    checked = check_mutation(session, station, mutation, orders, leases)
-                except Rejected as exc:
-                    results.append(_rejection(mutation, exc))
-                    continue
-                try:
-                    result = checked.apply()
-                except _REFUSALS as exc:
-                    raise _RefusedAfterWriting from exc
-                results.append(MutationResult(id=mutation.id, status="applied", result=result))
-            session.flush()
-        return results
-    except _RefusedAfterWriting:
-        log.info("push redone with a savepoint per mutation", extra={"station": station.id})
+    if careful:
         return [_apply_one(session, station, m, orders, leases) for m in mutations]
+    results = []
+    for mutation in mutations:
+        try:
+            checked = check_mutation(session, station, mutation, orders, leases)
+        except Rejected as exc:
+            results.append(_rejection(mutation, exc))
+            continue
+        try:
+            result = checked.apply()
+        except _REFUSALS as exc:
+            log.info("push redone with a savepoint per mutation", extra={"station": station.id})
+            raise RedoCarefully from exc
+        results.append(MutationResult(id=mutation.id, status="applied", result=result))
+    return results
 
 
-def push(session: Session, station_id: int, request: PushRequest) -> PushResponse:
-    """Apply `request` for the station authenticated as `station_id` (inside a transaction)."""
-    if request.station_id != station_id:
+def push(
+    session: Session, station: Station, request: PushRequest, *, careful: bool = False
+) -> PushResponse:
+    """Apply `request` for the authenticated `station`, whose row the caller locked (FOR
+    UPDATE, fresh) in the transaction this runs in. May raise RedoCarefully (see _apply_all)."""
+    if request.station_id != station.id:
         raise Forbidden(
-            f"This token belongs to station {station_id}, not station {request.station_id}."
+            f"This token belongs to station {station.id}, not station {request.station_id}."
         )
-    station = session.scalars(
-        select(Station)
-        .where(Station.id == station_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).one()
     last = station.last_mutation_id
     new = check_ids(list(request.mutations), last)
     old_ids = [m.id for m in request.mutations if m.id <= last]
@@ -194,7 +191,7 @@ def push(session: Session, station_id: int, request: PushRequest) -> PushRespons
     leases = leases_of(session, orders)
     now = utcnow()
     for mutation, outcome in zip(
-        new, _apply_all(session, station, new, orders, leases), strict=True
+        new, _apply_all(session, station, new, orders, leases, careful=careful), strict=True
     ):
         session.add(
             StationMutation(
