@@ -131,10 +131,10 @@ class ReplicaStore:
 
     def batches(self) -> Sequence[BatchRow]:
         rows = []
-        for batch in self.replica.batches_for_station(self.station_id):
-            statuses = [
-                o.status for o in (self.replica.order_by_id(i) for i in batch.order_ids) if o
-            ]
+        batches = self.replica.batches_for_station(self.station_id)
+        known = self.replica.order_statuses(i for b in batches for i in b.order_ids)
+        for batch in batches:
+            statuses = [known[i] for i in batch.order_ids if i in known]
             rows.append(
                 BatchRow(
                     id=batch.id,

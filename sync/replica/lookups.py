@@ -51,6 +51,17 @@ class ReplicaLookups:
             data = conn.scalar(select(t.orders.c.data).where(t.orders.c.id == order_id))
         return OrderSnapshot.model_validate_json(data) if data else None
 
+    def order_statuses(self, order_ids: Iterable[int]) -> dict[int, str]:
+        """Order id -> status of the cached orders among `order_ids`, in one query."""
+        ids = list(set(order_ids))
+        if not ids:
+            return {}
+        with self._engine.connect() as conn:
+            rows = conn.execute(
+                select(t.orders.c.id, t.orders.c.status).where(t.orders.c.id.in_(ids))
+            ).all()
+        return {row.id: row.status for row in rows}
+
     def order_by_code(self, text: str) -> OrderSnapshot | None:
         """The order whose number or tote is `text` (case and surrounding space ignored).
 

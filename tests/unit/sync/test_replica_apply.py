@@ -62,6 +62,13 @@ def test_pull_applies_changes_and_cursor(replica: Replica) -> None:
     assert [b.code for b in replica.batches_for_station(1)] == ["B2"]
 
 
+def test_order_statuses_of_many_orders_in_one_lookup(replica: Replica) -> None:
+    packed = {**order_data(2), "status": "packed"}
+    replica.apply_pull(page(2, ("order", 1, order_data(1)), ("order", 2, packed)))
+    assert replica.order_statuses([1, 2, 2, 99]) == {1: "picking", 2: "packed"}
+    assert replica.order_statuses([]) == {}
+
+
 def test_order_number_wins_over_a_tote_with_the_same_code(replica: Replica) -> None:
     clash = order_data(2, tote="ORD-100001")
     replica.apply_pull(page(2, ("order", 2, clash), ("order", 1, order_data(1))))
