@@ -19,7 +19,7 @@ from service.db import utcnow
 from service.errors import Conflict, NotFound
 from service.lifecycle import OrderStatus, record_event, release, transition
 from service.models import Batch, Lease, Order, OrderException, Station, StationMutation, User
-from service.supervisor.figures import PACKED_OR_LATER
+from service.supervisor.queries import PACKED_OR_LATER
 from service.supervisor.schemas import ActionOut
 from service.sync_server.leases import release_lease
 

@@ -31,41 +31,22 @@ slots are computed once per process, see service.supervisor.slots):
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import (
-    ARRAY,
-    JSON,
-    Integer,
-    Select,
-    String,
-    and_,
-    bindparam,
-    case,
-    cast,
-    exists,
-    func,
-    literal,
-    literal_column,
-    or_,
-    select,
-)
-from sqlalchemy.orm import InstrumentedAttribute, Session
-from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-from service.db import UTCDateTime
-from service.lifecycle import OrderStatus
-from service.models import (
-    Batch,
-    Order,
-    OrderEvent,
-    OrderException,
-    Station,
-    StationMutation,
-    User,
+from service.models import Station, User
+from service.supervisor.queries import (
+    BATCHES,
+    EXCEPTIONS,
+    REJECTIONS,
+    STATIONS,
+    StationRow,
+    counts_statement,
+    names_statement,
 )
 from service.supervisor.schemas import (
     BatchFigures,
@@ -79,15 +60,6 @@ from service.supervisor.slots import BASE, PER_EXTRA_ITEM, PER_LINE, SLOT, Agg, 
 
 ONLINE_WITHIN = timedelta(minutes=2)
 MIN_ACTIVE = timedelta(minutes=15)
-EXCEPTION_LIMIT = 200
-
-PACKED_OR_LATER = (
-    OrderStatus.PACKED.value,
-    OrderStatus.SHIPPED.value,
-    OrderStatus.DELIVERED.value,
-    OrderStatus.COMPLETED.value,
-    OrderStatus.RETURNED.value,
-)
 
 
 def raw_units(lines: int, items: int) -> float:
@@ -141,7 +113,7 @@ def overview(session: Session, now: datetime, shift_start: datetime) -> Overview
     """Every supervisor figure as of `now` for the shift since `shift_start`'s 15-min slot."""
     start = slot_floor(shift_start)
     win = window(session, start, now)
-    stations = session.connection().execute(_STATIONS).tuples().all()
+    stations = session.connection().execute(STATIONS).tuples().all()
     mean_units = win.units / win.orders if win.orders else 1.0
     throughput: list[ThroughputPoint] = []
     slot = start
@@ -160,77 +132,6 @@ def overview(session: Session, now: datetime, shift_start: datetime) -> Overview
     )
 
 
-_STATIONS = select(
-    Station.id, Station.name, Station.last_seen_at, Station.last_sync_at, Station.heartbeat
-).order_by(Station.name)
-StationRow = tuple[int, str, datetime | None, datetime | None, dict[str, Any] | None]
-
-
-def _batch_statement() -> Select[Any]:
-    """Open batches, earliest cut-off first, with their station's name and last hour's packs."""
-    shift_start = bindparam("shift_start", type_=UTCDateTime)
-    now = bindparam("now", type_=UTCDateTime)
-    q15 = bindparam("q15", type_=UTCDateTime)
-    q60 = bindparam("q60", type_=UTCDateTime)
-    # The last hour's packs (few) look their batch up by primary key, one by one: cheaper
-    # than hashing every order of every open batch.
-    batch_of = select(Order.batch_id).where(Order.id == OrderEvent.order_id).scalar_subquery()
-    recent = (
-        select(batch_of.label("batch_id"), OrderEvent.at.label("at"))
-        .where(OrderEvent.type == "order_packed", OrderEvent.at >= q60, OrderEvent.at <= now)
-        .subquery("recent")
-    )
-    rates = (
-        select(
-            recent.c.batch_id,
-            func.sum(case((recent.c.at >= q15, 1), else_=0)).label("n15"),
-            func.count().label("n60"),
-        )
-        .group_by(recent.c.batch_id)
-        .subquery("rates")
-    )
-    return (
-        select(
-            Batch.id,
-            Batch.code,
-            Batch.name,
-            Batch.status,
-            Batch.station_id,
-            Station.name,
-            Batch.cutoff_at,
-            rates.c.n15,
-            rates.c.n60,
-        )
-        .outerjoin(Station, Station.id == Batch.station_id)
-        .outerjoin(rates, rates.c.batch_id == Batch.id)
-        .where(or_(Batch.status != "done", Batch.created_at >= shift_start))
-        .order_by(Batch.cutoff_at.is_(None), Batch.cutoff_at, Batch.id)
-        .limit(200)
-    )
-
-
-_BATCHES = _batch_statement()
-
-
-@functools.cache
-def _counts_statement(dialect: str) -> Select[Any]:
-    """Orders per batch: not cancelled, packed or later, on hold; for the bound batch ids.
-
-    The ids are sent, not joined from the batch query: a join makes PostgreSQL estimate
-    the open batches' share of all orders and scan the whole table (every batch ever packed).
-    """
-    return (
-        select(
-            Order.batch_id,
-            func.sum(case((Order.status != OrderStatus.CANCELLED.value, 1), else_=0)),
-            func.sum(case((Order.status.in_(PACKED_OR_LATER), 1), else_=0)),
-            func.sum(case((Order.status == OrderStatus.ON_HOLD.value, 1), else_=0)),
-        )
-        .where(_among(Order.batch_id, dialect))
-        .group_by(Order.batch_id)
-    )
-
-
 def batch_figures(session: Session, now: datetime, shift_start: datetime) -> list[BatchFigures]:
     """Open and assigned batches, plus those created during the shift; most urgent first."""
     conn = session.connection()
@@ -240,12 +141,12 @@ def batch_figures(session: Session, now: datetime, shift_start: datetime) -> lis
         "q15": now - timedelta(minutes=15),
         "q60": now - timedelta(minutes=60),
     }
-    batches = conn.execute(_BATCHES, params).tuples().all()
+    batches = conn.execute(BATCHES, params).tuples().all()
     counts: dict[int, tuple[int, int, int]] = {}
     if batches:
         ids = [row[0] for row in batches]
         for batch_id, total, packed, held in conn.execute(
-            _counts_statement(conn.dialect.name), {"ids": ids}
+            counts_statement(conn.dialect.name), {"ids": ids}
         ).tuples():
             counts[batch_id] = (int(total or 0), int(packed or 0), int(held or 0))
     out: list[BatchFigures] = []
@@ -283,24 +184,8 @@ def _names(
     if not wanted:
         return {}
     conn = session.connection()
-    rows = conn.execute(_names_statement(model, conn.dialect.name), {"ids": wanted})
+    rows = conn.execute(names_statement(model, conn.dialect.name), {"ids": wanted})
     return {id_: name for id_, name in rows.tuples()}
-
-
-@functools.cache
-def _names_statement(model: type[User] | type[Station], dialect: str) -> Select[tuple[int, str]]:
-    return select(model.id, model.name).where(_among(model.id, dialect))
-
-
-def _among(column: InstrumentedAttribute[int | None], dialect: str) -> ColumnElement[bool]:
-    """`column` is one of the ids bound as "ids", sent as one array (PostgreSQL) or JSON
-    (SQLite) parameter: a hundred packers are not a hundred placeholders to render per call."""
-    if dialect == "postgresql":
-        return column == func.any(bindparam("ids", type_=ARRAY(Integer)))
-    listed: Select[tuple[int]] = select(literal_column("value", Integer)).select_from(
-        func.json_each(bindparam("ids", type_=JSON))
-    )
-    return column.in_(listed)
 
 
 def _packers(session: Session, tallies: dict[int, Agg], mean: float) -> list[WorkerFigures]:
@@ -331,75 +216,6 @@ def _stations(
     return out
 
 
-def rejection_code(station_id: Any, mutation_id: Any) -> ColumnElement[str]:
-    """The OrderException code that marks a rejected mutation as resolved (SQL expression)."""
-    return (
-        literal("mutation:") + cast(station_id, String) + literal(":") + cast(mutation_id, String)
-    )
-
-
-def _exception_statements() -> tuple[Select[Any], Select[Any]]:
-    """Open exceptions and weight overrides; unresolved rejected mutations (columns only)."""
-    shift_start = bindparam("shift_start", type_=UTCDateTime)
-    exceptions = (
-        select(
-            OrderException.id,
-            OrderException.order_id,
-            OrderException.kind,
-            OrderException.code,
-            OrderException.message,
-            OrderException.details,
-            OrderException.created_at,
-            OrderException.resolved_at,
-            Order.number,
-            Order.status,
-            Order.version,
-        )
-        .join(Order, Order.id == OrderException.order_id)
-        .where(
-            or_(
-                OrderException.resolved_at.is_(None),
-                and_(
-                    OrderException.kind == "weight",
-                    OrderException.created_at >= shift_start,
-                ),
-            )
-        )
-        .order_by(OrderException.created_at, OrderException.id)
-        .limit(EXCEPTION_LIMIT)
-    )
-    resolved = exists().where(
-        OrderException.kind == "rejected",
-        OrderException.code
-        == rejection_code(StationMutation.station_id, StationMutation.mutation_id),
-    )
-    rejections = (
-        select(
-            StationMutation.station_id,
-            StationMutation.mutation_id,
-            StationMutation.order_id,
-            StationMutation.reason,
-            StationMutation.message,
-            StationMutation.applied_at,
-            Order.number,
-            Order.status,
-            Order.version,
-        )
-        .outerjoin(Order, Order.id == StationMutation.order_id)
-        .where(
-            StationMutation.status == "rejected",
-            StationMutation.applied_at >= shift_start,
-            ~resolved,
-        )
-        .order_by(StationMutation.applied_at)
-        .limit(EXCEPTION_LIMIT)
-    )
-    return exceptions, rejections
-
-
-_EXCEPTIONS, _REJECTIONS = _exception_statements()
-
-
 def exception_items(
     session: Session, shift_start: datetime, station_name: dict[int, str] | None = None
 ) -> list[ExceptionItem]:
@@ -409,7 +225,7 @@ def exception_items(
         station_name = _names(session, Station, session.scalars(select(Station.id)))
     params = {"shift_start": shift_start}
     conn = session.connection()
-    for row in conn.execute(_EXCEPTIONS, params).tuples():
+    for row in conn.execute(EXCEPTIONS, params).tuples():
         id_, order_id, kind, code, message, details, created, resolved_at, *order = row
         number, status, version = order
         sid = (details or {}).get("station_id")
@@ -429,7 +245,7 @@ def exception_items(
                 open=resolved_at is None,
             )
         )
-    for row in conn.execute(_REJECTIONS, params).tuples():
+    for row in conn.execute(REJECTIONS, params).tuples():
         station_id, mutation_id, order_id, reason, message, applied_at, *order = row
         number, status, version = order
         items.append(
