@@ -46,6 +46,14 @@ from sync.status import Backoff, Rejection, SyncStatus
 
 log = logging.getLogger(__name__)
 
+# While scans keep coming, pull at most this often (seconds). Every scan is pushed at once;
+# pulling after each one too tripled a busy station's requests for little: its own changes
+# need no round trip back, and a refused mutation still triggers an immediate pull.
+PULL_SPACING = 2.0
+# Pushes whose answer comes back through the feed and that a packer waits for: a closed
+# parcel whose weight needs a new carrier label. Their pull is never put off.
+_ANSWER_AWAITED = frozenset({"parcel_closed"})
+
 
 class SyncEngine:
     """Keeps one station's replica and the service in step, on its own thread."""
@@ -60,6 +68,7 @@ class SyncEngine:
         on_rejection: Callable[[list[Rejection]], None] | None = None,
         heartbeat_source: Callable[[], Heartbeat] | None = None,
         poll_interval: float = 15.0,
+        pull_spacing: float = PULL_SPACING,
         heartbeat_interval: float = 30.0,
         checksum_interval: float = 30.0,
         backoff: Backoff | None = None,
@@ -73,6 +82,7 @@ class SyncEngine:
         self._on_rejection = on_rejection
         self._heartbeat_source = heartbeat_source
         self.poll_interval = poll_interval
+        self.pull_spacing = pull_spacing
         self.heartbeat_interval = heartbeat_interval
         self.checksum_interval = checksum_interval
         self.backoff = backoff or Backoff()
@@ -88,7 +98,10 @@ class SyncEngine:
         self._status = SyncStatus(queue_depth=replica.queue_depth())
         self._last_heartbeat = float("-inf")
         self._last_checksum = float("-inf")
-        replica.add_listener(lambda _ids: self.wake())
+        self._last_pull = float("-inf")
+        self._pull_now = threading.Event()  # pull on the next cycle, however recent the last
+        self._pull_owed = False  # a cycle pushed but put its pull off (see PULL_SPACING)
+        replica.add_listener(lambda _ids: self.wake(pull=False))
 
     # ------------------------------------------------------------------ control
 
@@ -116,12 +129,16 @@ class SyncEngine:
                 log.error("sync thread did not stop within %.0f s", timeout)
             self._thread = None
 
-    def wake(self) -> None:
-        """Sync now (called after every recorded mutation)."""
+    def wake(self, *, pull: bool = True) -> None:
+        """Sync now. A recorded mutation wakes with pull=False: its push goes at once, the
+        pull that follows it waits until `pull_spacing` has passed since the last one."""
+        if pull:
+            self._pull_now.set()
         self._wake.set()
 
     def run_once(self) -> bool:
-        """One full cycle on the caller's thread (tests, tools); True if it succeeded."""
+        """One full cycle (push and pull) on the caller's thread; True if it succeeded."""
+        self._pull_now.set()
         return self._step() == self.poll_interval
 
     # ------------------------------------------------------------------ claims
@@ -140,13 +157,13 @@ class SyncEngine:
     def release_claim(self, claim_id: int) -> None:
         """Give a claim back to the service."""
         self.client.release_claim(claim_id)
-        self.wake()
+        self.wake(pull=True)
 
     def _claim(self, request: ClaimRequest) -> ClaimResponse:
         granted = self.client.claim(request)
         cached = self.replica.apply_leases(granted.leases)
         if cached < len(granted.leases):
-            self.wake()  # some claimed orders are not cached yet: pull them now
+            self.wake(pull=True)  # some claimed orders are not cached yet: pull them now
         log.info(
             "claim granted", extra={"claim_id": granted.claim_id, "orders": len(granted.leases)}
         )
@@ -203,14 +220,26 @@ class SyncEngine:
             last_error=None,
             queue_depth=self.replica.queue_depth(),
         )
+        if self._pull_owed:  # come back for the pull that was put off, then poll as usual
+            return max(0.0, self._last_pull + self.pull_spacing - time.monotonic())
         return self.poll_interval
 
     def _cycle(self) -> None:
         if self.replica.needs_counter_seed():
             me = self.client.me()
             self.replica.seed_mutation_counter(me.last_mutation_id)
-        self._push_all()
+        if self._push_all():
+            self._pull_now.set()
+        started = time.monotonic()
+        if not self._pull_now.is_set() and started - self._last_pull < self.pull_spacing:
+            # A scan woke us: its push is done; its pull waits for the cycle that comes
+            # back when pull_spacing has passed (the station's own changes need no hurry).
+            self._pull_owed = True
+            return
+        self._pull_now.clear()
+        self._pull_owed = False
         changed = self._pull_all()
+        self._last_pull = started
         now = time.monotonic()
         if now - self._last_heartbeat >= self.heartbeat_interval:
             self._send_heartbeat()
@@ -221,11 +250,15 @@ class SyncEngine:
 
     # ------------------------------------------------------------------ push
 
-    def _push_all(self) -> None:
+    def _push_all(self) -> bool:
+        """Push the whole outbox; True if the feed should be pulled at once (a rejection, or
+        a mutation whose answer a packer waits for)."""
+        pull_now = False
         while not self._stop.is_set():
             batch = self.replica.pending_outbox(self.push_batch)
             if not batch:
-                return
+                return pull_now
+            pull_now = pull_now or any(m.type in _ANSWER_AWAITED for m in batch)
             try:
                 response = self.client.push(
                     PushRequest(station_id=self.station_id, mutations=batch)
@@ -253,10 +286,12 @@ class SyncEngine:
                     },
                 )
             if rejected:
+                pull_now = True
                 self._update(last_rejection=rejected[-1])
                 if self._on_rejection is not None:
                     self._on_rejection(rejected)
             self._update(queue_depth=self.replica.queue_depth())
+        return pull_now
 
     def _handle_gap(self, expected: int, first_pending: int) -> None:
         if expected > first_pending:
