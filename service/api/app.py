@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 
 from fastapi import FastAPI, Request
@@ -105,4 +106,18 @@ def create_app(engine: Engine | str | None = None) -> FastAPI:
 
     for router in routers.discover():
         app.include_router(router)
+    return app
+
+
+def serving_app(engine: Engine | str | None = None) -> FastAPI:
+    """create_app() for a long-running server process (`serve`; each worker's factory).
+
+    Everything built at start-up (routes, models, compiled schemas) lives for the whole
+    process, yet every full garbage collection walked it again: ~90 ms pauses every few
+    dozen requests, the worst of the tail latency. gc.freeze() moves it out of the
+    collector's view. Tests build many apps in one process and use create_app() instead.
+    """
+    app = create_app(engine)
+    gc.collect()
+    gc.freeze()
     return app

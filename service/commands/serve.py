@@ -8,7 +8,7 @@ import os
 
 import uvicorn
 
-from service.api.app import create_app
+from service.api.app import serving_app
 from service.api.http_protocol import HTTP_PROTOCOL
 from service.commands import CommandError, Subparsers, add_db_option, open_engine
 from service.db import DB_URL_ENV
@@ -44,7 +44,7 @@ def run_serve(args: argparse.Namespace) -> int:
         engine.dispose()
         log.info("serving on http://%s:%d with %d workers", args.host, args.port, args.workers)
         uvicorn.run(
-            "service.api.app:create_app",
+            "service.api.app:serving_app",
             factory=True,
             host=args.host,
             port=args.port,
@@ -54,7 +54,7 @@ def run_serve(args: argparse.Namespace) -> int:
             timeout_graceful_shutdown=10,
         )
         return 0
-    app = create_app(engine)
+    app = serving_app(engine)
     config = uvicorn.Config(
         app,
         host=args.host,

@@ -1,7 +1,7 @@
 """The real service as a subprocess on a loopback port, plus seeding through its Python API.
 
 Used by the station-side sync integration tests, the chaos test and the benchmarks. The
-service runs under uvicorn on `service.api.app:create_app(url)`; SIGKILL and restart are
+service runs under uvicorn on `service.api.app:serving_app(url)`; SIGKILL and restart are
 how tests simulate a crashed server. With workers > 1 it runs as `packbench-service serve
 --workers N` does (the benchmarks measure the production set-up).
 """
@@ -24,14 +24,14 @@ from sqlalchemy.orm import Session, sessionmaker
 ROOT = Path(__file__).resolve().parents[3]
 
 _SERVE = (
-    "import sys, uvicorn; from service.api.app import create_app; "
-    "uvicorn.run(create_app(sys.argv[1]), host='127.0.0.1', port=int(sys.argv[2]), "
+    "import sys, uvicorn; from service.api.app import serving_app; "
+    "uvicorn.run(serving_app(sys.argv[1]), host='127.0.0.1', port=int(sys.argv[2]), "
     "log_level='warning', access_log=False)"
 )
 # As `packbench-service serve --workers N`: each worker builds the app from PACKBENCH_DB_URL.
 _SERVE_WORKERS = (
     "import sys, uvicorn; from service.api.http_protocol import HTTP_PROTOCOL; "
-    "uvicorn.run('service.api.app:create_app', factory=True, host='127.0.0.1', "
+    "uvicorn.run('service.api.app:serving_app', factory=True, host='127.0.0.1', "
     "port=int(sys.argv[2]), workers=int(sys.argv[3]), http=HTTP_PROTOCOL, "
     "log_level='warning', access_log=False)"
 )
@@ -44,7 +44,7 @@ def free_port() -> int:
 
 
 class ServiceProcess:
-    """`python -c uvicorn.run(create_app(db_url))` on 127.0.0.1:<port>."""
+    """`python -c uvicorn.run(serving_app(db_url))` on 127.0.0.1:<port>."""
 
     def __init__(
         self,

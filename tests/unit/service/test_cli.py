@@ -130,7 +130,7 @@ def test_serve_with_workers_hands_uvicorn_a_factory_and_the_database(
     monkeypatch.setenv("PACKBENCH_DB_URL", "replaced-by-serve")  # restored after the test
     assert main(["serve", "--db", url, "--port", "8123", "--workers", "2"]) == 0
     ((app, kw),) = calls
-    assert app == "service.api.app:create_app" and kw["factory"] is True
+    assert app == "service.api.app:serving_app" and kw["factory"] is True
     assert kw["workers"] == 2 and kw["port"] == 8123
     assert kw["http"] == HTTP_PROTOCOL  # Nagle off: ~44 ms per request otherwise
     import os
