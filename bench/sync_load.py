@@ -1,11 +1,16 @@
 """Benchmark: N simulated stations at R mutations/s each against the service on PostgreSQL.
 
 Budget: 50 stations x 2 mutations/s for 60 s -> p99 push latency <= 100 ms, zero errors.
-Each simulated station is a thread with its own StationClient and claimed order, pushing one
-scan per tick with its own gap-free ids (the wire traffic of a real station's engine). The
-service runs as a uvicorn subprocess on a fresh PostgreSQL schema.
+Each simulated station is a thread with its own StationClient and claimed order doing what
+a station's sync engine does per recorded scan (scans arrive at random, R a second on
+average): push it at once (its own gap-free ids), and
+pull the feed from its cursor until it has no more whenever sync.engine.PULL_SPACING has
+passed since its last pull. The service runs as it does in production
+(two uvicorn workers, `--workers`) on a fresh PostgreSQL schema. Push latency is the budget;
+pull latency is reported beside it.
 
     python bench/sync_load.py [--stations 50] [--rate 2] [--seconds 60] [--db URL]
+        [--workers 2] [--no-pull]
 
 PostgreSQL URL: --db, else PACKBENCH_BENCH_PG_URL, else PACKBENCH_TEST_PG_URL, else
 postgresql://postgres@127.0.0.1:5432/test.
@@ -16,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import random
 import sys
 import threading
 import time
@@ -32,6 +38,7 @@ from sqlalchemy.orm import sessionmaker
 from service.db import make_engine
 from service.schema import create_all
 from sync.client import StationClient, enroll
+from sync.engine import PULL_SPACING
 from sync.errors import SyncError
 from sync.protocol import ClaimRequest, Mutation, PushRequest
 from tests.integration.sync.service_runner import ServiceProcess, enroll_code, make_orders
@@ -39,6 +46,22 @@ from tests.support.keyrings import MemoryKeyring
 
 DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/test"
 BUDGET_P99_MS = 100.0
+
+
+def pull_feed(client: StationClient, cursor: int, pulls: list[float], errors: list[str]) -> int:
+    """Pull from `cursor` until the feed has no more (as the engine does); the new cursor."""
+    while True:
+        t0 = time.perf_counter()
+        try:
+            page = client.pull(cursor)
+        except SyncError as exc:
+            errors.append(f"pull {type(exc).__name__}: {exc}")
+            return cursor
+        finally:
+            pulls.append((time.perf_counter() - t0) * 1000)
+        cursor = page.cursor
+        if not page.more:
+            return cursor
 
 
 def station_loop(
@@ -50,10 +73,16 @@ def station_loop(
     stop_at: float,
     latencies: list[float],
     errors: list[str],
+    pulls: list[float] | None,
 ) -> None:
     next_id = 1
-    tick = 1.0 / rate
-    next_at = time.monotonic()
+    # Packers scan independently: each station's scans arrive as a Poisson process (random
+    # gaps averaging 1/rate). Starting every station's clock together, with even ticks, sent
+    # all 50 pushes in the same millisecond twice a second: a burst no floor produces.
+    rng = random.Random(station_id)
+    next_at = time.monotonic() + rng.expovariate(rate)
+    cursor = client.pull(0).cursor if pulls is not None else 0  # the station's snapshot
+    last_pull = time.monotonic()
     while time.monotonic() < stop_at:
         m = Mutation(
             id=next_id,
@@ -72,7 +101,10 @@ def station_loop(
         except SyncError as exc:
             errors.append(f"{type(exc).__name__}: {exc}")
         latencies.append((time.perf_counter() - t0) * 1000)
-        next_at += tick
+        if pulls is not None and time.monotonic() - last_pull >= PULL_SPACING:
+            last_pull = time.monotonic()
+            cursor = pull_feed(client, cursor, pulls, errors)
+        next_at += rng.expovariate(rate)
         time.sleep(max(0.0, next_at - time.monotonic()))
 
 
@@ -85,6 +117,7 @@ def main() -> None:
     parser.add_argument(
         "--workers", type=int, default=2, help="service worker processes (production: 2)"
     )
+    parser.add_argument("--no-pull", action="store_true", help="push only, no pull after it")
     args = parser.parse_args()
     base = (
         args.db
@@ -105,6 +138,7 @@ def main() -> None:
     service = ServiceProcess(url, workers=args.workers).start()
     latencies: list[float] = []
     errors: list[str] = []
+    pulls: list[float] | None = None if args.no_pull else []
     try:
         orders = make_orders(sessions, args.stations, lines=1)
         clients = []
@@ -117,7 +151,7 @@ def main() -> None:
         threads = [
             threading.Thread(
                 target=station_loop,
-                args=(c, sid, oid, ep, args.rate, stop_at, latencies, errors),
+                args=(c, sid, oid, ep, args.rate, stop_at, latencies, errors, pulls),
                 daemon=True,
             )
             for c, sid, oid, ep in clients
@@ -138,8 +172,10 @@ def main() -> None:
         admin.dispose()
     ordered = sorted(latencies)
 
-    def pct(q: float) -> float:
-        return round(ordered[min(len(ordered) - 1, int(len(ordered) * q))], 2) if ordered else 0.0
+    def pct(q: float, values: list[float] = ordered) -> float:
+        return round(values[min(len(values) - 1, int(len(values) * q))], 2) if values else 0.0
+
+    pulled = sorted(pulls or [])
 
     print(
         json.dumps(
@@ -155,6 +191,8 @@ def main() -> None:
                 "errors": len(errors),
                 "first_errors": errors[:3],
                 "push_ms": {"p50": pct(0.5), "p95": pct(0.95), "p99": pct(0.99), "max": pct(1.0)},
+                "pulls": len(pulled),
+                "pull_ms": {"p50": pct(0.5, pulled), "p99": pct(0.99, pulled)},
                 "within_budget": not errors and pct(0.99) <= BUDGET_P99_MS,
                 "budget_p99_ms": BUDGET_P99_MS,
             }
