@@ -57,36 +57,40 @@ def _number_changes(session: Session) -> None:
 
 
 def number_changes(session: Session) -> int:
-    """Number every committed, unnumbered change row; returns how many it numbered.
-
-    Runs in its own transaction (the session must not be in one). Cheap when there is
-    nothing to do: one index probe, no lock.
-    """
+    """Number every committed, unnumbered change row, in a transaction of its own (the
+    session must not be in one); returns how many it numbered."""
     with session.begin():
-        if session.scalar(select(ChangeRow.id).where(ChangeRow.seq.is_(None)).limit(1)) is None:
-            return 0
-        head = session.execute(
-            select(ChangeCounter.value).where(ChangeCounter.id == 1).with_for_update()
-        ).scalar_one()
-        # Read after the lock: a run that held it before us has committed its numbers.
-        unnumbered = (
-            select(
-                ChangeRow.id,
-                (head + func.row_number().over(order_by=ChangeRow.id)).label("seq"),
-            )
-            .where(ChangeRow.seq.is_(None))
-            .subquery()
+        return number_pending(session)
+
+
+def number_pending(session: Session) -> int:
+    """number_changes inside the caller's transaction, which should be short and commit
+    right after: the counter row stays locked until then. Cheap when there is nothing to
+    do: one index probe, no lock."""
+    if session.scalar(select(ChangeRow.id).where(ChangeRow.seq.is_(None)).limit(1)) is None:
+        return 0
+    head = session.execute(
+        select(ChangeCounter.value).where(ChangeCounter.id == 1).with_for_update()
+    ).scalar_one()
+    # Read after the lock: a run that held it before us has committed its numbers.
+    unnumbered = (
+        select(
+            ChangeRow.id,
+            (head + func.row_number().over(order_by=ChangeRow.id)).label("seq"),
         )
-        result = session.execute(
-            update(ChangeRow)
-            .where(ChangeRow.id == unnumbered.c.id)
-            .values(seq=unnumbered.c.seq)
-            .execution_options(synchronize_session=False)
-        )
-        count: int = result.rowcount  # type: ignore[attr-defined]
-        session.execute(
-            update(ChangeCounter).where(ChangeCounter.id == 1).values(value=head + count)
-        )
+        .where(ChangeRow.seq.is_(None))
+        .subquery()
+    )
+    result = session.execute(
+        update(ChangeRow)
+        .where(ChangeRow.id == unnumbered.c.id)
+        .values(seq=unnumbered.c.seq)
+        .execution_options(synchronize_session=False)
+    )
+    count: int = result.rowcount  # type: ignore[attr-defined]
+    session.execute(
+        update(ChangeCounter).where(ChangeCounter.id == 1).values(value=head + count)
+    )
     return count
 
 

@@ -14,7 +14,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
 from service.api.deps import CurrentStation, DbSession, StationToken, station_by_token
-from service.changes import number_changes
+from service.changes import number_pending
 from service.errors import ServiceError
 from service.sync_server import enrollment, leases, pull, push
 from service.sync_server.errors import ClaimRefusedError, CursorExpiredError, MutationGapError
@@ -121,13 +121,15 @@ def push_mutations(
     responses={409: {"model": CursorExpired}},
 )
 def pull_changes(
-    station: CurrentStation,
+    token: StationToken,
     session: DbSession,
     cursor: Annotated[int, Query(ge=0)] = 0,
     limit: Annotated[int, Query(ge=1, le=pull.MAX_LIMIT)] = pull.DEFAULT_LIMIT,
 ) -> Response:
     """Changes after `cursor` for this station; cursor 0 is a full snapshot."""
-    number_changes(_fresh(session))  # everything committed before this pull gets a number
+    with session.begin():
+        station = station_by_token(session, token)
+        number_pending(session)  # everything committed before this pull gets a number
     try:
         with session.begin():
             pull.use_snapshot_isolation(session)
