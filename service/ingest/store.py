@@ -1,17 +1,15 @@
 """Upsert a NormalisedOrder: insert, validate and confirm or hold; apply channel updates.
 
-Everything happens in the caller's transaction, with a handful of statements per order
-(one product lookup for all SKUs, one order lookup), so the webhook path stays fast.
-Status changes go only through service.lifecycle.
+Everything happens in the caller's transaction. One statement reads what is known about the
+order (service.ingest.lookup). A new order (the common case) is then inserted by
+service.ingest.create with Core statements (one on PostgreSQL); an existing order is locked,
+loaded and changed through the ORM, its status only through service.lifecycle.
 """
 
 from __future__ import annotations
 
 import logging
-import uuid
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from decimal import Decimal
+from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 from sqlalchemy import select
@@ -20,15 +18,34 @@ from sqlalchemy.orm import Session, lazyload
 
 from service.changes import mark_changed
 from service.db import utcnow
+from service.ingest.create import create_order
+from service.ingest.lookup import Lookup, look_up
 from service.ingest.model import NormalisedLine, NormalisedOrder
+from service.ingest.rows import (
+    CENT,
+    IngestResult,
+    line_columns,
+    order_columns,
+    order_number,
+    validation_exception_columns,
+)
+from service.ingest.tables import store_receipt
 from service.ingest.validate import VALIDATION_CODES, Reason, validate
 from service.lifecycle import OrderStatus, hold, record_event, release, transition
-from service.models import Channel, Order, OrderException, OrderLine, Product
+from service.models import Channel, Order, OrderException, OrderLine
+
+__all__ = [
+    "IngestResult",
+    "cancel_order",
+    "find_order",
+    "order_number",
+    "run_in_transaction",
+    "upsert_order",
+]
 
 log = logging.getLogger(__name__)
 
 S = OrderStatus
-CENT = Decimal("0.01")
 
 # Lines may be replaced while nobody has started picking; details (address, contact,
 # shipping method) until the parcel is packed. Payment facts are always recorded.
@@ -42,57 +59,6 @@ REVALIDATED = frozenset({S.PENDING, S.CONFIRMED, S.BACKORDER, S.ALLOCATED, S.PIC
 _ALWAYS_APPLIED = ("payment_state", "total_amount", "channel_order_name")
 
 
-@dataclass(frozen=True)
-class IngestResult:
-    """What happened to one incoming order."""
-
-    outcome: str  # created | updated | unchanged | cancelled | cancel_refused | change_refused
-    order_id: int | None = None
-    number: str | None = None
-    status: str | None = None
-    hold_reasons: list[Reason] = field(default_factory=list)
-
-    def as_json(self) -> dict[str, Any]:
-        """The result as an API response body."""
-        return {
-            "status": self.outcome,
-            "order": self.number,
-            "order_status": self.status,
-            "hold_reasons": self.hold_reasons,
-        }
-
-
-def order_number(order_id: int) -> str:
-    """The warehouse-facing number printed on barcodes: ORD- and at least six digits."""
-    return f"ORD-{100000 + order_id}"
-
-
-def _columns(incoming: NormalisedOrder) -> dict[str, Any]:
-    ship = incoming.shipping_address
-    return {
-        "channel_order_name": incoming.channel_order_name,
-        "currency": incoming.currency,
-        "total_amount": incoming.total.quantize(CENT),
-        "payment_state": incoming.payment_state.value,
-        "email": incoming.email,
-        "phone": incoming.phone or (ship.phone if ship else ""),
-        "ship_name": ship.name if ship else "",
-        "ship_company": ship.company if ship else "",
-        "ship_street1": ship.street1 if ship else "",
-        "ship_street2": ship.street2 if ship else "",
-        "ship_postcode": ship.postcode if ship else "",
-        "ship_city": ship.city if ship else "",
-        "ship_region": ship.region if ship else "",
-        "ship_country": ship.country if ship else "",
-        "billing_address": incoming.billing_address.as_dict() if incoming.billing_address else {},
-        "priority": incoming.priority,
-        "cutoff_at": incoming.cutoff_at,
-        "carrier": incoming.carrier,
-        "service": incoming.service,
-        "ordered_at": incoming.ordered_at,
-    }
-
-
 def _line_key(line: NormalisedLine | OrderLine) -> tuple[Any, ...]:
     if isinstance(line, NormalisedLine):
         price, tax, disc = (line.unit_price, line.tax, line.discount)
@@ -101,30 +67,7 @@ def _line_key(line: NormalisedLine | OrderLine) -> tuple[Any, ...]:
 
 
 def _new_lines(incoming: NormalisedOrder, products: dict[str, int]) -> list[OrderLine]:
-    return [
-        OrderLine(
-            line_no=i,
-            sku=line.sku,
-            product_id=products.get(line.sku),
-            name=line.name,
-            quantity=line.quantity,
-            unit_price=line.unit_price.quantize(CENT),
-            tax=line.tax.quantize(CENT),
-            discount=line.discount.quantize(CENT),
-            channel_line_id=line.channel_line_id,
-        )
-        for i, line in enumerate(incoming.lines, start=1)
-    ]
-
-
-def known_products(session: Session, skus: set[str]) -> dict[str, int]:
-    """SKU -> product id of the active products among `skus`, in one query."""
-    if not skus:
-        return {}
-    rows = session.execute(
-        select(Product.sku, Product.id).where(Product.sku.in_(skus), Product.active.is_(True))
-    )
-    return {sku: pid for sku, pid in rows}
+    return [OrderLine(**columns) for columns in line_columns(incoming, products)]
 
 
 def find_order(session: Session, channel: Channel, channel_order_id: str) -> Order | None:
@@ -138,14 +81,39 @@ def find_order(session: Session, channel: Channel, channel_order_id: str) -> Ord
 
 
 def upsert_order(
-    session: Session, channel: Channel, incoming: NormalisedOrder, *, actor: str
+    session: Session,
+    channel: Channel,
+    incoming: NormalisedOrder,
+    *,
+    actor: str,
+    lookup: Lookup | None = None,
+    receipt: Mapping[str, Any] | None = None,
 ) -> IngestResult:
-    """Insert a new order or apply an update to the existing one, in the caller's transaction."""
-    existing = find_order(session, channel, incoming.channel_order_id)
-    products = known_products(session, {line.sku for line in incoming.lines if line.sku})
+    """Insert a new order or apply an update to the existing one, in the caller's transaction.
+
+    `lookup` is what look_up() already read for this order in this transaction, if anything.
+    `receipt` is the webhook_receipts row of the delivery (without order_id and outcome): it
+    is stored last, with the result, so a concurrent delivery of the same id fails on its
+    unique key (or on the order's) and is retried, and the retry answers "duplicate".
+    """
+    if lookup is None:
+        lookup = look_up(
+            session,
+            channel.id,
+            channel_order_id=incoming.channel_order_id,
+            skus=(line.sku for line in incoming.lines),
+        )
+    existing = None
+    if lookup.order_id is not None:
+        existing = find_order(session, channel, incoming.channel_order_id)
     if existing is None:
-        return _create(session, channel, incoming, products, actor=actor)
-    return _update(session, channel, existing, incoming, products, actor=actor)
+        return create_order(
+            session, channel, incoming, lookup.products, actor=actor, receipt=receipt
+        )
+    result = _update(session, channel, existing, incoming, lookup.products, actor=actor)
+    if receipt is not None:
+        store_receipt(session, receipt, result.order_id, result.outcome)
+    return result
 
 
 def cancel_order(
@@ -160,48 +128,6 @@ def cancel_order(
 
 def _result(outcome: str, order: Order) -> IngestResult:
     return IngestResult(outcome, order.id, order.number, order.status, list(order.hold_reasons))
-
-
-def _create(
-    session: Session,
-    channel: Channel,
-    incoming: NormalisedOrder,
-    products: dict[str, int],
-    *,
-    actor: str,
-) -> IngestResult:
-    # The number derives from the id, which exists only after the insert: a unique
-    # placeholder first, the real number in the same transaction.
-    order = Order(
-        number=f"TMP-{uuid.uuid4().hex[:28]}",
-        channel_id=channel.id,
-        channel_order_id=incoming.channel_order_id,
-        status=S.PENDING.value,
-        lines=_new_lines(incoming, products),
-        **_columns(incoming),
-    )
-    session.add(order)
-    session.flush()
-    order.number = order_number(order.id)
-    record_event(
-        session,
-        order,
-        "created",
-        actor=actor,
-        payload={"channel": channel.name, "channel_order_id": incoming.channel_order_id},
-    )
-    mark_changed(session, "order", order.id)
-    if incoming.cancelled:
-        # Created already cancelled (the create was missed): keep it so a late create
-        # delivery finds the order cancelled instead of shipping it.
-        transition(session, order, S.CANCELLED, actor=actor, reason="cancelled in channel")
-        return _result("cancelled", order)
-    _apply_validation(session, order, validate(incoming, products, channel.settings), actor)
-    log.info(
-        "order created",
-        extra={"order": order.number, "channel": channel.name, "status": order.status},
-    )
-    return _result("created", order)
 
 
 def _apply_validation(session: Session, order: Order, reasons: list[Reason], actor: str) -> None:
@@ -238,13 +164,7 @@ def _open_exceptions(
         if reason["code"] in already:
             continue
         session.add(
-            OrderException(
-                order_id=order.id,
-                kind="validation",
-                code=reason["code"],
-                message=reason["message"],
-                details={"order": order.number},
-            )
+            OrderException(order_id=order.id, **validation_exception_columns(order.number, reason))
         )
 
 
@@ -279,7 +199,7 @@ def _update(
         return _result("unchanged", order)
     if incoming.cancelled:
         return _cancel(session, channel, order, actor=actor)
-    wanted = _columns(incoming)
+    wanted = order_columns(incoming)
     changed = {k: v for k, v in wanted.items() if getattr(order, k) != v}
     lines_changed = [_line_key(x) for x in order.lines] != [_line_key(x) for x in incoming.lines]
     refused = sorted(

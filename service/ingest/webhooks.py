@@ -23,11 +23,15 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from service.db import utcnow
+from service.errors import ServiceError
 from service.ingest import shopify, woocommerce
 from service.ingest.errors import ChannelNotFound, MalformedBody, SignatureInvalid
+from service.ingest.lookup import look_up
 from service.ingest.model import NormalisedOrder
 from service.ingest.store import IngestResult, cancel_order, run_in_transaction, upsert_order
-from service.models import Channel, WebhookReceipt
+from service.ingest.tables import store_receipt
+from service.models import Channel
 from service.secrets_store import SecretUnavailable, get_secret
 
 log = logging.getLogger(__name__)
@@ -192,30 +196,50 @@ def receive(
         _check_signature(channel, proto, headers, body, topic)
         action = proto.topics.get(topic)
         payload = _decode(body) if action else None
-        seen = session.scalar(
-            select(WebhookReceipt.outcome).where(
-                WebhookReceipt.channel_id == channel.id, WebhookReceipt.webhook_id == delivery_id
-            )
+        incoming: NormalisedOrder | None = None
+        invalid: ServiceError | None = None
+        deletes = action == "delete" and proto.parse_deleted is not None
+        if action is not None and not deletes:
+            # Parsed before the receipt is looked up, so one statement reads the receipt, the
+            # order and its products; an invalid body is refused only after that check, as a
+            # delivery already received answers "duplicate" whatever it carries.
+            try:
+                incoming = proto.parse(payload, channel.settings or {})
+            except ServiceError as exc:
+                invalid = exc
+        lookup = look_up(
+            session,
+            channel.id,
+            webhook_id=delivery_id,
+            channel_order_id=incoming.channel_order_id if incoming else None,
+            skus=(line.sku for line in incoming.lines) if incoming else (),
         )
+        seen = lookup.receipt_outcome
         if seen is not None:
             log.info("webhook %s on %s already received (%s)", delivery_id, channel_name, seen)
             return {"status": "duplicate", "outcome": seen}
-        receipt = WebhookReceipt(
-            channel_id=channel.id, webhook_id=delivery_id, topic=topic[:60] or "-"
-        )
+        if invalid is not None:
+            raise invalid
+        receipt = {
+            "channel_id": channel.id,
+            "webhook_id": delivery_id,
+            "topic": topic[:60] or "-",
+            "received_at": utcnow(),
+            "ignored": action is None,
+        }
         if action is None:
             log.info("webhook topic %r on channel %s ignored", topic, channel_name)
-            receipt.ignored = True
-            receipt.outcome = "ignored_topic"
-            session.add(receipt)
+            store_receipt(session, receipt, None, "ignored_topic")
             return {"status": "ignored", "topic": topic}
-        result = _apply(session, channel, proto, action, payload, actor)
-        # Inserted last, with its final values: one statement. A concurrent delivery of the
-        # same id then fails on this unique key (or on the order's) and is retried, and the
-        # retry answers "duplicate".
-        receipt.order_id = result.order_id
-        receipt.outcome = result.outcome
-        session.add(receipt)
+        if incoming is not None:
+            # The receipt is stored with the result (see upsert_order).
+            result = upsert_order(
+                session, channel, incoming, actor=actor, lookup=lookup, receipt=receipt
+            )
+        else:
+            result = _cancel(session, channel, proto, payload, actor)
+            # Stored last, with its final values (see upsert_order for why).
+            store_receipt(session, receipt, result.order_id, result.outcome)
         log.info(
             "webhook %s %s on %s: %s %s (%s)",
             delivery_id,
@@ -231,15 +255,9 @@ def receive(
         return run_in_transaction(session, work)
 
 
-def _apply(
-    session: Session,
-    channel: Channel,
-    proto: ShopProtocol,
-    action: str,
-    payload: Any,
-    actor: str,
+def _cancel(
+    session: Session, channel: Channel, proto: ShopProtocol, payload: Any, actor: str
 ) -> IngestResult:
-    if action == "delete" and proto.parse_deleted is not None:
-        return cancel_order(session, channel, proto.parse_deleted(payload), actor=actor)
-    incoming = proto.parse(payload, channel.settings or {})
-    return upsert_order(session, channel, incoming, actor=actor)
+    """A delete topic: cancel the order named in the body (only its id is sent)."""
+    assert proto.parse_deleted is not None
+    return cancel_order(session, channel, proto.parse_deleted(payload), actor=actor)

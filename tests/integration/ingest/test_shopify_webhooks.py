@@ -86,6 +86,23 @@ def test_delivery_without_id_dedupes_on_body(
     assert count(seeded, Order) == 1
 
 
+def test_replayed_delivery_is_duplicate_even_with_a_body_now_invalid(
+    client: TestClient, seeded: sessionmaker[Session]
+) -> None:
+    # The receipt is checked before the body is judged: a delivery already received is
+    # answered "duplicate" (and applies nothing) whatever it carries now.
+    payload = shopify_order(1018)
+    assert shopify_post(client, payload, webhook_id="r-1").json()["status"] == "created"
+    broken = dict(payload, line_items=[])
+    again = shopify_post(client, broken, webhook_id="r-1")
+    assert again.status_code == 200
+    assert again.json() == {"status": "duplicate", "outcome": "created"}
+    fresh = shopify_post(client, broken, webhook_id="r-2")
+    assert fresh.status_code == 422 and fresh.json()["field"] == "line_items"
+    assert count(seeded, WebhookReceipt) == 1
+    assert count(seeded, OrderLine) == 2
+
+
 @pytest.mark.parametrize("signature", ["", "bm90IHRoZSByaWdodCBzaWduYXR1cmU=", None])
 def test_bad_signature_is_401_and_stores_nothing(
     client: TestClient,

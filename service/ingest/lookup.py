@@ -1,0 +1,103 @@
+"""Everything the ingest path must read before it writes, in one round trip.
+
+For an incoming order that is: whether this delivery was received before (its stored
+outcome), whether the channel already has the order, and which of its SKUs are active
+products. One UNION ALL of three index lookups instead of three statements; each branch
+tags its rows with what it found.
+
+Nothing is locked here. A new order is inserted without a lock (a concurrent insert of the
+same order or delivery fails on a unique key, and run_in_transaction retries); an existing
+one is read again with FOR UPDATE (store.find_order) before it is changed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from sqlalchemy import (
+    Executable,
+    Integer,
+    Select,
+    String,
+    bindparam,
+    literal_column,
+    null,
+    select,
+    union_all,
+)
+from sqlalchemy import cast as sql_cast
+from sqlalchemy.orm import Session
+
+from service.ingest.tables import ORDERS, PRODUCTS, RECEIPTS
+
+_RECEIPT, _ORDER, _PRODUCT = 1, 2, 3
+
+
+@dataclass(frozen=True)
+class Lookup:
+    """What the database already knows about one incoming order (or delivery)."""
+
+    receipt_outcome: str | None = None  # the stored outcome when this delivery was seen
+    order_id: int | None = None  # the channel's order with this channel order id
+    products: dict[str, int] = field(default_factory=dict)  # SKU -> active product id
+
+
+def _branch(tag: int) -> Select[tuple[int, str | None, int | None]]:
+    kind = literal_column(str(tag), Integer).label("kind")
+    if tag == _RECEIPT:
+        return select(kind, RECEIPTS.c.outcome, sql_cast(null(), Integer)).where(
+            RECEIPTS.c.channel_id == bindparam("channel_id"),
+            RECEIPTS.c.webhook_id == bindparam("webhook_id"),
+        )
+    if tag == _ORDER:
+        return select(kind, sql_cast(null(), String), ORDERS.c.id).where(
+            ORDERS.c.channel_id == bindparam("channel_id"),
+            ORDERS.c.channel_order_id == bindparam("channel_order_id"),
+        )
+    return select(kind, PRODUCTS.c.sku, PRODUCTS.c.id).where(
+        PRODUCTS.c.sku.in_(bindparam("skus", expanding=True)), PRODUCTS.c.active.is_(True)
+    )
+
+
+# Built once: (with a delivery id, with an order) -> statement.
+_STATEMENTS: dict[tuple[bool, bool], Executable] = {
+    (True, True): union_all(_branch(_RECEIPT), _branch(_ORDER), _branch(_PRODUCT)),
+    (False, True): union_all(_branch(_ORDER), _branch(_PRODUCT)),
+    (True, False): _branch(_RECEIPT),
+}
+
+
+def look_up(
+    session: Session,
+    channel_id: int,
+    *,
+    channel_order_id: str | None = None,
+    skus: Iterable[str] = (),
+    webhook_id: str | None = None,
+) -> Lookup:
+    """Read the delivery's receipt (if `webhook_id`), the order and its products (if
+    `channel_order_id`) in one statement, inside the session's transaction."""
+    with_order = channel_order_id is not None
+    if webhook_id is None and not with_order:
+        return Lookup()
+    # Core statements do not autoflush: make objects added to this session visible first.
+    session.flush()
+    params: dict[str, object] = {"channel_id": channel_id}
+    if webhook_id is not None:
+        params["webhook_id"] = webhook_id
+    if with_order:
+        params["channel_order_id"] = channel_order_id
+        params["skus"] = sorted({sku for sku in skus if sku})
+    statement = _STATEMENTS[(webhook_id is not None, with_order)]
+    outcome: str | None = None
+    order_id: int | None = None
+    products: dict[str, int] = {}
+    for kind, key, row_id in session.connection().execute(statement, params):
+        if kind == _RECEIPT:
+            outcome = key
+        elif kind == _ORDER:
+            order_id = row_id
+        else:
+            products[key] = row_id
+    return Lookup(outcome, order_id, products)

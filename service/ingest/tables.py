@@ -1,0 +1,38 @@
+"""The ingest path's tables as Core Table objects, for statements built without the ORM."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, cast
+
+from sqlalchemy import Table, insert
+from sqlalchemy.orm import Session
+
+from service.models import (
+    Order,
+    OrderEvent,
+    OrderException,
+    OrderLine,
+    Product,
+    WebhookReceipt,
+)
+
+ORDERS = cast(Table, Order.__table__)
+ORDER_LINES = cast(Table, OrderLine.__table__)
+ORDER_EVENTS = cast(Table, OrderEvent.__table__)
+ORDER_EXCEPTIONS = cast(Table, OrderException.__table__)
+PRODUCTS = cast(Table, Product.__table__)
+RECEIPTS = cast(Table, WebhookReceipt.__table__)
+
+_INSERT_RECEIPT = insert(RECEIPTS)
+
+
+def store_receipt(
+    session: Session, receipt: Mapping[str, Any], order_id: int | None, outcome: str
+) -> None:
+    """Insert a webhook_receipts row (`receipt` without order_id and outcome), after the
+    session's pending ORM changes, so it is the delivery's last write."""
+    session.flush()
+    session.connection().execute(
+        _INSERT_RECEIPT, {**receipt, "order_id": order_id, "outcome": outcome}
+    )
