@@ -174,8 +174,12 @@ def _from_json(table: Table, columns: tuple[str, ...], *, many: bool) -> Any:
     )
 
 
+# Values JSON carries as they are (JSON column values are dicts and lists).
+_AS_IS = frozenset({str, int, bool, type(None), dict, list})
+
+
 def _json_row(row: Mapping[str, Any]) -> dict[str, Any]:
-    return {key: _json_value(value) for key, value in row.items()}
+    return {k: v if type(v) in _AS_IS else _json_value(v) for k, v in row.items()}
 
 
 def _json_value(value: Any) -> Any:
