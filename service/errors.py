@@ -41,6 +41,11 @@ class Unauthorized(ServiceError):
     http_status = 401
 
 
+def unknown_station() -> Unauthorized:
+    """What a request with a token no enrolled station has gets back."""
+    return Unauthorized("Unknown station token: enroll this station again.")
+
+
 class Forbidden(ServiceError):
     code = "forbidden"
     http_status = 403

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from service.db import utcnow
-from service.errors import Forbidden, Unauthorized
+from service.errors import Forbidden, Unauthorized, unknown_station
 from service.models import ApiToken, Station
 from service.security import token_hash
 
@@ -64,7 +64,7 @@ def station_by_token(session: Session, token: str, *, lock: bool = False) -> Sta
         query = query.with_for_update().execution_options(populate_existing=True)
     station = session.scalar(query)
     if station is None:
-        raise Unauthorized("Unknown station token: enroll this station again.")
+        raise unknown_station()
     return station
 
 

@@ -104,11 +104,10 @@ def push_mutations(body: PushRequest, token: StationToken, session: DbSession) -
     try:
         try:
             with session.begin():
-                station = station_by_token(session, token, lock=True)
-                answer = push.push(session, station, body)
+                answer = push.push(session, push.lock_station(session, token), body)
         except push.RedoCarefully:
             with session.begin():
-                station = station_by_token(session, token, lock=True)
+                station = push.lock_station(session, token)
                 answer = push.push(session, station, body, careful=True)
     except MutationGapError as exc:
         return JSONResponse(exc.body().model_dump(mode="json"), status_code=409)

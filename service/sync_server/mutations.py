@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from service.changes import mark_changed
 from service.db import utcnow
 from service.lifecycle import OrderStatus, hold, record_event, transition
-from service.models import Label, Lease, Order, OrderException, Parcel, Station
+from service.models import Label, Lease, Order, OrderException, Parcel
 from service.shipping.labels import check_weight as check_label_weight
 from service.sync_server.leases import release_lease, station_names
 from sync.protocol import (
@@ -44,6 +44,14 @@ _PACKED_OR_LATER = frozenset({S.PACKED, S.SHIPPED, S.DELIVERED, S.COMPLETED, S.R
 _FORWARD = (S.CONFIRMED, S.ALLOCATED, S.PICKING, S.PACKED)
 
 
+@dataclass(frozen=True)
+class StationRef:
+    """The pushing station as a push needs it: its id and the last mutation it applied."""
+
+    id: int
+    last_mutation_id: int
+
+
 class Rejected(Exception):
     """A business rejection: stored and answered as a 200 result with status 'rejected'."""
 
@@ -59,7 +67,7 @@ class MutationContext:
     """Everything a handler needs about the mutation being applied."""
 
     session: Session
-    station: Station
+    station: StationRef
     mutation: Mutation
     order: Order
     lease: Lease | None
@@ -356,7 +364,7 @@ class Checked:
 
 def check_mutation(
     session: Session,
-    station: Station,
+    station: StationRef,
     mutation: Mutation,
     orders: dict[int, Order],
     leases: dict[int, Lease],
@@ -379,7 +387,7 @@ def check_mutation(
 
 def apply_mutation(
     session: Session,
-    station: Station,
+    station: StationRef,
     mutation: Mutation,
     orders: dict[int, Order],
     leases: dict[int, Lease],
