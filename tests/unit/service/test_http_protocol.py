@@ -10,24 +10,26 @@ from __future__ import annotations
 import asyncio
 import socket
 
+import pytest
 import uvicorn
 from uvicorn.protocols.http.h11_impl import H11Protocol
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from uvicorn.server import ServerState
 
-from service.api.http_protocol import HTTP_PROTOCOL, NoDelayH11Protocol
+from service.api.http_protocol import HTTP_PROTOCOL, NoDelayH11Protocol, NoDelayHttpToolsProtocol
 
 
 async def _plain_app(scope: object, receive: object, send: object) -> None:
     raise AssertionError("no request is sent in this test")
 
 
-def _accepted_nodelay(protocol_class: type[H11Protocol]) -> int:
+def _accepted_nodelay(protocol_class: type[H11Protocol] | type[HttpToolsProtocol]) -> int:
     """TCP_NODELAY of the server side of one connection accepted through `protocol_class`."""
     config = uvicorn.Config(_plain_app, lifespan="off")
     config.load()
     seen: list[int] = []
 
-    async def run() -> None:
+    async def run() -> None:  # on plain asyncio: uvloop would set the option itself
         loop = asyncio.get_running_loop()
         listener = socket.socket(socket.AF_INET)  # as uvicorn's Config.bind_socket does
         listener.bind(("127.0.0.1", 0))
@@ -53,19 +55,25 @@ def _accepted_nodelay(protocol_class: type[H11Protocol]) -> int:
     return seen[0]
 
 
-def test_plain_uvicorn_protocol_leaves_nagle_on_for_a_proto_zero_listener() -> None:
-    # The reason the subclass exists; if a uvicorn release fixes this, the subclass can go.
-    assert _accepted_nodelay(H11Protocol) == 0
+@pytest.mark.parametrize("plain", [H11Protocol, HttpToolsProtocol])
+def test_plain_uvicorn_protocols_leave_nagle_on_for_a_proto_zero_listener(
+    plain: type[H11Protocol] | type[HttpToolsProtocol],
+) -> None:
+    # The reason the subclasses exist; if a uvicorn release fixes this, they can go.
+    assert _accepted_nodelay(plain) == 0
 
 
-def test_service_protocol_switches_nagle_off() -> None:
-    assert _accepted_nodelay(NoDelayH11Protocol) != 0
+@pytest.mark.parametrize("ours", [NoDelayH11Protocol, NoDelayHttpToolsProtocol])
+def test_service_protocols_switch_nagle_off(
+    ours: type[H11Protocol] | type[HttpToolsProtocol],
+) -> None:
+    assert _accepted_nodelay(ours) != 0
 
 
-def test_uvicorn_loads_the_protocol_from_its_dotted_path() -> None:
+def test_uvicorn_loads_the_c_parser_protocol_from_its_dotted_path() -> None:
     config = uvicorn.Config(_plain_app, http=HTTP_PROTOCOL, lifespan="off")
     config.load()
-    assert config.http_protocol_class is NoDelayH11Protocol
+    assert config.http_protocol_class is NoDelayHttpToolsProtocol
 
 
 def test_unix_sockets_are_left_alone() -> None:
