@@ -88,9 +88,7 @@ def number_pending(session: Session) -> int:
         .execution_options(synchronize_session=False)
     )
     count: int = result.rowcount  # type: ignore[attr-defined]
-    session.execute(
-        update(ChangeCounter).where(ChangeCounter.id == 1).values(value=head + count)
-    )
+    session.execute(update(ChangeCounter).where(ChangeCounter.id == 1).values(value=head + count))
     return count
 
 
