@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
+import multiprocessing.queues
 import os
 import random
 import sys
@@ -108,6 +110,37 @@ def station_loop(
         time.sleep(max(0.0, next_at - time.monotonic()))
 
 
+def client_process(
+    url: str,
+    stations: list[tuple[str, int, int, int]],
+    args: argparse.Namespace,
+    start_at: float,
+    results: multiprocessing.queues.Queue[tuple[list[float], list[str], list[float]]],
+) -> None:
+    """A forked process running some of the simulated stations, one thread each."""
+    latencies: list[float] = []
+    errors: list[str] = []
+    pulls: list[float] | None = None if args.no_pull else []
+    clients = [(StationClient(url, token=tok), sid, oid, ep) for tok, sid, oid, ep in stations]
+    time.sleep(max(0.0, start_at - time.time()))
+    stop_at = time.monotonic() + args.seconds
+    threads = [
+        threading.Thread(
+            target=station_loop,
+            args=(c, sid, oid, ep, args.rate, stop_at, latencies, errors, pulls),
+            daemon=True,
+        )
+        for c, sid, oid, ep in clients
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(args.seconds + 30)
+    for c, *_ in clients:
+        c.close()
+    results.put((latencies, errors, pulls or []))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--stations", type=int, default=50)
@@ -118,6 +151,9 @@ def main() -> None:
         "--workers", type=int, default=2, help="service worker processes (production: 2)"
     )
     parser.add_argument("--no-pull", action="store_true", help="push only, no pull after it")
+    parser.add_argument(
+        "--client-procs", type=int, default=10, help="processes the stations are spread over"
+    )
     args = parser.parse_args()
     base = (
         args.db
@@ -141,29 +177,41 @@ def main() -> None:
     pulls: list[float] | None = None if args.no_pull else []
     try:
         orders = make_orders(sessions, args.stations, lines=1)
-        clients = []
+        stations = []
         for i, order_id in enumerate(orders):
             enrolled = enroll(service.url, enroll_code(sessions, f"load-{i}"))
             client = StationClient(service.url, token=enrolled.token)
             lease = client.claim(ClaimRequest(order_id=order_id)).leases[0]
-            clients.append((client, enrolled.station_id, order_id, lease.epoch))
-        stop_at = time.monotonic() + args.seconds
-        threads = [
-            threading.Thread(
-                target=station_loop,
-                args=(c, sid, oid, ep, args.rate, stop_at, latencies, errors, pulls),
+            client.close()
+            stations.append((enrolled.token, enrolled.station_id, order_id, lease.epoch))
+        # Real stations are separate machines: the simulated ones run in several processes
+        # so that 50 threads queueing for one interpreter lock do not add to the latency.
+        procs = max(1, min(args.client_procs, len(stations)))
+        engine.dispose()  # no pooled database connection is shared with a forked child
+        admin.dispose()
+        start_at = time.time() + 2.0  # every process is forked and connected by then
+        results: multiprocessing.queues.Queue[tuple[list[float], list[str], list[float]]]
+        ctx = multiprocessing.get_context("fork")
+        results = ctx.Queue()
+        children = [
+            ctx.Process(
+                target=client_process,
+                args=(service.url, stations[k::procs], args, start_at, results),
                 daemon=True,
             )
-            for c, sid, oid, ep in clients
+            for k in range(procs)
         ]
-        t0 = time.monotonic()
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(args.seconds + 30)
-        elapsed = time.monotonic() - t0
-        for c, *_ in clients:
-            c.close()
+        for child in children:
+            child.start()
+        for _ in children:
+            pushed, failed, pulled_ms = results.get(timeout=args.seconds + 120)
+            latencies.extend(pushed)
+            errors.extend(failed)
+            if pulls is not None:
+                pulls.extend(pulled_ms)
+        for child in children:
+            child.join(30)
+        elapsed = args.seconds
     finally:
         service.stop()
         engine.dispose()
@@ -183,6 +231,7 @@ def main() -> None:
                 "bench": "sync_load",
                 "database": "postgresql",
                 "stations": args.stations,
+                "client_processes": max(1, min(args.client_procs, args.stations)),
                 "service_workers": args.workers,
                 "rate_per_station": args.rate,
                 "seconds": round(elapsed, 1),
