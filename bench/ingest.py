@@ -1,8 +1,9 @@
 """Benchmark: signed Shopify orders/create webhooks into the real service, per database.
 
-Starts `uvicorn` on create_app() in a subprocess (so client threads do not share its GIL),
-on a fresh PostgreSQL schema and on a fresh SQLite file, sends N webhooks from a few
-client threads, and prints one JSON object with orders/s and p50/p99 latency per database.
+Starts `uvicorn` on serving_app() in a subprocess (so client threads do not share its GIL),
+set up as `packbench-service serve --workers N` runs it, on a fresh PostgreSQL schema and on
+a fresh SQLite file, sends N webhooks from a few client threads, and prints one JSON object
+with orders/s and p50/p99 latency per database.
 
     python bench/ingest.py            # N=2000
     python bench/ingest.py --quick    # N=300
@@ -36,6 +37,7 @@ os.environ.setdefault("PYTHONPATH", str(ROOT))
 import httpx  # noqa: E402
 from sqlalchemy import text  # noqa: E402
 
+from service.api.http_protocol import HTTP_PROTOCOL  # noqa: E402
 from service.db import make_engine, make_sessionmaker, transaction  # noqa: E402
 from service.ingest.webhooks import sign  # noqa: E402
 from service.models import Channel, Product  # noqa: E402
@@ -68,7 +70,7 @@ def app_factory() -> Any:
     """The app for one uvicorn worker: an in-memory keyring holding the bench secret."""
     import keyring
 
-    from service.api.app import create_app
+    from service.api.app import serving_app
     from service.secrets_store import put_secret
     from tests.support.keyrings import MemoryKeyring
 
@@ -79,8 +81,8 @@ def app_factory() -> Any:
     if schema:
         # The schema travels separately: a URL-encoded "options=" in the URL made uvicorn's
         # spawned workers die silently.
-        return create_app(make_engine(url, connect_args={"options": f"-csearch_path={schema}"}))
-    return create_app(url)
+        return serving_app(make_engine(url, connect_args={"options": f"-csearch_path={schema}"}))
+    return serving_app(url)
 
 
 def serve(url: str, port: int, workers: int) -> None:
@@ -94,7 +96,7 @@ def serve(url: str, port: int, workers: int) -> None:
         host="127.0.0.1",
         port=port,
         workers=workers,
-        http="service.api.http_protocol:NoDelayH11Protocol",
+        http=HTTP_PROTOCOL,
         log_level=os.environ.get("PACKBENCH_BENCH_LOG", "warning"),
         access_log=False,
     )
