@@ -15,11 +15,15 @@ import json
 import sys
 import tempfile
 import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import keyring
+from sqlalchemy import text
 from sqlalchemy.orm import sessionmaker
 
 from service.db import make_engine
@@ -43,15 +47,34 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(len(ordered) * q))]
 
 
+@contextmanager
+def service_database(given: str | None, tmp: Path) -> Iterator[str]:
+    """A temporary SQLite file, or a fresh schema (dropped afterwards) in the PostgreSQL
+    database `given`: the bench never writes into a database's own tables."""
+    if not given or not given.startswith("postgresql"):
+        yield given or f"sqlite:///{tmp / 'service.sqlite3'}"
+        return
+    schema = f"bench_{uuid.uuid4().hex[:10]}"
+    admin = make_engine(given, pool_size=1, max_overflow=0)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        sep = "&" if "?" in given else "?"
+        yield f"{given}{sep}options=-csearch_path%3D{schema}"
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--mutations", type=int, default=10_000)
     parser.add_argument("--db", default=None, help="service database URL (default: temp SQLite)")
     args = parser.parse_args()
     keyring.set_keyring(MemoryKeyring())
-    with tempfile.TemporaryDirectory() as d:
+    with tempfile.TemporaryDirectory() as d, service_database(args.db, Path(d)) as url:
         tmp = Path(d)
-        url = args.db or f"sqlite:///{tmp / 'service.sqlite3'}"
         engine = make_engine(url)
         create_all(engine)
         sessions = sessionmaker(engine, expire_on_commit=False)
@@ -94,7 +117,7 @@ def main() -> None:
         json.dumps(
             {
                 "bench": "sync_drain",
-                "database": url.split(":", 1)[0],
+                "database": "postgresql" if (args.db or "").startswith("postgresql") else "sqlite",
                 "queued": queued,
                 "cycles": cycles,
                 "seconds": round(elapsed, 3),
