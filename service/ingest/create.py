@@ -96,6 +96,7 @@ def new_order_rows(
         "created_at": created_at,
         "updated_at": changed_at,
         "status_changed_at": changed_at,
+        "channel_updated_at": incoming.channel_updated_at,
         **order_columns(incoming),
     }
     event = {"actor": actor, "station_id": None}

@@ -106,6 +106,9 @@ class NormalisedOrder(BaseModel):
     carrier: str = Field(default="", max_length=40)
     service: str = Field(default="", max_length=40)
     ordered_at: datetime | None = None
+    # When the channel last changed the order (Shopify updated_at, Woo date_modified_gmt):
+    # deliveries can arrive out of order, and an older one must not undo a newer one.
+    channel_updated_at: datetime | None = None
     cancelled: bool = False
     lines: tuple[NormalisedLine, ...] = Field(min_length=1)
 

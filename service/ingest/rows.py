@@ -30,7 +30,8 @@ def order_number(order_id: int) -> str:
 class IngestResult:
     """What happened to one incoming order."""
 
-    outcome: str  # created | updated | unchanged | cancelled | cancel_refused | change_refused
+    # created | updated | unchanged | stale | cancelled | cancel_refused | change_refused
+    outcome: str
     order_id: int | None = None
     number: str | None = None
     status: str | None = None

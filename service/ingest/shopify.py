@@ -116,6 +116,7 @@ class ShopifyOrder(_Model):
     gateway: str | None = None
     payment_gateway_names: list[str] = []
     created_at: datetime | None = None
+    updated_at: datetime | None = None
     cancelled_at: datetime | None = None
     shipping_address: ShopifyAddress | None = None
     billing_address: ShopifyAddress | None = None
@@ -180,6 +181,7 @@ def to_normalised(order: ShopifyOrder, settings: Mapping[str, Any]) -> Normalise
         carrier=choice.carrier,
         service=choice.service,
         ordered_at=order.created_at,
+        channel_updated_at=order.updated_at,
         cancelled=order.cancelled_at is not None,
         lines=tuple(_line(i) for i in items),
     )

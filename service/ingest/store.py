@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from sqlalchemy import select
@@ -185,6 +186,15 @@ def _resolve_exceptions(session: Session, order: Order, keep: set[str], actor: s
             row.resolution = "fixed by an update from the channel"
 
 
+def _older(incoming: datetime | None, applied: datetime | None) -> bool:
+    """Whether the channel's version `incoming` is older than the one `applied` (unknown
+    times never count as older: the delivery is applied, as before they were recorded)."""
+    if incoming is None or applied is None:
+        return False
+    as_utc = [t.replace(tzinfo=UTC) if t.tzinfo is None else t for t in (incoming, applied)]
+    return as_utc[0] < as_utc[1]
+
+
 def _update(
     session: Session,
     channel: Channel,
@@ -198,7 +208,20 @@ def _update(
     if status is S.CANCELLED:
         return _result("unchanged", order)
     if incoming.cancelled:
-        return _cancel(session, channel, order, actor=actor)
+        return _cancel(session, channel, order, actor=actor)  # a cancellation always counts
+    if _older(incoming.channel_updated_at, order.channel_updated_at):
+        # Shops do not promise delivery order: this version predates the one applied.
+        log.info(
+            "stale channel update ignored",
+            extra={
+                "order": order.number,
+                "channel_updated_at": str(incoming.channel_updated_at),
+                "applied": str(order.channel_updated_at),
+            },
+        )
+        return _result("stale", order)
+    if incoming.channel_updated_at is not None:
+        order.channel_updated_at = incoming.channel_updated_at
     wanted = order_columns(incoming)
     changed = {k: v for k, v in wanted.items() if getattr(order, k) != v}
     lines_changed = [_line_key(x) for x in order.lines] != [_line_key(x) for x in incoming.lines]

@@ -110,6 +110,7 @@ class WooOrder(_Model):
     date_paid_gmt: datetime | None = None
     date_paid: datetime | None = None
     date_created_gmt: datetime | None = None
+    date_modified_gmt: datetime | None = None
     billing: WooAddress = WooAddress()
     shipping: WooAddress = WooAddress()
     line_items: list[WooLineItem] = Field(min_length=1)
@@ -183,6 +184,7 @@ def to_normalised(order: WooOrder, settings: Mapping[str, Any]) -> NormalisedOrd
         carrier=choice.carrier,
         service=choice.service,
         ordered_at=ordered_at,
+        channel_updated_at=_utc(order.date_modified_gmt),
         cancelled=order.status.lower() in {"cancelled", "trash"},
         lines=tuple(_line(i) for i in order.line_items),
     )

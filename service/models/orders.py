@@ -77,6 +77,8 @@ class Order(Base):
     lease_epoch: Mapped[int] = mapped_column(Integer, default=0)  # fencing, grows on every grant
     version: Mapped[int] = mapped_column(Integer, default=1)
     ordered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The channel's own last-modified time of the order as of the delivery applied last.
+    channel_updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     status_changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

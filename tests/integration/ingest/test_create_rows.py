@@ -48,6 +48,7 @@ def _lifecycle_create(session: Session, channel: Channel, incoming: NormalisedOr
         channel_order_id=incoming.channel_order_id,
         status=OrderStatus.PENDING.value,
         lines=[OrderLine(**c) for c in line_columns(incoming, products)],
+        channel_updated_at=incoming.channel_updated_at,
         **order_columns(incoming),
     )
     session.add(order)

@@ -340,3 +340,52 @@ def test_update_for_unknown_order_creates_it(
 ) -> None:
     r = shopify_post(client, shopify_order(1017), topic="orders/updated", webhook_id="u-1")
     assert r.json()["status"] == "created"
+
+
+def test_an_older_update_arriving_late_does_not_undo_a_newer_one(
+    client: TestClient, seeded: sessionmaker[Session]
+) -> None:
+    """Shopify does not promise delivery order: updated_at decides which version stands."""
+    payload = shopify_order(1090)  # updated_at 2024-11-10T10:30:02+01:00
+    shopify_post(client, payload, webhook_id="o-1")
+    older = json.loads(json.dumps(payload))
+    older["shipping_address"]["city"] = "Potsdam"
+    older["updated_at"] = "2024-11-10T11:00:00+01:00"
+    newer = json.loads(json.dumps(payload))
+    newer["shipping_address"]["city"] = "Hamburg"
+    newer["updated_at"] = "2024-11-10T11:05:00+01:00"
+    applied = shopify_post(client, newer, topic="orders/updated", webhook_id="o-3")
+    assert applied.json()["status"] == "updated"
+    late = shopify_post(client, older, topic="orders/updated", webhook_id="o-2")
+    assert late.status_code == 200 and late.json()["status"] == "stale"
+    order = _order(seeded, "1090")
+    assert order.ship_city == "Hamburg"
+    assert order.channel_updated_at is not None
+    assert order.channel_updated_at.isoformat() == "2024-11-10T10:05:00+00:00"
+    with seeded() as s:
+        updates = s.scalars(
+            select(OrderEvent.payload).where(
+                OrderEvent.order_id == order.id, OrderEvent.type == "updated_from_channel"
+            )
+        ).all()
+        receipt = s.scalar(select(WebhookReceipt.outcome).where(WebhookReceipt.webhook_id == "o-2"))
+    assert len(updates) == 1  # the newer one only
+    assert receipt == "stale"
+    # The late delivery retried: a duplicate, still nothing applied.
+    again = shopify_post(client, older, topic="orders/updated", webhook_id="o-2")
+    assert again.json()["status"] == "duplicate"
+    assert _order(seeded, "1090").ship_city == "Hamburg"
+
+
+def test_a_late_cancellation_still_cancels(
+    client: TestClient, seeded: sessionmaker[Session]
+) -> None:
+    payload = shopify_order(1091)
+    shopify_post(client, payload, webhook_id="lc-1")
+    newer = dict(payload, updated_at="2024-11-10T12:00:00+01:00", note="gift")
+    shopify_post(client, newer, topic="orders/updated", webhook_id="lc-2")
+    cancelled = dict(payload, cancelled_at="2024-11-10T11:00:00+01:00", cancel_reason="fraud")
+    cancelled["updated_at"] = "2024-11-10T11:00:00+01:00"  # older than the update applied
+    r = shopify_post(client, cancelled, topic="orders/cancelled", webhook_id="lc-3")
+    assert r.json()["status"] == "cancelled"
+    assert _order(seeded, "1091").status == "cancelled"

@@ -21,6 +21,7 @@ KNOWN = {"MUG-350-BLU": 1, "PLATE-24": 2}
 def test_shopify_fixture_maps_every_field() -> None:
     order = shopify.parse(shopify_order(), {})
     assert order.channel_order_id == "5940139491234"
+    assert str(order.channel_updated_at) == "2024-11-10 10:30:02+01:00"
     assert order.currency == "EUR"
     assert order.total == Decimal("89.80")
     assert order.payment_state is PaymentState.PAID
@@ -107,6 +108,7 @@ def test_shopify_cancelled_and_shipping_map() -> None:
 def test_woocommerce_fixture_maps_every_field() -> None:
     order = woocommerce.parse(woo_order(), {})
     assert order.channel_order_id == "727"
+    assert str(order.channel_updated_at) == "2024-11-10 10:42:20+00:00"  # *_gmt: UTC
     assert order.payment_state is PaymentState.PAID
     ship = order.shipping_address
     assert ship is not None
