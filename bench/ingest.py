@@ -35,13 +35,13 @@ if str(ROOT) not in sys.path:
 os.environ.setdefault("PYTHONPATH", str(ROOT))
 
 import httpx  # noqa: E402
-from sqlalchemy import text  # noqa: E402
 
 from service.api.http_protocol import HTTP_PROTOCOL  # noqa: E402
 from service.db import make_engine, make_sessionmaker, transaction  # noqa: E402
 from service.ingest.webhooks import sign  # noqa: E402
 from service.models import Channel, Product  # noqa: E402
 from service.schema import create_all  # noqa: E402
+from tests.support.pg_schema import scratch_schema  # noqa: E402
 from tests.support.shop_payloads import shopify_order  # noqa: E402
 
 SECRET_ENV = "PACKBENCH_BENCH_SECRET"
@@ -204,22 +204,6 @@ def run_one(
     }
 
 
-def _pg_schema(base: str) -> str:
-    schema = f"bench_{uuid.uuid4().hex[:10]}"
-    admin = make_engine(base, pool_size=1, max_overflow=0)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    admin.dispose()
-    return schema
-
-
-def _drop_schema(base: str, schema: str) -> None:
-    admin = make_engine(base, pool_size=1, max_overflow=0)
-    with admin.begin() as conn:
-        conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-    admin.dispose()
-
-
 def main() -> int:
     """Parse flags, run both databases, print the JSON figures."""
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
@@ -243,11 +227,8 @@ def main() -> int:
         base = os.environ.get("PACKBENCH_BENCH_PG_URL") or os.environ.get(
             "PACKBENCH_TEST_PG_URL", DEFAULT_PG
         )
-        schema = _pg_schema(base)
-        try:
+        with scratch_schema(base, "bench") as schema:
             result["postgresql"] = run_one(base, n, args.clients, args.workers, schema)
-        finally:
-            _drop_schema(base, schema)
     if args.only in (None, "sqlite"):
         with tempfile.TemporaryDirectory() as tmp:
             result["sqlite"] = run_one(

@@ -22,7 +22,7 @@ import random
 import statistics
 import sys
 import time
-import uuid
+from contextlib import ExitStack
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -49,6 +49,7 @@ from service.models import (  # noqa: E402
 )
 from service.schema import create_all  # noqa: E402
 from service.security import token_hash  # noqa: E402
+from tests.support.pg_schema import schema_url, scratch_schema  # noqa: E402
 
 DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/test"
 STATIONS, PACKERS, BATCHES, PER_BATCH, EVENTS = 50, 100, 20, 600, 100_000
@@ -230,12 +231,9 @@ def main() -> int:
         or os.environ.get("PACKBENCH_TEST_PG_URL")
         or DEFAULT_PG
     )
-    schema = f"bench_sup_{uuid.uuid4().hex[:8]}"
-    admin = make_engine(base, pool_size=1, max_overflow=0)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    sep = "&" if "?" in base else "?"
-    engine = make_engine(f"{base}{sep}options=-csearch_path%3D{schema}", pool_size=5)
+    cleanup = ExitStack()
+    schema = cleanup.enter_context(scratch_schema(base, "bench_sup"))
+    engine = make_engine(schema_url(base, schema), pool_size=5)
     try:
         create_all(engine)
         t0 = time.perf_counter()
@@ -279,9 +277,7 @@ def main() -> int:
         return 0 if p99 <= 150 else 1
     finally:
         engine.dispose()
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+        cleanup.close()
 
 
 if __name__ == "__main__":

@@ -15,7 +15,6 @@ import json
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -23,7 +22,6 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import keyring
-from sqlalchemy import text
 from sqlalchemy.orm import sessionmaker
 
 from service.db import make_engine
@@ -38,6 +36,7 @@ from tests.integration.sync.service_runner import (
     station_mutations,
 )
 from tests.support.keyrings import MemoryKeyring
+from tests.support.pg_schema import schema_url, scratch_schema
 
 BUDGET_S = 10.0
 
@@ -54,17 +53,8 @@ def service_database(given: str | None, tmp: Path) -> Iterator[str]:
     if not given or not given.startswith("postgresql"):
         yield given or f"sqlite:///{tmp / 'service.sqlite3'}"
         return
-    schema = f"bench_{uuid.uuid4().hex[:10]}"
-    admin = make_engine(given, pool_size=1, max_overflow=0)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        sep = "&" if "?" in given else "?"
-        yield f"{given}{sep}options=-csearch_path%3D{schema}"
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with scratch_schema(given, "bench") as schema:
+        yield schema_url(given, schema)
 
 
 def main() -> None:

@@ -29,14 +29,13 @@ import random
 import sys
 import threading
 import time
-import uuid
+from contextlib import ExitStack
 from datetime import UTC, datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import keyring
-from sqlalchemy import text
 from sqlalchemy.orm import sessionmaker
 
 from service.db import make_engine
@@ -47,6 +46,7 @@ from sync.errors import SyncError
 from sync.protocol import ClaimRequest, Mutation, PushRequest
 from tests.integration.sync.service_runner import ServiceProcess, enroll_code, make_orders
 from tests.support.keyrings import MemoryKeyring
+from tests.support.pg_schema import schema_url, scratch_schema
 
 DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/test"
 BUDGET_P99_MS = 100.0
@@ -179,12 +179,8 @@ def main() -> None:
         or DEFAULT_PG
     )
     keyring.set_keyring(MemoryKeyring())
-    schema = f"bench_{uuid.uuid4().hex[:10]}"
-    admin = make_engine(base, pool_size=1, max_overflow=0)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    sep = "&" if "?" in base else "?"
-    url = f"{base}{sep}options=-csearch_path%3D{schema}"
+    cleanup = ExitStack()
+    url = schema_url(base, cleanup.enter_context(scratch_schema(base, "bench")))
     engine = make_engine(url, pool_size=2, max_overflow=2)
     create_all(engine)
     sessions = sessionmaker(engine, expire_on_commit=False)
@@ -206,7 +202,6 @@ def main() -> None:
         # so that 50 threads queueing for one interpreter lock do not add to the latency.
         procs = max(1, min(args.client_procs, len(stations)))
         engine.dispose()  # no pooled database connection is shared with a forked child
-        admin.dispose()
         start_at = time.time() + 2.0  # every process is forked and connected by then
         results: multiprocessing.queues.Queue[Outcome]
         ctx = multiprocessing.get_context("fork")
@@ -234,9 +229,7 @@ def main() -> None:
     finally:
         service.stop()
         engine.dispose()
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+        cleanup.close()
     ordered = sorted(latencies)
 
     def pct(q: float, values: list[float] = ordered) -> float:

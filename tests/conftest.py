@@ -8,7 +8,6 @@ its own schema, so tests never see each other's rows and can run in parallel.
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,7 +15,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import keyring
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from tests.support.keyrings import MemoryKeyring
@@ -46,6 +45,7 @@ def pg_url() -> str | None:
 def _make_db(kind: str, tmp_path: Path) -> Iterator[tuple[str, Engine]]:
     from service.db import make_engine
     from service.schema import create_all
+    from tests.support.pg_schema import schema_url, scratch_schema
 
     if kind == "sqlite":
         url = f"sqlite:///{tmp_path / 'service.sqlite3'}"
@@ -57,19 +57,12 @@ def _make_db(kind: str, tmp_path: Path) -> Iterator[tuple[str, Engine]]:
     base = pg_url()
     if base is None:
         pytest.skip(f"PostgreSQL not configured ({PG_URL_ENV} unset)")
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = make_engine(base, pool_size=1, max_overflow=0)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    sep = "&" if "?" in base else "?"
-    url = f"{base}{sep}options=-csearch_path%3D{schema}"
-    engine = make_engine(url, pool_size=5, max_overflow=10)
-    create_all(engine)
-    yield url, engine
-    engine.dispose()
-    with admin.begin() as conn:
-        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    admin.dispose()
+    with scratch_schema(base, "t") as schema:
+        url = schema_url(base, schema)
+        engine = make_engine(url, pool_size=5, max_overflow=10)
+        create_all(engine)
+        yield url, engine
+        engine.dispose()
 
 
 @pytest.fixture(params=["sqlite", pytest.param("pg", marks=pytest.mark.pg)])
