@@ -9,7 +9,6 @@ from fastapi import Depends, Request
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from service.db import utcnow
 from service.errors import Forbidden, Unauthorized, unknown_station
 from service.models import ApiToken, Station
 from service.security import token_hash
@@ -57,22 +56,17 @@ def admin_token(token: Annotated[ApiToken, Depends(operator_token)]) -> ApiToken
     return token
 
 
-def station_by_token(session: Session, token: str, *, lock: bool = False) -> Station:
-    """The enrolled station with this token (row-locked if `lock`), or 401."""
-    query = select(Station).where(Station.token_hash == token_hash(token))
-    if lock:
-        query = query.with_for_update().execution_options(populate_existing=True)
-    station = session.scalar(query)
+def station_by_token(session: Session, token: str) -> Station:
+    """The enrolled station with this token, or 401."""
+    station = session.scalar(select(Station).where(Station.token_hash == token_hash(token)))
     if station is None:
         raise unknown_station()
     return station
 
 
 def current_station(request: Request, session: DbSession) -> Station:
-    """The enrolled station calling, or 401. Records when it was last seen."""
-    station = station_by_token(session, _bearer(request))
-    request.state.station_seen_at = utcnow()
-    return station
+    """The enrolled station calling, or 401."""
+    return station_by_token(session, _bearer(request))
 
 
 async def station_token(request: Request) -> str:

@@ -104,11 +104,10 @@ def push_mutations(body: PushRequest, token: StationToken, session: DbSession) -
     try:
         try:
             with session.begin():
-                answer = push.push(session, push.lock_station(session, token), body)
+                answer = push.push(session, token, body)
         except push.RedoCarefully:
             with session.begin():
-                station = push.lock_station(session, token)
-                answer = push.push(session, station, body, careful=True)
+                answer = push.push(session, token, body, careful=True)
     except MutationGapError as exc:
         return JSONResponse(exc.body().model_dump(mode="json"), status_code=409)
     # Built by our own code from the schema: serialised once, not validated a second time.

@@ -188,10 +188,12 @@ def lock_station(session: Session, token: str) -> StationRef:
 
 
 def push(
-    session: Session, station: StationRef, request: PushRequest, *, careful: bool = False
+    session: Session, token: str, request: PushRequest, *, careful: bool = False
 ) -> PushResponse:
-    """Apply `request` for the authenticated `station`, whose row the caller locked (see
-    lock_station) in the transaction this runs in. May raise RedoCarefully (see _apply_all)."""
+    """Apply `request` for the station with `token` (401 if none), in the caller's
+    transaction, which then holds that station's row. May raise RedoCarefully: roll back and
+    call again with careful=True (see _apply_all)."""
+    station = lock_station(session, token)
     if request.station_id != station.id:
         raise Forbidden(
             f"This token belongs to station {station.id}, not station {request.station_id}."
