@@ -89,8 +89,8 @@ def main() -> None:
                 queued = replica.queue_depth()
                 t0 = time.perf_counter()
                 cycles = 0
-                # As the engine thread would: cycles until drained (a failed push backs off
-                # and shrinks the batch), capped at 6x the budget.
+                # As the engine thread would: cycles until drained (a failed push backs off),
+                # capped at 6x the budget.
                 while replica.queue_depth() and time.perf_counter() - t0 < BUDGET_S * 6:
                     cycles += 1
                     if not sync.run_once():

@@ -87,9 +87,6 @@ class SyncEngine:
         self.checksum_interval = checksum_interval
         self.backoff = backoff or Backoff()
         self.push_batch = min(push_batch, MAX_MUTATIONS_PER_PUSH)
-        # Shrinks after a failed push, grows back on success: a slow service that cannot
-        # answer 500 mutations within the read timeout must still see progress.
-        self._batch_now = self.push_batch
         self.pull_limit = pull_limit
         self._wake = threading.Event()
         self._stop = threading.Event()
