@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 import pytest
 
@@ -231,22 +232,38 @@ def test_backoff_grows_with_jitter_and_resets() -> None:
     assert b.next_delay() <= 1
 
 
+@contextmanager
+def running_with_claim(
+    replica: Replica, client, fake: FakeSyncService, pull_spacing: float
+) -> Iterator[int]:
+    """An engine thread (60 s poll) that holds order 1 and has pulled it; yields the epoch."""
+    engine = SyncEngine(
+        replica,
+        client,
+        station_id=1,
+        poll_interval=60.0,
+        pull_spacing=pull_spacing,
+        checksum_interval=60,
+    )
+    fake.put("order", 1, order_data(1))
+    epoch = engine.claim_order(1).leases[0].epoch
+    assert engine.run_once()  # initial pull (and the claimed order)
+    engine.start()
+    try:
+        yield epoch
+    finally:
+        engine.stop()
+
+
 def test_scans_push_at_once_and_their_pulls_are_spaced(
     replica: Replica, client, fake: FakeSyncService
 ) -> None:
     """A busy station pushes every scan immediately but pulls at most every pull_spacing;
     the pull it put off still happens (here: the shop's change to another order arrives)."""
-    engine = SyncEngine(
-        replica, client, station_id=1, poll_interval=60.0, pull_spacing=0.5, checksum_interval=60
-    )
-    fake.put("order", 1, order_data(1))
-    lease = engine.claim_order(1).leases[0]
-    assert engine.run_once()  # initial pull (and the claimed order)
-    engine.start()
-    try:
+    with running_with_claim(replica, client, fake, pull_spacing=0.5) as epoch:
         fake.requests.clear()
         for _ in range(5):
-            replica.record([scan(1, lease.epoch)])
+            replica.record([scan(1, epoch)])
             wait_for(lambda: replica.queue_depth() == 0)
         pushes_then = fake.requests.count("POST /v1/sync/push")
         pulls_then = fake.requests.count("GET /v1/sync/pull")
@@ -254,45 +271,25 @@ def test_scans_push_at_once_and_their_pulls_are_spaced(
         assert pulls_then <= 1  # not one pull per scan
         fake.put("order", 2, order_data(2))  # changed elsewhere meanwhile
         wait_for(lambda: replica.order_by_id(2) is not None, timeout=5)  # the owed pull
-    finally:
-        engine.stop()
 
 
 def test_a_rejected_push_pulls_at_once(replica: Replica, client, fake: FakeSyncService) -> None:
-    engine = SyncEngine(
-        replica, client, station_id=1, poll_interval=60.0, pull_spacing=60.0, checksum_interval=60
-    )
-    fake.put("order", 1, order_data(1))
-    lease = engine.claim_order(1).leases[0]
-    assert engine.run_once()
-    engine.start()
-    try:
+    with running_with_claim(replica, client, fake, pull_spacing=60.0) as epoch:
         fake.steal(1)  # another station claims it: our next scan is refused
         fake.requests.clear()
-        replica.record([scan(1, lease.epoch)])
+        replica.record([scan(1, epoch)])
         wait_for(lambda: "GET /v1/sync/pull" in fake.requests)  # despite the 60 s spacing
         assert fake.requests.index("POST /v1/sync/push") < fake.requests.index("GET /v1/sync/pull")
-    finally:
-        engine.stop()
 
 
 def test_a_closed_parcel_pulls_at_once_for_its_label(
     replica: Replica, client, fake: FakeSyncService
 ) -> None:
-    engine = SyncEngine(
-        replica, client, station_id=1, poll_interval=60.0, pull_spacing=60.0, checksum_interval=60
-    )
-    fake.put("order", 1, order_data(1))
-    lease = engine.claim_order(1).leases[0]
-    assert engine.run_once()
-    engine.start()
-    try:
+    with running_with_claim(replica, client, fake, pull_spacing=60.0) as epoch:
         fake.requests.clear()
-        replica.record([scan(1, lease.epoch)])
+        replica.record([scan(1, epoch)])
         wait_for(lambda: replica.queue_depth() == 0)
         assert "GET /v1/sync/pull" not in fake.requests  # a scan's pull waits (60 s here)
         parcel = {"box_no": 1, "box_type": "M", "weight_grams": 900, "items": []}
-        replica.record([("parcel_closed", 1, lease.epoch, parcel)])
+        replica.record([("parcel_closed", 1, epoch, parcel)])
         wait_for(lambda: "GET /v1/sync/pull" in fake.requests)  # a new label may be waiting
-    finally:
-        engine.stop()
