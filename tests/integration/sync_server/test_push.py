@@ -220,6 +220,11 @@ def test_cancelled_and_already_packed_elsewhere(
     assert "Bench B" in res["message"]
 
 
+def _fail_after_status_change(*args: Any, **kwargs: Any) -> None:
+    """Stands in for release_lease in order_packed, which runs after the status moved."""
+    raise Rejected("illegal_transition", "simulated failure after the status moved")
+
+
 def test_a_rejected_mutation_leaves_none_of_its_writes(
     client: TestClient,
     sessions: sessionmaker[Session],
@@ -232,10 +237,7 @@ def test_a_rejected_mutation_leaves_none_of_its_writes(
     epoch = _claimed(client, st, oid)
     real = mutations_module.release_lease
 
-    def fail_after_status_change(*args: Any, **kwargs: Any) -> None:
-        raise Rejected("illegal_transition", "simulated failure after the status moved")
-
-    monkeypatch.setattr(mutations_module, "release_lease", fail_after_status_change)
+    monkeypatch.setattr(mutations_module, "release_lease", _fail_after_status_change)
     r = push(client, st, mutation(1, "order_packed", oid, epoch, boxes=1), scan(2, oid, epoch))
     assert [x["status"] for x in r.json()["results"]] == ["rejected", "applied"]
     order = _order(sessions, oid)
@@ -259,10 +261,7 @@ def test_refusal_after_writing_mid_push_keeps_the_mutations_around_it(
     oid = make_order(status="picking")
     epoch = _claimed(client, st, oid)
 
-    def fail_after_status_change(*args: Any, **kwargs: Any) -> None:
-        raise Rejected("illegal_transition", "simulated failure after the status moved")
-
-    monkeypatch.setattr(mutations_module, "release_lease", fail_after_status_change)
+    monkeypatch.setattr(mutations_module, "release_lease", _fail_after_status_change)
     caplog.set_level("INFO", logger="service.sync_server.push")
     r = push(
         client,
