@@ -1,4 +1,4 @@
-"""uvicorn's HTTP protocols with TCP_NODELAY on every connection, whatever made the socket.
+"""uvicorn's HTTP protocol with TCP_NODELAY on every connection, whatever made the socket.
 
 asyncio turns Nagle's algorithm off only for sockets whose `proto` is IPPROTO_TCP. uvicorn's
 multi-worker mode binds its listening socket with `socket.socket(family)` (proto 0), so the
@@ -6,16 +6,15 @@ accepted connections keep Nagle on, and a small response waits for the client's 
 ACK: every request took ~44 ms with `serve --workers 2` (0.7 ms with one worker). uvloop
 sets the option itself; asyncio (Windows, or uvloop missing) does not.
 
-The service uses uvicorn's C parser (httptools) when it is installed, h11 otherwise.
+The service runs uvicorn's C parser (httptools, a dependency).
 """
 
 from __future__ import annotations
 
 import asyncio
-import importlib.util
 import socket
 
-from uvicorn.protocols.http.h11_impl import H11Protocol
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 
 def set_nodelay(transport: asyncio.BaseTransport) -> None:
@@ -25,27 +24,13 @@ def set_nodelay(transport: asyncio.BaseTransport) -> None:
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
 
-class NoDelayH11Protocol(H11Protocol):
-    """H11Protocol that switches Nagle's algorithm off before the first byte is read."""
+class NoDelayHttpToolsProtocol(HttpToolsProtocol):
+    """HttpToolsProtocol that switches Nagle's algorithm off before the first read."""
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         set_nodelay(transport)
         super().connection_made(transport)
 
 
-if importlib.util.find_spec("httptools") is not None:
-    from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
-
-    class NoDelayHttpToolsProtocol(HttpToolsProtocol):
-        """HttpToolsProtocol that switches Nagle's algorithm off before the first read."""
-
-        def connection_made(  # type: ignore[override]
-            self, transport: asyncio.Transport
-        ) -> None:
-            set_nodelay(transport)
-            super().connection_made(transport)
-
-    # What uvicorn's `http=` setting takes; a dotted path survives the spawn into each worker.
-    HTTP_PROTOCOL = "service.api.http_protocol:NoDelayHttpToolsProtocol"
-else:  # pragma: no cover - httptools is a dependency; kept for a stripped-down install
-    HTTP_PROTOCOL = "service.api.http_protocol:NoDelayH11Protocol"
+# What uvicorn's `http=` setting takes; a dotted path survives the spawn into each worker.
+HTTP_PROTOCOL = "service.api.http_protocol:NoDelayHttpToolsProtocol"
