@@ -34,6 +34,7 @@ from service.ingest.tables import store_receipt
 from service.ingest.validate import VALIDATION_CODES, Reason, validate
 from service.lifecycle import OrderStatus, hold, record_event, release, transition
 from service.models import Channel, Order, OrderException, OrderLine
+from service.shipping.labels import void_labels
 
 __all__ = [
     "IngestResult",
@@ -292,6 +293,7 @@ def _cancel(session: Session, channel: Channel, order: Order, *, actor: str) -> 
         return _result("unchanged", order)
     if status in CANCELLABLE:
         transition(session, order, S.CANCELLED, actor=actor, reason="cancelled in channel")
+        void_labels(session, order, reason="order_cancelled", actor=actor)
         return _result("cancelled", order)
     already = session.scalar(
         select(OrderException.id).where(

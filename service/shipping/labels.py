@@ -15,6 +15,7 @@ import logging
 import math
 import os
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -30,7 +31,7 @@ from service.carriers.base import (
 from service.carriers.registry import carrier_config, get_adapter, known_carriers, sender_address
 from service.changes import mark_changed
 from service.lifecycle import PACKABLE, OrderStatus, record_event
-from service.models import Label, Order, Parcel, Product
+from service.models import Label, Order, OrderException, Parcel, Product
 from service.shipping.carrier_errors import record_carrier_error
 
 log = logging.getLogger(__name__)
@@ -254,6 +255,53 @@ def cancel_label(session: Session, label: Label, *, actor: str = "service") -> b
     return ok
 
 
+def _cancel_recorded(
+    session: Session, order: Order, label: Label, *, actor: str, reason: str, **details: Any
+) -> bool:
+    """`cancel_label` plus its `label_cancelled` order event; False if the carrier kept it."""
+    kept = cancel_label(session, label, actor=actor)
+    record_event(
+        session,
+        order,
+        "label_cancelled",
+        actor=actor,
+        payload={
+            "box_no": label.parcel_no,
+            "tracking_number": label.tracking_number,
+            "reason": reason,
+            **details,
+            "carrier_cancelled": kept,
+        },
+    )
+    return kept
+
+
+def void_labels(session: Session, order: Order, *, reason: str, actor: str = "service") -> int:
+    """Cancel every live label of a cancelled order, here and at its carrier; returns how many.
+
+    A label the carrier would not cancel is still cancelled here (the station must never print
+    it) and becomes a `carrier` exception, so a person voids it at the carrier before it is
+    billed.
+    """
+    voided = 0
+    for label in live_labels(session, order.id):
+        if not _cancel_recorded(session, order, label, actor=actor, reason=reason):
+            session.add(
+                OrderException(
+                    order_id=order.id,
+                    kind="carrier",
+                    code="label_not_voided",
+                    message=(
+                        f"{label.carrier} did not cancel label {label.tracking_number} of "
+                        f"cancelled order {order.number}: void it in the carrier's portal."
+                    ),
+                    details={"carrier": label.carrier, "tracking_number": label.tracking_number},
+                )
+            )
+        voided += 1
+    return voided
+
+
 def relabel(
     session: Session, order: Order, box_no: int, grams: int, *, actor: str = "service"
 ) -> Label | None:
@@ -276,19 +324,8 @@ def relabel(
     if not new:
         return None
     for label in old:
-        kept = cancel_label(session, label, actor=actor)
-        record_event(
-            session,
-            order,
-            "label_cancelled",
-            actor=actor,
-            payload={
-                "box_no": box_no,
-                "tracking_number": label.tracking_number,
-                "reason": "weight_out_of_band",
-                "grams": grams,
-                "carrier_cancelled": kept,
-            },
+        _cancel_recorded(
+            session, order, label, actor=actor, reason="weight_out_of_band", grams=grams
         )
     parcel.status = before
     parcel.tracking_number = new[0].tracking_number

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from service.models import Label, Order, OrderException
+from service.models import Label, Order, OrderEvent, OrderException
 from service.secrets_store import put_secret
 from service.shipping.labels import prepare_labels, relabel
 from service.shipping.tracking import poll_tracking
@@ -127,3 +127,51 @@ def test_missing_secret_is_a_config_exception(
     ((code, message),) = _exceptions(sessions, oid)
     assert code == "carrier_config" and "secret key" in message
     assert fake.requests == []
+
+
+def _cancel_in_channel(sessions: sessionmaker[Session], oid: int) -> None:
+    from service.ingest.store import cancel_order
+    from service.models import Channel
+
+    with sessions() as s, s.begin():
+        order = s.get_one(Order, oid)
+        channel = s.get_one(Channel, order.channel_id)
+        assert cancel_order(s, channel, order.channel_order_id, actor="shop").outcome == (
+            "cancelled"
+        )
+
+
+def test_cancelled_order_voids_its_label_at_the_carrier(
+    sessions: sessionmaker[Session], sc_order: Callable[..., int], fake: FakeSendcloud
+) -> None:
+    oid = sc_order()
+    with sessions() as s, s.begin():
+        assert prepare_labels(s, [oid]) == 1
+    _cancel_in_channel(sessions, oid)
+    assert fake.cancelled == [9001]
+    (label,) = _labels(sessions, oid)
+    assert label.status == "cancelled"
+    with sessions() as s:
+        (event,) = s.scalars(
+            select(OrderEvent.payload).where(
+                OrderEvent.order_id == oid, OrderEvent.type == "label_cancelled"
+            )
+        )
+    assert event["reason"] == "order_cancelled" and event["carrier_cancelled"] is True
+    assert _exceptions(sessions, oid) == []
+
+
+def test_label_the_carrier_will_not_void_is_an_exception_and_never_printable(
+    sessions: sessionmaker[Session], sc_order: Callable[..., int], fake: FakeSendcloud
+) -> None:
+    oid = sc_order()
+    with sessions() as s, s.begin():
+        assert prepare_labels(s, [oid]) == 1
+    fake.fail_next[:] = ["500"]
+    _cancel_in_channel(sessions, oid)
+    assert fake.cancelled == []
+    (label,) = _labels(sessions, oid)
+    assert label.status == "cancelled"  # the station never prints it
+    ((code, message),) = _exceptions(sessions, oid)
+    assert code == "label_not_voided"
+    assert "3SSCL000009001" in message and "void it in the carrier's portal" in message

@@ -13,7 +13,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from service.api.app import create_app
 from service.db import utcnow
-from service.models import Order, OrderEvent, OrderException
+from service.models import Label, Order, OrderEvent, OrderException
+from service.shipping.labels import prepare_labels
 from service.sync_server.enrollment import issue_enroll_code
 from tests.unit.service import factories
 from tests.unit.supervisor.shift import Shift, build
@@ -157,6 +158,25 @@ def test_reassign_and_cancel_and_resolve(floor: Floor) -> None:
         ]
     ]
     assert kinds == ["weight", "stuck"]  # the hold and the rejection are dealt with
+
+
+def test_cancel_voids_the_labels_made_ahead(floor: Floor) -> None:
+    order_id = floor.shift.orders["A"][9]
+    with floor.sessions() as s, s.begin():
+        assert prepare_labels(s, [order_id]) == 1
+    r = floor.post(f"/orders/{order_id}/cancel", {"reason": "customer asked"})
+    assert r.status_code == 200, r.text
+    with floor.sessions() as s:
+        statuses = s.scalars(select(Label.status).where(Label.order_id == order_id)).all()
+        voided = s.scalars(
+            select(OrderEvent).where(
+                OrderEvent.order_id == order_id, OrderEvent.type == "label_cancelled"
+            )
+        ).all()
+    assert statuses == ["cancelled"]  # the station will not print it
+    assert [(e.payload["reason"], e.actor) for e in voided] == [
+        ("order_cancelled", f"user:{floor.shift.users['sam']}")
+    ]
 
 
 def test_batch_preparation_filters_creates_and_assigns(floor: Floor) -> None:
