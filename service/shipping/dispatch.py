@@ -2,8 +2,9 @@
 
 Orders are locked (in id order) so a second close running at the same time waits and then
 finds them shipped; each moves packed -> shipped through the lifecycle with the manifest id
-and its tracking numbers. An order without any tracking number is left packed and listed in
-`skipped` (nothing ships without a label).
+and its tracking numbers. An order with a box that has no tracking number, or whose pack the
+service disputed (a `packed_incomplete` exception still open), is left packed and listed in
+`skipped`: nothing ships without a label.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from sqlalchemy.orm import Session, lazyload
 
 from service.db import utcnow
 from service.lifecycle import OrderStatus, transition
-from service.models import Label, Order, Parcel
+from service.models import Label, Order, OrderException, Parcel
 from service.shipping.labels import LIVE
 from service.shipping.manifest import ManifestLine, manifest_csv, manifest_pdf
 
@@ -44,8 +45,9 @@ class Manifest:
         return manifest_pdf(self.manifest_id, self.carrier, self.closed_at, self.lines)
 
 
-def order_lines(session: Session, order: Order) -> list[ManifestLine]:
-    """Manifest lines of one order: each closed parcel with its tracking number."""
+def order_lines(session: Session, order: Order) -> tuple[list[ManifestLine], list[int]]:
+    """Manifest lines of one order (each parcel with its tracking number), and the boxes that
+    have none."""
     parcels = {
         p.box_no: p for p in session.scalars(select(Parcel).where(Parcel.order_id == order.id))
     }
@@ -56,6 +58,7 @@ def order_lines(session: Session, order: Order) -> list[ManifestLine]:
         labels[label.parcel_no] = label  # the newest live label of each box
     boxes = sorted(set(parcels) | set(labels))
     out: list[ManifestLine] = []
+    unlabelled: list[int] = []
     for box in boxes:
         parcel, live = parcels.get(box), labels.get(box)
         # The newest live label wins: a parcel may still name a label cancelled since.
@@ -63,6 +66,7 @@ def order_lines(session: Session, order: Order) -> list[ManifestLine]:
             parcel.tracking_number if parcel else ""
         )
         if not tracking:
+            unlabelled.append(box)
             continue
         out.append(
             ManifestLine(
@@ -77,7 +81,7 @@ def order_lines(session: Session, order: Order) -> list[ManifestLine]:
                 country=order.ship_country,
             )
         )
-    return out
+    return out, unlabelled
 
 
 def close_day(session: Session, carrier: str, *, actor: str) -> Manifest:
@@ -91,10 +95,26 @@ def close_day(session: Session, carrier: str, *, actor: str) -> Manifest:
         .options(lazyload(Order.lines), lazyload(Order.channel))
         .with_for_update(of=Order)
     ).all()
+    disputed = set(
+        session.scalars(
+            select(OrderException.order_id).where(
+                OrderException.order_id.in_([o.id for o in orders]),
+                OrderException.code == "packed_incomplete",
+                OrderException.resolved_at.is_(None),
+            )
+        )
+    )
     for order in orders:
-        lines = order_lines(session, order)
+        lines, unlabelled = order_lines(session, order)
         if not lines:
             manifest.skipped[order.number] = "no tracking number (no label)"
+            continue
+        if unlabelled:
+            boxes = ", ".join(str(b) for b in unlabelled)
+            manifest.skipped[order.number] = f"no tracking number for box {boxes}"
+            continue
+        if order.id in disputed:
+            manifest.skipped[order.number] = "its boxes and labels disagree (see exceptions)"
             continue
         transition(
             session,

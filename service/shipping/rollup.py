@@ -1,9 +1,9 @@
 """Multi-parcel roll-up: an order is packed only when every one of its boxes is.
 
-The station reports `parcel_closed` per box and one `order_packed {boxes: n}`; the mutation
-code moves the order to packed. `unpacked_parcels` says what still stands in the way
-(for the mutation code to reject a premature pack), `roll_up_packed` moves an order whose
-boxes are all closed and labelled.
+The station reports `parcel_closed` per box and one `order_packed {boxes: n}`, and only once
+each box's label has printed. `unpacked_parcels` says what, in the service's view, still
+stands in the way; the `order_packed` handler turns a disagreement into a `packed_incomplete`
+exception, and closing the carrier's day leaves such an order behind.
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from service.lifecycle import OrderStatus, transition
 from service.models import Label, Order, Parcel
 from service.shipping.labels import LIVE, label_fits
 
@@ -47,20 +46,3 @@ def unpacked_parcels(session: Session, order: Order, boxes: int | None = None) -
     extra = sorted(b for b in parcels if b > count)
     problems.extend(f"box {b} is beyond the {count} reported" for b in extra)
     return problems
-
-
-def roll_up_packed(
-    session: Session, order: Order, *, actor: str, station_id: int | None = None
-) -> bool:
-    """Move a picking order to packed once every box is closed and labelled; True if moved."""
-    if OrderStatus(order.status) is not OrderStatus.PICKING or unpacked_parcels(session, order):
-        return False
-    transition(
-        session,
-        order,
-        OrderStatus.PACKED,
-        actor=actor,
-        reason="all parcels packed",
-        station_id=station_id,
-    )
-    return True

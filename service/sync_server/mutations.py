@@ -16,11 +16,13 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from service.carriers.registry import known_carriers
 from service.changes import mark_changed
 from service.db import utcnow
 from service.lifecycle import OrderStatus, hold, record_event, transition
 from service.models import Label, Lease, Order, OrderException, Parcel
 from service.shipping.labels import check_weight as check_label_weight
+from service.shipping.rollup import unpacked_parcels
 from service.sync_server.leases import release_lease, station_names
 from sync.protocol import (
     PAYLOAD_MODELS,
@@ -321,8 +323,35 @@ def _packed(ctx: MutationContext, p: BaseModel) -> None:
     # A pack is a physical fact: walk through the states the station skipped, each audited.
     ctx.move_forward(S.PACKED, p)
     ctx.event("order_packed", p)
+    _flag_incomplete_parcels(ctx, p)
     release_lease(
         ctx.session, ctx.order, ctx.lease, actor=ctx.actor, station_id=ctx.station.id, why="packed"
+    )
+
+
+def _flag_incomplete_parcels(ctx: MutationContext, p: OrderPacked) -> None:
+    """Boxes the service does not see closed and labelled become an exception to act on.
+
+    The station only reports a pack once each box has its printed label, so this is the guard
+    for a disagreement (a box whose label the service replaced meanwhile, an old station). The
+    pack itself stands, being a physical fact; dispatch leaves the order until it is sorted.
+    """
+    if not ctx.order.carrier or ctx.order.carrier not in known_carriers():
+        return  # labels are made outside Packbench: nothing here to compare
+    problems = unpacked_parcels(ctx.session, ctx.order, boxes=p.boxes)
+    if not problems:
+        return
+    ctx.session.add(
+        OrderException(
+            order_id=ctx.order.id,
+            kind="carrier",
+            code="packed_incomplete",
+            message=(
+                f"Order {ctx.order.number} was reported packed, but {'; '.join(problems)}. "
+                "Check its boxes and labels before dispatch."
+            ),
+            details={**ctx.facts(p), "problems": problems, "station_id": ctx.station.id},
+        )
     )
 
 

@@ -18,7 +18,7 @@ from service.cli import main
 from service.lifecycle import OrderStatus, transition
 from service.models import Order, OrderEvent, Parcel
 from service.shipping.labels import prepare_labels
-from service.shipping.rollup import roll_up_packed, unpacked_parcels
+from service.shipping.rollup import unpacked_parcels
 from service.users import create_token
 from tests.integration.carriers.conftest import pack
 
@@ -28,7 +28,7 @@ def _status(sessions: sessionmaker[Session], oid: int) -> str:
         return s.get_one(Order, oid).status
 
 
-def test_roll_up_packs_only_when_every_box_is_closed_and_labelled(
+def test_unpacked_parcels_names_each_box_not_closed_and_labelled(
     sessions: sessionmaker[Session], make_order: Callable[..., int]
 ) -> None:
     oid = make_order(status="picking")
@@ -40,13 +40,48 @@ def test_roll_up_packs_only_when_every_box_is_closed_and_labelled(
         s.add(Parcel(order_id=oid, box_no=2, status="awaiting_label", items=[]))
         s.flush()
         assert unpacked_parcels(s, order) == ["box 2 is waiting for a new label"]
-        assert not roll_up_packed(s, order, actor="test")
         assert unpacked_parcels(s, order, boxes=1) == ["box 2 is beyond the 1 reported"]
+        assert unpacked_parcels(s, order, boxes=3) == [
+            "box 2 is waiting for a new label",
+            "box 3 was never closed",
+        ]
+        parcel1 = s.scalars(select(Parcel).where(Parcel.box_no == 1)).one()
+        parcel1.weight_grams = 5000  # the label made ahead is for about 1.3 kg
         parcel2 = s.scalars(select(Parcel).where(Parcel.box_no == 2)).one()
         s.delete(parcel2)
         s.flush()
-        assert roll_up_packed(s, order, actor="test")
-        assert order.status == "packed"
+        assert unpacked_parcels(s, order) == ["box 1 has no label for 5000 g"]
+        parcel1.weight_grams = 1300
+        assert unpacked_parcels(s, order) == []
+
+
+def test_close_leaves_orders_with_an_unlabelled_box_or_a_disputed_pack(
+    sessions: sessionmaker[Session], make_order: Callable[..., int]
+) -> None:
+    from service.models import OrderException
+    from service.shipping.dispatch import close_day
+
+    half, disputed, fine = make_order(), make_order(), make_order()
+    for oid in (half, disputed, fine):
+        pack(sessions, oid, [1300])
+    with sessions() as s, s.begin():
+        # A second box of `half` that never got a label; `disputed` has an open exception.
+        s.add(Parcel(order_id=half, box_no=2, status="closed", weight_grams=600, items=[]))
+        s.add(
+            OrderException(
+                order_id=disputed, kind="carrier", code="packed_incomplete", message="box 1 ..."
+            )
+        )
+    with sessions() as s, s.begin():
+        manifest = close_day(s, "house", actor="test")
+        numbers = {s.get_one(Order, o).number: o for o in (half, disputed, fine)}
+    by_id = {oid: number for number, oid in numbers.items()}
+    assert manifest.shipped_order_ids == [fine]
+    assert manifest.skipped == {
+        by_id[half]: "no tracking number for box 2",
+        by_id[disputed]: "its boxes and labels disagree (see exceptions)",
+    }
+    assert [_status(sessions, o) for o in (half, disputed, fine)] == ["packed", "packed", "shipped"]
 
 
 def test_cli_close_ships_packed_orders_with_a_manifest_and_tracking_delivers_them(
