@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
@@ -96,6 +96,10 @@ class ScanRecorded(_Wire):
     serial: str | None = None
     box_no: int = 1
     packer_id: int | None = None
+    # Batch/lot (GS1 AI 10) and expiry date (AI 17) of the item, when its barcode carries them:
+    # the trace from a recalled lot to the parcels it went into.
+    lot: Annotated[str, Field(max_length=20)] | None = None
+    expiry: date | None = None
 
 
 class WeightRecorded(_Wire):

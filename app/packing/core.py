@@ -7,6 +7,7 @@ from collections.abc import Iterable, Mapping
 from app.packing.commands import Command
 from app.packing.errors import IllegalTransition, UnknownBoxType
 from app.packing.events import PackEvent, Payload
+from app.packing.matching import Match
 from app.packing.model import Catalog, LineView
 from app.packing.progress import PackProgress, PackState, apply_event
 from app.packing.step import Outcome, Step, Tone
@@ -91,6 +92,7 @@ class SessionCore:
         serial: str | None = None,
         code: str | None = None,
         sku: str | None = None,
+        match: Match | None = None,
     ) -> PackEvent:
         progress = self._progress
         return self._event(
@@ -103,6 +105,8 @@ class SessionCore:
                 serial=serial,
                 box_no=progress.box.box_no,
                 packer_id=self.packer_id,
+                lot=match.lot if match else None,
+                expiry=match.expiry if match else None,
             ),
         )
 

@@ -9,6 +9,7 @@ product that is not in the order (wrong item) from a code nobody knows (unknown 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from enum import StrEnum
 from typing import Any
 
@@ -35,7 +36,7 @@ class Match:
     product: ProductRef | None = None  # set for NOT_IN_ORDER
     serial: str | None = None  # from GS1 AI 21
     lot: str | None = None  # from GS1 AI 10
-    expiry: str | None = None  # from GS1 AI 17, as scanned (YYMMDD)
+    expiry: date | None = None  # from GS1 AI 17 (day 00 is the month's last day)
 
 
 def clean_serial(text: str) -> str | None:
@@ -85,10 +86,11 @@ def match_scan(order: OrderView, catalog: Catalog, scan: Scan) -> Match:
         raw_serial = _ai_text(scan.ais, "21")
         serial = clean_serial(raw_serial) if raw_serial is not None else None
         lot = _ai_text(scan.ais, "10")
-        expiry = _ai_text(scan.ais, "17")
+        parsed = scan.ai_values.get("17")
+        expiry = parsed if isinstance(parsed, date) else None
     gtin14 = scan_gtin14(scan)
     if scan.kind is ScanKind.GS1 and gtin14 is None:
-        return Match(MatchKind.NO_PRODUCT_CODE, serial=serial)
+        return Match(MatchKind.NO_PRODUCT_CODE, serial=serial, lot=lot, expiry=expiry)
 
     lines: tuple[LineView, ...] = ()
     product: ProductRef | None = None

@@ -84,7 +84,7 @@ class ItemScans(SessionCore):
 
     def _accept(self, scan: Scan, line: LineView, match: Match) -> Step:
         if match.serial is not None:
-            return self._accept_serial(scan, line, match.serial, scan.text)
+            return self._accept_serial(scan, line, match.serial, scan.text, match)
         if line.serial_required:
             pending = PendingSerial(line.line_id, scan.text[:MAX_CODE])
             return self._step(
@@ -94,11 +94,13 @@ class ItemScans(SessionCore):
                 progress=replace(self._progress, pending_serial=pending),
                 line_id=line.line_id,
             )
-        event = self._scan_event(scan, ScanOutcome.ACCEPTED, line)
+        event = self._scan_event(scan, ScanOutcome.ACCEPTED, line, match=match)
         step = self._step(Outcome.ACCEPTED, "green", "", events=(event,), line_id=line.line_id)
         return replace(step, message=self._progress_message(step.progress, line.line_id))
 
-    def _accept_serial(self, scan: Scan, line: LineView, serial: str, code: str) -> Step:
+    def _accept_serial(
+        self, scan: Scan, line: LineView, serial: str, code: str, match: Match | None = None
+    ) -> Step:
         if serial in self._progress.serials():
             return self._step(
                 Outcome.DUPLICATE,
@@ -108,7 +110,7 @@ class ItemScans(SessionCore):
                 events=(self._scan_event(scan, ScanOutcome.DUPLICATE, line, serial, code),),
                 line_id=line.line_id,
             )
-        event = self._scan_event(scan, ScanOutcome.ACCEPTED, line, serial, code)
+        event = self._scan_event(scan, ScanOutcome.ACCEPTED, line, serial, code, match=match)
         step = self._step(Outcome.ACCEPTED, "green", "", events=(event,), line_id=line.line_id)
         return replace(step, message=self._progress_message(step.progress, line.line_id))
 
@@ -126,7 +128,7 @@ class ItemScans(SessionCore):
             same_product = match.kind is MatchKind.NO_PRODUCT_CODE or line in match.lines
             if match.serial is None or not same_product:
                 return self._step(Outcome.NOT_A_SERIAL, "red", not_serial, line_id=line.line_id)
-            return self._accept_serial(scan, line, match.serial, pending.code)
+            return self._accept_serial(scan, line, match.serial, pending.code, match)
         if match.kind in (MatchKind.IN_ORDER, MatchKind.NOT_IN_ORDER):
             # A product code scanned again is the commonest slip; don't record it as a serial.
             return self._step(Outcome.NOT_A_SERIAL, "red", not_serial, line_id=line.line_id)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import date
 
 import pytest
 
@@ -10,6 +11,7 @@ from app.packing.errors import RestoreError
 from app.packing.events import PackEvent
 from app.packing.progress import PackState, replay
 from app.packing.step import Outcome
+from app.scanning.classify import classify
 from sync.protocol import MutationType, ParcelClosed, ScanRecorded
 
 from .factories import (
@@ -94,6 +96,28 @@ def test_multi_item_order_with_serial_from_gs1_ai21() -> None:
     assert (parcel.box_type, parcel.weight_grams) == ("M", 1230)
     station.label()
     assert station.close().state is PackState.PACKED
+
+
+def test_lot_and_expiry_from_gs1_barcodes_are_recorded_with_the_scan() -> None:
+    station = Station()
+    station.open(MIXED_ORDER)
+    # Real element strings as a GS1 DataMatrix reads them: AI 17 with day 00 is the month's
+    # last day; variable-length AIs are ended by GS.
+    mug = station.scan(classify(f"]d201{MUG_GTIN13.zfill(14)}1728020010L-42".encode()))
+    phone = station.scan(classify(f"]d201{PHONE_GTIN14}10LOT9\x1d21SN-0001".encode()))
+    towel = station.scan_text(TOWEL_GTIN8)  # a plain EAN: nothing to record
+    recorded = [
+        (p.outcome.value, p.lot, p.expiry, p.serial)
+        for p in (mug.events[0].payload, phone.events[0].payload, towel.events[0].payload)
+        if isinstance(p, ScanRecorded)
+    ]
+    assert recorded == [
+        ("accepted", "L-42", date(2028, 2, 29), None),
+        ("accepted", "LOT9", None, "SN-0001"),
+        ("accepted", None, None, None),
+    ]
+    # On the wire as the service stores it in the order's events.
+    assert mug.events[0].payload.model_dump(mode="json")["expiry"] == "2028-02-29"
 
 
 def test_serial_asked_for_by_follow_up_scan() -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -9,6 +11,7 @@ from hypothesis import strategies as st
 from app.packing.gtin import gtin_check_digit, normalise_gtin
 from app.packing.matching import MatchKind, match_scan
 from app.packing.model import DictCatalog, LineView, ProductRef
+from app.scanning.classify import classify
 from app.scanning.scan import ScanKind
 
 from .factories import (
@@ -44,11 +47,12 @@ def test_every_gtin_length_and_the_sku_match_the_same_line(code: str) -> None:
 
 
 def test_gs1_element_string_with_lot_and_expiry_matches_by_ai01() -> None:
-    scan = gs1(MUG_GTIN13.zfill(14), _10="LOT-7", _17="271231")
+    # Through the real classifier, which types AI 17 as a date; AI 10 (variable) comes last.
+    scan = classify(f"]C101{MUG_GTIN13.zfill(14)}1727123110LOT-7".encode())
     match = match_scan(MIXED_ORDER, catalog(), scan)
     assert match.kind is MatchKind.IN_ORDER
     assert [line.line_id for line in match.lines] == [11]
-    assert (match.lot, match.expiry, match.serial) == ("LOT-7", "271231", None)
+    assert (match.lot, match.expiry, match.serial) == ("LOT-7", date(2027, 12, 31), None)
 
 
 @pytest.mark.parametrize(
