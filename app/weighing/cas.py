@@ -22,7 +22,7 @@ from decimal import Decimal
 
 from app.weighing.errors import ScaleProtocolError
 from app.weighing.reading import ScaleReading, WeightUnit, parse_decimal, parse_unit
-from app.weighing.serial_base import SerialScaleDriver, SerialSettings
+from app.weighing.serial_base import SerialScaleDriver, SerialSettings, split_crlf_frame
 
 _LINE = re.compile(
     rb"(ST|US|OL),(GS|NT|TR),(?:\d{1,3},)?"  # status, weight type, optional device id
@@ -32,18 +32,7 @@ _LINE = re.compile(
 
 def split_cas_frame(buffer: bytes) -> tuple[bytes | None, bytes, bytes]:
     """Return the first CR LF terminated CAS line; other lines are noise."""
-    dropped = b""
-    while True:
-        end = buffer.find(b"\r\n")
-        if end < 0:
-            return None, buffer, dropped
-        line, buffer = buffer[:end], buffer[end + 2 :]
-        found = _LINE.search(line)
-        if found is None:
-            dropped += line + b"\r\n"
-            continue
-        dropped += line[: found.start()]
-        return line[found.start() :], buffer, dropped
+    return split_crlf_frame(buffer, _LINE)
 
 
 def parse_cas_line(line: bytes) -> ScaleReading:

@@ -24,7 +24,7 @@ from decimal import Decimal
 
 from app.weighing.errors import ScaleCommandRejected, ScaleProtocolError
 from app.weighing.reading import ScaleReading, WeightUnit, parse_decimal, parse_unit
-from app.weighing.serial_base import SerialScaleDriver, SerialSettings
+from app.weighing.serial_base import SerialScaleDriver, SerialSettings, split_crlf_frame
 
 # A response line: a command name, a one-character status and optional fields; or a bare
 # error code. `search` (not `match`) so line noise before the answer is skipped.
@@ -39,18 +39,7 @@ _ERRORS = {
 
 def split_mtsics_frame(buffer: bytes) -> tuple[bytes | None, bytes, bytes]:
     """Take the first CR LF terminated MT-SICS answer from `buffer`; drop noise lines."""
-    dropped = b""
-    while True:
-        end = buffer.find(b"\r\n")
-        if end < 0:
-            return None, buffer, dropped
-        line, buffer = buffer[:end], buffer[end + 2 :]
-        found = _RESPONSE.search(line)
-        if found is None:
-            dropped += line + b"\r\n"
-            continue
-        dropped += line[: found.start()]
-        return found.group(1), buffer, dropped
+    return split_crlf_frame(buffer, _RESPONSE)
 
 
 def _check_error(text: str) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
 from abc import abstractmethod
@@ -30,6 +31,27 @@ _OPEN_ERRORS: tuple[type[BaseException], ...] = (ValueError, *PORT_ERRORS)
 # How long one blocking read may wait before we look at the deadline again. Short enough
 # that stop/timeout are prompt, long enough that a silent port costs ~10 wake-ups a second.
 _READ_SLICE_S = 0.1
+
+
+def split_crlf_frame(buffer: bytes, frame: re.Pattern[bytes]) -> tuple[bytes | None, bytes, bytes]:
+    """The first CR LF terminated line of `buffer` in which `frame` matches, from the match on.
+
+    Returns (frame or None, the rest of the buffer, the bytes dropped as noise: whole lines
+    without a frame and anything before the frame on its line). For the line protocols
+    (MT-SICS, CAS) whose frames are lines, possibly after line noise.
+    """
+    dropped = b""
+    while True:
+        end = buffer.find(b"\r\n")
+        if end < 0:
+            return None, buffer, dropped
+        line, buffer = buffer[:end], buffer[end + 2 :]
+        found = frame.search(line)
+        if found is None:
+            dropped += line + b"\r\n"
+            continue
+        dropped += line[: found.start()]
+        return found.group(0), buffer, dropped
 
 
 @dataclass(frozen=True, slots=True)
