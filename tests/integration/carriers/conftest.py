@@ -10,9 +10,17 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from service.models import Channel, Order, OrderLine, Product
+from service.models import Order, Product
+from tests.unit.service import factories
 
 _numbers = itertools.count(500001)
+_SHIP_TO = {
+    "ship_name": "Ada Lovelace",
+    "ship_street1": "Main 1",
+    "ship_postcode": "10115",
+    "ship_city": "Berlin",
+    "ship_country": "DE",
+}
 
 
 @pytest.fixture
@@ -28,11 +36,7 @@ def make_order(sessions: sessionmaker[Session]) -> Callable[..., int]:
         **fields: Any,
     ) -> int:
         with sessions() as s, s.begin():
-            ch = s.scalar(select(Channel).where(Channel.name == channel))
-            if ch is None:
-                ch = Channel(kind=kind, name=channel, settings=settings or {})
-                s.add(ch)
-                s.flush()
+            ch = factories.channel(s, channel, kind, settings)
             products = {}
             for sku, grams in (("MUG", 300), ("BOOK", 450)):
                 p = s.scalar(select(Product).where(Product.sku == sku))
@@ -41,32 +45,19 @@ def make_order(sessions: sessionmaker[Session]) -> Callable[..., int]:
                     s.add(p)
                     s.flush()
                 products[sku] = p
-            n = next(_numbers)
-            values: dict[str, Any] = dict(
-                number=f"ORD-{n}",
-                channel_id=ch.id,
-                channel_order_id=str(n),
-                status=status,
-                currency="EUR",
-                payment_state="paid",
-                ship_name="Ada Lovelace",
-                ship_street1="Main 1",
-                ship_postcode="10115",
-                ship_city="Berlin",
-                ship_country="DE",
-                carrier=carrier,
-                hold_reasons=[],
-                billing_address={},
-            )
-            values.update(fields)
-            order = Order(**values)
-            order.lines = [
-                OrderLine(line_no=1, sku="MUG", product_id=products["MUG"].id, quantity=2),
-                OrderLine(line_no=2, sku="BOOK", product_id=None, quantity=1),
+            lines: list[dict[str, Any]] = [
+                {"sku": "MUG", "product_id": products["MUG"].id, "quantity": 2},
+                {"sku": "BOOK", "product_id": None, "quantity": 1},
             ]
-            s.add(order)
-            s.flush()
-            return order.id
+            return factories.order_row(
+                s,
+                next(_numbers),
+                ch,
+                lines,
+                status=status,
+                carrier=carrier,
+                **(_SHIP_TO | fields),  # a test's fields win, e.g. an empty street
+            ).id
 
     return make
 

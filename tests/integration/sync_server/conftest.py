@@ -10,12 +10,13 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from service.api.app import create_app
-from service.models import Batch, Channel, Order, OrderLine, Product
+from service.models import Batch, Product
 from service.sync_server.enrollment import issue_enroll_code
+from tests.unit.service import factories
 
 
 @dataclass(frozen=True)
@@ -61,35 +62,8 @@ def make_order(sessions: sessionmaker[Session]) -> Callable[..., int]:
 
     def make(status: str = "allocated", batch_id: int | None = None, lines: int = 2) -> int:
         with sessions() as s, s.begin():
-            channel = s.scalar(select(Channel).where(Channel.name == "shop"))
-            if channel is None:
-                channel = Channel(kind="operator", name="shop", settings={})
-                s.add(channel)
-                s.flush()
             n = next(_numbers)
-            order = Order(
-                number=f"ORD-{n}",
-                channel_id=channel.id,
-                channel_order_id=str(n),
-                status=status,
-                currency="EUR",
-                payment_state="paid",
-                ship_name="Ada",
-                ship_street1="Main 1",
-                ship_postcode="1000",
-                ship_city="Town",
-                ship_country="NL",
-                batch_id=batch_id,
-                hold_reasons=[],
-                billing_address={},
-            )
-            order.lines = [
-                OrderLine(line_no=i + 1, sku=f"SKU{i}", name=f"Item {i}", quantity=1)
-                for i in range(lines)
-            ]
-            s.add(order)
-            s.flush()
-            return order.id
+            return factories.sync_order(s, n, status=status, batch_id=batch_id, lines=lines).id
 
     return make
 
