@@ -263,6 +263,11 @@ def test_pack_orders_with_devices_only(bench: Bench) -> None:
             e["to_status"] == "packed"
             for e in body["events"]  # type: ignore[index, union-attr]
         )
+    # The station's packs agree with the service's boxes and labels: no packed_incomplete
+    # (or any other carrier) exception, even for the box whose weight needed an override.
+    carrier = bench.api.get("/v1/exceptions", params={"kind": "carrier"})
+    carrier.raise_for_status()
+    assert carrier.json() == []
     body = _wait_status(bench, held.id, "on_hold")
     events = body["events"]
     assert any(e["to_status"] == "on_hold" for e in events)  # type: ignore[index, union-attr]
