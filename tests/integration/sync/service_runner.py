@@ -21,6 +21,8 @@ import httpx
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from tests.unit.service import factories
+
 ROOT = Path(__file__).resolve().parents[3]
 
 _SERVE = (
@@ -122,43 +124,18 @@ def make_orders(
     sessions: sessionmaker[Session], count: int, *, lines: int = 2, batch_id: int | None = None
 ) -> list[int]:
     """`count` allocated orders with `lines` lines each (SKUs SKU0.. as products)."""
-    from service.models import Channel, Order, OrderLine, Product
+    from service.models import Product
 
     with sessions() as s, s.begin():
-        channel = s.scalar(select(Channel).where(Channel.name == "shop"))
-        if channel is None:
-            channel = Channel(kind="operator", name="shop", settings={})
-            s.add(channel)
-            s.flush()
         for i in range(lines):
             if s.scalar(select(Product.id).where(Product.sku == f"SKU{i}")) is None:
                 s.add(Product(sku=f"SKU{i}", name=f"Item {i}", weight_grams=100))
         ids = []
         for _ in range(count):
             n = next(_numbers)
-            order = Order(
-                number=f"ORD-{n}",
-                channel_id=channel.id,
-                channel_order_id=str(n),
-                status="allocated",
-                currency="EUR",
-                payment_state="paid",
-                ship_name="Ada",
-                ship_street1="Main 1",
-                ship_postcode="1000",
-                ship_city="Town",
-                ship_country="NL",
-                batch_id=batch_id,
-                hold_reasons=[],
-                billing_address={},
-                tote=f"T-{n}",
+            order = factories.sync_order(
+                s, n, status="allocated", batch_id=batch_id, lines=lines, tote=f"T-{n}"
             )
-            order.lines = [
-                OrderLine(line_no=i + 1, sku=f"SKU{i}", name=f"Item {i}", quantity=1)
-                for i in range(lines)
-            ]
-            s.add(order)
-            s.flush()
             ids.append(order.id)
     return ids
 
