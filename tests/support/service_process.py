@@ -14,6 +14,7 @@ import sys
 import time
 from pathlib import Path
 from types import TracebackType
+from typing import Self
 
 import httpx
 
@@ -55,31 +56,42 @@ def free_port() -> int:
 
 
 class ServiceProcess:
-    """`packbench-service serve` on 127.0.0.1:<free port>; a context manager."""
+    """`packbench-service serve` on 127.0.0.1:<port> (a free one by default); a context manager.
 
-    def __init__(self, db_url: str, env: dict[str, str], log_path: Path) -> None:
+    A subclass changes what runs by overriding `command()` (and `log_mode`); starting,
+    waiting for /healthz and stopping stay here.
+    """
+
+    log_mode = "wb"  # each start begins a fresh log
+
+    def __init__(
+        self, db_url: str, env: dict[str, str], log_path: Path, port: int | None = None
+    ) -> None:
         self.db_url = db_url
         self.env = env
         self.log_path = log_path
-        self.port = free_port()
+        self.port = port or free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.proc: subprocess.Popen[bytes] | None = None
 
-    def start(self, timeout: float = 30) -> None:
-        """Start the server and wait until /healthz answers (or fail with its log)."""
-        with self.log_path.open("wb") as log:
+    def command(self) -> list[str]:
+        """The child's argv."""
+        return [sys.executable, "-m", "service.cli", "serve", "--db", self.db_url,
+                "--host", "127.0.0.1", "--port", str(self.port)]  # fmt: skip
+
+    def start(self, timeout: float = 30) -> Self:
+        """Start the server and wait until /healthz answers (or stop it and fail with its log)."""
+        with self.log_path.open(self.log_mode) as log:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "service.cli", "serve", "--db", self.db_url,
-                 "--host", "127.0.0.1", "--port", str(self.port)],
-                cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
-            )  # fmt: skip
+                self.command(), cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT
+            )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"service exited {self.proc.returncode}:\n{self.log()}")
             try:
                 if httpx.get(f"{self.base_url}/healthz", timeout=1).status_code == 200:
-                    return
+                    return self
             except httpx.TransportError:
                 pass
             time.sleep(0.1)

@@ -11,19 +11,15 @@ from __future__ import annotations
 import itertools
 import os
 import signal
-import socket
-import subprocess
 import sys
-import time
 from pathlib import Path
 
-import httpx
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from tests.support import service_process
+from tests.support.service_process import ROOT
 from tests.unit.service import factories
-
-ROOT = Path(__file__).resolve().parents[3]
 
 _SERVE = (
     "import sys, uvicorn; from service.api.app import serving_app; "
@@ -39,14 +35,15 @@ _SERVE_WORKERS = (
 )
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+class ServiceProcess(service_process.ServiceProcess):
+    """`python -c uvicorn.run(serving_app(db_url))` on 127.0.0.1:<port>.
 
+    Not `packbench-service serve`: uvicorn logs warnings only and no access log, so the
+    benchmarks and the chaos run do not pay for logging. Starting, waiting for /healthz and
+    stopping are tests.support.service_process's.
+    """
 
-class ServiceProcess:
-    """`python -c uvicorn.run(serving_app(db_url))` on 127.0.0.1:<port>."""
+    log_mode = "ab"  # restart() keeps what the killed run wrote
 
     def __init__(
         self,
@@ -55,51 +52,23 @@ class ServiceProcess:
         log_path: Path | None = None,
         workers: int = 1,
     ) -> None:
-        self.db_url = db_url
+        env = {**os.environ, "PYTHONPATH": str(ROOT), "PACKBENCH_DB_URL": db_url}
+        super().__init__(db_url, env, log_path or Path(os.devnull), port)
         self.workers = workers
-        self.port = port or free_port()
-        self.log_path = log_path
-        self.proc: subprocess.Popen[bytes] | None = None
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return self.base_url
 
-    def start(self, timeout: float = 30.0) -> ServiceProcess:
-        log = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL  # noqa: SIM115
+    def command(self) -> list[str]:
         code = _SERVE if self.workers == 1 else _SERVE_WORKERS
-        self.proc = subprocess.Popen(
-            [sys.executable, "-c", code, self.db_url, str(self.port), str(self.workers)],
-            cwd=ROOT,
-            stdout=log,
-            stderr=log,
-            env={**os.environ, "PYTHONPATH": str(ROOT), "PACKBENCH_DB_URL": self.db_url},
-        )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"service exited with {self.proc.returncode}")
-            try:
-                if httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200:
-                    return self
-            except httpx.TransportError:
-                pass
-            time.sleep(0.1)
-        raise RuntimeError("service did not start in time")
+        return [sys.executable, "-c", code, self.db_url, str(self.port), str(self.workers)]
 
     def kill(self) -> None:
         """SIGKILL: a crash, no graceful shutdown."""
         if self.proc is not None and self.proc.poll() is None:
             self.proc.send_signal(signal.SIGKILL)
             self.proc.wait(10)
-
-    def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.kill()
 
     def restart(self) -> None:
         self.kill()
