@@ -27,22 +27,34 @@ def _house_order_claimed(
     return oid, int(r.json()["leases"][0]["epoch"]), label
 
 
-def _pack(oid: int, epoch: int, label: Label, boxes: int, first: int) -> list[dict[str, Any]]:
-    grams = label.weight_min_grams
-    return [
-        mutation(
-            first,
-            "parcel_closed",
-            oid,
-            epoch,
-            box_no=1,
-            box_type="S",
-            weight_grams=grams,
-            items=[{"line_id": 1, "quantity": 1}],
-        ),
-        mutation(first + 1, "label_printed", oid, epoch, box_no=1, label_id=label.id),
-        mutation(first + 2, "order_packed", oid, epoch, boxes=boxes),
-    ]
+def _pack_reporting(
+    client: TestClient,
+    sessions: sessionmaker[Session],
+    station: Any,
+    make_order: Callable,
+    boxes: int,
+) -> tuple[int, str]:
+    """Claim a house-carrier order, close and label box 1, report `boxes` packed; the order's
+    id and number once it is packed (the pack is a physical fact: always applied)."""
+    oid, epoch, label = _house_order_claimed(client, sessions, station, make_order)
+    closed = mutation(
+        1,
+        "parcel_closed",
+        oid,
+        epoch,
+        box_no=1,
+        box_type="S",
+        weight_grams=label.weight_min_grams,
+        items=[{"line_id": 1, "quantity": 1}],
+    )
+    printed = mutation(2, "label_printed", oid, epoch, box_no=1, label_id=label.id)
+    packed = mutation(3, "order_packed", oid, epoch, boxes=boxes)
+    r = push(client, station, closed, printed, packed)
+    assert [x["status"] for x in r.json()["results"]] == ["applied"] * 3, r.text
+    with sessions() as s:
+        order = s.get_one(Order, oid)
+        assert order.status == "packed"
+        return oid, order.number
 
 
 def _exceptions(sessions: sessionmaker[Session], oid: int) -> list[OrderException]:
@@ -55,12 +67,7 @@ def _exceptions(sessions: sessionmaker[Session], oid: int) -> list[OrderExceptio
 def test_pack_with_every_box_labelled_raises_nothing(
     client: TestClient, sessions: sessionmaker[Session], make_station, make_order
 ) -> None:
-    st = make_station("A")
-    oid, epoch, label = _house_order_claimed(client, sessions, st, make_order)
-    r = push(client, st, *_pack(oid, epoch, label, boxes=1, first=1))
-    assert [x["status"] for x in r.json()["results"]] == ["applied"] * 3, r.text
-    with sessions() as s:
-        assert s.get_one(Order, oid).status == "packed"
+    oid, _number = _pack_reporting(client, sessions, make_station("A"), make_order, boxes=1)
     assert _exceptions(sessions, oid) == []
 
 
@@ -68,13 +75,7 @@ def test_pack_reporting_a_box_the_service_never_saw_is_kept_and_flagged(
     client: TestClient, sessions: sessionmaker[Session], make_station, make_order
 ) -> None:
     st = make_station("A")
-    oid, epoch, label = _house_order_claimed(client, sessions, st, make_order)
-    r = push(client, st, *_pack(oid, epoch, label, boxes=2, first=1))
-    assert [x["status"] for x in r.json()["results"]] == ["applied"] * 3, r.text
-    with sessions() as s:
-        order = s.get_one(Order, oid)
-        assert order.status == "packed"  # the pack is a physical fact
-        number = order.number
+    oid, number = _pack_reporting(client, sessions, st, make_order, boxes=2)
     (exc,) = _exceptions(sessions, oid)
     assert (exc.kind, exc.code) == ("carrier", "packed_incomplete")
     assert exc.message == (
