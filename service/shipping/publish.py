@@ -1,9 +1,10 @@
 """Telling the shop an order shipped: carrier and tracking numbers, per channel kind.
 
-- Shopify (REST Admin API, fulfillment orders flow): `GET /admin/api/<ver>/orders/<id>/
-  fulfillment_orders.json`, then `POST /admin/api/<ver>/fulfillments.json` with
-  `line_items_by_fulfillment_order` for the open ones and `tracking_info`. Settings:
-  `shop_url`, `api_version`; the access token is in the keyring (`shopify:<channel>:token`).
+- Shopify (GraphQL Admin API, fulfillment orders flow; Shopify's REST Admin API is legacy and
+  its fulfilment takes one tracking number, where a multi-box order has one per box): the
+  order's `fulfillmentOrders`, then `fulfillmentCreate` for the open ones with every tracking
+  number in `trackingInfo.numbers`. Settings: `shop_url`, `api_version`; the access token is
+  in the keyring (`shopify:<channel>:token`).
 - WooCommerce (REST v3): `POST /wp-json/wc/v3/orders/<id>/notes` (a customer note with the
   tracking numbers), then `PUT /wp-json/wc/v3/orders/<id>` `{"status": "completed"}`.
   Settings: `base_url`; consumer key/secret in the keyring
@@ -34,7 +35,7 @@ from service.shipping.labels import LIVE
 
 log = logging.getLogger(__name__)
 
-DEFAULT_SHOPIFY_VERSION = "2024-07"
+DEFAULT_SHOPIFY_VERSION = "2026-10"  # Shopify supports a version for at least a year
 TIMEOUT_SECONDS = 10.0
 
 
@@ -81,8 +82,28 @@ def _secret(ref: str) -> str:
         raise PublishError(str(exc), transient=False) from exc
 
 
+_FULFILLMENT_ORDERS = """
+query FulfillmentOrders($id: ID!) {
+  order(id: $id) {
+    fulfillmentOrders(first: 50) { nodes { id status } }
+  }
+}
+"""
+
+_FULFILLMENT_CREATE = """
+mutation FulfillmentCreate($fulfillment: FulfillmentInput!) {
+  fulfillmentCreate(fulfillment: $fulfillment) {
+    fulfillment { id status }
+    userErrors { field message }
+  }
+}
+"""
+
+_OPEN = ("OPEN", "IN_PROGRESS")
+
+
 class ShopifyPublisher:
-    """Fulfillment orders flow of the Shopify REST Admin API."""
+    """Fulfillment orders flow of the Shopify GraphQL Admin API."""
 
     def __init__(self, channel: Channel) -> None:
         settings = channel.settings or {}
@@ -92,36 +113,57 @@ class ShopifyPublisher:
         if not self.base:
             raise PublishError(f"channel {channel.name} has no shop_url", transient=False)
 
-    def publish(self, client: httpx.Client, fulfilment: Fulfilment) -> dict[str, Any]:
-        headers = {"X-Shopify-Access-Token": _secret(self.token_ref)}
-        api = f"{self.base}/admin/api/{self.version}"
-        listed = _check(
-            client.get(
-                f"{api}/orders/{fulfilment.channel_order_id}/fulfillment_orders.json",
-                headers=headers,
+    def _graphql(
+        self, client: httpx.Client, token: str, query: str, variables: dict[str, Any]
+    ) -> dict[str, Any]:
+        answer = _check(
+            client.post(
+                f"{self.base}/admin/api/{self.version}/graphql.json",
+                json={"query": query, "variables": variables},
+                headers={"X-Shopify-Access-Token": token},
             )
         ).json()
+        errors = answer.get("errors") or []
+        if errors:
+            # GraphQL answers 200 with `errors`; throttling (cost limit) is worth a retry.
+            throttled = any((e.get("extensions") or {}).get("code") == "THROTTLED" for e in errors)
+            words = "; ".join(str(e.get("message", e)) for e in errors)[:300]
+            raise PublishError(f"shop refused the request: {words}", transient=throttled)
+        data: dict[str, Any] = answer.get("data") or {}
+        return data
+
+    def publish(self, client: httpx.Client, fulfilment: Fulfilment) -> dict[str, Any]:
+        token = _secret(self.token_ref)
+        order_gid = f"gid://shopify/Order/{fulfilment.channel_order_id}"
+        found = self._graphql(client, token, _FULFILLMENT_ORDERS, {"id": order_gid})
+        if found.get("order") is None:
+            raise PublishError(
+                f"the shop has no order {fulfilment.channel_order_id}", transient=False
+            )
         open_ids = [
             fo["id"]
-            for fo in listed.get("fulfillment_orders", [])
-            if fo.get("status") in ("open", "in_progress")
+            for fo in found["order"]["fulfillmentOrders"]["nodes"]
+            if fo.get("status") in _OPEN
         ]
         if not open_ids:
             return {"already_fulfilled": True}
-        body = {
-            "fulfillment": {
-                "line_items_by_fulfillment_order": [
-                    {"fulfillment_order_id": fid} for fid in open_ids
-                ],
-                "tracking_info": {
-                    "company": fulfilment.carrier,
-                    "number": fulfilment.tracking_numbers[0],
-                },
-                "notify_customer": True,
-            }
+        fulfillment = {
+            "lineItemsByFulfillmentOrder": [{"fulfillmentOrderId": fid} for fid in open_ids],
+            "trackingInfo": {
+                "company": fulfilment.carrier,
+                "numbers": fulfilment.tracking_numbers,
+            },
+            "notifyCustomer": True,
         }
-        answer = _check(client.post(f"{api}/fulfillments.json", json=body, headers=headers)).json()
-        return {"fulfillment_id": (answer.get("fulfillment") or {}).get("id")}
+        made = self._graphql(client, token, _FULFILLMENT_CREATE, {"fulfillment": fulfillment})[
+            "fulfillmentCreate"
+        ]
+        if made.get("userErrors"):
+            words = "; ".join(
+                f"{'.'.join(e.get('field') or [])}: {e.get('message')}" for e in made["userErrors"]
+            )
+            raise PublishError(f"shop refused the fulfilment: {words}", transient=False)
+        return {"fulfillment_id": (made.get("fulfillment") or {}).get("id")}
 
 
 class WooCommercePublisher:

@@ -1,11 +1,14 @@
 """Local stand-ins for the shop APIs the service reports fulfilment to.
 
 One loopback HTTP server answers both:
-- Shopify REST Admin: `GET /admin/api/<ver>/orders/<id>/fulfillment_orders.json` and
-  `POST /admin/api/<ver>/fulfillments.json` (header `X-Shopify-Access-Token`);
+- Shopify GraphQL Admin: `POST /admin/api/<ver>/graphql.json` (header
+  `X-Shopify-Access-Token`) answering the order's `fulfillmentOrders` and `fulfillmentCreate`
+  as Shopify documents them: 200 with `data`, top-level `errors` (e.g. THROTTLED) or
+  `userErrors`, global ids (`gid://shopify/FulfillmentOrder/...`), enum statuses;
 - WooCommerce REST v3: `POST /wp-json/wc/v3/orders/<id>/notes` and
   `PUT /wp-json/wc/v3/orders/<id>` (HTTP Basic with consumer key/secret).
-`fail_next` holds HTTP statuses to answer the next requests with (e.g. [503, 503] or [400]).
+`fail_next` holds HTTP statuses to answer the next requests with (e.g. [503, 503] or [400]);
+`graphql_fail_next` GraphQL-level faults for the next Shopify calls ("throttled").
 """
 
 from __future__ import annotations
@@ -29,6 +32,9 @@ class FakeShops:
         self.woo_auth = "Basic " + base64.b64encode(f"{woo[0]}:{woo[1]}".encode()).decode()
         self.requests: list[tuple[str, str, Any]] = []
         self.fail_next: list[int] = []
+        self.graphql_fail_next: list[str] = []
+        self.unknown_orders: set[str] = set()  # Shopify order ids the shop does not have
+        self.refuse_create = ""  # a userErrors message for the next fulfillmentCreate
         self.fulfilled: dict[str, dict[str, Any]] = {}  # shopify order id -> fulfillment
         self.woo_orders: dict[str, dict[str, Any]] = {}  # woo order id -> {status, notes}
         self.url = ""
@@ -37,21 +43,41 @@ class FakeShops:
     def shopify(self, method: str, parts: list[str], headers: Any, body: Any) -> tuple[int, Any]:
         if headers.get("X-Shopify-Access-Token") != self.shopify_token:
             return 401, {"errors": "[API] Invalid API key or access token"}
-        if method == "GET" and parts[-1] == "fulfillment_orders.json":
-            oid = parts[-2]
-            status = "closed" if oid in self.fulfilled else "open"
-            return 200, {
-                "fulfillment_orders": [
-                    {"id": int(oid) * 10 + 1, "order_id": int(oid), "status": status}
-                ]
-            }
-        if method == "POST" and parts[-1] == "fulfillments.json":
-            f = body["fulfillment"]
-            fo_id = f["line_items_by_fulfillment_order"][0]["fulfillment_order_id"]
-            fid = next(self._ids)
-            self.fulfilled[str(fo_id // 10)] = f
-            return 201, {"fulfillment": {"id": fid, "status": "success", **f["tracking_info"]}}
-        return 404, {"errors": "Not Found"}
+        if method != "POST" or parts[-1] != "graphql.json":
+            return 404, {"errors": "Not Found"}
+        if self.graphql_fail_next and self.graphql_fail_next.pop(0) == "throttled":
+            return 200, {"errors": [{"message": "Throttled", "extensions": {"code": "THROTTLED"}}]}
+        query, variables = body.get("query", ""), body.get("variables") or {}
+        if "fulfillmentCreate(" in query:
+            return 200, {"data": {"fulfillmentCreate": self._create(variables["fulfillment"])}}
+        if "fulfillmentOrders(" in query:
+            oid = variables["id"].removeprefix("gid://shopify/Order/")
+            if oid in self.unknown_orders:
+                return 200, {"data": {"order": None}}
+            status = "CLOSED" if oid in self.fulfilled else "OPEN"
+            node = {"id": f"gid://shopify/FulfillmentOrder/{int(oid) * 10 + 1}", "status": status}
+            return 200, {"data": {"order": {"fulfillmentOrders": {"nodes": [node]}}}}
+        return 200, {"errors": [{"message": "Field doesn't exist on type 'QueryRoot'"}]}
+
+    def _create(self, f: dict[str, Any]) -> dict[str, Any]:
+        def refused(field: list[str], message: str) -> dict[str, Any]:
+            return {"fulfillment": None, "userErrors": [{"field": field, "message": message}]}
+
+        if self.refuse_create:
+            message, self.refuse_create = self.refuse_create, ""
+            return refused(["fulfillment", "trackingInfo", "company"], message)
+        tracking = f.get("trackingInfo") or {}
+        if "number" in tracking and "numbers" in tracking:
+            return refused(["fulfillment", "trackingInfo"], "Provide number or numbers, not both.")
+        fo_gid = f["lineItemsByFulfillmentOrder"][0]["fulfillmentOrderId"]
+        oid = str(int(fo_gid.removeprefix("gid://shopify/FulfillmentOrder/")) // 10)
+        if oid in self.fulfilled:
+            return refused(
+                ["fulfillment"], "Fulfillment order has an unfulfillable status= closed."
+            )
+        self.fulfilled[oid] = f
+        fid = f"gid://shopify/Fulfillment/{next(self._ids)}"
+        return {"fulfillment": {"id": fid, "status": "SUCCESS"}, "userErrors": []}
 
     def woo(self, method: str, parts: list[str], headers: Any, body: Any) -> tuple[int, Any]:
         if headers.get("Authorization") != self.woo_auth:
