@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from service.models import Order, Product
-from tests.unit.service import factories
+from tests.support import factories
 
 _numbers = itertools.count(500001)
 _SHIP_TO = {

@@ -14,7 +14,7 @@ from service.db import make_sessionmaker
 from service.models import Order, OrderEvent
 from service.reconcile import reconcile
 from service.users import create_token
-from tests.unit.service import factories
+from tests.support import factories
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from service.db import utcnow
 from service.models import Label, Order, OrderEvent, OrderException
 from service.shipping.labels import prepare_labels
 from service.sync_server.enrollment import issue_enroll_code
-from tests.unit.service import factories
+from tests.support import factories
 from tests.unit.supervisor.shift import Shift, build
 
 

@@ -17,9 +17,8 @@ from pathlib import Path
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from tests.support import service_process
+from tests.support import factories, service_process
 from tests.support.service_process import ROOT
-from tests.unit.service import factories
 
 _SERVE = (
     "import sys, uvicorn; from service.api.app import serving_app; "

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from service.api.app import create_app
 from service.models import Batch, Product
 from service.sync_server.enrollment import issue_enroll_code
-from tests.unit.service import factories
+from tests.support import factories
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from service.batching import BatchRule, ItemMix, assign_batch, create_batches
 from service.db import utcnow
 from service.errors import Conflict, NotFound, ValidationFailed
 from service.models import Batch, ChangeRow, Order, OrderEvent
-from tests.unit.service import factories
+from tests.support import factories
 
 NOW = datetime(2026, 11, 29, 9, 0, tzinfo=UTC)
 

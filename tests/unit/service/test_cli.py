@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 from service.cli import main
 from service.models import ApiToken, Batch, Order, OrderEvent, ProductGtin, Station, User
 from service.security import token_hash, verify_pin
-from tests.unit.service import factories
+from tests.support import factories
 
 
 def _run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from service.errors import IllegalTransition
 from service.lifecycle import TRANSITIONS, OrderStatus, can_transition, hold, release, transition
 from service.models import ChangeRow, Order, OrderEvent
-from tests.unit.service import factories
+from tests.support import factories
 
 ALLOWED = sorted((a.value, b.value) for a, nexts in TRANSITIONS.items() for b in nexts)
 ILLEGAL_SAMPLE = [

@@ -13,7 +13,7 @@ from service.errors import ValidationFailed
 from service.lifecycle import OrderStatus, transition
 from service.models import Order, OrderException, Parcel
 from service.reconcile import Thresholds, reconcile
-from tests.unit.service import factories
+from tests.support import factories
 
 
 def _open(s: Session) -> list[tuple[int, str]]:

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from service.models import Batch, Order, OrderEvent, OrderException, StationMutation, User
 from service.reconcile import reconcile
-from tests.unit.service import factories
+from tests.support import factories
 
 NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
 SHIFT_START = NOW - timedelta(hours=4)
