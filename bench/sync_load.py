@@ -87,8 +87,11 @@ def station_loop(
     # Packers scan independently: each station's scans arrive as a Poisson process (random
     # gaps averaging 1/rate). Starting every station's clock together, with even ticks, sent
     # all 50 pushes in the same millisecond twice a second: a burst no floor produces.
+    # That includes the first scan: every station pushing at t=0 (and taking its snapshot in
+    # the same millisecond) was a 50-request burst that alone made the warm-up p99 ~300 ms.
     rng = random.Random(station_id)
     next_at = time.monotonic() + rng.expovariate(rate)
+    time.sleep(max(0.0, next_at - time.monotonic()))
     cursor = client.pull(0).cursor if pulls is not None else 0  # the station's snapshot
     last_pull = time.monotonic()
     while time.monotonic() < stop_at:
