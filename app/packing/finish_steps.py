@@ -67,26 +67,25 @@ class FinishSteps(SessionCore):
         self._require(
             "label_printed", (PackState.LABELLING,), "Weigh the box before printing its label."
         )
-        if progress.box.labelled:
+        waiting = [b.box_no for b in progress.unlabelled]
+        if not waiting:
             raise IllegalTransition(
                 "label_printed",
                 self.state.value,
-                f"Box {progress.box.box_no} is already labelled; scan PB:CLOSE to finish.",
+                f"Box {box_no} is already labelled; scan PB:CLOSE to finish.",
             )
-        if box_no != progress.box.box_no:
+        if box_no not in waiting:
             raise IllegalTransition(
                 "label_printed",
                 self.state.value,
-                f"The label to print now is for box {progress.box.box_no}.",
+                f"The label to print now is for box {waiting[0]}.",
             )
         step = self._step(Outcome.LABEL_PRINTED, "green", "", events=(event(),))
-        if step.progress.complete:
-            message = f"Stick the label on box {box_no}, then scan PB:CLOSE to finish the order."
+        still = [b.box_no for b in step.progress.unlabelled]
+        if still:
+            message = f"Stick the label on box {box_no}; the label for box {still[0]} comes next."
         else:
-            message = (
-                f"Stick the label on box {box_no}, then scan the remaining items "
-                f"into box {step.progress.box.box_no}."
-            )
+            message = f"Stick the label on box {box_no}, then scan PB:CLOSE to finish the order."
         return replace(step, message=message)
 
     # ------------------------------------------------------------------ finish

@@ -2,8 +2,10 @@
 
 The live session computes events first and then folds them with `apply_event`, so a
 progress restored from the event log after a crash is the same progress by construction.
-Only prompts that are never recorded (a serial being asked for, a box sealed with
-PB:NEW-BOX but not yet weighed, the type chosen for the box being filled) are lost.
+Each closed box's label waits until the last box is weighed (a box closed while items remain
+opens the next box at once), so a label can say "parcel 1 of 2". Only prompts that are never
+recorded (a serial being asked for, a box sealed with PB:NEW-BOX but not yet
+weighed, the type chosen for the box being filled) are lost.
 """
 
 from __future__ import annotations
@@ -115,7 +117,7 @@ class PackProgress:
             return PackState.HELD
         box = self.boxes[-1]
         if box.weight_grams is not None:
-            return PackState.LABELLING
+            return PackState.LABELLING  # the last box is weighed: every box gets its label
         if box.sealed or box.rejected_grams is not None:
             return PackState.WEIGHING
         if self.complete:
@@ -126,8 +128,16 @@ class PackProgress:
 
     @property
     def box(self) -> Box:
-        """The box being filled, weighed or labelled now."""
+        """The box being filled or weighed now (the last one)."""
         return self.boxes[-1]
+
+    @property
+    def unlabelled(self) -> tuple[Box, ...]:
+        """Weighed boxes whose label has not printed yet, in box order.
+
+        Labels print once the last box is weighed, so each can say "parcel n of m".
+        """
+        return tuple(b for b in self.boxes if b.weight_grams is not None and not b.labelled)
 
     def scanned(self, line_id: int) -> int:
         """Units of the line accepted so far, over all boxes."""
@@ -216,19 +226,21 @@ def apply_event(progress: PackProgress, event: PackEvent, box_type: str) -> Pack
         box = replace(box, box_type=payload.box_type, sealed=True)
         if payload.weight_grams is not None:
             box = replace(box, weight_grams=payload.weight_grams, rejected_grams=None)
-        return _with_box(progress, box)
+        progress = _with_box(progress, box)
+        if not progress.complete and box.box_no == len(progress.boxes):
+            # Items remain: the next box opens now. The closed box's label waits until the
+            # last box is weighed, when the number of boxes is known ("parcel 1 of 2").
+            next_type = progress.next_box_type or box_type
+            boxes = (*progress.boxes, Box(len(progress.boxes) + 1, next_type))
+            progress = replace(progress, boxes=boxes, next_box_type=None)
+        return progress
     if isinstance(payload, LabelPrinted):
         if payload.reprint:
             return progress
         progress, box = _box(progress, payload.box_no, box_type)
         if box is None:
             return progress
-        progress = _with_box(progress, replace(box, labelled=True))
-        if not progress.complete and box.box_no == len(progress.boxes):
-            next_type = progress.next_box_type or box_type
-            boxes = (*progress.boxes, Box(len(progress.boxes) + 1, next_type))
-            progress = replace(progress, boxes=boxes, next_box_type=None)
-        return progress
+        return _with_box(progress, replace(box, labelled=True))
     if isinstance(payload, ExceptionRaised):
         return replace(progress, hold_reason=payload.reason, hold_text=payload.text)
     if event.type == "order_packed":

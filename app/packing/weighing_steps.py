@@ -123,11 +123,21 @@ class WeighingSteps(SessionCore):
                 Outcome.WEIGHT_OUT_OF_TOLERANCE, "amber", verdict.message, events=(recorded,)
             )
         closed = self._parcel_closed(reading_grams)
-        return self._step(
-            Outcome.WEIGHT_ACCEPTED,
-            "green",
-            f"Box {box.box_no} weighs {reading_grams} g. Print the label.",
-            events=(recorded, closed),
+        step = self._step(Outcome.WEIGHT_ACCEPTED, "green", "", events=(recorded, closed))
+        return replace(
+            step, message=self._weighed_message(step.progress, box.box_no, reading_grams)
+        )
+
+    @staticmethod
+    def _weighed_message(progress: PackProgress, box_no: int, grams: int) -> str:
+        """What a weighed box means: its labels print now, or once the last box is weighed."""
+        if progress.state is PackState.LABELLING:
+            count = len(progress.boxes)
+            labels = "the label" if count == 1 else f"the labels of all {count} boxes"
+            return f"Box {box_no} weighs {grams} g. Printing {labels}."
+        return (
+            f"Box {box_no} weighs {grams} g. Put it aside: its label prints with the last "
+            f"box's. Scan the remaining items into box {progress.box.box_no}."
         )
 
     def _parcel_closed(self, grams: int) -> PackEvent:
@@ -200,11 +210,12 @@ class WeighingSteps(SessionCore):
                     packer_id=self.packer_id,
                 ),
             )
-            return self._step(
-                Outcome.OVERRIDDEN,
-                "green",
-                f"Weight of box {box.box_no} accepted by a supervisor; print the label.",
-                events=(granted, self._parcel_closed(grams)),
+            step = self._step(
+                Outcome.OVERRIDDEN, "green", "", events=(granted, self._parcel_closed(grams))
+            )
+            weighed = self._weighed_message(step.progress, box.box_no, grams)
+            return replace(
+                step, message=f"Weight accepted by a supervisor. {weighed.split('. ', 1)[1]}"
             )
         pending = progress.pending_serial
         if pending is None or progress.order is None:

@@ -44,7 +44,7 @@ class RuntimeBase:
     _capture_key: tuple[int, int] | None
     _reprint_reason: str
     _reprint_requested: bool
-    _awaiting_label: tuple[int, int, int] | None  # order id, box no, grams
+    _awaiting_label: tuple[int, tuple[int, ...]] | None  # order id, boxes waiting for labels
 
     def _show(self, tone: Tone, message: str, **changes: object) -> None:
         raise NotImplementedError

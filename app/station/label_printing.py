@@ -61,17 +61,20 @@ class StationLabels:
     def print_label(self, order: OrderRecord, box_no: int, box_count: int, grams: int) -> int:
         """Queue the label for one weighed box; returns the print job id.
 
-        The carrier label made ahead for this box is used when the weight is inside its band.
-        When it is not (or none came yet) the parcel waits for the service's new label
-        (AwaitingLabel) rather than printing a label the carrier does not know. Only orders
-        without a carrier (own fleet) get a label drawn here.
+        The carrier label made ahead for this box is used when the weight is inside its band
+        and it counts the order's `box_count` parcels. When it does not (or none came yet) the
+        parcel waits for the service's new label (AwaitingLabel) rather than printing a label
+        the carrier does not know, or one that says "1 of 1" on the first of two boxes. Only
+        orders without a carrier (own fleet) get a label drawn here.
         """
         view = order.view
         live = [s for s in self.carrier_labels(view.id) if s.status != "cancelled"]
         fitting = [
             s
             for s in live
-            if s.parcel_no == box_no and s.weight_min_grams <= grams <= s.weight_max_grams
+            if s.parcel_no == box_no
+            and s.parcel_count == box_count
+            and s.weight_min_grams <= grams <= s.weight_max_grams
         ]
         preview = None
         label_ref: tuple[int | None, str | None] = (None, None)

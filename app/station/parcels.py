@@ -30,10 +30,8 @@ class ParcelFlow(RuntimeBase):
             if box.weight_grams is None and self._capture_key != key:
                 self.capture.start(box.box_no, time.monotonic())
                 self._capture_key = key
-        if state is PackState.LABELLING and progress.boxes:
-            box = progress.box
-            if box.weight_grams is not None and not box.labelled:
-                self._print_label(box.box_no, box.weight_grams)
+        if state is PackState.LABELLING:
+            self._print_labels()
 
     def scale_reading(self, reading: ScaleReading) -> None:
         """A reading from the scale thread; accepted once per box when stable and fresh."""
@@ -57,32 +55,50 @@ class ParcelFlow(RuntimeBase):
         step = self.session.weight(outcome.accepted.whole_grams, manual=outcome.accepted.manual)
         self._adopt_step(step)
 
-    def _print_label(self, box_no: int, grams: int) -> None:
+    def _print_labels(self) -> None:
+        """Queue the label of each weighed box that has none queued yet, in box order.
+
+        Runs once the last box is weighed (every label then knows the number of boxes) and
+        after each step while labelling: a box already queued is never queued again.
+        """
         assert self.order is not None
-        self._awaiting_label = None
-        try:
-            job = self.labels.print_label(
-                self.order, box_no, len(self.session.progress.boxes), grams
-            )
-        except AwaitingLabel as waiting:
-            self._awaiting_label = (self.order.view.id, box_no, grams)
-            log.info("awaiting carrier label: order %s box %s", self.order.view.id, box_no)
-            self._show("amber", str(waiting))
-            return
-        except Exception as exc:
-            log.exception("label for box %s could not be queued", box_no)
-            self._show("red", f"The label could not be queued ({exc}); scan PB:REPRINT.")
-            return
-        self._label_jobs[job] = (box_no, False)
+        progress = self.session.progress
+        queued = {box_no for box_no, reprint in self._label_jobs.values() if not reprint}
+        waiting: list[int] = []
+        notice = ""
+        for box in progress.unlabelled:
+            if box.box_no in queued or box.weight_grams is None:
+                continue
+            try:
+                job = self.labels.print_label(
+                    self.order, box.box_no, len(progress.boxes), box.weight_grams
+                )
+            except AwaitingLabel as exc:
+                waiting.append(box.box_no)
+                notice = notice or str(exc)
+                log.info("awaiting carrier label: order %s box %s", self.order.view.id, box.box_no)
+                continue
+            except Exception as exc:
+                log.exception("label for box %s could not be queued", box.box_no)
+                self._show("red", f"The label could not be queued ({exc}); scan PB:REPRINT.")
+                return
+            self._label_jobs[job] = (box.box_no, False)
+        self._awaiting_label = (self.order.view.id, tuple(waiting)) if waiting else None
+        if notice:
+            self._show("amber", notice)
 
     def retry_awaiting_label(self) -> None:
-        """After a sync: print a box that was waiting for its carrier label, if it came."""
+        """After a sync: print the boxes that waited for their carrier labels, if they came."""
         waiting = self._awaiting_label
         if waiting is None or self.order is None or self.order.view.id != waiting[0]:
             return
-        self._print_label(waiting[1], waiting[2])
+        if self.session.state is not PackState.LABELLING:
+            self._awaiting_label = None
+            return
+        self._print_labels()
         if self._awaiting_label is None:
-            self._show("green", f"The label for box {waiting[1]} is printing.")
+            boxes = ", ".join(str(b) for b in waiting[1])
+            self._show("green", f"The label for box {boxes} is printing.")
 
     def label_done(self, job_id: int, ok: bool, message: str) -> None:
         """The print worker finished (or failed) a label job."""

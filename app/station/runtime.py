@@ -85,7 +85,7 @@ class StationRuntime(SupervisorActions, ParcelFlow):
         self._label_jobs: dict[int, tuple[int, bool]] = {}  # job id -> (box_no, reprint)
         self._reprint_reason = ""
         self._reprint_requested = False
-        self._awaiting_label: tuple[int, int, int] | None = None
+        self._awaiting_label: tuple[int, tuple[int, ...]] | None = None
         self._last_line: int | None = None
         # One capture for the whole shift: a new order must not take the weight the scale
         # still shows for the previous parcel (the capture waits for the platter to clear).

@@ -111,6 +111,9 @@ class CarrierAdapter(Protocol):
 
     name: str
     supports_tracking: bool
+    # Whether the label shows "parcel n of m": such labels are made again when an order turns
+    # out to need more boxes; for other carriers only the stored count changes.
+    prints_parcel_count: bool
 
     def create_shipment(self, session: Session, request: ShipmentRequest) -> list[CreatedParcel]:
         """Label every parcel of the request, all or none (raise CarrierError)."""

@@ -26,6 +26,7 @@ class HouseCarrier:
 
     name = NAME
     supports_tracking = False
+    prints_parcel_count = True  # "Parcel 1 of 2" on the label
 
     def __init__(self, config: Mapping[str, Any]) -> None:
         self.first = int(config.get("range_start", 1))

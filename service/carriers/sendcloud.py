@@ -83,6 +83,7 @@ class SendcloudCarrier:
 
     name = NAME
     supports_tracking = True
+    prints_parcel_count = False  # each parcel is announced on its own
 
     def __init__(self, config: Mapping[str, Any]) -> None:
         self.base_url = str(config.get("base_url") or DEFAULT_BASE_URL).rstrip("/")

@@ -344,7 +344,52 @@ def check_weight(
 
     The hook for weight_recorded / parcel_closed: None means the parcel is awaiting_label.
     """
-    for label in live_labels(session, order.id, box_no):
-        if label_fits(label, grams):
-            return label
-    return relabel(session, order, box_no, grams, actor=actor)
+    label = next(
+        (lb for lb in live_labels(session, order.id, box_no) if label_fits(lb, grams)), None
+    )
+    if label is None:
+        label = relabel(session, order, box_no, grams, actor=actor)
+    count_parcels(session, order, box_no, actor=actor)
+    return label
+
+
+def count_parcels(session: Session, order: Order, count: int, *, actor: str = "service") -> None:
+    """Make the order's labels count at least `count` parcels, box `count` having closed.
+
+    A station prints an order's labels once its last box is weighed, so labels made while
+    fewer boxes were known are not on a box yet: a carrier that prints "parcel n of m" makes
+    them again (the old one cancelled), for others the stored count changes. A printed label
+    is left alone; the station does not print a label whose count is not the order's.
+    """
+    stale = [
+        lb
+        for lb in live_labels(session, order.id)
+        if lb.parcel_count < count and lb.status != "printed"
+    ]
+    if not stale:
+        return
+    try:
+        adapter, _config = adapter_for(order)
+    except CarrierError:
+        return  # recorded when its labels were made
+    for label in stale:
+        if not adapter.prints_parcel_count:
+            label.parcel_count = count
+            mark_changed(session, "label", label.id)
+            continue
+        parcel = session.scalar(
+            select(Parcel).where(Parcel.order_id == order.id, Parcel.box_no == label.parcel_no)
+        )
+        grams = (
+            parcel.weight_grams
+            if parcel is not None and parcel.weight_grams is not None
+            else (label.weight_min_grams + label.weight_max_grams) // 2
+        )
+        new = create_labels(
+            session, order, {label.parcel_no: grams}, parcel_count=count, actor=actor
+        )
+        if not new:
+            continue  # the carrier failed: an exception says so; the station keeps waiting
+        _cancel_recorded(session, order, label, actor=actor, reason="parcel_count", count=count)
+        if parcel is not None:
+            parcel.tracking_number = new[0].tracking_number

@@ -207,13 +207,18 @@ def _pack(bench: Bench, order: PackOrder, box_split: int | None = None) -> None:
         if box_split is not None and n == box_split:
             bench.scan("PB:NEW-BOX", "put it on the scale")
             first = sum(i.grams for i in order.items[:box_split]) + BOX_M_GRAMS
-            bench.weigh(first, "Stick the label on box 1")
+            bench.weigh(first, "its label prints with the last box's")
             bench.lift()
     rest = order.items[box_split:] if box_split else order.items
     bench.weigh(sum(i.grams for i in rest) + BOX_M_GRAMS, "then scan PB:CLOSE")
     bench.lift()
     bench.scan("PB:CLOSE", f"Order {order.number} is packed")
-    assert len(bench.printer.jobs) == labels_before + (2 if box_split else 1)
+    printed = bench.printer.jobs[labels_before:]
+    # Every label knows how many boxes the order has: printed once the last box is weighed.
+    count = 2 if box_split else 1
+    assert [f"Parcel {n} of {count}".encode() in job for n, job in enumerate(printed, 1)] == [
+        True
+    ] * count
 
 
 def _wait_status(

@@ -136,13 +136,16 @@ class FakeLabels:
     reprints: list[tuple[int, int, int, str]] = field(default_factory=list)
 
     awaiting: bool = False  # the carrier label for the weight has not come yet
+    waiting_boxes: set[int] = field(default_factory=set)  # boxes whose label has not come yet
+    counts: list[int] = field(default_factory=list)  # the box count each label was asked for
 
     def print_label(self, order: OrderRecord, box_no: int, box_count: int, grams: int) -> int:
-        if self.awaiting:
+        if self.awaiting or box_no in self.waiting_boxes:
             from app.station.ports import AwaitingLabel
 
             raise AwaitingLabel(f"Box {box_no} waits for its label from the service.")
         self.jobs.append((order.view.id, box_no, grams))
+        self.counts.append(box_count)
         return len(self.jobs) + len(self.reprints)
 
     def label_for_job(self, job_id: int) -> tuple[int | None, str | None]:

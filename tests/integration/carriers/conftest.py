@@ -65,13 +65,13 @@ def make_order(sessions: sessionmaker[Session]) -> Callable[..., int]:
 def pack(sessions: sessionmaker[Session], order_id: int, weights: list[int]) -> list[str]:
     """Pack an order the way the station would: boxes closed, labels fitting, packed.
 
-    Returns the tracking numbers of its boxes.
+    Returns the tracking numbers of its boxes (as labelled once the last box closed: a second
+    box makes the first box's house label again, "1 of 2").
     """
     from service.lifecycle import OrderStatus, transition
     from service.models import Parcel
     from service.shipping.labels import check_weight
 
-    numbers: list[str] = []
     with sessions() as s, s.begin():
         order = s.get_one(Order, order_id)
         for box, grams in enumerate(weights, start=1):
@@ -83,7 +83,13 @@ def pack(sessions: sessionmaker[Session], order_id: int, weights: list[int]) -> 
             assert parcel is not None
             parcel.status, parcel.weight_grams = "closed", grams
             parcel.tracking_number = label.tracking_number
-            numbers.append(label.tracking_number)
+        s.flush()
+        numbers = [
+            str(p.tracking_number)
+            for p in s.scalars(
+                select(Parcel).where(Parcel.order_id == order_id).order_by(Parcel.box_no)
+            )
+        ]
         for step in (OrderStatus.PICKING, OrderStatus.PACKED):
             transition(s, order, step, actor="test")
     return numbers

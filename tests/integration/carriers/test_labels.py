@@ -10,7 +10,13 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from service.carriers.numbers import is_valid_tracking
 from service.models import ChangeRow, Label, Order, OrderEvent, OrderException, Parcel
-from service.shipping.labels import check_weight, expected_grams, prepare_labels, relabel
+from service.shipping.labels import (
+    check_weight,
+    expected_grams,
+    live_labels,
+    prepare_labels,
+    relabel,
+)
 
 
 def test_claimed_order_gets_a_label_from_expected_weight(
@@ -64,10 +70,26 @@ def test_weight_in_band_keeps_the_label_out_of_band_relabels(
         assert parcel.status == "open" and parcel.tracking_number == second.tracking_number
         types = list(s.scalars(select(OrderEvent.type).where(OrderEvent.order_id == oid)))
         assert types.count("labels_created") == 2 and "label_cancelled" in types
-        # A second box gets its own label, "parcel 2 of 2".
+        # A second box gets its own label, "parcel 2 of 2", and box 1's label (not printed:
+        # a station prints once the last box is weighed) is made again as "1 of 2".
         label2 = check_weight(s, order, 2, 700)
         assert label2 is not None and (label2.parcel_no, label2.parcel_count) == (2, 2)
         assert b"Parcel 2 of 2" in label2.content
+        assert second.status == "cancelled"
+        (box1,) = [lb for lb in live_labels(s, oid) if lb.parcel_no == 1]
+        assert box1.parcel_count == 2 and b"Parcel 1 of 2" in box1.content
+        assert (box1.weight_min_grams, box1.weight_max_grams) == (1620, 1980)  # box 1's weight
+        assert parcel.tracking_number == box1.tracking_number
+        reasons = s.scalars(
+            select(OrderEvent.payload).where(
+                OrderEvent.order_id == oid, OrderEvent.type == "label_cancelled"
+            )
+        ).all()
+        assert [r["reason"] for r in reasons] == ["weight_out_of_band", "parcel_count"]
+        # A printed label is on a box already: it is left as it is.
+        box1.status = "printed"
+        check_weight(s, order, 3, 400)
+        assert box1.status == "printed" and box1.parcel_count == 2
 
 
 def test_relabel_failure_leaves_the_parcel_awaiting_label_and_no_tracking_number(

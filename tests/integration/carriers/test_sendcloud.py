@@ -175,3 +175,20 @@ def test_label_the_carrier_will_not_void_is_an_exception_and_never_printable(
     ((code, message),) = _exceptions(sessions, oid)
     assert code == "label_not_voided"
     assert "3SSCL000009001" in message and "void it in the carrier's portal" in message
+
+
+def test_a_second_box_only_recounts_labels_the_carrier_does_not_number(
+    sessions: sessionmaker[Session], sc_order: Callable[..., int], fake: FakeSendcloud
+) -> None:
+    from service.shipping.labels import check_weight
+
+    oid = sc_order()
+    with sessions() as s, s.begin():
+        assert prepare_labels(s, [oid]) == 1
+        order = s.get_one(Order, oid)
+        first = check_weight(s, order, 1, 1300)
+        second = check_weight(s, order, 2, 700)
+        assert first is not None and second is not None
+        assert (first.parcel_count, second.parcel_count) == (2, 2)
+        assert first.status == "ready" and first.carrier_ref == "9001"  # the same parcel
+    assert fake.cancelled == [] and sorted(fake.parcels) == [9001, 9002]

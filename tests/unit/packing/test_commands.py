@@ -88,13 +88,13 @@ def test_the_whole_flow_runs_from_the_scanner_alone() -> None:
     assert station.scan(command("PB:BOX:L")).outcome is Outcome.BOX_TYPE_SET
     station.scan_text(MUG_GTIN13)
     assert station.scan(command("PB:NEW-BOX")).state is PackState.WEIGHING
-    station.weigh(350 + 400)
-    station.label(1)
+    station.weigh(350 + 400)  # box 2 opens; box 1's label waits for the last box
     station.scan_text(MUG_GTIN13)
     station.scan_text(MUG_GTIN13)
     station.weigh(700 + 250)
     assert station.scan(command("PB:REWEIGH")).state is PackState.WEIGHING
     station.weigh(700 + 250)
+    station.label(1)
     station.label(2)
     done = station.scan(command("PB:CLOSE"))
     assert (done.outcome, done.state) == (Outcome.PACKED, PackState.PACKED)

@@ -7,7 +7,7 @@ from datetime import date
 
 import pytest
 
-from app.packing.errors import RestoreError
+from app.packing.errors import IllegalTransition, RestoreError
 from app.packing.events import PackEvent
 from app.packing.progress import PackState, replay
 from app.packing.step import Outcome
@@ -145,17 +145,29 @@ def test_order_shipped_in_two_boxes_of_different_types() -> None:
     station.scan_text(MUG_GTIN13)
     sealed = station.do(station.session.new_box("S"))
     assert sealed.state is PackState.WEIGHING
-    station.weigh(2 * 350 + 400)
-    label_one = station.label(1)
-    assert label_one.state is PackState.VERIFYING
-    assert "into box 2" in label_one.message
+    first = station.weigh(2 * 350 + 400)
+    # Items remain: box 2 opens at once and box 1's label waits, so that it can say 1 of 2.
+    assert first.state is PackState.VERIFYING
+    assert first.message == (
+        "Box 1 weighs 1100 g. Put it aside: its label prints with the last box's. "
+        "Scan the remaining items into box 2."
+    )
+    assert station.session.progress.unlabelled == (station.session.progress.boxes[0],)
     box_two = station.session.progress.box
     assert (box_two.box_no, box_two.box_type, box_two.units) == (2, "S", ())
+    with pytest.raises(IllegalTransition, match="Weigh the box"):
+        station.label(1)  # not before the last box is weighed
 
     last = station.scan_text(MUG_GTIN13)
     assert last.state is PackState.VERIFIED
-    station.weigh(350 + 150)
-    station.label(2)
+    weighed = station.weigh(350 + 150)
+    assert weighed.state is PackState.LABELLING
+    assert weighed.message == "Box 2 weighs 500 g. Printing the labels of all 2 boxes."
+    assert [b.box_no for b in station.session.progress.unlabelled] == [1, 2]
+    with pytest.raises(IllegalTransition, match="Print the label for box 1"):
+        station.close()
+    assert station.label(1).message == ("Stick the label on box 1; the label for box 2 comes next.")
+    assert "then scan PB:CLOSE" in station.label(2).message
     packed = station.close()
     assert packed.events[0].payload.boxes == 2
     parcels = [e.payload for e in station.outbox if e.type is MutationType.PARCEL_CLOSED]
@@ -174,13 +186,13 @@ def test_replaying_the_outbox_gives_the_same_progress_at_every_recorded_step() -
         (lambda: station.scan_text(MUG_GTIN13), True),
         (lambda: station.scan_text("NOT-A-THING"), True),  # red, recorded for audit only
         (lambda: station.do(station.session.new_box()), False),
-        (lambda: station.weigh(350 + 250), True),
-        (lambda: station.label(1), True),
+        (lambda: station.weigh(350 + 250), True),  # box 2 opens; box 1's label waits
         (lambda: station.scan(gs1(PHONE_GTIN14, serial="S1")), True),
         (lambda: station.scan_text(MUG_GTIN13), True),
         (lambda: station.scan_text(TOWEL_GTIN8), True),
         (lambda: station.weigh(5000), True),  # out of tolerance
         (lambda: station.do(station.session.override(99, "scale checked, heavy box")), True),
+        (lambda: station.label(1), True),
         (lambda: station.label(2), True),
         (lambda: station.close(), True),
     ]

@@ -309,6 +309,35 @@ def test_box_waits_for_its_carrier_label_then_prints_after_a_sync(h: Harness) ->
     assert h.scan("PB:CLOSE").tone == "green"
 
 
+def test_two_boxes_get_their_labels_together_once_the_last_is_weighed(h: Harness) -> None:
+    h.scan("BADGE-P001")
+    h.scan("ORD-100001")
+    h.scan("4006381333931")
+    h.scan("4006381333931")
+    h.scan("PB:NEW-BOX")
+    m = h.weigh(2 * 350 + 250)
+    assert m.tone == "green" and "its label prints with the last box's" in m.message
+    assert h.labels.jobs == []  # box 1's label would not know the order has two boxes
+    h.weigh(0)  # box 1 lifted off; the scale is empty for box 2
+    h.scan("PLT-WHT-27")
+    h.labels.waiting_boxes = {1}  # box 1's label "1 of 2" is still being made by the service
+    m = h.weigh(600 + 250)
+    assert m.tone == "amber" and "Box 1 waits for its label" in m.message
+    assert h.labels.jobs == [(1, 2, 850)] and h.labels.counts == [2]
+    h.rt.label_done(1, True, "")  # box 2's label printed
+    h.scan("XYZ-NOT-A-PRODUCT")  # a stray scan while labelling queues nothing twice
+    assert h.labels.jobs == [(1, 2, 850)]
+    h.labels.waiting_boxes = set()  # it came with the last pull
+    h.rt.retry_awaiting_label()
+    assert h.labels.jobs == [(1, 2, 850), (1, 1, 950)] and h.labels.counts == [2, 2]
+    assert h.rt.model.tone == "green" and "box 1" in h.rt.model.message
+    h.rt.label_done(2, True, "")
+    m = h.scan("PB:CLOSE")
+    assert m.tone == "green" and "packed in 2 boxes" in m.message
+    printed = [e.payload.box_no for e in h.store.recorded if e.type is MutationType.LABEL_PRINTED]
+    assert printed == [2, 1]
+
+
 def test_reprint_from_the_scanner_needs_a_supervisor_badge(h: Harness) -> None:
     h.rt.override_requires_pin = False
     h.scan("BADGE-P001")
