@@ -1,7 +1,8 @@
 """Render the station's screens with in-memory fakes into docs/screenshots/*.png.
 
-Login, batches and the pack screen (mid-order with a green banner, and with a red one), at
-1366x768 and 1920x1080. Works on the offscreen platform:
+Login, batches and the pack screen (mid-order with a green banner, with a red one, and with
+the first box of two weighed, its label waiting for the last box), at 1366x768 and 1920x1080.
+Works on the offscreen platform:
 
     QT_QPA_PLATFORM=offscreen python scripts/screenshots.py
 """
@@ -12,6 +13,7 @@ import os
 import sys
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -24,6 +26,7 @@ from app.scanning.classify import classify  # noqa: E402
 from app.station.ports import BatchRow, UserRecord  # noqa: E402
 from app.station.runtime import StationRuntime  # noqa: E402
 from app.views.main_window import StationWindow  # noqa: E402
+from app.weighing.reading import ScaleReading, WeightUnit  # noqa: E402
 from tests.support.station_fakes import (  # noqa: E402
     MUG,
     PHONES,
@@ -85,6 +88,10 @@ def main() -> None:
         shoot(window, "pack-green", size)
         window.on_scan(classify(b"ZZZ-UNKNOWN-1"))
         shoot(window, "pack-red", size)
+        window.on_scan(classify(b"PB:NEW-BOX"))
+        # Box 1: two mugs and a plate in an M box (2 x 350 + 600 + 250 g).
+        window.runtime.scale_reading(ScaleReading(Decimal(1550), WeightUnit.G, True))
+        shoot(window, "pack-second-box", size)
         window.close()
         window.deleteLater()
         app.processEvents()
