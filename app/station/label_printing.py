@@ -108,18 +108,46 @@ class StationLabels:
             payload = self.printer.render(model)
             preview = self.printer.preview(model)
             kind = "shipping_label"
-        job = self.queue.enqueue(
-            payload,
-            self.printer.url,
-            kind,
-            order_number=view.number,
-            parcel_id=f"{view.id}/{box_no}",
-            preview_png=preview,
-        )
+        parcel_id = f"{view.id}/{box_no}"
+        job = self._queued_before(view.number, parcel_id, payload)
+        if job is None:
+            job = self.queue.enqueue(
+                payload,
+                self.printer.url,
+                kind,
+                order_number=view.number,
+                parcel_id=parcel_id,
+                preview_png=preview,
+            )
+        else:
+            log.info("label of order %s box %s is job %s already", view.number, box_no, job.id)
         self._last_job[(view.id, box_no)] = job.id
         self._job_labels[job.id] = label_ref
         log.info("label job %s queued for order %s box %s (%s)", job.id, view.number, box_no, kind)
         return job.id
+
+    def _queued_before(self, order_number: str, parcel_id: str, payload: bytes) -> PrintJob | None:
+        """The box's first print queued before the station restarted, if it still stands.
+
+        A restart between queueing a label and recording it printed (a printer out of paper,
+        a crash) must not print it twice: that job still prints, or has printed. A carrier
+        label replaced since (new weight band) supersedes the old job if it has not printed.
+        Our own labels differ only in their print time, so any earlier one is the same label.
+        """
+        for job in reversed(self.queue.jobs(self.printer.url, order_number)):
+            if job.parcel_id != parcel_id or job.reprint_of is not None:
+                continue
+            if job.state == FAILED and not job.retryable:
+                return None  # given up or replaced: print anew
+            if job.payload == payload or job.document_type == "shipping_label":
+                return job
+            self.queue.supersede(job.id, "Replaced by the box's new carrier label")
+            return None
+        return None
+
+    def job_outcome(self, job_id: int) -> tuple[bool, str] | None:
+        """(ok, message) once the job has ended; None while it is queued or printing."""
+        return job_outcome(self.queue.get(job_id))
 
     def reprint_label(self, order: OrderRecord, box_no: int, by_user: int, reason: str) -> int:
         """A supervisor-approved reprint: a new job linked to the original."""

@@ -65,6 +65,7 @@ class ParcelFlow(RuntimeBase):
         progress = self.session.progress
         queued = {box_no for box_no, reprint in self._label_jobs.values() if not reprint}
         waiting: list[int] = []
+        ended: list[tuple[int, bool, str]] = []  # jobs from before a restart that already ended
         notice = ""
         for box in progress.unlabelled:
             if box.box_no in queued or box.weight_grams is None:
@@ -83,9 +84,14 @@ class ParcelFlow(RuntimeBase):
                 self._show("red", f"The label could not be queued ({exc}); scan PB:REPRINT.")
                 return
             self._label_jobs[job] = (box.box_no, False)
+            outcome = self.labels.job_outcome(job)
+            if outcome is not None:
+                ended.append((job, *outcome))
         self._awaiting_label = (self.order.view.id, tuple(waiting)) if waiting else None
         if notice:
             self._show("amber", notice)
+        for job, ok, message in ended:  # after the loop: recording one may print the next
+            self.label_done(job, ok, message)
 
     def retry_awaiting_label(self) -> None:
         """After a sync: print the boxes that waited for their carrier labels, if they came."""

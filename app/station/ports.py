@@ -119,6 +119,10 @@ class LabelPrinting(Protocol):
 
     def reprint_label(self, order: OrderRecord, box_no: int, by_user: int, reason: str) -> int: ...
 
+    def job_outcome(self, job_id: int) -> tuple[bool, str] | None:
+        """(ok, message) if the job has already ended (a job queued before a restart)."""
+        ...
+
 
 Background = Callable[[Callable[[], object], Callable[[object], None]], None]
 """Run the first callable off the GUI thread; hand its result (or exception) to the second."""

@@ -140,6 +140,8 @@ class FakeLabels:
     counts: list[int] = field(default_factory=list)  # the box count each label was asked for
 
     def print_label(self, order: OrderRecord, box_no: int, box_count: int, grams: int) -> int:
+        if (order.view.id, box_no) in self.job_ids:
+            return self.job_ids[(order.view.id, box_no)]  # the queue's job from before
         if self.awaiting or box_no in self.waiting_boxes:
             from app.station.ports import AwaitingLabel
 
@@ -150,6 +152,14 @@ class FakeLabels:
 
     def label_for_job(self, job_id: int) -> tuple[int | None, str | None]:
         return (None, None)
+
+    # Jobs that ended before the runtime asked (printed before a restart); the others end
+    # through the runtime's label_done, as the print worker reports.
+    ended: dict[int, tuple[bool, str]] = field(default_factory=dict)
+    job_ids: dict[tuple[int, int], int] = field(default_factory=dict)  # queued before a restart
+
+    def job_outcome(self, job_id: int) -> tuple[bool, str] | None:
+        return self.ended.get(job_id)
 
     def reprint_label(self, order: OrderRecord, box_no: int, by_user: int, reason: str) -> int:
         self.reprints.append((order.view.id, box_no, by_user, reason))

@@ -200,6 +200,24 @@ def test_restart_restores_progress_from_recorded_events(h: Harness) -> None:
     assert again.model.tone == "amber"
 
 
+def test_a_label_printed_just_before_a_restart_is_recorded_not_printed_again(h: Harness) -> None:
+    h.scan("BADGE-P001")
+    h.scan("ORD-100001")
+    for code in ("4006381333931", "4006381333931", "PLT-WHT-27"):
+        h.scan(code)
+    h.weigh(1530)
+    assert h.labels.jobs == [(1, 1, 1530)]  # job 1; the station dies before it is reported
+    h.rt = StationRuntime(h.store, h.claims, h.labels, run_now, h.shown.append)
+    h.labels.job_ids[(1, 1)] = 1  # the print queue still holds it...
+    h.labels.ended[1] = (True, "")  # ...and the printer confirmed it
+    h.scan("BADGE-P001")
+    m = h.scan("ORD-100001")
+    assert h.labels.jobs == [(1, 1, 1530)]  # not queued a second time
+    assert "PB:CLOSE" in m.message
+    assert h.types().count("label_printed") == 1
+    assert h.scan("PB:CLOSE").tone == "green"
+
+
 def test_logout_refused_with_open_order(h: Harness) -> None:
     h.scan("BADGE-P001")
     h.scan("ORD-100001")

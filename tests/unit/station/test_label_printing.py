@@ -1,0 +1,124 @@
+"""The station's choice of label for a weighed box, and that a restart never prints it twice.
+
+Real print queue (SQLite) and a file printer speaking ZPL; the carrier labels are what the
+service sends in the pull feed.
+"""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine
+
+from app.printing.printer import open_printer
+from app.printing.queue import CONFIRMED, FAILED, QUEUED, PrintQueue
+from app.station.label_printing import StationLabels
+from app.station.ports import AwaitingLabel
+from sync.protocol import LabelSnapshot
+from tests.support.station_fakes import MUG, order
+
+ORDER = order(7, (MUG, 2))
+
+
+def _label(label_id: int, box: int, count: int, text: str = "") -> LabelSnapshot:
+    zpl = f"^XA^FO50,50^FDParcel {box} of {count} {text}^FS^XZ".encode()
+    return LabelSnapshot(
+        id=label_id,
+        order_id=7,
+        parcel_no=box,
+        parcel_count=count,
+        carrier="house",
+        tracking_number=f"PB{label_id:012d}",
+        format="zpl",
+        content_b64=base64.b64encode(zpl).decode(),
+        weight_min_grams=900,
+        weight_max_grams=1100,
+        status="ready",
+    )
+
+
+class Station:
+    """A station's label side over one database file, restartable like the real process."""
+
+    def __init__(self, tmp_path: Path) -> None:
+        self.db = tmp_path / "station.db"
+        self.printer_url = f"file://{tmp_path / 'labels'}?lang=zpl"
+        self.labels: list[LabelSnapshot] = []
+        self.start()
+
+    def start(self) -> None:
+        self.queue = PrintQueue(create_engine(f"sqlite:///{self.db}"))
+        self.station = StationLabels(
+            self.queue, open_printer(self.printer_url), lambda _oid: self.labels
+        )
+
+
+@pytest.fixture
+def st(tmp_path: Path) -> Station:
+    return Station(tmp_path)
+
+
+def test_the_carrier_label_that_fits_weight_and_box_count_goes_out_untouched(st: Station) -> None:
+    st.labels = [_label(1, 1, 1, "old"), _label(2, 1, 2), _label(3, 2, 2)]
+    job = st.station.print_label(ORDER, 1, 2, 1000)
+    assert st.queue.get(job).payload == b"^XA^FO50,50^FDParcel 1 of 2 ^FS^XZ"
+    assert st.station.label_for_job(job) == (2, "PB000000000002")
+
+
+@pytest.mark.parametrize(
+    ("labels", "why"),
+    [
+        ([], "no label came yet"),
+        ([_label(1, 1, 1)], "the label says 1 of 1 but the order has two boxes"),
+        ([_label(2, 1, 2)], "the box weighs more than the label's band"),
+    ],
+)
+def test_a_box_without_a_fitting_label_waits_and_nothing_is_queued(
+    st: Station, labels: list[LabelSnapshot], why: str
+) -> None:
+    st.labels = labels
+    grams = 1500 if "band" in why else 1000
+    with pytest.raises(AwaitingLabel, match="waits for its house label from the service"):
+        st.station.print_label(ORDER, 1, 2, grams)
+    assert st.queue.jobs() == [], why
+
+
+def test_an_order_without_carrier_gets_our_own_label_counting_its_boxes(st: Station) -> None:
+    own = replace(ORDER, view=replace(ORDER.view, carrier=""))
+    job = st.station.print_label(own, 2, 3, 1000)
+    queued = st.queue.get(job)
+    assert queued.document_type == "shipping_label" and b"box 2/3" in queued.payload
+
+
+def test_a_restart_adopts_the_queued_label_instead_of_printing_it_again(st: Station) -> None:
+    st.labels = [_label(2, 1, 1)]
+    first = st.station.print_label(ORDER, 1, 1, 1000)  # then the printer ran out of paper...
+    st.start()  # ...and the packer restarted the station
+    assert st.station.print_label(ORDER, 1, 1, 1000) == first
+    assert [j.id for j in st.queue.jobs()] == [first]
+    assert st.station.job_outcome(first) is None  # still to print
+    st.queue.mark_confirmed(first)  # the worker printed it before the restart was recorded
+    st.start()
+    assert st.station.print_label(ORDER, 1, 1, 1000) == first
+    assert st.station.job_outcome(first) == (True, "")
+    assert len(st.queue.jobs()) == 1
+
+
+def test_a_replaced_carrier_label_supersedes_the_old_job_that_never_printed(st: Station) -> None:
+    st.labels = [_label(2, 1, 1)]
+    old = st.station.print_label(ORDER, 1, 1, 1000)
+    st.start()
+    st.labels = [_label(4, 1, 1, "new band")]  # the box was re-weighed and relabelled
+    new = st.station.print_label(ORDER, 1, 1, 1000)
+    assert new != old
+    replaced = st.queue.get(old)
+    assert (replaced.state, replaced.retryable) == (FAILED, False)
+    assert replaced.last_error == "Replaced by the box's new carrier label"
+    assert st.queue.get(new).state == QUEUED
+    # A reprint a person asked for is a new job, linked to the label it repeats.
+    st.queue.mark_confirmed(new)
+    again = st.station.reprint_label(ORDER, 1, 9, "label smudged")
+    assert st.queue.get(again).reprint_of == new and st.queue.get(new).state == CONFIRMED
