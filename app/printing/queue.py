@@ -252,12 +252,12 @@ class PrintQueue:
                 .values(next_attempt_at=self.clock())
             )
 
-    def supersede(self, job_id: int, reason: str) -> PrintJob:
-        """Stop a job that has not printed from ever printing (a newer label replaces it)."""
-        job = self.get(job_id)
-        if job.state not in (FAILED, QUEUED):
-            return job  # sent or printed: too late, and nothing to undo
-        return self._set(job_id, state=FAILED, retryable=False, last_error=reason)
+    def supersede(self, job_id: int, reason: str) -> bool:
+        """Stop a job that has not printed from ever printing; False if it went out already."""
+        if self.get(job_id).state not in (FAILED, QUEUED):
+            return False  # sent or printed: too late, and nothing to undo
+        self._set(job_id, state=FAILED, retryable=False, last_error=reason)
+        return True
 
     def reprint(
         self, job_id: int, by_user: str, reason: str, printer_url: str | None = None

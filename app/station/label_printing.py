@@ -145,6 +145,10 @@ class StationLabels:
             return None
         return None
 
+    def withdraw(self, job_id: int) -> bool:
+        """Stop a box's label from printing (the box is weighed again); False if it printed."""
+        return self.queue.supersede(job_id, "Withdrawn: the box was weighed again")
+
     def job_outcome(self, job_id: int) -> tuple[bool, str] | None:
         """(ok, message) once the job has ended; None while it is queued or printing."""
         return job_outcome(self.queue.get(job_id))

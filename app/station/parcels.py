@@ -93,6 +93,18 @@ class ParcelFlow(RuntimeBase):
         for job, ok, message in ended:  # after the loop: recording one may print the next
             self.label_done(job, ok, message)
 
+    def _forget_label(self, box_no: int) -> None:
+        """The box is weighed again: its label job, if still waiting to print, never prints.
+
+        One that printed already stays on the box until the new label covers it; either way
+        the new weight's label is the one recorded.
+        """
+        for job, (box, reprint) in list(self._label_jobs.items()):
+            if box == box_no and not reprint:
+                if not self.labels.withdraw(job):
+                    log.info("label job %s of box %s had printed before the reweigh", job, box)
+                del self._label_jobs[job]
+
     def retry_awaiting_label(self) -> None:
         """After a sync: print the boxes that waited for their carrier labels, if they came."""
         waiting = self._awaiting_label

@@ -123,6 +123,10 @@ class LabelPrinting(Protocol):
         """(ok, message) if the job has already ended (a job queued before a restart)."""
         ...
 
+    def withdraw(self, job_id: int) -> bool:
+        """Stop a queued label from printing; False if it already went to the printer."""
+        ...
+
 
 Background = Callable[[Callable[[], object], Callable[[object], None]], None]
 """Run the first callable off the GUI thread; hand its result (or exception) to the second."""

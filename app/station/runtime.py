@@ -377,6 +377,16 @@ class StationRuntime(SupervisorActions, ParcelFlow):
         if not self._record(step):
             return
         self.session.apply(step)
+        if step.outcome is Outcome.REWEIGH:
+            # The weight taken is unlocked (the next fresh stable reading replaces it) and the
+            # old weight's label, if it has not printed yet, never will.
+            box_no = step.progress.box.box_no
+            if self.capture.box == box_no:
+                self.capture.reweigh(time.monotonic())
+            else:  # restored after a restart: this box was never weighed in this run
+                self.capture.start(box_no, time.monotonic())
+                self._capture_key = (step.progress.order.id if step.progress.order else 0, box_no)
+            self._forget_label(box_no)
         if step.line_id is not None:
             self._last_line = step.line_id
         self._show(step.tone, step.message)
@@ -396,26 +406,10 @@ class StationRuntime(SupervisorActions, ParcelFlow):
         return True
 
     def _run_command(self, command: Command) -> None:
-        name = command.name
-        if name is CommandName.CLOSE:
-            self._adopt_step(self.session.close())
-        elif name is CommandName.NEW_BOX:
-            self._adopt_step(self.session.new_box(command.box_type))
-        elif name is CommandName.BOX and command.box_type:
-            self._adopt_step(self.session.set_box_type(command.box_type))
-        elif name is CommandName.HOLD:
-            if command.hold_reason is None:
-                self._show("amber", "Choose why the order is on hold.", ask_hold_reason=True)
-            else:
-                self.hold(command.hold_reason)
-        elif name is CommandName.REWEIGH:
-            self._adopt_step(self.session.reweigh())
-            self.capture.reweigh(time.monotonic())
-        elif name is CommandName.CANCEL:
-            self._adopt_step(self.session.cancel())
-        elif name is CommandName.REPRINT:
+        """The commands the pack session leaves to the station (the others are steps)."""
+        if command.name is CommandName.REPRINT:
             self.request_reprint()
-        elif name is CommandName.LOGOUT:
+        elif command.name is CommandName.LOGOUT:
             self.logout()
 
     def hold(self, reason: HoldReason | str, text: str = "") -> None:

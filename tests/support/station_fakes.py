@@ -138,6 +138,11 @@ class FakeLabels:
     awaiting: bool = False  # the carrier label for the weight has not come yet
     waiting_boxes: set[int] = field(default_factory=set)  # boxes whose label has not come yet
     counts: list[int] = field(default_factory=list)  # the box count each label was asked for
+    # Jobs that ended before the runtime asked (printed before a restart); the others end
+    # through the runtime's label_done, as the print worker reports.
+    ended: dict[int, tuple[bool, str]] = field(default_factory=dict)
+    job_ids: dict[tuple[int, int], int] = field(default_factory=dict)  # queued before a restart
+    withdrawn: list[int] = field(default_factory=list)  # jobs of boxes weighed again
 
     def print_label(self, order: OrderRecord, box_no: int, box_count: int, grams: int) -> int:
         if (order.view.id, box_no) in self.job_ids:
@@ -153,13 +158,12 @@ class FakeLabels:
     def label_for_job(self, job_id: int) -> tuple[int | None, str | None]:
         return (None, None)
 
-    # Jobs that ended before the runtime asked (printed before a restart); the others end
-    # through the runtime's label_done, as the print worker reports.
-    ended: dict[int, tuple[bool, str]] = field(default_factory=dict)
-    job_ids: dict[tuple[int, int], int] = field(default_factory=dict)  # queued before a restart
-
     def job_outcome(self, job_id: int) -> tuple[bool, str] | None:
         return self.ended.get(job_id)
+
+    def withdraw(self, job_id: int) -> bool:
+        self.withdrawn.append(job_id)
+        return job_id not in self.ended
 
     def reprint_label(self, order: OrderRecord, box_no: int, by_user: int, reason: str) -> int:
         self.reprints.append((order.view.id, box_no, by_user, reason))

@@ -218,6 +218,38 @@ def test_a_label_printed_just_before_a_restart_is_recorded_not_printed_again(h: 
     assert h.scan("PB:CLOSE").tone == "green"
 
 
+def test_reweighing_withdraws_the_label_still_waiting_for_the_printer(h: Harness) -> None:
+    h.scan("BADGE-P001")
+    h.scan("ORD-100001")
+    for code in ("4006381333931", "4006381333931", "PLT-WHT-27"):
+        h.scan(code)
+    h.weigh(1530)  # job 1 queued; the printer is out of paper
+    h.scan("PB:REWEIGH")
+    assert h.labels.withdrawn == [1]
+    h.weigh(0)
+    h.weigh(1540)
+    assert h.labels.jobs == [(1, 1, 1530), (1, 1, 1540)]  # the new weight's label
+    h.rt.label_done(1, True, "")  # a late report of the withdrawn job changes nothing
+    assert "label_printed" not in h.types()
+    h.rt.label_done(2, True, "")
+    assert h.types().count("label_printed") == 1
+    assert h.scan("PB:CLOSE").tone == "green"
+
+
+def test_reweigh_after_a_restart_takes_the_next_weight(h: Harness) -> None:
+    h.scan("BADGE-P001")
+    h.scan("ORD-100001")
+    for code in ("4006381333931", "4006381333931", "PLT-WHT-27"):
+        h.scan(code)
+    h.weigh(1530)
+    h.rt = StationRuntime(h.store, h.claims, h.labels, run_now, h.shown.append)  # restarted
+    h.scan("BADGE-P001")
+    h.scan("ORD-100001")
+    assert h.scan("PB:REWEIGH").message == "Put box 1 on the scale again."
+    m = h.weigh(1545)
+    assert m.tone == "green" and "1545 g" in m.message
+
+
 def test_logout_refused_with_open_order(h: Harness) -> None:
     h.scan("BADGE-P001")
     h.scan("ORD-100001")
