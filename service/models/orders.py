@@ -72,7 +72,8 @@ class Order(Base):
     cutoff_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     carrier: Mapped[str] = mapped_column(String(40), default="")
     service: Mapped[str] = mapped_column(String(40), default="")
-    batch_id: Mapped[int | None] = mapped_column(ForeignKey("batches.id"), index=True)
+    # Indexed by ix_orders_batch_status (batch_id first).
+    batch_id: Mapped[int | None] = mapped_column(ForeignKey("batches.id"))
     tote: Mapped[str | None] = mapped_column(String(32), index=True)
     lease_epoch: Mapped[int] = mapped_column(Integer, default=0)  # fencing, grows on every grant
     version: Mapped[int] = mapped_column(Integer, default=1)
@@ -124,7 +125,7 @@ class OrderEvent(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"))
-    type: Mapped[str] = mapped_column(String(40), index=True)
+    type: Mapped[str] = mapped_column(String(40))  # indexed by ix_order_events_type_at
     from_status: Mapped[str | None] = mapped_column(String(20))
     to_status: Mapped[str | None] = mapped_column(String(20))
     payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
