@@ -111,9 +111,6 @@ class CarrierAdapter(Protocol):
 
     name: str
     supports_tracking: bool
-    # Whether the label shows "parcel n of m": such labels are made again when an order turns
-    # out to need more boxes; for other carriers only the stored count changes.
-    prints_parcel_count: bool
 
     def create_shipment(self, session: Session, request: ShipmentRequest) -> list[CreatedParcel]:
         """Label every parcel of the request, all or none (raise CarrierError)."""
@@ -121,6 +118,16 @@ class CarrierAdapter(Protocol):
 
     def cancel(self, session: Session, parcel: CreatedParcel) -> None:
         """Cancel one labelled parcel at the carrier (raise CarrierError if refused)."""
+        ...
+
+    def recount(
+        self, session: Session, request: ShipmentRequest, tracking_number: str
+    ) -> CreatedParcel | None:
+        """The label of the request's one parcel again, now one of `request.parcel_count`.
+
+        Same parcel, same tracking number; None when this carrier's labels do not show the
+        number of parcels (nothing to print again).
+        """
         ...
 
     def tracking_events(self, tracking_number: str) -> list[TrackingEvent]:

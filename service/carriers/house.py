@@ -14,7 +14,13 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from service.carriers import numbers
-from service.carriers.base import CarrierError, CreatedParcel, ShipmentRequest, TrackingEvent
+from service.carriers.base import (
+    CarrierError,
+    CreatedParcel,
+    ParcelSpec,
+    ShipmentRequest,
+    TrackingEvent,
+)
 from service.carriers.house_labels import HouseLabel, render_pdf, render_zpl, routing_code
 from service.carriers.registry import register
 
@@ -26,7 +32,6 @@ class HouseCarrier:
 
     name = NAME
     supports_tracking = False
-    prints_parcel_count = True  # "Parcel 1 of 2" on the label
 
     def __init__(self, config: Mapping[str, Any]) -> None:
         self.first = int(config.get("range_start", 1))
@@ -40,25 +45,34 @@ class HouseCarrier:
         if not request.recipient.street1 or not request.recipient.city:
             raise CarrierError(NAME, "rejected", "the recipient address has no street or city")
         serials = numbers.allocate(session, NAME, len(request.parcels), self.first, self.last)
-        routing = routing_code(request.recipient, request.service)
-        created: list[CreatedParcel] = []
-        for serial, parcel in zip(serials, request.parcels, strict=True):
-            tracking = numbers.format_tracking(serial, self.prefix)
-            label = HouseLabel(
-                tracking_number=tracking,
-                sender=request.sender,
-                recipient=request.recipient,
-                routing=routing,
-                weight_grams=parcel.weight_grams,
-                parcel_no=parcel.box_no,
-                parcel_count=request.parcel_count,
-                order_number=request.order_number,
-                service=request.service,
-            )
-            body = render_pdf(label) if request.label_format == "pdf" else render_zpl(label)
-            fmt: Any = "pdf" if request.label_format == "pdf" else "zpl"
-            created.append(CreatedParcel(parcel.box_no, tracking, tracking, fmt, body))
-        return created
+        return [
+            self._render(request, parcel, numbers.format_tracking(serial, self.prefix))
+            for serial, parcel in zip(serials, request.parcels, strict=True)
+        ]
+
+    def recount(
+        self, session: Session, request: ShipmentRequest, tracking_number: str
+    ) -> CreatedParcel | None:
+        """The same number's label again with the new parcel count ("Parcel 1 of 2")."""
+        (parcel,) = request.parcels
+        return self._render(request, parcel, tracking_number)
+
+    @staticmethod
+    def _render(request: ShipmentRequest, parcel: ParcelSpec, tracking: str) -> CreatedParcel:
+        label = HouseLabel(
+            tracking_number=tracking,
+            sender=request.sender,
+            recipient=request.recipient,
+            routing=routing_code(request.recipient, request.service),
+            weight_grams=parcel.weight_grams,
+            parcel_no=parcel.box_no,
+            parcel_count=request.parcel_count,
+            order_number=request.order_number,
+            service=request.service,
+        )
+        body = render_pdf(label) if request.label_format == "pdf" else render_zpl(label)
+        fmt: Any = "pdf" if request.label_format == "pdf" else "zpl"
+        return CreatedParcel(parcel.box_no, tracking, tracking, fmt, body)
 
     def cancel(self, session: Session, parcel: CreatedParcel) -> None:
         """Nothing to tell anyone: the number is simply never handed over."""

@@ -83,7 +83,6 @@ class SendcloudCarrier:
 
     name = NAME
     supports_tracking = True
-    prints_parcel_count = False  # each parcel is announced on its own
 
     def __init__(self, config: Mapping[str, Any]) -> None:
         self.base_url = str(config.get("base_url") or DEFAULT_BASE_URL).rstrip("/")
@@ -196,6 +195,12 @@ class SendcloudCarrier:
             )
         if response.status_code not in (200, 202, 410):
             raise CarrierError(NAME, "rejected", _error_message(response))
+
+    def recount(
+        self, session: Session, request: ShipmentRequest, tracking_number: str
+    ) -> CreatedParcel | None:
+        """Sendcloud announces each parcel on its own: its labels carry no parcel count."""
+        return None
 
     def tracking_events(self, tracking_number: str) -> list[TrackingEvent]:
         """The parcel's status history, normalised."""

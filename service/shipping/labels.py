@@ -357,9 +357,10 @@ def count_parcels(session: Session, order: Order, count: int, *, actor: str = "s
     """Make the order's labels count at least `count` parcels, box `count` having closed.
 
     A station prints an order's labels once its last box is weighed, so labels made while
-    fewer boxes were known are not on a box yet: a carrier that prints "parcel n of m" makes
-    them again (the old one cancelled), for others the stored count changes. A printed label
-    is left alone; the station does not print a label whose count is not the order's.
+    fewer boxes were known are not on a box yet. A carrier whose label shows "parcel n of m"
+    renders it again (same parcel, same tracking number); for others only the stored count
+    changes. A printed label is left alone; the station never prints a label whose count is
+    not the order's.
     """
     stale = [
         lb
@@ -369,14 +370,11 @@ def count_parcels(session: Session, order: Order, count: int, *, actor: str = "s
     if not stale:
         return
     try:
-        adapter, _config = adapter_for(order)
+        adapter, config = adapter_for(order)
     except CarrierError:
         return  # recorded when its labels were made
+    fmt = str(config.get("label_format", "zpl"))
     for label in stale:
-        if not adapter.prints_parcel_count:
-            label.parcel_count = count
-            mark_changed(session, "label", label.id)
-            continue
         parcel = session.scalar(
             select(Parcel).where(Parcel.order_id == order.id, Parcel.box_no == label.parcel_no)
         )
@@ -385,11 +383,33 @@ def count_parcels(session: Session, order: Order, count: int, *, actor: str = "s
             if parcel is not None and parcel.weight_grams is not None
             else (label.weight_min_grams + label.weight_max_grams) // 2
         )
-        new = create_labels(
-            session, order, {label.parcel_no: grams}, parcel_count=count, actor=actor
+        request = ShipmentRequest(
+            order_number=order.number,
+            sender=sender_address(config),
+            recipient=recipient(order),
+            parcels=[ParcelSpec(label.parcel_no, grams)],
+            parcel_count=count,
+            service=order.service,
+            label_format="pdf" if fmt == "pdf" else "zpl",
         )
-        if not new:
-            continue  # the carrier failed: an exception says so; the station keeps waiting
-        _cancel_recorded(session, order, label, actor=actor, reason="parcel_count", count=count)
-        if parcel is not None:
-            parcel.tracking_number = new[0].tracking_number
+        try:
+            again = adapter.recount(session, request, label.tracking_number)
+        except CarrierError as exc:
+            record_carrier_error(session, order, exc, actor=actor, boxes=[label.parcel_no])
+            continue  # the station keeps waiting for a label that counts the boxes
+        label.parcel_count = count
+        if again is not None:
+            label.content = again.label
+        mark_changed(session, "label", label.id)
+        record_event(
+            session,
+            order,
+            "label_recounted",
+            actor=actor,
+            payload={
+                "box_no": label.parcel_no,
+                "tracking_number": label.tracking_number,
+                "parcel_count": count,
+                "printed_again": again is not None,
+            },
+        )

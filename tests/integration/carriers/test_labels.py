@@ -71,25 +71,29 @@ def test_weight_in_band_keeps_the_label_out_of_band_relabels(
         types = list(s.scalars(select(OrderEvent.type).where(OrderEvent.order_id == oid)))
         assert types.count("labels_created") == 2 and "label_cancelled" in types
         # A second box gets its own label, "parcel 2 of 2", and box 1's label (not printed:
-        # a station prints once the last box is weighed) is made again as "1 of 2".
+        # a station prints once the last box is weighed) is rendered again as "1 of 2": the
+        # same label and tracking number, in the pull feed again.
+        number = second.tracking_number
         label2 = check_weight(s, order, 2, 700)
         assert label2 is not None and (label2.parcel_no, label2.parcel_count) == (2, 2)
         assert b"Parcel 2 of 2" in label2.content
-        assert second.status == "cancelled"
         (box1,) = [lb for lb in live_labels(s, oid) if lb.parcel_no == 1]
-        assert box1.parcel_count == 2 and b"Parcel 1 of 2" in box1.content
-        assert (box1.weight_min_grams, box1.weight_max_grams) == (1620, 1980)  # box 1's weight
-        assert parcel.tracking_number == box1.tracking_number
-        reasons = s.scalars(
+        assert box1.id == second.id and box1.tracking_number == number
+        assert box1.status == "ready" and box1.parcel_count == 2
+        assert b"Parcel 1 of 2" in box1.content and b"Parcel 1 of 1" not in box1.content
+        recounted = s.scalars(
             select(OrderEvent.payload).where(
-                OrderEvent.order_id == oid, OrderEvent.type == "label_cancelled"
+                OrderEvent.order_id == oid, OrderEvent.type == "label_recounted"
             )
         ).all()
-        assert [r["reason"] for r in reasons] == ["weight_out_of_band", "parcel_count"]
+        assert recounted == [
+            {"box_no": 1, "tracking_number": number, "parcel_count": 2, "printed_again": True}
+        ]
         # A printed label is on a box already: it is left as it is.
         box1.status = "printed"
         check_weight(s, order, 3, 400)
         assert box1.status == "printed" and box1.parcel_count == 2
+        assert label2.parcel_count == 3 and b"Parcel 2 of 3" in label2.content
 
 
 def test_relabel_failure_leaves_the_parcel_awaiting_label_and_no_tracking_number(

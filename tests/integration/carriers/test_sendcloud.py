@@ -191,4 +191,5 @@ def test_a_second_box_only_recounts_labels_the_carrier_does_not_number(
         assert first is not None and second is not None
         assert (first.parcel_count, second.parcel_count) == (2, 2)
         assert first.status == "ready" and first.carrier_ref == "9001"  # the same parcel
+        assert first.content.startswith(b"%PDF-1.4 fake label")  # not printed again
     assert fake.cancelled == [] and sorted(fake.parcels) == [9001, 9002]
