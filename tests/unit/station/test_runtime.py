@@ -218,6 +218,20 @@ def test_a_label_printed_just_before_a_restart_is_recorded_not_printed_again(h: 
     assert h.scan("PB:CLOSE").tone == "green"
 
 
+def test_a_stray_scan_while_the_label_prints_does_not_queue_it_again(h: Harness) -> None:
+    h.scan("BADGE-P001")
+    h.scan("ORD-100001")
+    for code in ("4006381333931", "4006381333931", "PLT-WHT-27"):
+        h.scan(code)
+    h.weigh(1530)
+    m = h.scan("4006381333931")  # one mug too many, while the label is still printing
+    assert m.tone == "red" and "already scanned" in m.message
+    h.scan("ZZZ-UNKNOWN")
+    assert h.labels.jobs == [(1, 1, 1530)]  # still the one label
+    h.rt.label_done(1, True, "")
+    assert h.scan("PB:CLOSE").tone == "green"
+
+
 def test_reweighing_withdraws_the_label_still_waiting_for_the_printer(h: Harness) -> None:
     h.scan("BADGE-P001")
     h.scan("ORD-100001")
