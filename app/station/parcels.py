@@ -25,13 +25,32 @@ class ParcelFlow(RuntimeBase):
         state = self.session.state
         progress = self.session.progress
         if state in (PackState.VERIFIED, PackState.WEIGHING) and progress.boxes:
-            box = progress.box
-            key = (progress.order.id if progress.order else 0, box.box_no)
-            if box.weight_grams is None and self._capture_key != key:
-                self.capture.start(box.box_no, time.monotonic())
+            key = self._box_key()
+            if progress.box.weight_grams is None and self._capture_key != key:
+                self.capture.start(progress.box.box_no, time.monotonic())
                 self._capture_key = key
         if state is PackState.LABELLING:
             self._print_labels()
+
+    def _box_key(self) -> tuple[int, int]:
+        """(order id, box no) of the box being filled or weighed: what the capture is for."""
+        progress = self.session.progress
+        return (progress.order.id if progress.order else 0, progress.box.box_no)
+
+    def _reweighing(self) -> None:
+        """The packer asked to weigh the current box again (the reweigh step is adopted).
+
+        The weight taken is unlocked, so the next fresh stable reading replaces it (after a
+        restart the box was never weighed in this run: weighing starts), and the old weight's
+        label never prints if it has not yet.
+        """
+        box_no = self.session.progress.box.box_no
+        if self._capture_key == self._box_key():
+            self.capture.reweigh(time.monotonic())
+        else:
+            self.capture.start(box_no, time.monotonic())
+            self._capture_key = self._box_key()
+        self._forget_label(box_no)
 
     def scale_reading(self, reading: ScaleReading) -> None:
         """A reading from the scale thread; accepted once per box when stable and fresh."""

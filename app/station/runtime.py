@@ -9,7 +9,6 @@ on screen always means saved.
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -378,15 +377,7 @@ class StationRuntime(SupervisorActions, ParcelFlow):
             return
         self.session.apply(step)
         if step.outcome is Outcome.REWEIGH:
-            # The weight taken is unlocked (the next fresh stable reading replaces it) and the
-            # old weight's label, if it has not printed yet, never will.
-            box_no = step.progress.box.box_no
-            if self.capture.box == box_no:
-                self.capture.reweigh(time.monotonic())
-            else:  # restored after a restart: this box was never weighed in this run
-                self.capture.start(box_no, time.monotonic())
-                self._capture_key = (step.progress.order.id if step.progress.order else 0, box_no)
-            self._forget_label(box_no)
+            self._reweighing()
         if step.line_id is not None:
             self._last_line = step.line_id
         self._show(step.tone, step.message)
