@@ -139,6 +139,22 @@ def _store(
     return labels
 
 
+def _shipment_request(
+    order: Order, config: dict[str, object], weights: dict[int, int], count: int
+) -> ShipmentRequest:
+    """What the carrier is asked to label: these boxes ({box_no: grams}) of `count`."""
+    fmt = str(config.get("label_format", "zpl"))
+    return ShipmentRequest(
+        order_number=order.number,
+        sender=sender_address(config),
+        recipient=recipient(order),
+        parcels=[ParcelSpec(box, grams) for box, grams in sorted(weights.items())],
+        parcel_count=count,
+        service=order.service,
+        label_format="pdf" if fmt == "pdf" else "zpl",
+    )
+
+
 def create_labels(
     session: Session,
     order: Order,
@@ -154,16 +170,7 @@ def create_labels(
     except CarrierError as exc:
         record_carrier_error(session, order, exc, actor=actor, boxes=sorted(weights))
         return []
-    fmt = str(config.get("label_format", "zpl"))
-    request = ShipmentRequest(
-        order_number=order.number,
-        sender=sender_address(config),
-        recipient=recipient(order),
-        parcels=[ParcelSpec(box, grams) for box, grams in sorted(weights.items())],
-        parcel_count=count,
-        service=order.service,
-        label_format="pdf" if fmt == "pdf" else "zpl",
-    )
+    request = _shipment_request(order, config, weights, count)
     bands = {box: weight_band(grams) for box, grams in weights.items()}
     created: list[CreatedParcel] = []
     try:
@@ -373,7 +380,6 @@ def count_parcels(session: Session, order: Order, count: int, *, actor: str = "s
         adapter, config = adapter_for(order)
     except CarrierError:
         return  # recorded when its labels were made
-    fmt = str(config.get("label_format", "zpl"))
     for label in stale:
         parcel = session.scalar(
             select(Parcel).where(Parcel.order_id == order.id, Parcel.box_no == label.parcel_no)
@@ -383,15 +389,7 @@ def count_parcels(session: Session, order: Order, count: int, *, actor: str = "s
             if parcel is not None and parcel.weight_grams is not None
             else (label.weight_min_grams + label.weight_max_grams) // 2
         )
-        request = ShipmentRequest(
-            order_number=order.number,
-            sender=sender_address(config),
-            recipient=recipient(order),
-            parcels=[ParcelSpec(label.parcel_no, grams)],
-            parcel_count=count,
-            service=order.service,
-            label_format="pdf" if fmt == "pdf" else "zpl",
-        )
+        request = _shipment_request(order, config, {label.parcel_no: grams}, count)
         try:
             again = adapter.recount(session, request, label.tracking_number)
         except CarrierError as exc:
