@@ -47,6 +47,14 @@ class Harness:
         self.rt.scale_reading(ScaleReading(Decimal(grams), WeightUnit.G, stable))
         return self.rt.model
 
+    def scan_whole_order(self) -> ScreenModel:
+        """Log in as the packer, open order 1 and scan all of it (2 mugs, 1 plate)."""
+        self.scan("BADGE-P001")
+        self.scan("ORD-100001")
+        for code in ("4006381333931", "4006381333931", "PLT-WHT-27"):
+            self.scan(code)
+        return self.rt.model
+
     def types(self) -> list[str]:
         return [e.type.value for e in self.store.recorded]
 
@@ -160,10 +168,7 @@ def test_cancelled_order_is_refused(h: Harness) -> None:
 
 
 def test_out_of_tolerance_weight_blocks_label_until_supervisor_override(h: Harness) -> None:
-    h.scan("BADGE-P001")
-    h.scan("ORD-100001")
-    for code in ("4006381333931", "4006381333931", "PLT-WHT-27"):
-        h.scan(code)
+    h.scan_whole_order()
     m = h.weigh(3000)
     assert m.tone == "amber" and "supervisor" in m.message
     assert h.labels.jobs == []
@@ -201,10 +206,7 @@ def test_restart_restores_progress_from_recorded_events(h: Harness) -> None:
 
 
 def test_a_label_printed_just_before_a_restart_is_recorded_not_printed_again(h: Harness) -> None:
-    h.scan("BADGE-P001")
-    h.scan("ORD-100001")
-    for code in ("4006381333931", "4006381333931", "PLT-WHT-27"):
-        h.scan(code)
+    h.scan_whole_order()
     h.weigh(1530)
     assert h.labels.jobs == [(1, 1, 1530)]  # job 1; the station dies before it is reported
     h.rt = StationRuntime(h.store, h.claims, h.labels, run_now, h.shown.append)
@@ -219,10 +221,7 @@ def test_a_label_printed_just_before_a_restart_is_recorded_not_printed_again(h: 
 
 
 def test_a_stray_scan_while_the_label_prints_does_not_queue_it_again(h: Harness) -> None:
-    h.scan("BADGE-P001")
-    h.scan("ORD-100001")
-    for code in ("4006381333931", "4006381333931", "PLT-WHT-27"):
-        h.scan(code)
+    h.scan_whole_order()
     h.weigh(1530)
     m = h.scan("4006381333931")  # one mug too many, while the label is still printing
     assert m.tone == "red" and "already scanned" in m.message
@@ -233,10 +232,7 @@ def test_a_stray_scan_while_the_label_prints_does_not_queue_it_again(h: Harness)
 
 
 def test_reweighing_withdraws_the_label_still_waiting_for_the_printer(h: Harness) -> None:
-    h.scan("BADGE-P001")
-    h.scan("ORD-100001")
-    for code in ("4006381333931", "4006381333931", "PLT-WHT-27"):
-        h.scan(code)
+    h.scan_whole_order()
     h.weigh(1530)  # job 1 queued; the printer is out of paper
     h.scan("PB:REWEIGH")
     assert h.labels.withdrawn == [1]
@@ -251,10 +247,7 @@ def test_reweighing_withdraws_the_label_still_waiting_for_the_printer(h: Harness
 
 
 def test_reweigh_after_a_restart_takes_the_next_weight(h: Harness) -> None:
-    h.scan("BADGE-P001")
-    h.scan("ORD-100001")
-    for code in ("4006381333931", "4006381333931", "PLT-WHT-27"):
-        h.scan(code)
+    h.scan_whole_order()
     h.weigh(1530)
     h.rt = StationRuntime(h.store, h.claims, h.labels, run_now, h.shown.append)  # restarted
     h.scan("BADGE-P001")
@@ -274,10 +267,7 @@ def test_logout_refused_with_open_order(h: Harness) -> None:
 
 def test_supervisor_overrides_with_scanner_only(h: Harness) -> None:
     h.rt.override_requires_pin = False
-    h.scan("BADGE-P001")
-    h.scan("ORD-100001")
-    for code in ("4006381333931", "4006381333931", "PLT-WHT-27"):
-        h.scan(code)
+    h.scan_whole_order()
     h.weigh(3000)
     m = h.scan("PB:OVR:PACKAGING")
     assert m.tone == "red" and "badge" in m.message  # a reason without a supervisor: refused
@@ -295,10 +285,7 @@ def test_supervisor_overrides_with_scanner_only(h: Harness) -> None:
 
 
 def test_scanned_override_asks_the_supervisor_pin_when_required(h: Harness) -> None:
-    h.scan("BADGE-P001")
-    h.scan("ORD-100001")
-    for code in ("4006381333931", "4006381333931", "PLT-WHT-27"):
-        h.scan(code)
+    h.scan_whole_order()
     h.weigh(3000)
     m = h.scan("BADGE-S001")
     assert m.ask_pin_for == "BADGE-S001"
@@ -315,10 +302,7 @@ def test_scanned_override_asks_the_supervisor_pin_when_required(h: Harness) -> N
 
 def test_next_order_never_takes_the_previous_parcels_weight(h: Harness) -> None:
     h.store.orders[2] = order(2, (MUG, 1))
-    h.scan("BADGE-P001")
-    h.scan("ORD-100001")
-    for code in ("4006381333931", "4006381333931", "PLT-WHT-27"):
-        h.scan(code)
+    h.scan_whole_order()
     h.weigh(1550)
     h.rt.label_done(1, True, "")
     h.scan("PB:CLOSE")
@@ -356,10 +340,7 @@ def test_login_offline_still_works_and_says_nothing_alarming(h: Harness) -> None
 
 
 def test_box_waits_for_its_carrier_label_then_prints_after_a_sync(h: Harness) -> None:
-    h.scan("BADGE-P001")
-    h.scan("ORD-100001")
-    for code in ("4006381333931", "4006381333931", "PLT-WHT-27"):
-        h.scan(code)
+    h.scan_whole_order()
     h.labels.awaiting = True
     m = h.weigh(1550)
     assert m.tone == "amber" and "waits for its label" in m.message
