@@ -7,8 +7,10 @@ Devices run on their own threads and report through plain callbacks; the Qt brid
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import StrEnum
+
+from sync.clock import utcnow
 
 
 class DeviceKind(StrEnum):
@@ -33,4 +35,4 @@ class DeviceStatus:
     state: DeviceState
     message: str
     url: str = ""
-    at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    at: datetime = field(default_factory=utcnow)

@@ -16,13 +16,14 @@ import shutil
 import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from app.config import StationPaths, StationSettings, save_settings
 from app.selftest import CheckResult, run_checks
+from sync.clock import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -332,7 +333,7 @@ class FirstRunWizard:
             status = printer.status()
             if not status.ready:
                 return StepResult(False, f"The printer {url} is not ready: {status.message}")
-            printer.send(test_job(printer, now or datetime.now(UTC)), name="test page")
+            printer.send(test_job(printer, now or utcnow()), name="test page")
         except PrinterError as exc:
             return StepResult(False, f"The printer {url} does not answer: {exc}")
         except OSError as exc:

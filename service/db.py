@@ -19,12 +19,17 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
+from sync import clock
+
 DB_URL_ENV = "PACKBENCH_DB_URL"
 
 
 def utcnow() -> datetime:
-    """The current time, timezone-aware UTC (the only kind of time the service stores)."""
-    return datetime.now(UTC)
+    """The current time, timezone-aware UTC (the only kind of time the service stores).
+
+    Read from the shared injectable clock (`sync.clock`), so tests set it instead of racing it.
+    """
+    return clock.utcnow()
 
 
 class UTCDateTime(TypeDecorator[datetime]):

@@ -21,9 +21,9 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import replace
-from datetime import UTC, datetime
 
 from sync.client import SNAPSHOT_TIMEOUT, StationClient
+from sync.clock import utcnow
 from sync.errors import (
     CursorExpired,
     MutationGap,
@@ -209,7 +209,7 @@ class SyncEngine:
             self._update(last_error=f"{type(exc).__name__}: {exc}")
             return self.backoff.next_delay()
         self.backoff.reset()
-        now = datetime.now(UTC)
+        now = utcnow()
         self._update(
             online=True,
             offline_since=None,
@@ -374,7 +374,7 @@ class SyncEngine:
 
     def _went_offline(self, error: str) -> None:
         current = self.status
-        since = current.offline_since or datetime.now(UTC)
+        since = current.offline_since or utcnow()
         self._update(
             online=False,
             offline_since=since,

@@ -33,6 +33,7 @@ from sqlalchemy import (
 )
 
 from app.printing.errors import PrinterError
+from sync.clock import utcnow
 
 SCHEMA_VERSION = 1
 metadata = MetaData()
@@ -121,7 +122,7 @@ class PrintQueue:
 
     def __init__(self, engine: Engine, clock: Callable[[], datetime] | None = None) -> None:
         self.engine = engine
-        self.clock = clock or (lambda: datetime.now(UTC))
+        self.clock = clock or (utcnow)
         ensure_schema(engine)
 
     def enqueue(

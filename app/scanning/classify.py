@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from biip import ParseConfig, ParseError
@@ -22,6 +22,7 @@ from biip.upc import Upc
 
 from app.scanning.errors import ScannerError
 from app.scanning.scan import Scan, ScanKind
+from sync.clock import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -112,7 +113,7 @@ def classify(
 ) -> Scan:
     """Classify one scan's bytes (prefix/suffix already removed). Never raises."""
     rules = rules or DEFAULT_RULES
-    at = at or datetime.now(UTC)
+    at = at or utcnow()
     try:
         return _classify(raw, source, rules, at)
     except Exception:  # a classifier bug must not kill a reader thread

@@ -7,9 +7,11 @@ fills in classification and parsing.)
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
+
+from sync.clock import utcnow
 
 
 class ScanKind(StrEnum):
@@ -36,7 +38,7 @@ class Scan:
     kind: ScanKind
     source: str = ""  # device URL or "wedge"
     symbology: str | None = None  # AIM identifier such as "]E0", "]C1", "]d2"
-    at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    at: datetime = field(default_factory=utcnow)
     gtin14: str | None = None  # normalised GTIN-14 for PRODUCT (when numeric) and GS1 (AI 01)
     ais: dict[str, Any] = field(default_factory=dict)  # GS1 AIs, e.g. {"01": ..., "10": ...}
     reason: str = ""  # why a scan is INVALID or UNKNOWN, in a sentence for the packer

@@ -7,7 +7,6 @@ command sheet goes to the document printer (a PDF directory or a CUPS queue).
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
 
 from app.printing.documents import CommandEntry, CommandSheet
 from app.printing.layouts import command_sheet_pages
@@ -16,6 +15,7 @@ from app.printing.pdf import render_pdf
 from app.printing.printer import Printer, open_printer
 from app.printing.queue import PrintQueue
 from app.station.supervision import OVERRIDE_CAPTIONS, OVERRIDE_PREFIX, OVERRIDE_REASONS
+from sync.clock import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -37,9 +37,7 @@ class PrinterDiagnostics:
         self.document_printer_url = document_printer_url
 
     def test_page(self) -> str:
-        job = self.queue.enqueue(
-            test_job(self.printer, datetime.now(UTC)), self.printer.url, "test_page"
-        )
+        job = self.queue.enqueue(test_job(self.printer, utcnow()), self.printer.url, "test_page")
         return f"Test page queued (job {job.id}); it prints in a moment."
 
     def calibrate(self) -> str:
@@ -49,7 +47,7 @@ class PrinterDiagnostics:
     def command_sheet(self, extra: tuple[CommandEntry, ...] = ()) -> str:
         if not self.document_printer_url:
             return "No document printer is configured; set one with the wizard."
-        sheet = CommandSheet(printed_at=datetime.now(UTC), extra=override_entries() + extra)
+        sheet = CommandSheet(printed_at=utcnow(), extra=override_entries() + extra)
         pdf = render_pdf(command_sheet_pages(sheet))
         open_printer(self.document_printer_url).send(pdf, name="command-sheet")
         return f"Command sheet sent to {self.document_printer_url}."

@@ -10,12 +10,13 @@ from __future__ import annotations
 import base64
 import logging
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 
 from app.printing.carrier import CarrierFormat, CarrierLabel, carrier_to_escpos, carrier_to_zpl
 from app.printing.printer import Language, Printer
 from app.printing.queue import CONFIRMED, FAILED, PrintJob, PrintQueue
 from app.station.ports import AwaitingLabel, OrderRecord
+from sync.clock import utcnow
 from sync.protocol import LabelSnapshot
 
 log = logging.getLogger(__name__)
@@ -38,7 +39,7 @@ class StationLabels:
         queue: PrintQueue,
         printer: Printer,
         carrier_labels: Callable[[int], list[LabelSnapshot]],
-        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self.queue = queue
         self.printer = printer

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import datetime
 
 from app.packing.commands import Command, CommandName, parse_command
 from app.packing.errors import PackingError
@@ -40,6 +40,7 @@ from app.station.screen import (
 )
 from app.station.supervision import OVERRIDE_PREFIX, SupervisorActions
 from app.weighing.capture import BoxWeighing
+from sync.clock import utcnow
 from sync.protocol import HoldReason
 
 log = logging.getLogger(__name__)
@@ -61,7 +62,7 @@ class StationRuntime(SupervisorActions, ParcelFlow):
         require_pin: bool = False,
         allow_manual_weight: bool = False,
         override_requires_pin: bool = True,
-        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self.store = store
         self.claims = claims

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from app.station.ports import BatchRow
+from sync.clock import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -212,12 +213,10 @@ def parse_overview(body: dict[str, Any]) -> SupervisorSnapshot:
         )
         for e in body["exceptions"]
     )
-    throughput = tuple(
-        (_time(p["start"]) or datetime.now(UTC), p["orders"]) for p in body["throughput"]
-    )
+    throughput = tuple((_time(p["start"]) or utcnow(), p["orders"]) for p in body["throughput"])
     return SupervisorSnapshot(
         online=True,
-        as_of=_time(body["as_of"]) or datetime.now(UTC),
+        as_of=_time(body["as_of"]) or utcnow(),
         batches=batches,
         packers=packers,
         stations=stations,
@@ -251,7 +250,7 @@ class SupervisorBoard:
 
     local: LocalFigures
     api: SupervisorApi | None = None
-    clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+    clock: Callable[[], datetime] = utcnow
     last_live: SupervisorSnapshot | None = field(default=None)
 
     def fetch(self) -> SupervisorSnapshot:

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 from app.config import StationPaths, StationSettings
 from app.device_status import DeviceKind, DeviceState, DeviceStatus
 from app.station.screen import Tone
+from sync.clock import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -310,10 +311,8 @@ def _print_demo_sheet(paths: StationPaths) -> None:
     from app.station.diagnostics import override_entries
 
     try:
-        from datetime import UTC, datetime
-
         sheet = CommandSheet(
-            printed_at=datetime.now(UTC),
+            printed_at=utcnow(),
             title="Packbench demo",
             extra=override_entries()
             + tuple(CommandEntry(code, caption) for code, caption in DEMO_BADGES),

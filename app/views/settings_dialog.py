@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 
 from PySide6.QtWidgets import (
     QDialog,
@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 from app.scanning.scan import Scan
 from app.views.scanner_test_page import ScannerTestPage
 from app.views.theme import named_label
+from sync.clock import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -102,4 +103,4 @@ class SettingsDialog(QDialog):
 
 def now_utc() -> datetime:
     """The time printed on test pages."""
-    return datetime.now(UTC)
+    return utcnow()

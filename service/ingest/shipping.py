@@ -15,6 +15,7 @@ from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 from service.ingest.model import Priority
+from sync.clock import utcnow
 
 _KNOWN_CARRIERS = (
     "dhl",
@@ -73,6 +74,6 @@ def cutoff_for(ordered_at: datetime | None, settings: Mapping[str, Any]) -> date
         at = time.fromisoformat(raw).replace(tzinfo=UTC)
     except ValueError:
         return None
-    base = (ordered_at or datetime.now(UTC)).astimezone(UTC)
+    base = (ordered_at or utcnow()).astimezone(UTC)
     candidate = datetime.combine(base.date(), at)
     return candidate if candidate > base else candidate + timedelta(days=1)

@@ -11,9 +11,9 @@ import logging
 import shutil
 import sqlite3
 from collections.abc import Callable
-from datetime import UTC, datetime
 from pathlib import Path
 
+from sync.clock import utcnow
 from sync.errors import ReplicaTooNew
 
 log = logging.getLogger(__name__)
@@ -123,7 +123,7 @@ def migrate(conn: sqlite3.Connection, path: Path) -> int:
     if found == CURRENT_VERSION:
         return found
     if found > 0:
-        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+        stamp = utcnow().strftime("%Y%m%dT%H%M%SZ")
         backup = path.with_name(f"{path.name}.v{found}-{stamp}.bak")
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         shutil.copy2(path, backup)

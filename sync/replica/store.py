@@ -14,13 +14,14 @@ import sqlite3
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
 from sqlalchemy import Connection, Engine, create_engine, event, func, insert, select, update
 
+from sync.clock import utcnow
 from sync.errors import ReplicaCorrupt
 from sync.protocol import (
     PAYLOAD_MODELS,
@@ -168,7 +169,7 @@ class Replica(ReplicaLookups):
         lock = StationLock(path)
         lock.acquire()
         try:
-            stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+            stamp = utcnow().strftime("%Y%m%dT%H%M%S%fZ")
             target = path.with_name(f"{path.name}.corrupt-{stamp}")
             for suffix in ("", "-wal", "-shm"):
                 src = path.with_name(path.name + suffix)
@@ -201,7 +202,7 @@ class Replica(ReplicaLookups):
         green. Payloads are validated against the protocol first: a malformed event is a
         programming error (ValueError) and is never queued.
         """
-        when = (at or datetime.now(UTC)).isoformat()
+        when = (at or utcnow()).isoformat()
         rows = []
         for kind, order_id, epoch, payload in mutations:
             rows.append((kind, order_id, epoch, json.dumps(_payload(kind, payload))))
@@ -263,7 +264,7 @@ class Replica(ReplicaLookups):
         gap handling) are logged as `acknowledged`. Parked server changes for orders that
         have no pending work left are applied in the same transaction. Returns rows deleted.
         """
-        now = datetime.now(UTC).isoformat()
+        now = utcnow().isoformat()
         with self._write() as conn:
             by_id = {r.id: r for r in results if r.id <= up_to_id}
             if by_id:

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from service.models import Batch, Order, OrderEvent, OrderException, StationMutation, User
 from service.reconcile import reconcile
+from sync import clock
 from tests.support import factories
 
 NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
@@ -63,7 +64,12 @@ def _event(
 
 
 def build(s: Session, now: datetime = NOW) -> Shift:
-    """Write the scripted shift; returns the ids (the caller commits)."""
+    """Write the scripted shift as of `now` (the service clock stands there meanwhile)."""
+    with clock.frozen(now):
+        return _build(s, now)
+
+
+def _build(s: Session, now: datetime) -> Shift:
     shift = Shift()
 
     def m(minutes: float) -> datetime:
