@@ -96,5 +96,8 @@ def _enroll(paths: StationPaths, settings: StationSettings, server: str, code: s
             settings, server_url=server.rstrip("/"), station_name=enrolled.station_name
         ),
     )
-    print(f"Enrolled as station {enrolled.station_name!r}; the token is in the OS keyring.")
+    print(
+        f"Enrolled as station {enrolled.station_name!r} (station id {enrolled.station_id}); "
+        "the token is in the OS keyring."
+    )
     return 0

@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from service.batching import BatchRule, ItemMix, assign_batch, create_batches
-from service.commands.channels import add_channel
+from service.channels import add_channel
 from service.db import utcnow
 from service.demo_catalogue import (
     ADDRESSES,

@@ -7,7 +7,9 @@ from enum import StrEnum
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from service.errors import Conflict, ValidationFailed
+from service.changes import mark_changed
+from service.db import utcnow
+from service.errors import Conflict, NotFound, ValidationFailed
 from service.models import ApiToken, User
 from service.security import hash_pin, new_token, token_hash
 
@@ -63,7 +65,43 @@ def add_user(session: Session, *, name: str, role: str, badge: str, pin: str | N
     )
     session.add(user)
     session.flush()
+    mark_changed(session, "user", user.id)  # stations learn of the new user on their next pull
     return user
+
+
+def find_user(session: Session, who: str) -> User:
+    """A user by id or badge code, or NotFound."""
+    user = session.get(User, int(who)) if who.isdigit() else None
+    user = user or session.scalar(select(User).where(User.badge == who.strip()))
+    if user is None:
+        raise NotFound(f"No user with id or badge {who!r}.", field="user")
+    return user
+
+
+def set_user_active(session: Session, who: str, active: bool) -> User:
+    """Let a user log in again, or stop them at every station from their next pull on."""
+    user = find_user(session, who)
+    if user.active != active:
+        user.active = active
+        session.flush()
+        mark_changed(session, "user", user.id)
+    return user
+
+
+def list_tokens(session: Session) -> list[ApiToken]:
+    """Every operator/admin token (hashes only), oldest first."""
+    return list(session.scalars(select(ApiToken).order_by(ApiToken.id)))
+
+
+def revoke_token(session: Session, token_id: int) -> ApiToken:
+    """Refuse a token from now on; revoking twice is harmless."""
+    row = session.get(ApiToken, token_id)
+    if row is None:
+        raise NotFound(f"No API token with id {token_id}.", field="token")
+    if row.revoked_at is None:
+        row.revoked_at = utcnow()
+        session.flush()
+    return row
 
 
 def create_token(session: Session, *, role: str, name: str = "") -> tuple[ApiToken, str]:

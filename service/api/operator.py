@@ -17,11 +17,19 @@ from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from service.api.deps import DbSession, Operator
+from service.api.order_view import (
+    AddressOut,
+    LabelOut,
+    OpenExceptionOut,
+    ParcelOut,
+    order_extras,
+)
 from service.batching import BatchRule, ItemMix, assign_batch, create_batches
 from service.db import utcnow
 from service.errors import Conflict, NotFound, ValidationFailed
 from service.lifecycle import OrderStatus, hold, release, transition
 from service.models import ApiToken, Batch, Channel, Order, OrderEvent, OrderException
+from service.stations import station_id_by_name
 
 router = APIRouter(prefix="/v1", tags=["operator"])
 
@@ -71,14 +79,22 @@ class OrderSummary(_Out):
 class OrderDetail(OrderSummary):
     currency: str
     total_amount: Decimal
+    payment_method: str
+    cod_amount: Decimal | None = Field(description="what the courier collects (COD orders)")
     email: str
+    phone: str = Field(description="E.164")
     ship_name: str
     ship_company: str
     ship_street1: str
     ship_street2: str
     ship_postcode: str
     ship_city: str
+    shipping_address: AddressOut
+    billing_address: AddressOut | None
     lines: list[OrderLineOut]
+    parcels: list[ParcelOut]
+    labels: list[LabelOut]
+    open_exceptions: list[OpenExceptionOut]
     events: list[EventOut]
 
 
@@ -148,7 +164,9 @@ class BatchOut(_Out):
 
 
 class AssignIn(BaseModel):
-    station_id: int
+    model_config = ConfigDict(extra="forbid")
+    station_id: int | None = Field(default=None, description="the station's id, or")
+    station: str | None = Field(default=None, max_length=64, description="its name")
 
 
 def _actor(token: ApiToken) -> str:
@@ -220,6 +238,7 @@ def _detail(session: Session, order: Order) -> OrderDetail:
     data = _summary(order)
     data["lines"] = [OrderLineOut.model_validate(line) for line in order.lines]
     data["events"] = [EventOut.model_validate(e) for e in events]
+    data.update(order_extras(session, order))
     data.update({k: getattr(order, k) for k in OrderDetail.model_fields if k not in data})
     return OrderDetail.model_validate(data)
 
@@ -380,6 +399,9 @@ def list_batches(
 @router.post("/batches/{batch_id}/assign", response_model=BatchOut)
 def post_assign(batch_id: int, body: AssignIn, session: DbSession, token: Operator) -> BatchOut:
     """Give a batch to a station; the station pulls the batch and its orders next sync."""
-    batch = assign_batch(session, batch_id, body.station_id, actor=_actor(token))
+    if (body.station_id is None) == (body.station is None):
+        raise ValidationFailed("Give either station_id or station (its name).", field="station")
+    station_id = body.station_id or station_id_by_name(session, body.station or "")
+    batch = assign_batch(session, batch_id, station_id, actor=_actor(token))
     session.commit()
     return _batches_out(session, [batch])[0]

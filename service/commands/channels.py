@@ -1,7 +1,8 @@
-"""`channel add|list`: configure storefront and operator channels.
+"""`channel add|list|update|disable|enable|set-shipping|shipping`: storefronts and their methods.
 
-The webhook secret goes to the keyring (the database keeps only its reference) and is never
-printed or logged. Pass `--secret -` to read it from stdin, so it stays out of shell history.
+The webhook secret goes to the secret store (the database keeps only its reference) and is
+never printed or logged. Pass `--secret -` to read it from stdin, so it stays out of shell
+history.
 """
 
 from __future__ import annotations
@@ -12,51 +13,27 @@ import sys
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
-from service.db import make_engine, make_sessionmaker, transaction
-from service.errors import Conflict, ValidationFailed
+from service.channels import (
+    KINDS,
+    SIGNED_KINDS,
+    add_channel,
+    get_channel,
+    is_disabled,
+    remove_shipping,
+    set_disabled,
+    set_shipping,
+    shipping_mappings,
+    update_channel,
+    webhook_path,
+)
+from service.commands import CommandError, Subparsers, add_db_option, open_sessions
+from service.db import transaction
 from service.ingest.validate import DEFAULT_COD_COUNTRIES
 from service.models import Channel
-from service.secrets_store import SecretUnavailable, forget_cached_secrets, put_secret
+from service.secrets_store import forget_cached_secrets
 
 log = logging.getLogger(__name__)
-
-KINDS = ("shopify", "woocommerce", "operator", "csv")
-SIGNED_KINDS = frozenset({"shopify", "woocommerce"})
-
-
-def secret_ref(kind: str, name: str) -> str:
-    """The keyring entry name of a channel's webhook secret."""
-    return f"channel:{kind}:{name}"
-
-
-def add_channel(
-    session: Session,
-    kind: str,
-    name: str,
-    *,
-    secret: str | None = None,
-    settings: dict[str, Any] | None = None,
-) -> Channel:
-    """Create a channel; shop channels need a secret, which goes to the keyring."""
-    if kind not in KINDS:
-        raise ValidationFailed(f"Unknown channel kind {kind!r}; use one of {', '.join(KINDS)}.")
-    name = name.strip()
-    if not name or len(name) > 64 or "/" in name:
-        raise ValidationFailed("A channel name is 1-64 characters without '/'.", field="name")
-    if kind in SIGNED_KINDS and not secret:
-        raise ValidationFailed(f"A {kind} channel needs its webhook secret.", field="secret")
-    if session.scalar(select(Channel.id).where(Channel.name == name)) is not None:
-        raise Conflict(f"A channel named {name!r} already exists.", field="name")
-    ref = None
-    if secret:
-        ref = secret_ref(kind, name)
-        put_secret(ref, secret)
-    channel = Channel(kind=kind, name=name, secret_ref=ref, settings=dict(settings or {}))
-    session.add(channel)
-    session.flush()
-    return channel
 
 
 def _read_secret(value: str | None) -> str | None:
@@ -65,7 +42,7 @@ def _read_secret(value: str | None) -> str | None:
     return value
 
 
-def _add(args: argparse.Namespace) -> int:
+def _settings(args: argparse.Namespace) -> dict[str, Any]:
     settings: dict[str, Any] = {}
     if args.cod_countries is not None:
         settings["cod_countries"] = [
@@ -73,58 +50,172 @@ def _add(args: argparse.Namespace) -> int:
         ]
     if args.cutoff_utc:
         settings["cutoff_utc"] = args.cutoff_utc
-    engine = make_engine(args.db)
-    try:
-        secret = _read_secret(args.secret)
-        with transaction(make_sessionmaker(engine)) as session:
-            channel = add_channel(session, args.kind, args.name, secret=secret, settings=settings)
-            channel_id = channel.id
-    except (ValidationFailed, Conflict, SecretUnavailable) as exc:
-        # The messages name the channel and the problem, never the secret.
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    finally:
-        engine.dispose()
+    return settings
+
+
+def run_add(args: argparse.Namespace) -> int:
+    """Create the channel; print its id and, for a shop, the webhook URL path."""
+    secret = _read_secret(args.secret)
+    with transaction(open_sessions(args)) as session:
+        channel = add_channel(
+            session, args.kind, args.name, secret=secret, settings=_settings(args)
+        )
+        channel_id = channel.id
     forget_cached_secrets()
     log.info("channel %s (%s) added", args.name, args.kind)
     print(f"channel {args.name} ({args.kind}) added with id {channel_id}")
     if args.kind in SIGNED_KINDS:
-        print(f"webhook URL path: /v1/channels/{args.kind}/{args.name}/webhooks")
+        print(f"webhook URL path: {webhook_path(args.kind, args.name)}")
     return 0
 
 
-def _list(args: argparse.Namespace) -> int:
-    engine = make_engine(args.db)
-    try:
-        with transaction(make_sessionmaker(engine)) as session:
-            rows = session.execute(
-                select(Channel.id, Channel.kind, Channel.name, Channel.secret_ref).order_by(
-                    Channel.id
-                )
-            ).all()
-    finally:
-        engine.dispose()
-    for cid, kind, name, ref in rows:
-        print(f"{cid}\t{kind}\t{name}\t{'secret set' if ref else 'no secret'}")
+def run_list(args: argparse.Namespace) -> int:
+    """One line per channel: id, kind, name, secret set or not, enabled or disabled."""
+    with transaction(open_sessions(args)) as session:
+        channels = session.scalars(select(Channel).order_by(Channel.id)).all()
+        rows = [
+            (
+                c.id,
+                c.kind,
+                c.name,
+                "secret set" if c.secret_ref else "no secret",
+                "disabled" if is_disabled(c) else "enabled",
+                len(shipping_mappings(c)),
+            )
+            for c in channels
+        ]
+    if not rows:
+        print("No channels yet: add one with `packbench-service channel add KIND --name NAME`.")
+    for cid, kind, name, secret, state, methods in rows:
+        print(f"{cid}\t{kind}\t{name}\t{secret}\t{state}\t{methods} shipping method(s) mapped")
     return 0
 
 
-def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Add `channel add` and `channel list`."""
-    channel = subparsers.add_parser("channel", help="configure order channels")
-    sub = channel.add_subparsers(dest="channel_command", required=True)
-    add = sub.add_parser("add", help="add a Shopify, WooCommerce or operator channel")
-    add.add_argument("kind", choices=KINDS)
-    add.add_argument("--name", required=True, help="used in the webhook URL")
-    add.add_argument(
-        "--secret", help="webhook signing secret ('-' reads it from stdin); stored in keyring"
+def run_update(args: argparse.Namespace) -> int:
+    """Rotate the secret and/or change COD countries and cut-off."""
+    secret = _read_secret(args.secret)
+    settings = _settings(args)
+    if secret is None and not settings:
+        raise CommandError("Nothing to change: give --secret, --cod-countries or --cutoff-utc.")
+    with transaction(open_sessions(args)) as session:
+        update_channel(session, args.name, secret=secret, settings=settings)
+    forget_cached_secrets()
+    print(f"channel {args.name} updated" + (" (new webhook secret)" if secret else ""))
+    return 0
+
+
+def run_disable(args: argparse.Namespace) -> int:
+    """Refuse the channel's webhooks from now on (running services within 5 s)."""
+    with transaction(open_sessions(args)) as session:
+        set_disabled(session, args.name, disabled=True)
+    print(f"channel {args.name} disabled: its webhooks are refused like an unknown channel's")
+    return 0
+
+
+def run_enable(args: argparse.Namespace) -> int:
+    """Take the channel's webhooks again."""
+    with transaction(open_sessions(args)) as session:
+        set_disabled(session, args.name, disabled=False)
+    print(f"channel {args.name} enabled")
+    return 0
+
+
+def run_set_shipping(args: argparse.Namespace) -> int:
+    """Map (or, with --remove, unmap) one shop shipping method."""
+    with transaction(open_sessions(args)) as session:
+        if args.remove:
+            remove_shipping(session, args.channel, args.method)
+            print(f"{args.channel}: {args.method!r} is no longer mapped")
+            return 0
+        if not args.carrier:
+            raise CommandError("Give --carrier (or --remove).")
+        mapping, released = set_shipping(
+            session,
+            args.channel,
+            args.method,
+            carrier=args.carrier,
+            service=args.service or "",
+            priority=args.priority,
+            actor="cli:channel set-shipping",
+        )
+    print(
+        f"{args.channel}: {mapping.method!r} ships with {mapping.carrier} / {mapping.service}"
+        f" (priority {mapping.priority})"
     )
-    add.add_argument(
+    if released:
+        print(f"released from the carrier_unmapped hold: {', '.join(released)}")
+    return 0
+
+
+def run_shipping(args: argparse.Namespace) -> int:
+    """List a channel's shipping-method mappings."""
+    with transaction(open_sessions(args)) as session:
+        mappings = shipping_mappings(get_channel(session, args.channel))
+    if not mappings:
+        print(f"{args.channel}: no shipping method is mapped yet (see `channel set-shipping`).")
+    for m in mappings:
+        print(f"{m.method}\t{m.carrier}\t{m.service}\tpriority {m.priority}")
+    return 0
+
+
+def _settings_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
         "--cod-countries",
         help="comma-separated ISO codes where cash on delivery is allowed "
         f"(default {','.join(sorted(DEFAULT_COD_COUNTRIES))})",
     )
-    add.add_argument("--cutoff-utc", help="daily dispatch cut-off, HH:MM UTC")
-    add.set_defaults(func=_add)
+    p.add_argument("--cutoff-utc", help="daily dispatch cut-off, HH:MM UTC")
+
+
+def register(subparsers: Subparsers) -> None:
+    """Add the `channel` command group."""
+    channel = subparsers.add_parser("channel", help="configure order channels")
+    sub = channel.add_subparsers(dest="channel_command", metavar="ACTION")
+
+    add = sub.add_parser("add", help="add a Shopify, WooCommerce, operator or CSV channel")
+    add_db_option(add)
+    add.add_argument("kind", choices=KINDS)
+    add.add_argument("--name", required=True, help="used in the webhook URL")
+    add.add_argument("--secret", help="webhook signing secret ('-' reads it from stdin)")
+    _settings_options(add)
+    add.set_defaults(handler=run_add)
+
     lst = sub.add_parser("list", help="list channels (never their secrets)")
-    lst.set_defaults(func=_list)
+    add_db_option(lst)
+    lst.set_defaults(handler=run_list)
+
+    upd = sub.add_parser("update", help="rotate a channel's secret or change its settings")
+    add_db_option(upd)
+    upd.add_argument("name")
+    upd.add_argument("--secret", help="new webhook signing secret ('-' reads it from stdin)")
+    _settings_options(upd)
+    upd.set_defaults(handler=run_update)
+
+    for verb, handler, text in (
+        ("disable", run_disable, "refuse a channel's webhooks (like an unknown channel)"),
+        ("enable", run_enable, "take a disabled channel's webhooks again"),
+    ):
+        p = sub.add_parser(verb, help=text)
+        add_db_option(p)
+        p.add_argument("name")
+        p.set_defaults(handler=handler)
+
+    ship = sub.add_parser(
+        "set-shipping",
+        help="map a shop's shipping method to a carrier and service",
+        description="Orders whose method has no carrier adapter are held as carrier_unmapped; "
+        "mapping the method releases them and labels can be made ahead.",
+    )
+    add_db_option(ship)
+    ship.add_argument("--channel", required=True)
+    ship.add_argument("--method", required=True, help="the method's code or title in the shop")
+    ship.add_argument("--carrier", help="a carrier adapter, e.g. house or sendcloud")
+    ship.add_argument("--service", help="the carrier's service (default: the method)")
+    ship.add_argument("--priority", type=int, default=0, help="0 normal, 1 high, 2 express")
+    ship.add_argument("--remove", action="store_true", help="forget this method's mapping")
+    ship.set_defaults(handler=run_set_shipping)
+
+    shipping = sub.add_parser("shipping", help="list a channel's shipping-method mappings")
+    add_db_option(shipping)
+    shipping.add_argument("--channel", required=True)
+    shipping.set_defaults(handler=run_shipping)

@@ -16,6 +16,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from service.commands import add_db_option, db_url
 from service.db import make_engine, make_sessionmaker
 from service.ingest.csv_import import CsvRejected, parse_csv
 from service.ingest.model import NormalisedOrder
@@ -66,7 +67,7 @@ def _handle(args: argparse.Namespace) -> int:
         for problem in exc.problems:
             print(f"  {problem}", file=sys.stderr)
         return EXIT_REJECTED
-    engine = make_engine(args.db)
+    engine = make_engine(db_url(args))
     try:
         with make_sessionmaker(engine)() as session:
             results = import_orders(session, args.channel, orders, actor=f"csv:{path.name}"[:100])
@@ -97,5 +98,6 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("path", help="the CSV file")
+    add_db_option(p)
     p.add_argument("--channel", required=True, help="channel the orders belong to")
-    p.set_defaults(func=_handle)
+    p.set_defaults(handler=_handle)

@@ -1,4 +1,4 @@
-"""`enroll-code` and `sync-prune`: station enrolment and change-feed maintenance."""
+"""`enroll-code`, `station list` and `sync-prune`: stations and change-feed maintenance."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from service.commands import CommandError, Subparsers, add_db_option, open_sessions
 from service.db import transaction, utcnow
+from service.stations import list_stations
 from service.sync_server.enrollment import ENROLL_CODE_VALIDITY, issue_enroll_code
 from service.sync_server.pull import prune_changes, prune_changes_before
 
@@ -26,6 +27,12 @@ def register(subparsers: Subparsers) -> None:
         help="how long the code stays valid (default: 24)",
     )
     enroll.set_defaults(handler=run_enroll_code)
+
+    station = subparsers.add_parser("station", help="list the packing stations")
+    station_actions = station.add_subparsers(dest="station_action", metavar="ACTION")
+    slist = station_actions.add_parser("list", help="stations with their ids and batches")
+    add_db_option(slist)
+    slist.set_defaults(handler=run_station_list)
 
     prune = subparsers.add_parser(
         "sync-prune", help="delete old change-feed rows (stations behind them re-snapshot)"
@@ -60,4 +67,17 @@ def run_sync_prune(args: argparse.Namespace) -> int:
                 raise CommandError("--older-than-days must be 0 or more.")
             deleted = prune_changes_before(session, utcnow() - timedelta(days=args.older_than_days))
     print(f"Deleted {deleted} change rows.")
+    return 0
+
+
+def run_station_list(args: argparse.Namespace) -> int:
+    """One line per station: id, name, enrolled or not, last contact, open batches."""
+    with transaction(open_sessions(args)) as session:
+        rows = list_stations(session)
+    if not rows:
+        print("No stations yet: `packbench-service enroll-code --station NAME` creates one.")
+    for r in rows:
+        enrolled = f"enrolled {r.enrolled_at:%Y-%m-%d}" if r.enrolled_at else "not enrolled"
+        seen = f"last seen {r.last_seen_at:%Y-%m-%d %H:%M} UTC" if r.last_seen_at else "never seen"
+        print(f"{r.id}\t{r.name}\t{enrolled}\t{seen}\t{r.open_batches} open batch(es)")
     return 0

@@ -1,4 +1,4 @@
-"""`user add` and `token create`."""
+"""`user add|list|disable|enable` and `token create|list|revoke`."""
 
 from __future__ import annotations
 
@@ -6,9 +6,20 @@ import argparse
 import getpass
 import sys
 
+from sqlalchemy import select
+
 from service.commands import Subparsers, add_db_option, open_sessions
 from service.db import transaction
-from service.users import TokenRole, UserRole, add_user, create_token
+from service.models import User
+from service.users import (
+    TokenRole,
+    UserRole,
+    add_user,
+    create_token,
+    list_tokens,
+    revoke_token,
+    set_user_active,
+)
 
 
 def register(subparsers: Subparsers) -> None:
@@ -26,6 +37,17 @@ def register(subparsers: Subparsers) -> None:
         help="4-12 digits; '-' asks for it without echo (supervisors need one to override)",
     )
     add.set_defaults(handler=run_user_add)
+    lst = user_actions.add_parser("list", help="list users (never their PINs)")
+    add_db_option(lst)
+    lst.set_defaults(handler=run_user_list)
+    for verb, active, text in (
+        ("disable", False, "stop a user logging in at every station"),
+        ("enable", True, "let a disabled user log in again"),
+    ):
+        p = user_actions.add_parser(verb, help=text)
+        add_db_option(p)
+        p.add_argument("user", help="the user's id or badge code")
+        p.set_defaults(handler=run_user_active, active=active)
 
     token = subparsers.add_parser("token", help="manage operator API tokens")
     token_actions = token.add_subparsers(dest="token_action", metavar="ACTION")
@@ -34,6 +56,13 @@ def register(subparsers: Subparsers) -> None:
     create.add_argument("--role", required=True, choices=[r.value for r in TokenRole])
     create.add_argument("--name", default="", help="who or what uses the token")
     create.set_defaults(handler=run_token_create)
+    tlist = token_actions.add_parser("list", help="list tokens (id, role, name; never the token)")
+    add_db_option(tlist)
+    tlist.set_defaults(handler=run_token_list)
+    revoke = token_actions.add_parser("revoke", help="refuse a token from now on")
+    add_db_option(revoke)
+    revoke.add_argument("id", type=int, help="the token's id (see `token list`)")
+    revoke.set_defaults(handler=run_token_revoke)
 
 
 def run_user_add(args: argparse.Namespace) -> int:
@@ -59,4 +88,47 @@ def run_token_create(args: argparse.Namespace) -> int:
         "only its hash is stored.",
         file=sys.stderr,
     )
+    return 0
+
+
+def run_user_list(args: argparse.Namespace) -> int:
+    """One line per user: id, role, name, badge, PIN set or not, active or disabled."""
+    with transaction(open_sessions(args)) as session:
+        users = session.scalars(select(User).order_by(User.id)).all()
+        rows = [(u.id, u.role, u.name, u.badge, bool(u.pin_hash), u.active) for u in users]
+    if not rows:
+        print("No users yet: add one with `packbench-service user add`.")
+    for uid, role, name, badge, has_pin, active in rows:
+        pin = "PIN set" if has_pin else "no PIN"
+        print(f"{uid}\t{role}\t{name}\t{badge}\t{pin}\t{'active' if active else 'disabled'}")
+    return 0
+
+
+def run_user_active(args: argparse.Namespace) -> int:
+    """Disable or enable a user."""
+    with transaction(open_sessions(args)) as session:
+        user = set_user_active(session, args.user, args.active)
+        name, uid = user.name, user.id
+    print(f"{name} (user {uid}) {'enabled' if args.active else 'disabled'}")
+    return 0
+
+
+def run_token_list(args: argparse.Namespace) -> int:
+    """One line per token: id, role, name, created, revoked."""
+    with transaction(open_sessions(args)) as session:
+        rows = [(t.id, t.role, t.name, t.created_at, t.revoked_at) for t in list_tokens(session)]
+    if not rows:
+        print("No API tokens yet: create one with `packbench-service token create`.")
+    for tid, role, name, created, revoked in rows:
+        state = f"revoked {revoked:%Y-%m-%d %H:%M}" if revoked else "active"
+        print(f"{tid}\t{role}\t{name or '-'}\tcreated {created:%Y-%m-%d %H:%M}\t{state}")
+    return 0
+
+
+def run_token_revoke(args: argparse.Namespace) -> int:
+    """Revoke one token by id."""
+    with transaction(open_sessions(args)) as session:
+        row = revoke_token(session, args.id)
+        role = row.role
+    print(f"token {args.id} ({role}) revoked")
     return 0

@@ -105,6 +105,9 @@ class NormalisedOrder(BaseModel):
     cutoff_at: datetime | None = None
     carrier: str = Field(default="", max_length=40)
     service: str = Field(default="", max_length=40)
+    # The shop's shipping method as the customer chose it (code and title), for the
+    # carrier_unmapped hold and for mapping it later.
+    shipping_method: tuple[str, str] = ("", "")
     ordered_at: datetime | None = None
     # When the channel last changed the order (Shopify updated_at, Woo date_modified_gmt):
     # deliveries can arrive out of order, and an older one must not undo a newer one.

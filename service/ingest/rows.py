@@ -55,6 +55,7 @@ def order_columns(incoming: NormalisedOrder) -> dict[str, Any]:
         "currency": incoming.currency,
         "total_amount": incoming.total.quantize(CENT),
         "payment_state": incoming.payment_state.value,
+        "payment_method": incoming.payment_method[:40],
         "email": incoming.email,
         "phone": incoming.phone or (ship.phone if ship else ""),
         "ship_name": ship.name if ship else "",

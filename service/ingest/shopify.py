@@ -179,6 +179,7 @@ def to_normalised(order: ShopifyOrder, settings: Mapping[str, Any]) -> Normalise
         priority=choice.priority,
         cutoff_at=cutoff_for(order.created_at, settings),
         carrier=choice.carrier,
+        shipping_method=(method.code or "", method.title),
         service=choice.service,
         ordered_at=order.created_at,
         channel_updated_at=order.updated_at,

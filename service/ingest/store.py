@@ -159,6 +159,21 @@ def _apply_validation(session: Session, order: Order, reasons: list[Reason], act
         transition(session, order, S.CONFIRMED, actor=actor, reason="validated")
 
 
+def revalidate_hold(session: Session, order: Order, *, drop: set[str], actor: str) -> None:
+    """Re-judge a validation hold once the problems in `drop` were fixed elsewhere.
+
+    For fixes that come from the warehouse side (a shipping method mapped, a product added),
+    not from the channel: the other reasons stand until the channel changes the order.
+    """
+    if order.status != S.ON_HOLD:
+        return
+    remaining = [r for r in order.hold_reasons if r.get("code") not in drop]
+    if remaining == order.hold_reasons:
+        return
+    _apply_validation(session, order, remaining, actor)
+    mark_changed(session, "order", order.id)
+
+
 def _open_exceptions(
     session: Session, order: Order, reasons: list[Reason], already: set[str]
 ) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from service.carriers.registry import known_carriers
 from service.ingest.model import Address, NormalisedOrder, PaymentState
 from service.ingest.normalise import POSTCODE_COUNTRIES, normalise_postcode
 
@@ -27,6 +28,7 @@ UNKNOWN_SKU = "unknown_sku"
 PAYMENT_PENDING = "payment_pending"
 PAYMENT_VOID = "payment_void"
 COD_NOT_ALLOWED = "cod_not_allowed"
+CARRIER_UNMAPPED = "carrier_unmapped"
 
 VALIDATION_CODES: frozenset[str] = frozenset(
     {
@@ -38,10 +40,35 @@ VALIDATION_CODES: frozenset[str] = frozenset(
         PAYMENT_PENDING,
         PAYMENT_VOID,
         COD_NOT_ALLOWED,
+        CARRIER_UNMAPPED,
     }
 )
 
 Reason = dict[str, str]
+
+
+def carrier_reasons(order: NormalisedOrder) -> list[Reason]:
+    """An order whose shipping method names a carrier Packbench has no adapter for.
+
+    Without this it would be packed and then wait for a label nobody can make. The reason
+    keeps the method's code and title, so mapping either (`channel set-shipping`) releases
+    exactly these orders.
+    """
+    if not order.carrier or order.carrier in known_carriers():
+        return []
+    code, title = order.shipping_method
+    shown = title or code or order.service
+    return [
+        {
+            "code": CARRIER_UNMAPPED,
+            "message": (
+                f"The shipping method {shown!r} maps to carrier {order.carrier!r}, which has "
+                "no adapter here. Map the method to a carrier (channel set-shipping)."
+            ),
+            "method": code or order.service,
+            "method_title": title,
+        }
+    ]
 
 
 def _reason(code: str, message: str) -> Reason:
@@ -97,7 +124,7 @@ def validate(
     order: NormalisedOrder, known_skus: Mapping[str, int], settings: Mapping[str, Any]
 ) -> list[Reason]:
     """Every reason to hold `order` ([] = ready to confirm). `known_skus` maps SKU -> product."""
-    reasons = address_reasons(order.shipping_address)
+    reasons = address_reasons(order.shipping_address) + carrier_reasons(order)
     unknown = sorted({line.sku or "(none)" for line in order.lines if line.sku not in known_skus})
     for sku in unknown:
         reasons.append(_reason(UNKNOWN_SKU, f"No active product has the SKU {sku!r}."))

@@ -123,7 +123,8 @@ def _channel(session: Session, sessions: sessionmaker[Session], kind: str, name:
     if hit is not None and hit[0] > now:
         return hit[1]
     row = session.scalar(select(Channel).where(Channel.kind == kind, Channel.name == name))
-    if row is None:
+    if row is None or (row.settings or {}).get("disabled"):
+        # A disabled channel answers exactly like one that does not exist.
         raise ChannelNotFound(f"No {kind} channel named {name!r} is configured.")
     copy = Channel(
         id=row.id,

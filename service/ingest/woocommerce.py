@@ -182,6 +182,7 @@ def to_normalised(order: WooOrder, settings: Mapping[str, Any]) -> NormalisedOrd
         priority=choice.priority,
         cutoff_at=cutoff_for(ordered_at, settings),
         carrier=choice.carrier,
+        shipping_method=(method.method_id, method.method_title),
         service=choice.service,
         ordered_at=ordered_at,
         channel_updated_at=_utc(order.date_modified_gmt),

@@ -57,6 +57,7 @@ class Order(Base):
     currency: Mapped[str] = mapped_column(String(3))
     total_amount: Mapped[Decimal] = mapped_column(Numeric(12, 2), default=Decimal("0"))
     payment_state: Mapped[str] = mapped_column(String(20))  # pending|paid|cod|refunded|voided
+    payment_method: Mapped[str] = mapped_column(String(40), default="", server_default="")
     email: Mapped[str] = mapped_column(String(200), default="")
     phone: Mapped[str] = mapped_column(String(32), default="")  # E.164
     ship_name: Mapped[str] = mapped_column(String(200), default="")

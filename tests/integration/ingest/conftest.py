@@ -12,7 +12,7 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from service.api.app import create_app
-from service.commands.channels import add_channel
+from service.channels import add_channel, set_shipping
 from service.db import transaction
 from service.ingest.webhooks import sign
 from service.models import Product
@@ -35,6 +35,9 @@ def seeded(sessions: sessionmaker[Session]) -> sessionmaker[Session]:
         add_channel(s, "shopify", "shop", secret=SHOP_SECRET)
         add_channel(s, "woocommerce", "woo", secret=WOO_SECRET)
         add_channel(s, "operator", "phone")
+        # The fixture shops' methods, mapped as an operator does after `channel add`.
+        set_shipping(s, "shop", "DHL Paket", carrier="house", service="standard", actor="test")
+        set_shipping(s, "woo", "PostNL Standaard", carrier="house", actor="test")
         s.add_all(
             [
                 Product(sku="MUG-350-BLU", name="Trail Mug 350 ml"),

@@ -2,22 +2,16 @@
 
 from __future__ import annotations
 
-import argparse
 import json
-from pathlib import Path
 
-import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from service.commands import channels, import_csv
 from service.db import transaction
-from service.models import ApiToken, Channel, Order, OrderEvent
-from service.secrets_store import SERVICE_NAME
+from service.models import ApiToken, Order, OrderEvent
 from service.security import token_hash
 from tests.integration.ingest.conftest import count, woo_post
-from tests.support.keyrings import MemoryKeyring
 from tests.support.shop_payloads import woo_order
 
 
@@ -125,72 +119,3 @@ def test_operator_order_api(client: TestClient, seeded: sessionmaker[Session]) -
     assert r.status_code == 422 and r.json()["field"] == "lines.0.quantity"
     unknown = dict(OPERATOR_ORDER, channel="nope")
     assert client.post("/v1/orders", json=unknown, headers=auth).status_code == 404
-
-
-def _run(command: str, argv: list[str]) -> int:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--db")
-    sub = parser.add_subparsers(required=True)
-    channels.register(sub)
-    import_csv.register(sub)
-    args = parser.parse_args(argv)
-    result: int = args.func(args)
-    return result
-
-
-def test_channel_add_puts_the_secret_in_the_keyring(
-    service_db: tuple[str, object],
-    _memory_keyring: MemoryKeyring,
-    capsys: pytest.CaptureFixture[str],
-) -> None:
-    url = service_db[0]
-    secret = "shpss_super_secret_value"
-    rc = _run(
-        "channel", ["--db", url, "channel", "add", "shopify", "--name", "eu", "--secret", secret]
-    )
-    assert rc == 0
-    assert _memory_keyring.get_password(SERVICE_NAME, "channel:shopify:eu") == secret
-    rc = _run(
-        "channel", ["--db", url, "channel", "add", "shopify", "--name", "eu", "--secret", "x"]
-    )
-    assert rc == 1
-    rc = _run("channel", ["--db", url, "channel", "add", "woocommerce", "--name", "nosecret"])
-    assert rc == 1
-    _run("channel", ["--db", url, "channel", "list"])
-    out = capsys.readouterr()
-    assert secret not in out.out + out.err
-    assert "eu" in out.out
-
-
-def test_import_csv_command(
-    service_db: tuple[str, object],
-    seeded: sessionmaker[Session],
-    tmp_path: Path,
-    capsys: pytest.CaptureFixture[str],
-) -> None:
-    url = service_db[0]
-    good = tmp_path / "orders.csv"
-    good.write_text(
-        "order_id,currency,payment,ship_name,ship_street1,ship_postcode,ship_city,ship_country,"
-        "sku,quantity,unit_price\n"
-        "B2B-1,EUR,invoice,Anna Nowak,ul. Prosta 1,00950,Warszawa,PL,MUG-350-BLU,12,9.50\n"
-        "B2B-1,,,,,,,,PLATE-24,12,5.00\n"
-        "B2B-2,EUR,paid,Jan,Hlavní 1,11000,Praha,CZ,UNKNOWN-9,1,1.00\n",
-        encoding="utf-8",
-    )
-    assert _run("import", ["--db", url, "import-csv", str(good), "--channel", "phone"]) == 0
-    out = capsys.readouterr().out
-    assert "imported 2 order(s)" in out and "unknown_sku" in out
-    # Importing the same file again changes nothing.
-    assert _run("import", ["--db", url, "import-csv", str(good), "--channel", "phone"]) == 0
-    assert count(seeded, Order) == 2
-
-    bad = tmp_path / "bad.csv"
-    bad.write_text(good.read_text() + "B2B-3,EUR,paid,X,Y,10178,Berlin,DE,PLATE-24,0,1\n")
-    assert _run("import", ["--db", url, "import-csv", str(bad), "--channel", "phone"]) == 2
-    err = capsys.readouterr().err
-    assert "line 5: quantity" in err and "nothing was imported" in err
-    assert count(seeded, Order) == 2
-    assert _run("import", ["--db", url, "import-csv", str(good), "--channel", "zzz"]) == 1
-    with seeded() as s:
-        assert s.scalar(select(Channel.kind).where(Channel.name == "phone")) == "operator"

@@ -16,6 +16,8 @@ from service.ingest.validate import validate
 from tests.support.shop_payloads import shopify_order, woo_order
 
 KNOWN = {"MUG-350-BLU": 1, "PLATE-24": 2}
+# The fixture shop's "DHL Paket" mapped to the house carrier, as an operator would.
+MAPPED = {"shipping_methods": {"DHL Paket": {"carrier": "house", "service": "standard"}}}
 
 
 def test_shopify_fixture_maps_every_field() -> None:
@@ -45,7 +47,14 @@ def test_shopify_fixture_maps_every_field() -> None:
         Decimal("5.00"),
     )
     assert order.carrier == "dhl"
-    assert validate(order, KNOWN, {}) == []
+    assert order.shipping_method == ("DHL Paket", "DHL Paket")
+    # Guessed "dhl" has no adapter: held, naming the method to map, not left to wait forever.
+    (reason,) = validate(order, KNOWN, {})
+    assert (reason["code"], reason["method"]) == ("carrier_unmapped", "DHL Paket")
+    assert "'DHL Paket'" in reason["message"] and "set-shipping" in reason["message"]
+    mapped = shopify.parse(shopify_order(), MAPPED)
+    assert (mapped.carrier, mapped.service) == ("house", "standard")
+    assert validate(mapped, KNOWN, MAPPED) == []
 
 
 @pytest.mark.parametrize(
@@ -121,10 +130,12 @@ def test_woocommerce_fixture_maps_every_field() -> None:
     assert order.phone == "+31205550123"
     assert order.email == "pieter@example.nl"
     assert order.carrier == "postnl"
+    assert order.shipping_method == ("flat_rate", "PostNL Standaard")
     assert order.lines[0].unit_price == Decimal("20.66")
     assert order.lines[0].tax == Decimal("3.93")
     assert order.ordered_at is not None and order.ordered_at.utcoffset() is not None
-    assert validate(order, KNOWN, {}) == []
+    (reason,) = validate(order, KNOWN, {})
+    assert (reason["method"], reason["method_title"]) == ("flat_rate", "PostNL Standaard")
 
 
 @pytest.mark.parametrize(
@@ -161,23 +172,25 @@ def test_validation_reasons_cover_address_sku_payment_and_cod() -> None:
     payload = shopify_order(financial_status="pending", payment_gateway_names=["bank_deposit"])
     payload["shipping_address"]["zip"] = "1017"
     payload["line_items"][1]["sku"] = "NOPE-1"
-    codes = [r["code"] for r in validate(shopify.parse(payload, {}), KNOWN, {})]
+    codes = [r["code"] for r in validate(shopify.parse(payload, MAPPED), KNOWN, MAPPED)]
     assert codes == ["postcode_invalid", "unknown_sku", "payment_pending"]
 
     cod = shopify_order(
         financial_status="pending", payment_gateway_names=["Cash on Delivery (COD)"]
     )
     cod["shipping_address"].update(country_code="FR", country="France", zip="75008")
-    reasons = validate(shopify.parse(cod, {}), KNOWN, {})
+    reasons = validate(shopify.parse(cod, MAPPED), KNOWN, MAPPED)
     assert [r["code"] for r in reasons] == ["cod_not_allowed"]
-    assert validate(shopify.parse(cod, {}), KNOWN, {"cod_countries": ["FR"]}) == []
+    assert validate(shopify.parse(cod, MAPPED), KNOWN, {**MAPPED, "cod_countries": ["FR"]}) == []
 
     nowhere = shopify_order()
     nowhere["shipping_address"].update(country_code=None, country="Narnia", city="")
-    codes = [r["code"] for r in validate(shopify.parse(nowhere, {}), KNOWN, {})]
+    codes = [r["code"] for r in validate(shopify.parse(nowhere, MAPPED), KNOWN, MAPPED)]
     assert codes == ["address_incomplete", "country_invalid"]
     assert (
-        validate(shopify.parse(shopify_order(shipping_address=None), {}), KNOWN, {})[0]["code"]
+        validate(shopify.parse(shopify_order(shipping_address=None), MAPPED), KNOWN, MAPPED)[0][
+            "code"
+        ]
         == "address_missing"
     )
 

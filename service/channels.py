@@ -1,0 +1,214 @@
+"""Order channels: add, change, disable, and map their shipping methods to carriers.
+
+One set of functions behind both the `channel` commands and the operator API. A channel's
+webhook secret goes to the secret store (the database keeps only its reference) and is never
+printed or logged. A disabled channel answers its webhooks exactly like an unknown one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from service.carriers.registry import known_carriers
+from service.errors import Conflict, NotFound, ValidationFailed
+from service.ingest.errors import ChannelNotFound
+from service.ingest.model import Priority
+from service.ingest.validate import CARRIER_UNMAPPED
+from service.models import Channel, Order
+from service.secrets_store import put_secret
+
+KINDS = ("shopify", "woocommerce", "operator", "csv")
+SIGNED_KINDS = frozenset({"shopify", "woocommerce"})
+
+
+def secret_ref(kind: str, name: str) -> str:
+    """The secret-store entry name of a channel's webhook secret."""
+    return f"channel:{kind}:{name}"
+
+
+def webhook_path(kind: str, name: str) -> str:
+    """Where the shop posts its webhooks, relative to the service's base URL."""
+    return f"/v1/channels/{kind}/{name}/webhooks"
+
+
+def get_channel(session: Session, name: str) -> Channel:
+    """The channel called `name`, or a NotFound naming it."""
+    channel = session.scalar(select(Channel).where(Channel.name == name))
+    if channel is None:
+        raise ChannelNotFound(f"No channel named {name!r}.", field="channel")
+    return channel
+
+
+def add_channel(
+    session: Session,
+    kind: str,
+    name: str,
+    *,
+    secret: str | None = None,
+    settings: dict[str, Any] | None = None,
+) -> Channel:
+    """Create a channel; shop channels need a secret, which goes to the secret store."""
+    if kind not in KINDS:
+        raise ValidationFailed(f"Unknown channel kind {kind!r}; use one of {', '.join(KINDS)}.")
+    name = name.strip()
+    if not name or len(name) > 64 or "/" in name or not name.isprintable():
+        raise ValidationFailed("A channel name is 1-64 characters without '/'.", field="name")
+    if kind in SIGNED_KINDS and not secret:
+        raise ValidationFailed(f"A {kind} channel needs its webhook secret.", field="secret")
+    if session.scalar(select(Channel.id).where(Channel.name == name)) is not None:
+        raise Conflict(f"A channel named {name!r} already exists.", field="name")
+    ref = None
+    if secret:
+        ref = secret_ref(kind, name)
+        put_secret(ref, secret)
+    channel = Channel(kind=kind, name=name, secret_ref=ref, settings=dict(settings or {}))
+    session.add(channel)
+    session.flush()
+    return channel
+
+
+def update_channel(
+    session: Session,
+    name: str,
+    *,
+    secret: str | None = None,
+    settings: dict[str, Any] | None = None,
+) -> Channel:
+    """Rotate a channel's secret and/or merge `settings` into its own."""
+    channel = get_channel(session, name)
+    if secret is not None:
+        if not secret:
+            raise ValidationFailed("A webhook secret cannot be empty.", field="secret")
+        ref = channel.secret_ref or secret_ref(channel.kind, channel.name)
+        put_secret(ref, secret)
+        channel.secret_ref = ref
+    if settings:
+        channel.settings = {**(channel.settings or {}), **settings}
+    session.flush()
+    return channel
+
+
+def set_disabled(session: Session, name: str, disabled: bool) -> Channel:
+    """Stop (or start again) taking a channel's webhooks and orders."""
+    channel = get_channel(session, name)
+    settings = dict(channel.settings or {})
+    if disabled:
+        settings["disabled"] = True
+    else:
+        settings.pop("disabled", None)
+    channel.settings = settings
+    session.flush()
+    return channel
+
+
+def is_disabled(channel: Channel) -> bool:
+    """Whether the channel was disabled by an operator."""
+    return bool((channel.settings or {}).get("disabled"))
+
+
+@dataclass(frozen=True)
+class ShippingMapping:
+    """One shop shipping method and the carrier service it ships with."""
+
+    method: str
+    carrier: str
+    service: str
+    priority: int
+
+
+def shipping_mappings(channel: Channel) -> list[ShippingMapping]:
+    """The channel's shipping-method mappings, by method name."""
+    methods = (channel.settings or {}).get("shipping_methods") or {}
+    return [
+        ShippingMapping(
+            method=str(method),
+            carrier=str(m.get("carrier", "")),
+            service=str(m.get("service", "")),
+            priority=int(m.get("priority", 0)),
+        )
+        for method, m in sorted(methods.items())
+        if isinstance(m, dict)
+    ]
+
+
+def set_shipping(
+    session: Session,
+    name: str,
+    method: str,
+    *,
+    carrier: str,
+    service: str = "",
+    priority: int = Priority.NORMAL,
+    actor: str,
+) -> tuple[ShippingMapping, list[str]]:
+    """Map a shop's shipping method to a carrier service; release orders held for it.
+
+    Returns the mapping and the numbers of the orders whose `carrier_unmapped` hold it lifted.
+    """
+    method = method.strip()
+    if not method or len(method) > 100:
+        raise ValidationFailed("A shipping method name is 1-100 characters.", field="method")
+    known = known_carriers()
+    if carrier not in known:
+        raise ValidationFailed(
+            f"No carrier adapter {carrier!r}; use one of {', '.join(sorted(known))}.",
+            field="carrier",
+        )
+    if priority not in (Priority.NORMAL, Priority.HIGH, Priority.EXPRESS):
+        raise ValidationFailed("Priority is 0 (normal), 1 (high) or 2 (express).", field="priority")
+    service = (service.strip() or method)[:40]
+    channel = get_channel(session, name)
+    settings = dict(channel.settings or {})
+    methods = {
+        k: v
+        for k, v in dict(settings.get("shipping_methods") or {}).items()
+        if str(k).lower() != method.lower()
+    }
+    methods[method] = {"carrier": carrier, "service": service, "priority": int(priority)}
+    settings["shipping_methods"] = methods
+    channel.settings = settings
+    session.flush()
+    mapping = ShippingMapping(method, carrier, service, int(priority))
+    return mapping, _release_unmapped(session, channel, mapping, actor)
+
+
+def remove_shipping(session: Session, name: str, method: str) -> None:
+    """Forget a method's mapping (orders already mapped keep their carrier)."""
+    channel = get_channel(session, name)
+    settings = dict(channel.settings or {})
+    methods = dict(settings.get("shipping_methods") or {})
+    kept = {k: v for k, v in methods.items() if str(k).lower() != method.strip().lower()}
+    if len(kept) == len(methods):
+        raise NotFound(f"Channel {name!r} has no mapping for {method!r}.", field="method")
+    settings["shipping_methods"] = kept
+    channel.settings = settings
+    session.flush()
+
+
+def _release_unmapped(
+    session: Session, channel: Channel, mapping: ShippingMapping, actor: str
+) -> list[str]:
+    # Imported here: ingest.store imports this package's neighbours at module load.
+    from service.ingest.store import revalidate_hold
+
+    released: list[str] = []
+    held = session.scalars(
+        select(Order).where(Order.channel_id == channel.id, Order.status == "on_hold")
+    )
+    for order in held:
+        if not any(
+            r.get("code") == CARRIER_UNMAPPED
+            and mapping.method.lower()
+            in (str(r.get("method", "")).lower(), str(r.get("method_title", "")).lower())
+            for r in order.hold_reasons
+        ):
+            continue
+        order.carrier, order.service = mapping.carrier, mapping.service
+        order.priority = mapping.priority
+        revalidate_hold(session, order, drop={CARRIER_UNMAPPED}, actor=actor)
+        released.append(order.number)
+    return released
