@@ -89,6 +89,7 @@ def update_channel(
     if settings:
         channel.settings = {**(channel.settings or {}), **settings}
     session.flush()
+    _forget_cached_channels()
     return channel
 
 
@@ -102,6 +103,7 @@ def set_disabled(session: Session, name: str, disabled: bool) -> Channel:
         settings.pop("disabled", None)
     channel.settings = settings
     session.flush()
+    _forget_cached_channels()
     return channel
 
 
@@ -173,7 +175,29 @@ def set_shipping(
     channel.settings = settings
     session.flush()
     mapping = ShippingMapping(method, carrier, service, int(priority))
+    _forget_cached_channels()
     return mapping, _release_unmapped(session, channel, mapping, actor)
+
+
+def release_mapped(session: Session, *, actor: str) -> list[str]:
+    """Release every `carrier_unmapped` hold whose method has a mapping by now.
+
+    `set_shipping` releases the orders held when it runs; a webhook handled in the seconds
+    before every service process saw the new mapping may still be held. Reconciliation
+    sweeps those up, so no order waits for a mapping that exists.
+    """
+    released: list[str] = []
+    for channel in session.scalars(select(Channel).order_by(Channel.id)):
+        for mapping in shipping_mappings(channel):
+            released += _release_unmapped(session, channel, mapping, actor)
+    return released
+
+
+def _forget_cached_channels() -> None:
+    # This process's webhook path caches channels for a few seconds; others catch up alone.
+    from service.ingest.webhooks import forget_cached_channels
+
+    forget_cached_channels()
 
 
 def remove_shipping(session: Session, name: str, method: str) -> None:
@@ -187,6 +211,7 @@ def remove_shipping(session: Session, name: str, method: str) -> None:
     settings["shipping_methods"] = kept
     channel.settings = settings
     session.flush()
+    _forget_cached_channels()
 
 
 def _release_unmapped(

@@ -22,6 +22,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
+from service.channels import release_mapped
 from service.db import utcnow
 from service.errors import ValidationFailed
 from service.lifecycle import OrderStatus
@@ -59,6 +60,8 @@ class ReconcileReport:
     opened: list[int] = field(default_factory=list)
     auto_resolved: list[int] = field(default_factory=list)
     still_open: int = 0
+    # Orders released from a carrier_unmapped hold whose method has been mapped since.
+    released: list[str] = field(default_factory=list)
 
 
 def find_stuck(session: Session, limits: Thresholds, now: datetime) -> dict[tuple[int, str], str]:
@@ -113,8 +116,8 @@ def reconcile(
     limits = limits or Thresholds()
     limits.check()
     now = now or utcnow()
+    report = ReconcileReport(released=release_mapped(session, actor=RESOLVER))
     stuck = find_stuck(session, limits, now)
-    report = ReconcileReport()
     existing = session.scalars(
         select(OrderException).where(OrderException.kind == KIND).order_by(OrderException.id)
     ).all()

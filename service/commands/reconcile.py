@@ -50,4 +50,6 @@ def run_reconcile(args: argparse.Namespace) -> int:
         f"Opened {len(report.opened)} stuck-order exception(s), "
         f"auto-resolved {len(report.auto_resolved)}, {report.still_open} still open."
     )
+    if report.released:
+        print(f"Released (shipping method mapped since): {', '.join(report.released)}")
     return 0
