@@ -153,6 +153,31 @@ def test_batches_are_created_listed_and_assigned(
     assert in_batch["total"] == 2 and {o["status"] for o in in_batch["items"]} == {"allocated"}
 
 
+def test_stations_are_listed_and_batches_assigned_by_station_name(
+    api: tuple[TestClient, sessionmaker[Session]],
+) -> None:
+    client, sessions = api
+    with sessions() as s, s.begin():
+        factories.order(s, service="std")
+        bench = factories.station(s, "bench-07")
+        factories.station(s, "bench-02")
+        bench_id = bench.id
+    listed = client.get("/v1/stations").json()
+    assert [(st["name"], st["open_batches"]) for st in listed] == [("bench-02", 0), ("bench-07", 0)]
+    assert listed[1]["id"] == bench_id
+    (batch,) = client.post("/v1/batches", json={"service": "std"}).json()
+    r = client.post(f"/v1/batches/{batch['id']}/assign", json={"station": "bench-07"})
+    assert r.status_code == 200 and r.json()["station_id"] == bench_id
+    assert [st["open_batches"] for st in client.get("/v1/stations").json()] == [0, 1]
+    unknown = client.post(f"/v1/batches/{batch['id']}/assign", json={"station": "bench-99"})
+    assert unknown.status_code == 404 and "station list" in unknown.text
+    both = client.post(
+        f"/v1/batches/{batch['id']}/assign", json={"station": "bench-07", "station_id": bench_id}
+    )
+    assert both.status_code == 422
+    assert client.get("/v1/stations", headers={"Authorization": "Bearer nope"}).status_code == 401
+
+
 def test_openapi_document_lists_the_operator_endpoints(
     api: tuple[TestClient, sessionmaker[Session]],
 ) -> None:
