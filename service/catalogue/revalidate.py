@@ -60,17 +60,16 @@ def revalidate_held_orders(session: Session, skus: Iterable[str], *, actor: str)
     session.flush()
     released: list[str] = []
     for order_id in _held_orders(session, wanted):  # in id order: concurrent runs lock alike
-        order = session.scalar(select(Order).where(Order.id == order_id).with_for_update())
+        order = session.scalar(select(Order).where(Order.id == order_id).with_for_update(of=Order))
         if order is None or order.status != OrderStatus.ON_HOLD.value:
             continue
         line_skus = {line.sku for line in order.lines if line.sku}
-        active = dict(
-            session.execute(
-                select(Product.sku, Product.id).where(
-                    Product.sku.in_(sorted(line_skus)), Product.active.is_(True)
-                )
-            ).tuples()
-        )
+        rows = session.execute(
+            select(Product.sku, Product.id).where(
+                Product.sku.in_(sorted(line_skus)), Product.active.is_(True)
+            )
+        ).tuples()
+        active = {sku: pid for sku, pid in rows}  # not dict(rows): a Result has .keys()
         for line in order.lines:
             if line.product_id is None and line.sku in active:
                 line.product_id = active[line.sku]
