@@ -80,3 +80,21 @@ def revalidate_held_orders(session: Session, skus: Iterable[str], *, actor: str)
         if order.status != OrderStatus.ON_HOLD.value:
             released.append(order.number)
     return released
+
+
+def revalidate_all_held(session: Session, *, actor: str) -> list[str]:
+    """The sweep for a race no transaction sees: an order ingested while its product was
+    being created (each commit missed the other). Validates again every held order with a
+    line whose SKU is an active product by now; returns the released order numbers."""
+    skus = session.scalars(
+        select(OrderLine.sku)
+        .distinct()
+        .join(Order, Order.id == OrderLine.order_id)
+        .join(Product, Product.sku == OrderLine.sku)
+        .where(
+            OrderLine.product_id.is_(None),
+            Order.status == OrderStatus.ON_HOLD.value,
+            Product.active.is_(True),
+        )
+    ).all()
+    return revalidate_held_orders(session, skus, actor=actor)

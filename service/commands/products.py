@@ -10,6 +10,7 @@ from sqlalchemy import func, or_, select
 
 from service.catalogue.csv_file import COLUMN_HELP, read_catalogue
 from service.catalogue.fields import normalise_sku
+from service.catalogue.revalidate import revalidate_all_held
 from service.catalogue.shop_sync import SyncFailed, sync_channel
 from service.catalogue.store import apply_changes, check_changes, without_bad_rows
 from service.commands import CommandError, Subparsers, add_db_option, open_sessions
@@ -65,6 +66,16 @@ def register(subparsers: Subparsers) -> None:
     add_db_option(sync)
     sync.add_argument("--channel", required=True, metavar="NAME")
     sync.set_defaults(handler=run_sync)
+
+    again = actions.add_parser(
+        "revalidate",
+        help="release orders held for unknown_sku whose products exist by now",
+        description="Validate again every order held for a SKU that is now an active "
+        "product. Loading products does this by itself; this sweep catches an order that "
+        "arrived in the same instant as its product (safe to run on a schedule).",
+    )
+    add_db_option(again)
+    again.set_defaults(handler=run_revalidate)
 
 
 def run_import(args: argparse.Namespace) -> int:
@@ -173,4 +184,12 @@ def run_sync(args: argparse.Namespace) -> int:
     )
     if report.released:
         print(f"orders no longer on hold: {', '.join(report.released)}")
+    return 0
+
+
+def run_revalidate(args: argparse.Namespace) -> int:
+    """Release what the catalogue now allows; print the order numbers."""
+    with transaction(open_sessions(args)) as session:
+        released = revalidate_all_held(session, actor=ACTOR)
+    print(f"orders no longer on hold: {', '.join(released)}" if released else "nothing to release")
     return 0

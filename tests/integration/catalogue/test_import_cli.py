@@ -206,3 +206,28 @@ def test_help_and_the_docs_describe_every_column(cli_env: dict[str, str]) -> Non
     for column in COLUMNS:
         assert f"\n  {column} " in shown.stdout, column
         assert f"| `{column}` |" in docs, column
+
+
+def test_revalidate_sweeps_up_an_order_that_raced_its_product(
+    service_db: tuple[str, Engine],
+    client: TestClient,
+    shops: sessionmaker[Session],
+    cli_env: dict[str, str],
+    tmp_path: Path,
+) -> None:
+    url, _ = service_db
+    held = held_shopify_order(client, shops, 7101)
+    # As if both products committed while the order's transaction was still open: each
+    # missed the other, so nothing released the order.
+    with shops() as s, s.begin():
+        s.add_all([Product(sku="MUG-350-BLU", name="Mug"), Product(sku="PLATE-24", name="Plate")])
+
+    nothing_yet = order_by_channel_id(shops, "7101")
+    run = run_cli("product", "revalidate", "--db", url, env=cli_env)
+
+    assert nothing_yet.status == "on_hold"
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip() == f"orders no longer on hold: {held.number}"
+    assert order_by_channel_id(shops, "7101").status == "confirmed"
+    again = run_cli("product", "revalidate", "--db", url, env=cli_env)
+    assert again.stdout.strip() == "nothing to release"
