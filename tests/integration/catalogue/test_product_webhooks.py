@@ -7,11 +7,13 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from service.ingest.webhooks import forget_cached_channels
 from service.models import (
     ChangeRow,
+    Channel,
     OrderEvent,
     Product,
     ProductListing,
@@ -187,3 +189,29 @@ def test_a_malformed_product_body_is_refused_naming_the_field(
     r = woo_post(client, body, topic="product.updated")
     assert r.status_code == 422 and r.json()["field"] == "weight"
     assert count(shops, Product) == 0 and count(shops, WebhookReceipt) == 0
+
+
+def test_woocommerce_variations_are_listed_under_their_parent(
+    client: TestClient, shops: sessionmaker[Session]
+) -> None:
+    parent = load("woocommerce_product_created")
+    parent.update(id=800, type="variable", sku="", variations=[801], global_unique_id="")
+    variation = load("woocommerce_product_created")
+    variation.update(
+        id=801, parent_id=800, type="variation", sku="PLATE-24-RED", name="Enamel Plate - Red",
+        weight="350", global_unique_id="",
+    )  # fmt: skip
+    woo = {"weight_unit": "g", "dimension_unit": "mm"}
+    with shops() as s, s.begin():
+        s.execute(update(Channel).where(Channel.name == "woo").values(settings=woo))
+    forget_cached_channels()
+
+    skipped = woo_post(client, parent, topic="product.created", delivery_id="v-0")
+    made = woo_post(client, variation, topic="product.created", delivery_id="v-1")
+
+    assert skipped.json()["created"] == [] and skipped.json()["skipped_without_sku"] == 1
+    assert made.json()["created"] == ["PLATE-24-RED"]
+    red = _product(shops, "PLATE-24-RED")
+    assert (red.weight_grams, red.length_mm, red.height_mm) == (350, 24, 2)
+    gone = woo_post(client, {"id": 800}, topic="product.deleted", delivery_id="v-2")
+    assert gone.json()["deactivated"] == ["PLATE-24-RED"]
