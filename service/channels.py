@@ -234,6 +234,12 @@ def _release_unmapped(
             continue
         order.carrier, order.service = mapping.carrier, mapping.service
         order.priority = mapping.priority
-        revalidate_hold(session, order, drop={CARRIER_UNMAPPED}, actor=actor)
+        revalidate_hold(
+            session,
+            order,
+            drop={CARRIER_UNMAPPED},
+            actor=actor,
+            fixed_by=f"shipping method {mapping.method!r} mapped to {mapping.carrier}",
+        )
         released.append(order.number)
     return released

@@ -293,6 +293,9 @@ class ProductSnapshot(_Wire):
     height_mm: int | None = None
     serial_required: bool = False
     image_url: str | None = None
+    # A regular expression a serial must match in full (re.fullmatch); None: any serial.
+    serial_pattern: str | None = None
+    active: bool = True  # an inactive product is no longer sold; orders may still carry it
 
 
 class UserSnapshot(_Wire):

@@ -28,11 +28,11 @@ async def _receive(kind: str, name: str, request: Request) -> dict[str, Any]:
 
 @router.post("/shopify/{name}/webhooks")
 async def shopify_webhook(name: str, request: Request) -> dict[str, Any]:
-    """A Shopify orders/* webhook (HMAC in X-Shopify-Hmac-Sha256)."""
+    """A Shopify orders/* or products/* webhook (HMAC in X-Shopify-Hmac-Sha256)."""
     return await _receive(shopify.KIND, name, request)
 
 
 @router.post("/woocommerce/{name}/webhooks")
 async def woocommerce_webhook(name: str, request: Request) -> dict[str, Any]:
-    """A WooCommerce order.* webhook (HMAC in X-WC-Webhook-Signature), or its ping."""
+    """A WooCommerce order.* or product.* webhook (HMAC in X-WC-Webhook-Signature), or ping."""
     return await _receive(woocommerce.KIND, name, request)

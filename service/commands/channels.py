@@ -50,6 +50,16 @@ def _settings(args: argparse.Namespace) -> dict[str, Any]:
         ]
     if args.cutoff_utc:
         settings["cutoff_utc"] = args.cutoff_utc
+    if args.shop_url:
+        if not args.shop_url.startswith(("https://", "http://")):
+            raise CommandError(
+                "--shop-url is the shop's address, e.g. https://myshop.myshopify.com"
+            )
+        settings["shop_url"] = args.shop_url.rstrip("/")
+    for key in ("api_version", "weight_unit", "dimension_unit"):
+        value = getattr(args, key)
+        if value:
+            settings[key] = value
     return settings
 
 
@@ -96,7 +106,7 @@ def run_update(args: argparse.Namespace) -> int:
     secret = _read_secret(args.secret)
     settings = _settings(args)
     if secret is None and not settings:
-        raise CommandError("Nothing to change: give --secret, --cod-countries or --cutoff-utc.")
+        raise CommandError("Nothing to change: give --secret or a setting (see --help).")
     with transaction(open_sessions(args)) as session:
         update_channel(session, args.name, secret=secret, settings=settings)
     forget_cached_secrets()
@@ -165,6 +175,12 @@ def _settings_options(p: argparse.ArgumentParser) -> None:
         f"(default {','.join(sorted(DEFAULT_COD_COUNTRIES))})",
     )
     p.add_argument("--cutoff-utc", help="daily dispatch cut-off, HH:MM UTC")
+    p.add_argument(
+        "--shop-url", help="the shop's address for API calls (Shopify: https://NAME.myshopify.com)"
+    )
+    p.add_argument("--api-version", help="Shopify Admin API version, e.g. 2026-10")
+    p.add_argument("--weight-unit", choices=("g", "kg", "lb", "oz"), help="WooCommerce weights")
+    p.add_argument("--dimension-unit", choices=("mm", "cm", "m", "in"), help="WooCommerce sizes")
 
 
 def register(subparsers: Subparsers) -> None:

@@ -38,6 +38,7 @@ from service.shipping.labels import void_labels
 
 __all__ = [
     "IngestResult",
+    "apply_validation",
     "cancel_order",
     "find_order",
     "order_number",
@@ -132,21 +133,29 @@ def _result(outcome: str, order: Order) -> IngestResult:
     return IngestResult(outcome, order.id, order.number, order.status, list(order.hold_reasons))
 
 
-def _apply_validation(session: Session, order: Order, reasons: list[Reason], actor: str) -> None:
-    """Confirm, hold, re-hold with new reasons, or release an order after validation."""
+def apply_validation(
+    session: Session,
+    order: Order,
+    reasons: list[Reason],
+    actor: str,
+    *,
+    fixed_by: str = "an update from the channel",
+) -> None:
+    """Confirm, hold, re-hold with new reasons, or release an order after validation;
+    `fixed_by` says in the audit log and on resolved exceptions what fixed the problems."""
     status = S(order.status)
     if status is S.ON_HOLD:
         held = {r.get("code", "") for r in order.hold_reasons}
         if not held <= VALIDATION_CODES:
             return  # held by a person or another part of the system: not ours to lift
         if not reasons:
-            release(session, order, actor=actor, reason="validation passed after channel update")
+            release(session, order, actor=actor, reason=f"validation passed after {fixed_by}")
             if order.status == S.PENDING:
                 transition(session, order, S.CONFIRMED, actor=actor, reason="validated")
-            _resolve_exceptions(session, order, set(), actor)
+            _resolve_exceptions(session, order, set(), actor, fixed_by)
         elif reasons != order.hold_reasons:
             _open_exceptions(session, order, reasons, held)
-            _resolve_exceptions(session, order, {r["code"] for r in reasons}, actor)
+            _resolve_exceptions(session, order, {r["code"] for r in reasons}, actor, fixed_by)
             order.hold_reasons = list(reasons)
             record_event(
                 session, order, "hold_reasons_changed", actor=actor, payload={"reasons": reasons}
@@ -159,18 +168,20 @@ def _apply_validation(session: Session, order: Order, reasons: list[Reason], act
         transition(session, order, S.CONFIRMED, actor=actor, reason="validated")
 
 
-def revalidate_hold(session: Session, order: Order, *, drop: set[str], actor: str) -> None:
+def revalidate_hold(
+    session: Session, order: Order, *, drop: set[str], actor: str, fixed_by: str
+) -> None:
     """Re-judge a validation hold once the problems in `drop` were fixed elsewhere.
 
-    For fixes that come from the warehouse side (a shipping method mapped, a product added),
-    not from the channel: the other reasons stand until the channel changes the order.
+    For fixes that come from the warehouse side (a shipping method mapped), not from the
+    channel: the other reasons stand until the channel changes the order.
     """
     if order.status != S.ON_HOLD:
         return
     remaining = [r for r in order.hold_reasons if r.get("code") not in drop]
     if remaining == order.hold_reasons:
         return
-    _apply_validation(session, order, remaining, actor)
+    apply_validation(session, order, remaining, actor, fixed_by=fixed_by)
     mark_changed(session, "order", order.id)
 
 
@@ -185,8 +196,10 @@ def _open_exceptions(
         )
 
 
-def _resolve_exceptions(session: Session, order: Order, keep: set[str], actor: str) -> None:
-    """Close open validation exceptions whose problem the channel has fixed."""
+def _resolve_exceptions(
+    session: Session, order: Order, keep: set[str], actor: str, fixed_by: str
+) -> None:
+    """Close open validation exceptions whose problem has been fixed (by `fixed_by`)."""
     open_rows = session.scalars(
         select(OrderException).where(
             OrderException.order_id == order.id,
@@ -199,7 +212,7 @@ def _resolve_exceptions(session: Session, order: Order, keep: set[str], actor: s
         if row.code not in keep:
             row.resolved_at = now
             row.resolved_by = actor
-            row.resolution = "fixed by an update from the channel"
+            row.resolution = f"fixed by {fixed_by}"
 
 
 def _older(incoming: datetime | None, applied: datetime | None) -> bool:
@@ -272,7 +285,7 @@ def _update(
         mark_changed(session, "order", order.id)
     if status is S.ON_HOLD or (status in REVALIDATED and (applied or lines_changed)):
         before = (order.status, list(order.hold_reasons))
-        _apply_validation(session, order, validate(incoming, products, channel.settings), actor)
+        apply_validation(session, order, validate(incoming, products, channel.settings), actor)
         if (order.status, order.hold_reasons) != before:
             mark_changed(session, "order", order.id)
             applied = applied or {"status": order.status}

@@ -7,7 +7,7 @@ so a hold made only of them may be lifted again by a later update from the chann
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from service.carriers.registry import known_carriers
@@ -120,14 +120,22 @@ def address_reasons(address: Address | None) -> list[Reason]:
     return reasons
 
 
+def unknown_sku_reasons(skus: Iterable[str]) -> list[Reason]:
+    """One `unknown_sku` reason per distinct SKU (an empty SKU shows as "(none)")."""
+    return [
+        _reason(UNKNOWN_SKU, f"No active product has the SKU {sku!r}.")
+        for sku in sorted({s or "(none)" for s in skus})
+    ]
+
+
 def validate(
     order: NormalisedOrder, known_skus: Mapping[str, int], settings: Mapping[str, Any]
 ) -> list[Reason]:
     """Every reason to hold `order` ([] = ready to confirm). `known_skus` maps SKU -> product."""
     reasons = address_reasons(order.shipping_address) + carrier_reasons(order)
-    unknown = sorted({line.sku or "(none)" for line in order.lines if line.sku not in known_skus})
-    for sku in unknown:
-        reasons.append(_reason(UNKNOWN_SKU, f"No active product has the SKU {sku!r}."))
+    reasons.extend(
+        unknown_sku_reasons(line.sku for line in order.lines if line.sku not in known_skus)
+    )
     if order.payment_state is PaymentState.PENDING:
         reasons.append(_reason(PAYMENT_PENDING, "The order is not paid yet."))
     elif order.payment_state in (PaymentState.REFUNDED, PaymentState.VOIDED):

@@ -23,6 +23,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from service.catalogue.webhooks import is_product_topic, receive_product
 from service.db import utcnow
 from service.errors import ServiceError
 from service.ingest import shopify, woocommerce
@@ -195,6 +196,8 @@ def receive(
             log.info("woocommerce ping for channel %s answered", channel_name)
             return {"status": "ping"}
         _check_signature(channel, proto, headers, body, topic)
+        if is_product_topic(kind, topic):
+            return receive_product(session, channel, topic, delivery_id, _decode(body), actor=actor)
         action = proto.topics.get(topic)
         payload = _decode(body) if action else None
         incoming: NormalisedOrder | None = None

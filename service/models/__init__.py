@@ -1,7 +1,7 @@
 """Every service table, importable from one place (Alembic reads `Base.metadata`)."""
 
 from service.db import Base
-from service.models.catalog import Product, ProductAlias, ProductGtin
+from service.models.catalog import Product, ProductAlias, ProductGtin, ProductListing
 from service.models.floor import ApiToken, Batch, Station, User
 from service.models.orders import (
     Channel,
@@ -31,6 +31,7 @@ __all__ = [
     "Product",
     "ProductAlias",
     "ProductGtin",
+    "ProductListing",
     "Station",
     "StationMutation",
     "User",

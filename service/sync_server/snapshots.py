@@ -205,6 +205,8 @@ def products(session: Session, ids: Iterable[int]) -> dict[int, Snapshot]:
             Product.height_mm,
             Product.serial_required,
             Product.image_url,
+            Product.serial_pattern,
+            Product.active,
         )
         for p in session.execute(select(*cols).where(Product.id.in_(chunk))):
             out[p.id] = {
@@ -219,6 +221,8 @@ def products(session: Session, ids: Iterable[int]) -> dict[int, Snapshot]:
                 "height_mm": p.height_mm,
                 "serial_required": bool(p.serial_required),
                 "image_url": p.image_url,
+                "serial_pattern": p.serial_pattern,
+                "active": bool(p.active),
             }
     return out
 

@@ -118,6 +118,8 @@ def test_channel_commands(cli: tuple[str, dict[str, str]], tmp_path: Path) -> No
     ok(_cli(env, "channel", "update", "eu", "--secret", "rotated-secret", "--cutoff-utc", "14:00"))
     assert "rotated-secret" in (tmp_path / "keyring.json").read_text()
     refused(_cli(env, "channel", "update", "eu"), "Nothing to change")
+    refused(_cli(env, "channel", "update", "eu", "--shop-url", "eu.shop"), "https://")
+    ok(_cli(env, "channel", "update", "eu", "--shop-url", "https://eu.myshopify.com/"))
     refused(_cli(env, "channel", "update", "nope", "--cutoff-utc", "10:00"), "No channel")
     ok(_cli(env, "channel", "disable", "eu"))
     assert "disabled" in ok(_cli(env, "channel", "list"))
