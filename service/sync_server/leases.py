@@ -194,6 +194,25 @@ def _grant(
     return lease
 
 
+def batch_owner(session: Session, order: Order) -> int | None:
+    """The station the order's batch is assigned to (None: unbatched or unassigned)."""
+    if order.batch_id is None:
+        return None
+    return session.scalar(select(Batch.station_id).where(Batch.id == order.batch_id))
+
+
+def _refuse_other_stations_batch(session: Session, order: Order, station: Station) -> None:
+    owner = batch_owner(session, order)
+    if owner is not None and owner != station.id:
+        other = station_names(session, [owner]).get(owner, "?")
+        raise ClaimRefusedError(
+            "claimed_by_other",
+            f"Order {order.number} belongs to a batch assigned to station {other}. "
+            "A supervisor can reassign it.",
+            station_name=other,
+        )
+
+
 def claim_orders(
     session: Session, station: Station, request: ClaimRequest, duration: timedelta | None = None
 ) -> ClaimResponse:
@@ -224,6 +243,8 @@ def claim_orders(
         raise ClaimRefusedError(
             "unknown_order", f"Order {request.order_id} does not exist.", http_status=404
         )
+    if request.order_id is not None:
+        _refuse_other_stations_batch(session, orders[request.order_id], station)
     leases = leases_of(session, orders)
     grantable: list[Order] = []
     refusals: list[_Refusal] = []
