@@ -19,7 +19,7 @@ from app.packing.progress import PackState
 from app.packing.session import PackSession
 from app.packing.step import Outcome, Step
 from app.scanning.scan import Scan, ScanKind
-from app.station.auth import check_pin
+from app.station.auth import PinChecker, PinVerdict, refusal
 from app.station.parcels import ParcelFlow
 from app.station.ports import (
     Background,
@@ -62,6 +62,8 @@ class StationRuntime(SupervisorActions, ParcelFlow):
         allow_manual_weight: bool = False,
         override_requires_pin: bool = True,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        pin_checker: PinChecker | None = None,
+        supervisor_signed_in: Callable[[UserRecord, str], object] | None = None,
     ) -> None:
         self.store = store
         self.claims = claims
@@ -73,7 +75,11 @@ class StationRuntime(SupervisorActions, ParcelFlow):
         self.override_requires_pin = override_requires_pin
         self._override_by: UserRecord | None = None  # a supervisor at the bench, by badge scan
         self._pin_for_override = False
+        self._override_key: bytes | None = None  # K of the PIN typed for the override
         self.clock = clock
+        self.pins = pin_checker or PinChecker(None, clock)
+        # Opens the supervisor's service session (badge + PIN) in the background; None: none.
+        self.supervisor_signed_in = supervisor_signed_in
         self.session = PackSession(store.catalog)
         self.capture = BoxWeighing()
         self.user: UserRecord | None = None
@@ -183,7 +189,7 @@ class StationRuntime(SupervisorActions, ParcelFlow):
             )
             return
         if user.role == "supervisor" or self.require_pin:
-            if user.pin_hash:
+            if user.pin is not None:
                 self._pending_user = user
                 self._show(
                     "amber",
@@ -201,23 +207,30 @@ class StationRuntime(SupervisorActions, ParcelFlow):
         user = self._pending_user
         if user is None:
             return
+        result = self.pins.check(user, pin)
         if self._pin_for_override:
             self._pending_user = None
             self._pin_for_override = False
-            if not check_pin(user.pin_hash, pin):
-                self._show(
-                    "red", "The supervisor PIN is wrong; nothing was overridden.", ask_pin_for=""
-                )
+            if result.verdict is not PinVerdict.RIGHT:
+                self._show("red", f"{refusal(result)} Nothing was overridden.", ask_pin_for="")
                 return
             self.model = replace(self.model, ask_pin_for="")
+            self._override_key = result.key
             self._supervisor_confirmed(user)
             return
-        if not check_pin(user.pin_hash, pin):
-            self._show("red", "That PIN is wrong. Scan your badge and try again.", ask_pin_for="")
-            self._pending_user = None
-            return
         self._pending_user = None
+        if result.verdict is not PinVerdict.RIGHT:
+            self._show("red", f"{refusal(result)} Scan your badge and try again.", ask_pin_for="")
+            return
         self._log_in(user)
+        if user.role == "supervisor" and self.supervisor_signed_in is not None:
+            sign_in = self.supervisor_signed_in
+
+            def done(outcome: object) -> None:
+                if isinstance(outcome, BaseException):
+                    log.warning("supervisor session not opened: %s", outcome)
+
+            self.background(lambda: sign_in(user, pin), done)
 
     def cancel_pin(self) -> None:
         """The PIN prompt was closed without a PIN."""

@@ -14,8 +14,8 @@ from app.station.ports import UserRecord
 from app.station.runtime import StationRuntime
 from app.station.screen import Screen, ScreenModel
 from app.weighing.reading import ScaleReading, WeightUnit
-from service.security import hash_pin
 from sync.protocol import MutationType
+from tests.support.pins import checker, sealed_pin
 from tests.support.station_fakes import (
     MUG,
     PLATE,
@@ -28,7 +28,7 @@ from tests.support.station_fakes import (
 )
 
 PACKER = UserRecord(1, "Alex Packer", "packer", "BADGE-P001", None)
-SUPERVISOR = UserRecord(9, "Sam Super", "supervisor", "BADGE-S001", hash_pin("1234"))
+SUPERVISOR = UserRecord(9, "Sam Super", "supervisor", "BADGE-S001", sealed_pin("1234"))
 
 
 class Harness:
@@ -37,7 +37,9 @@ class Harness:
         self.claims = FakeClaims(self.store)
         self.labels = FakeLabels()
         self.shown: list[ScreenModel] = []
-        self.rt = StationRuntime(self.store, self.claims, self.labels, run_now, self.shown.append)
+        self.rt = StationRuntime(
+            self.store, self.claims, self.labels, run_now, self.shown.append, pin_checker=checker()
+        )
 
     def scan(self, text: str) -> ScreenModel:
         self.rt.handle_scan(classify(text.encode()))
@@ -198,7 +200,9 @@ def test_restart_restores_progress_from_recorded_events(h: Harness) -> None:
     h.scan("BADGE-P001")
     h.scan("ORD-100001")
     h.scan("4006381333931")
-    again = StationRuntime(h.store, h.claims, h.labels, run_now, lambda _m: None)
+    again = StationRuntime(
+        h.store, h.claims, h.labels, run_now, lambda _m: None, pin_checker=checker()
+    )
     again.handle_scan(classify(b"BADGE-P001"))
     again.handle_scan(classify(b"ORD-100001"))
     assert [r.scanned for r in again.model.lines] == [1, 0]
@@ -209,7 +213,9 @@ def test_a_label_printed_just_before_a_restart_is_recorded_not_printed_again(h: 
     h.scan_whole_order()
     h.weigh(1530)
     assert h.labels.jobs == [(1, 1, 1530)]  # job 1; the station dies before it is reported
-    h.rt = StationRuntime(h.store, h.claims, h.labels, run_now, h.shown.append)
+    h.rt = StationRuntime(
+        h.store, h.claims, h.labels, run_now, h.shown.append, pin_checker=checker()
+    )
     h.labels.job_ids[(1, 1)] = 1  # the print queue still holds it...
     h.labels.ended[1] = (True, "")  # ...and the printer confirmed it
     h.scan("BADGE-P001")
@@ -249,7 +255,9 @@ def test_reweighing_withdraws_the_label_still_waiting_for_the_printer(h: Harness
 def test_reweigh_after_a_restart_takes_the_next_weight(h: Harness) -> None:
     h.scan_whole_order()
     h.weigh(1530)
-    h.rt = StationRuntime(h.store, h.claims, h.labels, run_now, h.shown.append)  # restarted
+    h.rt = StationRuntime(
+        h.store, h.claims, h.labels, run_now, h.shown.append, pin_checker=checker()
+    )  # restarted
     h.scan("BADGE-P001")
     h.scan("ORD-100001")
     assert h.scan("PB:REWEIGH").message == "Put box 1 on the scale again."
