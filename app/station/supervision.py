@@ -39,6 +39,25 @@ OVERRIDE_CAPTIONS = {
 }
 
 
+def signed_override(event: PackEvent, station_id: int, key: bytes) -> PackEvent:
+    """An override_granted event with its proof (sync.pins); any other event unchanged."""
+    payload = event.payload
+    if event.type is not MutationType.OVERRIDE_GRANTED or not isinstance(payload, OverrideGranted):
+        return event
+    message = pins.override_message(
+        station_id=station_id,
+        order_id=event.order_id,
+        supervisor_id=payload.supervisor_id,
+        kind=payload.kind,
+        reason=payload.reason,
+        details=payload.model_dump(mode="json")["details"],
+    )
+    proof = pins.sign_override(key, message)
+    return PackEvent(
+        event.type, event.order_id, payload.model_copy(update={"proof": proof}), event.lease_epoch
+    )
+
+
 class SupervisorActions(RuntimeBase):
     """Overrides and reprints; mixed into StationRuntime."""
 
@@ -110,27 +129,8 @@ class SupervisorActions(RuntimeBase):
         """The step with its override event signed by the supervisor's PIN key (if typed)."""
         if key is None:
             return step  # badge only (override PIN switched off): the service decides
-        events = []
-        for event in step.events:
-            payload = event.payload
-            if event.type is MutationType.OVERRIDE_GRANTED and isinstance(payload, OverrideGranted):
-                message = pins.override_message(
-                    station_id=self.store.station_id,
-                    order_id=event.order_id,
-                    supervisor_id=payload.supervisor_id,
-                    kind=payload.kind,
-                    reason=payload.reason,
-                    details=payload.model_dump(mode="json")["details"],
-                )
-                proof = pins.sign_override(key, message)
-                event = PackEvent(
-                    event.type,
-                    event.order_id,
-                    payload.model_copy(update={"proof": proof}),
-                    event.lease_epoch,
-                )
-            events.append(event)
-        return replace(step, events=tuple(events))
+        station_id = self.store.station_id
+        return replace(step, events=tuple(signed_override(e, station_id, key) for e in step.events))
 
     def _grant_override(self, supervisor: UserRecord, reason: str, key: bytes | None) -> None:
         kind = (

@@ -5,16 +5,19 @@ These assert what the packer would see (screen, colour, sentence) and what was r
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
 
 from app.scanning.classify import classify
+from app.station.auth import PinChecker
 from app.station.ports import UserRecord
 from app.station.runtime import StationRuntime
 from app.station.screen import Screen, ScreenModel
 from app.weighing.reading import ScaleReading, WeightUnit
-from sync.protocol import MutationType
+from sync import pins
+from sync.protocol import MutationType, OverrideGranted
 from tests.support.pins import checker, sealed_pin
 from tests.support.station_fakes import (
     MUG,
@@ -427,3 +430,48 @@ def test_live_weight_reaches_the_pack_screen_only_when_it_changes(h: Harness) ->
     assert len(h.shown) == before + 2  # two changes, two renders
     h.weigh(480)  # the same reading again: no new render
     assert len(h.shown) == before + 2
+
+
+def test_a_scanned_override_carries_a_proof_of_the_typed_pin(h: Harness) -> None:
+    h.scan_whole_order()
+    h.weigh(3000)
+    h.scan("BADGE-S001")
+    h.rt.submit_pin("1234")
+    h.scan("PB:OVR:CHECKED")
+    [granted] = [e for e in h.store.recorded if e.type is MutationType.OVERRIDE_GRANTED]
+    p = granted.payload
+    assert isinstance(p, OverrideGranted) and p.proof
+    message = pins.override_message(
+        station_id=h.store.station_id, order_id=granted.order_id, supervisor_id=p.supervisor_id,
+        kind=p.kind, reason=p.reason, details=p.model_dump(mode="json")["details"],
+    )  # fmt: skip
+    check = SUPERVISOR.pin
+    assert check is not None
+    params = pins.PinParams(pins.unb64(check.salt), check.time_cost, check.memory_cost,
+                            check.parallelism, check.hash_len)  # fmt: skip
+    # What the service checks at sync: the right PIN's key matches, any other does not.
+    assert pins.override_proven(pins.pin_key("1234", params), message, p.proof)
+    assert not pins.override_proven(pins.pin_key("1235", params), message, p.proof)
+
+
+def test_five_wrong_pins_lock_the_badge_at_this_station(h: Harness) -> None:
+    now = [datetime(2026, 12, 1, 9, 0, tzinfo=UTC)]
+    h.rt.pins = checker(lambda: now[0])
+    for _ in range(5):
+        h.scan("BADGE-S001")
+        h.rt.submit_pin("0000")
+    assert "Too many wrong PINs" in h.rt.model.message
+    h.scan("BADGE-S001")
+    h.rt.submit_pin("1234")  # the right PIN, but locked
+    assert h.rt.user is None and "Too many wrong PINs" in h.rt.model.message
+    now[0] += timedelta(minutes=16)
+    h.scan("BADGE-S001")
+    h.rt.submit_pin("1234")
+    assert h.rt.user is SUPERVISOR
+
+
+def test_a_station_without_its_key_cannot_check_pins(h: Harness) -> None:
+    h.rt.pins = PinChecker(None, lambda: datetime.now(UTC))  # enrolled before keys existed
+    h.scan("BADGE-S001")
+    h.rt.submit_pin("1234")
+    assert h.rt.user is None and "enrol it again" in h.rt.model.message
