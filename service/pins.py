@@ -107,7 +107,9 @@ def session_user(session: Session, station: Station, token: str) -> User:
     user = session.get(User, row.user_id)
     if user is None or not user.active or user.role != "supervisor":
         raise Unauthorized("This supervisor may no longer act. Ask an admin.")
-    row.expires_at = min(now + SESSION_IDLE, row.created_at + SESSION_MAX)
+    renewed = min(now + SESSION_IDLE, row.created_at + SESSION_MAX)
+    if renewed - row.expires_at > timedelta(minutes=1):  # not a write on every poll
+        row.expires_at = renewed
     return user
 
 
