@@ -286,6 +286,16 @@ class StationClient:
         )
         return _parse(SupervisorSessionOut, response)
 
+    def close_supervisor_session(self, session: str) -> None:
+        """End a supervisor's session at the service (they logged out)."""
+        raise_for_status(
+            self._request(
+                "DELETE",
+                "/v1/supervisor/sessions/current",
+                headers={SUPERVISOR_SESSION_HEADER: session},
+            )
+        )
+
     def supervisor(
         self, session: str, method: str, path: str, body: dict[str, Any] | None = None
     ) -> Any:

@@ -42,6 +42,8 @@ class RuntimeBase:
     _pin_for_override: bool
     _override_key: bytes | None
     pins: PinChecker
+    supervisor_signed_in: Callable[[UserRecord, str], object] | None
+    supervisor_signed_out: Callable[[UserRecord], object] | None
     _pending_user: UserRecord | None
     _label_jobs: dict[int, tuple[int, bool]]
     _capture_key: tuple[int, int] | None

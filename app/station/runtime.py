@@ -64,6 +64,7 @@ class StationRuntime(SupervisorActions, ParcelFlow):
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         pin_checker: PinChecker | None = None,
         supervisor_signed_in: Callable[[UserRecord, str], object] | None = None,
+        supervisor_signed_out: Callable[[UserRecord], object] | None = None,
     ) -> None:
         self.store = store
         self.claims = claims
@@ -80,6 +81,7 @@ class StationRuntime(SupervisorActions, ParcelFlow):
         self.pins = pin_checker or PinChecker(None, clock)
         # Opens the supervisor's service session (badge + PIN) in the background; None: none.
         self.supervisor_signed_in = supervisor_signed_in
+        self.supervisor_signed_out = supervisor_signed_out
         self.session = PackSession(store.catalog)
         self.capture = BoxWeighing()
         self.user: UserRecord | None = None
@@ -223,14 +225,8 @@ class StationRuntime(SupervisorActions, ParcelFlow):
             self._show("red", f"{refusal(result)} Scan your badge and try again.", ask_pin_for="")
             return
         self._log_in(user)
-        if user.role == "supervisor" and self.supervisor_signed_in is not None:
-            sign_in = self.supervisor_signed_in
-
-            def done(outcome: object) -> None:
-                if isinstance(outcome, BaseException):
-                    log.warning("supervisor session not opened: %s", outcome)
-
-            self.background(lambda: sign_in(user, pin), done)
+        if user.role == "supervisor":
+            self._open_supervisor_session(user, pin)
 
     def cancel_pin(self) -> None:
         """The PIN prompt was closed without a PIN."""
@@ -272,6 +268,8 @@ class StationRuntime(SupervisorActions, ParcelFlow):
             self._show("red", "Finish or hold this order before logging out.")
             return
         log.info("logout user=%s", self.user.id if self.user else None)
+        if self.user is not None and self.user.role == "supervisor":
+            self._end_supervisor_session(self.user)
         self.user = None
         self.order = None
         self.session = PackSession(self.store.catalog)

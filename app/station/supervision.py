@@ -61,6 +61,30 @@ def signed_override(event: PackEvent, station_id: int, key: bytes) -> PackEvent:
 class SupervisorActions(RuntimeBase):
     """Overrides and reprints; mixed into StationRuntime."""
 
+    def _open_supervisor_session(self, user: UserRecord, pin: str) -> None:
+        """Sign the supervisor in at the service too, for the supervisor screen (background)."""
+        sign_in = self.supervisor_signed_in
+        if sign_in is None:
+            return
+
+        def done(outcome: object) -> None:
+            if isinstance(outcome, BaseException):
+                log.warning("supervisor session not opened: %s", outcome)
+
+        self.background(lambda: sign_in(user, pin), done)
+
+    def _end_supervisor_session(self, user: UserRecord) -> None:
+        """End the supervisor's service session at logout (background, best effort)."""
+        sign_out = self.supervisor_signed_out
+        if sign_out is None:
+            return
+
+        def done(outcome: object) -> None:
+            if isinstance(outcome, BaseException):
+                log.info("supervisor session not ended at the service: %s", outcome)
+
+        self.background(lambda: sign_out(user), done)
+
     def _blocked(self) -> bool:
         """Whether the open order waits for a supervisor (rejected weight, missing serial)."""
         progress = self.session.progress

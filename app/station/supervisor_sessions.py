@@ -30,14 +30,22 @@ class SupervisorSessions:
         self,
         open_session: Callable[[str, str], SupervisorSessionOut],
         call: Callable[[str, str, str, dict[str, Any] | None], Any],
+        close_session: Callable[[str], object] | None = None,
     ) -> None:
         self._open = open_session
         self._call = call
+        self._close = close_session
         self._by_user: dict[int, str] = {}
 
     def sign_in(self, user: UserRecord, pin: str) -> None:
         """Open (or replace) the user's session; raises what the client raises."""
         self._by_user[user.id] = self._open(user.badge, pin).session
+
+    def sign_out(self, user: UserRecord) -> None:
+        """Forget the user's session here, then end it at the service (best effort)."""
+        session = self._by_user.pop(user.id, None)
+        if session is not None and self._close is not None:
+            self._close(session)
 
     def api_for(self, user_id: int) -> SupervisorApi:
         """The supervisor API as this user; NotSignedIn when there is no session."""

@@ -158,7 +158,9 @@ def run_station(paths: StationPaths, settings: StationSettings, demo: object = N
         printer = open_printer(settings.label_printer or f"file://{paths.labels_dir}?lang=zpl")
         worker = PrintWorker(queue, printer, on_job=on_job, on_status=bridge.device_status.emit)
         labels = StationLabels(queue, printer, replica.labels_for_order)
-        supervisors = SupervisorSessions(client.open_supervisor_session, client.supervisor)
+        supervisors = SupervisorSessions(
+            client.open_supervisor_session, client.supervisor, client.close_supervisor_session
+        )
         runtime = StationRuntime(
             store,
             ClientClaims(client, replica),
@@ -170,6 +172,7 @@ def run_station(paths: StationPaths, settings: StationSettings, demo: object = N
             override_requires_pin=settings.override_requires_pin,
             pin_checker=PinChecker(load_pin_key(settings.server_url), lambda: datetime.now(UTC)),
             supervisor_signed_in=supervisors.sign_in,
+            supervisor_signed_out=supervisors.sign_out,
         )
         runtime_ref.append(runtime)
         sounds = Sounds(settings.sounds)

@@ -475,3 +475,18 @@ def test_a_station_without_its_key_cannot_check_pins(h: Harness) -> None:
     h.scan("BADGE-S001")
     h.rt.submit_pin("1234")
     assert h.rt.user is None and "enrol it again" in h.rt.model.message
+
+
+def test_a_supervisor_login_opens_and_logout_ends_the_service_session(h: Harness) -> None:
+    opened: list[tuple[int, str]] = []
+    ended: list[int] = []
+    h.rt.supervisor_signed_in = lambda user, pin: opened.append((user.id, pin))
+    h.rt.supervisor_signed_out = lambda user: ended.append(user.id)
+    h.scan("BADGE-S001")
+    h.rt.submit_pin("0000")
+    assert opened == []  # a wrong PIN never reaches the service
+    h.scan("BADGE-S001")
+    h.rt.submit_pin("1234")
+    assert opened == [(SUPERVISOR.id, "1234")] and h.rt.user is SUPERVISOR
+    h.rt.logout()
+    assert ended == [SUPERVISOR.id] and h.rt.user is None
