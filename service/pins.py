@@ -42,10 +42,7 @@ def check_user_pin(session: Session, user: User, pin: str, now: datetime) -> boo
     The caller commits (also after a wrong PIN, so the failure count sticks).
     """
     if user.pin_locked_until is not None and user.pin_locked_until > now:
-        raise PinLocked(
-            f"Too many wrong PINs. Try again after {user.pin_locked_until:%H:%M} UTC "
-            "or ask an admin to reset the PIN."
-        )
+        raise PinLocked(f"Too many wrong PINs. Try again after {user.pin_locked_until:%H:%M} UTC.")
     if user.pin_hash and verify_pin(user.pin_hash, pin):
         user.pin_failures = 0
         user.pin_locked_until = None

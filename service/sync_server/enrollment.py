@@ -14,9 +14,10 @@ from datetime import timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from service.changes import mark_changed
 from service.db import utcnow
 from service.errors import Unauthorized, ValidationFailed
-from service.models import Station
+from service.models import Station, User
 from service.security import new_token, token_hash
 from service.sync_server.errors import EnrollCodeUsed
 from sync import pins
@@ -92,7 +93,11 @@ def enroll(
     station.token_hash = token_hash(token)
     station.enroll_expires_at = None  # spent; the hash stays so a reuse is recognised
     station.enrolled_at = now
-    station.pin_public_key = pin_public_key
+    if station.pin_public_key != pin_public_key:
+        station.pin_public_key = pin_public_key
+        # The station's cached user list holds verifiers for the old key (or none): resend it.
+        for user_id in session.scalars(select(User.id).where(User.pin_hash.is_not(None))):
+            mark_changed(session, "user", user_id, station_id=station.id)
     station.last_seen_at = now
     station.heartbeat = {**(station.heartbeat or {}), "app_version": app_version}
     log.info("station enrolled", extra={"station": station.id})

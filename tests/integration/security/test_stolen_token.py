@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from service.models import OrderEvent
+from service.batching import assign_batch
+from service.models import Order, OrderEvent
+from service.sync_server.enrollment import issue_enroll_code
 from sync import pins
 from sync.protocol import PinCheck
 from tests.integration.sync_server.conftest import (
@@ -86,8 +88,6 @@ def test_a_pull_gives_nothing_to_guess_pins_against_without_the_station_key(
     sup = make_supervisor()
     private, public = pins.new_station_keypair()
     with sessions() as s, s.begin():
-        from service.sync_server.enrollment import issue_enroll_code
-
         _st, code = issue_enroll_code(s, "bench-k")
     body = {"code": code, "pin_public_key": public}
     token = client.post("/v1/stations/enroll", json=body).json()["token"]
@@ -111,3 +111,44 @@ def test_a_pull_gives_nothing_to_guess_pins_against_without_the_station_key(
     assert pins.unseal(private, check.sealed_verifier) == right
     wrong = pins.verifier(pins.pin_key("000000", params))
     assert pins.unseal(private, check.sealed_verifier) != wrong
+
+
+def test_assigning_the_batch_elsewhere_hands_its_leased_orders_over(
+    client: TestClient, sessions: sessionmaker[Session], make_station, make_order, make_batch
+) -> None:
+    a, b = make_station("A"), make_station("B")
+    oid = make_order()
+    epoch_a = claim(client, a, order_id=oid).json()["leases"][0]["epoch"]
+    batch = make_batch()
+    with sessions() as s, s.begin():
+        s.execute(update(Order).where(Order.id == oid).values(batch_id=batch))
+        assign_batch(s, batch, b.id, actor="user:1")  # a supervisor gives the batch to B
+    r = claim(client, b, batch_id=batch)
+    assert r.status_code == 200, r.text  # B takes it over although A's lease has not expired
+    assert r.json()["leases"][0]["epoch"] > epoch_a
+    scan = mutation(1, "scan_recorded", oid, epoch_a, code="SKU0", outcome="accepted")
+    assert push(client, a, scan).json()["results"][0]["reason"] == "claimed_by_other"
+    assert claim(client, a, order_id=oid).status_code == 409
+
+
+def test_re_enrolling_with_a_key_resends_the_user_list_with_sealed_verifiers(
+    client: TestClient, sessions: sessionmaker[Session], make_supervisor
+) -> None:
+    sup = make_supervisor()
+    with sessions() as s, s.begin():
+        _st, code = issue_enroll_code(s, "bench-old")
+    token = client.post("/v1/stations/enroll", json={"code": code}).json()["token"]
+    first = client.get("/v1/sync/pull", params={"cursor": 0},
+                       headers={"Authorization": f"Bearer {token}"}).json()  # fmt: skip
+    [old] = [c["data"] for c in first["changes"] if c["entity"] == "user"]
+    assert old["pin"]["sealed_verifier"] is None  # enrolled without a key: nothing to open
+    with sessions() as s, s.begin():
+        _st, code = issue_enroll_code(s, "bench-old")
+    private, public = pins.new_station_keypair()
+    body = {"code": code, "pin_public_key": public}
+    token = client.post("/v1/stations/enroll", json=body).json()["token"]
+    later = client.get("/v1/sync/pull", params={"cursor": first["cursor"]},
+                       headers={"Authorization": f"Bearer {token}"}).json()  # fmt: skip
+    [new] = [c["data"] for c in later["changes"] if c["entity"] == "user"]
+    assert new["id"] == sup
+    assert pins.unseal(private, new["pin"]["sealed_verifier"]) is not None
