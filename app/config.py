@@ -83,7 +83,8 @@ class StationSettings:
     require_pin: bool = False
     allow_manual_weight: bool = False
     # A supervisor's PIN for overrides, on top of the badge. Without it an override carries no
-    # proof: the service refuses it unless PACKBENCH_ALLOW_UNVERIFIED_OVERRIDES=1 (docs/security.md).
+    # proof: the service refuses it unless PACKBENCH_ALLOW_UNVERIFIED_OVERRIDES=1 (see
+    # docs/security.md).
     override_requires_pin: bool = True
     sounds: bool = True
     blanking_ms: int = 300
