@@ -38,7 +38,7 @@ def b64(data: bytes) -> str:
 def unb64(text: str) -> bytes:
     """The bytes of unpadded URL-safe base64; ValueError when it is not."""
     try:
-        return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+        return base64.b64decode(text + "=" * (-len(text) % 4), altchars=b"-_", validate=True)
     except (ValueError, TypeError) as exc:
         raise ValueError("not base64") from exc
 
