@@ -284,6 +284,9 @@ class StationClient:
             "/v1/supervisor/sessions",
             json=SupervisorSignIn(badge=badge, pin=pin).model_dump(mode="json"),
         )
+        if response.status_code == 429:  # PIN locked: not a network problem, say why
+            body = _error_fields(response)
+            raise SyncRejected(429, str(body.get("error")), str(body.get("message")))
         return _parse(SupervisorSessionOut, response)
 
     def close_supervisor_session(self, session: str) -> None:

@@ -79,7 +79,7 @@ class StationRuntime(SupervisorActions, ParcelFlow):
         self._override_key: bytes | None = None  # K of the PIN typed for the override
         self.clock = clock
         self.pins = pin_checker or PinChecker(None, clock)
-        # Opens the supervisor's service session (badge + PIN) in the background; None: none.
+        # Open / end a supervisor's service session (SupervisorSessions); they return at once.
         self.supervisor_signed_in = supervisor_signed_in
         self.supervisor_signed_out = supervisor_signed_out
         self.session = PackSession(store.catalog)

@@ -62,28 +62,14 @@ class SupervisorActions(RuntimeBase):
     """Overrides and reprints; mixed into StationRuntime."""
 
     def _open_supervisor_session(self, user: UserRecord, pin: str) -> None:
-        """Sign the supervisor in at the service too, for the supervisor screen (background)."""
-        sign_in = self.supervisor_signed_in
-        if sign_in is None:
-            return
-
-        def done(outcome: object) -> None:
-            if isinstance(outcome, BaseException):
-                log.warning("supervisor session not opened: %s", outcome)
-
-        self.background(lambda: sign_in(user, pin), done)
+        """Sign the supervisor in at the service too, for the supervisor screen."""
+        if self.supervisor_signed_in is not None:
+            self.supervisor_signed_in(user, pin)  # returns at once; the network call is queued
 
     def _end_supervisor_session(self, user: UserRecord) -> None:
-        """End the supervisor's service session at logout (background, best effort)."""
-        sign_out = self.supervisor_signed_out
-        if sign_out is None:
-            return
-
-        def done(outcome: object) -> None:
-            if isinstance(outcome, BaseException):
-                log.info("supervisor session not ended at the service: %s", outcome)
-
-        self.background(lambda: sign_out(user), done)
+        """End the supervisor's service session at logout (best effort)."""
+        if self.supervisor_signed_out is not None:
+            self.supervisor_signed_out(user)
 
     def _blocked(self) -> bool:
         """Whether the open order waits for a supervisor (rejected weight, missing serial)."""

@@ -161,6 +161,7 @@ def run_station(paths: StationPaths, settings: StationSettings, demo: object = N
         supervisors = SupervisorSessions(
             client.open_supervisor_session, client.supervisor, client.close_supervisor_session
         )
+        stack.callback(supervisors.close)
         runtime = StationRuntime(
             store,
             ClientClaims(client, replica),

@@ -21,6 +21,7 @@ from app.station.supervisor_sessions import NotSignedIn, SupervisorSessions
 from service.models import OrderEvent
 from service.users import add_user
 from sync.client import load_pin_key
+from sync.errors import StationUnauthorized
 from sync.protocol import MutationType, OverrideGranted
 from tests.integration.sync.conftest import Station
 from tests.integration.sync.service_runner import make_orders, station_mutations
@@ -83,3 +84,35 @@ def test_supervisor_pin_session_and_proven_override_end_to_end(
             )
         ).all()
     assert actors == [f"user:{sup_id}"]
+
+
+def test_a_supervisor_call_waits_for_the_sign_in_under_way_and_logout_ends_it(
+    make_station, sessions: sessionmaker[Session], proxy: FaultProxy
+) -> None:
+    with sessions() as s, s.begin():
+        add_user(s, name="Sam", role="supervisor", badge="S-SAM", pin=PIN)
+    st: Station = make_station("A")
+    assert st.engine.run_once()
+    sam = ReplicaStore(st.replica, st.id).user_by_badge("S-SAM")
+    assert sam is not None
+    supervisors = SupervisorSessions(
+        st.client.open_supervisor_session, st.client.supervisor, st.client.close_supervisor_session
+    )
+    try:
+        supervisors.sign_in(sam, PIN)  # returns at once; the first call waits for it
+        assert "batches" in supervisors.api_for(sam.id)("GET", "overview", None)
+        supervisors.sign_in(sam, "000000")
+        with pytest.raises(NotSignedIn, match="type the PIN again"):
+            supervisors.api_for(sam.id)("GET", "overview", None)
+        supervisors.sign_in(sam, PIN)
+        api = supervisors.api_for(sam.id)
+        api("GET", "overview", None)
+        token = supervisors._by_user[sam.id].result()
+        supervisors.sign_out(sam)
+        with pytest.raises(NotSignedIn):
+            api("GET", "overview", None)
+        supervisors._worker.submit(lambda: None).result()  # the sign-out call has run
+        with pytest.raises(StationUnauthorized, match="expired"):  # ended at the service too
+            st.client.supervisor(token, "GET", "overview")
+    finally:
+        supervisors.close()
