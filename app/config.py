@@ -82,7 +82,10 @@ class StationSettings:
     document_printer: str = ""
     require_pin: bool = False
     allow_manual_weight: bool = False
-    override_requires_pin: bool = True  # a supervisor's PIN for overrides, on top of the badge
+    # A supervisor's PIN for overrides, on top of the badge. Without it an override carries no
+    # proof: the service refuses it unless PACKBENCH_ALLOW_UNVERIFIED_OVERRIDES=1 (see
+    # docs/security.md).
+    override_requires_pin: bool = True
     sounds: bool = True
     blanking_ms: int = 300
     double_scan_ms: int = 1500

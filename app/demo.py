@@ -26,7 +26,7 @@ from app.config import StationPaths, StationSettings
 log = logging.getLogger(__name__)
 
 DEMO_STATION = "demo-station"
-DEMO_BADGES = (("BADGE-P001", "Packer (no PIN)"), ("BADGE-S001", "Supervisor (PIN 1234)"))
+DEMO_BADGES = (("BADGE-P001", "Packer (no PIN)"), ("BADGE-S001", "Supervisor (PIN 123456)"))
 
 
 class DemoKeyring(KeyringBackend):

@@ -48,13 +48,14 @@ from service.models import (  # noqa: E402
     User,
 )
 from service.schema import create_all  # noqa: E402
-from service.security import token_hash  # noqa: E402
+from service.security import hash_pin, token_hash  # noqa: E402
 from tests.support.pg_schema import schema_url, scratch_schema  # noqa: E402
 
 DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/test"
 STATIONS, PACKERS, BATCHES, PER_BATCH, EVENTS = 50, 100, 20, 600, 100_000
 SHIFT = timedelta(hours=8)
 TOKEN = "bench-station-token"
+SUPERVISOR_PIN = "246810"
 
 
 def load(engine: Engine) -> int:
@@ -85,12 +86,14 @@ def load(engine: Engine) -> int:
             ],
         )
         users = [
-            {"id": i, "name": f"Packer {i}", "role": "packer", "badge": f"P{i}", "active": True}
+            {"id": i, "name": f"Packer {i}", "role": "packer", "badge": f"P{i}", "active": True,
+             "pin_hash": None}
             for i in range(1, PACKERS + 1)
-        ]
+        ]  # fmt: skip
         users.append(
-            {"id": 999, "name": "Sam", "role": "supervisor", "badge": "S1", "active": True}
-        )
+            {"id": 999, "name": "Sam", "role": "supervisor", "badge": "S1", "active": True,
+             "pin_hash": hash_pin(SUPERVISOR_PIN)}
+        )  # fmt: skip
         conn.execute(insert(User), users)
         conn.execute(
             insert(Batch),
@@ -241,9 +244,17 @@ def main() -> int:
         load_s = time.perf_counter() - t0
         with make_sessionmaker(engine)() as s:
             n_events = s.scalar(text("select count(*) from order_events"))
-        headers = {"Authorization": f"Bearer {TOKEN}", "X-Packbench-Supervisor": str(supervisor)}
+        headers = {"Authorization": f"Bearer {TOKEN}"}
         times: list[float] = []
         with TestClient(create_app(engine)) as client:
+            # The supervisor signs in with badge + PIN, as at the bench (not timed).
+            signed = client.post(
+                "/v1/supervisor/sessions", json={"badge": "S1", "pin": SUPERVISOR_PIN},
+                headers=headers,
+            )  # fmt: skip
+            if signed.status_code != 201 or signed.json()["user_id"] != supervisor:
+                raise SystemExit(f"sign-in failed: {signed.status_code} {signed.text[:300]}")
+            headers["X-Packbench-Supervisor-Session"] = signed.json()["session"]
             for i in range(requests + 5):
                 t = time.perf_counter()
                 r = client.get("/v1/supervisor/overview", headers=headers)

@@ -86,7 +86,7 @@ def seed_demo(session: Session, *, now: datetime | None = None) -> SeedReport:
     for name, role, badge, pin in [
         ("Alex Packer", "packer", "BADGE-P001", None),
         ("Robin Packer", "packer", "BADGE-P002", None),
-        ("Sam Supervisor", "supervisor", "BADGE-S001", "1234"),
+        ("Sam Supervisor", "supervisor", "BADGE-S001", "123456"),
     ]:
         add_user(session, name=name, role=role, badge=badge, pin=pin)
     orders = [_order(rng, i, channels, products, now) for i in range(ORDER_COUNT)]

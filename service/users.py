@@ -28,12 +28,14 @@ class TokenRole(StrEnum):
     OPERATOR = "operator"
 
 
-MIN_PIN_LENGTH = 4
+# Six digits at least: with the service's lockout (service.pins) an online guesser gets 5
+# tries per 15 minutes, and no pull carries anything to guess against offline.
+MIN_PIN_LENGTH = 6
 MAX_PIN_LENGTH = 12
 
 
 def add_user(session: Session, *, name: str, role: str, badge: str, pin: str | None = None) -> User:
-    """Create a user; the badge must be unique and a PIN, if given, 4-12 digits."""
+    """Create a user; the badge must be unique and a PIN, if given, 6-12 digits."""
     name = name.strip()
     badge = badge.strip()
     if not name:

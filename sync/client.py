@@ -16,6 +16,7 @@ import keyring.errors
 from keyring.backends import fail
 from pydantic import BaseModel, ValidationError
 
+from sync import pins
 from sync.errors import (
     ClaimRefusedError,
     CursorExpired,
@@ -29,6 +30,7 @@ from sync.errors import (
 from sync.protocol import (
     PROTOCOL_HEADER,
     PROTOCOL_VERSION,
+    SUPERVISOR_SESSION_HEADER,
     ClaimRefused,
     ClaimRequest,
     ClaimResponse,
@@ -40,6 +42,8 @@ from sync.protocol import (
     PushRequest,
     PushResponse,
     StationMe,
+    SupervisorSessionOut,
+    SupervisorSignIn,
 )
 from sync.protocol import CursorExpired as CursorExpiredBody
 from sync.protocol import MutationGap as MutationGapBody
@@ -76,6 +80,19 @@ def load_token(server_url: str) -> str:
     if not token:
         raise NotEnrolled(f"This station is not enrolled with {server_url}; enroll it first.")
     return token
+
+
+def _pin_key_name(server_url: str) -> str:
+    return f"{server_url}#pin-key"
+
+
+def load_pin_key(server_url: str) -> str | None:
+    """The station's private PIN key (sync.pins) for `server_url`; None if enrolled without."""
+    backend = _usable_keyring()
+    try:
+        return backend.get_password(KEYRING_SERVICE, _pin_key_name(server_url)) or None
+    except keyring.errors.KeyringError as exc:
+        raise KeyringUnavailable(str(exc)) from exc
 
 
 def store_token(server_url: str, token: str) -> None:
@@ -142,20 +159,28 @@ def enroll(
     Refuses with KeyringUnavailable *before* contacting the service when no keyring is
     usable, so a code is never spent on a token that would have nowhere safe to go.
     """
-    _usable_keyring()
+    backend = _usable_keyring()
+    # The private half opens the PIN verifiers in this station's pulls; it never leaves here.
+    private_key, public_key = pins.new_station_keypair()
     with httpx.Client(
         base_url=server_url, timeout=DEFAULT_TIMEOUT, transport=transport, verify=ca_bundle or True
     ) as http:
         try:
             response = http.post(
                 "/v1/stations/enroll",
-                json=EnrollRequest(code=code, app_version=app_version).model_dump(mode="json"),
+                json=EnrollRequest(
+                    code=code, app_version=app_version, pin_public_key=public_key
+                ).model_dump(mode="json", exclude_none=True),
                 headers=_headers(),
             )
         except httpx.TransportError as exc:
             raise SyncUnavailable(f"cannot reach {server_url}: {exc}") from exc
     enrolled = _parse(EnrollResponse, response)
     store_token(server_url, enrolled.token)
+    try:
+        backend.set_password(KEYRING_SERVICE, _pin_key_name(server_url), private_key)
+    except keyring.errors.KeyringError as exc:
+        raise KeyringUnavailable(str(exc)) from exc
     log.info("station enrolled", extra={"station_id": enrolled.station_id})
     return enrolled
 
@@ -252,20 +277,42 @@ class StationClient:
         """Give a claim back."""
         raise_for_status(self._request("DELETE", f"/v1/claims/{claim_id}", timeout=CLAIM_TIMEOUT))
 
+    def open_supervisor_session(self, badge: str, pin: str) -> SupervisorSessionOut:
+        """Sign a supervisor in at the service (badge + PIN); the session for supervisor()."""
+        response = self._request(
+            "POST",
+            "/v1/supervisor/sessions",
+            json=SupervisorSignIn(badge=badge, pin=pin).model_dump(mode="json"),
+        )
+        if response.status_code == 429:  # PIN locked: not a network problem, say why
+            body = _error_fields(response)
+            raise SyncRejected(429, str(body.get("error")), str(body.get("message")))
+        return _parse(SupervisorSessionOut, response)
+
+    def close_supervisor_session(self, session: str) -> None:
+        """End a supervisor's session at the service (they logged out)."""
+        raise_for_status(
+            self._request(
+                "DELETE",
+                "/v1/supervisor/sessions/current",
+                headers={SUPERVISOR_SESSION_HEADER: session},
+            )
+        )
+
     def supervisor(
-        self, supervisor_id: int, method: str, path: str, body: dict[str, Any] | None = None
+        self, session: str, method: str, path: str, body: dict[str, Any] | None = None
     ) -> Any:
-        """Call `/v1/supervisor/<path>` for the logged-in supervisor; the parsed JSON answer.
+        """Call `/v1/supervisor/<path>` in a supervisor's session; the parsed JSON answer.
 
         One method for the overview and every supervisor action, so this client does not
         grow with the supervisor screen. A 409 (the order changed meanwhile) raises
-        SyncRejected whose message says why.
+        SyncRejected whose message says why; a 401 means: sign in again with badge and PIN.
         """
         response = self._request(
             method,
             f"/v1/supervisor/{path.lstrip('/')}",
             json=body,
-            headers={"X-Packbench-Supervisor": str(supervisor_id)},
+            headers={SUPERVISOR_SESSION_HEADER: session},
         )
         raise_for_status(response)
         return response.json()

@@ -36,6 +36,9 @@ class EnrollRequest(_Wire):
 
     code: Annotated[str, Field(min_length=4, max_length=64)]
     app_version: str = ""
+    # X25519 public key (sync.pins) the station's PIN verifiers are sealed to. Optional for
+    # old stations: without it a pull carries no verifiers and PINs are checked online only.
+    pin_public_key: Annotated[str, Field(min_length=40, max_length=64)] | None = None
 
 
 class EnrollResponse(_Wire):
@@ -163,6 +166,9 @@ class OverrideGranted(_Wire):
     reason: Annotated[str, Field(min_length=3, max_length=500)]
     details: dict[str, Any] = Field(default_factory=dict)
     packer_id: int | None = None
+    # sync.pins.sign_override over (station, order, supervisor, kind, reason, details) with the
+    # key of the PIN the supervisor typed. The service refuses an override without a valid one.
+    proof: Annotated[str, Field(max_length=100)] | None = None
 
 
 class ClaimReleased(_Wire):
@@ -206,6 +212,7 @@ class RejectReason(StrEnum):
     UNKNOWN_TYPE = "unknown_type"
     INVALID_PAYLOAD = "invalid_payload"
     ILLEGAL_TRANSITION = "illegal_transition"
+    OVERRIDE_UNPROVEN = "override_unproven"
 
 
 class MutationResult(_Wire):
@@ -298,13 +305,28 @@ class ProductSnapshot(_Wire):
     active: bool = True  # an inactive product is no longer sold; orders may still carry it
 
 
+class PinCheck(_Wire):
+    """How a station checks a typed PIN offline (sync.pins): argon2id parameters and salt,
+    and the verifier sealed to the station's enrolment key (None if it has none)."""
+
+    salt: str
+    time_cost: int
+    memory_cost: int
+    parallelism: int
+    hash_len: int
+    sealed_verifier: str | None = None
+
+
 class UserSnapshot(_Wire):
     id: int
     name: str
     role: Literal["packer", "supervisor"]
     badge: str
+    # Never sent any more (an argon2 hash of a short PIN falls to an offline search); kept so
+    # old replicas still parse. `pin` replaces it.
     pin_hash: str | None = None
     active: bool = True
+    pin: PinCheck | None = None
 
 
 class BatchSnapshot(_Wire):
@@ -390,6 +412,27 @@ class ClaimRefused(_Wire):
     message: str
     station_name: str | None = None
     claimed_at: datetime | None = None
+
+
+# --------------------------------------------------------------------------- supervisors
+
+SUPERVISOR_SESSION_HEADER = "X-Packbench-Supervisor-Session"
+
+
+class SupervisorSignIn(_Wire):
+    """A supervisor at a station proves who they are: badge and PIN, checked by the service."""
+
+    badge: Annotated[str, Field(min_length=1, max_length=64)]
+    pin: Annotated[str, Field(min_length=1, max_length=12)]
+
+
+class SupervisorSessionOut(_Wire):
+    """The short-lived session to send in SUPERVISOR_SESSION_HEADER with supervisor calls."""
+
+    session: str
+    user_id: int
+    name: str
+    expires_at: datetime
 
 
 class ErrorBody(_Wire):

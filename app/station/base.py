@@ -7,6 +7,7 @@ from datetime import datetime
 
 from app.packing.session import PackSession
 from app.packing.step import Step
+from app.station.auth import PinChecker
 from app.station.ports import (
     Background,
     Claims,
@@ -39,6 +40,10 @@ class RuntimeBase:
     model: ScreenModel
     _override_by: UserRecord | None
     _pin_for_override: bool
+    _override_key: bytes | None
+    pins: PinChecker
+    supervisor_signed_in: Callable[[UserRecord, str], object] | None
+    supervisor_signed_out: Callable[[UserRecord], object] | None
     _pending_user: UserRecord | None
     _label_jobs: dict[int, tuple[int, bool]]
     _capture_key: tuple[int, int] | None

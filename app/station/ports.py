@@ -13,6 +13,7 @@ from typing import Protocol
 
 from app.packing.events import PackEvent
 from app.packing.model import Catalog, OrderView
+from sync.protocol import PinCheck
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,7 +24,7 @@ class UserRecord:
     name: str
     role: str  # packer | supervisor
     badge: str
-    pin_hash: str | None
+    pin: PinCheck | None  # argon2id parameters + sealed verifier (app.station.auth)
     active: bool = True
 
 

@@ -59,7 +59,7 @@ class ReplicaStore:
     def user_by_badge(self, badge: str) -> UserRecord | None:
         for user in self.replica.users_by_badge(badge.strip()):
             if user.active:
-                return UserRecord(user.id, user.name, user.role, user.badge, user.pin_hash)
+                return UserRecord(user.id, user.name, user.role, user.badge, user.pin)
         return None
 
     def _record(self, snap: OrderSnapshot) -> OrderRecord:

@@ -19,7 +19,7 @@ from app.packing.progress import PackState
 from app.packing.session import PackSession
 from app.packing.step import Outcome, Step
 from app.scanning.scan import Scan, ScanKind
-from app.station.auth import check_pin
+from app.station.auth import PinChecker, PinVerdict, refusal
 from app.station.parcels import ParcelFlow
 from app.station.ports import (
     Background,
@@ -63,6 +63,9 @@ class StationRuntime(SupervisorActions, ParcelFlow):
         allow_manual_weight: bool = False,
         override_requires_pin: bool = True,
         clock: Callable[[], datetime] = utcnow,
+        pin_checker: PinChecker | None = None,
+        supervisor_signed_in: Callable[[UserRecord, str], object] | None = None,
+        supervisor_signed_out: Callable[[UserRecord], object] | None = None,
     ) -> None:
         self.store = store
         self.claims = claims
@@ -74,7 +77,12 @@ class StationRuntime(SupervisorActions, ParcelFlow):
         self.override_requires_pin = override_requires_pin
         self._override_by: UserRecord | None = None  # a supervisor at the bench, by badge scan
         self._pin_for_override = False
+        self._override_key: bytes | None = None  # K of the PIN typed for the override
         self.clock = clock
+        self.pins = pin_checker or PinChecker(None, clock)
+        # Open / end a supervisor's service session (SupervisorSessions); they return at once.
+        self.supervisor_signed_in = supervisor_signed_in
+        self.supervisor_signed_out = supervisor_signed_out
         self.session = PackSession(store.catalog)
         self.capture = BoxWeighing()
         self.user: UserRecord | None = None
@@ -184,7 +192,7 @@ class StationRuntime(SupervisorActions, ParcelFlow):
             )
             return
         if user.role == "supervisor" or self.require_pin:
-            if user.pin_hash:
+            if user.pin is not None:
                 self._pending_user = user
                 self._show(
                     "amber",
@@ -202,23 +210,24 @@ class StationRuntime(SupervisorActions, ParcelFlow):
         user = self._pending_user
         if user is None:
             return
+        result = self.pins.check(user, pin)
         if self._pin_for_override:
             self._pending_user = None
             self._pin_for_override = False
-            if not check_pin(user.pin_hash, pin):
-                self._show(
-                    "red", "The supervisor PIN is wrong; nothing was overridden.", ask_pin_for=""
-                )
+            if result.verdict is not PinVerdict.RIGHT:
+                self._show("red", f"{refusal(result)} Nothing was overridden.", ask_pin_for="")
                 return
             self.model = replace(self.model, ask_pin_for="")
+            self._override_key = result.key
             self._supervisor_confirmed(user)
             return
-        if not check_pin(user.pin_hash, pin):
-            self._show("red", "That PIN is wrong. Scan your badge and try again.", ask_pin_for="")
-            self._pending_user = None
-            return
         self._pending_user = None
+        if result.verdict is not PinVerdict.RIGHT:
+            self._show("red", f"{refusal(result)} Scan your badge and try again.", ask_pin_for="")
+            return
         self._log_in(user)
+        if user.role == "supervisor":
+            self._open_supervisor_session(user, pin)
 
     def cancel_pin(self) -> None:
         """The PIN prompt was closed without a PIN."""
@@ -260,6 +269,8 @@ class StationRuntime(SupervisorActions, ParcelFlow):
             self._show("red", "Finish or hold this order before logging out.")
             return
         log.info("logout user=%s", self.user.id if self.user else None)
+        if self.user is not None and self.user.role == "supervisor":
+            self._end_supervisor_session(self.user)
         self.user = None
         self.order = None
         self.session = PackSession(self.store.catalog)

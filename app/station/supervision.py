@@ -1,18 +1,24 @@
 """Supervisor actions at the bench: overrides and reprints, with who, when and why.
 
 An override works from the scanner alone: the supervisor scans their badge at a blocked
-order (PIN when the site asks for one), then a reason barcode from their card.
+order, types their PIN, then scans a reason barcode from their card. The PIN's key signs the
+override (sync.pins), so the service can tell at sync that the supervisor was really there.
 """
 
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 
 from app.packing.errors import PackingError
+from app.packing.events import PackEvent
+from app.packing.step import Step
 from app.packing.weighing_steps import OverrideKind
-from app.station.auth import check_pin
+from app.station.auth import PinVerdict, refusal
 from app.station.base import RuntimeBase
 from app.station.ports import UserRecord
+from sync import pins
+from sync.protocol import MutationType, OverrideGranted
 
 log = logging.getLogger(__name__)
 
@@ -33,8 +39,37 @@ OVERRIDE_CAPTIONS = {
 }
 
 
+def signed_override(event: PackEvent, station_id: int, key: bytes) -> PackEvent:
+    """An override_granted event with its proof (sync.pins); any other event unchanged."""
+    payload = event.payload
+    if event.type is not MutationType.OVERRIDE_GRANTED or not isinstance(payload, OverrideGranted):
+        return event
+    message = pins.override_message(
+        station_id=station_id,
+        order_id=event.order_id,
+        supervisor_id=payload.supervisor_id,
+        kind=payload.kind,
+        reason=payload.reason,
+        details=payload.model_dump(mode="json")["details"],
+    )
+    proof = pins.sign_override(key, message)
+    return PackEvent(
+        event.type, event.order_id, payload.model_copy(update={"proof": proof}), event.lease_epoch
+    )
+
+
 class SupervisorActions(RuntimeBase):
     """Overrides and reprints; mixed into StationRuntime."""
+
+    def _open_supervisor_session(self, user: UserRecord, pin: str) -> None:
+        """Sign the supervisor in at the service too, for the supervisor screen."""
+        if self.supervisor_signed_in is not None:
+            self.supervisor_signed_in(user, pin)  # returns at once; the network call is queued
+
+    def _end_supervisor_session(self, user: UserRecord) -> None:
+        """End the supervisor's service session at logout (best effort)."""
+        if self.supervisor_signed_out is not None:
+            self.supervisor_signed_out(user)
 
     def _blocked(self) -> bool:
         """Whether the open order waits for a supervisor (rejected weight, missing serial)."""
@@ -52,7 +87,10 @@ class SupervisorActions(RuntimeBase):
         if supervisor is None or supervisor.role != "supervisor" or not supervisor.active:
             self._show("red", "That badge is not a supervisor's. Ask a supervisor to scan theirs.")
             return
-        if self.override_requires_pin and supervisor.pin_hash:
+        if self.override_requires_pin:
+            if supervisor.pin is None:
+                self._show("red", "This supervisor badge has no PIN set; ask an admin to set one.")
+                return
             self._pending_user = supervisor
             self._pin_for_override = True
             self._show(
@@ -82,7 +120,8 @@ class SupervisorActions(RuntimeBase):
             self._show("red", "That override reason is not on the card; scan one from the card.")
             return
         self._override_by = None
-        self._grant_override(supervisor, reason)
+        key, self._override_key = self._override_key, None
+        self._grant_override(supervisor, reason, key)
 
     def override(self, badge: str, pin: str, reason: str) -> None:
         """A supervisor lets a blocked weight (or serial) through; who, when and why recorded."""
@@ -90,12 +129,20 @@ class SupervisorActions(RuntimeBase):
         if supervisor is None or supervisor.role != "supervisor" or not supervisor.active:
             self._show("red", "That badge is not a supervisor's. Ask a supervisor to scan theirs.")
             return
-        if supervisor.pin_hash and not check_pin(supervisor.pin_hash, pin):
-            self._show("red", "The supervisor PIN is wrong; nothing was overridden.")
+        result = self.pins.check(supervisor, pin)
+        if result.verdict is not PinVerdict.RIGHT:
+            self._show("red", f"{refusal(result)} Nothing was overridden.")
             return
-        self._grant_override(supervisor, reason)
+        self._grant_override(supervisor, reason, result.key)
 
-    def _grant_override(self, supervisor: UserRecord, reason: str) -> None:
+    def _signed(self, step: Step, key: bytes | None) -> Step:
+        """The step with its override event signed by the supervisor's PIN key (if typed)."""
+        if key is None:
+            return step  # badge only (override PIN switched off): the service decides
+        station_id = self.store.station_id
+        return replace(step, events=tuple(signed_override(e, station_id, key) for e in step.events))
+
+    def _grant_override(self, supervisor: UserRecord, reason: str, key: bytes | None) -> None:
         kind = (
             OverrideKind.SERIAL
             if self.session.progress.pending_serial is not None
@@ -107,7 +154,7 @@ class SupervisorActions(RuntimeBase):
             self._show("red", str(exc))
             return
         log.info("override kind=%s by supervisor=%s reason=%r", kind, supervisor.id, reason)
-        self._adopt_step(step)
+        self._adopt_step(self._signed(step, key))
 
     def reprint(self, badge: str, pin: str, reason: str) -> None:
         """Reprint the current box's label after a supervisor confirmed why."""
@@ -115,8 +162,9 @@ class SupervisorActions(RuntimeBase):
         if supervisor is None or supervisor.role != "supervisor":
             self._show("red", "A reprint needs a supervisor's badge.")
             return
-        if supervisor.pin_hash and not check_pin(supervisor.pin_hash, pin):
-            self._show("red", "The supervisor PIN is wrong; nothing was reprinted.")
+        result = self.pins.check(supervisor, pin)
+        if result.verdict is not PinVerdict.RIGHT:
+            self._show("red", f"{refusal(result)} Nothing was reprinted.")
             return
         self._do_reprint(supervisor, reason)
 

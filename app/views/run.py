@@ -7,7 +7,6 @@ stopped in reverse order when the window closes.
 
 from __future__ import annotations
 
-import functools
 import logging
 import sys
 from contextlib import ExitStack
@@ -95,14 +94,16 @@ def run_station(paths: StationPaths, settings: StationSettings, demo: object = N
     from app.printing.queue import PrintQueue
     from app.printing.worker import PrintWorker
     from app.scanning.source import open_scanner
+    from app.station.auth import PinChecker
     from app.station.claims import ClientClaims
     from app.station.label_printing import StationLabels, job_outcome
     from app.station.replica_store import ReplicaStore
     from app.station.runtime import StationRuntime
+    from app.station.supervisor_sessions import SupervisorSessions
     from app.views.main_window import StationWindow
     from app.weighing.driver import ScalePoller
     from app.weighing.url import open_scale
-    from sync.client import StationClient
+    from sync.client import StationClient, load_pin_key
     from sync.engine import SyncEngine
     from sync.errors import ReplicaError, SyncError
 
@@ -157,6 +158,10 @@ def run_station(paths: StationPaths, settings: StationSettings, demo: object = N
         printer = open_printer(settings.label_printer or f"file://{paths.labels_dir}?lang=zpl")
         worker = PrintWorker(queue, printer, on_job=on_job, on_status=bridge.device_status.emit)
         labels = StationLabels(queue, printer, replica.labels_for_order)
+        supervisors = SupervisorSessions(
+            client.open_supervisor_session, client.supervisor, client.close_supervisor_session
+        )
+        stack.callback(supervisors.close)
         runtime = StationRuntime(
             store,
             ClientClaims(client, replica),
@@ -166,6 +171,9 @@ def run_station(paths: StationPaths, settings: StationSettings, demo: object = N
             require_pin=settings.require_pin,
             allow_manual_weight=settings.allow_manual_weight,
             override_requires_pin=settings.override_requires_pin,
+            pin_checker=PinChecker(load_pin_key(settings.server_url), utcnow),
+            supervisor_signed_in=supervisors.sign_in,
+            supervisor_signed_out=supervisors.sign_out,
         )
         runtime_ref.append(runtime)
         sounds = Sounds(settings.sounds)
@@ -174,7 +182,7 @@ def run_station(paths: StationPaths, settings: StationSettings, demo: object = N
             settings.station_name or "station",
             store.batches,
             sounds.play,
-            supervisor_api=lambda uid: functools.partial(client.supervisor, uid),
+            supervisor_api=supervisors.api_for,
         )
         bridge.scan.connect(window.on_scan)
         devices = {

@@ -52,7 +52,7 @@ def operator_token(request: Request, session: DbSession) -> ApiToken:
 def admin_token(token: Annotated[ApiToken, Depends(operator_token)]) -> ApiToken:
     """Only admin tokens pass."""
     if token.role != "admin":
-        raise Forbidden("This needs an admin token.")
+        raise Forbidden("This needs an admin token; operator tokens may not do it.")
     return token
 
 

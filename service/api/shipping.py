@@ -9,7 +9,7 @@ from fastapi import APIRouter, BackgroundTasks, Depends, Request
 from pydantic import BaseModel
 from sqlalchemy.orm import Session, sessionmaker
 
-from service.api.deps import DbSession, Operator, session_factory
+from service.api.deps import Admin, DbSession, Operator, session_factory
 from service.carriers.registry import known_carriers
 from service.errors import NotFound, ValidationFailed
 from service.models import ApiToken
@@ -53,10 +53,10 @@ def close_carrier_day(
     carrier: str,
     session: DbSession,
     sessions: Sessions,
-    token: Operator,
+    token: Admin,
     background: BackgroundTasks,
 ) -> ManifestOut:
-    """Ship every packed order of the carrier on one manifest (CSV + PDF in the answer)."""
+    """Ship every packed order of the carrier on one manifest (admin token; CSV + PDF)."""
     if carrier not in known_carriers():
         raise NotFound(f"No carrier {carrier!r}; known: {', '.join(sorted(known_carriers()))}.")
     session.commit()  # end the token lookup's read transaction

@@ -1,27 +1,29 @@
 """Supervisor API for the station app: shift overview, exception actions, batch preparation.
 
-Auth: the station's token (CurrentStation) *and* the id of the supervisor logged in at that
-station, in the `X-Packbench-Supervisor` header; the user must be an active supervisor
-allowed at that station. Actions record that user as the actor, with the station and the
-reason. Batch preparation reuses service.batching, as the operator API does.
+Auth: the station's token (CurrentStation) *and* a supervisor session from
+`POST /v1/supervisor/sessions` (badge + PIN, checked here with a lockout), sent in the
+`X-Packbench-Supervisor-Session` header. A session is bound to the station that opened it.
+Actions record that supervisor as the actor, with the station and the reason. Batch
+preparation reuses service.batching, as the operator API does.
 """
 
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query, Response
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from service import pins
 from service.api.deps import CurrentStation, DbSession
 from service.api.operator import BatchOut, BatchRuleIn, _batches_out
 from service.batching import BatchRule, assign_batch, create_batches
 from service.db import utcnow
-from service.errors import Forbidden, Unauthorized
+from service.errors import Unauthorized
 from service.lifecycle import OrderStatus
-from service.models import Order, OrderLine, User
+from service.models import Order, OrderLine
 from service.supervisor import actions
 from service.supervisor.figures import overview as compute_overview
 from service.supervisor.schemas import (
@@ -32,27 +34,30 @@ from service.supervisor.schemas import (
     Overview,
     ReassignIn,
 )
+from sync.protocol import (
+    SUPERVISOR_SESSION_HEADER,
+    ErrorBody,
+    SupervisorSessionOut,
+    SupervisorSignIn,
+)
 
 router = APIRouter(prefix="/v1/supervisor", tags=["supervisor"])
-SUPERVISOR_HEADER = "X-Packbench-Supervisor"
 
 
 def current_supervisor(
     station: CurrentStation,
     session: DbSession,
-    x_packbench_supervisor: Annotated[str | None, Header()] = None,
+    x_packbench_supervisor_session: Annotated[str | None, Header()] = None,
 ) -> actions.Supervisor:
-    """The supervisor acting at the calling station, or 401/403 saying why."""
-    raw = (x_packbench_supervisor or "").strip()
-    if not raw.isdigit():
-        raise Unauthorized(f"Send the logged-in supervisor's user id in {SUPERVISOR_HEADER}.")
-    user = session.get(User, int(raw))
-    if user is None or not user.active:
-        raise Forbidden("That user is unknown or no longer active.")
-    if user.role != "supervisor":
-        raise Forbidden(f"{user.name} is not a supervisor; the supervisor view is refused.")
-    if user.station_ids is not None and station.id not in user.station_ids:
-        raise Forbidden(f"{user.name} may not work at station {station.name}.")
+    """The supervisor signed in at the calling station (a live session), or 401 saying why."""
+    token = (x_packbench_supervisor_session or "").strip()
+    if not token:
+        raise Unauthorized(
+            "A supervisor must sign in first: POST /v1/supervisor/sessions with badge and PIN, "
+            f"then send the session in {SUPERVISOR_SESSION_HEADER}."
+        )
+    user = pins.session_user(session, station, token)
+    session.commit()  # the renewed expiry
     return actions.Supervisor(user, station)
 
 
@@ -62,6 +67,33 @@ Acting = Annotated[actions.Supervisor, Depends(current_supervisor)]
 def _fresh(session: Session) -> Session:
     session.commit()  # end the auth lookup's read transaction (SQLite holds its lock)
     return session
+
+
+@router.post(
+    "/sessions",
+    response_model=SupervisorSessionOut,
+    status_code=201,
+    responses={401: {"model": ErrorBody}, 429: {"model": ErrorBody}},
+)
+def sign_in(body: SupervisorSignIn, station: CurrentStation, session: DbSession) -> Any:
+    """A supervisor at this station signs in with badge + PIN; 5 wrong PINs lock it 15 min."""
+    with _fresh(session).begin():
+        opened = pins.sign_in(session, station, body.badge, body.pin)
+    if opened is None:  # committed above: the wrong try counts towards the lockout
+        raise Unauthorized(pins.NOT_ACCEPTED)
+    return opened
+
+
+@router.delete("/sessions/current", status_code=204)
+def sign_out(
+    station: CurrentStation,
+    session: DbSession,
+    x_packbench_supervisor_session: Annotated[str | None, Header()] = None,
+) -> Response:
+    """End the supervisor session sent in the header (logging out at the station)."""
+    with _fresh(session).begin():
+        pins.end_session(session, station, (x_packbench_supervisor_session or "").strip())
+    return Response(status_code=204)
 
 
 @router.get("/overview", response_model=Overview)

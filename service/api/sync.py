@@ -68,7 +68,7 @@ def _fresh(session: Session) -> Session:
 def enroll_station(body: EnrollRequest, session: DbSession) -> EnrollResponse:
     """Trade a one-time enrolment code for the station's token."""
     with session.begin():
-        return enrollment.enroll(session, body.code, body.app_version)
+        return enrollment.enroll(session, body.code, body.app_version, body.pin_public_key)
 
 
 @router.get("/stations/me", response_model=StationMe)

@@ -34,7 +34,7 @@ def register(subparsers: Subparsers) -> None:
     add.add_argument(
         "--pin",
         default=None,
-        help="4-12 digits; '-' asks for it without echo (supervisors need one to override)",
+        help="6-12 digits; '-' asks for it without echo (supervisors need one to override)",
     )
     add.set_defaults(handler=run_user_add)
     lst = user_actions.add_parser("list", help="list users (never their PINs)")

@@ -2,7 +2,7 @@
 
 from service.db import Base
 from service.models.catalog import Product, ProductAlias, ProductGtin, ProductListing
-from service.models.floor import ApiToken, Batch, Station, User
+from service.models.floor import ApiToken, Batch, Station, SupervisorSession, User
 from service.models.orders import (
     Channel,
     Order,
@@ -34,6 +34,7 @@ __all__ = [
     "ProductListing",
     "Station",
     "StationMutation",
+    "SupervisorSession",
     "User",
     "WebhookReceipt",
 ]

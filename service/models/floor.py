@@ -24,6 +24,9 @@ class User(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     # None: may log in at every station; else a list of station ids.
     station_ids: Mapped[list[int] | None] = mapped_column(JSON)
+    # Wrong PINs in a row (badge sign-in at the service); at the limit the PIN is locked.
+    pin_failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    pin_locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
@@ -43,7 +46,24 @@ class Station(Base):
     last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_sync_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     heartbeat: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # X25519 public key the station made at enrolment (base64); PIN verifiers in its pulls are
+    # sealed to it, so only the holder of the private key (the station's keyring) opens them.
+    pin_public_key: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class SupervisorSession(Base):
+    """A supervisor signed in at a station with badge + PIN: a short-lived bearer (hash only)."""
+
+    __tablename__ = "supervisor_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    station_id: Mapped[int] = mapped_column(ForeignKey("stations.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class ApiToken(Base):

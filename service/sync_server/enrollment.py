@@ -14,11 +14,13 @@ from datetime import timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from service.changes import mark_changed
 from service.db import utcnow
 from service.errors import Unauthorized, ValidationFailed
-from service.models import Station
+from service.models import Station, User
 from service.security import new_token, token_hash
 from service.sync_server.errors import EnrollCodeUsed
+from sync import pins
 from sync.protocol import EnrollResponse, Heartbeat, StationMe
 
 log = logging.getLogger(__name__)
@@ -54,8 +56,18 @@ def issue_enroll_code(
     return station, code
 
 
-def enroll(session: Session, code: str, app_version: str = "") -> EnrollResponse:
-    """Spend `code` and return the station's new token (any older token stops working)."""
+def enroll(
+    session: Session, code: str, app_version: str = "", pin_public_key: str | None = None
+) -> EnrollResponse:
+    """Spend `code` and return the station's new token (any older token stops working).
+
+    `pin_public_key` (sync.pins) replaces the station's old one: PIN verifiers in its pulls
+    are sealed to it from now on; a station enrolled without one gets none.
+    """
+    if pin_public_key is not None and not pins.valid_public_key(pin_public_key):
+        raise ValidationFailed(
+            "pin_public_key is not a base64 X25519 public key.", field="pin_public_key"
+        )
     code_hash = token_hash(normalise_code(code))
     station = session.scalar(
         select(Station).where(Station.enroll_code_hash == code_hash).with_for_update()
@@ -81,6 +93,11 @@ def enroll(session: Session, code: str, app_version: str = "") -> EnrollResponse
     station.token_hash = token_hash(token)
     station.enroll_expires_at = None  # spent; the hash stays so a reuse is recognised
     station.enrolled_at = now
+    if station.pin_public_key != pin_public_key:
+        station.pin_public_key = pin_public_key
+        # The station's cached user list holds verifiers for the old key (or none): resend it.
+        for user_id in session.scalars(select(User.id).where(User.pin_hash.is_not(None))):
+            mark_changed(session, "user", user_id, station_id=station.id)
     station.last_seen_at = now
     station.heartbeat = {**(station.heartbeat or {}), "app_version": app_version}
     log.info("station enrolled", extra={"station": station.id})

@@ -131,11 +131,18 @@ def _why_not_packable(session: Session, order: Order) -> str:
 
 
 def _refusal(
-    session: Session, order: Order, lease: Lease | None, station_id: int, now: datetime
+    session: Session,
+    order: Order,
+    lease: Lease | None,
+    station_id: int,
+    now: datetime,
+    owned: bool = False,
 ) -> _Refusal | None:
     if OrderStatus(order.status) not in PACKABLE:
         return _Refusal("order_not_claimable", _why_not_packable(session, order))
-    if lease is not None and is_held(lease, now) and lease.station_id != station_id:
+    # A station whose batch the order is in takes it over: a supervisor assigned it there, and
+    # the old holder's events are refused from then on (batch ownership, mutations.py).
+    if lease is not None and is_held(lease, now) and lease.station_id != station_id and not owned:
         name = station_names(session, [lease.station_id]).get(lease.station_id, "?")
         return _Refusal(
             "claimed_by_other",
@@ -194,6 +201,25 @@ def _grant(
     return lease
 
 
+def batch_owner(session: Session, order: Order) -> int | None:
+    """The station the order's batch is assigned to (None: unbatched or unassigned)."""
+    if order.batch_id is None:
+        return None
+    return session.scalar(select(Batch.station_id).where(Batch.id == order.batch_id))
+
+
+def _refuse_other_stations_batch(session: Session, order: Order, station: Station) -> None:
+    owner = batch_owner(session, order)
+    if owner is not None and owner != station.id:
+        other = station_names(session, [owner]).get(owner, "?")
+        raise ClaimRefusedError(
+            "claimed_by_other",
+            f"Order {order.number} belongs to a batch assigned to station {other}. "
+            "A supervisor can reassign it.",
+            station_name=other,
+        )
+
+
 def claim_orders(
     session: Session, station: Station, request: ClaimRequest, duration: timedelta | None = None
 ) -> ClaimResponse:
@@ -216,19 +242,25 @@ def claim_orders(
                 station_name=other,
             )
         ids = list(session.scalars(select(Order.id).where(Order.batch_id == batch.id)))
+        owned = batch.station_id == station.id
     else:
         assert request.order_id is not None
         ids = [request.order_id]
+        owned = False
     orders = lock_orders(session, ids)
     if request.order_id is not None and request.order_id not in orders:
         raise ClaimRefusedError(
             "unknown_order", f"Order {request.order_id} does not exist.", http_status=404
         )
+    if request.order_id is not None:
+        single = orders[request.order_id]
+        _refuse_other_stations_batch(session, single, station)
+        owned = batch_owner(session, single) == station.id
     leases = leases_of(session, orders)
     grantable: list[Order] = []
     refusals: list[_Refusal] = []
     for order in orders.values():
-        refusal = _refusal(session, order, leases.get(order.id), station.id, now)
+        refusal = _refusal(session, order, leases.get(order.id), station.id, now, owned)
         if refusal is None:
             grantable.append(order)
         else:

@@ -23,7 +23,8 @@ from service.lifecycle import OrderStatus, hold, record_event, transition
 from service.models import Label, Lease, Order, OrderException, Parcel
 from service.shipping.labels import check_weight as check_label_weight
 from service.shipping.rollup import unpacked_parcels
-from service.sync_server.leases import release_lease, station_names
+from service.sync_server.leases import batch_owner, release_lease, station_names
+from service.sync_server.overrides import OverrideUnproven, override_actor
 from sync.protocol import (
     PAYLOAD_MODELS,
     ClaimReleased,
@@ -173,6 +174,15 @@ def check_order(ctx: MutationContext) -> None:
             + " Put this parcel aside for a supervisor.",
             {"station_name": packer},
         )
+    owner = batch_owner(ctx.session, order)
+    if owner is not None and owner != ctx.station.id:
+        owner_name = station_names(ctx.session, [owner]).get(owner, "?")
+        raise Rejected(
+            RejectReason.CLAIMED_BY_OTHER,
+            f"Order {order.number} belongs to a batch assigned to station {owner_name}. "
+            "Stop packing it here; a supervisor can reassign it.",
+            {"station_id": owner, "station_name": owner_name},
+        )
     if lease is None or mutation.lease_epoch is None:
         raise Rejected(
             RejectReason.NO_LEASE,
@@ -282,7 +292,18 @@ def _exception(ctx: MutationContext, p: BaseModel) -> None:
 
 def _override(ctx: MutationContext, p: BaseModel) -> None:
     assert isinstance(p, OverrideGranted)
-    ctx.event("override_granted", p)
+    try:
+        by = override_actor(ctx.session, ctx.station.id, ctx.order.id, p)
+    except OverrideUnproven as exc:
+        raise Rejected(RejectReason.OVERRIDE_UNPROVEN, str(exc)) from None
+    record_event(
+        ctx.session,
+        ctx.order,
+        "override_granted",
+        actor=by,
+        payload={**ctx.facts(p), "verified": by.startswith("user:")},
+        station_id=ctx.station.id,
+    )
     if p.kind == "weight":
         # Recorded as an already-resolved exception: the audit trail of who let what through.
         at = station_time(ctx.mutation)
@@ -291,11 +312,11 @@ def _override(ctx: MutationContext, p: BaseModel) -> None:
                 order_id=ctx.order.id,
                 kind="weight",
                 code="weight_override",
-                message=f"Weight override by user {p.supervisor_id}: {p.reason}",
+                message=f"Weight override by {by}: {p.reason}",
                 details={**ctx.facts(p), "station_id": ctx.station.id},
                 created_at=at,
                 resolved_at=at,
-                resolved_by=f"user:{p.supervisor_id}",
+                resolved_by=by,
                 resolution=p.reason,
             )
         )

@@ -29,6 +29,7 @@ from service.models import (
     Station,
     User,
 )
+from service.pins import pin_check
 from sync.protocol import BatchSnapshot, UserSnapshot
 
 Snapshot = dict[str, Any]
@@ -233,8 +234,13 @@ def user_allowed(station_ids: list[int] | None, station_id: int) -> bool:
 
 
 def users(session: Session, ids: Iterable[int], station_id: int) -> dict[int, Snapshot]:
-    """UserSnapshot dicts of the users allowed on the station (others are left out)."""
+    """UserSnapshot dicts of the users allowed on the station (others are left out).
+
+    No PIN hash: only the PIN's argon2 parameters and a verifier sealed to the station's
+    enrolment key (service.pins.pin_check), useless to anyone without that key.
+    """
     out: dict[int, Snapshot] = {}
+    public_key = session.scalar(select(Station.pin_public_key).where(Station.id == station_id))
     for chunk in chunks(ids):
         for u in session.scalars(select(User).where(User.id.in_(chunk))):
             if not user_allowed(u.station_ids, station_id):
@@ -245,8 +251,8 @@ def users(session: Session, ids: Iterable[int], station_id: int) -> dict[int, Sn
                     "name": u.name,
                     "role": u.role,
                     "badge": u.badge,
-                    "pin_hash": u.pin_hash,
                     "active": u.active,
+                    "pin": pin_check(u.pin_hash, public_key),
                 }
             ).model_dump(mode="json")
     return out

@@ -4,7 +4,8 @@
 - users: those allowed on the station (`users.station_ids` null or containing it);
 - batches: those assigned to the station;
 - orders: those in the station's batches, or under an unreleased lease of the station
-  (an expired lease still counts: the station may have packed offline under it);
+  (an expired lease still counts: the station may have packed offline under it) unless
+  the order's batch is assigned to another station (batch ownership wins over a lease);
 - labels: those of visible orders.
 
 When something leaves a station's view, the code that moves it should also call
@@ -16,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import Select, select, union
+from sqlalchemy import Select, or_, select, union
 from sqlalchemy.orm import Session
 
 from service.changes import mark_changed
@@ -41,8 +42,15 @@ def visible_orders_query(station_id: int) -> Select[tuple[int]]:
     in_batches = select(Order.id).where(
         Order.batch_id.in_(select(Batch.id).where(Batch.station_id == station_id))
     )
-    leased = select(Lease.order_id).where(
-        Lease.station_id == station_id, Lease.released_at.is_(None)
+    others = select(Batch.id).where(Batch.station_id.is_not(None), Batch.station_id != station_id)
+    leased = (
+        select(Lease.order_id)
+        .join(Order, Order.id == Lease.order_id)
+        .where(
+            Lease.station_id == station_id,
+            Lease.released_at.is_(None),
+            or_(Order.batch_id.is_(None), Order.batch_id.not_in(others)),
+        )
     )
     sub = union(in_batches, leased).subquery()
     return select(sub.c[0])
@@ -63,19 +71,27 @@ def visible_among(session: Session, station_id: int, order_ids: Iterable[int]) -
     batches = set(station_batch_ids(session, station_id))
     seen: set[int] = set()
     for chunk in chunks(order_ids):
-        for oid, bid in session.execute(
-            select(Order.id, Order.batch_id).where(Order.id.in_(chunk))
+        elsewhere: set[int] = set()
+        for oid, bid, owner in session.execute(
+            select(Order.id, Order.batch_id, Batch.station_id)
+            .outerjoin(Batch, Batch.id == Order.batch_id)
+            .where(Order.id.in_(chunk))
         ):
             if bid is not None and bid in batches:
                 seen.add(oid)
+            elif owner is not None and owner != station_id:
+                elsewhere.add(oid)
         seen.update(
-            session.scalars(
-                select(Lease.order_id).where(
-                    Lease.order_id.in_(chunk),
-                    Lease.station_id == station_id,
-                    Lease.released_at.is_(None),
+            set(
+                session.scalars(
+                    select(Lease.order_id).where(
+                        Lease.order_id.in_(chunk),
+                        Lease.station_id == station_id,
+                        Lease.released_at.is_(None),
+                    )
                 )
             )
+            - elsewhere
         )
     return seen
 

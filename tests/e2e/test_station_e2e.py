@@ -160,6 +160,7 @@ def bench(tmp_path: Path) -> Iterator[Bench]:
     data = tmp_path / "station"
     data.mkdir()
     (data / "config.toml").write_text("version = 2\noverride_requires_pin = false\n")
+    env["PACKBENCH_ALLOW_UNVERIFIED_OVERRIDES"] = "1"  # this bench confirms overrides by badge
 
     with ServiceProcess(db_url, env, tmp_path / "service.log") as service:
         enrolled = subprocess.run(

@@ -21,8 +21,8 @@ from app.station.runtime import StationRuntime
 from app.views.dialogs import PinDialog, SupervisorDialog
 from app.views.main_window import StationWindow
 from app.weighing.reading import ScaleReading, WeightUnit
-from service.security import hash_pin
 from sync.protocol import MutationType
+from tests.support.pins import checker, sealed_pin
 from tests.support.station_fakes import (
     MUG,
     PLATE,
@@ -34,7 +34,7 @@ from tests.support.station_fakes import (
 )
 
 PACKER = UserRecord(1, "Alex Packer", "packer", "BADGE-P001", None)
-SUPERVISOR = UserRecord(9, "Sam Super", "supervisor", "BADGE-S001", hash_pin("1234"))
+SUPERVISOR = UserRecord(9, "Sam Super", "supervisor", "BADGE-S001", sealed_pin("1234"))
 MUG_EAN = b"4006381333931"
 
 
@@ -48,7 +48,12 @@ class Station:
         self.labels = FakeLabels()
         self.sounds: list[str] = []
         self.runtime = StationRuntime(
-            self.store, self.claims, self.labels, run_now, lambda _model: None
+            self.store,
+            self.claims,
+            self.labels,
+            run_now,
+            lambda _model: None,
+            pin_checker=checker(),
         )
         self.window = StationWindow(
             self.runtime, "bench-7", self.store.batches, sounds=self.sounds.append

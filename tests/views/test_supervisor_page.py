@@ -22,12 +22,12 @@ from app.station.ports import BatchRow, UserRecord
 from app.station.runtime import StationRuntime
 from app.views.dialogs import PinDialog
 from app.views.main_window import StationWindow
-from service.security import hash_pin
 from sync.errors import SyncRejected, SyncUnavailable
+from tests.support.pins import checker, sealed_pin
 from tests.support.station_fakes import FakeClaims, FakeLabels, FakeStore, run_now
 
 PACKER = UserRecord(1, "Alex Packer", "packer", "BADGE-P001", None)
-SUPERVISOR = UserRecord(3, "Sam Super", "supervisor", "BADGE-S001", hash_pin("1234"))
+SUPERVISOR = UserRecord(3, "Sam Super", "supervisor", "BADGE-S001", sealed_pin("1234"))
 CANDIDATE = {
     "id": 77,
     "number": "ORD-77",
@@ -95,7 +95,12 @@ class Floor:
         self.store.batches = lambda: self.local_batches  # type: ignore[method-assign]
         self.api = FakeApi(overview)
         self.runtime = StationRuntime(
-            self.store, FakeClaims(self.store), FakeLabels(), run_now, lambda _m: None
+            self.store,
+            FakeClaims(self.store),
+            FakeLabels(),
+            run_now,
+            lambda _m: None,
+            pin_checker=checker(),
         )
         self.window = StationWindow(
             self.runtime, "bench-office", self.store.batches, supervisor_api=self.api.for_user

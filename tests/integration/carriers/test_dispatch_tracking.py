@@ -175,15 +175,18 @@ def test_cli_close_ships_packed_orders_with_a_manifest_and_tracking_delivers_the
     assert _status(sessions, two_boxes) == "delivered"
 
 
-def test_api_close_needs_an_operator_and_answers_the_manifest(
+def test_api_close_needs_an_admin_and_answers_the_manifest(
     service_engine: Engine, sessions: sessionmaker[Session], make_order: Callable[..., int]
 ) -> None:
     oid = make_order()
     (number,) = pack(sessions, oid, [1300])
     with sessions() as s, s.begin():
-        _row, token = create_token(s, role="operator", name="ops")
+        _row, token = create_token(s, role="admin", name="boss")
+        _row, operator = create_token(s, role="operator", name="ops")
     with TestClient(create_app(service_engine)) as client:
         assert client.post("/v1/dispatch/house/close").status_code == 401
+        r = client.post("/v1/dispatch/house/close", headers={"Authorization": f"Bearer {operator}"})
+        assert (r.status_code, r.json()["error"]) == (403, "forbidden")  # nothing shipped
         headers = {"Authorization": f"Bearer {token}"}
         r = client.post("/v1/dispatch/nosuch/close", headers=headers)
         assert r.status_code == 404

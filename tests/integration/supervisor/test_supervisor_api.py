@@ -17,7 +17,7 @@ from service.models import Label, Order, OrderEvent, OrderException
 from service.shipping.labels import prepare_labels
 from service.sync_server.enrollment import issue_enroll_code
 from tests.support import factories
-from tests.unit.supervisor.shift import Shift, build
+from tests.unit.supervisor.shift import SAM_PIN, Shift, build
 
 
 @dataclass
@@ -25,7 +25,7 @@ class Floor:
     client: TestClient
     sessions: sessionmaker[Session]
     shift: Shift
-    headers: dict[str, str]  # station token + supervisor Sam
+    headers: dict[str, str]  # station token + supervisor Sam's session
 
     def post(self, path: str, body: dict[str, Any]) -> Any:
         return self.client.post(f"/v1/supervisor{path}", json=body, headers=self.headers)
@@ -54,11 +54,12 @@ def floor(sessions: sessionmaker[Session], service_engine: Any) -> Iterator[Floo
         _station, code = issue_enroll_code(s, "bench-office")
     with TestClient(create_app(service_engine)) as client:
         r = client.post("/v1/stations/enroll", json={"code": code, "app_version": "t"})
-        token = r.json()["token"]
-        headers = {
-            "Authorization": f"Bearer {token}",
-            "X-Packbench-Supervisor": str(shift.users["sam"]),
-        }
+        token = {"Authorization": f"Bearer {r.json()['token']}"}
+        r = client.post(
+            "/v1/supervisor/sessions", json={"badge": "S-SAM", "pin": SAM_PIN}, headers=token
+        )
+        assert r.status_code == 201, r.text
+        headers = {**token, "X-Packbench-Supervisor-Session": r.json()["session"]}
         yield Floor(client, sessions, shift, headers)
 
 
@@ -66,12 +67,17 @@ def test_only_an_active_supervisor_at_a_known_station_gets_in(floor: Floor) -> N
     url = "/v1/supervisor/overview"
     token = {"Authorization": floor.headers["Authorization"]}
     assert floor.client.get(url).status_code == 401
-    assert floor.client.get(url, headers=token).status_code == 401  # no supervisor named
-    for who in ("alice", "sue"):  # a packer; an inactive supervisor
-        r = floor.client.get(
-            url, headers={**token, "X-Packbench-Supervisor": str(floor.shift.users[who])}
+    assert floor.client.get(url, headers=token).status_code == 401  # no supervisor session
+    for badge, pin in (("P-ALICE", SAM_PIN), ("S-SUE", SAM_PIN), ("S-SAM", "000000")):
+        # a packer; an inactive supervisor; a wrong PIN: one answer that says nothing more
+        r = floor.client.post(
+            "/v1/supervisor/sessions", json={"badge": badge, "pin": pin}, headers=token
         )
-        assert r.status_code == 403, r.text
+        assert (r.status_code, r.json()["error"]) == (401, "unauthorized"), r.text
+        assert (
+            r.json()["message"]
+            == "Badge or PIN not accepted. Scan the badge and type the PIN again."
+        )
     bad = {**floor.headers, "Authorization": "Bearer nope"}
     assert floor.client.get(url, headers=bad).status_code == 401
     r = floor.client.get(url, headers=floor.headers)

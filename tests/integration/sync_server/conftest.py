@@ -14,8 +14,10 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from service.api.app import create_app
-from service.models import Batch, Product
+from service.models import Batch, Product, User
 from service.sync_server.enrollment import issue_enroll_code
+from service.users import add_user
+from sync import pins
 from tests.support import factories
 
 
@@ -128,3 +130,56 @@ def push(client: TestClient, station: StationAuth, *mutations: dict[str, Any]) -
 def claim(client: TestClient, station: StationAuth, **body: int) -> Any:
     """POST /v1/claims and return the response."""
     return client.post("/v1/claims", json=body, headers=station.headers)
+
+
+SUPERVISOR_PIN = "246810"
+
+
+@pytest.fixture
+def make_supervisor(sessions: sessionmaker[Session]) -> Callable[..., int]:
+    """Create a supervisor with SUPERVISOR_PIN (argon2id, as `user add` does); returns the id."""
+    counter = itertools.count(1)
+
+    def make(pin: str = SUPERVISOR_PIN, role: str = "supervisor") -> int:
+        with sessions() as s, s.begin():
+            n = next(counter)
+            return add_user(s, name=f"Sup {n}", role=role, badge=f"S-{n}", pin=pin).id
+
+    return make
+
+
+def proven_override(
+    sessions: sessionmaker[Session],
+    mid: int,
+    station_id: int,
+    order_id: int,
+    epoch: int | None,
+    supervisor_id: int,
+    pin: str = SUPERVISOR_PIN,
+    **payload: Any,
+) -> dict[str, Any]:
+    """An override_granted mutation signed as a station does after the supervisor typed `pin`."""
+    with sessions() as s:
+        user = s.get(User, supervisor_id)
+        assert user is not None and user.pin_hash is not None
+        split = pins.split_pin_hash(user.pin_hash)
+    assert split is not None
+    body = {"kind": "weight", "reason": "scale drift", "details": {}, **payload}
+    message = pins.override_message(
+        station_id=station_id,
+        order_id=order_id,
+        supervisor_id=supervisor_id,
+        kind=body["kind"],
+        reason=body["reason"],
+        details=body["details"],
+    )
+    proof = pins.sign_override(pins.pin_key(pin, split[0]), message)
+    return mutation(
+        mid,
+        "override_granted",
+        order_id,
+        epoch,
+        supervisor_id=supervisor_id,
+        proof=proof,
+        **body,
+    )

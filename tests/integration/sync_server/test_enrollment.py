@@ -85,3 +85,20 @@ def test_cli_enroll_code_creates_station_and_prints_code(
     r = client.post("/v1/stations/enroll", json={"code": code})
     assert r.status_code == 200
     assert r.json()["station_name"] == "Bench 9"
+
+
+def test_a_malformed_pin_key_is_422_and_does_not_spend_the_code(
+    client: TestClient, sessions: sessionmaker[Session]
+) -> None:
+    with sessions() as s, s.begin():
+        _station, code = issue_enroll_code(s, "bench-key")
+    for bad in ("not base64 at all, but long enough to pass!!", "QUFB" * 11):  # 33 bytes
+        r = client.post("/v1/stations/enroll", json={"code": code, "pin_public_key": bad})
+        assert (r.status_code, r.json()["field"]) == (422, "pin_public_key"), r.text
+    r = client.post(
+        "/v1/stations/enroll", json={"code": code, "pin_public_key": "QUFB" * 10 + "QUE"}
+    )
+    assert r.status_code == 200, r.text  # 32 bytes: a key; the code was still good
+    with sessions() as s:
+        station = s.scalars(select(Station).where(Station.name == "bench-key")).one()
+        assert station.pin_public_key == "QUFB" * 10 + "QUE"

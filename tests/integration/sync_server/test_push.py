@@ -17,7 +17,13 @@ from service.models import Lease, Order, OrderEvent, OrderException, Parcel, Sta
 from service.sync_server import mutations as mutations_module
 from service.sync_server.mutations import Rejected
 from sync.protocol import MAX_MUTATIONS_PER_PUSH
-from tests.integration.sync_server.conftest import claim, mutation, push, scan
+from tests.integration.sync_server.conftest import (
+    claim,
+    mutation,
+    proven_override,
+    push,
+    scan,
+)
 
 
 def _events(sessions: sessionmaker[Session], order_id: int, type_: str) -> int:
@@ -46,9 +52,10 @@ def _claimed(client: TestClient, station: Any, order_id: int) -> int:
 
 
 def test_full_pack_flow_and_idempotent_retry(
-    client: TestClient, sessions: sessionmaker[Session], make_station, make_order
+    client: TestClient, sessions: sessionmaker[Session], make_station, make_order, make_supervisor
 ) -> None:
     st = make_station("A")
+    sup = make_supervisor()
     oid = make_order(status="confirmed")
     epoch = _claimed(client, st, oid)
     batch = [
@@ -67,16 +74,7 @@ def test_full_pack_flow_and_idempotent_retry(
             packer_id=7,
         ),
         mutation(5, "label_printed", oid, epoch, box_no=1, tracking_number="TRK1"),
-        mutation(
-            6,
-            "override_granted",
-            oid,
-            epoch,
-            kind="weight",
-            supervisor_id=9,
-            reason="scale drift",
-            packer_id=7,
-        ),
+        proven_override(sessions, 6, st.id, oid, epoch, sup, packer_id=7),
         mutation(7, "order_packed", oid, epoch, boxes=1, packer_id=7),
     ]
     first = push(client, st, *batch)
@@ -98,7 +96,7 @@ def test_full_pack_flow_and_idempotent_retry(
                 OrderException.order_id == oid, OrderException.kind == "weight"
             )
         ).one()
-        assert (exc.resolved_by, exc.resolution) == ("user:9", "scale drift")
+        assert (exc.resolved_by, exc.resolution) == (f"user:{sup}", "scale drift")
         lease = s.get(Lease, oid)
         assert lease is not None and lease.released_at is not None
         statuses = s.scalars(
@@ -107,8 +105,15 @@ def test_full_pack_flow_and_idempotent_retry(
             .order_by(OrderEvent.id)
         ).all()
         assert statuses == ["allocated", "picking", "packed"]
-        actors = set(s.scalars(select(OrderEvent.actor).where(OrderEvent.order_id == oid)))
-        assert actors == {f"station:{st.id}"}
+        actors = {
+            (type_, actor)
+            for type_, actor in s.execute(
+                select(OrderEvent.type, OrderEvent.actor).where(OrderEvent.order_id == oid)
+            )
+        }
+        # The supervisor who typed the PIN is the override's actor; the station did the rest.
+        assert {a for t, a in actors if t == "override_granted"} == {f"user:{sup}"}
+        assert {a for t, a in actors if t != "override_granted"} == {f"station:{st.id}"}
 
 
 def test_gaps_and_backwards_ids_are_409_and_apply_nothing(

@@ -23,16 +23,17 @@ def test_user_add_hashes_the_pin_and_refuses_a_taken_badge(
 ) -> None:
     url, engine = service_db
     base = ["user", "add", "--db", url, "--role", "supervisor"]
-    code, out, _ = _run(capsys, *base, "--name", "Sam", "--badge", "BADGE-S9", "--pin", "4321")
+    code, out, _ = _run(capsys, *base, "--name", "Sam", "--badge", "BADGE-S9", "--pin", "864213")
     assert code == 0 and "Added supervisor Sam" in out
     code, _, err = _run(capsys, *base, "--name", "Kim", "--badge", "BADGE-S9")
     assert code == 1 and "Badge BADGE-S9 already belongs to Sam" in err
-    code, _, err = _run(capsys, *base, "--name", "Kim", "--badge", "B2", "--pin", "12a")
-    assert code == 1 and err.strip() == "packbench-service: error: A PIN is 4-12 digits."
+    for pin in ("12a", "4321"):  # not digits; too short (4 digits fall to a quick search)
+        code, _, err = _run(capsys, *base, "--name", "Kim", "--badge", "B2", "--pin", pin)
+        assert code == 1 and err.strip() == "packbench-service: error: A PIN is 6-12 digits."
     with Session(engine) as s:
         user = s.scalars(select(User)).one()
-        assert user.pin_hash and "4321" not in user.pin_hash
-        assert verify_pin(user.pin_hash, "4321")
+        assert user.pin_hash and "864213" not in user.pin_hash
+        assert verify_pin(user.pin_hash, "864213")
 
 
 def test_bad_arguments_exit_non_zero_without_a_traceback(
@@ -104,7 +105,7 @@ def test_seed_demo_fills_once_and_then_does_nothing(
         assigned = s.scalars(select(Batch).where(Batch.station_id == station.id)).all()
         assert len(assigned) == 1 and assigned[0].code.startswith("B-")
         supervisor = s.scalars(select(User).where(User.badge == "BADGE-S001")).one()
-        assert supervisor.pin_hash is not None and verify_pin(supervisor.pin_hash, "1234")
+        assert supervisor.pin_hash is not None and verify_pin(supervisor.pin_hash, "123456")
 
 
 def test_seed_demo_refuses_a_database_with_other_orders(

@@ -5,17 +5,20 @@ These assert what the packer would see (screen, colour, sentence) and what was r
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
 
 from app.scanning.classify import classify
+from app.station.auth import PinChecker
 from app.station.ports import UserRecord
 from app.station.runtime import StationRuntime
 from app.station.screen import Screen, ScreenModel
 from app.weighing.reading import ScaleReading, WeightUnit
-from service.security import hash_pin
-from sync.protocol import MutationType
+from sync import pins
+from sync.protocol import MutationType, OverrideGranted
+from tests.support.pins import checker, sealed_pin
 from tests.support.station_fakes import (
     MUG,
     PLATE,
@@ -28,7 +31,7 @@ from tests.support.station_fakes import (
 )
 
 PACKER = UserRecord(1, "Alex Packer", "packer", "BADGE-P001", None)
-SUPERVISOR = UserRecord(9, "Sam Super", "supervisor", "BADGE-S001", hash_pin("1234"))
+SUPERVISOR = UserRecord(9, "Sam Super", "supervisor", "BADGE-S001", sealed_pin("1234"))
 
 
 class Harness:
@@ -37,7 +40,9 @@ class Harness:
         self.claims = FakeClaims(self.store)
         self.labels = FakeLabels()
         self.shown: list[ScreenModel] = []
-        self.rt = StationRuntime(self.store, self.claims, self.labels, run_now, self.shown.append)
+        self.rt = StationRuntime(
+            self.store, self.claims, self.labels, run_now, self.shown.append, pin_checker=checker()
+        )
 
     def scan(self, text: str) -> ScreenModel:
         self.rt.handle_scan(classify(text.encode()))
@@ -198,7 +203,9 @@ def test_restart_restores_progress_from_recorded_events(h: Harness) -> None:
     h.scan("BADGE-P001")
     h.scan("ORD-100001")
     h.scan("4006381333931")
-    again = StationRuntime(h.store, h.claims, h.labels, run_now, lambda _m: None)
+    again = StationRuntime(
+        h.store, h.claims, h.labels, run_now, lambda _m: None, pin_checker=checker()
+    )
     again.handle_scan(classify(b"BADGE-P001"))
     again.handle_scan(classify(b"ORD-100001"))
     assert [r.scanned for r in again.model.lines] == [1, 0]
@@ -209,7 +216,9 @@ def test_a_label_printed_just_before_a_restart_is_recorded_not_printed_again(h: 
     h.scan_whole_order()
     h.weigh(1530)
     assert h.labels.jobs == [(1, 1, 1530)]  # job 1; the station dies before it is reported
-    h.rt = StationRuntime(h.store, h.claims, h.labels, run_now, h.shown.append)
+    h.rt = StationRuntime(
+        h.store, h.claims, h.labels, run_now, h.shown.append, pin_checker=checker()
+    )
     h.labels.job_ids[(1, 1)] = 1  # the print queue still holds it...
     h.labels.ended[1] = (True, "")  # ...and the printer confirmed it
     h.scan("BADGE-P001")
@@ -249,7 +258,9 @@ def test_reweighing_withdraws_the_label_still_waiting_for_the_printer(h: Harness
 def test_reweigh_after_a_restart_takes_the_next_weight(h: Harness) -> None:
     h.scan_whole_order()
     h.weigh(1530)
-    h.rt = StationRuntime(h.store, h.claims, h.labels, run_now, h.shown.append)  # restarted
+    h.rt = StationRuntime(
+        h.store, h.claims, h.labels, run_now, h.shown.append, pin_checker=checker()
+    )  # restarted
     h.scan("BADGE-P001")
     h.scan("ORD-100001")
     assert h.scan("PB:REWEIGH").message == "Put box 1 on the scale again."
@@ -419,3 +430,63 @@ def test_live_weight_reaches_the_pack_screen_only_when_it_changes(h: Harness) ->
     assert len(h.shown) == before + 2  # two changes, two renders
     h.weigh(480)  # the same reading again: no new render
     assert len(h.shown) == before + 2
+
+
+def test_a_scanned_override_carries_a_proof_of_the_typed_pin(h: Harness) -> None:
+    h.scan_whole_order()
+    h.weigh(3000)
+    h.scan("BADGE-S001")
+    h.rt.submit_pin("1234")
+    h.scan("PB:OVR:CHECKED")
+    [granted] = [e for e in h.store.recorded if e.type is MutationType.OVERRIDE_GRANTED]
+    p = granted.payload
+    assert isinstance(p, OverrideGranted) and p.proof
+    message = pins.override_message(
+        station_id=h.store.station_id, order_id=granted.order_id, supervisor_id=p.supervisor_id,
+        kind=p.kind, reason=p.reason, details=p.model_dump(mode="json")["details"],
+    )  # fmt: skip
+    check = SUPERVISOR.pin
+    assert check is not None
+    params = pins.PinParams(pins.unb64(check.salt), check.time_cost, check.memory_cost,
+                            check.parallelism, check.hash_len)  # fmt: skip
+    # What the service checks at sync: the right PIN's key matches, any other does not.
+    assert pins.override_proven(pins.pin_key("1234", params), message, p.proof)
+    assert not pins.override_proven(pins.pin_key("1235", params), message, p.proof)
+
+
+def test_five_wrong_pins_lock_the_badge_at_this_station(h: Harness) -> None:
+    now = [datetime(2026, 12, 1, 9, 0, tzinfo=UTC)]
+    h.rt.pins = checker(lambda: now[0])
+    for _ in range(5):
+        h.scan("BADGE-S001")
+        h.rt.submit_pin("0000")
+    assert "Too many wrong PINs" in h.rt.model.message
+    h.scan("BADGE-S001")
+    h.rt.submit_pin("1234")  # the right PIN, but locked
+    assert h.rt.user is None and "Too many wrong PINs" in h.rt.model.message
+    now[0] += timedelta(minutes=16)
+    h.scan("BADGE-S001")
+    h.rt.submit_pin("1234")
+    assert h.rt.user is SUPERVISOR
+
+
+def test_a_station_without_its_key_cannot_check_pins(h: Harness) -> None:
+    h.rt.pins = PinChecker(None, lambda: datetime.now(UTC))  # enrolled before keys existed
+    h.scan("BADGE-S001")
+    h.rt.submit_pin("1234")
+    assert h.rt.user is None and "enrol it again" in h.rt.model.message
+
+
+def test_a_supervisor_login_opens_and_logout_ends_the_service_session(h: Harness) -> None:
+    opened: list[tuple[int, str]] = []
+    ended: list[int] = []
+    h.rt.supervisor_signed_in = lambda user, pin: opened.append((user.id, pin))
+    h.rt.supervisor_signed_out = lambda user: ended.append(user.id)
+    h.scan("BADGE-S001")
+    h.rt.submit_pin("0000")
+    assert opened == []  # a wrong PIN never reaches the service
+    h.scan("BADGE-S001")
+    h.rt.submit_pin("1234")
+    assert opened == [(SUPERVISOR.id, "1234")] and h.rt.user is SUPERVISOR
+    h.rt.logout()
+    assert ended == [SUPERVISOR.id] and h.rt.user is None

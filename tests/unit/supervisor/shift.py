@@ -23,11 +23,14 @@ from sqlalchemy.orm import Session
 
 from service.models import Batch, Order, OrderEvent, OrderException, StationMutation, User
 from service.reconcile import reconcile
+from service.security import hash_pin
 from sync import clock
 from tests.support import factories
 
 NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
 SHIFT_START = NOW - timedelta(hours=4)
+SAM_PIN = "246810"
+SAM_PIN_HASH = hash_pin(SAM_PIN)
 
 
 def m(minutes: float) -> datetime:
@@ -86,8 +89,8 @@ def _build(s: Session, now: datetime) -> Shift:
     users = [
         User(name="Alice", role="packer", badge="P-ALICE"),
         User(name="Bob", role="packer", badge="P-BOB"),
-        User(name="Sam", role="supervisor", badge="S-SAM", pin_hash="x"),
-        User(name="Old Sue", role="supervisor", badge="S-SUE", pin_hash="x", active=False),
+        User(name="Sam", role="supervisor", badge="S-SAM", pin_hash=SAM_PIN_HASH),
+        User(name="Old Sue", role="supervisor", badge="S-SUE", pin_hash=SAM_PIN_HASH, active=False),
     ]
     s.add_all(users)
     s.flush()

@@ -61,6 +61,7 @@ class FakeSyncService:
     heartbeats: list[dict[str, Any]] = field(default_factory=list)
     faults: list[str] = field(default_factory=list)  # connect | 503 | drop_response | timeout
     requests: list[str] = field(default_factory=list)
+    enroll_bodies: list[dict[str, Any]] = field(default_factory=list)
     checksum_override: tuple[int, str] | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -92,6 +93,7 @@ class FakeSyncService:
             return httpx.Response(503, json={"error": "unavailable", "message": "busy"})
         if path == "/v1/stations/enroll":
             body = json.loads(request.content)
+            self.enroll_bodies.append(body)
             if body["code"] != "CODE-1234":
                 return httpx.Response(
                     404, json={"error": "unknown_code", "message": "no such code"}

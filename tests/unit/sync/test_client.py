@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import json
+
 import httpx
 import keyring
 import pytest
 from keyring.backends import fail
+from nacl.public import PrivateKey
 
-from sync.client import DEFAULT_TIMEOUT, KEYRING_SERVICE, StationClient, enroll
+from sync import pins
+from sync.client import DEFAULT_TIMEOUT, KEYRING_SERVICE, StationClient, enroll, load_pin_key
 from sync.errors import (
     ClaimRefusedError,
     CursorExpired,
@@ -31,6 +35,11 @@ def test_enroll_stores_the_token_in_the_keyring_only(
     enrolled = enroll(SERVER, "CODE-1234", transport=fake.transport())
     assert enrolled.station_id == 1
     assert keyring.get_password(KEYRING_SERVICE, SERVER) == TOKEN
+    # The PIN key pair: the public half went to the service, the private half to the keyring.
+    private = load_pin_key(SERVER)
+    [sent] = fake.enroll_bodies
+    assert private is not None and private not in json.dumps(sent)
+    assert pins.b64(bytes(PrivateKey(pins.unb64(private)).public_key)) == sent["pin_public_key"]
     assert list(tmp_path.iterdir()) == []  # nothing written next to us
     client = StationClient(SERVER, transport=fake.transport())  # token read from the keyring
     assert client.me().station_id == 1
