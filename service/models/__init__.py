@@ -3,6 +3,7 @@
 from service.db import Base
 from service.models.catalog import Product, ProductAlias, ProductGtin
 from service.models.floor import ApiToken, Batch, Station, User
+from service.models.jobs import OutboundJob, StoredSecret
 from service.models.orders import (
     Channel,
     Order,
@@ -27,12 +28,14 @@ __all__ = [
     "OrderEvent",
     "OrderException",
     "OrderLine",
+    "OutboundJob",
     "Parcel",
     "Product",
     "ProductAlias",
     "ProductGtin",
     "Station",
     "StationMutation",
+    "StoredSecret",
     "User",
     "WebhookReceipt",
 ]

@@ -5,8 +5,8 @@ One loopback HTTP server answers both:
   `X-Shopify-Access-Token`) answering the order's `fulfillmentOrders` and `fulfillmentCreate`
   as Shopify documents them: 200 with `data`, top-level `errors` (e.g. THROTTLED) or
   `userErrors`, global ids (`gid://shopify/FulfillmentOrder/...`), enum statuses;
-- WooCommerce REST v3: `POST /wp-json/wc/v3/orders/<id>/notes` and
-  `PUT /wp-json/wc/v3/orders/<id>` (HTTP Basic with consumer key/secret).
+- WooCommerce REST v3: `GET|PUT /wp-json/wc/v3/orders/<id>` and
+  `GET|POST /wp-json/wc/v3/orders/<id>/notes` (HTTP Basic with consumer key/secret).
 `fail_next` holds HTTP statuses to answer the next requests with (e.g. [503, 503] or [400]);
 `graphql_fail_next` GraphQL-level faults for the next Shopify calls ("throttled").
 """
@@ -88,6 +88,10 @@ class FakeShops:
             note = {"id": len(order["notes"]) + 1, **body}
             order["notes"].append(note)
             return 201, note
+        if method == "GET" and parts[-1] == "notes":
+            return 200, list(reversed(order["notes"]))  # newest first, as WooCommerce lists
+        if method == "GET" and len(parts) == 5:
+            return 200, {"id": int(oid), "status": order["status"]}
         if method == "PUT" and len(parts) == 5:
             order.update(body)
             return 200, {"id": int(oid), "status": order["status"]}
