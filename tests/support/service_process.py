@@ -29,6 +29,9 @@ def child_env(keyring_file: Path, db_url: str | None = None) -> dict[str, str]:
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
     if db_url is not None:
         env["PACKBENCH_DB_URL"] = db_url
+    # No background work unless a test asks for it (PACKBENCH_SCHEDULER=on): a test's orders
+    # must not be reconciled or published behind its back.
+    env.setdefault("PACKBENCH_SCHEDULER", "off")
     return env
 
 
