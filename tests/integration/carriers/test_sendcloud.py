@@ -161,9 +161,13 @@ def test_cancelled_order_voids_its_label_at_the_carrier(
     assert _exceptions(sessions, oid) == []
 
 
-def test_label_the_carrier_will_not_void_is_an_exception_and_never_printable(
+def test_label_the_carrier_cannot_void_now_is_retried_by_a_job_and_never_printable(
     sessions: sessionmaker[Session], sc_order: Callable[..., int], fake: FakeSendcloud
 ) -> None:
+    from service.jobs.queue import RetryPolicy
+    from service.jobs.worker import run_due
+    from service.models import OutboundJob
+
     oid = sc_order()
     with sessions() as s, s.begin():
         assert prepare_labels(s, [oid]) == 1
@@ -172,6 +176,44 @@ def test_label_the_carrier_will_not_void_is_an_exception_and_never_printable(
     assert fake.cancelled == []
     (label,) = _labels(sessions, oid)
     assert label.status == "cancelled"  # the station never prints it
+    assert _exceptions(sessions, oid) == []  # the carrier was away, not unwilling: a job
+    with sessions() as s:
+        job = s.scalars(select(OutboundJob).where(OutboundJob.order_id == oid)).one()
+        (event,) = s.scalars(
+            select(OrderEvent.payload).where(
+                OrderEvent.order_id == oid, OrderEvent.type == "label_cancelled"
+            )
+        )
+    assert job.kind == "label_void" and job.payload == {"label_id": label.id}
+    assert event["carrier_cancelled"] is False and event["carrier_cancel_queued"] is True
+
+    policy = RetryPolicy(base_seconds=60, max_attempts=2)
+    at = job.next_at
+    fake.fail_next[:] = ["500"]
+    assert run_due(sessions, clock=lambda: at, policy=policy).retrying == [job.id]
+    with sessions() as s:
+        at = s.get_one(OutboundJob, job.id).next_at
+    assert run_due(sessions, clock=lambda: at, policy=policy).done == [job.id]
+    assert fake.cancelled == [9001]
+
+
+def test_label_void_job_that_dies_is_an_exception_for_a_person(
+    sessions: sessionmaker[Session], sc_order: Callable[..., int], fake: FakeSendcloud
+) -> None:
+    from service.jobs.queue import RetryPolicy
+    from service.jobs.worker import run_due
+    from service.models import OutboundJob
+
+    oid = sc_order()
+    with sessions() as s, s.begin():
+        assert prepare_labels(s, [oid]) == 1
+    fake.fail_next[:] = ["500", "500"]
+    _cancel_in_channel(sessions, oid)
+    with sessions() as s:
+        job = s.scalars(select(OutboundJob).where(OutboundJob.order_id == oid)).one()
+    at = job.next_at
+    assert run_due(sessions, clock=lambda: at, policy=RetryPolicy(max_attempts=1)).dead == [job.id]
+    assert fake.cancelled == []
     ((code, message),) = _exceptions(sessions, oid)
     assert code == "label_not_voided"
     assert "3SSCL000009001" in message and "void it in the carrier's portal" in message
