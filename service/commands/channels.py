@@ -52,7 +52,7 @@ def add_channel(
     ref = None
     if secret:
         ref = secret_ref(kind, name)
-        put_secret(ref, secret)
+        put_secret(ref, secret, session=session)
     channel = Channel(kind=kind, name=name, secret_ref=ref, settings=dict(settings or {}))
     session.add(channel)
     session.flush()

@@ -18,6 +18,7 @@ from service.api.http_protocol import HTTP_PROTOCOL
 from service.commands import CommandError, Subparsers, add_db_option, db_url, open_engine
 from service.db import DB_URL_ENV, make_engine, make_sessionmaker
 from service.jobs.scheduler import Schedule, Scheduler
+from service.secrets_store import BACKEND_ENV, SecretUnavailable, describe_store
 
 log = logging.getLogger(__name__)
 
@@ -87,6 +88,12 @@ def run_serve(args: argparse.Namespace) -> int:
     if args.workers < 1:
         raise CommandError(f"--workers must be 1 or more, not {args.workers}.")
     schedule = _schedule(args)
+    try:
+        log.info("secrets: %s", describe_store())
+    except SecretUnavailable as exc:
+        if os.environ.get(BACKEND_ENV, "").strip():
+            raise  # a backend was chosen and does not work: refuse to start, say why
+        log.warning("secrets: %s Webhooks and shop publishing will fail until then.", exc)
     engine = open_engine(args)  # refuses a database that was never upgraded, before binding
     if schedule is None:
         log.info("scheduler off: run `jobs run-due`, `reconcile`, `tracking poll` from timers")

@@ -36,13 +36,14 @@ def child_env(keyring_file: Path, db_url: str | None = None) -> dict[str, str]:
 
 
 def run_cli(
-    *args: str, env: dict[str, str], timeout: float = 120
+    *args: str, env: dict[str, str], timeout: float = 120, input: str | None = None
 ) -> subprocess.CompletedProcess[str]:
     """Run one `packbench-service` command to completion and capture its output."""
     return subprocess.run(
         [sys.executable, "-m", "service.cli", *args],
         cwd=ROOT,
         env=env,
+        input=input,
         capture_output=True,
         text=True,
         timeout=timeout,
