@@ -4,6 +4,7 @@ packbench-service jobs list [--dead | --status STATUS] [--limit N]
 packbench-service jobs retry ID                   (a dead or dismissed job, due at once)
 packbench-service jobs dismiss ID --reason TEXT   (give up on a dead or pending job)
 packbench-service jobs run-due [--limit N]        (one pass of the worker; for cron/timers)
+packbench-service run-task jobs|reconcile|tracking (one pass of a task `serve` schedules)
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import os
 from service.commands import CommandError, Subparsers, add_db_option, open_sessions
 from service.db import transaction, utcnow
 from service.jobs.queue import STATUSES, dismiss, list_jobs, retry
+from service.jobs.scheduler import TASKS
 from service.jobs.worker import run_due
 from service.models import OutboundJob
 
@@ -51,6 +53,14 @@ def register(subparsers: Subparsers) -> None:
     add_db_option(due)
     due.add_argument("--limit", type=int, default=100, help="at most N jobs (default 100)")
     due.set_defaults(handler=run_run_due)
+
+    task = subparsers.add_parser(
+        "run-task",
+        help="one pass of a background task (what `serve` schedules; for systemd timers)",
+    )
+    add_db_option(task)
+    task.add_argument("task", choices=sorted(TASKS))
+    task.set_defaults(handler=run_task)
 
 
 def _line(job: OutboundJob) -> str:
@@ -113,4 +123,10 @@ def run_run_due(args: argparse.Namespace) -> int:
         f"Ran {len(report.done) + len(report.retrying) + len(report.dead)} job(s): "
         f"{len(report.done)} done, {len(report.retrying)} to retry, {len(report.dead)} dead."
     )
+    return 0
+
+
+def run_task(args: argparse.Namespace) -> int:
+    """One pass of a scheduled task, with a one-line summary."""
+    print(f"{args.task}: {TASKS[args.task](open_sessions(args), utcnow)}.")
     return 0

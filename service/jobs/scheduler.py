@@ -65,38 +65,56 @@ def _seconds(name: str, default: float) -> float:
         raise ValidationFailed(f"{name} must be a number of seconds, not {raw!r}.") from None
 
 
+def run_jobs(sessions: sessionmaker[Session], clock: Clock) -> str:
+    """One pass of the job worker."""
+    report = run_due(sessions, clock=clock, limit=50)
+    return (
+        f"{len(report.done)} job(s) done, {len(report.retrying)} to retry, {len(report.dead)} dead"
+    )
+
+
+def run_reconcile(sessions: sessionmaker[Session], clock: Clock) -> str:
+    """Open exceptions for stuck orders (default thresholds)."""
+    with sessions() as session, session.begin():
+        report = reconcile(session, now=clock())
+    return f"{len(report.opened)} stuck-order exception(s) opened"
+
+
+def run_tracking(sessions: sessionmaker[Session], clock: Clock) -> str:
+    """Ask carriers with a tracking feed."""
+    report = poll_tracking(sessions, actor=ACTOR)
+    return f"{report.events} tracking event(s), {report.delivered_orders} order(s) delivered"
+
+
+TASKS: dict[str, Callable[[sessionmaker[Session], Clock], str]] = {
+    "jobs": run_jobs,
+    "reconcile": run_reconcile,
+    "tracking": run_tracking,
+}
+
+
 class Scheduler:
     """One daemon thread running the scheduled tasks until `stop()`."""
 
     def __init__(
-        self, sessions: sessionmaker[Session], schedule: Schedule, *, clock: Clock = utcnow
+        self,
+        sessions: sessionmaker[Session],
+        schedule: Schedule,
+        *,
+        clock: Clock = utcnow,
+        first_run_seconds: float = FIRST_RUN_SECONDS,
     ) -> None:
         self.sessions = sessions
         self.clock = clock
-        self.tasks: list[tuple[str, float, Callable[[], object]]] = [
-            (name, every, task)
-            for name, every, task in (
-                ("jobs", schedule.jobs_seconds, self.run_jobs),
-                ("reconcile", schedule.reconcile_seconds, self.run_reconcile),
-                ("tracking", schedule.tracking_seconds, self.run_tracking),
-            )
-            if every > 0
-        ]
+        self.first_run_seconds = first_run_seconds
+        every = {
+            "jobs": schedule.jobs_seconds,
+            "reconcile": schedule.reconcile_seconds,
+            "tracking": schedule.tracking_seconds,
+        }
+        self.tasks = [(name, every[name], TASKS[name]) for name in TASKS if every[name] > 0]
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="packbench-scheduler", daemon=True)
-
-    def run_jobs(self) -> object:
-        """One pass of the job worker."""
-        return run_due(self.sessions, clock=self.clock, limit=50)
-
-    def run_reconcile(self) -> object:
-        """Open exceptions for stuck orders (default thresholds)."""
-        with self.sessions() as session, session.begin():
-            return reconcile(session, now=self.clock())
-
-    def run_tracking(self) -> object:
-        """Ask carriers with a tracking feed."""
-        return poll_tracking(self.sessions, actor=ACTOR)
 
     def start(self) -> None:
         """Start the thread (no-op when every task is off)."""
@@ -116,13 +134,13 @@ class Scheduler:
                 log.warning("scheduler: a task is still running after %g s; leaving it", timeout)
 
     def _loop(self) -> None:
-        due = {name: time.monotonic() + FIRST_RUN_SECONDS for name, _e, _t in self.tasks}
+        due = {name: time.monotonic() + self.first_run_seconds for name, _e, _t in self.tasks}
         while not self._stop.is_set():
             for name, every, task in self.tasks:
                 if self._stop.is_set() or time.monotonic() < due[name]:
                     continue
                 try:
-                    task()
+                    log.debug("scheduler: %s: %s", name, task(self.sessions, self.clock))
                 except Exception:  # a bad pass must not end the schedule; the next one retries
                     log.exception("scheduler: %s failed", name)
                 due[name] = time.monotonic() + every
