@@ -75,7 +75,7 @@ def run_publish(sessions: sessionmaker[Session], job: ClaimedJob) -> None:
 
 def dead_publish(session: Session, job: ClaimedJob, error: str) -> None:
     """The failure event and the `publish` exception of the order."""
-    pub = publication(session, _order_id(job))
+    pub = None if job.order_id is None else publication(session, job.order_id)
     if pub is not None:
         failure = PublishError(error, transient=False)
         record_publish_failed(session, pub, failure, tries=job.attempts, actor=ACTOR)

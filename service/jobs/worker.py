@@ -104,7 +104,11 @@ def _run_one(
                 error.summary,
             )
             if kind is not None:
-                kind.on_dead(session, job, str(error))
+                try:
+                    with session.begin_nested():
+                        kind.on_dead(session, job, str(error))
+                except Exception:  # the job is dead either way; its note for a person is not
+                    log.exception("job %s (%s): recording its failure failed", job.id, job.kind)
         else:
             report.retrying.append(job.id)
             log.info(
