@@ -29,9 +29,6 @@ def child_env(keyring_file: Path, db_url: str | None = None) -> dict[str, str]:
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
     if db_url is not None:
         env["PACKBENCH_DB_URL"] = db_url
-    # No background work unless a test asks for it (PACKBENCH_SCHEDULER=on): a test's orders
-    # must not be reconciled or published behind its back.
-    env.setdefault("PACKBENCH_SCHEDULER", "off")
     return env
 
 
@@ -86,8 +83,11 @@ class ServiceProcess:
     def start(self, timeout: float = 30) -> Self:
         """Start the server and wait until /healthz answers (or stop it and fail with its log)."""
         with self.log_path.open(self.log_mode) as log:
+            # No background work unless a test asks for it (PACKBENCH_SCHEDULER=on): a
+            # test's orders must not be reconciled or published behind its back.
+            env = {"PACKBENCH_SCHEDULER": "off", **self.env}
             self.proc = subprocess.Popen(
-                self.command(), cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT
+                self.command(), cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
             )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
