@@ -155,6 +155,8 @@ def bind_engine(engine: Engine) -> None:
     with _lock:
         if _bound is engine:
             return
+        if _reader is not None and _reader is not _bound:
+            _reader.dispose()  # the previous database's own read engine
         _bound = engine
         # SQLite writers BEGIN IMMEDIATE; a secret read while the caller holds a write
         # transaction must not wait for it, so reads use a plain (deferred) connection.

@@ -7,8 +7,10 @@ reconciliation and tracking polls in a background thread (service/jobs/scheduler
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
+from collections.abc import Callable, Generator
 
 import uvicorn
 from sqlalchemy import Engine
@@ -103,13 +105,32 @@ def run_serve(args: argparse.Namespace) -> int:
     scheduler = Scheduler(make_sessionmaker(background), schedule)
     scheduler.start()
     try:
-        return _serve(args, engine)
+        return _serve(args, engine, on_stop=scheduler.stop)
     finally:
         scheduler.stop()
         background.dispose()
 
 
-def _serve(args: argparse.Namespace, engine: Engine) -> int:
+class _Server(uvicorn.Server):
+    """uvicorn's server, running `on_stop` after draining requests and before it re-raises
+    the SIGTERM it caught (which ends the process at once, `finally` blocks unrun)."""
+
+    def __init__(self, config: uvicorn.Config, on_stop: Callable[[], None]) -> None:
+        super().__init__(config)
+        self.on_stop = on_stop
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Generator[None, None, None]:
+        with super().capture_signals():
+            try:
+                yield
+            finally:
+                self.on_stop()
+
+
+def _serve(
+    args: argparse.Namespace, engine: Engine, on_stop: Callable[[], None] = lambda: None
+) -> int:
     if args.workers > 1:
         # Each worker process builds its own app (and engine) from PACKBENCH_DB_URL.
         os.environ[DB_URL_ENV] = engine.url.render_as_string(hide_password=False)
@@ -136,7 +157,7 @@ def _serve(args: argparse.Namespace, engine: Engine) -> int:
         access_log=True,
         timeout_graceful_shutdown=10,
     )
-    server = uvicorn.Server(config)
+    server = _Server(config, on_stop)
     log.info(
         "serving on http://%s:%d (database %s)",
         args.host,

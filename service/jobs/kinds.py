@@ -6,12 +6,16 @@
   between the shop's answer and our commit never fulfils twice.
 - `label_void` (payload: label_id): cancel a label at its carrier that the carrier could not
   cancel when the order was cancelled. Cancelling twice is accepted by the carriers.
+- `tracking_poll` (target: a carrier, or "" for all): ask the carriers with a tracking feed
+  about shipped orders. Fails (and is retried) while a carrier does not answer for some
+  order; events already recorded are not recorded twice. The scheduler queues one at a time.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 import httpx
 from sqlalchemy import select
@@ -19,9 +23,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from service.carriers.base import CarrierError, CreatedParcel
 from service.db import utcnow
-from service.jobs.queue import ClaimedJob
+from service.jobs.queue import ClaimedJob, enqueue
 from service.lifecycle import record_event
-from service.models import Label, Order, OrderException
+from service.models import Label, Order, OrderException, OutboundJob
 from service.shipping.labels import adapter_for
 from service.shipping.publish import (
     TIMEOUT_SECONDS,
@@ -32,6 +36,7 @@ from service.shipping.publish import (
     record_publish_failed,
     record_published,
 )
+from service.shipping.tracking import poll_tracking
 
 ACTOR = "jobs"
 
@@ -95,7 +100,7 @@ def run_label_void(sessions: sessionmaker[Session], job: ClaimedJob) -> None:
             adapter, _config = adapter_for(order)
             adapter.cancel(session, parcel)
         except CarrierError as exc:
-            raise JobFailed(exc.message, transient=exc.transient) from exc
+            raise JobFailed(str(exc), transient=exc.transient, summary=exc.summary) from exc
         record_event(
             session,
             order,
@@ -143,7 +148,35 @@ def label_not_voided(order: Order, label: Label, error: str) -> OrderException:
     )
 
 
+def run_tracking_poll(sessions: sessionmaker[Session], job: ClaimedJob) -> None:
+    """One poll; JobFailed if some orders could not be asked about."""
+    failures: list[str] = []
+    poll_tracking(sessions, carrier=job.target or None, actor=ACTOR, failures=failures)
+    if failures:
+        more = f" (and {len(failures) - 1} more)" if len(failures) > 1 else ""
+        raise JobFailed(f"{failures[0]}{more}", transient=True)
+
+
+def dead_tracking_poll(_session: Session, _job: ClaimedJob, _error: str) -> None:
+    """Nothing to add: the dead job itself is what a person sees; the next poll is queued."""
+
+
+def enqueue_tracking_poll(session: Session, *, now: datetime, carrier: str = "") -> int:
+    """Queue a tracking poll unless one is queued or running already; the job's id."""
+    waiting = session.scalar(
+        select(OutboundJob.id).where(
+            OutboundJob.kind == "tracking_poll",
+            OutboundJob.target == carrier,
+            OutboundJob.status.in_(("pending", "running")),
+        )
+    )
+    if waiting is not None:
+        return waiting
+    return enqueue(session, "tracking_poll", now=now, target=carrier).id
+
+
 KINDS: dict[str, JobKind] = {
     "publish": JobKind(run_publish, dead_publish),
     "label_void": JobKind(run_label_void, dead_label_void),
+    "tracking_poll": JobKind(run_tracking_poll, dead_tracking_poll),
 }

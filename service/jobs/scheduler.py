@@ -18,13 +18,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from service.db import utcnow
 from service.errors import ValidationFailed
+from service.jobs.kinds import enqueue_tracking_poll
 from service.jobs.worker import Clock, run_due
 from service.reconcile import reconcile
-from service.shipping.tracking import poll_tracking
 
 log = logging.getLogger(__name__)
 
-ACTOR = "scheduler"
 FIRST_RUN_SECONDS = 1.0  # let the server bind its port before the first pass
 
 
@@ -81,9 +80,13 @@ def run_reconcile(sessions: sessionmaker[Session], clock: Clock) -> str:
 
 
 def run_tracking(sessions: sessionmaker[Session], clock: Clock) -> str:
-    """Ask carriers with a tracking feed."""
-    report = poll_tracking(sessions, actor=ACTOR)
-    return f"{report.events} tracking event(s), {report.delivered_orders} order(s) delivered"
+    """Queue a tracking poll (a durable job, retried while a carrier is away) and run it."""
+    with sessions() as session, session.begin():
+        job_id = enqueue_tracking_poll(session, now=clock())
+    report = run_due(sessions, clock=clock, only_ids=[job_id], limit=1)
+    if report.done:
+        return f"tracking poll job {job_id} done"
+    return f"tracking poll job {job_id} not done yet (see `packbench-service jobs list`)"
 
 
 TASKS: dict[str, Callable[[sessionmaker[Session], Clock], str]] = {
@@ -132,6 +135,8 @@ class Scheduler:
             self._thread.join(timeout)
             if self._thread.is_alive():
                 log.warning("scheduler: a task is still running after %g s; leaving it", timeout)
+            else:
+                log.info("scheduler stopped")
 
     def _loop(self) -> None:
         due = {name: time.monotonic() + self.first_run_seconds for name, _e, _t in self.tasks}

@@ -92,6 +92,7 @@ def test_publish_jobs_resume_after_a_restart_and_dead_ones_are_retried(
         stopped = s.get_one(OutboundJob, flaky_job)
     assert stopped.status == "pending" and stopped.last_error == "shop answered 503"
     assert stopped.attempts >= before.attempts and not shops.fulfilled
+    assert "scheduler stopped" in (tmp_path / "first.log").read_text()  # a clean shutdown
 
     shops.fail_next.clear()  # the shop is back while the service was stopped
     service = ServiceProcess(url, env, tmp_path / "second.log").start()

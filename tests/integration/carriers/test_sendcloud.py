@@ -235,3 +235,38 @@ def test_a_second_box_only_recounts_labels_the_carrier_does_not_number(
         assert first.status == "ready" and first.carrier_ref == "9001"  # the same parcel
         assert first.content.startswith(b"%PDF-1.4 fake label")  # not printed again
     assert fake.cancelled == [] and sorted(fake.parcels) == [9001, 9002]
+
+
+def test_a_tracking_poll_the_carrier_does_not_answer_is_a_job_retried_later(
+    sessions: sessionmaker[Session], sc_order: Callable[..., int], fake: FakeSendcloud
+) -> None:
+    from datetime import UTC, datetime
+
+    from service.jobs.queue import RetryPolicy
+    from service.jobs.scheduler import run_tracking
+    from service.jobs.worker import run_due
+    from service.models import OutboundJob
+    from service.shipping.dispatch import close_day
+
+    oid = sc_order()
+    (number,) = pack(sessions, oid, [1300])
+    with sessions() as s, s.begin():
+        close_day(s, "sendcloud", actor="test")
+    fake.add_tracking(number, "delivered", "2026-11-30T15:00:00+00:00", "Delivered")
+    t0 = datetime(2031, 1, 2, 3, 0, tzinfo=UTC)
+    fake.fail_next[:] = ["500"]
+    assert "not done yet" in run_tracking(sessions, lambda: t0)
+    with sessions() as s:
+        (job,) = s.scalars(select(OutboundJob).where(OutboundJob.kind == "tracking_poll"))
+        assert s.get_one(Order, oid).status == "shipped"
+    assert job.status == "pending" and job.last_error == "sendcloud: unavailable (HTTP 500)"
+    # The next tick before the job is due queues nothing new and asks nobody.
+    asked = len(fake.requests)
+    assert "not done yet" in run_tracking(sessions, lambda: t0)
+    assert len(fake.requests) == asked
+    with sessions() as s:
+        assert s.scalar(select(func.count()).select_from(OutboundJob)) == 1
+    at = job.next_at
+    assert run_due(sessions, clock=lambda: at, policy=RetryPolicy()).done == [job.id]
+    with sessions() as s:
+        assert s.get_one(Order, oid).status == "delivered"
