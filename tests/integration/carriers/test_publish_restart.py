@@ -129,3 +129,50 @@ def test_publish_jobs_resume_after_a_restart_and_dead_ones_are_retried(
     for log in (tmp_path / "first.log", tmp_path / "second.log"):
         text = log.read_text()
         assert "Traceback" not in text and "shpat-test" not in text
+
+
+def test_a_service_killed_mid_call_publishes_once_after_the_restart(
+    service_db: tuple[str, Engine],
+    sessions: sessionmaker[Session],
+    make_order: Callable[..., int],
+    shops: FakeShops,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    url, _engine = service_db
+    keyring_file = tmp_path / "keyring.json"
+    monkeypatch.setenv("PACKBENCH_TEST_KEYRING_FILE", str(keyring_file))
+    FileKeyring().set_password("packbench-service", "shopify:myshop:token", "shpat-test")
+    oid = make_order(
+        channel="myshop", kind="shopify", settings={"shop_url": shops.url}, channel_order_id="940"
+    )
+    pack(sessions, oid, [1300])
+    with sessions() as s, s.begin():
+        shipped = close_day(s, "house", actor="test").shipped_order_ids
+        (job_id,) = enqueue_publications(s, shipped, now=utcnow())
+    env = child_env(keyring_file, url)
+    env.update(
+        PACKBENCH_SCHEDULER="on",
+        PACKBENCH_JOBS_EVERY="0.2",
+        PACKBENCH_RECONCILE_EVERY="0",
+        PACKBENCH_TRACKING_EVERY="0",
+        PACKBENCH_JOBS_LEASE_SECONDS="2",
+    )
+    shops.delay_seconds = 5.0  # the shop is slow: the call is in flight when the kill lands
+    service = ServiceProcess(url, env, tmp_path / "killed.log").start()
+    try:
+        _wait(sessions, job_id, lambda j: j.status == "running")
+        assert service.proc is not None
+        service.proc.kill()  # SIGKILL: no shutdown, the job stays claimed
+        service.proc.wait(10)
+    finally:
+        service.stop()
+    with sessions() as s:
+        assert s.get_one(OutboundJob, job_id).status == "running"
+    shops.delay_seconds = 0.0
+    with ServiceProcess(url, env, tmp_path / "restarted.log"):
+        done = _wait(sessions, job_id, lambda j: j.status == "done")  # once the lease ran out
+        time.sleep(0.5)
+    assert done.attempts == 2
+    assert list(shops.fulfilled) == ["940"]
+    assert sum(1 for _m, _p, b in shops.requests if "fulfillmentCreate(" in str(b)) == 1
