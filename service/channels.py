@@ -64,7 +64,7 @@ def add_channel(
     ref = None
     if secret:
         ref = secret_ref(kind, name)
-        put_secret(ref, secret)
+        put_secret(ref, secret, session=session)
     channel = Channel(kind=kind, name=name, secret_ref=ref, settings=dict(settings or {}))
     session.add(channel)
     session.flush()
@@ -84,7 +84,7 @@ def update_channel(
         if not secret:
             raise ValidationFailed("A webhook secret cannot be empty.", field="secret")
         ref = channel.secret_ref or secret_ref(channel.kind, channel.name)
-        put_secret(ref, secret)
+        put_secret(ref, secret, session=session)
         channel.secret_ref = ref
     if settings:
         channel.settings = {**(channel.settings or {}), **settings}

@@ -22,6 +22,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
+from service.catalogue.revalidate import revalidate_all_held
 from service.channels import release_mapped
 from service.db import utcnow
 from service.errors import ValidationFailed
@@ -60,7 +61,7 @@ class ReconcileReport:
     opened: list[int] = field(default_factory=list)
     auto_resolved: list[int] = field(default_factory=list)
     still_open: int = 0
-    # Orders released from a carrier_unmapped hold whose method has been mapped since.
+    # Orders released from a validation hold whose fix (mapping, product) exists by now.
     released: list[str] = field(default_factory=list)
 
 
@@ -116,7 +117,11 @@ def reconcile(
     limits = limits or Thresholds()
     limits.check()
     now = now or utcnow()
-    report = ReconcileReport(released=release_mapped(session, actor=RESOLVER))
+    # Validation holds whose fix arrived while the order was being written (a product or a
+    # shipping mapping created in the same instant): neither transaction saw the other.
+    released = release_mapped(session, actor=RESOLVER)
+    released += revalidate_all_held(session, actor=RESOLVER)
+    report = ReconcileReport(released=released)
     stuck = find_stuck(session, limits, now)
     existing = session.scalars(
         select(OrderException).where(OrderException.kind == KIND).order_by(OrderException.id)

@@ -13,6 +13,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.db import make_engine, make_sessionmaker
 from service.errors import ServiceError
+from service.secrets_store import bind_engine
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +80,7 @@ def create_app(engine: Engine | str | None = None) -> FastAPI:
     app = FastAPI(title="Packbench central order service", version="0.1.0")
     app.state.engine = engine
     app.state.sessions = make_sessionmaker(engine)
+    bind_engine(engine)  # database-backed secrets are read from the app's database
     app.add_middleware(BodySizeLimit)
 
     @app.exception_handler(ServiceError)

@@ -11,10 +11,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from service.api.deps import Admin, DbSession, Operator, session_factory
 from service.carriers.registry import known_carriers
+from service.db import utcnow
 from service.errors import NotFound, ValidationFailed
+from service.jobs.worker import run_due
 from service.models import ApiToken
 from service.shipping.dispatch import close_day
-from service.shipping.publish import publish_fulfilment
+from service.shipping.publish import enqueue_publications
 from service.shipping.tracking import import_csv
 
 router = APIRouter(prefix="/v1", tags=["shipping"])
@@ -42,10 +44,10 @@ class TrackingImportOut(BaseModel):
     delivered_orders: int
 
 
-def publish_all(sessions: sessionmaker[Session], order_ids: list[int]) -> None:
-    """Tell each order's shop it shipped (after the close committed)."""
-    for oid in order_ids:
-        publish_fulfilment(sessions, oid)
+def publish_all(sessions: sessionmaker[Session], job_ids: list[int]) -> None:
+    """First try of the close's publish jobs (after it committed); failures stay queued."""
+    if job_ids:
+        run_due(sessions, only_ids=job_ids, limit=len(job_ids))
 
 
 @router.post("/dispatch/{carrier}/close", response_model=ManifestOut)
@@ -62,7 +64,8 @@ def close_carrier_day(
     session.commit()  # end the token lookup's read transaction
     with session.begin():
         manifest = close_day(session, carrier, actor=_actor(token))
-    background.add_task(publish_all, sessions, list(manifest.shipped_order_ids))
+        job_ids = enqueue_publications(session, manifest.shipped_order_ids, now=utcnow())
+    background.add_task(publish_all, sessions, job_ids)
     return ManifestOut(
         manifest_id=manifest.manifest_id,
         carrier=carrier,

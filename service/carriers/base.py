@@ -31,6 +31,13 @@ class CarrierError(Exception):
         self.status = status
 
     @property
+    def summary(self) -> str:
+        """The carrier, the kind of failure and the HTTP status: never the carrier's words,
+        which may repeat an address (for job tables and other places without customer data)."""
+        status = f" (HTTP {self.status})" if self.status else ""
+        return f"{self.carrier}: {self.kind}{status}"
+
+    @property
     def transient(self) -> bool:
         """Whether trying again later may work (the carrier was away, not unwilling)."""
         return self.kind in ("timeout", "unavailable")

@@ -3,7 +3,7 @@
 Configuration is layered: built-in defaults, then `PACKBENCH_CARRIER_<NAME>_<KEY>`
 environment variables, then the channel's `settings["carriers"][name]` (a market or shop
 may use another account or label format). Credentials are never read from the database:
-adapters get them from the environment or the keyring.
+adapters get them from the environment or the secret store (service/secrets_store.py).
 """
 
 from __future__ import annotations
@@ -53,7 +53,7 @@ def carrier_config(name: str, channel_settings: Mapping[str, Any] | None = None)
     if isinstance(per_channel, Mapping) and isinstance(per_channel.get(name), Mapping):
         config.update(per_channel[name])
     for secret_key in ("secret_key", "password", "api_key", "token"):
-        config.pop(secret_key, None)  # never from channel settings (the DB): keyring or env
+        config.pop(secret_key, None)  # never from channel settings: secret store or env
         env = os.environ.get(f"{prefix}{secret_key.upper()}")
         if env:
             config[secret_key] = env

@@ -25,6 +25,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from service.db import DB_URL_ENV, default_db_url, make_engine, make_sessionmaker
+from service.secrets_store import bind_engine
 
 if TYPE_CHECKING:
     Subparsers = argparse._SubParsersAction[argparse.ArgumentParser]
@@ -70,6 +71,7 @@ def open_engine(args: argparse.Namespace, *, require_schema: bool = True) -> Eng
             raise CommandError(
                 "The database has no Packbench schema yet; run `packbench-service db upgrade`."
             )
+    bind_engine(engine)  # database-backed secrets live in the command's database
     return engine
 
 

@@ -51,5 +51,5 @@ def run_reconcile(args: argparse.Namespace) -> int:
         f"auto-resolved {len(report.auto_resolved)}, {report.still_open} still open."
     )
     if report.released:
-        print(f"Released (shipping method mapped since): {', '.join(report.released)}")
+        print(f"Released (product or shipping mapping arrived since): {', '.join(report.released)}")
     return 0

@@ -1,17 +1,26 @@
-"""`serve`: run the HTTP API with uvicorn (log on stderr; SIGTERM drains requests, then exits)."""
+"""`serve`: run the HTTP API with uvicorn (log on stderr; SIGTERM drains requests, then exits).
+
+Unless `--no-scheduler` (or PACKBENCH_SCHEDULER=off), the same process runs the job worker,
+reconciliation and tracking polls in a background thread (service/jobs/scheduler.py).
+"""
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
+from collections.abc import Callable, Generator
 
 import uvicorn
+from sqlalchemy import Engine
 
 from service.api.app import serving_app
 from service.api.http_protocol import HTTP_PROTOCOL
-from service.commands import CommandError, Subparsers, add_db_option, open_engine
-from service.db import DB_URL_ENV
+from service.commands import CommandError, Subparsers, add_db_option, db_url, open_engine
+from service.db import DB_URL_ENV, make_engine, make_sessionmaker
+from service.jobs.scheduler import Schedule, Scheduler
+from service.secrets_store import BACKEND_ENV, SecretUnavailable, describe_store
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +37,50 @@ def register(subparsers: Subparsers) -> None:
         default=1,
         help="worker processes (default 1; about one per CPU core on a dedicated server)",
     )
+    sched = p.add_argument_group(
+        "background work", "intervals in seconds; 0 turns one task off (env in brackets)"
+    )
+    sched.add_argument(
+        "--no-scheduler",
+        action="store_true",
+        help="run no background work in this process [PACKBENCH_SCHEDULER=off]",
+    )
+    defaults = Schedule()
+    sched.add_argument(
+        "--jobs-every",
+        type=float,
+        metavar="S",
+        help=f"job worker pass (default {defaults.jobs_seconds:g}) [PACKBENCH_JOBS_EVERY]",
+    )
+    sched.add_argument(
+        "--reconcile-every",
+        type=float,
+        metavar="S",
+        help=f"stuck-order check (default {defaults.reconcile_seconds:g}) "
+        "[PACKBENCH_RECONCILE_EVERY]",
+    )
+    sched.add_argument(
+        "--tracking-every",
+        type=float,
+        metavar="S",
+        help=f"tracking poll (default {defaults.tracking_seconds:g}) [PACKBENCH_TRACKING_EVERY]",
+    )
     p.set_defaults(handler=run_serve)
+
+
+def _schedule(args: argparse.Namespace) -> Schedule | None:
+    """The background schedule asked for, or None when it is off."""
+    off = os.environ.get("PACKBENCH_SCHEDULER", "").strip().lower() in ("off", "0", "false", "no")
+    if args.no_scheduler or off:
+        return None
+    env = Schedule.from_env()
+    schedule = Schedule(
+        env.jobs_seconds if args.jobs_every is None else args.jobs_every,
+        env.reconcile_seconds if args.reconcile_every is None else args.reconcile_every,
+        env.tracking_seconds if args.tracking_every is None else args.tracking_every,
+    )
+    schedule.check()
+    return schedule
 
 
 def run_serve(args: argparse.Namespace) -> int:
@@ -37,7 +89,48 @@ def run_serve(args: argparse.Namespace) -> int:
         raise CommandError(f"--port must be 0-65535, not {args.port}.")
     if args.workers < 1:
         raise CommandError(f"--workers must be 1 or more, not {args.workers}.")
+    schedule = _schedule(args)
+    try:
+        log.info("secrets: %s", describe_store())
+    except SecretUnavailable as exc:
+        if os.environ.get(BACKEND_ENV, "").strip():
+            raise  # a backend was chosen and does not work: refuse to start, say why
+        log.warning("secrets: %s Webhooks and shop publishing will fail until then.", exc)
     engine = open_engine(args)  # refuses a database that was never upgraded, before binding
+    if schedule is None:
+        log.info("scheduler off: run `jobs run-due`, `reconcile`, `tracking poll` from timers")
+        return _serve(args, engine)
+    # Its own engine: one scheduler per `serve`, however many HTTP workers there are.
+    background = make_engine(db_url(args))
+    scheduler = Scheduler(make_sessionmaker(background), schedule)
+    scheduler.start()
+    try:
+        return _serve(args, engine, on_stop=scheduler.stop)
+    finally:
+        scheduler.stop()
+        background.dispose()
+
+
+class _Server(uvicorn.Server):
+    """uvicorn's server, running `on_stop` after draining requests and before it re-raises
+    the SIGTERM it caught (which ends the process at once, `finally` blocks unrun)."""
+
+    def __init__(self, config: uvicorn.Config, on_stop: Callable[[], None]) -> None:
+        super().__init__(config)
+        self.on_stop = on_stop
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Generator[None, None, None]:
+        with super().capture_signals():
+            try:
+                yield
+            finally:
+                self.on_stop()
+
+
+def _serve(
+    args: argparse.Namespace, engine: Engine, on_stop: Callable[[], None] = lambda: None
+) -> int:
     if args.workers > 1:
         # Each worker process builds its own app (and engine) from PACKBENCH_DB_URL.
         os.environ[DB_URL_ENV] = engine.url.render_as_string(hide_password=False)
@@ -64,7 +157,7 @@ def run_serve(args: argparse.Namespace) -> int:
         access_log=True,
         timeout_graceful_shutdown=10,
     )
-    server = uvicorn.Server(config)
+    server = _Server(config, on_stop)
     log.info(
         "serving on http://%s:%d (database %s)",
         args.host,

@@ -12,9 +12,10 @@ from pathlib import Path
 
 from service.carriers.registry import known_carriers
 from service.commands import CommandError, Subparsers, add_db_option, open_sessions
-from service.db import transaction
+from service.db import transaction, utcnow
+from service.jobs.worker import run_due
 from service.shipping.dispatch import close_day
-from service.shipping.publish import publish_fulfilment
+from service.shipping.publish import enqueue_publications
 from service.shipping.tracking import import_csv, poll_tracking
 
 ACTOR = "cli"
@@ -29,7 +30,9 @@ def register(subparsers: Subparsers) -> None:
     close.add_argument("--carrier", required=True, help="carrier name, e.g. house")
     close.add_argument("--out", type=Path, default=Path("."), help="directory for the manifest")
     close.add_argument(
-        "--no-publish", action="store_true", help="do not tell the shops (default: tell them)"
+        "--no-publish",
+        action="store_true",
+        help="do not tell the shops (default: queue a durable publish job per order, try it now)",
     )
     close.set_defaults(handler=run_close)
 
@@ -60,6 +63,11 @@ def run_close(args: argparse.Namespace) -> int:
     sessions = open_sessions(args)
     with transaction(sessions) as session:
         manifest = close_day(session, args.carrier, actor=ACTOR)
+        job_ids = (
+            []
+            if args.no_publish
+            else enqueue_publications(session, manifest.shipped_order_ids, now=utcnow())
+        )
     csv_path = out / f"manifest-{manifest.manifest_id}.csv"
     pdf_path = out / f"manifest-{manifest.manifest_id}.pdf"
     csv_path.write_bytes(manifest.csv())
@@ -70,12 +78,16 @@ def run_close(args: argparse.Namespace) -> int:
     )
     for number, why in sorted(manifest.skipped.items()):
         print(f"Left packed: {number}: {why}")
-    if not args.no_publish:
-        failed = [
-            oid for oid in manifest.shipped_order_ids if publish_fulfilment(sessions, oid) is False
-        ]
-        if failed:
-            print(f"{len(failed)} shop update(s) failed; see the exceptions list.")
+    if job_ids:
+        # First try now; what fails stays queued for the service's job worker (or `jobs run-due`).
+        report = run_due(sessions, only_ids=job_ids, limit=len(job_ids))
+        if report.retrying:
+            print(
+                f"{len(report.retrying)} shop update(s) will be retried; "
+                "see `packbench-service jobs list`."
+            )
+        if report.dead:
+            print(f"{len(report.dead)} shop update(s) failed; see the exceptions list.")
     return 0
 
 

@@ -3,6 +3,7 @@
 from service.db import Base
 from service.models.catalog import Product, ProductAlias, ProductGtin, ProductListing
 from service.models.floor import ApiToken, Batch, Station, SupervisorSession, User
+from service.models.jobs import OutboundJob, StoredSecret
 from service.models.orders import (
     Channel,
     Order,
@@ -27,6 +28,7 @@ __all__ = [
     "OrderEvent",
     "OrderException",
     "OrderLine",
+    "OutboundJob",
     "Parcel",
     "Product",
     "ProductAlias",
@@ -34,6 +36,7 @@ __all__ = [
     "ProductListing",
     "Station",
     "StationMutation",
+    "StoredSecret",
     "SupervisorSession",
     "User",
     "WebhookReceipt",

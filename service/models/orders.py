@@ -23,7 +23,7 @@ from service.db import Base, UTCDateTime, utcnow
 
 
 class Channel(Base):
-    """A storefront or entry path. Webhook secrets live in the keyring, named by secret_ref."""
+    """A storefront or entry path. Its webhook secret is in service.secrets_store, by secret_ref."""
 
     __tablename__ = "channels"
 

@@ -30,6 +30,8 @@ from service.carriers.base import (
 )
 from service.carriers.registry import carrier_config, get_adapter, known_carriers, sender_address
 from service.changes import mark_changed
+from service.db import utcnow
+from service.jobs.queue import enqueue
 from service.lifecycle import PACKABLE, OrderStatus, record_event
 from service.models import Label, Order, OrderException, Parcel, Product
 from service.shipping.carrier_errors import record_carrier_error
@@ -242,9 +244,10 @@ def _parcel(session: Session, order: Order, box_no: int) -> Parcel:
     return parcel
 
 
-def cancel_label(session: Session, label: Label, *, actor: str = "service") -> bool:
-    """Cancel a label here and at its carrier; False if the carrier refused (logged)."""
-    ok = True
+def cancel_label(session: Session, label: Label, *, actor: str = "service") -> str:
+    """Cancel a label here and at its carrier: "cancelled", "queued" (the carrier was away; a
+    `label_void` job retries it) or "refused" (the carrier will not; logged)."""
+    outcome = "cancelled"
     if label.status != "cancelled":
         try:
             adapter, _config = adapter_for(session.get_one(Order, label.order_id))
@@ -255,18 +258,29 @@ def cancel_label(session: Session, label: Label, *, actor: str = "service") -> b
                 ),
             )
         except CarrierError as exc:
-            ok = False
             log.warning("carrier kept label %s: %s", label.tracking_number, exc)
+            outcome = "refused"
+            if exc.transient:
+                enqueue(
+                    session,
+                    "label_void",
+                    now=utcnow(),
+                    dedupe_key=f"label_void:{label.id}",
+                    order_id=label.order_id,
+                    target=label.carrier,
+                    payload={"label_id": label.id},
+                )
+                outcome = "queued"
         label.status = "cancelled"
         mark_changed(session, "label", label.id)
-    return ok
+    return outcome
 
 
 def _cancel_recorded(
     session: Session, order: Order, label: Label, *, actor: str, reason: str, **details: Any
-) -> bool:
-    """`cancel_label` plus its `label_cancelled` order event; False if the carrier kept it."""
-    kept = cancel_label(session, label, actor=actor)
+) -> str:
+    """`cancel_label` plus its `label_cancelled` order event; returns its outcome."""
+    outcome = cancel_label(session, label, actor=actor)
     record_event(
         session,
         order,
@@ -277,22 +291,23 @@ def _cancel_recorded(
             "tracking_number": label.tracking_number,
             "reason": reason,
             **details,
-            "carrier_cancelled": kept,
+            "carrier_cancelled": outcome == "cancelled",
+            "carrier_cancel_queued": outcome == "queued",
         },
     )
-    return kept
+    return outcome
 
 
 def void_labels(session: Session, order: Order, *, reason: str, actor: str = "service") -> int:
     """Cancel every live label of a cancelled order, here and at its carrier; returns how many.
 
-    A label the carrier would not cancel is still cancelled here (the station must never print
-    it) and becomes a `carrier` exception, so a person voids it at the carrier before it is
-    billed.
+    A label is cancelled here at once (the station must never print it). A carrier that is
+    away gets a durable `label_void` job; one that refuses, or a job that dies, becomes a
+    `carrier` exception, so a person voids it at the carrier before it is billed.
     """
     voided = 0
     for label in live_labels(session, order.id):
-        if not _cancel_recorded(session, order, label, actor=actor, reason=reason):
+        if _cancel_recorded(session, order, label, actor=actor, reason=reason) == "refused":
             session.add(
                 OrderException(
                     order_id=order.id,

@@ -230,11 +230,16 @@ def import_csv(session: Session, text: str, *, actor: str) -> ImportReport:
 
 
 def poll_tracking(
-    sessions: sessionmaker[Session], *, carrier: str | None = None, actor: str = "tracking-poll"
+    sessions: sessionmaker[Session],
+    *,
+    carrier: str | None = None,
+    actor: str = "tracking-poll",
+    failures: list[str] | None = None,
 ) -> ImportReport:
     """Ask every tracking-capable carrier about its shipped orders; one transaction per order.
 
-    A carrier that is away is logged and retried on the next run.
+    A carrier that is away is logged and retried on the next run; `failures` (if given)
+    collects one line per order it could not ask about.
     """
     total = ImportReport()
     with sessions() as session:
@@ -264,6 +269,8 @@ def poll_tracking(
                     events.extend(adapter.tracking_events(number))
             except CarrierError as exc:
                 log.warning("tracking poll failed for order %s: %s", oid, exc)
+                if failures is not None:
+                    failures.append(exc.summary)
                 continue
             report = apply_events(session, events, actor=actor)
         total.events += report.events

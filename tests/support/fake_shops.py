@@ -5,10 +5,11 @@ One loopback HTTP server answers both:
   `X-Shopify-Access-Token`) answering the order's `fulfillmentOrders` and `fulfillmentCreate`
   as Shopify documents them: 200 with `data`, top-level `errors` (e.g. THROTTLED) or
   `userErrors`, global ids (`gid://shopify/FulfillmentOrder/...`), enum statuses;
-- WooCommerce REST v3: `POST /wp-json/wc/v3/orders/<id>/notes` and
-  `PUT /wp-json/wc/v3/orders/<id>` (HTTP Basic with consumer key/secret).
+- WooCommerce REST v3: `GET|PUT /wp-json/wc/v3/orders/<id>` and
+  `GET|POST /wp-json/wc/v3/orders/<id>/notes` (HTTP Basic with consumer key/secret).
 `fail_next` holds HTTP statuses to answer the next requests with (e.g. [503, 503] or [400]);
-`graphql_fail_next` GraphQL-level faults for the next Shopify calls ("throttled").
+`graphql_fail_next` GraphQL-level faults for the next Shopify calls ("throttled");
+`delay_seconds` makes every answer slow.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from __future__ import annotations
 import base64
 import itertools
 import json
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler
@@ -32,6 +34,7 @@ class FakeShops:
         self.woo_auth = "Basic " + base64.b64encode(f"{woo[0]}:{woo[1]}".encode()).decode()
         self.requests: list[tuple[str, str, Any]] = []
         self.fail_next: list[int] = []
+        self.delay_seconds = 0.0  # how long every answer takes (a slow shop)
         self.graphql_fail_next: list[str] = []
         self.unknown_orders: set[str] = set()  # Shopify order ids the shop does not have
         self.refuse_create = ""  # a userErrors message for the next fulfillmentCreate
@@ -88,6 +91,10 @@ class FakeShops:
             note = {"id": len(order["notes"]) + 1, **body}
             order["notes"].append(note)
             return 201, note
+        if method == "GET" and parts[-1] == "notes":
+            return 200, list(reversed(order["notes"]))  # newest first, as WooCommerce lists
+        if method == "GET" and len(parts) == 5:
+            return 200, {"id": int(oid), "status": order["status"]}
         if method == "PUT" and len(parts) == 5:
             order.update(body)
             return 200, {"id": int(oid), "status": order["status"]}
@@ -105,6 +112,8 @@ def _handler(fake: FakeShops) -> type[BaseHTTPRequestHandler]:
             body = json.loads(raw) if raw else None
             path = self.path.split("?")[0]
             fake.requests.append((method, path, body))
+            if fake.delay_seconds:
+                time.sleep(fake.delay_seconds)
             parts = path.strip("/").split("/")
             if fake.fail_next:
                 status, answer = fake.fail_next.pop(0), {"errors": "injected"}

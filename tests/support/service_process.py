@@ -33,13 +33,14 @@ def child_env(keyring_file: Path, db_url: str | None = None) -> dict[str, str]:
 
 
 def run_cli(
-    *args: str, env: dict[str, str], timeout: float = 120
+    *args: str, env: dict[str, str], timeout: float = 120, input: str | None = None
 ) -> subprocess.CompletedProcess[str]:
     """Run one `packbench-service` command to completion and capture its output."""
     return subprocess.run(
         [sys.executable, "-m", "service.cli", *args],
         cwd=ROOT,
         env=env,
+        input=input,
         capture_output=True,
         text=True,
         timeout=timeout,
@@ -82,8 +83,11 @@ class ServiceProcess:
     def start(self, timeout: float = 30) -> Self:
         """Start the server and wait until /healthz answers (or stop it and fail with its log)."""
         with self.log_path.open(self.log_mode) as log:
+            # No background work unless a test asks for it (PACKBENCH_SCHEDULER=on): a
+            # test's orders must not be reconciled or published behind its back.
+            env = {"PACKBENCH_SCHEDULER": "off", **self.env}
             self.proc = subprocess.Popen(
-                self.command(), cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT
+                self.command(), cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
             )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

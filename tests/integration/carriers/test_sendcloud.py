@@ -161,9 +161,13 @@ def test_cancelled_order_voids_its_label_at_the_carrier(
     assert _exceptions(sessions, oid) == []
 
 
-def test_label_the_carrier_will_not_void_is_an_exception_and_never_printable(
+def test_label_the_carrier_cannot_void_now_is_retried_by_a_job_and_never_printable(
     sessions: sessionmaker[Session], sc_order: Callable[..., int], fake: FakeSendcloud
 ) -> None:
+    from service.jobs.queue import RetryPolicy
+    from service.jobs.worker import run_due
+    from service.models import OutboundJob
+
     oid = sc_order()
     with sessions() as s, s.begin():
         assert prepare_labels(s, [oid]) == 1
@@ -172,6 +176,44 @@ def test_label_the_carrier_will_not_void_is_an_exception_and_never_printable(
     assert fake.cancelled == []
     (label,) = _labels(sessions, oid)
     assert label.status == "cancelled"  # the station never prints it
+    assert _exceptions(sessions, oid) == []  # the carrier was away, not unwilling: a job
+    with sessions() as s:
+        job = s.scalars(select(OutboundJob).where(OutboundJob.order_id == oid)).one()
+        (event,) = s.scalars(
+            select(OrderEvent.payload).where(
+                OrderEvent.order_id == oid, OrderEvent.type == "label_cancelled"
+            )
+        )
+    assert job.kind == "label_void" and job.payload == {"label_id": label.id}
+    assert event["carrier_cancelled"] is False and event["carrier_cancel_queued"] is True
+
+    policy = RetryPolicy(base_seconds=60, max_attempts=2)
+    at = job.next_at
+    fake.fail_next[:] = ["500"]
+    assert run_due(sessions, clock=lambda: at, policy=policy).retrying == [job.id]
+    with sessions() as s:
+        at = s.get_one(OutboundJob, job.id).next_at
+    assert run_due(sessions, clock=lambda: at, policy=policy).done == [job.id]
+    assert fake.cancelled == [9001]
+
+
+def test_label_void_job_that_dies_is_an_exception_for_a_person(
+    sessions: sessionmaker[Session], sc_order: Callable[..., int], fake: FakeSendcloud
+) -> None:
+    from service.jobs.queue import RetryPolicy
+    from service.jobs.worker import run_due
+    from service.models import OutboundJob
+
+    oid = sc_order()
+    with sessions() as s, s.begin():
+        assert prepare_labels(s, [oid]) == 1
+    fake.fail_next[:] = ["500", "500"]
+    _cancel_in_channel(sessions, oid)
+    with sessions() as s:
+        job = s.scalars(select(OutboundJob).where(OutboundJob.order_id == oid)).one()
+    at = job.next_at
+    assert run_due(sessions, clock=lambda: at, policy=RetryPolicy(max_attempts=1)).dead == [job.id]
+    assert fake.cancelled == []
     ((code, message),) = _exceptions(sessions, oid)
     assert code == "label_not_voided"
     assert "3SSCL000009001" in message and "void it in the carrier's portal" in message
@@ -193,3 +235,38 @@ def test_a_second_box_only_recounts_labels_the_carrier_does_not_number(
         assert first.status == "ready" and first.carrier_ref == "9001"  # the same parcel
         assert first.content.startswith(b"%PDF-1.4 fake label")  # not printed again
     assert fake.cancelled == [] and sorted(fake.parcels) == [9001, 9002]
+
+
+def test_a_tracking_poll_the_carrier_does_not_answer_is_a_job_retried_later(
+    sessions: sessionmaker[Session], sc_order: Callable[..., int], fake: FakeSendcloud
+) -> None:
+    from datetime import UTC, datetime
+
+    from service.jobs.queue import RetryPolicy
+    from service.jobs.scheduler import run_tracking
+    from service.jobs.worker import run_due
+    from service.models import OutboundJob
+    from service.shipping.dispatch import close_day
+
+    oid = sc_order()
+    (number,) = pack(sessions, oid, [1300])
+    with sessions() as s, s.begin():
+        close_day(s, "sendcloud", actor="test")
+    fake.add_tracking(number, "delivered", "2026-11-30T15:00:00+00:00", "Delivered")
+    t0 = datetime(2031, 1, 2, 3, 0, tzinfo=UTC)
+    fake.fail_next[:] = ["500"]
+    assert "not done yet" in run_tracking(sessions, lambda: t0)
+    with sessions() as s:
+        (job,) = s.scalars(select(OutboundJob).where(OutboundJob.kind == "tracking_poll"))
+        assert s.get_one(Order, oid).status == "shipped"
+    assert job.status == "pending" and job.last_error == "sendcloud: unavailable (HTTP 500)"
+    # The next tick before the job is due queues nothing new and asks nobody.
+    asked = len(fake.requests)
+    assert "not done yet" in run_tracking(sessions, lambda: t0)
+    assert len(fake.requests) == asked
+    with sessions() as s:
+        assert s.scalar(select(func.count()).select_from(OutboundJob)) == 1
+    at = job.next_at
+    assert run_due(sessions, clock=lambda: at, policy=RetryPolicy()).done == [job.id]
+    with sessions() as s:
+        assert s.get_one(Order, oid).status == "delivered"

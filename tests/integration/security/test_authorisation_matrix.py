@@ -61,6 +61,9 @@ TABLE: dict[tuple[str, str], str] = {
     ("POST", "/v1/batches/{batch_id}/assign"): "operator",
     ("POST", "/v1/tracking/import"): "operator",
     ("GET", "/v1/stations"): "operator",
+    ("GET", "/v1/jobs"): "operator",
+    ("POST", "/v1/jobs/{job_id}/retry"): "operator",
+    ("POST", "/v1/jobs/{job_id}/dismiss"): "operator",
     ("GET", "/v1/products"): "operator",
     ("GET", "/v1/products/{sku}"): "operator",
     ("POST", "/v1/products"): "operator",  # the catalogue is the operations team's work
@@ -109,6 +112,7 @@ BODIES: dict[tuple[str, str], Any] = {
     ("POST", "/v1/exceptions/{exception_id}/resolve"): {"resolution": "checked"},
     ("POST", "/v1/batches"): {"max_orders": 1},
     ("POST", "/v1/batches/{batch_id}/assign"): {"station_id": 999999},
+    ("POST", "/v1/jobs/{job_id}/dismiss"): {"reason": "checked"},
     ("POST", "/v1/products"): {"products": []},
     ("PUT", "/v1/products"): {"products": []},
 }

@@ -1,0 +1,182 @@
+"""What each kind of job does, and what a dead one leaves for a person.
+
+- `publish` (payload: none; order_id): tell the order's shop it shipped. Idempotent: an order
+  already published is skipped, and the shop is asked before anything is created (Shopify's
+  open fulfillment orders, WooCommerce's order status and notes), so a retry after a crash
+  between the shop's answer and our commit never fulfils twice.
+- `label_void` (payload: label_id): cancel a label at its carrier that the carrier could not
+  cancel when the order was cancelled. Cancelling twice is accepted by the carriers.
+- `tracking_poll` (target: a carrier, or "" for all): ask the carriers with a tracking feed
+  about shipped orders. Fails (and is retried) while a carrier does not answer for some
+  order; events already recorded are not recorded twice. The scheduler queues one at a time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+import httpx
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from service.carriers.base import CarrierError, CreatedParcel
+from service.db import utcnow
+from service.jobs.queue import ClaimedJob, enqueue
+from service.lifecycle import record_event
+from service.models import Label, Order, OrderException, OutboundJob
+from service.shipping.labels import adapter_for
+from service.shipping.publish import (
+    TIMEOUT_SECONDS,
+    PublishError,
+    attempt_publication,
+    prepare_publication,
+    publication,
+    record_publish_failed,
+    record_published,
+)
+from service.shipping.tracking import poll_tracking
+
+ACTOR = "jobs"
+
+
+class JobFailed(Exception):
+    """A job's call did not work; `summary` goes to the job table, the message to the order."""
+
+    def __init__(self, message: str, *, transient: bool, summary: str | None = None) -> None:
+        super().__init__(message)
+        self.transient = transient
+        self.summary = summary or message
+
+
+@dataclass(frozen=True)
+class JobKind:
+    """How to run one kind of job, and what to record when it is parked as dead."""
+
+    run: Callable[[sessionmaker[Session], ClaimedJob], None]
+    on_dead: Callable[[Session, ClaimedJob, str], None]
+
+
+def _order_id(job: ClaimedJob) -> int:
+    if job.order_id is None:
+        raise JobFailed(f"job {job.id} names no order", transient=False)
+    return job.order_id
+
+
+def run_publish(sessions: sessionmaker[Session], job: ClaimedJob) -> None:
+    """One attempt at telling the shop; JobFailed if it did not take it."""
+    pub = prepare_publication(sessions, _order_id(job))
+    if pub is None:
+        return  # published already (perhaps by the run that crashed), or not a shop channel
+    try:
+        with httpx.Client(timeout=TIMEOUT_SECONDS) as client:
+            result = attempt_publication(pub, client)
+    except PublishError as exc:
+        raise JobFailed(str(exc), transient=exc.transient, summary=exc.summary) from exc
+    with sessions() as session, session.begin():
+        record_published(session, pub, result, tries=job.attempts, actor=ACTOR)
+
+
+def dead_publish(session: Session, job: ClaimedJob, error: str) -> None:
+    """The failure event and the `publish` exception of the order."""
+    pub = None if job.order_id is None else publication(session, job.order_id)
+    if pub is not None:
+        failure = PublishError(error, transient=False)
+        record_publish_failed(session, pub, failure, tries=job.attempts, actor=ACTOR)
+
+
+def run_label_void(sessions: sessionmaker[Session], job: ClaimedJob) -> None:
+    """Cancel the label at its carrier."""
+    with sessions() as session, session.begin():
+        label = session.get(Label, int(job.payload.get("label_id", 0)))
+        if label is None:
+            return  # the order was deleted; nothing is left to void
+        order = session.get_one(Order, label.order_id)
+        parcel = CreatedParcel(
+            label.parcel_no, label.tracking_number, label.carrier_ref, "zpl", b""
+        )
+        try:
+            adapter, _config = adapter_for(order)
+            adapter.cancel(session, parcel)
+        except CarrierError as exc:
+            raise JobFailed(str(exc), transient=exc.transient, summary=exc.summary) from exc
+        record_event(
+            session,
+            order,
+            "label_voided",
+            actor=ACTOR,
+            payload={"box_no": label.parcel_no, "tracking_number": label.tracking_number},
+        )
+        for open_exc in session.scalars(
+            select(OrderException).where(
+                OrderException.order_id == order.id,
+                OrderException.code == "label_not_voided",
+                OrderException.resolved_at.is_(None),
+            )
+        ):
+            if (open_exc.details or {}).get("tracking_number") == label.tracking_number:
+                open_exc.resolved_at = utcnow()
+                open_exc.resolved_by = ACTOR
+                open_exc.resolution = "The carrier cancelled the label on a later attempt."
+
+
+def dead_label_void(session: Session, job: ClaimedJob, error: str) -> None:
+    """A `label_not_voided` exception: a person voids it in the carrier's portal."""
+    label = session.get(Label, int(job.payload.get("label_id", 0)))
+    if label is None:
+        return
+    order = session.get_one(Order, label.order_id)
+    session.add(label_not_voided(order, label, error))
+
+
+def label_not_voided(order: Order, label: Label, error: str) -> OrderException:
+    """The exception for a label the carrier kept."""
+    return OrderException(
+        order_id=order.id,
+        kind="carrier",
+        code="label_not_voided",
+        message=(
+            f"{label.carrier} did not cancel label {label.tracking_number} of "
+            f"cancelled order {order.number}: void it in the carrier's portal."
+        ),
+        details={
+            "carrier": label.carrier,
+            "tracking_number": label.tracking_number,
+            "error": error[:300],
+        },
+    )
+
+
+def run_tracking_poll(sessions: sessionmaker[Session], job: ClaimedJob) -> None:
+    """One poll; JobFailed if some orders could not be asked about."""
+    failures: list[str] = []
+    poll_tracking(sessions, carrier=job.target or None, actor=ACTOR, failures=failures)
+    if failures:
+        more = f" (and {len(failures) - 1} more)" if len(failures) > 1 else ""
+        raise JobFailed(f"{failures[0]}{more}", transient=True)
+
+
+def dead_tracking_poll(_session: Session, _job: ClaimedJob, _error: str) -> None:
+    """Nothing to add: the dead job itself is what a person sees; the next poll is queued."""
+
+
+def enqueue_tracking_poll(session: Session, *, now: datetime, carrier: str = "") -> int:
+    """Queue a tracking poll unless one is queued or running already; the job's id."""
+    waiting = session.scalar(
+        select(OutboundJob.id).where(
+            OutboundJob.kind == "tracking_poll",
+            OutboundJob.target == carrier,
+            OutboundJob.status.in_(("pending", "running")),
+        )
+    )
+    if waiting is not None:
+        return waiting
+    return enqueue(session, "tracking_poll", now=now, target=carrier).id
+
+
+KINDS: dict[str, JobKind] = {
+    "publish": JobKind(run_publish, dead_publish),
+    "label_void": JobKind(run_label_void, dead_label_void),
+    "tracking_poll": JobKind(run_tracking_poll, dead_tracking_poll),
+}
