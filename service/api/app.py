@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import Engine
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from service.api.guards import InputGuard, InternalErrors, install_db_error_handlers
 from service.db import make_engine, make_sessionmaker
 from service.errors import ServiceError
 
@@ -79,7 +80,12 @@ def create_app(engine: Engine | str | None = None) -> FastAPI:
     app = FastAPI(title="Packbench central order service", version="0.1.0")
     app.state.engine = engine
     app.state.sessions = make_sessionmaker(engine)
+    # Last added runs first: errors are caught around everything, sizes checked before
+    # the input guard reads a body.
+    app.add_middleware(InputGuard)
     app.add_middleware(BodySizeLimit)
+    app.add_middleware(InternalErrors)
+    install_db_error_handlers(app)
 
     @app.exception_handler(ServiceError)
     async def _service_error(_request: Request, exc: ServiceError) -> JSONResponse:
@@ -99,7 +105,8 @@ def create_app(engine: Engine | str | None = None) -> FastAPI:
         )
 
     @app.get("/healthz")
-    def healthz() -> dict[str, str]:
+    async def healthz() -> dict[str, str]:
+        """Liveness: answered on the event loop, never queued behind the worker threads."""
         return {"status": "ok"}
 
     from service.api import routers
