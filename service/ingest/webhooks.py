@@ -33,6 +33,7 @@ from service.ingest.lookup import look_up
 from service.ingest.model import NormalisedOrder
 from service.ingest.store import IngestResult, cancel_order, run_in_transaction, upsert_order
 from service.ingest.tables import store_receipt
+from service.json_checks import check_body
 from service.models import Channel
 from service.secrets_store import SecretUnavailable, get_secret
 
@@ -106,10 +107,16 @@ def is_woo_ping(kind: str, headers: Mapping[str, str], body: bytes) -> bool:
 
 
 def _decode(body: bytes) -> Any:
+    # Also here, not only in the API's InputGuard: a shop may send any content type.
+    check_body(body)
     try:
         payload = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except UnicodeDecodeError as exc:
+        raise MalformedBody("The body is not UTF-8 JSON.", field="body") from exc
+    except json.JSONDecodeError as exc:
         raise MalformedBody(f"The body is not valid JSON: {exc}", field="body") from exc
+    except (ValueError, RecursionError) as exc:  # e.g. an integer of 5,000 digits
+        raise MalformedBody("The body holds a number or nesting too large.", field="body") from exc
     if not isinstance(payload, dict):
         raise MalformedBody("The body must be a JSON object.", field="body")
     return payload
