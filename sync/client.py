@@ -22,6 +22,7 @@ from sync.errors import (
     KeyringUnavailable,
     MutationGap,
     NotEnrolled,
+    PushRefused,
     StationUnauthorized,
     SyncRejected,
     SyncUnavailable,
@@ -114,6 +115,21 @@ def raise_for_status(response: httpx.Response) -> None:
         expired = CursorExpiredBody.model_validate(body)
         raise CursorExpired(expired.oldest_cursor, expired.message)
     raise SyncRejected(status, error, message)
+
+
+# A push answered with one of these can never be accepted as it is (malformed, too large,
+# a value out of range): the engine sets the named mutation aside instead of retrying.
+PUSH_REFUSED = frozenset({400, 413, 422})
+
+
+def _mutation_index(field: object) -> int | None:
+    """2 for a refusal naming "mutations.2.order_id"; None when no mutation is named."""
+    if not isinstance(field, str):
+        return None
+    parts = field.split(".")
+    if len(parts) >= 2 and parts[0] == "mutations" and parts[1].isdigit():
+        return int(parts[1])
+    return None
 
 
 def _parse(model: type[_M], response: httpx.Response) -> _M:
@@ -228,6 +244,16 @@ class StationClient:
         response = self._request(
             "POST", "/v1/sync/push", content=body, headers={"content-type": "application/json"}
         )
+        if response.status_code in PUSH_REFUSED:
+            fields = _error_fields(response)
+            field = fields.get("field")
+            raise PushRefused(
+                response.status_code,
+                str(fields.get("error", f"http_{response.status_code}")),
+                str(fields.get("message", response.text[:200])),
+                field if isinstance(field, str) else None,
+                _mutation_index(field),
+            )
         return _parse(PushResponse, response)
 
     def checksum(self) -> HoldingsChecksum:
