@@ -17,7 +17,8 @@ Set-aside rule: a push the service refuses outright (400, 413, 422: malformed, t
 value out of range) would be refused again forever and block every later event. The
 mutation it names (or, when it names none, the one found by pushing one at a time) is set
 aside: kept in the mutation log as rejected (reason `set_aside`) and reported like any
-rejection, while a stand-in under its id tells the service to skip it. See docs/sync.md.
+rejection, while a stand-in under its id tells the service to skip it (docs/security.md,
+"Input limits").
 """
 
 from __future__ import annotations

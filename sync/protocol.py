@@ -29,7 +29,8 @@ WireInt = Annotated[int, Strict(), Field(ge=-(2**31), le=2**31 - 1)]
 
 # The type a station pushes in place of a mutation the service refused outright (a 4xx for
 # the whole push): the service records it as rejected, so the ids stay gap-free and the
-# queue moves on; the original stays in the station's mutation log (see docs/sync.md).
+# queue moves on; the original stays in the station's mutation log (docs/security.md,
+# "Input limits").
 SET_ASIDE_TYPE = "set_aside"
 
 
