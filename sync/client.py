@@ -7,8 +7,10 @@ will not help; 401 means enroll again).
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 import httpx
 import keyring
@@ -143,6 +145,20 @@ def _parse(model: type[_M], response: httpx.Response) -> _M:
 
 def _headers() -> dict[str, str]:
     return {PROTOCOL_HEADER: str(PROTOCOL_VERSION)}
+
+
+def plain_http_to_another_host(server_url: str) -> bool:
+    """Whether `server_url` is http:// to a host other than this machine (no TLS on the way)."""
+    parts = urlsplit(server_url)
+    if parts.scheme.lower() != "http":
+        return False
+    host = (parts.hostname or "").lower()
+    if host == "localhost":
+        return False
+    try:
+        return not ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return True  # a name: it may resolve to anything
 
 
 def enroll(
