@@ -14,7 +14,9 @@ from typing import Any
 from service.errors import ServiceError
 from service.limits import MAX_JSON_DEPTH
 
-_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"')
+# A JSON string, or an unterminated one up to the end: it matches wherever a quote starts,
+# possessively, so every byte is read once (a quadratic rescan was a denial of service).
+_STRING = re.compile(rb'"(?:[^"\\]++|\\.)*+(?:"|\\?\Z)', re.DOTALL)
 _NOT_BRACKET = re.compile(rb"[^\[\]{}]+")
 _NUL_ESCAPE = re.compile(rb"\\u0000", re.IGNORECASE)
 _OPEN = frozenset(b"[{")
