@@ -337,23 +337,12 @@ class Replica(ReplicaLookups):
                 )
             ).all()
             if rows:
-                conn.execute(
-                    insert(t.outbox),
-                    [
-                        {
-                            "id": r.id,
-                            "type": r.type,
-                            "order_id": r.order_id,
-                            "lease_epoch": r.lease_epoch,
-                            "at": r.at,
-                            "payload": r.payload,
-                        }
-                        for r in rows
-                    ],
-                )
+                conn.execute(insert(t.outbox), [_requeued(r) for r in rows])
+                # A set-aside mutation goes again as its stand-in and keeps its log entry.
+                resent = [r.id for r in rows if r.reason != RejectReason.SET_ASIDE.value]
                 conn.execute(
                     update(t.mutation_log)
-                    .where(t.mutation_log.c.id.in_([r.id for r in rows]))
+                    .where(t.mutation_log.c.id.in_(resent))
                     .values(status="pending", reason=None, message=None, result=None, acked_at=None)
                 )
         return len(rows)
@@ -448,6 +437,15 @@ class Replica(ReplicaLookups):
         """Store a JSON-serialisable value under `key`."""
         with self._write() as conn:
             _set_state(conn, key, value)
+
+
+def _requeued(row: Any) -> dict[str, Any]:
+    """The outbox row that sends a logged mutation again (a set-aside one as its stand-in)."""
+    if row.reason == RejectReason.SET_ASIDE.value:
+        return {"id": row.id, "type": SET_ASIDE_TYPE, "order_id": None, "lease_epoch": None,
+                "at": row.at, "payload": "{}"}  # fmt: skip
+    return {"id": row.id, "type": row.type, "order_id": row.order_id,
+            "lease_epoch": row.lease_epoch, "at": row.at, "payload": row.payload}  # fmt: skip
 
 
 def _outbox_mutation(row: Any) -> Mutation:

@@ -6,8 +6,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, delete, select, update
+from sqlalchemy.orm import Session
 
+from service.models import Station, StationMutation
 from sync.replica import tables as t
 from sync.status import Rejection
 from tests.integration.sync.service_runner import station_mutations
@@ -74,3 +76,16 @@ def test_refused_mutations_are_set_aside_and_the_queue_moves_on(
     st.replica.record([good])
     assert st.engine.run_once()
     assert scan_events(service_engine, oid) == 4
+
+    # The service is restored from a backup taken before all this: the station sends its
+    # log again, the set-aside ones as stand-ins (never the refused originals).
+    with Session(service_engine) as s, s.begin():
+        s.execute(delete(StationMutation).where(StationMutation.station_id == st.id))
+        s.execute(update(Station).where(Station.id == st.id).values(last_mutation_id=ids[0] - 1))
+    st.replica.record([good])
+    assert st.engine.run_once()
+    assert st.replica.queue_depth() == 0
+    on_service = station_mutations(service_engine, st.id)
+    assert [on_service[i] for i in bad] == [("rejected", "set_aside")] * 3
+    assert _log_row(st.replica, ids[1]).order_id == 2**40  # the log entry kept as it was
+    assert sorted(r.mutation_id for r in seen) == bad  # not reported a second time
