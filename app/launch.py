@@ -56,6 +56,11 @@ def launch(args: argparse.Namespace) -> int:
         return _fail(str(exc))
     try:
         if args.command == "enroll":
+            if not _plain_http_accepted(args.enroll_server, args.insecure_http):
+                return _fail(
+                    "enrolment cancelled: use an https:// server address, or confirm plain "
+                    "HTTP with --insecure-http"
+                )
             return _enroll(paths, settings, args.enroll_server, args.code)
         if demo is not None:
             settings = demo.configure(paths, settings)
@@ -77,6 +82,28 @@ def launch(args: argparse.Namespace) -> int:
     finally:
         if demo is not None:
             demo.stop()
+
+
+def _plain_http_accepted(server: str, confirmed: bool) -> bool:
+    """Warn before enrolling over http:// with another machine; ask unless `confirmed`."""
+    from sync.client import plain_http_to_another_host
+
+    if not plain_http_to_another_host(server):
+        return True
+    print(
+        f"WARNING: {server} is plain HTTP to another machine. The station token, supervisor "
+        "PINs and customers' addresses would cross the network unencrypted; anyone on the "
+        "way could act as this station.",
+        file=sys.stderr,
+    )
+    if confirmed:
+        return True
+    print("Enroll over plain HTTP anyway? [y/N] ", end="", file=sys.stderr, flush=True)
+    try:
+        answer = input()
+    except EOFError:
+        return False
+    return answer.strip().lower() in ("y", "yes")
 
 
 def _enroll(paths: StationPaths, settings: StationSettings, server: str, code: str) -> int:

@@ -39,6 +39,14 @@ def build_parser() -> argparse.ArgumentParser:
     enroll = sub.add_parser("enroll", help="enroll this station with the central service")
     enroll.add_argument("--server", dest="enroll_server", required=True)
     enroll.add_argument("--code", required=True, help="one-time code from the service")
+    enroll.add_argument(
+        "--insecure-http",
+        "--yes",
+        dest="insecure_http",
+        action="store_true",
+        help="enroll over plain http:// with a server on another machine without asking "
+        "(the station token then crosses the network unencrypted)",
+    )
     return p
 
 

@@ -19,6 +19,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
+from service.limits import statement_timeout_ms
 from sync import clock
 
 DB_URL_ENV = "PACKBENCH_DB_URL"
@@ -84,6 +85,8 @@ def _sqlite_begin_immediate(conn: Any) -> None:
 def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
     """Create an engine with the service's settings for SQLite or PostgreSQL."""
     url = url or default_db_url()
+    # Statement parameters are customers' names and addresses: never in an error or log line.
+    kwargs.setdefault("hide_parameters", True)
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     if url.startswith("sqlite"):
@@ -96,7 +99,18 @@ def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
     kwargs.setdefault("pool_size", 20)
     kwargs.setdefault("max_overflow", 20)
     kwargs.setdefault("pool_pre_ping", True)
-    return create_engine(url, **kwargs)
+    engine = create_engine(url, **kwargs)
+    # One runaway statement must not hold a connection (and its locks) for minutes. Set per
+    # new connection, so a URL's own `options` (e.g. a search_path) stay as they are.
+    timeout_ms = statement_timeout_ms()
+
+    def _statement_timeout(dbapi_conn: Any, _record: Any) -> None:
+        with dbapi_conn.cursor() as cur:
+            cur.execute(f"SET statement_timeout = {int(timeout_ms)}")
+        dbapi_conn.commit()
+
+    event.listen(engine, "connect", _statement_timeout)
+    return engine
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:

@@ -7,8 +7,10 @@ will not help; 401 means enroll again).
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 import httpx
 import keyring
@@ -23,6 +25,7 @@ from sync.errors import (
     KeyringUnavailable,
     MutationGap,
     NotEnrolled,
+    PushRefused,
     StationUnauthorized,
     SyncRejected,
     SyncUnavailable,
@@ -133,6 +136,21 @@ def raise_for_status(response: httpx.Response) -> None:
     raise SyncRejected(status, error, message)
 
 
+# A push answered with one of these can never be accepted as it is (malformed, too large,
+# a value out of range): the engine sets the named mutation aside instead of retrying.
+PUSH_REFUSED = frozenset({400, 413, 422})
+
+
+def _mutation_index(field: object) -> int | None:
+    """2 for a refusal naming "mutations.2.order_id"; None when no mutation is named."""
+    if not isinstance(field, str):
+        return None
+    parts = field.split(".")
+    if len(parts) >= 2 and parts[0] == "mutations" and parts[1].isdigit():
+        return int(parts[1])
+    return None
+
+
 def _parse(model: type[_M], response: httpx.Response) -> _M:
     raise_for_status(response)
     try:
@@ -144,6 +162,20 @@ def _parse(model: type[_M], response: httpx.Response) -> _M:
 
 def _headers() -> dict[str, str]:
     return {PROTOCOL_HEADER: str(PROTOCOL_VERSION)}
+
+
+def plain_http_to_another_host(server_url: str) -> bool:
+    """Whether `server_url` is http:// to a host other than this machine (no TLS on the way)."""
+    parts = urlsplit(server_url)
+    if parts.scheme.lower() != "http":
+        return False
+    host = (parts.hostname or "").lower()
+    if host == "localhost":
+        return False
+    try:
+        return not ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return True  # a name: it may resolve to anything
 
 
 def enroll(
@@ -253,6 +285,16 @@ class StationClient:
         response = self._request(
             "POST", "/v1/sync/push", content=body, headers={"content-type": "application/json"}
         )
+        if response.status_code in PUSH_REFUSED:
+            fields = _error_fields(response)
+            field = fields.get("field")
+            raise PushRefused(
+                response.status_code,
+                str(fields.get("error", f"http_{response.status_code}")),
+                str(fields.get("message", response.text[:200])),
+                field if isinstance(field, str) else None,
+                _mutation_index(field),
+            )
         return _parse(PushResponse, response)
 
     def checksum(self) -> HoldingsChecksum:

@@ -12,6 +12,13 @@ Mutation-gap rule (409 {expected: N} for a push starting at our first pending id
 - N < P: the service lost N..P-1 after acknowledging them (restored from a backup). Their
   payloads are still in the mutation log, so they go back into the outbox and are resent.
 - N == P cannot be a gap; it is treated as a protocol error and retried with backoff.
+
+Set-aside rule: a push the service refuses outright (400, 413, 422: malformed, too large, a
+value out of range) would be refused again forever and block every later event. The
+mutation it names (or, when it names none, the one found by pushing one at a time) is set
+aside: kept in the mutation log as rejected (reason `set_aside`) and reported like any
+rejection, while a stand-in under its id tells the service to skip it (docs/security.md,
+"Input limits").
 """
 
 from __future__ import annotations
@@ -27,6 +34,7 @@ from sync.clock import utcnow
 from sync.errors import (
     CursorExpired,
     MutationGap,
+    PushRefused,
     ReplicaError,
     StationUnauthorized,
     SyncRejected,
@@ -34,6 +42,7 @@ from sync.errors import (
 )
 from sync.protocol import (
     MAX_MUTATIONS_PER_PUSH,
+    SET_ASIDE_TYPE,
     ClaimRequest,
     ClaimResponse,
     Heartbeat,
@@ -98,6 +107,7 @@ class SyncEngine:
         self._last_pull = float("-inf")
         self._pull_now = threading.Event()  # pull on the next cycle, however recent the last
         self._pull_owed = False  # a cycle pushed but put its pull off (see PULL_SPACING)
+        self._isolating = False  # push one at a time to find a mutation the service refuses
         replica.add_listener(lambda _ids: self.wake(pull=False))
 
     # ------------------------------------------------------------------ control
@@ -252,8 +262,9 @@ class SyncEngine:
         a mutation whose answer a packer waits for)."""
         pull_now = False
         while not self._stop.is_set():
-            batch = self.replica.pending_outbox(self.push_batch)
+            batch = self.replica.pending_outbox(1 if self._isolating else self.push_batch)
             if not batch:
+                self._isolating = False
                 return pull_now
             pull_now = pull_now or any(m.type in _ANSWER_AWAITED for m in batch)
             try:
@@ -263,6 +274,9 @@ class SyncEngine:
             except MutationGap as gap:
                 self._handle_gap(gap.expected, batch[0].id)
                 continue
+            except PushRefused as refused:
+                pull_now = self._set_aside(batch, refused) or pull_now
+                continue
             up_to = min(batch[-1].id, response.last_mutation_id)
             if up_to < batch[0].id:
                 raise SyncRejected(200, "no_progress", f"push acknowledged nothing (last={up_to})")
@@ -270,7 +284,8 @@ class SyncEngine:
             rejected = [
                 Rejection(r.id, _order_of(batch, r.id), r.reason, r.message)
                 for r in response.results
-                if r.status == "rejected" and r.id <= up_to
+                # A stand-in's rejection was reported when its original was set aside.
+                if r.status == "rejected" and r.id <= up_to and r.reason != SET_ASIDE_TYPE
             ]
             for rej in rejected:
                 log.warning(
@@ -289,6 +304,34 @@ class SyncEngine:
                     self._on_rejection(rejected)
             self._update(queue_depth=self.replica.queue_depth())
         return pull_now
+
+    def _set_aside(self, batch: Sequence[Mutation], refused: PushRefused) -> bool:
+        """Set aside the mutation a refused push names (see the module docstring); returns
+        whether one was. A push naming none is retried one mutation at a time."""
+        index = refused.mutation_index
+        if index is not None and 0 <= index < len(batch):
+            culprit = batch[index]
+        elif len(batch) == 1:
+            culprit = batch[0]
+        else:
+            log.warning("push refused (%s); pushing one event at a time", refused.error)
+            self._isolating = True
+            return False
+        if culprit.type == SET_ASIDE_TYPE:
+            raise refused  # even the stand-in is refused: nothing the station can fix alone
+        detail = {"status": refused.status, "error": refused.error, "field": refused.field}
+        self.replica.set_aside(culprit.id, refused.message, detail)
+        self._isolating = False
+        rejection = Rejection(culprit.id, culprit.order_id, "set_aside", refused.message)
+        log.error(
+            "mutation set aside: the service refused it outright (%s)",
+            refused.error,
+            extra={"mutation_id": culprit.id, "order_id": culprit.order_id},
+        )
+        self._update(last_rejection=rejection)
+        if self._on_rejection is not None:
+            self._on_rejection([rejection])
+        return True
 
     def _handle_gap(self, expected: int, first_pending: int) -> None:
         if expected > first_pending:

@@ -79,6 +79,18 @@ class SyncRejected(SyncError):
         self.message = message
 
 
+class PushRefused(SyncRejected):
+    """The service refused a whole push outright (400, 413, 422): sending it again can never
+    succeed. `mutation_index` is the position in the push of the mutation it names, if any."""
+
+    def __init__(
+        self, status: int, error: str, message: str, field: str | None, mutation_index: int | None
+    ) -> None:
+        super().__init__(status, error, message)
+        self.field = field
+        self.mutation_index = mutation_index
+
+
 class StationUnauthorized(SyncRejected):
     """401: the station token is unknown or revoked; enroll the station again."""
 

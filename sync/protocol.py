@@ -14,12 +14,24 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, Strict
 
 PROTOCOL_VERSION = 1
 PROTOCOL_HEADER = "X-Packbench-Protocol"
 MAX_MUTATIONS_PER_PUSH = 500
 MAX_PUSH_BYTES = 1024 * 1024  # equal to the service-wide body cap (service/api/app.py)
+
+
+# Every integer a station sends: a JSON number that is a whole number (not `true`, not "3",
+# not 3.0) within the service's INTEGER columns, so a corrupt value is a 422 naming the
+# field, never a database error.
+WireInt = Annotated[int, Strict(), Field(ge=-(2**31), le=2**31 - 1)]
+
+# The type a station pushes in place of a mutation the service refused outright (a 4xx for
+# the whole push): the service records it as rejected, so the ids stay gap-free and the
+# queue moves on; the original stays in the station's mutation log (docs/security.md,
+# "Input limits").
+SET_ASIDE_TYPE = "set_aside"
 
 
 class _Wire(BaseModel):
@@ -60,12 +72,12 @@ class StationMe(_Wire):
 class Heartbeat(_Wire):
     """Station health figures, sent periodically so supervisors see a silent station."""
 
-    queue_depth: int = 0
-    print_queue_depth: int = 0
+    queue_depth: WireInt = 0
+    print_queue_depth: WireInt = 0
     offline_since: datetime | None = None
     devices: dict[str, str] = Field(default_factory=dict)
     app_version: str = ""
-    packer_id: int | None = None
+    packer_id: WireInt | None = None
 
 
 # --------------------------------------------------------------------------- push
@@ -94,11 +106,11 @@ class ScanOutcome(StrEnum):
 class ScanRecorded(_Wire):
     code: str
     outcome: ScanOutcome
-    line_id: int | None = None
+    line_id: WireInt | None = None
     sku: str | None = None
     serial: str | None = None
-    box_no: int = 1
-    packer_id: int | None = None
+    box_no: WireInt = 1
+    packer_id: WireInt | None = None
     # Batch/lot (GS1 AI 10) and expiry date (AI 17) of the item, when its barcode carries them:
     # the trace from a recalled lot to the parcels it went into.
     lot: Annotated[str, Field(max_length=20)] | None = None
@@ -106,42 +118,42 @@ class ScanRecorded(_Wire):
 
 
 class WeightRecorded(_Wire):
-    box_no: int
-    grams: int
-    expected_grams: int | None = None
-    tolerance_grams: int | None = None
+    box_no: WireInt
+    grams: WireInt
+    expected_grams: WireInt | None = None
+    tolerance_grams: WireInt | None = None
     rule: str = ""
     within: bool
     manual: bool = False
-    packer_id: int | None = None
+    packer_id: WireInt | None = None
 
 
 class ParcelItem(_Wire):
-    line_id: int
-    quantity: Annotated[int, Field(ge=1)]
+    line_id: WireInt
+    quantity: Annotated[WireInt, Field(ge=1)]
     serials: list[str] = Field(default_factory=list)
 
 
 class ParcelClosed(_Wire):
-    box_no: Annotated[int, Field(ge=1)]
+    box_no: Annotated[WireInt, Field(ge=1)]
     box_type: str
-    weight_grams: int | None = None
+    weight_grams: WireInt | None = None
     items: list[ParcelItem]
-    packer_id: int | None = None
+    packer_id: WireInt | None = None
 
 
 class LabelPrinted(_Wire):
-    box_no: int
-    label_id: int | None = None
+    box_no: WireInt
+    label_id: WireInt | None = None
     tracking_number: str | None = None
     reprint: bool = False
     reason: str = ""
-    packer_id: int | None = None
+    packer_id: WireInt | None = None
 
 
 class OrderPacked(_Wire):
-    boxes: Annotated[int, Field(ge=1)]
-    packer_id: int | None = None
+    boxes: Annotated[WireInt, Field(ge=1)]
+    packer_id: WireInt | None = None
 
 
 class HoldReason(StrEnum):
@@ -155,24 +167,24 @@ class HoldReason(StrEnum):
 class ExceptionRaised(_Wire):
     reason: HoldReason
     text: str = ""
-    packer_id: int | None = None
+    packer_id: WireInt | None = None
 
 
 class OverrideGranted(_Wire):
     """A supervisor let something through that the rules would have stopped."""
 
     kind: str  # e.g. "weight", "unknown_item", "serial"
-    supervisor_id: int
+    supervisor_id: WireInt
     reason: Annotated[str, Field(min_length=3, max_length=500)]
     details: dict[str, Any] = Field(default_factory=dict)
-    packer_id: int | None = None
+    packer_id: WireInt | None = None
     # sync.pins.sign_override over (station, order, supervisor, kind, reason, details) with the
     # key of the PIN the supervisor typed. The service refuses an override without a valid one.
     proof: Annotated[str, Field(max_length=100)] | None = None
 
 
 class ClaimReleased(_Wire):
-    packer_id: int | None = None
+    packer_id: WireInt | None = None
 
 
 PAYLOAD_MODELS: dict[MutationType, type[_Wire]] = {
@@ -190,16 +202,16 @@ PAYLOAD_MODELS: dict[MutationType, type[_Wire]] = {
 class Mutation(_Wire):
     """One durable station event. `id` is the station's own gap-free counter, from 1."""
 
-    id: Annotated[int, Field(ge=1)]
+    id: Annotated[WireInt, Field(ge=1)]
     type: str  # validated against MutationType by the service, so unknown types get a reason
-    order_id: int | None = None
-    lease_epoch: int | None = None
+    order_id: WireInt | None = None
+    lease_epoch: WireInt | None = None
     at: datetime
     payload: dict[str, Any] = Field(default_factory=dict)
 
 
 class PushRequest(_Wire):
-    station_id: int
+    station_id: WireInt
     mutations: Annotated[list[Mutation], Field(max_length=MAX_MUTATIONS_PER_PUSH)]
 
 
@@ -213,6 +225,7 @@ class RejectReason(StrEnum):
     INVALID_PAYLOAD = "invalid_payload"
     ILLEGAL_TRANSITION = "illegal_transition"
     OVERRIDE_UNPROVEN = "override_unproven"
+    SET_ASIDE = "set_aside"
 
 
 class MutationResult(_Wire):
@@ -398,8 +411,8 @@ def holdings_checksum(order_versions: Iterable[tuple[int, int]]) -> str:
 
 
 class ClaimRequest(_Wire):
-    order_id: int | None = None
-    batch_id: int | None = None
+    order_id: WireInt | None = None
+    batch_id: WireInt | None = None
 
 
 class ClaimResponse(_Wire):

@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import Engine
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from service.api.guards import InputGuard, InternalErrors, install_db_error_handlers
 from service.db import make_engine, make_sessionmaker
 from service.errors import ServiceError
 from service.secrets_store import bind_engine
@@ -81,7 +82,12 @@ def create_app(engine: Engine | str | None = None) -> FastAPI:
     app.state.engine = engine
     app.state.sessions = make_sessionmaker(engine)
     bind_engine(engine)  # database-backed secrets are read from the app's database
+    # Last added runs first: errors are caught around everything, sizes checked before
+    # the input guard reads a body.
+    app.add_middleware(InputGuard)
     app.add_middleware(BodySizeLimit)
+    app.add_middleware(InternalErrors)
+    install_db_error_handlers(app)
 
     @app.exception_handler(ServiceError)
     async def _service_error(_request: Request, exc: ServiceError) -> JSONResponse:
@@ -101,7 +107,8 @@ def create_app(engine: Engine | str | None = None) -> FastAPI:
         )
 
     @app.get("/healthz")
-    def healthz() -> dict[str, str]:
+    async def healthz() -> dict[str, str]:
+        """Liveness: answered on the event loop, never queued behind the worker threads."""
         return {"status": "ok"}
 
     from service.api import routers

@@ -14,7 +14,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import ColumnElement, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, raiseload
 
 from service.api.deps import DbSession, Operator
 from service.api.order_view import (
@@ -222,6 +222,8 @@ def list_orders(
     total = session.scalar(select(func.count()).select_from(Order).where(*where)) or 0
     rows = session.scalars(
         select(Order)
+        # A summary carries no lines: never load them (an order may have hundreds).
+        .options(raiseload(Order.lines))
         .where(*where)
         .order_by(Order.created_at.desc(), Order.id.desc())
         .limit(limit)

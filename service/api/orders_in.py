@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Response
+from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service.api.deps import DbSession, Operator
-from service.ingest.errors import ChannelNotFound
+from service.ingest.errors import ChannelNotFound, from_validation_error
 from service.ingest.operator import KIND, OperatorOrderIn, to_normalised
 from service.ingest.store import run_in_transaction, upsert_order
 from service.models import Channel
@@ -33,7 +34,11 @@ def create_order(
         )
         if channel is None:
             raise ChannelNotFound(f"No operator channel named {body.channel!r}.", field="channel")
-        result = upsert_order(s, channel, to_normalised(body, channel.settings or {}), actor=actor)
+        try:
+            order = to_normalised(body, channel.settings or {})
+        except ValidationError as exc:  # e.g. more lines than PACKBENCH_MAX_ORDER_LINES
+            raise from_validation_error(exc) from exc
+        result = upsert_order(s, channel, order, actor=actor)
         return result.as_json()
 
     result = run_in_transaction(session, work)

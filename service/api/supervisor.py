@@ -14,7 +14,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query, Response
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, raiseload
 
 from service import pins
 from service.api.deps import CurrentStation, DbSession
@@ -170,6 +170,7 @@ def get_candidates(
     )
     query = (
         select(Order, sizes.c.n_lines, sizes.c.n_items)
+        .options(raiseload(Order.lines))  # counted above, never loaded
         .outerjoin(sizes, sizes.c.order_id == Order.id)
         .where(Order.status == OrderStatus.CONFIRMED.value, Order.batch_id.is_(None))
     )

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import ipaddress
 import logging
 import os
 from collections.abc import Callable, Generator
+from typing import Any
 
 import uvicorn
 from sqlalchemy import Engine
@@ -65,6 +67,14 @@ def register(subparsers: Subparsers) -> None:
         metavar="S",
         help=f"tracking poll (default {defaults.tracking_seconds:g}) [PACKBENCH_TRACKING_EVERY]",
     )
+    p.add_argument("--ssl-certfile", help="TLS certificate (PEM) to serve HTTPS directly")
+    p.add_argument("--ssl-keyfile", help="the certificate's private key (PEM)")
+    p.add_argument(
+        "--behind-tls-proxy",
+        action="store_true",
+        help="serve plain HTTP on a non-loopback address because a TLS proxy (nginx) is in "
+        "front; without this or a certificate, only loopback addresses are served",
+    )
     p.set_defaults(handler=run_serve)
 
 
@@ -83,6 +93,35 @@ def _schedule(args: argparse.Namespace) -> Schedule | None:
     return schedule
 
 
+def is_loopback(host: str) -> bool:
+    """Whether `host` (an address or name to bind) is reachable from this machine only."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False  # a name: it may resolve to anything
+
+
+def tls_options(args: argparse.Namespace) -> dict[str, Any]:
+    """uvicorn's TLS settings, or CommandError for plain HTTP on a non-loopback address.
+
+    Station tokens, PINs and customers' addresses cross this connection.
+    """
+    cert, key = args.ssl_certfile, args.ssl_keyfile
+    if bool(cert) != bool(key):
+        raise CommandError("--ssl-certfile and --ssl-keyfile go together; give both.")
+    if cert:
+        return {"ssl_certfile": cert, "ssl_keyfile": key}
+    if not is_loopback(args.host) and not args.behind_tls_proxy:
+        raise CommandError(
+            f"Refusing to serve plain HTTP on {args.host}: station tokens and customer data "
+            "would cross the network unencrypted. Give --ssl-certfile and --ssl-keyfile, "
+            "or --behind-tls-proxy when a TLS proxy (see packaging/service/) forwards to it."
+        )
+    return {}
+
+
 def run_serve(args: argparse.Namespace) -> int:
     """Serve until SIGINT/SIGTERM; uvicorn drains open requests before returning."""
     if not 0 <= args.port <= 65535:
@@ -96,16 +135,17 @@ def run_serve(args: argparse.Namespace) -> int:
         if os.environ.get(BACKEND_ENV, "").strip():
             raise  # a backend was chosen and does not work: refuse to start, say why
         log.warning("secrets: %s Webhooks and shop publishing will fail until then.", exc)
+    tls = tls_options(args)
     engine = open_engine(args)  # refuses a database that was never upgraded, before binding
     if schedule is None:
         log.info("scheduler off: run `jobs run-due`, `reconcile`, `tracking poll` from timers")
-        return _serve(args, engine)
+        return _serve(args, engine, tls)
     # Its own engine: one scheduler per `serve`, however many HTTP workers there are.
     background = make_engine(db_url(args))
     scheduler = Scheduler(make_sessionmaker(background), schedule)
     scheduler.start()
     try:
-        return _serve(args, engine, on_stop=scheduler.stop)
+        return _serve(args, engine, tls, on_stop=scheduler.stop)
     finally:
         scheduler.stop()
         background.dispose()
@@ -129,13 +169,19 @@ class _Server(uvicorn.Server):
 
 
 def _serve(
-    args: argparse.Namespace, engine: Engine, on_stop: Callable[[], None] = lambda: None
+    args: argparse.Namespace,
+    engine: Engine,
+    tls: dict[str, Any],
+    on_stop: Callable[[], None] = lambda: None,
 ) -> int:
+    scheme = "https" if tls else "http"
     if args.workers > 1:
         # Each worker process builds its own app (and engine) from PACKBENCH_DB_URL.
         os.environ[DB_URL_ENV] = engine.url.render_as_string(hide_password=False)
         engine.dispose()
-        log.info("serving on http://%s:%d with %d workers", args.host, args.port, args.workers)
+        log.info(
+            "serving on %s://%s:%d with %d workers", scheme, args.host, args.port, args.workers
+        )
         uvicorn.run(
             "service.api.app:serving_app",
             factory=True,
@@ -145,6 +191,7 @@ def _serve(
             http=HTTP_PROTOCOL,
             log_level="info",
             timeout_graceful_shutdown=10,
+            **tls,
         )
         return 0
     app = serving_app(engine)
@@ -156,10 +203,12 @@ def _serve(
         log_level="info",
         access_log=True,
         timeout_graceful_shutdown=10,
+        **tls,
     )
     server = _Server(config, on_stop)
     log.info(
-        "serving on http://%s:%d (database %s)",
+        "serving on %s://%s:%d (database %s)",
+        scheme,
         args.host,
         args.port,
         engine.url.render_as_string(hide_password=True),

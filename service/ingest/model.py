@@ -7,7 +7,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
 from service.ingest.normalise import (
     normalise_country,
@@ -15,12 +15,22 @@ from service.ingest.normalise import (
     normalise_postcode,
     normalise_sku,
 )
+from service.limits import max_order_lines
 
 MAX_LINE_QUANTITY = 10_000  # more than this of one SKU is a typo or an attack, not an order
 
 # Amounts fit orders' Numeric(12, 2); NaN and infinity are refused outright.
 Money = Annotated[Decimal, Field(ge=0, le=Decimal("9999999999.99"), allow_inf_nan=False)]
-Quantity = Annotated[int, Field(gt=0, le=MAX_LINE_QUANTITY)]
+
+
+def _not_a_boolean(value: Any) -> Any:
+    # JSON `true` would otherwise count as 1 (bool is an int in Python).
+    if isinstance(value, bool):
+        raise ValueError("must be a whole number, not true/false")
+    return value
+
+
+Quantity = Annotated[int, BeforeValidator(_not_a_boolean), Field(gt=0, le=MAX_LINE_QUANTITY)]
 
 
 class PaymentState(StrEnum):
@@ -119,6 +129,16 @@ class NormalisedOrder(BaseModel):
     @classmethod
     def _upper_currency(cls, value: Any) -> Any:
         return value.strip().upper() if isinstance(value, str) else value
+
+    @field_validator("lines")
+    @classmethod
+    def _bounded_lines(cls, value: tuple[NormalisedLine, ...]) -> tuple[NormalisedLine, ...]:
+        limit = max_order_lines()
+        if len(value) > limit:
+            raise ValueError(
+                f"the order has {len(value)} lines; the service takes at most {limit} per order"
+            )
+        return value
 
     @field_validator("email")
     @classmethod

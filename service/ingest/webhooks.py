@@ -1,8 +1,9 @@
 """Receiving one storefront webhook: channel, signature, topic, dedupe, then the upsert.
 
-Order of checks, each answering before anything is stored: unknown channel (404), bad
-signature (401), unknown topic (200, recorded as ignored so the shop stops retrying),
-malformed or absurd body (4xx naming the field). A delivery id seen before answers 200
+Order of checks, each answering before anything is stored: signature (401, the same answer
+and the same HMAC work whether or not the channel exists, so the URL is no oracle for channel
+names), unknown topic (200, recorded as ignored so the shop stops retrying), malformed or
+absurd body (4xx naming the field). A delivery id seen before answers 200
 and applies nothing; the whole delivery is one transaction.
 """
 
@@ -13,6 +14,7 @@ import hashlib
 import hmac
 import json
 import logging
+import secrets
 import threading
 import time
 import weakref
@@ -32,6 +34,7 @@ from service.ingest.lookup import look_up
 from service.ingest.model import NormalisedOrder
 from service.ingest.store import IngestResult, cancel_order, run_in_transaction, upsert_order
 from service.ingest.tables import store_receipt
+from service.json_checks import check_body
 from service.models import Channel
 from service.secrets_store import SecretUnavailable, get_secret
 
@@ -76,6 +79,14 @@ class SecretNotConfigured(SignatureInvalid):
     """The channel has no usable secret: every delivery is refused until one is set."""
 
 
+# What every refused signature answers: the same for an unknown channel, a channel without a
+# secret and a wrong signature (the log line says which, for the operator).
+BAD_SIGNATURE = "The webhook signature is missing or does not match."
+
+# Signs deliveries to unknown channels so they cost the same HMAC work as a known channel's.
+_NO_CHANNEL_SECRET = secrets.token_urlsafe(32)
+
+
 def sign(secret: str, body: bytes) -> str:
     """base64(HMAC-SHA256(secret, body)), the signature both Shopify and WooCommerce send."""
     return base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest()).decode()
@@ -97,10 +108,16 @@ def is_woo_ping(kind: str, headers: Mapping[str, str], body: bytes) -> bool:
 
 
 def _decode(body: bytes) -> Any:
+    # Also here, not only in the API's InputGuard: a shop may send any content type.
+    check_body(body)
     try:
         payload = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except UnicodeDecodeError as exc:
+        raise MalformedBody("The body is not UTF-8 JSON.", field="body") from exc
+    except json.JSONDecodeError as exc:
         raise MalformedBody(f"The body is not valid JSON: {exc}", field="body") from exc
+    except (ValueError, RecursionError) as exc:  # e.g. an integer of 5,000 digits
+        raise MalformedBody("The body holds a number or nesting too large.", field="body") from exc
     if not isinstance(payload, dict):
         raise MalformedBody("The body must be a JSON object.", field="body")
     return payload
@@ -150,14 +167,12 @@ def _check_signature(
 ) -> None:
     if not channel.secret_ref:
         log.warning("webhook refused: channel %s has no secret configured", channel.name)
-        raise SecretNotConfigured(f"Channel {channel.name!r} has no webhook secret configured.")
+        raise SecretNotConfigured(BAD_SIGNATURE)
     try:
         secret = get_secret(channel.secret_ref)
     except SecretUnavailable as exc:
         log.error("webhook refused: secret for channel %s unavailable: %s", channel.name, exc)
-        raise SecretNotConfigured(
-            f"Channel {channel.name!r} has no usable webhook secret."
-        ) from exc
+        raise SecretNotConfigured(BAD_SIGNATURE) from exc
     if not verify_signature(secret, body, headers.get(proto.signature_header)):
         # Never log the secret or the signature: only who claimed to send what.
         log.warning(
@@ -168,7 +183,22 @@ def _check_signature(
             headers.get(proto.webhook_id_header, "-"),
             len(body),
         )
-        raise SignatureInvalid("The webhook signature is missing or does not match.")
+        raise SignatureInvalid(BAD_SIGNATURE)
+
+
+def _refuse_unknown_channel(
+    proto: ShopProtocol, channel_name: str, headers: Mapping[str, str], body: bytes
+) -> SignatureInvalid:
+    """A delivery to a channel that does not exist, answered like a bad signature.
+
+    The HMAC is computed all the same, so neither status nor time tells a prober which
+    channel names exist.
+    """
+    verify_signature(_NO_CHANNEL_SECRET, body, headers.get(proto.signature_header))
+    log.warning(
+        "webhook refused: no %s channel named %r (bytes=%d)", proto.kind, channel_name, len(body)
+    )
+    return SignatureInvalid(BAD_SIGNATURE)
 
 
 def receive(
@@ -191,7 +221,14 @@ def receive(
     actor = f"webhook:{channel_name}"[:100]
 
     def work(session: Session) -> dict[str, Any]:
-        channel = _channel(session, sessions, kind, channel_name)
+        try:
+            channel = _channel(session, sessions, kind, channel_name)
+        except ChannelNotFound:
+            if is_woo_ping(kind, headers, body):
+                # Unsigned, changes nothing: answered alike for every name (no oracle).
+                log.warning("woocommerce ping for unknown channel %r answered", channel_name)
+                return {"status": "ping"}
+            raise _refuse_unknown_channel(proto, channel_name, headers, body) from None
         if is_woo_ping(kind, headers, body):
             log.info("woocommerce ping for channel %s answered", channel_name)
             return {"status": "ping"}

@@ -30,14 +30,33 @@ class ManifestLine:
 
 CSV_COLUMNS = [f.name for f in fields(ManifestLine)]
 
+# What a spreadsheet reads as the start of a formula (OWASP "CSV Injection").
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value: object) -> str:
+    """A cell's text, with a leading quote when a spreadsheet would run it as a formula.
+
+    Customers type their own names and addresses at checkout: `=HYPERLINK(...)` must reach
+    the carrier's spreadsheet as text. Numbers are written as they are (a weight is never
+    negative, and a minus sign on one would be shown, not run).
+    """
+    if value is None:
+        return ""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return str(value)
+    text = str(value)
+    return "'" + text if text.startswith(_FORMULA_STARTS) else text
+
 
 def manifest_csv(lines: list[ManifestLine]) -> bytes:
-    """The manifest as UTF-8 CSV with a header row (columns: CSV_COLUMNS)."""
+    """The manifest as UTF-8 CSV (RFC 4180) with a header row (columns: CSV_COLUMNS)."""
     buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
+    # CRLF rows (RFC 4180): the writer then quotes a lone CR or LF inside a cell too.
+    writer = csv.writer(buf, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
     for line in lines:
-        writer.writerow("" if v is None else v for v in astuple(line))
+        writer.writerow(spreadsheet_safe(v) for v in astuple(line))
     return buf.getvalue().encode("utf-8")
 
 

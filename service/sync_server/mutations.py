@@ -27,6 +27,7 @@ from service.sync_server.leases import batch_owner, release_lease, station_names
 from service.sync_server.overrides import OverrideUnproven, override_actor
 from sync.protocol import (
     PAYLOAD_MODELS,
+    SET_ASIDE_TYPE,
     ClaimReleased,
     ExceptionRaised,
     LabelPrinted,
@@ -125,7 +126,15 @@ def station_time(mutation: Mutation) -> datetime:
 
 
 def parse_type(mutation: Mutation) -> MutationType:
-    """The mutation's type, or Rejected(unknown_type)."""
+    """The mutation's type, or Rejected(unknown_type), or Rejected(set_aside)."""
+    if mutation.type == SET_ASIDE_TYPE:
+        # The station stands in this for an event the service refused outright; it keeps
+        # the original in its own log and shows it. Recording it keeps the ids gap-free.
+        raise Rejected(
+            RejectReason.SET_ASIDE,
+            "The station set this event aside because the service could not accept it; "
+            "it is kept in the station's log.",
+        )
     try:
         return MutationType(mutation.type)
     except ValueError:

@@ -25,12 +25,14 @@ from sync.clock import utcnow
 from sync.errors import ReplicaCorrupt
 from sync.protocol import (
     PAYLOAD_MODELS,
+    SET_ASIDE_TYPE,
     Change,
     LeaseInfo,
     Mutation,
     MutationResult,
     MutationType,
     PullResponse,
+    RejectReason,
 )
 from sync.replica import apply
 from sync.replica import tables as t
@@ -240,17 +242,7 @@ class Replica(ReplicaLookups):
         """The oldest `limit` unacknowledged mutations, ready to push."""
         with self._engine.connect() as conn:
             rows = conn.execute(select(t.outbox).order_by(t.outbox.c.id).limit(limit)).all()
-        return [
-            Mutation(
-                id=r.id,
-                type=r.type,
-                order_id=r.order_id,
-                lease_epoch=r.lease_epoch,
-                at=datetime.fromisoformat(r.at),
-                payload=json.loads(r.payload),
-            )
-            for r in rows
-        ]
+        return [_outbox_mutation(r) for r in rows]
 
     def queue_depth(self) -> int:
         """How many mutations wait for upload."""
@@ -266,7 +258,13 @@ class Replica(ReplicaLookups):
         """
         now = utcnow().isoformat()
         with self._write() as conn:
-            by_id = {r.id: r for r in results if r.id <= up_to_id}
+            # A set-aside stand-in's verdict is the service's receipt of it: the log row
+            # keeps what the station recorded when it set the original aside.
+            by_id = {
+                r.id: r
+                for r in results
+                if r.id <= up_to_id and r.reason != RejectReason.SET_ASIDE.value
+            }
             if by_id:
                 conn.execute(
                     update(t.mutation_log)
@@ -300,6 +298,32 @@ class Replica(ReplicaLookups):
             log.info("applied %d held order changes after ack", released)
         return int(deleted)
 
+    def set_aside(self, mutation_id: int, message: str, detail: Mapping[str, Any]) -> None:
+        """Take a mutation the service can never accept out of the upload queue, keeping it.
+
+        Its outbox row becomes a SET_ASIDE_TYPE stand-in under the same id (the service
+        records that as rejected, so the ids stay gap-free); the original stays in the
+        mutation log as `rejected` with reason `set_aside`, the service's message and
+        `detail` (status, error, field), for the supervisor and support to see.
+        """
+        with self._write() as conn:
+            conn.execute(
+                update(t.outbox)
+                .where(t.outbox.c.id == mutation_id)
+                .values(type=SET_ASIDE_TYPE, order_id=None, lease_epoch=None, payload="{}")
+            )
+            conn.execute(
+                update(t.mutation_log)
+                .where(t.mutation_log.c.id == mutation_id)
+                .values(
+                    status="rejected",
+                    reason=RejectReason.SET_ASIDE.value,
+                    message=message,
+                    result=json.dumps({"set_aside": dict(detail)}),
+                    acked_at=utcnow().isoformat(),
+                )
+            )
+
     def requeue_from(self, first_id: int) -> int:
         """Put logged mutations with id >= first_id that left the outbox back into it.
 
@@ -314,23 +338,12 @@ class Replica(ReplicaLookups):
                 )
             ).all()
             if rows:
-                conn.execute(
-                    insert(t.outbox),
-                    [
-                        {
-                            "id": r.id,
-                            "type": r.type,
-                            "order_id": r.order_id,
-                            "lease_epoch": r.lease_epoch,
-                            "at": r.at,
-                            "payload": r.payload,
-                        }
-                        for r in rows
-                    ],
-                )
+                conn.execute(insert(t.outbox), [_requeued(r) for r in rows])
+                # A set-aside mutation goes again as its stand-in and keeps its log entry.
+                resent = [r.id for r in rows if r.reason != RejectReason.SET_ASIDE.value]
                 conn.execute(
                     update(t.mutation_log)
-                    .where(t.mutation_log.c.id.in_([r.id for r in rows]))
+                    .where(t.mutation_log.c.id.in_(resent))
                     .values(status="pending", reason=None, message=None, result=None, acked_at=None)
                 )
         return len(rows)
@@ -425,6 +438,33 @@ class Replica(ReplicaLookups):
         """Store a JSON-serialisable value under `key`."""
         with self._write() as conn:
             _set_state(conn, key, value)
+
+
+def _requeued(row: Any) -> dict[str, Any]:
+    """The outbox row that sends a logged mutation again (a set-aside one as its stand-in)."""
+    if row.reason == RejectReason.SET_ASIDE.value:
+        return {"id": row.id, "type": SET_ASIDE_TYPE, "order_id": None, "lease_epoch": None,
+                "at": row.at, "payload": "{}"}  # fmt: skip
+    return {"id": row.id, "type": row.type, "order_id": row.order_id,
+            "lease_epoch": row.lease_epoch, "at": row.at, "payload": row.payload}  # fmt: skip
+
+
+def _outbox_mutation(row: Any) -> Mutation:
+    """An outbox row as a Mutation; one the protocol refuses is sent as recorded all the same,
+    so the service's refusal names it and the engine sets it aside (never a blocked queue)."""
+    fields = {
+        "id": row.id,
+        "type": row.type,
+        "order_id": row.order_id,
+        "lease_epoch": row.lease_epoch,
+        "at": datetime.fromisoformat(row.at),
+        "payload": json.loads(row.payload),
+    }
+    try:
+        return Mutation(**fields)
+    except ValidationError:
+        log.warning("outbox mutation %s is not valid for the protocol; sending it as it is", row.id)
+        return Mutation.model_construct(**fields)
 
 
 def _bind(name: str) -> Any:

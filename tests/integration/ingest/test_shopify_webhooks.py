@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import json
 import logging
+import statistics
+import time
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from service.ingest import webhooks
 from service.lifecycle import OrderStatus, transition
 from service.models import (
     ChangeRow,
@@ -122,11 +125,35 @@ def test_bad_signature_is_401_and_stores_nothing(
     assert SHOP_SECRET not in caplog.text
 
 
-def test_unknown_channel_is_404(client: TestClient, seeded: sessionmaker[Session]) -> None:
-    r = shopify_post(client, shopify_order(1005), channel="nope")
-    assert r.status_code == 404
-    # A WooCommerce channel name is not a Shopify channel.
-    assert shopify_post(client, shopify_order(1005), channel="woo").status_code == 404
+def test_unknown_channel_answers_and_costs_like_a_bad_signature(
+    client: TestClient, seeded: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No channel-name oracle: same status, same body, same HMAC work, about the same time."""
+    signed = []
+    real_sign = webhooks.sign
+    monkeypatch.setattr(
+        webhooks, "sign", lambda key, body: signed.append(1) or real_sign(key, body)
+    )
+    body = json.dumps(shopify_order(1005)).encode()
+    forged = "bm90IHRoZSByaWdodCBzaWduYXR1cmU="
+    known = shopify_post(client, body, signature=forged)
+    unknown = shopify_post(client, body, channel="nope", signature=forged)
+    # A WooCommerce channel's name is not a Shopify channel either.
+    other_kind = shopify_post(client, body, channel="woo", signature=forged)
+    assert [r.status_code for r in (known, unknown, other_kind)] == [401, 401, 401]
+    assert unknown.json() == known.json() == other_kind.json()
+    assert len(signed) == 3  # the HMAC was computed for the unknown channels too
+
+    def median_seconds(channel: str) -> float:
+        times = []
+        for _ in range(15):
+            started = time.perf_counter()
+            shopify_post(client, body, channel=channel, signature=forged)
+            times.append(time.perf_counter() - started)
+        return statistics.median(times)
+
+    known_s, unknown_s = median_seconds("shop"), median_seconds("nope")
+    assert 1 / 3 < unknown_s / known_s < 3, (known_s, unknown_s)
     _nothing_stored(seeded)
 
 
