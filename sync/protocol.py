@@ -293,6 +293,7 @@ class ProductSnapshot(_Wire):
     height_mm: int | None = None
     serial_required: bool = False
     image_url: str | None = None
+    serial_pattern: str | None = None  # regex a serial number must match in full
 
 
 class UserSnapshot(_Wire):

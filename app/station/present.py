@@ -33,6 +33,7 @@ def order_parts(
             scanned=progress.scanned(line.line_id),
             required=line.quantity,
             highlight=line.line_id == last_line,
+            serials=tuple(s for box in progress.boxes for s in box.serials(line.line_id)),
         )
         for line in view.lines
     )
