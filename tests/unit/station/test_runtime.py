@@ -419,3 +419,49 @@ def test_live_weight_reaches_the_pack_screen_only_when_it_changes(h: Harness) ->
     assert len(h.shown) == before + 2  # two changes, two renders
     h.weigh(480)  # the same reading again: no new render
     assert len(h.shown) == before + 2
+
+
+def test_identical_parcels_in_a_row_each_weigh_when_the_platter_is_emptied_between(
+    h: Harness,
+) -> None:
+    """The empty platter is seen while the next order is opened and scanned."""
+    for n in (2, 3, 4):
+        h.store.orders[n] = order(n, (MUG, 1))
+    h.scan("BADGE-P001")
+    for n in (2, 3, 4):
+        h.scan(f"ORD-10000{n}")
+        h.weigh(0)  # the platter is empty before the item is even scanned
+        h.scan("4006381333931")
+        h.weigh(600)
+        assert h.labels.jobs[-1] == (n, 1, 600)
+        h.rt.label_done(len(h.labels.jobs), True, "")
+        h.weigh(600)  # still on while the order is closed ...
+        h.scan("PB:CLOSE")
+        h.weigh(0)  # ... and lifted off afterwards
+    assert len(h.labels.jobs) == 3
+
+
+def test_a_parcel_never_lifted_is_asked_to_be_lifted_and_put_back(h: Harness) -> None:
+    h.store.orders[2] = order(2, (MUG, 1))
+    h.store.orders[3] = order(3, (MUG, 1))
+    h.scan("BADGE-P001")
+    h.scan("ORD-100002")
+    h.scan("4006381333931")
+    h.weigh(600)
+    h.rt.label_done(1, True, "")
+    h.scan("PB:CLOSE")
+    h.scan("ORD-100003")
+    h.scan("4006381333931")
+    shown = len(h.shown)
+    m = h.weigh(600)  # never lifted (or a scale stuck on one weight)
+    assert m.tone == "amber"
+    assert m.message == (
+        "The scale still shows the previous parcel's weight: lift the parcel off and put it back."
+    )
+    assert len(h.labels.jobs) == 1
+    h.weigh(600)
+    h.weigh(600)  # the same sentence is not re-rendered for every reading
+    assert len(h.shown) == shown + 1
+    h.weigh(0)
+    h.weigh(600)
+    assert h.labels.jobs[-1] == (3, 1, 600)

@@ -74,3 +74,31 @@ def test_manual_reading_is_accepted_and_marked() -> None:
 
 def test_feeding_without_a_box_asks_to_open_an_order() -> None:
     assert "Open an order" in BoxWeighing().feed(r(5, 1)).message
+
+
+def test_empty_platter_seen_while_no_box_waits_counts_for_the_next_identical_box() -> None:
+    """Two parcels of the same weight in a row: the empty platter between them counts."""
+    box = BoxWeighing()
+    box.start(1, at=0)
+    assert box.feed(r(812, 1)).newly_accepted
+    box.feed(r(812, 2))  # label printing, parcel still on
+    box.feed(r(0, 3, at_zero=True))  # parcel lifted off while the next order is scanned
+    box.start(1, at=4)  # next order's box
+    assert box.feed(r(812, 5)).accepted.whole_grams == 812
+
+
+def test_parcel_never_lifted_asks_to_lift_it_off_and_put_it_back() -> None:
+    box = BoxWeighing()
+    box.start(1, at=0)
+    box.feed(r(812, 1))
+    box.feed(r(2, 2, stable=False))  # a wobble near zero is not an empty platter
+    box.start(1, at=3)
+    for t in (4, 5, 6):  # a scale that reports the same weight forever
+        stuck = box.feed(r(812, t))
+        assert stuck.accepted is None
+        assert stuck.message == (
+            "The scale still shows the previous parcel's weight: "
+            "lift the parcel off and put it back."
+        )
+    assert box.feed(r(0, 7)).accepted is None
+    assert box.feed(r(812, 8)).accepted.whole_grams == 812
