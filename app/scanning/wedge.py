@@ -92,6 +92,10 @@ class WedgeScanner(QObject):
             return
         on_status(self._status(DeviceState.READY, "Keyboard scanner ready."))
 
+    def probe(self) -> str:
+        """Self-test: a keyboard scanner has no port to open; say how to try it."""
+        return "keyboard scanner (no port to open); try a scan in the scanner test (F10)"
+
     def stop(self) -> None:
         """Stop routing scans; held keys go back to the window, the filter is removed."""
         self._decoder.flush()
