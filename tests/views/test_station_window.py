@@ -295,3 +295,15 @@ def test_serial_fragment_is_refused_and_the_recorded_serial_shows_on_its_line(
     names = [station.window.pack.lines.item(r, 1).text() for r in range(2)]
     assert names[1] == "Headphones  ·  S/N HP-2231-0098"
     assert station.counts()[1] == ("✔ 1", "1")
+
+
+def test_a_badge_of_any_shape_fills_the_supervisor_dialog(qtbot: QtBot) -> None:
+    station = Station(qtbot)
+    odd = UserRecord(12, "Hana Two", "supervisor", "SUP-H2-P1", hash_pin("123456"))
+    station.store.users[odd.badge] = odd
+    station.open_order()
+    dialog = SupervisorDialog(station.window, "Supervisor override", "Why?")
+    qtbot.addWidget(dialog)
+    station.window._dialog = dialog
+    station.scan(b"SUP-H2-P1")
+    assert dialog.badge.text() == "SUP-H2-P1"

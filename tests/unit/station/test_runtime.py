@@ -465,3 +465,20 @@ def test_a_parcel_never_lifted_is_asked_to_be_lifted_and_put_back(h: Harness) ->
     h.weigh(0)
     h.weigh(600)
     assert h.labels.jobs[-1] == (3, 1, 600)
+
+
+@pytest.mark.parametrize("badge", ["BADGE-H2-P1", "H2P1", "0042-ANNA", "badge-p7"])
+def test_any_badge_in_the_user_list_logs_in_whatever_its_shape(badge: str) -> None:
+    """`user add --badge BADGE-H2-P1` once made a person who could never log in."""
+    harness = Harness()
+    person = UserRecord(5, "Hana Two", "packer", badge, None)
+    harness.store.users[badge] = person
+    m = harness.scan(badge)
+    assert (m.screen, m.tone) == (Screen.BATCHES, "green")
+    assert harness.rt.user is person
+
+
+def test_a_code_nobody_has_is_still_no_badge(h: Harness) -> None:
+    m = h.scan("H2P1")
+    assert (m.screen, m.tone) == (Screen.LOGIN, "red")
+    assert m.message == "Nobody is logged in. Scan your badge first."
