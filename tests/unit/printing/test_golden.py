@@ -39,7 +39,7 @@ def test_a_missing_golden_file_fails_and_is_not_written(
 ) -> None:
     monkeypatch.delenv(REGEN_FLAG, raising=False)
     missing = tmp_path / "new_label.203.zpl"
-    with pytest.raises(pytest.fail.Exception, match="golden file new_label.203.zpl is missing"):
+    with pytest.raises(pytest.fail.Exception, match=r"golden file new_label\.203\.zpl is missing"):
         check_golden(missing, b"^XA^XZ")
     assert not missing.exists()
     monkeypatch.setenv(REGEN_FLAG, "1")  # regenerating is an explicit act
