@@ -482,3 +482,14 @@ def test_a_code_nobody_has_is_still_no_badge(h: Harness) -> None:
     m = h.scan("H2P1")
     assert (m.screen, m.tone) == (Screen.LOGIN, "red")
     assert m.message == "Nobody is logged in. Scan your badge first."
+
+
+def test_a_typed_in_weight_is_recorded_as_manual_where_allowed() -> None:
+    harness = Harness()
+    harness.store.orders[1] = order(1, (MUG, 2), (PLATE, 1))
+    harness.rt.allow_manual_weight = True
+    harness.scan_whole_order()
+    harness.rt.scale_reading(ScaleReading(Decimal(1530), WeightUnit.G, True, manual=True))
+    weights = [e for e in harness.store.recorded if e.type is MutationType.WEIGHT_RECORDED]
+    assert len(weights) == 1 and weights[0].payload.manual is True
+    assert harness.labels.jobs == [(1, 1, 1530)]
