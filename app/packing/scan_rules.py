@@ -12,7 +12,7 @@ from app.packing.core import MAX_CODE, SessionCore
 from app.packing.matching import Match, MatchKind, match_scan
 from app.packing.model import LineView
 from app.packing.progress import PendingSerial
-from app.packing.serials import check_serial
+from app.packing.serials import check_gs1_serial, check_serial
 from app.packing.step import Outcome, Step
 from app.scanning.scan import Scan, ScanKind
 from sync.protocol import ScanOutcome
@@ -102,6 +102,12 @@ class ItemScans(SessionCore):
     def _accept_serial(
         self, scan: Scan, line: LineView, serial: str, code: str, match: Match | None = None
     ) -> Step:
+        if match is not None and match.serial == serial:  # from GS1 AI 21
+            verdict = check_gs1_serial(serial, line)
+            if verdict.serial is None:
+                return self._step(
+                    Outcome.NOT_A_SERIAL, "red", verdict.refusal, line_id=line.line_id
+                )
         if serial in self._progress.serials():
             return self._step(
                 Outcome.DUPLICATE,

@@ -76,6 +76,17 @@ def check_serial(
     return SerialVerdict(serial=serial)
 
 
+def check_gs1_serial(serial: str, line: LineView) -> SerialVerdict:
+    """A serial from GS1 AI 21: its field is delimited, so only the product's own pattern
+    (when the catalogue has one) can refuse it."""
+    if line.serial_pattern is not None and _pattern(line.serial_pattern).fullmatch(serial) is None:
+        return SerialVerdict(
+            refusal=f"{serial} does not look like a serial number of {line.name}. "
+            f"Scan the serial number of {line.name}."
+        )
+    return SerialVerdict(serial=serial)
+
+
 def _product_with_code(serial: str, order: OrderView, catalog: Catalog) -> str | None:
     """The name of the product whose SKU, alias or GTIN `serial` is, if any."""
     key = code_key(serial)

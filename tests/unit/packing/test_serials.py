@@ -14,6 +14,7 @@ from tests.unit.packing.factories import (
     PHONE,
     PHONE_GTIN14,
     Station,
+    gs1,
     kind,
     line,
     order,
@@ -22,7 +23,9 @@ from tests.unit.packing.factories import (
 
 SPEAKER = ProductRef(5, "SPK-BT-MINI", "Mini Speaker", 300, True, ("4012345678901",), ())
 SOCKS = ProductRef(6, "SCK-MRN-4346", "Merino Socks", 90, False, (), ("MRN4346",))
-SCANNER = ProductRef(7, "HHS-200", "Hand Scanner", 250, True, (), (), serial_pattern=r"HS\d{8}")
+SCANNER = ProductRef(
+    7, "HHS-200", "Hand Scanner", 250, True, ("4012345678918",), (), serial_pattern=r"HS\d{8}"
+)
 BROKEN = ProductRef(8, "ODD-1", "Odd Thing", 10, True, (), (), serial_pattern=r"([")
 
 
@@ -123,3 +126,21 @@ def test_the_fragment_seen_in_the_field_is_refused_in_a_pack_session() -> None:
 def test_order_view_line_carries_the_pattern() -> None:
     the_line = lv(SCANNER)
     assert OrderView(1, "1", "allocated", (the_line,)).line(70) == the_line
+
+
+def test_a_gs1_serial_is_held_to_the_catalogue_pattern() -> None:
+    station = Station(session=PackSession(catalogue(), packer_id=5))
+    station.open(order(lv(SCANNER)))
+    wrong = station.scan(gs1("04012345678918", serial="XX1"))
+    assert (wrong.outcome, wrong.tone) == (Outcome.NOT_A_SERIAL, "red")
+    assert wrong.message.startswith("XX1 does not look like a serial number of Hand Scanner.")
+    right = station.scan(gs1("04012345678918", serial="HS12345678"))
+    assert right.outcome is Outcome.ACCEPTED
+    assert right.events[0].payload.serial == "HS12345678"
+    the_line = lv(SCANNER)
+    from app.packing.serials import check_gs1_serial
+
+    assert check_gs1_serial("HS12345678", the_line).serial == "HS12345678"
+    refused = check_gs1_serial("XX1", the_line)
+    assert refused.refusal.startswith("XX1 does not look like a serial number of Hand Scanner.")
+    assert check_gs1_serial("X", lv(PHONE)).serial == "X"  # no pattern: the field decides
