@@ -145,7 +145,13 @@ class StationRuntime(SupervisorActions, ParcelFlow):
 
     def handle_scan(self, scan: Scan) -> None:
         """Route one scan by what the screen is waiting for."""
-        scan = self.recognise(scan)
+        packing_item = (
+            self.order is not None
+            and scan.kind in (ScanKind.PRODUCT, ScanKind.GS1)
+            and not self._blocked()
+        )
+        if not packing_item:  # item scans while packing skip the lookup (scan latency)
+            scan = self.recognise(scan)
         try:
             self._route(scan)
         except PackingError as exc:
