@@ -26,8 +26,8 @@ def order_parts(
         tote=view.tote,
     )
     serials: dict[int, list[str]] = {}  # one pass over the units: orders run to 100s of lines
-    for box in progress.boxes:
-        for unit in box.units:
+    for packed in progress.boxes:
+        for unit in packed.units:
             if unit.serial is not None:
                 serials.setdefault(unit.line_id, []).append(unit.serial)
     lines = tuple(
