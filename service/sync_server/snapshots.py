@@ -219,6 +219,8 @@ def products(session: Session, ids: Iterable[int]) -> dict[int, Snapshot]:
                 "height_mm": p.height_mm,
                 "serial_required": bool(p.serial_required),
                 "image_url": p.image_url,
+                # Filled from products.serial_pattern once that column exists (catalogue work).
+                "serial_pattern": None,
             }
     return out
 
