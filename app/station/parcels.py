@@ -11,7 +11,7 @@ from app.packing.progress import PackState
 from app.station.base import RuntimeBase
 from app.station.ports import AwaitingLabel
 from app.station.screen import Screen
-from app.weighing.capture import LIFT_OFF_MESSAGE, CaptureState
+from app.weighing.capture import LIFT_OFF_MESSAGE, STACKED_MESSAGE, CaptureState
 from app.weighing.reading import ScaleReading
 
 log = logging.getLogger(__name__)
@@ -69,9 +69,9 @@ class ParcelFlow(RuntimeBase):
             self.capture.watch(reading)
             return
         outcome = self.capture.feed(reading)
-        if outcome.message == LIFT_OFF_MESSAGE:
-            if self.model.message != LIFT_OFF_MESSAGE:
-                self._show("amber", LIFT_OFF_MESSAGE)
+        if outcome.message in (LIFT_OFF_MESSAGE, STACKED_MESSAGE):
+            if self.model.message != outcome.message:  # readings come ~10 a second
+                self._show("amber", outcome.message)
             return
         if not outcome.newly_accepted or outcome.accepted is None:
             return

@@ -3,8 +3,8 @@
 Rules a packer relies on:
 - only a stable, in-range reading is accepted;
 - the weight is fresh for this box: taken after the box started, and, when a previous box
-  was weighed, only after the platter went back to (near) zero or now shows a clearly
-  different weight, so the previous box's weight is never reused;
+  was weighed, only after the platter went back to (near) zero or now shows clearly less
+  than that box (more could be this box on top of it), so its weight is never reused;
 - once accepted, the weight is locked for the box until the packer asks to re-weigh.
 
 Every reading is fed in, also between boxes and orders: an empty platter seen while no box
@@ -41,6 +41,11 @@ class CaptureOutcome:
 #: What the packer sees while the platter still shows the previous parcel's weight.
 LIFT_OFF_MESSAGE = (
     "The scale still shows the previous parcel's weight: lift the parcel off and put it back."
+)
+#: ... and when it shows more: this parcel may stand on the previous one.
+STACKED_MESSAGE = (
+    "The previous parcel may still be on the scale: lift everything off, then put this "
+    "parcel on alone."
 )
 
 
@@ -106,6 +111,8 @@ class BoxWeighing:
             assert self._previous_grams is not None
             if abs(grams - self._previous_grams) <= self.zero_band:
                 return self._waiting(LIFT_OFF_MESSAGE)
+            if grams > self._previous_grams:
+                return self._waiting(STACKED_MESSAGE)
             self._cleared = True
         self.state, self.accepted = CaptureState.ACCEPTED, reading
         self._emptied_since_accept = False

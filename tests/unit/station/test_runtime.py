@@ -493,3 +493,27 @@ def test_a_typed_in_weight_is_recorded_as_manual_where_allowed() -> None:
     weights = [e for e in harness.store.recorded if e.type is MutationType.WEIGHT_RECORDED]
     assert len(weights) == 1 and weights[0].payload.manual is True
     assert harness.labels.jobs == [(1, 1, 1530)]
+
+
+def test_a_parcel_put_on_the_previous_one_is_refused_and_nothing_recorded(h: Harness) -> None:
+    h.store.orders[2] = order(2, (MUG, 1))
+    h.store.orders[3] = order(3, (MUG, 1))
+    h.scan("BADGE-P001")
+    h.scan("ORD-100002")
+    h.scan("4006381333931")
+    h.weigh(600)
+    h.rt.label_done(1, True, "")
+    h.scan("PB:CLOSE")
+    h.scan("ORD-100003")
+    h.scan("4006381333931")
+    recorded = len(h.store.recorded)
+    m = h.weigh(1200)  # the new parcel on top of the old one
+    assert m.tone == "amber"
+    assert m.message == (
+        "The previous parcel may still be on the scale: lift everything off, then put this "
+        "parcel on alone."
+    )
+    assert len(h.store.recorded) == recorded and len(h.labels.jobs) == 1
+    h.weigh(0)
+    h.weigh(600)
+    assert h.labels.jobs[-1] == (3, 1, 600)

@@ -57,12 +57,28 @@ def test_previous_box_weight_is_never_reused() -> None:
     assert box.feed(r(812, 5)).accepted.whole_grams == 812  # identical box 2 is fine now
 
 
-def test_a_clearly_different_weight_counts_as_a_new_box() -> None:
+def test_a_clearly_lighter_weight_counts_as_a_new_box() -> None:
     box = BoxWeighing()
     box.start(1, at=0)
     box.feed(r(812, 1))
     box.start(2, at=2)
-    assert box.feed(r(1500, 3)).accepted.whole_grams == 1500
+    assert box.feed(r(300, 3)).accepted.whole_grams == 300
+
+
+def test_a_heavier_weight_before_the_platter_was_empty_may_be_two_parcels() -> None:
+    """A parcel put on before the previous one was lifted: never taken as its weight."""
+    box = BoxWeighing()
+    box.start(1, at=0)
+    box.feed(r(812, 1))
+    box.start(2, at=2)
+    stacked = box.feed(r(1500, 3))
+    assert stacked.accepted is None
+    assert stacked.message == (
+        "The previous parcel may still be on the scale: lift everything off, then put this "
+        "parcel on alone."
+    )
+    assert box.feed(r(0, 4)).accepted is None
+    assert box.feed(r(688, 5)).accepted.whole_grams == 688
 
 
 def test_manual_reading_is_accepted_and_marked() -> None:
