@@ -107,7 +107,7 @@ class BoxWeighing:
         if reading.at_zero or abs(grams) <= self.zero_band:
             self._cleared = True
             return self._waiting(f"Put box {self.box} on the scale.")
-        if not self._cleared:
+        if not self._cleared and not reading.manual:  # a typed weight is fresh by itself
             assert self._previous_grams is not None
             if abs(grams - self._previous_grams) <= self.zero_band:
                 return self._waiting(LIFT_OFF_MESSAGE)

@@ -118,3 +118,15 @@ def test_parcel_never_lifted_asks_to_lift_it_off_and_put_it_back() -> None:
         )
     assert box.feed(r(0, 7)).accepted is None
     assert box.feed(r(812, 8)).accepted.whole_grams == 812
+
+
+def test_a_typed_in_weight_needs_no_empty_platter() -> None:
+    """A manual scale has no platter to lift: the same weight typed for the next box counts."""
+    box = BoxWeighing()
+    box.start(1, at=0)
+    first = ScaleReading(Decimal(600), WeightUnit.G, stable=True, manual=True, at=1)
+    assert box.feed(first).newly_accepted
+    box.start(2, at=2)
+    assert box.feed(first).accepted is None  # the old entry, read again: not this box's
+    again = ScaleReading(Decimal(600), WeightUnit.G, stable=True, manual=True, at=3)
+    assert box.feed(again).accepted.whole_grams == 600
