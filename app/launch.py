@@ -114,7 +114,10 @@ def _enroll(paths: StationPaths, settings: StationSettings, server: str, code: s
     try:
         enrolled = enroll(server.rstrip("/"), code, app_version=__version__)
     except KeyringUnavailable as exc:
-        return _fail(str(exc))
+        return _fail(
+            f"{exc} The enrolment code is not used up: once the keyring works, run the same "
+            "command again (within 15 minutes if it got as far as the service)."
+        )
     except SyncError as exc:
         return _fail(f"enrolment failed: {exc}")
     save_settings(

@@ -59,33 +59,44 @@ def _server(_paths: StationPaths, settings: StationSettings) -> str:
 def _scanner(_paths: StationPaths, settings: StationSettings) -> str:
     from app.scanning.source import open_scanner
 
-    open_scanner(settings.scanner)
-    return f"{settings.scanner} is a valid scanner"
+    source = open_scanner(settings.scanner)
+    return f"{settings.scanner}: {source.probe()}"
 
 
 def _scale(_paths: StationPaths, settings: StationSettings) -> str:
     from app.weighing.url import open_scale
 
-    scale = open_scale(settings.scale or "manual", allow_manual=True)
+    if settings.scale in ("", "manual"):
+        if not settings.allow_manual_weight:
+            raise RuntimeError(
+                "manual weight entry, but typed-in weights are not allowed "
+                "(allow_manual_weight = false): nothing can be weighed. Configure a scale "
+                "or set allow_manual_weight = true."
+            )
+        return "manual weight entry (each typed-in weight is recorded as manual)"
+    scale = open_scale(settings.scale)
     try:
-        if settings.scale in ("", "manual"):
-            return "manual weight entry"
-        reading = scale.read()
-        return f"{settings.scale} answers: {reading.describe()}"
+        reading = scale.read()  # a weight request; a silent scale raises ScaleTimeout
     finally:
         scale.close()
+    return f"{settings.scale} answers a weight request: {reading.describe()}"
 
 
-def _printer(_paths: StationPaths, settings: StationSettings) -> str:
+def _printer(paths: StationPaths, settings: StationSettings) -> str:
     from app.printing.printer import open_printer
 
-    if not settings.label_printer:
-        raise RuntimeError("no label printer configured")
-    printer = open_printer(settings.label_printer)
-    status = printer.status()
+    # The same fallback the station uses: no printer configured means preview files.
+    url = settings.label_printer or f"file://{paths.labels_dir}?lang=zpl"
+    printer = open_printer(url)
+    status = printer.status()  # a status query on the wire; silence is not "ready"
     if not status.ready:
-        raise RuntimeError(f"{settings.label_printer}: {status.message}")
-    return f"{settings.label_printer} is ready"
+        raise RuntimeError(
+            f"{url}: {status.message} Check that the printer is switched on and reachable "
+            "at that address, then run the self-test again."
+        )
+    if not printer.transport.can_query:
+        return f"{url} is ready (label files; there is no status to ask)"
+    return f"{url} answers its status query: ready"
 
 
 CHECKS: tuple[tuple[str, Callable[[StationPaths, StationSettings], str]], ...] = (

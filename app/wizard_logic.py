@@ -273,6 +273,16 @@ class FirstRunWizard:
             scale=scale.strip() or "manual",
             label_printer=label_printer.strip(),
         )
+        self._able_to_weigh()
+
+    def _able_to_weigh(self) -> None:
+        """Without a scale, packers type weights in: manual weights must then be allowed.
+
+        A config with the manual scale and `allow_manual_weight = false` cannot weigh any
+        parcel; each typed-in weight is recorded as manual (`WeightRecorded.manual`).
+        """
+        if self.settings.scale == "manual" and not self.settings.allow_manual_weight:
+            self.settings = dataclasses.replace(self.settings, allow_manual_weight=True)
 
     def detect_scale(self, port: str) -> StepResult:
         """Ask each scale protocol on `port`; on success the scale URL is remembered."""
@@ -301,7 +311,10 @@ class FirstRunWizard:
         open_scale = self._open_scale or _default_open_scale
         if url == "manual":
             self.settings = dataclasses.replace(self.settings, scale="manual")
-            return StepResult(True, "No scale: packers type the weight in.")
+            self._able_to_weigh()
+            return StepResult(
+                True, "No scale: packers type the weight in; each is recorded as typed in."
+            )
         try:
             scale = open_scale(url, allow_manual=True)
         except (ScaleError, OSError) as exc:
@@ -374,6 +387,7 @@ class FirstRunWizard:
             ("Station", s.station_name or "(none)"),
             ("Scanner", s.scanner),
             ("Scale", s.scale),
+            ("Typed-in weights", "allowed" if s.allow_manual_weight else "not allowed"),
             ("Label printer", s.label_printer or "(preview files)"),
         )
 
@@ -381,6 +395,7 @@ class FirstRunWizard:
         """Write the configuration, atomically, once; returns what was saved."""
         if not self.settings.server_url:
             raise ValueError("the station is not enrolled; finish page 1 first")
+        self._able_to_weigh()
         save_settings(self.paths.config_file, self.settings)
         self.saved = True
         log.info("first-run wizard saved %s", self.paths.config_file)

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from service.changes import mark_changed
 from service.db import utcnow
 from service.errors import Conflict, NotFound, ValidationFailed
-from service.models import ApiToken, User
+from service.models import ApiToken, Order, Product, ProductAlias, ProductGtin, User
 from service.security import hash_pin, new_token, token_hash
 
 
@@ -52,6 +52,13 @@ def add_user(session: Session, *, name: str, role: str, badge: str, pin: str | N
         pin.isdigit() and pin.isascii() and MIN_PIN_LENGTH <= len(pin) <= MAX_PIN_LENGTH
     ):
         raise ValidationFailed(f"A PIN is {MIN_PIN_LENGTH}-{MAX_PIN_LENGTH} digits.", field="pin")
+    collision = badge_collision(session, badge)
+    if collision is not None:
+        raise Conflict(
+            f"Badge {badge} is {collision}: a scan of it would not be taken for a badge. "
+            "Give the user another code.",
+            field="badge",
+        )
     existing = session.scalar(select(User).where(User.badge == badge))
     if existing is not None:
         raise Conflict(
@@ -119,3 +126,33 @@ def create_token(session: Session, *, role: str, name: str = "") -> tuple[ApiTok
     session.add(row)
     session.flush()
     return row, token
+
+
+def badge_collision(session: Session, badge: str) -> str | None:
+    """What else `badge` already means at a station (a product, order or command), or None."""
+    key = badge.strip().upper()
+    if key.startswith("PB:"):
+        return "a command barcode (PB:...)"
+    product = session.scalar(select(Product.sku).where(func.upper(Product.sku) == key))
+    if product is None:
+        product = session.scalar(
+            select(Product.sku)
+            .join(ProductAlias, ProductAlias.product_id == Product.id)
+            .where(func.upper(ProductAlias.code) == key)
+        )
+    if product is None and key.isdigit() and len(key) in (8, 12, 13, 14):
+        product = session.scalar(
+            select(Product.sku)
+            .join(ProductGtin, ProductGtin.product_id == Product.id)
+            .where(ProductGtin.gtin14 == key.zfill(14))
+        )
+    if product is not None:
+        return f"a code of product {product}"
+    order = session.scalar(
+        select(Order.number).where(
+            (func.upper(Order.number) == key) | (func.upper(Order.tote) == key)
+        )
+    )
+    if order is not None:
+        return f"the order number or tote of order {order}"
+    return None

@@ -186,10 +186,11 @@ def enroll(
     transport: httpx.BaseTransport | None = None,
     ca_bundle: str | None = None,
 ) -> EnrollResponse:
-    """Trade a one-time code for the station token and store it in the OS keyring.
+    """Trade a one-time code for the station token, store it in the OS keyring, confirm.
 
     Refuses with KeyringUnavailable *before* contacting the service when no keyring is
-    usable, so a code is never spent on a token that would have nowhere safe to go.
+    usable. The service spends the code only on the confirming call made with the stored
+    token, so a keyring that refuses after the trade leaves the code usable for a retry.
     """
     backend = _usable_keyring()
     # The private half opens the PIN verifiers in this station's pulls; it never leaves here.
@@ -207,12 +208,25 @@ def enroll(
             )
         except httpx.TransportError as exc:
             raise SyncUnavailable(f"cannot reach {server_url}: {exc}") from exc
-    enrolled = _parse(EnrollResponse, response)
-    store_token(server_url, enrolled.token)
-    try:
-        backend.set_password(KEYRING_SERVICE, _pin_key_name(server_url), private_key)
-    except keyring.errors.KeyringError as exc:
-        raise KeyringUnavailable(str(exc)) from exc
+        enrolled = _parse(EnrollResponse, response)
+        store_token(server_url, enrolled.token)
+        try:
+            backend.set_password(KEYRING_SERVICE, _pin_key_name(server_url), private_key)
+        except keyring.errors.KeyringError as exc:
+            raise KeyringUnavailable(str(exc)) from exc
+        # The first authenticated call, with the token as read back from the keyring: it
+        # proves the token was kept, and only then does the service spend the code.
+        try:
+            confirmed = http.get(
+                "/v1/stations/me",
+                headers={**_headers(), "Authorization": f"Bearer {load_token(server_url)}"},
+            )
+        except httpx.TransportError as exc:
+            raise SyncUnavailable(
+                f"the token is stored but {server_url} could not be reached to confirm it "
+                f"({exc}); run the same enroll command again within 15 minutes"
+            ) from exc
+        _parse(StationMe, confirmed)
     log.info("station enrolled", extra={"station_id": enrolled.station_id})
     return enrolled
 

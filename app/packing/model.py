@@ -28,6 +28,7 @@ class ProductRef:
     serial_required: bool = False
     gtins: tuple[str, ...] = ()
     aliases: tuple[str, ...] = ()
+    serial_pattern: str | None = None  # regex a serial must match in full; None: the default
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +44,7 @@ class LineView:
     weight_grams: int | None = None
     gtins: tuple[str, ...] = ()  # any GTIN length; matched after normalising to GTIN-14
     aliases: tuple[str, ...] = ()
+    serial_pattern: str | None = None  # the product's; None: the default pattern
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +86,10 @@ class Catalog(Protocol):
         """The product with this normalised GTIN-14, or None."""
         ...
 
+    def code_containing(self, fragment: str) -> str | None:
+        """A longer SKU or alias that contains `fragment` (case-insensitive), or None."""
+        ...
+
 
 def code_key(text: str) -> str:
     """The form SKUs and aliases are compared in: trimmed and case-folded.
@@ -119,3 +125,12 @@ class DictCatalog:
     def by_gtin14(self, gtin14: str) -> ProductRef | None:
         """The product with this GTIN-14, or None."""
         return self._by_gtin.get(gtin14)
+
+    def code_containing(self, fragment: str) -> str | None:
+        """A longer SKU or alias that contains `fragment`, or None."""
+        key = code_key(fragment)
+        for product in self._by_code.values():
+            for code in (product.sku, *product.aliases):
+                if key in code_key(code) and key != code_key(code):
+                    return code
+        return None

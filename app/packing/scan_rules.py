@@ -9,9 +9,10 @@ from __future__ import annotations
 from dataclasses import replace
 
 from app.packing.core import MAX_CODE, SessionCore
-from app.packing.matching import Match, MatchKind, clean_serial, match_scan
+from app.packing.matching import Match, MatchKind, match_scan
 from app.packing.model import LineView
 from app.packing.progress import PendingSerial
+from app.packing.serials import check_gs1_serial, check_serial
 from app.packing.step import Outcome, Step
 from app.scanning.scan import Scan, ScanKind
 from sync.protocol import ScanOutcome
@@ -101,6 +102,12 @@ class ItemScans(SessionCore):
     def _accept_serial(
         self, scan: Scan, line: LineView, serial: str, code: str, match: Match | None = None
     ) -> Step:
+        if match is not None and match.serial == serial:  # from GS1 AI 21
+            verdict = check_gs1_serial(serial, line)
+            if verdict.serial is None:
+                return self._step(
+                    Outcome.NOT_A_SERIAL, "red", verdict.refusal, line_id=line.line_id
+                )
         if serial in self._progress.serials():
             return self._step(
                 Outcome.DUPLICATE,
@@ -121,18 +128,18 @@ class ItemScans(SessionCore):
         line = progress.order.line(pending.line_id)
         assert line is not None
         not_serial = f"That is not a serial number. Scan the serial number of {line.name}."
-        if scan.kind in (ScanKind.TRACKING, ScanKind.SSCC):
-            return self._step(Outcome.NOT_A_SERIAL, "red", not_serial, line_id=line.line_id)
-        match = match_scan(progress.order, self.catalog, scan)
         if scan.kind is ScanKind.GS1:
+            match = match_scan(progress.order, self.catalog, scan)
             same_product = match.kind is MatchKind.NO_PRODUCT_CODE or line in match.lines
             if match.serial is None or not same_product:
                 return self._step(Outcome.NOT_A_SERIAL, "red", not_serial, line_id=line.line_id)
             return self._accept_serial(scan, line, match.serial, pending.code, match)
-        if match.kind in (MatchKind.IN_ORDER, MatchKind.NOT_IN_ORDER):
-            # A product code scanned again is the commonest slip; don't record it as a serial.
-            return self._step(Outcome.NOT_A_SERIAL, "red", not_serial, line_id=line.line_id)
-        serial = clean_serial(scan.text)
-        if serial is None:
-            return self._step(Outcome.NOT_A_SERIAL, "red", not_serial, line_id=line.line_id)
-        return self._accept_serial(scan, line, serial, pending.code)
+        verdict = check_serial(scan.text, scan.kind, line, progress.order, self.catalog)
+        if verdict.serial is None:
+            return self._step(
+                Outcome.NOT_A_SERIAL,
+                "red",
+                verdict.refusal,
+                line_id=line.line_id,
+            )
+        return self._accept_serial(scan, line, verdict.serial, pending.code)

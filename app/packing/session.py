@@ -90,6 +90,10 @@ class PackSession(ItemScans, WeighingSteps, FinishSteps):
             return self._command_scan(scan)
         state = self.state
         is_open = state in OPEN_STATES
+        if is_open and self._progress.pending_serial is not None:
+            # An order, tote or badge read while a serial is asked for is a slip, not a serial.
+            accepting = state in (PackState.ORDER_OPEN, PackState.VERIFYING, PackState.VERIFIED)
+            return self._item_scan(scan, accepting)
         if scan.kind in (ScanKind.ORDER, ScanKind.TOTE):
             return self._order_scan(scan)
         if scan.kind is ScanKind.BADGE:
@@ -109,7 +113,7 @@ class PackSession(ItemScans, WeighingSteps, FinishSteps):
             )
         if scan.kind is ScanKind.INVALID:
             return self._invalid_scan(scan)
-        if scan.kind in _ITEM_KINDS or self._progress.pending_serial is not None:
+        if scan.kind in _ITEM_KINDS:
             accepting = state in (PackState.ORDER_OPEN, PackState.VERIFYING, PackState.VERIFIED)
             return self._item_scan(scan, accepting)
         return self._step(

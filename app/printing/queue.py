@@ -9,6 +9,7 @@ asked by a person, prints it again, as a new linked job.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -63,6 +64,8 @@ print_jobs = Table(
 )
 
 QUEUED, SENT, CONFIRMED, FAILED = "queued", "sent", "confirmed", "failed"
+
+log = logging.getLogger(__name__)
 
 
 def ensure_schema(engine: Engine) -> None:
@@ -122,8 +125,20 @@ class PrintQueue:
 
     def __init__(self, engine: Engine, clock: Callable[[], datetime] | None = None) -> None:
         self.engine = engine
-        self.clock = clock or (utcnow)
+        self.clock = clock or utcnow
+        self._listeners: list[Callable[[str], None]] = []
         ensure_schema(engine)
+
+    def on_due(self, listener: Callable[[str], None]) -> None:
+        """Call `listener(printer_url)` once a job for that printer is committed or made due."""
+        self._listeners.append(listener)
+
+    def _announce(self, printer_url: str) -> None:
+        for listener in list(self._listeners):
+            try:
+                listener(printer_url)
+            except Exception:  # a listener bug must not undo a committed job
+                log.exception("print queue listener failed for %s", printer_url)
 
     def enqueue(
         self,
@@ -159,7 +174,9 @@ class PrintQueue:
                 )
             ).inserted_primary_key
             assert job_id is not None
-        return self.get(int(job_id[0]))
+        job = self.get(int(job_id[0]))
+        self._announce(job.printer_url)
+        return job
 
     def get(self, job_id: int) -> PrintJob:
         """One job by id (KeyError when unknown)."""
@@ -252,6 +269,7 @@ class PrintQueue:
                 )
                 .values(next_attempt_at=self.clock())
             )
+        self._announce(printer_url)
 
     def supersede(self, job_id: int, reason: str) -> bool:
         """Stop a job that has not printed from ever printing; False if it went out already."""

@@ -49,6 +49,12 @@ class PrintWorker:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        # Woken the moment a job for this printer is queued, not at the next idle poll.
+        queue.on_due(self._job_due)
+
+    def _job_due(self, printer_url: str) -> None:
+        if printer_url == self.printer.url:
+            self._wake.set()
 
     def start(self) -> None:
         """Start the worker thread."""

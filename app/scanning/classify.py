@@ -57,6 +57,8 @@ class ScanRules:
 
     order: str = r"^ORD-\d{4,}$"
     tote: str = r"^T-[A-Z0-9]{2,}$"
+    # Only a guess for badges nobody has (to say "not allowed"): the station recognises a
+    # badge by looking it up in the synced user list (StationRuntime.recognise).
     badge: str = r"^BADGE-[A-Z0-9]+$"
     command: str = r"^PB:[A-Z0-9_-]+(:.*)?$"
     tracking: tuple[str, ...] = DEFAULT_TRACKING

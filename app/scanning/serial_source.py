@@ -12,6 +12,7 @@ import serial
 
 from app.device_status import DeviceKind, DeviceState, DeviceStatus
 from app.scanning.classify import ScanRules, classify
+from app.scanning.errors import ScannerError
 from app.scanning.framing import Frame, LineFramer
 from app.scanning.guard import ScanGuard
 from app.scanning.scan import Scan, ScanKind
@@ -97,6 +98,19 @@ class SerialScanner:
             if self._thread.is_alive():
                 log.error("scanner thread for %s did not stop within %.1f s", self.port, timeout_s)
             self._thread = None
+
+    def probe(self) -> str:
+        """Open and close the port once (self-test); raises ScannerError saying what to do."""
+        try:
+            port = self._open()
+        except (serial.SerialException, OSError, ValueError) as exc:
+            raise ScannerError(
+                f"{self.port} cannot be opened ({exc}). Check the scanner's cable and the "
+                "port name (ls /dev/serial/by-id), and that this user may read it "
+                "(the dialout or input group)."
+            ) from exc
+        self._close(port)
+        return f"{self.port} opens"
 
     # -- reader thread -------------------------------------------------------------------
 

@@ -43,6 +43,9 @@ class ScannerSource(Protocol):
     def stop(self) -> None:
         """Stop reading and release the device."""
 
+    def probe(self) -> str:
+        """Open the device once and release it (self-test); raise ScannerError if it fails."""
+
 
 def open_scanner(
     url: str, rules: ScanRules | None = None, guard: ScanGuard | None = None

@@ -3,6 +3,9 @@
 Keys are judged where they first arrive, at the QWindow, before any widget sees them:
 a scanner burst is consumed and delivered whole to `on_scan` (on the GUI thread),
 whatever has focus; human typing is handed back to the window unchanged.
+
+Keys are timed by their own timestamps (`QKeyEvent.timestamp()`), not by when the event
+loop got round to them, so a burst delivered late by a busy loop is still one scan.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from app.device_status import DeviceKind, DeviceState, DeviceStatus
 from app.scanning.classify import ScanRules, classify
 from app.scanning.guard import ScanGuard
 from app.scanning.scan import Scan, ScanKind
-from app.scanning.wedge_decoder import KeyStroke, WedgeConfig, WedgeDecoder
+from app.scanning.wedge_decoder import KeyClock, KeyStroke, WedgeConfig, WedgeDecoder
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +62,7 @@ class WedgeScanner(QObject):
         self.url = url
         self._clock = clock
         self._decoder = WedgeDecoder(self.config, self._scan_text, self._replay, self._problem)
+        self._key_clock = KeyClock()
         self._app: QCoreApplication | None = None
         self._window: QWindow | None = None
         self._replaying = False
@@ -66,6 +70,7 @@ class WedgeScanner(QObject):
         self._on_status: Callable[[DeviceStatus], None] | None = None
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
+        self._timer.setTimerType(Qt.TimerType.PreciseTimer)
         self._timer.timeout.connect(self.poll)
 
     # -- ScannerSource ---------------------------------------------------------------------
@@ -87,9 +92,13 @@ class WedgeScanner(QObject):
             return
         on_status(self._status(DeviceState.READY, "Keyboard scanner ready."))
 
+    def probe(self) -> str:
+        """Self-test: a keyboard scanner has no port to open; say how to try it."""
+        return "keyboard scanner (no port to open); try a scan in the scanner test (F10)"
+
     def stop(self) -> None:
         """Stop routing scans; held keys go back to the window, the filter is removed."""
-        self._decoder.poll(math.inf)
+        self._decoder.flush()
         self._on_scan = None
         self._timer.stop()
         if self._app is not None:
@@ -120,10 +129,12 @@ class WedgeScanner(QObject):
             return False  # the same event again on its way to a widget: judged already
         stroke = _stroke(event)
         self._window = watched
+        now = self._clock()
+        at = self._key_clock.at(event.timestamp(), now)
         if etype == QEvent.Type.KeyPress:
-            consumed = self._decoder.press(stroke, self._clock())
+            consumed = self._decoder.press(stroke, now, at)
         else:
-            consumed = self._decoder.release(stroke, self._clock())
+            consumed = self._decoder.release(stroke, now, at)
         self._arm_timer()
         return consumed
 

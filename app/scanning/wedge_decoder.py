@@ -4,6 +4,11 @@ No Qt here: `wedge.py` turns QKeyEvents into `KeyStroke`s and feeds this decoder
 tests drive directly with synthetic timestamps. Keys that might start a scan are held back;
 if they turn out to be typing (a pause longer than the gap, or no suffix), they are handed
 back in order through `on_replay`, so typing is only delayed by one gap (default 60 ms).
+
+Two clocks: the gap between two keys is measured on the keys' own timestamps (`at`, when
+the keyboard produced them), so a burst the event loop delivers late is still one burst;
+"no more keys came" is measured on the local clock from when the last key *arrived*, and a
+poll that comes late (the loop was stalled, more keys may be queued) waits once more.
 """
 
 from __future__ import annotations
@@ -38,6 +43,8 @@ class WedgeConfig:
     prefix: str = ""
     suffixes: frozenset[str] = field(default_factory=lambda: _SUFFIXES["ANY"])
     prefix_timeout_s: float = 0.5  # after a prefix, how long a slow scanner may pause
+    late_poll_s: float = 0.015  # a poll later than this after its deadline: the loop stalled
+    max_late_polls: int = 5  # how often a stalled loop may put off judging one burst
 
     @property
     def require_suffix(self) -> bool:
@@ -103,7 +110,9 @@ class WedgeDecoder:
         self._on_replay = on_replay
         self._on_problem = on_problem
         self._held: list[_Held] = []
-        self._last_t = 0.0
+        self._last_t = 0.0  # key time (the event's own timestamp) of the last held key
+        self._last_arrival = 0.0  # local time the last held key was handled
+        self._late_polls = 0
         self._prefix_seen = 0  # how many prefix characters the held burst starts with
         self._alt_digits: str | None = None
         self._swallow_lf_until = -1.0
@@ -120,18 +129,43 @@ class WedgeDecoder:
         return bool(self.config.prefix) and self._prefix_seen == len(self.config.prefix)
 
     def deadline(self) -> float | None:
-        """When `poll` must next run to judge the held keys (None: nothing held)."""
+        """Local time when `poll` must next run to judge the held keys (None: nothing held)."""
         if not self.busy:
             return None
-        limit = self.config.prefix_timeout_s if self.in_prefix_scan else self.config.gap_s
-        return self._last_t + limit
+        return self._last_arrival + self._limit()
 
     def poll(self, now: float) -> None:
-        """Judge held keys once the gap (or prefix timeout) has passed without a new key."""
+        """Judge held keys once no key has arrived for a gap (local clock `now`).
+
+        A poll that comes more than `late_poll_s` after its deadline means the event loop was
+        stalled, so keys typed meanwhile may still be queued: it waits one more gap instead.
+        """
         deadline = self.deadline()
         if deadline is None or now <= deadline:
             return
+        late = now - deadline > self.config.late_poll_s
+        if late and self._late_polls < self.config.max_late_polls:
+            self._late_polls += 1
+            self._last_arrival = now
+            return
+        self._judge()
+
+    def flush(self) -> None:
+        """Judge whatever is held now (the scanner is stopping)."""
+        if self.busy:
+            self._judge()
+
+    def _limit(self) -> float:
+        return self.config.prefix_timeout_s if self.in_prefix_scan else self.config.gap_s
+
+    def _expire(self, at: float) -> None:
+        """Judge held keys when the key stamped `at` came more than a gap after them."""
+        if self.busy and at - self._last_t > self._limit():
+            self._judge()
+
+    def _judge(self) -> None:
         chars = "".join(h.char for h in self._held)
+        self._late_polls = 0
         if self.in_prefix_scan:
             self._clear()
             self._on_problem(
@@ -144,9 +178,13 @@ class WedgeDecoder:
         else:
             self._replay()
 
-    def press(self, key: KeyStroke, now: float) -> bool:
-        """Handle a key press; True when it was consumed (held or part of a scan)."""
-        self.poll(now)
+    def press(self, key: KeyStroke, now: float, at: float | None = None) -> bool:
+        """Handle a key press handled at local time `now`, stamped `at` by the keyboard.
+
+        Returns True when it was consumed (held or part of a scan). `at` defaults to `now`.
+        """
+        at = now if at is None else at
+        self._expire(at)
         if key.auto_repeat:  # a held-down key is a person, never a scanner
             self._replay()
             return False
@@ -156,16 +194,16 @@ class WedgeDecoder:
             return False  # Shift between digits (AZERTY) must not break a burst
         if self._alt_digits is not None and key.alt and key.keypad_digit:
             self._alt_digits += key.keypad_digit
-            self._last_t = now
+            self._last_t, self._last_arrival = at, now
             return True
         if self._swallow is not None:
             char, until = self._swallow
             self._swallow = None
-            if key.text == char and now <= until:
+            if key.text == char and at <= until:
                 return True  # Windows also types the Alt+numpad character itself
         text = key.text
         if text and text in self.config.suffixes:
-            return self._terminator(key, now)
+            return self._terminator(key, at)
         # Control characters (GS as Ctrl+], STX) belong to a scan only once one has begun.
         usable = text.isprintable() or bool(self._held) or self._starts_prefix(text)
         if len(text) != 1 or not usable or text in "\r\n\t":
@@ -173,17 +211,18 @@ class WedgeDecoder:
             return False
         if key.command and not self._held and not self._starts_prefix(text):
             return False  # a shortcut such as Ctrl+C
-        self._hold(_Held(text, key), now)
+        self._hold(_Held(text, key), at, now)
         return True
 
-    def release(self, key: KeyStroke, now: float) -> bool:
+    def release(self, key: KeyStroke, now: float, at: float | None = None) -> bool:
         """Handle a key release; releases always pass, the Alt release ends Alt+numpad."""
+        at = now if at is None else at
         if key.alt_key and self._alt_digits is not None:
             digits, self._alt_digits = self._alt_digits, None
             if digits:
                 char = _alt_code_char(digits)
-                self._hold(_Held(char, None), now)
-                self._swallow = (char, now + self.config.gap_s)
+                self._hold(_Held(char, None), at, now)
+                self._swallow = (char, at + self.config.gap_s)
         return False
 
     # -- internals -------------------------------------------------------------------------
@@ -191,28 +230,29 @@ class WedgeDecoder:
     def _starts_prefix(self, text: str) -> bool:
         return bool(self.config.prefix) and not self._held and text == self.config.prefix[0]
 
-    def _hold(self, held: _Held, now: float) -> None:
+    def _hold(self, held: _Held, at: float, now: float) -> None:
         prefix = self.config.prefix
         # The prefix counts only as an unbroken run at the very start of the burst.
         seen = self._prefix_seen
         if prefix and seen == len(self._held) and seen < len(prefix) and held.char == prefix[seen]:
             self._prefix_seen += 1
         self._held.append(held)
-        self._last_t = now
+        self._last_t, self._last_arrival = at, now
+        self._late_polls = 0
 
-    def _terminator(self, key: KeyStroke, now: float) -> bool:
+    def _terminator(self, key: KeyStroke, at: float) -> bool:
         if not self._held:
-            if key.text == "\n" and now <= self._swallow_lf_until:
+            if key.text == "\n" and at <= self._swallow_lf_until:
                 self._swallow_lf_until = -1.0
                 return True  # the LF of a CR+LF suffix
             return False
         chars = "".join(h.char for h in self._held)
-        fast = now - self._last_t <= self.config.gap_s
+        fast = at - self._last_t <= self.config.gap_s
         long_enough = len(chars) - self._prefix_seen >= self.config.min_length
         if self.in_prefix_scan or (fast and long_enough):
             self._emit(chars)
             if key.text == "\r":
-                self._swallow_lf_until = now + self.config.gap_s
+                self._swallow_lf_until = at + self.config.gap_s
             return True
         self._replay()
         return False
@@ -241,3 +281,27 @@ def _alt_code_char(digits: str) -> str:
     if code < 128:
         return chr(code)
     return bytes([code]).decode("cp1252" if digits.startswith("0") else "cp437", "replace")
+
+
+class KeyClock:
+    """Turns key-event timestamps (ms, the window system's clock) into local seconds.
+
+    The window system's clock has its own zero, so the offset is the smallest seen
+    (arrival - stamp): the least-delayed key. An event without a stamp (0) counts as
+    arriving on time; a stamp that runs backwards or wraps re-bases the offset.
+    """
+
+    REBASE_S = 30.0  # a key "older" than this on arrival means the window clock changed base
+
+    def __init__(self) -> None:
+        self._offset: float | None = None
+
+    def at(self, stamp_ms: int, now: float) -> float:
+        """The local time at which the key stamped `stamp_ms` was pressed."""
+        if stamp_ms <= 0:
+            return now
+        stamp = stamp_ms / 1000
+        offset = self._offset
+        if offset is None or not 0 <= now - (stamp + offset) <= self.REBASE_S:
+            offset = self._offset = now - stamp
+        return stamp + offset

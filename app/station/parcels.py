@@ -11,7 +11,7 @@ from app.packing.progress import PackState
 from app.station.base import RuntimeBase
 from app.station.ports import AwaitingLabel
 from app.station.screen import Screen
-from app.weighing.capture import CaptureState
+from app.weighing.capture import LIFT_OFF_MESSAGE, STACKED_MESSAGE, CaptureState
 from app.weighing.reading import ScaleReading
 
 log = logging.getLogger(__name__)
@@ -63,9 +63,16 @@ class ParcelFlow(RuntimeBase):
                 shown = replace(self.model.status, live_grams=live[0], live_stable=live[1])
                 self.model = replace(self.model, status=shown)
                 self.on_change(self.model)
+        # Every reading goes to the capture, also while no box waits for its weight: the
+        # empty platter between two identical parcels must be seen.
         if not self.session.expects_weight or self.capture.state is not CaptureState.WAITING:
+            self.capture.watch(reading)
             return
         outcome = self.capture.feed(reading)
+        if outcome.message in (LIFT_OFF_MESSAGE, STACKED_MESSAGE):
+            if self.model.message != outcome.message:  # readings come ~10 a second
+                self._show("amber", outcome.message)
+            return
         if not outcome.newly_accepted or outcome.accepted is None:
             return
         if outcome.accepted.manual and not self.allow_manual_weight:

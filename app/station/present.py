@@ -25,6 +25,11 @@ def order_parts(
         cutoff_at=record.cutoff_at,
         tote=view.tote,
     )
+    serials: dict[int, list[str]] = {}  # one pass over the units: orders run to 100s of lines
+    for packed in progress.boxes:
+        for unit in packed.units:
+            if unit.serial is not None:
+                serials.setdefault(unit.line_id, []).append(unit.serial)
     lines = tuple(
         LineRow(
             line_id=line.line_id,
@@ -33,6 +38,7 @@ def order_parts(
             scanned=progress.scanned(line.line_id),
             required=line.quantity,
             highlight=line.line_id == last_line,
+            serials=tuple(serials.get(line.line_id, ())),
         )
         for line in view.lines
     )

@@ -27,6 +27,7 @@ def product_ref(p: ProductSnapshot) -> ProductRef:
         serial_required=p.serial_required,
         gtins=tuple(p.gtins),
         aliases=tuple(p.aliases),
+        serial_pattern=p.serial_pattern,
     )
 
 
@@ -46,6 +47,10 @@ class ReplicaCatalog:
         """A product by normalised GTIN-14."""
         found = self.replica.product_by_gtin14(gtin14)
         return product_ref(found) if found else None
+
+    def code_containing(self, fragment: str) -> str | None:
+        """A longer SKU or alias that contains `fragment`, or None."""
+        return self.replica.product_code_containing(fragment)
 
 
 class ReplicaStore:
@@ -78,6 +83,7 @@ class ReplicaStore:
                     weight_grams=product.weight_grams if product else None,
                     gtins=tuple(g for g in (product.gtins if product else ()) if normalise_gtin(g)),
                     aliases=tuple(product.aliases) if product else (),
+                    serial_pattern=product.serial_pattern if product else None,
                 )
             )
         lease = snap.lease

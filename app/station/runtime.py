@@ -140,8 +140,27 @@ class StationRuntime(SupervisorActions, ParcelFlow):
 
     # ------------------------------------------------------------------ scans
 
+    def recognise(self, scan: Scan) -> Scan:
+        """A code in the synced user list is a badge, whatever its shape.
+
+        The scanner's BADGE pattern only guesses; any code an operator gives a user works
+        (the service refuses badges that collide with product, order or command codes).
+        """
+        if scan.kind in (ScanKind.BADGE, ScanKind.COMMAND, ScanKind.INVALID):
+            return scan
+        if self.store.user_by_badge(scan.text) is not None:
+            return replace(scan, kind=ScanKind.BADGE)
+        return scan
+
     def handle_scan(self, scan: Scan) -> None:
         """Route one scan by what the screen is waiting for."""
+        packing_item = (
+            self.order is not None
+            and scan.kind in (ScanKind.PRODUCT, ScanKind.GS1)
+            and not self._blocked()
+        )
+        if not packing_item:  # item scans while packing skip the lookup (scan latency)
+            scan = self.recognise(scan)
         try:
             self._route(scan)
         except PackingError as exc:

@@ -29,6 +29,7 @@ class LineRow:
     scanned: int
     required: int
     highlight: bool = False  # the line the last scan touched
+    serials: tuple[str, ...] = ()  # serial numbers recorded for this line, in every box
 
 
 @dataclass(frozen=True, slots=True)

@@ -126,6 +126,8 @@ class StationWindow(QMainWindow):
         if isinstance(self._dialog, SettingsDialog):
             self._dialog.show_scan(scan)  # testing a scanner never touches an order
             return
+        if isinstance(self._dialog, SupervisorDialog):
+            scan = self.runtime.recognise(scan)
         if isinstance(self._dialog, SupervisorDialog) and scan.kind is ScanKind.BADGE:
             self._dialog.badge_scanned(scan.text)
             return

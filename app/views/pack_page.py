@@ -134,9 +134,12 @@ class PackPage(QWidget):
     @staticmethod
     def _row_look(line: LineRow) -> tuple[tuple[str, str, str, str], str]:
         done = line.scanned >= line.required
+        name = line.name
+        if line.serials:
+            name = f"{name}  ·  S/N {', '.join(line.serials)}"
         texts = (
             line.sku,
-            line.name,
+            name,
             ("✔ " if done else "") + str(line.scanned),
             str(line.required),
         )

@@ -3,9 +3,12 @@
 Rules a packer relies on:
 - only a stable, in-range reading is accepted;
 - the weight is fresh for this box: taken after the box started, and, when a previous box
-  was weighed, only after the platter went back to (near) zero or now shows a clearly
-  different weight, so the previous box's weight is never reused;
+  was weighed, only after the platter went back to (near) zero or now shows clearly less
+  than that box (more could be this box on top of it), so its weight is never reused;
 - once accepted, the weight is locked for the box until the packer asks to re-weigh.
+
+Every reading is fed in, also between boxes and orders: an empty platter seen while no box
+waits for its weight still counts, so a run of identical parcels weighs.
 """
 
 from __future__ import annotations
@@ -35,6 +38,17 @@ class CaptureOutcome:
     newly_accepted: bool = False
 
 
+#: What the packer sees while the platter still shows the previous parcel's weight.
+LIFT_OFF_MESSAGE = (
+    "The scale still shows the previous parcel's weight: lift the parcel off and put it back."
+)
+#: ... and when it shows more: this parcel may stand on the previous one.
+STACKED_MESSAGE = (
+    "The previous parcel may still be on the scale: lift everything off, then put this "
+    "parcel on alone."
+)
+
+
 class BoxWeighing:
     """Takes one fresh, stable weight per box and keeps it until `reweigh()`."""
 
@@ -47,6 +61,7 @@ class BoxWeighing:
         self._started_at = 0.0
         self._previous_grams: Decimal | None = None
         self._cleared = True
+        self._emptied_since_accept = True  # the platter was seen empty after the last weight
 
     def start(self, box: int, at: float) -> None:
         """Begin weighing box `box`; readings taken before `at` (monotonic) are ignored."""
@@ -55,8 +70,8 @@ class BoxWeighing:
         self.box, self.state, self.accepted = box, CaptureState.WAITING, None
         self._started_at = at
         # Until the platter is seen empty (or clearly different), the last box may still
-        # be on it.
-        self._cleared = self._previous_grams is None
+        # be on it; an empty platter seen since that weight was taken counts.
+        self._cleared = self._previous_grams is None or self._emptied_since_accept
 
     def reweigh(self, at: float) -> None:
         """Unlock the weight of the current box; the next fresh stable reading replaces it."""
@@ -66,8 +81,14 @@ class BoxWeighing:
         self.state, self.accepted, self._started_at = CaptureState.WAITING, None, at
         self._cleared = True
 
+    def watch(self, reading: ScaleReading) -> None:
+        """Note a reading taken while no box waits for its weight (an empty platter counts)."""
+        if self._is_empty_platter(reading):
+            self._emptied_since_accept = True
+
     def feed(self, reading: ScaleReading) -> CaptureOutcome:
         """Consider one reading; return the outcome (accepted weight only when valid)."""
+        self.watch(reading)
         if self.state is CaptureState.IDLE:
             return CaptureOutcome(self.state, None, "Open an order before weighing.")
         if self.state is CaptureState.ACCEPTED:
@@ -86,15 +107,15 @@ class BoxWeighing:
         if reading.at_zero or abs(grams) <= self.zero_band:
             self._cleared = True
             return self._waiting(f"Put box {self.box} on the scale.")
-        if not self._cleared:
+        if not self._cleared and not reading.manual:  # a typed weight is fresh by itself
             assert self._previous_grams is not None
             if abs(grams - self._previous_grams) <= self.zero_band:
-                return self._waiting(
-                    "The scale still shows the previous parcel's weight; lift it off, then "
-                    f"put box {self.box} on."
-                )
+                return self._waiting(LIFT_OFF_MESSAGE)
+            if grams > self._previous_grams:
+                return self._waiting(STACKED_MESSAGE)
             self._cleared = True
         self.state, self.accepted = CaptureState.ACCEPTED, reading
+        self._emptied_since_accept = False
         how = "typed in" if reading.manual else "accepted"
         return CaptureOutcome(
             self.state,
@@ -102,6 +123,11 @@ class BoxWeighing:
             f"Box {self.box} weighs {reading.whole_grams} g ({how}).",
             newly_accepted=True,
         )
+
+    def _is_empty_platter(self, reading: ScaleReading) -> bool:
+        if reading.overload or reading.underload or not reading.stable:
+            return False
+        return reading.at_zero or abs(reading.grams) <= self.zero_band
 
     def _waiting(self, message: str) -> CaptureOutcome:
         return CaptureOutcome(self.state, None, message)

@@ -72,8 +72,10 @@ def enroll_station(body: EnrollRequest, session: DbSession) -> EnrollResponse:
 
 
 @router.get("/stations/me", response_model=StationMe)
-def me(station: CurrentStation) -> StationMe:
-    """The calling station as the service knows it (name, last mutation id, server time)."""
+def me(station: CurrentStation, session: DbSession) -> StationMe:
+    """The calling station as the service knows it; the first call spends its enrol code."""
+    enrollment.confirm_enrolment(session, station)
+    session.commit()
     return enrollment.station_me(station)
 
 

@@ -30,7 +30,12 @@ def register(subparsers: Subparsers) -> None:
     add_db_option(add)
     add.add_argument("--name", required=True)
     add.add_argument("--role", required=True, choices=[r.value for r in UserRole])
-    add.add_argument("--badge", required=True, help="the code on the user's badge")
+    add.add_argument(
+        "--badge",
+        required=True,
+        help="the code on the user's badge: any code, but not a product's SKU/GTIN/alias, "
+        "an order number or tote, or a PB: command",
+    )
     add.add_argument(
         "--pin",
         default=None,

@@ -1,8 +1,12 @@
 """Station enrolment: a one-time code (only its hash is stored) traded for a bearer token.
 
-The code lives in `stations.enroll_code_hash` / `enroll_expires_at`. Once traded, the hash is
-kept and `enroll_expires_at` is cleared: that is how a second use of the same code is told
-apart from a mistyped one (409 "already used" rather than 401 "unknown").
+The code lives in `stations.enroll_code_hash` / `enroll_expires_at`. A code cannot be burnt
+by a station that failed to keep its token (keyring refused, crash): trading it does not spend
+it. It stays valid for REENROLL_WINDOW after the first trade (trading it again there gives a
+fresh token, the earlier one stops working) and is spent by the station's first authenticated
+call (`confirm_enrolment`, GET /v1/stations/me, which `packbench enroll` makes right after
+storing the token). Spent, the hash is kept and `enroll_expires_at` cleared: that is how a
+second use is told apart from a mistyped code (409 "already used" rather than 401 "unknown").
 """
 
 from __future__ import annotations
@@ -26,6 +30,8 @@ from sync.protocol import EnrollResponse, Heartbeat, StationMe
 log = logging.getLogger(__name__)
 
 ENROLL_CODE_VALIDITY = timedelta(hours=24)
+# After the first trade, the same code may be traded again this long (until confirmed).
+REENROLL_WINDOW = timedelta(minutes=15)
 # No 0/O, 1/I/L: the code is read off a screen and typed on the station.
 _CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 _CODE_LENGTH = 12
@@ -43,6 +49,8 @@ def issue_enroll_code(
     name = station_name.strip()
     if not name:
         raise ValidationFailed("A station needs a name.", field="station")
+    # Shorter than the re-enrol window, a fresh code could not be told from a traded one.
+    validity = max(validity, REENROLL_WINDOW + timedelta(minutes=1))
     station = session.scalar(select(Station).where(Station.name == name).with_for_update())
     if station is None:
         station = Station(name=name, last_mutation_id=0, heartbeat={})
@@ -78,7 +86,8 @@ def enroll(
             "(packbench-service enroll-code --station NAME)."
         )
     now = utcnow()
-    if station.enroll_expires_at is None:
+    traded = _traded(station)
+    if station.enroll_expires_at is None or (traded and station.enroll_expires_at <= now):
         when = station.enrolled_at.isoformat(timespec="seconds") if station.enrolled_at else "?"
         raise EnrollCodeUsed(
             f"This enrolment code was already used (station {station.name}, {when}). "
@@ -90,9 +99,11 @@ def enroll(
             "Ask a supervisor for a new code."
         )
     token = new_token()
-    station.token_hash = token_hash(token)
-    station.enroll_expires_at = None  # spent; the hash stays so a reuse is recognised
-    station.enrolled_at = now
+    station.token_hash = token_hash(token)  # a token from an earlier trade stops working
+    if not traded:
+        # Not spent yet: valid for the re-enrol window, until the first authenticated call.
+        station.enrolled_at = now
+        station.enroll_expires_at = min(station.enroll_expires_at, now + REENROLL_WINDOW)
     if station.pin_public_key != pin_public_key:
         station.pin_public_key = pin_public_key
         # The station's cached user list holds verifiers for the old key (or none): resend it.
@@ -102,6 +113,23 @@ def enroll(
     station.heartbeat = {**(station.heartbeat or {}), "app_version": app_version}
     log.info("station enrolled", extra={"station": station.id})
     return EnrollResponse(station_id=station.id, station_name=station.name, token=token)
+
+
+def _traded(station: Station) -> bool:
+    """The current code was traded already (its expiry was cut to the re-enrol window)."""
+    return (
+        station.enrolled_at is not None
+        and station.enroll_expires_at is not None
+        and station.enroll_expires_at <= station.enrolled_at + REENROLL_WINDOW
+    )
+
+
+def confirm_enrolment(session: Session, station: Station) -> None:
+    """The station called with its new token: its enrolment code is spent now."""
+    if _traded(station):
+        station.enroll_expires_at = None
+        session.flush()
+        log.info("station enrolment confirmed", extra={"station": station.id})
 
 
 def station_me(station: Station) -> StationMe:

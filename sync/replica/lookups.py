@@ -103,6 +103,20 @@ class ReplicaLookups:
             .where(t.product_aliases.c.code_key == code.strip().upper())
         )
 
+    def product_code_containing(self, fragment: str) -> str | None:
+        """A longer SKU or alias with `fragment` inside it (a scan cut in two), or None."""
+        key = fragment.strip().upper()
+        if not key:
+            return None
+        with self._engine.connect() as conn:
+            for column in (t.products.c.sku_key, t.product_aliases.c.code_key):
+                found = conn.scalar(
+                    select(column).where(func.instr(column, key) > 0, column != key).limit(1)
+                )
+                if found is not None:
+                    return str(found)
+        return None
+
     def products_by_skus(self, skus: Iterable[str]) -> dict[str, ProductSnapshot]:
         """Products for many SKUs in one query (opening a 100-line order), keyed by SKU key."""
         keys = sorted({sku.strip().upper() for sku in skus})

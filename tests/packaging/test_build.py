@@ -137,9 +137,15 @@ def test_self_test_reports_every_check_and_fails_without_server(
     assert lines[0].startswith(f"[ok] database: {tmp_path / 'station.sqlite3'} opens")
     assert lines[1].startswith("[FAIL] keyring: ")
     assert lines[2].startswith("[FAIL] server: ")
-    assert lines[3] == "[ok] scanner: wedge is a valid scanner"
+    assert lines[3] == (
+        "[ok] scanner: wedge: keyboard scanner (no port to open); "
+        "try a scan in the scanner test (F10)"
+    )
     assert lines[4].startswith("[ok] scale: sim:// answers")
-    assert lines[5] == f"[ok] label printer: file://{labels}?lang=zpl is ready"
+    assert lines[5] == (
+        f"[ok] label printer: file://{labels}?lang=zpl is ready "
+        "(label files; there is no status to ask)"
+    )
     assert lines[6] == "self-test FAILED: keyring, server"
     assert done.returncode == 1
 

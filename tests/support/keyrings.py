@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 
 from keyring.backend import KeyringBackend
-from keyring.errors import PasswordDeleteError
+from keyring.errors import PasswordDeleteError, PasswordSetError
 
 
 class MemoryKeyring(KeyringBackend):
@@ -54,6 +54,9 @@ class FileKeyring(KeyringBackend):
         return self._load().get(f"{service}\x00{username}")
 
     def set_password(self, service: str, username: str, password: str) -> None:
+        if os.environ.get("PACKBENCH_TEST_KEYRING_REFUSE"):
+            # A keyring that refuses to store (locked, full, D-Bus gone) after the trade.
+            raise PasswordSetError("the keyring refused to store the secret (test)")
         data = self._load()
         data[f"{service}\x00{username}"] = password
         tmp = self.path.with_suffix(".tmp")

@@ -25,6 +25,7 @@ from sync.protocol import MutationType
 from tests.support.pins import checker, sealed_pin
 from tests.support.station_fakes import (
     MUG,
+    PHONES,
     PLATE,
     FakeClaims,
     FakeLabels,
@@ -279,3 +280,35 @@ def test_packed_order_plays_the_done_sound(station: Station) -> None:
     tone, text = station.banner
     assert tone == "green" and "packed" in text
     assert station.sounds[-1] == "done"
+
+
+def test_serial_fragment_is_refused_and_the_recorded_serial_shows_on_its_line(
+    qtbot: QtBot,
+) -> None:
+    station = Station(qtbot)
+    station.store.orders[1] = order(1, (MUG, 1), (PHONES, 1))
+    station.open_order()
+    station.scan(b"4012345678901")  # headphones: the station asks for the serial
+    assert station.banner[0] == "amber"
+    station.scan(b"BT-01")  # the tail of HDP-BT-01, a burst cut in two
+    tone, text = station.banner
+    assert tone == "red"
+    assert "BT-01 is only part of the product code HDP-BT-01: the scan was cut short." in text
+    assert all("S/N" not in station.window.pack.lines.item(r, 1).text() for r in range(2))
+    station.scan(b"HP-2231-0098")
+    assert station.banner[0] == "green"
+    names = [station.window.pack.lines.item(r, 1).text() for r in range(2)]
+    assert names[1] == "Headphones  ·  S/N HP-2231-0098"
+    assert station.counts()[1] == ("✔ 1", "1")
+
+
+def test_a_badge_of_any_shape_fills_the_supervisor_dialog(qtbot: QtBot) -> None:
+    station = Station(qtbot)
+    odd = UserRecord(12, "Hana Two", "supervisor", "SUP-H2-P1", sealed_pin("123456"))
+    station.store.users[odd.badge] = odd
+    station.open_order()
+    dialog = SupervisorDialog(station.window, "Supervisor override", "Why?")
+    qtbot.addWidget(dialog)
+    station.window._dialog = dialog
+    station.scan(b"SUP-H2-P1")
+    assert dialog.badge.text() == "SUP-H2-P1"

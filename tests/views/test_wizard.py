@@ -276,3 +276,27 @@ def test_finish_refuses_without_enrolment(paths: StationPaths) -> None:
     with pytest.raises(ValueError, match="not enrolled"):
         FirstRunWizard(paths, StationSettings()).finish()
     assert not paths.config_file.exists()
+
+
+def test_a_station_set_up_without_a_scale_can_weigh(
+    wizard: FirstRunWizardDialog, paths: StationPaths
+) -> None:
+    """The wizard recommends the manual scale; what it saves must then allow typed weights."""
+    enter_server(wizard, "https://oms.example.com", CODE)
+    wizard.devices_page.scale.setText("manual")
+    wizard.next()
+    assert "Scale: manual\nTyped-in weights: allowed" in wizard.summary_page.settings_label.text()
+    wizard.accept()
+    saved = load_settings(paths.config_file)
+    assert (saved.scale, saved.allow_manual_weight) == ("manual", True)
+
+
+def test_real_self_test_of_the_wizard_settings_passes_for_a_manual_scale(
+    paths: StationPaths,
+) -> None:
+    model = FirstRunWizard(paths, StationSettings(allow_manual_weight=False))
+    assert model.read_scale("manual").ok
+    assert model.settings.allow_manual_weight
+    assert ("Typed-in weights", "allowed") in model.summary()
+    scale = next(r for r in model.self_test() if r.name == "scale")
+    assert scale.ok and scale.detail.startswith("manual weight entry")

@@ -263,3 +263,26 @@ def test_cups_queue_prints_raw_and_reports_stopped_queue(
     assert PrintWorker(queue, printer).process(queue.get(job.id)).state == CONFIRMED
     assert spool.read_bytes() == b"%PDF-fake"
     assert "-d Office -o raw" in Path(f"{spool}.args").read_text()
+
+
+def test_a_queued_label_wakes_the_idle_worker_at_once(queue: PrintQueue) -> None:
+    """The worker idles for a minute between polls; a new label must not wait for it."""
+    with PrinterEmulator() as emulator:
+        printer = open_printer(emulator.url)
+        done = threading.Event()
+        worker = PrintWorker(
+            queue,
+            printer,
+            on_job=lambda job: done.set() if job.state == CONFIRMED else None,
+            idle_interval=60.0,
+        )
+        worker.start()
+        try:
+            assert not done.wait(0.3)  # idle: nothing to print, asleep for a minute
+            job = label_job(queue, printer)
+            assert done.wait(2.0), "the worker slept through a queued label"
+            assert emulator.jobs == [job.payload]
+            other = queue.enqueue(b"^XA^XZ", "zpl+tcp://127.0.0.1:1", "shipping_label")
+            assert queue.get(other.id).state != CONFIRMED  # another printer's job: not ours
+        finally:
+            worker.stop()

@@ -3,10 +3,11 @@ the focused field. Key events enter at the window, as the platform delivers them
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 
 import pytest
-from PySide6.QtCore import QCoreApplication, QEvent, Qt
+from PySide6.QtCore import QCoreApplication, QEvent, Qt, QTimer
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QApplication, QLineEdit, QVBoxLayout, QWidget
 
@@ -151,3 +152,72 @@ def test_open_scanner_wedge_reports_ready(qtbot) -> None:
     source.start(lambda scan: None, statuses.append)
     source.stop()
     assert statuses[0].state is DeviceState.READY
+
+
+class StalledStation:
+    """A real window, the real clock and timer; key events carry their original stamps."""
+
+    def __init__(self, qtbot) -> None:
+        self.qtbot = qtbot
+        self.scans: list[Scan] = []
+        self.form = QWidget()
+        self.pin = QLineEdit(self.form)
+        QVBoxLayout(self.form).addWidget(self.pin)
+        qtbot.addWidget(self.form)
+        self.form.show()
+        self.pin.setFocus()
+        self.scanner = WedgeScanner(guard=ScanGuard(blanking_s=0, double_scan_s=0))
+        self.scanner.install(QApplication.instance())
+        self.scanner.start(self.scans.append, lambda status: None)
+        self.window = self.form.windowHandle()
+        self.stamp_ms = 7_000_000  # the window system's clock has its own zero
+
+    def post(self, text: str, per_key_ms: int) -> None:
+        """Queue keys as the keyboard produced them, each stamped when it was typed."""
+        for ch in text:
+            key = KEYS.get(ch) or (ord(ch.upper()) if ch.isalnum() else 0)
+            for etype in (QEvent.Type.KeyPress, QEvent.Type.KeyRelease):
+                event = QKeyEvent(etype, key, Qt.KeyboardModifier.NoModifier, ch)
+                event.setTimestamp(self.stamp_ms)
+                QCoreApplication.postEvent(self.window, event)
+            self.stamp_ms += per_key_ms
+
+    def stall(self, seconds: float) -> None:
+        """Block the event loop: nothing is handled, the scanner's timer falls due."""
+        time.sleep(seconds)
+
+
+@pytest.fixture
+def stalled(qtbot) -> Iterator[StalledStation]:
+    s = StalledStation(qtbot)
+    yield s
+    s.scanner.stop()
+
+
+@pytest.mark.parametrize("stall_s", [0.3, 1.0])
+@pytest.mark.parametrize("timer_first", [False, True])
+def test_scan_typed_while_the_loop_is_stalled_comes_out_whole_once(
+    stalled: StalledStation, qtbot, stall_s: float, timer_first: bool
+) -> None:
+    stalled.post("SPK-B", 8)  # the start is handled at once ...
+    QCoreApplication.processEvents()
+    stalled.stall(stall_s)  # ... then the loop blocks while the scanner types the rest
+    if timer_first:  # the overdue timer runs before the queued keys arrive
+        QTimer.singleShot(0, lambda: stalled.post("T-MINI\r", 8))
+    else:
+        stalled.post("T-MINI\r", 8)
+    qtbot.waitUntil(lambda: len(stalled.scans) == 1, timeout=2000)
+    qtbot.wait(200)  # nothing else may follow: no second half, no fragment
+    assert [s.text for s in stalled.scans] == ["SPK-BT-MINI"]
+    assert stalled.pin.text() == ""
+
+
+def test_typing_during_a_stall_still_reaches_the_field_in_order(
+    stalled: StalledStation, qtbot
+) -> None:
+    stalled.post("47", 180)
+    QCoreApplication.processEvents()
+    stalled.stall(0.5)
+    stalled.post("11", 180)
+    qtbot.waitUntil(lambda: stalled.pin.text() == "4711", timeout=2000)
+    assert stalled.scans == []

@@ -102,3 +102,51 @@ def test_a_malformed_pin_key_is_422_and_does_not_spend_the_code(
     with sessions() as s:
         station = s.scalars(select(Station).where(Station.name == "bench-key")).one()
         assert station.pin_public_key == "QUFB" * 10 + "QUE"
+
+
+def test_traded_code_stays_valid_until_the_first_authenticated_call(
+    client: TestClient, sessions: sessionmaker[Session]
+) -> None:
+    with sessions() as s, s.begin():
+        _st, code = issue_enroll_code(s, "Bench 4")
+    first = client.post("/v1/stations/enroll", json={"code": code})
+    assert first.status_code == 200
+    # The station lost that token (keyring refused): the same code works again ...
+    second = client.post("/v1/stations/enroll", json={"code": code})
+    assert second.status_code == 200, second.text
+    old = {"Authorization": f"Bearer {first.json()['token']}"}
+    new = {"Authorization": f"Bearer {second.json()['token']}"}
+    assert client.get("/v1/stations/me", headers=old).status_code == 401  # only one token
+    assert client.get("/v1/stations/me", headers=new).status_code == 200
+    # ... until the station has called with its token: then it is spent.
+    third = client.post("/v1/stations/enroll", json={"code": code})
+    assert third.status_code == 409 and "already used" in third.json()["message"]
+
+
+def test_traded_but_unconfirmed_code_is_used_up_after_the_window(
+    client: TestClient, sessions: sessionmaker[Session]
+) -> None:
+    from service.sync_server.enrollment import REENROLL_WINDOW
+
+    with sessions() as s, s.begin():
+        _st, code = issue_enroll_code(s, "Bench 5")
+    assert client.post("/v1/stations/enroll", json={"code": code}).status_code == 200
+    with sessions() as s, s.begin():
+        station = s.scalars(select(Station).where(Station.name == "Bench 5")).one()
+        assert station.enrolled_at is not None
+        late = REENROLL_WINDOW + timedelta(seconds=1)
+        station.enrolled_at -= late
+        station.enroll_expires_at -= late  # type: ignore[operator]
+    again = client.post("/v1/stations/enroll", json={"code": code})
+    assert again.status_code == 409 and "already used" in again.json()["message"]
+
+
+def test_an_enrolled_station_calling_does_not_spend_its_next_fresh_code(
+    client: TestClient, sessions: sessionmaker[Session], make_station
+) -> None:
+    st = make_station("Bench 6")
+    assert client.get("/v1/stations/me", headers=st.headers).status_code == 200
+    with sessions() as s, s.begin():
+        _st, code = issue_enroll_code(s, "Bench 6")  # a new code, e.g. for a new PC
+    assert client.get("/v1/stations/me", headers=st.headers).status_code == 200
+    assert client.post("/v1/stations/enroll", json={"code": code}).status_code == 200

@@ -102,39 +102,42 @@ def test_over_scan_is_its_own_outcome_naming_the_item() -> None:
 def test_same_serial_twice_in_one_order_is_a_red_duplicate() -> None:
     two_phones = order(line(13, PHONE, 2))
     station = opened(two_phones)
-    station.scan(gs1(PHONE_GTIN14, serial="SN-1"))
+    station.scan(gs1(PHONE_GTIN14, serial="SN-0001"))
     before = station.session.progress
-    step = station.scan(gs1(PHONE_GTIN14, serial="SN-1"))
+    step = station.scan(gs1(PHONE_GTIN14, serial="SN-0001"))
     assert (step.outcome, step.tone) == (Outcome.DUPLICATE, "red")
-    assert "SN-1" in step.message
+    assert "SN-0001" in step.message
     assert recorded_outcome(step) is ScanOutcome.DUPLICATE
     assert station.session.progress is before
     # ... and the same serial typed in after a follow-up prompt is refused too
     station.scan(product(PHONE_GTIN14))
-    again = station.scan(product("SN-1"))
+    again = station.scan(product("SN-0001"))
     assert again.outcome is Outcome.DUPLICATE
     assert station.session.progress.pending_serial is not None  # still waiting for a serial
-    assert station.scan(product("SN-2")).state is PackState.VERIFIED
+    assert station.scan(product("SN-0002")).state is PackState.VERIFIED
 
 
 @pytest.mark.parametrize(
-    "scan",
+    ("scan", "why"),
     [
-        product(PHONE_GTIN14),  # the product code again: the commonest slip
-        product(TOWEL_GTIN8),  # another product's code
-        kind("1Z999AA10123456784", ScanKind.TRACKING),
-        kind("bad\x07", ScanKind.UNKNOWN),
-        gs1(PHONE_GTIN14),  # GS1 without AI 21
-        gs1(MUG_GTIN13.zfill(14), serial="S9"),  # serial of a different product
+        # the product code again: the commonest slip
+        (product(PHONE_GTIN14), f"{PHONE_GTIN14} is the product code of Phone X, not a serial"),
+        (product(TOWEL_GTIN8), f"{TOWEL_GTIN8} is the product code of Tea Towel, not a serial"),
+        (kind("1Z999AA10123456784", ScanKind.TRACKING), "That is a tracking number, not a"),
+        (kind("bad\x07", ScanKind.UNKNOWN), "That is not a serial number."),
+        (gs1(PHONE_GTIN14), "That is not a serial number."),  # GS1 without AI 21
+        # serial of a different product
+        (gs1(MUG_GTIN13.zfill(14), serial="S9"), "That is not a serial number."),
     ],
 )
-def test_what_is_not_a_serial_is_refused_while_one_is_asked_for(scan) -> None:
+def test_what_is_not_a_serial_is_refused_while_one_is_asked_for(scan, why: str) -> None:
     station = opened()
     station.scan(product(PHONE_GTIN14))
     before = station.session.progress
     step = station.scan(scan)
     assert (step.outcome, step.tone) == (Outcome.NOT_A_SERIAL, "red")
-    assert step.message == "That is not a serial number. Scan the serial number of Phone X."
+    assert step.message.startswith(why)
+    assert step.message.endswith("Scan the serial number of Phone X.")
     assert station.session.progress is before
 
 

@@ -1,11 +1,12 @@
 """Golden ZPL and ESC/POS bytes for each document: a change in output must be deliberate.
 
-Regenerate with PACKBENCH_UPDATE_GOLDEN=1 after checking the new output by eye.
+A missing golden file fails the test. Regenerate with PACKBENCH_UPDATE_GOLDEN=1 after
+checking the new output by eye, e.g.
+PACKBENCH_UPDATE_GOLDEN=1 python -m pytest tests/unit/printing/test_golden.py
 """
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,7 @@ from app.printing.escpos_render import escpos_profile, render_escpos
 from app.printing.layouts import box_content_label, packing_slip_pages, shipping_label
 from app.printing.model import MEDIA_4X6, Label
 from app.printing.zpl import render_zpl
+from tests.unit.printing.helpers import REGEN_FLAG, check_golden
 from tests.unit.printing.samples import BOX, PRINTED_AT, SHIPPING, SLIP
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -29,10 +31,23 @@ DOCUMENTS: dict[str, Label] = {
 
 
 def _check(name: str, data: bytes) -> None:
-    path = GOLDEN / name
-    if os.environ.get("PACKBENCH_UPDATE_GOLDEN") == "1" or not path.exists():
-        path.write_bytes(data)
-    assert data == path.read_bytes(), f"{name} differs from its golden file"
+    check_golden(GOLDEN / name, data)
+
+
+def test_a_missing_golden_file_fails_and_is_not_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv(REGEN_FLAG, raising=False)
+    missing = tmp_path / "new_label.203.zpl"
+    with pytest.raises(pytest.fail.Exception, match=r"golden file new_label\.203\.zpl is missing"):
+        check_golden(missing, b"^XA^XZ")
+    assert not missing.exists()
+    monkeypatch.setenv(REGEN_FLAG, "1")  # regenerating is an explicit act
+    check_golden(missing, b"^XA^XZ")
+    assert missing.read_bytes() == b"^XA^XZ"
+    monkeypatch.delenv(REGEN_FLAG)
+    with pytest.raises(AssertionError, match="differs from its golden file"):
+        check_golden(missing, b"^XA^FDchanged^XZ")
 
 
 @pytest.mark.parametrize("dpi", [203, 300])

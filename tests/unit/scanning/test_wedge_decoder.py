@@ -39,8 +39,12 @@ class Run:
             self.key(KeyStroke(text=ch), dt)
 
     def idle(self, seconds: float = 1.0) -> None:
-        self.t += seconds
-        self.decoder.poll(self.t)
+        """No key for `seconds` on a live event loop: the timer polls at each deadline."""
+        end = self.t + seconds
+        while (deadline := self.decoder.deadline()) is not None and deadline < end:
+            self.t = deadline + 0.001
+            self.decoder.poll(self.t)
+        self.t = end
 
 
 @pytest.mark.parametrize("per_key_s", [0.002, 0.02, 0.05])

@@ -49,7 +49,12 @@ def store(tmp_path: Path) -> ReplicaStore:
         weight_grams=350,
     )
     phones = ProductSnapshot(
-        id=2, sku="HDP-BT-01", name="Headphones", weight_grams=250, serial_required=True
+        id=2,
+        sku="HDP-BT-01",
+        name="Headphones",
+        weight_grams=250,
+        serial_required=True,
+        serial_pattern=r"HP-\d{4}-\d{4}",
     )
     lease = LeaseInfo(
         order_id=10,
@@ -159,3 +164,14 @@ def test_recorded_events_are_queued_and_restore_the_order(store: ReplicaStore) -
     store.record([event])
     assert store.queue_depth() == 1
     assert list(store.order_events(10)) == [event]
+
+
+def test_serial_pattern_and_code_fragments_come_from_the_cache(store: ReplicaStore) -> None:
+    record = store.order_by_code("ORD-100010")
+    assert record is not None
+    mug, phones = record.view.lines
+    assert (mug.serial_pattern, phones.serial_pattern) == (None, r"HP-\d{4}-\d{4}")
+    assert store.catalog.code_containing("BT-01") == "HDP-BT-01"
+    assert store.catalog.code_containing("d-mu") == "OLD-MUG"  # an alias
+    assert store.catalog.code_containing("HDP-BT-01") is None  # the whole code is no piece
+    assert store.catalog.code_containing("ZZZ") is None

@@ -17,6 +17,7 @@ from app.station.runtime import StationRuntime
 from app.station.screen import Screen, ScreenModel
 from app.weighing.reading import ScaleReading, WeightUnit
 from sync import pins
+from sync.clock import utcnow
 from sync.protocol import MutationType, OverrideGranted
 from tests.support.pins import checker, sealed_pin
 from tests.support.station_fakes import (
@@ -471,7 +472,7 @@ def test_five_wrong_pins_lock_the_badge_at_this_station(h: Harness) -> None:
 
 
 def test_a_station_without_its_key_cannot_check_pins(h: Harness) -> None:
-    h.rt.pins = PinChecker(None, lambda: datetime.now(UTC))  # enrolled before keys existed
+    h.rt.pins = PinChecker(None, utcnow)  # enrolled before keys existed
     h.scan("BADGE-S001")
     h.rt.submit_pin("1234")
     assert h.rt.user is None and "enrol it again" in h.rt.model.message
@@ -490,3 +491,101 @@ def test_a_supervisor_login_opens_and_logout_ends_the_service_session(h: Harness
     assert opened == [(SUPERVISOR.id, "1234")] and h.rt.user is SUPERVISOR
     h.rt.logout()
     assert ended == [SUPERVISOR.id] and h.rt.user is None
+
+
+def test_identical_parcels_in_a_row_each_weigh_when_the_platter_is_emptied_between(
+    h: Harness,
+) -> None:
+    """The empty platter is seen while the next order is opened and scanned."""
+    for n in (2, 3, 4):
+        h.store.orders[n] = order(n, (MUG, 1))
+    h.scan("BADGE-P001")
+    for n in (2, 3, 4):
+        h.scan(f"ORD-10000{n}")
+        h.weigh(0)  # the platter is empty before the item is even scanned
+        h.scan("4006381333931")
+        h.weigh(600)
+        assert h.labels.jobs[-1] == (n, 1, 600)
+        h.rt.label_done(len(h.labels.jobs), True, "")
+        h.weigh(600)  # still on while the order is closed ...
+        h.scan("PB:CLOSE")
+        h.weigh(0)  # ... and lifted off afterwards
+    assert len(h.labels.jobs) == 3
+
+
+def test_a_parcel_never_lifted_is_asked_to_be_lifted_and_put_back(h: Harness) -> None:
+    h.store.orders[2] = order(2, (MUG, 1))
+    h.store.orders[3] = order(3, (MUG, 1))
+    h.scan("BADGE-P001")
+    h.scan("ORD-100002")
+    h.scan("4006381333931")
+    h.weigh(600)
+    h.rt.label_done(1, True, "")
+    h.scan("PB:CLOSE")
+    h.scan("ORD-100003")
+    h.scan("4006381333931")
+    shown = len(h.shown)
+    m = h.weigh(600)  # never lifted (or a scale stuck on one weight)
+    assert m.tone == "amber"
+    assert m.message == (
+        "The scale still shows the previous parcel's weight: lift the parcel off and put it back."
+    )
+    assert len(h.labels.jobs) == 1
+    h.weigh(600)
+    h.weigh(600)  # the same sentence is not re-rendered for every reading
+    assert len(h.shown) == shown + 1
+    h.weigh(0)
+    h.weigh(600)
+    assert h.labels.jobs[-1] == (3, 1, 600)
+
+
+@pytest.mark.parametrize("badge", ["BADGE-H2-P1", "H2P1", "0042-ANNA", "badge-p7"])
+def test_any_badge_in_the_user_list_logs_in_whatever_its_shape(badge: str) -> None:
+    """`user add --badge BADGE-H2-P1` once made a person who could never log in."""
+    harness = Harness()
+    person = UserRecord(5, "Hana Two", "packer", badge, None)
+    harness.store.users[badge] = person
+    m = harness.scan(badge)
+    assert (m.screen, m.tone) == (Screen.BATCHES, "green")
+    assert harness.rt.user is person
+
+
+def test_a_code_nobody_has_is_still_no_badge(h: Harness) -> None:
+    m = h.scan("H2P1")
+    assert (m.screen, m.tone) == (Screen.LOGIN, "red")
+    assert m.message == "Nobody is logged in. Scan your badge first."
+
+
+def test_a_typed_in_weight_is_recorded_as_manual_where_allowed() -> None:
+    harness = Harness()
+    harness.store.orders[1] = order(1, (MUG, 2), (PLATE, 1))
+    harness.rt.allow_manual_weight = True
+    harness.scan_whole_order()
+    harness.rt.scale_reading(ScaleReading(Decimal(1530), WeightUnit.G, True, manual=True))
+    weights = [e for e in harness.store.recorded if e.type is MutationType.WEIGHT_RECORDED]
+    assert len(weights) == 1 and weights[0].payload.manual is True
+    assert harness.labels.jobs == [(1, 1, 1530)]
+
+
+def test_a_parcel_put_on_the_previous_one_is_refused_and_nothing_recorded(h: Harness) -> None:
+    h.store.orders[2] = order(2, (MUG, 1))
+    h.store.orders[3] = order(3, (MUG, 1))
+    h.scan("BADGE-P001")
+    h.scan("ORD-100002")
+    h.scan("4006381333931")
+    h.weigh(600)
+    h.rt.label_done(1, True, "")
+    h.scan("PB:CLOSE")
+    h.scan("ORD-100003")
+    h.scan("4006381333931")
+    recorded = len(h.store.recorded)
+    m = h.weigh(1200)  # the new parcel on top of the old one
+    assert m.tone == "amber"
+    assert m.message == (
+        "The previous parcel may still be on the scale: lift everything off, then put this "
+        "parcel on alone."
+    )
+    assert len(h.store.recorded) == recorded and len(h.labels.jobs) == 1
+    h.weigh(0)
+    h.weigh(600)
+    assert h.labels.jobs[-1] == (3, 1, 600)

@@ -57,12 +57,28 @@ def test_previous_box_weight_is_never_reused() -> None:
     assert box.feed(r(812, 5)).accepted.whole_grams == 812  # identical box 2 is fine now
 
 
-def test_a_clearly_different_weight_counts_as_a_new_box() -> None:
+def test_a_clearly_lighter_weight_counts_as_a_new_box() -> None:
     box = BoxWeighing()
     box.start(1, at=0)
     box.feed(r(812, 1))
     box.start(2, at=2)
-    assert box.feed(r(1500, 3)).accepted.whole_grams == 1500
+    assert box.feed(r(300, 3)).accepted.whole_grams == 300
+
+
+def test_a_heavier_weight_before_the_platter_was_empty_may_be_two_parcels() -> None:
+    """A parcel put on before the previous one was lifted: never taken as its weight."""
+    box = BoxWeighing()
+    box.start(1, at=0)
+    box.feed(r(812, 1))
+    box.start(2, at=2)
+    stacked = box.feed(r(1500, 3))
+    assert stacked.accepted is None
+    assert stacked.message == (
+        "The previous parcel may still be on the scale: lift everything off, then put this "
+        "parcel on alone."
+    )
+    assert box.feed(r(0, 4)).accepted is None
+    assert box.feed(r(688, 5)).accepted.whole_grams == 688
 
 
 def test_manual_reading_is_accepted_and_marked() -> None:
@@ -74,3 +90,43 @@ def test_manual_reading_is_accepted_and_marked() -> None:
 
 def test_feeding_without_a_box_asks_to_open_an_order() -> None:
     assert "Open an order" in BoxWeighing().feed(r(5, 1)).message
+
+
+def test_empty_platter_seen_while_no_box_waits_counts_for_the_next_identical_box() -> None:
+    """Two parcels of the same weight in a row: the empty platter between them counts."""
+    box = BoxWeighing()
+    box.start(1, at=0)
+    assert box.feed(r(812, 1)).newly_accepted
+    box.feed(r(812, 2))  # label printing, parcel still on
+    box.feed(r(0, 3, at_zero=True))  # parcel lifted off while the next order is scanned
+    box.start(1, at=4)  # next order's box
+    assert box.feed(r(812, 5)).accepted.whole_grams == 812
+
+
+def test_parcel_never_lifted_asks_to_lift_it_off_and_put_it_back() -> None:
+    box = BoxWeighing()
+    box.start(1, at=0)
+    box.feed(r(812, 1))
+    box.feed(r(2, 2, stable=False))  # a wobble near zero is not an empty platter
+    box.start(1, at=3)
+    for t in (4, 5, 6):  # a scale that reports the same weight forever
+        stuck = box.feed(r(812, t))
+        assert stuck.accepted is None
+        assert stuck.message == (
+            "The scale still shows the previous parcel's weight: "
+            "lift the parcel off and put it back."
+        )
+    assert box.feed(r(0, 7)).accepted is None
+    assert box.feed(r(812, 8)).accepted.whole_grams == 812
+
+
+def test_a_typed_in_weight_needs_no_empty_platter() -> None:
+    """A manual scale has no platter to lift: the same weight typed for the next box counts."""
+    box = BoxWeighing()
+    box.start(1, at=0)
+    first = ScaleReading(Decimal(600), WeightUnit.G, stable=True, manual=True, at=1)
+    assert box.feed(first).newly_accepted
+    box.start(2, at=2)
+    assert box.feed(first).accepted is None  # the old entry, read again: not this box's
+    again = ScaleReading(Decimal(600), WeightUnit.G, stable=True, manual=True, at=3)
+    assert box.feed(again).accepted.whole_grams == 600
