@@ -11,6 +11,7 @@ from app.printing.documents import (
     command_entries,
 )
 from app.printing.model import (
+    CAPTION_SIZE_MM,
     MEDIA_4X6,
     MEDIA_A4,
     Barcode,
@@ -21,9 +22,11 @@ from app.printing.model import (
     Media,
     Symbology,
     Text,
+    bounds_mm,
     text_width_mm,
     wrap_text,
 )
+from app.printing.text_fit import FittedBlock, fit_block
 
 
 def _right_barcode(
@@ -227,33 +230,87 @@ def _fit_lines(lines: tuple[SlipLine, ...], room: float) -> tuple[SlipLine, ...]
 
 
 def shipping_label(label: ShippingLabel, media: Media = MEDIA_4X6) -> Label:
-    """Shipping-style 4x6 label: from/to, carrier and service, tracking and SSCC codes."""
+    """Shipping label (4x6, 100x150, A6): from/to, carrier and service, tracking and SSCC.
+
+    The addresses are fitted into their boxes (`text_fit.fit_block`: wrap, shrink,
+    abbreviate) and every block is checked against every other for overlap.
+    """
     m = 4.0
     right = media.width_mm - m
+    head = right - 40
     elements: list[Element] = [Text(m, m, "FROM", 2.6, bold=True)]
-    elements += [Text(m, m + 3.5 + i * 3.6, t, 3.0) for i, t in enumerate(label.ship_from[:4])]
+    sender = fit_block(label.ship_from, head - 2 - m, 16.5, 3.0, 2.2, False, "sender address")
+    elements += _block(sender, m, m + 3.5)
     elements += [
-        Text(right - 38, m, label.carrier, 6, bold=True),
-        Text(right - 38, m + 7.5, label.service, 3.5),
+        Text(head + 2, m, _shrink(label.carrier, 6, right - head - 2), 6, bold=True),
+        Text(head + 2, m + 7.5, _shrink(label.service, 3.5, right - head - 2), 3.5),
         Line(m, 24, right, 24, 0.6),
         Text(m, 27, "SHIP TO", 3, bold=True),
     ]
+    qr = _qr_top_right(label.tracking_number, right, 26.5)
+    qr_left = bounds_mm(qr)[0]
+    ship_to = fit_block(label.ship_to, qr_left - 1 - (m + 2), 62.5 - 31.5, 5.2, 3.0)
+    elements += _block(ship_to, m + 2, 31.5)
     elements += [
-        Text(m + 2, 31.5 + i * 6.2, t, 5.2, bold=i == 0) for i, t in enumerate(label.ship_to[:5])
-    ]
-    elements += [
-        Barcode(right - 24.5, 27.5, label.tracking_number, Symbology.QR, module_mm=0.5),
+        qr,
         Line(m, 64, right, 64, 0.6),
-        Text(m, 67, f"{label.weight_kg:.2f} kg", 7, bold=True),
-        Text(right - 46, 67.5, f"Order {label.order_number}", 3.5),
-        Text(right - 46, 72, f"{label.printed_at:%Y-%m-%d}", 3.5),
+        Text(m, 67, _shrink(f"{label.weight_kg:.2f} kg", 7, right - 48 - m, True), 7, True),
+    ]
+    order = fit_block(
+        (f"Order {label.order_number}", f"{label.printed_at:%Y-%m-%d}"),
+        46,
+        10.5,
+        3.5,
+        2.5,
+        False,
+        "order number",
+    )
+    elements += _block(order, right - 46, 66.8)
+    elements += [
         Line(m, 78, right, 78, 0.6),
         Text(m, 80.5, "TRACKING", 2.8, bold=True),
-        Barcode(m + 3.75, 84.5, label.tracking_number, height_mm=20, module_mm=0.375),
-        Line(m, 111, right, 111, 0.6),
-        Text(m, 113.5, "SSCC", 2.8, bold=True),
-        Barcode(
-            m + 5, 117.5, f"(00){label.sscc}", Symbology.GS1_128, height_mm=22, module_mm=0.375
-        ),
+        _centred_code(label.tracking_number, Symbology.CODE128, media, 84.5, 15, 0.375),
+        Line(m, 105.5, right, 105.5, 0.6),
+        Text(m, 108, "SSCC", 2.8, bold=True),
     ]
+    # GS1 logistic label: SSCC with X >= 0.495 mm and bars 31.75 mm high where the label
+    # has the room; smaller media get the tallest bars that fit.
+    sscc_height = min(32.0, media.height_mm - m - CAPTION_SIZE_MM - 1.0 - 112)
+    elements.append(
+        _centred_code(f"(00){label.sscc}", Symbology.GS1_128, media, 112, sscc_height, 0.5)
+    )
     return Label(media, tuple(elements), name="shipping label")
+
+
+def _block(block: FittedBlock, x: float, y: float) -> list[Element]:
+    return [
+        Text(x, y + i * block.pitch_mm, text, block.size_mm, bold)
+        for i, (text, bold) in enumerate(block.lines)
+    ]
+
+
+def _shrink(text: str, size: float, width: float, bold: bool = False) -> str:
+    """Short one-line fields (carrier, service): ellipsis only past the width."""
+    while len(text) > 1 and text_width_mm(text, size, bold) > width:
+        text = text[:-2] + "…"
+    return text
+
+
+def _qr_top_right(value: str, right: float, top: float) -> Barcode:
+    probe = Barcode(0, 0, value, Symbology.QR, module_mm=0.5)
+    side, quiet = probe.size_mm()[0], probe.quiet_zone_mm()
+    return Barcode(right - quiet - side, top + quiet, value, Symbology.QR, module_mm=0.5)
+
+
+def _centred_code(
+    value: str, symbology: Symbology, media: Media, y: float, height: float, module: float
+) -> Barcode:
+    """The widest module (from `module` down to 0.25 mm) whose code and quiet zones fit."""
+    while True:
+        probe = Barcode(0, y, value, symbology, height_mm=height, module_mm=module)
+        width = probe.size_mm()[0]
+        if width + 2 * probe.quiet_zone_mm() <= media.width_mm - 2 or module <= 0.25:
+            break
+        module = round(module - 0.025, 3)
+    x = (media.width_mm - width) / 2
+    return Barcode(x, y, value, symbology, height_mm=height, module_mm=module)
