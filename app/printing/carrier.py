@@ -51,7 +51,7 @@ def rasterise(label: CarrierLabel, media: Media, dpi: int, shrink: bool = False)
         return _render_pdf(label.data, target, dpi, media, shrink)
     if label.format is CarrierFormat.PNG:
         try:
-            image = Image.open(io.BytesIO(label.data))
+            image: Image.Image = Image.open(io.BytesIO(label.data))
             image.load()
         except (UnidentifiedImageError, OSError) as exc:
             raise CarrierLabelError(
