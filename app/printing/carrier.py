@@ -79,7 +79,8 @@ def _open_pdf(data: bytes) -> Any:
     try:
         return pdfium.PdfDocument(data)
     except pdfium.PdfiumError as exc:
-        if "password" in str(exc).lower():
+        # pdfium's error code is global and can be stale: look for the trailer's /Encrypt.
+        if b"/Encrypt" in data:
             raise CarrierLabelError(
                 "The carrier label PDF is encrypted (password protected): ask the carrier "
                 "for an unprotected label",

@@ -105,7 +105,7 @@ def packing_slip_pages(slip: PackingSlip, media: Media = MEDIA_A4) -> list[Label
 
 def _fit(text: str, size: float, width: float) -> str:
     while len(text) > 1 and text_width_mm(text, size, False) > width:
-        text = text[:-2] + "…"
+        text = text.removesuffix("...")[:-1] + "..."  # ASCII: every printer font has it
     return text
 
 
@@ -292,7 +292,7 @@ def _block(block: FittedBlock, x: float, y: float) -> list[Element]:
 def _shrink(text: str, size: float, width: float, bold: bool = False) -> str:
     """Short one-line fields (carrier, service): ellipsis only past the width."""
     while len(text) > 1 and text_width_mm(text, size, bold) > width:
-        text = text[:-2] + "…"
+        text = text.removesuffix("...")[:-1] + "..."  # ASCII: every printer font has it
     return text
 
 

@@ -6,7 +6,9 @@ Self-contained on purpose: the service may not import the station's `app.printin
 from __future__ import annotations
 
 import io
+import os
 from dataclasses import dataclass
+from functools import lru_cache
 
 from reportlab.graphics.barcode.code128 import Code128
 from reportlab.lib.pagesizes import inch
@@ -24,7 +26,7 @@ _DEJAVU = "/usr/share/fonts/truetype/dejavu/DejaVuSansCondensed-Bold.ttf"
 
 
 class AddressTooLong(ValueError):
-    """The recipient address cannot fit the label even at the smallest print size."""
+    """The address cannot be printed: too long even at the smallest size, or unknown letters."""
 
 
 @dataclass(frozen=True)
@@ -96,10 +98,25 @@ def fit_address(
     )
 
 
+@lru_cache(maxsize=1)
+def _dejavu_letters() -> frozenset[int]:
+    from reportlab.pdfbase.ttfonts import TTFontFile
+
+    if not os.path.exists(_DEJAVU):
+        raise AddressTooLong("the server lacks the DejaVu fonts (package fonts-dejavu-core)")
+    return frozenset(TTFontFile(_DEJAVU).charToGlyph)
+
+
 def _graphic_text(value: str, size: int) -> str:
     """`^GFA` of `value` drawn in DejaVu Sans Condensed Bold: font 0 may lack the letter."""
     from PIL import Image, ImageDraw, ImageFont
 
+    missing = sorted({c for c in value if ord(c) not in _dejavu_letters()})
+    if missing:
+        raise AddressTooLong(
+            f"the address has letters no printer font has ({' '.join(missing[:8])}); "
+            "write it in Latin letters"
+        )
     font = ImageFont.truetype(_DEJAVU, max(6, size))
     ascent, descent = font.getmetrics()
     font = ImageFont.truetype(_DEJAVU, max(6, size * size // (ascent + descent)))

@@ -27,3 +27,8 @@ def png_image(data: bytes) -> Image.Image:
     image = Image.open(io.BytesIO(data))
     image.load()
     return image
+
+
+def decoded_all(image: Image.Image) -> list[str]:
+    """Every barcode value zxing-cpp finds, in a list (duplicates kept)."""
+    return [result.text for result in zxingcpp.read_barcodes(image.convert("L"))]
