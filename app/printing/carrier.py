@@ -23,7 +23,7 @@ if TYPE_CHECKING:  # python-escpos takes a second to import; only ESC/POS printe
     from app.printing.escpos_render import EscPosProfile
 
 log = logging.getLogger(__name__)
-SUPERSAMPLE = 4  # PDF pages are drawn 4x finer than the printer's dots, then averaged
+SUPERSAMPLE = 3  # PDF pages are drawn 3x finer than the printer's dots, then averaged
 
 
 class CarrierFormat(StrEnum):

@@ -13,6 +13,7 @@ least of all the country.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from app.printing.errors import LabelTooLarge
@@ -59,12 +60,13 @@ class FittedBlock:
         return self.size_mm * LINE_PITCH
 
 
+_SHORT = dict(STREET_ABBREVIATIONS)
+_WORDS = re.compile(r"\b(" + "|".join(re.escape(w) for w, _ in STREET_ABBREVIATIONS) + r")\b")
+
+
 def abbreviate(line: str) -> str:
-    """Street-type words to their short forms, in the order of `STREET_ABBREVIATIONS`."""
-    line = _SUFFIXES.sub("str.", line)
-    for word, short in STREET_ABBREVIATIONS:
-        line = re.sub(rf"\b{re.escape(word)}\b", short, line)
-    return line
+    """Street-type words to their short forms (`STREET_ABBREVIATIONS`)."""
+    return _WORDS.sub(lambda m: _SHORT[m.group(1)], _SUFFIXES.sub("str.", line))
 
 
 def _wrapped(
@@ -75,6 +77,16 @@ def _wrapped(
         bold = bold_first and index == 0
         out += [(part, bold) for part in wrap_text(line, size, width, bold)]
     return out
+
+
+def _candidates(text: list[str]) -> Iterator[tuple[str, list[str]]]:
+    """The lines as given, then abbreviated, then with the middle lines joined (lazily)."""
+    yield "wrapped", text
+    short = [abbreviate(line) for line in text]
+    if short != text:
+        yield "abbreviated", short
+    if len(short) > 3:
+        yield "joined", [short[0], ", ".join(short[1:-2]), *short[-2:]]
 
 
 def fit_block(
@@ -90,16 +102,9 @@ def fit_block(
     text = [" ".join(line.split()) for line in lines if line.strip()]
     if not text:
         raise LabelTooLarge(f"The {what} is empty: add it to the order before printing")
-    candidates: list[tuple[str, list[str]]] = [("wrapped", text)]
-    short = [abbreviate(line) for line in text]
-    if short != text:
-        candidates.append(("abbreviated", short))
-    if len(short) > 3:
-        joined = [short[0], ", ".join(short[1:-2]), *short[-2:]]
-        candidates.append(("joined", joined))
     steps: list[str] = []
     needed = 0
-    for step, candidate in candidates:
+    for step, candidate in _candidates(text):
         steps.append(step)
         size = size_mm
         while size >= floor_mm - 1e-9:
