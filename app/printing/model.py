@@ -69,6 +69,12 @@ class Text:
 
     @property
     def font(self) -> str:
+        """PDF font: Helvetica for Latin-1, else DejaVu Sans Condensed (app/printing/glyphs)."""
+        if not set(self.text) <= LATIN_1:
+            from app.printing.glyphs import check_printable
+
+            check_printable(self.text, self.bold)
+            return _fallback_font(self.bold)
         return "Helvetica-Bold" if self.bold else "Helvetica"
 
     def width_mm(self) -> float:
