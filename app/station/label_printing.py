@@ -13,6 +13,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 from app.printing.carrier import CarrierFormat, CarrierLabel, carrier_to_escpos, carrier_to_zpl
+from app.printing.errors import LabelError
 from app.printing.printer import Language, Printer
 from app.printing.queue import CONFIRMED, FAILED, PrintJob, PrintQueue
 from app.station.ports import AwaitingLabel, OrderRecord
@@ -76,6 +77,31 @@ class StationLabels:
             and s.parcel_count == box_count
             and s.weight_min_grams <= grams <= s.weight_max_grams
         ]
+        try:
+            return self._queue_label(order, box_no, box_count, grams, fitting)
+        except LabelError as exc:
+            # A label that cannot be drawn (address too long, unknown letters, A4 carrier PDF,
+            # damaged PDF) is kept as a failed job with the reason, never printed blank.
+            log.warning("label of order %s box %s refused: %s", view.number, box_no, exc)
+            job = self.queue.refuse(
+                self.printer.url,
+                "carrier_label" if fitting else "shipping_label",
+                exc.message,
+                order_number=view.number,
+                parcel_id=f"{view.id}/{box_no}",
+            )
+            self._last_job[(view.id, box_no)] = job.id
+            return job.id
+
+    def _queue_label(
+        self,
+        order: OrderRecord,
+        box_no: int,
+        box_count: int,
+        grams: int,
+        fitting: list[LabelSnapshot],
+    ) -> int:
+        view = order.view
         preview = None
         label_ref: tuple[int | None, str | None] = (None, None)
         if fitting:
