@@ -23,6 +23,7 @@ HEIGHT_DOTS = 6 * DOTS_PER_INCH
 SUPPORTED_DPI = (203, 300, 600)
 LATIN_1 = frozenset(chr(c) for c in (*range(0x20, 0x7F), *range(0xA0, 0x100)))
 _DEJAVU = "/usr/share/fonts/truetype/dejavu/DejaVuSansCondensed-Bold.ttf"
+_DEJAVU_REGULAR = "/usr/share/fonts/truetype/dejavu/DejaVuSansCondensed.ttf"
 
 
 class AddressTooLong(ValueError):
@@ -98,13 +99,13 @@ def fit_address(
     )
 
 
-@lru_cache(maxsize=1)
-def _dejavu_letters() -> frozenset[int]:
+@lru_cache(maxsize=2)
+def _dejavu_letters(path: str = _DEJAVU) -> frozenset[int]:
     from reportlab.pdfbase.ttfonts import TTFontFile
 
-    if not os.path.exists(_DEJAVU):
+    if not os.path.exists(path):
         raise AddressTooLong("the server lacks the DejaVu fonts (package fonts-dejavu-core)")
-    return frozenset(TTFontFile(_DEJAVU).charToGlyph)
+    return frozenset(TTFontFile(path).charToGlyph)
 
 
 def _graphic_text(value: str, size: int) -> str:
@@ -183,6 +184,23 @@ def render_zpl(label: HouseLabel, dpi: int = DOTS_PER_INCH) -> bytes:
     return ("\n".join(out) + "\n").encode("utf-8")
 
 
+def _pdf_font(line: str) -> str:
+    """Helvetica for Latin-1 lines, else DejaVu Sans Condensed (embedded in the PDF)."""
+    if set(line) <= LATIN_1:
+        return "Helvetica"
+    missing = sorted({c for c in line if ord(c) not in _dejavu_letters(_DEJAVU_REGULAR)})
+    if missing:
+        raise AddressTooLong(
+            f"the address has letters no printer font has ({' '.join(missing[:8])}); "
+            "write it in Latin letters"
+        )
+    from reportlab.pdfbase.pdfmetrics import registerFont
+    from reportlab.pdfbase.ttfonts import TTFont
+
+    registerFont(TTFont("HouseDejaVu", _DEJAVU_REGULAR))
+    return "HouseDejaVu"
+
+
 def render_pdf(label: HouseLabel) -> bytes:
     """The same label as a one-page 4x6 inch PDF with a reportlab Code 128 barcode."""
     buf = io.BytesIO()
@@ -192,19 +210,21 @@ def render_pdf(label: HouseLabel) -> bytes:
     y = height - 18
     c.setFont("Helvetica-Bold", 8)
     c.drawString(10, y, "FROM:")
-    c.setFont("Helvetica", 8)
-    for line in label.sender.lines()[:4]:
-        y -= 10
+    sender, sender_size = fit_address(label.sender.lines(), int(width) - 20, 40, 8, 5)
+    for line in sender:
+        y -= round(sender_size * 1.1)
+        c.setFont(_pdf_font(line), sender_size)
         c.drawString(10, y, line)
+    y -= 40 - len(sender) * round(sender_size * 1.1)
     y -= 8
     c.line(6, y, width - 6, y)
     y -= 14
     c.setFont("Helvetica-Bold", 10)
     c.drawString(10, y, "TO:")
     recipient, size = fit_address(label.recipient.lines(), int(width) - 20, 90, 12, 6)
-    c.setFont("Helvetica", size)
     for line in recipient:
         y -= round(size * 1.1)
+        c.setFont(_pdf_font(line), size)
         c.drawString(10, y, line)
     y -= 90 - len(recipient) * round(size * 1.1)
     y -= 10
