@@ -11,6 +11,7 @@ import base64
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
+from pathlib import Path
 
 from app.printing.carrier import CarrierFormat, CarrierLabel, carrier_to_escpos, carrier_to_zpl
 from app.printing.errors import LabelError
@@ -20,8 +21,6 @@ from app.station.ports import AwaitingLabel, OrderRecord
 from sync.protocol import LabelSnapshot
 
 log = logging.getLogger(__name__)
-
-SHIP_FROM = ("Packbench Fulfilment", "Lagerstrasse 1", "12345 Musterstadt", "DE")
 
 
 def sscc(order_id: int, box_no: int, prefix: str = "0400000") -> str:
@@ -40,11 +39,14 @@ class StationLabels:
         printer: Printer,
         carrier_labels: Callable[[int], list[LabelSnapshot]],
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        layout_file: Path | None = None,
     ) -> None:
         self.queue = queue
         self.printer = printer
         self.carrier_labels = carrier_labels
         self.clock = clock
+        # The site's label_layout.toml (sender, logo, fields), read at each own label.
+        self.layout_file = layout_file
         self._last_job: dict[tuple[int, int], int] = {}
         self._job_labels: dict[int, tuple[int | None, str | None]] = {}
 
@@ -115,11 +117,13 @@ class StationLabels:
             )
         else:
             from app.printing.documents import ShippingLabel  # own labels are the rare case
+            from app.printing.label_layout import DEFAULT_LAYOUT, load_layout
             from app.printing.layouts import shipping_label
 
+            layout = load_layout(self.layout_file) if self.layout_file else DEFAULT_LAYOUT
             model = shipping_label(
                 ShippingLabel(
-                    ship_from=SHIP_FROM,
+                    ship_from=layout.sender,
                     ship_to=order.ship_to or (view.number,),
                     carrier=(view.carrier or "house").upper(),
                     service=view.service or "standard",
@@ -130,6 +134,7 @@ class StationLabels:
                     printed_at=self.clock(),
                 ),
                 self.printer.media,
+                layout,
             )
             payload = self.printer.render(model)
             preview = self.printer.preview(model)

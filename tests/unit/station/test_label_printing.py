@@ -153,3 +153,16 @@ def test_own_label_for_a_name_no_font_has_is_refused_not_printed_blank(st: Stati
     job = st.station.print_label(own, 1, 1, 1000)
     stored = st.queue.get(job)
     assert stored.state == FAILED and "no printer font has" in (stored.last_error or "")
+
+
+def test_own_labels_use_the_sites_layout_file_and_refuse_a_broken_one(tmp_path: Path) -> None:
+    layout = tmp_path / "label_layout.toml"
+    layout.write_text('version = 1\n[sender]\nlines = ["Depozit Nord", "Cluj", "RO"]\n')
+    st = Station(tmp_path)
+    st.station.layout_file = layout
+    own = replace(ORDER, view=replace(ORDER.view, carrier=None), ship_to=("Ana", "Weg 1", "DE"))
+    job = st.queue.get(st.station.print_label(own, 1, 1, 1000))
+    assert job.state != FAILED and b"Depozit Nord" in job.payload
+    layout.write_text("version = 7\n")
+    broken = st.queue.get(st.station.print_label(own, 2, 2, 1000))
+    assert broken.state == FAILED and "version must be 1" in (broken.last_error or "")
