@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import logging
+import re
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
@@ -191,6 +192,25 @@ def _fit(image: Image.Image, target: tuple[int, int]) -> Image.Image:
     page = Image.new("L", target, 255)
     page.paste(image, ((target[0] - size[0]) // 2, (target[1] - size[1]) // 2))
     return page
+
+
+_PRINT_WIDTH = re.compile(rb"\^PW(\d+)")
+
+
+def zpl_size_warning(data: bytes, media: Media, dpi: int) -> str | None:
+    """A warning when carrier ZPL was made for another resolution (e.g. 203 dpi on a 300)."""
+    found = _PRINT_WIDTH.search(data)
+    expected = media.dots(dpi)[0]
+    if found is None or abs(int(found.group(1)) - expected) <= expected * 0.1:
+        return None
+    width = int(found.group(1))
+    warning = (
+        f"The carrier label is {width} dots wide but this printer's {media.name} labels are "
+        f"{expected} dots at {dpi} dpi, so it prints at {width * 100 // expected} % size: set "
+        f"the carrier's label resolution to {dpi} dpi"
+    )
+    log.warning("%s", warning)
+    return warning
 
 
 def carrier_to_zpl(label: CarrierLabel, media: Media, dpi: int = 203, z64: bool = False) -> bytes:

@@ -13,7 +13,13 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from app.printing.carrier import CarrierFormat, CarrierLabel, carrier_to_escpos, carrier_to_zpl
+from app.printing.carrier import (
+    CarrierFormat,
+    CarrierLabel,
+    carrier_to_escpos,
+    carrier_to_zpl,
+    zpl_size_warning,
+)
 from app.printing.errors import LabelError
 from app.printing.printer import Language, Printer
 from app.printing.queue import CONFIRMED, FAILED, PrintJob, PrintQueue
@@ -53,6 +59,7 @@ class StationLabels:
     def _carrier_payload(self, snap: LabelSnapshot) -> bytes:
         data = base64.b64decode(snap.content_b64)
         if snap.format == "zpl" and self.printer.language is Language.ZPL:
+            zpl_size_warning(data, self.printer.media, self.printer.dpi)  # logged, still prints
             return data  # carrier ZPL goes through untouched
         label = CarrierLabel(CarrierFormat(snap.format), data)
         if self.printer.language is Language.ZPL:

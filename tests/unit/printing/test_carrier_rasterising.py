@@ -91,3 +91,18 @@ def test_a4_page_with_a_small_label_prints_it_at_true_size_with_a_warning(
 def test_bad_carrier_pdfs_get_a_clear_reason(make: Callable[[], bytes], reason: str) -> None:
     with pytest.raises(CarrierLabelError, match=reason):
         carrier_to_zpl(CarrierLabel(CarrierFormat.PDF, make()), MEDIA_4X6, 203)
+
+
+def test_house_zpl_made_for_203_dpi_warns_on_a_300_dpi_printer(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from app.printing.carrier import zpl_size_warning
+    from service.carriers.base import Address
+    from service.carriers.house_labels import HouseLabel, render_zpl
+
+    to = Address("Ana Pop", "Weg 1", "01067", "Dresden", "DE")
+    label = HouseLabel("PBX000000042", to, to, "DE-01", 1000, 1, 1, "ORD-1")
+    with caplog.at_level(logging.WARNING):
+        assert zpl_size_warning(render_zpl(label, 300), MEDIA_4X6, 300) is None
+        warning = zpl_size_warning(render_zpl(label, 203), MEDIA_4X6, 300)
+    assert warning is not None and "67 % size" in warning and "300 dpi" in caplog.text
