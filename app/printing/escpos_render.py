@@ -10,12 +10,15 @@ meaning in a stream).
 
 from __future__ import annotations
 
+import textwrap
 from dataclasses import dataclass, replace
 
+from escpos.constants import QR_ECLEVEL_M
 from escpos.printer import Dummy
 from PIL import Image
 
 from app.printing.errors import LabelError
+from app.printing.escpos_text import EscPosLetters, code128_data
 from app.printing.model import (
     Barcode,
     Box,
@@ -67,6 +70,7 @@ def render_escpos(label: Label, profile: EscPosProfile, cut: bool = True) -> byt
     scale = profile.width_px / mm_to_dots(label.media.width_mm, profile.dpi)
     columns = profile.width_px // FONT_A_DOTS[0]
     stream = _stream(label.elements)
+    letters = EscPosLetters(printer.profile.get_code_pages())
     index = 0
     while index < len(stream):
         element = stream[index]
@@ -78,7 +82,7 @@ def render_escpos(label: Label, profile: EscPosProfile, cut: bool = True) -> byt
                     break
                 index += 1
                 row.append(following)
-            _text_row(printer, row, label.media, columns, profile.dpi)
+            _text_row(printer, row, label.media, columns, profile.dpi, letters)
         elif isinstance(element, Barcode) and element.symbology is not Symbology.DATAMATRIX:
             _native_barcode(printer, element, profile.dpi, scale)
         else:
@@ -126,7 +130,10 @@ def _position(element: Element) -> tuple[float, float]:
     return (element.y_mm, element.x_mm)
 
 
-def _text_row(printer: Dummy, row: list[Text], media: Media, columns: int, dpi: int) -> None:
+def _text_row(
+    printer: Dummy, row: list[Text], media: Media, columns: int, dpi: int, letters: EscPosLetters
+) -> None:
+    """Texts sharing a row, in character columns; a row wider than the paper wraps (never cut)."""
     size = max(t.size_mm for t in row)
     magnify = max(1, min(8, round(size * dpi / 25.4 / FONT_A_DOTS[1])))
     width = max(1, columns // magnify)
@@ -135,7 +142,7 @@ def _text_row(printer: Dummy, row: list[Text], media: Media, columns: int, dpi: 
         column = int(text.x_mm / media.width_mm * width)
         if line:
             column = max(column, len(line) + 1)
-        line = line.ljust(column) + text.text
+        line = line.ljust(column) + letters.prepare(text.text)
     printer.set(
         align="left",
         bold=any(t.bold for t in row),
@@ -144,19 +151,20 @@ def _text_row(printer: Dummy, row: list[Text], media: Media, columns: int, dpi: 
         height=magnify,
         normal_textsize=magnify == 1,
     )
-    printer.text(line[:width] + "\n")
+    for part in textwrap.wrap(line, width, break_on_hyphens=False) or [""]:
+        printer.text(part + "\n")
     printer.set(normal_textsize=True, bold=False)
 
 
 def _native_barcode(printer: Dummy, code: Barcode, dpi: int, scale: float) -> None:
     module = max(1, round(code.module_mm * dpi / 25.4 * scale))
     if code.symbology is Symbology.QR:
-        printer.qr(code.value, native=True, size=max(1, min(16, module)))
+        printer.qr(code.value, ec=QR_ECLEVEL_M, native=True, size=max(1, min(16, module)))
         return
     if code.symbology is Symbology.GS1_128:
-        data = "{B{1" + gs1_to_fnc1(code.value).replace(FNC1, "{1")
+        data = code128_data(FNC1 + gs1_to_fnc1(code.value))
     else:
-        data = "{B" + code.value.replace("{", "{{")
+        data = code128_data(code.value)
     height = max(1, min(255, round(code.height_mm * dpi / 25.4)))
     # _hw_barcode directly: the public barcode() prints a notice to stdout on every call.
     printer._hw_barcode(

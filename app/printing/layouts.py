@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from PIL import Image
+
 from app.printing.documents import (
     BoxContentLabel,
     CommandSheet,
@@ -10,7 +12,9 @@ from app.printing.documents import (
     SlipLine,
     command_entries,
 )
+from app.printing.label_layout import DEFAULT_LAYOUT, ShippingLayout
 from app.printing.model import (
+    CAPTION_SIZE_MM,
     MEDIA_4X6,
     MEDIA_A4,
     Barcode,
@@ -19,11 +23,14 @@ from app.printing.model import (
     Label,
     Line,
     Media,
+    Picture,
     Symbology,
     Text,
+    bounds_mm,
     text_width_mm,
     wrap_text,
 )
+from app.printing.text_fit import FittedBlock, fit_block
 
 
 def _right_barcode(
@@ -102,7 +109,7 @@ def packing_slip_pages(slip: PackingSlip, media: Media = MEDIA_A4) -> list[Label
 
 def _fit(text: str, size: float, width: float) -> str:
     while len(text) > 1 and text_width_mm(text, size, False) > width:
-        text = text[:-2] + "…"
+        text = text.removesuffix("...")[:-1] + "..."  # ASCII: every printer font has it
     return text
 
 
@@ -226,34 +233,101 @@ def _fit_lines(lines: tuple[SlipLine, ...], room: float) -> tuple[SlipLine, ...]
     return lines if len(lines) <= room_lines else lines[: room_lines - 1]
 
 
-def shipping_label(label: ShippingLabel, media: Media = MEDIA_4X6) -> Label:
-    """Shipping-style 4x6 label: from/to, carrier and service, tracking and SSCC codes."""
+def shipping_label(
+    label: ShippingLabel, media: Media = MEDIA_4X6, layout: ShippingLayout = DEFAULT_LAYOUT
+) -> Label:
+    """Shipping label (4x6, 100x150, A6): from/to, carrier and service, tracking and SSCC.
+
+    The addresses are fitted into their boxes (`text_fit.fit_block`: wrap, shrink,
+    abbreviate) and every block is checked against every other for overlap. `layout` (a
+    site's label_layout.toml) picks the logo and which fields print.
+    """
     m = 4.0
     right = media.width_mm - m
+    head = right - 40
     elements: list[Element] = [Text(m, m, "FROM", 2.6, bold=True)]
-    elements += [Text(m, m + 3.5 + i * 3.6, t, 3.0) for i, t in enumerate(label.ship_from[:4])]
+    sender = fit_block(label.ship_from, head - 2 - m, 16.5, 3.0, 2.2, False, "sender address")
+    elements += _block(sender, m, m + 3.5)
+    if layout.logo is not None:
+        elements.append(_logo(layout.logo, head + 2, m, right - head - 2, 11))
+        service_y = m + 13
+    else:
+        elements.append(Text(head + 2, m, _shrink(label.carrier, 6, right - head - 2), 6, True))
+        service_y = m + 7.5
     elements += [
-        Text(right - 38, m, label.carrier, 6, bold=True),
-        Text(right - 38, m + 7.5, label.service, 3.5),
+        Text(head + 2, service_y, _shrink(label.service, 3.5, right - head - 2), 3.5),
         Line(m, 24, right, 24, 0.6),
         Text(m, 27, "SHIP TO", 3, bold=True),
     ]
-    elements += [
-        Text(m + 2, 31.5 + i * 6.2, t, 5.2, bold=i == 0) for i, t in enumerate(label.ship_to[:5])
-    ]
-    elements += [
-        Barcode(right - 24.5, 27.5, label.tracking_number, Symbology.QR, module_mm=0.5),
-        Line(m, 64, right, 64, 0.6),
-        Text(m, 67, f"{label.weight_kg:.2f} kg", 7, bold=True),
-        Text(right - 46, 67.5, f"Order {label.order_number}", 3.5),
-        Text(right - 46, 72, f"{label.printed_at:%Y-%m-%d}", 3.5),
-        Line(m, 78, right, 78, 0.6),
-        Text(m, 80.5, "TRACKING", 2.8, bold=True),
-        Barcode(m + 3.75, 84.5, label.tracking_number, height_mm=20, module_mm=0.375),
-        Line(m, 111, right, 111, 0.6),
-        Text(m, 113.5, "SSCC", 2.8, bold=True),
-        Barcode(
-            m + 5, 117.5, f"(00){label.sscc}", Symbology.GS1_128, height_mm=22, module_mm=0.375
-        ),
-    ]
+    qr = [_qr_top_right(label.tracking_number, right, 26.5)] if layout.shows("qr") else []
+    block_right = bounds_mm(qr[0])[0] - 1 if qr else right
+    ship_to = fit_block(label.ship_to, block_right - (m + 2), 62.5 - 31.5, 5.2, 3.0)
+    elements += [*_block(ship_to, m + 2, 31.5), *qr]
+    elements.append(Line(m, 64, right, 64, 0.6))
+    if layout.shows("weight"):
+        weight = _shrink(f"{label.weight_kg:.2f} kg", 7, right - 48 - m, True)
+        elements.append(Text(m, 67, weight, 7, True))
+    facts: tuple[str, ...] = (f"Order {label.order_number}",) if layout.shows("order") else ()
+    facts += (f"{label.printed_at:%Y-%m-%d}",) if layout.shows("date") else ()
+    if facts:
+        elements += _block(
+            fit_block(facts, 46, 10.5, 3.5, 2.5, False, "order number"), right - 46, 66.8
+        )
+    elements += [Line(m, 78, right, 78, 0.6), Text(m, 80.5, "TRACKING", 2.8, bold=True)]
+    if layout.shows("tracking_barcode"):
+        elements.append(
+            _centred_code(label.tracking_number, Symbology.CODE128, media, 84.5, 15, 0.375)
+        )
+    else:  # the tracking number always prints, as text at least
+        elements.append(Text(m + 2, 86, _shrink(label.tracking_number, 6, right - m - 2), 6, True))
+    elements.append(Line(m, 105.5, right, 105.5, 0.6))
+    if layout.shows("sscc"):
+        # GS1 logistic label: SSCC with X >= 0.495 mm and bars 31.75 mm high where the label
+        # has the room; smaller media get the tallest bars that fit.
+        sscc_height = min(32.0, media.height_mm - m - CAPTION_SIZE_MM - 1.0 - 112)
+        elements += [
+            Text(m, 108, "SSCC", 2.8, bold=True),
+            _centred_code(f"(00){label.sscc}", Symbology.GS1_128, media, 112, sscc_height, 0.5),
+        ]
     return Label(media, tuple(elements), name="shipping label")
+
+
+def _logo(image: Image.Image, x: float, y: float, width: float, height: float) -> Picture:
+    """The logo scaled into width x height mm keeping its proportions, right-aligned."""
+    ratio = min(width / image.width, height / image.height)
+    w, h = image.width * ratio, image.height * ratio
+    return Picture(x + width - w, y, w, h, image)
+
+
+def _block(block: FittedBlock, x: float, y: float) -> list[Element]:
+    return [
+        Text(x, y + i * block.pitch_mm, text, block.size_mm, bold)
+        for i, (text, bold) in enumerate(block.lines)
+    ]
+
+
+def _shrink(text: str, size: float, width: float, bold: bool = False) -> str:
+    """Short one-line fields (carrier, service): ellipsis only past the width."""
+    while len(text) > 1 and text_width_mm(text, size, bold) > width:
+        text = text.removesuffix("...")[:-1] + "..."  # ASCII: every printer font has it
+    return text
+
+
+def _qr_top_right(value: str, right: float, top: float) -> Barcode:
+    probe = Barcode(0, 0, value, Symbology.QR, module_mm=0.5)
+    side, quiet = probe.size_mm()[0], probe.quiet_zone_mm()
+    return Barcode(right - quiet - side, top + quiet, value, Symbology.QR, module_mm=0.5)
+
+
+def _centred_code(
+    value: str, symbology: Symbology, media: Media, y: float, height: float, module: float
+) -> Barcode:
+    """The widest module (from `module` down to 0.25 mm) whose code and quiet zones fit."""
+    while True:
+        probe = Barcode(0, y, value, symbology, height_mm=height, module_mm=module)
+        width = probe.size_mm()[0]
+        if width + 2 * probe.quiet_zone_mm() <= media.width_mm - 2 or module <= 0.25:
+            break
+        module = round(module - 0.025, 3)
+    x = (media.width_mm - width) / 2
+    return Barcode(x, y, value, symbology, height_mm=height, module_mm=module)

@@ -35,7 +35,10 @@ MEDIA_4X6 = Media("4x6", 101.6, 152.4)
 MEDIA_4X3 = Media("4x3", 101.6, 76.2)
 MEDIA_A6 = Media("A6", 105.0, 148.0)
 MEDIA_A4 = Media("A4", 210.0, 297.0)
-MEDIA_BY_NAME = {m.name.lower(): m for m in (MEDIA_4X6, MEDIA_4X3, MEDIA_A6, MEDIA_A4)}
+MEDIA_100X150 = Media("100x150", 100.0, 150.0)
+MEDIA_BY_NAME = {
+    m.name.lower(): m for m in (MEDIA_4X6, MEDIA_4X3, MEDIA_A6, MEDIA_A4, MEDIA_100X150)
+}
 
 
 def mm_to_dots(mm: float, dpi: int) -> int:
@@ -66,6 +69,12 @@ class Text:
 
     @property
     def font(self) -> str:
+        """PDF font: Helvetica for Latin-1, else DejaVu Sans Condensed (app/printing/glyphs)."""
+        if not set(self.text) <= LATIN_1:
+            from app.printing.glyphs import check_printable
+
+            check_printable(self.text, self.bold)
+            return _fallback_font(self.bold)
         return "Helvetica-Bold" if self.bold else "Helvetica"
 
     def width_mm(self) -> float:
@@ -175,6 +184,28 @@ class Label:
                     f"{describe(element)} reaches outside the label",
                     detail=f"bounds=({left:.1f},{top:.1f},{right:.1f},{bottom:.1f}) mm",
                 )
+        self.check_overlaps()
+
+    def check_overlaps(self) -> None:
+        """Raise `LabelTooLarge` when two texts, barcodes (with quiet zones) or pictures overlap.
+
+        Rules and frames may cross anything; a barcode's quiet zone or a text's box may not
+        touch another block, or the scanner reads nothing and the packer reads garbage.
+        """
+        blocks = [e for e in self.elements if isinstance(e, Text | Barcode | Picture)]
+        rects = [bounds_mm(e) for e in blocks]
+        for i, a in enumerate(rects):
+            for j in range(i + 1, len(rects)):
+                b = rects[j]
+                if (
+                    min(a[2], b[2]) - max(a[0], b[0]) > 0.05
+                    and min(a[3], b[3]) - max(a[1], b[1]) > 0.05
+                ):
+                    raise LabelTooLarge(
+                        f"The {self.name} cannot be printed: {describe(blocks[i])} overlaps "
+                        f"{describe(blocks[j])}",
+                        detail=f"{a} / {b}",
+                    )
 
 
 def bounds_mm(element: Element) -> tuple[float, float, float, float]:
@@ -228,7 +259,25 @@ def describe(element: Element) -> str:
 def text_width_mm(text: str, size_mm: float, bold: bool) -> float:
     """Width of `text` in Helvetica (regular or bold) at `size_mm`."""
     font = "Helvetica-Bold" if bold else "Helvetica"
+    if not set(text) <= LATIN_1:
+        # Drawn in DejaVu Sans Condensed (app/printing/glyphs.py): measure it in that font.
+        font = _fallback_font(bold)
     return float(stringWidth(text, font, size_mm * PT_PER_MM)) / PT_PER_MM
+
+
+LATIN_1 = frozenset(chr(c) for c in (*range(0x20, 0x7F), *range(0xA0, 0x100)))
+
+
+@lru_cache(maxsize=2)
+def _fallback_font(bold: bool) -> str:
+    from reportlab.pdfbase.pdfmetrics import registerFont
+    from reportlab.pdfbase.ttfonts import TTFont
+
+    from app.printing.glyphs import font_path
+
+    name = "PackbenchFallback-Bold" if bold else "PackbenchFallback"
+    registerFont(TTFont(name, font_path(bold)))
+    return name
 
 
 def wrap_text(text: str, size_mm: float, width_mm: float, bold: bool = False) -> list[str]:

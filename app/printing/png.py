@@ -10,6 +10,7 @@ from pathlib import Path
 import reportlab
 from PIL import Image, ImageDraw, ImageFont
 
+from app.printing.glyphs import check_printable, font_path, needs_graphic
 from app.printing.model import (
     CAPTION_SIZE_MM,
     Barcode,
@@ -62,6 +63,10 @@ def render_image(label: Label, dpi: int = 203) -> Image.Image:
     for element in label.elements:
         if isinstance(element, Text):
             font = _font(max(6, d(element.size_mm)), element.bold)
+            if needs_graphic(element.text):
+                # The printer gets this line as a DejaVu bitmap: preview it the same way.
+                check_printable(element.text, element.bold)
+                font = ImageFont.truetype(font_path(element.bold), max(6, d(element.size_mm)))
             # Anchor at the ascender so y is the top of the text box, as in ZPL ^FO.
             draw.text(
                 (d(element.x_mm), d(element.y_mm)), element.text, fill=0, font=font, anchor="la"

@@ -160,6 +160,36 @@ class PrintQueue:
             preview_png=preview_png,
         )
 
+    def refuse(
+        self,
+        printer_url: str,
+        document_type: str,
+        reason: str,
+        *,
+        order_number: str | None = None,
+        parcel_id: str | None = None,
+    ) -> PrintJob:
+        """Record a label that could not be rendered: failed, not retryable, with the reason."""
+        now = self.clock()
+        with self.engine.begin() as conn:
+            job_id = conn.execute(
+                insert(print_jobs).values(
+                    payload=b"",
+                    printer_url=printer_url,
+                    document_type=document_type,
+                    order_number=order_number,
+                    parcel_id=parcel_id,
+                    state=FAILED,
+                    attempts=0,
+                    retryable=False,
+                    last_error=reason,
+                    created_at=now,
+                    updated_at=now,
+                )
+            ).inserted_primary_key
+            assert job_id is not None
+        return self.get(int(job_id[0]))
+
     def _insert(self, **values: object) -> PrintJob:
         now = self.clock()
         with self.engine.begin() as conn:

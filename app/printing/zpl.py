@@ -6,6 +6,7 @@ import logging
 import re
 
 from app.printing.errors import InvalidZpl
+from app.printing.glyphs import needs_graphic, text_bitmap
 from app.printing.model import (
     CAPTION_SIZE_MM,
     Barcode,
@@ -62,6 +63,13 @@ def _element(element: object, dpi: int, z64: bool) -> list[str]:
     if isinstance(element, Text):
         h = max(10, _dots(element.size_mm, dpi))
         x, y = _dots(element.x_mm, dpi), _dots(element.y_mm, dpi)
+        if needs_graphic(element.text):
+            # Font 0 is not sure to have the letter on every printer: send the line as a
+            # bitmap drawn here (see app/printing/glyphs.py for the choice).
+            width = max(1, _dots(element.width_mm(), dpi))
+            # Always the bold face: font 0 (CG Triumvirate Bold Condensed) is bold too.
+            bitmap = text_bitmap(element.text, h, True, width)
+            return [f"^FO{x},{y}{graphic_field(bitmap, z64)}^FS"]
         return [f"^FO{x},{y}^A0N,{h},{h}{field_data(element.text)}"]
     if isinstance(element, Barcode):
         return _barcode(element, dpi)

@@ -2,6 +2,7 @@
 
 ASCII-hex compression (Zebra "ACS"): `G`-`Y` repeat the next hex digit 1-19 times, `g`-`z`
 20-400 times; `,` fills the rest of the row with 0, `!` with F; `:` repeats the previous row.
+We write every form but `!` (decoded all the same).
 """
 
 from __future__ import annotations
@@ -26,7 +27,9 @@ def to_bitmap(image: Image.Image, width: int, height: int, threshold: int = 128)
     """
     gray = image.convert("L")
     if gray.size != (width, height):
-        gray = gray.resize((width, height), Image.Resampling.LANCZOS)
+        # Area averaging: each dot is as dark as the part of the image it covers (no ringing
+        # that would break thin rules and bars into dashes, as Lanczos does).
+        gray = gray.resize((width, height), Image.Resampling.BOX)
     lut = [255 if v >= threshold else 0 for v in range(256)]
     return gray.point(lut).convert("1", dither=Image.Dither.NONE)
 
@@ -57,11 +60,10 @@ def _repeat_prefix(count: int) -> str:
 
 
 def _compress_row(row_hex: str) -> str:
+    # "," (rest of row white) is safe everywhere; "!" (rest black) is mis-drawn by some
+    # renderers (zebrash draws it dashed), so black tails are written as counted runs.
     stripped = row_hex.rstrip("0")
-    tail = ","
-    if len(stripped) == len(row_hex):
-        stripped = row_hex.rstrip("F")
-        tail = "!" if len(stripped) < len(row_hex) else ""
+    tail = "," if len(stripped) < len(row_hex) else ""
     if not stripped:
         return tail
     return _RUN.sub(lambda m: _repeat_prefix(len(m.group(0))) + m.group(1), stripped) + tail

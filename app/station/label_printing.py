@@ -11,8 +11,16 @@ import base64
 import logging
 from collections.abc import Callable
 from datetime import datetime
+from pathlib import Path
 
-from app.printing.carrier import CarrierFormat, CarrierLabel, carrier_to_escpos, carrier_to_zpl
+from app.printing.carrier import (
+    CarrierFormat,
+    CarrierLabel,
+    carrier_to_escpos,
+    carrier_to_zpl,
+    zpl_size_warning,
+)
+from app.printing.errors import LabelError
 from app.printing.printer import Language, Printer
 from app.printing.queue import CONFIRMED, FAILED, PrintJob, PrintQueue
 from app.station.ports import AwaitingLabel, OrderRecord
@@ -20,8 +28,6 @@ from sync.clock import utcnow
 from sync.protocol import LabelSnapshot
 
 log = logging.getLogger(__name__)
-
-SHIP_FROM = ("Packbench Fulfilment", "Lagerstrasse 1", "12345 Musterstadt", "DE")
 
 
 def sscc(order_id: int, box_no: int, prefix: str = "0400000") -> str:
@@ -40,17 +46,21 @@ class StationLabels:
         printer: Printer,
         carrier_labels: Callable[[int], list[LabelSnapshot]],
         clock: Callable[[], datetime] = utcnow,
+        layout_file: Path | None = None,
     ) -> None:
         self.queue = queue
         self.printer = printer
         self.carrier_labels = carrier_labels
         self.clock = clock
+        # The site's label_layout.toml (sender, logo, fields), read at each own label.
+        self.layout_file = layout_file
         self._last_job: dict[tuple[int, int], int] = {}
         self._job_labels: dict[int, tuple[int | None, str | None]] = {}
 
     def _carrier_payload(self, snap: LabelSnapshot) -> bytes:
         data = base64.b64decode(snap.content_b64)
         if snap.format == "zpl" and self.printer.language is Language.ZPL:
+            zpl_size_warning(data, self.printer.media, self.printer.dpi)  # logged, still prints
             return data  # carrier ZPL goes through untouched
         label = CarrierLabel(CarrierFormat(snap.format), data)
         if self.printer.language is Language.ZPL:
@@ -77,6 +87,31 @@ class StationLabels:
             and s.parcel_count == box_count
             and s.weight_min_grams <= grams <= s.weight_max_grams
         ]
+        try:
+            return self._queue_label(order, box_no, box_count, grams, fitting)
+        except LabelError as exc:
+            # A label that cannot be drawn (address too long, unknown letters, A4 carrier PDF,
+            # damaged PDF) is kept as a failed job with the reason, never printed blank.
+            log.warning("label of order %s box %s refused: %s", view.number, box_no, exc)
+            job = self.queue.refuse(
+                self.printer.url,
+                "carrier_label" if fitting else "shipping_label",
+                exc.message,
+                order_number=view.number,
+                parcel_id=f"{view.id}/{box_no}",
+            )
+            self._last_job[(view.id, box_no)] = job.id
+            return job.id
+
+    def _queue_label(
+        self,
+        order: OrderRecord,
+        box_no: int,
+        box_count: int,
+        grams: int,
+        fitting: list[LabelSnapshot],
+    ) -> int:
+        view = order.view
         preview = None
         label_ref: tuple[int | None, str | None] = (None, None)
         if fitting:
@@ -90,11 +125,13 @@ class StationLabels:
             )
         else:
             from app.printing.documents import ShippingLabel  # own labels are the rare case
+            from app.printing.label_layout import DEFAULT_LAYOUT, load_layout
             from app.printing.layouts import shipping_label
 
+            layout = load_layout(self.layout_file) if self.layout_file else DEFAULT_LAYOUT
             model = shipping_label(
                 ShippingLabel(
-                    ship_from=SHIP_FROM,
+                    ship_from=layout.sender,
                     ship_to=order.ship_to or (view.number,),
                     carrier=(view.carrier or "house").upper(),
                     service=view.service or "standard",
@@ -105,6 +142,7 @@ class StationLabels:
                     printed_at=self.clock(),
                 ),
                 self.printer.media,
+                layout,
             )
             payload = self.printer.render(model)
             preview = self.printer.preview(model)

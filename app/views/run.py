@@ -157,7 +157,12 @@ def run_station(paths: StationPaths, settings: StationSettings, demo: object = N
 
         printer = open_printer(settings.label_printer or f"file://{paths.labels_dir}?lang=zpl")
         worker = PrintWorker(queue, printer, on_job=on_job, on_status=bridge.device_status.emit)
-        labels = StationLabels(queue, printer, replica.labels_for_order)
+        labels = StationLabels(
+            queue,
+            printer,
+            replica.labels_for_order,
+            layout_file=paths.config_file.with_name("label_layout.toml"),
+        )
         supervisors = SupervisorSessions(
             client.open_supervisor_session, client.supervisor, client.close_supervisor_session
         )

@@ -2,7 +2,8 @@
 
 Settings (channel `settings["carriers"]["house"]` or PACKBENCH_CARRIER_HOUSE_*):
 `range_start`, `range_end` (the serials this warehouse may use), `prefix` (default PBX),
-`sender` (return address dict). It keeps no tracking feed: events come from the
+`sender` (return address dict), `dpi` (203, 300 or 600: the site's label printers; ZPL is
+drawn for it). It keeps no tracking feed: events come from the
 `tracking import` CSV.
 """
 
@@ -21,7 +22,15 @@ from service.carriers.base import (
     ShipmentRequest,
     TrackingEvent,
 )
-from service.carriers.house_labels import HouseLabel, render_pdf, render_zpl, routing_code
+from service.carriers.house_labels import (
+    DOTS_PER_INCH,
+    SUPPORTED_DPI,
+    AddressTooLong,
+    HouseLabel,
+    render_pdf,
+    render_zpl,
+    routing_code,
+)
 from service.carriers.registry import register
 
 NAME = "house"
@@ -37,6 +46,9 @@ class HouseCarrier:
         self.first = int(config.get("range_start", 1))
         self.last = int(config.get("range_end", 10**numbers.DIGITS - 1))
         self.prefix = str(config.get("prefix", numbers.PREFIX))
+        self.dpi = int(config.get("dpi", DOTS_PER_INCH))
+        if self.dpi not in SUPPORTED_DPI:
+            raise CarrierError(NAME, "config", f"dpi must be 203, 300 or 600, not {self.dpi}")
         if not 0 <= self.first <= self.last < 10**numbers.DIGITS:
             raise CarrierError(NAME, "config", f"bad range {self.first}..{self.last}")
 
@@ -57,8 +69,7 @@ class HouseCarrier:
         (parcel,) = request.parcels
         return self._render(request, parcel, tracking_number)
 
-    @staticmethod
-    def _render(request: ShipmentRequest, parcel: ParcelSpec, tracking: str) -> CreatedParcel:
+    def _render(self, request: ShipmentRequest, parcel: ParcelSpec, tracking: str) -> CreatedParcel:
         label = HouseLabel(
             tracking_number=tracking,
             sender=request.sender,
@@ -70,7 +81,12 @@ class HouseCarrier:
             order_number=request.order_number,
             service=request.service,
         )
-        body = render_pdf(label) if request.label_format == "pdf" else render_zpl(label)
+        try:
+            body = (
+                render_pdf(label) if request.label_format == "pdf" else render_zpl(label, self.dpi)
+            )
+        except AddressTooLong as exc:
+            raise CarrierError(NAME, "rejected", str(exc)) from exc
         fmt: Any = "pdf" if request.label_format == "pdf" else "zpl"
         return CreatedParcel(parcel.box_no, tracking, tracking, fmt, body)
 

@@ -66,3 +66,33 @@ def test_weight_band_is_at_least_100_g_or_10_percent() -> None:
     assert weight_band(500) == (400, 600)
     assert weight_band(3000) == (2700, 3300)
     assert weight_band(50) == (0, 150)
+
+
+SEVEN_LINES = Address(
+    name="Ioana Bărbulescu-Țepeș",
+    company="Company Logistics SRL",
+    street1="Strada Ștefan cel Mare 3",
+    street2="Bloc 4, Scara B",
+    postcode="010011",
+    city="București",
+    region="Sector 1",
+    country="ROMANIA",
+)
+
+
+def test_seven_line_address_keeps_its_country_line_at_every_dpi() -> None:
+    for dpi, width in ((203, 812), (300, 1200), (600, 2400)):
+        zpl = render_zpl(label(recipient=SEVEN_LINES), dpi).decode()
+        assert f"^PW{width}" in zpl and "^FDROMANIA^FS" in zpl
+        assert zpl.count("^GFA") == 3  # name, street and town have Ș Ț ă ș: graphics
+
+
+def test_pdf_label_prints_romanian_letters_in_an_embedded_font() -> None:
+    import pypdfium2 as pdfium
+
+    document = pdfium.PdfDocument(render_pdf(label(recipient=SEVEN_LINES)))
+    try:
+        text = document[0].get_textpage().get_text_range()
+    finally:
+        document.close()
+    assert "Bărbulescu-Țepeș" in text and "București" in text and "ROMANIA" in text

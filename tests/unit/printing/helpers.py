@@ -49,3 +49,8 @@ def check_golden(path: Path, data: bytes) -> None:
             pytrace=False,
         )
     assert data == path.read_bytes(), f"{path.name} differs from its golden file"
+
+
+def decoded_all(image: Image.Image) -> list[str]:
+    """Every barcode value zxing-cpp finds, in a list (duplicates kept)."""
+    return [result.text for result in zxingcpp.read_barcodes(image.convert("L"))]

@@ -122,3 +122,47 @@ def test_a_replaced_carrier_label_supersedes_the_old_job_that_never_printed(st: 
     st.queue.mark_confirmed(new)
     again = st.station.reprint_label(ORDER, 1, 9, "label smudged")
     assert st.queue.get(again).reprint_of == new and st.queue.get(new).state == CONFIRMED
+
+
+def _pdf_label(label_id: int, pdf: bytes) -> LabelSnapshot:
+    return _label(label_id, 1, 1).model_copy(
+        update={"format": "pdf", "content_b64": base64.b64encode(pdf).decode()}
+    )
+
+
+def test_a_label_that_cannot_be_drawn_is_a_failed_job_with_the_reason(st: Station) -> None:
+    from tests.unit.printing.carrier_pdfs import a4_full_page_pdf, encrypted_pdf
+
+    st.labels = [_pdf_label(1, a4_full_page_pdf())]
+    job = st.station.print_label(ORDER, 1, 1, 1000)
+    stored = st.queue.get(job)
+    assert stored.state == FAILED and not stored.retryable and stored.payload == b""
+    ok, message = st.station.job_outcome(job) or (True, "")
+    assert not ok and "larger than the 4x6 labels" in message
+    st.labels = [_pdf_label(2, encrypted_pdf())]
+    again = st.station.print_label(ORDER, 1, 1, 1000)
+    assert again != job and "encrypted" in (st.queue.get(again).last_error or "")
+
+
+def test_own_label_for_a_name_no_font_has_is_refused_not_printed_blank(st: Station) -> None:
+    own = replace(
+        ORDER,
+        view=replace(ORDER.view, carrier=None),
+        ship_to=("王小明", "Weg 1", "01067 Dresden", "DE"),
+    )
+    job = st.station.print_label(own, 1, 1, 1000)
+    stored = st.queue.get(job)
+    assert stored.state == FAILED and "no printer font has" in (stored.last_error or "")
+
+
+def test_own_labels_use_the_sites_layout_file_and_refuse_a_broken_one(tmp_path: Path) -> None:
+    layout = tmp_path / "label_layout.toml"
+    layout.write_text('version = 1\n[sender]\nlines = ["Depozit Nord", "Cluj", "RO"]\n')
+    st = Station(tmp_path)
+    st.station.layout_file = layout
+    own = replace(ORDER, view=replace(ORDER.view, carrier=None), ship_to=("Ana", "Weg 1", "DE"))
+    job = st.queue.get(st.station.print_label(own, 1, 1, 1000))
+    assert job.state != FAILED and b"Depozit Nord" in job.payload
+    layout.write_text("version = 7\n")
+    broken = st.queue.get(st.station.print_label(own, 2, 2, 1000))
+    assert broken.state == FAILED and "version must be 1" in (broken.last_error or "")

@@ -14,7 +14,7 @@
 ^FO32,488^A0N,30,30^FD2 x^FS
 ^FO120,488^A0N,30,30^FDSKU-0001  Blue ceramic mug, 350 ml^FS
 ^FO32,531^A0N,30,30^FD1 x^FS
-^FO120,531^A0N,30,30^FH_^FDSKU-0002  Stainless steel tea infuser with a v_E2_80_A6^FS
+^FO120,531^A0N,30,30^FDSKU-0002  Stainless steel tea infuser with a v...^FS
 ^FO32,575^A0N,30,30^FD3 x^FS
 ^FO120,575^A0N,30,30^FDSKU-0003  Oat biscuits 200 g^FS
 ^FO32,1154^A0N,24,24^FDPacked by Sam^FS

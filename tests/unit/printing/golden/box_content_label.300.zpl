@@ -14,7 +14,7 @@
 ^FO47,720^A0N,45,45^FD2 x^FS
 ^FO177,720^A0N,45,45^FDSKU-0001  Blue ceramic mug, 350 ml^FS
 ^FO47,785^A0N,45,45^FD1 x^FS
-^FO177,785^A0N,45,45^FH_^FDSKU-0002  Stainless steel tea infuser with a v_E2_80_A6^FS
+^FO177,785^A0N,45,45^FDSKU-0002  Stainless steel tea infuser with a v...^FS
 ^FO47,850^A0N,45,45^FD3 x^FS
 ^FO177,850^A0N,45,45^FDSKU-0003  Oat biscuits 200 g^FS
 ^FO47,1706^A0N,35,35^FDPacked by Sam^FS
