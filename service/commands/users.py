@@ -74,7 +74,8 @@ def run_user_add(args: argparse.Namespace) -> int:
     """Create the user and print its id."""
     pin: str | None = args.pin
     if pin == "-":
-        pin = getpass.getpass("PIN: ")
+        # Typed without echo at a terminal; piped in by a script (never on the command line).
+        pin = getpass.getpass("PIN: ") if sys.stdin.isatty() else sys.stdin.readline().strip()
     with transaction(open_sessions(args)) as session:
         user = add_user(session, name=args.name, role=args.role, badge=args.badge, pin=pin)
         line = f"Added {user.role} {user.name} (id {user.id}, badge {user.badge})"
