@@ -5,8 +5,11 @@ from __future__ import annotations
 import argparse
 from datetime import timedelta
 
+from sqlalchemy import select
+
 from service.commands import CommandError, Subparsers, add_db_option, open_sessions
 from service.db import transaction, utcnow
+from service.models import Station
 from service.stations import list_stations
 from service.sync_server.enrollment import ENROLL_CODE_VALIDITY, issue_enroll_code
 from service.sync_server.pull import prune_changes, prune_changes_before
@@ -25,6 +28,12 @@ def register(subparsers: Subparsers) -> None:
         type=float,
         default=ENROLL_CODE_VALIDITY.total_seconds() / 3600,
         help="how long the code stays valid (default: 24)",
+    )
+    enroll.add_argument(
+        "--reenroll",
+        action="store_true",
+        help="the station is already enrolled and moves to a new computer: its current token "
+        "stops working once the new code is used",
     )
     enroll.set_defaults(handler=run_enroll_code)
 
@@ -49,6 +58,13 @@ def run_enroll_code(args: argparse.Namespace) -> int:
     if args.hours <= 0:
         raise CommandError("--hours must be more than 0.")
     with transaction(open_sessions(args)) as session:
+        existing = session.scalar(select(Station).where(Station.name == args.station.strip()))
+        if existing is not None and existing.enrolled_at is not None and not args.reenroll:
+            raise CommandError(
+                f"Station {existing.name} is already enrolled (id {existing.id}, since "
+                f"{existing.enrolled_at:%Y-%m-%d}). To give it a new computer, run this again "
+                "with --reenroll; for another bench, choose another name."
+            )
         station, code = issue_enroll_code(session, args.station, timedelta(hours=args.hours))
         name, expires = station.name, station.enroll_expires_at
     assert expires is not None

@@ -115,3 +115,25 @@ def test_order_view_answers_where_is_my_order(
     assert body["events"][0]["type"] == "created"
     assert isinstance(body["open_exceptions"], list)
     assert client.get(f"/v1/orders/{order_id}").status_code == 401
+
+
+def test_mapping_over_the_api_needs_an_admin_and_releases_held_orders(
+    client: TestClient, seeded: sessionmaker[Session]
+) -> None:
+    operator = _auth(seeded)
+    with transaction(seeded) as s:
+        s.add(ApiToken(token_hash=token_hash("admin-token-012345678"), role="admin", name="it"))
+    admin = {"Authorization": "Bearer admin-token-012345678"}
+    assert shopify_post(client, _gls_order(9300)).json()["order_status"] == "on_hold"
+    listed = client.get("/v1/channels/shop/shipping", headers=operator).json()
+    assert {"method": "DHL Paket", "carrier": "house", "service": "standard", "priority": 0} in (
+        listed
+    )
+    body = {"method": "GLS Express", "carrier": "house", "service": "gls", "priority": 2}
+    assert client.put("/v1/channels/shop/shipping", json=body, headers=operator).status_code == 403
+    bad = client.put("/v1/channels/shop/shipping", json={**body, "carrier": "gls"}, headers=admin)
+    assert bad.status_code == 422 and "No carrier adapter 'gls'" in bad.json()["message"]
+    r = client.put("/v1/channels/shop/shipping", json=body, headers=admin)
+    assert r.status_code == 200, r.text
+    assert len(r.json()["released"]) == 1
+    assert client.get("/v1/channels/nope/shipping", headers=operator).status_code == 404

@@ -61,6 +61,8 @@ TABLE: dict[tuple[str, str], str] = {
     ("POST", "/v1/batches/{batch_id}/assign"): "operator",
     ("POST", "/v1/tracking/import"): "operator",
     ("GET", "/v1/stations"): "operator",
+    ("GET", "/v1/channels/{name}/shipping"): "operator",
+    ("PUT", "/v1/channels/{name}/shipping"): "admin",
     ("GET", "/v1/jobs"): "operator",
     ("POST", "/v1/jobs/{job_id}/retry"): "operator",
     ("POST", "/v1/jobs/{job_id}/dismiss"): "operator",
@@ -113,6 +115,7 @@ BODIES: dict[tuple[str, str], Any] = {
     ("POST", "/v1/batches"): {"max_orders": 1},
     ("POST", "/v1/batches/{batch_id}/assign"): {"station_id": 999999},
     ("POST", "/v1/jobs/{job_id}/dismiss"): {"reason": "checked"},
+    ("PUT", "/v1/channels/{name}/shipping"): {"method": "DHL Paket", "carrier": "house"},
     ("POST", "/v1/products"): {"products": []},
     ("PUT", "/v1/products"): {"products": []},
 }

@@ -157,6 +157,8 @@ def test_user_token_and_station_commands(cli: tuple[str, dict[str, str]]) -> Non
     assert "bench-07" in code_out
     stations = ok(_cli(env, "station", "list"))
     assert "\tbench-07\tnot enrolled\tnever seen\t0 open batch(es)" in stations
+    # A code for a station not yet enrolled can be issued again (the code was lost) ...
+    ok(_cli(env, "enroll-code", "--station", "bench-07"))
 
 
 def test_import_csv_command(cli: tuple[str, dict[str, str]], tmp_path: Path) -> None:

@@ -85,6 +85,14 @@ def test_cli_enroll_code_creates_station_and_prints_code(
     r = client.post("/v1/stations/enroll", json={"code": code})
     assert r.status_code == 200
     assert r.json()["station_name"] == "Bench 9"
+    headers = {"Authorization": f"Bearer {r.json()['token']}"}
+    assert client.get("/v1/stations/me", headers=headers).status_code == 200  # enrolled
+    capsys.readouterr()
+    # A second bench called "Bench 9" by mistake: refused, naming the way to move it instead.
+    assert main(["enroll-code", "--db", url, "--station", "Bench 9"]) == 1
+    err = capsys.readouterr().err
+    assert "already enrolled" in err and "--reenroll" in err
+    assert main(["enroll-code", "--db", url, "--station", "Bench 9", "--reenroll"]) == 0
 
 
 def test_a_malformed_pin_key_is_422_and_does_not_spend_the_code(

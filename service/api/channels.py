@@ -1,0 +1,60 @@
+"""Channels' shipping-method mappings over HTTP: read by operators, changed by admins.
+
+The same functions as `packbench-service channel shipping|set-shipping` (service.channels),
+so mapping a method releases the orders held as `carrier_unmapped` for it.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from pydantic import BaseModel, ConfigDict, Field
+
+from service.api.deps import Admin, DbSession, Operator
+from service.channels import get_channel, set_shipping, shipping_mappings
+
+router = APIRouter(prefix="/v1", tags=["operator"])
+
+
+class ShippingMappingOut(BaseModel):
+    method: str
+    carrier: str
+    service: str
+    priority: int
+
+
+class ShippingMappingIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    method: str = Field(min_length=1, max_length=100, description="the shop's method code or title")
+    carrier: str = Field(min_length=1, max_length=40, description="a carrier adapter, e.g. house")
+    service: str = Field(default="", max_length=40, description="default: the method")
+    priority: int = Field(default=0, ge=0, le=2, description="0 normal, 1 high, 2 express")
+
+
+class ShippingSetOut(BaseModel):
+    mapping: ShippingMappingOut
+    released: list[str] = Field(description="orders released from the carrier_unmapped hold")
+
+
+@router.get("/channels/{name}/shipping", response_model=list[ShippingMappingOut])
+def get_shipping(name: str, session: DbSession, _token: Operator) -> list[ShippingMappingOut]:
+    """The channel's shipping methods and the carrier service each ships with."""
+    return [ShippingMappingOut(**vars(m)) for m in shipping_mappings(get_channel(session, name))]
+
+
+@router.put("/channels/{name}/shipping", response_model=ShippingSetOut)
+def put_shipping(
+    name: str, body: ShippingMappingIn, session: DbSession, token: Admin
+) -> ShippingSetOut:
+    """Map one method (replacing its old mapping); held orders for it are released."""
+    session.commit()  # end the token lookup's transaction: the change is one clean unit
+    mapping, released = set_shipping(
+        session,
+        name,
+        body.method,
+        carrier=body.carrier,
+        service=body.service,
+        priority=body.priority,
+        actor=f"admin:{token.name or token.id}",
+    )
+    session.commit()
+    return ShippingSetOut(mapping=ShippingMappingOut(**vars(mapping)), released=released)
