@@ -26,7 +26,6 @@ import base64
 import binascii
 import html
 import logging
-import re
 from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal
@@ -39,6 +38,7 @@ from defusedxml.ElementTree import ParseError, fromstring
 from sqlalchemy.orm import Session
 
 from service.carriers import account, wire
+from service.carriers.address_parts import split_name, split_street
 from service.carriers.base import (
     CarrierError,
     CreatedParcel,
@@ -85,21 +85,6 @@ _ATTRIBUTE_REASONS = {
     "weight": "overweight",
     "phone": "phone_missing",
 }
-_HOUSE_NUMBER = re.compile(r"^(?P<street>.*?)[\s,]+(?P<number>\d+[\w/-]*)$")
-
-
-def split_name(full: str) -> tuple[str, str]:
-    """Given name and surname, which Packeta wants apart (one word: the same in both)."""
-    first, _, last = full.strip().rpartition(" ")
-    return (first or last), last
-
-
-def split_street(street: str) -> tuple[str, str]:
-    """Street and house number from one line ("Na Pankráci 969/97" -> both parts)."""
-    match = _HOUSE_NUMBER.match(street.strip())
-    if match is None:
-        return street.strip(), ""
-    return match["street"], match["number"]
 
 
 def _money(amount: Decimal) -> str:

@@ -144,6 +144,7 @@ def _shipment_request(
 ) -> ShipmentRequest:
     """What the carrier is asked to label: these boxes ({box_no: grams}) of `count`."""
     fmt = str(config.get("label_format", "zpl"))
+    dpi = str(config.get("dpi") or "203")
     return ShipmentRequest(
         order_number=order.number,
         sender=sender_address(config),
@@ -152,6 +153,11 @@ def _shipment_request(
         parcel_count=count,
         service=order.service,
         label_format="pdf" if fmt == "pdf" else "zpl",
+        pickup_point=order.pickup_point,
+        cod_amount=order.total_amount if order.payment_state == "cod" else None,
+        currency=order.currency,
+        value=order.total_amount,
+        dpi=int(dpi) if dpi.isdigit() else 203,
     )
 
 
@@ -244,7 +250,12 @@ def _parcel(session: Session, order: Order, box_no: int) -> Parcel:
 
 def cancel_label(session: Session, label: Label, *, actor: str = "service") -> bool:
     """Cancel a label here and at its carrier; False if the carrier refused (logged)."""
-    ok = True
+    return _cancel_at_carrier(session, label) is None
+
+
+def _cancel_at_carrier(session: Session, label: Label) -> CarrierError | None:
+    """Cancel a label here and at its carrier; the carrier's refusal, if it refused."""
+    refusal: CarrierError | None = None
     if label.status != "cancelled":
         try:
             adapter, _config = adapter_for(session.get_one(Order, label.order_id))
@@ -255,18 +266,18 @@ def cancel_label(session: Session, label: Label, *, actor: str = "service") -> b
                 ),
             )
         except CarrierError as exc:
-            ok = False
+            refusal = exc
             log.warning("carrier kept label %s: %s", label.tracking_number, exc)
         label.status = "cancelled"
         mark_changed(session, "label", label.id)
-    return ok
+    return refusal
 
 
 def _cancel_recorded(
     session: Session, order: Order, label: Label, *, actor: str, reason: str, **details: Any
-) -> bool:
-    """`cancel_label` plus its `label_cancelled` order event; False if the carrier kept it."""
-    kept = cancel_label(session, label, actor=actor)
+) -> CarrierError | None:
+    """`cancel_label` plus its `label_cancelled` order event; the carrier's refusal, if any."""
+    refusal = _cancel_at_carrier(session, label)
     record_event(
         session,
         order,
@@ -277,10 +288,10 @@ def _cancel_recorded(
             "tracking_number": label.tracking_number,
             "reason": reason,
             **details,
-            "carrier_cancelled": kept,
+            "carrier_cancelled": refusal is None,
         },
     )
-    return kept
+    return refusal
 
 
 def void_labels(session: Session, order: Order, *, reason: str, actor: str = "service") -> int:
@@ -292,17 +303,27 @@ def void_labels(session: Session, order: Order, *, reason: str, actor: str = "se
     """
     voided = 0
     for label in live_labels(session, order.id):
-        if not _cancel_recorded(session, order, label, actor=actor, reason=reason):
+        refusal = _cancel_recorded(session, order, label, actor=actor, reason=reason)
+        if refusal is not None:
+            what = (
+                f"{label.carrier} already has parcel {label.tracking_number} of cancelled "
+                f"order {order.number} and will not cancel it ({refusal.message}): stop it at "
+                "the carrier or book it as a return."
+                if refusal.reason == "already_scanned"
+                else f"{label.carrier} did not cancel label {label.tracking_number} of "
+                f"cancelled order {order.number}: void it in the carrier's portal."
+            )
             session.add(
                 OrderException(
                     order_id=order.id,
                     kind="carrier",
                     code="label_not_voided",
-                    message=(
-                        f"{label.carrier} did not cancel label {label.tracking_number} of "
-                        f"cancelled order {order.number}: void it in the carrier's portal."
-                    ),
-                    details={"carrier": label.carrier, "tracking_number": label.tracking_number},
+                    message=what,
+                    details={
+                        "carrier": label.carrier,
+                        "tracking_number": label.tracking_number,
+                        "reason": refusal.reason or refusal.kind,
+                    },
                 )
             )
         voided += 1
