@@ -18,7 +18,15 @@ AdapterFactory = Callable[[Mapping[str, Any]], CarrierAdapter]
 
 ADAPTERS: dict[str, AdapterFactory] = {}
 # Settings that are credentials: never taken from channel settings (the database).
-SECRET_KEYS = ("secret_key", "password", "api_key", "token", "api_password", "client_secret")
+SECRET_KEYS = (
+    "secret_key",
+    "password",
+    "api_key",
+    "token",
+    "api_password",
+    "client_secret",
+    "subscription_key",
+)
 
 DEFAULT_SENDER = {
     "name": "Packbench Warehouse",
@@ -41,7 +49,7 @@ def register(name: str) -> Callable[[AdapterFactory], AdapterFactory]:
 
 def _load_builtin() -> None:
     # Imported for their @register side effect; cheap, and keeps the registry complete.
-    from service.carriers import gls, house, packeta, sendcloud  # noqa: F401
+    from service.carriers import cargus, gls, house, packeta, sendcloud  # noqa: F401
 
 
 def carrier_config(name: str, channel_settings: Mapping[str, Any] | None = None) -> dict[str, Any]:
