@@ -56,6 +56,7 @@ REASONS = frozenset(
         "cod_not_offered",  # the carrier collects no COD in this currency or country
         "pickup_point_missing",  # a pickup-point service without the point the customer chose
         "pickup_point_closed",  # the chosen point is closed or unknown to the carrier
+        "pickup_point_unsupported",  # a point was chosen, the carrier delivers to none here
         "overweight",  # a parcel is over the carrier's weight limit
         "phone_missing",  # the carrier needs the recipient's phone and the order has none
         "invalid_data",  # any other field the carrier refused, in its own words
@@ -166,3 +167,18 @@ class CarrierAdapter(Protocol):
     def tracking_events(self, tracking_number: str) -> list[TrackingEvent]:
         """Every event the carrier knows for a tracking number, oldest first."""
         ...
+
+
+def refuses_pickup_point(adapter: object, request: ShipmentRequest) -> CarrierError | None:
+    """A point was chosen but this adapter cannot deliver to one: refuse, never go home."""
+    if not request.pickup_point or getattr(adapter, "supports_pickup_points", False):
+        return None
+    name = str(getattr(adapter, "name", "?"))
+    return CarrierError(
+        name,
+        "rejected",
+        f"the customer chose pickup point {request.pickup_point!r}, and {name} cannot deliver "
+        "to pickup points here: map the shipping method to a carrier that does "
+        "(channel set-shipping)",
+        reason="pickup_point_unsupported",
+    )

@@ -87,6 +87,7 @@ class CargusCarrier:
 
     name = NAME
     supports_tracking = True
+    supports_pickup_points = True
 
     def __init__(self, config: Mapping[str, Any]) -> None:
         self.config = config

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any, Protocol, runtime_checkable
 
 from service.carriers.base import Address as CarrierAddress
-from service.carriers.base import CarrierError, ShipmentRequest
+from service.carriers.base import CarrierError, ShipmentRequest, refuses_pickup_point
 from service.carriers.registry import carrier_config, get_adapter, known_carriers
 from service.carriers.rules import CarrierRules
 from service.ingest.model import Address, NormalisedOrder, PaymentState
@@ -37,8 +37,9 @@ PICKUP_POINT_MISSING = "pickup_point_missing"
 COD_OVER_LIMIT = "cod_over_limit"
 COD_NOT_OFFERED = "cod_not_offered"
 PHONE_MISSING = "phone_missing"
+PICKUP_POINT_UNSUPPORTED = "pickup_point_unsupported"
 CARRIER_RULE_CODES = frozenset(
-    {PICKUP_POINT_MISSING, COD_OVER_LIMIT, COD_NOT_OFFERED, PHONE_MISSING}
+    {PICKUP_POINT_MISSING, PICKUP_POINT_UNSUPPORTED, COD_OVER_LIMIT, COD_NOT_OFFERED, PHONE_MISSING}
 )
 
 VALIDATION_CODES: frozenset[str] = frozenset(
@@ -91,8 +92,9 @@ class _Ruled(Protocol):
 def carrier_rule_reasons(order: NormalisedOrder, settings: Mapping[str, Any]) -> list[Reason]:
     """What the order's carrier account will refuse, known before anyone packs it.
 
-    A pickup service without the point the customer chose, COD over the account's limit or
-    in a currency it does not collect, a phone the carrier needs. The label step checks the
+    A pickup service without the point the customer chose, a point for a carrier that
+    delivers to none, COD over the account's limit or in a currency it does not collect, a
+    phone the carrier needs. The label step checks the
     same rules again (and the weight), so nothing is half-created at the carrier.
     """
     if not order.carrier or order.carrier not in known_carriers():
@@ -101,8 +103,6 @@ def carrier_rule_reasons(order: NormalisedOrder, settings: Mapping[str, Any]) ->
         adapter = get_adapter(order.carrier, carrier_config(order.carrier, settings))
     except CarrierError:
         return []  # a broken account shows up as a carrier exception at the label step
-    if not isinstance(adapter, _Ruled):
-        return []
     ship = order.shipping_address
     request = ShipmentRequest(
         order_number=order.channel_order_id,
@@ -122,10 +122,13 @@ def carrier_rule_reasons(order: NormalisedOrder, settings: Mapping[str, Any]) ->
         cod_amount=order.total if order.payment_state is PaymentState.COD else None,
         currency=order.currency,
     )
+    problems = [refuses_pickup_point(adapter, request)]
+    if isinstance(adapter, _Ruled):
+        problems.extend(adapter.rules(request).problems(request))
     return [
         {"code": problem.reason, "message": f"{order.carrier}: {problem.message}."}
-        for problem in adapter.rules(request).problems(request)
-        if problem.reason in CARRIER_RULE_CODES
+        for problem in problems
+        if problem is not None and problem.reason in CARRIER_RULE_CODES
     ]
 
 

@@ -27,6 +27,7 @@ from service.carriers.base import (
     CreatedParcel,
     ParcelSpec,
     ShipmentRequest,
+    refuses_pickup_point,
 )
 from service.carriers.registry import carrier_config, get_adapter, known_carriers, sender_address
 from service.changes import mark_changed
@@ -177,6 +178,10 @@ def create_labels(
         record_carrier_error(session, order, exc, actor=actor, boxes=sorted(weights))
         return []
     request = _shipment_request(order, config, weights, count)
+    refusal = refuses_pickup_point(adapter, request)
+    if refusal is not None:
+        record_carrier_error(session, order, refusal, actor=actor, boxes=sorted(weights))
+        return []
     bands = {box: weight_band(grams) for box, grams in weights.items()}
     created: list[CreatedParcel] = []
     try:

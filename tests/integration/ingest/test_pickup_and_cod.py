@@ -187,3 +187,28 @@ def test_woocommerce_meta_data_carries_the_point(
         assert "addressId: Pickup point is closed" in exc.message
         assert s.scalars(select(Label).where(Label.order_id == order.id)).all() == []
     assert packeta.packets == {}
+
+
+def test_a_point_for_a_carrier_without_points_is_held_and_never_labelled_home(
+    client: TestClient, seeded: sessionmaker[Session], packeta: FakePacketa
+) -> None:
+    payload = _czech_cod_shopify(7010, "990.00", "95")
+    payload["shipping_lines"][0].update(code="DHL Paket", title="DHL Paket")  # -> house
+    r = shopify_post(client, payload)
+    assert len(r.json()["hold_reasons"]) == 1, r.json()
+    (reason,) = r.json()["hold_reasons"]
+    assert reason["code"] == "pickup_point_unsupported"
+    assert "cannot deliver to pickup points" in reason["message"]
+    # Had it been released by hand, the label step still refuses a home label.
+    order = _order(seeded, "7010")
+    with transaction(seeded) as s:
+        row = s.get_one(Order, order.id)
+        row.status = "allocated"
+        assert prepare_labels(s, [order.id]) == 0
+    with seeded() as s:
+        codes = {
+            e.code
+            for e in s.scalars(select(OrderException).where(OrderException.order_id == order.id))
+        }
+        assert "carrier_pickup_point_unsupported" in codes
+        assert s.scalars(select(Label).where(Label.order_id == order.id)).all() == []
