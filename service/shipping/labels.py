@@ -255,12 +255,7 @@ def _parcel(session: Session, order: Order, box_no: int) -> Parcel:
 
 def cancel_label(session: Session, label: Label, *, actor: str = "service") -> bool:
     """Cancel a label here and at its carrier; False if the carrier refused (logged)."""
-    return _cancel_at_carrier(session, label) is None
-
-
-def _cancel_at_carrier(session: Session, label: Label) -> CarrierError | None:
-    """Cancel a label here and at its carrier; the carrier's refusal, if it refused."""
-    refusal: CarrierError | None = None
+    ok = True
     if label.status != "cancelled":
         try:
             adapter, _config = adapter_for(session.get_one(Order, label.order_id))
@@ -271,18 +266,18 @@ def _cancel_at_carrier(session: Session, label: Label) -> CarrierError | None:
                 ),
             )
         except CarrierError as exc:
-            refusal = exc
+            ok = False
             log.warning("carrier kept label %s: %s", label.tracking_number, exc)
         label.status = "cancelled"
         mark_changed(session, "label", label.id)
-    return refusal
+    return ok
 
 
 def _cancel_recorded(
     session: Session, order: Order, label: Label, *, actor: str, reason: str, **details: Any
-) -> CarrierError | None:
-    """`cancel_label` plus its `label_cancelled` order event; the carrier's refusal, if any."""
-    refusal = _cancel_at_carrier(session, label)
+) -> bool:
+    """`cancel_label` plus its `label_cancelled` order event; False if the carrier kept it."""
+    kept = cancel_label(session, label, actor=actor)
     record_event(
         session,
         order,
@@ -293,10 +288,10 @@ def _cancel_recorded(
             "tracking_number": label.tracking_number,
             "reason": reason,
             **details,
-            "carrier_cancelled": refusal is None,
+            "carrier_cancelled": kept,
         },
     )
-    return refusal
+    return kept
 
 
 def void_labels(session: Session, order: Order, *, reason: str, actor: str = "service") -> int:
@@ -308,27 +303,17 @@ def void_labels(session: Session, order: Order, *, reason: str, actor: str = "se
     """
     voided = 0
     for label in live_labels(session, order.id):
-        refusal = _cancel_recorded(session, order, label, actor=actor, reason=reason)
-        if refusal is not None:
-            what = (
-                f"{label.carrier} already has parcel {label.tracking_number} of cancelled "
-                f"order {order.number} and will not cancel it ({refusal.message}): stop it at "
-                "the carrier or book it as a return."
-                if refusal.reason == "already_scanned"
-                else f"{label.carrier} did not cancel label {label.tracking_number} of "
-                f"cancelled order {order.number}: void it in the carrier's portal."
-            )
+        if not _cancel_recorded(session, order, label, actor=actor, reason=reason):
             session.add(
                 OrderException(
                     order_id=order.id,
                     kind="carrier",
                     code="label_not_voided",
-                    message=what,
-                    details={
-                        "carrier": label.carrier,
-                        "tracking_number": label.tracking_number,
-                        "reason": refusal.reason or refusal.kind,
-                    },
+                    message=(
+                        f"{label.carrier} did not cancel label {label.tracking_number} of "
+                        f"cancelled order {order.number}: void it in the carrier's portal."
+                    ),
+                    details={"carrier": label.carrier, "tracking_number": label.tracking_number},
                 )
             )
         voided += 1
