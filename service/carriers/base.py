@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 from typing import Any, Literal, Protocol, runtime_checkable
 
 from sqlalchemy.orm import Session
@@ -21,14 +22,24 @@ class CarrierError(Exception):
 
     kind: "timeout" (no answer in time), "unavailable" (5xx, connection refused),
     "rejected" (4xx: bad address, bad weight, ...), "config" (credentials, settings).
+    `reason` names a rejection a person fixes (see REASONS); it becomes the exception code.
     """
 
-    def __init__(self, carrier: str, kind: str, message: str, *, status: int | None = None):
+    def __init__(
+        self,
+        carrier: str,
+        kind: str,
+        message: str,
+        *,
+        status: int | None = None,
+        reason: str = "",
+    ):
         super().__init__(f"{carrier}: {message}")
         self.carrier = carrier
         self.kind = kind
         self.message = message
         self.status = status
+        self.reason = reason
 
     @property
     def summary(self) -> str:
@@ -41,6 +52,24 @@ class CarrierError(Exception):
     def transient(self) -> bool:
         """Whether trying again later may work (the carrier was away, not unwilling)."""
         return self.kind in ("timeout", "unavailable")
+
+
+# Named rejections (CarrierError.reason): each becomes exception code `carrier_<reason>`.
+REASONS = frozenset(
+    {
+        "auth_failed",  # the carrier refused the account's credentials
+        "postcode_rejected",  # the carrier does not know the postcode for the country
+        "cod_over_limit",  # the COD amount is above what the carrier collects
+        "cod_not_offered",  # the carrier collects no COD in this currency or country
+        "pickup_point_missing",  # a pickup-point service without the point the customer chose
+        "pickup_point_closed",  # the chosen point is closed or unknown to the carrier
+        "pickup_point_unsupported",  # a point was chosen, the carrier delivers to none here
+        "overweight",  # a parcel is over the carrier's weight limit
+        "phone_missing",  # the carrier needs the recipient's phone and the order has none
+        "invalid_data",  # any other field the carrier refused, in its own words
+        "already_scanned",  # cancel refused: the carrier already has the parcel
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -88,6 +117,11 @@ class ShipmentRequest:
     service: str = ""
     label_format: LabelFormat = "zpl"
     options: dict[str, Any] = field(default_factory=dict)
+    pickup_point: str = ""  # the carrier's id of the point the customer chose ("" = home)
+    cod_amount: Decimal | None = None  # cash to collect, in `currency`; None = prepaid
+    currency: str = ""
+    value: Decimal | None = None  # the goods' value, for the carrier's insurance
+    dpi: int = 203  # the label printer's resolution, for carriers that render ZPL
 
 
 @dataclass(frozen=True)
@@ -140,3 +174,18 @@ class CarrierAdapter(Protocol):
     def tracking_events(self, tracking_number: str) -> list[TrackingEvent]:
         """Every event the carrier knows for a tracking number, oldest first."""
         ...
+
+
+def refuses_pickup_point(adapter: object, request: ShipmentRequest) -> CarrierError | None:
+    """A point was chosen but this adapter cannot deliver to one: refuse, never go home."""
+    if not request.pickup_point or getattr(adapter, "supports_pickup_points", False):
+        return None
+    name = str(getattr(adapter, "name", "?"))
+    return CarrierError(
+        name,
+        "rejected",
+        f"the customer chose pickup point {request.pickup_point!r}, and {name} cannot deliver "
+        "to pickup points here: map the shipping method to a carrier that does "
+        "(channel set-shipping)",
+        reason="pickup_point_unsupported",
+    )

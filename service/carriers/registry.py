@@ -17,6 +17,16 @@ from service.carriers.base import Address, CarrierAdapter, CarrierError
 AdapterFactory = Callable[[Mapping[str, Any]], CarrierAdapter]
 
 ADAPTERS: dict[str, AdapterFactory] = {}
+# Settings that are credentials: never taken from channel settings (the database).
+SECRET_KEYS = (
+    "secret_key",
+    "password",
+    "api_key",
+    "token",
+    "api_password",
+    "client_secret",
+    "subscription_key",
+)
 
 DEFAULT_SENDER = {
     "name": "Packbench Warehouse",
@@ -39,7 +49,7 @@ def register(name: str) -> Callable[[AdapterFactory], AdapterFactory]:
 
 def _load_builtin() -> None:
     # Imported for their @register side effect; cheap, and keeps the registry complete.
-    from service.carriers import house, sendcloud  # noqa: F401
+    from service.carriers import cargus, gls, house, packeta, sendcloud  # noqa: F401
 
 
 def carrier_config(name: str, channel_settings: Mapping[str, Any] | None = None) -> dict[str, Any]:
@@ -52,7 +62,7 @@ def carrier_config(name: str, channel_settings: Mapping[str, Any] | None = None)
     per_channel = (channel_settings or {}).get("carriers", {})
     if isinstance(per_channel, Mapping) and isinstance(per_channel.get(name), Mapping):
         config.update(per_channel[name])
-    for secret_key in ("secret_key", "password", "api_key", "token"):
+    for secret_key in SECRET_KEYS:
         config.pop(secret_key, None)  # never from channel settings: secret store or env
         env = os.environ.get(f"{prefix}{secret_key.upper()}")
         if env:

@@ -118,6 +118,9 @@ class NormalisedOrder(BaseModel):
     # The shop's shipping method as the customer chose it (code and title), for the
     # carrier_unmapped hold and for mapping it later.
     shipping_method: tuple[str, str] = ("", "")
+    # The carrier's id of the pickup point or locker the customer chose, and its name.
+    pickup_point: str = Field(default="", max_length=64)
+    pickup_point_name: str = Field(default="", max_length=200)
     ordered_at: datetime | None = None
     # When the channel last changed the order (Shopify updated_at, Woo date_modified_gmt):
     # deliveries can arrive out of order, and an older one must not undo a newer one.

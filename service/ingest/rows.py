@@ -71,6 +71,8 @@ def order_columns(incoming: NormalisedOrder) -> dict[str, Any]:
         "cutoff_at": incoming.cutoff_at,
         "carrier": incoming.carrier,
         "service": incoming.service,
+        "pickup_point": incoming.pickup_point,
+        "pickup_point_name": incoming.pickup_point_name,
         "ordered_at": incoming.ordered_at,
     }
 

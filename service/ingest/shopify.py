@@ -24,6 +24,7 @@ from service.ingest.model import (
     make_address,
 )
 from service.ingest.normalise import normalise_phone
+from service.ingest.pickup import pickup_from_pairs, pickup_spec
 from service.ingest.shipping import cutoff_for, shipping_choice
 
 KIND = "shopify"
@@ -103,6 +104,13 @@ class ShopifyShippingLine(_Model):
     code: str | None = None
 
 
+class ShopifyNoteAttribute(_Model):
+    """note_attributes[]: cart attributes a checkout app set (a chosen pickup point)."""
+
+    name: str = ""
+    value: Any = None
+
+
 class ShopifyOrder(_Model):
     """The REST Admin API Order object, as far as the warehouse reads it."""
 
@@ -122,6 +130,7 @@ class ShopifyOrder(_Model):
     billing_address: ShopifyAddress | None = None
     line_items: list[ShopifyLineItem] = Field(min_length=1)
     shipping_lines: list[ShopifyShippingLine] = []
+    note_attributes: list[ShopifyNoteAttribute] = []
 
 
 def _is_cod(order: ShopifyOrder) -> bool:
@@ -165,6 +174,12 @@ def to_normalised(order: ShopifyOrder, settings: Mapping[str, Any]) -> Normalise
     # Gift cards and digital goods are not shipped, so they never reach a packing bench.
     items = [i for i in order.line_items if i.requires_shipping] or order.line_items
     region = ship.country if ship else None
+    spec = pickup_spec(settings)
+    point, point_name = (
+        pickup_from_pairs(((a.name, a.value) for a in order.note_attributes), spec)
+        if spec.get("from") == "note_attributes"
+        else ("", "")
+    )
     return NormalisedOrder(
         channel_order_id=str(order.id),
         channel_order_name=order.name[:64],
@@ -181,6 +196,8 @@ def to_normalised(order: ShopifyOrder, settings: Mapping[str, Any]) -> Normalise
         carrier=choice.carrier,
         shipping_method=(method.code or "", method.title),
         service=choice.service,
+        pickup_point=point,
+        pickup_point_name=point_name,
         ordered_at=order.created_at,
         channel_updated_at=order.updated_at,
         cancelled=order.cancelled_at is not None,

@@ -8,9 +8,12 @@ so a hold made only of them may be lifted again by a later update from the chann
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
-from service.carriers.registry import known_carriers
+from service.carriers.base import Address as CarrierAddress
+from service.carriers.base import CarrierError, ShipmentRequest, refuses_pickup_point
+from service.carriers.registry import carrier_config, get_adapter, known_carriers
+from service.carriers.rules import CarrierRules
 from service.ingest.model import Address, NormalisedOrder, PaymentState
 from service.ingest.normalise import POSTCODE_COUNTRIES, normalise_postcode
 
@@ -29,6 +32,15 @@ PAYMENT_PENDING = "payment_pending"
 PAYMENT_VOID = "payment_void"
 COD_NOT_ALLOWED = "cod_not_allowed"
 CARRIER_UNMAPPED = "carrier_unmapped"
+# What the order's carrier account will not take (service.carriers.rules), known at ingest.
+PICKUP_POINT_MISSING = "pickup_point_missing"
+COD_OVER_LIMIT = "cod_over_limit"
+COD_NOT_OFFERED = "cod_not_offered"
+PHONE_MISSING = "phone_missing"
+PICKUP_POINT_UNSUPPORTED = "pickup_point_unsupported"
+CARRIER_RULE_CODES = frozenset(
+    {PICKUP_POINT_MISSING, PICKUP_POINT_UNSUPPORTED, COD_OVER_LIMIT, COD_NOT_OFFERED, PHONE_MISSING}
+)
 
 VALIDATION_CODES: frozenset[str] = frozenset(
     {
@@ -41,6 +53,7 @@ VALIDATION_CODES: frozenset[str] = frozenset(
         PAYMENT_VOID,
         COD_NOT_ALLOWED,
         CARRIER_UNMAPPED,
+        *CARRIER_RULE_CODES,
     }
 )
 
@@ -68,6 +81,54 @@ def carrier_reasons(order: NormalisedOrder) -> list[Reason]:
             "method": code or order.service,
             "method_title": title,
         }
+    ]
+
+
+@runtime_checkable
+class _Ruled(Protocol):
+    def rules(self, request: ShipmentRequest) -> CarrierRules: ...
+
+
+def carrier_rule_reasons(order: NormalisedOrder, settings: Mapping[str, Any]) -> list[Reason]:
+    """What the order's carrier account will refuse, known before anyone packs it.
+
+    A pickup service without the point the customer chose, a point for a carrier that
+    delivers to none, COD over the account's limit or in a currency it does not collect, a
+    phone the carrier needs. The label step checks the
+    same rules again (and the weight), so nothing is half-created at the carrier.
+    """
+    if not order.carrier or order.carrier not in known_carriers():
+        return []
+    try:
+        adapter = get_adapter(order.carrier, carrier_config(order.carrier, settings))
+    except CarrierError:
+        return []  # a broken account shows up as a carrier exception at the label step
+    ship = order.shipping_address
+    request = ShipmentRequest(
+        order_number=order.channel_order_id,
+        sender=CarrierAddress("", "", "", "", ""),
+        recipient=CarrierAddress(
+            name=ship.name if ship else "",
+            street1=ship.street1 if ship else "",
+            postcode=ship.postcode if ship else "",
+            city=ship.city if ship else "",
+            country=ship.country if ship else "",
+            phone=order.phone or (ship.phone if ship else ""),
+        ),
+        parcels=[],
+        parcel_count=1,
+        service=order.service,
+        pickup_point=order.pickup_point,
+        cod_amount=order.total if order.payment_state is PaymentState.COD else None,
+        currency=order.currency,
+    )
+    problems = [refuses_pickup_point(adapter, request)]
+    if isinstance(adapter, _Ruled):
+        problems.extend(adapter.rules(request).problems(request))
+    return [
+        {"code": problem.reason, "message": f"{order.carrier}: {problem.message}."}
+        for problem in problems
+        if problem is not None and problem.reason in CARRIER_RULE_CODES
     ]
 
 
@@ -133,6 +194,7 @@ def validate(
 ) -> list[Reason]:
     """Every reason to hold `order` ([] = ready to confirm). `known_skus` maps SKU -> product."""
     reasons = address_reasons(order.shipping_address) + carrier_reasons(order)
+    reasons.extend(carrier_rule_reasons(order, settings))
     reasons.extend(
         unknown_sku_reasons(line.sku for line in order.lines if line.sku not in known_skus)
     )

@@ -24,6 +24,7 @@ from service.ingest.model import (
     make_address,
 )
 from service.ingest.normalise import normalise_phone
+from service.ingest.pickup import pickup_from_pairs, pickup_spec
 from service.ingest.shipping import cutoff_for, shipping_choice
 
 KIND = "woocommerce"
@@ -90,11 +91,19 @@ class WooLineItem(_Model):
     total_tax: Money = Decimal("0")
 
 
+class WooMeta(_Model):
+    """meta_data[]: what plugins store on an order or a line (a chosen pickup point)."""
+
+    key: str = ""
+    value: Any = None
+
+
 class WooShippingLine(_Model):
     """shipping_lines[]."""
 
     method_id: str = ""
     method_title: str = ""
+    meta_data: list[WooMeta] = []
 
 
 class WooOrder(_Model):
@@ -115,6 +124,7 @@ class WooOrder(_Model):
     shipping: WooAddress = WooAddress()
     line_items: list[WooLineItem] = Field(min_length=1)
     shipping_lines: list[WooShippingLine] = []
+    meta_data: list[WooMeta] = []
 
 
 class WooDeleted(_Model):
@@ -168,6 +178,10 @@ def to_normalised(order: WooOrder, settings: Mapping[str, Any]) -> NormalisedOrd
     method = order.shipping_lines[0] if order.shipping_lines else WooShippingLine()
     choice = shipping_choice(method.method_id, method.method_title, settings)
     ordered_at = _utc(order.date_created_gmt)
+    spec = pickup_spec(settings)
+    metas = {"meta_data": order.meta_data, "shipping_line_meta": method.meta_data}
+    source = metas.get(str(spec.get("from")), [])
+    point, point_name = pickup_from_pairs(((m.key, m.value) for m in source), spec)
     return NormalisedOrder(
         channel_order_id=str(order.id),
         channel_order_name=str(order.number or order.id)[:64],
@@ -184,6 +198,8 @@ def to_normalised(order: WooOrder, settings: Mapping[str, Any]) -> NormalisedOrd
         carrier=choice.carrier,
         shipping_method=(method.method_id, method.method_title),
         service=choice.service,
+        pickup_point=point,
+        pickup_point_name=point_name,
         ordered_at=ordered_at,
         channel_updated_at=_utc(order.date_modified_gmt),
         cancelled=order.status.lower() in {"cancelled", "trash"},

@@ -73,6 +73,9 @@ class Order(Base):
     cutoff_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     carrier: Mapped[str] = mapped_column(String(40), default="")
     service: Mapped[str] = mapped_column(String(40), default="")
+    # The carrier's id of the pickup point / locker the customer chose ("" = home delivery).
+    pickup_point: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    pickup_point_name: Mapped[str] = mapped_column(String(200), default="", server_default="")
     # Indexed by ix_orders_batch_status (batch_id first).
     batch_id: Mapped[int | None] = mapped_column(ForeignKey("batches.id"))
     tote: Mapped[str | None] = mapped_column(String(32), index=True)

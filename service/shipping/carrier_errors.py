@@ -18,9 +18,13 @@ log = logging.getLogger(__name__)
 def record_carrier_error(
     session: Session, order: Order, error: CarrierError, *, actor: str, **details: Any
 ) -> OrderException:
-    """Open (or refresh) the order's `carrier` exception and log an order event."""
-    code = f"carrier_{error.kind}"
-    body = {"carrier": error.carrier, "status": error.status, **details}
+    """Open (or refresh) the order's `carrier` exception and log an order event.
+
+    The code names what a person fixes (`carrier_pickup_point_closed`) when the adapter
+    knows it, else the kind of failure (`carrier_rejected`, `carrier_timeout`).
+    """
+    code = f"carrier_{error.reason or error.kind}"
+    body = {"carrier": error.carrier, "status": error.status, "kind": error.kind, **details}
     record_event(
         session,
         order,

@@ -27,6 +27,7 @@ from service.carriers.base import (
     CreatedParcel,
     ParcelSpec,
     ShipmentRequest,
+    refuses_pickup_point,
 )
 from service.carriers.registry import carrier_config, get_adapter, known_carriers, sender_address
 from service.changes import mark_changed
@@ -146,6 +147,7 @@ def _shipment_request(
 ) -> ShipmentRequest:
     """What the carrier is asked to label: these boxes ({box_no: grams}) of `count`."""
     fmt = str(config.get("label_format", "zpl"))
+    dpi = str(config.get("dpi") or "203")
     return ShipmentRequest(
         order_number=order.number,
         sender=sender_address(config),
@@ -154,6 +156,11 @@ def _shipment_request(
         parcel_count=count,
         service=order.service,
         label_format="pdf" if fmt == "pdf" else "zpl",
+        pickup_point=order.pickup_point,
+        cod_amount=order.total_amount if order.payment_state == "cod" else None,
+        currency=order.currency,
+        value=order.total_amount,
+        dpi=int(dpi) if dpi.isdigit() else 203,
     )
 
 
@@ -173,6 +180,10 @@ def create_labels(
         record_carrier_error(session, order, exc, actor=actor, boxes=sorted(weights))
         return []
     request = _shipment_request(order, config, weights, count)
+    refusal = refuses_pickup_point(adapter, request)
+    if refusal is not None:
+        record_carrier_error(session, order, refusal, actor=actor, boxes=sorted(weights))
+        return []
     bands = {box: weight_band(grams) for box, grams in weights.items()}
     created: list[CreatedParcel] = []
     try:

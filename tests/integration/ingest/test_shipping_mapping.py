@@ -25,10 +25,10 @@ def _auth(sessions: sessionmaker[Session]) -> dict[str, str]:
     return {"Authorization": f"Bearer {TOKEN}"}
 
 
-def _gls_order(order_id: int) -> dict[str, object]:
+def _ups_order(order_id: int) -> dict[str, object]:
     payload = shopify_order(order_id)
     line = payload["shipping_lines"][0]  # type: ignore[index]
-    line.update(code="GLS Express", title="GLS Express Paket")
+    line.update(code="UPS Express", title="UPS Express Saver")
     return payload
 
 
@@ -37,21 +37,21 @@ def test_an_unmapped_method_holds_and_mapping_it_releases(
 ) -> None:
     auth = _auth(seeded)
     for oid in (9001, 9002):
-        r = shopify_post(client, _gls_order(oid))
+        r = shopify_post(client, _ups_order(oid))
         assert r.status_code in (200, 201), r.text
         assert r.json()["order_status"] == "on_hold"
         assert [h["code"] for h in r.json()["hold_reasons"]] == ["carrier_unmapped"]
     exceptions = client.get("/v1/exceptions", params={"kind": "validation"}, headers=auth).json()
     unmapped = [e for e in exceptions if e["code"] == "carrier_unmapped"]
     assert len(unmapped) == 2
-    assert "'GLS Express Paket'" in unmapped[0]["message"]
-    assert "gls" in unmapped[0]["message"]
+    assert "'UPS Express Saver'" in unmapped[0]["message"]
+    assert "ups" in unmapped[0]["message"]
 
     with transaction(seeded) as s, pytest.raises(ValidationFailed, match="No carrier adapter"):
-        set_shipping(s, "shop", "GLS Express Paket", carrier="gls", actor="test")
+        set_shipping(s, "shop", "UPS Express Saver", carrier="ups", actor="test")
     with transaction(seeded) as s:
         mapping, released = set_shipping(
-            s, "shop", "GLS Express Paket", carrier="house", service="express", actor="user:ops"
+            s, "shop", "UPS Express Saver", carrier="house", service="express", actor="user:ops"
         )
     assert mapping.carrier == "house" and len(released) == 2
     with seeded() as s:
@@ -66,21 +66,21 @@ def test_an_unmapped_method_holds_and_mapping_it_releases(
         ).all()
         assert still_open == []
     # The next order with that method is mapped at ingest.
-    r = shopify_post(client, _gls_order(9003))
+    r = shopify_post(client, _ups_order(9003))
     assert r.json()["order_status"] == "confirmed"
 
 
 def test_reconciliation_releases_an_order_held_just_before_its_method_was_mapped(
     client: TestClient, seeded: sessionmaker[Session]
 ) -> None:
-    assert shopify_post(client, _gls_order(9200)).json()["order_status"] == "on_hold"
+    assert shopify_post(client, _ups_order(9200)).json()["order_status"] == "on_hold"
     # Mapped by another process whose release ran before this order committed: only the
     # settings change here, as a service that had not yet seen the order would leave it.
     with transaction(seeded) as s:
         channel = s.scalar(select(Channel).where(Channel.name == "shop"))
         assert channel is not None
         methods = dict(channel.settings["shipping_methods"])
-        methods["GLS Express"] = {"carrier": "house", "service": "gls-express", "priority": 0}
+        methods["UPS Express"] = {"carrier": "house", "service": "ups-express", "priority": 0}
         channel.settings = {**channel.settings, "shipping_methods": methods}
     with transaction(seeded) as s:
         report = reconcile(s)
@@ -88,7 +88,7 @@ def test_reconciliation_releases_an_order_held_just_before_its_method_was_mapped
     with seeded() as s:
         order = s.scalar(select(Order).where(Order.channel_order_id == "9200"))
         assert order is not None
-        assert (order.status, order.carrier, order.service) == ("confirmed", "house", "gls-express")
+        assert (order.status, order.carrier, order.service) == ("confirmed", "house", "ups-express")
 
 
 def test_order_view_answers_where_is_my_order(
@@ -124,15 +124,15 @@ def test_mapping_over_the_api_needs_an_admin_and_releases_held_orders(
     with transaction(seeded) as s:
         s.add(ApiToken(token_hash=token_hash("admin-token-012345678"), role="admin", name="it"))
     admin = {"Authorization": "Bearer admin-token-012345678"}
-    assert shopify_post(client, _gls_order(9300)).json()["order_status"] == "on_hold"
+    assert shopify_post(client, _ups_order(9300)).json()["order_status"] == "on_hold"
     listed = client.get("/v1/channels/shop/shipping", headers=operator).json()
     assert {"method": "DHL Paket", "carrier": "house", "service": "standard", "priority": 0} in (
         listed
     )
-    body = {"method": "GLS Express", "carrier": "house", "service": "gls", "priority": 2}
+    body = {"method": "UPS Express", "carrier": "house", "service": "ups", "priority": 2}
     assert client.put("/v1/channels/shop/shipping", json=body, headers=operator).status_code == 403
-    bad = client.put("/v1/channels/shop/shipping", json={**body, "carrier": "gls"}, headers=admin)
-    assert bad.status_code == 422 and "No carrier adapter 'gls'" in bad.json()["message"]
+    bad = client.put("/v1/channels/shop/shipping", json={**body, "carrier": "ups"}, headers=admin)
+    assert bad.status_code == 422 and "No carrier adapter 'ups'" in bad.json()["message"]
     r = client.put("/v1/channels/shop/shipping", json=body, headers=admin)
     assert r.status_code == 200, r.text
     assert len(r.json()["released"]) == 1

@@ -1,0 +1,247 @@
+"""The GLS (MyGLS) adapter against a local fake built from the MyGLS API documentation."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from sqlalchemy.orm import Session
+
+from service.carriers.base import Address, CarrierError, ParcelSpec, ShipmentRequest
+from service.carriers.gls import GlsCarrier, parse_gls_date
+from service.carriers.registry import get_adapter
+from service.secrets_store import forget_cached_secrets, put_secret
+from tests.support.carrier_labels_decode import barcodes_at, zpl_barcodes
+from tests.support.fake_gls import FakeGls, running_fake_gls
+
+SENDER = Address("Packbench Raktár", "Raktár utca 5", "1211", "Budapest", "HU", phone="+3611234567")
+BUDAPEST = Address(
+    "Kovács Anna",
+    "Váci út 12",
+    "1132",
+    "Budapest",
+    "HU",
+    phone="+36301234567",
+    email="anna@example.com",
+)
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeGls]:
+    with running_fake_gls() as f:
+        yield f
+
+
+@pytest.fixture
+def session() -> Session:
+    """GLS keeps nothing in the database: an unbound session is all it is handed."""
+    return Session()
+
+
+def _adapter(fake: FakeGls, **extra: Any) -> GlsCarrier:
+    put_secret("carrier:gls:hu:password", "gls-secret")
+    config: dict[str, Any] = {
+        "account": "hu",
+        "country": "HU",
+        "base_url": fake.url,
+        "username": fake.username,
+        "client_number": fake.client_number,
+        "timeout_seconds": 0.5,
+        "max_parcel_grams": 40000,
+        "cod_limits": {"HUF": 1000000},
+        **extra,
+    }
+    adapter = get_adapter("gls", config)
+    assert isinstance(adapter, GlsCarrier)
+    return adapter
+
+
+def _request(**kw: Any) -> ShipmentRequest:
+    base = ShipmentRequest(
+        order_number="ORD-200001",
+        sender=SENDER,
+        recipient=BUDAPEST,
+        parcels=[ParcelSpec(1, 2300)],
+        parcel_count=1,
+        service="home",
+        label_format="pdf",
+        currency="HUF",
+        value=Decimal("24990"),
+    )
+    return replace(base, **kw)
+
+
+def test_home_delivery_with_cod_pdf_label_read_at_203_and_300_dpi(
+    fake: FakeGls, session: Session
+) -> None:
+    adapter = _adapter(fake)
+    (parcel,) = adapter.create_shipment(session, _request(cod_amount=Decimal("24990")))
+    assert (parcel.tracking_number, parcel.carrier_ref) == ("50012345001", "702000001")
+    method, body = fake.requests[0]
+    entry = body["ParcelList"][0]
+    assert method == "PrintLabels" and body["TypeOfPrinter"] == "Thermo"
+    assert (entry["CODAmount"], entry["CODReference"], entry["Count"]) == (24990.0, "ORD-200001", 1)
+    to = entry["DeliveryAddress"]
+    assert (to["Street"], to["HouseNumber"], to["ZipCode"]) == ("Váci út", "12", "1132")
+    assert entry["ServiceList"] == []
+    for dpi in (203, 300):
+        assert barcodes_at(parcel.label, dpi) == {"50012345001"}, dpi
+
+
+def test_parcelshop_delivery_and_zpl_at_both_resolutions(fake: FakeGls, session: Session) -> None:
+    adapter = _adapter(fake)
+    for dpi, printer in ((203, "ThermoZPL"), (300, "ThermoZPL_300DPI")):
+        request = _request(
+            service="parcelshop", pickup_point="HU0123-CSOMAGPONT01", label_format="zpl", dpi=dpi
+        )
+        (parcel,) = adapter.create_shipment(session, request)
+        assert fake.requests[-1][1]["TypeOfPrinter"] == printer
+        assert zpl_barcodes(parcel.label) == [parcel.tracking_number]
+        assert "ParcelShop HU0123-CSOMAGPONT01" in parcel.label.decode()
+    services = fake.requests[0][1]["ParcelList"][0]["ServiceList"]
+    assert services == [{"Code": "PSD", "PSDParameter": {"StringValue": "HU0123-CSOMAGPONT01"}}]
+
+
+def test_multi_parcel_is_one_shipment_numbered_n_of_m(fake: FakeGls, session: Session) -> None:
+    adapter = _adapter(fake)
+    boxes = [ParcelSpec(1, 2000), ParcelSpec(2, 1500), ParcelSpec(3, 900)]
+    created = adapter.create_shipment(session, _request(parcels=boxes, parcel_count=3))
+    assert len(fake.requests) == 1 and fake.requests[0][1]["ParcelList"][0]["Count"] == 3
+    assert [c.box_no for c in created] == [1, 2, 3]
+    for parcel in created:
+        assert barcodes_at(parcel.label, 203) == {parcel.tracking_number}
+    assert len({c.tracking_number for c in created}) == 3
+    zpl = adapter.create_shipment(
+        session, _request(parcels=boxes[:2], parcel_count=2, label_format="zpl")
+    )
+    assert ["1/2" in z.label.decode() for z in zpl] == [True, False]
+    assert ["2/2" in z.label.decode() for z in zpl] == [False, True]
+
+
+def test_reprint_delete_and_already_scanned(fake: FakeGls, session: Session) -> None:
+    adapter = _adapter(fake)
+    request = _request()
+    (first,) = adapter.create_shipment(session, request)
+    again = adapter.reprint(first, request)
+    assert barcodes_at(again, 203) == {first.tracking_number}
+    adapter.cancel(session, first)
+    assert fake.parcels[int(first.carrier_ref)].state == "DELETED"
+    (second,) = adapter.create_shipment(session, request)
+    fake.scan(int(second.tracking_number), "01", 1_764_500_000_000, "Handed over to GLS.")
+    with pytest.raises(CarrierError) as caught:
+        adapter.cancel(session, second)
+    error = caught.value
+    assert (error.reason, error.transient) == ("already_scanned", False)
+    assert "different status than PRINTED. (code 6)" in error.message
+
+
+def test_tracking_to_delivered(fake: FakeGls, session: Session) -> None:
+    adapter = _adapter(fake)
+    (parcel,) = adapter.create_shipment(session, _request())
+    number = int(parcel.tracking_number)
+    fake.scan(number, "01", 1_764_500_000_000, "Handed over to GLS.")
+    fake.scan(number, "04", 1_764_570_000_000, "Out for delivery.")
+    fake.scan(number, "05", 1_764_590_000_000, "Delivered.", depot="Budapest 13")
+    events = adapter.tracking_events(parcel.tracking_number)
+    assert [e.status for e in events] == ["in_transit", "out_for_delivery", "delivered"]
+    assert events[-1].at == datetime.fromtimestamp(1_764_590_000, tz=UTC)
+    assert events[-1].location == "Budapest 13"
+
+
+def test_wcf_dates_keep_their_offset() -> None:
+    at = parse_gls_date("/Date(1764590000000+0100)/")
+    assert at == datetime.fromtimestamp(1_764_590_000, tz=UTC)
+    assert at.utcoffset() is not None and at.utcoffset().total_seconds() == 3600  # type: ignore[union-attr]
+
+
+def test_transient_failures_auth_and_missing_password(fake: FakeGls, session: Session) -> None:
+    adapter = _adapter(fake)
+    for fault, words in (
+        ("500", "GLS answered 500"),
+        ("timeout", "no answer within 0.5 s"),
+        ("1001", "Internal Problem. (code 1001)"),
+    ):
+        fake.fail_next[:] = [fault]
+        with pytest.raises(CarrierError) as caught:
+            adapter.create_shipment(session, _request())
+        assert caught.value.transient and words in caught.value.message, fault
+    put_secret("carrier:gls:hu:password", "wrong")
+    forget_cached_secrets()
+    wrong = get_adapter("gls", {"account": "hu", "base_url": fake.url, "username": fake.username})
+    with pytest.raises(CarrierError) as caught:
+        wrong.create_shipment(session, _request())
+    assert (caught.value.reason, caught.value.transient) == ("auth_failed", False)
+    assert "Unauthorized." in caught.value.message
+    forget_cached_secrets()
+    nobody = get_adapter("gls", {"account": "ro", "country": "RO", "base_url": fake.url})
+    before = len(fake.requests)
+    with pytest.raises(CarrierError) as caught:
+        nobody.create_shipment(session, _request())
+    assert caught.value.kind == "config" and "carrier:gls:ro:password" in caught.value.message
+    assert len(fake.requests) == before
+
+
+def test_test_and_production_hosts_per_account() -> None:
+    test = get_adapter("gls", {"country": "RO"})
+    live = get_adapter("gls", {"country": "RO", "mode": "production"})
+    assert isinstance(test, GlsCarrier) and isinstance(live, GlsCarrier)
+    assert test.url == "https://api.test.mygls.ro/ParcelService.svc/json"
+    assert live.url == "https://api.mygls.ro/ParcelService.svc/json"
+    with pytest.raises(CarrierError) as caught:
+        get_adapter("gls", {"country": "DE"})
+    assert caught.value.kind == "config"
+
+
+@pytest.mark.parametrize(
+    ("change", "reason", "words"),
+    [
+        (
+            {"recipient": replace(BUDAPEST, postcode="11320")},
+            "postcode_rejected",
+            "Invalid ZipCode",
+        ),
+        (
+            {"service": "parcelshop", "pickup_point": "HU0999-CLOSED"},
+            "pickup_point_closed",
+            "ParcelShop HU0999-CLOSED is closed",
+        ),
+        (
+            {
+                "service": "parcelshop",
+                "pickup_point": "HU0123-CSOMAGPONT01",
+                "recipient": replace(BUDAPEST, phone=""),
+            },
+            "phone_missing",
+            "needs ContactPhone",
+        ),
+    ],
+)
+def test_the_carriers_refusal_is_named_in_its_words(
+    fake: FakeGls, session: Session, change: dict[str, Any], reason: str, words: str
+) -> None:
+    with pytest.raises(CarrierError) as caught:
+        _adapter(fake).create_shipment(session, _request(**change))
+    assert (caught.value.kind, caught.value.reason) == ("rejected", reason)
+    assert words in caught.value.message and "(code 13)" in caught.value.message
+    assert fake.parcels == {}  # nothing half-created
+
+
+@pytest.mark.parametrize(
+    ("change", "reason", "words"),
+    [
+        ({"cod_amount": Decimal("1500000")}, "cod_over_limit", "limit of 1000000 HUF"),
+        ({"parcels": [ParcelSpec(1, 41000)]}, "overweight", "at most 40 kg"),
+        ({"service": "parcelshop"}, "pickup_point_missing", "needs the pickup point"),
+    ],
+)
+def test_what_can_be_known_is_refused_before_anything_is_sent(
+    fake: FakeGls, session: Session, change: dict[str, Any], reason: str, words: str
+) -> None:
+    with pytest.raises(CarrierError) as caught:
+        _adapter(fake).create_shipment(session, _request(**change))
+    assert (caught.value.reason, caught.value.transient) == (reason, False)
+    assert words in caught.value.message and fake.requests == []
