@@ -42,11 +42,12 @@ def record_parcel_weight(
     )
     if done is not None:
         return done
-    skus = dict(
-        session.execute(
+    skus: dict[int, str] = {
+        line_id: sku
+        for line_id, sku in session.execute(
             select(OrderLine.id, OrderLine.sku).where(OrderLine.order_id == order.id)
         ).tuples()
-    )
+    }
     lines = [(skus.get(item.line_id), item.quantity) for item in parcel.items]
     known = [(sku, qty) for sku, qty in lines if sku is not None]
     if len(known) != len(lines):
