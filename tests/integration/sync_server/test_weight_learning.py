@@ -4,10 +4,11 @@ unit weights derived from it, and both shipped to stations through the pull."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from service.models import (
@@ -22,6 +23,7 @@ from service.weights.history import record_parcel_weight
 from sync.contents import contents_key
 from sync.protocol import PROTOCOL_HEADER, ParcelClosed, PullResponse
 from tests.integration.sync_server.conftest import StationAuth, claim, mutation, push
+from tests.support.service_process import child_env, run_cli
 
 KEY = contents_key([("SKU0", 1)], "M")
 V2 = {PROTOCOL_HEADER: "2"}
@@ -158,7 +160,12 @@ def test_supervisor_overridden_weights_are_learned(
 
 
 def test_a_product_without_weight_learns_one_from_single_product_parcels(
-    client: TestClient, sessions: sessionmaker[Session], make_station, make_order
+    client: TestClient,
+    sessions: sessionmaker[Session],
+    service_db: tuple[str, Engine],
+    make_station,
+    make_order,
+    tmp_path: Path,
 ) -> None:
     _weightless_sku0(sessions)
     bench = Bench(client, sessions, make_station("A"), make_order)
@@ -180,6 +187,10 @@ def test_a_product_without_weight_learns_one_from_single_product_parcels(
     assert [(c.entity_id, (c.data or {}).get("weight_grams")) for c in pulled] == [
         (product_id, 360)
     ]
+    env = child_env(tmp_path / "keyring.json")
+    shown = run_cli("product", "show", "SKU0", "--db", service_db[0], env=env)
+    assert shown.returncode == 0, shown.stderr
+    assert "weight:          360 g (learned from 3 single-product parcels)" in shown.stdout
     # The learned weight keeps following new parcels: (610, 600, 900, 620, 630) -> 370 g.
     bench.pack(620)
     bench.pack(630)
