@@ -3,6 +3,7 @@ unit weights derived from it, and both shipped to stations through the pull."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -245,3 +246,44 @@ def test_the_same_mutation_is_kept_once(
         assert again is not None and again.id == first.id
     with sessions() as s:
         assert s.scalar(select(func.count()).select_from(ParcelWeight)) == 1
+
+
+def test_two_stations_closing_the_same_contents_at_once_share_one_profile(
+    client: TestClient, sessions: sessionmaker[Session], make_station, make_order
+) -> None:
+    a = Bench(client, sessions, make_station("A"), make_order)
+    b = Bench(client, sessions, make_station("B"), make_order)
+    claimed = []
+    for bench in (a, b, a, b):
+        oid = bench.make_order(status="allocated", lines=1)
+        r = claim(client, bench.station, order_id=oid)
+        assert r.status_code == 200, r.text
+        with sessions() as s:
+            line = s.scalars(select(OrderLine.id).where(OrderLine.order_id == oid)).one()
+        claimed.append((bench, oid, r.json()["leases"][0]["epoch"], line))
+    start = threading.Barrier(2)
+    errors: list[BaseException] = []
+
+    def pack(mine: list[tuple[Bench, int, int, int]]) -> None:
+        try:
+            start.wait()
+            for bench, oid, epoch, line in mine:
+                bench.close_box(oid, epoch, line, 1000 + oid % 7, box_grams=250)
+        except BaseException as exc:  # reported below: a thread's assert is not seen
+            errors.append(exc)
+
+    threads = [
+        threading.Thread(target=pack, args=([c for c in claimed if c[0] is bench],))
+        for bench in (a, b)
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert errors == []
+    with sessions() as s:
+        profiles = list(s.scalars(select(WeightProfile)))
+        kept = list(s.scalars(select(ParcelWeight.grams)))
+    assert len(profiles) == 1 and len(kept) == 4
+    assert profiles[0].parcels == 4
+    assert abs(profiles[0].mean_grams - sum(kept) / 4) < 1e-9
