@@ -91,6 +91,9 @@ class StationSettings:
     double_scan_ms: int = 1500
     weight_tolerance_grams: int = 50
     weight_tolerance_percent: float = 5.0
+    # Per carrier (code as on the order): {"dhl": {"grams": 20, "percent": 2.0}}; see
+    # app/weight_settings.py.
+    carrier_weight_tolerance: dict[str, Any] = field(default_factory=dict)
     language: str = "en"
     wedge: WedgeSettings = field(default_factory=WedgeSettings)
 

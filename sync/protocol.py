@@ -16,7 +16,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, Strict
 
-PROTOCOL_VERSION = 1
+# 2: pulls may carry `weight_profile` changes; the service sends them only to stations that
+# announce 2 or more in PROTOCOL_HEADER, so an older station keeps syncing.
+PROTOCOL_VERSION = 2
 PROTOCOL_HEADER = "X-Packbench-Protocol"
 MAX_MUTATIONS_PER_PUSH = 500
 MAX_PUSH_BYTES = 1024 * 1024  # equal to the service-wide body cap (service/api/app.py)
@@ -140,6 +142,12 @@ class ParcelClosed(_Wire):
     weight_grams: WireInt | None = None
     items: list[ParcelItem]
     packer_id: WireInt | None = None
+    # How the weight was taken, for the service's weight learning: an empty box's weight as
+    # the station knows it (None: unknown), a typed-in weight (never learned from), and a
+    # weight a supervisor let through after it was flagged.
+    box_grams: Annotated[WireInt, Field(ge=0)] | None = None
+    manual: bool = False
+    overridden: bool = False
 
 
 class LabelPrinted(_Wire):
@@ -367,11 +375,26 @@ class LabelSnapshot(_Wire):
     status: str
 
 
+class WeightProfileSnapshot(_Wire):
+    """What parcels with the same contents (sync.contents.contents_key) have weighed.
+
+    Summary of the most recent parcels weighed on a scale: the station judges a new parcel
+    against it offline (app.packing.weight_rules).
+    """
+
+    id: int
+    contents_key: str
+    box_type: str
+    parcels: int  # how many parcels the figures are taken from
+    mean_grams: float
+    stdev_grams: float  # sample standard deviation (0 with fewer than two parcels)
+
+
 class Change(_Wire):
     """One row of the pull feed. `data` is None when the entity left this station's view."""
 
     seq: int
-    entity: Literal["order", "product", "user", "batch", "label"]
+    entity: Literal["order", "product", "user", "batch", "label", "weight_profile"]
     entity_id: int
     data: dict[str, Any] | None = None
 

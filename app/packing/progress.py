@@ -72,6 +72,7 @@ class Box:
     weight_grams: int | None = None  # the accepted weight
     rejected_grams: int | None = None  # out of tolerance, awaiting a reweigh or an override
     labelled: bool = False
+    manual: bool = False  # the last weight was typed in, not read from a scale
 
     def quantity(self, line_id: int) -> int:
         """How many units of the line are in this box."""
@@ -209,7 +210,7 @@ def apply_event(progress: PackProgress, event: PackEvent, box_type: str) -> Pack
             box = replace(box, sealed=True, weight_grams=payload.grams, rejected_grams=None)
         else:
             box = replace(box, sealed=True, weight_grams=None, rejected_grams=payload.grams)
-        return _with_box(progress, box)
+        return _with_box(progress, replace(box, manual=payload.manual))
     if isinstance(payload, OverrideGranted):
         if payload.kind == "weight":
             box_no, grams = payload.details.get("box_no"), payload.details.get("grams")

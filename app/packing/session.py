@@ -29,7 +29,7 @@ from app.packing.model import DEFAULT_BOX_TYPE, DEFAULT_BOX_WEIGHTS, Catalog, Or
 from app.packing.progress import OPEN_STATES, PackProgress, PackState, opened, replay
 from app.packing.scan_rules import ItemScans
 from app.packing.step import Outcome, Step
-from app.packing.weighing_steps import WeighingSteps
+from app.packing.weighing_steps import WeighingSteps, WeightProfiles, no_profiles
 from app.packing.weight_rules import DEFAULT_POLICY, WeightPolicy
 from app.scanning.scan import Scan, ScanKind
 from sync.protocol import (
@@ -53,11 +53,13 @@ class PackSession(ItemScans, WeighingSteps, FinishSteps):
         box_weights: Mapping[str, int] = DEFAULT_BOX_WEIGHTS,
         default_box_type: str = DEFAULT_BOX_TYPE,
         weight_policy: WeightPolicy = DEFAULT_POLICY,
+        weight_profiles: WeightProfiles = no_profiles,
         packer_id: int | None = None,
     ) -> None:
         self.catalog = catalog
         self.box_weights = {name.strip().upper(): grams for name, grams in box_weights.items()}
         self.weight_policy = weight_policy
+        self.weight_profiles = weight_profiles
         self.default_box_type = self._box_type(default_box_type)
         self.packer_id = packer_id  # set by the station on badge login; stamped on events
         self._progress = PackProgress()

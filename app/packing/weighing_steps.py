@@ -7,7 +7,7 @@ it does change the progress: it remembers the reading the override would accept.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable
 from dataclasses import replace
 from enum import StrEnum
 
@@ -18,11 +18,13 @@ from app.packing.model import LineView
 from app.packing.progress import PackProgress, PackState
 from app.packing.step import Outcome, Step
 from app.packing.weight_rules import (
+    LearnedWeight,
     WeightPolicy,
     check_weight,
     content_signature,
     expected_weight,
 )
+from sync.contents import contents_key
 from sync.protocol import (
     MutationType,
     OverrideGranted,
@@ -39,10 +41,20 @@ class OverrideKind(StrEnum):
     SERIAL = "serial"  # accept the item waiting for a serial without one
 
 
+#: Learned weight of parcels by contents key (sync.contents.contents_key), None if unknown.
+WeightProfiles = Callable[[str], LearnedWeight | None]
+
+
+def no_profiles(_key: str) -> LearnedWeight | None:
+    """No weight history: every parcel is checked against the catalogue."""
+    return None
+
+
 class WeighingSteps(SessionCore):
     """Weight checks and overrides; `expected_grams` is what the scale should show."""
 
     weight_policy: WeightPolicy
+    weight_profiles: WeightProfiles
 
     def _box_lines(self, progress: PackProgress) -> list[tuple[LineView, int]]:
         order = progress.order
@@ -61,21 +73,26 @@ class WeighingSteps(SessionCore):
         lines = [(line.weight_grams, qty) for line, qty in self._box_lines(progress)]
         return expected_weight(lines, box_grams)
 
-    def content_signature(self, progress: PackProgress | None = None) -> str:
-        """Key for the weight history of parcels like the current box (pass to `weight()`)."""
-        progress = progress or self._progress
+    def _contents(self, progress: PackProgress) -> tuple[list[tuple[str, int]], str]:
         box_type = progress.box.box_type if progress.boxes else self.default_box_type
-        lines = [(line.sku, qty) for line, qty in self._box_lines(progress)]
-        return content_signature(lines, box_type)
+        return [(line.sku, qty) for line, qty in self._box_lines(progress)], box_type
+
+    def content_signature(self, progress: PackProgress | None = None) -> str:
+        """Readable contents of the current box, as the weight history knows them."""
+        return content_signature(*self._contents(progress or self._progress))
+
+    def learned_weight(self, progress: PackProgress | None = None) -> LearnedWeight | None:
+        """What earlier parcels with the current box's contents weighed, if known."""
+        lines, box_type = self._contents(progress or self._progress)
+        return self.weight_profiles(contents_key(lines, box_type)) if lines else None
 
     # ------------------------------------------------------------------ weight
 
-    def weight(
-        self, reading_grams: int, manual: bool = False, history_grams: Sequence[int] = ()
-    ) -> Step:
+    def weight(self, reading_grams: int, manual: bool = False) -> Step:
         """Check a stable scale reading (or a typed-in weight) for the current box.
 
-        `history_grams` are earlier weights of parcels with this box's `content_signature()`.
+        Against the learned weight of parcels with the same contents when there is one
+        (`weight_profiles`), else against the catalogue.
         """
         self._require(
             "weight",
@@ -95,9 +112,10 @@ class WeighingSteps(SessionCore):
         verdict = check_weight(
             reading_grams,
             self.expected_grams(),
-            history_grams,
+            self.learned_weight(),
             policy=self.weight_policy,
             carrier=order.carrier if order is not None and order.carrier else None,
+            manual=manual,
         )
         tolerance = None
         if verdict.expected_grams is not None and verdict.upper_grams is not None:
@@ -122,11 +140,16 @@ class WeighingSteps(SessionCore):
             return self._step(
                 Outcome.WEIGHT_OUT_OF_TOLERANCE, "amber", verdict.message, events=(recorded,)
             )
-        closed = self._parcel_closed(reading_grams)
+        closed = self._parcel_closed(reading_grams, manual=manual)
         step = self._step(Outcome.WEIGHT_ACCEPTED, "green", "", events=(recorded, closed))
-        return replace(
-            step, message=self._weighed_message(step.progress, box.box_no, reading_grams)
-        )
+        message = self._weighed_message(step.progress, box.box_no, reading_grams)
+        if verdict.expected_grams is None:
+            message = f"{message} {verdict.message}"
+        else:
+            # "Box 1 weighs 452 g (expected 440 g ± 50 g, learned from 12 parcels). ..."
+            head, _, rest = message.partition(". ")
+            message = f"{head} ({verdict.plain}). {rest}"
+        return replace(step, message=message)
 
     @staticmethod
     def _weighed_message(progress: PackProgress, box_no: int, grams: int) -> str:
@@ -140,7 +163,7 @@ class WeighingSteps(SessionCore):
             f"box's. Scan the remaining items into box {progress.box.box_no}."
         )
 
-    def _parcel_closed(self, grams: int) -> PackEvent:
+    def _parcel_closed(self, grams: int, *, manual: bool, overridden: bool = False) -> PackEvent:
         box = self._progress.box
         items = [
             ParcelItem(
@@ -156,6 +179,9 @@ class WeighingSteps(SessionCore):
                 weight_grams=grams,
                 items=items,
                 packer_id=self.packer_id,
+                box_grams=self.box_weights.get(box.box_type),
+                manual=manual,
+                overridden=overridden,
             ),
         )
 
@@ -210,9 +236,8 @@ class WeighingSteps(SessionCore):
                     packer_id=self.packer_id,
                 ),
             )
-            step = self._step(
-                Outcome.OVERRIDDEN, "green", "", events=(granted, self._parcel_closed(grams))
-            )
+            closed = self._parcel_closed(grams, manual=box.manual, overridden=True)
+            step = self._step(Outcome.OVERRIDDEN, "green", "", events=(granted, closed))
             weighed = self._weighed_message(step.progress, box.box_no, grams)
             return replace(
                 step, message=f"Weight accepted by a supervisor. {weighed.split('. ', 1)[1]}"

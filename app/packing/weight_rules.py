@@ -5,11 +5,11 @@ Two rules, and the verdict names the one that decided:
 - fixed: catalogue weight (sum of product weights x quantities + box) with a band of
   max(absolute grams, percentage), configured per site and optionally per carrier;
 - learned: once enough parcels with the same contents and box have shipped (default 3),
-  their mean is the expectation and a weight is flagged only when it is off by more than
-  the percentage *and* more than k standard deviations (default 5 % and 2 sigma, the rule of
-  thumb shipping software uses). The band never drops below the absolute grams, since a
-  scale's resolution is that coarse, and never exceeds `learn_max_pct` of the mean, so a
-  history of sloppy parcels cannot wave anything through.
+  their mean (the service's weight profile, pulled by the station) is the expectation and
+  a weight is flagged only when it is off by more than the percentage *and* more than k
+  standard deviations (default 5 % and 2 sigma) *and* more than the site's (or carrier's)
+  tolerance in grams, since a scale's resolution is that coarse. The band never exceeds
+  `learn_max_pct` of the mean, so a history of sloppy parcels cannot wave anything through.
 """
 
 from __future__ import annotations
@@ -18,6 +18,8 @@ import statistics
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
+
+from sync.contents import contents_signature
 
 NEXT_STEP = "Re-check the contents or ask a supervisor to override."
 
@@ -33,6 +35,7 @@ class WeightVerdict:
     upper_grams: int | None
     rule: str  # e.g. "fixed: max(50 g, 5%)", "learned: mean 812 g ± 2σ over 7 parcels"
     message: str  # one sentence for the packer
+    plain: str = ""  # the rule in plain words: "expected 440 g ± 50 g, learned from 12 parcels"
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,43 +97,55 @@ def expected_weight(lines: Iterable[tuple[int | None, int]], box_grams: int) -> 
 def content_signature(lines: Iterable[tuple[str, int]], box_code: str) -> str:
     """Key for the learning history: same products and quantities in the same box.
 
-    Order and split lines do not matter ("A x1, B x1, A x1" == "A x2, B x1").
+    Order and split lines do not matter ("A x1, B x1, A x1" == "A x2, B x1"); the service
+    keys its weight profiles by the hash of this (sync.contents.contents_key).
     """
-    counts: dict[str, int] = {}
-    for sku, quantity in lines:
-        key = sku.strip().upper()
-        counts[key] = counts.get(key, 0) + quantity
-    items = ";".join(f"{sku}*{qty}" for sku, qty in sorted(counts.items()) if qty > 0)
-    return f"box={box_code.strip().upper()}|{items}"
+    return contents_signature(lines, box_code)
+
+
+@dataclass(frozen=True, slots=True)
+class LearnedWeight:
+    """What earlier parcels with the same contents weighed (from the service's profile)."""
+
+    parcels: int
+    mean_grams: float
+    stdev_grams: float
+
+    @classmethod
+    def from_weights(cls, grams: Sequence[int]) -> LearnedWeight:
+        """Summary of a list of parcel weights (sample standard deviation)."""
+        if not grams:
+            return cls(0, 0.0, 0.0)
+        stdev = statistics.stdev(grams) if len(grams) >= 2 else 0.0
+        return cls(len(grams), statistics.fmean(grams), stdev)
 
 
 def _verdict(measured: int, expected: int, width: int, rule: str, source: str) -> WeightVerdict:
     lower, upper = expected - width, expected + width
+    plain = f"expected {expected} g ± {width} g, {source}"
     if lower <= measured <= upper:
         return WeightVerdict(
-            True, measured, expected, lower, upper, rule, f"Weight OK: {measured} g."
+            True, measured, expected, lower, upper, rule, f"Weight OK: {measured} g.", plain
         )
     direction = "heavier" if measured > upper else "lighter"
-    message = (
-        f"Parcel weighs {measured} g, {direction} than the {lower}-{upper} g expected "
-        f"({source}). {NEXT_STEP}"
-    )
-    return WeightVerdict(False, measured, expected, lower, upper, rule, message)
+    message = f"Parcel weighs {measured} g, {direction} than {plain}. {NEXT_STEP}"
+    return WeightVerdict(False, measured, expected, lower, upper, rule, message, plain)
 
 
 def check_weight(
     measured_grams: int,
     expected_grams: int | None,
-    history_grams: Sequence[int] = (),
+    learned: LearnedWeight | None = None,
     *,
     policy: WeightPolicy = DEFAULT_POLICY,
     carrier: str | None = None,
+    manual: bool = False,
 ) -> WeightVerdict:
-    """Judge a measured parcel weight against the catalogue or the learned history.
+    """Judge a measured parcel weight against the learned profile or the catalogue.
 
-    `history_grams` are the weights of earlier shipped parcels with the same content
-    signature (see `content_signature`); with at least `policy.learn_min_parcels` of them
-    the learned rule replaces the fixed one.
+    With a profile of at least `policy.learn_min_parcels` parcels the learned rule replaces
+    the fixed one: the band is max(floor, pct of the mean, k σ), the floor being the
+    site's (or carrier's) tolerance in grams, and never wider than `learn_max_pct`.
     """
     if measured_grams <= 0:
         return WeightVerdict(
@@ -143,22 +158,27 @@ def check_weight(
             f"The scale shows {measured_grams} g; put the parcel on the scale and weigh again.",
         )
     band = policy.band_for(carrier)
-    if len(history_grams) >= max(policy.learn_min_parcels, 2):
-        mean = statistics.fmean(history_grams)
-        sigma = statistics.stdev(history_grams)
-        expected = _round(mean)
+    if learned is not None and learned.parcels >= max(policy.learn_min_parcels, 2):
+        expected = _round(learned.mean_grams)
         by_pct = _ceil(Decimal(expected) * policy.learn_pct / 100)
-        by_sigma = _ceil(Decimal(sigma) * policy.learn_sigmas)
+        by_sigma = _ceil(Decimal(learned.stdev_grams) * policy.learn_sigmas)
         cap = _ceil(Decimal(expected) * policy.learn_max_pct / 100)
         width = min(max(band.abs_grams, by_pct, by_sigma), max(cap, band.abs_grams))
         rule = (
             f"learned: mean {expected} g ± {width} g (max of {band.abs_grams} g, "
             f"{policy.learn_pct.normalize()}%, {policy.learn_sigmas.normalize()}σ of "
-            f"{_round(sigma)} g) over {len(history_grams)} parcels"
+            f"{_round(learned.stdev_grams)} g) over {learned.parcels} parcels"
         )
-        source = f"learned from {len(history_grams)} earlier parcels with the same contents"
+        source = f"learned from {learned.parcels} parcels"
         return _verdict(measured_grams, expected, width, rule, source)
     if expected_grams is None:
+        if manual:
+            learns = "typed-in weights are not learned from"
+        else:
+            learns = (
+                f"parcels like this one are checked once {policy.learn_min_parcels} have "
+                "been weighed"
+            )
         return WeightVerdict(
             True,
             measured_grams,
@@ -166,10 +186,14 @@ def check_weight(
             None,
             None,
             "no expected weight",
-            f"A product in this parcel has no weight in the catalogue; {measured_grams} g "
-            "is recorded and the catalogue will learn it.",
+            f"A product in this parcel has no weight in the catalogue: {measured_grams} g is "
+            f"recorded, not checked; {learns}.",
+            "no weight check yet",
         )
     width = band.width(expected_grams)
-    scope = f"carrier {carrier}" if carrier and carrier.lower() in policy.carrier_bands else "site"
+    carrier_band = carrier is not None and carrier.lower() in policy.carrier_bands
+    scope = f"carrier {carrier}" if carrier_band else "site"
     rule = f"fixed: {band.describe()} ({scope})"
-    return _verdict(measured_grams, expected_grams, width, rule, f"catalogue, {rule}")
+    whose = f"carrier {carrier}'s" if carrier_band else "the site's"
+    source = f"from the catalogue and {whose} tolerance"
+    return _verdict(measured_grams, expected_grams, width, rule, source)

@@ -7,6 +7,7 @@ from datetime import datetime
 
 from app.packing.session import PackSession
 from app.packing.step import Step
+from app.packing.weight_rules import WeightPolicy
 from app.station.auth import PinChecker
 from app.station.ports import (
     Background,
@@ -31,6 +32,7 @@ class RuntimeBase:
     clock: Callable[[], datetime]
     require_pin: bool
     allow_manual_weight: bool
+    weight_policy: WeightPolicy
     override_requires_pin: bool
     session: PackSession
     capture: BoxWeighing
@@ -50,6 +52,15 @@ class RuntimeBase:
     _reprint_reason: str
     _reprint_requested: bool
     _awaiting_label: tuple[int, tuple[int, ...]] | None  # order id, boxes waiting for labels
+
+    def _new_session(self, packer_id: int | None = None) -> PackSession:
+        """A pack session with this station's weight settings and learned weights."""
+        return PackSession(
+            self.store.catalog,
+            weight_policy=self.weight_policy,
+            weight_profiles=self.store.weight_profile,
+            packer_id=packer_id,
+        )
 
     def _show(self, tone: Tone, message: str, **changes: object) -> None:
         raise NotImplementedError

@@ -13,6 +13,7 @@ from typing import Protocol
 
 from app.packing.events import PackEvent
 from app.packing.model import Catalog, OrderView
+from app.packing.weight_rules import LearnedWeight
 from sync.protocol import PinCheck
 
 
@@ -85,6 +86,10 @@ class StationStore(Protocol):
     def order_events(self, order_id: int) -> Sequence[PackEvent]: ...
 
     def queue_depth(self) -> int: ...
+
+    def weight_profile(self, contents_key: str) -> LearnedWeight | None:
+        """What earlier parcels with these contents weighed (sync.contents.contents_key)."""
+        ...
 
 
 class ClaimRefused(Exception):

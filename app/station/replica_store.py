@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from app.packing.events import PackEvent
 from app.packing.gtin import normalise_gtin
 from app.packing.model import Catalog, LineView, OrderView, ProductRef
+from app.packing.weight_rules import LearnedWeight
 from app.station.ports import BatchRow, LeaseRecord, OrderRecord, UserRecord
 from sync.protocol import OrderSnapshot, ProductSnapshot
 from sync.replica import Replica
@@ -176,3 +177,9 @@ class ReplicaStore:
 
     def queue_depth(self) -> int:
         return self.replica.queue_depth()
+
+    def weight_profile(self, contents_key: str) -> LearnedWeight | None:
+        found = self.replica.weight_profile(contents_key)
+        if found is None:
+            return None
+        return LearnedWeight(found.parcels, found.mean_grams, found.stdev_grams)

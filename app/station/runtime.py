@@ -16,8 +16,8 @@ from datetime import datetime
 from app.packing.commands import Command, CommandName, parse_command
 from app.packing.errors import PackingError
 from app.packing.progress import PackState
-from app.packing.session import PackSession
 from app.packing.step import Outcome, Step
+from app.packing.weight_rules import DEFAULT_POLICY, WeightPolicy
 from app.scanning.scan import Scan, ScanKind
 from app.station.auth import PinChecker, PinVerdict, refusal
 from app.station.parcels import ParcelFlow
@@ -61,6 +61,7 @@ class StationRuntime(SupervisorActions, ParcelFlow):
         *,
         require_pin: bool = False,
         allow_manual_weight: bool = False,
+        weight_policy: WeightPolicy = DEFAULT_POLICY,
         override_requires_pin: bool = True,
         clock: Callable[[], datetime] = utcnow,
         pin_checker: PinChecker | None = None,
@@ -74,6 +75,7 @@ class StationRuntime(SupervisorActions, ParcelFlow):
         self.on_change = on_change
         self.require_pin = require_pin
         self.allow_manual_weight = allow_manual_weight
+        self.weight_policy = weight_policy
         self.override_requires_pin = override_requires_pin
         self._override_by: UserRecord | None = None  # a supervisor at the bench, by badge scan
         self._pin_for_override = False
@@ -83,7 +85,7 @@ class StationRuntime(SupervisorActions, ParcelFlow):
         # Open / end a supervisor's service session (SupervisorSessions); they return at once.
         self.supervisor_signed_in = supervisor_signed_in
         self.supervisor_signed_out = supervisor_signed_out
-        self.session = PackSession(store.catalog)
+        self.session = self._new_session()
         self.capture = BoxWeighing()
         self.user: UserRecord | None = None
         self.order: OrderRecord | None = None
@@ -292,7 +294,7 @@ class StationRuntime(SupervisorActions, ParcelFlow):
             self._end_supervisor_session(self.user)
         self.user = None
         self.order = None
-        self.session = PackSession(self.store.catalog)
+        self.session = self._new_session()
         self._show("amber", WELCOME)
 
     def _idle_command(self, command: Command) -> None:
@@ -376,7 +378,7 @@ class StationRuntime(SupervisorActions, ParcelFlow):
             view = replace(view, lease_epoch=record.lease.epoch)
             record = replace(record, view=view)
         if self.session.state is not PackState.IDLE:
-            self.session = PackSession(self.store.catalog, packer_id=self.session.packer_id)
+            self.session = self._new_session(self.session.packer_id)
         recorded = list(self.store.order_events(view.id))
         self.order = record
         self._last_line = None

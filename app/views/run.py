@@ -90,6 +90,7 @@ def _open_replica(paths: StationPaths) -> Any:
 def run_station(paths: StationPaths, settings: StationSettings, demo: object = None) -> int:
     """Run the station window until it is closed; returns the exit code."""
     from app.bridge import DeviceBridge
+    from app.config import ConfigError
     from app.printing.printer import open_printer
     from app.printing.queue import PrintQueue
     from app.printing.worker import PrintWorker
@@ -103,12 +104,18 @@ def run_station(paths: StationPaths, settings: StationSettings, demo: object = N
     from app.views.main_window import StationWindow
     from app.weighing.driver import ScalePoller
     from app.weighing.url import open_scale
+    from app.weight_settings import weight_policy
     from sync.client import StationClient, load_pin_key
     from sync.engine import SyncEngine
     from sync.errors import ReplicaError, SyncError
 
     qt = QApplication.instance() or QApplication(sys.argv[:1])
     qt.setApplicationName("Packbench")
+    try:
+        policy = weight_policy(settings)
+    except ConfigError as exc:
+        QMessageBox.critical(None, "Packbench", f"The station config cannot be used: {exc}")
+        return 2
     if not settings.server_url:
         QMessageBox.critical(
             None,
@@ -175,6 +182,7 @@ def run_station(paths: StationPaths, settings: StationSettings, demo: object = N
             lambda _m: None,
             require_pin=settings.require_pin,
             allow_manual_weight=settings.allow_manual_weight,
+            weight_policy=policy,
             override_requires_pin=settings.override_requires_pin,
             pin_checker=PinChecker(load_pin_key(settings.server_url), utcnow),
             supervisor_signed_in=supervisors.sign_in,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
@@ -20,6 +20,7 @@ from service.sync_server import enrollment, leases, pull, push
 from service.sync_server.errors import ClaimRefusedError, CursorExpiredError, MutationGapError
 from sync.protocol import (
     MAX_PUSH_BYTES,
+    PROTOCOL_HEADER,
     ClaimRefused,
     ClaimRequest,
     ClaimResponse,
@@ -126,6 +127,7 @@ def pull_changes(
     session: DbSession,
     cursor: Annotated[int, Query(ge=0)] = 0,
     limit: Annotated[int, Query(ge=1, le=pull.MAX_LIMIT)] = pull.DEFAULT_LIMIT,
+    protocol: Annotated[str | None, Header(alias=PROTOCOL_HEADER)] = None,
 ) -> Response:
     """Changes after `cursor` for this station; cursor 0 is a full snapshot."""
     with session.begin():
@@ -134,7 +136,9 @@ def pull_changes(
     try:
         with session.begin():
             pull.use_snapshot_isolation(session)
-            page = pull.pull(session, station.id, cursor, limit)
+            page = pull.pull(
+                session, station.id, cursor, limit, weight_profiles=_speaks(protocol, 2)
+            )
     except CursorExpiredError as exc:
         return JSONResponse(exc.body().model_dump(mode="json"), status_code=409)
     # Serialised once here: a 10k-order snapshot is not worth a second validation pass.
@@ -171,3 +175,11 @@ def release_claim(claim_id: int, station: CurrentStation, session: DbSession) ->
     with _fresh(session).begin():
         leases.release_claim(session, station, claim_id)
     return Response(status_code=204)
+
+
+def _speaks(header: str | None, version: int) -> bool:
+    """Whether a station announcing `header` understands protocol `version` (absent: 1)."""
+    try:
+        return header is not None and int(header.strip()) >= version
+    except ValueError:
+        return False

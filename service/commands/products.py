@@ -15,7 +15,7 @@ from service.catalogue.shop_sync import SyncFailed, sync_channel
 from service.catalogue.store import apply_changes, check_changes, without_bad_rows
 from service.commands import CommandError, Subparsers, add_db_option, open_sessions
 from service.db import transaction
-from service.models import Product, ProductAlias, ProductGtin
+from service.models import LearnedUnitWeight, Product, ProductAlias, ProductGtin
 
 ACTOR = "cli:product"
 
@@ -151,12 +151,16 @@ def run_show(args: argparse.Namespace) -> int:
         if product is None:
             raise CommandError(f"No product has the SKU, GTIN or alias {args.code!r}.")
         size = (product.length_mm, product.width_mm, product.height_mm)
+        weight = _grams(product.weight_grams)
+        learned = session.get(LearnedUnitWeight, product.id)
+        if learned is not None and learned.grams == product.weight_grams:
+            weight += f" (learned from {learned.parcels} single-product parcels)"
         lines = [
             ("sku", product.sku),
             ("name", product.name),
             ("gtins", " ".join(sorted(g.gtin14 for g in product.gtins)) or "-"),
             ("aliases", " ".join(sorted(a.code for a in product.aliases)) or "-"),
-            ("weight", _grams(product.weight_grams)),
+            ("weight", weight),
             ("dimensions", "x".join(str(v) for v in size) + " mm" if all(size) else "-"),
             ("image_url", product.image_url or "-"),
             ("serial_required", "yes" if product.serial_required else "no"),

@@ -14,6 +14,7 @@ from service.models.orders import (
 )
 from service.models.shipping import Label, Parcel
 from service.models.sync import ChangeCounter, ChangeRow, Lease, StationMutation
+from service.models.weights import LearnedUnitWeight, ParcelWeight, WeightProfile
 
 __all__ = [
     "ApiToken",
@@ -23,6 +24,7 @@ __all__ = [
     "ChangeRow",
     "Channel",
     "Label",
+    "LearnedUnitWeight",
     "Lease",
     "Order",
     "OrderEvent",
@@ -30,6 +32,7 @@ __all__ = [
     "OrderLine",
     "OutboundJob",
     "Parcel",
+    "ParcelWeight",
     "Product",
     "ProductAlias",
     "ProductGtin",
@@ -40,4 +43,5 @@ __all__ = [
     "SupervisorSession",
     "User",
     "WebhookReceipt",
+    "WeightProfile",
 ]

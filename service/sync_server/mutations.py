@@ -25,6 +25,7 @@ from service.shipping.labels import check_weight as check_label_weight
 from service.shipping.rollup import unpacked_parcels
 from service.sync_server.leases import batch_owner, release_lease, station_names
 from service.sync_server.overrides import OverrideUnproven, override_actor
+from service.weights.history import record_parcel_weight
 from sync.protocol import (
     PAYLOAD_MODELS,
     SET_ASIDE_TYPE,
@@ -245,6 +246,14 @@ def _parcel(ctx: MutationContext, p: BaseModel) -> None:
     parcel.station_id = ctx.station.id
     parcel.closed_at = station_time(ctx.mutation)
     ctx.event("parcel_closed", p)
+    record_parcel_weight(
+        ctx.session,
+        station_id=ctx.station.id,
+        mutation_id=ctx.mutation.id,
+        order=ctx.order,
+        parcel=p,
+        weighed_at=parcel.closed_at,
+    )
     # The label made ahead must fit the measured weight; if not, a new one is requested
     # (the old one cancelled at the carrier) and the station pulls it.
     if (

@@ -93,15 +93,23 @@ def check_cursor(session: Session, cursor: int, head: int) -> None:
 
 
 def pull(
-    session: Session, station_id: int, cursor: int, limit: int = DEFAULT_LIMIT
+    session: Session,
+    station_id: int,
+    cursor: int,
+    limit: int = DEFAULT_LIMIT,
+    *,
+    weight_profiles: bool = True,
 ) -> PullResponse:
-    """One page of the station's change feed (cursor 0: a full snapshot)."""
+    """One page of the station's change feed (cursor 0: a full snapshot).
+
+    `weight_profiles=False` for a station older than protocol 2, which cannot read them.
+    """
     if cursor < 0:
         raise ValidationFailed("cursor must be 0 or more.", field="cursor")
     if not 1 <= limit <= MAX_LIMIT:
         raise ValidationFailed(f"limit must be between 1 and {MAX_LIMIT}.", field="limit")
     if cursor == 0:
-        return snapshot(session, station_id)
+        return snapshot(session, station_id, weight_profiles=weight_profiles)
     head = change_head(session)
     check_cursor(session, cursor, head)
     changes: list[Change] = []
@@ -117,7 +125,10 @@ def pull(
             .order_by(ChangeRow.seq)
             .limit(limit)
         ).all()
-        resolved = _resolve(session, station_id, [tuple(r) for r in rows])
+        found = [tuple(r) for r in rows]
+        if not weight_profiles:
+            found = [r for r in found if r[1] != "weight_profile"]
+        resolved = _resolve(session, station_id, found)
         full = False
         for seq, items in resolved:
             if changes and len(changes) + len(items) > limit:
@@ -148,7 +159,7 @@ def _last_of_each(changes: list[Change]) -> list[Change]:
 
 
 Row4 = tuple[int, str, int, int | None]
-EntityName = Literal["order", "product", "user", "batch", "label"]
+EntityName = Literal["order", "product", "user", "batch", "label", "weight_profile"]
 
 
 def _resolve(session: Session, station_id: int, rows: list[Row4]) -> list[tuple[int, list[Change]]]:
@@ -190,6 +201,7 @@ def _resolve(session: Session, station_id: int, rows: list[Row4]) -> list[tuple[
     batch_snaps = snapshots.batches(
         session, [b for b in ids["batch"] if batch_owner.get(b) == station_id]
     )
+    profile_snaps = snapshots.weight_profiles(session, ids["weight_profile"])
 
     def mine(order_id: int | None, targeted: bool) -> bool:
         return targeted or (order_id is not None and holders.get(order_id) == station_id)
@@ -215,6 +227,9 @@ def _resolve(session: Session, station_id: int, rows: list[Row4]) -> list[tuple[
             )
         elif entity == "user":
             items.append(Change(seq=seq, entity="user", entity_id=eid, data=user_snaps.get(eid)))
+        elif entity == "weight_profile":
+            data = profile_snaps.get(eid)
+            items.append(Change(seq=seq, entity="weight_profile", entity_id=eid, data=data))
         elif entity == "batch":
             items.append(Change(seq=seq, entity="batch", entity_id=eid, data=batch_snaps.get(eid)))
             if eid not in batch_snaps and targeted:
@@ -230,7 +245,7 @@ def _resolve(session: Session, station_id: int, rows: list[Row4]) -> list[tuple[
     return out
 
 
-def snapshot(session: Session, station_id: int) -> PullResponse:
+def snapshot(session: Session, station_id: int, *, weight_profiles: bool = True) -> PullResponse:
     """Everything the station may see, with the cursor taken in the same database snapshot."""
     head = change_head(session)
     order_ids = visible_order_ids(session, station_id)
@@ -252,6 +267,9 @@ def snapshot(session: Session, station_id: int) -> PullResponse:
         snapshots.orders_where(session, Order.id.in_(visible), OrderLine.order_id.in_(visible)),
     )
     add("label", snapshots.labels(session, snapshots.labels_of_orders(session, order_ids)))
+    if weight_profiles:
+        ids = snapshots.usable_weight_profile_ids(session)
+        add("weight_profile", snapshots.weight_profiles(session, ids))
     log.info(
         "snapshot served",
         extra={"station": station_id, "orders": len(order_ids), "cursor": head},

@@ -28,8 +28,10 @@ from service.models import (
     ProductGtin,
     Station,
     User,
+    WeightProfile,
 )
 from service.pins import pin_check
+from service.weights.stats import MIN_PARCELS
 from sync.protocol import BatchSnapshot, UserSnapshot
 
 Snapshot = dict[str, Any]
@@ -226,6 +228,38 @@ def products(session: Session, ids: Iterable[int]) -> dict[int, Snapshot]:
                 "active": bool(p.active),
             }
     return out
+
+
+def weight_profiles(session: Session, ids: Iterable[int]) -> dict[int, Snapshot]:
+    """WeightProfileSnapshot dicts of the profiles with enough parcels to be used."""
+    out: dict[int, Snapshot] = {}
+    for chunk in chunks(ids):
+        rows = session.scalars(
+            select(WeightProfile).where(
+                WeightProfile.id.in_(chunk), WeightProfile.parcels >= MIN_PARCELS
+            )
+        )
+        out.update({p.id: weight_profile(p) for p in rows})
+    return out
+
+
+def usable_weight_profile_ids(session: Session) -> list[int]:
+    """Ids of every profile a station can use (for a snapshot)."""
+    return list(
+        session.scalars(select(WeightProfile.id).where(WeightProfile.parcels >= MIN_PARCELS))
+    )
+
+
+def weight_profile(p: WeightProfile) -> Snapshot:
+    """One profile as a WeightProfileSnapshot dict."""
+    return {
+        "id": p.id,
+        "contents_key": p.contents_key,
+        "box_type": p.box_type,
+        "parcels": p.parcels,
+        "mean_grams": p.mean_grams,
+        "stdev_grams": p.stdev_grams,
+    }
 
 
 def user_allowed(station_ids: list[int] | None, station_id: int) -> bool:

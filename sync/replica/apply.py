@@ -24,6 +24,7 @@ from sync.protocol import (
     OrderSnapshot,
     ProductSnapshot,
     UserSnapshot,
+    WeightProfileSnapshot,
 )
 from sync.replica import tables as t
 
@@ -215,12 +216,27 @@ def _apply_labels(conn: Connection, changes: Sequence[Change]) -> None:
         )
 
 
+def _apply_weight_profiles(conn: Connection, changes: Sequence[Change]) -> None:
+    _delete_ids(conn, t.weight_profiles, t.weight_profiles.c.id, [c.entity_id for c in changes])
+    profiles = [WeightProfileSnapshot.model_validate(c.data) for c in changes if c.data]
+    if profiles:
+        # A key is one contents set: a row under another id (a re-created profile) gives way.
+        conn.execute(
+            insert(t.weight_profiles).prefix_with("OR REPLACE"),
+            [
+                {"id": p.id, "contents_key": p.contents_key, "data": p.model_dump_json()}
+                for p in profiles
+            ],
+        )
+
+
 _APPLIERS = {
     "order": _apply_orders,
     "product": _apply_products,
     "user": _apply_users,
     "batch": _apply_batches,
     "label": _apply_labels,
+    "weight_profile": _apply_weight_profiles,
 }
 
 
@@ -234,7 +250,16 @@ def clear_server_rows(conn: Connection) -> set[int]:
         set(conn.scalars(select(t.orders.c.id).where(t.orders.c.id.in_(busy)))) if busy else set()
     )
     conn.execute(delete(t.orders).where(t.orders.c.id.not_in(kept)))
-    for table in (t.products, t.product_gtins, t.product_aliases, t.users, t.batches, t.labels):
+    server_tables = (
+        t.products,
+        t.product_gtins,
+        t.product_aliases,
+        t.users,
+        t.batches,
+        t.labels,
+        t.weight_profiles,
+    )
+    for table in server_tables:
         conn.execute(delete(table))
     conn.execute(delete(t.held_changes))
     return kept

@@ -20,6 +20,7 @@ from sync.protocol import (
     OrderSnapshot,
     ProductSnapshot,
     UserSnapshot,
+    WeightProfileSnapshot,
     holdings_checksum,
 )
 from sync.replica import tables as t
@@ -44,6 +45,16 @@ class ReplicaLookups:
     """Indexed reads; mixed into Replica, which provides the engine."""
 
     _engine: Engine
+
+    def weight_profile(self, contents_key: str) -> WeightProfileSnapshot | None:
+        """The learned weight of parcels with these contents (sync.contents.contents_key)."""
+        with self._engine.connect() as conn:
+            data = conn.scalar(
+                select(t.weight_profiles.c.data).where(
+                    t.weight_profiles.c.contents_key == contents_key
+                )
+            )
+        return WeightProfileSnapshot.model_validate_json(data) if data else None
 
     def order_by_id(self, order_id: int) -> OrderSnapshot | None:
         """The cached order with this id."""

@@ -97,8 +97,25 @@ def _to_v1(conn: sqlite3.Connection) -> None:
     _run_ddl(conn, _V1)
 
 
+_V2 = """
+CREATE TABLE weight_profiles (
+    id INTEGER PRIMARY KEY,
+    contents_key TEXT NOT NULL,
+    data TEXT NOT NULL
+);
+CREATE UNIQUE INDEX ix_weight_profiles_key ON weight_profiles (contents_key);
+UPDATE counters SET value = 0 WHERE name = 'pull_cursor'
+"""
+
+
+def _to_v2(conn: sqlite3.Connection) -> None:
+    # Learned weight profiles (protocol 2). The cursor goes back to 0 so the next pull is a
+    # snapshot: profiles learned before this version are in it (local work is kept).
+    _run_ddl(conn, _V2)
+
+
 # STEPS[n] migrates a file at version n to n + 1.
-STEPS: list[Callable[[sqlite3.Connection], None]] = [_to_v1]
+STEPS: list[Callable[[sqlite3.Connection], None]] = [_to_v1, _to_v2]
 CURRENT_VERSION = len(STEPS)
 
 

@@ -73,6 +73,15 @@ labels = Table(
     Column("data", Text, nullable=False),  # LabelSnapshot JSON
 )
 
+# Learned weights of repeated contents sets (sync.contents.contents_key), for offline checks.
+weight_profiles = Table(
+    "weight_profiles",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("contents_key", Text, nullable=False),
+    Column("data", Text, nullable=False),  # WeightProfileSnapshot JSON
+)
+
 outbox = Table(
     "outbox",
     metadata,

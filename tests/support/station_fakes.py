@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 from app.packing.events import PackEvent
 from app.packing.model import DictCatalog, LineView, OrderView, ProductRef
+from app.packing.weight_rules import LearnedWeight
 from app.station.ports import BatchRow, ClaimRefused, LeaseRecord, OrderRecord, UserRecord
 
 STATION_ID = 7
@@ -94,6 +95,11 @@ class FakeStore:
 
     def queue_depth(self) -> int:
         return len(self.recorded)
+
+    profiles: dict[str, LearnedWeight] = field(default_factory=dict)
+
+    def weight_profile(self, contents_key: str) -> LearnedWeight | None:
+        return self.profiles.get(contents_key)
 
 
 @dataclass

@@ -149,7 +149,8 @@ def test_order_shipped_in_two_boxes_of_different_types() -> None:
     # Items remain: box 2 opens at once and box 1's label waits, so that it can say 1 of 2.
     assert first.state is PackState.VERIFYING
     assert first.message == (
-        "Box 1 weighs 1100 g. Put it aside: its label prints with the last box's. "
+        "Box 1 weighs 1100 g (expected 1100 g ± 55 g, from the catalogue and the site's "
+        "tolerance). Put it aside: its label prints with the last box's. "
         "Scan the remaining items into box 2."
     )
     assert station.session.progress.unlabelled == (station.session.progress.boxes[0],)
@@ -162,7 +163,10 @@ def test_order_shipped_in_two_boxes_of_different_types() -> None:
     assert last.state is PackState.VERIFIED
     weighed = station.weigh(350 + 150)
     assert weighed.state is PackState.LABELLING
-    assert weighed.message == "Box 2 weighs 500 g. Printing the labels of all 2 boxes."
+    assert weighed.message == (
+        "Box 2 weighs 500 g (expected 500 g ± 50 g, from the catalogue and the site's "
+        "tolerance). Printing the labels of all 2 boxes."
+    )
     assert [b.box_no for b in station.session.progress.unlabelled] == [1, 2]
     with pytest.raises(IllegalTransition, match="Print the label for box 1"):
         station.close()

@@ -9,7 +9,9 @@ from app.packing.model import DEFAULT_BOX_WEIGHTS, LineView
 from app.packing.progress import PackState
 from app.packing.session import PackSession
 from app.packing.step import Outcome
-from sync.protocol import OverrideGranted, WeightRecorded
+from app.packing.weight_rules import LearnedWeight
+from sync.contents import contents_key
+from sync.protocol import OverrideGranted, ParcelClosed, WeightRecorded
 
 from .factories import MUG_GTIN13, MUG_ORDER, Station, catalog, order
 
@@ -88,6 +90,42 @@ def test_manual_weight_is_marked_manual() -> None:
     station = verified_mugs()
     step = station.do(station.session.weight(1300, manual=True))
     assert step.events[0].payload.manual is True
+    closed = step.events[1].payload
+    assert isinstance(closed, ParcelClosed)
+    # what the service needs to learn: typed in, not overridden, the M box weighs 250 g
+    assert (closed.manual, closed.overridden, closed.box_grams) == (True, False, 250)
+
+
+def test_the_parcel_says_how_its_weight_was_taken() -> None:
+    scale = verified_mugs("S").weigh(1200).events[1].payload
+    assert isinstance(scale, ParcelClosed)
+    assert (scale.manual, scale.overridden, scale.box_grams) == (False, False, 150)
+    station = verified_mugs()
+    station.do(station.session.weight(2000, manual=True))  # typed in, and off
+    step = station.do(station.session.override(42, "gift wrap adds weight"))
+    overridden = step.events[1].payload
+    assert isinstance(overridden, ParcelClosed)
+    assert (overridden.manual, overridden.overridden) == (True, True)
+
+
+def test_the_learned_weight_of_the_same_contents_decides() -> None:
+    learned = LearnedWeight(7, 1500.0, 10.0)
+    seen: list[str] = []
+
+    def profiles(key: str) -> LearnedWeight | None:
+        seen.append(key)
+        return learned if key == contents_key([("mug-blue ", 3)], "m") else None
+
+    station = Station(session=PackSession(catalog(), weight_profiles=profiles))
+    station.open(MUG_ORDER)
+    for _ in range(3):
+        station.scan_text(MUG_GTIN13)
+    off = station.weigh(1300)  # the catalogue's 1300 g is not what these parcels weigh
+    assert off.outcome is Outcome.WEIGHT_OUT_OF_TOLERANCE
+    assert "expected 1500 g ± 75 g, learned from 7 parcels" in off.message
+    ok = station.weigh(1550)
+    assert ok.outcome is Outcome.WEIGHT_ACCEPTED
+    assert seen and set(seen) == {contents_key([("mug-blue ", 3)], "m")}
 
 
 def test_box_catalogue_is_configurable_and_unknown_types_are_refused() -> None:

@@ -8,6 +8,7 @@ import pytest
 
 from app.packing.weight_rules import (
     NEXT_STEP,
+    LearnedWeight,
     ToleranceBand,
     WeightPolicy,
     check_weight,
@@ -48,7 +49,8 @@ CARRIER_POLICY = WeightPolicy(carrier_bands={"dhl": ToleranceBand(20, Decimal(2)
     ],
 )
 def test_fixed_rule(measured, expected, history, carrier, ok, lower, upper, rule) -> None:
-    v = check_weight(measured, expected, history, policy=CARRIER_POLICY, carrier=carrier)
+    learned = LearnedWeight.from_weights(history)
+    v = check_weight(measured, expected, learned, policy=CARRIER_POLICY, carrier=carrier)
     assert (v.ok, v.lower_grams, v.upper_grams, v.rule) == (ok, lower, upper, rule)
 
 
@@ -67,19 +69,21 @@ def test_fixed_rule(measured, expected, history, carrier, ok, lower, upper, rule
     ],
 )
 def test_learned_rule(measured, history, ok, expected, width) -> None:
-    v = check_weight(measured, 999_999, history)  # catalogue value is overridden
+    # the catalogue value is overridden
+    v = check_weight(measured, 999_999, LearnedWeight.from_weights(history))
     assert v.ok is ok and v.expected_grams == expected
     assert (v.lower_grams, v.upper_grams) == (expected - width, expected + width)
     assert v.rule.startswith(f"learned: mean {expected} g ± {width} g")
     assert f"over {len(history)} parcels" in v.rule
+    assert v.plain == f"expected {expected} g ± {width} g, learned from {len(history)} parcels"
 
 
 def test_out_of_tolerance_says_what_to_do_next() -> None:
     v = check_weight(1200, 800)
     assert not v.ok
     assert v.message == (
-        "Parcel weighs 1200 g, heavier than the 750-850 g expected "
-        "(catalogue, fixed: max(50 g, 5%) (site)). " + NEXT_STEP
+        "Parcel weighs 1200 g, heavier than expected 800 g ± 50 g, "
+        "from the catalogue and the site's tolerance. " + NEXT_STEP
     )
     assert NEXT_STEP == "Re-check the contents or ask a supervisor to override."
 
@@ -87,8 +91,14 @@ def test_out_of_tolerance_says_what_to_do_next() -> None:
 def test_products_without_weight_are_recorded_for_learning() -> None:
     v = check_weight(640, None)
     assert v.ok and v.expected_grams is None and v.measured_grams == 640
-    assert "catalogue will learn it" in v.message and v.rule == "no expected weight"
-    learned = check_weight(640, None, (600, 610, 620))
+    assert v.rule == "no expected weight"
+    assert v.message == (
+        "A product in this parcel has no weight in the catalogue: 640 g is recorded, not "
+        "checked; parcels like this one are checked once 3 have been weighed."
+    )
+    typed = check_weight(640, None, manual=True)
+    assert typed.ok and "typed-in weights are not learned from" in typed.message
+    learned = check_weight(640, None, LearnedWeight.from_weights((600, 610, 620)))
     assert learned.ok and learned.expected_grams == 610
 
 
