@@ -5,7 +5,7 @@ weight of each repeated contents set (`weight_profiles`, pulled by stations), an
 weights learned from single-product parcels (`learned_unit_weights`).
 
 Revision ID: 0016
-Revises: 0009
+Revises: 0014
 Create Date: 2026-12-04 21:30:00.000000
 """
 
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0016"
-down_revision: str | None = "0009"
+down_revision: str | None = "0014"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
