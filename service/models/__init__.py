@@ -3,6 +3,7 @@
 from service.db import Base
 from service.models.catalog import Product, ProductAlias, ProductGtin, ProductListing
 from service.models.floor import ApiToken, Batch, Station, SupervisorSession, User
+from service.models.office import OfficeAudit, OfficeSession, OfficeUser
 from service.models.orders import (
     Channel,
     Order,
@@ -23,6 +24,9 @@ __all__ = [
     "Channel",
     "Label",
     "Lease",
+    "OfficeAudit",
+    "OfficeSession",
+    "OfficeUser",
     "Order",
     "OrderEvent",
     "OrderException",
