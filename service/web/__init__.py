@@ -10,9 +10,10 @@ import inspect
 from typing import Any
 from urllib.parse import quote
 
-from fastapi import FastAPI, Request
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, RedirectResponse, Response
+from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from service.errors import ServiceError
@@ -20,25 +21,42 @@ from service.web import auth, dashboard, operations, orders, triage
 from service.web.auth import PREFIX, ConsoleRefused, SignInNeeded
 from service.web.render import HERE, page
 
-ROUTERS = (auth.router, dashboard.router, orders.router, triage.router, operations.router)
 STATIC = {"console.css": "text/css"}
+files = APIRouter(include_in_schema=False)
+
+
+@files.get(f"{PREFIX}/static/{{name}}")
+def static(name: str) -> Response:
+    """The console's stylesheet (no other file is served)."""
+    if name not in STATIC:
+        return Response("not found", status_code=404, media_type="text/plain")
+    return FileResponse(HERE / "static" / name, media_type=STATIC[name])
+
+
+@files.get(PREFIX)
+def root() -> Response:
+    """/console without the slash."""
+    return RedirectResponse(PREFIX + "/", status_code=307)
+
+
+ROUTERS = (files, auth.router, dashboard.router, orders.router, triage.router, operations.router)
+
+
+def console_routes() -> list[tuple[str, str]]:
+    """(method, path) of every console route, for the authorisation matrix test."""
+    return sorted(
+        (method, route.path)
+        for router in ROUTERS
+        for route in router.routes
+        if isinstance(route, APIRoute)
+        for method in route.methods or ()
+    )
 
 
 def install(app: FastAPI) -> None:
     """Add the console to the service app."""
     for router in ROUTERS:
         app.include_router(router)
-
-    @app.get(f"{PREFIX}/static/{{name}}", include_in_schema=False)
-    def static(name: str) -> Response:
-        if name not in STATIC:
-            return Response("not found", status_code=404, media_type="text/plain")
-        return FileResponse(HERE / "static" / name, media_type=STATIC[name])
-
-    @app.get(PREFIX, include_in_schema=False)
-    def root() -> Response:
-        return RedirectResponse(PREFIX + "/", status_code=307)
-
     app.add_exception_handler(SignInNeeded, _sign_in_needed)
     app.add_exception_handler(ConsoleRefused, _refused)
     _wrap(app, ServiceError, _service_error)
