@@ -21,7 +21,7 @@ from service.lifecycle import OrderStatus
 from service.models import Channel, Label, Order, OrderEvent
 from service.office.sessions import SignedIn
 from service.supervisor import actions
-from service.supervisor.address import FIELDS, edit_address
+from service.supervisor.address import ADDRESS_CODES, FIELDS, edit_address
 from service.web.auth import PREFIX, OperatorAction, Viewer
 from service.web.render import page
 from service.web.search import OrderFilters, search_orders
@@ -114,6 +114,7 @@ def _order_page(
         error=error,
         done=DONE.get(request.query_params.get("done", ""), ""),
         address=address,
+        address_held=any(r.get("code") in ADDRESS_CODES for r in order.hold_reasons),
         fields=FIELDS,
     )
 

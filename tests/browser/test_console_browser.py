@@ -9,15 +9,15 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 from sqlalchemy.orm import Session
 
-from service.db import make_engine, make_sessionmaker
-from service.models import Label, Order, Parcel
+from service.db import make_engine, make_sessionmaker, utcnow
+from service.models import Label, Order, Parcel, Product
 from tests.conftest import pg_url
 from tests.integration.console.conftest import held_for_address
 from tests.support import factories
@@ -61,9 +61,19 @@ def service(tmp_path: Path) -> Iterator[tuple[ServiceProcess, str]]:
         env = child_env(tmp_path / "keyring.json", url)
         assert run_cli("db", "upgrade", env=env).returncode == 0
         add = run_cli_input(
-            ["office-user", "add", "--email", "boss@example.com", "--name", "Ada Boss",
-             "--role", "admin"], env, PASSWORD + "\n",
-        )  # fmt: skip
+            [
+                "office-user",
+                "add",
+                "--email",
+                "boss@example.com",
+                "--name",
+                "Ada Boss",
+                "--role",
+                "admin",
+            ],
+            env,
+            PASSWORD + "\n",
+        )
         assert add.returncode == 0, add.stderr
         assert "admin Ada Boss" in add.stdout and PASSWORD not in add.stdout
         with ServiceProcess(url, env, tmp_path / "service.log") as proc:
@@ -77,9 +87,15 @@ def run_cli_input(args: list[str], env: dict[str, str], stdin: str):  # type: ig
     from tests.support.service_process import ROOT
 
     return subprocess.run(
-        [sys.executable, "-m", "service.cli", *args], cwd=ROOT, env=env, input=stdin,
-        capture_output=True, text=True, timeout=60, check=False,
-    )  # fmt: skip
+        [sys.executable, "-m", "service.cli", *args],
+        cwd=ROOT,
+        env=env,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
 
 
 def _seed(url: str) -> dict[str, int]:
@@ -91,13 +107,54 @@ def _seed(url: str) -> dict[str, int]:
             s.flush()
             held_for_address(s, held)
             packed = factories.order(s, status="packed", carrier="house")
-            s.add(Parcel(order_id=packed.id, box_no=1, status="closed", weight_grams=640,
-                         tracking_number="HOUSE000123"))  # fmt: skip
-            s.add(Label(order_id=packed.id, carrier="house", tracking_number="HOUSE000123",
-                        format="zpl", content=b"^XA^XZ", weight_min_grams=0,
-                        weight_max_grams=1000, status="printed"))  # fmt: skip
-            for _ in range(3):
-                factories.order(s, status="confirmed")
+            s.add(
+                Parcel(
+                    order_id=packed.id,
+                    box_no=1,
+                    status="closed",
+                    weight_grams=640,
+                    tracking_number="HOUSE000123",
+                )
+            )
+            s.add(
+                Label(
+                    order_id=packed.id,
+                    carrier="house",
+                    tracking_number="HOUSE000123",
+                    format="zpl",
+                    content=b"^XA^XZ",
+                    weight_min_grams=0,
+                    weight_max_grams=1000,
+                    status="printed",
+                )
+            )
+            other = factories.order(s, status="pending")
+            other.ship_name, other.ship_street1, other.ship_country = "Piet Jansen", "", "NL"
+            other.ship_postcode, other.ship_city = "1011 AB", "Amsterdam"
+            s.flush()
+            held_for_address(s, other)
+            for n in range(3):
+                confirmed = factories.order(s, status="confirmed")
+                confirmed.channel_order_name = f"#10{n + 40}"
+            bench = factories.station(s, "bench-07")
+            bench.enrolled_at = bench.last_seen_at = utcnow()
+            s.add(
+                Product(
+                    sku="MUG-BLU-350",
+                    name="Mug, blue, 350 ml",
+                    weight_grams=320,
+                    length_mm=120,
+                    width_mm=90,
+                    height_mm=100,
+                    active=True,
+                )
+            )
+            channel = factories.channel(s, "test-shop")
+            channel.settings = {
+                "shipping_methods": {
+                    "Standard": {"carrier": "house", "service": "standard", "priority": 0}
+                }
+            }
             return {"held": held.id, "packed": packed.id}
     finally:
         engine.dispose()
@@ -121,6 +178,16 @@ def _shot(driver: object, name: str) -> None:
     if where:
         Path(where).mkdir(parents=True, exist_ok=True)
         driver.save_screenshot(str(Path(where) / f"console-{name}.png"))  # type: ignore[attr-defined]
+
+
+def _wait(driver: object, ready: Callable[[], bool], seconds: float = 10) -> None:
+    """Until `ready()` holds (the page after a click may not have loaded yet)."""
+    from selenium.common.exceptions import StaleElementReferenceException
+    from selenium.webdriver.support.wait import WebDriverWait
+
+    # An element read while the next page replaces it is stale: look again.
+    wait = WebDriverWait(driver, seconds, ignored_exceptions=(StaleElementReferenceException,))  # type: ignore[arg-type]
+    wait.until(lambda _d: ready())
 
 
 def _status(url: str, order_id: int) -> str:
@@ -152,6 +219,7 @@ def test_sign_in_find_fix_release_close_the_day_and_download_the_manifest(
     box = d.find_element(By.NAME, "q")  # type: ignore[attr-defined]
     box.clear()
     box.send_keys("HOUSE000123\n")
+    _wait(d, lambda: "q=HOUSE000123" in d.current_url)  # type: ignore[attr-defined]
     rows = d.find_elements(By.CSS_SELECTOR, "tbody tr")  # type: ignore[attr-defined]
     assert len(rows) == 1 and "packed" in rows[0].text
     rows[0].find_element(By.TAG_NAME, "a").click()
@@ -160,21 +228,37 @@ def test_sign_in_find_fix_release_close_the_day_and_download_the_manifest(
     # Fix the held order's postcode: it is released.
     d.get(f"{proc.base_url}/console/orders/{ids['held']}")  # type: ignore[attr-defined]
     assert "is not valid for DE" in d.page_source  # type: ignore[attr-defined]
-    d.find_element(By.CSS_SELECTOR, "#address-edit summary").click()  # type: ignore[attr-defined]
     _shot(d, "order")
+    # Held for its address: the address form is open already.
+    form = d.find_element(By.CSS_SELECTOR, "form.address")  # type: ignore[attr-defined]
+    assert form.is_displayed()
+    d.execute_script("arguments[0].scrollIntoView()", form)  # type: ignore[attr-defined]
+    _shot(d, "order-address")
     postcode = d.find_element(By.CSS_SELECTOR, "form.address input[name=postcode]")  # type: ignore[attr-defined]
     postcode.clear()
     postcode.send_keys("10115")
     d.find_element(By.CSS_SELECTOR, "form.address input[name=reason]").send_keys(  # type: ignore[attr-defined]
         "customer sent the right postcode\n"
     )
-    assert "The address was saved and re-validated." in d.page_source  # type: ignore[attr-defined]
+    done = d.find_element(By.CSS_SELECTOR, "p.done").text  # type: ignore[attr-defined]
+    assert done == "The address was saved and re-validated."
     assert d.find_element(By.CSS_SELECTOR, "h1 .status").text == "confirmed"  # type: ignore[attr-defined]
     assert _status(url, ids["held"]) == "confirmed"
 
-    for page in ("exceptions", "batches", "stations", "catalogue", "channels", ""):
+    # Prepare a batch of the confirmed orders and give it to a station by name.
+    d.get(f"{proc.base_url}/console/batches")  # type: ignore[attr-defined]
+    d.find_element(By.XPATH, "//button[.='Make batches']").click()  # type: ignore[attr-defined]
+    assert d.find_element(By.CSS_SELECTOR, "p.done").text == "1 batch(es) made."  # type: ignore[attr-defined]
+    d.find_element(By.XPATH, "//button[.='Assign']").click()  # type: ignore[attr-defined]
+    _wait(d, lambda: "bench-07" in d.find_element(By.CSS_SELECTOR, "tbody tr").text)  # type: ignore[attr-defined]
+    row = d.find_element(By.CSS_SELECTOR, "tbody tr")  # type: ignore[attr-defined]
+    # The three confirmed orders and the one released above.
+    assert "assigned" in row.text and "0/4" in row.text, row.text
+    _shot(d, "batches")
+
+    for page in ("exceptions", "stations", "catalogue?q=mug", "channels", ""):
         d.get(f"{proc.base_url}/console/{page}")  # type: ignore[attr-defined]
-        _shot(d, page or "dashboard")
+        _shot(d, page.split("?")[0] or "dashboard")
 
     # Close the house carrier's day, then download its manifest.
     d.get(f"{proc.base_url}/console/dispatch")  # type: ignore[attr-defined]

@@ -62,8 +62,9 @@ def office(sessions: sessionmaker[Session]) -> None:
     """One office user per role, all with PASSWORD."""
     with sessions() as s, s.begin():
         for role in ROLES:
-            add_office_user(s, email=email(role), name=f"{role.title()} Person", role=role,
-                            password=PASSWORD)  # fmt: skip
+            add_office_user(
+                s, email=email(role), name=f"{role.title()} Person", role=role, password=PASSWORD
+            )
 
 
 def held_for_address(session: Session, order: Order) -> None:
