@@ -122,10 +122,11 @@ def audit(
     reason: str = "",
     details: dict[str, Any] | None = None,
     actor: str = "",
+    user_id: int | None = None,
 ) -> OfficeAudit:
     """Record one thing an office user did (or, without `who`, an attempt by `actor`)."""
     row = OfficeAudit(
-        office_user_id=who.user_id if who else None,
+        office_user_id=who.user_id if who else user_id,
         actor=who.actor if who else actor,
         action=action,
         target=target[:100],

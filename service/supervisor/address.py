@@ -93,7 +93,13 @@ def edit_address(
         order,
         "address_edited",
         actor=who.actor,
-        payload=who.facts("edit_address", reason, before=before, after=stored),
+        payload=who.facts(
+            "edit_address",
+            reason,
+            before=before,
+            after=stored,
+            typed={k: typed for k, (typed, _stored) in normalised.items()},
+        ),
         station_id=who.station_id,
     )
     reasons = [r for r in order.hold_reasons if r.get("code") not in ADDRESS_CODES]

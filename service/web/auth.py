@@ -142,7 +142,7 @@ def sign_in(
             error=message,
         )
     token = start_session(session, result)
-    audit(session, None, "sign_in", actor=f"office:{result.email}")
+    audit(session, None, "sign_in", actor=f"office:{result.email}", user_id=result.id)
     session.commit()
     response = RedirectResponse(_safe_next(next), status_code=303)
     response.set_cookie(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, exists, or_, select
+from sqlalchemy import ColumnElement, exists, false, select
 from sqlalchemy.orm import Session, lazyload
 
 from service.ingest.normalise import normalise_phone
@@ -36,24 +36,34 @@ def _like_prefix(text: str) -> str:
     return escaped + "%"
 
 
-def term_matches(q: str) -> ColumnElement[bool]:
-    """Orders that a search term names, whichever kind of term it is."""
+def term_matches(session: Session, q: str) -> ColumnElement[bool]:
+    """Orders that a search term names, whichever kind of term it is.
+
+    Each exact kind (number, shop order name, tracking number, e-mail, phone) is looked up
+    on its own index first; one OR over all of them would make PostgreSQL scan every order.
+    Only a term that names no order exactly is tried as the start of a customer's name.
+    """
     q = " ".join(q.split())[:200]
     tracking = q.replace(" ", "")
-    matches: list[ColumnElement[bool]] = [
-        Order.number == q.upper(),
-        Order.channel_order_name.in_({q, f"#{q.lstrip('#')}"}),
-        Order.id.in_(select(Label.order_id).where(Label.tracking_number == tracking)),
-        Order.id.in_(select(Parcel.order_id).where(Parcel.tracking_number == tracking)),
+    lookups = [
+        select(Order.id).where(Order.number == q.upper()),
+        select(Order.id).where(Order.channel_order_name.in_({q, f"#{q.lstrip('#')}"})),
+        select(Label.order_id).where(Label.tracking_number == tracking),
+        select(Parcel.order_id).where(Parcel.tracking_number == tracking),
     ]
     if "@" in q:
-        matches.append(Order.email.in_({q, q.lower()}))
+        lookups.append(select(Order.id).where(Order.email.in_({q, q.lower()})))
     phone = normalise_phone(q, None) if any(c.isdigit() for c in q) else None
     if phone:
-        matches.append(Order.phone == phone)
+        lookups.append(select(Order.id).where(Order.phone == phone))
+    ids: set[int] = set()
+    for lookup in lookups:
+        ids.update(session.scalars(lookup.limit(PAGE * 10)))
+    if ids:
+        return Order.id.in_(sorted(ids))
     if any(c.isalpha() for c in q) and "@" not in q:
-        matches.append(Order.ship_name.ilike(_like_prefix(q), escape="\\"))
-    return or_(*matches)
+        return Order.ship_name.ilike(_like_prefix(q), escape="\\")
+    return false()
 
 
 def search_orders(
@@ -62,7 +72,7 @@ def search_orders(
     """A page of orders newest first, and the id to continue `before` (None: last page)."""
     where: list[ColumnElement[bool]] = []
     if filters.q.strip():
-        where.append(term_matches(filters.q))
+        where.append(term_matches(session, filters.q))
     if filters.status:
         where.append(Order.status == filters.status)
     if filters.channel:

@@ -122,6 +122,9 @@ def test_fixing_a_held_address_releases_the_order(
         f"/console/orders/{floor.held_id}/address", data={**form, "postcode": "D-10115"}
     )
     assert r.status_code == 200 and "The address was saved and re-validated." in r.text
+    # The timeline says what changed and what normalisation made of what was typed.
+    assert "postcode: “1011” → “10115” (typed “D-10115”)" in r.text
+    assert "country: “DE”" not in r.text  # "Germany" is DE: not a change
     with sessions() as s:
         order = s.get(Order, floor.held_id)
         assert order is not None
