@@ -16,6 +16,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    func,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -174,3 +175,12 @@ class WebhookReceipt(Base):
     outcome: Mapped[str] = mapped_column(String(40), default="")
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     ignored: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+# The console finds customers by the start of their name, in any case: an index on
+# lower(ship_name) that PostgreSQL can use for LIKE 'prefix%' whatever the collation.
+Index(
+    "ix_orders_ship_name_lower",
+    func.lower(Order.ship_name).label("ship_name_lower"),
+    postgresql_ops={"ship_name_lower": "varchar_pattern_ops"},
+)

@@ -1,15 +1,16 @@
 """Order search for the console: one box for anything a customer quotes, plus filters.
 
 Each kind of term uses an index (number, shop order name, e-mail, phone, tracking number on
-labels and parcels); a name is a case-insensitive prefix match. Paging is keyset on the
-order id (newest first), so page 500 costs what page 1 costs; lines are never loaded.
+labels and parcels); a name is a case-insensitive prefix match on lower(ship_name). Paging
+is keyset on the order id (newest first), so page 500 costs what page 1 costs; lines are
+never loaded.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, exists, false, select
+from sqlalchemy import ColumnElement, exists, false, func, select
 from sqlalchemy.orm import Session, lazyload
 
 from service.ingest.normalise import normalise_phone
@@ -62,7 +63,8 @@ def term_matches(session: Session, q: str) -> ColumnElement[bool]:
     if ids:
         return Order.id.in_(sorted(ids))
     if any(c.isalpha() for c in q) and "@" not in q:
-        return Order.ship_name.ilike(_like_prefix(q), escape="\\")
+        # lower() LIKE 'prefix%' uses ix_orders_ship_name_lower; ILIKE could not.
+        return func.lower(Order.ship_name).like(_like_prefix(q.lower()), escape="\\")
     return false()
 
 

@@ -3,7 +3,8 @@
 The operations console signs office users in with email + password (argon2id hash, failed
 attempts counted per account), keeps each browser's session server-side (only the cookie
 token's hash is stored) and audits what they do. Order search looks customers up by e-mail,
-phone, the shop's order name and a parcel's tracking number: each gets an index.
+phone, the shop's order name, a parcel's tracking number and the start of a name (lower case,
+pattern ops on PostgreSQL): each gets an index.
 
 Revision ID: 0013
 Revises: 0007
@@ -78,9 +79,18 @@ def upgrade() -> None:
     op.create_index("ix_orders_phone", "orders", ["phone"], unique=False)
     op.create_index("ix_orders_channel_order_name", "orders", ["channel_order_name"], unique=False)
     op.create_index("ix_parcels_tracking_number", "parcels", ["tracking_number"], unique=False)
+    op.create_index(
+        "ix_orders_ship_name_lower",
+        "orders",
+        [sa.text("lower(ship_name) varchar_pattern_ops")]
+        if op.get_bind().dialect.name == "postgresql"
+        else [sa.text("lower(ship_name)")],
+        unique=False,
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_orders_ship_name_lower", table_name="orders")
     op.drop_index("ix_parcels_tracking_number", table_name="parcels")
     op.drop_index("ix_orders_channel_order_name", table_name="orders")
     op.drop_index("ix_orders_phone", table_name="orders")
