@@ -245,3 +245,22 @@ def test_exceptions_queue_links_and_resolves_with_a_reason(
         row = s.get(OrderException, exc.id)
         assert row is not None and row.resolved_by == "office:operator@example.com"
         assert row.resolution == "checked with the shop"
+
+
+def test_customer_data_with_html_in_it_is_shown_escaped(
+    app_client: TestClient, floor: Floor, sessions: sessionmaker[Session]
+) -> None:
+    evil = '<img src=x onerror="alert(1)">'
+    with sessions() as s, s.begin():
+        order = s.get(Order, floor.held_id)
+        assert order is not None
+        order.ship_name, order.ship_city, order.email = evil, evil, "a@b.c"
+        order.hold_reasons = [{"code": "operator_hold", "message": evil}]
+    sign_in(app_client, "operator")
+    for url in (f"/console/orders/{floor.held_id}", "/console/orders", "/console/exceptions"):
+        r = app_client.get(url)
+        assert r.status_code == 200
+        assert evil not in r.text, url
+    assert "&lt;img src=x onerror=&#34;alert(1)&#34;&gt;" in app_client.get(
+        f"/console/orders/{floor.held_id}"
+    ).text
