@@ -34,6 +34,7 @@ from service.api.app import create_app  # noqa: E402
 from service.db import make_engine, make_sessionmaker  # noqa: E402
 from service.office.accounts import add_office_user  # noqa: E402
 from service.schema import create_all  # noqa: E402
+from tests.integration.console.conftest import post_sign_in  # noqa: E402
 from tests.support.pg_schema import schema_url, scratch_schema  # noqa: E402
 
 DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/test"
@@ -134,10 +135,8 @@ def main() -> int:
             )
         results: dict[str, Any] = {}
         with TestClient(create_app(engine)) as client:
-            r = client.post(
-                "/console/sign-in", data={"email": "bench@example.com", "password": PASSWORD}
-            )
-            assert r.status_code == 200
+            r = post_sign_in(client, data={"email": "bench@example.com", "password": PASSWORD})
+            assert r.status_code == 200, r.text[:300]
             for name, params in kinds.items():
                 client.get("/console/orders", params=params)  # warm the plan cache
                 results[name] = timed(client, params, rounds)

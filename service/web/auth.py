@@ -25,9 +25,11 @@ from service.office.sessions import (
     end_session,
     start_session,
 )
+from service.security import constant_time_equal, new_token
 from service.web.render import page
 
 COOKIE = "packbench_console"
+PRE_COOKIE = "packbench_console_sign_in"  # the sign-in form's CSRF token
 SECURE_COOKIE_ENV = "PACKBENCH_CONSOLE_SECURE_COOKIE"  # "1": Secure even behind plain http
 PREFIX = "/console"
 
@@ -109,10 +111,37 @@ def _safe_next(next_path: str) -> str:
     return PREFIX + "/"
 
 
+def _sign_in_form(
+    request: Request, *, next_path: str, email: str = "", error: str = "", status_code: int = 200
+) -> Response:
+    """The sign-in form with a fresh pre-session CSRF token (cookie + hidden field)."""
+    token = new_token()
+    response = page(
+        request,
+        "sign_in.html",
+        None,
+        status_code=status_code,
+        next=_safe_next(next_path),
+        email=email,
+        error=error,
+        csrf=token,
+    )
+    response.set_cookie(
+        PRE_COOKIE,
+        token,
+        max_age=3600,
+        path=PREFIX + "/sign-in",
+        httponly=True,
+        samesite="strict",
+        secure=_secure(request),
+    )
+    return response
+
+
 @router.get("/sign-in")
 def sign_in_page(request: Request, next: str = "") -> Response:
     """The sign-in form."""
-    return page(request, "sign_in.html", None, next=_safe_next(next), email="", error="")
+    return _sign_in_form(request, next_path=next)
 
 
 @router.post("/sign-in")
@@ -122,8 +151,19 @@ def sign_in(
     email: Annotated[str, Form(max_length=200)] = "",
     password: Annotated[str, Form(max_length=200)] = "",
     next: Annotated[str, Form(max_length=500)] = "",
+    csrf: Annotated[str, Form(max_length=100)] = "",
 ) -> Response:
     """Check the password; on success set the session cookie and go where the user was."""
+    # Login CSRF: only a form this browser loaded from the console may sign it in.
+    expected = request.cookies.get(PRE_COOKIE, "")
+    if not expected or not constant_time_equal(expected, csrf):
+        return _sign_in_form(
+            request,
+            next_path=next,
+            email=email,
+            status_code=403,
+            error="The sign-in form had expired; please sign in again.",
+        )
     result = authenticate(session, email, password)
     if isinstance(result, SignInRefused):
         audit(session, None, "sign_in_refused", actor=f"office:{email.strip().lower()[:200]}")
@@ -132,19 +172,12 @@ def sign_in(
         if result.wait is not None:
             seconds = max(1, int(result.wait.total_seconds() + 0.999))
             message += f" Wait {seconds} seconds before the next try."
-        return page(
-            request,
-            "sign_in.html",
-            None,
-            status_code=401,
-            next=_safe_next(next),
-            email=email,
-            error=message,
-        )
+        return _sign_in_form(request, next_path=next, email=email, error=message, status_code=401)
     token = start_session(session, result)
     audit(session, None, "sign_in", actor=f"office:{result.email}", user_id=result.id)
     session.commit()
     response = RedirectResponse(_safe_next(next), status_code=303)
+    response.delete_cookie(PRE_COOKIE, path=PREFIX + "/sign-in")
     response.set_cookie(
         COOKIE,
         token,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -29,10 +30,21 @@ def email(role: str) -> str:
     return f"{role}@example.com"
 
 
+SIGN_IN_CSRF = re.compile(r'name="csrf" value="([^"]+)"')
+
+
+def post_sign_in(client: TestClient, data: dict[str, str], **kwargs: Any) -> Any:
+    """POST the sign-in form the way a browser does: load it first, send its CSRF token."""
+    form = client.get("/console/sign-in")
+    found = SIGN_IN_CSRF.search(form.text)
+    assert found, "the sign-in form carries a CSRF token"
+    return client.post("/console/sign-in", data={"csrf": found.group(1), **data}, **kwargs)
+
+
 def sign_in(client: TestClient, role: str, password: str = PASSWORD) -> str:
     """Sign `client` in as the role's account; returns the session's CSRF token."""
-    r = client.post(
-        "/console/sign-in",
+    r = post_sign_in(
+        client,
         data={"email": email(role), "password": password, "next": "/console/orders"},
         follow_redirects=True,
     )

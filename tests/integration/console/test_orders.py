@@ -261,6 +261,7 @@ def test_customer_data_with_html_in_it_is_shown_escaped(
         r = app_client.get(url)
         assert r.status_code == 200
         assert evil not in r.text, url
-    assert "&lt;img src=x onerror=&#34;alert(1)&#34;&gt;" in app_client.get(
-        f"/console/orders/{floor.held_id}"
-    ).text
+    assert (
+        "&lt;img src=x onerror=&#34;alert(1)&#34;&gt;"
+        in app_client.get(f"/console/orders/{floor.held_id}").text
+    )

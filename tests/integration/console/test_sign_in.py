@@ -12,7 +12,7 @@ from service.models import OfficeAudit, OfficeUser, Order, OrderEvent
 from service.office.accounts import retry_delay
 from service.office.sessions import IDLE
 from sync import clock
-from tests.integration.console.conftest import PASSWORD, Floor, email, sign_in
+from tests.integration.console.conftest import PASSWORD, Floor, email, post_sign_in, sign_in
 
 T0 = datetime(2031, 3, 4, 9, 0, tzinfo=UTC)
 
@@ -23,8 +23,8 @@ def test_pages_redirect_to_sign_in_and_come_back_after_it(
     r = app_client.get("/console/orders?q=x", follow_redirects=False)
     assert r.status_code == 303
     assert r.headers["location"] == "/console/sign-in?next=/console/orders"
-    r = app_client.post(
-        "/console/sign-in",
+    r = post_sign_in(
+        app_client,
         data={"email": "VIEWER@example.com ", "password": PASSWORD, "next": "/console/orders"},
         follow_redirects=False,
     )
@@ -39,8 +39,8 @@ def test_the_cookie_is_secure_over_tls(service_engine, office: None) -> None:  #
     from service.api.app import create_app
 
     with TestClient(create_app(service_engine), base_url="https://testserver") as client:
-        r = client.post(
-            "/console/sign-in",
+        r = post_sign_in(
+            client,
             data={"email": email("viewer"), "password": PASSWORD},
             follow_redirects=False,
         )
@@ -48,9 +48,21 @@ def test_the_cookie_is_secure_over_tls(service_engine, office: None) -> None:  #
     assert "Secure" in r.headers["set-cookie"]
 
 
+def test_a_sign_in_form_not_loaded_by_this_browser_is_refused(
+    app_client: TestClient, office: None
+) -> None:
+    """Login CSRF: another site cannot sign the browser in to an account of its choosing."""
+    data = {"email": email("viewer"), "password": PASSWORD}
+    for csrf in ("", "forged"):
+        r = app_client.post("/console/sign-in", data={**data, "csrf": csrf}, follow_redirects=False)
+        assert r.status_code == 403 and "sign-in form had expired" in r.text
+        assert "packbench_console=" not in r.headers.get("set-cookie", "")
+    assert app_client.get("/console/orders", follow_redirects=False).status_code == 303
+
+
 def test_next_never_leads_off_the_console(app_client: TestClient, office: None) -> None:
-    r = app_client.post(
-        "/console/sign-in",
+    r = post_sign_in(
+        app_client,
         data={"email": email("viewer"), "password": PASSWORD, "next": "//evil.example/x"},
         follow_redirects=False,
     )
@@ -62,8 +74,8 @@ def test_wrong_passwords_make_the_account_wait_longer_each_time(
 ) -> None:
     with clock.frozen(T0) as now:
         for attempt in range(1, 6):
-            r = app_client.post(
-                "/console/sign-in", data={"email": email("operator"), "password": "wrong guess!"}
+            r = post_sign_in(
+                app_client, data={"email": email("operator"), "password": "wrong guess!"}
             )
             assert r.status_code == 401
             assert "Wrong e-mail or password." in r.text
@@ -71,8 +83,8 @@ def test_wrong_passwords_make_the_account_wait_longer_each_time(
             if wait:
                 assert f"Wait {int(wait.total_seconds())} seconds" in r.text
                 # Even the right password is not checked before the wait is over.
-                r = app_client.post(
-                    "/console/sign-in", data={"email": email("operator"), "password": PASSWORD}
+                r = post_sign_in(
+                    app_client, data={"email": email("operator"), "password": PASSWORD}
                 )
                 assert r.status_code == 401 and "Too many wrong passwords" in r.text
                 now.advance(wait)
@@ -82,8 +94,8 @@ def test_wrong_passwords_make_the_account_wait_longer_each_time(
             assert user is not None and user.failed_attempts == 5
         # Another account is not slowed down by this one's failures.
         sign_in(app_client, "viewer")
-        r = app_client.post(
-            "/console/sign-in",
+        r = post_sign_in(
+            app_client,
             data={"email": email("operator"), "password": PASSWORD},
             follow_redirects=False,
         )
@@ -98,7 +110,7 @@ def test_wrong_passwords_make_the_account_wait_longer_each_time(
 def test_unknown_email_gets_the_same_answer_as_a_wrong_password(
     app_client: TestClient, office: None
 ) -> None:
-    r = app_client.post("/console/sign-in", data={"email": "nobody@x.org", "password": "x" * 12})
+    r = post_sign_in(app_client, data={"email": "nobody@x.org", "password": "x" * 12})
     assert r.status_code == 401 and "Wrong e-mail or password." in r.text
 
 
