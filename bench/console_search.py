@@ -3,7 +3,8 @@
 Loads a fresh PostgreSQL schema with N orders (default 1,000,000; generated inside
 PostgreSQL with generate_series, every second one with a label), signs an office user in and
 times GET /console/orders through the full app (in-process client) for each kind of term a
-customer quotes, and for filters and a deep page. Prints one JSON object.
+customer quotes, for filters (one order in 997 has an open exception) and a deep page.
+Prints one JSON object.
 
     python bench/console_search.py             # 1,000,000 orders
     python bench/console_search.py --quick     # 100,000 orders
@@ -68,6 +69,13 @@ FROM generate_series(2, :n, 2) AS g
 """
 
 
+EXCEPTIONS = """
+INSERT INTO order_exceptions (order_id, kind, code, message, details, created_at)
+SELECT g, 'validation', 'postcode_invalid', 'The postcode is not valid.', '{}', now()
+FROM generate_series(7, :n, 997) AS g
+"""
+
+
 def load(engine: Engine, n: int) -> float:
     """Insert n orders (and n/2 labels); returns the seconds it took."""
     started = time.perf_counter()
@@ -80,10 +88,12 @@ def load(engine: Engine, n: int) -> float:
         )
         conn.execute(text(FILL), {"n": n})
         conn.execute(text(LABELS), {"n": n})
+        conn.execute(text(EXCEPTIONS), {"n": n})
         conn.execute(text("SELECT setval('orders_id_seq', :n)"), {"n": n})
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.execute(text("VACUUM ANALYZE orders"))
         conn.execute(text("VACUUM ANALYZE labels"))
+        conn.execute(text("VACUUM ANALYZE order_exceptions"))
     return time.perf_counter() - started
 
 
@@ -124,6 +134,8 @@ def main() -> int:
         "status_filter": {"status": "on_hold"},
         "status_country_carrier": {"status": "packed", "country": "DE", "carrier": "house"},
         "deep_page": {"before": str(n // 3)},
+        "open_exception": {"exception": "1"},
+        "open_exception_and_status": {"exception": "1", "status": "packed"},
     }
     with scratch_schema(base, "bench") as schema:
         engine = make_engine(schema_url(base, schema))

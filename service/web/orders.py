@@ -7,6 +7,7 @@ is not touched, and the page shows what changed.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
@@ -132,7 +133,7 @@ def _act(
     order_id: int,
     seen_event: int,
     action: str,
-    work: Any,
+    work: Callable[[], object],
     address_form: dict[str, str] | None = None,
 ) -> Response:
     try:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, exists, false, func, select
+from sqlalchemy import ColumnElement, false, func, select
 from sqlalchemy.orm import Session, lazyload
 
 from service.ingest.normalise import normalise_phone
@@ -88,9 +88,10 @@ def search_orders(
     if filters.batch:
         where.append(Order.batch_id.in_(select(Batch.id).where(Batch.code == filters.batch)))
     if filters.exception:
+        # Open exceptions are few: collect their orders (ix_order_exceptions_open) first.
         where.append(
-            exists().where(
-                OrderException.order_id == Order.id, OrderException.resolved_at.is_(None)
+            Order.id.in_(
+                select(OrderException.order_id).where(OrderException.resolved_at.is_(None))
             )
         )
     if before is not None:
