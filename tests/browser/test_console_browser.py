@@ -244,6 +244,10 @@ def test_sign_in_find_fix_release_close_the_day_and_download_the_manifest(
     assert done == "The address was saved and re-validated."
     assert d.find_element(By.CSS_SELECTOR, "h1 .status").text == "confirmed"  # type: ignore[attr-defined]
     assert _status(url, ids["held"]) == "confirmed"
+    timeline = d.find_element(By.CSS_SELECTOR, "ol.timeline")  # type: ignore[attr-defined]
+    assert "postcode: “1011” → “10115”" in timeline.text
+    d.execute_script("arguments[0].scrollIntoView()", timeline)  # type: ignore[attr-defined]
+    _shot(d, "order-history")
 
     # Prepare a batch of the confirmed orders and give it to a station by name.
     d.get(f"{proc.base_url}/console/batches")  # type: ignore[attr-defined]
