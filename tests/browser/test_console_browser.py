@@ -14,10 +14,13 @@ from pathlib import Path
 
 import httpx
 import pytest
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from service.db import make_engine, make_sessionmaker, utcnow
-from service.models import Label, Order, Parcel, Product
+from service.db import make_engine, make_sessionmaker
+from service.models import Batch, Label, Order, Parcel, Product
+from service.sync_server.enrollment import issue_enroll_code
+from sync import client as station_sync
 from tests.conftest import pg_url
 from tests.integration.console.conftest import held_for_address
 from tests.support import factories
@@ -98,7 +101,7 @@ def run_cli_input(args: list[str], env: dict[str, str], stdin: str):  # type: ig
     )
 
 
-def _seed(url: str) -> dict[str, int]:
+def _seed(url: str) -> tuple[dict[str, int], str]:
     engine = make_engine(url)
     try:
         with make_sessionmaker(engine)() as s, s.begin():
@@ -136,8 +139,7 @@ def _seed(url: str) -> dict[str, int]:
             for n in range(3):
                 confirmed = factories.order(s, status="confirmed")
                 confirmed.channel_order_name = f"#10{n + 40}"
-            bench = factories.station(s, "bench-07")
-            bench.enrolled_at = bench.last_seen_at = utcnow()
+            _bench, code = issue_enroll_code(s, "bench-07")
             s.add(
                 Product(
                     sku="MUG-BLU-350",
@@ -155,7 +157,7 @@ def _seed(url: str) -> dict[str, int]:
                     "Standard": {"carrier": "house", "service": "standard", "priority": 0}
                 }
             }
-            return {"held": held.id, "packed": packed.id}
+            return {"held": held.id, "packed": packed.id}, code
     finally:
         engine.dispose()
 
@@ -190,6 +192,21 @@ def _wait(driver: object, ready: Callable[[], bool], seconds: float = 10) -> Non
     wait.until(lambda _d: ready())
 
 
+def _batch_numbers(url: str, code: str) -> list[str]:
+    engine = make_engine(url)
+    try:
+        with Session(engine) as s:
+            return list(
+                s.scalars(
+                    select(Order.number)
+                    .join(Batch, Batch.id == Order.batch_id)
+                    .where(Batch.code == code)
+                )
+            )
+    finally:
+        engine.dispose()
+
+
 def _status(url: str, order_id: int) -> str:
     engine = make_engine(url)
     try:
@@ -205,7 +222,9 @@ def test_sign_in_find_fix_release_close_the_day_and_download_the_manifest(
     service: tuple[ServiceProcess, str], browser: object
 ) -> None:
     proc, url = service
-    ids = _seed(url)
+    ids, code = _seed(url)
+    # The packing station enrols with the service the way `packbench enroll` does.
+    station_sync.enroll(proc.base_url, code)
     d = browser
     d.get(f"{proc.base_url}/console/orders")  # type: ignore[attr-defined]
     assert "/console/sign-in" in d.current_url  # type: ignore[attr-defined]
@@ -258,6 +277,17 @@ def test_sign_in_find_fix_release_close_the_day_and_download_the_manifest(
     row = d.find_element(By.CSS_SELECTOR, "tbody tr")  # type: ignore[attr-defined]
     # The three confirmed orders and the one released above.
     assert "assigned" in row.text and "0/4" in row.text, row.text
+    batch_code = row.find_element(By.TAG_NAME, "a").text
+    # The station's next pull brings the batch and its orders.
+    station = station_sync.StationClient(proc.base_url)
+    try:
+        pulled = station.pull(0)
+    finally:
+        station.close()
+    wire = pulled.model_dump_json()
+    numbers = _batch_numbers(url, batch_code)
+    assert len(numbers) == 4 and batch_code in wire
+    assert all(number in wire for number in numbers), (numbers, wire[:500])
     _shot(d, "batches")
 
     for page in ("exceptions", "stations", "catalogue?q=mug", "channels", ""):
