@@ -17,6 +17,7 @@ from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from service.errors import ServiceError
+from service.office.sessions import SignedIn
 from service.web import auth, dashboard, operations, orders, triage
 from service.web.auth import PREFIX, ConsoleRefused, SignInNeeded
 from service.web.render import HERE, page
@@ -87,6 +88,11 @@ def _wrap(app: FastAPI, kind: type[Exception], console_handler: Any) -> None:
     app.add_exception_handler(kind, handler)
 
 
+def _who(request: Request) -> SignedIn | None:
+    who: SignedIn | None = getattr(request.state, "who", None)
+    return who
+
+
 async def _sign_in_needed(_request: Request, exc: Exception) -> Response:
     assert isinstance(exc, SignInNeeded)
     return RedirectResponse(f"{PREFIX}/sign-in?next={quote(exc.next_path)}", status_code=303)
@@ -94,12 +100,14 @@ async def _sign_in_needed(_request: Request, exc: Exception) -> Response:
 
 async def _refused(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ConsoleRefused)
-    return page(request, "error.html", None, status_code=403, message=exc.message)
+    return page(request, "error.html", _who(request), status_code=403, message=exc.message)
 
 
 async def _service_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ServiceError)
-    return page(request, "error.html", None, status_code=exc.http_status, message=exc.message)
+    return page(
+        request, "error.html", _who(request), status_code=exc.http_status, message=exc.message
+    )
 
 
 async def _invalid(request: Request, exc: Exception) -> Response:
@@ -107,7 +115,7 @@ async def _invalid(request: Request, exc: Exception) -> Response:
     first = exc.errors()[0] if exc.errors() else {}
     where = ".".join(str(p) for p in first.get("loc", ()) if p not in ("body", "query"))
     message = f"{where or 'The form'}: {first.get('msg', 'invalid')}. Nothing was changed."
-    return page(request, "error.html", None, status_code=422, message=message)
+    return page(request, "error.html", _who(request), status_code=422, message=message)
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:

@@ -55,6 +55,7 @@ class ConsoleRefused(Exception):
 def _signed_in(request: Request, session: Session) -> SignedIn | None:
     who = current(session, request.cookies.get(COOKIE, ""))
     session.commit()  # keep the idle clock's touch; handlers start their own transaction
+    request.state.who = who  # error pages keep the signed-in navigation
     return who
 
 

@@ -125,3 +125,11 @@ def test_each_caller_gets_exactly_what_the_table_allows(
             if refused == allowed:
                 wrong.append(f"{method} {path} as {who}: {r.status_code} {r.text[:100]}")
     assert not wrong, "\n".join(wrong)
+
+
+def test_a_refusal_says_why_and_keeps_the_navigation(app_client: TestClient, floor: Floor) -> None:
+    sign_in(app_client, "viewer")
+    r = app_client.get("/console/dispatch")
+    assert r.status_code == 403
+    assert "This page needs the admin role; you are viewer." in r.text
+    assert "Sign out" in r.text and 'href="/console/orders"' in r.text
