@@ -16,7 +16,7 @@ from service.carriers.registry import known_carriers
 from service.channels import set_shipping, shipping_mappings
 from service.errors import NotFound, ServiceError
 from service.lifecycle import OrderStatus
-from service.models import Batch, Channel, OfficeAudit, Order, Product, ProductGtin
+from service.models import Batch, Channel, OfficeAudit, Order, Product, ProductGtin, Station
 from service.office.sessions import SignedIn, audit
 from service.shipping.dispatch import close_day as close_carrier_day
 from service.shipping.dispatch import order_lines
@@ -138,8 +138,9 @@ def assign(
 
 @router.get("/stations")
 def stations_page(request: Request, session: DbSession, who: Viewer) -> Response:
-    """Every station: enrolment, last contact, open batches."""
-    return page(request, "stations.html", who, stations=list_stations(session))
+    """Every station: enrolment, last contact, open batches, and its last heartbeat."""
+    beats = dict(session.execute(select(Station.id, Station.heartbeat)).tuples().all())
+    return page(request, "stations.html", who, stations=list_stations(session), beats=beats)
 
 
 def _dispatch(

@@ -21,6 +21,7 @@ from service.db import make_engine, make_sessionmaker
 from service.models import Batch, Label, Order, Parcel, Product
 from service.sync_server.enrollment import issue_enroll_code
 from sync import client as station_sync
+from sync.protocol import Heartbeat
 from tests.conftest import pg_url
 from tests.integration.console.conftest import held_for_address
 from tests.support import factories
@@ -282,6 +283,9 @@ def test_sign_in_find_fix_release_close_the_day_and_download_the_manifest(
     station = station_sync.StationClient(proc.base_url)
     try:
         pulled = station.pull(0)
+        station.heartbeat(
+            Heartbeat(queue_depth=0, devices={"scale": "ok", "printer": "ok"}, app_version="0.1.0")
+        )
     finally:
         station.close()
     wire = pulled.model_dump_json()

@@ -137,3 +137,23 @@ def test_the_dashboard_counts_today_and_lists_cutoff_risk(
     assert numbers[1] in risk and numbers[2] not in risk
     assert numbers[0] not in risk  # packed: no longer at risk
     assert 'class="late"' in risk
+
+
+def test_stations_show_their_last_heartbeat(
+    app_client: TestClient, office: None, sessions: sessionmaker[Session]
+) -> None:
+    with sessions() as s, s.begin():
+        bench = factories.station(s, "bench-03")
+        bench.heartbeat = {
+            "app_version": "0.9.1",
+            "queue_depth": 4,
+            "print_queue_depth": 1,
+            "devices": {"scale": "ok", "printer": "paper out"},
+        }
+        factories.station(s, "bench-04")
+    sign_in(app_client, "viewer")
+    r = app_client.get("/console/stations")
+    row = r.text.split("<td>bench-03</td>")[1].split("</tr>")[0]
+    assert "0.9.1" in row and "<td>4</td>" in row and "<td>1</td>" in row
+    assert "printer: paper out" in row
+    assert "not yet" in r.text.split("<td>bench-04</td>")[1].split("</tr>")[0]
