@@ -326,3 +326,12 @@ def map_shipping(
         session.rollback()
         return _channels(request, session, who, exc.message, exc.http_status)
     return RedirectResponse(f"{PREFIX}/channels?released={len(released)}", status_code=303)
+
+
+@router.get("/audit")
+def audit_page(request: Request, session: DbSession, who: AdminPage, actor: str = "") -> Response:
+    """What office users did (and refused sign-ins), newest first (admin)."""
+    query = select(OfficeAudit).order_by(OfficeAudit.id.desc()).limit(200)
+    if actor:
+        query = query.where(OfficeAudit.actor == actor[:220])
+    return page(request, "audit.html", who, rows=list(session.scalars(query)), actor=actor)

@@ -26,7 +26,17 @@ def _when(value: datetime | None) -> str:
     return "" if value is None else f"{value:%Y-%m-%d %H:%M} UTC"
 
 
+def _fact(value: Any) -> str:
+    """An audit detail in words: dicts as `key value`, lists comma-separated, no empties."""
+    if isinstance(value, dict):
+        return ", ".join(f"{k} {_fact(v)}" for k, v in value.items() if v not in (None, "", [], {}))
+    if isinstance(value, list | tuple):
+        return ", ".join(_fact(v) for v in value)
+    return str(value)
+
+
 ENV.filters["when"] = _when
+ENV.filters["fact"] = _fact
 ENV.globals["Role"] = OfficeRole
 ENV.globals["may"] = may
 

@@ -310,3 +310,6 @@ def test_sign_in_find_fix_release_close_the_day_and_download_the_manifest(
     lines = csv.text.strip().splitlines()
     assert lines[0].startswith("order_number,parcel_no")
     assert len(lines) == 2 and "HOUSE000123" in lines[1]
+    d.get(f"{proc.base_url}/console/audit")  # type: ignore[attr-defined]
+    assert "close day" in d.find_element(By.TAG_NAME, "tbody").text  # type: ignore[attr-defined]
+    _shot(d, "audit")

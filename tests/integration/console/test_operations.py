@@ -108,6 +108,9 @@ def test_closing_a_carriers_day_ships_and_the_manifest_downloads(
         assert audit is not None and audit.reason == "17:00 van"
         assert audit.actor == "office:admin@example.com"
     assert app_client.get("/console/manifests/nope.csv").status_code == 404
+    audit_page = app_client.get("/console/audit")
+    assert "close day" in audit_page.text and "17:00 van" in audit_page.text
+    assert "office:admin@example.com" in audit_page.text
 
 
 def test_the_dashboard_counts_today_and_lists_cutoff_risk(

@@ -41,6 +41,7 @@ TABLE: dict[tuple[str, str], str] = {
     ("POST", "/console/batches"): "operator",
     ("POST", "/console/batches/{batch_id}/assign"): "operator",
     ("GET", "/console/dispatch"): "admin",
+    ("GET", "/console/audit"): "admin",
     ("GET", "/console/manifests/{manifest_id}.csv"): "admin",
     ("POST", "/console/dispatch/{carrier}/close"): "admin",
     ("POST", "/console/channels/{name}/shipping"): "admin",
