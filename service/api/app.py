@@ -115,6 +115,10 @@ def create_app(engine: Engine | str | None = None) -> FastAPI:
 
     for router in routers.discover():
         app.include_router(router)
+
+    from service.web import install as install_console
+
+    install_console(app)
     return app
 
 

@@ -4,6 +4,7 @@ from service.db import Base
 from service.models.catalog import Product, ProductAlias, ProductGtin, ProductListing
 from service.models.floor import ApiToken, Batch, Station, SupervisorSession, User
 from service.models.jobs import OutboundJob, StoredSecret
+from service.models.office import OfficeAudit, OfficeSession, OfficeUser
 from service.models.orders import (
     Channel,
     Order,
@@ -26,6 +27,9 @@ __all__ = [
     "Label",
     "LearnedUnitWeight",
     "Lease",
+    "OfficeAudit",
+    "OfficeSession",
+    "OfficeUser",
     "Order",
     "OrderEvent",
     "OrderException",

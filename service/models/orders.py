@@ -16,6 +16,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    func,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -50,7 +51,7 @@ class Order(Base):
     number: Mapped[str] = mapped_column(String(32), unique=True)  # ORD-100123, on barcodes
     channel_id: Mapped[int] = mapped_column(ForeignKey("channels.id"), index=True)
     channel_order_id: Mapped[str] = mapped_column(String(64))
-    channel_order_name: Mapped[str] = mapped_column(String(64), default="")  # e.g. "#1001"
+    channel_order_name: Mapped[str] = mapped_column(String(64), default="", index=True)  # "#1001"
     status: Mapped[str] = mapped_column(String(20), index=True)
     held_from: Mapped[str | None] = mapped_column(String(20))  # status before on_hold
     hold_reasons: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
@@ -58,8 +59,9 @@ class Order(Base):
     total_amount: Mapped[Decimal] = mapped_column(Numeric(12, 2), default=Decimal("0"))
     payment_state: Mapped[str] = mapped_column(String(20))  # pending|paid|cod|refunded|voided
     payment_method: Mapped[str] = mapped_column(String(40), default="", server_default="")
-    email: Mapped[str] = mapped_column(String(200), default="")
-    phone: Mapped[str] = mapped_column(String(32), default="")  # E.164
+    # email, phone and channel_order_name are indexed: the console finds orders by them.
+    email: Mapped[str] = mapped_column(String(200), default="", index=True)
+    phone: Mapped[str] = mapped_column(String(32), default="", index=True)  # E.164
     ship_name: Mapped[str] = mapped_column(String(200), default="")
     ship_company: Mapped[str] = mapped_column(String(200), default="")
     ship_street1: Mapped[str] = mapped_column(String(200), default="")
@@ -176,3 +178,12 @@ class WebhookReceipt(Base):
     outcome: Mapped[str] = mapped_column(String(40), default="")
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     ignored: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+# The console finds customers by the start of their name, in any case: an index on
+# lower(ship_name) that PostgreSQL can use for LIKE 'prefix%' whatever the collation.
+Index(
+    "ix_orders_ship_name_lower",
+    func.lower(Order.ship_name).label("ship_name_lower"),
+    postgresql_ops={"ship_name_lower": "varchar_pattern_ops"},
+)

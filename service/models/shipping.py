@@ -24,7 +24,7 @@ class Parcel(Base):
     weight_grams: Mapped[int | None] = mapped_column(Integer)
     items: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     status: Mapped[str] = mapped_column(String(20), default="open")
-    tracking_number: Mapped[str | None] = mapped_column(String(64))
+    tracking_number: Mapped[str | None] = mapped_column(String(64), index=True)
     station_id: Mapped[int | None] = mapped_column(ForeignKey("stations.id"))
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 

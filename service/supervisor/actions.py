@@ -1,4 +1,4 @@
-"""Supervisor actions on exceptions and orders: release, reassign, cancel, mark resolved.
+"""Supervisor actions on exceptions and orders: hold, release, reassign, cancel, resolve.
 
 Each action locks the order, refuses with a Conflict (409) that says why when the order
 changed since the supervisor looked (another station packed it, the shop cancelled it) or is
@@ -9,7 +9,7 @@ The caller commits; a refusal raises before anything was written.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -17,7 +17,14 @@ from sqlalchemy.orm import Session
 from service.changes import mark_changed
 from service.db import utcnow
 from service.errors import Conflict, NotFound
-from service.lifecycle import OrderStatus, record_event, release, transition
+from service.lifecycle import (
+    OrderStatus,
+    can_transition,
+    hold,
+    record_event,
+    release,
+    transition,
+)
 from service.models import Batch, Lease, Order, OrderException, Station, StationMutation, User
 from service.shipping.labels import void_labels
 from service.supervisor.queries import PACKED_OR_LATER
@@ -26,6 +33,24 @@ from service.sync_server.leases import release_lease
 
 S = OrderStatus
 _REASSIGNABLE = frozenset({S.CONFIRMED, S.ALLOCATED, S.PICKING, S.ON_HOLD})
+
+
+class Acting(Protocol):
+    """Whoever acts: a supervisor at a bench, or an office user in the console."""
+
+    @property
+    def actor(self) -> str:
+        """The audit log's name for them ("user:3", "office:ann@example.com")."""
+        ...
+
+    @property
+    def station_id(self) -> int | None:
+        """The bench they act from (None: not at a bench)."""
+        ...
+
+    def facts(self, action: str, reason: str, **extra: Any) -> dict[str, Any]:
+        """The payload of the event that records the action."""
+        ...
 
 
 class Supervisor:
@@ -39,6 +64,10 @@ class Supervisor:
     def actor(self) -> str:
         return f"user:{self.user.id}"
 
+    @property
+    def station_id(self) -> int | None:
+        return self.station.id
+
     def facts(self, action: str, reason: str, **extra: Any) -> dict[str, Any]:
         return {
             "action": action,
@@ -50,7 +79,8 @@ class Supervisor:
         }
 
 
-def _locked(session: Session, order_id: int) -> Order:
+def lock_order(session: Session, order_id: int) -> Order:
+    """The order, row-locked for the rest of the transaction, or NotFound."""
     order = session.scalar(select(Order).where(Order.id == order_id).with_for_update(of=Order))
     if order is None:
         raise NotFound(f"No order {order_id}.")
@@ -71,7 +101,8 @@ def _why_changed(session: Session, order: Order) -> str:
     return f"it changed meanwhile and is now {status.value}"
 
 
-def _check_unchanged(session: Session, order: Order, expected_version: int | None) -> None:
+def check_unchanged(session: Session, order: Order, expected_version: int | None) -> None:
+    """Refuse (409, saying why) when the order changed since the caller saw `expected_version`."""
     if expected_version is not None and order.version != expected_version:
         raise Conflict(
             f"Order {order.number} was not changed: {_why_changed(session, order)}. "
@@ -79,7 +110,7 @@ def _check_unchanged(session: Session, order: Order, expected_version: int | Non
         )
 
 
-def _out(order: Order, action: str, who: Supervisor, message: str) -> ActionOut:
+def _out(order: Order, action: str, who: Acting, message: str) -> ActionOut:
     return ActionOut(
         order_id=order.id,
         order_number=order.number,
@@ -91,19 +122,19 @@ def _out(order: Order, action: str, who: Supervisor, message: str) -> ActionOut:
     )
 
 
-def _record(session: Session, order: Order, who: Supervisor, facts: dict[str, Any]) -> None:
+def _record(session: Session, order: Order, who: Acting, facts: dict[str, Any]) -> None:
     record_event(
         session,
         order,
         "supervisor_action",
         actor=who.actor,
         payload=facts,
-        station_id=who.station.id,
+        station_id=who.station_id,
     )
 
 
 def _close_exceptions(
-    session: Session, order_id: int, who: Supervisor, why: str, kinds: tuple[str, ...] | None
+    session: Session, order_id: int, who: Acting, why: str, kinds: tuple[str, ...] | None
 ) -> list[int]:
     query = select(OrderException).where(
         OrderException.order_id == order_id, OrderException.resolved_at.is_(None)
@@ -119,11 +150,11 @@ def _close_exceptions(
 
 
 def release_order(
-    session: Session, order_id: int, who: Supervisor, reason: str, expected_version: int | None
+    session: Session, order_id: int, who: Acting, reason: str, expected_version: int | None
 ) -> ActionOut:
     """Release a hold to the status it was held from; its hold exceptions close."""
-    order = _locked(session, order_id)
-    _check_unchanged(session, order, expected_version)
+    order = lock_order(session, order_id)
+    check_unchanged(session, order, expected_version)
     if order.status != S.ON_HOLD:
         raise Conflict(f"Order {order.number} is {order.status}, not on hold; nothing released.")
     release(session, order, actor=who.actor, reason=reason)
@@ -132,12 +163,33 @@ def release_order(
     return _out(order, "release", who, f"Order {order.number} released; it is {order.status}.")
 
 
+def hold_order(
+    session: Session,
+    order_id: int,
+    who: Acting,
+    reason: str,
+    expected_version: int | None,
+    code: str = "operator_hold",
+) -> ActionOut:
+    """Put an order on hold with a reason; it shows as an open `hold` exception."""
+    order = lock_order(session, order_id)
+    check_unchanged(session, order, expected_version)
+    if not can_transition(order.status, S.ON_HOLD):
+        raise Conflict(f"Order {order.number} is {order.status}; it cannot be put on hold.")
+    hold(session, order, [{"code": code, "message": reason}], actor=who.actor)
+    session.add(
+        OrderException(order_id=order.id, kind="hold", code=code, message=reason, details={})
+    )
+    _record(session, order, who, who.facts("hold", reason))
+    return _out(order, "hold", who, f"Order {order.number} is on hold.")
+
+
 def cancel_order(
-    session: Session, order_id: int, who: Supervisor, reason: str, expected_version: int | None
+    session: Session, order_id: int, who: Acting, reason: str, expected_version: int | None
 ) -> ActionOut:
     """Cancel an order that is not packed yet; its open exceptions close with the reason."""
-    order = _locked(session, order_id)
-    _check_unchanged(session, order, expected_version)
+    order = lock_order(session, order_id)
+    check_unchanged(session, order, expected_version)
     if order.status in PACKED_OR_LATER:
         raise Conflict(
             f"Order {order.number} is {order.status}: {_why_changed(session, order)}. "
@@ -146,7 +198,7 @@ def cancel_order(
     if order.status == S.CANCELLED:
         raise Conflict(f"Order {order.number} is already cancelled; nothing was changed.")
     transition(
-        session, order, S.CANCELLED, actor=who.actor, reason=reason, station_id=who.station.id
+        session, order, S.CANCELLED, actor=who.actor, reason=reason, station_id=who.station_id
     )
     void_labels(session, order, reason="order_cancelled", actor=who.actor)
     closed = _close_exceptions(session, order.id, who, f"cancelled: {reason}", None)
@@ -158,13 +210,13 @@ def reassign_order(
     session: Session,
     order_id: int,
     batch_id: int,
-    who: Supervisor,
+    who: Acting,
     reason: str,
     expected_version: int | None,
 ) -> ActionOut:
     """Move an unpacked order into another batch (another station's); its lease ends."""
-    order = _locked(session, order_id)
-    _check_unchanged(session, order, expected_version)
+    order = lock_order(session, order_id)
+    check_unchanged(session, order, expected_version)
     batch = session.get(Batch, batch_id)
     if batch is None:
         raise NotFound(f"No batch {batch_id}.", field="batch_id")
@@ -186,7 +238,7 @@ def reassign_order(
             actor=who.actor,
             reason=reason,
             payload={"batch": batch.code},
-            station_id=who.station.id,
+            station_id=who.station_id,
         )
     lease = session.get(Lease, order.id)
     if lease is not None and lease.released_at is None:
@@ -219,16 +271,14 @@ def reassign_order(
     return _out(order, "reassign", who, f"Order {order.number} moved to batch {batch.code}.")
 
 
-def resolve_exception(
-    session: Session, exception_id: int, who: Supervisor, reason: str
-) -> ActionOut:
+def resolve_exception(session: Session, exception_id: int, who: Acting, reason: str) -> ActionOut:
     """Mark an open exception dealt with; resolving it twice is a 409."""
     exc = session.get(OrderException, exception_id, with_for_update=True)
     if exc is None:
         raise NotFound(f"No exception {exception_id}.")
     if exc.resolved_at is not None:
         raise Conflict(f"Exception {exception_id} was already resolved by {exc.resolved_by}.")
-    order = _locked(session, exc.order_id)
+    order = lock_order(session, exc.order_id)
     exc.resolved_at, exc.resolved_by, exc.resolution = utcnow(), who.actor, reason
     _record(
         session,
@@ -240,7 +290,7 @@ def resolve_exception(
 
 
 def resolve_rejection(
-    session: Session, station_id: int, mutation_id: int, who: Supervisor, reason: str
+    session: Session, station_id: int, mutation_id: int, who: Acting, reason: str
 ) -> ActionOut:
     """Mark a rejected station mutation looked at (kept as a resolved 'rejected' exception)."""
     mut = session.get(StationMutation, (station_id, mutation_id))

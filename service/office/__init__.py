@@ -1,0 +1,1 @@
+"""Office users of the operations console: accounts, sign-in sessions, audit (no web here)."""

@@ -1,0 +1,315 @@
+"""The console in a real Chromium (Debian's chromium + chromium-driver through Selenium),
+against a real `packbench-service serve` on PostgreSQL.
+
+Set PACKBENCH_SCREENSHOTS=<dir> to also save a 1366x768 screenshot of each page there
+(docs/screenshots is made that way; the test never compares them).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from service.db import make_engine, make_sessionmaker
+from service.models import Batch, Label, Order, Parcel, Product
+from service.sync_server.enrollment import issue_enroll_code
+from sync import client as station_sync
+from sync.protocol import Heartbeat
+from tests.conftest import pg_url
+from tests.integration.console.conftest import held_for_address
+from tests.support import factories
+from tests.support.pg_schema import schema_url, scratch_schema
+from tests.support.service_process import ServiceProcess, child_env, run_cli
+
+pytestmark = [pytest.mark.slow, pytest.mark.e2e]
+
+CHROMIUM = shutil.which("chromium")
+DRIVER = shutil.which("chromedriver")
+PASSWORD = "a long enough password"
+FLAGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--window-size=1366,768",
+]
+
+if not (CHROMIUM and DRIVER):
+    pytest.skip(
+        "chromium and chromium-driver are not installed (apt-get install chromium "
+        "chromium-driver; ./dev does it)",
+        allow_module_level=True,
+    )
+webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is not installed")
+from selenium.webdriver.common.by import By  # noqa: E402
+
+
+@pytest.fixture
+def service(tmp_path: Path) -> Iterator[tuple[ServiceProcess, str]]:
+    base = pg_url()
+    if base is None:
+        pytest.skip("PostgreSQL not configured (PACKBENCH_TEST_PG_URL unset)")
+    with scratch_schema(base, "console") as schema:
+        url = schema_url(base, schema)
+        env = child_env(tmp_path / "keyring.json", url)
+        assert run_cli("db", "upgrade", env=env).returncode == 0
+        add = run_cli_input(
+            [
+                "office-user",
+                "add",
+                "--email",
+                "boss@example.com",
+                "--name",
+                "Ada Boss",
+                "--role",
+                "admin",
+            ],
+            env,
+            PASSWORD + "\n",
+        )
+        assert add.returncode == 0, add.stderr
+        assert "admin Ada Boss" in add.stdout and PASSWORD not in add.stdout
+        with ServiceProcess(url, env, tmp_path / "service.log") as proc:
+            yield proc, url
+
+
+def run_cli_input(args: list[str], env: dict[str, str], stdin: str):  # type: ignore[no-untyped-def]
+    import subprocess
+    import sys
+
+    from tests.support.service_process import ROOT
+
+    return subprocess.run(
+        [sys.executable, "-m", "service.cli", *args],
+        cwd=ROOT,
+        env=env,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def _seed(url: str) -> tuple[dict[str, int], str]:
+    engine = make_engine(url)
+    try:
+        with make_sessionmaker(engine)() as s, s.begin():
+            held = factories.order(s, status="pending")
+            held.ship_postcode, held.ship_name = "1011", "Jane Doe"
+            s.flush()
+            held_for_address(s, held)
+            packed = factories.order(s, status="packed", carrier="house")
+            s.add(
+                Parcel(
+                    order_id=packed.id,
+                    box_no=1,
+                    status="closed",
+                    weight_grams=640,
+                    tracking_number="HOUSE000123",
+                )
+            )
+            s.add(
+                Label(
+                    order_id=packed.id,
+                    carrier="house",
+                    tracking_number="HOUSE000123",
+                    format="zpl",
+                    content=b"^XA^XZ",
+                    weight_min_grams=0,
+                    weight_max_grams=1000,
+                    status="printed",
+                )
+            )
+            other = factories.order(s, status="pending")
+            other.ship_name, other.ship_street1, other.ship_country = "Piet Jansen", "", "NL"
+            other.ship_postcode, other.ship_city = "1011 AB", "Amsterdam"
+            s.flush()
+            held_for_address(s, other)
+            for n in range(3):
+                confirmed = factories.order(s, status="confirmed")
+                confirmed.channel_order_name = f"#10{n + 40}"
+            _bench, code = issue_enroll_code(s, "bench-07")
+            s.add(
+                Product(
+                    sku="MUG-BLU-350",
+                    name="Mug, blue, 350 ml",
+                    weight_grams=320,
+                    length_mm=120,
+                    width_mm=90,
+                    height_mm=100,
+                    active=True,
+                )
+            )
+            channel = factories.channel(s, "test-shop")
+            channel.settings = {
+                "shipping_methods": {
+                    "Standard": {"carrier": "house", "service": "standard", "priority": 0}
+                }
+            }
+            return {"held": held.id, "packed": packed.id}, code
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture
+def browser(tmp_path: Path) -> Iterator[object]:
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in (*FLAGS, f"--user-data-dir={tmp_path / 'chromium-profile'}"):
+        options.add_argument(flag)
+    driver = webdriver.Chrome(options=options, service=webdriver.ChromeService(DRIVER))
+    driver.set_window_size(1366, 768)
+    driver.implicitly_wait(5)
+    yield driver
+    driver.quit()
+
+
+def _shot(driver: object, name: str) -> None:
+    where = os.environ.get("PACKBENCH_SCREENSHOTS")
+    if where:
+        Path(where).mkdir(parents=True, exist_ok=True)
+        driver.save_screenshot(str(Path(where) / f"console-{name}.png"))  # type: ignore[attr-defined]
+
+
+def _wait(driver: object, ready: Callable[[], bool], seconds: float = 10) -> None:
+    """Until `ready()` holds (the page after a click may not have loaded yet)."""
+    from selenium.common.exceptions import StaleElementReferenceException
+    from selenium.webdriver.support.wait import WebDriverWait
+
+    # An element read while the next page replaces it is stale: look again.
+    wait = WebDriverWait(driver, seconds, ignored_exceptions=(StaleElementReferenceException,))  # type: ignore[arg-type]
+    wait.until(lambda _d: ready())
+
+
+def _batch_numbers(url: str, code: str) -> list[str]:
+    engine = make_engine(url)
+    try:
+        with Session(engine) as s:
+            return list(
+                s.scalars(
+                    select(Order.number)
+                    .join(Batch, Batch.id == Order.batch_id)
+                    .where(Batch.code == code)
+                )
+            )
+    finally:
+        engine.dispose()
+
+
+def _status(url: str, order_id: int) -> str:
+    engine = make_engine(url)
+    try:
+        with Session(engine) as s:
+            order = s.get(Order, order_id)
+            assert order is not None
+            return order.status
+    finally:
+        engine.dispose()
+
+
+def test_sign_in_find_fix_release_close_the_day_and_download_the_manifest(
+    service: tuple[ServiceProcess, str], browser: object
+) -> None:
+    proc, url = service
+    ids, code = _seed(url)
+    # The packing station enrols with the service the way `packbench enroll` does.
+    station_sync.enroll(proc.base_url, code)
+    d = browser
+    d.get(f"{proc.base_url}/console/orders")  # type: ignore[attr-defined]
+    assert "/console/sign-in" in d.current_url  # type: ignore[attr-defined]
+    _shot(d, "sign-in")
+    d.find_element(By.NAME, "email").send_keys("boss@example.com")  # type: ignore[attr-defined]
+    d.find_element(By.NAME, "password").send_keys(PASSWORD + "\n")  # type: ignore[attr-defined]
+    assert d.find_element(By.TAG_NAME, "h1").text == "Orders"  # type: ignore[attr-defined]
+    _shot(d, "orders")
+
+    # Find the packed order by its tracking number.
+    box = d.find_element(By.NAME, "q")  # type: ignore[attr-defined]
+    box.clear()
+    box.send_keys("HOUSE000123\n")
+    _wait(d, lambda: "q=HOUSE000123" in d.current_url)  # type: ignore[attr-defined]
+    rows = d.find_elements(By.CSS_SELECTOR, "tbody tr")  # type: ignore[attr-defined]
+    assert len(rows) == 1 and "packed" in rows[0].text
+    rows[0].find_element(By.TAG_NAME, "a").click()
+    assert "HOUSE000123" in d.find_element(By.TAG_NAME, "main").text  # type: ignore[attr-defined]
+
+    # Fix the held order's postcode: it is released.
+    d.get(f"{proc.base_url}/console/orders/{ids['held']}")  # type: ignore[attr-defined]
+    assert "is not valid for DE" in d.page_source  # type: ignore[attr-defined]
+    _shot(d, "order")
+    # Held for its address: the address form is open already.
+    form = d.find_element(By.CSS_SELECTOR, "form.address")  # type: ignore[attr-defined]
+    assert form.is_displayed()
+    d.execute_script("arguments[0].scrollIntoView()", form)  # type: ignore[attr-defined]
+    _shot(d, "order-address")
+    postcode = d.find_element(By.CSS_SELECTOR, "form.address input[name=postcode]")  # type: ignore[attr-defined]
+    postcode.clear()
+    postcode.send_keys("10115")
+    d.find_element(By.CSS_SELECTOR, "form.address input[name=reason]").send_keys(  # type: ignore[attr-defined]
+        "customer sent the right postcode\n"
+    )
+    done = d.find_element(By.CSS_SELECTOR, "p.done").text  # type: ignore[attr-defined]
+    assert done == "The address was saved and re-validated."
+    assert d.find_element(By.CSS_SELECTOR, "h1 .status").text == "confirmed"  # type: ignore[attr-defined]
+    assert _status(url, ids["held"]) == "confirmed"
+    timeline = d.find_element(By.CSS_SELECTOR, "ol.timeline")  # type: ignore[attr-defined]
+    assert "postcode: “1011” → “10115”" in timeline.text
+    d.execute_script("arguments[0].scrollIntoView()", timeline)  # type: ignore[attr-defined]
+    _shot(d, "order-history")
+
+    # Prepare a batch of the confirmed orders and give it to a station by name.
+    d.get(f"{proc.base_url}/console/batches")  # type: ignore[attr-defined]
+    d.find_element(By.XPATH, "//button[.='Make batches']").click()  # type: ignore[attr-defined]
+    assert d.find_element(By.CSS_SELECTOR, "p.done").text == "1 batch(es) made."  # type: ignore[attr-defined]
+    d.find_element(By.XPATH, "//button[.='Assign']").click()  # type: ignore[attr-defined]
+    _wait(d, lambda: "bench-07" in d.find_element(By.CSS_SELECTOR, "tbody tr").text)  # type: ignore[attr-defined]
+    row = d.find_element(By.CSS_SELECTOR, "tbody tr")  # type: ignore[attr-defined]
+    # The three confirmed orders and the one released above.
+    assert "assigned" in row.text and "0/4" in row.text, row.text
+    batch_code = row.find_element(By.TAG_NAME, "a").text
+    # The station's next pull brings the batch and its orders.
+    station = station_sync.StationClient(proc.base_url)
+    try:
+        pulled = station.pull(0)
+        station.heartbeat(
+            Heartbeat(queue_depth=0, devices={"scale": "ok", "printer": "ok"}, app_version="0.1.0")
+        )
+    finally:
+        station.close()
+    wire = pulled.model_dump_json()
+    numbers = _batch_numbers(url, batch_code)
+    assert len(numbers) == 4 and batch_code in wire
+    assert all(number in wire for number in numbers), (numbers, wire[:500])
+    _shot(d, "batches")
+
+    for page in ("exceptions", "stations", "catalogue?q=mug", "channels", ""):
+        d.get(f"{proc.base_url}/console/{page}")  # type: ignore[attr-defined]
+        _shot(d, page.split("?")[0] or "dashboard")
+
+    # Close the house carrier's day, then download its manifest.
+    d.get(f"{proc.base_url}/console/dispatch")  # type: ignore[attr-defined]
+    d.find_element(By.XPATH, '//button[contains(., "Close house\'s day")]').click()  # type: ignore[attr-defined]
+    link = d.find_element(By.PARTIAL_LINK_TEXT, "Download CSV")  # type: ignore[attr-defined]
+    _shot(d, "dispatch")
+    assert _status(url, ids["packed"]) == "shipped"
+    cookies = {c["name"]: c["value"] for c in d.get_cookies()}  # type: ignore[attr-defined]
+    csv = httpx.get(link.get_attribute("href"), cookies=cookies, timeout=10)
+    assert csv.status_code == 200 and csv.headers["content-type"].startswith("text/csv")
+    lines = csv.text.strip().splitlines()
+    assert lines[0].startswith("order_number,parcel_no")
+    assert len(lines) == 2 and "HOUSE000123" in lines[1]
+    d.get(f"{proc.base_url}/console/audit")  # type: ignore[attr-defined]
+    assert "close day" in d.find_element(By.TAG_NAME, "tbody").text  # type: ignore[attr-defined]
+    _shot(d, "audit")

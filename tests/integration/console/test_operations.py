@@ -1,0 +1,162 @@
+"""Console operations: batches by station name, channel mapping, the day close, dashboard."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from service.lifecycle import OrderStatus, transition
+from service.models import Batch, Channel, Label, OfficeAudit, Order, Parcel
+from sync import clock
+from tests.integration.console.conftest import Floor, sign_in
+from tests.support import factories
+
+T0 = datetime(2031, 5, 6, 14, 0, tzinfo=UTC)
+
+
+def test_batches_are_made_and_assigned_to_a_station_by_name(
+    app_client: TestClient, floor: Floor, sessions: sessionmaker[Session]
+) -> None:
+    with sessions() as s, s.begin():
+        factories.station(s, "bench-07")
+    csrf = sign_in(app_client, "operator")
+    r = app_client.post("/console/batches", data={"csrf": csrf, "items": "any", "max_orders": "10"})
+    assert r.status_code == 200 and "1 batch(es) made." in r.text
+    with sessions() as s:
+        batch = s.scalar(select(Batch))
+        assert batch is not None and batch.created_by == "office:operator@example.com"
+    r = app_client.post(
+        f"/console/batches/{batch.id}/assign", data={"csrf": csrf, "station": "bench-99"}
+    )
+    assert r.status_code == 404 and "No station named &#39;bench-99&#39;" in r.text
+    r = app_client.post(
+        f"/console/batches/{batch.id}/assign", data={"csrf": csrf, "station": "bench-07"}
+    )
+    assert r.status_code == 200 and "bench-07" in r.text
+    with sessions() as s:
+        assigned = s.get(Batch, batch.id)
+        assert assigned is not None and assigned.status == "assigned"
+        actions = [a.action for a in s.scalars(select(OfficeAudit).order_by(OfficeAudit.id))]
+        assert actions[-2:] == ["batch_create", "batch_assign"]
+    bad = app_client.post("/console/batches", data={"csrf": csrf, "items": "lots"})
+    assert bad.status_code == 422 and "Unknown item mix" in bad.text
+
+
+def test_an_admin_maps_a_shipping_method(
+    app_client: TestClient, floor: Floor, sessions: sessionmaker[Session]
+) -> None:
+    csrf = sign_in(app_client, "admin")
+    r = app_client.post(
+        "/console/channels/test-shop/shipping",
+        data={"csrf": csrf, "method": "DHL Express", "carrier": "nope"},
+    )
+    assert r.status_code == 422 and "No carrier adapter" in r.text
+    r = app_client.post(
+        "/console/channels/test-shop/shipping",
+        data={"csrf": csrf, "method": "DHL Express", "carrier": "house", "priority": "2"},
+    )
+    assert r.status_code == 200 and "Mapping saved" in r.text and "DHL Express" in r.text
+    with sessions() as s:
+        channel = s.scalar(select(Channel).where(Channel.name == "test-shop"))
+        assert channel is not None
+        assert channel.settings["shipping_methods"]["DHL Express"]["carrier"] == "house"
+
+
+def test_closing_a_carriers_day_ships_and_the_manifest_downloads(
+    app_client: TestClient, floor: Floor, sessions: sessionmaker[Session]
+) -> None:
+    with sessions() as s, s.begin():
+        packed = factories.order(s, status="packed", carrier="house")
+        s.add(
+            Parcel(
+                order_id=packed.id,
+                box_no=1,
+                status="closed",
+                weight_grams=800,
+                tracking_number="HOUSE42",
+            )
+        )
+        s.add(
+            Label(
+                order_id=packed.id,
+                carrier="house",
+                tracking_number="HOUSE42",
+                format="zpl",
+                content=b"^XA^XZ",
+                weight_min_grams=0,
+                weight_max_grams=1000,
+            )
+        )
+        unlabelled = factories.order(s, status="packed", carrier="house")
+        packed_id, unlabelled_number = packed.id, unlabelled.number
+    csrf = sign_in(app_client, "admin")
+    r = app_client.post("/console/dispatch/house/close", data={"csrf": csrf, "reason": "17:00 van"})
+    assert r.status_code == 200
+    assert f"{unlabelled_number}: no tracking number" in r.text
+    link = r.text.split('href="/console/manifests/')[1].split('"')[0]
+    csv = app_client.get(f"/console/manifests/{link}")
+    assert csv.status_code == 200 and csv.headers["content-type"].startswith("text/csv")
+    rows = csv.text.strip().splitlines()
+    assert len(rows) == 2 and rows[1].startswith("ORD-") and "HOUSE42" in rows[1]
+    with sessions() as s:
+        shipped = s.get(Order, packed_id)
+        assert shipped is not None and shipped.status == "shipped"
+        audit = s.scalar(select(OfficeAudit).where(OfficeAudit.action == "close_day"))
+        assert audit is not None and audit.reason == "17:00 van"
+        assert audit.actor == "office:admin@example.com"
+    assert app_client.get("/console/manifests/nope.csv").status_code == 404
+    audit_page = app_client.get("/console/audit")
+    assert "close day" in audit_page.text and "17:00 van" in audit_page.text
+    assert "office:admin@example.com" in audit_page.text
+
+
+def test_the_dashboard_counts_today_and_lists_cutoff_risk(
+    app_client: TestClient, office: None, sessions: sessionmaker[Session]
+) -> None:
+    with clock.frozen(T0):
+        with sessions() as s, s.begin():
+            factories.order(s, status="confirmed", age_hours=20)  # yesterday
+            today = factories.order(
+                s, status="picking", age_hours=2, cutoff_at=T0 + timedelta(minutes=30)
+            )
+            late = factories.order(
+                s, status="confirmed", age_hours=1, cutoff_at=T0 - timedelta(minutes=5)
+            )
+            transition(s, today, OrderStatus.PACKED, actor="station:1")
+            safe = factories.order(
+                s, status="confirmed", age_hours=1, cutoff_at=T0 + timedelta(hours=5)
+            )
+            numbers = today.number, late.number, safe.number
+        sign_in(app_client, "viewer")
+        r = app_client.get("/console/")
+    assert r.status_code == 200
+    assert "2031-05-06 14:00 UTC" in r.text
+    row = r.text.split("<td>test-shop</td>")[1].split("</tr>")[0]
+    assert "<td>3</td><td>1</td>" in row  # three came in today, one was packed
+    risk = r.text.split("At risk")[1]
+    assert numbers[1] in risk and numbers[2] not in risk
+    assert numbers[0] not in risk  # packed: no longer at risk
+    assert 'class="late"' in risk
+
+
+def test_stations_show_their_last_heartbeat(
+    app_client: TestClient, office: None, sessions: sessionmaker[Session]
+) -> None:
+    with sessions() as s, s.begin():
+        bench = factories.station(s, "bench-03")
+        bench.heartbeat = {
+            "app_version": "0.9.1",
+            "queue_depth": 4,
+            "print_queue_depth": 1,
+            "devices": {"scale": "ok", "printer": "paper out"},
+        }
+        factories.station(s, "bench-04")
+    sign_in(app_client, "viewer")
+    r = app_client.get("/console/stations")
+    row = r.text.split("<td>bench-03</td>")[1].split("</tr>")[0]
+    assert "0.9.1" in row and "<td>4</td>" in row and "<td>1</td>" in row
+    assert "printer: paper out" in row
+    assert "not yet" in r.text.split("<td>bench-04</td>")[1].split("</tr>")[0]
