@@ -35,6 +35,7 @@ from service.ingest.validate import VALIDATION_CODES, Reason, validate
 from service.lifecycle import OrderStatus, hold, record_event, release, transition
 from service.models import Channel, Order, OrderException, OrderLine
 from service.shipping.labels import void_labels
+from service.stock.allocation import allocate_order, release_order
 
 __all__ = [
     "IngestResult",
@@ -289,6 +290,7 @@ def _update(
         if (order.status, order.hold_reasons) != before:
             mark_changed(session, "order", order.id)
             applied = applied or {"status": order.status}
+    allocate_order(session, order, actor=actor)  # lines or status may have changed
     if refused and not applied:
         return _result("change_refused", order)
     return _result("updated" if applied or lines_changed else "unchanged", order)
@@ -321,6 +323,7 @@ def _cancel(session: Session, channel: Channel, order: Order, *, actor: str) -> 
         return _result("unchanged", order)
     if status in CANCELLABLE:
         transition(session, order, S.CANCELLED, actor=actor, reason="cancelled in channel")
+        release_order(session, order, actor=actor)
         void_labels(session, order, reason="order_cancelled", actor=actor)
         return _result("cancelled", order)
     already = session.scalar(

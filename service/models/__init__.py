@@ -12,6 +12,7 @@ from service.models.orders import (
     WebhookReceipt,
 )
 from service.models.shipping import Label, Parcel
+from service.models.stock import Return, ReturnLine, ReturnUnit, StockBalance, StockMovement
 from service.models.sync import ChangeCounter, ChangeRow, Lease, StationMutation
 
 __all__ = [
@@ -32,8 +33,13 @@ __all__ = [
     "ProductAlias",
     "ProductGtin",
     "ProductListing",
+    "Return",
+    "ReturnLine",
+    "ReturnUnit",
     "Station",
     "StationMutation",
+    "StockBalance",
+    "StockMovement",
     "SupervisorSession",
     "User",
     "WebhookReceipt",

@@ -20,6 +20,7 @@ from service.errors import Conflict, NotFound
 from service.lifecycle import OrderStatus, record_event, release, transition
 from service.models import Batch, Lease, Order, OrderException, Station, StationMutation, User
 from service.shipping.labels import void_labels
+from service.stock.allocation import release_order as release_stock
 from service.supervisor.queries import PACKED_OR_LATER
 from service.supervisor.schemas import ActionOut
 from service.sync_server.leases import release_lease
@@ -149,6 +150,7 @@ def cancel_order(
         session, order, S.CANCELLED, actor=who.actor, reason=reason, station_id=who.station.id
     )
     void_labels(session, order, reason="order_cancelled", actor=who.actor)
+    release_stock(session, order, actor=who.actor)
     closed = _close_exceptions(session, order.id, who, f"cancelled: {reason}", None)
     _record(session, order, who, who.facts("cancel", reason, closed_exceptions=closed))
     return _out(order, "cancel", who, f"Order {order.number} cancelled.")

@@ -23,6 +23,7 @@ from service.lifecycle import OrderStatus, hold, record_event, transition
 from service.models import Label, Lease, Order, OrderException, Parcel
 from service.shipping.labels import check_weight as check_label_weight
 from service.shipping.rollup import unpacked_parcels
+from service.stock.allocation import consume_order
 from service.sync_server.leases import batch_owner, release_lease, station_names
 from service.sync_server.overrides import OverrideUnproven, override_actor
 from sync.protocol import (
@@ -344,6 +345,7 @@ def _packed(ctx: MutationContext, p: BaseModel) -> None:
     # A pack is a physical fact: walk through the states the station skipped, each audited.
     ctx.move_forward(S.PACKED, p)
     ctx.event("order_packed", p)
+    consume_order(ctx.session, ctx.order, actor=ctx.actor, event_key="pack")
     _flag_incomplete_parcels(ctx, p)
     release_lease(
         ctx.session, ctx.order, ctx.lease, actor=ctx.actor, station_id=ctx.station.id, why="packed"

@@ -65,6 +65,9 @@ TABLE: dict[tuple[str, str], str] = {
     ("GET", "/v1/products/{sku}"): "operator",
     ("POST", "/v1/products"): "operator",  # the catalogue is the operations team's work
     ("PUT", "/v1/products"): "operator",
+    ("GET", "/v1/stock"): "operator",
+    ("GET", "/v1/stock/{sku}"): "operator",
+    ("POST", "/v1/stock/adjustments"): "operator",
     ("POST", "/v1/dispatch/{carrier}/close"): "admin",
 }
 
@@ -111,6 +114,7 @@ BODIES: dict[tuple[str, str], Any] = {
     ("POST", "/v1/batches/{batch_id}/assign"): {"station_id": 999999},
     ("POST", "/v1/products"): {"products": []},
     ("PUT", "/v1/products"): {"products": []},
+    ("POST", "/v1/stock/adjustments"): {"sku": "NO-SUCH-SKU", "qty": 1, "reason": "checked"},
 }
 
 
