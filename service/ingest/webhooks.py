@@ -33,6 +33,7 @@ from service.ingest.model import NormalisedOrder
 from service.ingest.store import IngestResult, cancel_order, run_in_transaction, upsert_order
 from service.ingest.tables import store_receipt
 from service.models import Channel
+from service.returns.shopify import is_return_topic, receive_return
 from service.secrets_store import SecretUnavailable, get_secret
 
 log = logging.getLogger(__name__)
@@ -198,6 +199,8 @@ def receive(
         _check_signature(channel, proto, headers, body, topic)
         if is_product_topic(kind, topic):
             return receive_product(session, channel, topic, delivery_id, _decode(body), actor=actor)
+        if is_return_topic(kind, topic):
+            return receive_return(session, channel, topic, delivery_id, _decode(body), actor=actor)
         action = proto.topics.get(topic)
         payload = _decode(body) if action else None
         incoming: NormalisedOrder | None = None

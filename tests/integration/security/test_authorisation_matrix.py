@@ -68,6 +68,12 @@ TABLE: dict[tuple[str, str], str] = {
     ("GET", "/v1/stock"): "operator",
     ("GET", "/v1/stock/{sku}"): "operator",
     ("POST", "/v1/stock/adjustments"): "operator",
+    ("GET", "/v1/returns/lookup"): "station",
+    ("GET", "/v1/returns"): "operator",
+    ("POST", "/v1/returns"): "operator",
+    ("GET", "/v1/returns/{code}"): "operator",
+    ("POST", "/v1/returns/{code}/units"): "operator",
+    ("POST", "/v1/returns/{code}/close"): "operator",
     ("POST", "/v1/dispatch/{carrier}/close"): "admin",
 }
 
@@ -115,6 +121,12 @@ BODIES: dict[tuple[str, str], Any] = {
     ("POST", "/v1/products"): {"products": []},
     ("PUT", "/v1/products"): {"products": []},
     ("POST", "/v1/stock/adjustments"): {"sku": "NO-SUCH-SKU", "qty": 1, "reason": "checked"},
+    ("POST", "/v1/returns"): {
+        "order": "ORD-1",
+        "lines": [{"sku": "X", "quantity": 1}],
+        "reason": "r",
+    },
+    ("POST", "/v1/returns/{code}/units"): {"sku": "X", "disposition": "restock"},
 }
 
 
