@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Literal
 
 from app.packing.events import PackEvent
 from app.packing.gtin import normalise_gtin
@@ -32,7 +33,7 @@ from sync.protocol import (
     ReturnUnitReceived,
 )
 
-Tone = str  # "green" | "amber" | "red", as on the pack screen
+Tone = Literal["green", "amber", "red"]  # as on the pack screen
 
 
 class ReturnState(StrEnum):

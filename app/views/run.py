@@ -174,6 +174,7 @@ def run_station(paths: StationPaths, settings: StationSettings, demo: object = N
             pin_checker=PinChecker(load_pin_key(settings.server_url), utcnow),
             supervisor_signed_in=supervisors.sign_in,
             supervisor_signed_out=supervisors.sign_out,
+            returns_lookup=client_lookup(client),
         )
         runtime_ref.append(runtime)
         sounds = Sounds(settings.sounds)
