@@ -98,6 +98,7 @@ def run_station(paths: StationPaths, settings: StationSettings, demo: object = N
     from app.station.claims import ClientClaims
     from app.station.label_printing import StationLabels, job_outcome
     from app.station.replica_store import ReplicaStore
+    from app.station.returns_desk import client_lookup
     from app.station.runtime import StationRuntime
     from app.station.supervisor_sessions import SupervisorSessions
     from app.views.main_window import StationWindow
