@@ -8,7 +8,8 @@ import copy
 import logging
 from collections.abc import Callable
 
-from app.returns.commands import is_enter_returns
+from app.printing.documents import CommandEntry
+from app.returns.commands import is_enter_returns, printable_return_commands
 from app.returns.session import ReturnSession, ReturnStep, Tone
 from app.station.ports import Background, Offline, StationStore
 from sync.client import StationClient
@@ -130,3 +131,8 @@ class ReturnsDesk:
             log.error("return lookup failed: %r", result)
             step = session.lookup_failed(f"Could not look the parcel up: {result}. Scan again.")
         self.show(step.tone, step.message)
+
+
+def return_entries() -> tuple[CommandEntry, ...]:
+    """The returns-mode commands, for the printed command sheet."""
+    return tuple(CommandEntry(code, caption) for code, caption in printable_return_commands())

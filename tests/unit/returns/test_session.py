@@ -154,3 +154,12 @@ def test_command_parsing_is_strict() -> None:
     for text in ("PB:WRITEOFF:", "PB:WRITEOFF:BROKEN", "PB:CLOSE:NOW"):
         with pytest.raises(NotAReturnCommand):
             parse(text)
+
+
+def test_every_printed_returns_code_is_understood_by_returns_mode() -> None:
+    from app.station.returns_desk import return_entries
+
+    entries = return_entries()
+    assert {e.value for e in entries} >= {"PB:RETURNS", "PB:RESTOCK", "PB:WRITEOFF:NOT-OURS"}
+    for entry in entries:
+        assert parse(entry.value) is not None
