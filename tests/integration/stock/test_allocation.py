@@ -161,3 +161,24 @@ def check_clean(sessions: sessionmaker[Session]) -> bool:
     """Whether every balance equals the sum of its movements."""
     with sessions() as s:
         return check(s) == []
+
+
+def test_changes_of_available_stock_are_handed_to_the_publishing_seam(
+    stocked: sessionmaker[Session],
+    ingest: Callable[..., IngestResult],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from service.stock import publish
+
+    handed: list[list[int]] = []
+    monkeypatch.setattr(publish, "_enqueue", lambda _s, ids: handed.append(ids))
+    ingest(normalised({"MUG": 1}))  # allocation lowers available
+    with stocked() as s:
+        ids = dict(s.execute(select(Product.sku, Product.id)).tuples().all())
+        s.rollback()
+        adjust(s, "PLATE", quantity=1, reason="found one", actor="test")
+        s.rollback()  # rolled back: nothing to publish
+        adjust(s, "PLATE", quantity=1, reason="found one", actor="test")
+        adjust(s, "MUG", quantity=2, reason="delivery", actor="test")
+        s.commit()
+    assert handed == [[ids["MUG"]], sorted([ids["MUG"], ids["PLATE"]])]
