@@ -14,6 +14,7 @@ from service.models import ApiToken
 from service.returns import desk
 from service.returns.bench import lookup
 from service.returns.states import Disposition, ReturnStatus
+from service.stock.allocation import serve_noted_backorders
 from sync.protocol import ReturnLookup
 
 router = APIRouter(prefix="/v1", tags=["returns"])
@@ -108,9 +109,7 @@ def receive_unit(code: str, body: UnitIn, session: DbSession, token: Operator) -
         session, code, body.sku, body.disposition, reason=body.reason, actor=actor, key=body.key
     )
     session.commit()
-    if body.disposition is Disposition.RESTOCK:
-        desk.serve_backorders(session, body.sku, actor=actor)
-        session.commit()
+    serve_noted_backorders(session, actor=actor)
     return _out(out)
 
 

@@ -7,6 +7,7 @@ import argparse
 from service.commands import CommandError, Subparsers, add_db_option, open_sessions
 from service.returns import desk
 from service.returns.states import Disposition, ReturnStatus
+from service.stock.allocation import serve_noted_backorders
 
 ACTOR = "cli:return"
 
@@ -101,11 +102,9 @@ def run_receive(args: argparse.Namespace) -> int:
             view = desk.receive(
                 session, args.code, args.sku, disposition, reason=args.reason, actor=ACTOR
             )
-        if disposition is Disposition.RESTOCK:
-            with session.begin():
-                served = desk.serve_backorders(session, args.sku, actor=ACTOR)
-            if served:
-                print(f"allocated from backorder: {', '.join(served)}")
+        served = serve_noted_backorders(session, actor=ACTOR)
+        if served:
+            print(f"allocated from backorder: {', '.join(served)}")
     _print(view)
     return 0
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from service.commands import CommandError, Subparsers, add_db_option, open_sessions
+from service.stock.allocation import sweep_backorders
 from service.stock.ledger import MAIN, Level, check
 from service.stock.operations import adjust_and_allocate, product_stock
 
@@ -52,6 +53,15 @@ def register(subparsers: Subparsers) -> None:
     show.add_argument("sku", metavar="SKU")
     show.add_argument("--last", type=int, default=20, help="how many movements (default 20)")
     show.set_defaults(handler=run_show)
+
+    alloc = actions.add_parser(
+        "allocate",
+        help="allocate backordered orders that stock can now serve (oldest first)",
+        description="Stock changes allocate backorders by themselves; this sweep catches "
+        "any left behind (safe to run on a schedule).",
+    )
+    add_db_option(alloc)
+    alloc.set_defaults(handler=run_allocate)
 
     chk = actions.add_parser(
         "check",
@@ -130,3 +140,11 @@ def run_check(args: argparse.Namespace) -> int:
             f"{m.ledger.allocated}"
         )
     return 1
+
+
+def run_allocate(args: argparse.Namespace) -> int:
+    """Sweep backordered orders."""
+    with open_sessions(args)() as session, session.begin():
+        done = sweep_backorders(session, actor=ACTOR)
+    print(f"allocated: {', '.join(done)}" if done else "no backordered order can be served yet")
+    return 0

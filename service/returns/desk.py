@@ -134,14 +134,3 @@ def listing(session: Session, status: ReturnStatus | None, limit: int = 100) -> 
     if status is not None:
         query = query.where(Return.status == status.value)
     return [view(session, r) for r in session.scalars(query).all()]
-
-
-def serve_backorders(session: Session, sku: str, *, actor: str) -> list[str]:
-    """After a restock has committed: allocate backorders of `sku` the unit can serve."""
-    from service.models import Product
-    from service.stock.allocation import retry_backorders
-
-    product_id = session.scalar(select(Product.id).where(Product.sku == sku.strip().upper()))
-    if product_id is None:
-        return []
-    return retry_backorders(session, [product_id], actor=actor)

@@ -27,6 +27,7 @@ from service.returns.states import (
     Disposition,
     ReturnStatus,
 )
+from service.stock.allocation import note_new_units
 from service.stock.ledger import B_GRADE, MAIN, MovementKind, move, tracked
 
 R = ReturnStatus
@@ -265,6 +266,8 @@ def receive_unit(
             order_id=order.id,
             event_key=f"return:{unit.id}",
         )
+        if disposition is Disposition.RESTOCK:
+            note_new_units(session, line.product_id)
     record_event(
         session,
         order,

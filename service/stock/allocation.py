@@ -230,3 +230,37 @@ def retry_backorders(
     if done:
         log.info("backordered orders allocated", extra={"orders": done})
     return done
+
+
+_NEW_UNITS_KEY = "pb_stock_new_units"
+
+
+def note_new_units(session: Session, product_id: int) -> None:
+    """Remember that units of this product came in (a restock at a bench), so the caller
+    can serve backorders once its transaction has committed."""
+    session.info.setdefault(_NEW_UNITS_KEY, set()).add(product_id)
+
+
+def serve_noted_backorders(session: Session, *, actor: str = ACTOR) -> list[str]:
+    """After the caller's transaction committed: allocate backorders the noted new units can
+    serve, in a transaction of their own. Never raises: the caller's work already stands."""
+    noted: set[int] | None = session.info.pop(_NEW_UNITS_KEY, None)
+    if not noted:
+        return []
+    try:
+        with session.begin():
+            return retry_backorders(session, noted, actor=actor)
+    except Exception:  # the next stock change or `stock allocate` serves them instead
+        log.exception("backorders not served after new units", extra={"products": sorted(noted)})
+        return []
+
+
+def sweep_backorders(session: Session, *, actor: str = ACTOR) -> list[str]:
+    """retry_backorders for every product a backordered order waits for."""
+    waiting = session.scalars(
+        select(OrderLine.product_id)
+        .join(Order, Order.id == OrderLine.order_id)
+        .where(Order.status == S.BACKORDER.value, OrderLine.product_id.is_not(None))
+        .distinct()
+    ).all()
+    return retry_backorders(session, [p for p in waiting if p is not None], actor=actor)

@@ -137,3 +137,25 @@ def test_the_bench_finds_the_parcel_by_any_code_and_books_units_in_exactly_once(
 def normalised_order() -> NormalisedOrder:
     """An order that is taken in but never shipped."""
     return normalised({"MUG": 1})
+
+
+def test_a_unit_restocked_at_the_bench_serves_a_backorder(
+    client: TestClient,
+    stocked: sessionmaker[Session],
+    ingest: Callable[..., IngestResult],
+    shipped: Callable[..., IngestResult],
+) -> None:
+    order = shipped({"PLATE": 3})
+    waiting = ingest(normalised({"PLATE": 1}))
+    assert waiting.status == "backorder"
+    station = enroll_station(client, stocked, "returns-bench")
+    info = client.get("/v1/returns/lookup", params={"code": order.number}, headers=station.headers)
+    line_id = info.json()["lines"][0]["line_id"]
+    unit = mutation(
+        1, "return_unit_received", order.order_id, None, line_id=line_id, disposition="restock"
+    )
+    assert push(client, station, unit).json()["results"][0]["status"] == "applied"
+    with stocked() as s:
+        again = s.get(Order, waiting.order_id)
+        assert again is not None and again.status == "confirmed"
+        assert check(s) == []

@@ -182,3 +182,19 @@ def test_changes_of_available_stock_are_handed_to_the_publishing_seam(
         adjust(s, "MUG", quantity=2, reason="delivery", actor="test")
         s.commit()
     assert handed == [[ids["MUG"]], sorted([ids["MUG"], ids["PLATE"]])]
+
+
+def test_the_backorder_sweep_serves_what_a_bare_movement_left_behind(
+    stocked: sessionmaker[Session], ingest: Callable[..., IngestResult]
+) -> None:
+    from service.stock.allocation import sweep_backorders
+
+    waiting = ingest(normalised({"PLATE": 4}))
+    assert waiting.status == "backorder"
+    with stocked() as s, s.begin():
+        adjust(s, "PLATE", quantity=1, reason="found one", actor="test")  # no retry by itself
+    with stocked() as s, s.begin():
+        assert sweep_backorders(s, actor="test") == [waiting.number]
+    with stocked() as s, s.begin():
+        assert sweep_backorders(s, actor="test") == []
+    assert _level(stocked, "PLATE").allocated == 4
