@@ -69,6 +69,7 @@ TABLE: dict[tuple[str, str], str] = {
     ("GET", "/v1/stock/{sku}"): "operator",
     ("POST", "/v1/stock/adjustments"): "operator",
     ("GET", "/v1/returns/lookup"): "station",
+    ("GET", "/v1/supervisor/returns"): "supervisor",
     ("GET", "/v1/returns"): "operator",
     ("POST", "/v1/returns"): "operator",
     ("GET", "/v1/returns/{code}"): "operator",
