@@ -153,6 +153,7 @@ def apply_validation(
             release(session, order, actor=actor, reason=f"validation passed after {fixed_by}")
             if order.status == S.PENDING:
                 transition(session, order, S.CONFIRMED, actor=actor, reason="validated")
+            allocate_order(session, order, actor=actor)  # short means backorder
             _resolve_exceptions(session, order, set(), actor, fixed_by)
         elif reasons != order.hold_reasons:
             _open_exceptions(session, order, reasons, held)

@@ -20,6 +20,7 @@ from service.errors import Conflict, NotFound
 from service.lifecycle import OrderStatus, record_event, release, transition
 from service.models import Batch, Lease, Order, OrderException, Station, StationMutation, User
 from service.shipping.labels import void_labels
+from service.stock.allocation import allocate_order
 from service.stock.allocation import release_order as release_stock
 from service.supervisor.queries import PACKED_OR_LATER
 from service.supervisor.schemas import ActionOut
@@ -128,6 +129,7 @@ def release_order(
     if order.status != S.ON_HOLD:
         raise Conflict(f"Order {order.number} is {order.status}, not on hold; nothing released.")
     release(session, order, actor=who.actor, reason=reason)
+    allocate_order(session, order, actor=who.actor)  # back in the pool: short means backorder
     closed = _close_exceptions(session, order.id, who, reason, ("hold", "validation"))
     _record(session, order, who, who.facts("release", reason, closed_exceptions=closed))
     return _out(order, "release", who, f"Order {order.number} released; it is {order.status}.")

@@ -198,3 +198,25 @@ def test_the_backorder_sweep_serves_what_a_bare_movement_left_behind(
     with stocked() as s, s.begin():
         assert sweep_backorders(s, actor="test") == []
     assert _level(stocked, "PLATE").allocated == 4
+
+
+def test_an_order_released_when_its_product_arrives_is_allocated_or_backordered(
+    stocked: sessionmaker[Session], ingest: Callable[..., IngestResult]
+) -> None:
+    from service.catalogue.revalidate import revalidate_held_orders
+
+    held = ingest(normalised({"MUG": 2, "CUP": 1}))
+    short = ingest(normalised({"CUP": 9}))
+    assert (held.status, short.status) == ("on_hold", "on_hold")  # unknown_sku CUP
+    assert _level(stocked, "MUG").allocated == 0
+    with stocked() as s, s.begin():
+        s.add(Product(sku="CUP", name="Cup"))
+        s.flush()
+        adjust(s, "CUP", quantity=5, reason="first delivery", actor="test")
+        released = revalidate_held_orders(s, ["CUP"], actor="test")
+    assert sorted(released) == sorted([held.number, short.number])
+    with stocked() as s:
+        statuses = {o.number: o.status for o in s.scalars(select(Order))}
+    assert statuses[held.number] == "confirmed"
+    assert statuses[short.number] == "backorder"
+    assert (_level(stocked, "MUG").allocated, _level(stocked, "CUP").allocated) == (2, 1)
