@@ -55,6 +55,8 @@ def test_a_shopify_return_request_becomes_an_rma_once(
     assert again.json()["status"] == "duplicate"
     approve = shopify_post(client, shopify_return(), topic="returns/approve", webhook_id="ret-2")
     assert approve.json() == {"status": "return_known", "return": code}
+    malformed = shopify_post(client, {"id": 5}, topic="returns/request", webhook_id="ret-9")
+    assert malformed.status_code == 422 and "order" in malformed.json()["message"]
     unknown = shopify_post(
         client, shopify_return(order_id=1), topic="returns/request", webhook_id="ret-3"
     )
