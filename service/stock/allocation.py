@@ -19,7 +19,15 @@ from sqlalchemy.orm import Session, lazyload
 
 from service.lifecycle import OrderStatus, transition
 from service.models import Order, OrderException, OrderLine, StockBalance, StockMovement
-from service.stock.ledger import MAIN, MovementKind, level, lock_balance, move, tracked
+from service.stock.ledger import (
+    MAIN,
+    MovementKind,
+    level,
+    lock_balance,
+    move,
+    negative_allowed,
+    tracked,
+)
 
 log = logging.getLogger(__name__)
 
@@ -94,6 +102,8 @@ def allocate_order(session: Session, order: Order, *, actor: str = ACTOR) -> str
         return outcome
     balances = {p: lock_balance(session, p, MAIN) for p in sorted(need)}
     short = {p: q for p, q in need.items() if balances[p].on_hand - balances[p].allocated < q}
+    if negative_allowed():
+        short = {}  # the site sells what it does not have yet
     if short:
         if status is S.CONFIRMED:
             transition(
@@ -185,7 +195,7 @@ def consume_order(session: Session, order: Order, *, actor: str, event_key: str 
         if row is None:
             continue
         moved += remaining
-        if level(session, product_id).available < 0:
+        if allocated < remaining and level(session, product_id).available < 0:
             _oversold(session, order, product_id)
     return moved
 

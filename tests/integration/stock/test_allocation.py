@@ -220,3 +220,20 @@ def test_an_order_released_when_its_product_arrives_is_allocated_or_backordered(
     assert statuses[held.number] == "confirmed"
     assert statuses[short.number] == "backorder"
     assert (_level(stocked, "MUG").allocated, _level(stocked, "CUP").allocated) == (2, 1)
+
+
+def test_a_site_that_allows_it_sells_below_zero(
+    stocked: sessionmaker[Session],
+    ingest: Callable[..., IngestResult],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("PACKBENCH_STOCK_ALLOW_NEGATIVE", "1")
+    oversold = ingest(normalised({"PLATE": 5}))
+    assert oversold.status == "confirmed"
+    plate = _level(stocked, "PLATE")
+    assert (plate.on_hand, plate.allocated, plate.available) == (3, 5, -2)
+    with stocked() as s, s.begin():
+        after = adjust(s, "MUG", quantity=-12, reason="recount pending", actor="test")
+    assert after.available == -2
+    with stocked() as s:
+        assert check(s) == []
