@@ -44,6 +44,7 @@ from sync.protocol import (
     PullResponse,
     PushRequest,
     PushResponse,
+    ReturnLookup,
     StationMe,
     SupervisorSessionOut,
     SupervisorSignIn,
@@ -328,6 +329,14 @@ class StationClient:
             if refusal is not None:
                 raise ClaimRefusedError(response.status_code, refusal)
         return _parse(ClaimResponse, response)
+
+    def lookup_return(self, code: str) -> ReturnLookup:
+        """The order (and open return) a scanned return-parcel code names; SyncRejected
+        (409, with the service's sentence) when it names nothing that can come back."""
+        response = self._request(
+            "GET", "/v1/returns/lookup", params={"code": code}, timeout=CLAIM_TIMEOUT
+        )
+        return _parse(ReturnLookup, response)
 
     def release_claim(self, claim_id: int) -> None:
         """Give a claim back."""

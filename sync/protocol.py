@@ -94,6 +94,8 @@ class MutationType(StrEnum):
     EXCEPTION_RAISED = "exception_raised"
     OVERRIDE_GRANTED = "override_granted"
     CLAIM_RELEASED = "claim_released"
+    RETURN_UNIT_RECEIVED = "return_unit_received"
+    RETURN_CLOSED = "return_closed"
 
 
 class ScanOutcome(StrEnum):
@@ -195,6 +197,42 @@ class ClaimReleased(_Wire):
     packer_id: WireInt | None = None
 
 
+class Disposition(StrEnum):
+    """What happens to a unit that came back."""
+
+    RESTOCK = "restock"  # sellable again: back on the shelf
+    B_GRADE = "b_grade"  # sold only as second quality
+    WRITE_OFF = "write_off"  # destroyed or worthless
+    MISSING = "missing"  # expected back, never arrived
+
+
+class ReturnReason(StrEnum):
+    """Why a unit got the disposition it got (the reason barcodes at the bench)."""
+
+    DAMAGED = "damaged"
+    WRONG_ITEM = "wrong_item"
+    NOT_OURS = "not_ours"
+
+
+class ReturnUnitReceived(_Wire):
+    """One unit of a return parcel booked in at the bench with its disposition."""
+
+    # The RMA being received; None for a parcel nobody announced (the service opens one).
+    return_code: Annotated[str, Field(min_length=1, max_length=32)] | None = None
+    line_id: int
+    disposition: Disposition
+    reason: ReturnReason | None = None
+    code: Annotated[str, Field(max_length=100)] = ""  # what was scanned for the unit
+    packer_id: int | None = None
+
+
+class ReturnClosed(_Wire):
+    """The return parcel is done: every unit booked in; the RMA is inspected and closed."""
+
+    return_code: Annotated[str, Field(min_length=1, max_length=32)] | None = None
+    packer_id: int | None = None
+
+
 PAYLOAD_MODELS: dict[MutationType, type[_Wire]] = {
     MutationType.SCAN_RECORDED: ScanRecorded,
     MutationType.WEIGHT_RECORDED: WeightRecorded,
@@ -204,6 +242,8 @@ PAYLOAD_MODELS: dict[MutationType, type[_Wire]] = {
     MutationType.EXCEPTION_RAISED: ExceptionRaised,
     MutationType.OVERRIDE_GRANTED: OverrideGranted,
     MutationType.CLAIM_RELEASED: ClaimReleased,
+    MutationType.RETURN_UNIT_RECEIVED: ReturnUnitReceived,
+    MutationType.RETURN_CLOSED: ReturnClosed,
 }
 
 
@@ -234,6 +274,7 @@ class RejectReason(StrEnum):
     ILLEGAL_TRANSITION = "illegal_transition"
     OVERRIDE_UNPROVEN = "override_unproven"
     SET_ASIDE = "set_aside"
+    RETURN_REFUSED = "return_refused"
 
 
 class MutationResult(_Wire):
@@ -477,3 +518,29 @@ class ErrorBody(_Wire):
     error: str
     message: str
     field: str | None = None
+
+
+# --------------------------------------------------------------------------- returns
+
+
+class ReturnLineInfo(_Wire):
+    """A line of an order as the returns bench needs it: what went out, what came back."""
+
+    line_id: int
+    sku: str
+    name: str
+    shipped: int
+    returned: int  # units already booked in, in any return of the order
+    expected: int  # units the open return announces for this line
+    gtins: list[str] = Field(default_factory=list)  # normalised GTIN-14
+    aliases: list[str] = Field(default_factory=list)
+
+
+class ReturnLookup(_Wire):
+    """GET /v1/returns/lookup?code=: the order (and open return) a scanned code names."""
+
+    order_id: int
+    order_number: str
+    return_code: str | None = None  # the open return, if one was announced
+    return_status: str | None = None
+    lines: list[ReturnLineInfo]

@@ -19,6 +19,8 @@ from sync.protocol import (
     OrderPacked,
     OverrideGranted,
     ParcelClosed,
+    ReturnClosed,
+    ReturnUnitReceived,
     ScanRecorded,
     WeightRecorded,
 )
@@ -32,6 +34,8 @@ Payload = (
     | ExceptionRaised
     | OverrideGranted
     | ClaimReleased
+    | ReturnUnitReceived
+    | ReturnClosed
 )
 
 

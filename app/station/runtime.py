@@ -32,6 +32,7 @@ from app.station.ports import (
     UserRecord,
 )
 from app.station.present import order_parts
+from app.station.returns_desk import ReturnsDesk, ReturnsLookup
 from app.station.screen import (
     Screen,
     ScreenModel,
@@ -46,6 +47,7 @@ from sync.protocol import HoldReason
 log = logging.getLogger(__name__)
 
 WELCOME = "Scan your badge to start."
+_BETWEEN_ORDERS = (PackState.IDLE, PackState.PACKED, PackState.HELD)
 
 
 class StationRuntime(SupervisorActions, ParcelFlow):
@@ -67,6 +69,7 @@ class StationRuntime(SupervisorActions, ParcelFlow):
         pin_checker: PinChecker | None = None,
         supervisor_signed_in: Callable[[UserRecord, str], object] | None = None,
         supervisor_signed_out: Callable[[UserRecord], object] | None = None,
+        returns_lookup: ReturnsLookup | None = None,
     ) -> None:
         self.store = store
         self.claims = claims
@@ -101,6 +104,7 @@ class StationRuntime(SupervisorActions, ParcelFlow):
         # still shows for the previous parcel (the capture waits for the platter to clear).
         self._capture_key: tuple[int, int] | None = None
         self.model = ScreenModel(Screen.LOGIN, "amber", WELCOME)
+        self.returns = ReturnsDesk(store, returns_lookup, background, self._show)
 
     # ------------------------------------------------------------------ output
 
@@ -176,6 +180,11 @@ class StationRuntime(SupervisorActions, ParcelFlow):
                 return
         if self.user is None:
             self._login_scan(scan)
+            return
+        idle = self.order is None or self.session.state in _BETWEEN_ORDERS
+        if idle and self.returns.wants(scan.text):
+            if self.returns.handle(scan.text, self.user.id):
+                self.logout()
             return
         if self.order is not None and self._blocked():
             if scan.kind is ScanKind.BADGE:

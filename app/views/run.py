@@ -99,6 +99,7 @@ def run_station(paths: StationPaths, settings: StationSettings, demo: object = N
     from app.station.claims import ClientClaims
     from app.station.label_printing import StationLabels, job_outcome
     from app.station.replica_store import ReplicaStore
+    from app.station.returns_desk import client_lookup
     from app.station.runtime import StationRuntime
     from app.station.supervisor_sessions import SupervisorSessions
     from app.views.main_window import StationWindow
@@ -187,6 +188,7 @@ def run_station(paths: StationPaths, settings: StationSettings, demo: object = N
             pin_checker=PinChecker(load_pin_key(settings.server_url), utcnow),
             supervisor_signed_in=supervisors.sign_in,
             supervisor_signed_out=supervisors.sign_out,
+            returns_lookup=client_lookup(client),
         )
         runtime_ref.append(runtime)
         sounds = Sounds(settings.sounds)

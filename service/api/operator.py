@@ -30,6 +30,8 @@ from service.errors import Conflict, NotFound, ValidationFailed
 from service.lifecycle import OrderStatus, hold, release, transition
 from service.models import ApiToken, Batch, Channel, Order, OrderEvent, OrderException
 from service.stations import station_id_by_name
+from service.stock.allocation import allocate_order
+from service.stock.allocation import release_order as release_stock
 
 router = APIRouter(prefix="/v1", tags=["operator"])
 
@@ -272,6 +274,8 @@ def transition_order(
         transition(session, order, target, actor=actor, reason=body.reason)
         if was == OrderStatus.ALLOCATED and target is OrderStatus.CONFIRMED:
             order.batch_id = None  # back in the pool: the next batching run may take it
+        if target is OrderStatus.CANCELLED:
+            release_stock(session, order, actor=actor)
     session.commit()
     return _detail(session, order)
 
@@ -300,6 +304,7 @@ def release_order(
         raise Conflict(f"Order {order.number} is {order.status}, not on hold.")
     actor = _actor(token)
     release(session, order, actor=actor, reason=body.reason)
+    allocate_order(session, order, actor=actor)  # back in the pool: short means backorder
     now = utcnow()
     for exc in session.scalars(
         select(OrderException).where(

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from service.api.deps import CurrentStation, DbSession, StationToken, station_by_token
 from service.changes import number_pending
 from service.errors import ServiceError
+from service.stock.allocation import serve_noted_backorders
 from service.sync_server import enrollment, leases, pull, push
 from service.sync_server.errors import ClaimRefusedError, CursorExpiredError, MutationGapError
 from sync.protocol import (
@@ -113,6 +114,7 @@ def push_mutations(body: PushRequest, token: StationToken, session: DbSession) -
                 answer = push.push(session, token, body, careful=True)
     except MutationGapError as exc:
         return JSONResponse(exc.body().model_dump(mode="json"), status_code=409)
+    serve_noted_backorders(session)  # units restocked at a returns bench
     # Built by our own code from the schema: serialised once, not validated a second time.
     return Response(answer.model_dump_json(), media_type="application/json")
 

@@ -37,7 +37,9 @@ from service.ingest.rows import (
 from service.ingest.tables import ORDER_EVENTS, ORDER_EXCEPTIONS, ORDER_LINES, RECEIPTS
 from service.ingest.validate import Reason, validate
 from service.lifecycle import TRANSITIONS, OrderStatus
-from service.models import Channel
+from service.models import Channel, Order
+from service.stock.allocation import allocate_order
+from service.stock.ledger import tracked
 
 log = logging.getLogger(__name__)
 
@@ -162,6 +164,12 @@ def create_order(
         )
     mark_changed(session, "order", order_id)
     status = rows.target.value
+    if rows.target is S.CONFIRMED and tracked(session, products.values()):
+        # Only orders of counted products pay for loading the row: allocate or backorder.
+        order = session.get(Order, order_id)
+        assert order is not None
+        allocate_order(session, order, actor=actor)
+        status = order.status
     if rows.target is not S.CANCELLED:
         log.info(
             "order created", extra={"order": number, "channel": channel.name, "status": status}

@@ -35,6 +35,7 @@ from service.ingest.validate import VALIDATION_CODES, Reason, validate
 from service.lifecycle import OrderStatus, hold, record_event, release, transition
 from service.models import Channel, Order, OrderException, OrderLine
 from service.shipping.labels import void_labels
+from service.stock.allocation import allocate_order, release_order
 
 __all__ = [
     "IngestResult",
@@ -152,6 +153,7 @@ def apply_validation(
             release(session, order, actor=actor, reason=f"validation passed after {fixed_by}")
             if order.status == S.PENDING:
                 transition(session, order, S.CONFIRMED, actor=actor, reason="validated")
+            allocate_order(session, order, actor=actor)  # short means backorder
             _resolve_exceptions(session, order, set(), actor, fixed_by)
         elif reasons != order.hold_reasons:
             _open_exceptions(session, order, reasons, held)
@@ -289,6 +291,7 @@ def _update(
         if (order.status, order.hold_reasons) != before:
             mark_changed(session, "order", order.id)
             applied = applied or {"status": order.status}
+    allocate_order(session, order, actor=actor)  # lines or status may have changed
     if refused and not applied:
         return _result("change_refused", order)
     return _result("updated" if applied or lines_changed else "unchanged", order)
@@ -321,6 +324,7 @@ def _cancel(session: Session, channel: Channel, order: Order, *, actor: str) -> 
         return _result("unchanged", order)
     if status in CANCELLABLE:
         transition(session, order, S.CANCELLED, actor=actor, reason="cancelled in channel")
+        release_order(session, order, actor=actor)
         void_labels(session, order, reason="order_cancelled", actor=actor)
         return _result("cancelled", order)
     already = session.scalar(

@@ -36,6 +36,7 @@ from service.ingest.store import IngestResult, cancel_order, run_in_transaction,
 from service.ingest.tables import store_receipt
 from service.json_checks import check_body
 from service.models import Channel
+from service.returns.shopify import is_return_topic, receive_return
 from service.secrets_store import SecretUnavailable, get_secret
 
 log = logging.getLogger(__name__)
@@ -235,6 +236,8 @@ def receive(
         _check_signature(channel, proto, headers, body, topic)
         if is_product_topic(kind, topic):
             return receive_product(session, channel, topic, delivery_id, _decode(body), actor=actor)
+        if is_return_topic(kind, topic):
+            return receive_return(session, channel, topic, delivery_id, _decode(body), actor=actor)
         action = proto.topics.get(topic)
         payload = _decode(body) if action else None
         incoming: NormalisedOrder | None = None

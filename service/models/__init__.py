@@ -14,6 +14,7 @@ from service.models.orders import (
     WebhookReceipt,
 )
 from service.models.shipping import Label, Parcel
+from service.models.stock import Return, ReturnLine, ReturnUnit, StockBalance, StockMovement
 from service.models.sync import ChangeCounter, ChangeRow, Lease, StationMutation
 from service.models.weights import LearnedUnitWeight, ParcelWeight, WeightProfile
 
@@ -41,8 +42,13 @@ __all__ = [
     "ProductAlias",
     "ProductGtin",
     "ProductListing",
+    "Return",
+    "ReturnLine",
+    "ReturnUnit",
     "Station",
     "StationMutation",
+    "StockBalance",
+    "StockMovement",
     "StoredSecret",
     "SupervisorSession",
     "User",

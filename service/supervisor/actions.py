@@ -27,6 +27,8 @@ from service.lifecycle import (
 )
 from service.models import Batch, Lease, Order, OrderException, Station, StationMutation, User
 from service.shipping.labels import void_labels
+from service.stock.allocation import allocate_order
+from service.stock.allocation import release_order as release_stock
 from service.supervisor.queries import PACKED_OR_LATER
 from service.supervisor.schemas import ActionOut
 from service.sync_server.leases import release_lease
@@ -158,6 +160,7 @@ def release_order(
     if order.status != S.ON_HOLD:
         raise Conflict(f"Order {order.number} is {order.status}, not on hold; nothing released.")
     release(session, order, actor=who.actor, reason=reason)
+    allocate_order(session, order, actor=who.actor)  # back in the pool: short means backorder
     closed = _close_exceptions(session, order.id, who, reason, ("hold", "validation"))
     _record(session, order, who, who.facts("release", reason, closed_exceptions=closed))
     return _out(order, "release", who, f"Order {order.number} released; it is {order.status}.")
@@ -201,6 +204,7 @@ def cancel_order(
         session, order, S.CANCELLED, actor=who.actor, reason=reason, station_id=who.station_id
     )
     void_labels(session, order, reason="order_cancelled", actor=who.actor)
+    release_stock(session, order, actor=who.actor)
     closed = _close_exceptions(session, order.id, who, f"cancelled: {reason}", None)
     _record(session, order, who, who.facts("cancel", reason, closed_exceptions=closed))
     return _out(order, "cancel", who, f"Order {order.number} cancelled.")

@@ -21,8 +21,10 @@ from service.changes import mark_changed
 from service.db import utcnow
 from service.lifecycle import OrderStatus, hold, record_event, transition
 from service.models import Label, Lease, Order, OrderException, Parcel
+from service.returns.bench import apply_close, apply_unit
 from service.shipping.labels import check_weight as check_label_weight
 from service.shipping.rollup import unpacked_parcels
+from service.stock.allocation import consume_order
 from service.sync_server.leases import batch_owner, release_lease, station_names
 from service.sync_server.overrides import OverrideUnproven, override_actor
 from service.weights.history import record_parcel_weight
@@ -38,6 +40,8 @@ from sync.protocol import (
     OverrideGranted,
     ParcelClosed,
     RejectReason,
+    ReturnClosed,
+    ReturnUnitReceived,
     ScanOutcome,
     ScanRecorded,
     WeightRecorded,
@@ -362,6 +366,7 @@ def _packed(ctx: MutationContext, p: BaseModel) -> None:
     # A pack is a physical fact: walk through the states the station skipped, each audited.
     ctx.move_forward(S.PACKED, p)
     ctx.event("order_packed", p)
+    consume_order(ctx.session, ctx.order, actor=ctx.actor, event_key="pack")
     _flag_incomplete_parcels(ctx, p)
     release_lease(
         ctx.session, ctx.order, ctx.lease, actor=ctx.actor, station_id=ctx.station.id, why="packed"
@@ -398,7 +403,22 @@ class _AlreadyDone(Exception):
     """The same station reported a pack it had already reported: applied, nothing to do."""
 
 
-_HANDLERS: dict[MutationType, Callable[[MutationContext, BaseModel], None]] = {
+def _return_unit(ctx: MutationContext, p: BaseModel) -> dict[str, Any]:
+    assert isinstance(p, ReturnUnitReceived)
+    return apply_unit(
+        ctx.session, ctx.order, p, station_id=ctx.station.id, mutation_id=ctx.mutation.id
+    )
+
+
+def _return_closed(ctx: MutationContext, p: BaseModel) -> dict[str, Any]:
+    assert isinstance(p, ReturnClosed)
+    return apply_close(ctx.session, ctx.order, p, station_id=ctx.station.id)
+
+
+# Returns are received from any bench, long after the order's lease: no lease is checked.
+_RETURN_TYPES = frozenset({MutationType.RETURN_UNIT_RECEIVED, MutationType.RETURN_CLOSED})
+
+_HANDLERS: dict[MutationType, Callable[[MutationContext, BaseModel], dict[str, Any] | None]] = {
     MutationType.SCAN_RECORDED: _scan,
     MutationType.WEIGHT_RECORDED: _weight,
     MutationType.PARCEL_CLOSED: _parcel,
@@ -407,6 +427,8 @@ _HANDLERS: dict[MutationType, Callable[[MutationContext, BaseModel], None]] = {
     MutationType.OVERRIDE_GRANTED: _override,
     MutationType.CLAIM_RELEASED: _release,
     MutationType.ORDER_PACKED: _packed,
+    MutationType.RETURN_UNIT_RECEIVED: _return_unit,
+    MutationType.RETURN_CLOSED: _return_closed,
 }
 
 
@@ -422,12 +444,12 @@ class Checked:
         """Run the handler; may still raise Rejected or IllegalTransition, after writing."""
         order = self.ctx.order
         try:
-            _HANDLERS[self.kind](self.ctx, self.payload)
+            extra = _HANDLERS[self.kind](self.ctx, self.payload) or {}
         except _AlreadyDone:
             return {"order_status": order.status, "order_version": order.version, "noop": True}
         order.updated_at = utcnow()
         mark_changed(self.ctx.session, "order", order.id)
-        return {"order_status": order.status, "order_version": order.version}
+        return {"order_status": order.status, "order_version": order.version, **extra}
 
 
 def check_mutation(
@@ -449,7 +471,8 @@ def check_mutation(
             f"Order {mutation.order_id} is not known to the service. Put it aside.",
         )
     ctx = MutationContext(session, station, mutation, order, leases.get(order.id))
-    check_order(ctx)
+    if kind not in _RETURN_TYPES:
+        check_order(ctx)
     return Checked(ctx, kind, payload)
 
 

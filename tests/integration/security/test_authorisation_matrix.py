@@ -70,6 +70,16 @@ TABLE: dict[tuple[str, str], str] = {
     ("GET", "/v1/products/{sku}"): "operator",
     ("POST", "/v1/products"): "operator",  # the catalogue is the operations team's work
     ("PUT", "/v1/products"): "operator",
+    ("GET", "/v1/stock"): "operator",
+    ("GET", "/v1/stock/{sku}"): "operator",
+    ("POST", "/v1/stock/adjustments"): "operator",
+    ("GET", "/v1/returns/lookup"): "station",
+    ("GET", "/v1/supervisor/returns"): "supervisor",
+    ("GET", "/v1/returns"): "operator",
+    ("POST", "/v1/returns"): "operator",
+    ("GET", "/v1/returns/{code}"): "operator",
+    ("POST", "/v1/returns/{code}/units"): "operator",
+    ("POST", "/v1/returns/{code}/close"): "operator",
     ("POST", "/v1/dispatch/{carrier}/close"): "admin",
 }
 
@@ -118,6 +128,13 @@ BODIES: dict[tuple[str, str], Any] = {
     ("PUT", "/v1/channels/{name}/shipping"): {"method": "DHL Paket", "carrier": "house"},
     ("POST", "/v1/products"): {"products": []},
     ("PUT", "/v1/products"): {"products": []},
+    ("POST", "/v1/stock/adjustments"): {"sku": "NO-SUCH-SKU", "qty": 1, "reason": "checked"},
+    ("POST", "/v1/returns"): {
+        "order": "ORD-1",
+        "lines": [{"sku": "X", "quantity": 1}],
+        "reason": "r",
+    },
+    ("POST", "/v1/returns/{code}/units"): {"sku": "X", "disposition": "restock"},
 }
 
 

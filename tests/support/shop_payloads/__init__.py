@@ -32,3 +32,19 @@ def woo_order(order_id: int = 727, **changes: Any) -> dict[str, Any]:
     order["number"] = str(order_id)
     order.update(changes)
     return order
+
+
+def shopify_return(return_id: int = 7293819834, order_id: int = 5940139491234) -> dict[str, Any]:
+    """The Shopify returns/request fixture for another return id and order id.
+
+    Its shape (id, admin_graphql_api_id, status, order {id}, return_line_items with
+    fulfillment_line_item.line_item.id, quantity, return_reason, return_reason_note) is the
+    Return webhook body as public Shopify integrations read it; the shopify.dev sample page
+    itself could not be retrieved when this was written, so re-check it against a real
+    delivery before relying on fields beyond these.
+    """
+    body = load("shopify_returns_request")
+    body["id"] = return_id
+    body["admin_graphql_api_id"] = f"gid://shopify/Return/{return_id}"
+    body["order"] = {"id": order_id, "admin_graphql_api_id": f"gid://shopify/Order/{order_id}"}
+    return body

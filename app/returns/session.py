@@ -1,0 +1,232 @@
+"""`ReturnSession`: the returns bench as a state machine that answers every scan with the next
+state, a tone, one sentence and the events to record. It never touches a device, a widget or
+the database; bad input is a red answer with no events.
+
+States: `waiting` (scan the parcel's label: tracking number, order number or RMA code) ->
+`looking_up` (the station asks the service) -> `open` (scan each unit) -> `unit` (scan its
+disposition) -> `open` ... -> `PB:CLOSE` -> `waiting`.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Literal
+
+from app.packing.events import PackEvent
+from app.packing.gtin import normalise_gtin
+from app.returns.commands import (
+    DISPOSITIONS,
+    NotAReturnCommand,
+    ReturnCommand,
+    ReturnCommandName,
+    parse,
+)
+from sync.protocol import (
+    Disposition,
+    MutationType,
+    ReturnClosed,
+    ReturnLineInfo,
+    ReturnLookup,
+    ReturnReason,
+    ReturnUnitReceived,
+)
+
+Tone = Literal["green", "amber", "red"]  # as on the pack screen
+
+
+class ReturnState(StrEnum):
+    WAITING = "waiting"
+    LOOKING_UP = "looking_up"
+    OPEN = "open"
+    UNIT = "unit"
+
+
+@dataclass(frozen=True, slots=True)
+class ReturnStep:
+    """The answer to one scan: tone, sentence, events to record first, and (for a parcel
+    label) the code to look up at the service. `leave` ends returns mode."""
+
+    tone: Tone
+    message: str
+    events: tuple[PackEvent, ...] = ()
+    lookup: str | None = None
+    leave: bool = False
+
+
+_WORDS = {
+    Disposition.RESTOCK: "restocked",
+    Disposition.B_GRADE: "B-grade",
+    Disposition.WRITE_OFF: "written off",
+}
+
+
+@dataclass
+class ReturnSession:
+    """One return parcel at a time; `booked` counts units booked in per order line."""
+
+    state: ReturnState = ReturnState.WAITING
+    parcel: ReturnLookup | None = None
+    unit: ReturnLineInfo | None = None
+    unit_code: str = ""
+    booked: Counter[int] = field(default_factory=Counter)
+    dispositions: Counter[Disposition] = field(default_factory=Counter)
+    packer_id: int | None = None
+
+    # ------------------------------------------------------------------ scans
+
+    def scan(self, text: str) -> ReturnStep:
+        """Answer one scan; the caller records `events` before adopting the step."""
+        try:
+            command = parse(text)
+        except NotAReturnCommand:
+            return ReturnStep("red", f"{text.strip()} is not a returns command. Use the sheet.")
+        if command is not None:
+            return self._command(command)
+        code = text.strip()
+        if not code:
+            return ReturnStep("red", "That barcode was empty. Scan it again.")
+        if self.state is ReturnState.WAITING:
+            self.state = ReturnState.LOOKING_UP
+            return ReturnStep("amber", f"Looking up {code}…", lookup=code)
+        if self.state is ReturnState.LOOKING_UP:
+            return ReturnStep("amber", "Still looking the parcel up; wait a moment.")
+        if self.state is ReturnState.UNIT:
+            assert self.unit is not None
+            return ReturnStep(
+                "red",
+                f"Choose what happens to the {self.unit.sku} first: "
+                "PB:RESTOCK, PB:BGRADE or PB:WRITEOFF.",
+            )
+        return self._unit(code)
+
+    def looked_up(self, parcel: ReturnLookup) -> ReturnStep:
+        """The service named the order (and open return) of the scanned label."""
+        self.parcel = parcel
+        self.state = ReturnState.OPEN
+        self.booked = Counter()
+        self.dispositions = Counter()
+        rma = f" ({parcel.return_code})" if parcel.return_code else " (not announced)"
+        return ReturnStep("green", f"Return of order {parcel.order_number}{rma}: scan each unit.")
+
+    def lookup_failed(self, sentence: str) -> ReturnStep:
+        """The service refused the code or could not be reached: scan another label."""
+        self.state = ReturnState.WAITING
+        return ReturnStep("red", sentence)
+
+    # ------------------------------------------------------------------ steps
+
+    def _unit(self, code: str) -> ReturnStep:
+        assert self.parcel is not None
+        line = self._match(code)
+        if line is None:
+            return ReturnStep(
+                "red",
+                f"{code} is not in order {self.parcel.order_number}. Put it aside for a "
+                "supervisor; nothing was recorded.",
+            )
+        if line.returned + self.booked[line.line_id] + 1 > line.shipped:
+            return ReturnStep(
+                "red",
+                f"Order {self.parcel.order_number} shipped {line.shipped} of {line.sku}, and "
+                "all of them are back already; nothing was recorded.",
+            )
+        self.unit, self.unit_code = line, code
+        self.state = ReturnState.UNIT
+        return ReturnStep(
+            "amber", f"{line.sku} {line.name}: scan PB:RESTOCK, PB:BGRADE or PB:WRITEOFF."
+        )
+
+    def _match(self, code: str) -> ReturnLineInfo | None:
+        assert self.parcel is not None
+        wanted = code.strip().upper()
+        gtin = normalise_gtin(code)
+        for line in self.parcel.lines:
+            if wanted == line.sku.upper() or wanted in (a.upper() for a in line.aliases):
+                return line
+            if gtin is not None and gtin in line.gtins:
+                return line
+        return None
+
+    def _command(self, command: ReturnCommand) -> ReturnStep:
+        name = command.name
+        if name in DISPOSITIONS:
+            return self._dispose(DISPOSITIONS[name], command.reason)
+        if name is ReturnCommandName.CLOSE:
+            return self._close()
+        if name is ReturnCommandName.CANCEL:
+            return self._cancel()
+        if name is ReturnCommandName.LOGOUT:
+            return ReturnStep("amber", "Leaving returns mode.", leave=True)
+        return ReturnStep("amber", "Returns mode is on. Scan the return parcel's label.")
+
+    def _dispose(self, disposition: Disposition, reason: ReturnReason | None) -> ReturnStep:
+        if self.state is not ReturnState.UNIT or self.unit is None or self.parcel is None:
+            return ReturnStep("red", "Scan a unit before its disposition; nothing was recorded.")
+        event = PackEvent(
+            MutationType.RETURN_UNIT_RECEIVED,
+            self.parcel.order_id,
+            ReturnUnitReceived(
+                return_code=self.parcel.return_code,
+                line_id=self.unit.line_id,
+                disposition=disposition,
+                reason=reason,
+                code=self.unit_code[:100],
+                packer_id=self.packer_id,
+            ),
+        )
+        sku = self.unit.sku
+        self.booked[self.unit.line_id] += 1
+        self.dispositions[disposition] += 1
+        self.unit, self.unit_code = None, ""
+        self.state = ReturnState.OPEN
+        why = f" ({reason.value.replace('_', ' ')})" if reason else ""
+        return ReturnStep(
+            "green",
+            f"{sku} {_WORDS[disposition]}{why}. Scan the next unit or PB:CLOSE.",
+            events=(event,),
+        )
+
+    def _close(self) -> ReturnStep:
+        if self.state is ReturnState.UNIT:
+            return ReturnStep("red", "Choose a disposition for the last unit before closing.")
+        if self.state is not ReturnState.OPEN or self.parcel is None:
+            return ReturnStep("red", "No return parcel is open. Scan its label first.")
+        if not self.booked and self.parcel.return_code is None:
+            return ReturnStep("red", "No unit was booked in. Scan a unit, or PB:CANCEL.")
+        event = PackEvent(
+            MutationType.RETURN_CLOSED,
+            self.parcel.order_id,
+            ReturnClosed(return_code=self.parcel.return_code, packer_id=self.packer_id),
+        )
+        summary = (
+            ", ".join(f"{n} {_WORDS[d]}" for d, n in sorted(self.dispositions.items()) if n)
+            or "no units"
+        )
+        number = self.parcel.order_number
+        self._reset()
+        return ReturnStep(
+            "green",
+            f"Return of order {number} closed: {summary}. Scan the next parcel.",
+            events=(event,),
+        )
+
+    def _cancel(self) -> ReturnStep:
+        if self.state is ReturnState.UNIT:
+            self.unit, self.unit_code = None, ""
+            self.state = ReturnState.OPEN
+            return ReturnStep("amber", "Unit put back. Scan the next unit or PB:CLOSE.")
+        if self.state in (ReturnState.OPEN, ReturnState.LOOKING_UP):
+            self._reset()
+            return ReturnStep(
+                "amber", "Parcel left open (units booked in stay booked). Scan the next parcel."
+            )
+        return ReturnStep("amber", "Leaving returns mode.", leave=True)
+
+    def _reset(self) -> None:
+        self.state = ReturnState.WAITING
+        self.parcel = None
+        self.unit, self.unit_code = None, ""
+        self.booked = Counter()
+        self.dispositions = Counter()

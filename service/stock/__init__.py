@@ -1,0 +1,1 @@
+"""Stock: the append-only ledger, allocation of orders, and what is published to shops."""

@@ -1,0 +1,120 @@
+"""Returns mode through the station runtime: PB:RETURNS routes scans to the returns core,
+events are saved before green, the lookup runs in the background, packing is untouched."""
+
+from __future__ import annotations
+
+import pytest
+
+from app.scanning.classify import classify
+from app.station.ports import Offline, UserRecord
+from app.station.returns_desk import OFFLINE, LookupRefused
+from app.station.runtime import StationRuntime
+from app.station.screen import ScreenModel
+from sync.protocol import MutationType, ReturnLineInfo, ReturnLookup
+from tests.support.station_fakes import MUG, FakeClaims, FakeLabels, FakeStore, order, run_now
+
+PACKER = UserRecord(1, "Alex Packer", "packer", "BADGE-P001", None)
+PARCEL = ReturnLookup(
+    order_id=77,
+    order_number="ORD-100077",
+    return_code=None,
+    lines=[ReturnLineInfo(line_id=5, sku="MUG", name="Mug", shipped=2, returned=0, expected=0)],
+)
+
+
+class Harness:
+    def __init__(self) -> None:
+        self.store = FakeStore(users={PACKER.badge: PACKER})
+        self.store.orders[1] = order(1, (MUG, 1))
+        self.lookups: list[str] = []
+        self.answer: object = PARCEL
+        self.rt = StationRuntime(
+            self.store,
+            FakeClaims(self.store),
+            FakeLabels(),
+            run_now,
+            lambda _m: None,
+            returns_lookup=self.lookup,
+        )
+
+    def lookup(self, code: str) -> ReturnLookup:
+        self.lookups.append(code)
+        if isinstance(self.answer, Exception):
+            raise self.answer
+        assert isinstance(self.answer, ReturnLookup)
+        return self.answer
+
+    def scan(self, text: str) -> ScreenModel:
+        self.rt.handle_scan(classify(text.encode()))
+        return self.rt.model
+
+
+@pytest.fixture
+def h() -> Harness:
+    harness = Harness()
+    harness.scan("BADGE-P001")
+    return harness
+
+
+def test_a_return_parcel_is_booked_in_by_scanner_alone(h: Harness) -> None:
+    m = h.scan("PB:RETURNS")
+    assert m.tone == "amber" and m.message.startswith("Returns mode")
+    m = h.scan("JJD0099887766")
+    assert h.lookups == ["JJD0099887766"]
+    assert (m.tone, m.message) == (
+        "green",
+        "Return of order ORD-100077 (not announced): scan each unit.",
+    )
+    h.scan("MUG")
+    m = h.scan("PB:RESTOCK")
+    assert m.tone == "green"
+    h.scan("MUG")
+    h.scan("PB:WRITEOFF:DAMAGED")
+    m = h.scan("PB:CLOSE")
+    assert m.message == (
+        "Return of order ORD-100077 closed: 1 restocked, 1 written off. Scan the next parcel."
+    )
+    types = [e.type for e in h.store.recorded]
+    assert types == [MutationType.RETURN_UNIT_RECEIVED] * 2 + [MutationType.RETURN_CLOSED]
+    assert all(e.order_id == 77 and e.lease_epoch is None for e in h.store.recorded)
+    # PB:CANCEL leaves returns mode: an order barcode opens the order for packing again.
+    h.scan("PB:CANCEL")
+    m = h.scan("ORD-100001")
+    assert m.tone == "green" and "ORD-100001" in m.message
+
+
+def test_refusals_and_an_outage_at_the_lookup_record_nothing(h: Harness) -> None:
+    h.scan("PB:RETURNS")
+    m = h.scan("PB:BGRADE")
+    assert (m.tone, m.message) == (
+        "red",
+        "Scan a unit before its disposition; nothing was recorded.",
+    )
+    h.answer = LookupRefused("There is no return RMA-424242.")
+    m = h.scan("RMA-424242")
+    assert (m.tone, m.message) == ("red", "There is no return RMA-424242.")
+    h.answer = Offline("connection refused")
+    m = h.scan("ORD-100077")
+    assert (m.tone, m.message) == ("red", OFFLINE)
+    h.answer = PARCEL
+    h.scan("ORD-100077")
+    m = h.scan("PLATE")
+    assert m.tone == "red" and "is not in order ORD-100077" in m.message
+    assert h.store.recorded == []
+
+
+def test_a_failed_save_is_red_and_the_unit_is_not_counted(h: Harness) -> None:
+    h.scan("PB:RETURNS")
+    h.scan("ORD-100077")
+    h.scan("MUG")
+    h.store.fail_next_record = True
+    m = h.scan("PB:RESTOCK")
+    assert m.tone == "red" and "Nothing was recorded" in m.message
+    m = h.scan("PB:RESTOCK")  # still waiting for the unit's disposition
+    assert m.tone == "green" and len(h.store.recorded) == 1
+
+
+def test_logout_from_returns_mode(h: Harness) -> None:
+    h.scan("PB:RETURNS")
+    h.scan("PB:LOGOUT")
+    assert h.rt.user is None and not h.rt.returns.active
