@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from enum import StrEnum
 
+from app.packing import messages
 from app.packing.core import MAX_TEXT, SessionCore
 from app.packing.errors import IllegalTransition, ReasonRequired
 from app.packing.events import PackEvent
@@ -119,9 +120,12 @@ class WeighingSteps(SessionCore):
             ),
         )
         if not verdict.ok:
-            return self._step(
-                Outcome.WEIGHT_OUT_OF_TOLERANCE, "amber", verdict.message, events=(recorded,)
-            )
+            message = verdict.message
+            if verdict.lower_grams is not None and verdict.upper_grams is not None:
+                message = messages.weight_off(
+                    reading_grams, verdict.lower_grams, verdict.upper_grams
+                )
+            return self._step(Outcome.WEIGHT_OUT_OF_TOLERANCE, "amber", message, events=(recorded,))
         closed = self._parcel_closed(reading_grams)
         step = self._step(Outcome.WEIGHT_ACCEPTED, "green", "", events=(recorded, closed))
         return replace(
@@ -215,7 +219,10 @@ class WeighingSteps(SessionCore):
             )
             weighed = self._weighed_message(step.progress, box.box_no, grams)
             return replace(
-                step, message=f"Weight accepted by a supervisor. {weighed.split('. ', 1)[1]}"
+                step,
+                message=(
+                    f"{messages.weight_overridden(box.box_no, grams)} {weighed.split('. ', 1)[1]}"
+                ),
             )
         pending = progress.pending_serial
         if pending is None or progress.order is None:

@@ -29,6 +29,9 @@ class ParcelFlow(RuntimeBase):
             if progress.box.weight_grams is None and self._capture_key != key:
                 self.capture.start(progress.box.box_no, time.monotonic())
                 self._capture_key = key
+            elif progress.box.rejected_grams is not None and self.capture.accepted is not None:
+                # A rejected weight: lifting the box off and putting it back weighs again.
+                self.capture.retry_after_lift(time.monotonic())
         if state is PackState.LABELLING:
             self._print_labels()
 

@@ -50,6 +50,7 @@ def order_parts(
             boxes=len(progress.boxes),
             expected_grams=session.expected_grams(),
             weight_grams=box.weight_grams,
+            rejected_grams=box.rejected_grams,
         )
         if box is not None
         else None

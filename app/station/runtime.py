@@ -20,6 +20,7 @@ from app.packing.session import PackSession
 from app.packing.step import Outcome, Step
 from app.scanning.scan import Scan, ScanKind
 from app.station.auth import PinChecker, PinVerdict, refusal
+from app.station.instruction import standing_instruction
 from app.station.parcels import ParcelFlow
 from app.station.ports import (
     Background,
@@ -115,6 +116,7 @@ class StationRuntime(SupervisorActions, ParcelFlow):
             **order_parts(self.session, self.order, self._last_line),  # type: ignore[arg-type]
             **changes,  # type: ignore[arg-type]
         )
+        self.model = replace(self.model, next_step=standing_instruction(self))
         log.info("screen %s %s: %s", screen.value, tone, message)
         self.on_change(self.model)
 

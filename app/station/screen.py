@@ -50,6 +50,7 @@ class BoxInfo:
     boxes: int
     expected_grams: int | None
     weight_grams: int | None
+    rejected_grams: int | None = None  # the weight the banner calls wrong, until reweighed
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,4 +85,5 @@ class ScreenModel:
     state: str = ""
     ask_pin_for: str = ""  # a badge whose PIN must be typed now
     ask_hold_reason: bool = False
+    next_step: str = ""  # the standing instruction: what to do next, whatever just happened
     status: StatusInfo = field(default_factory=StatusInfo)

@@ -25,3 +25,18 @@ class Banner(QLabel):
         self.tone = tone
         self.setStyleSheet(f"background: {background}; color: {text};")
         self.setText(f"{symbol}  {message}")
+
+
+class NextStep(QLabel):
+    """The standing instruction under the banner: what to do next, never replaced by errors."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setObjectName("nextStep")
+        self.setWordWrap(True)
+        self.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+
+    def show_step(self, text: str) -> None:
+        """Show `text` (hidden when there is nothing to say)."""
+        self.setText(f"➜  {text}" if text else "")
+        self.setVisible(bool(text))

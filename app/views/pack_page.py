@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.station.screen import LineRow, ScreenModel
-from app.views.banner import Banner
+from app.views.banner import Banner, NextStep
 from app.views.theme import named_label
 
 PRIORITY_TEXT = {1: "HIGH", 2: "EXPRESS"}
@@ -40,6 +40,7 @@ class PackPage(QWidget):
         self.priority = named_label("", "priority")
         self.detail = named_label("", "headerDetail")
         self.banner = Banner()
+        self.next_step = NextStep()
         self.lines = QTableWidget(0, 4)
         self.lines.setHorizontalHeaderLabels(["SKU", "Item", "Scanned", "Needed"])
         self._count_font = _count_font()
@@ -84,11 +85,13 @@ class PackPage(QWidget):
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addWidget(self.banner)
+        layout.addWidget(self.next_step)
         layout.addLayout(body, 1)
 
     def show_model(self, model: ScreenModel) -> None:
         """Show the model's order, lines, box and message."""
         self.banner.show_message(model.tone, model.message)
+        self.next_step.show_step(model.next_step)
         header = model.header
         if header is None:
             self.number.setText("")
@@ -181,6 +184,8 @@ class PackPage(QWidget):
         self.box_title.setText(f"Box {box.box_no} of {box.boxes} · {box.box_type}")
         if box.weight_grams is not None:
             self.weight.setText(f"{box.weight_grams} g ✔")
+        elif box.rejected_grams is not None:  # the number the banner names, until reweighed
+            self.weight.setText(f"{box.rejected_grams} g ✖")
         elif live is not None:
             self.weight.setText(f"{live} g" + ("" if model.status.live_stable else " …"))
         else:

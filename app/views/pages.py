@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
 
 from app.station.ports import BatchRow
 from app.station.screen import ScreenModel
-from app.views.banner import Banner
+from app.views.banner import Banner, NextStep
 from app.views.theme import named_label
 
 
@@ -32,16 +32,19 @@ class LoginPage(QWidget):
         self.station = named_label(f"Station {station_name}", "hint")
         self.station.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.banner = Banner()
+        self.next_step = NextStep()
         layout = QVBoxLayout(self)
         layout.addStretch(1)
         layout.addWidget(title)
         layout.addWidget(self.station)
         layout.addSpacing(24)
         layout.addWidget(self.banner)
+        layout.addWidget(self.next_step)
         layout.addStretch(2)
 
     def show_model(self, model: ScreenModel) -> None:
         self.banner.show_message(model.tone, model.message)
+        self.next_step.show_step(model.next_step)
 
 
 class BatchesPage(QWidget):
@@ -52,6 +55,7 @@ class BatchesPage(QWidget):
         self.setObjectName("page")
         self.greeting = named_label("", "bigPrompt")
         self.banner = Banner()
+        self.next_step = NextStep()
         self.table = QTableWidget(0, 5)
         self.table.setHorizontalHeaderLabels(["Batch", "Name", "Progress", "Held", "Cut-off"])
         self.table.verticalHeader().setVisible(False)
@@ -65,12 +69,14 @@ class BatchesPage(QWidget):
         layout = QVBoxLayout(self)
         layout.addWidget(self.greeting)
         layout.addWidget(self.banner)
+        layout.addWidget(self.next_step)
         layout.addWidget(named_label("Batches at this station", "boxTitle"))
         layout.addWidget(self.table, 1)
 
     def show_model(self, model: ScreenModel, batches: Sequence[BatchRow]) -> None:
         self.greeting.setText(f"{model.user_name}: scan an order or tote")
         self.banner.show_message(model.tone, model.message)
+        self.next_step.show_step(model.next_step)
         self.table.setRowCount(len(batches))
         for row, batch in enumerate(batches):
             self.table.setItem(row, 0, QTableWidgetItem(batch.code))

@@ -19,6 +19,8 @@ STYLE = """
 QWidget { font-size: 16px; }
 QMainWindow, QWidget#page { background: #f4f5f7; }
 QLabel#banner { border-radius: 10px; padding: 18px 24px; font-size: 30px; font-weight: 600; }
+QLabel#nextStep { border: 3px solid #1a1a1a; border-radius: 10px; padding: 10px 24px;
+                  font-size: 28px; font-weight: 700; color: #111; background: #ffffff; }
 QLabel#orderNumber { font-size: 40px; font-weight: 700; color: #111; }
 QLabel#headerDetail { font-size: 20px; color: #333; }
 QLabel#priority { font-size: 20px; font-weight: 700; color: #fff; background: #c62828;
