@@ -87,6 +87,9 @@ class StationSettings:
     # docs/security.md).
     override_requires_pin: bool = True
     sounds: bool = True
+    # An order whose items are verified, boxes weighed and labels printed finishes by itself
+    # (no PB:CLOSE scan); scanning the next order finishes one that is complete.
+    auto_complete: bool = True
     blanking_ms: int = 300
     double_scan_ms: int = 1500
     weight_tolerance_grams: int = 50

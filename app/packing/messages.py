@@ -51,7 +51,9 @@ def next_order() -> str:
     return "Scan the next order or tote barcode."
 
 
-def next_items(remaining: int) -> str:
+def next_items(remaining: int, box_no: int = 1) -> str:
+    if box_no > 1:
+        return f"Scan the next item into box {box_no}: {remaining} still to scan."
     return f"Scan the next item: {remaining} still to scan."
 
 
@@ -119,6 +121,10 @@ def label_still_printing(box_no: int) -> str:
 def auto_packed(number: str, boxes: int) -> str:
     plural = "box" if boxes == 1 else "boxes"
     return f"Order {number} is packed in {boxes} {plural}."
+
+
+def already_packed(number: str) -> str:
+    return f"Order {number} is already packed; scan the next order."
 
 
 def missing_serial(name: str) -> str:

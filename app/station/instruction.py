@@ -23,7 +23,7 @@ def standing_instruction(rt: RuntimeBase) -> str:
     if rt.order is None or order is None or state is PackState.IDLE:
         return messages.next_order()
     if state is PackState.PACKED:
-        return messages.next_order()
+        return messages.next_close(True)
     if state is PackState.HELD:
         return messages.next_after_hold()
     pending = progress.pending_serial
@@ -32,7 +32,7 @@ def standing_instruction(rt: RuntimeBase) -> str:
         return messages.next_serial(line.name if line else pending.code)
     if state in (PackState.ORDER_OPEN, PackState.VERIFYING):
         remaining = sum(progress.remaining(line.line_id) for line in order.lines)
-        return messages.next_items(remaining)
+        return messages.next_items(remaining, progress.box.box_no)
     box = progress.box
     if state is PackState.VERIFIED:
         return messages.next_on_scale(box.box_no)

@@ -6,6 +6,7 @@ import logging
 import time
 from dataclasses import replace
 
+from app.packing import messages
 from app.packing.errors import PackingError
 from app.packing.progress import PackState
 from app.station.base import RuntimeBase
@@ -144,8 +145,7 @@ class ParcelFlow(RuntimeBase):
             return
         self._print_labels()
         if self._awaiting_label is None:
-            boxes = ", ".join(str(b) for b in waiting[1])
-            self._show("green", f"The label for box {boxes} is printing.")
+            self._show("green", messages.labels_printing(waiting[1]))
 
     def label_done(self, job_id: int, ok: bool, message: str) -> None:
         """The print worker finished (or failed) a label job."""

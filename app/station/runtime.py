@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 
+from app.packing import messages
 from app.packing.commands import Command, CommandName, parse_command
 from app.packing.errors import PackingError
 from app.packing.progress import PackState
@@ -20,6 +21,7 @@ from app.packing.session import PackSession
 from app.packing.step import Outcome, Step
 from app.scanning.scan import Scan, ScanKind
 from app.station.auth import PinChecker, PinVerdict, refusal
+from app.station.autocomplete import AutoComplete
 from app.station.instruction import standing_instruction
 from app.station.parcels import ParcelFlow
 from app.station.ports import (
@@ -49,7 +51,7 @@ log = logging.getLogger(__name__)
 WELCOME = "Scan your badge to start."
 
 
-class StationRuntime(SupervisorActions, ParcelFlow):
+class StationRuntime(SupervisorActions, ParcelFlow, AutoComplete):
     """The packer's flow: login, open an order, verify, weigh, label, close."""
 
     def __init__(
@@ -63,6 +65,7 @@ class StationRuntime(SupervisorActions, ParcelFlow):
         require_pin: bool = False,
         allow_manual_weight: bool = False,
         override_requires_pin: bool = True,
+        auto_complete: bool = True,
         clock: Callable[[], datetime] = utcnow,
         pin_checker: PinChecker | None = None,
         supervisor_signed_in: Callable[[UserRecord, str], object] | None = None,
@@ -76,6 +79,7 @@ class StationRuntime(SupervisorActions, ParcelFlow):
         self.require_pin = require_pin
         self.allow_manual_weight = allow_manual_weight
         self.override_requires_pin = override_requires_pin
+        self.auto_complete = auto_complete
         self._override_by: UserRecord | None = None  # a supervisor at the bench, by badge scan
         self._pin_for_override = False
         self._override_key: bytes | None = None  # K of the PIN typed for the override
@@ -99,7 +103,7 @@ class StationRuntime(SupervisorActions, ParcelFlow):
         # One capture for the whole shift: a new order must not take the weight the scale
         # still shows for the previous parcel (the capture waits for the platter to clear).
         self._capture_key: tuple[int, int] | None = None
-        self.model = ScreenModel(Screen.LOGIN, "amber", WELCOME)
+        self.model = ScreenModel(Screen.LOGIN, "amber", WELCOME, next_step=messages.next_login())
 
     # ------------------------------------------------------------------ output
 
@@ -192,9 +196,8 @@ class StationRuntime(SupervisorActions, ParcelFlow):
         if self.order is None or self.session.state in (PackState.IDLE,):
             self._idle_scan(scan)
             return
-        if self.session.state in (PackState.PACKED, PackState.HELD) and scan.kind in (
-            ScanKind.ORDER,
-            ScanKind.TOTE,
+        if scan.kind in (ScanKind.ORDER, ScanKind.TOTE) and (
+            self.session.state in (PackState.PACKED, PackState.HELD) or self._finish_if_complete()
         ):
             self._open_by_code(scan.text)
             return
@@ -415,6 +418,7 @@ class StationRuntime(SupervisorActions, ParcelFlow):
             self._last_line = step.line_id
         self._show(step.tone, step.message)
         self._after_state_change()  # may say more: a label waiting, a print that failed
+        self._finish_if_complete()
 
     def _record(self, step: Step) -> bool:
         if not step.events:

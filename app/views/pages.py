@@ -44,7 +44,8 @@ class LoginPage(QWidget):
 
     def show_model(self, model: ScreenModel) -> None:
         self.banner.show_message(model.tone, model.message)
-        self.next_step.show_step(model.next_step)
+        # The big prompt already says it; the line comes back under an error banner.
+        self.next_step.show_step(model.next_step if model.tone == "red" else "")
 
 
 class BatchesPage(QWidget):

@@ -176,6 +176,7 @@ def run_station(paths: StationPaths, settings: StationSettings, demo: object = N
             require_pin=settings.require_pin,
             allow_manual_weight=settings.allow_manual_weight,
             override_requires_pin=settings.override_requires_pin,
+            auto_complete=settings.auto_complete,
             pin_checker=PinChecker(load_pin_key(settings.server_url), utcnow),
             supervisor_signed_in=supervisors.sign_in,
             supervisor_signed_out=supervisors.sign_out,

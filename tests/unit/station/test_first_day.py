@@ -4,6 +4,7 @@ auto-complete, and holds of labelled orders. Asserts what the packer reads and w
 
 from __future__ import annotations
 
+from dataclasses import replace
 from decimal import Decimal
 
 import pytest
@@ -121,3 +122,125 @@ def test_reweigh_command_still_works(bench: Bench) -> None:
     assert bench.scan("PB:REWEIGH").tone == "amber"
     m = bench.weigh(1530)  # reweigh unlocks at once: no lift needed
     assert m.box is not None and m.box.weight_grams == 1530
+
+
+# ------------------------------------------------------------------ the standing instruction
+
+
+def test_a_double_read_is_reported_above_the_next_step_without_replacing_it() -> None:
+    bench = Bench(auto_complete=False)
+    bench.scan_whole_order()
+    before = bench.rt.model.next_step
+    assert before == "Put box 1 on the scale."
+    bench.rt.handle_scan(replace(classify(MUG_EAN.encode()), duplicate=True))
+    m = bench.rt.model
+    assert m.tone == "amber" and m.message.startswith("The same code was read twice")
+    assert m.next_step == before
+
+
+def test_every_state_has_a_next_step(bench: Bench) -> None:
+    assert bench.rt.model.next_step == "Scan your badge."
+    assert bench.scan("BADGE-P001").next_step == "Scan the next order or tote barcode."
+    assert bench.scan("ORD-100001").next_step == "Scan the next item: 3 still to scan."
+    m = bench.scan("ZZZ-UNKNOWN")  # an error in the banner, the instruction below it
+    assert m.tone == "red" and m.next_step == "Scan the next item: 3 still to scan."
+    bench.scan(MUG_EAN)
+    assert bench.scan("PB:NEW-BOX").next_step == "Put box 1 on the scale."
+    m = bench.weigh(350 + 250)
+    assert m.next_step == "Scan the next item into box 2: 2 still to scan."
+    m = bench.weigh(350 + 250)  # box 1 still on the scale: the next step is still there
+    assert m.next_step == "Scan the next item into box 2: 2 still to scan."
+
+
+def test_next_order_while_unfinished_says_which_and_keeps_the_next_step(bench: Bench) -> None:
+    bench.scan("BADGE-P001")
+    bench.scan("ORD-100001")
+    bench.scan(MUG_EAN)
+    m = bench.scan("ORD-100002")
+    assert m.message == "Order ORD-100001 is not finished yet; finish it or hold it (F2) first."
+    assert m.next_step == "Scan the next item: 2 still to scan."
+
+
+def test_close_while_the_label_prints_says_it_prints_by_itself() -> None:
+    bench = Bench(auto_complete=False)
+    bench.scan_whole_order()
+    bench.weigh(1530)
+    m = bench.scan("PB:CLOSE")
+    assert m.message == "The label for box 1 is still printing; it finishes by itself."
+    assert m.next_step == "Wait: the label for box 1 is printing."
+    bench.rt.label_done(1, True, "")
+    assert bench.rt.model.next_step == (
+        "Stick the label on, then scan PB:CLOSE (F9) to finish the order."
+    )
+
+
+def test_labels_that_came_late_are_named_in_plain_words() -> None:
+    bench = Bench(auto_complete=False)
+    bench.store.orders[1] = order(1, (MUG, 2), (PLATE, 1))
+    bench.scan("BADGE-P001")
+    bench.scan("ORD-100001")
+    bench.scan(MUG_EAN)
+    bench.scan("PB:NEW-BOX")
+    bench.weigh(350 + 250)
+    bench.weigh(0)
+    bench.scan(MUG_EAN)
+    bench.scan("PLT-WHT-27")
+    bench.labels.awaiting = True
+    m = bench.weigh(350 + 600 + 250)
+    assert m.next_step == "Wait: the carrier's label for boxes 1 and 2 prints as soon as it comes."
+    bench.labels.awaiting = False
+    bench.rt.retry_awaiting_label()
+    m = bench.rt.model
+    assert m.message == "The labels for boxes 1 and 2 are printing."
+    assert m.next_step == "Wait: the labels for boxes 1 and 2 are printing."
+
+
+# ------------------------------------------------------------------ auto-complete
+
+
+def test_the_last_label_printed_finishes_the_order_by_itself(bench: Bench) -> None:
+    bench.scan_whole_order()
+    bench.weigh(1530)
+    assert bench.types()[-1] == "parcel_closed"  # not yet: the label is still printing
+    bench.rt.label_done(1, True, "")
+    m = bench.rt.model
+    assert m.tone == "green" and m.message.startswith("Order ORD-100001 is packed in 1 box")
+    assert m.next_step == "Stick the label on, then scan the next order."
+    assert bench.types()[-2:] == ["label_printed", "order_packed"]
+    m = bench.scan("PB:CLOSE")  # habit: harmless, nothing recorded twice
+    assert m.tone == "amber" and "already packed" in m.message
+    assert bench.types().count("order_packed") == 1
+    m = bench.scan("ORD-100002")
+    assert m.header is not None and m.header.number == "ORD-100002"
+
+
+def test_a_failed_label_does_not_finish_the_order(bench: Bench) -> None:
+    bench.scan_whole_order()
+    bench.weigh(1530)
+    bench.rt.label_done(1, False, "The printer is out of paper.")
+    assert "order_packed" not in bench.types()
+    m = bench.scan("ORD-100002")
+    assert m.header is not None and m.header.number == "ORD-100001"
+    assert "not finished" in m.message
+
+
+def test_scanning_the_next_order_finishes_a_complete_one() -> None:
+    bench = Bench(auto_complete=False)  # e.g. finished before a restart with the setting off
+    bench.scan_whole_order()
+    bench.weigh(1530)
+    bench.rt.label_done(1, True, "")
+    assert "order_packed" not in bench.types()
+    bench.rt.auto_complete = True
+    m = bench.scan("ORD-100002")
+    assert bench.types().count("order_packed") == 1
+    assert m.header is not None and m.header.number == "ORD-100002"
+
+
+def test_with_auto_complete_off_pb_close_is_needed() -> None:
+    bench = Bench(auto_complete=False)
+    bench.scan_whole_order()
+    bench.weigh(1530)
+    bench.rt.label_done(1, True, "")
+    assert "order_packed" not in bench.types()
+    assert bench.scan("PB:CLOSE").tone == "green"
+    assert bench.types()[-1] == "order_packed"
