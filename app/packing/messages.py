@@ -123,6 +123,24 @@ def auto_packed(number: str, boxes: int) -> str:
     return f"Order {number} is packed in {boxes} {plural}."
 
 
+def hold_label_withdrawn(box_nos: Sequence[int]) -> str:
+    return f"The label for {boxes_phrase(box_nos)} had not printed; it was withdrawn."
+
+
+def hold_label_void(box_nos: Sequence[int]) -> str:
+    return (
+        f"The label for {boxes_phrase(box_nos)} has printed: take it off and put it with the "
+        "order; a supervisor voids it."
+    )
+
+
+def next_after_hold_labelled(box_nos: Sequence[int]) -> str:
+    return (
+        f"Take the label off {boxes_phrase(box_nos)}, put the order on the exceptions shelf, "
+        "then scan the next order."
+    )
+
+
 def already_packed(number: str) -> str:
     return f"Order {number} is already packed; scan the next order."
 

@@ -25,6 +25,9 @@ def standing_instruction(rt: RuntimeBase) -> str:
     if state is PackState.PACKED:
         return messages.next_close(True)
     if state is PackState.HELD:
+        labelled = [box.box_no for box in progress.boxes if box.labelled]
+        if labelled:
+            return messages.next_after_hold_labelled(labelled)
         return messages.next_after_hold()
     pending = progress.pending_serial
     if pending is not None:

@@ -22,6 +22,7 @@ from app.packing.step import Outcome, Step
 from app.scanning.scan import Scan, ScanKind
 from app.station.auth import PinChecker, PinVerdict, refusal
 from app.station.autocomplete import AutoComplete
+from app.station.holds import LabelledHolds
 from app.station.instruction import standing_instruction
 from app.station.parcels import ParcelFlow
 from app.station.ports import (
@@ -51,7 +52,7 @@ log = logging.getLogger(__name__)
 WELCOME = "Scan your badge to start."
 
 
-class StationRuntime(SupervisorActions, ParcelFlow, AutoComplete):
+class StationRuntime(SupervisorActions, ParcelFlow, AutoComplete, LabelledHolds):
     """The packer's flow: login, open an order, verify, weigh, label, close."""
 
     def __init__(
@@ -411,7 +412,11 @@ class StationRuntime(SupervisorActions, ParcelFlow, AutoComplete):
             return
         if not self._record(step):
             return
+        before = self.session.progress
         self.session.apply(step)
+        if step.outcome is Outcome.HELD:
+            said = self._labels_at_hold(before)
+            step = replace(step, message=f"{step.message} {said}".strip())
         if step.outcome is Outcome.REWEIGH:
             self._reweighing()
         if step.line_id is not None:

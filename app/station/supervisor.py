@@ -80,6 +80,7 @@ class ExceptionRow:
     station: str
     at: datetime | None
     open: bool
+    labels_printed: int = 0  # a held order with a printed label: it must be voided
 
     def actions(self) -> tuple[str, ...]:
         """The actions a supervisor may take on this line (release, reassign, cancel, resolve)."""
@@ -210,6 +211,7 @@ def parse_overview(body: dict[str, Any]) -> SupervisorSnapshot:
             station=e.get("station_name") or "",
             at=_time(e["at"]),
             open=e["open"],
+            labels_printed=int(e.get("labels_printed") or 0),
         )
         for e in body["exceptions"]
     )

@@ -41,6 +41,7 @@ from app.station.supervisor import (
     SupervisorSnapshot,
     hhmm,
 )
+from app.views.words import human, label_state, tr
 
 Background = Callable[[Callable[[], object], Callable[[object], None]], None]
 REFRESH_MS = 15_000
@@ -182,7 +183,10 @@ class SupervisorPage(QWidget):
         return tab
 
     def _exceptions_tab(self) -> QWidget:
-        self.exceptions = _table(["Order", "Status", "Kind", "Code", "Station", "At", "Message"])
+        self.exceptions = _table(
+            [tr(h) for h in ("Order", "Status", "Kind", "Reason", "Label", "Station", "At")]
+            + [tr("Message")]
+        )
         self.reason = QLineEdit()
         self.reason.setPlaceholderText("Reason (required, recorded with your name)")
         self.target_batch = QComboBox()
@@ -353,9 +357,10 @@ class SupervisorPage(QWidget):
         for r, e in enumerate(rows):
             cells = (
                 e.order_number,
-                e.order_status,
-                e.kind,
-                e.code,
+                human(e.order_status),
+                human(e.kind),
+                human(e.code),
+                label_state(e.labels_printed),
                 e.station,
                 hhmm(e.at),
                 e.message,

@@ -227,7 +227,7 @@ def exception_items(
     conn = session.connection()
     for row in conn.execute(EXCEPTIONS, params).tuples():
         id_, order_id, kind, code, message, details, created, resolved_at, *order = row
-        number, status, version = order
+        number, status, version, labels_printed = order
         sid = (details or {}).get("station_id")
         items.append(
             ExceptionItem(
@@ -243,6 +243,7 @@ def exception_items(
                 station_name=station_name.get(sid) if isinstance(sid, int) else None,
                 at=created,
                 open=resolved_at is None,
+                labels_printed=int(labels_printed or 0),
             )
         )
     for row in conn.execute(REJECTIONS, params).tuples():

@@ -244,3 +244,38 @@ def test_with_auto_complete_off_pb_close_is_needed() -> None:
     assert "order_packed" not in bench.types()
     assert bench.scan("PB:CLOSE").tone == "green"
     assert bench.types()[-1] == "order_packed"
+
+
+# ------------------------------------------------------------------ holds of labelled orders
+
+
+def test_a_hold_withdraws_the_label_that_has_not_printed(bench: Bench) -> None:
+    bench.scan_whole_order()
+    bench.weigh(1530)  # job 1 queued, not printed yet
+    m = bench.scan("PB:HOLD:DAMAGED_ITEM")
+    assert m.state == "held"
+    assert "The label for box 1 had not printed; it was withdrawn." in m.message
+    assert bench.labels.withdrawn == [1]
+    bench.rt.label_done(1, True, "")  # the worker's late word about a withdrawn job: ignored
+    assert "label_printed" not in bench.types()
+    assert m.next_step == "Put the order on the exceptions shelf, then scan the next order."
+
+
+def test_a_hold_after_the_label_printed_says_it_must_be_voided() -> None:
+    bench = Bench(auto_complete=False)
+    bench.scan_whole_order()
+    bench.weigh(1530)
+    bench.rt.label_done(1, True, "")
+    m = bench.scan("PB:HOLD:DAMAGED_ITEM")
+    assert m.state == "held"
+    assert "The label for box 1 has printed: take it off" in m.message
+    assert "a supervisor voids it" in m.message
+    assert m.next_step.startswith("Take the label off box 1")
+    assert bench.labels.withdrawn == []
+
+
+def test_a_hold_before_any_label_says_nothing_about_labels(bench: Bench) -> None:
+    bench.scan("BADGE-P001")
+    bench.scan("ORD-100001")
+    m = bench.scan("PB:HOLD:SHORT_PICK")
+    assert m.state == "held" and "label" not in m.message
