@@ -39,6 +39,7 @@ def order_parts(
             required=line.quantity,
             highlight=line.line_id == last_line,
             serials=tuple(serials.get(line.line_id, ())),
+            needs_serial=line.serial_required,
         )
         for line in view.lines
     )

@@ -30,6 +30,7 @@ class LineRow:
     required: int
     highlight: bool = False  # the line the last scan touched
     serials: tuple[str, ...] = ()  # serial numbers recorded for this line, in every box
+    needs_serial: bool = False  # each unit's serial number is scanned after the item
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 
-from PySide6.QtGui import QKeySequence, QResizeEvent, QShortcut
+from PySide6.QtCore import QTimer
+from PySide6.QtGui import QGuiApplication, QKeySequence, QResizeEvent, QShortcut, QShowEvent
 from PySide6.QtWidgets import QDialog, QMainWindow, QMessageBox, QStackedWidget, QWidget
 
 from app.buildinfo import version_text
@@ -138,12 +139,30 @@ class StationWindow(QMainWindow):
 
     # ------------------------------------------------------------------ dialogs
 
+    def _run_dialog(self, dialog: QDialog) -> bool:
+        """Show a modal dialog; afterwards the keyboard is this window's again.
+
+        Without a window manager (kiosk X sessions) nobody gives the focus back when a
+        dialog closes, and the F-keys would do nothing until the window was clicked.
+        """
+        self._dialog = dialog
+        try:
+            return dialog.exec() == QDialog.DialogCode.Accepted
+        finally:
+            self._dialog = None
+            self.take_keyboard()
+
+    def take_keyboard(self) -> None:
+        """Make this window the active one with the keyboard focus (also with no WM)."""
+        if QGuiApplication.platformName() not in ("offscreen", "minimal"):  # no windows there
+            self.raise_()
+            self.activateWindow()
+        self.setFocus()
+
     def _ask_pin(self) -> None:
         dialog = PinDialog(self, self.runtime.model.message.split(".")[0])
-        self._dialog = dialog
-        ok = dialog.exec() == QDialog.DialogCode.Accepted
+        ok = self._run_dialog(dialog)
         pin = dialog.pin.text()
-        self._dialog = None
         if ok:
             self.runtime.submit_pin(pin)
         else:
@@ -151,10 +170,7 @@ class StationWindow(QMainWindow):
 
     def _supervisor(self, title: str, question: str) -> tuple[str, str, str] | None:
         dialog = SupervisorDialog(self, title, question)
-        self._dialog = dialog
-        ok = dialog.exec() == QDialog.DialogCode.Accepted
-        self._dialog = None
-        if not ok:
+        if not self._run_dialog(dialog):
             return None
         return dialog.badge.text().strip(), dialog.pin.text(), dialog.reason.text().strip()
 
@@ -164,10 +180,7 @@ class StationWindow(QMainWindow):
         if self.runtime.order is None:
             return
         dialog = HoldDialog(self)
-        self._dialog = dialog
-        ok = dialog.exec() == QDialog.DialogCode.Accepted
-        self._dialog = None
-        if ok:
+        if self._run_dialog(dialog):
             self.runtime.hold(dialog.reason(), dialog.text.text())
         else:
             self.runtime.refresh()
@@ -207,6 +220,16 @@ class StationWindow(QMainWindow):
     def action_logout(self) -> None:
         self.runtime.logout()
 
+    def showEvent(self, event: QShowEvent) -> None:
+        """Take the keyboard when shown: with no window manager nobody else gives it."""
+        super().showEvent(event)
+        for delay in (0, 250, 1000):  # the first tries may come before the window is mapped
+            QTimer.singleShot(delay, self._take_keyboard_if_idle)
+
+    def _take_keyboard_if_idle(self) -> None:
+        if self._dialog is None and not self.isActiveWindow():
+            self.take_keyboard()
+
     def resizeEvent(self, event: QResizeEvent) -> None:
         """Grow fonts with the window so 1920x1080 reads like 1366x768, only larger."""
         style = scaled_style(event.size().height())
@@ -219,10 +242,14 @@ class StationWindow(QMainWindow):
         """F10: scanner test, printer test and calibration, command sheet."""
         if self.settings_factory is None or self._dialog is not None:
             return
-        dialog = self.settings_factory(self)
-        self._dialog = dialog
-        dialog.exec()
-        self._dialog = None
+        self._run_dialog(self.settings_factory(self))
 
     def action_about(self) -> None:
-        QMessageBox.about(self, "About Packbench", version_text())
+        box = QMessageBox(
+            QMessageBox.Icon.Information,
+            "About Packbench",
+            version_text(),
+            QMessageBox.StandardButton.Ok,
+            self,
+        )
+        self._run_dialog(box)

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 from app.station.screen import LineRow, ScreenModel
 from app.views.banner import Banner, NextStep
 from app.views.theme import named_label
+from app.views.words import tr
 
 PRIORITY_TEXT = {1: "HIGH", 2: "EXPRESS"}
 
@@ -140,6 +141,8 @@ class PackPage(QWidget):
         name = line.name
         if line.serials:
             name = f"{name}  ·  S/N {', '.join(line.serials)}"
+        if line.needs_serial and line.scanned < line.required:
+            name = f"{name}  ·  {tr('needs serial')}"
         texts = (
             line.sku,
             name,
