@@ -98,10 +98,11 @@ class FinishSteps(SessionCore):
         assert progress.order is not None
         missing = sum(progress.remaining(line.line_id) for line in progress.order.lines)
         pending = progress.pending_serial
-        if pending is not None and missing == 1:  # the item is there; only its serial is not
+        if pending is not None:  # the item is there; only its serial is not
             line = progress.order.line(pending.line_id)
+            name = line.name if line else pending.code
             raise IllegalTransition(
-                "close", self.state.value, messages.missing_serial(line.name if line else "")
+                "close", self.state.value, messages.missing_serial(name, missing - 1)
             )
         if missing:
             raise IllegalTransition(

@@ -145,5 +145,9 @@ def already_packed(number: str) -> str:
     return f"Order {number} is already packed; scan the next order."
 
 
-def missing_serial(name: str) -> str:
-    return f"The serial number of {name} is missing; scan it."
+def missing_serial(name: str, others: int = 0) -> str:
+    """Closing while an item waits for its serial: name the serial, then what else is left."""
+    if others <= 0:
+        return f"The serial number of {name} is missing; scan it."
+    items = "item" if others == 1 else "items"
+    return f"The serial number of {name} is missing; scan it, then the {others} other {items}."
