@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QDialog, QMainWindow, QMessageBox, QStackedWidget,
 
 from app.buildinfo import version_text
 from app.scanning.scan import Scan, ScanKind
-from app.station.ports import BatchRow
+from app.station.ports import BatchOrderRow, BatchRow
 from app.station.runtime import StationRuntime
 from app.station.screen import Screen, ScreenModel
 from app.station.supervisor import LocalFigures, SupervisorApi, SupervisorBoard
@@ -50,6 +50,7 @@ class StationWindow(QMainWindow):
         sounds: Callable[[str], None] = lambda _tone: None,
         supervisor_api: Callable[[int], SupervisorApi] | None = None,
         background: Background | None = None,
+        batch_orders: Callable[[int], Sequence[BatchOrderRow]] | None = None,
     ) -> None:
         super().__init__()
         self.runtime = runtime
@@ -60,7 +61,9 @@ class StationWindow(QMainWindow):
         self._style = STYLE
         self.setStyleSheet(STYLE)
         self.login = LoginPage(station_name)
-        self.batch_page = BatchesPage()
+        self.batch_page = BatchesPage(
+            station_name, batch_orders or (lambda _batch_id: ()), self.open_order_code
+        )
         self.pack = PackPage()
         local = LocalFigures(
             station_name,
@@ -109,7 +112,10 @@ class StationWindow(QMainWindow):
             page = self.batch_page
         if page is not self.supervisor_page:
             self.supervisor_page.deactivate()
-        self.stack.setCurrentWidget(page)
+        if self.stack.currentWidget() is not page:
+            self.stack.setCurrentWidget(page)
+            if self._dialog is None:
+                page.setFocus()  # arrow keys and Enter work on the batch list at once
         self.status.show_status(model.status, model.user_name)
         key = f"{model.tone}:{model.message}"
         if key != self._last_message:
@@ -157,7 +163,8 @@ class StationWindow(QMainWindow):
         if QGuiApplication.platformName() not in ("offscreen", "minimal"):  # no windows there
             self.raise_()
             self.activateWindow()
-        self.setFocus()
+        page = self.stack.currentWidget()
+        (page if page is not None else self).setFocus()
 
     def _ask_pin(self) -> None:
         dialog = PinDialog(self, self.runtime.model.message.split(".")[0])
@@ -198,6 +205,12 @@ class StationWindow(QMainWindow):
         answer = self._supervisor("Reprint label", "Why is the label reprinted?")
         if answer is not None:
             self.runtime.reprint(*answer)
+
+    def open_order_code(self, code: str) -> None:
+        """An order chosen on the batch screen opens as if its number was scanned."""
+        self.runtime.handle_scan(
+            Scan(raw=code.encode(), text=code, kind=ScanKind.ORDER, source="keyboard")
+        )
 
     def _command(self, text: str) -> None:
         self.runtime.handle_scan(

@@ -189,6 +189,7 @@ def run_station(paths: StationPaths, settings: StationSettings, demo: object = N
             store.batches,
             sounds.play,
             supervisor_api=supervisors.api_for,
+            batch_orders=store.batch_orders,
         )
         bridge.scan.connect(window.on_scan)
         devices = {

@@ -63,3 +63,11 @@ def label_state(printed: int) -> str:
     if printed == 1:
         return tr("1 printed: void it")
     return tr("%n printed: void them").replace("%n", str(printed))
+
+
+_TO_PACK = frozenset({"pending", "confirmed", "allocated", "picking"})
+
+
+def packer_state(status: str) -> str:
+    """An order's status as the packer cares about it: to pack, packed, on hold..."""
+    return tr("to pack") if status in _TO_PACK else human(status)

@@ -4,14 +4,16 @@ the weight panel and the list, through scans, scale readings and dialogs (pytest
 
 from __future__ import annotations
 
+from dataclasses import replace
 from decimal import Decimal
 
 import pytest
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog
 from pytestqt.qtbot import QtBot
 
 from app.scanning.classify import classify
-from app.station.ports import UserRecord
+from app.station.ports import BatchRow, UserRecord
 from app.station.runtime import StationRuntime
 from app.views.dialogs import HoldDialog
 from app.views.main_window import StationWindow
@@ -27,6 +29,8 @@ from tests.support.station_fakes import (
     order,
     run_now,
 )
+
+pytestmark = pytest.mark.qt_log_ignore("propagateSizeHints")  # offscreen platform, on show()
 
 PACKER = UserRecord(1, "Alex Packer", "packer", "BADGE-P001", None)
 SUPERVISOR = UserRecord(9, "Sam Super", "supervisor", "BADGE-S001", sealed_pin("123456"))
@@ -143,3 +147,62 @@ def test_serial_items_are_marked_before_they_are_scanned(qtbot: QtBot) -> None:
     bench.scan(b"HP-2231-0098")
     name = bench.window.pack.lines.item(1, 1).text()
     assert name == "Headphones  ·  S/N HP-2231-0098"  # recorded, no longer "needs serial"
+
+
+def _batch_bench(qtbot: QtBot) -> Bench:
+    bench = Bench(qtbot)
+    bench.store.batch_rows = [BatchRow(11, "B-0411", "Standard parcels", 2, 0, 0, None)]
+    for order_id in (1, 2):
+        bench.store.orders[order_id] = replace(bench.store.orders[order_id], batch_id=11)
+    bench.store.orders[2] = replace(
+        bench.store.orders[2],
+        view=replace(bench.store.orders[2].view, tote="T-0002", status="on_hold"),
+    )
+    bench.window.batch_orders = bench.store.batch_orders  # what run.py passes
+    bench.window.batch_page.batch_orders = bench.store.batch_orders
+    bench.window.resize(1366, 768)
+    bench.window.show()
+    qtbot.waitExposed(bench.window)
+    bench.window.activateWindow()
+    qtbot.waitUntil(bench.window.isActiveWindow)
+    bench.scan(b"BADGE-P001")
+    return bench
+
+
+def test_the_batch_screen_lists_each_batchs_orders_and_totes_and_a_click_opens_one(
+    qtbot: QtBot,
+) -> None:
+    bench = _batch_bench(qtbot)
+    page = bench.window.batch_page
+    assert bench.window.stack.currentWidget() is page
+    rows = [
+        tuple(page.orders.item(r, c).text() for c in range(4))
+        for r in range(page.orders.rowCount())
+    ]
+    assert rows == [("ORD-100001", "—", "3", "to pack"), ("ORD-100002", "T-0002", "1", "on hold")]
+    assert "B-0411" in page.orders_title.text()
+    rect = page.orders.visualItemRect(page.orders.item(0, 0))
+    qtbot.mouseClick(page.orders.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    assert bench.window.stack.currentWidget() is bench.window.pack
+    assert bench.window.pack.number.text() == "ORD-100001"
+
+
+def test_enter_goes_from_the_batch_to_its_orders_and_opens_one(qtbot: QtBot) -> None:
+    bench = _batch_bench(qtbot)
+    page = bench.window.batch_page
+    page.table.setFocus()
+    qtbot.keyClick(page.table, Qt.Key.Key_Return)  # into the batch's orders
+    assert page.orders.hasFocus()
+    qtbot.keyClick(page.orders, Qt.Key.Key_Return)  # opens the first order
+    assert bench.window.pack.number.text() == "ORD-100001"
+
+
+def test_a_station_with_no_batch_says_what_to_do_and_whom_to_ask(qtbot: QtBot) -> None:
+    bench = Bench(qtbot)
+    bench.window.show()
+    bench.scan(b"BADGE-P001")
+    page = bench.window.batch_page
+    assert page.empty.isVisible() and not page.table.isVisible()
+    text = page.empty.text()
+    assert "Scan an order or tote barcode" in text and "ask your shift supervisor" in text
+    assert "station bench-7" in text
