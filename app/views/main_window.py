@@ -7,7 +7,14 @@ from collections.abc import Callable, Sequence
 
 from PySide6.QtCore import QTimer
 from PySide6.QtGui import QGuiApplication, QKeySequence, QResizeEvent, QShortcut, QShowEvent
-from PySide6.QtWidgets import QDialog, QMainWindow, QMessageBox, QStackedWidget, QWidget
+from PySide6.QtWidgets import (
+    QDialog,
+    QMainWindow,
+    QMessageBox,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
 from app.buildinfo import version_text
 from app.scanning.scan import Scan, ScanKind
@@ -21,7 +28,7 @@ from app.views.pages import BatchesPage, LoginPage
 from app.views.settings_dialog import SettingsDialog
 from app.views.status_bar import StationStatusBar
 from app.views.supervisor_page import Background, SupervisorPage
-from app.views.theme import STYLE, scaled_style
+from app.views.theme import STYLE, px_per_mm, style_for
 
 log = logging.getLogger(__name__)
 
@@ -78,9 +85,14 @@ class StationWindow(QMainWindow):
         self.stack = QStackedWidget()
         for page in (self.login, self.batch_page, self.pack, self.supervisor_page):
             self.stack.addWidget(page)
-        self.setCentralWidget(self.stack)
         self.status = StationStatusBar()
-        self.setStatusBar(self.status)
+        central = QWidget()
+        column = QVBoxLayout(central)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(0)
+        column.addWidget(self.stack, 1)
+        column.addWidget(self.status)
+        self.setCentralWidget(central)
         self._dialog: QDialog | None = None
         self._last_message = ""
         for key, action in SHORTCUTS.items():
@@ -244,12 +256,18 @@ class StationWindow(QMainWindow):
             self.take_keyboard()
 
     def resizeEvent(self, event: QResizeEvent) -> None:
-        """Grow fonts with the window so 1920x1080 reads like 1366x768, only larger."""
-        style = scaled_style(event.size().height())
+        """Sizes follow the screen's millimetres (theme.SIZES_MM), checked on every resize."""
+        self.apply_sizes()
+        super().resizeEvent(event)
+
+    def apply_sizes(self, per_mm: float | None = None) -> None:
+        """Set the style for this screen's pixels per millimetre (or `per_mm`, for tests)."""
+        per_mm = per_mm if per_mm is not None else px_per_mm(self.screen())
+        style = style_for(per_mm)
         if style != self._style:
             self._style = style
             self.setStyleSheet(style)
-        super().resizeEvent(event)
+            self.pack.set_px_per_mm(per_mm)
 
     def action_settings(self) -> None:
         """F10: scanner test, printer test and calibration, command sheet."""

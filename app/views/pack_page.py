@@ -17,16 +17,16 @@ from PySide6.QtWidgets import (
 
 from app.station.screen import LineRow, ScreenModel
 from app.views.banner import Banner, NextStep
-from app.views.theme import named_label
+from app.views.theme import DESIGN_PX_PER_MM, named_label, size_px
 from app.views.words import tr
 
 PRIORITY_TEXT = {1: "HIGH", 2: "EXPRESS"}
 
 
-def _count_font() -> QFont:
+def _count_font(per_mm: float = DESIGN_PX_PER_MM) -> QFont:
     """Scanned/needed are what the packer checks from a distance: larger and bold."""
     font = QFont()
-    font.setPixelSize(28)
+    font.setPixelSize(size_px("counts", per_mm))
     font.setBold(True)
     return font
 
@@ -40,6 +40,8 @@ class PackPage(QWidget):
         self.number = named_label("", "orderNumber")
         self.priority = named_label("", "priority")
         self.detail = named_label("", "headerDetail")
+        self.detail.setWordWrap(True)  # channel, carrier and tote may need two lines at 1024 px
+        self.detail.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         self.banner = Banner()
         self.next_step = NextStep()
         self.lines = QTableWidget(0, 4)
@@ -53,6 +55,9 @@ class PackPage(QWidget):
         # Widths are measured once per order (see _rebuild_rows), never per cell update.
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        # A long item name wraps; its row's height follows the Item column's width, which is
+        # only known once the window is laid out (and changes with it).
+        header.sectionResized.connect(self._item_column_resized)
         self._row_keys: tuple[int, ...] = ()
         self._row_cache: list[tuple[tuple[str, str, str, str], str]] = []
         self.picture = named_label("No picture", "picture")
@@ -88,6 +93,15 @@ class PackPage(QWidget):
         layout.addWidget(self.banner)
         layout.addWidget(self.next_step)
         layout.addLayout(body, 1)
+
+    def _item_column_resized(self, index: int, _old: int, _new: int) -> None:
+        if index == 1:
+            self.lines.resizeRowsToContents()
+
+    def set_px_per_mm(self, per_mm: float) -> None:
+        """The screen changed size class: the counts' font follows, rows are re-measured."""
+        self._count_font = _count_font(per_mm)
+        self._row_keys = ()  # rebuilt (and measured) on the next model
 
     def show_model(self, model: ScreenModel) -> None:
         """Show the model's order, lines, box and message."""

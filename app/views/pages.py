@@ -71,6 +71,7 @@ class BatchesPage(QWidget):
         self._batches: tuple[BatchRow, ...] = ()
         self._orders: tuple[BatchOrderRow, ...] = ()
         self.greeting = named_label("", "bigPrompt")
+        self.greeting.setWordWrap(True)  # a long name must not widen the window
         self.banner = Banner()
         self.next_step = NextStep()
         self.table = _table([tr("Batch"), tr("Name"), tr("Progress"), tr("Held"), tr("Cut-off")])
