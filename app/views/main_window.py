@@ -164,11 +164,20 @@ class StationWindow(QMainWindow):
         dialog closes, and the F-keys would do nothing until the window was clicked.
         """
         self._dialog = dialog
+        self._place_below_banner(dialog)
         try:
             return dialog.exec() == QDialog.DialogCode.Accepted
         finally:
             self._dialog = None
             self.take_keyboard()
+
+    def _place_below_banner(self, dialog: QDialog) -> None:
+        """Dialogs sit in the lower part of the window: the banner stays readable above."""
+        dialog.adjustSize()
+        frame = self.geometry()
+        x = frame.x() + max(0, (frame.width() - dialog.width()) // 2)
+        y = frame.y() + max(0, frame.height() - dialog.height() - self.status.height() - 16)
+        dialog.move(x, y)
 
     def take_keyboard(self) -> None:
         """Make this window the active one with the keyboard focus (also with no WM)."""

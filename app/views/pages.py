@@ -72,6 +72,7 @@ class BatchesPage(QWidget):
         self._orders: tuple[BatchOrderRow, ...] = ()
         self.greeting = named_label("", "bigPrompt")
         self.greeting.setWordWrap(True)  # a long name must not widen the window
+        self.greeting.hide()  # the banner greets and the next-step line says what to do
         self.banner = Banner()
         self.next_step = NextStep()
         self.table = _table([tr("Batch"), tr("Name"), tr("Progress"), tr("Held"), tr("Cut-off")])
@@ -97,9 +98,9 @@ class BatchesPage(QWidget):
         layout.addWidget(self.next_step)
         layout.addWidget(named_label(tr("Batches at this station"), "boxTitle"))
         layout.addWidget(self.empty)
-        layout.addWidget(self.table, 2)
+        layout.addWidget(self.table, 3)
         layout.addWidget(self.orders_title)
-        layout.addWidget(self.orders, 3)
+        layout.addWidget(self.orders, 2)
 
     def show_model(self, model: ScreenModel, batches: Sequence[BatchRow]) -> None:
         self.greeting.setText(tr("%1: scan an order or tote").replace("%1", model.user_name))
