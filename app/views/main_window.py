@@ -66,6 +66,7 @@ class StationWindow(QMainWindow):
         self.sounds = sounds
         self.setWindowTitle(f"Packbench — {station_name}")
         self._style = STYLE
+        self._pinned_per_mm: float | None = None
         self.setStyleSheet(STYLE)
         self.login = LoginPage(station_name)
         self.batch_page = BatchesPage(
@@ -270,8 +271,14 @@ class StationWindow(QMainWindow):
         super().resizeEvent(event)
 
     def apply_sizes(self, per_mm: float | None = None) -> None:
-        """Set the style for this screen's pixels per millimetre (or `per_mm`, for tests)."""
-        per_mm = per_mm if per_mm is not None else px_per_mm(self.screen())
+        """Set the style for this screen's pixels per millimetre.
+
+        `per_mm` pins a panel (tests, screenshots of a 15.6" panel on a virtual screen); it
+        then holds for later resizes too.
+        """
+        if per_mm is not None:
+            self._pinned_per_mm = per_mm
+        per_mm = self._pinned_per_mm or px_per_mm(self.screen())
         style = style_for(per_mm)
         if style != self._style:
             self._style = style

@@ -101,6 +101,7 @@ class BatchesPage(QWidget):
         layout.addWidget(self.table, 3)
         layout.addWidget(self.orders_title)
         layout.addWidget(self.orders, 2)
+        layout.addStretch(0)  # takes the room when there is no batch to list
 
     def show_model(self, model: ScreenModel, batches: Sequence[BatchRow]) -> None:
         self.greeting.setText(tr("%1: scan an order or tote").replace("%1", model.user_name))
@@ -113,7 +114,10 @@ class BatchesPage(QWidget):
         for row, batch in enumerate(batches):
             self.table.setItem(row, 0, QTableWidgetItem(batch.code))
             self.table.setItem(row, 1, QTableWidgetItem(batch.name))
-            bar = QProgressBar()
+            bar = self.table.cellWidget(row, 2)
+            if not isinstance(bar, QProgressBar):  # made once per row, then only updated
+                bar = QProgressBar()
+                self.table.setCellWidget(row, 2, bar)
             bar.setRange(0, max(batch.total, 1))
             bar.setValue(batch.packed)
             bar.setFormat(
@@ -121,7 +125,6 @@ class BatchesPage(QWidget):
                 .replace("%1", str(batch.packed))
                 .replace("%2", str(batch.total))
             )
-            self.table.setCellWidget(row, 2, bar)
             self.table.setItem(row, 3, QTableWidgetItem(str(batch.held)))
             cutoff = batch.cutoff_at.astimezone().strftime("%H:%M") if batch.cutoff_at else "—"
             self.table.setItem(row, 4, QTableWidgetItem(cutoff))
