@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QKeyEvent
+from PySide6.QtGui import QKeyEvent, QShowEvent
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -67,6 +67,19 @@ class HoldDialog(QDialog):
         layout.addWidget(self.reasons)
         layout.addWidget(self.text)
         layout.addWidget(buttons)
+
+    def showEvent(self, event: QShowEvent) -> None:
+        """Every reason shown whole, without scrolling, in the font the style sheet gives."""
+        self.ensurePolished()
+        self.reasons.ensurePolished()
+        frame = 2 * self.reasons.frameWidth()
+        self.reasons.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.reasons.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.reasons.setMinimumWidth(self.reasons.sizeHintForColumn(0) + frame + 8)
+        rows = sum(self.reasons.sizeHintForRow(r) for r in range(self.reasons.count()))
+        self.reasons.setMinimumHeight(rows + frame + 4)
+        self.adjustSize()
+        super().showEvent(event)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         key = event.text()

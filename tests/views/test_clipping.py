@@ -9,11 +9,12 @@ import math
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QFontMetrics
+from PySide6.QtGui import QFont, QFontMetrics
 from PySide6.QtWidgets import (
     QAbstractButton,
     QApplication,
     QLabel,
+    QListWidget,
     QProgressBar,
     QStyle,
     QTableWidget,
@@ -75,6 +76,17 @@ def clipped(root: QWidget) -> list[str]:
                 problems.append(f"progress bar too narrow: {widget.text()!r}")
         elif isinstance(widget, QTableWidget):
             problems += _table_problems(widget)
+        elif isinstance(widget, QListWidget):
+            viewport = widget.viewport().rect()
+            for row in range(widget.count()):
+                item = widget.item(row)
+                rect = widget.visualItemRect(item)
+                metrics = QFontMetrics(item.font() if item.font() != QFont() else widget.font())
+                if (
+                    not viewport.contains(rect)
+                    or metrics.horizontalAdvance(item.text()) > rect.width()
+                ):
+                    problems.append(f"list entry cut or scrolled away: {item.text()!r}")
     return problems
 
 
