@@ -27,6 +27,17 @@ HOLD_TEXT = {
 }
 
 
+def fit_placeholders(dialog: QDialog) -> None:
+    """Make each field wide enough for its whole grey hint, in the font it will show."""
+    dialog.ensurePolished()
+    for field in dialog.findChildren(QLineEdit):
+        field.ensurePolished()
+        hint = field.placeholderText()
+        if hint:
+            needed = field.fontMetrics().horizontalAdvance(hint) + 24  # text margins, frame
+            field.setMinimumWidth(max(field.minimumWidth(), needed))
+
+
 class PinDialog(QDialog):
     """Type the PIN for the badge just scanned; Enter confirms, Esc cancels."""
 
@@ -78,6 +89,7 @@ class HoldDialog(QDialog):
         self.reasons.setMinimumWidth(self.reasons.sizeHintForColumn(0) + frame + 8)
         rows = sum(self.reasons.sizeHintForRow(r) for r in range(self.reasons.count()))
         self.reasons.setMinimumHeight(rows + frame + 4)
+        fit_placeholders(self)
         self.adjustSize()
         super().showEvent(event)
 
@@ -118,6 +130,11 @@ class SupervisorDialog(QDialog):
         layout.addWidget(named_label(question, "hint"))
         layout.addLayout(form)
         layout.addWidget(buttons)
+
+    def showEvent(self, event: QShowEvent) -> None:
+        fit_placeholders(self)
+        self.adjustSize()
+        super().showEvent(event)
 
     def badge_scanned(self, badge: str) -> None:
         """A badge scan while the dialog is open fills the badge and moves on to the PIN."""

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
     QAbstractButton,
     QApplication,
     QLabel,
+    QLineEdit,
     QListWidget,
     QProgressBar,
     QStyle,
@@ -76,6 +77,11 @@ def clipped(root: QWidget) -> list[str]:
                 problems.append(f"progress bar too narrow: {widget.text()!r}")
         elif isinstance(widget, QTableWidget):
             problems += _table_problems(widget)
+        elif isinstance(widget, QLineEdit) and widget.placeholderText() and not widget.text():
+            metrics = QFontMetrics(widget.font())
+            room = widget.contentsRect().width() - 8  # the line edit's own text margins
+            if metrics.horizontalAdvance(widget.placeholderText()) > room:
+                problems.append(f"field hint cut: {widget.placeholderText()!r}")
         elif isinstance(widget, QListWidget):
             viewport = widget.viewport().rect()
             for row in range(widget.count()):
