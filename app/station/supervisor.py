@@ -61,7 +61,11 @@ class BatchProgress:
         if self.rate_per_hour is None:
             return "cut-off passed" if self.will_miss else "unknown while offline"
         if self.projected_finish is None:
-            return "no progress in the last hour"
+            # Nothing packed in the last hour: no pace to project; the cut-off says how urgent.
+            if self.cutoff_at is None:
+                return "no packing in the last hour"
+            when = self.cutoff_at.astimezone().strftime("%a %H:%M")
+            return f"no packing in the last hour · cut-off {when}"
         return f"{hhmm(self.projected_finish)}" + (" — will miss cut-off" if self.will_miss else "")
 
 

@@ -171,12 +171,15 @@ class SupervisorPage(QWidget):
         self.stations = _table(STATION_HEADERS)
         tab = QWidget()
         layout = QVBoxLayout(tab)
-        layout.addWidget(
-            QLabel(
-                "Packers (adjusted/h: orders weighted by lines and items; "
-                "an average order of this shift counts 1)"
+        accuracy = QLabel(
+            tr(
+                "Packers (adjusted/h: orders weighted by lines and items; an average order "
+                "of this shift counts 1). Accuracy: item scans that were right, as a share "
+                "of all item scans (1 - refused scans / scans)."
             )
         )
+        accuracy.setWordWrap(True)
+        layout.addWidget(accuracy)
         layout.addWidget(self.packers, 1)
         layout.addWidget(QLabel("Stations (online: heard from in the last 2 minutes)"))
         layout.addWidget(self.stations, 1)

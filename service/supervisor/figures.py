@@ -75,7 +75,9 @@ def projected_finish(
         return None, False
     rate = rate_15m if rate_15m > 0 else rate_60m
     if rate <= 0:
-        return None, cutoff is not None
+        # No pace to project from: judged against the batch's own cut-off, only a cut-off
+        # within the next hour (or past) is a warning; tomorrow's batch is simply not started.
+        return None, cutoff is not None and cutoff - now <= timedelta(hours=1)
     finish = now + timedelta(hours=remaining / rate)
     return finish, cutoff is not None and (finish > cutoff or now > cutoff)
 
