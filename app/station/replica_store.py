@@ -84,6 +84,7 @@ class ReplicaStore:
                     gtins=tuple(g for g in (product.gtins if product else ()) if normalise_gtin(g)),
                     aliases=tuple(product.aliases) if product else (),
                     serial_pattern=product.serial_pattern if product else None,
+                    image_url=product.image_url if product else None,
                 )
             )
         lease = snap.lease

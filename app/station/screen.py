@@ -87,4 +87,5 @@ class ScreenModel:
     ask_pin_for: str = ""  # a badge whose PIN must be typed now
     ask_hold_reason: bool = False
     next_step: str = ""  # the standing instruction: what to do next, whatever just happened
+    picture_url: str = ""  # the picture of the line scanned last (or the next one to scan)
     status: StatusInfo = field(default_factory=StatusInfo)

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 
 from app.buildinfo import version_text
 from app.scanning.scan import Scan, ScanKind
+from app.station.pictures import PictureKind, PictureShelf, PictureState
 from app.station.ports import BatchOrderRow, BatchRow
 from app.station.runtime import StationRuntime
 from app.station.screen import Screen, ScreenModel
@@ -58,15 +59,21 @@ class StationWindow(QMainWindow):
         supervisor_api: Callable[[int], SupervisorApi] | None = None,
         background: Background | None = None,
         batch_orders: Callable[[int], Sequence[BatchOrderRow]] | None = None,
+        pictures: PictureShelf | None = None,
     ) -> None:
         super().__init__()
         self.runtime = runtime
+        self.pictures = pictures
+        if pictures is not None:
+            pictures.on_ready = self._picture_ready
         self.batches = batches
         self.settings_factory: Callable[[QWidget], SettingsDialog] | None = None
         self.sounds = sounds
         self.setWindowTitle(f"Packbench — {station_name}")
         self._style = STYLE
         self._pinned_per_mm: float | None = None
+        self._picture_url = "\0"  # nothing shown yet
+        self._picture_dirty = False
         self.setStyleSheet(STYLE)
         self.login = LoginPage(station_name)
         self.batch_page = BatchesPage(
@@ -112,6 +119,7 @@ class StationWindow(QMainWindow):
             page = self.login
         elif model.screen is Screen.PACK:
             self.pack.show_model(model)
+            self._show_picture(model.picture_url)
             page = self.pack
         elif (
             model.screen is Screen.SUPERVISOR
@@ -138,6 +146,22 @@ class StationWindow(QMainWindow):
             self._ask_pin()
         if model.ask_hold_reason and self._dialog is None:
             self.action_hold()
+
+    def _show_picture(self, url: str) -> None:
+        if self.pictures is None:
+            self.pack.show_picture(PictureState(PictureKind.NONE))
+            return
+        if url != self._picture_url or self._picture_dirty:
+            self._picture_url, self._picture_dirty = url, False
+            state = self.pictures.state(url)
+            if state.kind is PictureKind.LOADING:  # a fetch may have ended already
+                state = self.pictures.state(url)
+            self.pack.show_picture(state)
+
+    def _picture_ready(self, url: str) -> None:
+        """A fetch ended (on the GUI thread): show it if it is still the line on screen."""
+        if url == self._picture_url and self.pictures is not None:
+            self.pack.show_picture(self.pictures.state(url))
 
     # ------------------------------------------------------------------ scans
 

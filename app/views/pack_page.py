@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor, QFont
+from PySide6.QtGui import QColor, QFont, QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QGridLayout,
@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.station.pictures import PictureKind, PictureState
 from app.station.screen import LineRow, ScreenModel
 from app.views.banner import Banner, NextStep
 from app.views.theme import DESIGN_PX_PER_MM, named_label, size_px
@@ -60,7 +61,8 @@ class PackPage(QWidget):
         header.sectionResized.connect(self._item_column_resized)
         self._row_keys: tuple[int, ...] = ()
         self._row_cache: list[tuple[tuple[str, str, str, str], str]] = []
-        self.picture = named_label("No picture", "picture")
+        self.picture = named_label(tr("No picture"), "picture")
+        self.picture.setWordWrap(True)
         self.picture.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.picture.setMinimumSize(220, 180)
         self.box_title = named_label("", "boxTitle")
@@ -189,6 +191,31 @@ class PackPage(QWidget):
         finally:
             table.setUpdatesEnabled(True)
         self._row_keys = tuple(line.line_id for line in model.lines)
+
+    def show_picture(self, state: PictureState) -> None:
+        """The product picture, or in words why there is none (packing never waits for it)."""
+        if state.kind is PictureKind.READY and state.path is not None:
+            pixmap = QPixmap(str(state.path))
+            if not pixmap.isNull():
+                size = self.picture.contentsRect().size()
+                self.picture.setPixmap(
+                    pixmap.scaled(
+                        size,
+                        Qt.AspectRatioMode.KeepAspectRatio,
+                        Qt.TransformationMode.SmoothTransformation,
+                    )
+                )
+                return
+            state = PictureState(PictureKind.NOT_AN_IMAGE)
+        words = {
+            PictureKind.NONE: tr("No picture"),
+            PictureKind.LOADING: tr("Picture loading…"),
+            PictureKind.SLOW: tr("Picture server too slow"),
+            PictureKind.MISSING: tr("Picture not found"),
+            PictureKind.NOT_AN_IMAGE: tr("Picture file is not an image"),
+        }
+        self.picture.setPixmap(QPixmap())
+        self.picture.setText(words.get(state.kind, tr("No picture")))
 
     def _render_box(self, model: ScreenModel) -> None:
         box = model.box

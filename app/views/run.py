@@ -97,6 +97,7 @@ def run_station(paths: StationPaths, settings: StationSettings, demo: object = N
     from app.station.auth import PinChecker
     from app.station.claims import ClientClaims
     from app.station.label_printing import StationLabels, job_outcome
+    from app.station.pictures import PictureShelf, http_fetch
     from app.station.replica_store import ReplicaStore
     from app.station.runtime import StationRuntime
     from app.station.supervisor_sessions import SupervisorSessions
@@ -190,6 +191,10 @@ def run_station(paths: StationPaths, settings: StationSettings, demo: object = N
             sounds.play,
             supervisor_api=supervisors.api_for,
             batch_orders=store.batch_orders,
+            # Pictures are kept next to the local database: shown offline once fetched.
+            pictures=PictureShelf(
+                paths.database.parent / "pictures", http_fetch, bridge.run_in_background
+            ),
         )
         bridge.scan.connect(window.on_scan)
         devices = {

@@ -301,7 +301,7 @@ def test_pack_orders_with_devices_only(bench: Bench) -> None:
     bench.scan(overridden.number, f"Order {overridden.number} is open")
     for item in overridden.items:
         bench.scan(item.code, "screen pack green")
-    bench.weigh(overridden.grams * 3, "ask a supervisor")
+    bench.weigh(overridden.grams * 3, "A supervisor can override: F6.")
     bench.scan("BADGE-S001", "scan an override reason")
     bench.scan("PB:OVR:CHECKED", "accepted by a supervisor")
     bench.log.wait_for("then scan PB:CLOSE")

@@ -206,3 +206,34 @@ def test_a_station_with_no_batch_says_what_to_do_and_whom_to_ask(qtbot: QtBot) -
     text = page.empty.text()
     assert "Scan an order or tote barcode" in text and "ask your shift supervisor" in text
     assert "station bench-7" in text
+
+
+def test_the_picture_slot_shows_the_product_or_says_why_not(qtbot: QtBot, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from PySide6.QtCore import QBuffer, QByteArray, QIODevice
+    from PySide6.QtGui import QColor, QImage
+
+    from app.station.pictures import PictureShelf
+
+    image = QImage(40, 30, QImage.Format.Format_RGB32)
+    image.fill(QColor("#3366cc"))
+    data = QByteArray()
+    buffer = QBuffer(data)
+    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+    image.save(buffer, "PNG")
+    served = {"https://img/mug.png": bytes(data.data()), "https://img/plate.png": b"<html>"}
+    bench = Bench(qtbot)
+    record = bench.store.orders[1]
+    mug, plate = record.view.lines
+    lines = (
+        replace(mug, image_url="https://img/mug.png"),
+        replace(plate, image_url="https://img/plate.png"),
+    )
+    bench.store.orders[1] = replace(record, view=replace(record.view, lines=lines))
+    bench.window.pictures = PictureShelf(tmp_path, served.__getitem__, run_now)
+    bench.window.pictures.on_ready = bench.window._picture_ready
+    bench.scan(b"BADGE-P001")
+    bench.scan(b"ORD-100001")  # the first line to scan: the mug
+    picture = bench.window.pack.picture
+    assert picture.pixmap() is not None and not picture.pixmap().isNull()
+    bench.scan(b"PLT-WHT-27")  # the plate's "picture" is a web page
+    assert picture.text() == "Picture file is not an image"
