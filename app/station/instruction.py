@@ -34,7 +34,9 @@ def standing_instruction(rt: RuntimeBase) -> str:
         line = order.line(pending.line_id)
         return messages.next_serial(line.name if line else pending.code)
     if state in (PackState.ORDER_OPEN, PackState.VERIFYING):
-        remaining = sum(progress.remaining(line.line_id) for line in order.lines)
+        # Accepted units never exceed a line's quantity, so this is the sum of what each line
+        # still needs, without a pass over every line per scan (orders run to 100s of lines).
+        remaining = order.total_units - progress.units_scanned
         return messages.next_items(remaining, progress.box.box_no)
     box = progress.box
     if state is PackState.VERIFIED:
