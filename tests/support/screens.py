@@ -6,15 +6,20 @@ what is measured is what is photographed.
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 
+from PySide6.QtCore import QBuffer, QByteArray, QIODevice
+from PySide6.QtGui import QColor, QImage, QPainter
 from PySide6.QtWidgets import QApplication, QDialog, QMessageBox, QWidget
 
 from app.packing.model import DictCatalog, ProductRef
 from app.scanning.classify import classify
+from app.station.pictures import PictureShelf
 from app.station.ports import BatchRow, UserRecord
 from app.station.runtime import StationRuntime
 from app.views.dialogs import HoldDialog, PinDialog, SupervisorDialog
@@ -58,9 +63,12 @@ def station(with_batches: bool = True) -> StationWindow:
     store = FakeStore(users={u.badge: u for u in (PACKER, SUPERVISOR)})
     store.catalog = DictCatalog([MUG, PLATE, PHONES, LONG_ITEM])
     first = order(1, (MUG, 2), (PLATE, 3), (PHONES, 1), (LONG_ITEM, 12))
+    pictured = tuple(
+        replace(line, image_url=f"https://shop.example/{line.sku}.png") for line in first.view.lines
+    )
     store.orders[1] = replace(
         first,
-        view=replace(first.view, tote="T-0042", channel="shopify-eu-marketplace"),
+        view=replace(first.view, tote="T-0042", channel="shopify-eu-marketplace", lines=pictured),
         priority=2,
         cutoff_at=NOW + timedelta(minutes=45),
         batch_id=11,
@@ -72,8 +80,34 @@ def station(with_batches: bool = True) -> StationWindow:
     runtime = StationRuntime(
         store, FakeClaims(store), FakeLabels(), run_now, lambda _m: None, pin_checker=checker()
     )
-    window = StationWindow(runtime, "bench-07", store.batches, batch_orders=store.batch_orders)
+    folder = Path(tempfile.mkdtemp(prefix="packbench-pictures-"))
+    pictures = PictureShelf(folder, _product_photo, run_now)
+    window = StationWindow(
+        runtime,
+        "bench-07",
+        store.batches,
+        batch_orders=store.batch_orders,
+        pictures=pictures,
+    )
     return window
+
+
+def _product_photo(url: str) -> bytes:
+    """A stand-in product photo (a drawn mug shape), PNG bytes as a shop would serve."""
+    image = QImage(320, 240, QImage.Format.Format_RGB32)
+    image.fill(QColor("#ffffff"))
+    painter = QPainter(image)
+    painter.setBrush(QColor("#2f5fb3" if "MUG" in url else "#c9a227"))
+    painter.drawRoundedRect(90, 50, 120, 150, 18, 18)
+    painter.drawEllipse(195, 90, 60, 70)
+    painter.setBrush(QColor("#ffffff"))
+    painter.drawEllipse(210, 105, 30, 40)
+    painter.end()
+    data = QByteArray()
+    buffer = QBuffer(data)
+    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+    image.save(buffer, "PNG")
+    return bytes(data.data())
 
 
 def settle() -> None:
