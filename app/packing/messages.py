@@ -97,6 +97,16 @@ def next_pin() -> str:
     return "Type the PIN and press Enter."
 
 
+# ------------------------------------------------------------------ supervisor
+
+
+def no_pace(cutoff_hhmm: str | None) -> str:
+    """A batch nobody packed in the last hour: no projection, its own cut-off instead."""
+    if cutoff_hhmm is None:
+        return "no packing in the last hour"
+    return f"no packing in the last hour · cut-off {cutoff_hhmm}"
+
+
 # ------------------------------------------------------------------ banners
 
 

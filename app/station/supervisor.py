@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from app.packing import messages
 from app.station.ports import BatchRow
 from sync.clock import utcnow
 
@@ -62,10 +63,8 @@ class BatchProgress:
             return "cut-off passed" if self.will_miss else "unknown while offline"
         if self.projected_finish is None:
             # Nothing packed in the last hour: no pace to project; the cut-off says how urgent.
-            if self.cutoff_at is None:
-                return "no packing in the last hour"
-            when = self.cutoff_at.astimezone().strftime("%a %H:%M")
-            return f"no packing in the last hour · cut-off {when}"
+            when = self.cutoff_at.astimezone().strftime("%a %H:%M") if self.cutoff_at else None
+            return messages.no_pace(when)
         return f"{hhmm(self.projected_finish)}" + (" — will miss cut-off" if self.will_miss else "")
 
 
