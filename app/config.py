@@ -90,6 +90,10 @@ class StationSettings:
     # An order whose items are verified, boxes weighed and labels printed finishes by itself
     # (no PB:CLOSE scan); scanning the next order finishes one that is complete.
     auto_complete: bool = True
+    # Packing slips on the document printer: "never", "every_parcel" or "cross_border"
+    # (ship-to country other than site_country).
+    packing_slips: str = "never"
+    site_country: str = ""
     blanking_ms: int = 300
     double_scan_ms: int = 1500
     weight_tolerance_grams: int = 50

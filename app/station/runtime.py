@@ -42,6 +42,7 @@ from app.station.screen import (
     StatusInfo,
     Tone,
 )
+from app.station.slips import PackingSlips, SlipFlow
 from app.station.supervision import OVERRIDE_PREFIX, SupervisorActions
 from app.weighing.capture import BoxWeighing
 from sync.clock import utcnow
@@ -52,7 +53,7 @@ log = logging.getLogger(__name__)
 WELCOME = "Scan your badge to start."
 
 
-class StationRuntime(SupervisorActions, ParcelFlow, AutoComplete, LabelledHolds):
+class StationRuntime(SupervisorActions, ParcelFlow, AutoComplete, LabelledHolds, SlipFlow):
     """The packer's flow: login, open an order, verify, weigh, label, close."""
 
     def __init__(
@@ -67,6 +68,7 @@ class StationRuntime(SupervisorActions, ParcelFlow, AutoComplete, LabelledHolds)
         allow_manual_weight: bool = False,
         override_requires_pin: bool = True,
         auto_complete: bool = True,
+        slips: PackingSlips | None = None,
         clock: Callable[[], datetime] = utcnow,
         pin_checker: PinChecker | None = None,
         supervisor_signed_in: Callable[[UserRecord, str], object] | None = None,
@@ -81,6 +83,7 @@ class StationRuntime(SupervisorActions, ParcelFlow, AutoComplete, LabelledHolds)
         self.allow_manual_weight = allow_manual_weight
         self.override_requires_pin = override_requires_pin
         self.auto_complete = auto_complete
+        self.slips = slips
         self._override_by: UserRecord | None = None  # a supervisor at the bench, by badge scan
         self._pin_for_override = False
         self._override_key: bytes | None = None  # K of the PIN typed for the override
@@ -417,6 +420,8 @@ class StationRuntime(SupervisorActions, ParcelFlow, AutoComplete, LabelledHolds)
         if step.outcome is Outcome.HELD:
             said = self._labels_at_hold(before)
             step = replace(step, message=f"{step.message} {said}".strip())
+        if step.outcome is Outcome.PACKED:
+            self._order_packed()
         if step.outcome is Outcome.REWEIGH:
             self._reweighing()
         if step.line_id is not None:
