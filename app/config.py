@@ -94,6 +94,7 @@ class StationSettings:
     # (ship-to country other than site_country).
     packing_slips: str = "never"
     site_country: str = ""
+    box_content_labels: bool = False  # a contents label for each box of a multi-box order
     blanking_ms: int = 300
     double_scan_ms: int = 1500
     weight_tolerance_grams: int = 50

@@ -365,10 +365,17 @@ def _packing_slips(settings: Any, queue: Any) -> tuple[Any, Any]:
             ", ".join(p.value for p in SlipPolicy),
         )
         return None, None
-    if not settings.document_printer or policy is SlipPolicy.NEVER:
+    wanted = policy is not SlipPolicy.NEVER or settings.box_content_labels
+    if not settings.document_printer or not wanted:
         return None, None
     printer = open_printer(settings.document_printer)
-    slips = PackingSlips(queue, printer.url, policy, settings.site_country)
+    slips = PackingSlips(
+        queue,
+        printer.url,
+        policy,
+        settings.site_country,
+        box_contents=settings.box_content_labels,
+    )
 
     def status(value: object) -> None:
         log.info("document printer: %s", value)

@@ -32,14 +32,21 @@ PACKER = UserRecord(1, "Alex Packer", "packer", "BADGE-P001", None)
 DOCS = "pdf:///tmp/documents"
 
 
-def bench(tmp_path: Path, policy: str, country: str = "DE") -> tuple[StationRuntime, PrintQueue]:
+def bench(
+    tmp_path: Path, policy: str, country: str = "DE", box_contents: bool = False
+) -> tuple[StationRuntime, PrintQueue]:
     engine = create_engine(f"sqlite:///{tmp_path / 'station.sqlite3'}")
     ensure_schema(engine)
     queue = PrintQueue(engine)
     store = FakeStore(users={PACKER.badge: PACKER})
     store.orders[1] = replace(order(1, (MUG, 2), (PLATE, 1)), country=country)
     slips = PackingSlips(
-        queue, DOCS, policy, site_country="DE", clock=lambda: datetime(2026, 3, 2, tzinfo=UTC)
+        queue,
+        DOCS,
+        policy,
+        site_country="DE",
+        clock=lambda: datetime(2026, 3, 2, tzinfo=UTC),
+        box_contents=box_contents,
     )
     rt = StationRuntime(
         store,
@@ -91,3 +98,20 @@ def test_never_prints_no_slip(tmp_path: Path) -> None:
     rt, queue = bench(tmp_path, "never", country="NL")
     pack(rt)
     assert rt.session.progress.packed and slips(queue) == []
+
+
+def test_each_box_of_a_multi_box_order_gets_its_contents_label_once(tmp_path: Path) -> None:
+    rt, queue = bench(tmp_path, "never", box_contents=True)
+    for code in ("BADGE-P001", "ORD-100001", "4006381333931", "4006381333931", "PB:NEW-BOX"):
+        rt.handle_scan(classify(code.encode()))
+    rt.scale_reading(ScaleReading(Decimal(950), WeightUnit.G, True))  # box 1: 2 mugs + box
+    rt.scale_reading(ScaleReading(Decimal(0), WeightUnit.G, True))  # lifted off
+    rt.handle_scan(classify(b"PLT-WHT-27"))
+    rt.scale_reading(ScaleReading(Decimal(850), WeightUnit.G, True))  # box 2: the plate
+    rt.label_done(1, True, "")
+    rt.label_done(2, True, "")
+    assert rt.session.progress.packed
+    jobs = [j for j in queue.jobs(DOCS) if j.document_type == "box_content_label"]
+    assert [j.parcel_id for j in jobs] == ["1/1", "1/2"]
+    assert all(j.payload.startswith(b"%PDF") for j in jobs)
+    assert slips(queue) == []  # slips were not asked for
