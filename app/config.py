@@ -87,6 +87,14 @@ class StationSettings:
     # docs/security.md).
     override_requires_pin: bool = True
     sounds: bool = True
+    # An order whose items are verified, boxes weighed and labels printed finishes by itself
+    # (no PB:CLOSE scan); scanning the next order finishes one that is complete.
+    auto_complete: bool = True
+    # Packing slips on the document printer: "never", "every_parcel" or "cross_border"
+    # (ship-to country other than site_country).
+    packing_slips: str = "never"
+    site_country: str = ""
+    box_content_labels: bool = False  # a contents label for each box of a multi-box order
     blanking_ms: int = 300
     double_scan_ms: int = 1500
     weight_tolerance_grams: int = 50

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from app.packing import messages
 from app.packing.core import MAX_TEXT, SessionCore
 from app.packing.errors import IllegalTransition, ReasonRequired
 from app.packing.events import PackEvent
@@ -96,6 +97,13 @@ class FinishSteps(SessionCore):
         self._require("close", OPEN_STATES, "There is no open order to close.")
         assert progress.order is not None
         missing = sum(progress.remaining(line.line_id) for line in progress.order.lines)
+        pending = progress.pending_serial
+        if pending is not None:  # the item is there; only its serial is not
+            line = progress.order.line(pending.line_id)
+            name = line.name if line else pending.code
+            raise IllegalTransition(
+                "close", self.state.value, messages.missing_serial(name, missing - 1)
+            )
         if missing:
             raise IllegalTransition(
                 "close",
@@ -109,7 +117,7 @@ class FinishSteps(SessionCore):
                 )
             if not box.labelled:
                 raise IllegalTransition(
-                    "close", self.state.value, f"Print the label for box {box.box_no} first."
+                    "close", self.state.value, messages.label_still_printing(box.box_no)
                 )
         count = len(progress.boxes)
         packed = self._event(

@@ -45,6 +45,7 @@ class LineView:
     gtins: tuple[str, ...] = ()  # any GTIN length; matched after normalising to GTIN-14
     aliases: tuple[str, ...] = ()
     serial_pattern: str | None = None  # the product's; None: the default pattern
+    image_url: str | None = None  # the product's picture, shown while packing (never waited for)
 
 
 @dataclass(frozen=True, slots=True)

@@ -30,10 +30,14 @@ class ItemScans(SessionCore):
 
     def _invalid_scan(self, scan: Scan) -> Step:
         reason = scan.reason.strip() or "That barcode could not be read."
+        # The scanner's reason may already say what to do; never say it twice.
+        message = (
+            reason if "scan it again" in reason.lower() else f"{reason.rstrip('.')}. Scan it again."
+        )
         return self._step(
             Outcome.INVALID,
             "red",
-            f"{reason.rstrip('.')}. Scan it again.",
+            message,
             events=(self._scan_event(scan, ScanOutcome.INVALID),),
         )
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
 
+from app.packing import messages
 from app.packing.commands import Command, CommandName, is_command, parse_command
 from app.packing.errors import (
     IllegalTransition,
@@ -87,7 +88,7 @@ class PackSession(ItemScans, WeighingSteps, FinishSteps):
         if getattr(scan, "duplicate", False):
             # The scanner's double-scan guard already judged this read a bounce; acting on
             # it would count one item twice. (getattr: the field is newer than Scan itself.)
-            return self._step(Outcome.REPEAT_READ, "amber", "Same code read twice; ignored.")
+            return self._step(Outcome.REPEAT_READ, "amber", messages.repeat_read())
         if scan.kind is ScanKind.COMMAND or is_command(scan.text):
             return self._command_scan(scan)
         state = self.state
@@ -136,7 +137,7 @@ class PackSession(ItemScans, WeighingSteps, FinishSteps):
                 "amber",
                 f"Order {order.number} is already open. Scan the next item.",
             )
-        return self._step(Outcome.SWITCH_ORDER, "amber", "Finish or hold this order first.")
+        return self._step(Outcome.SWITCH_ORDER, "amber", messages.still_open(order.number))
 
     def _command_scan(self, scan: Scan) -> Step:
         """Run a command barcode; an unknown or not-allowed command is a red step."""
@@ -152,6 +153,9 @@ class PackSession(ItemScans, WeighingSteps, FinishSteps):
     def _run_command(self, command: Command) -> Step:
         name = command.name
         if name is CommandName.CLOSE:
+            order = self._progress.order
+            if self.state is PackState.PACKED and order is not None:  # finished by itself
+                return self._step(Outcome.NOT_NOW, "amber", messages.already_packed(order.number))
             return self.close()
         if name is CommandName.NEW_BOX:
             return self.new_box()

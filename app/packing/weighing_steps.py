@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from enum import StrEnum
 
+from app.packing import messages
 from app.packing.core import MAX_TEXT, SessionCore
 from app.packing.errors import IllegalTransition, ReasonRequired
 from app.packing.events import PackEvent
@@ -137,9 +138,12 @@ class WeighingSteps(SessionCore):
             ),
         )
         if not verdict.ok:
-            return self._step(
-                Outcome.WEIGHT_OUT_OF_TOLERANCE, "amber", verdict.message, events=(recorded,)
-            )
+            message = verdict.message
+            if verdict.lower_grams is not None and verdict.upper_grams is not None:
+                message = messages.weight_off(
+                    reading_grams, verdict.lower_grams, verdict.upper_grams, verdict.plain
+                )
+            return self._step(Outcome.WEIGHT_OUT_OF_TOLERANCE, "amber", message, events=(recorded,))
         closed = self._parcel_closed(reading_grams, manual=manual)
         step = self._step(Outcome.WEIGHT_ACCEPTED, "green", "", events=(recorded, closed))
         message = self._weighed_message(step.progress, box.box_no, reading_grams)
@@ -240,7 +244,10 @@ class WeighingSteps(SessionCore):
             step = self._step(Outcome.OVERRIDDEN, "green", "", events=(granted, closed))
             weighed = self._weighed_message(step.progress, box.box_no, grams)
             return replace(
-                step, message=f"Weight accepted by a supervisor. {weighed.split('. ', 1)[1]}"
+                step,
+                message=(
+                    f"{messages.weight_overridden(box.box_no, grams)} {weighed.split('. ', 1)[1]}"
+                ),
             )
         pending = progress.pending_serial
         if pending is None or progress.order is None:

@@ -8,6 +8,7 @@ end, which the runtime records as `label_printed`.
 from __future__ import annotations
 
 import base64
+import io
 import logging
 from collections.abc import Callable
 from datetime import datetime
@@ -18,6 +19,7 @@ from app.printing.carrier import (
     CarrierLabel,
     carrier_to_escpos,
     carrier_to_zpl,
+    rasterise,
     zpl_size_warning,
 )
 from app.printing.errors import LabelError
@@ -69,6 +71,23 @@ class StationLabels:
             return carrier_to_escpos(label, self.printer.escpos, self.printer.media)
         return data
 
+    def _carrier_preview(self, snap: LabelSnapshot) -> bytes | None:
+        """A PNG of a carrier's PDF/PNG label beside it (demo and file printers), as printed.
+
+        Carrier ZPL has no renderer in the station, so it gets no preview.
+        """
+        if not self.printer.writes_previews or snap.format not in ("pdf", "png"):
+            return None
+        label = CarrierLabel(CarrierFormat(snap.format), base64.b64decode(snap.content_b64))
+        try:
+            image = rasterise(label, self.printer.media, self.printer.dpi)
+        except Exception:  # the label itself still prints (or fails with its own reason)
+            log.exception("no preview for carrier label %s", snap.id)
+            return None
+        out = io.BytesIO()
+        image.save(out, "PNG")
+        return out.getvalue()
+
     def print_label(self, order: OrderRecord, box_no: int, box_count: int, grams: int) -> int:
         """Queue the label for one weighed box; returns the print job id.
 
@@ -116,6 +135,7 @@ class StationLabels:
         label_ref: tuple[int | None, str | None] = (None, None)
         if fitting:
             payload = self._carrier_payload(fitting[0])
+            preview = self._carrier_preview(fitting[0])
             kind = "carrier_label"
             label_ref = (fitting[0].id, fitting[0].tracking_number)
         elif view.carrier:

@@ -6,6 +6,7 @@ import logging
 import time
 from dataclasses import replace
 
+from app.packing import messages
 from app.packing.errors import PackingError
 from app.packing.progress import PackState
 from app.station.base import RuntimeBase
@@ -29,6 +30,9 @@ class ParcelFlow(RuntimeBase):
             if progress.box.weight_grams is None and self._capture_key != key:
                 self.capture.start(progress.box.box_no, time.monotonic())
                 self._capture_key = key
+            elif progress.box.rejected_grams is not None and self.capture.accepted is not None:
+                # A rejected weight: lifting the box off and putting it back weighs again.
+                self.capture.retry_after_lift(time.monotonic())
         if state is PackState.LABELLING:
             self._print_labels()
 
@@ -141,8 +145,7 @@ class ParcelFlow(RuntimeBase):
             return
         self._print_labels()
         if self._awaiting_label is None:
-            boxes = ", ".join(str(b) for b in waiting[1])
-            self._show("green", f"The label for box {boxes} is printing.")
+            self._show("green", messages.labels_printing(waiting[1]))
 
     def label_done(self, job_id: int, ok: bool, message: str) -> None:
         """The print worker finished (or failed) a label job."""

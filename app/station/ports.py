@@ -65,6 +65,17 @@ class BatchRow:
     cutoff_at: datetime | None
 
 
+@dataclass(frozen=True, slots=True)
+class BatchOrderRow:
+    """One order of a batch on the batch screen: what to scan and where it stands."""
+
+    order_id: int
+    number: str
+    tote: str | None
+    status: str  # the order's status code (the view puts it in words)
+    units: int
+
+
 class StationStore(Protocol):
     """The station's local, durable state."""
 

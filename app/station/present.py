@@ -14,7 +14,13 @@ def order_parts(
     progress = session.progress
     record = order
     if record is None or progress.order is None:
-        return {"header": None, "lines": (), "box": None, "state": session.state.value}
+        return {
+            "header": None,
+            "lines": (),
+            "box": None,
+            "state": session.state.value,
+            "picture_url": "",
+        }
     view = progress.order
     header = OrderHeader(
         number=view.number,
@@ -39,6 +45,7 @@ def order_parts(
             required=line.quantity,
             highlight=line.line_id == last_line,
             serials=tuple(serials.get(line.line_id, ())),
+            needs_serial=line.serial_required,
         )
         for line in view.lines
     )
@@ -50,8 +57,18 @@ def order_parts(
             boxes=len(progress.boxes),
             expected_grams=session.expected_grams(),
             weight_grams=box.weight_grams,
+            rejected_grams=box.rejected_grams,
         )
         if box is not None
         else None
     )
-    return {"header": header, "lines": lines, "box": info, "state": session.state.value}
+    shown = view.line(last_line) if last_line is not None else None
+    if shown is None:  # before any scan: the first line still to scan
+        shown = next((line for line in view.lines if progress.remaining(line.line_id)), None)
+    return {
+        "header": header,
+        "lines": lines,
+        "box": info,
+        "state": session.state.value,
+        "picture_url": (shown.image_url or "") if shown is not None else "",
+    }

@@ -9,7 +9,7 @@ from app.packing.events import PackEvent
 from app.packing.gtin import normalise_gtin
 from app.packing.model import Catalog, LineView, OrderView, ProductRef
 from app.packing.weight_rules import LearnedWeight
-from app.station.ports import BatchRow, LeaseRecord, OrderRecord, UserRecord
+from app.station.ports import BatchOrderRow, BatchRow, LeaseRecord, OrderRecord, UserRecord
 from sync.protocol import OrderSnapshot, ProductSnapshot
 from sync.replica import Replica
 
@@ -85,6 +85,7 @@ class ReplicaStore:
                     gtins=tuple(g for g in (product.gtins if product else ()) if normalise_gtin(g)),
                     aliases=tuple(product.aliases) if product else (),
                     serial_pattern=product.serial_pattern if product else None,
+                    image_url=product.image_url if product else None,
                 )
             )
         lease = snap.lease
@@ -154,6 +155,23 @@ class ReplicaStore:
                 )
             )
         return rows
+
+    def batch_orders(self, batch_id: int) -> Sequence[BatchOrderRow]:
+        """The orders of one of this station's batches, in the batch's order."""
+        for batch in self.replica.batches_for_station(self.station_id):
+            if batch.id != batch_id:
+                continue
+            rows = []
+            for order_id in batch.order_ids:
+                snap = self.replica.order_by_id(order_id)
+                if snap is None:
+                    continue
+                view = self._record(snap).view
+                rows.append(
+                    BatchOrderRow(view.id, view.number, view.tote, view.status, view.total_units)
+                )
+            return rows
+        return []
 
     def record(self, events: Sequence[PackEvent]) -> None:
         self.replica.record(

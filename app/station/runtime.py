@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 
+from app.packing import messages
 from app.packing.commands import Command, CommandName, parse_command
 from app.packing.errors import PackingError
 from app.packing.progress import PackState
@@ -20,6 +21,9 @@ from app.packing.step import Outcome, Step
 from app.packing.weight_rules import DEFAULT_POLICY, WeightPolicy
 from app.scanning.scan import Scan, ScanKind
 from app.station.auth import PinChecker, PinVerdict, refusal
+from app.station.autocomplete import AutoComplete
+from app.station.holds import LabelledHolds
+from app.station.instruction import standing_instruction
 from app.station.parcels import ParcelFlow
 from app.station.ports import (
     Background,
@@ -39,6 +43,7 @@ from app.station.screen import (
     StatusInfo,
     Tone,
 )
+from app.station.slips import PackingSlips, SlipFlow
 from app.station.supervision import OVERRIDE_PREFIX, SupervisorActions
 from app.weighing.capture import BoxWeighing
 from sync.clock import utcnow
@@ -50,7 +55,7 @@ WELCOME = "Scan your badge to start."
 _BETWEEN_ORDERS = (PackState.IDLE, PackState.PACKED, PackState.HELD)
 
 
-class StationRuntime(SupervisorActions, ParcelFlow):
+class StationRuntime(SupervisorActions, ParcelFlow, AutoComplete, LabelledHolds, SlipFlow):
     """The packer's flow: login, open an order, verify, weigh, label, close."""
 
     def __init__(
@@ -65,6 +70,8 @@ class StationRuntime(SupervisorActions, ParcelFlow):
         allow_manual_weight: bool = False,
         weight_policy: WeightPolicy = DEFAULT_POLICY,
         override_requires_pin: bool = True,
+        auto_complete: bool = True,
+        slips: PackingSlips | None = None,
         clock: Callable[[], datetime] = utcnow,
         pin_checker: PinChecker | None = None,
         supervisor_signed_in: Callable[[UserRecord, str], object] | None = None,
@@ -80,6 +87,8 @@ class StationRuntime(SupervisorActions, ParcelFlow):
         self.allow_manual_weight = allow_manual_weight
         self.weight_policy = weight_policy
         self.override_requires_pin = override_requires_pin
+        self.auto_complete = auto_complete
+        self.slips = slips
         self._override_by: UserRecord | None = None  # a supervisor at the bench, by badge scan
         self._pin_for_override = False
         self._override_key: bytes | None = None  # K of the PIN typed for the override
@@ -103,7 +112,7 @@ class StationRuntime(SupervisorActions, ParcelFlow):
         # One capture for the whole shift: a new order must not take the weight the scale
         # still shows for the previous parcel (the capture waits for the platter to clear).
         self._capture_key: tuple[int, int] | None = None
-        self.model = ScreenModel(Screen.LOGIN, "amber", WELCOME)
+        self.model = ScreenModel(Screen.LOGIN, "amber", WELCOME, next_step=messages.next_login())
         self.returns = ReturnsDesk(store, returns_lookup, background, self._show)
 
     # ------------------------------------------------------------------ output
@@ -121,6 +130,7 @@ class StationRuntime(SupervisorActions, ParcelFlow):
             **order_parts(self.session, self.order, self._last_line),  # type: ignore[arg-type]
             **changes,  # type: ignore[arg-type]
         )
+        self.model = replace(self.model, next_step=standing_instruction(self))
         log.info("screen %s %s: %s", screen.value, tone, message)
         self.on_change(self.model)
 
@@ -201,9 +211,8 @@ class StationRuntime(SupervisorActions, ParcelFlow):
         if self.order is None or self.session.state in (PackState.IDLE,):
             self._idle_scan(scan)
             return
-        if self.session.state in (PackState.PACKED, PackState.HELD) and scan.kind in (
-            ScanKind.ORDER,
-            ScanKind.TOTE,
+        if scan.kind in (ScanKind.ORDER, ScanKind.TOTE) and (
+            self.session.state in (PackState.PACKED, PackState.HELD) or self._finish_if_complete()
         ):
             self._open_by_code(scan.text)
             return
@@ -417,13 +426,20 @@ class StationRuntime(SupervisorActions, ParcelFlow):
             return
         if not self._record(step):
             return
+        before = self.session.progress
         self.session.apply(step)
+        if step.outcome is Outcome.HELD:
+            said = self._labels_at_hold(before)
+            step = replace(step, message=f"{step.message} {said}".strip())
+        if step.outcome is Outcome.PACKED:
+            self._order_packed()
         if step.outcome is Outcome.REWEIGH:
             self._reweighing()
         if step.line_id is not None:
             self._last_line = step.line_id
         self._show(step.tone, step.message)
         self._after_state_change()  # may say more: a label waiting, a print that failed
+        self._finish_if_complete()
 
     def _record(self, step: Step) -> bool:
         if not step.events:

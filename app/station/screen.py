@@ -30,6 +30,7 @@ class LineRow:
     required: int
     highlight: bool = False  # the line the last scan touched
     serials: tuple[str, ...] = ()  # serial numbers recorded for this line, in every box
+    needs_serial: bool = False  # each unit's serial number is scanned after the item
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +51,7 @@ class BoxInfo:
     boxes: int
     expected_grams: int | None
     weight_grams: int | None
+    rejected_grams: int | None = None  # the weight the banner calls wrong, until reweighed
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,4 +86,6 @@ class ScreenModel:
     state: str = ""
     ask_pin_for: str = ""  # a badge whose PIN must be typed now
     ask_hold_reason: bool = False
+    next_step: str = ""  # the standing instruction: what to do next, whatever just happened
+    picture_url: str = ""  # the picture of the line scanned last (or the next one to scan)
     status: StatusInfo = field(default_factory=StatusInfo)

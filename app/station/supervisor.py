@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from app.packing import messages
 from app.station.ports import BatchRow
 from sync.clock import utcnow
 
@@ -61,7 +62,9 @@ class BatchProgress:
         if self.rate_per_hour is None:
             return "cut-off passed" if self.will_miss else "unknown while offline"
         if self.projected_finish is None:
-            return "no progress in the last hour"
+            # Nothing packed in the last hour: no pace to project; the cut-off says how urgent.
+            when = self.cutoff_at.astimezone().strftime("%a %H:%M") if self.cutoff_at else None
+            return messages.no_pace(when)
         return f"{hhmm(self.projected_finish)}" + (" — will miss cut-off" if self.will_miss else "")
 
 
@@ -80,6 +83,7 @@ class ExceptionRow:
     station: str
     at: datetime | None
     open: bool
+    labels_printed: int = 0  # a held order with a printed label: it must be voided
 
     def actions(self) -> tuple[str, ...]:
         """The actions a supervisor may take on this line (release, reassign, cancel, resolve)."""
@@ -210,6 +214,7 @@ def parse_overview(body: dict[str, Any]) -> SupervisorSnapshot:
             station=e.get("station_name") or "",
             at=_time(e["at"]),
             open=e["open"],
+            labels_printed=int(e.get("labels_printed") or 0),
         )
         for e in body["exceptions"]
     )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLabel
+from PySide6.QtWidgets import QLabel, QSizePolicy
 
 from app.views.theme import TONES
 
@@ -17,6 +17,8 @@ class Banner(QLabel):
         self.setWordWrap(True)
         self.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
         self.setMinimumHeight(110)
+        # Never taller than its text needs: spare room goes to the lists below.
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
         self.tone = ""
 
     def show_message(self, tone: str, message: str) -> None:
@@ -25,3 +27,19 @@ class Banner(QLabel):
         self.tone = tone
         self.setStyleSheet(f"background: {background}; color: {text};")
         self.setText(f"{symbol}  {message}")
+
+
+class NextStep(QLabel):
+    """The standing instruction under the banner: what to do next, never replaced by errors."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setObjectName("nextStep")
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
+        self.setWordWrap(True)
+        self.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+
+    def show_step(self, text: str) -> None:
+        """Show `text` (hidden when there is nothing to say)."""
+        self.setText(f"➜  {text}" if text else "")
+        self.setVisible(bool(text))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QKeyEvent
+from PySide6.QtGui import QKeyEvent, QShowEvent
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -25,6 +25,17 @@ HOLD_TEXT = {
     HoldReason.ADDRESS_PROBLEM: "Address problem",
     HoldReason.OTHER: "Other (type why)",
 }
+
+
+def fit_placeholders(dialog: QDialog) -> None:
+    """Make each field wide enough for its whole grey hint, in the font it will show."""
+    dialog.ensurePolished()
+    for field in dialog.findChildren(QLineEdit):
+        field.ensurePolished()
+        hint = field.placeholderText()
+        if hint:
+            needed = field.fontMetrics().horizontalAdvance(hint) + 24  # text margins, frame
+            field.setMinimumWidth(max(field.minimumWidth(), needed))
 
 
 class PinDialog(QDialog):
@@ -68,6 +79,20 @@ class HoldDialog(QDialog):
         layout.addWidget(self.text)
         layout.addWidget(buttons)
 
+    def showEvent(self, event: QShowEvent) -> None:
+        """Every reason shown whole, without scrolling, in the font the style sheet gives."""
+        self.ensurePolished()
+        self.reasons.ensurePolished()
+        frame = 2 * self.reasons.frameWidth()
+        self.reasons.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.reasons.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.reasons.setMinimumWidth(self.reasons.sizeHintForColumn(0) + frame + 8)
+        rows = sum(self.reasons.sizeHintForRow(r) for r in range(self.reasons.count()))
+        self.reasons.setMinimumHeight(rows + frame + 4)
+        fit_placeholders(self)
+        self.adjustSize()
+        super().showEvent(event)
+
     def keyPressEvent(self, event: QKeyEvent) -> None:
         key = event.text()
         if key.isdigit() and 1 <= int(key) <= self.reasons.count() and not self.text.hasFocus():
@@ -105,6 +130,11 @@ class SupervisorDialog(QDialog):
         layout.addWidget(named_label(question, "hint"))
         layout.addLayout(form)
         layout.addWidget(buttons)
+
+    def showEvent(self, event: QShowEvent) -> None:
+        fit_placeholders(self)
+        self.adjustSize()
+        super().showEvent(event)
 
     def badge_scanned(self, badge: str) -> None:
         """A badge scan while the dialog is open fills the badge and moves on to the PIN."""

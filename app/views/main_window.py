@@ -5,12 +5,21 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 
-from PySide6.QtGui import QKeySequence, QResizeEvent, QShortcut
-from PySide6.QtWidgets import QDialog, QMainWindow, QMessageBox, QStackedWidget, QWidget
+from PySide6.QtCore import QTimer
+from PySide6.QtGui import QGuiApplication, QKeySequence, QResizeEvent, QShortcut, QShowEvent
+from PySide6.QtWidgets import (
+    QDialog,
+    QMainWindow,
+    QMessageBox,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
 from app.buildinfo import version_text
 from app.scanning.scan import Scan, ScanKind
-from app.station.ports import BatchRow
+from app.station.pictures import PictureKind, PictureShelf, PictureState
+from app.station.ports import BatchOrderRow, BatchRow
 from app.station.runtime import StationRuntime
 from app.station.screen import Screen, ScreenModel
 from app.station.supervisor import LocalFigures, SupervisorApi, SupervisorBoard
@@ -20,7 +29,7 @@ from app.views.pages import BatchesPage, LoginPage
 from app.views.settings_dialog import SettingsDialog
 from app.views.status_bar import StationStatusBar
 from app.views.supervisor_page import Background, SupervisorPage
-from app.views.theme import STYLE, scaled_style
+from app.views.theme import STYLE, px_per_mm, style_for
 
 log = logging.getLogger(__name__)
 
@@ -49,17 +58,27 @@ class StationWindow(QMainWindow):
         sounds: Callable[[str], None] = lambda _tone: None,
         supervisor_api: Callable[[int], SupervisorApi] | None = None,
         background: Background | None = None,
+        batch_orders: Callable[[int], Sequence[BatchOrderRow]] | None = None,
+        pictures: PictureShelf | None = None,
     ) -> None:
         super().__init__()
         self.runtime = runtime
+        self.pictures = pictures
+        if pictures is not None:
+            pictures.on_ready = self._picture_ready
         self.batches = batches
         self.settings_factory: Callable[[QWidget], SettingsDialog] | None = None
         self.sounds = sounds
         self.setWindowTitle(f"Packbench — {station_name}")
         self._style = STYLE
+        self._pinned_per_mm: float | None = None
+        self._picture_url = "\0"  # nothing shown yet
+        self._picture_dirty = False
         self.setStyleSheet(STYLE)
         self.login = LoginPage(station_name)
-        self.batch_page = BatchesPage()
+        self.batch_page = BatchesPage(
+            station_name, batch_orders or (lambda _batch_id: ()), self.open_order_code
+        )
         self.pack = PackPage()
         local = LocalFigures(
             station_name,
@@ -74,9 +93,14 @@ class StationWindow(QMainWindow):
         self.stack = QStackedWidget()
         for page in (self.login, self.batch_page, self.pack, self.supervisor_page):
             self.stack.addWidget(page)
-        self.setCentralWidget(self.stack)
         self.status = StationStatusBar()
-        self.setStatusBar(self.status)
+        central = QWidget()
+        column = QVBoxLayout(central)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(0)
+        column.addWidget(self.stack, 1)
+        column.addWidget(self.status)
+        self.setCentralWidget(central)
         self._dialog: QDialog | None = None
         self._last_message = ""
         for key, action in SHORTCUTS.items():
@@ -95,6 +119,7 @@ class StationWindow(QMainWindow):
             page = self.login
         elif model.screen is Screen.PACK:
             self.pack.show_model(model)
+            self._show_picture(model.picture_url)
             page = self.pack
         elif (
             model.screen is Screen.SUPERVISOR
@@ -108,7 +133,10 @@ class StationWindow(QMainWindow):
             page = self.batch_page
         if page is not self.supervisor_page:
             self.supervisor_page.deactivate()
-        self.stack.setCurrentWidget(page)
+        if self.stack.currentWidget() is not page:
+            self.stack.setCurrentWidget(page)
+            if self._dialog is None:
+                page.setFocus()  # arrow keys and Enter work on the batch list at once
         self.status.show_status(model.status, model.user_name)
         key = f"{model.tone}:{model.message}"
         if key != self._last_message:
@@ -118,6 +146,22 @@ class StationWindow(QMainWindow):
             self._ask_pin()
         if model.ask_hold_reason and self._dialog is None:
             self.action_hold()
+
+    def _show_picture(self, url: str) -> None:
+        if self.pictures is None:
+            self.pack.show_picture(PictureState(PictureKind.NONE))
+            return
+        if url != self._picture_url or self._picture_dirty:
+            self._picture_url, self._picture_dirty = url, False
+            state = self.pictures.state(url)
+            if state.kind is PictureKind.LOADING:  # a fetch may have ended already
+                state = self.pictures.state(url)
+            self.pack.show_picture(state)
+
+    def _picture_ready(self, url: str) -> None:
+        """A fetch ended (on the GUI thread): show it if it is still the line on screen."""
+        if url == self._picture_url and self.pictures is not None:
+            self.pack.show_picture(self.pictures.state(url))
 
     # ------------------------------------------------------------------ scans
 
@@ -138,12 +182,40 @@ class StationWindow(QMainWindow):
 
     # ------------------------------------------------------------------ dialogs
 
+    def _run_dialog(self, dialog: QDialog) -> bool:
+        """Show a modal dialog; afterwards the keyboard is this window's again.
+
+        Without a window manager (kiosk X sessions) nobody gives the focus back when a
+        dialog closes, and the F-keys would do nothing until the window was clicked.
+        """
+        self._dialog = dialog
+        self._place_below_banner(dialog)
+        try:
+            return dialog.exec() == QDialog.DialogCode.Accepted
+        finally:
+            self._dialog = None
+            self.take_keyboard()
+
+    def _place_below_banner(self, dialog: QDialog) -> None:
+        """Dialogs sit in the lower part of the window: the banner stays readable above."""
+        dialog.adjustSize()
+        frame = self.geometry()
+        x = frame.x() + max(0, (frame.width() - dialog.width()) // 2)
+        y = frame.y() + max(0, frame.height() - dialog.height() - self.status.height() - 16)
+        dialog.move(x, y)
+
+    def take_keyboard(self) -> None:
+        """Make this window the active one with the keyboard focus (also with no WM)."""
+        if QGuiApplication.platformName() not in ("offscreen", "minimal"):  # no windows there
+            self.raise_()
+            self.activateWindow()
+        page = self.stack.currentWidget()
+        (page if page is not None else self).setFocus()
+
     def _ask_pin(self) -> None:
         dialog = PinDialog(self, self.runtime.model.message.split(".")[0])
-        self._dialog = dialog
-        ok = dialog.exec() == QDialog.DialogCode.Accepted
+        ok = self._run_dialog(dialog)
         pin = dialog.pin.text()
-        self._dialog = None
         if ok:
             self.runtime.submit_pin(pin)
         else:
@@ -151,10 +223,7 @@ class StationWindow(QMainWindow):
 
     def _supervisor(self, title: str, question: str) -> tuple[str, str, str] | None:
         dialog = SupervisorDialog(self, title, question)
-        self._dialog = dialog
-        ok = dialog.exec() == QDialog.DialogCode.Accepted
-        self._dialog = None
-        if not ok:
+        if not self._run_dialog(dialog):
             return None
         return dialog.badge.text().strip(), dialog.pin.text(), dialog.reason.text().strip()
 
@@ -164,10 +233,7 @@ class StationWindow(QMainWindow):
         if self.runtime.order is None:
             return
         dialog = HoldDialog(self)
-        self._dialog = dialog
-        ok = dialog.exec() == QDialog.DialogCode.Accepted
-        self._dialog = None
-        if ok:
+        if self._run_dialog(dialog):
             self.runtime.hold(dialog.reason(), dialog.text.text())
         else:
             self.runtime.refresh()
@@ -185,6 +251,12 @@ class StationWindow(QMainWindow):
         answer = self._supervisor("Reprint label", "Why is the label reprinted?")
         if answer is not None:
             self.runtime.reprint(*answer)
+
+    def open_order_code(self, code: str) -> None:
+        """An order chosen on the batch screen opens as if its number was scanned."""
+        self.runtime.handle_scan(
+            Scan(raw=code.encode(), text=code, kind=ScanKind.ORDER, source="keyboard")
+        )
 
     def _command(self, text: str) -> None:
         self.runtime.handle_scan(
@@ -207,22 +279,48 @@ class StationWindow(QMainWindow):
     def action_logout(self) -> None:
         self.runtime.logout()
 
+    def showEvent(self, event: QShowEvent) -> None:
+        """Take the keyboard when shown: with no window manager nobody else gives it."""
+        super().showEvent(event)
+        for delay in (0, 250, 1000):  # the first tries may come before the window is mapped
+            QTimer.singleShot(delay, self._take_keyboard_if_idle)
+
+    def _take_keyboard_if_idle(self) -> None:
+        if self._dialog is None and not self.isActiveWindow():
+            self.take_keyboard()
+
     def resizeEvent(self, event: QResizeEvent) -> None:
-        """Grow fonts with the window so 1920x1080 reads like 1366x768, only larger."""
-        style = scaled_style(event.size().height())
+        """Sizes follow the screen's millimetres (theme.SIZES_MM), checked on every resize."""
+        self.apply_sizes()
+        super().resizeEvent(event)
+
+    def apply_sizes(self, per_mm: float | None = None) -> None:
+        """Set the style for this screen's pixels per millimetre.
+
+        `per_mm` pins a panel (tests, screenshots of a 15.6" panel on a virtual screen); it
+        then holds for later resizes too.
+        """
+        if per_mm is not None:
+            self._pinned_per_mm = per_mm
+        per_mm = self._pinned_per_mm or px_per_mm(self.screen())
+        style = style_for(per_mm)
         if style != self._style:
             self._style = style
             self.setStyleSheet(style)
-        super().resizeEvent(event)
+            self.pack.set_px_per_mm(per_mm)
 
     def action_settings(self) -> None:
         """F10: scanner test, printer test and calibration, command sheet."""
         if self.settings_factory is None or self._dialog is not None:
             return
-        dialog = self.settings_factory(self)
-        self._dialog = dialog
-        dialog.exec()
-        self._dialog = None
+        self._run_dialog(self.settings_factory(self))
 
     def action_about(self) -> None:
-        QMessageBox.about(self, "About Packbench", version_text())
+        box = QMessageBox(
+            QMessageBox.Icon.Information,
+            "About Packbench",
+            version_text(),
+            QMessageBox.StandardButton.Ok,
+            self,
+        )
+        self._run_dialog(box)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor, QFont
+from PySide6.QtGui import QColor, QFont, QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QGridLayout,
@@ -15,17 +15,19 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.station.pictures import PictureKind, PictureState
 from app.station.screen import LineRow, ScreenModel
-from app.views.banner import Banner
-from app.views.theme import named_label
+from app.views.banner import Banner, NextStep
+from app.views.theme import DESIGN_PX_PER_MM, named_label, size_px
+from app.views.words import tr
 
 PRIORITY_TEXT = {1: "HIGH", 2: "EXPRESS"}
 
 
-def _count_font() -> QFont:
+def _count_font(per_mm: float = DESIGN_PX_PER_MM) -> QFont:
     """Scanned/needed are what the packer checks from a distance: larger and bold."""
     font = QFont()
-    font.setPixelSize(28)
+    font.setPixelSize(size_px("counts", per_mm))
     font.setBold(True)
     return font
 
@@ -39,7 +41,10 @@ class PackPage(QWidget):
         self.number = named_label("", "orderNumber")
         self.priority = named_label("", "priority")
         self.detail = named_label("", "headerDetail")
+        self.detail.setWordWrap(True)  # channel, carrier and tote may need two lines at 1024 px
+        self.detail.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         self.banner = Banner()
+        self.next_step = NextStep()
         self.lines = QTableWidget(0, 4)
         self.lines.setHorizontalHeaderLabels(["SKU", "Item", "Scanned", "Needed"])
         self._count_font = _count_font()
@@ -51,9 +56,13 @@ class PackPage(QWidget):
         # Widths are measured once per order (see _rebuild_rows), never per cell update.
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        # A long item name wraps; its row's height follows the Item column's width, which is
+        # only known once the window is laid out (and changes with it).
+        header.sectionResized.connect(self._item_column_resized)
         self._row_keys: tuple[int, ...] = ()
         self._row_cache: list[tuple[tuple[str, str, str, str], str]] = []
-        self.picture = named_label("No picture", "picture")
+        self.picture = named_label(tr("No picture"), "picture")
+        self.picture.setWordWrap(True)
         self.picture.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.picture.setMinimumSize(220, 180)
         self.box_title = named_label("", "boxTitle")
@@ -84,11 +93,22 @@ class PackPage(QWidget):
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addWidget(self.banner)
+        layout.addWidget(self.next_step)
         layout.addLayout(body, 1)
+
+    def _item_column_resized(self, index: int, _old: int, _new: int) -> None:
+        if index == 1:
+            self.lines.resizeRowsToContents()
+
+    def set_px_per_mm(self, per_mm: float) -> None:
+        """The screen changed size class: the counts' font follows, rows are re-measured."""
+        self._count_font = _count_font(per_mm)
+        self._row_keys = ()  # rebuilt (and measured) on the next model
 
     def show_model(self, model: ScreenModel) -> None:
         """Show the model's order, lines, box and message."""
         self.banner.show_message(model.tone, model.message)
+        self.next_step.show_step(model.next_step)
         header = model.header
         if header is None:
             self.number.setText("")
@@ -137,6 +157,8 @@ class PackPage(QWidget):
         name = line.name
         if line.serials:
             name = f"{name}  ·  S/N {', '.join(line.serials)}"
+        if line.needs_serial and line.scanned < line.required:
+            name = f"{name}  ·  {tr('needs serial')}"
         texts = (
             line.sku,
             name,
@@ -170,6 +192,31 @@ class PackPage(QWidget):
             table.setUpdatesEnabled(True)
         self._row_keys = tuple(line.line_id for line in model.lines)
 
+    def show_picture(self, state: PictureState) -> None:
+        """The product picture, or in words why there is none (packing never waits for it)."""
+        if state.kind is PictureKind.READY and state.path is not None:
+            pixmap = QPixmap(str(state.path))
+            if not pixmap.isNull():
+                size = self.picture.contentsRect().size()
+                self.picture.setPixmap(
+                    pixmap.scaled(
+                        size,
+                        Qt.AspectRatioMode.KeepAspectRatio,
+                        Qt.TransformationMode.SmoothTransformation,
+                    )
+                )
+                return
+            state = PictureState(PictureKind.NOT_AN_IMAGE)
+        words = {
+            PictureKind.NONE: tr("No picture"),
+            PictureKind.LOADING: tr("Picture loading…"),
+            PictureKind.SLOW: tr("Picture server too slow"),
+            PictureKind.MISSING: tr("Picture not found"),
+            PictureKind.NOT_AN_IMAGE: tr("Picture file is not an image"),
+        }
+        self.picture.setPixmap(QPixmap())
+        self.picture.setText(words.get(state.kind, tr("No picture")))
+
     def _render_box(self, model: ScreenModel) -> None:
         box = model.box
         live = model.status.live_grams
@@ -181,6 +228,8 @@ class PackPage(QWidget):
         self.box_title.setText(f"Box {box.box_no} of {box.boxes} · {box.box_type}")
         if box.weight_grams is not None:
             self.weight.setText(f"{box.weight_grams} g ✔")
+        elif box.rejected_grams is not None:  # the number the banner names, until reweighed
+            self.weight.setText(f"{box.rejected_grams} g ✖")
         elif live is not None:
             self.weight.setText(f"{live} g" + ("" if model.status.live_stable else " …"))
         else:

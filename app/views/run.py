@@ -98,6 +98,7 @@ def run_station(paths: StationPaths, settings: StationSettings, demo: object = N
     from app.station.auth import PinChecker
     from app.station.claims import ClientClaims
     from app.station.label_printing import StationLabels, job_outcome
+    from app.station.pictures import PictureShelf, http_fetch
     from app.station.replica_store import ReplicaStore
     from app.station.returns_desk import client_lookup
     from app.station.runtime import StationRuntime
@@ -171,6 +172,7 @@ def run_station(paths: StationPaths, settings: StationSettings, demo: object = N
             replica.labels_for_order,
             layout_file=paths.config_file.with_name("label_layout.toml"),
         )
+        slips, doc_worker = _packing_slips(settings, queue)
         supervisors = SupervisorSessions(
             client.open_supervisor_session, client.supervisor, client.close_supervisor_session
         )
@@ -185,6 +187,8 @@ def run_station(paths: StationPaths, settings: StationSettings, demo: object = N
             allow_manual_weight=settings.allow_manual_weight,
             weight_policy=policy,
             override_requires_pin=settings.override_requires_pin,
+            auto_complete=settings.auto_complete,
+            slips=slips,
             pin_checker=PinChecker(load_pin_key(settings.server_url), utcnow),
             supervisor_signed_in=supervisors.sign_in,
             supervisor_signed_out=supervisors.sign_out,
@@ -198,6 +202,11 @@ def run_station(paths: StationPaths, settings: StationSettings, demo: object = N
             store.batches,
             sounds.play,
             supervisor_api=supervisors.api_for,
+            batch_orders=store.batch_orders,
+            # Pictures are kept next to the local database: shown offline once fetched.
+            pictures=PictureShelf(
+                paths.database.parent / "pictures", http_fetch, bridge.run_in_background
+            ),
         )
         bridge.scan.connect(window.on_scan)
         devices = {
@@ -275,6 +284,9 @@ def run_station(paths: StationPaths, settings: StationSettings, demo: object = N
             runtime.set_status(scale=f"not available: {exc}", scale_tone="red")
         worker.start()
         stack.callback(worker.stop)
+        if doc_worker is not None:  # packing slips: same queue, the document printer
+            doc_worker.start()
+            stack.callback(doc_worker.stop)
         bridge.run_in_background(
             printer.device_status,
             lambda st: on_device(st) if isinstance(st, DeviceStatus) else None,
@@ -346,3 +358,36 @@ def _print_demo_sheet(paths: StationPaths) -> None:
         print(f"Demo: labels are written to {paths.labels_dir}")
     except Exception as exc:  # noqa: BLE001  (the sheet is a convenience, not a blocker)
         log.error("demo command sheet not written: %s", exc)
+
+
+def _packing_slips(settings: Any, queue: Any) -> tuple[Any, Any]:
+    """The slip printing and its document-printer worker, when the site asks for slips."""
+    from app.printing.printer import open_printer
+    from app.printing.worker import PrintWorker
+    from app.station.slips import PackingSlips, SlipPolicy
+
+    try:
+        policy = SlipPolicy(settings.packing_slips)
+    except ValueError:
+        log.error(
+            "config: packing_slips = %r is not one of %s; no packing slips are printed",
+            settings.packing_slips,
+            ", ".join(p.value for p in SlipPolicy),
+        )
+        return None, None
+    wanted = policy is not SlipPolicy.NEVER or settings.box_content_labels
+    if not settings.document_printer or not wanted:
+        return None, None
+    printer = open_printer(settings.document_printer)
+    slips = PackingSlips(
+        queue,
+        printer.url,
+        policy,
+        settings.site_country,
+        box_contents=settings.box_content_labels,
+    )
+
+    def status(value: object) -> None:
+        log.info("document printer: %s", value)
+
+    return slips, PrintWorker(queue, printer, on_status=status)

@@ -2,29 +2,42 @@
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QLabel, QSizePolicy, QStatusBar
+from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QSizePolicy
 
 from app.station.screen import StatusInfo
 from app.views.theme import STATUS_TONE
 
 
-class StationStatusBar(QStatusBar):
-    """Each part says its state in words and colour."""
+class StationStatusBar(QFrame):
+    """Each part says its state in words and colour; a long device message wraps, never clips.
+
+    Two rows of three (who, server, queue / scanner, scale, printer) at the bottom of the
+    window: at 1024 px each part still has a third of the width, and a part that needs more
+    takes a second line instead of being cut ("Scale: not available: T").
+    """
 
     def __init__(self) -> None:
         super().__init__()
-        self.setSizeGripEnabled(False)
+        self.setObjectName("statusBar")
+        self.setStyleSheet("QFrame#statusBar { background: #e9ecef; border-top: 1px solid #bbc; }")
         self.user = QLabel()
         self.server = QLabel()
         self.queue = QLabel()
         self.scanner = QLabel()
         self.scale = QLabel()
         self.printer = QLabel()
-        for label in (self.user, self.server, self.queue, self.scanner, self.scale, self.printer):
-            # Long device messages must never make the window wider than the screen.
+        grid = QGridLayout(self)
+        grid.setContentsMargins(6, 4, 6, 4)
+        grid.setHorizontalSpacing(12)
+        grid.setVerticalSpacing(2)
+        parts = (self.user, self.server, self.queue, self.scanner, self.scale, self.printer)
+        for index, label in enumerate(parts):
+            # Long device messages must never make the window wider than the screen: they wrap.
+            label.setWordWrap(True)
             label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-            label.setMinimumWidth(60)
-            self.addPermanentWidget(label, 1)
+            grid.addWidget(label, index // 3, index % 3)
+        for column in range(3):
+            grid.setColumnStretch(column, 1)
 
     def show_status(self, status: StatusInfo, user_name: str) -> None:
         self.user.setText(f"Logged in: {user_name}" if user_name else "nobody logged in")

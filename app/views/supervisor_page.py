@@ -41,6 +41,7 @@ from app.station.supervisor import (
     SupervisorSnapshot,
     hhmm,
 )
+from app.views.words import human, label_state, tr
 
 Background = Callable[[Callable[[], object], Callable[[object], None]], None]
 REFRESH_MS = 15_000
@@ -170,19 +171,25 @@ class SupervisorPage(QWidget):
         self.stations = _table(STATION_HEADERS)
         tab = QWidget()
         layout = QVBoxLayout(tab)
-        layout.addWidget(
-            QLabel(
-                "Packers (adjusted/h: orders weighted by lines and items; "
-                "an average order of this shift counts 1)"
+        accuracy = QLabel(
+            tr(
+                "Packers (adjusted/h: orders weighted by lines and items; an average order "
+                "of this shift counts 1). Accuracy: item scans that were right, as a share "
+                "of all item scans (1 - refused scans / scans)."
             )
         )
+        accuracy.setWordWrap(True)
+        layout.addWidget(accuracy)
         layout.addWidget(self.packers, 1)
         layout.addWidget(QLabel("Stations (online: heard from in the last 2 minutes)"))
         layout.addWidget(self.stations, 1)
         return tab
 
     def _exceptions_tab(self) -> QWidget:
-        self.exceptions = _table(["Order", "Status", "Kind", "Code", "Station", "At", "Message"])
+        self.exceptions = _table(
+            [tr(h) for h in ("Order", "Status", "Kind", "Reason", "Label", "Station", "At")]
+            + [tr("Message")]
+        )
         self.reason = QLineEdit()
         self.reason.setPlaceholderText("Reason (required, recorded with your name)")
         self.target_batch = QComboBox()
@@ -353,9 +360,10 @@ class SupervisorPage(QWidget):
         for r, e in enumerate(rows):
             cells = (
                 e.order_number,
-                e.order_status,
-                e.kind,
-                e.code,
+                human(e.order_status),
+                human(e.kind),
+                human(e.code),
+                label_state(e.labels_printed),
                 e.station,
                 hhmm(e.at),
                 e.message,

@@ -1,9 +1,16 @@
-"""Colours and type sizes: readable from two metres, colour never the only signal."""
+"""Colours and type sizes: readable from two metres, colour never the only signal.
+
+Sizes are written down in millimetres on the screen, not in pixels: a packer two metres
+away needs letters of a physical size whatever the panel's resolution. They are turned into
+pixels with the screen's physical DPI (`px_per_mm`). The design target is a 15.6" panel at
+1366x768 (about 3.9 px per mm), where the banner's letters are about 8 mm high.
+"""
 
 from __future__ import annotations
 
-import re
+import math
 
+from PySide6.QtGui import QScreen
 from PySide6.QtWidgets import QLabel
 
 TONES = {
@@ -15,36 +22,90 @@ TONES = {
 
 STATUS_TONE = {"green": "#1b7f3b", "amber": "#b26a00", "red": "#c62828"}
 
-STYLE = """
-QWidget { font-size: 16px; }
-QMainWindow, QWidget#page { background: #f4f5f7; }
-QLabel#banner { border-radius: 10px; padding: 18px 24px; font-size: 30px; font-weight: 600; }
-QLabel#orderNumber { font-size: 40px; font-weight: 700; color: #111; }
-QLabel#headerDetail { font-size: 20px; color: #333; }
-QLabel#priority { font-size: 20px; font-weight: 700; color: #fff; background: #c62828;
-                  border-radius: 6px; padding: 2px 10px; }
-QLabel#bigPrompt { font-size: 44px; font-weight: 700; color: #222; }
-QLabel#hint { font-size: 20px; color: #444; }
-QLabel#boxTitle { font-size: 22px; font-weight: 700; }
-QLabel#weight { font-size: 40px; font-weight: 700; font-family: monospace; }
-QLabel#picture { background: #e3e6ea; border: 2px dashed #aab; color: #667; font-size: 18px; }
-QTableWidget { font-size: 22px; background: #fff; gridline-color: #dde; }
-QTableWidget::item { padding: 4px 8px; }
-QProgressBar { font-size: 18px; font-weight: 600; }
-QHeaderView::section { font-size: 18px; font-weight: 600; padding: 6px; background: #e9ecef; }
-QStatusBar QLabel { font-size: 16px; padding: 0 10px; }
-QPushButton { font-size: 18px; padding: 8px 16px; }
+#: Letter sizes (em height) in millimetres on the panel. From two metres, 1/300 of the
+#: distance (about 6.5 mm) is the least a word is read at a glance; what the packer checks
+#: while working (banner, next step, counts, weight) is larger.
+SIZES_MM: dict[str, float] = {
+    "base": 4.6,  # buttons, form fields, anything not named below
+    "banner": 7.6,  # what just happened
+    "next_step": 7.0,  # the standing instruction under it
+    "order_number": 9.0,
+    "header_detail": 5.2,  # channel, country, carrier, cut-off, tote
+    "big_prompt": 9.5,  # "Scan your badge"
+    "hint": 5.0,
+    "box_title": 5.6,
+    "weight": 9.5,
+    "lines": 5.6,  # the order's lines
+    "counts": 7.0,  # scanned / needed
+    "table_header": 4.6,
+    "status_bar": 4.6,  # connection, queue, scanner, scale, printer
+    "dialog": 5.6,  # PIN, hold, supervisor dialogs: read at arm's length, typed in
+    "picture": 4.6,
+}
+
+#: The panel the sizes were chosen for, used when a screen reports no physical size.
+DESIGN_DIAGONAL_INCHES = 15.6
+
+_STYLE = """
+QWidget {{ font-size: {base}px; }}
+QMainWindow, QWidget#page {{ background: #f4f5f7; }}
+QLabel#banner {{ border-radius: 10px; padding: 12px 20px; font-size: {banner}px;
+                font-weight: 600; }}
+QLabel#nextStep {{ border: 3px solid #1a1a1a; border-radius: 10px; padding: 8px 20px;
+                  font-size: {next_step}px; font-weight: 700; color: #111; background: #fff; }}
+QLabel#orderNumber {{ font-size: {order_number}px; font-weight: 700; color: #111; }}
+QLabel#headerDetail {{ font-size: {header_detail}px; color: #222; }}
+QLabel#priority {{ font-size: {header_detail}px; font-weight: 700; color: #fff;
+                  background: #c62828; border-radius: 6px; padding: 2px 10px; }}
+QLabel#bigPrompt {{ font-size: {big_prompt}px; font-weight: 700; color: #222; }}
+QLabel#hint, QLabel#emptyHint {{ font-size: {hint}px; color: #333; }}
+QLabel#emptyHint {{ background: #fff; border: 2px dashed #889; border-radius: 8px;
+                   padding: 16px; }}
+QLabel#boxTitle {{ font-size: {box_title}px; font-weight: 700; }}
+QLabel#weight {{ font-size: {weight}px; font-weight: 700; font-family: monospace; }}
+QLabel#picture {{ background: #e3e6ea; border: 2px dashed #aab; color: #445;
+                 font-size: {picture}px; }}
+QTableWidget {{ font-size: {lines}px; background: #fff; gridline-color: #dde; }}
+QProgressBar {{ font-size: {table_header}px; font-weight: 600; }}
+QHeaderView::section {{ font-size: {table_header}px; font-weight: 600; padding: 4px;
+                       background: #e9ecef; }}
+QWidget#statusBar QLabel {{ font-size: {status_bar}px; font-weight: 600; padding: 0 6px; }}
+QDialog, QDialog QLabel, QDialog QLineEdit, QDialog QListWidget, QDialog QPushButton,
+QMessageBox QLabel {{ font-size: {dialog}px; }}
+QPushButton {{ padding: 6px 14px; }}
 """
 
 
-def scaled_style(window_height: int) -> str:
-    """STYLE with every size grown for taller screens (1366x768 is the design size).
+def px_per_mm(screen: QScreen | None) -> float:
+    """Pixels per millimetre on `screen`, from its physical size.
 
-    A packer reads the screen from two metres at any resolution, so sizes follow the
-    window's height instead of staying in fixed pixels.
+    A panel that reports no or a nonsense size (some EDIDs say 0 or 160x90 mm) is taken to
+    be the design panel: a 15.6" diagonal.
     """
-    factor = min(2.0, max(1.0, window_height / 768))
-    return re.sub(r"(\d+)px", lambda m: f"{round(int(m.group(1)) * factor)}px", STYLE)
+    if screen is None:
+        return math.hypot(1366, 768) / DESIGN_DIAGONAL_INCHES / 25.4
+    size = screen.size()
+    width_px, height_px = size.width(), size.height()
+    dpi = screen.physicalDotsPerInch()
+    if not 60 <= dpi <= 400:
+        diagonal_px = math.hypot(width_px, height_px)
+        dpi = diagonal_px / DESIGN_DIAGONAL_INCHES
+    return dpi / 25.4
+
+
+def size_px(name: str, per_mm: float) -> int:
+    """The size called `name` in SIZES_MM, in whole pixels at `per_mm`."""
+    return max(8, round(SIZES_MM[name] * per_mm))
+
+
+def style_for(per_mm: float) -> str:
+    """The station's style sheet with every size in pixels for this screen."""
+    return _STYLE.format(**{name: size_px(name, per_mm) for name in SIZES_MM})
+
+
+#: The style at the design panel (15.6", 1366x768), for widgets shown before a screen is known.
+DESIGN_PX_PER_MM = math.hypot(1366, 768) / DESIGN_DIAGONAL_INCHES / 25.4
+STYLE = style_for(DESIGN_PX_PER_MM)
 
 
 def named_label(text: str, name: str) -> QLabel:

@@ -47,6 +47,8 @@ STACKED_MESSAGE = (
     "The previous parcel may still be on the scale: lift everything off, then put this "
     "parcel on alone."
 )
+#: Internal: a rejected weight is still on the scale; the banner already says what to do.
+REJECTED_STILL_ON = "The rejected weight is still on the scale."
 
 
 class BoxWeighing:
@@ -62,6 +64,7 @@ class BoxWeighing:
         self._previous_grams: Decimal | None = None
         self._cleared = True
         self._emptied_since_accept = True  # the platter was seen empty after the last weight
+        self._retry = False  # after a rejected weight: wait for the box to be lifted off
 
     def start(self, box: int, at: float) -> None:
         """Begin weighing box `box`; readings taken before `at` (monotonic) are ignored."""
@@ -72,6 +75,20 @@ class BoxWeighing:
         # Until the platter is seen empty (or clearly different), the last box may still
         # be on it; an empty platter seen since that weight was taken counts.
         self._cleared = self._previous_grams is None or self._emptied_since_accept
+        self._retry = False
+
+    def retry_after_lift(self, at: float) -> None:
+        """The accepted weight was rejected: weigh again once the box was lifted off.
+
+        The packer checks the items and puts the box back; no command is needed. Until the
+        platter is seen empty, the rejected parcel is still there and nothing is taken.
+        """
+        if self.box is None or self.accepted is None:
+            return
+        self._previous_grams = self.accepted.grams
+        self.state, self.accepted, self._started_at = CaptureState.WAITING, None, at
+        self._cleared = False
+        self._retry = True
 
     def reweigh(self, at: float) -> None:
         """Unlock the weight of the current box; the next fresh stable reading replaces it."""
@@ -80,6 +97,7 @@ class BoxWeighing:
         # Same box, possibly with an item added: no need to empty the platter first.
         self.state, self.accepted, self._started_at = CaptureState.WAITING, None, at
         self._cleared = True
+        self._retry = False
 
     def watch(self, reading: ScaleReading) -> None:
         """Note a reading taken while no box waits for its weight (an empty platter counts)."""
@@ -109,6 +127,8 @@ class BoxWeighing:
             return self._waiting(f"Put box {self.box} on the scale.")
         if not self._cleared and not reading.manual:  # a typed weight is fresh by itself
             assert self._previous_grams is not None
+            if self._retry:  # only an empty platter in between makes a new weighing
+                return self._waiting(REJECTED_STILL_ON)
             if abs(grams - self._previous_grams) <= self.zero_band:
                 return self._waiting(LIFT_OFF_MESSAGE)
             if grams > self._previous_grams:
@@ -116,6 +136,7 @@ class BoxWeighing:
             self._cleared = True
         self.state, self.accepted = CaptureState.ACCEPTED, reading
         self._emptied_since_accept = False
+        self._retry = False
         how = "typed in" if reading.manual else "accepted"
         return CaptureOutcome(
             self.state,

@@ -75,7 +75,9 @@ def projected_finish(
         return None, False
     rate = rate_15m if rate_15m > 0 else rate_60m
     if rate <= 0:
-        return None, cutoff is not None
+        # No pace to project from: judged against the batch's own cut-off, only a cut-off
+        # within the next hour (or past) is a warning; tomorrow's batch is simply not started.
+        return None, cutoff is not None and cutoff - now <= timedelta(hours=1)
     finish = now + timedelta(hours=remaining / rate)
     return finish, cutoff is not None and (finish > cutoff or now > cutoff)
 
@@ -227,7 +229,7 @@ def exception_items(
     conn = session.connection()
     for row in conn.execute(EXCEPTIONS, params).tuples():
         id_, order_id, kind, code, message, details, created, resolved_at, *order = row
-        number, status, version = order
+        number, status, version, labels_printed = order
         sid = (details or {}).get("station_id")
         items.append(
             ExceptionItem(
@@ -243,6 +245,7 @@ def exception_items(
                 station_name=station_name.get(sid) if isinstance(sid, int) else None,
                 at=created,
                 open=resolved_at is None,
+                labels_printed=int(labels_printed or 0),
             )
         )
     for row in conn.execute(REJECTIONS, params).tuples():

@@ -34,6 +34,7 @@ from service.db import UTCDateTime
 from service.lifecycle import OrderStatus
 from service.models import (
     Batch,
+    Label,
     Order,
     OrderEvent,
     OrderException,
@@ -163,6 +164,10 @@ def _exception_statements() -> tuple[Select[Any], Select[Any]]:
             Order.number,
             Order.status,
             Order.version,
+            # A held order may already carry a printed label that must be voided (issue 17).
+            select(func.count(Label.id))
+            .where(Label.order_id == Order.id, Label.status == "printed")
+            .scalar_subquery(),
         )
         .join(Order, Order.id == OrderException.order_id)
         .where(

@@ -73,6 +73,7 @@ class ExceptionItem(BaseModel):
     station_name: str | None
     at: datetime
     open: bool  # False for weight overrides (already granted, listed for review)
+    labels_printed: int = 0  # printed labels of the order: void them before re-packing
 
 
 class ThroughputPoint(BaseModel):

@@ -190,7 +190,10 @@ def _bench(tmp_path: Path, identical: bool = False) -> Iterator[Bench]:
     env["QT_QPA_PLATFORM"] = "offscreen"
     data = tmp_path / "station"
     data.mkdir()
-    (data / "config.toml").write_text("version = 2\noverride_requires_pin = false\n")
+    # auto_complete off: these runs walk the PB:CLOSE path (auto-complete: test_first_day.py)
+    (data / "config.toml").write_text(
+        "version = 2\noverride_requires_pin = false\nauto_complete = false\n"
+    )
     env["PACKBENCH_ALLOW_UNVERIFIED_OVERRIDES"] = "1"  # this bench confirms overrides by badge
 
     with ServiceProcess(db_url, env, tmp_path / "service.log") as service:
@@ -298,7 +301,7 @@ def test_pack_orders_with_devices_only(bench: Bench) -> None:
     bench.scan(overridden.number, f"Order {overridden.number} is open")
     for item in overridden.items:
         bench.scan(item.code, "screen pack green")
-    bench.weigh(overridden.grams * 3, "ask a supervisor")
+    bench.weigh(overridden.grams * 3, "A supervisor can override: F6.")
     bench.scan("BADGE-S001", "scan an override reason")
     bench.scan("PB:OVR:CHECKED", "accepted by a supervisor")
     bench.log.wait_for("then scan PB:CLOSE")

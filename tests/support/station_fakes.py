@@ -9,7 +9,14 @@ from datetime import UTC, datetime, timedelta
 from app.packing.events import PackEvent
 from app.packing.model import DictCatalog, LineView, OrderView, ProductRef
 from app.packing.weight_rules import LearnedWeight
-from app.station.ports import BatchRow, ClaimRefused, LeaseRecord, OrderRecord, UserRecord
+from app.station.ports import (
+    BatchOrderRow,
+    BatchRow,
+    ClaimRefused,
+    LeaseRecord,
+    OrderRecord,
+    UserRecord,
+)
 
 STATION_ID = 7
 
@@ -83,6 +90,13 @@ class FakeStore:
 
     def batches(self) -> Sequence[BatchRow]:
         return self.batch_rows
+
+    def batch_orders(self, batch_id: int) -> Sequence[BatchOrderRow]:
+        return [
+            BatchOrderRow(o.view.id, o.view.number, o.view.tote, o.view.status, o.view.total_units)
+            for o in sorted(self.orders.values(), key=lambda o: o.view.id)
+            if o.batch_id == batch_id
+        ]
 
     def record(self, events: Sequence[PackEvent]) -> None:
         if self.fail_next_record:

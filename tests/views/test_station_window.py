@@ -55,6 +55,7 @@ class Station:
             run_now,
             lambda _model: None,
             pin_checker=checker(),
+            auto_complete=False,  # the PB:CLOSE path; tests/views/test_first_day_window.py
         )
         self.window = StationWindow(
             self.runtime, "bench-7", self.store.batches, sounds=self.sounds.append

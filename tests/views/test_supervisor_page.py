@@ -149,7 +149,14 @@ def test_supervisor_login_shows_live_batches_people_and_chart(
     assert _cells(page.packers, 5) == ["100.0%", "80.0%"]
     assert _cells(page.stations, 1) == ["online", "OFFLINE"]
     assert page.series.count() == 17
-    assert _cells(page.exceptions, 2) == ["hold", "weight", "stuck", "rejected"]
+    assert _cells(page.exceptions, 2) == [  # words, not codes (issue 17)
+        "order held at a station",
+        "weight overridden",
+        "no progress",
+        "station event refused",
+    ]
+    assert "on_hold" not in _cells(page.exceptions, 1)
+    assert set(_cells(page.exceptions, 4)) == {"none"}  # no printed label to void
 
 
 def test_a_packer_badge_never_opens_the_supervisor_page(floor: Floor) -> None:

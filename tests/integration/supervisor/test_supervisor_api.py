@@ -202,3 +202,27 @@ def test_batch_preparation_filters_creates_and_assigns(floor: Floor) -> None:
     bench1 = floor.shift.stations["bench-1"]
     r = floor.post(f"/batches/{batch['id']}/assign", {"station_id": bench1})
     assert r.status_code == 200 and r.json()["station_id"] == bench1
+
+
+def test_a_held_order_with_a_printed_label_says_so(floor: Floor) -> None:
+    """Issue 17: a label that printed before the hold must be voided; the list shows it."""
+    body = floor.client.get("/v1/supervisor/overview", headers=floor.headers).json()
+    held = next(e for e in body["exceptions"] if e["kind"] == "hold")
+    assert held["labels_printed"] == 0
+    with floor.sessions() as s, s.begin():  # printed at the bench before the hold
+        s.add(
+            Label(
+                order_id=held["order_id"],
+                carrier="house",
+                tracking_number="HB000000001",
+                format="zpl",
+                content=b"^XA^XZ",
+                weight_min_grams=100,
+                weight_max_grams=900,
+                status="printed",
+            )
+        )
+    body = floor.client.get("/v1/supervisor/overview", headers=floor.headers).json()
+    again = next(e for e in body["exceptions"] if e["id"] == held["id"])
+    assert again["labels_printed"] == 1
+    assert all(e["labels_printed"] == 0 for e in body["exceptions"] if e["id"] != held["id"])

@@ -168,7 +168,7 @@ def test_order_shipped_in_two_boxes_of_different_types() -> None:
         "tolerance). Printing the labels of all 2 boxes."
     )
     assert [b.box_no for b in station.session.progress.unlabelled] == [1, 2]
-    with pytest.raises(IllegalTransition, match="Print the label for box 1"):
+    with pytest.raises(IllegalTransition, match="The label for box 1 is still printing"):
         station.close()
     assert station.label(1).message == ("Stick the label on box 1; the label for box 2 comes next.")
     assert "then scan PB:CLOSE" in station.label(2).message

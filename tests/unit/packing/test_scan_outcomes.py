@@ -214,7 +214,7 @@ def test_order_tote_and_badge_scans_never_switch_the_open_order(scan, outcome) -
     assert (step.outcome, step.tone, step.events) == (outcome, "amber", ())
     assert station.session.progress is before
     if outcome is Outcome.SWITCH_ORDER:
-        assert step.message == "Finish or hold this order first."
+        assert step.message.endswith("is not finished yet; finish it or hold it (F2) first.")
 
 
 def test_with_no_order_open_scans_tell_the_station_what_to_do() -> None:

@@ -158,7 +158,7 @@ def test_close_says_what_is_missing() -> None:
     with pytest.raises(IllegalTransition, match="Scan the 2 missing items"):
         station.session.close()
     station = _reach("labelling")
-    with pytest.raises(IllegalTransition, match="Print the label for box 1 first"):
+    with pytest.raises(IllegalTransition, match="The label for box 1 is still printing"):
         station.session.close()
 
 

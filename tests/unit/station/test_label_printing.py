@@ -166,3 +166,28 @@ def test_own_labels_use_the_sites_layout_file_and_refuse_a_broken_one(tmp_path: 
     layout.write_text("version = 7\n")
     broken = st.queue.get(st.station.print_label(own, 2, 2, 1000))
     assert broken.state == FAILED and "version must be 1" in (broken.last_error or "")
+
+
+def test_a_carrier_png_label_gets_a_png_preview_beside_it(st: Station) -> None:
+    """Issue 17: the demo's previews include carrier labels (PDF/PNG; carrier ZPL has none)."""
+    import io
+
+    from PIL import Image
+
+    drawn = Image.new("L", (812, 1218), 255)
+    drawn.paste(0, (100, 100, 700, 300))  # a black bar where a barcode would be
+    data = io.BytesIO()
+    drawn.save(data, "PNG")
+    png = _label(4, 1, 1).model_copy(
+        update={"format": "png", "content_b64": base64.b64encode(data.getvalue()).decode()}
+    )
+    st.labels = [png]
+    job = st.queue.get(st.station.print_label(ORDER, 1, 1, 1000))
+    assert job.preview_png is not None
+    preview = Image.open(io.BytesIO(job.preview_png))
+    assert preview.size[0] > 0 and preview.convert("L").getextrema()[0] == 0  # the bar is there
+    st.labels = [_label(5, 1, 1)]  # carrier ZPL: printed untouched, no preview
+    zpl_job = st.queue.get(
+        st.station.print_label(replace(ORDER, view=replace(ORDER.view, id=8)), 1, 1, 1000)
+    )
+    assert zpl_job.preview_png is None

@@ -152,6 +152,15 @@ def test_batches_count_packed_orders(store: ReplicaStore) -> None:
     assert (batch.code, batch.total, batch.packed, batch.held) == ("B-1", 2, 1, 0)
 
 
+def test_batch_orders_list_numbers_totes_states_and_units(store: ReplicaStore) -> None:
+    rows = store.batch_orders(7)
+    assert [(r.number, r.tote, r.status, r.units) for r in rows] == [
+        ("ORD-100010", "T-0007", "allocated", 3),
+        ("ORD-100011", None, "packed", 3),
+    ]
+    assert store.batch_orders(99) == []  # not a batch of this station: nothing, no error
+
+
 def test_recorded_events_are_queued_and_restore_the_order(store: ReplicaStore) -> None:
     event = PackEvent(
         MutationType.SCAN_RECORDED,

@@ -42,7 +42,13 @@ class Harness:
         self.labels = FakeLabels()
         self.shown: list[ScreenModel] = []
         self.rt = StationRuntime(
-            self.store, self.claims, self.labels, run_now, self.shown.append, pin_checker=checker()
+            self.store,
+            self.claims,
+            self.labels,
+            run_now,
+            self.shown.append,
+            pin_checker=checker(),
+            auto_complete=False,  # these tests walk the PB:CLOSE path; test_first_day the other
         )
 
     def scan(self, text: str) -> ScreenModel:
@@ -218,7 +224,13 @@ def test_a_label_printed_just_before_a_restart_is_recorded_not_printed_again(h: 
     h.weigh(1530)
     assert h.labels.jobs == [(1, 1, 1530)]  # job 1; the station dies before it is reported
     h.rt = StationRuntime(
-        h.store, h.claims, h.labels, run_now, h.shown.append, pin_checker=checker()
+        h.store,
+        h.claims,
+        h.labels,
+        run_now,
+        h.shown.append,
+        pin_checker=checker(),
+        auto_complete=False,
     )
     h.labels.job_ids[(1, 1)] = 1  # the print queue still holds it...
     h.labels.ended[1] = (True, "")  # ...and the printer confirmed it
@@ -260,7 +272,13 @@ def test_reweigh_after_a_restart_takes_the_next_weight(h: Harness) -> None:
     h.scan_whole_order()
     h.weigh(1530)
     h.rt = StationRuntime(
-        h.store, h.claims, h.labels, run_now, h.shown.append, pin_checker=checker()
+        h.store,
+        h.claims,
+        h.labels,
+        run_now,
+        h.shown.append,
+        pin_checker=checker(),
+        auto_complete=False,
     )  # restarted
     h.scan("BADGE-P001")
     h.scan("ORD-100001")

@@ -63,3 +63,17 @@ def test_unreachable_service_gives_local_batches_as_of_the_last_sync() -> None:
     assert (batch.remaining, batch.will_miss, batch.finish_text) == (6, True, "cut-off passed")
     assert snap.stations[0][0] == "bench-1" and snap.stations[0][5] == "7"
     assert not SupervisorBoard(_local(), None).act("release", _row("exc:1"), "why").ok
+
+
+def test_a_batch_nobody_packed_for_an_hour_names_its_own_cut_off() -> None:
+    """Issue 17: no pace is not "will miss"; the text says what is known, with the cut-off."""
+    from dataclasses import replace
+    from datetime import UTC, datetime
+
+    from app.station.supervisor import BatchProgress
+
+    cutoff = datetime(2026, 3, 3, 9, 0, tzinfo=UTC)
+    batch = BatchProgress(1, "B-1", "Tomorrow", "bench-1", 10, 0, 0, 10, 0.0, cutoff, None, False)
+    local = cutoff.astimezone().strftime("%a %H:%M")
+    assert batch.finish_text == f"no packing in the last hour · cut-off {local}"
+    assert replace(batch, cutoff_at=None).finish_text == "no packing in the last hour"

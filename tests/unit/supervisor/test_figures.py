@@ -23,6 +23,8 @@ def test_projected_finish_uses_the_15_minute_rate_then_the_hour() -> None:
     assert projected_finish(6, 0.0, 4.0, cutoff, NOW) == (NOW + timedelta(minutes=90), True)
     assert projected_finish(6, 0.0, 0.0, cutoff, NOW) == (None, True)
     assert projected_finish(6, 0.0, 0.0, None, NOW) == (None, False)
+    tomorrow = NOW + timedelta(hours=20)  # issue 17: not red just because nobody started it
+    assert projected_finish(6, 0.0, 0.0, tomorrow, NOW) == (None, False)
     assert projected_finish(0, 0.0, 0.0, cutoff, NOW) == (None, False)
     late = NOW - timedelta(minutes=1)
     assert projected_finish(1, 600.0, 0.0, late, NOW)[1] is True

@@ -1,0 +1,165 @@
+"""Sentences the packer reads that issue 17 added: one place, so translation can find them.
+
+Each function takes the facts and returns one sentence; nothing else builds these words.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+OVERRIDE_HINT = "A supervisor can override: F6."
+
+
+def _numbers(values: Sequence[int]) -> str:
+    """1 -> "1"; 1, 2 -> "1 and 2"; 1, 2, 3 -> "1, 2 and 3"."""
+    texts = [str(v) for v in values]
+    if len(texts) <= 1:
+        return "".join(texts)
+    return f"{', '.join(texts[:-1])} and {texts[-1]}"
+
+
+def boxes_phrase(box_nos: Sequence[int]) -> str:
+    """ "box 1" or "boxes 1 and 2"."""
+    return f"box {box_nos[0]}" if len(box_nos) == 1 else f"boxes {_numbers(box_nos)}"
+
+
+# ------------------------------------------------------------------ weight
+
+
+def weight_off(grams: int, lower: int, upper: int, rule: str = "") -> str:
+    """A parcel outside its band, with the rule that set it ("expected 440 g ± 50 g, learned
+    from 12 parcels") and what to do: it reweighs once put back."""
+    word = "too heavy" if grams > upper else "too light"
+    why = f" ({rule.removeprefix('expected ')})" if rule else ""
+    return (
+        f"{grams} g is {word}: {lower}-{upper} g expected{why}. Check the items and put the box "
+        f"back on the scale. {OVERRIDE_HINT}"
+    )
+
+
+def weight_overridden(box_no: int, grams: int) -> str:
+    """A supervisor let an off weight through; the number is the one on the label."""
+    return f"Box {box_no}: {grams} g accepted by a supervisor."
+
+
+# ------------------------------------------------------------------ standing instruction
+
+
+def next_login() -> str:
+    return "Scan your badge."
+
+
+def next_order() -> str:
+    return "Scan the next order or tote barcode."
+
+
+def next_items(remaining: int, box_no: int = 1) -> str:
+    if box_no > 1:
+        return f"Scan the next item into box {box_no}: {remaining} still to scan."
+    return f"Scan the next item: {remaining} still to scan."
+
+
+def next_serial(name: str) -> str:
+    return f"Scan the serial number of {name}."
+
+
+def next_on_scale(box_no: int) -> str:
+    return f"Put box {box_no} on the scale."
+
+
+def next_after_rejected(box_no: int) -> str:
+    return f"Check the items, lift box {box_no} off the scale and put it back. {OVERRIDE_HINT}"
+
+
+def next_labels_printing(box_nos: Sequence[int]) -> str:
+    if len(box_nos) == 1:
+        return f"Wait: the label for box {box_nos[0]} is printing."
+    return f"Wait: the labels for boxes {_numbers(box_nos)} are printing."
+
+
+def next_label_waiting_carrier(box_nos: Sequence[int]) -> str:
+    return f"Wait: the carrier's label for {boxes_phrase(box_nos)} prints as soon as it comes."
+
+
+def next_label_failed(box_nos: Sequence[int]) -> str:
+    return f"The label for {boxes_phrase(box_nos)} did not print: fix the printer, then F4."
+
+
+def next_close(auto: bool) -> str:
+    if auto:
+        return "Stick the label on, then scan the next order."
+    return "Stick the label on, then scan PB:CLOSE (F9) to finish the order."
+
+
+def next_after_hold() -> str:
+    return "Put the order on the exceptions shelf, then scan the next order."
+
+
+def next_pin() -> str:
+    return "Type the PIN and press Enter."
+
+
+# ------------------------------------------------------------------ supervisor
+
+
+def no_pace(cutoff_hhmm: str | None) -> str:
+    """A batch nobody packed in the last hour: no projection, its own cut-off instead."""
+    if cutoff_hhmm is None:
+        return "no packing in the last hour"
+    return f"no packing in the last hour · cut-off {cutoff_hhmm}"
+
+
+# ------------------------------------------------------------------ banners
+
+
+def labels_printing(box_nos: Sequence[int]) -> str:
+    if len(box_nos) == 1:
+        return f"The label for box {box_nos[0]} is printing."
+    return f"The labels for boxes {_numbers(box_nos)} are printing."
+
+
+def repeat_read() -> str:
+    return "The same code was read twice; the second read was ignored."
+
+
+def still_open(number: str) -> str:
+    return f"Order {number} is not finished yet; finish it or hold it (F2) first."
+
+
+def label_still_printing(box_no: int) -> str:
+    return f"The label for box {box_no} is still printing; it finishes by itself."
+
+
+def auto_packed(number: str, boxes: int) -> str:
+    plural = "box" if boxes == 1 else "boxes"
+    return f"Order {number} is packed in {boxes} {plural}."
+
+
+def hold_label_withdrawn(box_nos: Sequence[int]) -> str:
+    return f"The label for {boxes_phrase(box_nos)} had not printed; it was withdrawn."
+
+
+def hold_label_void(box_nos: Sequence[int]) -> str:
+    return (
+        f"The label for {boxes_phrase(box_nos)} has printed: take it off and put it with the "
+        "order; a supervisor voids it."
+    )
+
+
+def next_after_hold_labelled(box_nos: Sequence[int]) -> str:
+    return (
+        f"Take the label off {boxes_phrase(box_nos)}, put the order on the exceptions shelf, "
+        "then scan the next order."
+    )
+
+
+def already_packed(number: str) -> str:
+    return f"Order {number} is already packed; scan the next order."
+
+
+def missing_serial(name: str, others: int = 0) -> str:
+    """Closing while an item waits for its serial: name the serial, then what else is left."""
+    if others <= 0:
+        return f"The serial number of {name} is missing; scan it."
+    items = "item" if others == 1 else "items"
+    return f"The serial number of {name} is missing; scan it, then the {others} other {items}."

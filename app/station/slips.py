@@ -1,0 +1,153 @@
+"""Packing slips in the pack flow: printed on the document printer once an order is packed.
+
+A site setting decides which orders get one (`packing_slips`: never, every parcel, or only
+cross-border orders, judged against the site's `site_country`). The slip goes through the
+same persistent print queue as labels, so a document printer that is off keeps it queued
+(and the label still prints); a slip is queued once per order, also after a restart.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from enum import StrEnum
+
+from app.packing.progress import PackState
+from app.printing.documents import BoxContentLabel, PackingSlip, SlipLine
+from app.printing.queue import PrintQueue
+from app.station.base import RuntimeBase
+from app.station.ports import OrderRecord
+from sync.clock import utcnow
+
+log = logging.getLogger(__name__)
+
+SLIP = "packing_slip"
+BOX_CONTENT = "box_content_label"
+
+
+class SlipPolicy(StrEnum):
+    NEVER = "never"
+    EVERY_PARCEL = "every_parcel"
+    CROSS_BORDER = "cross_border"  # ship-to country differs from the site's
+
+
+class PackingSlips:
+    """Which orders get a slip, and queueing it (once) for the document printer."""
+
+    def __init__(
+        self,
+        queue: PrintQueue,
+        printer_url: str,
+        policy: SlipPolicy | str,
+        site_country: str = "",
+        clock: Callable[[], datetime] = utcnow,
+        box_contents: bool = False,
+    ) -> None:
+        self.queue = queue
+        self.printer_url = printer_url
+        self.policy = SlipPolicy(policy)
+        self.site_country = site_country.strip().upper()
+        self.clock = clock
+        self.box_contents = box_contents  # a contents label for each box of a multi-box order
+
+    def wanted(self, order: OrderRecord) -> bool:
+        """Whether this site's setting asks for a slip in this order's parcel."""
+        if self.policy is SlipPolicy.EVERY_PARCEL:
+            return True
+        if self.policy is SlipPolicy.CROSS_BORDER:
+            country = order.country.strip().upper()
+            return bool(country and self.site_country and country != self.site_country)
+        return False
+
+    def print_for(self, order: OrderRecord) -> int | None:
+        """Queue the order's slip unless it is not wanted or already queued; the job id."""
+        view = order.view
+        if not self.wanted(order):
+            return None
+        for job in self.queue.jobs(self.printer_url, view.number):
+            if job.document_type == SLIP:
+                return None  # queued (or printed) before: once per order
+        from app.printing.layouts import packing_slip_pages  # PDF drawing only when needed
+        from app.printing.pdf import render_pdf
+
+        slip = PackingSlip(
+            order_number=view.number,
+            channel=view.channel,
+            ship_to=order.ship_to or (view.number,),
+            lines=tuple(SlipLine(line.sku, line.name, line.quantity) for line in view.lines),
+            return_text="",
+            printed_at=self.clock(),
+        )
+        job = self.queue.enqueue(
+            render_pdf(packing_slip_pages(slip)), self.printer_url, SLIP, order_number=view.number
+        )
+        log.info("packing slip job %s queued for order %s", job.id, view.number)
+        return job.id
+
+    def print_box_contents(
+        self, order: OrderRecord, boxes: Sequence[tuple[int, str, tuple[SlipLine, ...]]]
+    ) -> list[int]:
+        """Queue a contents label per box of a multi-box order (once); the job ids."""
+        view = order.view
+        if not self.box_contents or len(boxes) < 2:
+            return []
+        done = {
+            job.parcel_id
+            for job in self.queue.jobs(self.printer_url, view.number)
+            if job.document_type == BOX_CONTENT
+        }
+        from app.printing.layouts import box_content_label
+        from app.printing.pdf import render_pdf
+
+        jobs = []
+        for box_no, box_type, lines in boxes:
+            parcel_id = f"{view.id}/{box_no}"
+            if parcel_id in done:
+                continue
+            label = box_content_label(
+                BoxContentLabel(
+                    order_number=view.number,
+                    box_number=box_no,
+                    box_count=len(boxes),
+                    box_type=box_type,
+                    lines=lines,
+                    packed_at=self.clock(),
+                )
+            )
+            job = self.queue.enqueue(
+                render_pdf(label),
+                self.printer_url,
+                BOX_CONTENT,
+                order_number=view.number,
+                parcel_id=parcel_id,
+            )
+            jobs.append(job.id)
+        return jobs
+
+
+class SlipFlow(RuntimeBase):
+    """Mixed into StationRuntime: a packed order's slip goes to the document printer."""
+
+    slips: PackingSlips | None
+
+    def _order_packed(self) -> None:
+        if self.slips is None or self.order is None:
+            return
+        if self.session.state is not PackState.PACKED:
+            return
+        progress = self.session.progress
+        view = self.order.view
+        boxes = []
+        for box in progress.boxes:
+            lines = []
+            for line_id in box.line_ids():
+                line = view.line(line_id)
+                if line is not None:
+                    lines.append(SlipLine(line.sku, line.name, box.quantity(line_id)))
+            boxes.append((box.box_no, box.box_type, tuple(lines)))
+        try:
+            self.slips.print_for(self.order)
+            self.slips.print_box_contents(self.order, boxes)
+        except Exception:  # a slip must never take the packed order down with it
+            log.exception("packing slip of order %s not queued", self.order.view.number)

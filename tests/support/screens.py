@@ -1,0 +1,174 @@
+"""The station's screens and dialogs, each with the longest message of its kind.
+
+Shared by the clipping test (tests/views/test_clipping.py) and scripts/screenshots.py, so
+what is measured is what is photographed.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+from PySide6.QtCore import QBuffer, QByteArray, QIODevice
+from PySide6.QtGui import QColor, QImage, QPainter
+from PySide6.QtWidgets import QApplication, QDialog, QMessageBox, QWidget
+
+from app.packing.model import DictCatalog, ProductRef
+from app.scanning.classify import classify
+from app.station.pictures import PictureShelf
+from app.station.ports import BatchRow, UserRecord
+from app.station.runtime import StationRuntime
+from app.views.dialogs import HoldDialog, PinDialog, SupervisorDialog
+from app.views.main_window import StationWindow
+from app.weighing.reading import ScaleReading, WeightUnit
+from tests.support.pins import checker, sealed_pin
+from tests.support.station_fakes import (
+    MUG,
+    PHONES,
+    PLATE,
+    FakeClaims,
+    FakeLabels,
+    FakeStore,
+    order,
+    run_now,
+)
+
+#: A long real-world product name (shop titles run to this and more).
+LONG_ITEM = ProductRef(
+    4,
+    "KITCH-THERMO-500-MIDNIGHT-BLUE",
+    "Stainless steel insulated travel mug with leak-proof lid and handle, 500 ml, midnight blue",
+    420,
+    gtins=("4012345000016",),
+)
+PACKER = UserRecord(1, "Alexandra Papadopoulou-Wojciechowska", "packer", "BADGE-P001", None)
+SUPERVISOR = UserRecord(9, "Sam Super", "supervisor", "BADGE-S001", sealed_pin("123456"))
+NOW = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
+BATCHES = [
+    BatchRow(11, "B-0411", "Standard parcels, house carrier, afternoon wave", 124, 117, 1, NOW),
+    BatchRow(12, "B-0412", "Express before 16:00", 8, 2, 0, NOW + timedelta(minutes=45)),
+    BatchRow(13, "B-0413", "Large items, two-person lift", 5, 0, 2, None),
+]
+LONG_SCALE_ERROR = (
+    "not available: the scale did not answer on /dev/ttyUSB0 (no reply in 2 s); check its "
+    "cable and power"
+)
+
+
+def station(with_batches: bool = True) -> StationWindow:
+    store = FakeStore(users={u.badge: u for u in (PACKER, SUPERVISOR)})
+    store.catalog = DictCatalog([MUG, PLATE, PHONES, LONG_ITEM])
+    first = order(1, (MUG, 2), (PLATE, 3), (PHONES, 1), (LONG_ITEM, 12))
+    pictured = tuple(
+        replace(line, image_url=f"https://shop.example/{line.sku}.png") for line in first.view.lines
+    )
+    store.orders[1] = replace(
+        first,
+        view=replace(first.view, tote="T-0042", channel="shopify-eu-marketplace", lines=pictured),
+        priority=2,
+        cutoff_at=NOW + timedelta(minutes=45),
+        batch_id=11,
+        country="DE",
+    )
+    store.orders[2] = replace(order(2, (MUG, 1)), batch_id=11)
+    if with_batches:
+        store.batch_rows = list(BATCHES)
+    runtime = StationRuntime(
+        store, FakeClaims(store), FakeLabels(), run_now, lambda _m: None, pin_checker=checker()
+    )
+    folder = Path(tempfile.mkdtemp(prefix="packbench-pictures-"))
+    pictures = PictureShelf(folder, _product_photo, run_now)
+    window = StationWindow(
+        runtime,
+        "bench-07",
+        store.batches,
+        batch_orders=store.batch_orders,
+        pictures=pictures,
+    )
+    return window
+
+
+def _product_photo(url: str) -> bytes:
+    """A stand-in product photo (a drawn mug shape), PNG bytes as a shop would serve."""
+    image = QImage(320, 240, QImage.Format.Format_RGB32)
+    image.fill(QColor("#ffffff"))
+    painter = QPainter(image)
+    painter.setBrush(QColor("#2f5fb3" if "MUG" in url else "#c9a227"))
+    painter.drawRoundedRect(90, 50, 120, 150, 18, 18)
+    painter.drawEllipse(195, 90, 60, 70)
+    painter.setBrush(QColor("#ffffff"))
+    painter.drawEllipse(210, 105, 30, 40)
+    painter.end()
+    data = QByteArray()
+    buffer = QBuffer(data)
+    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+    image.save(buffer, "PNG")
+    return bytes(data.data())
+
+
+def settle() -> None:
+    for _ in range(3):
+        QApplication.processEvents()
+
+
+def weigh(window: StationWindow, grams: int) -> None:
+    window.runtime.scale_reading(ScaleReading(Decimal(grams), WeightUnit.G, True))
+
+
+def screens(window: StationWindow) -> Iterator[tuple[str, QWidget]]:
+    """Drive `window` through every screen; yield (name, widget to check) at each."""
+    rt = window.runtime
+    rt.set_status(
+        scale=LONG_SCALE_ERROR, scale_tone="red", printer="out of paper", printer_tone="red"
+    )
+    yield "login", window
+    window.on_scan(classify(b"BADGE-X999"))  # an unknown badge: red, with the next step
+    yield "login-refused", window
+    window.on_scan(classify(b"BADGE-P001"))
+    yield "batches", window
+    window.on_scan(classify(b"ORD-100001"))
+    for code in (b"4006381333931", b"4006381333931"):
+        window.on_scan(classify(code))
+    yield "pack-green", window
+    window.on_scan(classify(b"ORD-100002"))  # not finished: the longest "still open" banner
+    yield "pack-still-open", window
+    window.on_scan(classify(b"4012345678901"))  # headphones: the serial is asked for
+    yield "pack-needs-serial", window
+    window.on_scan(classify(b"PB:CANCEL"))
+    window.on_scan(classify(b"ZZZ-UNKNOWN-1"))
+    yield "pack-red", window
+    for code in (b"PLT-WHT-27",) * 3 + (b"4012345678901", b"HP-2231-0098"):
+        window.on_scan(classify(code))
+    for _ in range(12):
+        window.on_scan(classify(b"4012345000016"))
+    weigh(window, 99999)
+    yield "pack-weight-wrong", window
+    weigh(window, 0)
+    window.on_scan(classify(b"PB:HOLD:DAMAGED_ITEM"))
+    yield "pack-held", window
+
+
+def dialogs(window: StationWindow) -> Iterator[tuple[str, QDialog]]:
+    """Every dialog the station opens, shown (not run), with its longest text."""
+    made: list[QDialog] = [
+        PinDialog(window, f"Hello {PACKER.name}"),
+        HoldDialog(window),
+        SupervisorDialog(window, "Supervisor override", "Why may this go through?"),
+        SupervisorDialog(window, "Reprint label", "Why is the label reprinted?"),
+        QMessageBox(
+            QMessageBox.Icon.Information,
+            "About Packbench",
+            "Packbench 0.1.0 (build 2026-03-02, commit 0123456789ab)",
+            QMessageBox.StandardButton.Ok,
+            window,
+        ),
+    ]
+    for name, dialog in zip(("pin", "hold", "override", "reprint", "about"), made, strict=True):
+        dialog.show()
+        settle()
+        yield f"dialog-{name}", dialog
+        dialog.close()

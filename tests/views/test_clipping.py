@@ -1,0 +1,208 @@
+"""Nothing on screen is clipped or elided: every screen and dialog, at 1024x768, 1366x768 and
+1920x1080 (a 15.6" panel each), with the longest message of each kind, measured with
+QFontMetrics against the widget that shows it.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QFont, QFontMetrics
+from PySide6.QtWidgets import (
+    QAbstractButton,
+    QApplication,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QProgressBar,
+    QStyle,
+    QTableWidget,
+    QTableWidgetItem,
+    QWidget,
+)
+from pytestqt.qtbot import QtBot
+
+from app.views.theme import SIZES_MM, size_px
+from tests.support.screens import dialogs, screens, settle, station
+
+pytestmark = pytest.mark.qt_log_ignore("propagateSizeHints")  # offscreen platform, on show()
+
+SIZES = ((1024, 768), (1366, 768), (1920, 1080))
+PANEL_INCHES = 15.6
+
+
+def per_mm(width: int, height: int) -> float:
+    return math.hypot(width, height) / PANEL_INCHES / 25.4
+
+
+def _plain(text: str) -> str:
+    return text.replace("&", "") if "&&" not in text else text
+
+
+def clipped(root: QWidget) -> list[str]:
+    """Every visible text in `root` that does not fit its widget, described."""
+    problems: list[str] = []
+    for widget in [root, *root.findChildren(QWidget)]:
+        if not widget.isVisibleTo(root) and widget is not root:
+            continue
+        if (
+            isinstance(widget, QLabel)
+            and widget.text()
+            and widget.textFormat() != Qt.TextFormat.RichText
+        ):
+            rect = widget.contentsRect()
+            margin = (
+                widget.margin() * 2 + widget.indent()
+                if widget.indent() > 0
+                else widget.margin() * 2
+            )
+            width = rect.width() - margin
+            metrics = QFontMetrics(widget.font())
+            text = widget.text()
+            if widget.wordWrap():
+                needed = metrics.boundingRect(0, 0, width, 100000, Qt.TextFlag.TextWordWrap, text)
+                if needed.width() > width or needed.height() > rect.height() + 1:
+                    problems.append(f"{widget.objectName() or 'label'} wraps out: {text!r}")
+            elif metrics.horizontalAdvance(text) > width + 1:
+                problems.append(f"{widget.objectName() or 'label'} too narrow: {text!r}")
+        elif isinstance(widget, QAbstractButton) and widget.text():
+            metrics = QFontMetrics(widget.font())
+            if metrics.horizontalAdvance(_plain(widget.text())) > widget.width():
+                problems.append(f"button too narrow: {widget.text()!r}")
+        elif isinstance(widget, QProgressBar) and widget.isTextVisible():
+            metrics = QFontMetrics(widget.font())
+            if metrics.horizontalAdvance(widget.text()) > widget.width():
+                problems.append(f"progress bar too narrow: {widget.text()!r}")
+        elif isinstance(widget, QTableWidget):
+            problems += _table_problems(widget)
+        elif isinstance(widget, QLineEdit) and widget.placeholderText() and not widget.text():
+            metrics = QFontMetrics(widget.font())
+            room = widget.contentsRect().width() - 8  # the line edit's own text margins
+            if metrics.horizontalAdvance(widget.placeholderText()) > room:
+                problems.append(f"field hint cut: {widget.placeholderText()!r}")
+        elif isinstance(widget, QListWidget):
+            viewport = widget.viewport().rect()
+            for row in range(widget.count()):
+                item = widget.item(row)
+                rect = widget.visualItemRect(item)
+                metrics = QFontMetrics(item.font() if item.font() != QFont() else widget.font())
+                if (
+                    not viewport.contains(rect)
+                    or metrics.horizontalAdvance(item.text()) > rect.width()
+                ):
+                    problems.append(f"list entry cut or scrolled away: {item.text()!r}")
+    return problems
+
+
+def _table_problems(table: QTableWidget) -> list[str]:
+    problems = []
+    for col in range(table.columnCount()):
+        head = table.horizontalHeaderItem(col)
+        if head is not None:
+            metrics = QFontMetrics(table.horizontalHeader().font())
+            if metrics.horizontalAdvance(head.text()) > table.columnWidth(col):
+                problems.append(f"column heading cut: {head.text()!r}")
+    for row in range(table.rowCount()):
+        for col in range(table.columnCount()):
+            item = table.item(row, col)
+            if item is None or not item.text():
+                continue
+            metrics = QFontMetrics(item.font())
+            # Qt's text margins in an item (focus frame + 1, both sides) and the grid line.
+            width = (
+                table.columnWidth(col)
+                - 2
+                * (
+                    table.style().pixelMetric(QStyle.PixelMetric.PM_FocusFrameHMargin, None, table)
+                    + 1
+                )
+                - 1
+            )
+            needed = metrics.boundingRect(
+                0, 0, width, 100000, Qt.TextFlag.TextWordWrap, item.text()
+            )
+            fits_line = metrics.horizontalAdvance(item.text()) <= width
+            fits_wrapped = (
+                table.wordWrap()
+                and needed.width() <= width
+                and needed.height() <= table.rowHeight(row)
+            )
+            if not (fits_line or fits_wrapped):
+                problems.append(f"cell ({row}, {col}) cut: {item.text()!r}")
+    return problems
+
+
+@pytest.mark.parametrize("size", SIZES, ids=[f"{w}x{h}" for w, h in SIZES])
+def test_no_screen_clips_its_text(qtbot: QtBot, size: tuple[int, int]) -> None:
+    window = station()
+    qtbot.addWidget(window)
+    window.apply_sizes(per_mm(*size))
+    window.resize(*size)
+    window.show()
+    qtbot.waitExposed(window)
+    found: dict[str, list[str]] = {}
+    for name, widget in screens(window):
+        window.apply_sizes(per_mm(*size))
+        window.show_model(window.runtime.model)
+        settle()
+        problems = clipped(widget)
+        if window.width() > size[0]:  # wider than the screen: the right side is cut off
+            problems.append(f"window {window.width()} px wide on a {size[0]} px screen")
+        if problems:
+            found[name] = problems
+    assert found == {}
+
+
+@pytest.mark.parametrize("size", SIZES, ids=[f"{w}x{h}" for w, h in SIZES])
+def test_no_dialog_clips_its_text(qtbot: QtBot, size: tuple[int, int]) -> None:
+    window = station()
+    qtbot.addWidget(window)
+    window.apply_sizes(per_mm(*size))
+    window.resize(*size)
+    window.show()
+    found: dict[str, list[str]] = {}
+    for name, dialog in dialogs(window):
+        if problems := clipped(dialog):
+            found[name] = problems
+    assert found == {}
+
+
+def test_sizes_are_millimetres_turned_into_pixels(qapp: QApplication) -> None:
+    """The banner is 7.6 mm high whatever the panel: 30 px at 1366x768, 42 px at 1920x1080."""
+    assert SIZES_MM["banner"] == 7.6
+    assert size_px("banner", per_mm(1366, 768)) == 30
+    assert size_px("banner", per_mm(1920, 1080)) == 42
+    assert QApplication.instance() is not None
+
+
+def test_the_measure_finds_a_cut_label_a_cut_cell_and_a_cut_status(qtbot: QtBot) -> None:
+    """The detector itself: what the issue saw ("Scale: not available: T") is found."""
+    from app.views.status_bar import StationStatusBar
+
+    root = QWidget()
+    qtbot.addWidget(root)
+    label = QLabel("Logged in: Alexandra Papadopoulou-Wojciechowska", root)
+    label.setGeometry(0, 0, 120, 30)
+    table = QTableWidget(1, 1, root)
+    table.setGeometry(0, 40, 200, 100)
+    table.setWordWrap(False)
+    table.setItem(0, 0, QTableWidgetItem("Stainless steel insulated travel mug, 500 ml"))
+    table.setColumnWidth(0, 80)
+    root.resize(300, 200)
+    root.show()
+    settle()
+    problems = clipped(root)
+    assert any("too narrow" in p and "Logged in" in p for p in problems)
+    assert any("cell (0, 0) cut" in p for p in problems)
+    bar = StationStatusBar()
+    qtbot.addWidget(bar)
+    bar.resize(1024, 20)  # squeezed to one line: the wrapped scale error cannot fit
+    bar.show()
+    from app.station.screen import StatusInfo
+
+    bar.show_status(StatusInfo(scale="not available: " + "T" * 80, scale_tone="red"), "Alex")
+    bar.resize(1024, 20)
+    settle()
+    assert any("wraps out" in p for p in clipped(bar))
