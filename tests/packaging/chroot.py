@@ -133,7 +133,7 @@ def mounted_proc(root: Path) -> Iterator[None]:
 
 def fresh(root: Path, depends: list[str]) -> Path:
     """A new minbase chroot at `root` with `depends` already installed (from the cache)."""
-    _unpack(_with_deps(depends), root)
+    _unpack(_with_deps(depends) if depends else _minbase(), root)
     shutil.copy("/etc/resolv.conf", root / "etc" / "resolv.conf")
     return root
 
