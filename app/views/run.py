@@ -89,6 +89,7 @@ def _open_replica(paths: StationPaths) -> Any:
 
 def run_station(paths: StationPaths, settings: StationSettings, demo: object = None) -> int:
     """Run the station window until it is closed; returns the exit code."""
+    from app import __version__
     from app.bridge import DeviceBridge
     from app.printing.printer import open_printer
     from app.printing.queue import PrintQueue
@@ -106,6 +107,7 @@ def run_station(paths: StationPaths, settings: StationSettings, demo: object = N
     from sync.client import StationClient, load_pin_key
     from sync.engine import SyncEngine
     from sync.errors import ReplicaError, SyncError
+    from sync.protocol import Heartbeat
 
     qt = QApplication.instance() or QApplication(sys.argv[:1])
     qt.setApplicationName("Packbench")
@@ -144,7 +146,13 @@ def run_station(paths: StationPaths, settings: StationSettings, demo: object = N
                 )
                 return 2
         engine = SyncEngine(
-            replica, client, station_id, on_status=bridge.sync_status.emit, poll_interval=5.0
+            replica,
+            client,
+            station_id,
+            on_status=bridge.sync_status.emit,
+            poll_interval=5.0,
+            # The supervisor view and `station list` show which release each station runs.
+            heartbeat_source=lambda: Heartbeat(app_version=__version__),
         )
         store = ReplicaStore(replica, station_id)
         queue = PrintQueue(replica._engine)  # the print queue lives in the station database
