@@ -9,6 +9,7 @@ no download). Each test unpacks a fresh copy; `/proc` is mounted while it runs.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import hashlib
 import os
 import shutil
@@ -131,9 +132,23 @@ def mounted_proc(root: Path) -> Iterator[None]:
         subprocess.run(["umount", "-l", str(root / "proc")], check=False)
 
 
+@contextlib.contextmanager
+def _cache_lock() -> Iterator[None]:
+    """One process at a time builds the cache (two test workers, two checkouts)."""
+    CACHE.mkdir(parents=True, exist_ok=True)
+    with (CACHE / ".lock").open("w") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
 def fresh(root: Path, depends: list[str]) -> Path:
     """A new minbase chroot at `root` with `depends` already installed (from the cache)."""
-    _unpack(_with_deps(depends) if depends else _minbase(), root)
+    with _cache_lock():
+        tar = _with_deps(depends) if depends else _minbase()
+    _unpack(tar, root)
     shutil.copy("/etc/resolv.conf", root / "etc" / "resolv.conf")
     return root
 

@@ -19,6 +19,8 @@ from app.scanning.source import _PARAMS
 from app.weighing.url import SERIAL_DRIVERS
 from tests.packaging import chroot
 
+pytestmark = pytest.mark.xdist_group("packaging")  # the chroot cache is built once
+
 ROOT = Path(__file__).resolve().parents[2]
 SETUP = ROOT / "packaging" / "linux" / "station-setup.sh"
 GOOD = (
