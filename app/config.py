@@ -1,13 +1,16 @@
 """Station settings: a typed, versioned TOML file with step-by-step migrations.
 
 Device URLs, the server URL and the station name are settings. Secrets never are: the
-station token lives in the OS keyring (see sync.client).
+station token lives in the OS keyring (see sync.client). Two layers: the machine-wide file
+(`/etc/packbench/station.toml`, written by the installer's preseed; see
+`machine_config_path`) under the user's own file; a setting in the user's file wins.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import sys
 import tomllib
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields
@@ -21,6 +24,19 @@ log = logging.getLogger(__name__)
 
 CONFIG_VERSION = 2
 APP_NAME = "packbench"
+MACHINE_CONFIG_ENV = "PACKBENCH_MACHINE_CONFIG"
+
+
+def machine_config_path() -> Path:
+    """The machine-wide settings file (PACKBENCH_MACHINE_CONFIG overrides the place)."""
+    named = os.environ.get(MACHINE_CONFIG_ENV, "").strip()
+    if named:
+        return Path(named)
+    if sys.platform == "win32":
+        return Path(os.environ.get("PROGRAMDATA", r"C:\ProgramData")) / "Packbench" / "station.toml"
+    if sys.platform == "darwin":
+        return Path("/Library/Application Support/Packbench/station.toml")
+    return Path("/etc/packbench/station.toml")
 
 
 class ConfigError(Exception):
@@ -154,30 +170,76 @@ def migrate(data: dict[str, Any]) -> dict[str, Any]:
     return data
 
 
-def load_settings(path: Path) -> StationSettings:
-    """Read settings (defaults if there is no file), migrating and re-saving an old file."""
-    if not path.exists():
-        return StationSettings()
+def _read_toml(path: Path) -> dict[str, Any]:
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        return tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"Cannot read the config file {path}: {exc}") from exc
+
+
+def _overlay(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    """`over` on top of `base`; nested tables (wedge) key by key."""
+    merged = dict(base)
+    for key, value in over.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = {**merged[key], **value}
+        else:
+            merged[key] = value
+    return merged
+
+
+def _machine_layer(machine: Path | None) -> dict[str, Any]:
+    """The machine-wide settings, migrated ({} when there is no file)."""
+    path = machine_config_path() if machine is None else machine
+    if not path.exists():
+        return {}
+    raw = _read_toml(path)
+    raw.setdefault("version", CONFIG_VERSION)  # a hand-written machine file may omit it
+    try:
+        return migrate(raw)
+    except ConfigError as exc:
+        raise ConfigError(f"{path}: {exc}") from exc
+
+
+def load_settings(path: Path, machine: Path | None = None) -> StationSettings:
+    """Defaults, then the machine-wide file, then the user's file (each setting from the last
+    layer that has it); an old user file is migrated and re-saved."""
+    base = _machine_layer(machine)
+    if not path.exists():
+        return StationSettings.from_toml(base) if base else StationSettings()
+    raw = _read_toml(path)
     old_version = int(raw.get("version", 1))
-    settings = StationSettings.from_toml(migrate(raw))
+    user = migrate(raw)
+    settings = StationSettings.from_toml(_overlay(base, user))
     if old_version != CONFIG_VERSION:
         backup = path.with_suffix(f".v{old_version}.bak")
         path.replace(backup)
-        save_settings(path, settings)
+        _write(path, user)
         log.info("config: migrated %s from v%d (backup %s)", path, old_version, backup)
     return settings
 
 
-def save_settings(path: Path, settings: StationSettings) -> None:
-    """Write settings atomically: a crash never leaves a half-written config."""
+def save_settings(path: Path, settings: StationSettings, machine: Path | None = None) -> None:
+    """Write the settings that differ from the machine-wide layer (so a later change there
+    still reaches this user), atomically: a crash never leaves a half-written config."""
+    base = StationSettings.from_toml(_machine_layer(machine)).to_toml()
+    mine = settings.to_toml()
+    own: dict[str, Any] = {"version": CONFIG_VERSION}
+    for key, value in mine.items():
+        if isinstance(value, dict):
+            differ = {k: v for k, v in value.items() if base[key].get(k) != v}
+            if differ:
+                own[key] = differ
+        elif key != "version" and base.get(key) != value:
+            own[key] = value
+    _write(path, own)
+
+
+def _write(path: Path, data: dict[str, Any]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
     with tmp.open("wb") as fh:
-        tomli_w.dump(settings.to_toml(), fh)
+        tomli_w.dump(data, fh)
         fh.flush()
         os.fsync(fh.fileno())
     tmp.replace(path)

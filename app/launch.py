@@ -9,7 +9,10 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import logging
+import os
+import signal
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 from app.config import ConfigError, StationPaths, StationSettings, load_settings, save_settings
@@ -39,8 +42,62 @@ def _fail(message: str) -> int:
     return 2
 
 
+# Qt platforms that draw without a display server.
+_HEADLESS_PLATFORMS = ("offscreen", "minimal", "vnc", "eglfs", "linuxfb", "vkkhrdisplay")
+
+
+def display_problem(env: Mapping[str, str], platform: str = sys.platform) -> str | None:
+    """Why the window cannot open here (no display), in one sentence; None if it can try."""
+    if not platform.startswith("linux"):
+        return None
+    qpa = env.get("QT_QPA_PLATFORM", "").split(":")[0].split(";")[0].strip()
+    if qpa in _HEADLESS_PLATFORMS:
+        return None
+    wayland = bool(env.get("WAYLAND_DISPLAY"))
+    if qpa.startswith("wayland"):
+        if wayland:
+            return None
+        return "no Wayland display to open the station window on (WAYLAND_DISPLAY is not set)"
+    if env.get("DISPLAY") or (not qpa and wayland):
+        return None
+    return "no display to open the station window on (DISPLAY is not set)"
+
+
+class _Stopped(BaseException):
+    """SIGTERM or SIGINT before the window took over the signals.
+
+    A BaseException, like KeyboardInterrupt: a signal that lands inside a step that catches
+    Exception (the demo's command sheet) must still stop the station, not be logged and lost.
+    """
+
+
+def _stop_on_signal(signum: int, _frame: object) -> None:
+    raise _Stopped(signal.Signals(signum).name)
+
+
 def launch(args: argparse.Namespace) -> int:
     """Run the command the arguments ask for; returns the exit code."""
+    if not args.self_test and args.command != "enroll":
+        problem = display_problem(os.environ)
+        if problem:  # before logging is set up: one line on stderr, nothing else
+            print(
+                f"packbench: {problem}: start it in the station's desktop session (or over "
+                "ssh -X); `packbench --self-test` needs no display",
+                file=sys.stderr,
+            )
+            return 2
+    # Until the window handles them (app.views.run), the signals unwind this function so the
+    # demo's temporary folder is removed.
+    signal.signal(signal.SIGTERM, _stop_on_signal)
+    signal.signal(signal.SIGINT, _stop_on_signal)
+    try:
+        return _launch(args)
+    except _Stopped as stopped:
+        log.info("%s before the station window opened: stopped", stopped)
+        return 0
+
+
+def _launch(args: argparse.Namespace) -> int:
     demo = None
     data_dir: Path | None = args.data_dir
     if args.demo:
@@ -73,7 +130,7 @@ def launch(args: argparse.Namespace) -> int:
 
             outcome, settings = first_run(paths, settings)
             if outcome is WizardOutcome.DEMO:
-                return launch(argparse.Namespace(**{**vars(args), "demo": True}))
+                return _launch(argparse.Namespace(**{**vars(args), "demo": True}))
             if outcome is WizardOutcome.CANCELLED:
                 return _fail("first-run wizard cancelled; nothing was saved")
         from app.views.run import run_station

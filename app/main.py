@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -50,8 +51,39 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+# The `station` extra (pyproject.toml): import name -> distribution name.
+STATION_MODULES = {
+    "PySide6": "pyside6",
+    "serial": "pyserial",
+    "escpos": "python-escpos",
+    "barcode": "python-barcode",
+    "qrcode": "qrcode",
+    "tomli_w": "tomli-w",
+}
+
+
+def missing_station_packages() -> list[str]:
+    """The station's distributions that cannot be imported here (empty when all are)."""
+    missing = []
+    for module, distribution in STATION_MODULES.items():
+        try:
+            importlib.import_module(module)
+        except ImportError:
+            missing.append(distribution)
+    return missing
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the station; returns the process exit code."""
+    missing = missing_station_packages()
+    if missing:
+        print(
+            f"packbench: the packing station is not installed here (missing: "
+            f"{', '.join(missing)}); install it with: pip install 'packbench[station]' "
+            "(this installation has the central service only: packbench-service)",
+            file=sys.stderr,
+        )
+        return 3
     args = build_parser().parse_args(argv)
     if args.version:
         from app.buildinfo import version_text

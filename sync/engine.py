@@ -37,6 +37,7 @@ from sync.errors import (
     PushRefused,
     ReplicaError,
     StationUnauthorized,
+    SyncError,
     SyncRejected,
     SyncUnavailable,
 )
@@ -135,6 +136,20 @@ class SyncEngine:
             if self._thread.is_alive():
                 log.error("sync thread did not stop within %.0f s", timeout)
             self._thread = None
+
+    def flush(self) -> int:
+        """Push the outbox once on the caller's thread, after `stop` (at shutdown); returns
+        how many mutations are still queued. A failure is logged: they stay in the outbox."""
+        if self._thread is not None:
+            raise RuntimeError("stop the sync engine before flushing its outbox")
+        self._stop.clear()
+        try:
+            self._push_all()
+        except SyncError as exc:
+            log.warning("outbox not flushed at shutdown: %s", exc)
+        finally:
+            self._stop.set()
+        return self.replica.queue_depth()
 
     def wake(self, *, pull: bool = True) -> None:
         """Sync now. A recorded mutation wakes with pull=False: its push goes at once, the

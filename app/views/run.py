@@ -89,6 +89,7 @@ def _open_replica(paths: StationPaths) -> Any:
 
 def run_station(paths: StationPaths, settings: StationSettings, demo: object = None) -> int:
     """Run the station window until it is closed; returns the exit code."""
+    from app import __version__
     from app.bridge import DeviceBridge
     from app.config import ConfigError
     from app.printing.printer import open_printer
@@ -110,6 +111,7 @@ def run_station(paths: StationPaths, settings: StationSettings, demo: object = N
     from sync.client import StationClient, load_pin_key
     from sync.engine import SyncEngine
     from sync.errors import ReplicaError, SyncError
+    from sync.protocol import Heartbeat
 
     qt = QApplication.instance() or QApplication(sys.argv[:1])
     qt.setApplicationName("Packbench")
@@ -153,7 +155,13 @@ def run_station(paths: StationPaths, settings: StationSettings, demo: object = N
                 )
                 return 2
         engine = SyncEngine(
-            replica, client, station_id, on_status=bridge.sync_status.emit, poll_interval=5.0
+            replica,
+            client,
+            station_id,
+            on_status=bridge.sync_status.emit,
+            poll_interval=5.0,
+            # The supervisor view and `station list` show which release each station runs.
+            heartbeat_source=lambda: Heartbeat(app_version=__version__),
         )
         store = ReplicaStore(replica, station_id)
         queue = PrintQueue(replica._engine)  # the print queue lives in the station database
@@ -291,6 +299,7 @@ def run_station(paths: StationPaths, settings: StationSettings, demo: object = N
             printer.device_status,
             lambda st: on_device(st) if isinstance(st, DeviceStatus) else None,
         )
+        stack.callback(lambda: _flush_outbox(engine))
         engine.start()
         stack.callback(engine.stop)
         stack.callback(lambda: bridge.wait_for_background(3000))
@@ -299,7 +308,37 @@ def run_station(paths: StationPaths, settings: StationSettings, demo: object = N
         log.info("ready to scan (station %s)", settings.station_name)
         if demo is not None:
             _print_demo_sheet(paths)
-        return int(qt.exec())
+        _quit_on_signals(qt)
+        code = int(qt.exec())
+        log.info("window closed: stopping devices, flushing the outbox, closing the database")
+        return code
+
+
+def _quit_on_signals(qt: Any) -> None:
+    """SIGTERM and SIGINT end the event loop like closing the window: everything stops in order.
+
+    Python runs a signal handler only when it gets control, so a timer gives it control."""
+    import signal
+
+    from PySide6.QtCore import QTimer
+
+    def stop(signum: int, _frame: object) -> None:
+        log.info("%s: shutting down", signal.Signals(signum).name)
+        qt.quit()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    tick = QTimer(qt)
+    tick.timeout.connect(lambda: None)
+    tick.start(200)
+
+
+def _flush_outbox(engine: Any) -> None:
+    left = engine.flush()
+    if left:
+        log.warning("shutdown: %d scans and events stay queued for the next start", left)
+    else:
+        log.info("shutdown: outbox flushed")
 
 
 def _scale_keys(window: Any, runtime: Any, scale: Any) -> None:

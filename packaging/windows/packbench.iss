@@ -1,6 +1,9 @@
 ; Inno Setup script for the Packbench station (Windows x64). Build steps: README.md here.
 ; Compile from the repository root after PyInstaller has produced dist\bundle\packbench:
 ;   iscc /DAppVersion=0.1.0 /DBuildId=abc123 packaging\windows\packbench.iss
+#if VER < EncodeVer(6, 3, 0)
+  #error Inno Setup 6.3 or newer is needed (ArchitecturesAllowed=x64compatible)
+#endif
 #ifndef AppVersion
   #define AppVersion "0.0.0"
 #endif
@@ -39,7 +42,7 @@ Name: "german"; MessagesFile: "compiler:Languages\German.isl"
 
 [Tasks]
 Name: "desktopicon"; Description: "{cm:CreateDesktopIcon}"; GroupDescription: "{cm:AdditionalIcons}"
-Name: "autostart"; Description: "Start Packbench when this user logs in"; Flags: unchecked
+Name: "autostart"; Description: "Start Packbench when anyone logs in to this machine"; Flags: unchecked
 
 [Files]
 Source: "{#SourceDir}\*"; DestDir: "{app}"; Flags: ignoreversion recursesubdirs createallsubdirs
@@ -49,7 +52,8 @@ Name: "{group}\Packbench"; Filename: "{app}\packbench.exe"
 Name: "{group}\Packbench self-test"; Filename: "{cmd}"; Parameters: "/k ""{app}\packbench.exe"" --self-test"
 Name: "{group}\{cm:UninstallProgram,Packbench}"; Filename: "{uninstallexe}"
 Name: "{autodesktop}\Packbench"; Filename: "{app}\packbench.exe"; Tasks: desktopicon
-Name: "{userstartup}\Packbench"; Filename: "{app}\packbench.exe"; Tasks: autostart
+; All users' Startup folder: {userstartup} would be the profile of the admin who installs.
+Name: "{commonstartup}\Packbench"; Filename: "{app}\packbench.exe"; Tasks: autostart
 
 [Run]
 Filename: "{app}\packbench.exe"; Description: "{cm:LaunchProgram,Packbench}"; Flags: nowait postinstall skipifsilent

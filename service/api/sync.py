@@ -22,6 +22,7 @@ from service.sync_server.errors import ClaimRefusedError, CursorExpiredError, Mu
 from sync.protocol import (
     MAX_PUSH_BYTES,
     PROTOCOL_HEADER,
+    PROTOCOL_VERSION,
     ClaimRefused,
     ClaimRequest,
     ClaimResponse,
@@ -38,7 +39,37 @@ from sync.protocol import (
     StationMe,
 )
 
-router = APIRouter(prefix="/v1", tags=["sync"])
+# The oldest station protocol this service still answers.
+OLDEST_STATION_PROTOCOL = 1
+
+
+class ProtocolMismatch(ServiceError):
+    """The station speaks a sync protocol this service does not: one side must be upgraded."""
+
+    code = "protocol_mismatch"
+    http_status = 426
+
+
+async def _same_protocol(request: Request) -> None:
+    """Say which side to upgrade when a station's protocol (its header) is not served here."""
+    sent = request.headers.get(PROTOCOL_HEADER, "").strip()
+    if not sent:
+        return  # tools and the first stations send none: they speak version 1
+    version = int(sent) if sent.isdigit() and len(sent) < 6 else -1
+    if version > PROTOCOL_VERSION:
+        raise ProtocolMismatch(
+            f"This station speaks sync protocol {version}; this service only "
+            f"{OLDEST_STATION_PROTOCOL}..{PROTOCOL_VERSION}: upgrade the service "
+            "(packbench-service) to the stations' release."
+        )
+    if version < OLDEST_STATION_PROTOCOL:
+        raise ProtocolMismatch(
+            f"This station speaks sync protocol {sent[:12]!r}; this service needs "
+            f"{OLDEST_STATION_PROTOCOL}..{PROTOCOL_VERSION}: upgrade the station (packbench)."
+        )
+
+
+router = APIRouter(prefix="/v1", tags=["sync"], dependencies=[Depends(_same_protocol)])
 
 
 class PushTooLarge(ServiceError):

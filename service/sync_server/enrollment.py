@@ -143,9 +143,14 @@ def station_me(station: Station) -> StationMe:
 
 
 def record_heartbeat(session: Session, station_id: int, beat: Heartbeat) -> None:
-    """Store the station's latest health figures and when it was last seen."""
+    """Store the station's latest health figures and when it was last seen; a beat without
+    a version keeps the one the station enrolled (or last beat) with."""
+    figures = beat.model_dump(mode="json")
+    if not figures.get("app_version"):
+        before = session.scalar(select(Station.heartbeat).where(Station.id == station_id)) or {}
+        figures["app_version"] = before.get("app_version", "")
     session.execute(
         update(Station)
         .where(Station.id == station_id)
-        .values(heartbeat=beat.model_dump(mode="json"), last_seen_at=utcnow())
+        .values(heartbeat=figures, last_seen_at=utcnow())
     )

@@ -41,7 +41,15 @@ def out(tmp_path_factory: pytest.TempPathFactory) -> Path:
     pytest.importorskip("PyInstaller", reason="pip install pyinstaller to build the bundle")
     reuse = os.environ.get("PACKBENCH_PACKAGING_OUT")
     target = Path(reuse) if reuse else tmp_path_factory.mktemp("dist")
-    cmd = [str(ROOT / "packaging" / "build"), "--out", str(target)]
+    cmd = [
+        str(ROOT / "packaging" / "build"),
+        "--out",
+        str(target),
+        "bundle",
+        "deb",
+        "tarball",
+        "service",
+    ]
     if reuse:
         cmd.append("--reuse-bundle")
     started = time.monotonic()

@@ -293,3 +293,26 @@ def test_a_closed_parcel_pulls_at_once_for_its_label(
         parcel = {"box_no": 1, "box_type": "M", "weight_grams": 900, "items": []}
         replica.record([("parcel_closed", 1, epoch, parcel)])
         wait_for(lambda: "GET /v1/sync/pull" in fake.requests)  # a new label may be waiting
+
+
+def test_flush_at_shutdown_pushes_what_is_queued(
+    engine: SyncEngine, fake: FakeSyncService, replica: Replica
+) -> None:
+    ids = claim_and_scan(engine, fake, 3)  # recorded; the engine thread is not running
+    assert replica.queue_depth() == 3
+    assert engine.flush() == 0
+    assert replica.queue_depth() == 0
+    assert [m.id for m in fake.applied] == ids
+    engine.start()
+    with pytest.raises(RuntimeError, match="stop the sync engine"):
+        engine.flush()
+
+
+def test_flush_with_the_service_away_keeps_the_outbox(
+    engine: SyncEngine, fake: FakeSyncService, replica: Replica
+) -> None:
+    claim_and_scan(engine, fake, 2)
+    fake.faults[:] = ["connect"]
+    assert engine.flush() == 2  # logged, not raised: the scans wait for the next start
+    assert replica.queue_depth() == 2
+    assert fake.applied == []
