@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from sqlalchemy import create_engine, select
+from sqlalchemy import select
 
+from service.db import make_engine
 from service.models import Channel
 from tests.integration.service.test_cli_entry import _cli, cli, ok, refused
 
@@ -103,7 +104,7 @@ def test_carrier_accounts_limits_and_pickup_fields(
         _cli(env, "carrier", "pickup-field", "--channel", "cz", "--from", "notes", "--id", "x"),
         "invalid choice",
     )
-    engine = create_engine(url)
+    engine = make_engine(url)  # the service's own URL handling (psycopg 3 for PostgreSQL)
     try:
         with engine.connect() as conn:
             settings = conn.execute(
