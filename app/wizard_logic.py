@@ -221,11 +221,13 @@ class FirstRunWizard:
         self._open_printer = open_printer
         self._run_checks = run_checks
         self._app_version = app_version
+        self._plain_http_confirmed: str | None = None
 
     # ------------------------------------------------------------------ page 1: server
 
     def connect(self, server_text: str, code: str) -> StepResult:
         """Enroll with the service using the one-time code; the token goes to the keyring."""
+        from sync.client import plain_http_to_another_host
         from sync.errors import KeyringUnavailable, SyncRejected, SyncUnavailable
 
         try:
@@ -237,6 +239,16 @@ class FirstRunWizard:
             return StepResult(False, "Enter the enrolment code your supervisor gave you.")
         if self.enrolled_with == (url, code):  # back and forward again: the code is spent
             return StepResult(True, f"Enrolled as station {self.settings.station_name!r}.")
+        if plain_http_to_another_host(url) and self._plain_http_confirmed != url:
+            # The same warning as `packbench enroll`; pressing Next again is the confirmation.
+            self._plain_http_confirmed = url
+            return StepResult(
+                False,
+                f"Warning: {url} is plain HTTP to another machine. The station token, "
+                "supervisor PINs and customers' addresses would cross the network "
+                "unencrypted. Use https:// if you can; press Next again to enrol over plain "
+                "HTTP anyway.",
+            )
         enroll = self._enroll or _default_enroll
         try:
             enrolled = enroll(url, code, app_version=self._app_version)

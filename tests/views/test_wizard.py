@@ -178,6 +178,26 @@ def test_bad_address_is_explained(wizard: FirstRunWizardDialog, enroll: FakeEnro
     assert enroll.calls == []
 
 
+def test_plain_http_to_another_machine_warns_then_needs_a_second_next(
+    wizard: FirstRunWizardDialog, enroll: FakeEnroll
+) -> None:
+    enter_server(wizard, "http://oms.example.com", CODE)
+    assert wizard.currentPage() is wizard.server_page
+    assert "plain HTTP to another machine" in wizard.server_page.message.text()
+    assert enroll.calls == []  # nothing was sent yet
+    wizard.next()  # the packer confirms
+    assert wizard.currentPage() is wizard.devices_page
+    assert enroll.calls == [("http://oms.example.com", CODE)]
+
+
+def test_plain_http_on_this_machine_needs_no_warning(
+    wizard: FirstRunWizardDialog, enroll: FakeEnroll
+) -> None:
+    enter_server(wizard, "http://127.0.0.1:8400", CODE)
+    assert wizard.currentPage() is wizard.devices_page
+    assert enroll.calls == [("http://127.0.0.1:8400", CODE)]
+
+
 def test_going_back_keeps_the_enrolment(
     wizard: FirstRunWizardDialog, enroll: FakeEnroll, paths: StationPaths
 ) -> None:
