@@ -43,9 +43,10 @@ DAMAGED_RASTER = (
 )
 
 # Commands that set up the page or place a field without drawing anything themselves.
+# (^CC/^CD/^CT change the command characters themselves: such a label is not read here.)
 _LAYOUT = frozenset(
     {"XA", "XZ", "PW", "LL", "LH", "LS", "LT", "FO", "FS", "PQ", "CI", "MM", "MN", "MT",
-     "MD", "PR", "PM", "PO", "LR", "JM", "FX", "JU", "CC", "CD", "CT", "SZ"}
+     "MD", "PR", "PM", "PO", "LR", "JM", "FX", "JU", "SZ", "CF", "BY"}
 )  # fmt: skip
 _COMMAND = re.compile(r"([\^~])([A-Za-z0-9@]{2})([^\^~]*)", re.S)
 _FORMAT = re.compile(r"\^XA.*?(?:\^XZ|$)", re.S)

@@ -58,6 +58,14 @@ def test_graphic_fields_land_where_fo_and_lh_put_them_and_po_inverts() -> None:
     )
 
 
+def test_settings_that_draw_nothing_keep_a_raster_a_raster() -> None:
+    field = graphic_field(Image.new("1", (16, 8), 0))
+    zpl = f"~SD20^XA^CI28^CF0,30^BY2^MMT^PR4^FO8,8{field}^FS^PQ1^XZ".encode()
+    assert zpl_preview(zpl, MEDIA_4X6, 203).notice is None
+    changed_caret = f"^XA^CC%%FO8,8{field}%FS%XZ".encode()
+    assert zpl_preview(changed_caret, MEDIA_4X6, 203).notice == NATIVE_ZPL
+
+
 def test_native_zpl_gets_a_notice_naming_the_label_and_its_text() -> None:
     zpl = zpl_label("Z1000000001", ["Jan Novák", "Pickup point 95", "COD 250.00 CZK"])
     preview = zpl_preview(zpl.encode(), MEDIA_4X6, 203, "Z1000000001")
