@@ -16,12 +16,16 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import keyring
 from keyring.backend import KeyringBackend
 from keyring.errors import PasswordDeleteError
 
 from app.config import StationPaths, StationSettings
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +59,25 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def previewable_house_labels(session: Session) -> None:
+    """Make the demo's house-carrier labels PDF, so each gets a true PNG preview.
+
+    The demo's orders ship with the house carrier. Its ZPL is native (text and barcode
+    commands the printer draws), which the station cannot draw for a preview (it has no ZPL
+    interpreter): the PNG beside it would only say so. As PDF, the station rasterises the
+    label for the (file) ZPL printer at its dpi, and the preview is those very dots.
+    """
+    from sqlalchemy import select
+
+    from service.models import Channel
+
+    for channel in session.scalars(select(Channel)):
+        settings = dict(channel.settings or {})
+        carriers = dict(settings.get("carriers") or {})
+        carriers["house"] = {**dict(carriers.get("house") or {}), "label_format": "pdf"}
+        channel.settings = {**settings, "carriers": carriers}
+
+
 @dataclass
 class DemoService:
     """The embedded service: its data directory, URL and the thread serving it."""
@@ -83,6 +106,7 @@ class DemoService:
         create_all(engine)
         with make_sessionmaker(engine)() as session, session.begin():
             seed_demo(session)
+            previewable_house_labels(session)
         port = _free_port()
         config = uvicorn.Config(
             create_app(engine), host="127.0.0.1", port=port, log_level="warning", lifespan="off"

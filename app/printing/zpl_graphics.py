@@ -138,17 +138,27 @@ def graphic_field(bitmap: Image.Image, z64: bool = False) -> str:
 _GF = re.compile(r"\^GFA,(\d+),(\d+),(\d+),([^\^~]*)")
 
 
+def decode_graphic_field(total: int, per_row: int, body: str) -> Image.Image:
+    """One `^GFA,total,total,per_row,body` field as a mode "L" image (black on white).
+
+    Raises `LabelError` when the data is damaged (bad characters, wrong length, CRC).
+    """
+    if per_row <= 0 or total <= 0 or total % per_row:
+        raise LabelError(f"^GF header is inconsistent: {total} bytes in rows of {per_row}")
+    body = body.strip()
+    try:
+        raw = decode_z64(body) if body.startswith(":Z64:") else decode_acs(body, per_row, total)
+    except (ValueError, zlib.error, binascii.Error) as exc:
+        raise LabelError(f"^GF data cannot be read: {exc}") from exc
+    if len(raw) != total:
+        raise LabelError(f"^GF data decodes to {len(raw)} bytes, header says {total}")
+    image = Image.frombytes("1", (per_row * 8, total // per_row), raw)
+    return ImageOps.invert(image.convert("L"))
+
+
 def decode_graphic_fields(zpl: str) -> list[Image.Image]:
     """Every `^GFA` image in a ZPL text as a mode "L" image (black on white)."""
-    images = []
-    for match in _GF.finditer(zpl):
-        total, per_row, body = int(match.group(1)), int(match.group(3)), match.group(4)
-        raw = (
-            decode_z64(body.strip())
-            if body.startswith(":Z64:")
-            else decode_acs(body, per_row, total)
-        )
-        rows = total // per_row
-        image = Image.frombytes("1", (per_row * 8, rows), raw)
-        images.append(ImageOps.invert(image.convert("L")))
-    return images
+    return [
+        decode_graphic_field(int(match.group(1)), int(match.group(3)), match.group(4))
+        for match in _GF.finditer(zpl)
+    ]

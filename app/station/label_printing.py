@@ -25,6 +25,7 @@ from app.printing.carrier import (
 from app.printing.errors import LabelError
 from app.printing.printer import Language, Printer
 from app.printing.queue import CONFIRMED, FAILED, PrintJob, PrintQueue
+from app.printing.zpl_preview import zpl_preview
 from app.station.ports import AwaitingLabel, OrderRecord
 from sync.clock import utcnow
 from sync.protocol import LabelSnapshot
@@ -72,13 +73,27 @@ class StationLabels:
         return data
 
     def _carrier_preview(self, snap: LabelSnapshot) -> bytes | None:
-        """A PNG of a carrier's PDF/PNG label beside it (demo and file printers), as printed.
+        """A PNG beside a carrier label on file printers (the demo), showing what prints.
 
-        Carrier ZPL has no renderer in the station, so it gets no preview.
+        PDF/PNG labels are drawn as they are rasterised for the printer; carrier ZPL that is
+        a raster (`^GFA`) is drawn dot for dot; carrier ZPL the printer draws itself (text
+        and barcode commands) gets a PNG that says plainly there is no preview, and a log
+        line saying the same.
         """
-        if not self.printer.writes_previews or snap.format not in ("pdf", "png"):
+        if not self.printer.writes_previews:
             return None
-        label = CarrierLabel(CarrierFormat(snap.format), base64.b64decode(snap.content_b64))
+        data = base64.b64decode(snap.content_b64)
+        if snap.format == "zpl":
+            preview = zpl_preview(data, self.printer.media, self.printer.dpi, snap.tracking_number)
+            if preview.notice is not None:
+                log.info(
+                    "no picture preview for the %s label %s: %s",
+                    snap.carrier,
+                    snap.tracking_number,
+                    preview.notice,
+                )
+            return preview.png(self.printer.dpi)
+        label = CarrierLabel(CarrierFormat(snap.format), data)
         try:
             image = rasterise(label, self.printer.media, self.printer.dpi)
         except Exception:  # the label itself still prints (or fails with its own reason)

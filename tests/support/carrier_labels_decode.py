@@ -19,8 +19,9 @@ def barcodes_at(pdf: bytes, dpi: int) -> set[str]:
 def zpl_barcodes(zpl: bytes) -> list[str]:
     """The data of every Code 128 field (^BC ... ^FD) in a ZPL label.
 
-    No ZPL renderer is on main yet (the labels helper is adding one), so ZPL labels are read
-    field by field rather than decoded from an image.
+    A quick look at the fields; the decoded check of carrier ZPL as a printer receives it
+    (rendered by zpl-renderer-js, read by zxing-cpp) is
+    `tests/integration/carriers/test_zpl_printed.py`.
     """
     text = zpl.decode("utf-8")
     return re.findall(r"\^BC[^\^]*\^FD([^\^]*)\^FS", text)

@@ -169,7 +169,7 @@ def test_own_labels_use_the_sites_layout_file_and_refuse_a_broken_one(tmp_path: 
 
 
 def test_a_carrier_png_label_gets_a_png_preview_beside_it(st: Station) -> None:
-    """Issue 17: the demo's previews include carrier labels (PDF/PNG; carrier ZPL has none)."""
+    """Issue 17: the demo's previews include carrier labels (PDF/PNG drawn as printed)."""
     import io
 
     from PIL import Image
@@ -186,8 +186,42 @@ def test_a_carrier_png_label_gets_a_png_preview_beside_it(st: Station) -> None:
     assert job.preview_png is not None
     preview = Image.open(io.BytesIO(job.preview_png))
     assert preview.size[0] > 0 and preview.convert("L").getextrema()[0] == 0  # the bar is there
-    st.labels = [_label(5, 1, 1)]  # carrier ZPL: printed untouched, no preview
-    zpl_job = st.queue.get(
-        st.station.print_label(replace(ORDER, view=replace(ORDER.view, id=8)), 1, 1, 1000)
-    )
-    assert zpl_job.preview_png is None
+
+
+def test_carrier_zpl_gets_its_raster_drawn_or_a_plain_notice_beside_it(
+    st: Station, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Issue 17: carrier ZPL in the demo. A ^GFA raster is drawn dot for dot; ZPL the printer
+    draws itself gets a PNG (and a log line) saying there is no preview, never nothing."""
+    import io
+    import logging
+
+    import zxingcpp
+    from PIL import Image, ImageChops
+
+    from app.printing.carrier import CarrierFormat, CarrierLabel, carrier_to_zpl, rasterise
+    from app.printing.model import MEDIA_4X6
+    from tests.support.fake_carrier_labels import pdf_label
+
+    pdf = pdf_label("1112223330", ["Ion Popescu", "Cluj-Napoca"], width_mm=100, height_mm=140)
+    raster = carrier_to_zpl(CarrierLabel(CarrierFormat.PDF, pdf), MEDIA_4X6, 203)
+    st.labels = [
+        _label(6, 1, 1).model_copy(update={"content_b64": base64.b64encode(raster).decode()})
+    ]
+    job = st.queue.get(st.station.print_label(ORDER, 1, 1, 1000))
+    assert job.payload == raster and job.preview_png is not None
+    preview = Image.open(io.BytesIO(job.preview_png)).convert("L")
+    printed = rasterise(CarrierLabel(CarrierFormat.PDF, pdf), MEDIA_4X6, 203).convert("L")
+    assert preview.size == (812, 1218) and ImageChops.difference(preview, printed).getbbox() is None
+    assert [r.text for r in zxingcpp.read_barcodes(preview)] == ["1112223330"]
+
+    st.labels = [_label(5, 1, 1, "COD 250 CZK")]  # native ZPL: text the printer draws
+    other = replace(ORDER, view=replace(ORDER.view, id=8))
+    with caplog.at_level(logging.INFO, logger="app.station.label_printing"):
+        native = st.queue.get(st.station.print_label(other, 1, 1, 1000))
+    assert native.payload == b"^XA^FO50,50^FDParcel 1 of 1 COD 250 CZK^FS^XZ"  # untouched
+    assert native.preview_png is not None
+    notice = Image.open(io.BytesIO(native.preview_png)).convert("L")
+    assert notice.size == (812, 1218) and notice.getextrema() == (0, 255)
+    assert "no picture preview for the house label PB000000000005" in caplog.text
+    assert "ZPL that the printer draws itself" in caplog.text
