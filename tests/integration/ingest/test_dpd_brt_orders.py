@@ -8,6 +8,7 @@ and what the account refuses is held at ingest before anything is sent.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -17,9 +18,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from service.channels import set_shipping, update_channel
 from service.db import transaction
+from service.jobs.worker import run_due
 from service.models import Label, Order, OrderException
+from service.models.jobs import OutboundJob
 from service.secrets_store import forget_cached_secrets, put_secret
-from service.shipping.labels import prepare_labels
+from service.shipping.labels import cancel_label, prepare_labels
+from sync.clock import utcnow
 from tests.integration.ingest.conftest import shopify_post, woo_post
 from tests.support.carrier_labels_decode import barcodes_at
 from tests.support.fake_brt import FakeBrt, running_fake_brt
@@ -203,3 +207,43 @@ def test_brt_holds_cod_over_the_limit_or_not_in_euro_and_a_closed_point_is_an_ex
         assert exc.code == "carrier_pickup_point_closed" and "PUDO NOT VALID" in exc.message
         assert s.scalars(select(Label).where(Label.order_id == order.id)).all() == []
     assert brt.shipments == []
+
+
+def test_dpd_away_is_a_carrier_exception_and_the_next_try_labels_it(
+    client: TestClient, seeded: sessionmaker[Session], carriers: tuple[FakeDpd, FakeBrt]
+) -> None:
+    dpd, _brt = carriers
+    r = shopify_post(client, _romanian_cod(8103, "99.00", "77", "+40722123456"))
+    order = _order(seeded, "8103")
+    assert r.json()["order_status"] == "confirmed", r.json()
+    dpd.fail_next[:] = ["500"]
+    with transaction(seeded) as s:
+        assert prepare_labels(s, [order.id]) == 0
+    with seeded() as s:
+        (exc,) = s.scalars(select(OrderException).where(OrderException.order_id == order.id))
+        assert exc.code == "carrier_unavailable" and "DPD answered 500" in exc.message
+    assert dpd.shipments == {}
+    with transaction(seeded) as s:
+        assert prepare_labels(s, [order.id]) == 1
+    assert len(dpd.shipments) == 1
+
+
+def test_a_brt_cancel_while_brt_is_away_is_queued_as_a_durable_job(
+    client: TestClient, seeded: sessionmaker[Session], carriers: tuple[FakeDpd, FakeBrt]
+) -> None:
+    _dpd, brt = carriers
+    woo_post(client, _italian_cod(815, "19.90", "EUR", "IT07632"))
+    order = _order(seeded, "815")
+    with transaction(seeded) as s:
+        assert prepare_labels(s, [order.id]) == 1
+    brt.fail_next[:] = ["500"]
+    with transaction(seeded) as s:
+        (label,) = s.scalars(select(Label).where(Label.order_id == order.id))
+        assert cancel_label(s, label, actor="t") == "queued"
+    with seeded() as s:
+        (job,) = s.scalars(select(OutboundJob).where(OutboundJob.kind == "label_void"))
+        assert job.order_id == order.id and job.target == "brt"
+    assert not brt.shipments[0].deleted
+    # BRT answers again: the job deletes the shipment there.
+    report = run_due(seeded, clock=lambda: utcnow() + timedelta(hours=1), only_ids=[job.id])
+    assert report.done == [job.id] and brt.shipments[0].deleted
