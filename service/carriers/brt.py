@@ -25,8 +25,10 @@ confirmed, -151 never created or over 40 days old, -152 already being handled at
   `ttParcelIdResponse.lista_eventi[].evento {data, ora, descrizione, filiale}`.
 
 A shipment is found again by `numericSenderReference` (the order number's digits) and
-`alphanumericSenderReference` (the order number, 15 characters), kept in each parcel's
-`carrier_ref` as "numeric|alphanumeric|parcelID".
+`alphanumericSenderReference` (the order number, 15 characters; "/<box>" for boxes labelled
+later), kept in each parcel's `carrier_ref` as "numeric|alphanumeric|parcelID". A create
+that timed out or failed with a 5xx is deleted again by these references before the jobs
+try once more, so the retry does not leave a second shipment of the same references.
 
 Settings: `user_id`, `sender_customer_code` (default the user id), `departure_depot`,
 `pricing_condition_code`, `service_type` ("" standard, "E" priority, "H" 10:30),
@@ -105,15 +107,17 @@ class BrtRef:
         return cls(int(numeric), alpha, parcel_id)
 
 
-def sender_references(order_number: str) -> tuple[int, str]:
+def sender_references(order_number: str, first_box: int = 1) -> tuple[int, str]:
     """numericSenderReference (the order number's digits, at most 15) and the alphanumeric one.
 
     An order number without digits gets a stable number from its CRC-32, so a retry of the
-    same order finds the same shipment.
+    same order finds the same shipment. Boxes labelled later (a box added after the
+    label-ahead) are a shipment of their own, told apart by "/<first box>".
     """
     digits = "".join(ch for ch in order_number if ch.isdigit())[-15:]
     numeric = int(digits) if digits and int(digits) else zlib.crc32(order_number.encode()) or 1
-    return numeric, order_number[:15]
+    suffix = f"/{first_box}" if first_box > 1 else ""
+    return numeric, order_number[: 15 - len(suffix)] + suffix
 
 
 def _message(answer: Mapping[str, Any]) -> tuple[int, str]:
@@ -203,7 +207,7 @@ class BrtCarrier:
 
     def _create_data(self, request: ShipmentRequest) -> dict[str, Any]:
         r = request.recipient
-        numeric, alpha = sender_references(request.order_number)
+        numeric, alpha = sender_references(request.order_number, request.parcels[0].box_no)
         grams = sum(p.weight_grams for p in request.parcels)
         data: dict[str, Any] = {
             "network": "",
@@ -267,9 +271,10 @@ class BrtCarrier:
                 reason="invalid_data",
             )
         zpl = request.label_format != "pdf" and request.dpi != 300  # BRT's ZPL is 203 dpi
+        create_data = self._create_data(request)
         body = {
             "account": self._account(),
-            "createData": self._create_data(request),
+            "createData": create_data,
             "isLabelRequired": "1",
             "labelParameters": {
                 "outputType": "ZPL" if zpl else "PDF",
@@ -280,9 +285,19 @@ class BrtCarrier:
                 "isBarcodeControlRowRequired": "0",
             },
         }
-        ref = BrtRef(body["createData"]["numericSenderReference"], request.order_number[:15])
+        ref = BrtRef(
+            int(create_data["numericSenderReference"]),
+            str(create_data["alphanumericSenderReference"]),
+        )
         with self._client() as client:
-            answer = self._call(client, "POST", "shipments/shipment", "createResponse", json=body)
+            try:
+                answer = self._call(
+                    client, "POST", "shipments/shipment", "createResponse", json=body
+                )
+            except CarrierError as exc:
+                if exc.transient:  # BRT may have made it before the answer was lost
+                    self._delete_quietly(client, ref)
+                raise
             code, words = _message(answer)
             if code < 0:
                 raise _error(code, words)

@@ -10,9 +10,9 @@ trackingByParcelID, stream}]}}}`; `PUT .../shipment {account, confirmData}` ->
 `{ttParcelIdResponse: {executionMessage, lista_eventi: [{evento: {data, ora, descrizione,
 filiale}}]}}`. Every answer is HTTP 200 with `executionMessage.code` (documented codes:
 -7 login failed, -63 routing error, -68 wrong or inconsistent data, -69 pudoId not valid,
--102 already confirmed, -151 not found, -152 being handled at the depot). The wording of the
-messages after the code description, and the event date format (dd.mm.yyyy, hh.mm), are the
-fake's own.
+-102 already confirmed, -151 not found, -152 being handled at the depot, -154 several
+shipments match). The wording of the messages after the code description, the event date
+format (dd.mm.yyyy, hh.mm) and a timed-out request being dropped are the fake's own.
 """
 
 from __future__ import annotations
@@ -40,6 +40,7 @@ CODE_DESC = {
     -102: "SHIPMENT ALREADY CONFIRMED",
     -151: "SHIPMENT NOT FOUND",
     -152: "SHIPMENT BEING HANDLED",
+    -154: "MULTIPLE SHIPMENTS FOUND",
 }
 
 
@@ -64,7 +65,7 @@ class FakeBrt:
         self.pudos = {"IT07632": True, "IT00001": False}  # BRT-fermopoint id -> open?
         self.shipments: list[Shipment] = []
         self.requests: list[tuple[str, str, dict[str, Any]]] = []
-        self.fail_next: list[str] = []  # "500", "timeout", "confirm_500"
+        self.fail_next: list[str] = []  # "500", "timeout", "confirm_500", "lost_502"
         self.timeout_seconds = 1.5
         self.url = ""
         self._serial = itertools.count(1)
@@ -101,16 +102,13 @@ class FakeBrt:
             "message": message,
         }
 
-    def _find(self, ref: dict[str, Any]) -> Shipment | None:
-        return next(
-            (
-                s
-                for s in self.live()
-                if s.numeric == ref.get("numericSenderReference")
-                and s.alpha == ref.get("alphanumericSenderReference", s.alpha)
-            ),
-            None,
-        )
+    def _matching(self, ref: dict[str, Any]) -> list[Shipment]:
+        return [
+            s
+            for s in self.live()
+            if s.numeric == ref.get("numericSenderReference")
+            and s.alpha == ref.get("alphanumericSenderReference", s.alpha)
+        ]
 
     def create(self, body: dict[str, Any]) -> dict[str, Any]:
         data = body.get("createData") or {}
@@ -138,8 +136,6 @@ class FakeBrt:
         count = int(data.get("numberOfParcels") or 0)
         if not 1 <= count <= 30:
             return refused(-68, f"numberOfParcels {count} not valid")
-        if self._find(data) is not None:
-            return refused(-68, "numericSenderReference already used")
         serial = next(self._serial)
         parcels = [
             (f"{self.depot:03d}0{serial:07d}{n:07d}", f"{self.depot:03d}{serial:07d}{n:05d}")
@@ -191,8 +187,11 @@ class FakeBrt:
         }
 
     def confirm(self, body: dict[str, Any]) -> dict[str, Any]:
-        shipment = self._find(body.get("confirmData") or {})
-        if shipment is None:
+        found = self._matching(body.get("confirmData") or {})
+        shipment = found[0] if len(found) == 1 else None
+        if len(found) > 1:
+            message = self._message(-154, "more shipments with these references")
+        elif shipment is None:
             message = self._message(-151, "shipment never created or older than 40 days")
         elif shipment.confirmed:
             message = self._message(-102, "")
@@ -202,8 +201,11 @@ class FakeBrt:
         return {"confirmResponse": {"executionMessage": message}}
 
     def delete(self, body: dict[str, Any]) -> dict[str, Any]:
-        shipment = self._find(body.get("deleteData") or {})
-        if shipment is None:
+        found = self._matching(body.get("deleteData") or {})
+        shipment = found[0] if len(found) == 1 else None
+        if len(found) > 1:
+            message = self._message(-154, "more shipments with these references")
+        elif shipment is None:
             message = self._message(-151, "shipment never created or older than 40 days")
         elif shipment.handled:
             message = self._message(-152, "the shipment is already being handled at the depot")
@@ -244,7 +246,8 @@ def _handler(fake: FakeBrt) -> type[BaseHTTPRequestHandler]:
             shown = {k: v for k, v in body.items() if k != "account"}
             fake.requests.append((method, path, shown))
             if fake._fault("timeout"):
-                time.sleep(fake.timeout_seconds)
+                time.sleep(fake.timeout_seconds)  # past the client's timeout: dropped
+                return
             if fake._fault("500"):
                 self._send(b"Internal Server Error", "text/plain", 500)
                 return
@@ -269,7 +272,11 @@ def _handler(fake: FakeBrt) -> type[BaseHTTPRequestHandler]:
                 self._send({wrapper: {"executionMessage": fake._message(-7, "")}})
                 return
             if wrapper == "createResponse":
-                self._send(fake.create(body))
+                created = fake.create(body)
+                if fake._fault("lost_502"):  # made here, the answer lost on the way back
+                    self._send(b"Bad Gateway", "text/plain", 502)
+                    return
+                self._send(created)
             elif wrapper == "confirmResponse":
                 if fake._fault("confirm_500"):
                     self._send(b"Service Unavailable", "text/plain", 503)

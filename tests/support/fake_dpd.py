@@ -83,7 +83,7 @@ class FakeDpd:
                 return self._error(f"Office {office} is not active", 104, "pickupOfficeId")
         else:
             address = to.get("address") or {}
-            pattern = _POSTCODES.get(address.get("countryId"), r".+")
+            pattern = _POSTCODES.get(int(address.get("countryId") or 0), r".+")
             if not re.fullmatch(pattern, str(address.get("postCode") or "")):
                 return self._error(
                     f"Invalid post code {address.get('postCode')!r} for the site",
@@ -145,7 +145,7 @@ class FakeDpd:
         return {}
 
     def track(self, body: dict[str, Any]) -> dict[str, Any]:
-        out = []
+        out: list[dict[str, Any]] = []
         for item in body.get("parcels") or []:
             pid = str(item.get("id"))
             try:
@@ -176,7 +176,8 @@ def _handler(fake: FakeDpd) -> type[BaseHTTPRequestHandler]:
             service = self.path.removeprefix("/v1/").rstrip("/")
             fake.requests.append((service, {k: v for k, v in body.items() if k != "password"}))
             if fake._fault("timeout"):
-                time.sleep(fake.timeout_seconds)
+                time.sleep(fake.timeout_seconds)  # past the client's timeout: dropped
+                return
             if fake._fault("500"):
                 self._send(b"Internal Server Error", "text/plain", 500)
                 return

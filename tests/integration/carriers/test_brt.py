@@ -147,6 +147,20 @@ def test_a_failed_confirmation_deletes_the_shipment_again(fake: FakeBrt, session
     assert fake.live()[0].confirmed and parcel.tracking_number == fake.live()[0].parcels[0][1]
 
 
+def test_a_created_shipment_whose_answer_was_lost_is_deleted_before_the_retry(
+    fake: FakeBrt, session: Session
+) -> None:
+    adapter = _adapter(fake)
+    fake.fail_next[:] = ["lost_502"]
+    with pytest.raises(CarrierError) as caught:
+        adapter.create_shipment(session, _request())
+    assert caught.value.transient and "502" in caught.value.message
+    assert [s.deleted for s in fake.shipments] == [True]
+    (parcel,) = adapter.create_shipment(session, _request())
+    (live,) = fake.live()
+    assert live.confirmed and parcel.tracking_number == live.parcels[0][1]
+
+
 def test_cancel_and_a_shipment_the_depot_already_handles(fake: FakeBrt, session: Session) -> None:
     adapter = _adapter(fake)
     first, second = adapter.create_shipment(
@@ -272,6 +286,8 @@ def test_what_can_be_known_is_refused_before_anything_is_sent(
 
 def test_sender_references_are_stable_for_a_retry() -> None:
     assert sender_references("#1001") == (1001, "#1001")
+    assert sender_references("#1001", 3) == (1001, "#1001/3")  # a box labelled later
+    assert sender_references("ORDER-2026-000042", 2) == (2026000042, "ORDER-2026-00/2")
     assert sender_references("WEB-ABC") == sender_references("WEB-ABC")
     numeric, alpha = sender_references("WEB-ABC")
     assert numeric > 0 and alpha == "WEB-ABC"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select
 
@@ -168,7 +169,8 @@ def test_dpd_and_brt_accounts_and_shipping_methods(cli: tuple[str, dict[str, str
     engine = make_engine(url)
     try:
         with engine.connect() as conn:
-            rows = dict(conn.execute(select(Channel.name, Channel.settings)).all())
+            result = conn.execute(select(Channel.name, Channel.settings)).all()
+            rows: dict[str, Any] = {name: settings for name, settings in result}
     finally:
         engine.dispose()
     assert rows["ro"]["carriers"]["dpd"] == {
