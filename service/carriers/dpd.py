@@ -11,8 +11,10 @@ Every call is a JSON POST to `BASE_URL/<service>` carrying `userName`, `password
   processingType "CASH"}), `content` (`parcelsCount`, `totalWeight`, `parcels` with each
   box's `seqNo` and weight), `payment`, `ref1`; the answer is `{id, parcels: [{id, seqNo}]}`
   (one shipment of n parcels, numbered by DPD, labels printed "1/2", "2/2");
-- label: `POST print` with `parcels: [{parcel: {id}}]`, `format` "pdf" or "zpl",
-  `paperSize` (A6), `dpi` "dpi203"/"dpi300" -> the label file itself;
+- label: `POST print` with `parcels: [{parcel: {id}}]`, `paperSize` (A6), `format` "pdf"
+  or "zpl" and `dpi` "dpi203"/"dpi300" -> the label file itself (the public clients read
+  print PDF only; `format` and `dpi` for ZPL are as the specification's print request has
+  them, unconfirmed against a live account);
 - cancel: `POST shipment/cancel {shipmentId, comment}` (refused once DPD has picked it up);
 - tracking: `POST track {parcels: [{id}]}` -> `parcels: [{parcelId, operations:
   [{dateTime, operationCode, description, place}]}]`, operation -14 = delivered.
