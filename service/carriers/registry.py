@@ -49,7 +49,7 @@ def register(name: str) -> Callable[[AdapterFactory], AdapterFactory]:
 
 def _load_builtin() -> None:
     # Imported for their @register side effect; cheap, and keeps the registry complete.
-    from service.carriers import cargus, gls, house, packeta, sendcloud  # noqa: F401
+    from service.carriers import brt, cargus, dpd, gls, house, packeta, sendcloud  # noqa: F401
 
 
 def carrier_config(name: str, channel_settings: Mapping[str, Any] | None = None) -> dict[str, Any]:

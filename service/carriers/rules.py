@@ -4,7 +4,9 @@ Limits come from the carrier's contract, so they are settings (channel
 `settings["carriers"][name]` or PACKBENCH_CARRIER_<NAME>_*), not guesses in code:
 `max_parcel_grams`, `cod_limits` ({"CZK": 20000, ...}: the currencies it collects and the
 most per parcel), `phone_required` (true/false). An adapter adds what its API documents
-(a pickup-point service needs a point). Ingest runs the same checks to hold an order early.
+(a pickup-point service needs a point; the only currencies it collects COD in,
+`cod_currencies`, checked whether or not limits are set). Ingest runs the same checks to
+hold an order early.
 """
 
 from __future__ import annotations
@@ -26,10 +28,16 @@ class CarrierRules:
     cod_limits: dict[str, Decimal] = field(default_factory=dict)
     phone_required: bool = False
     pickup_required: bool = False
+    cod_currencies: frozenset[str] = frozenset()  # the API's own: empty = any
 
     @classmethod
     def from_config(
-        cls, carrier: str, config: Mapping[str, Any], *, pickup_required: bool = False
+        cls,
+        carrier: str,
+        config: Mapping[str, Any],
+        *,
+        pickup_required: bool = False,
+        cod_currencies: frozenset[str] = frozenset(),
     ) -> CarrierRules:
         """The rules an account's settings give (see the module docstring)."""
         raw_limits = config.get("cod_limits") or {}
@@ -50,6 +58,7 @@ class CarrierRules:
             cod_limits=limits,
             phone_required=phone,
             pickup_required=pickup_required,
+            cod_currencies=cod_currencies,
         )
 
     def problems(self, request: ShipmentRequest) -> list[CarrierError]:
@@ -74,7 +83,20 @@ class CarrierRules:
                         f"parcel {parcel.box_no} weighs {parcel.weight_grams / 1000:g} kg; "
                         f"{name} takes at most {self.max_parcel_grams / 1000:g} kg per parcel",
                     )
-        if request.cod_amount is not None and self.cod_limits:
+        currency = request.currency.upper()
+        cod_refused = False
+        if (
+            request.cod_amount is not None
+            and self.cod_currencies
+            and currency not in self.cod_currencies
+        ):
+            cod_refused = True
+            add(
+                "cod_not_offered",
+                f"{name} collects cash on delivery only in "
+                f"{', '.join(sorted(self.cod_currencies))}, not {request.currency or '?'}",
+            )
+        if request.cod_amount is not None and self.cod_limits and not cod_refused:
             limit = self.cod_limits.get(request.currency.upper())
             if limit is None:
                 add(

@@ -32,6 +32,7 @@ _KNOWN_CARRIERS = (
     "bpost",
     "usps",
     "ppl",
+    "brt",
 )
 _EXPRESS = re.compile(r"\b(express|next[- ]day|overnight|same[- ]day|priority)\b", re.I)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select
 
@@ -117,3 +118,67 @@ def test_carrier_accounts_limits_and_pickup_fields(
     }
     assert settings["pickup_point"] == {"from": "note_attributes", "id": "packeta_point_id"}
     assert "leak" not in json.dumps(settings)
+
+
+def test_dpd_and_brt_accounts_and_shipping_methods(cli: tuple[str, dict[str, str]]) -> None:
+    url, env = cli
+    ok(_cli(env, "channel", "add", "operator", "--name", "ro"))
+    ok(_cli(env, "channel", "add", "operator", "--name", "it"))
+    assert set(ok(_cli(env, "carrier", "list")).split()) >= {"dpd", "brt"}
+    for carrier, account in (("dpd", "ro"), ("brt", "it")):
+        stored = ok(
+            _cli(
+                env,
+                "carrier",
+                "set-secret",
+                carrier,
+                "password",
+                "--account",
+                account,
+                stdin="s3cret-value\n",
+            )
+        )
+        assert f"carrier:{carrier}:{account}:password" in stored and "s3cret" not in stored
+    dpd = ["--set", "account=ro", "--set", "username=200912345", "--set", "mode=production"]
+    ok(_cli(env, "carrier", "configure", "--channel", "ro", "--carrier", "dpd", *dpd))
+    brt = ["--set", "account=it", "--set", "user_id=1020103", "--set", "departure_depot=131"]
+    ok(_cli(env, "carrier", "configure", "--channel", "it", "--carrier", "brt", *brt))
+    refused(
+        _cli(env, "carrier", "configure", "--channel", "it", "--carrier", "brt", "--set", "mode=x"),
+        "not one of production, test",
+    )
+    for channel, method, carrier, service in (
+        ("ro", "DPD Pickup", "dpd", "pickup"),
+        ("it", "BRT-fermopoint", "brt", "fermopoint"),
+    ):
+        ok(
+            _cli(
+                env,
+                "channel",
+                "set-shipping",
+                "--channel",
+                channel,
+                "--method",
+                method,
+                "--carrier",
+                carrier,
+                "--service",
+                service,
+            )
+        )
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            result = conn.execute(select(Channel.name, Channel.settings)).all()
+            rows: dict[str, Any] = {name: settings for name, settings in result}
+    finally:
+        engine.dispose()
+    assert rows["ro"]["carriers"]["dpd"] == {
+        "account": "ro",
+        "username": 200912345,
+        "mode": "production",
+    }
+    assert rows["it"]["carriers"]["brt"]["departure_depot"] == 131
+    methods = {**rows["ro"]["shipping_methods"], **rows["it"]["shipping_methods"]}
+    assert {m["carrier"] for m in methods.values()} == {"dpd", "brt"}
+    assert "s3cret" not in json.dumps(rows)
