@@ -22,6 +22,7 @@ from app.packing.weight_rules import DEFAULT_POLICY, WeightPolicy
 from app.scanning.scan import Scan, ScanKind
 from app.station.auth import PinChecker, PinVerdict, refusal
 from app.station.autocomplete import AutoComplete
+from app.station.count_desk import CountDesk
 from app.station.holds import LabelledHolds
 from app.station.instruction import standing_instruction
 from app.station.parcels import ParcelFlow
@@ -36,6 +37,7 @@ from app.station.ports import (
     UserRecord,
 )
 from app.station.present import order_parts
+from app.station.return_labels import ReturnLabels
 from app.station.returns_desk import ReturnsDesk, ReturnsLookup
 from app.station.screen import (
     Screen,
@@ -77,6 +79,7 @@ class StationRuntime(SupervisorActions, ParcelFlow, AutoComplete, LabelledHolds,
         supervisor_signed_in: Callable[[UserRecord, str], object] | None = None,
         supervisor_signed_out: Callable[[UserRecord], object] | None = None,
         returns_lookup: ReturnsLookup | None = None,
+        return_labels: ReturnLabels | None = None,
     ) -> None:
         self.store = store
         self.claims = claims
@@ -113,7 +116,8 @@ class StationRuntime(SupervisorActions, ParcelFlow, AutoComplete, LabelledHolds,
         # still shows for the previous parcel (the capture waits for the platter to clear).
         self._capture_key: tuple[int, int] | None = None
         self.model = ScreenModel(Screen.LOGIN, "amber", WELCOME, next_step=messages.next_login())
-        self.returns = ReturnsDesk(store, returns_lookup, background, self._show)
+        self.returns = ReturnsDesk(store, returns_lookup, background, self._show, return_labels)
+        self.counting = CountDesk(store, self._show, lambda: self.status.online)
 
     # ------------------------------------------------------------------ output
 
@@ -194,6 +198,10 @@ class StationRuntime(SupervisorActions, ParcelFlow, AutoComplete, LabelledHolds,
         idle = self.order is None or self.session.state in _BETWEEN_ORDERS
         if idle and self.returns.wants(scan.text):
             if self.returns.handle(scan.text, self.user.id):
+                self.logout()
+            return
+        if idle and self.counting.wants(scan.text):
+            if self.counting.handle(scan.text, self.user.id):
                 self.logout()
             return
         if self.order is not None and self._blocked():
@@ -313,6 +321,8 @@ class StationRuntime(SupervisorActions, ParcelFlow, AutoComplete, LabelledHolds,
         self.user = None
         self.order = None
         self.session = self._new_session()
+        self.returns.leave()
+        self.counting.leave()
         self._show("amber", WELCOME)
 
     def _idle_command(self, command: Command) -> None:
