@@ -14,8 +14,10 @@ from app.scanning.classify import classify
 from app.station.replica_store import ReplicaStore
 from app.station.runtime import StationRuntime
 from service.models import Product, StockMovement
+from service.returns.figures import figures
 from service.stock.ledger import check, level
 from service.users import add_user
+from sync.clock import utcnow
 from tests.integration.stock.conftest import stocked
 from tests.integration.sync.conftest import Station
 from tests.integration.sync.service_runner import station_mutations
@@ -98,6 +100,11 @@ def test_a_bin_counted_at_a_real_station_moves_stock_once(
         mug = s.scalar(select(Product.id).where(Product.sku == "MUG"))
         assert mug is not None and level(s, mug).on_hand == 6
         assert check(s) == []
+        shown_to_supervisor = figures(s, utcnow(), days=1).count_differences
+    assert {(c.sku, c.difference, c.counted_by) for c in shown_to_supervisor} == {
+        ("MUG", -4, "Rita at count-1"),
+        ("PLATE", -3, "Rita at count-1"),
+    }
 
 
 def test_an_unknown_bin_is_refused_by_the_service_and_a_count_offline_is_queued(
