@@ -384,13 +384,17 @@ def _print_demo_sheet(paths: StationPaths) -> None:
     from app.printing.documents import CommandEntry, CommandSheet
     from app.printing.layouts import command_sheet_pages
     from app.printing.pdf import render_pdf
+    from app.station.count_desk import count_entries
     from app.station.diagnostics import override_entries
+    from app.station.returns_desk import return_entries
 
     try:
         sheet = CommandSheet(
             printed_at=utcnow(),
             title="Packbench demo",
             extra=override_entries()
+            + return_entries()
+            + count_entries()
             + tuple(CommandEntry(code, caption) for code, caption in DEMO_BADGES),
         )
         target = paths.documents_dir / "command-sheet.pdf"
