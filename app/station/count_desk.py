@@ -8,7 +8,12 @@ import copy
 import logging
 from collections.abc import Callable
 
-from app.counting.session import CountSession, is_enter_count, printable_count_commands
+from app.counting.session import (
+    CountSession,
+    CountState,
+    is_enter_count,
+    printable_count_commands,
+)
 from app.packing import messages
 from app.packing.gtin import normalise_gtin
 from app.printing.documents import CommandEntry
@@ -32,6 +37,11 @@ class CountDesk:
     @property
     def active(self) -> bool:
         return self.session is not None
+
+    @property
+    def between_bins(self) -> bool:
+        """Count mode is on and no bin is being counted (nothing would be lost by leaving)."""
+        return self.session is not None and self.session.state is CountState.BIN
 
     def wants(self, text: str) -> bool:
         """Whether this scan is for count mode (it is on, or the scan turns it on)."""

@@ -11,7 +11,14 @@ from typing import TYPE_CHECKING
 
 from app.printing.documents import CommandEntry
 from app.returns.commands import is_enter_returns, printable_return_commands
-from app.returns.session import ReturnSession, ReturnStep, SlipLabel, Tone, UnitLabel
+from app.returns.session import (
+    ReturnSession,
+    ReturnState,
+    ReturnStep,
+    SlipLabel,
+    Tone,
+    UnitLabel,
+)
 from app.station.ports import Background, Offline, StationStore
 from sync.client import StationClient
 from sync.errors import SyncRejected, SyncUnavailable
@@ -72,6 +79,11 @@ class ReturnsDesk:
     def active(self) -> bool:
         """Whether scans go to returns mode."""
         return self.session is not None
+
+    @property
+    def between_parcels(self) -> bool:
+        """Returns mode is on and no parcel is open (nothing would be lost by leaving)."""
+        return self.session is not None and self.session.state is ReturnState.WAITING
 
     def wants(self, text: str) -> bool:
         """Whether this scan is for returns mode (it is on, or the scan turns it on)."""
