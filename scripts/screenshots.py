@@ -21,7 +21,13 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 from PySide6.QtWidgets import QApplication, QWidget  # noqa: E402
 
 from app.scanning.classify import classify  # noqa: E402
-from tests.support.screens import dialogs, screens, settle, station  # noqa: E402
+from tests.support.screens import (  # noqa: E402
+    dialogs,
+    screens,
+    settle,
+    station,
+    supervisor_station,
+)
 
 OUT = ROOT / "docs" / "screenshots"
 SIZES = ((1024, 768), (1366, 768), (1920, 1080))
@@ -36,6 +42,24 @@ def save(widget: QWidget, name: str, size: tuple[int, int]) -> None:
     path = OUT / f"{name}-{size[0]}x{size[1]}.png"
     widget.grab().save(str(path))
     print(path.relative_to(ROOT))
+
+
+def _log_in_supervisor(window: QWidget) -> None:
+    """Scan the supervisor badge and type the PIN into the dialog it opens."""
+    from PySide6.QtWidgets import QDialog
+
+    from app.views.dialogs import PinDialog
+
+    def type_pin(dialog: QDialog) -> int:
+        dialog.pin.setText("123456")  # type: ignore[attr-defined]
+        return int(QDialog.DialogCode.Accepted.value)
+
+    original = PinDialog.exec
+    PinDialog.exec = type_pin  # type: ignore[method-assign,assignment]
+    try:
+        window.on_scan(classify(b"BADGE-S001"))  # type: ignore[attr-defined]
+    finally:
+        PinDialog.exec = original  # type: ignore[method-assign]
 
 
 def main() -> None:
@@ -60,7 +84,16 @@ def main() -> None:
         empty.on_scan(classify(b"BADGE-P001"))
         settle()
         save(empty, "batches-empty", size)
-        for done in (window, empty):
+        supervisor = supervisor_station()
+        supervisor.apply_sizes(per_mm(*size))
+        supervisor.resize(*size)
+        supervisor.show()
+        _log_in_supervisor(supervisor)
+        page = supervisor.supervisor_page
+        page.tabs.setCurrentWidget(page.counts.parentWidget())
+        settle()
+        save(supervisor, "supervisor-returns", size)
+        for done in (window, empty, supervisor):
             done.close()
             done.deleteLater()
         app.processEvents()

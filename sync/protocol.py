@@ -18,6 +18,9 @@ from pydantic import BaseModel, ConfigDict, Field, Strict
 
 # 2: pulls may carry `weight_profile` changes; the service sends them only to stations that
 # announce 2 or more in PROTOCOL_HEADER, so an older station keeps syncing.
+# Still 2: the `stock_counted` mutation (a cycle count at the bench) was added compatibly. A
+# new station sends it only when a packer counts; a service that does not know it answers
+# `unknown_type` for that mutation alone (a stored rejection, the queue moves on).
 PROTOCOL_VERSION = 2
 PROTOCOL_HEADER = "X-Packbench-Protocol"
 MAX_MUTATIONS_PER_PUSH = 500
@@ -96,6 +99,7 @@ class MutationType(StrEnum):
     CLAIM_RELEASED = "claim_released"
     RETURN_UNIT_RECEIVED = "return_unit_received"
     RETURN_CLOSED = "return_closed"
+    STOCK_COUNTED = "stock_counted"  # no order: a cycle count of one location
 
 
 class ScanOutcome(StrEnum):
@@ -233,6 +237,27 @@ class ReturnClosed(_Wire):
     packer_id: int | None = None
 
 
+MAX_COUNT_LINES = 500
+MAX_COUNT_UNITS = 1_000_000
+
+
+class CountLine(_Wire):
+    """One product of a cycle count: how many units were found at the location."""
+
+    sku: Annotated[str, Field(min_length=1, max_length=64)]
+    counted: Annotated[WireInt, Field(ge=0, le=MAX_COUNT_UNITS)]
+
+
+class StockCounted(_Wire):
+    """A cycle count confirmed at a bench: the products scanned at one location and how many
+    of each were found. Products not scanned are not part of the count. Sent without an
+    order_id; the service records each difference as one `counted` ledger movement."""
+
+    location: Annotated[str, Field(min_length=1, max_length=32)]
+    lines: Annotated[list[CountLine], Field(min_length=1, max_length=MAX_COUNT_LINES)]
+    packer_id: WireInt | None = None
+
+
 PAYLOAD_MODELS: dict[MutationType, type[_Wire]] = {
     MutationType.SCAN_RECORDED: ScanRecorded,
     MutationType.WEIGHT_RECORDED: WeightRecorded,
@@ -244,7 +269,11 @@ PAYLOAD_MODELS: dict[MutationType, type[_Wire]] = {
     MutationType.CLAIM_RELEASED: ClaimReleased,
     MutationType.RETURN_UNIT_RECEIVED: ReturnUnitReceived,
     MutationType.RETURN_CLOSED: ReturnClosed,
+    MutationType.STOCK_COUNTED: StockCounted,
 }
+
+# Mutations about no order: pushed with order_id null, never lease-checked.
+ORDERLESS_TYPES = frozenset({MutationType.STOCK_COUNTED})
 
 
 class Mutation(_Wire):
@@ -275,6 +304,7 @@ class RejectReason(StrEnum):
     OVERRIDE_UNPROVEN = "override_unproven"
     SET_ASIDE = "set_aside"
     RETURN_REFUSED = "return_refused"
+    COUNT_REFUSED = "count_refused"
 
 
 class MutationResult(_Wire):

@@ -22,6 +22,7 @@ from sync.protocol import (
     ReturnClosed,
     ReturnUnitReceived,
     ScanRecorded,
+    StockCounted,
     WeightRecorded,
 )
 
@@ -36,15 +37,17 @@ Payload = (
     | ClaimReleased
     | ReturnUnitReceived
     | ReturnClosed
+    | StockCounted
 )
 
 
 @dataclass(frozen=True, slots=True)
 class PackEvent:
-    """A mutation to record: `type` and `payload` as pushed, plus the order and lease epoch."""
+    """A mutation to record: `type` and `payload` as pushed, plus the order and lease epoch
+    (`order_id` None only for a mutation about no order: a cycle count)."""
 
     type: MutationType
-    order_id: int
+    order_id: int | None
     payload: Payload
     lease_epoch: int | None = None
 

@@ -163,3 +163,70 @@ def missing_serial(name: str, others: int = 0) -> str:
         return f"The serial number of {name} is missing; scan it."
     items = "item" if others == 1 else "items"
     return f"The serial number of {name} is missing; scan it, then the {others} other {items}."
+
+
+# ------------------------------------------------------------------ cycle count
+
+
+def count_entered() -> str:
+    return "Count mode: scan the bin label (PB:LOC:...) of the place to count."
+
+
+def count_bin_first(code: str) -> str:
+    return f"{code} is not a bin label. Scan the bin label (PB:LOC:...) first."
+
+
+def count_bad_bin(code: str) -> str:
+    return f"{code} is not a bin label: use letters, digits and - only. Scan the bin again."
+
+
+def count_bin_open(location: str) -> str:
+    return f"Counting {location}: scan each unit, then PB:CLOSE. PB:QTY:n sets the last scan."
+
+
+def count_other_bin(location: str) -> str:
+    return f"Still counting {location}: PB:CLOSE to confirm it or PB:CANCEL to drop it first."
+
+
+def count_unit(sku: str, name: str, units: int, location: str) -> str:
+    return f"{sku} {name}: {units} counted at {location}. Scan the next unit or PB:CLOSE."
+
+
+def count_unknown_item(code: str) -> str:
+    return f"{code} is not a known product. Put it aside for a supervisor; nothing was counted."
+
+
+def count_qty_first() -> str:
+    return "Scan a unit before its quantity (PB:QTY:n); nothing was counted."
+
+
+def count_bad_qty(text: str) -> str:
+    return f"{text} is not a quantity. Scan PB:QTY: with a number from 0 to 1000000."
+
+
+def count_not_a_command(text: str) -> str:
+    return f"{text} is not a count command. Use the command sheet."
+
+
+def count_nothing() -> str:
+    return "Nothing was counted here yet. Scan each unit, or PB:CANCEL to drop this bin."
+
+
+def count_saved(location: str, products: int, units: int, online: bool) -> str:
+    where = (
+        "It goes to the service now."
+        if online
+        else "Offline: it is queued and goes to the service when the connection is back."
+    )
+    return (
+        f"Count of {location} saved: {units} unit(s) of {products} product(s). {where} "
+        "Scan the next bin."
+    )
+
+
+def count_dropped(location: str) -> str:
+    return f"Count of {location} dropped; nothing was recorded. Scan the next bin."
+
+
+def count_left() -> str:
+    return "Leaving count mode."

@@ -106,3 +106,40 @@ def hold_commands() -> tuple[CommandEntry, ...]:
 def command_entries(sheet: CommandSheet) -> tuple[CommandEntry, ...]:
     """All entries on the sheet in print order: commands, boxes, hold reasons, extras."""
     return STATION_COMMANDS + BOX_COMMANDS + hold_commands() + sheet.extra
+
+
+@dataclass(frozen=True, slots=True)
+class BinLabel:
+    """Stuck on a restocked unit (or its shelf): the product and the bin it goes to."""
+
+    location: str
+    location_code: str  # the bin's barcode, scanned in count mode
+    sku: str
+    name: str
+    order_number: str
+    printed_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class BGradeLabel:
+    """Stuck on a unit that is sold as second quality; `code` identifies the unit."""
+
+    code: str
+    sku: str
+    name: str
+    reason: str
+    order_number: str
+    return_code: str
+    printed_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ReturnSlip:
+    """Put with a closed return parcel: the RMA, the order, and what happened to each unit."""
+
+    return_code: str  # empty: not announced (the service gives it an RMA code when it syncs)
+    order_number: str
+    lines: tuple[str, ...]  # "MUG-350  restocked" ...
+    summary: str
+    station: str
+    printed_at: datetime

@@ -5,9 +5,12 @@ from __future__ import annotations
 from PIL import Image
 
 from app.printing.documents import (
+    BGradeLabel,
+    BinLabel,
     BoxContentLabel,
     CommandSheet,
     PackingSlip,
+    ReturnSlip,
     ShippingLabel,
     SlipLine,
     command_entries,
@@ -331,3 +334,70 @@ def _centred_code(
         module = round(module - 0.025, 3)
     x = (media.width_mm - width) / 2
     return Barcode(x, y, value, symbology, height_mm=height, module_mm=module)
+
+
+def bin_label(label: BinLabel, media: Media = MEDIA_4X6) -> Label:
+    """Bin label for a restocked unit: the bin (with its count-mode barcode) and the product."""
+    when = f"{label.printed_at:%Y-%m-%d}"
+    m = 4.0
+    right = media.width_mm - m
+    elements: list[Element] = [
+        Text(m, m, _shrink(f"BIN {label.location}", 9, right - m, True), 9, bold=True),
+        _centred_code(label.location_code, Symbology.CODE128, media, 16, 10, 0.375),
+        Line(m, 33, right, 33, 0.4),
+        Text(m, 35, _shrink(label.sku, 6, right - m, True), 6, bold=True),
+        Text(m, 43, _fit(label.name, 3.5, right - m), 3.5),
+        _centred_code(label.sku, Symbology.CODE128, media, 48, 10, 0.375),
+        Text(m, 66, _fit(f"Restocked {when}  order {label.order_number}", 3, right - m), 3),
+    ]
+    return Label(media, tuple(elements), name="bin label")
+
+
+def bgrade_label(label: BGradeLabel, media: Media = MEDIA_4X6) -> Label:
+    """B-grade label: second quality, the product, and a code naming this unit."""
+    m = 4.0
+    right = media.width_mm - m
+    origin = f"Return of order {label.order_number}"
+    if label.return_code:
+        origin += f" ({label.return_code})"
+    elements: list[Element] = [
+        Text(m, m, "B-GRADE", 9, bold=True),
+        Text(m, 16, _shrink(f"{label.sku}  {label.name}", 4, right - m, True), 4, bold=True),
+        Text(m, 22, _fit(label.reason or "second quality", 3.5, right - m), 3.5),
+        _centred_code(label.code, Symbology.CODE128, media, 28, 14, 0.375),
+        Text(m, 50, _fit(origin, 3, right - m), 3),
+        Text(m, 55, f"{label.printed_at:%Y-%m-%d %H:%M}", 3),
+    ]
+    return Label(media, tuple(elements), name="B-grade label")
+
+
+def return_slip_label(slip: ReturnSlip, media: Media = MEDIA_4X6) -> Label:
+    """Return slip for a closed return parcel: RMA, order, barcode, each unit's disposition."""
+    m = 4.0
+    right = media.width_mm - m
+    code = slip.return_code or slip.order_number
+    elements: list[Element] = [
+        Text(m, m, "RETURN", 9, bold=True),
+        Text(
+            m,
+            16,
+            _shrink(slip.return_code or "not announced", 6, right - m, True),
+            6,
+            bold=True,
+        ),
+        Text(m, 24, _fit(f"Order {slip.order_number}", 3.5, right - m), 3.5),
+        _centred_code(code, Symbology.CODE128, media, 29, 12, 0.375),
+        Text(m, 47, _shrink(slip.summary, 3.5, right - m, True), 3.5, bold=True),
+    ]
+    footer_y = media.height_mm - m - 3.5
+    y = 53.0
+    room = int((footer_y - 1 - y) // 4.5)
+    shown = slip.lines if len(slip.lines) <= room else slip.lines[: max(room - 1, 0)]
+    for text in shown:
+        elements.append(Text(m, y, _fit(text, 3, right - m), 3))
+        y += 4.5
+    if len(shown) < len(slip.lines):
+        elements.append(Text(m, y, f"+ {len(slip.lines) - len(shown)} more unit(s)", 3, True))
+    footer = f"{slip.station}  {slip.printed_at:%Y-%m-%d %H:%M}"
+    elements.append(Text(m, footer_y, _fit(footer, 3, right - m), 3))
+    return Label(media, tuple(elements), name="return slip")

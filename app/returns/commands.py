@@ -23,6 +23,7 @@ class ReturnCommandName(StrEnum):
     WRITEOFF = "WRITEOFF"
     CLOSE = "CLOSE"
     CANCEL = "CANCEL"
+    REPRINT = "REPRINT"
     LOGOUT = "LOGOUT"
 
 

@@ -44,15 +44,43 @@ class ReturnState(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
+class UnitLabel:
+    """A label for one unit booked in: a bin label (restock) or a B-grade label."""
+
+    order_id: int
+    order_number: str
+    return_code: str | None
+    line_id: int
+    sku: str
+    name: str
+    disposition: Disposition
+    reason: ReturnReason | None
+
+
+@dataclass(frozen=True, slots=True)
+class SlipLabel:
+    """The return slip of a closed parcel: each unit booked in and what happened to it."""
+
+    order_id: int
+    order_number: str
+    return_code: str | None
+    lines: tuple[str, ...]
+    summary: str
+
+
+@dataclass(frozen=True, slots=True)
 class ReturnStep:
     """The answer to one scan: tone, sentence, events to record first, and (for a parcel
-    label) the code to look up at the service. `leave` ends returns mode."""
+    label) the code to look up at the service. `leave` ends returns mode; `label` is the
+    label to print with the events; `reprint` asks for the last label again."""
 
     tone: Tone
     message: str
     events: tuple[PackEvent, ...] = ()
     lookup: str | None = None
     leave: bool = False
+    label: UnitLabel | SlipLabel | None = None
+    reprint: bool = False
 
 
 _WORDS = {
@@ -73,6 +101,7 @@ class ReturnSession:
     booked: Counter[int] = field(default_factory=Counter)
     dispositions: Counter[Disposition] = field(default_factory=Counter)
     packer_id: int | None = None
+    units: list[str] = field(default_factory=list)  # "SKU  restocked", for the slip
 
     # ------------------------------------------------------------------ scans
 
@@ -107,6 +136,7 @@ class ReturnSession:
         self.state = ReturnState.OPEN
         self.booked = Counter()
         self.dispositions = Counter()
+        self.units = []
         rma = f" ({parcel.return_code})" if parcel.return_code else " (not announced)"
         return ReturnStep("green", f"Return of order {parcel.order_number}{rma}: scan each unit.")
 
@@ -157,6 +187,8 @@ class ReturnSession:
             return self._close()
         if name is ReturnCommandName.CANCEL:
             return self._cancel()
+        if name is ReturnCommandName.REPRINT:
+            return ReturnStep("amber", "Printing the last return label again.", reprint=True)
         if name is ReturnCommandName.LOGOUT:
             return ReturnStep("amber", "Leaving returns mode.", leave=True)
         return ReturnStep("amber", "Returns mode is on. Scan the return parcel's label.")
@@ -177,15 +209,29 @@ class ReturnSession:
             ),
         )
         sku = self.unit.sku
+        label = None
+        if disposition in (Disposition.RESTOCK, Disposition.B_GRADE):
+            label = UnitLabel(
+                self.parcel.order_id,
+                self.parcel.order_number,
+                self.parcel.return_code,
+                self.unit.line_id,
+                sku,
+                self.unit.name,
+                disposition,
+                reason,
+            )
         self.booked[self.unit.line_id] += 1
         self.dispositions[disposition] += 1
+        why = f" ({reason.value.replace('_', ' ')})" if reason else ""
+        self.units.append(f"{sku}  {_WORDS[disposition]}{why}")
         self.unit, self.unit_code = None, ""
         self.state = ReturnState.OPEN
-        why = f" ({reason.value.replace('_', ' ')})" if reason else ""
         return ReturnStep(
             "green",
             f"{sku} {_WORDS[disposition]}{why}. Scan the next unit or PB:CLOSE.",
             events=(event,),
+            label=label,
         )
 
     def _close(self) -> ReturnStep:
@@ -205,11 +251,15 @@ class ReturnSession:
             or "no units"
         )
         number = self.parcel.order_number
+        slip = SlipLabel(
+            self.parcel.order_id, number, self.parcel.return_code, tuple(self.units), summary
+        )
         self._reset()
         return ReturnStep(
             "green",
             f"Return of order {number} closed: {summary}. Scan the next parcel.",
             events=(event,),
+            label=slip,
         )
 
     def _cancel(self) -> ReturnStep:
@@ -230,3 +280,4 @@ class ReturnSession:
         self.unit, self.unit_code = None, ""
         self.booked = Counter()
         self.dispositions = Counter()
+        self.units = []

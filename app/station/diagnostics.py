@@ -14,6 +14,7 @@ from app.printing.pages import calibration_job, test_job
 from app.printing.pdf import render_pdf
 from app.printing.printer import Printer, open_printer
 from app.printing.queue import PrintQueue
+from app.station.count_desk import count_entries
 from app.station.returns_desk import return_entries
 from app.station.supervision import OVERRIDE_CAPTIONS, OVERRIDE_PREFIX, OVERRIDE_REASONS
 from sync.clock import utcnow
@@ -48,9 +49,8 @@ class PrinterDiagnostics:
     def command_sheet(self, extra: tuple[CommandEntry, ...] = ()) -> str:
         if not self.document_printer_url:
             return "No document printer is configured; set one with the wizard."
-        sheet = CommandSheet(
-            printed_at=utcnow(), extra=override_entries() + return_entries() + extra
-        )
+        modes = return_entries() + count_entries()
+        sheet = CommandSheet(printed_at=utcnow(), extra=override_entries() + modes + extra)
         pdf = render_pdf(command_sheet_pages(sheet))
         open_printer(self.document_printer_url).send(pdf, name="command-sheet")
         return f"Command sheet sent to {self.document_printer_url}."

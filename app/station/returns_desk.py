@@ -7,14 +7,25 @@ from __future__ import annotations
 import copy
 import logging
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from app.printing.documents import CommandEntry
 from app.returns.commands import is_enter_returns, printable_return_commands
-from app.returns.session import ReturnSession, ReturnStep, Tone
+from app.returns.session import (
+    ReturnSession,
+    ReturnState,
+    ReturnStep,
+    SlipLabel,
+    Tone,
+    UnitLabel,
+)
 from app.station.ports import Background, Offline, StationStore
 from sync.client import StationClient
 from sync.errors import SyncRejected, SyncUnavailable
-from sync.protocol import ReturnLookup
+from sync.protocol import MutationType, ReturnClosed, ReturnLookup, ReturnUnitReceived
+
+if TYPE_CHECKING:
+    from app.station.return_labels import ReturnLabels
 
 log = logging.getLogger(__name__)
 
@@ -54,17 +65,25 @@ class ReturnsDesk:
         lookup: ReturnsLookup | None,
         background: Background,
         show: Callable[[Tone, str], None],
+        labels: ReturnLabels | None = None,
     ) -> None:
         self.store = store
         self.lookup = lookup
         self.background = background
         self.show = show
+        self.labels = labels
         self.session: ReturnSession | None = None
+        self.last_job: int | None = None  # the last return label queued, for PB:REPRINT
 
     @property
     def active(self) -> bool:
         """Whether scans go to returns mode."""
         return self.session is not None
+
+    @property
+    def between_parcels(self) -> bool:
+        """Returns mode is on and no parcel is open (nothing would be lost by leaving)."""
+        return self.session is not None and self.session.state is ReturnState.WAITING
 
     def wants(self, text: str) -> bool:
         """Whether this scan is for returns mode (it is on, or the scan turns it on)."""
@@ -81,17 +100,66 @@ class ReturnsDesk:
             return False
         before = copy.deepcopy(self.session)
         step = self.session.scan(text)
+        if step.reprint:
+            self.show(*self._reprint(packer_id))
+            return False
+        job, problem = self._queue_label(step.label)
         if not self._record(step):
             self.session = before  # nothing saved: the scan did not happen
+            if job is not None and self.labels is not None:
+                self.labels.withdraw(job)
             return False
+        if job is not None:
+            self.last_job = job
         if step.leave:
             self.session = None
             self.show("amber", step.message)
             return text.strip().upper() == "PB:LOGOUT"
-        self.show(step.tone, step.message)
+        message = step.message
+        if problem:
+            message += f" The label cannot be printed: {problem}"
+        self.show(step.tone, message)
         if step.lookup is not None:
             self._look_up(step.lookup)
         return False
+
+    def _queue_label(self, label: UnitLabel | SlipLabel | None) -> tuple[int | None, str | None]:
+        """Queue the step's label before its event is saved (see app.station.return_labels);
+        never stops the scan: a label that cannot print is said, the unit still counts."""
+        if label is None or self.labels is None:
+            return None, None
+        try:
+            if isinstance(label, UnitLabel):
+                return self.labels.unit_label(label, self._ordinal(label))
+            return self.labels.return_slip(label, self._closes(label.order_id) + 1)
+        except Exception as exc:
+            log.exception("return label not queued")
+            return None, str(exc)
+
+    def _ordinal(self, label: UnitLabel) -> int:
+        """Which unit of its line this is, among those booked in at this station."""
+        done = sum(
+            1
+            for e in self.store.order_events(label.order_id)
+            if e.type is MutationType.RETURN_UNIT_RECEIVED
+            and isinstance(e.payload, ReturnUnitReceived)
+            and e.payload.line_id == label.line_id
+        )
+        return done + 1
+
+    def _closes(self, order_id: int) -> int:
+        return sum(
+            1
+            for e in self.store.order_events(order_id)
+            if e.type is MutationType.RETURN_CLOSED and isinstance(e.payload, ReturnClosed)
+        )
+
+    def _reprint(self, packer_id: int | None) -> tuple[Tone, str]:
+        if self.labels is None or self.last_job is None:
+            return "red", "No return label was printed here yet; nothing to reprint."
+        who = f"user:{packer_id}" if packer_id is not None else "station"
+        self.last_job = self.labels.reprint(self.last_job, who, "reprint at the returns bench")
+        return "green", "The last return label prints again."
 
     def leave(self) -> None:
         """Leave returns mode (logout)."""

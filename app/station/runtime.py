@@ -13,15 +13,18 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 
+from app.counting.session import is_enter_count
 from app.packing import messages
 from app.packing.commands import Command, CommandName, parse_command
 from app.packing.errors import PackingError
 from app.packing.progress import PackState
 from app.packing.step import Outcome, Step
 from app.packing.weight_rules import DEFAULT_POLICY, WeightPolicy
+from app.returns.commands import is_enter_returns
 from app.scanning.scan import Scan, ScanKind
 from app.station.auth import PinChecker, PinVerdict, refusal
 from app.station.autocomplete import AutoComplete
+from app.station.count_desk import CountDesk
 from app.station.holds import LabelledHolds
 from app.station.instruction import standing_instruction
 from app.station.parcels import ParcelFlow
@@ -36,6 +39,7 @@ from app.station.ports import (
     UserRecord,
 )
 from app.station.present import order_parts
+from app.station.return_labels import ReturnLabels
 from app.station.returns_desk import ReturnsDesk, ReturnsLookup
 from app.station.screen import (
     Screen,
@@ -77,6 +81,7 @@ class StationRuntime(SupervisorActions, ParcelFlow, AutoComplete, LabelledHolds,
         supervisor_signed_in: Callable[[UserRecord, str], object] | None = None,
         supervisor_signed_out: Callable[[UserRecord], object] | None = None,
         returns_lookup: ReturnsLookup | None = None,
+        return_labels: ReturnLabels | None = None,
     ) -> None:
         self.store = store
         self.claims = claims
@@ -113,7 +118,8 @@ class StationRuntime(SupervisorActions, ParcelFlow, AutoComplete, LabelledHolds,
         # still shows for the previous parcel (the capture waits for the platter to clear).
         self._capture_key: tuple[int, int] | None = None
         self.model = ScreenModel(Screen.LOGIN, "amber", WELCOME, next_step=messages.next_login())
-        self.returns = ReturnsDesk(store, returns_lookup, background, self._show)
+        self.returns = ReturnsDesk(store, returns_lookup, background, self._show, return_labels)
+        self.counting = CountDesk(store, self._show, lambda: self.status.online)
 
     # ------------------------------------------------------------------ output
 
@@ -192,8 +198,16 @@ class StationRuntime(SupervisorActions, ParcelFlow, AutoComplete, LabelledHolds,
             self._login_scan(scan)
             return
         idle = self.order is None or self.session.state in _BETWEEN_ORDERS
-        if idle and self.returns.wants(scan.text):
-            if self.returns.handle(scan.text, self.user.id):
+        if idle:
+            self._switch_mode(scan.text)
+        # The mode that is on takes every scan; otherwise its command turns a mode on.
+        desk: ReturnsDesk | CountDesk | None = None
+        if idle and not self.counting.active and self.returns.wants(scan.text):
+            desk = self.returns
+        elif idle and self.counting.wants(scan.text):
+            desk = self.counting
+        if desk is not None:
+            if desk.handle(scan.text, self.user.id):
                 self.logout()
             return
         if self.order is not None and self._blocked():
@@ -218,6 +232,14 @@ class StationRuntime(SupervisorActions, ParcelFlow, AutoComplete, LabelledHolds,
             return
         step = self.session.scan(scan)
         self._adopt_step(step)
+
+    def _switch_mode(self, text: str) -> None:
+        """`PB:COUNT` between two return parcels, or `PB:RETURNS` between two bins, goes
+        straight to the other mode (nothing is open that could be lost)."""
+        if self.returns.between_parcels and is_enter_count(text):
+            self.returns.leave()
+        elif self.counting.between_bins and is_enter_returns(text):
+            self.counting.leave()
 
     def _login_scan(self, scan: Scan) -> None:
         if scan.kind is not ScanKind.BADGE:
@@ -313,6 +335,8 @@ class StationRuntime(SupervisorActions, ParcelFlow, AutoComplete, LabelledHolds,
         self.user = None
         self.order = None
         self.session = self._new_session()
+        self.returns.leave()
+        self.counting.leave()
         self._show("amber", WELCOME)
 
     def _idle_command(self, command: Command) -> None:

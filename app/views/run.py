@@ -101,6 +101,7 @@ def run_station(paths: StationPaths, settings: StationSettings, demo: object = N
     from app.station.label_printing import StationLabels, job_outcome
     from app.station.pictures import PictureShelf, http_fetch
     from app.station.replica_store import ReplicaStore
+    from app.station.return_labels import ReturnLabels
     from app.station.returns_desk import client_lookup
     from app.station.runtime import StationRuntime
     from app.station.supervisor_sessions import SupervisorSessions
@@ -201,6 +202,7 @@ def run_station(paths: StationPaths, settings: StationSettings, demo: object = N
             supervisor_signed_in=supervisors.sign_in,
             supervisor_signed_out=supervisors.sign_out,
             returns_lookup=client_lookup(client),
+            return_labels=ReturnLabels(queue, printer, settings.station_name or "station"),
         )
         runtime_ref.append(runtime)
         sounds = Sounds(settings.sounds)
@@ -382,13 +384,17 @@ def _print_demo_sheet(paths: StationPaths) -> None:
     from app.printing.documents import CommandEntry, CommandSheet
     from app.printing.layouts import command_sheet_pages
     from app.printing.pdf import render_pdf
+    from app.station.count_desk import count_entries
     from app.station.diagnostics import override_entries
+    from app.station.returns_desk import return_entries
 
     try:
         sheet = CommandSheet(
             printed_at=utcnow(),
             title="Packbench demo",
             extra=override_entries()
+            + return_entries()
+            + count_entries()
             + tuple(CommandEntry(code, caption) for code, caption in DEMO_BADGES),
         )
         target = paths.documents_dir / "command-sheet.pdf"

@@ -18,6 +18,7 @@ from PySide6.QtGui import QBrush, QColor, QPainter
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
+    QGridLayout,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -33,6 +34,10 @@ from PySide6.QtWidgets import (
 )
 
 from app.station.supervisor import (
+    COUNT_HEADERS,
+    DISPOSITION_HEADERS,
+    LOW_STOCK_HEADERS,
+    OVERSOLD_HEADERS,
     PACKER_HEADERS,
     STATION_HEADERS,
     ActionResult,
@@ -41,24 +46,39 @@ from app.station.supervisor import (
     SupervisorSnapshot,
     hhmm,
 )
+from app.views.theme import DESIGN_PX_PER_MM, SIZES_MM, size_px
 from app.views.words import human, label_state, tr
 
 Background = Callable[[Callable[[], object], Callable[[object], None]], None]
 REFRESH_MS = 15_000
 RED, GREEN, AMBER = "#c62828", "#1b7f3b", "#b26a00"
 
-PAGE_STYLE = """
-QLabel#supHeadline { font-size: 22px; font-weight: 700; padding: 6px 12px; border-radius: 6px; }
-QLabel#supNotice { font-size: 17px; padding: 4px 8px; }
-QTableWidget { font-size: 16px; }
-QHeaderView::section { font-size: 15px; padding: 4px; }
-QProgressBar { font-size: 15px; font-weight: 600; min-height: 24px; color: #111;
-               text-align: center; border: 1px solid #99a; border-radius: 4px; background: #fff; }
-QProgressBar[miss="true"]::chunk { background: #ef9a9a; }
-QProgressBar[miss="false"]::chunk { background: #a5d6a7; }
-QTabBar::tab { font-size: 17px; padding: 8px 18px; }
-QPushButton { font-size: 16px; padding: 6px 12px; }
+# Sizes in millimetres (theme.SIZES_MM), turned into pixels for the screen by page_style().
+_PAGE_STYLE = """
+QLabel#supHeadline {{ font-size: {sup_headline}px; font-weight: 700; padding: 6px 12px;
+                     border-radius: 6px; }}
+QLabel#supNotice, QLabel#supFigures {{ font-size: {sup_notice}px; padding: 4px 8px; }}
+QLabel#supFigures {{ font-weight: 700; }}
+QLabel#supTitle {{ font-size: {sup_notice}px; font-weight: 700; }}
+QTableWidget {{ font-size: {sup_table}px; }}
+QHeaderView::section {{ font-size: {sup_table_header}px; padding: 4px; }}
+QProgressBar {{ font-size: {sup_table_header}px; font-weight: 600; min-height: 24px; color: #111;
+               text-align: center; border: 1px solid #99a; border-radius: 4px;
+               background: #fff; }}
+QProgressBar[miss="true"]::chunk {{ background: #ef9a9a; }}
+QProgressBar[miss="false"]::chunk {{ background: #a5d6a7; }}
+QTabBar::tab {{ font-size: {sup_tab}px; padding: 8px 18px; }}
+QPushButton {{ font-size: {sup_button}px; padding: 6px 12px; }}
 """
+
+
+def page_style(per_mm: float) -> str:
+    """The supervisor page's style sheet with its sizes in pixels for this screen."""
+    names = [n for n in SIZES_MM if n.startswith("sup_")]
+    return _PAGE_STYLE.format(**{n: size_px(n, per_mm) for n in names})
+
+
+PAGE_STYLE = page_style(DESIGN_PX_PER_MM)
 
 
 def _table(headers: Sequence[str]) -> QTableWidget:
@@ -126,6 +146,7 @@ class SupervisorPage(QWidget):
         self.tabs.addTab(self._people_tab(), "Packers && stations")
         self.tabs.addTab(self._exceptions_tab(), "Exceptions")
         self.tabs.addTab(self._prepare_tab(), "Prepare batch")
+        self.tabs.addTab(self._returns_tab(), tr("Returns && stock"))
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(10, 8, 10, 8)
@@ -251,6 +272,45 @@ class SupervisorPage(QWidget):
         layout.addLayout(assign)
         return tab
 
+    def _returns_tab(self) -> QWidget:
+        self.returns_figures = QLabel(tr("Returns figures come from the service."))
+        self.returns_figures.setObjectName("supFigures")
+        self.returns_figures.setWordWrap(True)
+        self.dispositions = _table([tr(h) for h in DISPOSITION_HEADERS])
+        self.low_stock_title = QLabel(tr("Stock below the threshold"))
+        self.low_stock_title.setObjectName("supTitle")
+        self.low_stock = _table([tr(h) for h in LOW_STOCK_HEADERS])
+        self.oversold = _table([tr(h) for h in OVERSOLD_HEADERS])
+        self.counts = _table([tr(h) for h in COUNT_HEADERS])
+        # Dispositions on the left, low stock over oversold on the right, the count
+        # differences (long names) full width below: every column shows, nothing scrolls sideways.
+        grid = QGridLayout()
+        tables = (
+            (QLabel(tr("Dispositions per day")), self.dispositions, 0, 0, 3, 1),
+            (self.low_stock_title, self.low_stock, 0, 1, 1, 1),
+            (QLabel(tr("Orders packed oversold")), self.oversold, 2, 1, 1, 1),
+            (QLabel(tr("Cycle-count differences")), self.counts, 4, 0, 1, 2),
+        )
+        for heading, table, row, column, rows, span in tables:
+            heading.setObjectName("supTitle")
+            grid.addWidget(heading, row, column, 1, span)
+            grid.addWidget(table, row + 1, column, rows, span)
+        for row, stretch in ((1, 2), (3, 1), (5, 2)):
+            grid.setRowStretch(row, stretch)
+        grid.setColumnStretch(0, 4)  # five short figures
+        grid.setColumnStretch(1, 5)  # long SKUs
+        tab = QWidget()
+        layout = QVBoxLayout(tab)
+        layout.addWidget(self.returns_figures)
+        layout.addLayout(grid, 1)
+        return tab
+
+    def set_px_per_mm(self, per_mm: float) -> None:
+        """Sizes follow the screen's millimetres, like the rest of the station."""
+        style = page_style(per_mm)
+        if style != self.styleSheet():
+            self.setStyleSheet(style)
+
     # ------------------------------------------------------------------ life cycle
 
     def activate(self, user_id: int, user_name: str) -> None:
@@ -304,6 +364,7 @@ class SupervisorPage(QWidget):
         _fill(self.packers, snap.packers)
         _fill(self.stations, snap.stations)
         self._show_exceptions(snap.exceptions)
+        self._show_returns(snap)
         self.exceptions.clearSelection()
         for row, e in enumerate(snap.exceptions):
             if chosen is not None and e.id == chosen.id:
@@ -342,6 +403,24 @@ class SupervisorPage(QWidget):
                 finish.setForeground(QBrush(QColor(RED)))
                 finish.setToolTip("At the current pace this batch misses its cut-off.")
             table.setItem(row, 6, finish)
+
+    def _show_returns(self, snap: SupervisorSnapshot) -> None:
+        board = snap.returns
+        if board is None:
+            self.returns_figures.setText(tr("Returns figures come from the service: none yet."))
+            for table in (self.dispositions, self.low_stock, self.oversold, self.counts):
+                table.setRowCount(0)
+            return
+        self.returns_figures.setText(board.summary)
+        self.low_stock_title.setText(tr("Available below {n}").replace("{n}", str(board.below)))
+        _fill(self.dispositions, board.dispositions)
+        _fill(self.low_stock, board.low_stock)
+        _fill(self.oversold, board.oversold)
+        _fill(self.counts, board.counts)
+        for row, cells in enumerate(board.counts):  # a shortfall in red, as on the screen
+            item = self.counts.item(row, 3)
+            if item is not None and cells[3].startswith("-"):
+                item.setForeground(QBrush(QColor(RED)))
 
     def _show_chart(self, snap: SupervisorSnapshot) -> None:
         points = snap.throughput

@@ -12,7 +12,17 @@ from pydantic import BaseModel
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from service.models import Order, OrderException, Product, Return, ReturnUnit, StockBalance
+from service.models import (
+    Order,
+    OrderException,
+    Product,
+    Return,
+    ReturnUnit,
+    StockBalance,
+    StockMovement,
+    User,
+)
+from service.models import Station as StationRow
 from service.returns.states import Disposition, ReturnStatus
 from service.stock.ledger import MAIN
 
@@ -42,6 +52,17 @@ class Oversold(BaseModel):
     at: datetime
 
 
+class CountDifference(BaseModel):
+    """A count that found a different number than the ledger had: one `counted` movement."""
+
+    at: datetime
+    sku: str
+    location: str
+    difference: int
+    actor: str  # "user:12@station:3" for a bench count, the operator for `stock count`
+    counted_by: str  # the actor in words: "Rita at bench-7"
+
+
 class ReturnsFigures(BaseModel):
     """What a supervisor watches of returns and stock."""
 
@@ -52,6 +73,7 @@ class ReturnsFigures(BaseModel):
     below: int  # the threshold used
     low_stock: list[LowStock]
     oversold: list[Oversold]
+    count_differences: list[CountDifference] = []  # the last `days` days, newest first
 
 
 def low_threshold() -> int:
@@ -97,6 +119,19 @@ def figures(
         .order_by(OrderException.created_at)
         .limit(MAX_ROWS)
     ).all()
+    counted = session.execute(
+        select(
+            StockMovement.at,
+            Product.sku,
+            StockMovement.location,
+            StockMovement.on_hand_delta,
+            StockMovement.actor,
+        )
+        .join(Product, Product.id == StockMovement.product_id)
+        .where(StockMovement.kind == "counted", StockMovement.at >= since, StockMovement.at <= now)
+        .order_by(StockMovement.at.desc(), StockMovement.id.desc())
+        .limit(MAX_ROWS)
+    ).all()
     return ReturnsFigures(
         as_of=now,
         expected=by_status.get(ReturnStatus.EXPECTED.value, 0),
@@ -108,7 +143,33 @@ def figures(
             Oversold(order_number=n, sku=str((d or {}).get("sku", "")), at=at)
             for n, d, at in oversold
         ],
+        count_differences=[
+            CountDifference(
+                at=at,
+                sku=sku,
+                location=loc,
+                difference=delta,
+                actor=actor,
+                counted_by=_who(session, actor),
+            )
+            for at, sku, loc, delta, actor in counted
+        ],
     )
+
+
+def _who(session: Session, actor: str) -> str:
+    """ "user:12@station:3" as "Rita at bench-7"; any other actor as it is."""
+    user_part, _at, station_part = actor.partition("@")
+    kind, _colon, number = user_part.partition(":")
+    if kind != "user" or not number.isdigit():
+        return actor
+    user = session.get(User, int(number))
+    words = user.name if user is not None else user_part
+    _station, _colon, station_id = station_part.partition(":")
+    if station_id.isdigit():
+        station = session.get(StationRow, int(station_id))
+        words += f" at {station.name if station is not None else station_part}"
+    return words
 
 
 __all__ = ["Disposition", "ReturnsFigures", "figures"]

@@ -25,10 +25,12 @@ from service.returns.bench import apply_close, apply_unit
 from service.shipping.labels import check_weight as check_label_weight
 from service.shipping.rollup import unpacked_parcels
 from service.stock.allocation import consume_order
+from service.stock.counting import apply_station_count
 from service.sync_server.leases import batch_owner, release_lease, station_names
 from service.sync_server.overrides import OverrideUnproven, override_actor
 from service.weights.history import record_parcel_weight
 from sync.protocol import (
+    ORDERLESS_TYPES,
     PAYLOAD_MODELS,
     SET_ASIDE_TYPE,
     ClaimReleased,
@@ -44,6 +46,7 @@ from sync.protocol import (
     ReturnUnitReceived,
     ScanOutcome,
     ScanRecorded,
+    StockCounted,
     WeightRecorded,
 )
 
@@ -452,16 +455,37 @@ class Checked:
         return {"order_status": order.status, "order_version": order.version, **extra}
 
 
+@dataclass
+class CheckedOrderless:
+    """A mutation about no order (a cycle count); `apply()` makes its writes."""
+
+    session: Session
+    station: StationRef
+    mutation: Mutation
+    payload: BaseModel
+
+    def apply(self) -> dict[str, Any]:
+        """Record the count; CountRefused (a ServiceError) refuses it having written nothing."""
+        assert isinstance(self.payload, StockCounted)
+        return apply_station_count(
+            self.session, self.payload, station_id=self.station.id, mutation_id=self.mutation.id
+        )
+
+
 def check_mutation(
     session: Session,
     station: StationRef,
     mutation: Mutation,
     orders: dict[int, Order],
     leases: dict[int, Lease],
-) -> Checked:
+) -> Checked | CheckedOrderless:
     """Type, payload, order and lease checks; raises Rejected having written nothing."""
     kind = parse_type(mutation)
     payload = parse_payload(kind, mutation)
+    if kind in ORDERLESS_TYPES:
+        if mutation.order_id is not None:
+            raise Rejected(RejectReason.INVALID_PAYLOAD, f"A {kind.value} event has no order_id.")
+        return CheckedOrderless(session, station, mutation, payload)
     if mutation.order_id is None:
         raise Rejected(RejectReason.INVALID_PAYLOAD, f"A {kind.value} event needs an order_id.")
     order = orders.get(mutation.order_id)

@@ -172,3 +172,74 @@ def dialogs(window: StationWindow) -> Iterator[tuple[str, QDialog]]:
         settle()
         yield f"dialog-{name}", dialog
         dialog.close()
+
+
+def returns_figures_json() -> dict[str, object]:
+    """The service's returns figures (its own model, so the schemas meet) with long values."""
+    from service.returns.figures import (
+        CountDifference,
+        DispositionDay,
+        LowStock,
+        Oversold,
+        ReturnsFigures,
+    )
+
+    days = [
+        DispositionDay(day=f"2026-03-0{d}", restock=d * 3, b_grade=d, write_off=d % 2, missing=0)
+        for d in range(1, 8)
+    ]
+    return ReturnsFigures(
+        as_of=NOW,
+        expected=12,
+        waiting_for_inspection=4,
+        dispositions=days,
+        below=5,
+        low_stock=[
+            LowStock(sku=LONG_ITEM.sku, on_hand=3, allocated=2, available=1),
+            LowStock(sku="MUG-BLU-350", on_hand=0, allocated=4, available=-4),
+        ],
+        oversold=[Oversold(order_number="ORD-100234", sku=LONG_ITEM.sku, at=NOW)],
+        count_differences=[
+            CountDifference(
+                at=NOW,
+                sku=LONG_ITEM.sku,
+                location="AISLE-12-SHELF-4",
+                difference=-3,
+                actor="user:1@station:7",
+                counted_by=f"{PACKER.name} at bench-07",
+            ),
+            CountDifference(
+                at=NOW,
+                sku="MUG-BLU-350",
+                location="MAIN",
+                difference=12,
+                actor="operator:ana",
+                counted_by="operator:ana",
+            ),
+        ],
+    ).model_dump(mode="json")
+
+
+def supervisor_station() -> StationWindow:
+    """A station whose supervisor API answers an empty shift and the returns figures."""
+    store = FakeStore(users={u.badge: u for u in (PACKER, SUPERVISOR)})
+    store.batch_rows = list(BATCHES)
+    runtime = StationRuntime(
+        store, FakeClaims(store), FakeLabels(), run_now, lambda _m: None, pin_checker=checker()
+    )
+    overview = {"as_of": NOW.isoformat(), "batches": [], "packers": [], "stations": [],
+                "exceptions": [], "throughput": []}  # fmt: skip
+    returns = returns_figures_json()
+
+    def api(_user_id: int) -> object:
+        def call(_method: str, path: str, _body: object) -> object:
+            return returns if path == "returns" else overview
+
+        return call
+
+    return StationWindow(
+        runtime,
+        "bench-07",
+        store.batches,
+        supervisor_api=api,  # type: ignore[arg-type]
+    )

@@ -13,6 +13,7 @@ from PySide6.QtGui import QFont, QFontMetrics
 from PySide6.QtWidgets import (
     QAbstractButton,
     QApplication,
+    QDialog,
     QLabel,
     QLineEdit,
     QListWidget,
@@ -24,8 +25,10 @@ from PySide6.QtWidgets import (
 )
 from pytestqt.qtbot import QtBot
 
+from app.scanning.classify import classify
+from app.views.dialogs import PinDialog
 from app.views.theme import SIZES_MM, size_px
-from tests.support.screens import dialogs, screens, settle, station
+from tests.support.screens import dialogs, screens, settle, station, supervisor_station
 
 pytestmark = pytest.mark.qt_log_ignore("propagateSizeHints")  # offscreen platform, on show()
 
@@ -206,3 +209,35 @@ def test_the_measure_finds_a_cut_label_a_cut_cell_and_a_cut_status(qtbot: QtBot)
     bar.resize(1024, 20)
     settle()
     assert any("wraps out" in p for p in clipped(bar))
+
+
+@pytest.mark.parametrize("size", SIZES, ids=[f"{w}x{h}" for w, h in SIZES])
+def test_the_supervisor_returns_and_stock_tab_clips_nothing(
+    qtbot: QtBot, monkeypatch: pytest.MonkeyPatch, size: tuple[int, int]
+) -> None:
+    """Returns waiting, dispositions per day, low stock, oversold and count differences."""
+
+    def type_pin(dialog: QDialog) -> int:
+        dialog.pin.setText("123456")  # type: ignore[attr-defined]
+        return int(QDialog.DialogCode.Accepted.value)
+
+    monkeypatch.setattr(PinDialog, "exec", type_pin)
+    window = supervisor_station()
+    qtbot.addWidget(window)
+    window.apply_sizes(per_mm(*size))
+    window.resize(*size)
+    window.show()
+    qtbot.waitExposed(window)
+    window.on_scan(classify(b"BADGE-S001"))
+    page = window.supervisor_page
+    assert window.stack.currentWidget() is page
+    page.tabs.setCurrentWidget(page.counts.parentWidget())
+    settle()
+    assert page.counts.rowCount() == 2 and page.dispositions.rowCount() == 7
+    problems = clipped(page.tabs.currentWidget()) + clipped(page.tabs.tabBar())
+    for table in (page.dispositions, page.low_stock, page.oversold, page.counts):
+        if table.horizontalScrollBar().isVisible():  # columns hidden to the right
+            problems.append(f"{table.horizontalHeaderItem(0).text()} table scrolls sideways")
+    if window.width() > size[0]:
+        problems.append(f"window {window.width()} px wide on a {size[0]} px screen")
+    assert problems == []

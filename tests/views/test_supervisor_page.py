@@ -24,6 +24,7 @@ from app.views.dialogs import PinDialog
 from app.views.main_window import StationWindow
 from sync.errors import SyncRejected, SyncUnavailable
 from tests.support.pins import checker, sealed_pin
+from tests.support.screens import returns_figures_json
 from tests.support.station_fakes import FakeClaims, FakeLabels, FakeStore, run_now
 
 PACKER = UserRecord(1, "Alex Packer", "packer", "BADGE-P001", None)
@@ -63,6 +64,7 @@ class FakeApi:
 
     def __init__(self, overview: dict[str, Any]) -> None:
         self.overview = overview
+        self.returns = returns_figures_json()
         self.calls: list[tuple[int, str, str, dict[str, Any] | None]] = []
         self.offline = False
         self.refuse: str | None = None
@@ -74,6 +76,8 @@ class FakeApi:
                 raise SyncUnavailable("GET /v1/supervisor/overview: ConnectError")
             if path == "overview":
                 return self.overview
+            if path == "returns":
+                return self.returns
             if self.refuse:
                 raise SyncRejected(409, "conflict", self.refuse)
             if path.startswith("candidates"):
@@ -173,7 +177,7 @@ def test_the_timer_refreshes_and_offline_says_so_with_local_batches(
     page = floor.page
     floor.api.offline = True
     page.timer.timeout.emit()
-    assert len(floor.api.calls) == 2
+    assert [c[2] for c in floor.api.calls] == ["overview", "returns", "overview"]
     text = page.headline.text()
     assert text.startswith("✖  As of ") and "offline" in text
     assert "local data" in page.notice.text()
@@ -187,6 +191,32 @@ def test_the_timer_refreshes_and_offline_says_so_with_local_batches(
     assert page.headline.text().startswith("●  Live")
 
 
+def test_returns_and_stock_show_live_and_stay_as_last_seen_offline(
+    floor: Floor, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    floor.login_supervisor(monkeypatch)
+    page = floor.page
+    assert page.returns_figures.text() == (
+        "Returns announced, not here yet: 12.  Waiting for inspection: 4."
+    )
+    assert _cells(page.dispositions, 0)[:2] == ["2026-03-07", "2026-03-06"]  # newest first
+    assert _cells(page.low_stock, 3) == ["1", "-4"]
+    assert page.low_stock_title.text() == "Available below 5"
+    assert _cells(page.oversold, 0) == ["ORD-100234"]
+    assert _cells(page.counts, 3) == ["-3", "+12"]
+    assert _cells(page.counts, 4)[0].endswith(" at bench-07")
+    assert page.counts.item(0, 3).foreground().color().name() == "#c62828"  # a shortfall
+    floor.api.offline = True
+    page.refresh()
+    assert page.headline.text().startswith("✖")
+    assert _cells(page.counts, 3) == ["-3", "+12"]  # last seen, the headline says offline
+    floor.api.offline = False
+    floor.api.returns = {"unexpected": True}  # an older service without the figures
+    page.refresh()
+    assert page.headline.text().startswith("●  Live")
+    assert _cells(page.counts, 3) == ["-3", "+12"]  # the last figures stay
+
+
 def test_release_sends_reason_and_version_and_shows_a_409(
     floor: Floor, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -198,12 +228,12 @@ def test_release_sends_reason_and_version_and_shows_a_409(
     assert "at least 3 characters" in page.notice.text()
     page.reason.setText("replacement mug found")
     page.action_buttons["release"].click()
-    _uid, method, path, body = floor.api.calls[1]
+    _uid, method, path, body = next(c for c in floor.api.calls if c[1] == "POST")
     hold = page.snapshot.exceptions[0]  # type: ignore[union-attr]
     assert (method, path) == ("POST", f"orders/{hold.order_id}/release")
     assert body == {"reason": "replacement mug found", "expected_version": hold.order_version}
     assert page.notice.text().startswith("✔")
-    assert floor.api.calls[-1][2] == "overview"  # refreshed after the action
+    assert [c[2] for c in floor.api.calls[-2:]] == ["overview", "returns"]  # refreshed
 
     floor.api.refuse = "Order ORD-1 was not changed: it was packed at station bench-2 meanwhile."
     page.exceptions.selectRow(0)

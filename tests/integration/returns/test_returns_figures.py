@@ -60,3 +60,26 @@ def test_a_pack_of_stock_the_ledger_never_had_is_shown_oversold(
         body = figures(s, clock.utcnow(), days=1, below=0)
     assert [(x.order_number, x.sku) for x in body.oversold] == [(order.number, "BOWL")]
     assert [(x.sku, x.available) for x in body.low_stock] == [("BOWL", -1)]
+
+
+def test_count_differences_of_the_last_days_newest_first_with_who_counted(
+    stocked: sessionmaker[Session],
+) -> None:
+    with clock.frozen(START) as frozen:
+        with stocked() as s, s.begin():
+            count(s, "PLATE", counted=1, reason="shelf count", actor="operator:ana")
+        frozen.advance(timedelta(days=5))
+        with stocked() as s, s.begin():
+            count(s, "MUG", counted=7, reason="shelf count", actor="user:4@station:2")
+            count(s, "PLATE", counted=1, reason="agrees", actor="user:4@station:2")  # no move
+        frozen.advance(timedelta(hours=1))
+        with stocked() as s, s.begin():
+            count(s, "MUG", counted=9, reason="found two", actor="user:5@station:2")
+        with stocked() as s:
+            body = figures(s, clock.utcnow(), days=3)
+    assert [(c.sku, c.location, c.difference, c.actor) for c in body.count_differences] == [
+        ("MUG", "MAIN", 2, "user:5@station:2"),
+        ("MUG", "MAIN", -3, "user:4@station:2"),
+    ]  # the PLATE count five days ago is outside the three days
+    assert body.count_differences[0].at == START + timedelta(days=5, hours=1)
+    assert body.count_differences[0].counted_by == "user:5 at station:2"  # no such user here
