@@ -43,7 +43,7 @@ from service.changes import mark_changed
 from service.db import utcnow
 from service.jobs.queue import enqueue
 from service.lifecycle import PACKABLE, OrderStatus, record_event
-from service.models import Label, Order, OrderException, Parcel, Product
+from service.models import Label, Order, OrderEvent, OrderException, Parcel, Product
 from service.shipping.carrier_errors import record_carrier_error
 
 log = logging.getLogger(__name__)
@@ -565,6 +565,16 @@ def rebook_shipment(
         record_carrier_error(session, order, exc, actor=actor, boxes=boxes, step="lookup")
         return []
     known = set(session.scalars(select(Label.carrier_ref).where(Label.carrier == order.carrier)))
+    # Strays deleted by an earlier attempt stay deleted (in case the carrier still lists them).
+    known |= {
+        str((payload or {}).get("carrier_ref"))
+        for payload in session.scalars(
+            select(OrderEvent.payload).where(
+                OrderEvent.order_id == order.id, OrderEvent.type == "label_cancelled"
+            )
+        )
+        if (payload or {}).get("reason") == "unrecorded_booking"
+    }
     strays = [p for p in held if p.carrier_ref not in known]
     for stray in strays:
         try:
@@ -580,6 +590,7 @@ def rebook_shipment(
             payload={
                 "box_no": None,
                 "tracking_number": stray.tracking_number,
+                "carrier_ref": stray.carrier_ref,
                 "reason": "unrecorded_booking",
                 "carrier_cancelled": True,
                 "carrier_cancel_queued": False,
