@@ -15,7 +15,7 @@ ParcelStatusList [{StatusCode, StatusDate "/Date(ms+zzzz)/", StatusDescription, 
 [{Parcel (the ParcelList entry), ParcelId, ParcelNumber, ClientReference}], GetParcelListErrors
 (the shapes quoted by the MyGLS sample clients and the WSDL-generated GetParcelListResponse).
 The documentation we read does not say whether a deleted parcel is still listed; the fake
-lists only parcels that are not deleted.
+lists only parcels that are not deleted unless `lists_deleted` is set.
 Error codes are Appendix A's; their sentences here are the fake's own words. MyGLS takes no
 parcel weight (GLS weighs at the depot), so the fake checks none.
 """
@@ -68,6 +68,7 @@ class FakeGls:
         self.requests: list[tuple[str, dict[str, Any]]] = []
         self.fail_next: list[str] = []  # "500", "timeout", "1001"
         self.fail_method = ""  # when set, the faults above hit only this method
+        self.lists_deleted = False  # GetParcelList also lists deleted parcels (undocumented)
         self.timeout_seconds = 1.5
         self.url = ""
         self._ids = itertools.count(702000001)
@@ -262,7 +263,7 @@ class FakeGls:
                     "ClientReference": p.request.get("ClientReference"),
                 }
                 for p in self.parcels.values()
-                if p.state != "DELETED" and low <= p.printed_ms <= high
+                if (self.lists_deleted or p.state != "DELETED") and low <= p.printed_ms <= high
             ],
             "GetParcelListErrors": [],
         }

@@ -443,3 +443,45 @@ def test_a_printed_label_is_never_touched(
     with sessions() as s:
         assert [lb.status for lb in live_labels(s, oid)] == ["printed", "ready"]
         assert _events(s, oid, "shipment_rebooked") == []
+
+
+def test_a_third_box_and_a_relabel_rebook_all_and_never_delete_a_stray_twice(
+    sessions: sessionmaker[Session], make_order: Callable[..., int], fake: FakeGls
+) -> None:
+    fake.lists_deleted = True  # if MyGLS lists deleted parcels too, they stay deleted
+    oid = _gls_order(make_order, fake)
+    with sessions() as s, s.begin():
+        _close_box_1(s, s.get_one(Order, oid))
+    fake.fail_method, fake.fail_next[:] = "PrintLabels", ["timeout"]
+    with sessions() as s, s.begin():
+        assert _weigh(s, s.get_one(Order, oid), 2, 700) is None
+    deadline = time.monotonic() + 10
+    while len(fake.live_shipments()) < 1 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    (unheard,) = fake.live_shipments()
+    with sessions() as s, s.begin():
+        assert _weigh(s, s.get_one(Order, oid), 2, 700) is not None  # the retry
+    first_retry = len(fake.requests)
+    with sessions() as s, s.begin():
+        third = _weigh(s, s.get_one(Order, oid), 3, 900)
+        assert third is not None and third.parcel_count == 3
+    with sessions() as s, s.begin():
+        # Box 1 weighed again, out of its band: the three boxes are booked once more.
+        relabelled = _weigh(s, s.get_one(Order, oid), 1, 2400)
+        assert relabelled is not None and relabelled.weight_min_grams <= 2400
+    deleted_later = [
+        parcel_id
+        for method, body in fake.requests[first_retry:]
+        if method == "DeleteLabels"
+        for parcel_id in body["ParcelIdList"]
+    ]
+    assert len(deleted_later) == 2 + 3  # the shipment of two, then the shipment of three
+    assert not {p.parcel_id for p in unheard} & set(deleted_later)
+    (shipment,) = fake.live_shipments()
+    assert [(p.index, p.count) for p in shipment] == [(1, 3), (2, 3), (3, 3)]
+    with sessions() as s:
+        labels = live_labels(s, oid)
+        assert [(lb.parcel_no, lb.parcel_count) for lb in labels] == [(1, 3), (2, 3), (3, 3)]
+        assert [str(p.number) for p in shipment] == [lb.tracking_number for lb in labels]
+        reasons = [e["reason"] for e in _events(s, oid, "shipment_rebooked")]
+        assert reasons == ["parcel_count", "parcel_count", "weight_out_of_band"]
