@@ -176,6 +176,35 @@ class CarrierAdapter(Protocol):
         ...
 
 
+# Optional, for a carrier that books an order's boxes as ONE shipment of n parcels and fixes
+# n when it is booked (GLS): `books_one_shipment = True` and
+#     find_parcels(session, reference, since, until) -> list[CreatedParcel]
+# (the live parcels it printed for an order reference in that time, label bytes empty).
+# When the order's box count grows, `service.shipping.labels.rebook_shipment` deletes its
+# unprinted parcels there and books all boxes again as one shipment; `find_parcels` finds a
+# shipment booked by an attempt whose answer never arrived, so a retry does not book twice.
+
+
+@runtime_checkable
+class OneShipmentCarrier(CarrierAdapter, Protocol):
+    """A carrier adapter that books an order's boxes as one shipment of a fixed count."""
+
+    books_one_shipment: bool
+
+    def find_parcels(
+        self, session: Session, reference: str, since: datetime, until: datetime
+    ) -> list[CreatedParcel]:
+        """The live parcels the carrier printed in [since, until] for an order reference."""
+        ...
+
+
+def books_one_shipment(adapter: object) -> OneShipmentCarrier | None:
+    """The adapter, if it books an order's boxes as one shipment of a fixed count."""
+    if isinstance(adapter, OneShipmentCarrier) and adapter.books_one_shipment:
+        return adapter
+    return None
+
+
 def refuses_pickup_point(adapter: object, request: ShipmentRequest) -> CarrierError | None:
     """A point was chosen but this adapter cannot deliver to one: refuse, never go home."""
     if not request.pickup_point or getattr(adapter, "supports_pickup_points", False):

@@ -13,7 +13,15 @@ PRINTED state any more, 16/19/20/21/1000/1001 GLS-side failures).
   service `PSD` with the shop id; `TypeOfPrinter` ThermoZPL (203 dpi), ThermoZPL_300DPI or
   Thermo (PDF); `Labels` is the label file as a list of byte values, one page per box;
 - reprint: `GetPrintedLabels`; cancel: `DeleteLabels` (only before GLS scans the parcel);
-- tracking: `GetParcelStatuses` by parcel number -> `ParcelStatusList`.
+- tracking: `GetParcelStatuses` by parcel number -> `ParcelStatusList`;
+- the account's parcels printed in a date range: `GetParcelList` (`PrintDateFrom`,
+  `PrintDateTo`) -> `PrintDataInfoList` [{ParcelId, ParcelNumber, ClientReference, Parcel}],
+  `GetParcelListErrors`; used to find a shipment of an order that GLS made while we did not
+  hear its answer (a timeout), so that a retry does not book the order twice.
+
+Because GLS fixes `Count` when a shipment is made, `books_one_shipment` tells the service to
+book an order's boxes again as one shipment when their number grows (see
+`service.shipping.labels.rebook_shipment`).
 
 Settings: `country` (the MyGLS country of the account), `client_number`, `username`,
 `pickup_services` (default ["parcelshop"]), the limits of `service.carriers.rules`; the
@@ -86,6 +94,13 @@ def parse_gls_date(raw: str) -> datetime:
     return at
 
 
+def wcf_date(at: datetime) -> str:
+    """A datetime as a WCF JSON date ("/Date(1733300000000)/", milliseconds; naive = UTC)."""
+    if at.tzinfo is None:
+        at = at.replace(tzinfo=UTC)
+    return f"/Date({int(at.timestamp() * 1000)})/"
+
+
 def _error(errors: list[Mapping[str, Any]], *, creating: bool) -> CarrierError:
     code = int(errors[0].get("ErrorCode") or 0)
     words = "; ".join(
@@ -125,6 +140,7 @@ class GlsCarrier:
     name = NAME
     supports_tracking = True
     supports_pickup_points = True
+    books_one_shipment = True
 
     def __init__(self, config: Mapping[str, Any]) -> None:
         self.config = config
@@ -283,6 +299,34 @@ class GlsCarrier:
     ) -> CreatedParcel | None:
         """GLS fixes a shipment's parcel count when it is created: nothing to print again."""
         return None
+
+    def find_parcels(
+        self, session: Session, reference: str, since: datetime, until: datetime
+    ) -> list[CreatedParcel]:
+        """Parcels GLS printed between `since` and `until` under `ClientReference` `reference`
+        (`GetParcelList` by print date); no label bytes, box numbers 1..n as GLS lists them."""
+        body = {
+            "PickupDateFrom": None,
+            "PickupDateTo": None,
+            "PrintDateFrom": wcf_date(since),
+            "PrintDateTo": wcf_date(until),
+        }
+        with self._client() as client:
+            answer = self._post(client, "GetParcelList", body)
+        errors = list(answer.get("GetParcelListErrors") or [])
+        if errors:
+            raise _error(errors, creating=False)
+        found = []
+        for info in answer.get("PrintDataInfoList") or []:
+            parcel = info.get("Parcel") or {}
+            ref = info.get("ClientReference") or parcel.get("ClientReference")
+            if str(ref or "") != reference or not info.get("ParcelId"):
+                continue
+            found.append((str(info["ParcelNumber"]), str(info["ParcelId"])))
+        return [
+            CreatedParcel(box, number, parcel_id, "zpl", b"")
+            for box, (number, parcel_id) in enumerate(found, start=1)
+        ]
 
     def tracking_events(self, tracking_number: str) -> list[TrackingEvent]:
         """The parcel's statuses (`GetParcelStatuses`), normalised, oldest first."""

@@ -5,6 +5,12 @@ A label is valid for a weight band: expected grams ± max(100 g, 10 %). The clai
 station measures a box outside its label's band, `relabel` asks the carrier for a new label
 (the old one is cancelled there); until that works the parcel waits in `awaiting_label`.
 
+A carrier that books an order's boxes as one shipment and fixes their number when it books
+(GLS: `books_one_shipment`) gets the order's unprinted labels booked again as one shipment of
+n parcels when the box count grows, or a box is relabelled (`rebook_shipment`): the old
+parcels are deleted there first, then all boxes are booked, so the carrier never holds two
+live shipments of the order from a finished attempt.
+
 Every carrier call runs inside a SAVEPOINT: a carrier error rolls back what this attempt
 wrote (so no tracking number exists without its label) and opens a `carrier` exception.
 """
@@ -15,6 +21,7 @@ import logging
 import math
 import os
 from collections.abc import Iterable, Sequence
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -25,8 +32,10 @@ from service.carriers.base import (
     CarrierAdapter,
     CarrierError,
     CreatedParcel,
+    OneShipmentCarrier,
     ParcelSpec,
     ShipmentRequest,
+    books_one_shipment,
     refuses_pickup_point,
 )
 from service.carriers.registry import carrier_config, get_adapter, known_carriers, sender_address
@@ -34,7 +43,7 @@ from service.changes import mark_changed
 from service.db import utcnow
 from service.jobs.queue import enqueue
 from service.lifecycle import PACKABLE, OrderStatus, record_event
-from service.models import Label, Order, OrderException, Parcel, Product
+from service.models import Label, Order, OrderEvent, OrderException, Parcel, Product
 from service.shipping.carrier_errors import record_carrier_error
 
 log = logging.getLogger(__name__)
@@ -350,6 +359,17 @@ def relabel(
     )
     parcel.status = "awaiting_label"
     parcel.weight_grams = grams  # the latest measurement wins
+    one = _one_shipment_adapter(session, order)
+    if one is not None:
+        count = _box_count(session, order, box_no)
+        had = live_labels(session, order.id, box_no)
+        why = "weight_out_of_band" if had else "parcel_count"
+        new = rebook_shipment(session, order, one, count, actor=actor, reason=why)
+        mine = next((lb for lb in new if lb.parcel_no == box_no), None)
+        if mine is None:
+            return None
+        parcel.status = before
+        return mine
     old = live_labels(session, order.id, box_no)
     others = [lb.parcel_count for lb in live_labels(session, order.id) if lb.parcel_no != box_no]
     count = max([box_no, *others])
@@ -380,8 +400,16 @@ def check_weight(
     label = next(
         (lb for lb in live_labels(session, order.id, box_no) if label_fits(lb, grams)), None
     )
+    if label is not None and _one_shipment_adapter(session, order) is not None:
+        if any(lb.parcel_count < box_no for lb in live_labels(session, order.id)):
+            _parcel(session, order, box_no).weight_grams = grams
+            count_parcels(session, order, box_no, actor=actor)  # one booking for all boxes
+            return next(iter(live_labels(session, order.id, box_no)), None)
+        return label
     if label is None:
         label = relabel(session, order, box_no, grams, actor=actor)
+        if label is None and _one_shipment_adapter(session, order) is not None:
+            return None  # the booking failed once already in this request: wait, no retry
     count_parcels(session, order, box_no, actor=actor)
     return label
 
@@ -401,6 +429,17 @@ def count_parcels(session: Session, order: Order, count: int, *, actor: str = "s
         if lb.parcel_count < count and lb.status != "printed"
     ]
     if not stale:
+        return
+    one = _one_shipment_adapter(session, order)
+    if one is not None:
+        rebook_shipment(
+            session,
+            order,
+            one,
+            _box_count(session, order, count),
+            actor=actor,
+            reason="parcel_count",
+        )
         return
     try:
         adapter, config = adapter_for(order)
@@ -437,3 +476,174 @@ def count_parcels(session: Session, order: Order, count: int, *, actor: str = "s
                 "printed_again": again is not None,
             },
         )
+
+
+def _one_shipment_adapter(session: Session, order: Order) -> OneShipmentCarrier | None:
+    """The order's adapter if it books all boxes as one shipment and none of the order's
+    labels is printed yet (a printed label is never touched: then each box keeps its own)."""
+    if not order.carrier or order.carrier not in known_carriers():
+        return None
+    try:
+        adapter, _config = adapter_for(order)
+    except CarrierError:
+        return None
+    if any(lb.status == "printed" for lb in live_labels(session, order.id)):
+        return None
+    return books_one_shipment(adapter)
+
+
+def _box_count(session: Session, order: Order, box_no: int) -> int:
+    """How many boxes the order has with box `box_no` known: the highest of it, the count its
+    labels say, and the highest weighed box."""
+    weighed: list[int] = list(
+        session.scalars(
+            select(Parcel.box_no).where(
+                Parcel.order_id == order.id, Parcel.weight_grams.is_not(None)
+            )
+        )
+    )
+    counts = [lb.parcel_count for lb in live_labels(session, order.id)]
+    return max([box_no, *counts, *weighed])
+
+
+def _box_weights(session: Session, order: Order, count: int) -> dict[int, int]:
+    """Grams of boxes 1..count: as weighed, else the middle of its label's band, else the
+    default box."""
+    weighed = {
+        p.box_no: p.weight_grams
+        for p in session.scalars(select(Parcel).where(Parcel.order_id == order.id))
+        if p.weight_grams is not None
+    }
+    labelled = {
+        lb.parcel_no: (lb.weight_min_grams + lb.weight_max_grams) // 2
+        for lb in live_labels(session, order.id)
+    }
+    return {
+        box: weighed.get(box) or labelled.get(box) or default_box_grams()
+        for box in range(1, count + 1)
+    }
+
+
+def _as_parcel(label: Label) -> CreatedParcel:
+    return CreatedParcel(label.parcel_no, label.tracking_number, label.carrier_ref, "zpl", b"")
+
+
+def rebook_shipment(
+    session: Session,
+    order: Order,
+    adapter: OneShipmentCarrier,
+    count: int,
+    *,
+    actor: str = "service",
+    reason: str = "parcel_count",
+) -> list[Label]:
+    """Book the order's boxes 1..count as ONE shipment of `count` parcels; its new labels.
+
+    For a carrier that fixes the parcel count at booking (GLS). None of the order's labels is
+    printed (the caller checked). In this order, each step stopping at the first failure with a
+    `carrier` exception, so the station keeps waiting and never prints a stale count:
+
+    1. ask the carrier what it holds under the order's reference: a shipment booked by an
+       earlier attempt whose answer was lost (a timeout) is in no label here; it is deleted,
+       so a retry never leaves two live shipments (without that answer nothing is deleted or
+       booked);
+    2. delete the order's unprinted parcels there, each label cancelled here as it goes;
+    3. book all boxes as one shipment and keep its labels, one per box ("k of n").
+
+    A failure after step 2 leaves the order without a label and the exception open; the next
+    weighing or closing of a box (a retry) starts again at step 1.
+    """
+    old = live_labels(session, order.id)
+    weights = _box_weights(session, order, count)
+    boxes = sorted(weights)
+    now = utcnow()
+    firsts = list(session.scalars(select(Label.created_at).where(Label.order_id == order.id)))
+    since = min([*firsts, now]) - timedelta(days=1)
+    try:
+        held = adapter.find_parcels(session, order.number, since, now + timedelta(days=1))
+    except CarrierError as exc:
+        record_carrier_error(session, order, exc, actor=actor, boxes=boxes, step="lookup")
+        return []
+    known = set(session.scalars(select(Label.carrier_ref).where(Label.carrier == order.carrier)))
+    # Strays deleted by an earlier attempt stay deleted (in case the carrier still lists them).
+    known |= {
+        str((payload or {}).get("carrier_ref"))
+        for payload in session.scalars(
+            select(OrderEvent.payload).where(
+                OrderEvent.order_id == order.id, OrderEvent.type == "label_cancelled"
+            )
+        )
+        if (payload or {}).get("reason") == "unrecorded_booking"
+    }
+    strays = [p for p in held if p.carrier_ref not in known]
+    for stray in strays:
+        try:
+            adapter.cancel(session, stray)
+        except CarrierError as exc:
+            record_carrier_error(session, order, exc, actor=actor, boxes=boxes, step="delete")
+            return []
+        record_event(
+            session,
+            order,
+            "label_cancelled",
+            actor=actor,
+            payload={
+                "box_no": None,
+                "tracking_number": stray.tracking_number,
+                "carrier_ref": stray.carrier_ref,
+                "reason": "unrecorded_booking",
+                "carrier_cancelled": True,
+                "carrier_cancel_queued": False,
+            },
+        )
+    for label in old:
+        try:
+            adapter.cancel(session, _as_parcel(label))
+        except CarrierError as exc:
+            record_carrier_error(
+                session, order, exc, actor=actor, boxes=boxes, step="delete",
+                tracking_number=label.tracking_number,
+            )  # fmt: skip
+            return []
+        label.status = "cancelled"
+        mark_changed(session, "label", label.id)
+        record_event(
+            session,
+            order,
+            "label_cancelled",
+            actor=actor,
+            payload={
+                "box_no": label.parcel_no,
+                "tracking_number": label.tracking_number,
+                "reason": reason,
+                "parcel_count": label.parcel_count,
+                "rebooked_as": count,
+                "carrier_cancelled": True,
+                "carrier_cancel_queued": False,
+            },
+        )
+    new = create_labels(session, order, weights, parcel_count=count, actor=actor)
+    if not new:
+        return []
+    numbers = {lb.tracking_number for lb in old}
+    by_box = {lb.parcel_no: lb for lb in new}
+    for parcel in session.scalars(select(Parcel).where(Parcel.order_id == order.id)):
+        if parcel.box_no in by_box and (
+            parcel.tracking_number is None or parcel.tracking_number in numbers
+        ):
+            parcel.tracking_number = by_box[parcel.box_no].tracking_number
+    record_event(
+        session,
+        order,
+        "shipment_rebooked",
+        actor=actor,
+        payload={
+            "carrier": order.carrier,
+            "reason": reason,
+            "parcel_count": count,
+            "voided": [lb.tracking_number for lb in old],
+            "unrecorded_deleted": [p.tracking_number for p in strays],
+            "made": [lb.tracking_number for lb in new],
+        },
+    )
+    return new

@@ -7,7 +7,9 @@ pseudo-terminals, a Zebra printer on a loopback socket. It packs:
 
 - a cash-on-delivery order to a Packeta pickup point (one box; Packeta's ZPL label, passed
   through untouched, prints the COD amount and currency);
-- a GLS order in two boxes (GLS PDF labels, rasterised by the station for its ZPL printer).
+- a GLS order in two boxes (GLS PDF labels, rasterised by the station for its ZPL printer):
+  the label made ahead for one box is deleted at GLS when the second box closes, and both
+  boxes are booked as one GLS shipment of two, labelled "1/2" and "2/2".
 
 Then: what the printer received is rendered by zpl-renderer-js and decoded with zxing-cpp
 (one label per parcel, each with its own number), and what the service recorded is read from
@@ -26,6 +28,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import httpx
+import pypdfium2 as pdfium
 import pytest
 import zxingcpp
 from sqlalchemy import select
@@ -185,6 +188,14 @@ def _weigh(bench: Bench, grams: int, expect: str) -> str:
     return bench.log.wait_for(expect, timeout=40)
 
 
+def _pdf_text(pdf: bytes) -> str:
+    document = pdfium.PdfDocument(pdf)
+    try:
+        return " ".join(page.get_textpage().get_text_range() for page in document)
+    finally:
+        document.close()
+
+
 def _wait_jobs(bench: Bench, count: int, timeout: float = 30) -> list[bytes]:
     deadline = time.monotonic() + timeout
     while len(bench.printer.jobs) < count and time.monotonic() < deadline:
@@ -267,13 +278,22 @@ def test_cod_to_a_packeta_point_and_two_gls_boxes_print_the_carriers_labels(
     fields = text_fields(packeta_job.decode())
     assert "COD 250.00 CZK" in fields and f"Pickup point {PACKETA_POINT}" in fields
 
-    # GLS: two parcels, two labels, each with its own parcel number (raster ZPL from the PDF).
-    # (Box 2 was not known when box 1's label was made ahead, so GLS has two one-parcel
-    # shipments here and neither label says "n of 2": see docs/carriers.md, GLS.)
+    # GLS: ONE shipment of two parcels, two labels, each with its own parcel number (raster
+    # ZPL from the PDF). Box 1's label made ahead counted one parcel; when box 2 closed the
+    # service deleted that shipment at GLS and booked both boxes as one (Count 2).
     assert all(job.count(b"^GFA") == 1 for job in gls_jobs)
     assert len({lb.tracking_number for lb in gls_printed}) == 2
-    booked = {str(p.number) for p in cb.gls.parcels.values() if p.state == "PRINTED"}
-    assert {lb.tracking_number for lb in gls_printed} <= booked
+    (shipment,) = cb.gls.live_shipments()
+    assert shipment[0].request["Count"] == 2
+    assert shipment[0].request["ClientReference"] == two.number
+    assert [str(p.number) for p in shipment] == [lb.tracking_number for lb in gls_printed]
+    voided = [lb for lb in labels[two.id] if lb.status == "cancelled"]
+    assert [lb.parcel_count for lb in voided] == [1]  # the label made ahead for one box
+    assert cb.gls.parcels[int(voided[0].carrier_ref)].state == "DELETED"
+    # The PDFs the station rasterised say "1/2" and "2/2" (the printed raster has no text).
+    for label, k in zip(gls_printed, ("1/2", "2/2"), strict=True):
+        assert label.parcel_count == 2 and label.format == "pdf"
+        assert f"Ref {two.number} {k}" in " ".join(_pdf_text(label.content).split())
 
     # What the printer received, drawn by an independent renderer and read back: each
     # label carries its own parcel's number, and nothing else.

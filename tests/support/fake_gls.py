@@ -10,7 +10,12 @@ TypeOfPrinter) -> Labels (byte values), PrintLabelsInfoList [{ClientReference, P
 ParcelNumber}], PrintLabelsErrorList [{ErrorCode, ErrorDescription, ClientReferenceList,
 ParcelIdList}]; `GetPrintedLabels`; `DeleteLabels` -> SuccessfullyDeletedList /
 DeleteLabelsErrorList (4: no such parcel, 6: not PRINTED any more); `GetParcelStatuses` ->
-ParcelStatusList [{StatusCode, StatusDate "/Date(ms+zzzz)/", StatusDescription, DepotCity}].
+ParcelStatusList [{StatusCode, StatusDate "/Date(ms+zzzz)/", StatusDescription, DepotCity}];
+`GetParcelList` (PickupDateFrom/To or PrintDateFrom/To, WCF dates) -> PrintDataInfoList
+[{Parcel (the ParcelList entry), ParcelId, ParcelNumber, ClientReference}], GetParcelListErrors
+(the shapes quoted by the MyGLS sample clients and the WSDL-generated GetParcelListResponse).
+The documentation we read does not say whether a deleted parcel is still listed; the fake
+lists only parcels that are not deleted unless `lists_deleted` is set.
 Error codes are Appendix A's; their sentences here are the fake's own words. MyGLS takes no
 parcel weight (GLS weighs at the depot), so the fake checks none.
 """
@@ -46,6 +51,7 @@ class GlsParcel:
     index: int
     count: int
     state: str = "PRINTED"  # PRINTED | DELETED | SCANNED
+    printed_ms: int = field(default_factory=lambda: int(time.time() * 1000))
     statuses: list[tuple[str, int, str, str]] = field(default_factory=list)
 
 
@@ -61,6 +67,8 @@ class FakeGls:
         self.parcels: dict[int, GlsParcel] = {}
         self.requests: list[tuple[str, dict[str, Any]]] = []
         self.fail_next: list[str] = []  # "500", "timeout", "1001"
+        self.fail_method = ""  # when set, the faults above hit only this method
+        self.lists_deleted = False  # GetParcelList also lists deleted parcels (undocumented)
         self.timeout_seconds = 1.5
         self.url = ""
         self._ids = itertools.count(702000001)
@@ -72,6 +80,14 @@ class FakeGls:
             if self.fail_next and self.fail_next[0] in kinds:
                 return self.fail_next.pop(0)
         return None
+
+    def live_shipments(self) -> list[list[GlsParcel]]:
+        """The shipments GLS holds (one per PrintLabels entry), deleted parcels left out."""
+        shipments: dict[int, list[GlsParcel]] = {}
+        for parcel in self.parcels.values():
+            if parcel.state != "DELETED":
+                shipments.setdefault(id(parcel.request), []).append(parcel)
+        return list(shipments.values())
 
     def scan(
         self, number: int, code: str, epoch_ms: int, text: str, depot: str = "Budapest"
@@ -234,6 +250,24 @@ class FakeGls:
                 deleted.append({"ParcelId": parcel_id, "SubParcelIdList": []})
         return {"SuccessfullyDeletedList": deleted, "DeleteLabelsErrorList": errors}
 
+    def parcel_list(self, body: dict[str, Any]) -> dict[str, Any]:
+        low, high = _ms(body.get("PrintDateFrom")), _ms(body.get("PrintDateTo"))
+        if low is None or high is None:
+            return _errors("GetParcelListErrors", 13, "PrintDateFrom and PrintDateTo are required.")
+        return {
+            "PrintDataInfoList": [
+                {
+                    "Parcel": p.request,
+                    "ParcelId": p.parcel_id,
+                    "ParcelNumber": p.number,
+                    "ClientReference": p.request.get("ClientReference"),
+                }
+                for p in self.parcels.values()
+                if (self.lists_deleted or p.state != "DELETED") and low <= p.printed_ms <= high
+            ],
+            "GetParcelListErrors": [],
+        }
+
     def parcel_statuses(self, body: dict[str, Any]) -> dict[str, Any]:
         number = body.get("ParcelNumber")
         parcel = next((p for p in self.parcels.values() if p.number == number), None)
@@ -255,6 +289,12 @@ class FakeGls:
         }
 
 
+def _ms(raw: Any) -> int | None:
+    """A WCF JSON date ("/Date(ms)/", "/Date(ms+zzzz)/") as epoch milliseconds."""
+    match = re.fullmatch(r"/Date\((-?\d+)([+-]\d{4})?\)/", str(raw or ""))
+    return int(match[1]) if match else None
+
+
 def _errors(list_name: str, code: int, text: str) -> dict[str, Any]:
     return {list_name: [{"ErrorCode": code, "ErrorDescription": text, "ParcelIdList": []}]}
 
@@ -264,6 +304,7 @@ _METHODS = {
     "GetPrintedLabels": ("get_printed_labels", "GetPrintedLabelsErrorList"),
     "DeleteLabels": ("delete_labels", "DeleteLabelsErrorList"),
     "GetParcelStatuses": ("parcel_statuses", "GetParcelStatusErrors"),
+    "GetParcelList": ("parcel_list", "GetParcelListErrors"),
 }
 
 
@@ -290,15 +331,16 @@ def _handler(fake: FakeGls) -> type[BaseHTTPRequestHandler]:
             fake.requests.append(
                 (method, {k: v for k, v in body.items() if k not in ("Username", "Password")})
             )
-            if fake._fault("timeout"):
-                time.sleep(fake.timeout_seconds)
-            if fake._fault("500"):
+            faulty = fake.fail_method in ("", method)
+            if faulty and fake._fault("timeout"):
+                time.sleep(fake.timeout_seconds)  # then answers: GLS made it, nobody heard
+            if faulty and fake._fault("500"):
                 self._send(500, b"<html>Request Error</html>", "text/html")
                 return
             handler, error_list = _METHODS[method]
             if body.get("Username") != fake.username or body.get("Password") != fake.digest:
                 answer = _errors(error_list, -1, "Unauthorized.")
-            elif fake._fault("1001"):
+            elif faulty and fake._fault("1001"):
                 answer = _errors(error_list, 1001, "Internal Problem.")
             else:
                 answer = getattr(fake, handler)(body)
