@@ -163,3 +163,25 @@ def missing_serial(name: str, others: int = 0) -> str:
         return f"The serial number of {name} is missing; scan it."
     items = "item" if others == 1 else "items"
     return f"The serial number of {name} is missing; scan it, then the {others} other {items}."
+
+
+def slip_not_printed(number: str, problem: str) -> str:
+    """A packing slip the document printer could not print (it stays in the queue)."""
+    problem = problem.strip().rstrip(".")
+    return (
+        f"Packing slip for {number} not printed: {problem}. "
+        "Fix the document printer; the slip prints by itself. Put it in the parcel."
+    )
+
+
+def slip_unconfirmed(number: str, problem: str) -> str:
+    """A slip sent to the document printer, which then reported a problem."""
+    problem = problem.strip().rstrip(".")
+    return f"Packing slip for {number}: {problem}."
+
+
+def documents_waiting(status: str, waiting: int) -> str:
+    """The document printer's part of the status bar, with the slips still to print."""
+    if waiting <= 0:
+        return status
+    return f"{status} · {waiting} slip(s) waiting"

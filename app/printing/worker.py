@@ -18,10 +18,11 @@ import logging
 import threading
 from collections.abc import Callable
 
-from app.device_status import DeviceStatus
+from app.device_status import DeviceKind, DeviceStatus
 from app.printing.errors import PrinterError
 from app.printing.printer import Printer
 from app.printing.queue import FAILED, PrintJob, PrintQueue
+from app.printing.status import document_words
 
 log = logging.getLogger(__name__)
 
@@ -111,8 +112,10 @@ class PrintWorker:
             else:
                 done = self.queue.mark_sent(
                     job.id,
-                    f"Sent to the printer, but it then reported: {error.message}. "
-                    "Check whether the label printed; reprint it if not.",
+                    self._words(
+                        f"Sent to the printer, but it then reported: {error.message}. "
+                        "Check whether the label printed; reprint it if not."
+                    ),
                 )
                 log.warning("job %s sent but unconfirmed: %s", job.id, status.detail)
                 self.on_job(done)
@@ -121,7 +124,9 @@ class PrintWorker:
     def _failed(self, job: PrintJob, error: PrinterError) -> None:
         current = self.queue.get(job.id)
         retry_at = self.queue.backoff(max(1, current.attempts)) if error.retryable else None
-        failed = self.queue.mark_failed(job.id, error.message, retry_at, error.retryable)
+        failed = self.queue.mark_failed(
+            job.id, self._words(error.message), retry_at, error.retryable
+        )
         log.warning(
             "job %s (%s, order %s) failed: %s %s",
             job.id,
@@ -131,6 +136,11 @@ class PrintWorker:
             error.detail,
         )
         self.on_job(failed)
+
+    def _words(self, sentence: str) -> str:
+        if self.printer.kind is DeviceKind.DOCUMENT_PRINTER:
+            return document_words(sentence)
+        return sentence
 
     def process(self, job: PrintJob) -> PrintJob:
         """Print one job through the full check-send-check cycle; returns its new state."""

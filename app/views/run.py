@@ -180,7 +180,7 @@ def run_station(paths: StationPaths, settings: StationSettings, demo: object = N
             replica.labels_for_order,
             layout_file=paths.config_file.with_name("label_layout.toml"),
         )
-        slips, doc_worker = _packing_slips(settings, queue)
+        slips, doc_worker = _packing_slips(settings, queue, bridge)
         supervisors = SupervisorSessions(
             client.open_supervisor_session, client.supervisor, client.close_supervisor_session
         )
@@ -251,6 +251,7 @@ def run_station(paths: StationPaths, settings: StationSettings, demo: object = N
 
         bridge.reading.connect(runtime.scale_reading)
         bridge.label_done.connect(runtime.label_done)
+        bridge.document_job.connect(runtime.document_job)
 
         def on_device(status: DeviceStatus) -> None:
             part = {
@@ -260,6 +261,8 @@ def run_station(paths: StationPaths, settings: StationSettings, demo: object = N
             }.get(status.kind)
             if part:
                 runtime.set_status(**{part: status.message, f"{part}_tone": _TONE[status.state]})
+            elif status.kind is DeviceKind.DOCUMENT_PRINTER:
+                runtime.document_status(status)
 
         def on_sync(status: Any) -> None:
             rejection = status.last_rejection
@@ -295,6 +298,10 @@ def run_station(paths: StationPaths, settings: StationSettings, demo: object = N
         if doc_worker is not None:  # packing slips: same queue, the document printer
             doc_worker.start()
             stack.callback(doc_worker.stop)
+            bridge.run_in_background(
+                doc_worker.printer.device_status,
+                lambda st: on_device(st) if isinstance(st, DeviceStatus) else None,
+            )
         bridge.run_in_background(
             printer.device_status,
             lambda st: on_device(st) if isinstance(st, DeviceStatus) else None,
@@ -399,8 +406,8 @@ def _print_demo_sheet(paths: StationPaths) -> None:
         log.error("demo command sheet not written: %s", exc)
 
 
-def _packing_slips(settings: Any, queue: Any) -> tuple[Any, Any]:
-    """The slip printing and its document-printer worker, when the site asks for slips."""
+def _packing_slips(settings: Any, queue: Any, bridge: Any) -> tuple[Any, Any]:
+    """The slip printing and its document-printer worker, unless this bench prints none."""
     from app.printing.printer import open_printer
     from app.printing.worker import PrintWorker
     from app.station.slips import PackingSlips, SlipPolicy
