@@ -93,8 +93,13 @@ class PrintWorker:
             return self.idle_interval
         if job.state == FAILED and job.next_attempt_at is not None:
             wait = (job.next_attempt_at - self.queue.clock()).total_seconds()
-            # Not due yet, but retry at once if the printer says it is back.
-            if wait > 0 and not self._check(job, before=True, record=False):
+            # Not due yet, but retry at once if the printer says it is back. A printer that
+            # cannot say (a folder, a raw PDF printer) always "says" ready: it waits its turn,
+            # or it would be tried again in a tight loop while its share is away.
+            if wait > 0 and (
+                not getattr(self.printer, "knows_status", True)
+                or not self._check(job, before=True, record=False)
+            ):
                 return min(wait, self.probe_interval)
         self.process(job)
         return 0.0

@@ -308,6 +308,7 @@ class StationWindow(QMainWindow):
             self._style = style
             self.setStyleSheet(style)
             self.pack.set_px_per_mm(per_mm)
+            self.supervisor_page.set_px_per_mm(per_mm)
 
     def action_settings(self) -> None:
         """F10: scanner test, printer test and calibration, command sheet."""

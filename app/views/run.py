@@ -422,7 +422,13 @@ def _packing_slips(settings: Any, queue: Any, bridge: Any) -> tuple[Any, Any]:
         )
         return None, None
     wanted = policy is not SlipPolicy.NEVER or settings.box_content_labels
-    if not settings.document_printer or not wanted:
+    if not wanted:
+        return None, None
+    if not settings.document_printer:
+        log.warning(
+            "config: no document_printer: packing slips the channels ask for are not printed "
+            "at this bench (set document_printer, e.g. cups://Office, or packing_slips = never)"
+        )
         return None, None
     printer = open_printer(settings.document_printer)
     slips = PackingSlips(
@@ -434,6 +440,8 @@ def _packing_slips(settings: Any, queue: Any, bridge: Any) -> tuple[Any, Any]:
     )
 
     def status(value: object) -> None:
-        log.info("document printer: %s", value)
+        log.info("document printer: %s", getattr(value, "message", value))
+        bridge.device_status.emit(value)  # the status bar, on the GUI thread
 
-    return slips, PrintWorker(queue, printer, on_status=status)
+    # A slip that could not print is said on screen (a banner), not only logged.
+    return slips, PrintWorker(queue, printer, on_status=status, on_job=bridge.document_job.emit)

@@ -41,24 +41,34 @@ from app.station.supervisor import (
     SupervisorSnapshot,
     hhmm,
 )
+from app.views.theme import DESIGN_PX_PER_MM, SIZES_MM, size_px
 from app.views.words import human, label_state, tr
 
 Background = Callable[[Callable[[], object], Callable[[object], None]], None]
 REFRESH_MS = 15_000
 RED, GREEN, AMBER = "#c62828", "#1b7f3b", "#b26a00"
 
-PAGE_STYLE = """
-QLabel#supHeadline { font-size: 22px; font-weight: 700; padding: 6px 12px; border-radius: 6px; }
-QLabel#supNotice { font-size: 17px; padding: 4px 8px; }
-QTableWidget { font-size: 16px; }
-QHeaderView::section { font-size: 15px; padding: 4px; }
-QProgressBar { font-size: 15px; font-weight: 600; min-height: 24px; color: #111;
-               text-align: center; border: 1px solid #99a; border-radius: 4px; background: #fff; }
-QProgressBar[miss="true"]::chunk { background: #ef9a9a; }
-QProgressBar[miss="false"]::chunk { background: #a5d6a7; }
-QTabBar::tab { font-size: 17px; padding: 8px 18px; }
-QPushButton { font-size: 16px; padding: 6px 12px; }
+# Sizes are millimetres on the panel (theme.SIZES_MM "sup_*"), like the packer's screens.
+_PAGE_STYLE = """
+QLabel#supHeadline {{ font-size: {sup_headline}px; font-weight: 700; padding: 6px 12px;
+                     border-radius: 6px; }}
+QLabel#supNotice {{ font-size: {sup_notice}px; padding: 4px 8px; }}
+QTableWidget {{ font-size: {sup_table}px; }}
+QHeaderView::section {{ font-size: {sup_header}px; padding: 4px; }}
+QProgressBar {{ font-size: {sup_header}px; font-weight: 600; min-height: {sup_header}px;
+               color: #111; text-align: center; border: 1px solid #99a; border-radius: 4px;
+               background: #fff; }}
+QProgressBar[miss="true"]::chunk {{ background: #ef9a9a; }}
+QProgressBar[miss="false"]::chunk {{ background: #a5d6a7; }}
+QTabBar::tab {{ font-size: {sup_tab}px; padding: 8px 18px; }}
+QPushButton, QLineEdit, QComboBox, QSpinBox, QLabel {{ font-size: {sup_button}px; }}
+QPushButton {{ padding: 6px 12px; }}
 """
+
+
+def page_style(per_mm: float) -> str:
+    """The supervisor page's style sheet in this screen's pixels."""
+    return _PAGE_STYLE.format(**{name: size_px(name, per_mm) for name in SIZES_MM})
 
 
 def _table(headers: Sequence[str]) -> QTableWidget:
@@ -95,7 +105,8 @@ class SupervisorPage(QWidget):
     ) -> None:
         super().__init__()
         self.setObjectName("page")
-        self.setStyleSheet(PAGE_STYLE)
+        self._per_mm = 0.0
+        self._offline_said = False
         self.board_for = board_for
         self.background = background
         self.board: SupervisorBoard | None = None
@@ -132,6 +143,22 @@ class SupervisorPage(QWidget):
         layout.addLayout(top)
         layout.addWidget(self.notice)
         layout.addWidget(self.tabs, 1)
+        self.set_px_per_mm(DESIGN_PX_PER_MM)
+
+    def set_px_per_mm(self, per_mm: float) -> None:
+        """Sizes for this screen: letters and the chart in millimetres, not pixels."""
+        if per_mm == self._per_mm:
+            return
+        self._per_mm = per_mm
+        self.setStyleSheet(page_style(per_mm))
+        self.chart_view.setMinimumHeight(size_px("sup_chart", per_mm))
+        font = self.chart_view.chart().titleFont()
+        font.setPixelSize(size_px("sup_header", per_mm))
+        self.chart_view.chart().setTitleFont(font)
+        for axis in (self.x_axis, self.y_axis):
+            labels = axis.labelsFont()
+            labels.setPixelSize(size_px("sup_header", per_mm))
+            axis.setLabelsFont(labels)
 
     # ------------------------------------------------------------------ tabs
 
@@ -139,8 +166,13 @@ class SupervisorPage(QWidget):
         self.batches = _table(
             ["Batch", "Station", "Progress", "Held", "Rate/h", "Cut-off", "Projected finish"]
         )
-        self.batches.horizontalHeader().setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
-        self.batches.horizontalHeader().setStretchLastSection(False)
+        # The batch's name and its progress share what the figures leave: a long name wraps
+        # (the row grows) rather than squeezing the progress text out of its bar.
+        header = self.batches.horizontalHeader()
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+        header.setStretchLastSection(False)
+        self.batches.setWordWrap(True)
         self.series = QLineSeries()
         self.series.setName("orders packed per 15 minutes")
         chart = QChart()
@@ -159,7 +191,6 @@ class SupervisorPage(QWidget):
         self.series.attachAxis(self.y_axis)
         self.chart_view = QChartView(chart)
         self.chart_view.setRenderHint(QPainter.RenderHint.Antialiasing)
-        self.chart_view.setMinimumHeight(220)
         tab = QWidget()
         layout = QVBoxLayout(tab)
         layout.addWidget(self.batches, 3)
@@ -296,6 +327,10 @@ class SupervisorPage(QWidget):
                 "Offline: showing this station's own batches from its local data; other "
                 "figures are the last ones seen. Actions need the service.",
             )
+            self._offline_said = True
+        elif self._offline_said:  # back online: the offline sentence no longer holds
+            self.notice.setText("")
+            self._offline_said = False
         # A refresh must not move what the supervisor selected (same exception, same choices).
         chosen = self.selected_exception()
         self.snapshot = snap
@@ -327,7 +362,7 @@ class SupervisorPage(QWidget):
             bar = old if isinstance(old, QProgressBar) else QProgressBar()
             bar.setRange(0, max(b.total, 1))
             bar.setValue(b.packed)
-            bar.setFormat(f"{b.packed} of {b.total} packed, {b.remaining} to go")
+            bar.setFormat(f"{b.packed} of {b.total} packed, {b.remaining} left")
             bar.setProperty("miss", "true" if b.will_miss else "false")
             bar.style().unpolish(bar)  # the chunk colour follows the property
             bar.style().polish(bar)
@@ -338,10 +373,12 @@ class SupervisorPage(QWidget):
             table.setItem(row, 4, QTableWidgetItem(rate))
             table.setItem(row, 5, QTableWidgetItem(hhmm(b.cutoff_at)))
             finish = QTableWidgetItem(("✖ " if b.will_miss else "") + b.finish_text)
+            finish.setToolTip(b.finish_hint)
             if b.will_miss:
                 finish.setForeground(QBrush(QColor(RED)))
-                finish.setToolTip("At the current pace this batch misses its cut-off.")
+                finish.setToolTip(f"{b.finish_hint} This batch misses its cut-off.")
             table.setItem(row, 6, finish)
+        table.resizeRowsToContents()
 
     def _show_chart(self, snap: SupervisorSnapshot) -> None:
         points = snap.throughput
@@ -352,7 +389,8 @@ class SupervisorPage(QWidget):
             first, last = points[0][0], points[-1][0]
             self.x_axis.setRange(_qdt(first), _qdt(last))
         top = max((n for _, n in points), default=0)
-        self.y_axis.setRange(0, max(top + 1, 4))
+        # A multiple of 4: the axis's five ticks fall on whole orders.
+        self.y_axis.setRange(0, max(4, -(-(top + 1) // 4) * 4))
 
     def _show_exceptions(self, rows: Sequence[ExceptionRow]) -> None:
         table = self.exceptions
@@ -391,6 +429,7 @@ class SupervisorPage(QWidget):
             button.setEnabled(action in allowed)
 
     def _say(self, ok: bool, message: str) -> None:
+        self._offline_said = False
         self.notice.setText(("✔  " if ok else "✖  ") + message)
         self.notice.setStyleSheet(f"color: {GREEN if ok else RED};")
 

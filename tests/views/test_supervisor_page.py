@@ -144,7 +144,7 @@ def test_supervisor_login_shows_live_batches_people_and_chart(
     assert "will miss" not in page.batches.item(1, 6).text()
     bar = page.batches.cellWidget(0, 2)
     assert isinstance(bar, QProgressBar) and bar.property("miss") == "true"
-    assert bar.text() == "1 of 6 packed, 5 to go"
+    assert bar.text() == "1 of 6 packed, 5 left"
     assert _cells(page.packers, 0) == ["Bob", "Alice"]
     assert _cells(page.packers, 5) == ["100.0%", "80.0%"]
     assert _cells(page.stations, 1) == ["online", "OFFLINE"]
@@ -185,6 +185,7 @@ def test_the_timer_refreshes_and_offline_says_so_with_local_batches(
     floor.api.offline = False
     page.refresh()
     assert page.headline.text().startswith("●  Live")
+    assert page.notice.text() == ""  # the offline sentence goes with the offline state
 
 
 def test_release_sends_reason_and_version_and_shows_a_409(
