@@ -168,10 +168,8 @@ def missing_serial(name: str, others: int = 0) -> str:
 def slip_not_printed(number: str, problem: str) -> str:
     """A packing slip the document printer could not print (it stays in the queue)."""
     problem = problem.strip().rstrip(".")
-    return (
-        f"Packing slip for {number} not printed: {problem}. "
-        "Fix the document printer; the slip prints by itself. Put it in the parcel."
-    )
+    later = "" if "automatically" in problem else " It prints by itself when the printer is back."
+    return f"Packing slip for {number} not printed: {problem}.{later} Put it in the parcel."
 
 
 def slip_unconfirmed(number: str, problem: str) -> str:

@@ -89,7 +89,7 @@ def _fill(table: QTableWidget, rows: Sequence[Sequence[str]]) -> None:
     for r, row in enumerate(rows):
         for c, text in enumerate(row):
             item = QTableWidgetItem(text)
-            if text in ("OFFLINE", "paper out") or text.startswith("error"):
+            if text in ("OFFLINE", "paper out", "out of paper") or text.startswith("error"):
                 item.setForeground(QBrush(QColor(RED)))
             table.setItem(r, c, item)
 
@@ -222,8 +222,10 @@ class SupervisorPage(QWidget):
             + [tr("Message")]
         )
         self.reason = QLineEdit()
-        self.reason.setPlaceholderText("Reason (required, recorded with your name)")
+        self.reason.setPlaceholderText("Why? (required, kept with your name)")
         self.target_batch = QComboBox()
+        # The whole "code (station)" shows: the box grows with its longest choice.
+        self.target_batch.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.action_buttons: dict[str, QPushButton] = {}
         row = QHBoxLayout()
         row.addWidget(self.reason, 2)
@@ -330,6 +332,7 @@ class SupervisorPage(QWidget):
             self._offline_said = True
         elif self._offline_said:  # back online: the offline sentence no longer holds
             self.notice.setText("")
+            self.notice.setVisible(False)
             self._offline_said = False
         # A refresh must not move what the supervisor selected (same exception, same choices).
         chosen = self.selected_exception()
@@ -345,6 +348,7 @@ class SupervisorPage(QWidget):
                 self.exceptions.selectRow(row)
         batches = [(f"{b.code} ({b.station})", f"{b.code} — {b.name}", b.id) for b in snap.batches]
         _choices(self.target_batch, [(short, id_) for short, _long, id_ in batches])
+        self.target_batch.setMinimumWidth(self.target_batch.sizeHint().width())  # never cut
         _choices(self.assign_batch, [(long, id_) for _short, long, id_ in batches])
         _choices(self.assign_station, [(name, id_) for id_, name in snap.station_choices])
         for widget in (self.create_button, self.assign_button, self.filter_button):
@@ -412,6 +416,7 @@ class SupervisorPage(QWidget):
                 if not e.open:
                     item.setForeground(QBrush(QColor("#666")))
                 table.setItem(r, c, item)
+        table.resizeRowsToContents()  # a long message wraps in its row, never cut off
 
     def selected_exception(self) -> ExceptionRow | None:
         """The exception row the supervisor selected, if any."""
@@ -430,6 +435,7 @@ class SupervisorPage(QWidget):
 
     def _say(self, ok: bool, message: str) -> None:
         self._offline_said = False
+        self.notice.setVisible(True)
         self.notice.setText(("✔  " if ok else "✖  ") + message)
         self.notice.setStyleSheet(f"color: {GREEN if ok else RED};")
 

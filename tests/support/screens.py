@@ -17,7 +17,9 @@ from PySide6.QtCore import QBuffer, QByteArray, QIODevice
 from PySide6.QtGui import QColor, QImage, QPainter
 from PySide6.QtWidgets import QApplication, QDialog, QMessageBox, QWidget
 
+from app.packing import messages
 from app.packing.model import DictCatalog, ProductRef
+from app.printing.status import PrinterStatus, Problem, document_words
 from app.scanning.classify import classify
 from app.station.pictures import PictureShelf
 from app.station.ports import BatchRow, UserRecord
@@ -151,6 +153,11 @@ def screens(window: StationWindow) -> Iterator[tuple[str, QWidget]]:
     weigh(window, 0)
     window.on_scan(classify(b"PB:HOLD:DAMAGED_ITEM"))
     yield "pack-held", window
+    # The document printer ran out of paper: its status line and the slip's banner.
+    paper_out = document_words(PrinterStatus(frozenset({Problem.PAPER_OUT})).message)
+    rt.set_status(documents=messages.documents_waiting(paper_out, 12), documents_tone="red")
+    rt._show("red", messages.slip_not_printed("ORD-100001", paper_out))
+    yield "pack-slip-not-printed", window
     yield from supervisor_screens(window)
 
 

@@ -153,9 +153,7 @@ def test_never_at_the_bench_overrides_a_channel_that_wants_slips(tmp_path: Path)
 
 def test_the_slip_shows_the_pickup_point_and_the_cash_to_collect(tmp_path: Path) -> None:
     point = ("RO-BUC-1234", "easybox Mega Image Unirii, Bd. Unirii 12, 030167 Bucuresti")
-    rt, queue = bench(
-        tmp_path, "channel", packing_slip=True, pickup_point=point, cod="249.90 RON"
-    )
+    rt, queue = bench(tmp_path, "channel", packing_slip=True, pickup_point=point, cod="249.90 RON")
     pack(rt)
     (pdf,) = slips(queue)
     text = pdf_text(pdf)
@@ -205,14 +203,17 @@ def test_a_document_printer_out_of_paper_is_on_screen_and_the_slip_waits(
     rt, queue = bench(tmp_path, "channel", packing_slip=True)
     printer = PaperlessPrinter(DOCS)
     worker = PrintWorker(
-        queue, printer, on_job=rt.document_job, on_status=rt.document_status  # type: ignore[arg-type]
+        queue,
+        printer,
+        on_job=rt.document_job,
+        on_status=rt.document_status,  # type: ignore[arg-type]
     )
     pack(rt)
     (job,) = [j for j in queue.jobs(DOCS) if j.document_type == SLIP]
     worker.process(job)
     assert rt.model.tone == "red"
     assert "Packing slip for ORD-100001 not printed" in rt.model.message
-    assert "load paper" in rt.model.message and "prints by itself" in rt.model.message
+    assert "load paper" in rt.model.message and "document prints automatically" in rt.model.message
     assert rt.model.next_step  # the standing instruction stays under the banner
     status = rt.model.status
     assert status.documents_tone == "red"
