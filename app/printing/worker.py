@@ -115,13 +115,19 @@ class PrintWorker:
             if before:
                 self._failed(job, error)
             else:
-                done = self.queue.mark_sent(
-                    job.id,
-                    self._words(
+                if self.printer.kind is DeviceKind.DOCUMENT_PRINTER:
+                    # A document printer is a spooler (CUPS): what it took, it keeps and
+                    # prints once the problem is fixed.
+                    said = (
+                        f"In the printer's queue, which then reported: "
+                        f"{document_words(error.message)}. It prints from there once fixed."
+                    )
+                else:
+                    said = (
                         f"Sent to the printer, but it then reported: {error.message}. "
                         "Check whether the label printed; reprint it if not."
-                    ),
-                )
+                    )
+                done = self.queue.mark_sent(job.id, said)
                 log.warning("job %s sent but unconfirmed: %s", job.id, status.detail)
                 self.on_job(done)
         return False

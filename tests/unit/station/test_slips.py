@@ -228,3 +228,34 @@ def test_a_document_printer_out_of_paper_is_on_screen_and_the_slip_waits(
     assert "waiting" not in rt.model.status.documents
     worker.run_once()
     assert printer.printed == [job.payload]  # once
+
+
+def test_a_slip_the_spooler_took_before_paper_ran_out_is_said_to_print_from_there(
+    tmp_path: Path,
+) -> None:
+    from app.printing.worker import PrintWorker
+
+    rt, queue = bench(tmp_path, "channel", packing_slip=True)
+    printer = PaperlessPrinter(DOCS)
+    printer.paper = True
+    real_send = printer.send
+
+    def send_then_run_out(payload: bytes, name: str = "", preview_png: bytes | None = None) -> None:
+        real_send(payload, name, preview_png)
+        printer.paper = False
+
+    printer.send = send_then_run_out  # type: ignore[method-assign]
+    worker = PrintWorker(
+        queue,
+        printer,  # type: ignore[arg-type]
+        on_job=rt.document_job,
+        on_status=rt.document_status,
+    )
+    pack(rt)
+    (job,) = [j for j in queue.jobs(DOCS) if j.document_type == SLIP]
+    done = worker.process(job)
+    assert done.state == "sent" and done.needs_decision
+    assert rt.model.tone == "amber"
+    assert rt.model.message.startswith("Packing slip for ORD-100001: In the printer's queue")
+    assert "It prints from there once fixed" in rt.model.message
+    assert worker.queue.next_for(DOCS) is None  # not sent twice
