@@ -37,6 +37,7 @@ class DeviceBridge(QObject):
     device_status = Signal(object)  # app.device_status.DeviceStatus
     sync_status = Signal(object)  # sync.engine.SyncStatus
     label_done = Signal(int, bool, str)  # job id, ok, message
+    document_job = Signal(object)  # app.printing.queue.PrintJob of the document printer
     job_done = Signal(int, object)
 
     def __init__(self) -> None:

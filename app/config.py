@@ -106,9 +106,10 @@ class StationSettings:
     # An order whose items are verified, boxes weighed and labels printed finishes by itself
     # (no PB:CLOSE scan); scanning the next order finishes one that is complete.
     auto_complete: bool = True
-    # Packing slips on the document printer: "never", "every_parcel" or "cross_border"
-    # (ship-to country other than site_country).
-    packing_slips: str = "never"
+    # Packing slips on the document printer: "channel" (the order's channel decides, set on
+    # the service), "never" (not at this bench), or the bench-wide overrides "every_parcel"
+    # and "cross_border" (ship-to country other than site_country).
+    packing_slips: str = "channel"
     site_country: str = ""
     box_content_labels: bool = False  # a contents label for each box of a multi-box order
     blanking_ms: int = 300

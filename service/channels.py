@@ -14,12 +14,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service.carriers.registry import known_carriers
+from service.changes import mark_changed
 from service.errors import Conflict, NotFound, ValidationFailed
 from service.ingest.errors import ChannelNotFound
 from service.ingest.model import Priority
 from service.ingest.validate import CARRIER_UNMAPPED
 from service.models import Channel, Order
 from service.secrets_store import put_secret
+from service.slips import SlipPolicy, checked_slip_settings, slip_policy
 
 KINDS = ("shopify", "woocommerce", "operator", "csv")
 SIGNED_KINDS = frozenset({"shopify", "woocommerce"})
@@ -61,6 +63,12 @@ def add_channel(
         raise ValidationFailed(f"A {kind} channel needs its webhook secret.", field="secret")
     if session.scalar(select(Channel.id).where(Channel.name == name)) is not None:
         raise Conflict(f"A channel named {name!r} already exists.", field="name")
+    settings = dict(settings or {})
+    settings.update(
+        checked_slip_settings(
+            settings.pop("packing_slip", None), settings.pop("ship_from_country", None), {}
+        )
+    )
     ref = None
     if secret:
         ref = secret_ref(kind, name)
@@ -91,6 +99,41 @@ def update_channel(
     session.flush()
     _forget_cached_channels()
     return channel
+
+
+# Orders still to be packed: a new slip setting must reach the stations holding them.
+_UNPACKED = ("pending", "confirmed", "allocated", "picking", "on_hold", "backorder")
+
+
+def set_packing_slip(
+    session: Session,
+    name: str,
+    policy: str | None = None,
+    ship_from_country: str | None = None,
+) -> tuple[SlipPolicy, int]:
+    """Change which of the channel's orders get a packing slip; resend its unpacked orders.
+
+    Returns the new setting and how many unpacked orders go to the stations again with it.
+    """
+    channel = get_channel(session, name)
+    current = dict(channel.settings or {})
+    changes = checked_slip_settings(policy, ship_from_country, current)
+    if not changes:
+        raise ValidationFailed("Nothing to change: give a packing-slip setting or a country.")
+    channel.settings = {**current, **changes}
+    session.flush()
+    order_ids = session.scalars(
+        select(Order.id).where(Order.channel_id == channel.id, Order.status.in_(_UNPACKED))
+    ).all()
+    for order_id in order_ids:
+        mark_changed(session, "order", order_id)
+    _forget_cached_channels()
+    return slip_policy(channel.settings), len(order_ids)
+
+
+def packing_slip_of(channel: Channel) -> SlipPolicy:
+    """The channel's packing-slip setting."""
+    return slip_policy(channel.settings or {})
 
 
 def set_disabled(session: Session, name: str, disabled: bool) -> Channel:

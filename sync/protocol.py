@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable
 from datetime import date, datetime
+from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
@@ -18,10 +19,12 @@ from pydantic import BaseModel, ConfigDict, Field, Strict
 
 # 2: pulls may carry `weight_profile` changes; the service sends them only to stations that
 # announce 2 or more in PROTOCOL_HEADER, so an older station keeps syncing.
-# Still 2: the `stock_counted` mutation (a cycle count at the bench) was added compatibly. A
-# new station sends it only when a packer counts; a service that does not know it answers
-# `unknown_type` for that mutation alone (a stored rejection, the queue moves on).
-PROTOCOL_VERSION = 2
+# 3: order snapshots may carry `packing_slip`, `pickup_point`, `cod_amount` and `currency`;
+# the service sends them only to stations that announce 3 or more (ORDER_FIELDS_V3).
+# The `stock_counted` mutation (a cycle count at the bench) was added compatibly within 2: a
+# service that does not know it answers `unknown_type` for that mutation alone (a stored
+# rejection, the queue moves on).
+PROTOCOL_VERSION = 3
 PROTOCOL_HEADER = "X-Packbench-Protocol"
 MAX_MUTATIONS_PER_PUSH = 500
 MAX_PUSH_BYTES = 1024 * 1024  # equal to the service-wide body cap (service/api/app.py)
@@ -361,6 +364,13 @@ class AddressSnapshot(_Wire):
     email: str = ""
 
 
+class PickupPointSnapshot(_Wire):
+    """The pickup point or locker the customer chose: the carrier's id, its name and address."""
+
+    id: str
+    name: str = ""  # name and address as the shop showed it
+
+
 class OrderSnapshot(_Wire):
     id: int
     number: str
@@ -378,6 +388,16 @@ class OrderSnapshot(_Wire):
     lines: list[OrderLineSnapshot] = Field(default_factory=list)
     lease: LeaseInfo | None = None
     version: int = 1
+    # Protocol 3 (ORDER_FIELDS_V3). Whether the order's channel wants a packing slip in the
+    # parcel (None: the service did not say, i.e. an older service).
+    packing_slip: bool | None = None
+    pickup_point: PickupPointSnapshot | None = None
+    cod_amount: Decimal | None = None  # cash the courier collects, in `currency`; None: prepaid
+    currency: str = ""
+
+
+# The OrderSnapshot fields a station older than protocol 3 does not know (and would refuse).
+ORDER_FIELDS_V3 = ("packing_slip", "pickup_point", "cod_amount", "currency")
 
 
 class ProductSnapshot(_Wire):

@@ -230,3 +230,23 @@ def count_dropped(location: str) -> str:
 
 def count_left() -> str:
     return "Leaving count mode."
+
+
+def slip_not_printed(number: str, problem: str) -> str:
+    """A packing slip the document printer could not print (it stays in the queue)."""
+    problem = problem.strip().rstrip(".")
+    later = "" if "automatically" in problem else " It prints by itself when the printer is back."
+    return f"Packing slip for {number} not printed: {problem}.{later} Put it in the parcel."
+
+
+def slip_unconfirmed(number: str, problem: str) -> str:
+    """A slip sent to the document printer, which then reported a problem."""
+    problem = problem.strip().rstrip(".")
+    return f"Packing slip for {number}: {problem}."
+
+
+def documents_waiting(status: str, waiting: int) -> str:
+    """The document printer's part of the status bar, with the slips still to print."""
+    if waiting <= 0:
+        return status
+    return f"{status} · {waiting} slip(s) waiting"

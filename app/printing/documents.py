@@ -31,6 +31,9 @@ class PackingSlip:
     return_text: str
     printed_at: datetime
     shop_name: str = ""
+    # The pickup point or locker the parcel goes to: (the carrier's point id, name and address).
+    pickup_point: tuple[str, str] | None = None
+    cod: str = ""  # cash on delivery the courier collects, e.g. "249.90 RON"
 
 
 @dataclass(frozen=True, slots=True)

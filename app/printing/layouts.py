@@ -154,6 +154,22 @@ def _slip_header(
         for address_line in slip.ship_to:
             page.append(Text(margin, y, address_line, body))
             y += body * 1.35
+        width = media.width_mm - 2 * margin
+        if slip.pickup_point is not None:
+            point_id, point_name = slip.pickup_point
+            y += body * 0.4
+            page.append(Text(margin, y, "Pickup point", body * 0.85, bold=True))
+            y += body * 1.3
+            for text in wrap_text(point_name, body, width) if point_name else []:
+                page.append(Text(margin, y, text, body))
+                y += body * 1.35
+            page.append(Text(margin, y, _fit(f"Point id: {point_id}", body, width), body))
+            y += body * 1.35
+        if slip.cod:
+            y += body * 0.4
+            cod = f"Cash on delivery: the courier collects {slip.cod}"
+            page.append(Text(margin, y, _fit(cod, body, width), body, bold=True))
+            y += body * 1.35
     return y + body
 
 

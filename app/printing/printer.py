@@ -86,6 +86,13 @@ class Printer:
         first = pages if isinstance(pages, Label) else pages[0]
         return render_png(first, self.dpi)
 
+    @property
+    def knows_status(self) -> bool:
+        """Whether `status()` asks the printer; a folder or raw PDF printer is assumed ready."""
+        if isinstance(self.transport, CupsTransport):
+            return True
+        return self.transport.can_query and self.language in (Language.ZPL, Language.ESCPOS)
+
     def status(self) -> PrinterStatus:
         """Ask the printer how it is; an unreachable printer is a status, not an exception."""
         try:

@@ -26,6 +26,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    func,
     insert,
     inspect,
     or_,
@@ -256,6 +257,18 @@ class PrintQueue:
             query = query.where(print_jobs.c.order_number == order_number)
         with self.engine.connect() as conn:
             return [self._job(r._mapping) for r in conn.execute(query)]
+
+    def waiting(self, printer_url: str) -> int:
+        """How many jobs on this printer are still to print (queued, or failed and retried)."""
+        query = select(func.count()).where(
+            print_jobs.c.printer_url == printer_url,
+            or_(
+                print_jobs.c.state == QUEUED,
+                (print_jobs.c.state == FAILED) & print_jobs.c.retryable,
+            ),
+        )
+        with self.engine.connect() as conn:
+            return int(conn.execute(query).scalar_one())
 
     def _set(self, job_id: int, **values: object) -> PrintJob:
         with self.engine.begin() as conn:

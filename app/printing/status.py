@@ -78,6 +78,23 @@ _SENTENCES: dict[Problem, tuple[type[PrinterError], str]] = {
     ),
 }
 
+# A document printer (packing slips, A4 sheets) is told about in its own words.
+_DOCUMENT_WORDS = (
+    ("load labels", "load paper"),
+    ("fit a new ribbon", "fit a new toner or ribbon"),
+    ("the label prints", "the document prints"),
+    ("whether the label printed", "whether the document printed"),
+    ("Printer paper is running low: have a new roll ready", "Printer paper is running low"),
+    ("Printer ", "Document printer "),
+)
+
+
+def document_words(sentence: str) -> str:
+    """A printer sentence said of the document printer (paper, documents) not of labels."""
+    for label_words, document in _DOCUMENT_WORDS:
+        sentence = sentence.replace(label_words, document)
+    return sentence
+
 
 @dataclass(frozen=True, slots=True)
 class PrinterStatus:
@@ -127,7 +144,10 @@ class PrinterStatus:
             state = DeviceState.WARNING
         else:
             state = DeviceState.READY
-        return DeviceStatus(kind=kind, state=state, message=self.message, url=url)
+        message = self.message
+        if kind is DeviceKind.DOCUMENT_PRINTER:
+            message = document_words(message)
+        return DeviceStatus(kind=kind, state=state, message=message, url=url)
 
 
 READY = PrinterStatus()

@@ -18,10 +18,11 @@ import logging
 import threading
 from collections.abc import Callable
 
-from app.device_status import DeviceStatus
+from app.device_status import DeviceKind, DeviceStatus
 from app.printing.errors import PrinterError
 from app.printing.printer import Printer
 from app.printing.queue import FAILED, PrintJob, PrintQueue
+from app.printing.status import document_words
 
 log = logging.getLogger(__name__)
 
@@ -92,8 +93,13 @@ class PrintWorker:
             return self.idle_interval
         if job.state == FAILED and job.next_attempt_at is not None:
             wait = (job.next_attempt_at - self.queue.clock()).total_seconds()
-            # Not due yet, but retry at once if the printer says it is back.
-            if wait > 0 and not self._check(job, before=True, record=False):
+            # Not due yet, but retry at once if the printer says it is back. A printer that
+            # cannot say (a folder, a raw PDF printer) always "says" ready: it waits its turn,
+            # or it would be tried again in a tight loop while its share is away.
+            if wait > 0 and (
+                not getattr(self.printer, "knows_status", True)
+                or not self._check(job, before=True, record=False)
+            ):
                 return min(wait, self.probe_interval)
         self.process(job)
         return 0.0
@@ -109,11 +115,19 @@ class PrintWorker:
             if before:
                 self._failed(job, error)
             else:
-                done = self.queue.mark_sent(
-                    job.id,
-                    f"Sent to the printer, but it then reported: {error.message}. "
-                    "Check whether the label printed; reprint it if not.",
-                )
+                if self.printer.kind is DeviceKind.DOCUMENT_PRINTER:
+                    # A document printer is a spooler (CUPS): what it took, it keeps and
+                    # prints once the problem is fixed.
+                    said = (
+                        f"In the printer's queue, which then reported: "
+                        f"{document_words(error.message)}. It prints from there once fixed."
+                    )
+                else:
+                    said = (
+                        f"Sent to the printer, but it then reported: {error.message}. "
+                        "Check whether the label printed; reprint it if not."
+                    )
+                done = self.queue.mark_sent(job.id, said)
                 log.warning("job %s sent but unconfirmed: %s", job.id, status.detail)
                 self.on_job(done)
         return False
@@ -121,7 +135,9 @@ class PrintWorker:
     def _failed(self, job: PrintJob, error: PrinterError) -> None:
         current = self.queue.get(job.id)
         retry_at = self.queue.backoff(max(1, current.attempts)) if error.retryable else None
-        failed = self.queue.mark_failed(job.id, error.message, retry_at, error.retryable)
+        failed = self.queue.mark_failed(
+            job.id, self._words(error.message), retry_at, error.retryable
+        )
         log.warning(
             "job %s (%s, order %s) failed: %s %s",
             job.id,
@@ -131,6 +147,11 @@ class PrintWorker:
             error.detail,
         )
         self.on_job(failed)
+
+    def _words(self, sentence: str) -> str:
+        if self.printer.kind is DeviceKind.DOCUMENT_PRINTER:
+            return document_words(sentence)
+        return sentence
 
     def process(self, job: PrintJob) -> PrintJob:
         """Print one job through the full check-send-check cycle; returns its new state."""

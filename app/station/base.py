@@ -68,5 +68,8 @@ class RuntimeBase:
     def _adopt_step(self, step: Step) -> None:
         raise NotImplementedError
 
+    def set_status(self, **changes: object) -> None:
+        raise NotImplementedError
+
     def _supervisor_confirmed(self, supervisor: UserRecord) -> None:
         raise NotImplementedError

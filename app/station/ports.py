@@ -50,6 +50,10 @@ class OrderRecord:
     priority: int = 0
     cutoff_at: datetime | None = None
     ship_to: tuple[str, ...] = ()  # address lines for the label
+    # Whether the order's channel wants a packing slip (None: the service did not say).
+    packing_slip: bool | None = None
+    pickup_point: tuple[str, str] | None = None  # (carrier's point id, name and address)
+    cod: str = ""  # cash on delivery to collect, e.g. "249.90 RON"; "" when prepaid
 
 
 @dataclass(frozen=True, slots=True)

@@ -127,6 +127,13 @@ class ReplicaStore:
             priority=snap.priority,
             cutoff_at=snap.cutoff_at,
             ship_to=address,
+            packing_slip=snap.packing_slip,
+            pickup_point=(snap.pickup_point.id, snap.pickup_point.name)
+            if snap.pickup_point
+            else None,
+            cod=f"{snap.cod_amount:.2f} {snap.currency}".strip()
+            if snap.cod_amount is not None
+            else "",
         )
 
     def order_by_code(self, code: str) -> OrderRecord | None:

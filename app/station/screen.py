@@ -69,6 +69,9 @@ class StatusInfo:
     scale_tone: Tone = "amber"
     printer: str = "not started"
     printer_tone: Tone = "amber"
+    # The document printer (packing slips): "" when this station has none.
+    documents: str = ""
+    documents_tone: Tone = "amber"
     live_grams: int | None = None
     live_stable: bool = False
 

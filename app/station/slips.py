@@ -1,9 +1,13 @@
 """Packing slips in the pack flow: printed on the document printer once an order is packed.
 
-A site setting decides which orders get one (`packing_slips`: never, every parcel, or only
-cross-border orders, judged against the site's `site_country`). The slip goes through the
-same persistent print queue as labels, so a document printer that is off keeps it queued
-(and the label still prints); a slip is queued once per order, also after a restart.
+The order's channel decides which orders get one (`packbench-service channel update NAME
+--packing-slip ...`): the service sends its answer with each order (`OrderRecord.packing_slip`,
+sync protocol 3). The station's `packing_slips` setting is `channel` by default (follow the
+channel); `never` turns slips off at this bench, and `every_parcel` / `cross_border` (judged
+against the station's `site_country`) are bench-wide overrides kept from before the channel
+setting. The slip goes through the same persistent print queue as labels, so a document
+printer that is off keeps it queued (and the label still prints); a slip is queued once per
+order, also after a restart.
 """
 
 from __future__ import annotations
@@ -13,9 +17,11 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from enum import StrEnum
 
+from app.device_status import DeviceState, DeviceStatus
+from app.packing import messages
 from app.packing.progress import PackState
 from app.printing.documents import BoxContentLabel, PackingSlip, SlipLine
-from app.printing.queue import PrintQueue
+from app.printing.queue import CONFIRMED, FAILED, PrintJob, PrintQueue
 from app.station.base import RuntimeBase
 from app.station.ports import OrderRecord
 from sync.clock import utcnow
@@ -27,6 +33,7 @@ BOX_CONTENT = "box_content_label"
 
 
 class SlipPolicy(StrEnum):
+    CHANNEL = "channel"  # the order's channel decides (the default)
     NEVER = "never"
     EVERY_PARCEL = "every_parcel"
     CROSS_BORDER = "cross_border"  # ship-to country differs from the site's
@@ -52,7 +59,9 @@ class PackingSlips:
         self.box_contents = box_contents  # a contents label for each box of a multi-box order
 
     def wanted(self, order: OrderRecord) -> bool:
-        """Whether this site's setting asks for a slip in this order's parcel."""
+        """Whether the order's channel (or this bench's override) asks for a slip."""
+        if self.policy is SlipPolicy.CHANNEL:
+            return bool(order.packing_slip)
         if self.policy is SlipPolicy.EVERY_PARCEL:
             return True
         if self.policy is SlipPolicy.CROSS_BORDER:
@@ -78,6 +87,8 @@ class PackingSlips:
             lines=tuple(SlipLine(line.sku, line.name, line.quantity) for line in view.lines),
             return_text="",
             printed_at=self.clock(),
+            pickup_point=order.pickup_point,
+            cod=order.cod,
         )
         job = self.queue.enqueue(
             render_pdf(packing_slip_pages(slip)), self.printer_url, SLIP, order_number=view.number
@@ -126,10 +137,59 @@ class PackingSlips:
         return jobs
 
 
+_TONES = {
+    DeviceState.READY: "green",
+    DeviceState.WARNING: "amber",
+    DeviceState.ERROR: "red",
+    DeviceState.DISCONNECTED: "red",
+}
+
+
 class SlipFlow(RuntimeBase):
-    """Mixed into StationRuntime: a packed order's slip goes to the document printer."""
+    """Mixed into StationRuntime: a packed order's slip goes to the document printer.
+
+    The document printer's state is on screen (status bar, with the slips still waiting),
+    and a slip that could not print raises a red banner saying what to do; the slip stays
+    in the queue and prints by itself when the printer is back.
+    """
 
     slips: PackingSlips | None
+    _documents_state: DeviceStatus | None = None
+
+    def document_status(self, status: DeviceStatus) -> None:
+        """The document printer reported its state (from its worker, on the GUI thread)."""
+        self._documents_state = status
+        self._show_documents()
+
+    def document_job(self, job: PrintJob) -> None:
+        """A document job ended one way or another (from the worker, on the GUI thread)."""
+        if job.document_type in (SLIP, BOX_CONTENT) and job.order_number:
+            problem = job.last_error or ""
+            if job.state == FAILED:
+                log.warning("slip job %s of %s failed: %s", job.id, job.order_number, problem)
+                self._show("red", messages.slip_not_printed(job.order_number, problem))
+            elif job.needs_decision:
+                self._show("amber", messages.slip_unconfirmed(job.order_number, problem))
+            elif job.state == CONFIRMED:
+                log.info("slip job %s of %s printed", job.id, job.order_number)
+        self._show_documents()
+
+    def _show_documents(self) -> None:
+        slips, status = self.slips, self._documents_state
+        if slips is None:
+            return
+        try:
+            waiting = slips.queue.waiting(slips.printer_url)
+        except Exception:  # the status bar must never take the screen down
+            log.exception("document queue unreadable")
+            waiting = 0
+        if status is None:
+            text, tone = "Document printer: checking…", "amber"
+        else:
+            text, tone = status.message, _TONES[status.state]
+        if waiting and tone == "green":
+            tone = "amber"
+        self.set_status(documents=messages.documents_waiting(text, waiting), documents_tone=tone)
 
     def _order_packed(self) -> None:
         if self.slips is None or self.order is None:

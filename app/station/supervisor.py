@@ -57,15 +57,29 @@ class BatchProgress:
 
     @property
     def finish_text(self) -> str:
+        """When the batch will be done at the recent packing rate; "—" with no rate yet."""
         if self.remaining == 0:
             return "done"
+        if self.projected_finish is None or not self.rate_per_hour:
+            # No rate (offline, or nothing packed lately): nothing to project. A cut-off that
+            # has passed with orders left is a fact, not a projection.
+            return "cut-off passed" if self.will_miss and self.rate_per_hour is None else "—"
+        return f"{hhmm(self.projected_finish)}" + (" — will miss cut-off" if self.will_miss else "")
+
+    @property
+    def finish_hint(self) -> str:
+        """Why the projected finish is what it is (the cell's tooltip)."""
+        if self.remaining == 0:
+            return "Every order of this batch is packed."
         if self.rate_per_hour is None:
-            return "cut-off passed" if self.will_miss else "unknown while offline"
-        if self.projected_finish is None:
-            # Nothing packed in the last hour: no pace to project; the cut-off says how urgent.
+            return "No packing rate while offline."
+        if self.projected_finish is None or not self.rate_per_hour:
             when = self.cutoff_at.astimezone().strftime("%a %H:%M") if self.cutoff_at else None
             return messages.no_pace(when)
-        return f"{hhmm(self.projected_finish)}" + (" — will miss cut-off" if self.will_miss else "")
+        return (
+            f"At {self.rate_per_hour:.0f} orders an hour (the last 15 minutes, or the last hour)"
+            f", {self.remaining} orders to go."
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -181,7 +181,7 @@ def run_station(paths: StationPaths, settings: StationSettings, demo: object = N
             replica.labels_for_order,
             layout_file=paths.config_file.with_name("label_layout.toml"),
         )
-        slips, doc_worker = _packing_slips(settings, queue)
+        slips, doc_worker = _packing_slips(settings, queue, bridge)
         supervisors = SupervisorSessions(
             client.open_supervisor_session, client.supervisor, client.close_supervisor_session
         )
@@ -253,6 +253,7 @@ def run_station(paths: StationPaths, settings: StationSettings, demo: object = N
 
         bridge.reading.connect(runtime.scale_reading)
         bridge.label_done.connect(runtime.label_done)
+        bridge.document_job.connect(runtime.document_job)
 
         def on_device(status: DeviceStatus) -> None:
             part = {
@@ -262,6 +263,8 @@ def run_station(paths: StationPaths, settings: StationSettings, demo: object = N
             }.get(status.kind)
             if part:
                 runtime.set_status(**{part: status.message, f"{part}_tone": _TONE[status.state]})
+            elif status.kind is DeviceKind.DOCUMENT_PRINTER:
+                runtime.document_status(status)
 
         def on_sync(status: Any) -> None:
             rejection = status.last_rejection
@@ -297,6 +300,10 @@ def run_station(paths: StationPaths, settings: StationSettings, demo: object = N
         if doc_worker is not None:  # packing slips: same queue, the document printer
             doc_worker.start()
             stack.callback(doc_worker.stop)
+            bridge.run_in_background(
+                doc_worker.printer.device_status,
+                lambda st: on_device(st) if isinstance(st, DeviceStatus) else None,
+            )
         bridge.run_in_background(
             printer.device_status,
             lambda st: on_device(st) if isinstance(st, DeviceStatus) else None,
@@ -405,8 +412,8 @@ def _print_demo_sheet(paths: StationPaths) -> None:
         log.error("demo command sheet not written: %s", exc)
 
 
-def _packing_slips(settings: Any, queue: Any) -> tuple[Any, Any]:
-    """The slip printing and its document-printer worker, when the site asks for slips."""
+def _packing_slips(settings: Any, queue: Any, bridge: Any) -> tuple[Any, Any]:
+    """The slip printing and its document-printer worker, unless this bench prints none."""
     from app.printing.printer import open_printer
     from app.printing.worker import PrintWorker
     from app.station.slips import PackingSlips, SlipPolicy
@@ -421,7 +428,13 @@ def _packing_slips(settings: Any, queue: Any) -> tuple[Any, Any]:
         )
         return None, None
     wanted = policy is not SlipPolicy.NEVER or settings.box_content_labels
-    if not settings.document_printer or not wanted:
+    if not wanted:
+        return None, None
+    if not settings.document_printer:
+        log.warning(
+            "config: no document_printer: packing slips the channels ask for are not printed "
+            "at this bench (set document_printer, e.g. cups://Office, or packing_slips = never)"
+        )
         return None, None
     printer = open_printer(settings.document_printer)
     slips = PackingSlips(
@@ -433,6 +446,8 @@ def _packing_slips(settings: Any, queue: Any) -> tuple[Any, Any]:
     )
 
     def status(value: object) -> None:
-        log.info("document printer: %s", value)
+        log.info("document printer: %s", getattr(value, "message", value))
+        bridge.device_status.emit(value)  # the status bar, on the GUI thread
 
-    return slips, PrintWorker(queue, printer, on_status=status)
+    # A slip that could not print is said on screen (a banner), not only logged.
+    return slips, PrintWorker(queue, printer, on_status=status, on_job=bridge.document_job.emit)

@@ -26,6 +26,8 @@ class StationStatusBar(QFrame):
         self.scanner = QLabel()
         self.scale = QLabel()
         self.printer = QLabel()
+        self.documents = QLabel()  # the document printer: shown when the station has one
+        self.documents.setObjectName("documentPrinter")
         grid = QGridLayout(self)
         grid.setContentsMargins(6, 4, 6, 4)
         grid.setHorizontalSpacing(12)
@@ -36,6 +38,10 @@ class StationStatusBar(QFrame):
             label.setWordWrap(True)
             label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
             grid.addWidget(label, index // 3, index % 3)
+        self.documents.setWordWrap(True)
+        self.documents.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        grid.addWidget(self.documents, 2, 0, 1, 3)
+        self.documents.hide()
         for column in range(3):
             grid.setColumnStretch(column, 1)
 
@@ -61,6 +67,18 @@ class StationStatusBar(QFrame):
             # A working device needs no sentence; a problem shows the device's own words.
             self._set(label, tone, f"{name} ✔" if tone == "green" else f"{name}: {message}")
             label.setToolTip(message)
+        # The document printer (packing slips) has a line of its own when there is one: a
+        # problem there says what to do and how many slips wait, a working one just ✔.
+        self.documents.setVisible(bool(status.documents))
+        if status.documents:
+            tone = status.documents_tone
+            words = status.documents
+            self._set(
+                self.documents,
+                tone,
+                "Document printer ✔" if tone == "green" else words,
+            )
+            self.documents.setToolTip(words)
 
     @staticmethod
     def _set(label: QLabel, tone: str, text: str) -> None:

@@ -53,7 +53,7 @@ Background = Callable[[Callable[[], object], Callable[[object], None]], None]
 REFRESH_MS = 15_000
 RED, GREEN, AMBER = "#c62828", "#1b7f3b", "#b26a00"
 
-# Sizes in millimetres (theme.SIZES_MM), turned into pixels for the screen by page_style().
+# Sizes are millimetres on the panel (theme.SIZES_MM "sup_*"), like the packer's screens.
 _PAGE_STYLE = """
 QLabel#supHeadline {{ font-size: {sup_headline}px; font-weight: 700; padding: 6px 12px;
                      border-radius: 6px; }}
@@ -61,14 +61,15 @@ QLabel#supNotice, QLabel#supFigures {{ font-size: {sup_notice}px; padding: 4px 8
 QLabel#supFigures {{ font-weight: 700; }}
 QLabel#supTitle {{ font-size: {sup_notice}px; font-weight: 700; }}
 QTableWidget {{ font-size: {sup_table}px; }}
-QHeaderView::section {{ font-size: {sup_table_header}px; padding: 4px; }}
-QProgressBar {{ font-size: {sup_table_header}px; font-weight: 600; min-height: 24px; color: #111;
-               text-align: center; border: 1px solid #99a; border-radius: 4px;
+QHeaderView::section {{ font-size: {sup_header}px; padding: 4px; }}
+QProgressBar {{ font-size: {sup_header}px; font-weight: 600; min-height: {sup_header}px;
+               color: #111; text-align: center; border: 1px solid #99a; border-radius: 4px;
                background: #fff; }}
 QProgressBar[miss="true"]::chunk {{ background: #ef9a9a; }}
 QProgressBar[miss="false"]::chunk {{ background: #a5d6a7; }}
 QTabBar::tab {{ font-size: {sup_tab}px; padding: 8px 18px; }}
-QPushButton {{ font-size: {sup_button}px; padding: 6px 12px; }}
+QPushButton, QLineEdit, QComboBox, QSpinBox, QLabel {{ font-size: {sup_button}px; }}
+QPushButton {{ padding: 6px 12px; }}
 """
 
 
@@ -76,9 +77,6 @@ def page_style(per_mm: float) -> str:
     """The supervisor page's style sheet with its sizes in pixels for this screen."""
     names = [n for n in SIZES_MM if n.startswith("sup_")]
     return _PAGE_STYLE.format(**{n: size_px(n, per_mm) for n in names})
-
-
-PAGE_STYLE = page_style(DESIGN_PX_PER_MM)
 
 
 def _table(headers: Sequence[str]) -> QTableWidget:
@@ -99,7 +97,7 @@ def _fill(table: QTableWidget, rows: Sequence[Sequence[str]]) -> None:
     for r, row in enumerate(rows):
         for c, text in enumerate(row):
             item = QTableWidgetItem(text)
-            if text in ("OFFLINE", "paper out") or text.startswith("error"):
+            if text in ("OFFLINE", "paper out", "out of paper") or text.startswith("error"):
                 item.setForeground(QBrush(QColor(RED)))
             table.setItem(r, c, item)
 
@@ -115,7 +113,8 @@ class SupervisorPage(QWidget):
     ) -> None:
         super().__init__()
         self.setObjectName("page")
-        self.setStyleSheet(PAGE_STYLE)
+        self._per_mm = 0.0
+        self._offline_said = False
         self.board_for = board_for
         self.background = background
         self.board: SupervisorBoard | None = None
@@ -153,6 +152,22 @@ class SupervisorPage(QWidget):
         layout.addLayout(top)
         layout.addWidget(self.notice)
         layout.addWidget(self.tabs, 1)
+        self.set_px_per_mm(DESIGN_PX_PER_MM)
+
+    def set_px_per_mm(self, per_mm: float) -> None:
+        """Sizes for this screen: letters and the chart in millimetres, not pixels."""
+        if per_mm == self._per_mm:
+            return
+        self._per_mm = per_mm
+        self.setStyleSheet(page_style(per_mm))
+        self.chart_view.setMinimumHeight(size_px("sup_chart", per_mm))
+        font = self.chart_view.chart().titleFont()
+        font.setPixelSize(size_px("sup_header", per_mm))
+        self.chart_view.chart().setTitleFont(font)
+        for axis in (self.x_axis, self.y_axis):
+            labels = axis.labelsFont()
+            labels.setPixelSize(size_px("sup_header", per_mm))
+            axis.setLabelsFont(labels)
 
     # ------------------------------------------------------------------ tabs
 
@@ -160,8 +175,13 @@ class SupervisorPage(QWidget):
         self.batches = _table(
             ["Batch", "Station", "Progress", "Held", "Rate/h", "Cut-off", "Projected finish"]
         )
-        self.batches.horizontalHeader().setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
-        self.batches.horizontalHeader().setStretchLastSection(False)
+        # The batch's name and its progress share what the figures leave: a long name wraps
+        # (the row grows) rather than squeezing the progress text out of its bar.
+        header = self.batches.horizontalHeader()
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+        header.setStretchLastSection(False)
+        self.batches.setWordWrap(True)
         self.series = QLineSeries()
         self.series.setName("orders packed per 15 minutes")
         chart = QChart()
@@ -180,7 +200,6 @@ class SupervisorPage(QWidget):
         self.series.attachAxis(self.y_axis)
         self.chart_view = QChartView(chart)
         self.chart_view.setRenderHint(QPainter.RenderHint.Antialiasing)
-        self.chart_view.setMinimumHeight(220)
         tab = QWidget()
         layout = QVBoxLayout(tab)
         layout.addWidget(self.batches, 3)
@@ -212,8 +231,10 @@ class SupervisorPage(QWidget):
             + [tr("Message")]
         )
         self.reason = QLineEdit()
-        self.reason.setPlaceholderText("Reason (required, recorded with your name)")
+        self.reason.setPlaceholderText("Why? (required, kept with your name)")
         self.target_batch = QComboBox()
+        # The whole "code (station)" shows: the box grows with its longest choice.
+        self.target_batch.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.action_buttons: dict[str, QPushButton] = {}
         row = QHBoxLayout()
         row.addWidget(self.reason, 2)
@@ -305,12 +326,6 @@ class SupervisorPage(QWidget):
         layout.addLayout(grid, 1)
         return tab
 
-    def set_px_per_mm(self, per_mm: float) -> None:
-        """Sizes follow the screen's millimetres, like the rest of the station."""
-        style = page_style(per_mm)
-        if style != self.styleSheet():
-            self.setStyleSheet(style)
-
     # ------------------------------------------------------------------ life cycle
 
     def activate(self, user_id: int, user_name: str) -> None:
@@ -356,6 +371,11 @@ class SupervisorPage(QWidget):
                 "Offline: showing this station's own batches from its local data; other "
                 "figures are the last ones seen. Actions need the service.",
             )
+            self._offline_said = True
+        elif self._offline_said:  # back online: the offline sentence no longer holds
+            self.notice.setText("")
+            self.notice.setVisible(False)
+            self._offline_said = False
         # A refresh must not move what the supervisor selected (same exception, same choices).
         chosen = self.selected_exception()
         self.snapshot = snap
@@ -371,6 +391,7 @@ class SupervisorPage(QWidget):
                 self.exceptions.selectRow(row)
         batches = [(f"{b.code} ({b.station})", f"{b.code} — {b.name}", b.id) for b in snap.batches]
         _choices(self.target_batch, [(short, id_) for short, _long, id_ in batches])
+        self.target_batch.setMinimumWidth(self.target_batch.sizeHint().width())  # never cut
         _choices(self.assign_batch, [(long, id_) for _short, long, id_ in batches])
         _choices(self.assign_station, [(name, id_) for id_, name in snap.station_choices])
         for widget in (self.create_button, self.assign_button, self.filter_button):
@@ -388,7 +409,7 @@ class SupervisorPage(QWidget):
             bar = old if isinstance(old, QProgressBar) else QProgressBar()
             bar.setRange(0, max(b.total, 1))
             bar.setValue(b.packed)
-            bar.setFormat(f"{b.packed} of {b.total} packed, {b.remaining} to go")
+            bar.setFormat(f"{b.packed} of {b.total} packed, {b.remaining} left")
             bar.setProperty("miss", "true" if b.will_miss else "false")
             bar.style().unpolish(bar)  # the chunk colour follows the property
             bar.style().polish(bar)
@@ -399,10 +420,12 @@ class SupervisorPage(QWidget):
             table.setItem(row, 4, QTableWidgetItem(rate))
             table.setItem(row, 5, QTableWidgetItem(hhmm(b.cutoff_at)))
             finish = QTableWidgetItem(("✖ " if b.will_miss else "") + b.finish_text)
+            finish.setToolTip(b.finish_hint)
             if b.will_miss:
                 finish.setForeground(QBrush(QColor(RED)))
-                finish.setToolTip("At the current pace this batch misses its cut-off.")
+                finish.setToolTip(f"{b.finish_hint} This batch misses its cut-off.")
             table.setItem(row, 6, finish)
+        table.resizeRowsToContents()
 
     def _show_returns(self, snap: SupervisorSnapshot) -> None:
         board = snap.returns
@@ -431,7 +454,8 @@ class SupervisorPage(QWidget):
             first, last = points[0][0], points[-1][0]
             self.x_axis.setRange(_qdt(first), _qdt(last))
         top = max((n for _, n in points), default=0)
-        self.y_axis.setRange(0, max(top + 1, 4))
+        # A multiple of 4: the axis's five ticks fall on whole orders.
+        self.y_axis.setRange(0, max(4, -(-(top + 1) // 4) * 4))
 
     def _show_exceptions(self, rows: Sequence[ExceptionRow]) -> None:
         table = self.exceptions
@@ -453,6 +477,7 @@ class SupervisorPage(QWidget):
                 if not e.open:
                     item.setForeground(QBrush(QColor("#666")))
                 table.setItem(r, c, item)
+        table.resizeRowsToContents()  # a long message wraps in its row, never cut off
 
     def selected_exception(self) -> ExceptionRow | None:
         """The exception row the supervisor selected, if any."""
@@ -470,6 +495,8 @@ class SupervisorPage(QWidget):
             button.setEnabled(action in allowed)
 
     def _say(self, ok: bool, message: str) -> None:
+        self._offline_said = False
+        self.notice.setVisible(True)
         self.notice.setText(("✔  " if ok else "✖  ") + message)
         self.notice.setStyleSheet(f"color: {GREEN if ok else RED};")
 

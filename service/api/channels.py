@@ -10,7 +10,13 @@ from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
 from service.api.deps import Admin, DbSession, Operator
-from service.channels import get_channel, set_shipping, shipping_mappings
+from service.channels import (
+    get_channel,
+    packing_slip_of,
+    set_packing_slip,
+    set_shipping,
+    shipping_mappings,
+)
 
 router = APIRouter(prefix="/v1", tags=["operator"])
 
@@ -58,3 +64,42 @@ def put_shipping(
     )
     session.commit()
     return ShippingSetOut(mapping=ShippingMappingOut(**vars(mapping)), released=released)
+
+
+class PackingSlipOut(BaseModel):
+    packing_slip: str = Field(description="never | always | cross_border | b2b")
+    ship_from_country: str = Field(description="for cross_border: where the parcels leave from")
+
+
+class PackingSlipIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    packing_slip: str | None = Field(
+        default=None, max_length=20, description="never | always | cross_border | b2b"
+    )
+    ship_from_country: str | None = Field(default=None, max_length=2, description="e.g. RO")
+
+
+class PackingSlipSetOut(PackingSlipOut):
+    resent_orders: int = Field(description="unpacked orders sent to the stations again with it")
+
+
+@router.get("/channels/{name}/packing-slip", response_model=PackingSlipOut)
+def get_packing_slip(name: str, session: DbSession, _token: Operator) -> PackingSlipOut:
+    """Which of the channel's orders get a packing slip at the station."""
+    policy = packing_slip_of(get_channel(session, name))
+    return PackingSlipOut(packing_slip=policy.policy, ship_from_country=policy.ship_from_country)
+
+
+@router.put("/channels/{name}/packing-slip", response_model=PackingSlipSetOut)
+def put_packing_slip(
+    name: str, body: PackingSlipIn, session: DbSession, _token: Admin
+) -> PackingSlipSetOut:
+    """Change the channel's packing-slip setting; its unpacked orders reach stations with it."""
+    session.commit()  # end the token lookup's transaction: the change is one clean unit
+    policy, resent = set_packing_slip(session, name, body.packing_slip, body.ship_from_country)
+    session.commit()
+    return PackingSlipSetOut(
+        packing_slip=policy.policy,
+        ship_from_country=policy.ship_from_country,
+        resent_orders=resent,
+    )

@@ -170,7 +170,12 @@ def pull_changes(
         with session.begin():
             pull.use_snapshot_isolation(session)
             page = pull.pull(
-                session, station.id, cursor, limit, weight_profiles=_speaks(protocol, 2)
+                session,
+                station.id,
+                cursor,
+                limit,
+                weight_profiles=_speaks(protocol, 2),
+                order_fields_v3=_speaks(protocol, 3),
             )
     except CursorExpiredError as exc:
         return JSONResponse(exc.body().model_dump(mode="json"), status_code=409)

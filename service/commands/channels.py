@@ -20,8 +20,10 @@ from service.channels import (
     add_channel,
     get_channel,
     is_disabled,
+    packing_slip_of,
     remove_shipping,
     set_disabled,
+    set_packing_slip,
     set_shipping,
     shipping_mappings,
     update_channel,
@@ -63,13 +65,27 @@ def _settings(args: argparse.Namespace) -> dict[str, Any]:
     return settings
 
 
+def _slip_options(args: argparse.Namespace) -> tuple[str | None, str | None]:
+    return args.packing_slip, args.ship_from_country
+
+
+def _slip_words(policy: str, origin: str) -> str:
+    if policy == "cross_border":
+        return f"slips: cross-border (from {origin})"
+    return f"slips: {policy.replace('_', '-')}"
+
+
 def run_add(args: argparse.Namespace) -> int:
     """Create the channel; print its id and, for a shop, the webhook URL path."""
     secret = _read_secret(args.secret)
+    settings = _settings(args)
+    slip, origin = _slip_options(args)
+    if slip is not None:
+        settings["packing_slip"] = slip
+    if origin is not None:
+        settings["ship_from_country"] = origin
     with transaction(open_sessions(args)) as session:
-        channel = add_channel(
-            session, args.kind, args.name, secret=secret, settings=_settings(args)
-        )
+        channel = add_channel(session, args.kind, args.name, secret=secret, settings=settings)
         channel_id = channel.id
     forget_cached_secrets()
     log.info("channel %s (%s) added", args.name, args.kind)
@@ -91,13 +107,17 @@ def run_list(args: argparse.Namespace) -> int:
                 "secret set" if c.secret_ref else "no secret",
                 "disabled" if is_disabled(c) else "enabled",
                 len(shipping_mappings(c)),
+                packing_slip_of(c),
             )
             for c in channels
         ]
     if not rows:
         print("No channels yet: add one with `packbench-service channel add KIND --name NAME`.")
-    for cid, kind, name, secret, state, methods in rows:
-        print(f"{cid}\t{kind}\t{name}\t{secret}\t{state}\t{methods} shipping method(s) mapped")
+    for cid, kind, name, secret, state, methods, slips in rows:
+        print(
+            f"{cid}\t{kind}\t{name}\t{secret}\t{state}\t{methods} shipping method(s) mapped"
+            f"\t{_slip_words(slips.policy, slips.ship_from_country)}"
+        )
     return 0
 
 
@@ -105,12 +125,21 @@ def run_update(args: argparse.Namespace) -> int:
     """Rotate the secret and/or change COD countries and cut-off."""
     secret = _read_secret(args.secret)
     settings = _settings(args)
-    if secret is None and not settings:
+    slip, origin = _slip_options(args)
+    if secret is None and not settings and slip is None and origin is None:
         raise CommandError("Nothing to change: give --secret or a setting (see --help).")
+    resent = None
     with transaction(open_sessions(args)) as session:
         update_channel(session, args.name, secret=secret, settings=settings)
+        if slip is not None or origin is not None:
+            policy, resent = set_packing_slip(session, args.name, slip, origin)
     forget_cached_secrets()
     print(f"channel {args.name} updated" + (" (new webhook secret)" if secret else ""))
+    if resent is not None:
+        print(
+            f"{_slip_words(policy.policy, policy.ship_from_country)}; "
+            f"{resent} order(s) not yet packed go to the stations with it"
+        )
     return 0
 
 
@@ -181,6 +210,18 @@ def _settings_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--api-version", help="Shopify Admin API version, e.g. 2026-10")
     p.add_argument("--weight-unit", choices=("g", "kg", "lb", "oz"), help="WooCommerce weights")
     p.add_argument("--dimension-unit", choices=("mm", "cm", "m", "in"), help="WooCommerce sizes")
+    p.add_argument(
+        "--packing-slip",
+        choices=("never", "always", "cross-border", "b2b"),
+        help="which orders get a packing slip in the parcel, printed at the station: never "
+        "(default), always, cross-border (ship-to country is not --ship-from-country) or b2b "
+        "(the ship-to address names a company)",
+    )
+    p.add_argument(
+        "--ship-from-country",
+        metavar="CC",
+        help="two-letter country the parcels leave from (for --packing-slip cross-border)",
+    )
 
 
 def register(subparsers: Subparsers) -> None:

@@ -99,17 +99,21 @@ def pull(
     limit: int = DEFAULT_LIMIT,
     *,
     weight_profiles: bool = True,
+    order_fields_v3: bool = True,
 ) -> PullResponse:
     """One page of the station's change feed (cursor 0: a full snapshot).
 
-    `weight_profiles=False` for a station older than protocol 2, which cannot read them.
+    `weight_profiles=False` for a station older than protocol 2, which cannot read them;
+    `order_fields_v3=False` for one older than 3 (no slip, pickup point or COD in orders).
     """
     if cursor < 0:
         raise ValidationFailed("cursor must be 0 or more.", field="cursor")
     if not 1 <= limit <= MAX_LIMIT:
         raise ValidationFailed(f"limit must be between 1 and {MAX_LIMIT}.", field="limit")
     if cursor == 0:
-        return snapshot(session, station_id, weight_profiles=weight_profiles)
+        return snapshot(
+            session, station_id, weight_profiles=weight_profiles, order_fields_v3=order_fields_v3
+        )
     head = change_head(session)
     check_cursor(session, cursor, head)
     changes: list[Change] = []
@@ -128,7 +132,7 @@ def pull(
         found = [tuple(r) for r in rows]
         if not weight_profiles:
             found = [r for r in found if r[1] != "weight_profile"]
-        resolved = _resolve(session, station_id, found)
+        resolved = _resolve(session, station_id, found, order_fields_v3)
         full = False
         for seq, items in resolved:
             if changes and len(changes) + len(items) > limit:
@@ -162,7 +166,9 @@ Row4 = tuple[int, str, int, int | None]
 EntityName = Literal["order", "product", "user", "batch", "label", "weight_profile"]
 
 
-def _resolve(session: Session, station_id: int, rows: list[Row4]) -> list[tuple[int, list[Change]]]:
+def _resolve(
+    session: Session, station_id: int, rows: list[Row4], order_fields_v3: bool = True
+) -> list[tuple[int, list[Change]]]:
     """The changes to send for each row (maybe none), with batch-loaded snapshots."""
     ids: dict[str, set[int]] = defaultdict(set)
     for _seq, entity, eid, _sid in rows:
@@ -193,6 +199,8 @@ def _resolve(session: Session, station_id: int, rows: list[Row4]) -> list[tuple[
     visible = visible_among(session, station_id, candidate_orders)
     holders = last_holders(session, candidate_orders)
     order_snaps = snapshots.orders(session, ids["order"] & visible)
+    if not order_fields_v3:
+        order_snaps = {oid: snapshots.without_v3(snap) for oid, snap in order_snaps.items()}
     label_snaps = snapshots.labels(
         session, [lid for lid, oid in label_orders.items() if oid in visible]
     )
@@ -245,7 +253,13 @@ def _resolve(session: Session, station_id: int, rows: list[Row4]) -> list[tuple[
     return out
 
 
-def snapshot(session: Session, station_id: int, *, weight_profiles: bool = True) -> PullResponse:
+def snapshot(
+    session: Session,
+    station_id: int,
+    *,
+    weight_profiles: bool = True,
+    order_fields_v3: bool = True,
+) -> PullResponse:
     """Everything the station may see, with the cursor taken in the same database snapshot."""
     head = change_head(session)
     order_ids = visible_order_ids(session, station_id)
@@ -262,10 +276,10 @@ def snapshot(session: Session, station_id: int, *, weight_profiles: bool = True)
     add("user", snapshots.users(session, session.scalars(select(User.id)), station_id))
     add("batch", snapshots.batches(session, batch_ids))
     visible = visible_orders_query(station_id).scalar_subquery()
-    add(
-        "order",
-        snapshots.orders_where(session, Order.id.in_(visible), OrderLine.order_id.in_(visible)),
-    )
+    orders = snapshots.orders_where(session, Order.id.in_(visible), OrderLine.order_id.in_(visible))
+    if not order_fields_v3:
+        orders = {oid: snapshots.without_v3(snap) for oid, snap in orders.items()}
+    add("order", orders)
     add("label", snapshots.labels(session, snapshots.labels_of_orders(session, order_ids)))
     if weight_profiles:
         ids = snapshots.usable_weight_profile_ids(session)

@@ -31,8 +31,9 @@ from service.models import (
     WeightProfile,
 )
 from service.pins import pin_check
+from service.slips import NO_SLIPS, SlipPolicy, slip_policy
 from service.weights.stats import MIN_PARCELS
-from sync.protocol import BatchSnapshot, UserSnapshot
+from sync.protocol import ORDER_FIELDS_V3, BatchSnapshot, UserSnapshot
 
 Snapshot = dict[str, Any]
 CHUNK = 900  # stays under SQLite's bound-parameter limits with room to spare
@@ -99,14 +100,50 @@ def orders_where(
             "expires_at": expires,
         }
     out: dict[int, Snapshot] = {}
+    # A handful of channels: their packing-slip settings once, not a JSON parse per order.
+    policies = {
+        cid: slip_policy(settings or {})
+        for cid, settings in session.execute(select(Channel.id, Channel.settings)).tuples()
+    }
+    base = len(_ORDER_COLUMNS) + 1
     for row in session.execute(
-        select(*_ORDER_COLUMNS, Channel.name)
+        select(*_ORDER_COLUMNS, Channel.name, *_V3_COLUMNS)
         .join(Channel, Channel.id == Order.channel_id)
         .where(order_filter)
     ).tuples():
         oid = row[0]
-        out[oid] = order_snapshot(row, lines.get(oid, []), leases.get(oid))
+        snap = order_snapshot(row[:base], lines.get(oid, []), leases.get(oid))
+        snap.update(order_extras(snap, row[base:], policies))
+        out[oid] = snap
     return out
+
+
+# What protocol 3 adds to an order (sync.protocol.ORDER_FIELDS_V3).
+_V3_COLUMNS = (
+    Order.channel_id,
+    Order.pickup_point,
+    Order.pickup_point_name,
+    Order.payment_state,
+    Order.total_amount,
+    Order.currency,
+)
+
+
+def order_extras(snap: Snapshot, row: tuple[Any, ...], policies: dict[int, SlipPolicy]) -> Snapshot:
+    """The protocol-3 fields of one order: slip wanted, pickup point, cash on delivery."""
+    channel_id, point_id, point_name, payment_state, total, currency = row
+    company = (snap["ship_to"] or {}).get("company", "")
+    return {
+        "packing_slip": policies.get(channel_id, NO_SLIPS).wants(snap["country"], company),
+        "pickup_point": {"id": point_id, "name": point_name} if point_id else None,
+        "cod_amount": str(total) if payment_state == "cod" and total is not None else None,
+        "currency": currency or "",
+    }
+
+
+def without_v3(snap: Snapshot) -> Snapshot:
+    """The order as a station older than protocol 3 reads it (it refuses unknown fields)."""
+    return {k: v for k, v in snap.items() if k not in ORDER_FIELDS_V3}
 
 
 _ORDER_COLUMNS = (

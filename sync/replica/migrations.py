@@ -114,8 +114,14 @@ def _to_v2(conn: sqlite3.Connection) -> None:
     _run_ddl(conn, _V2)
 
 
+def _to_v3(conn: sqlite3.Connection) -> None:
+    # Orders carry packing slip, pickup point and cash on delivery (protocol 3). The cursor
+    # goes back to 0 so the next pull is a snapshot that brings them (local work is kept).
+    _run_ddl(conn, "UPDATE counters SET value = 0 WHERE name = 'pull_cursor'")
+
+
 # STEPS[n] migrates a file at version n to n + 1.
-STEPS: list[Callable[[sqlite3.Connection], None]] = [_to_v1, _to_v2]
+STEPS: list[Callable[[sqlite3.Connection], None]] = [_to_v1, _to_v2, _to_v3]
 CURRENT_VERSION = len(STEPS)
 
 

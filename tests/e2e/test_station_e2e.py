@@ -12,7 +12,7 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -114,6 +114,7 @@ class Bench:
     api: httpx.Client
     orders: list[PackOrder]
     last_code: str = ""
+    prepared: object = None  # what the `prepare` hook returned
 
     def scan(self, code: str, expect: str, timeout: float = 20.0) -> str:
         # No person scans twice within the blanking period, and the same code again within
@@ -166,8 +167,17 @@ def _identical_orders(session: Session, station: str, count: int = 10) -> None:
     session.flush()
 
 
+Prepare = Callable[[Session], object]
+
+
 @contextmanager
-def _bench(tmp_path: Path, identical: bool = False) -> Iterator[Bench]:
+def _bench(
+    tmp_path: Path,
+    identical: bool = False,
+    prepare: Prepare | None = None,
+    station_args: tuple[str, ...] = (),
+    service_env: dict[str, str] | None = None,
+) -> Iterator[Bench]:
     db_url = f"sqlite:///{tmp_path / 'service.sqlite3'}"
     engine = make_engine(db_url)
     create_all(engine)
@@ -180,6 +190,7 @@ def _bench(tmp_path: Path, identical: bool = False) -> Iterator[Bench]:
         _token, operator = create_token(session, role="operator", name="e2e")
         if identical:
             _identical_orders(session, "demo-station")
+        prepared = prepare(session) if prepare is not None else None
     with sessions() as session:
         orders = _orders_for_station(session, "demo-station")
     engine.dispose()
@@ -195,6 +206,7 @@ def _bench(tmp_path: Path, identical: bool = False) -> Iterator[Bench]:
         "version = 2\noverride_requires_pin = false\nauto_complete = false\n"
     )
     env["PACKBENCH_ALLOW_UNVERIFIED_OVERRIDES"] = "1"  # this bench confirms overrides by badge
+    env.update(service_env or {})
 
     with ServiceProcess(db_url, env, tmp_path / "service.log") as service:
         enrolled = subprocess.run(
@@ -212,7 +224,7 @@ def _bench(tmp_path: Path, identical: bool = False) -> Iterator[Bench]:
                 [sys.executable, "-m", "app.main", "--data-dir", str(data),
                  "--scanner", f"serial://{scanner.path}?suffix=CR",
                  "--scale", f"mtsics+serial://{scale.port}",
-                 "--label-printer", printer.url],
+                 "--label-printer", printer.url, *station_args],
                 cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=err,
             )  # fmt: skip
             log = StationLog(data / "logs" / "packbench.log")
@@ -221,7 +233,7 @@ def _bench(tmp_path: Path, identical: bool = False) -> Iterator[Bench]:
             )
             try:
                 log.wait_for("snapshot applied", timeout=60)
-                yield Bench(scanner, scale, printer, log, api, orders)
+                yield Bench(scanner, scale, printer, log, api, orders, prepared=prepared)
             finally:
                 station.terminate()
                 try:

@@ -17,11 +17,14 @@ from PySide6.QtCore import QBuffer, QByteArray, QIODevice
 from PySide6.QtGui import QColor, QImage, QPainter
 from PySide6.QtWidgets import QApplication, QDialog, QMessageBox, QWidget
 
+from app.packing import messages
 from app.packing.model import DictCatalog, ProductRef
+from app.printing.status import PrinterStatus, Problem, document_words
 from app.scanning.classify import classify
 from app.station.pictures import PictureShelf
 from app.station.ports import BatchRow, UserRecord
 from app.station.runtime import StationRuntime
+from app.station.supervisor import BatchProgress, ExceptionRow, SupervisorSnapshot
 from app.views.dialogs import HoldDialog, PinDialog, SupervisorDialog
 from app.views.main_window import StationWindow
 from app.weighing.reading import ScaleReading, WeightUnit
@@ -150,6 +153,78 @@ def screens(window: StationWindow) -> Iterator[tuple[str, QWidget]]:
     weigh(window, 0)
     window.on_scan(classify(b"PB:HOLD:DAMAGED_ITEM"))
     yield "pack-held", window
+    # The document printer ran out of paper: its status line and the slip's banner.
+    paper_out = document_words(PrinterStatus(frozenset({Problem.PAPER_OUT})).message)
+    rt.set_status(documents=messages.documents_waiting(paper_out, 12), documents_tone="red")
+    rt._show("red", messages.slip_not_printed("ORD-100001", paper_out))
+    yield "pack-slip-not-printed", window
+    yield from supervisor_screens(window)
+
+
+def supervisor_snapshot() -> SupervisorSnapshot:
+    """The supervisor's overview with the longest words of each kind."""
+    batches = (
+        BatchProgress(
+            11, "B-0411", "Standard parcels, house carrier, afternoon wave",
+            "bench-07-long-station-name", 124, 117, 1, 7, 38.0, NOW + timedelta(hours=2),
+            NOW + timedelta(minutes=11), False,
+        ),
+        BatchProgress(
+            12, "B-0412", "Express before 16:00", "bench-02", 80, 2, 0, 78, 12.0,
+            NOW - timedelta(minutes=5), NOW + timedelta(hours=6, minutes=30), True,
+        ),
+        BatchProgress(
+            13, "B-0413", "Large items, two-person lift", "bench-03", 5, 0, 2, 5, 0.0,
+            NOW + timedelta(days=1), None, False,
+        ),
+    )  # fmt: skip
+    exceptions = (
+        ExceptionRow(
+            "exc:1", 5, "ORD-100005", "on_hold", 3, "station_hold", "damaged_item",
+            "The mug was chipped; waiting for a replacement from aisle 14", "bench-07",
+            NOW, True, labels_printed=1,
+        ),
+        ExceptionRow(
+            "mut:3:45", 6, "ORD-100006", "packed", 4, "station_rejection", "claimed_by_other",
+            "Order ORD-100006 is being packed at bench-02 since 09:41", "bench-02", NOW, False,
+        ),
+    )  # fmt: skip
+    packers = (
+        ("Alexandra Papadopoulou-Wojciechowska", "117", "38.0", "91.4", "41.2", "99.1%",
+         "94.7", "2"),
+        ("Bob", "12", "12.0", "30.0", "11.0", "80.0%", "300.0", "0"),
+    )  # fmt: skip
+    stations = (
+        ("bench-07-long-station-name", "online", "38.0", "41.2", "99.1%", "0", "09:58",
+         "out of paper", "ready"),
+        ("bench-02", "OFFLINE", "12.0", "11.0", "80.0%", "14", "09:12", "ready",
+         "error: no answer"),
+    )  # fmt: skip
+    throughput = tuple((NOW - timedelta(minutes=15 * n), 9 - n % 4) for n in range(16, -1, -1))
+    return SupervisorSnapshot(
+        online=True,
+        as_of=NOW,
+        batches=batches,
+        packers=packers,
+        stations=stations,
+        exceptions=exceptions,
+        throughput=throughput,
+        station_choices=((7, "bench-07-long-station-name"), (2, "bench-02")),
+    )
+
+
+def supervisor_screens(window: StationWindow) -> Iterator[tuple[str, QWidget]]:
+    """The supervisor page, each tab, with the longest figures and words."""
+    rt = window.runtime
+    rt.logout()
+    rt._pending_user = SUPERVISOR  # as if the badge was scanned: the PIN dialog is run apart
+    rt.submit_pin("123456")
+    page = window.supervisor_page
+    # Its timer runs from the login: showing the screen again does not fetch over these.
+    page.show_snapshot(supervisor_snapshot())
+    for index, name in enumerate(("batches", "people", "exceptions", "prepare")):
+        page.tabs.setCurrentIndex(index)
+        yield f"supervisor-{name}", window
 
 
 def dialogs(window: StationWindow) -> Iterator[tuple[str, QDialog]]:

@@ -112,7 +112,8 @@ def _table_problems(table: QTableWidget) -> list[str]:
             item = table.item(row, col)
             if item is None or not item.text():
                 continue
-            metrics = QFontMetrics(item.font())
+            # An item without a font of its own is drawn in the table's (styled) font.
+            metrics = QFontMetrics(item.font() if item.font() != QFont() else table.font())
             # Qt's text margins in an item (focus frame + 1, both sides) and the grid line.
             width = (
                 table.columnWidth(col)

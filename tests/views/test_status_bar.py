@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
 from pytestqt.qtbot import QtBot
 
 from app.station.screen import StatusInfo
@@ -32,3 +33,18 @@ def test_online_offline_queue_and_devices(qtbot: QtBot) -> None:
     assert bar.queue.text() == "To send: 12"
     assert bar.scale.text() == "Scale: Scale is moving: wait until it settles."
     assert "c62828" in bar.server.styleSheet()  # red
+
+
+@pytest.mark.qt_log_ignore("propagateSizeHints")  # the offscreen platform, on show()
+def test_the_document_printer_has_a_line_when_the_station_has_one(qtbot: QtBot) -> None:
+    bar = StationStatusBar()
+    qtbot.addWidget(bar)
+    bar.show()
+    bar.show_status(StatusInfo(), "Alex")
+    assert not bar.documents.isVisible()  # no document printer: nothing to say
+    waiting = "Document printer out of paper: load paper · 2 slip(s) waiting"
+    bar.show_status(StatusInfo(documents=waiting, documents_tone="red"), "Alex")
+    assert bar.documents.isVisible() and bar.documents.text() == waiting
+    assert "c62828" in bar.documents.styleSheet()  # red
+    bar.show_status(StatusInfo(documents="Document printer ready", documents_tone="green"), "A")
+    assert bar.documents.text() == "Document printer ✔"

@@ -148,7 +148,7 @@ def test_supervisor_login_shows_live_batches_people_and_chart(
     assert "will miss" not in page.batches.item(1, 6).text()
     bar = page.batches.cellWidget(0, 2)
     assert isinstance(bar, QProgressBar) and bar.property("miss") == "true"
-    assert bar.text() == "1 of 6 packed, 5 to go"
+    assert bar.text() == "1 of 6 packed, 5 left"
     assert _cells(page.packers, 0) == ["Bob", "Alice"]
     assert _cells(page.packers, 5) == ["100.0%", "80.0%"]
     assert _cells(page.stations, 1) == ["online", "OFFLINE"]
@@ -189,6 +189,7 @@ def test_the_timer_refreshes_and_offline_says_so_with_local_batches(
     floor.api.offline = False
     page.refresh()
     assert page.headline.text().startswith("●  Live")
+    assert page.notice.text() == ""  # the offline sentence goes with the offline state
 
 
 def test_returns_and_stock_show_live_and_stay_as_last_seen_offline(

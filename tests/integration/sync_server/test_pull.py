@@ -12,6 +12,8 @@ from service.changes import mark_changed, number_changes
 from service.models import ChangeCounter, User
 from service.sync_server.pull import prune_changes
 from sync.protocol import (
+    PROTOCOL_HEADER,
+    PROTOCOL_VERSION,
     BatchSnapshot,
     LabelSnapshot,
     OrderSnapshot,
@@ -24,7 +26,10 @@ from tests.integration.sync_server.conftest import StationAuth, claim
 
 
 def _pull(client: TestClient, st: StationAuth, cursor: int, limit: int = 500) -> Any:
-    r = client.get(f"/v1/sync/pull?cursor={cursor}&limit={limit}", headers=st.headers)
+    # As this release's station asks: with its protocol version (older ones: see
+    # test_packing_slips.py and test_weight_learning.py).
+    headers = {**st.headers, PROTOCOL_HEADER: str(PROTOCOL_VERSION)}
+    r = client.get(f"/v1/sync/pull?cursor={cursor}&limit={limit}", headers=headers)
     assert r.status_code == 200, r.text
     PullResponse.model_validate(r.json())  # the wire shape is exactly the protocol's
     return r.json()

@@ -75,5 +75,27 @@ def test_a_batch_nobody_packed_for_an_hour_names_its_own_cut_off() -> None:
     cutoff = datetime(2026, 3, 3, 9, 0, tzinfo=UTC)
     batch = BatchProgress(1, "B-1", "Tomorrow", "bench-1", 10, 0, 0, 10, 0.0, cutoff, None, False)
     local = cutoff.astimezone().strftime("%a %H:%M")
-    assert batch.finish_text == f"no packing in the last hour · cut-off {local}"
-    assert replace(batch, cutoff_at=None).finish_text == "no packing in the last hour"
+    # No rate yet: no projected finish ("—"); the cell's hint says why, with the cut-off.
+    assert batch.finish_text == "—"
+    assert batch.finish_hint == f"no packing in the last hour · cut-off {local}"
+    assert replace(batch, cutoff_at=None).finish_hint == "no packing in the last hour"
+    offline = replace(batch, rate_per_hour=None)
+    assert offline.finish_text == "—" and "offline" in offline.finish_hint
+
+
+def test_the_projected_finish_comes_from_the_recent_rate() -> None:
+    from dataclasses import replace
+    from datetime import UTC, datetime
+
+    from app.station.supervisor import BatchProgress, hhmm
+
+    finish = datetime(2026, 3, 3, 11, 30, tzinfo=UTC)
+    batch = BatchProgress(
+        1, "B-1", "Today", "bench-1", 40, 10, 0, 30, 20.0,
+        datetime(2026, 3, 3, 12, 0, tzinfo=UTC), finish, False,
+    )  # fmt: skip
+    assert batch.finish_text == hhmm(finish)
+    assert "20 orders an hour" in batch.finish_hint and "30 orders to go" in batch.finish_hint
+    late = replace(batch, will_miss=True)
+    assert late.finish_text == f"{hhmm(finish)} — will miss cut-off"
+    assert replace(batch, remaining=0).finish_text == "done"
