@@ -1,10 +1,11 @@
 """A separate process that writes orders while a test watches the change feed.
 
-    python -m tests.support.order_writer DB_URL BATCH_ID COUNT [UPDATE_EVERY]
+    python -m tests.support.order_writer DB_URL BATCH_ID COUNT [UPDATE_EVERY [WRITER]]
 
 Creates COUNT orders in batch BATCH_ID (0: none), one transaction each, marking each
 changed as the ingest path does; every UPDATE_EVERY-th transaction also bumps the version of
-an earlier order of the batch (an order that changes while a station pages past it). Prints
+an earlier order of the batch (an order that changes while a station pages past it). WRITER
+(default 0) keeps order numbers apart when several writers share a batch. Prints
 the ids it created, one per line, when done.
 """
 
@@ -23,13 +24,18 @@ from tests.support import factories
 def main(argv: list[str]) -> int:
     url, batch, count = argv[0], int(argv[1]), int(argv[2])
     update_every = int(argv[3]) if len(argv) > 3 else 0
+    writer = int(argv[4]) if len(argv) > 4 else 0
     engine = make_engine(url)
     sessions = make_sessionmaker(engine)
     created: list[int] = []
     for i in range(count):
         with sessions() as s, s.begin():
             order = factories.sync_order(
-                s, 900000 + batch * 10000 + i, status="allocated", batch_id=batch or None, lines=1
+                s,
+                800000 + writer * 100000 + batch * 1000 + i,
+                status="allocated",
+                batch_id=batch or None,
+                lines=1,
             )
             mark_changed(s, "order", order.id)
             created.append(order.id)
