@@ -286,7 +286,7 @@ def drop_unseen(conn: Connection, seen: dict[str, set[int]], seq: int) -> int:
     for entity, table in SNAPSHOT_TABLES.items():
         listed = seen.get(entity, set())
         tombstones.extend(
-            Change(seq=seq, entity=entity, entity_id=eid)  # type: ignore[arg-type]
+            Change(seq=seq, entity=entity, entity_id=eid)
             for eid in conn.scalars(select(table.c.id))
             if eid not in listed
         )
