@@ -5,11 +5,17 @@ set up as `packbench-service serve --workers N` runs it, on a fresh PostgreSQL s
 a fresh SQLite file, sends N webhooks from a few client threads, and prints one JSON object
 with orders/s and p50/p99 latency per database.
 
-    python bench/ingest.py            # N=2000
-    python bench/ingest.py --quick    # N=300
+On PostgreSQL it also runs the bare limit in the same run, interleaved round by round with
+ours: the same bodies, clients and workers against `bench/_bare_app.py` (FastAPI + one
+INSERT + COMMIT). `compare_rate` and `compare_p99` give ours, the limit, the ratio and the
+load average (`busy: true` when the machine was loaded beyond its cores).
+
+    python bench/ingest.py            # N=2000, 2 rounds
+    python bench/ingest.py --quick    # N=300, 1 round
 
 PostgreSQL URL: PACKBENCH_BENCH_PG_URL, else PACKBENCH_TEST_PG_URL, else
-postgresql://postgres@127.0.0.1:5432/test. Budget: >= 300 orders/s on PostgreSQL (2 cores).
+postgresql://postgres@127.0.0.1:5432/test. Budget (docs/ARCHITECTURE.md): at least 0.8x the
+bare rate and p99 within 2x the bare p99, on PostgreSQL.
 """
 
 from __future__ import annotations
@@ -36,6 +42,8 @@ os.environ.setdefault("PYTHONPATH", str(ROOT))
 
 import httpx  # noqa: E402
 
+from bench import _bare_app  # noqa: E402
+from bench._compare import Comparison, percentile  # noqa: E402
 from service.api.http_protocol import HTTP_PROTOCOL  # noqa: E402
 from service.db import make_engine, make_sessionmaker, transaction  # noqa: E402
 from service.ingest.webhooks import sign  # noqa: E402
@@ -48,6 +56,8 @@ SECRET_ENV = "PACKBENCH_BENCH_SECRET"
 SECRET_REF = "channel:shopify:bench"
 SCHEMA_ENV = "PACKBENCH_BENCH_PG_SCHEMA"
 DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/test"
+BUDGET_RATE_RATIO = 0.8  # at least 0.8x the bare app's orders/s
+BUDGET_P99_RATIO = 2.0  # p99 within 2x the bare app's
 
 
 def _free_port() -> int:
@@ -134,20 +144,40 @@ def _bodies(n: int, secret: str) -> list[tuple[bytes, dict[str, str]]]:
 
 
 def run_one(
-    url: str, n: int, clients: int, workers: int, schema: str | None = None
+    url: str,
+    n: int,
+    clients: int,
+    workers: int,
+    schema: str | None = None,
+    *,
+    bare: bool = False,
 ) -> dict[str, Any]:
-    """Serve `url` (in PostgreSQL `schema`), send n webhooks from `clients` threads."""
+    """Serve `url` (in PostgreSQL `schema`), send n webhooks from `clients` threads; with
+    `bare`, to the one-INSERT app instead of the service."""
     secret = secrets.token_urlsafe(24)
-    _prepare(url, schema)
     port = _free_port()
-    env = dict(os.environ, **{SECRET_ENV: secret})
-    if schema:
-        env[SCHEMA_ENV] = schema
-    proc = subprocess.Popen(
-        [sys.executable, __file__, "--serve", url, "--port", str(port), "--workers", str(workers)],
-        env=env,
-        cwd=ROOT,
-    )
+    if bare:
+        _bare_app.prepare(url, schema)
+        proc = _bare_app.start(url, port, workers, schema)
+    else:
+        _prepare(url, schema)
+        env = dict(os.environ, **{SECRET_ENV: secret})
+        if schema:
+            env[SCHEMA_ENV] = schema
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                __file__,
+                "--serve",
+                url,
+                "--port",
+                str(port),
+                "--workers",
+                str(workers),
+            ],
+            env=env,
+            cwd=ROOT,
+        )
     base = f"http://127.0.0.1:{port}"
     latencies: list[float] = []
     errors: list[str] = []
@@ -155,7 +185,7 @@ def run_one(
     try:
         _wait_ready(base, proc)
         work = _bodies(n, secret)
-        path = f"{base}/v1/channels/shopify/bench/webhooks"
+        path = f"{base}/bare" if bare else f"{base}/v1/channels/shopify/bench/webhooks"
 
         # Built before the clock starts: an httpx.Client builds an SSL context (~20 ms of
         # CPU each, all clients queueing on one GIL), which is no part of serving webhooks.
@@ -201,6 +231,34 @@ def run_one(
         "p99_ms": round(latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] * 1000, 2),
         "errors": len(errors),
         "first_error": errors[0] if errors else None,
+        "_latencies": latencies,
+        "_wall": wall,
+    }
+
+
+def compare_pg(base: str, n: int, clients: int, workers: int, rounds: int) -> dict[str, Any]:
+    """Ours and the bare app on PostgreSQL, alternating round by round (fresh schemas)."""
+    rate = Comparison("ingest orders/s, PostgreSQL", lower_is_better=False)
+    p99 = Comparison("ingest p99 ms, PostgreSQL", lower_is_better=True)
+    runs: dict[str, list[dict[str, Any]]] = {"ours": [], "bare": []}
+    for _ in range(rounds):
+        for kind in ("ours", "bare"):
+            with scratch_schema(base, "bench") as schema:
+                runs[kind].append(run_one(base, n, clients, workers, schema, bare=kind == "bare"))
+
+    def merged(kind: str) -> tuple[float, float, int]:
+        lat = [x for r in runs[kind] for x in r.pop("_latencies")]
+        wall = sum(r.pop("_wall") for r in runs[kind])
+        return len(lat) / wall, percentile(lat, 0.99) * 1000, sum(r["errors"] for r in runs[kind])
+
+    ours_rate, ours_p99, ours_errors = merged("ours")
+    bare_rate, bare_p99, bare_errors = merged("bare")
+    return {
+        "rounds": rounds,
+        "ours": runs["ours"][-1] | {"orders_per_s": round(ours_rate, 1), "errors": ours_errors},
+        "bare_errors": bare_errors,
+        "compare_rate": rate.result(ours_rate, bare_rate, budget_ratio=BUDGET_RATE_RATIO),
+        "compare_p99": p99.result(ours_p99, bare_p99, budget_ratio=BUDGET_P99_RATIO),
     }
 
 
@@ -212,6 +270,7 @@ def main() -> int:
     p.add_argument("--clients", type=int, default=4, help="concurrent client threads")
     p.add_argument("--workers", type=int, default=2, help="uvicorn worker processes")
     p.add_argument("--only", choices=("postgresql", "sqlite"))
+    p.add_argument("--rounds", type=int, default=2, help="ours/bare rounds on PostgreSQL")
     p.add_argument("--serve", help=argparse.SUPPRESS)
     p.add_argument("--port", type=int, help=argparse.SUPPRESS)
     args = p.parse_args()
@@ -219,21 +278,31 @@ def main() -> int:
         serve(args.serve, args.port, args.workers)
         return 0
     n = 300 if args.quick else args.n
+    rounds = 1 if args.quick else args.rounds
     result: dict[str, Any] = {
         "bench": "ingest.shopify_orders_create",
-        "budget_pg_orders_per_s": 300,
+        "budget_rate_ratio": BUDGET_RATE_RATIO,
+        "budget_p99_ratio": BUDGET_P99_RATIO,
     }
     if args.only in (None, "postgresql"):
         base = os.environ.get("PACKBENCH_BENCH_PG_URL") or os.environ.get(
             "PACKBENCH_TEST_PG_URL", DEFAULT_PG
         )
-        with scratch_schema(base, "bench") as schema:
-            result["postgresql"] = run_one(base, n, args.clients, args.workers, schema)
+        pg = compare_pg(base, n, args.clients, args.workers, rounds)
+        result["postgresql"] = pg.pop("ours")
+        result.update(pg)
+        result["busy"] = pg["compare_rate"]["busy"] or pg["compare_p99"]["busy"]
+        result["within_budget"] = bool(
+            pg["compare_rate"]["within_ratio"]
+            and pg["compare_p99"]["within_ratio"]
+            and not result["postgresql"]["errors"]
+        )
     if args.only in (None, "sqlite"):
         with tempfile.TemporaryDirectory() as tmp:
             result["sqlite"] = run_one(
                 f"sqlite:///{tmp}/bench.sqlite3", n, args.clients, args.workers
             )
+            del result["sqlite"]["_latencies"], result["sqlite"]["_wall"]
     print(json.dumps(result))
     return 0
 

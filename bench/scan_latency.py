@@ -15,6 +15,10 @@ read (a bench fires scans every few ms, faster than any person).
 
 Also measures Replica.order_by_code (budget 2 ms) on random numbers/totes/misses and the
 station's full ReplicaStore.order_by_code of the 100-line bench order.
+
+The bare limit runs in the same run, interleaved: after every scan's verdict, one SQLite
+INSERT + COMMIT (WAL, synchronous=FULL) into a file beside the replica, timed on its own.
+`compare` gives our p99, the commit's p99, the ratio and the load (bench/_compare.py).
 """
 
 from __future__ import annotations
@@ -38,6 +42,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import _replica_fill  # noqa: E402
+from _compare import Comparison, SqliteCommit, percentile  # noqa: E402
 
 BUDGET_SCAN_P99_MS = 25.0
 BUDGET_LOOKUP_P99_MS = 2.0
@@ -127,6 +132,9 @@ def run(
     from tests.support.serial_scanner import PtyScanner
 
     db = work / "station.sqlite3"
+    comparison = Comparison("scan -> verdict p99 ms", lower_is_better=True)
+    bare = SqliteCommit(work / "bare.sqlite3")
+    bare_ms: list[float] = []
     replica = Replica.open(db)
     t_fill = time.perf_counter()
     filled = _replica_fill.fill(replica, orders)
@@ -211,6 +219,8 @@ def run(
                 if not done.wait(60):
                     failures.append(f"no verdict for scan {i} {code!r}")
                     return
+                if i >= 2 + warmup:
+                    bare_ms.append(bare.once_ms())  # the limit, between two of our scans
         finally:
             quitter.quit.emit()
 
@@ -229,6 +239,8 @@ def run(
     if not measured:
         raise SystemExit(f"no scans measured: {failures[:3]}")
     p99 = _pct(measured, 0.99)
+    bare.close()
+    compare = comparison.result(p99, percentile(bare_ms, 0.99))
     green = runtime.model.tone
     result = {
         "bench": "scan_latency",
@@ -255,6 +267,8 @@ def run(
         "db_mb": round(db.stat().st_size / 1e6, 1),
         "failures": failures[:5],
         "loadavg": _loadavg(),
+        "compare": compare,
+        "busy": compare["busy"],
     }
     result["ok"] = bool(
         not failures

@@ -11,8 +11,14 @@ pull latency is reported beside it. The first seconds at full load against the f
 started service (connections opening, caches filling) are a warm-up reported on their own:
 the budget is for the service running, not for its first second after a restart.
 
+The bare limit runs in the same run, interleaved with ours (`--rounds`, alternating ours
+and the limit, each for seconds/rounds after its own warm-up): the same stations at the same
+rate POST the same mutation to `bench/_bare_app.py` (FastAPI + one INSERT + COMMIT, same
+workers, same database). `compare` gives our push p99, the bare p99, the ratio and the load
+average (bench/_compare.py); the budget is a ratio (docs/ARCHITECTURE.md).
+
     python bench/sync_load.py [--stations 50] [--rate 2] [--seconds 60] [--db URL]
-        [--workers 2] [--no-pull]
+        [--workers 2] [--no-pull] [--rounds 2]
 
 PostgreSQL URL: --db, else PACKBENCH_BENCH_PG_URL, else PACKBENCH_TEST_PG_URL, else
 postgresql://postgres@127.0.0.1:5432/test.
@@ -35,9 +41,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+import httpx
 import keyring
 from sqlalchemy.orm import sessionmaker
 
+from bench import _bare_app
+from bench._compare import Comparison
 from service.db import make_engine
 from service.schema import create_all
 from sync.client import StationClient, enroll
@@ -50,6 +59,7 @@ from tests.support.pg_schema import schema_url, scratch_schema
 
 DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/test"
 BUDGET_P99_MS = 100.0
+BUDGET_P99_RATIO = 2.0  # push p99 within 2x the bare one-row INSERT app's at the same rate
 # What a client process reports: push latencies (measured, warm-up), errors, pull latencies.
 Outcome = tuple[list[float], list[float], list[str], list[float]]
 
@@ -81,6 +91,7 @@ def station_loop(
     warmup: list[float],
     errors: list[str],
     pulls: list[float] | None,
+    bare: httpx.Client | None = None,
 ) -> None:
     count_from, stop_at = window  # pushes that start before count_from are the warm-up
     next_id = 1
@@ -92,7 +103,7 @@ def station_loop(
     rng = random.Random(station_id)
     next_at = time.monotonic() + rng.expovariate(rate)
     time.sleep(max(0.0, next_at - time.monotonic()))
-    cursor = client.pull(0).cursor if pulls is not None else 0  # the station's snapshot
+    cursor = client.pull(0).cursor if pulls is not None and bare is None else 0  # snapshot
     last_pull = time.monotonic()
     while time.monotonic() < stop_at:
         m = Mutation(
@@ -105,16 +116,22 @@ def station_loop(
         )
         t0 = time.perf_counter()
         try:
-            response = client.push(PushRequest(station_id=station_id, mutations=[m]))
-            if response.results[0].status != "applied":
-                errors.append(f"rejected: {response.results[0].reason}")
+            if bare is not None:  # the limit: the same body, one INSERT + COMMIT
+                body = PushRequest(station_id=station_id, mutations=[m]).model_dump_json()
+                r = bare.post("/bare", content=body, headers={"content-type": "application/json"})
+                if r.status_code != 200:
+                    errors.append(f"bare {r.status_code}")
+            else:
+                response = client.push(PushRequest(station_id=station_id, mutations=[m]))
+                if response.results[0].status != "applied":
+                    errors.append(f"rejected: {response.results[0].reason}")
             next_id += 1
-        except SyncError as exc:
+        except (SyncError, httpx.HTTPError) as exc:
             errors.append(f"{type(exc).__name__}: {exc}")
         took = (time.perf_counter() - t0) * 1000
         started = time.monotonic() - took / 1000
         (latencies if started >= count_from else warmup).append(took)
-        if pulls is not None and time.monotonic() - last_pull >= PULL_SPACING:
+        if bare is None and pulls is not None and time.monotonic() - last_pull >= PULL_SPACING:
             last_pull = time.monotonic()
             measured = pulls if last_pull >= count_from else []
             cursor = pull_feed(client, cursor, measured, errors)
@@ -128,23 +145,26 @@ def client_process(
     args: argparse.Namespace,
     start_at: float,
     results: multiprocessing.queues.Queue[Outcome],
+    bare_url: str | None = None,
 ) -> None:
-    """A forked process running some of the simulated stations, one thread each."""
+    """A forked process running some of the simulated stations, one thread each (against
+    the bare app instead of the service when `bare_url` is given)."""
     latencies: list[float] = []
     warmup: list[float] = []
     errors: list[str] = []
-    pulls: list[float] | None = None if args.no_pull else []
+    pulls: list[float] | None = None if args.no_pull or bare_url else []
     clients = [(StationClient(url, token=tok), sid, oid, ep) for tok, sid, oid, ep in stations]
+    bares = [httpx.Client(base_url=bare_url, timeout=10) if bare_url else None for _ in clients]
     time.sleep(max(0.0, start_at - time.time()))
     count_from = time.monotonic() + args.warmup
-    window = (count_from, count_from + args.seconds)
+    window = (count_from, count_from + args.seconds / args.rounds)
     threads = [
         threading.Thread(
             target=station_loop,
-            args=(c, sid, oid, ep, args.rate, window, latencies, warmup, errors, pulls),
+            args=(c, sid, oid, ep, args.rate, window, latencies, warmup, errors, pulls, b),
             daemon=True,
         )
-        for c, sid, oid, ep in clients
+        for (c, sid, oid, ep), b in zip(clients, bares, strict=True)
     ]
     for t in threads:
         t.start()
@@ -152,7 +172,38 @@ def client_process(
         t.join(args.warmup + args.seconds + 30)
     for c, *_ in clients:
         c.close()
+    for b in bares:
+        if b is not None:
+            b.close()
     results.put((latencies, warmup, errors, pulls or []))
+
+
+class _BareApp:
+    """bench/_bare_app.py served on the bench's database, beside the service."""
+
+    def __init__(self, url: str, workers: int) -> None:
+        from tests.support.service_process import free_port
+
+        port = free_port()
+        self.base_url = f"http://127.0.0.1:{port}"
+        self.proc = _bare_app.start(url, port, workers)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{self.base_url}/healthz", timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        self.stop()
+        raise RuntimeError("the bare app did not start within 60 s")
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(20)
+        except Exception:
+            self.proc.kill()
+            self.proc.wait()
 
 
 def main() -> None:
@@ -174,6 +225,9 @@ def main() -> None:
     parser.add_argument(
         "--client-procs", type=int, default=10, help="processes the stations are spread over"
     )
+    parser.add_argument(
+        "--rounds", type=int, default=2, help="ours/bare alternations (seconds split over them)"
+    )
     args = parser.parse_args()
     base = (
         args.db
@@ -188,6 +242,11 @@ def main() -> None:
     create_all(engine)
     sessions = sessionmaker(engine, expire_on_commit=False)
     service = ServiceProcess(url, workers=args.workers).start()
+    _bare_app.prepare(url)
+    bare = _BareApp(url, args.workers)
+    comparison = Comparison(f"push p99 ms, {args.stations} stations", lower_is_better=True)
+    bare_latencies: list[float] = []
+    bare_errors: list[str] = []
     latencies: list[float] = []
     errors: list[str] = []
     pulls: list[float] | None = None if args.no_pull else []
@@ -205,32 +264,44 @@ def main() -> None:
         # so that 50 threads queueing for one interpreter lock do not add to the latency.
         procs = max(1, min(args.client_procs, len(stations)))
         engine.dispose()  # no pooled database connection is shared with a forked child
-        start_at = time.time() + 2.0  # every process is forked and connected by then
-        results: multiprocessing.queues.Queue[Outcome]
         ctx = multiprocessing.get_context("fork")
-        results = ctx.Queue()
-        children = [
-            ctx.Process(
-                target=client_process,
-                args=(service.url, stations[k::procs], args, start_at, results),
-                daemon=True,
-            )
-            for k in range(procs)
-        ]
-        for child in children:
-            child.start()
-        for _ in children:
-            pushed, warm, failed, pulled_ms = results.get(timeout=args.warmup + args.seconds + 120)
+
+        def phase(bare_url: str | None) -> Outcome:
+            results: multiprocessing.queues.Queue[Outcome] = ctx.Queue()
+            start_at = time.time() + 2.0  # every process is forked and connected by then
+            children = [
+                ctx.Process(
+                    target=client_process,
+                    args=(service.url, stations[k::procs], args, start_at, results, bare_url),
+                    daemon=True,
+                )
+                for k in range(procs)
+            ]
+            for child in children:
+                child.start()
+            out: Outcome = ([], [], [], [])
+            for _ in children:
+                got = results.get(timeout=args.warmup + args.seconds + 120)
+                for mine, theirs in zip(out, got, strict=True):
+                    mine.extend(theirs)  # type: ignore[arg-type]
+            for child in children:
+                child.join(30)
+            return out
+
+        for _round in range(args.rounds):
+            pushed, warm, failed, pulled_ms = phase(None)
             latencies.extend(pushed)
             warmup.extend(warm)
             errors.extend(failed)
             if pulls is not None:
                 pulls.extend(pulled_ms)
-        for child in children:
-            child.join(30)
+            bare_pushed, _warm, bare_failed, _ = phase(bare.base_url)
+            bare_latencies.extend(bare_pushed)
+            bare_errors.extend(bare_failed)
         elapsed = args.seconds
     finally:
         service.stop()
+        bare.stop()
         engine.dispose()
         cleanup.close()
     ordered = sorted(latencies)
@@ -240,6 +311,8 @@ def main() -> None:
 
     pulled = sorted(pulls or [])
     warm = sorted(warmup)
+    bare_sorted = sorted(bare_latencies)
+    compare = comparison.result(pct(0.99), pct(0.99, bare_sorted), budget_ratio=BUDGET_P99_RATIO)
 
     print(
         json.dumps(
@@ -264,8 +337,13 @@ def main() -> None:
                 },
                 "pulls": len(pulled),
                 "pull_ms": {"p50": pct(0.5, pulled), "p99": pct(0.99, pulled)},
-                "within_budget": not errors and pct(0.99) <= BUDGET_P99_MS,
+                "within_budget": not errors and bool(compare["within_ratio"]),
+                "budget_p99_ratio": BUDGET_P99_RATIO,
                 "budget_p99_ms": BUDGET_P99_MS,
+                "bare_push_ms": {"p50": pct(0.5, bare_sorted), "p99": pct(0.99, bare_sorted)},
+                "bare_errors": len(bare_errors),
+                "compare": compare,
+                "busy": compare["busy"],
             }
         )
     )

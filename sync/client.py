@@ -281,17 +281,26 @@ class StationClient:
         )
 
     def pull(
-        self, cursor: int, limit: int = 500, timeout: httpx.Timeout | None = None
+        self,
+        cursor: int,
+        limit: int = 500,
+        timeout: httpx.Timeout | None = None,
+        *,
+        page: str | None = None,
     ) -> PullResponse:
         """Changes after `cursor`; raises CursorExpired when the feed no longer has them.
 
-        Cursor 0 asks for a full snapshot and uses SNAPSHOT_TIMEOUT unless told otherwise.
+        Cursor 0 asks for a full snapshot and uses SNAPSHOT_TIMEOUT unless told otherwise;
+        with `page` ("first", then each answer's `next_page`) the snapshot comes in pages.
+        A service that predates pages ignores `page` and answers the whole snapshot at once
+        (its answer has no `next_page`).
         """
         if timeout is None:
             timeout = SNAPSHOT_TIMEOUT if cursor == 0 else DEFAULT_TIMEOUT
-        response = self._request(
-            "GET", "/v1/sync/pull", params={"cursor": cursor, "limit": limit}, timeout=timeout
-        )
+        params: dict[str, str | int] = {"cursor": cursor, "limit": limit}
+        if page is not None:
+            params["page"] = page
+        response = self._request("GET", "/v1/sync/pull", params=params, timeout=timeout)
         return _parse(PullResponse, response)
 
     def push(self, request: PushRequest) -> PushResponse:

@@ -63,6 +63,10 @@ PULL_SPACING = 2.0
 # Pushes whose answer comes back through the feed and that a packer waits for: a closed
 # parcel whose weight needs a new carrier label. Their pull is never put off.
 _ANSWER_AWAITED = frozenset({"parcel_closed"})
+# Entities per snapshot page: big enough that 50,000 orders are a few dozen requests, small
+# enough that the first page (users, batches, leased orders) arrives in well under a second.
+SNAPSHOT_PAGE_LIMIT = 2000
+FIRST_PAGE = "first"  # the `page` value that starts a paged snapshot
 
 
 class SyncEngine:
@@ -84,6 +88,7 @@ class SyncEngine:
         backoff: Backoff | None = None,
         push_batch: int = MAX_MUTATIONS_PER_PUSH,
         pull_limit: int = 500,
+        snapshot_page_limit: int = SNAPSHOT_PAGE_LIMIT,
     ) -> None:
         self.replica = replica
         self.client = client
@@ -98,6 +103,7 @@ class SyncEngine:
         self.backoff = backoff or Backoff()
         self.push_batch = min(push_batch, MAX_MUTATIONS_PER_PUSH)
         self.pull_limit = pull_limit
+        self.snapshot_page_limit = snapshot_page_limit
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -372,7 +378,12 @@ class SyncEngine:
         """Pull until the feed has no more; returns whether anything changed."""
         cursor = self.replica.pull_cursor()
         changed = False
-        while not self._stop.is_set():
+        if cursor == 0:  # a new (or reset) replica: a paged snapshot, then the feed
+            self.fetch_snapshot()
+            changed, cursor = True, self.replica.pull_cursor()
+        # After a snapshot, the feed from its head (what changed while it was paged in)
+        # comes at once: the holdings check that follows compares against the service now.
+        while cursor and not self._stop.is_set():
             try:
                 page = self.client.pull(cursor, self.pull_limit)
             except CursorExpired as exc:
@@ -390,8 +401,45 @@ class SyncEngine:
         return changed
 
     def fetch_snapshot(self) -> None:
-        """Replace the replica's server data with everything the station is assigned now."""
-        self._finish_snapshot(self.client.pull(0, self.pull_limit, timeout=SNAPSHOT_TIMEOUT))
+        """Replace the replica's server data with everything the station is assigned now.
+
+        Asked for in pages, most urgent first (users, batches, leased orders, products, the
+        rest), each applied as it arrives so the station packs what it has while the rest
+        comes; what no page listed is removed at the end. A service that predates pages
+        answers the whole snapshot at once, applied as before.
+        """
+        for _attempt in range(3):
+            first = self.client.pull(
+                0, self.snapshot_page_limit, timeout=SNAPSHOT_TIMEOUT, page=FIRST_PAGE
+            )
+            if first.next_page is None and not first.more:
+                self._finish_snapshot(first)  # one page, or an older service's whole snapshot
+                return
+            try:
+                self._paged_snapshot(first)
+                return
+            except CursorExpired as exc:  # pruned past its head while paging: start again
+                log.warning("snapshot outlived its change head (%s); starting again", exc.message)
+        raise SyncRejected(409, "cursor_expired", "the snapshot kept expiring while paging")
+
+    def _paged_snapshot(self, page: PullResponse) -> None:
+        seen: dict[str, set[int]] = {}
+        pages = 0
+        while True:
+            self.replica.apply_snapshot_page(page)
+            pages += 1
+            for c in page.changes:
+                if c.data is not None:
+                    seen.setdefault(c.entity, set()).add(c.entity_id)
+            if page.next_page is None:
+                break
+            if self._stop.is_set():
+                return  # stopping: the cursor stays, the next start fetches a snapshot again
+            page = self.client.pull(
+                0, self.snapshot_page_limit, timeout=SNAPSHOT_TIMEOUT, page=page.next_page
+            )
+        self.replica.finish_snapshot(seen, page.cursor)
+        log.info("paged snapshot fetched", extra={"pages": pages, "cursor": page.cursor})
 
     def _finish_snapshot(self, first: PullResponse) -> None:
         pages = [first]

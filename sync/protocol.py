@@ -496,6 +496,9 @@ class PullResponse(_Wire):
     more: bool
     last_mutation_id: int
     snapshot: bool = False
+    # Paged snapshot (asked for with `page`): the token of the next page, None on the last.
+    # Sent only to a station that asked for pages: an older station refuses unknown fields.
+    next_page: str | None = None
 
 
 class CursorExpired(_Wire):

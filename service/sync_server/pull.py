@@ -11,6 +11,15 @@ Snapshot (cursor == 0): everything visible, in one response (`snapshot=True`), w
 cursor equal to the change counter read in the same database snapshot (REPEATABLE READ on
 PostgreSQL; SQLite serialises transactions), so no change can fall between the two. The
 station replaces its cache with it: whatever it holds that is not in it left its view.
+
+Paged snapshot (cursor == 0 with `page`, see `snapshot_page`): the same content in pages of
+at most `limit` entities, walked by a keyset token (`next_page`), most urgent first: users,
+the station's batches, the orders it holds a lease on (with their labels), products, the
+rest of its orders (with labels), weight profiles. The change head is read once, by the
+first page, and carried in the token: each page shows the rows as they are when it is
+read, and everything committed after the first page is numbered above that head, so the
+feed from there brings every change the pages could have missed (an order that joined the
+view behind the walk, one that left it, one that changed after its page).
 """
 
 from __future__ import annotations
@@ -20,7 +29,7 @@ from collections import defaultdict
 from datetime import datetime
 from typing import Literal
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import Select, delete, func, select
 from sqlalchemy.orm import Session
 
 from service.errors import ValidationFailed
@@ -29,11 +38,13 @@ from service.models import (
     ChangeCounter,
     ChangeRow,
     Label,
+    Lease,
     Order,
     OrderLine,
     Product,
     Station,
     User,
+    WeightProfile,
 )
 from service.sync_server import snapshots
 from service.sync_server.errors import CursorExpiredError
@@ -44,6 +55,7 @@ from service.sync_server.visibility import (
     visible_order_ids,
     visible_orders_query,
 )
+from service.weights.stats import MIN_PARCELS
 from sync.protocol import Change, HoldingsChecksum, PullResponse, holdings_checksum
 
 log = logging.getLogger(__name__)
@@ -294,6 +306,163 @@ def snapshot(
         more=False,
         last_mutation_id=_last_mutation_id(session, station_id),
         snapshot=True,
+    )
+
+
+# ------------------------------------------------------------------ paged snapshot
+
+FIRST_PAGE = "first"
+_TOKEN_VERSION = "s1"  # noqa: S105 (a format tag, not a secret)
+
+
+def _leased_ids(station_id: int) -> Select[tuple[int]]:
+    """Visible orders the station holds an unreleased lease on (what it packs first)."""
+    visible = visible_orders_query(station_id).scalar_subquery()
+    return select(Lease.order_id).where(
+        Lease.station_id == station_id,
+        Lease.released_at.is_(None),
+        Lease.order_id.in_(visible),
+    )
+
+
+def _phase_ids(station_id: int, phase: str, weight_profiles: bool) -> Select[tuple[int]] | None:
+    """SELECT of the ids one phase walks (None: the phase is skipped for this station)."""
+    if phase == "user":
+        return select(User.id)
+    if phase == "batch":
+        return select(Batch.id).where(Batch.station_id == station_id)
+    if phase == "leased":
+        return _leased_ids(station_id)
+    if phase == "product":
+        return select(Product.id)
+    if phase == "order":
+        visible = visible_orders_query(station_id).scalar_subquery()
+        leased = _leased_ids(station_id).scalar_subquery()
+        return select(Order.id).where(Order.id.in_(visible), Order.id.not_in(leased))
+    if phase == "weight_profile":
+        if not weight_profiles:
+            return None
+        return select(WeightProfile.id).where(WeightProfile.parcels >= MIN_PARCELS)
+    raise AssertionError(phase)
+
+
+# Most urgent first: who may log in, what the station was given, what it already holds.
+PHASES = ("user", "batch", "leased", "product", "order", "weight_profile")
+
+
+def _phase_changes(
+    session: Session,
+    station_id: int,
+    phase: str,
+    ids: list[int],
+    head: int,
+    order_fields_v3: bool = True,
+) -> list[Change]:
+    def made(entity: EntityName, snaps: dict[int, snapshots.Snapshot]) -> list[Change]:
+        return [
+            Change.model_construct(seq=head, entity=entity, entity_id=eid, data=data)
+            for eid, data in sorted(snaps.items())
+        ]
+
+    if phase == "user":
+        return made("user", snapshots.users(session, ids, station_id))
+    if phase == "batch":
+        return made("batch", snapshots.batches(session, ids))
+    if phase in ("leased", "order"):
+        orders = snapshots.orders(session, ids)
+        if not order_fields_v3:
+            orders = {oid: snapshots.without_v3(snap) for oid, snap in orders.items()}
+        return made("order", orders) + made(
+            "label", snapshots.labels(session, snapshots.labels_of_orders(session, ids))
+        )
+    if phase == "product":
+        return made("product", snapshots.products(session, ids))
+    if phase == "weight_profile":
+        return made("weight_profile", snapshots.weight_profiles(session, ids))
+    raise AssertionError(phase)
+
+
+class PageToken:
+    """Where a paged snapshot stands: the head read by its first page, phase, last id."""
+
+    def __init__(self, head: int, phase: int, after: int) -> None:
+        self.head, self.phase, self.after = head, phase, after
+
+    def dump(self) -> str:
+        return f"{_TOKEN_VERSION}.{self.head}.{self.phase}.{self.after}"
+
+    @classmethod
+    def parse(cls, raw: str) -> PageToken:
+        parts = raw.split(".")
+        if (
+            len(parts) == 4
+            and parts[0] == _TOKEN_VERSION
+            and all(p.isdigit() and len(p) < 19 for p in parts[1:])
+            and int(parts[2]) < len(PHASES)
+        ):
+            return cls(int(parts[1]), int(parts[2]), int(parts[3]))
+        raise ValidationFailed(
+            f"Snapshot page {raw[:40]!r} is not one this service hands out; "
+            f"start the snapshot again with page={FIRST_PAGE}.",
+            field="page",
+        )
+
+
+def snapshot_page(
+    session: Session,
+    station_id: int,
+    page: str,
+    limit: int = DEFAULT_LIMIT,
+    *,
+    weight_profiles: bool = True,
+    order_fields_v3: bool = True,
+) -> PullResponse:
+    """One page of a paged snapshot (`page`: FIRST_PAGE or the previous page's next_page).
+
+    Each page holds at most `limit` entities plus the labels of its orders; `next_page` is
+    None on the last one, whose `cursor` (the head the first page read) the station then
+    follows the feed from. Keyset on ids within a phase: a page never repeats an entity of an
+    earlier page of the same phase, whatever is written meanwhile.
+    """
+    if not 1 <= limit <= MAX_LIMIT:
+        raise ValidationFailed(f"limit must be between 1 and {MAX_LIMIT}.", field="limit")
+    head_now = change_head(session)
+    if page == FIRST_PAGE:
+        token = PageToken(head_now, 0, 0)
+    else:
+        token = PageToken.parse(page)
+        # Pruned past the snapshot's head (or a restored database): start again.
+        check_cursor(session, token.head, head_now)
+    changes: list[Change] = []
+    room = limit
+    phase, after = token.phase, token.after
+    while phase < len(PHASES):
+        query = _phase_ids(station_id, PHASES[phase], weight_profiles)
+        ids: list[int] = []
+        if query is not None:
+            sub = query.subquery()
+            ids = list(
+                session.scalars(
+                    select(sub.c[0]).where(sub.c[0] > after).order_by(sub.c[0]).limit(room)
+                )
+            )
+        if ids:
+            changes.extend(
+                _phase_changes(session, station_id, PHASES[phase], ids, token.head, order_fields_v3)
+            )
+            room -= len(ids)
+            after = ids[-1]
+        if room == 0:
+            break  # the page is full; the next one looks past `after` in this phase
+        phase, after = phase + 1, 0
+    next_page = PageToken(token.head, phase, after).dump() if phase < len(PHASES) else None
+    return PullResponse(
+        cursor=token.head,
+        changes=changes,
+        more=next_page is not None,
+        last_mutation_id=_last_mutation_id(session, station_id),
+        snapshot=True,
+        next_page=next_page,
     )
 
 

@@ -265,6 +265,34 @@ def clear_server_rows(conn: Connection) -> set[int]:
     return kept
 
 
+# The replica table of each entity a snapshot brings (all keyed by `id`).
+SNAPSHOT_TABLES = {
+    "order": t.orders,
+    "product": t.products,
+    "user": t.users,
+    "batch": t.batches,
+    "label": t.labels,
+    "weight_profile": t.weight_profiles,
+}
+
+
+def drop_unseen(conn: Connection, seen: dict[str, set[int]], seq: int) -> int:
+    """After a paged snapshot: remove what none of its pages listed (it left the view).
+
+    Done as tombstones through `apply_changes`, so an order with pending work keeps its row
+    and the removal is held until the outbox is acknowledged. Returns how many were held.
+    """
+    tombstones: list[Change] = []
+    for entity, table in SNAPSHOT_TABLES.items():
+        listed = seen.get(entity, set())
+        tombstones.extend(
+            Change(seq=seq, entity=entity, entity_id=eid)
+            for eid in conn.scalars(select(table.c.id))
+            if eid not in listed
+        )
+    return apply_changes(conn, tombstones) if tombstones else 0
+
+
 def apply_leases(conn: Connection, leases: Sequence[LeaseInfo]) -> int:
     """Write granted leases into the orders they cover; returns how many orders were present.
 

@@ -416,6 +416,25 @@ class Replica(ReplicaLookups):
         log.info("snapshot applied", extra={"pages": len(pages), "held": held})
         return held
 
+    def apply_snapshot_page(self, page: PullResponse) -> int:
+        """Apply one page of a paged snapshot in ONE transaction; the cursor stays put.
+
+        Pages only add and update (as an incremental pull does), so the station keeps
+        working from what it holds while the rest arrives; `finish_snapshot` removes what no
+        page listed and moves the cursor. Returns the held count.
+        """
+        with self._write() as conn:
+            return apply.apply_changes(conn, page.changes)
+
+    def finish_snapshot(self, seen: dict[str, set[int]], cursor: int) -> int:
+        """End a paged snapshot: drop what no page listed (held if it has pending work) and
+        follow the feed from `cursor` (the head its first page read), in ONE transaction."""
+        with self._write() as conn:
+            held = apply.drop_unseen(conn, seen, cursor)
+            _set_counter(conn, "pull_cursor", cursor)
+        log.info("paged snapshot applied", extra={"cursor": cursor, "held": held})
+        return held
+
     def held_count(self) -> int:
         """How many server changes wait for local work to be acknowledged."""
         with self._engine.connect() as conn:

@@ -192,3 +192,61 @@ def test_cursor_expires_after_pruning(
     ahead = client.get("/v1/sync/pull?cursor=99", headers=st.headers)
     assert ahead.status_code == 409
     assert "ahead" in ahead.json()["message"]
+
+
+def _walk(client: TestClient, st: StationAuth, limit: int) -> list[dict[str, Any]]:
+    """Every page of a paged snapshot, first to last."""
+    pages: list[dict[str, Any]] = []
+    token = "first"
+    headers = {**st.headers, PROTOCOL_HEADER: str(PROTOCOL_VERSION)}  # as a paging station does
+    while token is not None:
+        r = client.get(f"/v1/sync/pull?cursor=0&limit={limit}&page={token}", headers=headers)
+        assert r.status_code == 200, r.text
+        pages.append(PullResponse.model_validate(r.json()).model_dump(mode="json"))
+        token = pages[-1]["next_page"]
+        assert len(pages) < 100
+    return pages
+
+
+def test_paged_snapshot_holds_what_the_whole_one_does_most_urgent_first(
+    client: TestClient, sessions, make_station, make_order, make_batch, make_product
+) -> None:
+    f = _floor(sessions, make_station, make_order, make_batch, make_product)
+    a: StationAuth = f["a"]
+    more = [make_order(batch_id=f["batch_a"]) for _ in range(6)]
+    _touch(sessions, *(("order", o) for o in more))
+    assert claim(client, a, order_id=f["o4"]).status_code == 200
+    whole = _pull(client, a, 0)
+    assert "next_page" not in whole  # an older station refuses fields it does not know
+    pages = _walk(client, a, limit=2)
+    assert len(pages) >= 6
+    assert all(p["snapshot"] and p["cursor"] == whole["cursor"] for p in pages)
+    assert [p["more"] for p in pages] == [True] * (len(pages) - 1) + [False]
+    paged = [c for p in pages for c in p["changes"]]
+    keys = [(c["entity"], c["entity_id"]) for c in paged]
+    assert len(keys) == len(set(keys))  # no page repeats anything
+    as_set = {(c["entity"], c["entity_id"], str(c["data"])) for c in paged}
+    assert as_set == {(c["entity"], c["entity_id"], str(c["data"])) for c in whole["changes"]}
+    # Users and the station's batch come first, then the order it holds a lease on, then
+    # products, then the rest of its orders.
+    order = [e if (e, i) != ("order", f["o4"]) else "leased" for e, i in keys]
+    first = {name: order.index(name) for name in ("user", "batch", "leased", "product", "order")}
+    assert first["user"] < first["batch"] < first["leased"] < first["product"] < first["order"]
+
+
+def test_paged_snapshot_refuses_a_forged_page_and_expires_after_pruning(
+    client: TestClient, sessions, make_station, make_product
+) -> None:
+    st = make_station("A")
+    pids = [make_product(f"P{i}") for i in range(5)]
+    _touch(sessions, *(("product", p) for p in pids))
+    bad = client.get("/v1/sync/pull?cursor=0&page=s1.x.0.0", headers=st.headers)
+    assert bad.status_code in (400, 422)
+    assert "page=first" in bad.json()["message"]
+    first = client.get("/v1/sync/pull?cursor=0&limit=1&page=first", headers=st.headers).json()
+    assert first["next_page"] and first["cursor"] == 5
+    _touch(sessions, ("product", pids[0]), ("product", pids[1]))
+    with sessions() as s, s.begin():
+        prune_changes(s, 6)  # the feed no longer reaches back to the walk's head
+    r = client.get(f"/v1/sync/pull?cursor=0&page={first['next_page']}", headers=st.headers)
+    assert r.status_code == 409 and r.json()["error"] == "cursor_expired"

@@ -316,3 +316,15 @@ def test_flush_with_the_service_away_keeps_the_outbox(
     assert engine.flush() == 2  # logged, not raised: the scans wait for the next start
     assert replica.queue_depth() == 2
     assert fake.applied == []
+
+
+def test_a_service_without_pages_still_gives_a_new_station_its_snapshot(
+    engine: SyncEngine, fake: FakeSyncService, replica: Replica
+) -> None:
+    """The fake predates paged snapshots: it ignores `page` and answers everything at once,
+    without `next_page`; the station applies that as the whole snapshot."""
+    fake.put("order", 1, order_data(1))
+    fake.put("order", 2, order_data(2))
+    assert engine.run_once()
+    assert replica.order_count() == 2
+    assert replica.pull_cursor() == fake.head()

@@ -146,6 +146,28 @@ def test_snapshot_replaces_everything_but_pending_orders(replica: Replica) -> No
     assert replica.order_by_id(2) is None
 
 
+def test_paged_snapshot_keeps_what_the_station_holds_until_it_ends(replica: Replica) -> None:
+    replica.apply_pull(
+        page(3, ("order", 1, order_data(1)), ("order", 2, order_data(2)), ("product", 9, PRODUCT))
+    )
+    replica.record([scan(2)])
+    replica.apply_snapshot_page(page(10, ("order", 3, order_data(3)), snapshot=True))
+    # Mid-snapshot: the new page is in, nothing was dropped, the cursor has not moved.
+    assert replica.order_by_id(1) is not None and replica.order_by_id(3) is not None
+    assert replica.product_by_sku("mug-1") is not None
+    assert replica.pull_cursor() == 3
+    replica.apply_snapshot_page(page(10, ("order", 4, order_data(4)), snapshot=True))
+    held = replica.finish_snapshot({"order": {3, 4}}, 10)
+    assert held == 1  # order 2 has pending work: its removal waits for the acknowledgement
+    assert replica.order_by_id(1) is None  # no page listed it: it left the station's view
+    assert replica.order_by_id(2) is not None
+    assert {replica.order_by_id(3).id, replica.order_by_id(4).id} == {3, 4}
+    assert replica.product_by_sku("mug-1") is None
+    assert replica.pull_cursor() == 10
+    replica.ack(1)
+    assert replica.order_by_id(2) is None
+
+
 def test_leases_are_written_even_with_pending_work(replica: Replica) -> None:
     replica.apply_pull(page(1, ("order", 1, order_data(1))))
     replica.record([scan(1)])

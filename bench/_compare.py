@@ -1,0 +1,144 @@
+"""What every bench shares: its bare limit measured in the same run, and the machine's load.
+
+A figure alone cannot be judged: the same code is 2x slower on a machine that is busy with
+something else. So each bench runs the bare limit of what it measures (one SQLite commit,
+a bulk SQLite insert, a FastAPI app that does one INSERT) in the same run, interleaved with
+its own rounds, and reports ours, the limit, their ratio and the load average before and
+after, with `busy: true` when the 1-minute load exceeded the cores: such a figure says
+little about the code.
+
+    from _compare import Comparison
+    cmp = Comparison("push p99 ms", lower_is_better=True)
+    ... rounds, alternating ours / the limit ...
+    result["compare"] = cmp.result(ours=..., limit=...)
+
+Bare limits here: `sqlite_commit_ms` (one INSERT+COMMIT, WAL, synchronous=FULL),
+`sqlite_bulk_insert_s` (N documents in one transaction), and `bench/_bare_app.py` (a
+FastAPI app whose one route does one INSERT + COMMIT on the same database).
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import time
+from pathlib import Path
+from typing import Any
+
+
+def load_average() -> list[float]:
+    """1, 5 and 15 minute load averages (empty where the OS has none)."""
+    try:
+        return [round(x, 2) for x in os.getloadavg()]
+    except OSError:
+        return []
+
+
+def cores() -> int:
+    """CPUs this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:
+        return os.cpu_count() or 1
+
+
+def percentile(values: list[float], q: float) -> float:
+    """The q-quantile (nearest rank) of `values`; 0.0 for none."""
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(q * len(ordered)) - 1))]
+
+
+class Comparison:
+    """One figure of ours against its bare limit, with the load recorded around both."""
+
+    def __init__(self, figure: str, *, lower_is_better: bool) -> None:
+        self.figure = figure
+        self.lower_is_better = lower_is_better
+        self.load_before = load_average()
+        self.started = time.monotonic()
+
+    def result(
+        self, ours: float, limit: float, *, budget_ratio: float | None = None
+    ) -> dict[str, Any]:
+        """The JSON block: ours, the limit, ours/limit, the load, and whether it was busy.
+
+        `ratio` is always ours / limit; for a time (lower is better) 2.0 means twice as slow
+        as the limit, for a rate (higher is better) 0.5 means half its rate. `within_ratio`
+        says whether the ratio meets `budget_ratio` (a ceiling for times, a floor for rates).
+        """
+        after = load_average()
+        n = cores()
+        ratio = round(ours / limit, 3) if limit else None
+        out: dict[str, Any] = {
+            "figure": self.figure,
+            "ours": round(ours, 4),
+            "limit": round(limit, 4),
+            "ratio": ratio,
+            "lower_is_better": self.lower_is_better,
+            "load_before": self.load_before,
+            "load_after": after,
+            "cores": n,
+            "busy": any(load[0] > n for load in (self.load_before, after) if load),
+            "seconds": round(time.monotonic() - self.started, 1),
+        }
+        if budget_ratio is not None:
+            out["budget_ratio"] = budget_ratio
+            out["within_ratio"] = ratio is not None and (
+                ratio <= budget_ratio if self.lower_is_better else ratio >= budget_ratio
+            )
+        return out
+
+
+def busy(*blocks: dict[str, Any]) -> bool:
+    """Whether any comparison of a bench ran on a busy machine."""
+    return any(b.get("busy") for b in blocks)
+
+
+class SqliteCommit:
+    """The scan path's floor: one small INSERT + COMMIT in WAL mode, synchronous=FULL."""
+
+    def __init__(self, path: Path) -> None:
+        self.conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        self.conn.execute("PRAGMA journal_mode=WAL")
+        self.conn.execute("PRAGMA synchronous=FULL")
+        self.conn.execute("CREATE TABLE IF NOT EXISTS bare (id INTEGER PRIMARY KEY, body TEXT)")
+        self.body = '{"type":"scan_recorded","code":"4006381333931","outcome":"accepted"}'
+
+    def once_ms(self) -> float:
+        """One durable commit, timed (ms)."""
+        t0 = time.perf_counter()
+        self.conn.execute("BEGIN IMMEDIATE")
+        self.conn.execute("INSERT INTO bare (body) VALUES (?)", (self.body,))
+        self.conn.execute("COMMIT")
+        return (time.perf_counter() - t0) * 1000
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+def sqlite_commit_ms(path: Path, n: int) -> list[float]:
+    """`n` timed one-row durable commits into a fresh SQLite file at `path`."""
+    bare = SqliteCommit(path)
+    try:
+        return [bare.once_ms() for _ in range(n)]
+    finally:
+        bare.close()
+
+
+def sqlite_bulk_insert_s(path: Path, docs: list[str]) -> float:
+    """Seconds to write `docs` (JSON text) into a fresh SQLite file in one durable
+    transaction: the floor under applying a pull of that many documents."""
+    conn = sqlite3.connect(path, isolation_level=None)
+    try:
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=FULL")
+        conn.execute("CREATE TABLE docs (id INTEGER PRIMARY KEY, data TEXT NOT NULL)")
+        t0 = time.perf_counter()
+        conn.execute("BEGIN IMMEDIATE")
+        conn.executemany("INSERT INTO docs (id, data) VALUES (?, ?)", enumerate(docs, 1))
+        conn.execute("COMMIT")
+        return time.perf_counter() - t0
+    finally:
+        conn.close()
