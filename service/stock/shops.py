@@ -55,11 +55,14 @@ class StockFigure:
 
 def stock_channels(session: Session, product_id: int) -> list[Channel]:
     """The enabled shop channels that list the product (where its stock is published)."""
+    listed = (
+        select(ProductListing.channel_id)
+        .where(ProductListing.product_id == product_id)
+        .scalar_subquery()
+    )
     rows = session.scalars(
         select(Channel)
-        .join(ProductListing, ProductListing.channel_id == Channel.id)
-        .where(ProductListing.product_id == product_id, Channel.kind.in_(sorted(STOCK_KINDS)))
-        .distinct()
+        .where(Channel.id.in_(listed), Channel.kind.in_(sorted(STOCK_KINDS)))
         .order_by(Channel.id)
     )
     return [c for c in rows if not is_disabled(c)]

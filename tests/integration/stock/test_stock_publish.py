@@ -149,7 +149,7 @@ def test_a_movement_while_a_job_runs_queues_a_new_one(
     _adjust(stocked, "PLATE", 1)
     _adjust(stocked, "PLATE", 1)  # coalesced into the new one
     jobs = _jobs(stocked)
-    assert [(j.id, j.status) for j in jobs][0] == (first.id, "running")
+    assert (jobs[0].id, jobs[0].status) == (first.id, "running")
     assert [j.status for j in jobs[1:]] == ["pending"]
     assert jobs[1].dedupe_key is not None and jobs[0].dedupe_key is None
 
