@@ -6,7 +6,7 @@ SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -14,14 +14,21 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from service.db import transaction, utcnow
+from service.ingest.rows import IngestResult
 from service.jobs.queue import RetryPolicy, claim
-from service.models import Channel, OutboundJob, Product, ProductListing
+from service.models import Channel, Order, OutboundJob, Product, ProductListing
+from service.returns.desk import create, receive
+from service.returns.states import Disposition
 from service.stock.ledger import level
 from service.stock.operations import adjust_and_allocate
+from tests.integration.returns.conftest import shipped
+from tests.integration.stock.conftest import ingest, stocked
 from tests.support import factories
 from tests.support.fake_shops import FakeShops, running_fake_shops
 from tests.support.keyrings import FileKeyring
 from tests.support.service_process import child_env, run_cli
+
+__all__ = ["ingest", "shipped", "stocked"]
 
 LOCATION = "gid://shopify/Location/655441491"
 MUG_ITEM = "gid://shopify/InventoryItem/49148385"
@@ -215,3 +222,26 @@ def test_a_shop_channel_without_a_location_is_dead_at_once_saying_what_to_set(
     assert run_cli("jobs", "retry", str(dead.id), env=env).returncode == 0
     assert _run_due(env) == "Ran 1 job(s): 1 done, 0 to retry, 0 dead.\n"
     assert shops.stock_sets == [(MUG_ITEM, LOCATION, 11)]
+
+
+def test_a_restocked_return_publishes_and_a_b_grade_unit_does_not(
+    stocked: sessionmaker[Session],
+    shops: FakeShops,
+    env: dict[str, str],
+    shipped: Callable[..., IngestResult],
+) -> None:
+    order = shipped({"MUG": 2})
+    assert _run_due(env) == "Ran 2 job(s): 2 done, 0 to retry, 0 dead.\n"  # the pack
+    assert shops.stock_sets == [(MUG_ITEM, LOCATION, 8)]
+    with stocked() as s, s.begin():
+        number = s.get_one(Order, order.order_id).number
+        code = create(s, number, {"MUG": 2}, reason="too small", actor="test").code
+    with stocked() as s, s.begin():
+        receive(s, code, "MUG", Disposition.B_GRADE, reason="damaged", actor="test")
+    assert _jobs(stocked, "pending") == []  # second quality is not sellable stock
+    with stocked() as s, s.begin():
+        receive(s, code, "MUG", Disposition.RESTOCK, reason=None, actor="test")
+    assert {j.target for j in _jobs(stocked, "pending")} == {"myshop", "woo"}
+    assert _run_due(env) == "Ran 2 job(s): 2 done, 0 to retry, 0 dead.\n"
+    assert shops.stock_sets[-1] == (MUG_ITEM, LOCATION, 9)
+    assert shops.woo_products["8001"]["variations"]["8002"]["stock_quantity"] == 9
