@@ -132,6 +132,18 @@ mutation SetAvailable($input: InventorySetQuantitiesInput!, $key: String!) {
 }
 """
 
+# Before 2026-01 there was no idempotency directive and no `changeFromQuantity`; the compare
+# was opted out of with `ignoreCompareQuantity`.
+_SET_QUANTITIES_BEFORE_2026 = """
+mutation SetAvailable($input: InventorySetQuantitiesInput!) {
+  inventorySetQuantities(input: $input) {
+    inventoryAdjustmentGroup { id }
+    userErrors { code field message }
+  }
+}
+"""
+MODERN_VERSION = "2026-01"
+
 
 def _gid(kind: str, value: str) -> str:
     text = str(value).strip()
@@ -190,26 +202,26 @@ def _shopify(client: httpx.Client, figure: StockFigure) -> dict[str, Any]:
             transient=False,
         )
     location_gid = _gid("Location", location)
-    variables = {
-        "input": {
-            "name": "available",
-            "reason": "correction",
-            "referenceDocumentUri": f"packbench://stock/{figure.sku}/{figure.version}",
-            "quantities": [
-                {
-                    "inventoryItemId": item,
-                    "locationId": location_gid,
-                    "quantity": figure.quantity,
-                    "changeFromQuantity": None,  # the warehouse ledger is the truth
-                }
-            ],
-        },
-        "key": f"packbench-stock-{figure.channel_id}-{figure.product_id}-"
-        f"{figure.version}-{figure.quantity}",
+    quantity: dict[str, Any] = {
+        "inventoryItemId": item,
+        "locationId": location_gid,
+        "quantity": figure.quantity,
     }
-    made = graphql(client, base, version, token, _SET_QUANTITIES, variables)[
-        "inventorySetQuantities"
-    ]
+    data: dict[str, Any] = {
+        "name": "available",
+        "reason": "correction",
+        "referenceDocumentUri": f"packbench://stock/{figure.sku}/{figure.version}",
+        "quantities": [quantity],
+    }
+    if version >= MODERN_VERSION:
+        quantity["changeFromQuantity"] = None  # the warehouse ledger is the truth
+        key = f"packbench-stock-{figure.channel_id}-{figure.product_id}-{figure.version}-"
+        variables: dict[str, Any] = {"input": data, "key": f"{key}{figure.quantity}"}
+        query = _SET_QUANTITIES
+    else:
+        data["ignoreCompareQuantity"] = True
+        variables, query = {"input": data}, _SET_QUANTITIES_BEFORE_2026
+    made = graphql(client, base, version, token, query, variables)["inventorySetQuantities"]
     if made.get("userErrors"):
         words = "; ".join(
             f"{'.'.join(e.get('field') or [])}: {e.get('message')}" for e in made["userErrors"]

@@ -163,6 +163,13 @@ class FakeShops:
                     "The specified inventory item could not be found.",
                 )
             current = self.inventory.get((q["inventoryItemId"], q["locationId"]), 0)
+            compared = version < "2026-01" and not data.get("ignoreCompareQuantity")
+            if compared and q.get("compareQuantity") != current:
+                return refused(
+                    "COMPARE_QUANTITY_STALE",
+                    [*where, "compareQuantity"],
+                    "The compareQuantity argument no longer matches the persisted quantity.",
+                )
             if q.get("changeFromQuantity") is not None and q["changeFromQuantity"] != current:
                 return refused(
                     "CHANGE_FROM_QUANTITY_STALE",

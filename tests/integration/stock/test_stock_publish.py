@@ -222,6 +222,15 @@ def test_a_shop_channel_without_a_location_is_dead_at_once_saying_what_to_set(
     assert run_cli("jobs", "retry", str(dead.id), env=env).returncode == 0
     assert _run_due(env) == "Ran 1 job(s): 1 done, 0 to retry, 0 dead.\n"
     assert shops.stock_sets == [(MUG_ITEM, LOCATION, 11)]
+    # A channel pinned to an API version before 2026-01 opts out of the compare the old way.
+    assert (
+        run_cli("channel", "update", "myshop", "--api-version", "2025-10", env=env).returncode == 0
+    )
+    _adjust(stocked, "MUG", 1)
+    assert _run_due(env) == "Ran 2 job(s): 2 done, 0 to retry, 0 dead.\n"
+    assert shops.stock_sets[-1] == (MUG_ITEM, LOCATION, 12)
+    (old,) = [b for _m, p, b in shops.requests if "2025-10" in p and "inventorySet" in str(b)]
+    assert "@idempotent" not in old["query"] and old["variables"]["input"]["ignoreCompareQuantity"]
 
 
 def test_a_restocked_return_publishes_and_a_b_grade_unit_does_not(
