@@ -58,6 +58,8 @@ def _settings(args: argparse.Namespace) -> dict[str, Any]:
                 "--shop-url is the shop's address, e.g. https://myshop.myshopify.com"
             )
         settings["shop_url"] = args.shop_url.rstrip("/")
+    if args.location_id:
+        settings["location_id"] = args.location_id.strip()
     for key in ("api_version", "weight_unit", "dimension_unit"):
         value = getattr(args, key)
         if value:
@@ -208,6 +210,10 @@ def _settings_options(p: argparse.ArgumentParser) -> None:
         "--shop-url", help="the shop's address for API calls (Shopify: https://NAME.myshopify.com)"
     )
     p.add_argument("--api-version", help="Shopify Admin API version, e.g. 2026-10")
+    p.add_argument(
+        "--location-id",
+        help="Shopify location stock is published to (id or gid://shopify/Location/ID)",
+    )
     p.add_argument("--weight-unit", choices=("g", "kg", "lb", "oz"), help="WooCommerce weights")
     p.add_argument("--dimension-unit", choices=("mm", "cm", "m", "in"), help="WooCommerce sizes")
     p.add_argument(

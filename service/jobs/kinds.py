@@ -9,6 +9,14 @@
 - `tracking_poll` (target: a carrier, or "" for all): ask the carriers with a tracking feed
   about shipped orders. Fails (and is retried) while a carrier does not answer for some
   order; events already recorded are not recorded twice. The scheduler queues one at a time.
+- `stock_publish` (payload: product_id, channel_id; target: the channel): set the product's
+  available stock in the shop to the figure the ledger has when the job runs (an absolute
+  quantity, so a second send is harmless). Queued by service/stock/publish.py, coalesced to
+  one pending job per product and channel. What was sent is kept in the payload (`sent`).
+- `refund` (payload: return_id; order_id): refund a closed return's units through the
+  order's WooCommerce shop. The shop's refunds are read first and one carrying the return's
+  code is taken as done, so a retry after a crash between the shop's answer and our commit
+  never refunds twice (service/returns/refunds.py).
 """
 
 from __future__ import annotations
@@ -26,6 +34,13 @@ from service.db import utcnow
 from service.jobs.queue import ClaimedJob, enqueue
 from service.lifecycle import record_event
 from service.models import Label, Order, OrderException, OutboundJob
+from service.returns.refunds import (
+    RefundError,
+    attempt_refund,
+    prepare_refund,
+    record_refund,
+    record_refund_failed,
+)
 from service.shipping.labels import adapter_for
 from service.shipping.publish import (
     TIMEOUT_SECONDS,
@@ -37,6 +52,7 @@ from service.shipping.publish import (
     record_published,
 )
 from service.shipping.tracking import poll_tracking
+from service.stock.shops import read_figure, send_figure
 
 ACTOR = "jobs"
 
@@ -175,8 +191,59 @@ def enqueue_tracking_poll(session: Session, *, now: datetime, carrier: str = "")
     return enqueue(session, "tracking_poll", now=now, target=carrier).id
 
 
+def run_stock_publish(sessions: sessionmaker[Session], job: ClaimedJob) -> None:
+    """Send the product's available stock as the ledger has it now."""
+    product_id = int(job.payload.get("product_id", 0))
+    channel_id = int(job.payload.get("channel_id", 0))
+    with sessions() as session:
+        figure = read_figure(session, product_id, channel_id)
+    if figure is None:
+        return  # the product, the channel or its listing is gone: nothing to tell
+    try:
+        with httpx.Client(timeout=TIMEOUT_SECONDS) as client:
+            result = send_figure(client, figure)
+    except PublishError as exc:
+        where = f"stock of {figure.sku} to {figure.channel_name}"
+        raise JobFailed(
+            f"{where}: {exc}", transient=exc.transient, summary=f"{where}: {exc.summary}"
+        ) from exc
+    with sessions() as session, session.begin():
+        row = session.get(OutboundJob, job.id)
+        if row is not None:
+            sent = {"quantity": figure.quantity, "version": figure.version, **result}
+            row.payload = {**row.payload, "sku": figure.sku, "sent": sent}
+
+
+def dead_stock_publish(_session: Session, _job: ClaimedJob, _error: str) -> None:
+    """Nothing to add: the dead job (`jobs list --dead`) says which SKU, shop and why; the
+    next movement of the product queues a new job, and `jobs retry` sends the figure now."""
+
+
+def run_refund(sessions: sessionmaker[Session], job: ClaimedJob) -> None:
+    """Refund the return's units through the shop (once)."""
+    refund = prepare_refund(sessions, int(job.payload.get("return_id", 0)))
+    if refund is None:
+        return  # refunded already (perhaps by the run that crashed), or nothing to refund
+    try:
+        with httpx.Client(timeout=TIMEOUT_SECONDS) as client:
+            result = attempt_refund(refund, client)
+    except RefundError as exc:
+        raise JobFailed(str(exc), transient=exc.transient, summary=exc.summary) from exc
+    with sessions() as session, session.begin():
+        record_refund(session, refund, result, tries=job.attempts, actor=ACTOR)
+
+
+def dead_refund(session: Session, job: ClaimedJob, error: str) -> None:
+    """A `refund_failed` exception on the order: a person refunds it in the shop."""
+    record_refund_failed(
+        session, int(job.payload.get("return_id", 0)), error, tries=job.attempts, actor=ACTOR
+    )
+
+
 KINDS: dict[str, JobKind] = {
     "publish": JobKind(run_publish, dead_publish),
     "label_void": JobKind(run_label_void, dead_label_void),
     "tracking_poll": JobKind(run_tracking_poll, dead_tracking_poll),
+    "stock_publish": JobKind(run_stock_publish, dead_stock_publish),
+    "refund": JobKind(run_refund, dead_refund),
 }

@@ -13,13 +13,23 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session, lazyload
+from sqlalchemy.orm import Session, lazyload, object_session
 
 from service.catalogue.fields import normalise_sku
 from service.db import utcnow
 from service.errors import Conflict
 from service.lifecycle import OrderStatus, can_transition, record_event, transition
-from service.models import Order, OrderLine, Parcel, Return, ReturnLine, ReturnUnit
+from service.models import (
+    Order,
+    OrderEvent,
+    OrderException,
+    OrderLine,
+    Parcel,
+    Return,
+    ReturnLine,
+    ReturnUnit,
+)
+from service.returns.refunds import enqueue_refund
 from service.returns.states import (
     OPEN,
     RETURNABLE_ORDER_STATES,
@@ -27,7 +37,7 @@ from service.returns.states import (
     Disposition,
     ReturnStatus,
 )
-from service.stock.allocation import note_new_units
+from service.stock.allocation import UNPACK_CODE, note_new_units
 from service.stock.ledger import B_GRADE, MAIN, MovementKind, move, tracked
 
 R = ReturnStatus
@@ -59,8 +69,23 @@ def lock_order(session: Session, order_id: int) -> Order | None:
     )
 
 
+def _cancelled_after_packing(order: Order) -> bool:
+    """A cancelled order whose parcel was packed: it never left, but its units are boxed."""
+    session = object_session(order)
+    if order.status != OrderStatus.CANCELLED.value or session is None:
+        return False
+    packed = session.scalar(
+        select(OrderEvent.id)
+        .where(OrderEvent.order_id == order.id, OrderEvent.to_status == OrderStatus.PACKED.value)
+        .limit(1)
+    )
+    return packed is not None
+
+
 def check_returnable(order: Order) -> None:
-    if order.status not in RETURNABLE_ORDER_STATES:
+    """ReturnRefused unless something of the order left the shelf: shipped, or packed and
+    then cancelled (its parcel is unpacked through the returns bench)."""
+    if order.status not in RETURNABLE_ORDER_STATES and not _cancelled_after_packing(order):
         raise ReturnRefused(
             f"Order {order.number} was never shipped (it is {order.status}); "
             "there is nothing to return."
@@ -291,6 +316,7 @@ def close_return(session: Session, order: Order, rma: Return, who: Who) -> Retur
         return rma
     if rma.status == R.INSPECTED:
         set_status(session, order, rma, R.CLOSED, who)
+        enqueue_refund(session, order, rma, now=utcnow())
         return rma
     booked = Counter(
         session.scalars(
@@ -317,7 +343,10 @@ def close_return(session: Session, order: Order, rma: Return, who: Who) -> Retur
     set_status(session, order, rma, R.INSPECTED, who)
     set_status(session, order, rma, R.CLOSED, who)
     session.flush()
+    enqueue_refund(session, order, rma, now=utcnow())
     back = received_units(session, order.id)
+    if all(back[li.id] >= li.quantity for li in order.lines):
+        _parcel_unpacked(session, order, rma, who)
     if all(back[li.id] >= li.quantity for li in order.lines) and can_transition(
         order.status, OrderStatus.RETURNED
     ):
@@ -330,6 +359,20 @@ def close_return(session: Session, order: Order, rma: Return, who: Who) -> Retur
             reason=f"every unit came back ({rma.code})",
         )
     return rma
+
+
+def _parcel_unpacked(session: Session, order: Order, rma: Return, who: Who) -> None:
+    """Every unit of a parcel cancelled after packing is back: its notice is resolved."""
+    for notice in session.scalars(
+        select(OrderException).where(
+            OrderException.order_id == order.id,
+            OrderException.code == UNPACK_CODE,
+            OrderException.resolved_at.is_(None),
+        )
+    ):
+        notice.resolved_at = utcnow()
+        notice.resolved_by = who.actor[:100]
+        notice.resolution = f"The parcel was unpacked at the returns bench ({rma.code})."
 
 
 def find_by_code(session: Session, code: str) -> tuple[Order, Return | None]:

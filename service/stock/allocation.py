@@ -145,9 +145,17 @@ def _short_lines(
     ]
 
 
+UNPACK_CODE = "unpack_cancelled"
+
+
 def release_order(session: Session, order: Order, *, actor: str = ACTOR) -> str:
     """Give back every unit still allocated to the order (a cancel); "released" or
-    "unchanged"."""
+    "unchanged".
+
+    Units already packed are not allocated any more: they left the shelf and are in the
+    parcel. If the order is cancelled before the parcel is dispatched, an `unpack_cancelled`
+    exception says to take the parcel to the returns bench, where booking its units in (the
+    order number finds it) puts them back on the shelf with the usual ledger movements."""
     outcome = "unchanged"
     for product_id, (allocated, _shipped) in sorted(order_stock(session, order.id).items()):
         if allocated > 0:
@@ -162,7 +170,35 @@ def release_order(session: Session, order: Order, *, actor: str = ACTOR) -> str:
                 event_key=f"release:v{order.version or 1}",
             )
             outcome = "released"
+    if order.status == S.CANCELLED.value:
+        _unpack_notice(session, order)
     return outcome
+
+
+def _unpack_notice(session: Session, order: Order) -> None:
+    packed = sum(shipped for _a, shipped in order_stock(session, order.id).values())
+    if packed <= 0:
+        return
+    noticed = session.scalar(
+        select(OrderException.id).where(
+            OrderException.order_id == order.id, OrderException.code == UNPACK_CODE
+        )
+    )
+    if noticed is not None:
+        return
+    session.add(
+        OrderException(
+            order_id=order.id,
+            kind="stock",
+            code=UNPACK_CODE,
+            message=(
+                f"Order {order.number} was cancelled after packing: {packed} unit(s) are in "
+                f"its parcel. Take it to the returns bench and scan {order.number} to put "
+                "them back on the shelf."
+            ),
+            details={"units": packed},
+        )
+    )
 
 
 def consume_order(session: Session, order: Order, *, actor: str, event_key: str = "pack") -> int:

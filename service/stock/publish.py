@@ -1,18 +1,29 @@
-"""The seam where available stock is handed to the shops (Shopify inventory, WooCommerce stock).
+"""Where available stock is handed to the shops (Shopify inventory, WooCommerce stock).
 
 Every movement that changes available stock at the main location calls
-`note_available_changed`; just before the transaction commits, `enqueue_publications` gets
-the products whose figure changed, in that same transaction. Publishing itself is a durable
-outbound job, which the jobs work (issue 13) provides: the lead switches `_enqueue` to its
-enqueue function. Until then nothing is sent to shops, and this module says so in the log.
+`note_available_changed`; just before the transaction commits, `enqueue_publications` queues
+a durable `stock_publish` job per (product, shop channel that lists it), in that same
+transaction, so a movement and its publication commit or vanish together.
+
+Coalesced: a pending job holds the key `stock:<channel>:<product>`; a later movement finds it
+(locked, so a worker cannot claim it meanwhile) and adds nothing, since the job reads the
+figure when it runs. A job that is running, done, dead or dismissed gives the key up to a new
+job: the figure it sent (or will send) may be older than this movement. The call itself is in
+service/stock/shops.py, the job kind in service/jobs/kinds.py.
 """
 
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 
-from sqlalchemy import event
+from sqlalchemy import event, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, SessionTransaction
+
+from service.db import utcnow
+from service.jobs.queue import enqueue
+from service.models import OutboundJob
 
 log = logging.getLogger(__name__)
 
@@ -30,9 +41,51 @@ def pending_publications(session: Session) -> set[int]:
     return set(session.info.get(_KEY, set()))
 
 
+KIND = "stock_publish"
+
+
+def publish_key(channel_id: int, product_id: int) -> str:
+    """The key a pending stock publication of this product to this channel holds."""
+    return f"stock:{channel_id}:{product_id}"
+
+
+def enqueue_stock_publication(
+    session: Session, product_id: int, channel_id: int, channel_name: str, *, now: datetime
+) -> OutboundJob:
+    """The pending `stock_publish` job for (product, channel): the one waiting, or a new one."""
+    key = publish_key(channel_id, product_id)
+    for _attempt in range(2):
+        held = session.scalar(
+            select(OutboundJob).where(OutboundJob.dedupe_key == key).with_for_update()
+        )
+        if held is not None and held.status == "pending":
+            return held  # it reads the figure when it runs: this movement is included
+        if held is not None:
+            held.dedupe_key = None  # running or finished: a newer figure needs a new job
+            session.flush()
+        try:
+            with session.begin_nested():
+                return enqueue(
+                    session,
+                    KIND,
+                    now=now,
+                    dedupe_key=key,
+                    target=channel_name,
+                    payload={"product_id": product_id, "channel_id": channel_id},
+                )
+        except IntegrityError:  # another transaction queued it first: use theirs
+            continue
+    raise RuntimeError(f"could not queue {key}")  # pragma: no cover - two lost races in a row
+
+
 def _enqueue(session: Session, product_ids: list[int]) -> None:
-    """Where the durable publish job is enqueued (jobs helper's function goes here)."""
-    log.debug("available stock changed; shop publishing awaits the jobs queue: %s", product_ids)
+    """Queue a stock publication per product and shop channel listing it."""
+    from service.stock.shops import stock_channels  # shops imports the ledger, which imports us
+
+    now = utcnow()
+    for product_id in product_ids:
+        for channel in stock_channels(session, product_id):
+            enqueue_stock_publication(session, product_id, channel.id, channel.name, now=now)
 
 
 @event.listens_for(Session, "before_commit")

@@ -5,8 +5,18 @@ One loopback HTTP server answers both:
   `X-Shopify-Access-Token`) answering the order's `fulfillmentOrders` and `fulfillmentCreate`
   as Shopify documents them: 200 with `data`, top-level `errors` (e.g. THROTTLED) or
   `userErrors`, global ids (`gid://shopify/FulfillmentOrder/...`), enum statuses;
-- WooCommerce REST v3: `GET|PUT /wp-json/wc/v3/orders/<id>` and
-  `GET|POST /wp-json/wc/v3/orders/<id>/notes` (HTTP Basic with consumer key/secret).
+  Stock: `product(id:)` with its variants' SKUs and inventory items, and
+  `inventorySetQuantities` as API 2026-04 and later take it: an `@idempotent(key:)` directive
+  is required (the same key again answers the first result and changes nothing), every
+  quantity must carry `changeFromQuantity` (null opts out of the compare, a number that
+  differs from the shop's is CHANGE_FROM_QUANTITY_STALE), the name is `available` or
+  `on_hand`, unknown locations and inventory items are userErrors;
+- WooCommerce REST v3: `GET|PUT /wp-json/wc/v3/orders/<id>`,
+  `GET|POST /wp-json/wc/v3/orders/<id>/notes`, `GET|POST /wp-json/wc/v3/orders/<id>/refunds`
+  (amount above what is left to refund is refused as WooCommerce does, 500
+  `woocommerce_rest_cannot_create_order_refund`), `GET|PUT /wp-json/wc/v3/products/<id>`,
+  `GET /wp-json/wc/v3/products/<id>/variations?sku=` and
+  `PUT /wp-json/wc/v3/products/<id>/variations/<vid>` (HTTP Basic with consumer key/secret).
 `fail_next` holds HTTP statuses to answer the next requests with (e.g. [503, 503] or [400]);
 `graphql_fail_next` GraphQL-level faults for the next Shopify calls ("throttled");
 `delay_seconds` makes every answer slow.
@@ -17,11 +27,14 @@ from __future__ import annotations
 import base64
 import itertools
 import json
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from decimal import Decimal, InvalidOperation
 from http.server import BaseHTTPRequestHandler
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 from tests.support.loopback_http import serving
 
@@ -42,6 +55,18 @@ class FakeShops:
         self.woo_orders: dict[str, dict[str, Any]] = {}  # woo order id -> {status, notes}
         self.url = ""
         self._ids = itertools.count(255858046)
+        self.lock = threading.Lock()  # requests are served on threads
+        # Shopify stock: product id -> variants [{"sku", "inventory_item"}]; locations;
+        # (inventory item gid, location gid) -> available; every set applied, in order.
+        self.shopify_products: dict[str, list[dict[str, str]]] = {}
+        self.locations: set[str] = {"gid://shopify/Location/655441491"}
+        self.inventory: dict[tuple[str, str], int] = {}
+        self.stock_sets: list[tuple[str, str, int]] = []
+        self._idempotent: dict[str, dict[str, Any]] = {}
+        # WooCommerce stock: product id -> {"sku", "type", "manage_stock", "stock_quantity",
+        # "variations": {vid: {...}}}; every stock PUT applied: (path, body).
+        self.woo_products: dict[str, dict[str, Any]] = {}
+        self.woo_stock_puts: list[tuple[str, dict[str, Any]]] = []
 
     def shopify(self, method: str, parts: list[str], headers: Any, body: Any) -> tuple[int, Any]:
         if headers.get("X-Shopify-Access-Token") != self.shopify_token:
@@ -51,6 +76,17 @@ class FakeShops:
         if self.graphql_fail_next and self.graphql_fail_next.pop(0) == "throttled":
             return 200, {"errors": [{"message": "Throttled", "extensions": {"code": "THROTTLED"}}]}
         query, variables = body.get("query", ""), body.get("variables") or {}
+        if "inventorySetQuantities(" in query:
+            return self._set_quantities(parts[2], query, variables)
+        if "product(id:" in query:
+            pid = variables["id"].removeprefix("gid://shopify/Product/")
+            if pid not in self.shopify_products:
+                return 200, {"data": {"product": None}}
+            nodes = [
+                {"sku": v["sku"], "inventoryItem": {"id": v["inventory_item"]}}
+                for v in self.shopify_products[pid]
+            ]
+            return 200, {"data": {"product": {"variants": {"nodes": nodes}}}}
         if "fulfillmentCreate(" in query:
             return 200, {"data": {"fulfillmentCreate": self._create(variables["fulfillment"])}}
         if "fulfillmentOrders(" in query:
@@ -82,11 +118,86 @@ class FakeShops:
         fid = f"gid://shopify/Fulfillment/{next(self._ids)}"
         return {"fulfillment": {"id": fid, "status": "SUCCESS"}, "userErrors": []}
 
-    def woo(self, method: str, parts: list[str], headers: Any, body: Any) -> tuple[int, Any]:
+    def _set_quantities(
+        self, version: str, query: str, variables: dict[str, Any]
+    ) -> tuple[int, Any]:
+        def refused(code: str, field: list[str], message: str) -> tuple[int, Any]:
+            errors = [{"code": code, "field": field, "message": message}]
+            payload = {"inventoryAdjustmentGroup": None, "userErrors": errors}
+            return 200, {"data": {"inventorySetQuantities": payload}}
+
+        keyed = "@idempotent(key: $key)" in query and variables.get("key")
+        if not keyed and version >= "2026-04":
+            message = "The @idempotent directive is required for this mutation."
+            return 200, {"errors": [{"message": message, "extensions": {"code": "BAD_REQUEST"}}]}
+        key = str(variables.get("key") or "")
+        if key and key in self._idempotent:
+            return 200, {"data": {"inventorySetQuantities": self._idempotent[key]}}
+        data = variables.get("input") or {}
+        if data.get("name") not in ("available", "on_hand"):
+            return refused(
+                "INVALID_NAME", ["input", "name"], "The quantity name must be available or on_hand."
+            )
+        if data.get("reason") not in ("correction", "cycle_count_available", "received"):
+            return refused("INVALID_REASON", ["input", "reason"], "The reason is invalid.")
+        quantities = data.get("quantities") or []
+        for i, q in enumerate(quantities):
+            where = ["input", "quantities", str(i)]
+            if version >= "2026-04" and "changeFromQuantity" not in q:
+                return refused(
+                    "CHANGE_FROM_QUANTITY_REQUIRED",
+                    [*where, "changeFromQuantity"],
+                    "changeFromQuantity is required; pass null to opt out of the check.",
+                )
+            if q["locationId"] not in self.locations:
+                return refused(
+                    "INVALID_LOCATION",
+                    [*where, "locationId"],
+                    "The specified location could not be found.",
+                )
+            items = {v["inventory_item"] for vs in self.shopify_products.values() for v in vs}
+            if q["inventoryItemId"] not in items:
+                return refused(
+                    "INVALID_INVENTORY_ITEM",
+                    [*where, "inventoryItemId"],
+                    "The specified inventory item could not be found.",
+                )
+            current = self.inventory.get((q["inventoryItemId"], q["locationId"]), 0)
+            compared = version < "2026-01" and not data.get("ignoreCompareQuantity")
+            if compared and q.get("compareQuantity") != current:
+                return refused(
+                    "COMPARE_QUANTITY_STALE",
+                    [*where, "compareQuantity"],
+                    "The compareQuantity argument no longer matches the persisted quantity.",
+                )
+            if q.get("changeFromQuantity") is not None and q["changeFromQuantity"] != current:
+                return refused(
+                    "CHANGE_FROM_QUANTITY_STALE",
+                    [*where, "changeFromQuantity"],
+                    "The specified compare quantity does not match the current quantity.",
+                )
+        for q in quantities:
+            self.inventory[(q["inventoryItemId"], q["locationId"])] = int(q["quantity"])
+            self.stock_sets.append((q["inventoryItemId"], q["locationId"], int(q["quantity"])))
+        gid = f"gid://shopify/InventoryAdjustmentGroup/{next(self._ids)}"
+        answer = {"inventoryAdjustmentGroup": {"id": gid}, "userErrors": []}
+        if key:
+            self._idempotent[key] = answer
+        return 200, {"data": {"inventorySetQuantities": answer}}
+
+    def woo(
+        self, method: str, parts: list[str], headers: Any, body: Any, query: str = ""
+    ) -> tuple[int, Any]:
         if headers.get("Authorization") != self.woo_auth:
             return 401, {"code": "woocommerce_rest_cannot_view", "message": "Sorry."}
+        if len(parts) >= 5 and parts[3] == "products":
+            return self._woo_product(method, parts, body, parse_qs(query))
         oid = parts[4]
         order = self.woo_orders.setdefault(oid, {"status": "processing", "notes": []})
+        order.setdefault("total", "100.00")
+        order.setdefault("refunds", [])
+        if parts[-1] == "refunds":
+            return self._woo_refund(method, order, body)
         if method == "POST" and parts[-1] == "notes":
             note = {"id": len(order["notes"]) + 1, **body}
             order["notes"].append(note)
@@ -100,6 +211,92 @@ class FakeShops:
             return 200, {"id": int(oid), "status": order["status"]}
         return 404, {"code": "rest_no_route", "message": "No route."}
 
+    def _woo_refund(self, method: str, order: dict[str, Any], body: Any) -> tuple[int, Any]:
+        if method == "GET":
+            return 200, list(reversed(order["refunds"]))  # newest first
+        if method != "POST":
+            return 404, {"code": "rest_no_route", "message": "No route."}
+        try:
+            amount = Decimal(str(body.get("amount") or "0"))
+        except InvalidOperation:
+            return 400, {"code": "rest_invalid_param", "message": "Invalid parameter(s): amount"}
+        if amount <= 0:
+            return 400, {
+                "code": "woocommerce_rest_invalid_order_refund",
+                "message": "Refund amount must be greater than zero.",
+            }
+        refunded = sum((Decimal(r["amount"]) for r in order["refunds"]), Decimal("0"))
+        if amount > Decimal(order["total"]) - refunded:
+            return 500, {
+                "code": "woocommerce_rest_cannot_create_order_refund",
+                "message": "Invalid refund amount.",
+            }
+        refund = {
+            "id": next(self._ids),
+            "amount": f"{amount:.2f}",
+            "reason": body.get("reason") or "",
+            "refunded_by": 1,
+            "refunded_payment": bool(body.get("api_refund", True)),
+            "meta_data": [{"id": i + 1, **m} for i, m in enumerate(body.get("meta_data") or [])],
+            "line_items": [
+                {
+                    "id": next(self._ids),
+                    "quantity": -int(li.get("quantity", 0)),
+                    "total": f"-{Decimal(str(li.get('refund_total', '0'))):.2f}",
+                    "meta_data": [{"key": "_refunded_item_id", "value": str(li["id"])}],
+                }
+                for li in body.get("line_items") or []
+            ],
+            "api_restock": bool(body.get("api_restock", True)),  # kept for the tests to read
+        }
+        order["refunds"].append(refund)
+        if refunded + amount == Decimal(order["total"]):
+            order["status"] = "refunded"
+        return 201, refund
+
+    def _woo_product(
+        self, method: str, parts: list[str], body: Any, query: dict[str, list[str]]
+    ) -> tuple[int, Any]:
+        product = self.woo_products.get(parts[4])
+        if product is None:
+            return 404, {"code": "woocommerce_rest_product_invalid_id", "message": "Invalid ID."}
+        shown = {k: v for k, v in product.items() if k != "variations"}
+        variations: dict[str, dict[str, Any]] = product.get("variations") or {}
+        if len(parts) == 5 and method == "GET":
+            return 200, {"id": int(parts[4]), **shown, "variations": [int(v) for v in variations]}
+        if len(parts) == 5 and method == "PUT":
+            return self._woo_stock(product, "/".join(parts[3:]), body, int(parts[4]))
+        if len(parts) == 6 and parts[5] == "variations" and method == "GET":
+            wanted = set((query.get("sku") or [""])[0].split(",")) - {""}
+            found = [
+                {"id": int(vid), "parent_id": int(parts[4]), **v}
+                for vid, v in variations.items()
+                if not wanted or v.get("sku") in wanted
+            ]
+            return 200, found
+        if len(parts) == 7 and parts[5] == "variations" and method == "PUT":
+            variation = variations.get(parts[6])
+            if variation is None:
+                return 404, {
+                    "code": "woocommerce_rest_product_variation_invalid_id",
+                    "message": "Invalid ID.",
+                }
+            return self._woo_stock(variation, "/".join(parts[3:]), body, int(parts[6]))
+        return 404, {"code": "rest_no_route", "message": "No route."}
+
+    def _woo_stock(
+        self, item: dict[str, Any], where: str, body: Any, item_id: int
+    ) -> tuple[int, Any]:
+        quantity = body.get("stock_quantity")
+        if quantity is not None and not isinstance(quantity, int):
+            return 400, {
+                "code": "rest_invalid_param",
+                "message": "Invalid parameter(s): stock_quantity",
+            }
+        item.update({k: body[k] for k in ("manage_stock", "stock_quantity") if k in body})
+        self.woo_stock_puts.append((where, dict(body)))
+        return 200, {"id": item_id, **{k: v for k, v in item.items() if k != "variations"}}
+
 
 def _handler(fake: FakeShops) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
@@ -110,19 +307,21 @@ def _handler(fake: FakeShops) -> type[BaseHTTPRequestHandler]:
             length = int(self.headers.get("Content-Length") or 0)
             raw = self.rfile.read(length) if length else b""
             body = json.loads(raw) if raw else None
-            path = self.path.split("?")[0]
+            split = urlsplit(self.path)
+            path = split.path
             fake.requests.append((method, path, body))
             if fake.delay_seconds:
                 time.sleep(fake.delay_seconds)
             parts = path.strip("/").split("/")
-            if fake.fail_next:
-                status, answer = fake.fail_next.pop(0), {"errors": "injected"}
-            elif parts[:2] == ["admin", "api"]:
-                status, answer = fake.shopify(method, parts, self.headers, body)
-            elif parts[:3] == ["wp-json", "wc", "v3"]:
-                status, answer = fake.woo(method, parts, self.headers, body)
-            else:
-                status, answer = 404, {"errors": "Not Found"}
+            with fake.lock:
+                if fake.fail_next:
+                    status, answer = fake.fail_next.pop(0), {"errors": "injected"}
+                elif parts[:2] == ["admin", "api"]:
+                    status, answer = fake.shopify(method, parts, self.headers, body)
+                elif parts[:3] == ["wp-json", "wc", "v3"]:
+                    status, answer = fake.woo(method, parts, self.headers, body, split.query)
+                else:
+                    status, answer = 404, {"errors": "Not Found"}
             data = json.dumps(answer).encode()
             self.send_response(status)
             self.send_header("Content-Type", "application/json")
