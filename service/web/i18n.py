@@ -2,8 +2,10 @@
 
 Templates mark their sentences with `_("...")` (and `{% trans %}`); `pybabel extract`
 collects them into `locale/console.pot` (`./dev console-strings`), a translator copies it to
-`locale/<code>.po` and translates, and the console reads that `.po` when it starts (no
-compiled files to build). A sentence without a translation shows in English.
+`locale/<code>.po` and translates, and the console reads that `.po` the first time someone
+asks for the language (no compiled files to build). A sentence without a translation shows
+in English. `python -m service.web.i18n` extracts the template again (a test checks that
+the committed one is current).
 
 Whose language: the signed-in person's own choice (saved with their account), else the
 best match of the browser's Accept-Language among service.languages.LANGUAGES, else English.
@@ -19,8 +21,10 @@ from functools import cache
 from pathlib import Path
 
 from babel.core import UnknownLocaleError
+from babel.messages.catalog import Catalog
+from babel.messages.extract import extract_from_dir
 from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
+from babel.messages.pofile import read_po, write_po
 
 from service.languages import DEFAULT, LANGUAGES
 
@@ -33,9 +37,13 @@ _current: ContextVar[gettext.NullTranslations | None] = ContextVar(
 )
 
 
-@cache
-def translations(code: str, where: Path = LOCALE_DIR) -> gettext.NullTranslations:
+def translations(code: str) -> gettext.NullTranslations:
     """The catalogue of a language (English, or a language without a `.po`: the English)."""
+    return _load(code, LOCALE_DIR)
+
+
+@cache
+def _load(code: str, where: Path) -> gettext.NullTranslations:
     po = where / f"{code}.po"
     if code == DEFAULT or not po.is_file():
         return gettext.NullTranslations()
@@ -89,3 +97,29 @@ def gettext_(message: str) -> str:
 def ngettext_(singular: str, plural: str, n: int) -> str:
     """The singular or plural of a message in the current request's language."""
     return (_current.get() or _ENGLISH).ngettext(singular, plural, n)
+
+
+METHODS = [("templates/**.html", "jinja2"), ("**.py", "python")]
+
+
+def extract() -> Catalog:
+    """Every sentence the console's templates and code mark for translation."""
+    catalog = Catalog(project="Packbench console", charset="utf-8")
+    here = Path(__file__).parent
+    for filename, lineno, message, comments, context in extract_from_dir(
+        here, METHODS, options_map={"templates/**.html": {"extensions": "jinja2.ext.i18n"}}
+    ):
+        catalog.add(message, None, [(filename, lineno)], auto_comments=comments, context=context)
+    return catalog
+
+
+def write_template(path: Path = LOCALE_DIR / "console.pot") -> int:
+    """Write the extraction as a .pot (no dates, sorted: diffs show only real changes)."""
+    catalog = extract()
+    with path.open("wb") as f:
+        write_po(f, catalog, omit_header=True, sort_output=True, width=100)
+    return len(catalog)
+
+
+if __name__ == "__main__":
+    print(f"{write_template()} sentences in {LOCALE_DIR / 'console.pot'}")
