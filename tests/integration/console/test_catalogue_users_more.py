@@ -300,3 +300,20 @@ def test_a_broken_database_answers_a_page_for_a_person_and_json_for_the_api(
     assert "outbound_jobs" not in page.text  # no SQL shown to a person
     assert api.status_code >= 500 and api.headers["content-type"] == "application/json"
     assert app_client.get("/console/jobs").status_code == 200  # and back once it is
+
+
+def test_an_unexpected_failure_on_a_console_page_is_a_page_too(
+    app_client: TestClient, floor: Floor, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from service.web import jobs
+
+    def broken(*_args: object, **_kwargs: object) -> None:
+        raise RuntimeError("a bug with customer data: Jane Doe")
+
+    sign_in(app_client, "viewer")
+    monkeypatch.setattr(jobs, "list_jobs", broken)
+    r = app_client.get("/console/jobs")
+    assert r.status_code == 500 and r.headers["content-type"].startswith("text/html")
+    assert "Something went wrong" in r.text and "Jane Doe" not in r.text
+    api = app_client.get("/v1/jobs")  # no token: the API still answers JSON
+    assert api.headers["content-type"] == "application/json"
