@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from service.changes import mark_changed
 from service.db import utcnow
 from service.errors import Conflict, NotFound, ValidationFailed
+from service.languages import language_code
 from service.models import ApiToken, Order, Product, ProductAlias, ProductGtin, User
 from service.security import hash_pin, new_token, token_hash
 
@@ -34,24 +35,45 @@ MIN_PIN_LENGTH = 6
 MAX_PIN_LENGTH = 12
 
 
-def add_user(session: Session, *, name: str, role: str, badge: str, pin: str | None = None) -> User:
+def user_role(role: str) -> str:
+    """A station user's role as stored, or ValidationFailed."""
+    try:
+        return UserRole(role).value
+    except ValueError:
+        raise ValidationFailed(
+            f"Unknown role {role!r}: use packer or supervisor.", field="role"
+        ) from None
+
+
+def check_pin(pin: str) -> str:
+    """A PIN as stored before hashing (6-12 ASCII digits), or ValidationFailed."""
+    if not (pin.isdigit() and pin.isascii() and MIN_PIN_LENGTH <= len(pin) <= MAX_PIN_LENGTH):
+        raise ValidationFailed(f"A PIN is {MIN_PIN_LENGTH}-{MAX_PIN_LENGTH} digits.", field="pin")
+    return pin
+
+
+def add_user(
+    session: Session,
+    *,
+    name: str,
+    role: str,
+    badge: str,
+    pin: str | None = None,
+    language: str | None = None,
+) -> User:
     """Create a user; the badge must be unique and a PIN, if given, 6-12 digits."""
     name = name.strip()
     badge = badge.strip()
     if not name:
         raise ValidationFailed("A user needs a name.", field="name")
-    try:
-        role = UserRole(role).value
-    except ValueError:
-        raise ValidationFailed(
-            f"Unknown role {role!r}: use packer or supervisor.", field="role"
-        ) from None
+    if len(name) > 100:
+        raise ValidationFailed("A name is at most 100 characters.", field="name")
+    role = user_role(role)
     if not badge or len(badge) > 64 or not badge.isprintable():
         raise ValidationFailed("A badge code is 1-64 printable characters.", field="badge")
-    if pin is not None and not (
-        pin.isdigit() and pin.isascii() and MIN_PIN_LENGTH <= len(pin) <= MAX_PIN_LENGTH
-    ):
-        raise ValidationFailed(f"A PIN is {MIN_PIN_LENGTH}-{MAX_PIN_LENGTH} digits.", field="pin")
+    if pin is not None:
+        check_pin(pin)
+    language = language_code(language)
     collision = badge_collision(session, badge)
     if collision is not None:
         raise Conflict(
@@ -71,6 +93,7 @@ def add_user(session: Session, *, name: str, role: str, badge: str, pin: str | N
         badge=badge,
         pin_hash=hash_pin(pin) if pin is not None else None,
         active=True,
+        language=language,
     )
     session.add(user)
     session.flush()
@@ -95,6 +118,35 @@ def set_user_active(session: Session, who: str, active: bool) -> User:
         session.flush()
         mark_changed(session, "user", user.id)
     return user
+
+
+def update_user(
+    session: Session,
+    who: str,
+    *,
+    role: str | None = None,
+    language: str | None = None,
+    pin: str | None = None,
+) -> tuple[User, list[str]]:
+    """Change a user's role, language ("" = the site's) or PIN (a new PIN also lifts a
+    lock-out); returns the user and what changed (never the PIN itself)."""
+    user = find_user(session, who)
+    changed: list[str] = []
+    if role is not None and user_role(role) != user.role:
+        user.role = user_role(role)
+        changed.append("role")
+    if language is not None and language_code(language) != user.language:
+        user.language = language_code(language)
+        changed.append("language")
+    if pin is not None:
+        user.pin_hash = hash_pin(check_pin(pin))
+        user.pin_failures = 0
+        user.pin_locked_until = None
+        changed.append("pin")
+    if changed:
+        session.flush()
+        mark_changed(session, "user", user.id)  # stations take the new role/PIN on their pull
+    return user, changed
 
 
 def list_tokens(session: Session) -> list[ApiToken]:

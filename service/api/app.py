@@ -19,6 +19,11 @@ from service.secrets_store import bind_engine
 log = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 1024 * 1024  # webhooks and pushes are far smaller; a 10 MB body is refused
+# The console's catalogue upload (a file up to 10 MB; its apply form carries it base64).
+LARGER_BODIES = {
+    "/console/catalogue/import": 16 * 1024 * 1024,
+    "/console/catalogue/apply": 16 * 1024 * 1024,
+}
 
 
 class BodySizeLimit:
@@ -32,10 +37,11 @@ class BodySizeLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = LARGER_BODIES.get(scope.get("path", ""), self.max_bytes)
         headers = dict(scope.get("headers") or [])
         declared = headers.get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            await _too_large(send, self.max_bytes)
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            await _too_large(send, limit)
             return
         seen = 0
 
@@ -44,14 +50,14 @@ class BodySizeLimit:
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
-                if seen > self.max_bytes:
+                if seen > limit:
                     raise _BodyTooLarge
             return message
 
         try:
             await self.app(scope, limited, send)
         except _BodyTooLarge:
-            await _too_large(send, self.max_bytes)
+            await _too_large(send, limit)
 
 
 class _BodyTooLarge(Exception):

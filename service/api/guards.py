@@ -31,6 +31,29 @@ async def _send_json(send: Send, status: int, body: dict[str, str]) -> None:
     await send({"type": "http.response.body", "body": json.dumps(body).encode()})
 
 
+# A console page that failed unexpectedly: a page for a person, not the API's JSON.
+CONSOLE_FAILED = (
+    "<!doctype html><html lang=en><meta charset=utf-8><title>Packbench console</title>"
+    "<h1>Something went wrong</h1><p>The service failed while making this page; nothing "
+    "was changed. Go back and try again; if it happens again, tell whoever runs the "
+    "Packbench server.</p><p><a href=/console/>Back to the console</a></p></html>"
+)
+
+
+async def _send_html(send: Send, status: int, html: str) -> None:
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"text/html; charset=utf-8"),
+                (b"cache-control", b"no-store"),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": html.encode()})
+
+
 class InputGuard:
     """Refuse NUL characters anywhere and JSON nested absurdly deep, before any handler.
 
@@ -120,6 +143,9 @@ class InternalErrors:
             )
             if started:
                 raise  # too late for an answer; the server closes the connection
+            if str(scope.get("path", "")).startswith("/console"):
+                await _send_html(send, 500, CONSOLE_FAILED)
+                return
             await _send_json(
                 send,
                 500,

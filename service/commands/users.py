@@ -1,4 +1,4 @@
-"""`user add|list|disable|enable` and `token create|list|revoke`."""
+"""`user add|list|update|disable|enable` and `token create|list|revoke`."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import sys
 
 from sqlalchemy import select
 
-from service.commands import Subparsers, add_db_option, open_sessions
+from service.commands import CommandError, Subparsers, add_db_option, open_sessions
 from service.db import transaction
 from service.models import User
 from service.users import (
@@ -19,6 +19,7 @@ from service.users import (
     list_tokens,
     revoke_token,
     set_user_active,
+    update_user,
 )
 
 
@@ -41,7 +42,25 @@ def register(subparsers: Subparsers) -> None:
         default=None,
         help="6-12 digits; '-' asks for it without echo (supervisors need one to override)",
     )
+    add.add_argument(
+        "--language",
+        default=None,
+        help="the language the station shows this user (default: the site's)",
+    )
     add.set_defaults(handler=run_user_add)
+    update = user_actions.add_parser(
+        "update", help="change a user's role, language or PIN (a new PIN lifts a lock-out)"
+    )
+    add_db_option(update)
+    update.add_argument("user", help="the user's id or badge code")
+    update.add_argument("--role", default=None, choices=[r.value for r in UserRole])
+    update.add_argument(
+        "--language", default=None, help="a language code such as de; '' for the site's"
+    )
+    update.add_argument(
+        "--pin", default=None, help="'-' asks for a new PIN without echo (or reads it piped in)"
+    )
+    update.set_defaults(handler=run_user_update)
     lst = user_actions.add_parser("list", help="list users (never their PINs)")
     add_db_option(lst)
     lst.set_defaults(handler=run_user_list)
@@ -70,16 +89,41 @@ def register(subparsers: Subparsers) -> None:
     revoke.set_defaults(handler=run_token_revoke)
 
 
-def run_user_add(args: argparse.Namespace) -> int:
-    """Create the user and print its id."""
-    pin: str | None = args.pin
+def _read_pin(pin: str | None) -> str | None:
     if pin == "-":
         # Typed without echo at a terminal; piped in by a script (never on the command line).
-        pin = getpass.getpass("PIN: ") if sys.stdin.isatty() else sys.stdin.readline().strip()
+        return getpass.getpass("PIN: ") if sys.stdin.isatty() else sys.stdin.readline().strip()
+    return pin
+
+
+def run_user_add(args: argparse.Namespace) -> int:
+    """Create the user and print its id."""
+    pin = _read_pin(args.pin)
     with transaction(open_sessions(args)) as session:
-        user = add_user(session, name=args.name, role=args.role, badge=args.badge, pin=pin)
+        user = add_user(
+            session,
+            name=args.name,
+            role=args.role,
+            badge=args.badge,
+            pin=pin,
+            language=args.language,
+        )
         line = f"Added {user.role} {user.name} (id {user.id}, badge {user.badge})"
     print(line + (" with a PIN." if pin else "."))
+    return 0
+
+
+def run_user_update(args: argparse.Namespace) -> int:
+    """Change role, language or PIN; says what changed."""
+    pin = _read_pin(args.pin)
+    if args.role is None and args.language is None and pin is None:
+        raise CommandError("Say what to change: --role, --language or --pin.")
+    with transaction(open_sessions(args)) as session:
+        user, changed = update_user(
+            session, args.user, role=args.role, language=args.language, pin=pin
+        )
+        name, uid = user.name, user.id
+    print(f"{name} (user {uid}): {', '.join(changed) + ' changed' if changed else 'no change'}")
     return 0
 
 

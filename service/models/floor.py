@@ -27,6 +27,8 @@ class User(Base):
     # Wrong PINs in a row (badge sign-in at the service); at the limit the PIN is locked.
     pin_failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     pin_locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The language the station shows this person (service.languages); None: the site's.
+    language: Mapped[str | None] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 

@@ -26,6 +26,8 @@ class OfficeUser(Base):
     last_failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The console's language for this person (service.languages); None: the browser's.
+    language: Mapped[str | None] = mapped_column(String(16))
 
 
 class OfficeSession(Base):

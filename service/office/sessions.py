@@ -35,6 +35,7 @@ class SignedIn:
     role: str
     session_id: int
     csrf: str
+    language: str | None = None  # their own choice for the console; None: the browser's
 
     @property
     def actor(self) -> str:
@@ -103,7 +104,15 @@ def current(session: Session, token: str, now: datetime | None = None) -> Signed
         return None
     if now >= office_session.last_seen_at + TOUCH_EVERY:
         office_session.last_seen_at = now
-    return SignedIn(user.id, user.email, user.name, user.role, office_session.id, csrf_token(token))
+    return SignedIn(
+        user.id,
+        user.email,
+        user.name,
+        user.role,
+        office_session.id,
+        csrf_token(token),
+        user.language,
+    )
 
 
 def end_session(session: Session, token: str, now: datetime | None = None) -> None:

@@ -647,3 +647,104 @@ def rebook_shipment(
         },
     )
     return new
+
+
+class LabelKept(Exception):
+    """The carrier would not void a label (e.g. it already scanned the parcel)."""
+
+    def __init__(self, label: Label, error: CarrierError) -> None:
+        super().__init__(str(error))
+        self.label = label
+        self.error = error
+
+
+class NoNewLabel(Exception):
+    """The carrier made no new label; `message` is the carrier exception's text."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def replace_label(session: Session, order: Order, label: Label, *, actor: str) -> tuple[Label, str]:
+    """A new label for `label`'s box (same weight band), the old one voided at its carrier.
+
+    The new label is made first, so a carrier that makes none changes nothing (NoNewLabel).
+    Then the old one is voided: a carrier that refuses (already scanned) gets the new label
+    back and LabelKept is raised, so the caller rolls back and the old label stays valid; a
+    carrier that is away gets the durable `label_void` job, as for a cancelled order.
+    Returns the new label and the old one's outcome ("cancelled" or "queued").
+    """
+    try:
+        adapter, _config = adapter_for(order)
+    except CarrierError as exc:
+        raise NoNewLabel(str(exc)) from exc
+    parcel = session.scalar(
+        select(Parcel).where(Parcel.order_id == order.id, Parcel.box_no == label.parcel_no)
+    )
+    grams = (
+        parcel.weight_grams
+        if parcel is not None and parcel.weight_grams is not None
+        else (label.weight_min_grams + label.weight_max_grams) // 2
+    )
+    before = set(
+        session.scalars(
+            select(OrderException.id).where(
+                OrderException.order_id == order.id, OrderException.resolved_at.is_(None)
+            )
+        )
+    )
+    new = create_labels(
+        session, order, {label.parcel_no: grams}, parcel_count=label.parcel_count, actor=actor
+    )
+    if not new:
+        made = session.scalars(
+            select(OrderException)
+            .where(OrderException.order_id == order.id, OrderException.resolved_at.is_(None))
+            .order_by(OrderException.id.desc())
+        ).first()
+        why = made.message if made is not None and made.id not in before else "no label came back"
+        raise NoNewLabel(why)
+    old = CreatedParcel(label.parcel_no, label.tracking_number, label.carrier_ref, "zpl", b"")
+    outcome = "cancelled"
+    try:
+        adapter.cancel(session, old)
+    except CarrierError as exc:
+        if not exc.transient:
+            created = new[0]
+            _cancel_quietly(
+                session,
+                adapter,
+                CreatedParcel(
+                    created.parcel_no, created.tracking_number, created.carrier_ref, "zpl", b""
+                ),
+            )
+            raise LabelKept(label, exc) from exc
+        enqueue(
+            session,
+            "label_void",
+            now=utcnow(),
+            dedupe_key=f"label_void:{label.id}",
+            order_id=label.order_id,
+            target=label.carrier,
+            payload={"label_id": label.id},
+        )
+        outcome = "queued"
+    label.status = "cancelled"
+    mark_changed(session, "label", label.id)
+    record_event(
+        session,
+        order,
+        "label_cancelled",
+        actor=actor,
+        payload={
+            "box_no": label.parcel_no,
+            "tracking_number": label.tracking_number,
+            "reason": "relabelled",
+            "carrier_cancelled": outcome == "cancelled",
+            "carrier_cancel_queued": outcome == "queued",
+        },
+    )
+    if parcel is not None:
+        parcel.tracking_number = new[0].tracking_number
+    return new[0], outcome

@@ -25,8 +25,17 @@ from service.lifecycle import (
     release,
     transition,
 )
-from service.models import Batch, Lease, Order, OrderException, Station, StationMutation, User
-from service.shipping.labels import void_labels
+from service.models import (
+    Batch,
+    Label,
+    Lease,
+    Order,
+    OrderException,
+    Station,
+    StationMutation,
+    User,
+)
+from service.shipping.labels import LIVE, LabelKept, NoNewLabel, replace_label, void_labels
 from service.stock.allocation import allocate_order
 from service.stock.allocation import release_order as release_stock
 from service.supervisor.queries import PACKED_OR_LATER
@@ -208,6 +217,77 @@ def cancel_order(
     closed = _close_exceptions(session, order.id, who, f"cancelled: {reason}", None)
     _record(session, order, who, who.facts("cancel", reason, closed_exceptions=closed))
     return _out(order, "cancel", who, f"Order {order.number} cancelled.")
+
+
+_NOT_RELABELLED = frozenset({S.SHIPPED, S.DELIVERED, S.COMPLETED, S.CANCELLED, S.RETURNED})
+
+
+def relabel_order(
+    session: Session,
+    order_id: int,
+    label_id: int,
+    who: Acting,
+    reason: str,
+    expected_version: int | None,
+) -> ActionOut:
+    """Void one live label at its carrier and make a new one for the same box.
+
+    Refused (409, nothing changed) when the order changed since the caller looked, has left
+    the warehouse, the label is no longer live, the carrier makes no new label, or the
+    carrier will not void the old one (it scanned the parcel already).
+    """
+    order = lock_order(session, order_id)
+    check_unchanged(session, order, expected_version)
+    label = session.get(Label, label_id)
+    if label is None or label.order_id != order.id:
+        raise NotFound(f"Order {order.number} has no label {label_id}.")
+    if S(order.status) in _NOT_RELABELLED:
+        raise Conflict(f"Order {order.number} is {order.status}; its labels are not replaced.")
+    if label.status not in LIVE:
+        raise Conflict(
+            f"Label {label.tracking_number} is {label.status} already; nothing was changed."
+        )
+    try:
+        new, outcome = replace_label(session, order, label, actor=who.actor)
+    except NoNewLabel as exc:
+        raise Conflict(
+            f"{label.carrier} made no new label: {exc.message} "
+            f"Nothing was changed; label {label.tracking_number} is still valid."
+        ) from exc
+    except LabelKept as exc:
+        why = (
+            "it has the parcel already (scanned)"
+            if exc.error.reason == "already_scanned"
+            else f"it said: {exc.error.message}"
+        )
+        raise Conflict(
+            f"{label.carrier} refused to void label {label.tracking_number}: {why}. "
+            "Nothing was changed; the old label stays valid. Ship the parcel as it is, or "
+            "deal with it at the carrier."
+        ) from exc
+    order.version = (order.version or 1) + 1
+    mark_changed(session, "order", order.id)
+    _record(
+        session,
+        order,
+        who,
+        who.facts(
+            "relabel",
+            reason,
+            old_tracking_number=label.tracking_number,
+            new_tracking_number=new.tracking_number,
+            box_no=label.parcel_no,
+            carrier_cancel_queued=outcome == "queued",
+        ),
+    )
+    queued = " (the carrier was away: voiding the old one is queued)" if outcome == "queued" else ""
+    return _out(
+        order,
+        "relabel",
+        who,
+        f"Box {label.parcel_no} has a new label {new.tracking_number}; "
+        f"{label.tracking_number} was voided{queued}.",
+    )
 
 
 def reassign_order(

@@ -7,6 +7,7 @@ not API) and makes errors on console paths answer with a page instead of JSON.
 from __future__ import annotations
 
 import inspect
+import logging
 from typing import Any
 from urllib.parse import quote
 
@@ -14,13 +15,16 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, RedirectResponse, Response
 from fastapi.routing import APIRoute
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from service.errors import ServiceError
 from service.office.sessions import SignedIn
-from service.web import auth, dashboard, operations, orders, triage
+from service.web import auth, catalogue, dashboard, jobs, operations, orders, triage, users
 from service.web.auth import PREFIX, ConsoleRefused, SignInNeeded
 from service.web.render import HERE, page
+
+log = logging.getLogger(__name__)
 
 STATIC = {"console.css": "text/css"}
 files = APIRouter(include_in_schema=False)
@@ -40,7 +44,17 @@ def root() -> Response:
     return RedirectResponse(PREFIX + "/", status_code=307)
 
 
-ROUTERS = (files, auth.router, dashboard.router, orders.router, triage.router, operations.router)
+ROUTERS = (
+    files,
+    auth.router,
+    dashboard.router,
+    orders.router,
+    triage.router,
+    jobs.router,
+    operations.router,
+    catalogue.router,
+    users.router,
+)
 
 
 def console_routes() -> list[tuple[str, str]]:
@@ -63,6 +77,7 @@ def install(app: FastAPI) -> None:
     _wrap(app, ServiceError, _service_error)
     _wrap(app, RequestValidationError, _invalid)
     _wrap(app, StarletteHTTPException, _http_error)
+    _wrap(app, DBAPIError, _database_error)
 
 
 def _on_console(request: Request) -> bool:
@@ -116,6 +131,31 @@ async def _invalid(request: Request, exc: Exception) -> Response:
     where = ".".join(str(p) for p in first.get("loc", ()) if p not in ("body", "query"))
     message = f"{where or 'The form'}: {first.get('msg', 'invalid')}. Nothing was changed."
     return page(request, "error.html", _who(request), status_code=422, message=message)
+
+
+async def _database_error(request: Request, exc: Exception) -> Response:
+    """A database failure on a console page: a page a person can act on (the API keeps JSON)."""
+    assert isinstance(exc, DBAPIError)
+    log.warning(
+        "database failed on console %s %s: %s",
+        request.method,
+        request.url.path,
+        type(exc.orig).__name__,
+    )
+    if isinstance(exc, IntegrityError):
+        message = (
+            "What you sent clashes with something saved meanwhile, so nothing was changed. "
+            "Reload the page and try again."
+        )
+        return page(request, "error.html", _who(request), status_code=409, message=message)
+    message = (
+        "The database did not answer as it should, so this page cannot be shown and nothing "
+        "was changed. Try again in a minute; if it keeps happening, tell whoever runs the "
+        "Packbench server (the service log says what the database answered)."
+    )
+    return page(
+        request, "error.html", _who(request), status_code=503, message=message, title="Not now"
+    )
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:

@@ -15,6 +15,8 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from service.api.deps import DbSession
+from service.languages import language_code
+from service.models import OfficeUser
 from service.office.accounts import OfficeRole, SignInRefused, authenticate, may
 from service.office.sessions import (
     ABSOLUTE,
@@ -189,6 +191,22 @@ def sign_in(
         secure=_secure(request),
     )
     return response
+
+
+@router.post("/language")
+def choose_language(
+    session: DbSession,
+    who: ViewerAction,
+    language: Annotated[str, Form(max_length=16)] = "",
+    next: Annotated[str, Form(max_length=500)] = "",
+) -> Response:
+    """Show the console in another language from now on ("" = the browser's)."""
+    code = language_code(language)  # an unknown one is refused with a page saying which
+    user = session.get_one(OfficeUser, who.user_id)
+    user.language = code
+    audit(session, who, "language", details={"language": code or "browser"})
+    session.commit()
+    return RedirectResponse(_safe_next(next), status_code=303)
 
 
 @router.post("/sign-out")

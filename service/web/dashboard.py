@@ -14,6 +14,7 @@ from service.db import utcnow
 from service.lifecycle import PACKABLE, OrderStatus
 from service.models import Channel, Order, OrderEvent, OrderException
 from service.web.auth import PREFIX, Viewer
+from service.web.figures import WINDOWS, duration_words, lead_times, window_start
 from service.web.render import page
 
 router = APIRouter(prefix=PREFIX, include_in_schema=False)
@@ -51,9 +52,11 @@ def _per_channel(session: Session, since: datetime) -> list[tuple[str, int, int]
 
 
 @router.get("/")
-def dashboard(request: Request, session: DbSession, who: Viewer) -> Response:
-    """Orders in and packed today per channel, open exceptions by kind, cut-off risk."""
+def dashboard(request: Request, session: DbSession, who: Viewer, window: str = "today") -> Response:
+    """Orders in and packed today per channel, lead times, open exceptions, cut-off risk."""
     now = utcnow()
+    window = window if window in WINDOWS else "today"
+    leads = lead_times(session, window_start(window, now), now)
     today = now.replace(hour=0, minute=0, second=0, microsecond=0)
     exceptions = (
         session.execute(
@@ -88,4 +91,8 @@ def dashboard(request: Request, session: DbSession, who: Viewer) -> Response:
         top=top,
         exceptions=exceptions,
         at_risk=at_risk,
+        window=window,
+        windows=list(WINDOWS),
+        leads=leads,
+        words=duration_words,
     )

@@ -20,7 +20,7 @@ from service.api.order_view import order_extras
 from service.errors import NotFound, ServiceError
 from service.lifecycle import OrderStatus
 from service.models import Channel, Label, Order, OrderEvent
-from service.office.sessions import SignedIn
+from service.office.sessions import SignedIn, audit
 from service.supervisor import actions
 from service.supervisor.address import ADDRESS_CODES, FIELDS, edit_address
 from service.web.auth import PREFIX, OperatorAction, Viewer
@@ -38,6 +38,7 @@ DONE = {
     "release": "The hold was released.",
     "cancel": "The order was cancelled; its labels were voided.",
     "address": "The address was saved and re-validated.",
+    "relabel": "A new label was made and the old one voided at the carrier.",
 }
 MEDIA = {"zpl": "application/zpl", "pdf": "application/pdf", "png": "image/png"}
 
@@ -218,6 +219,34 @@ def cancel(
         "cancel",
         lambda: actions.cancel_order(session, order_id, who, reason, version),
     )
+
+
+@router.post("/orders/{order_id}/labels/{label_id}/relabel")
+def relabel(
+    request: Request,
+    session: DbSession,
+    who: OperatorAction,
+    order_id: int,
+    label_id: int,
+    reason: Reason,
+    version: Version,
+    seen_event: SeenEvent,
+) -> Response:
+    """Void a label at its carrier and make a new one for the same box."""
+
+    def work() -> object:
+        done = actions.relabel_order(session, order_id, label_id, who, reason, version)
+        audit(
+            session,
+            who,
+            "relabel",
+            target=done.order_number,
+            reason=reason,
+            details={"label_id": label_id, "message": done.message},
+        )
+        return done
+
+    return _act(request, session, who, order_id, seen_event, "relabel", work)
 
 
 Line = Annotated[str, Form(max_length=200)]

@@ -12,6 +12,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from service.office.accounts import OfficeRole, may
 from service.office.sessions import SignedIn
+from service.web import i18n
 
 HERE = Path(__file__).parent
 ENV = Environment(
@@ -19,7 +20,9 @@ ENV = Environment(
     autoescape=select_autoescape(["html"]),
     trim_blocks=True,
     lstrip_blocks=True,
+    extensions=["jinja2.ext.i18n"],
 )
+ENV.install_gettext_callables(i18n.gettext_, i18n.ngettext_, newstyle=True)  # type: ignore[attr-defined]
 
 
 def _when(value: datetime | None) -> str:
@@ -48,13 +51,19 @@ def page(
     status_code: int = 200,
     **context: Any,
 ) -> HTMLResponse:
-    """Render one page (never cached: it shows customer data)."""
-    html = ENV.get_template(template).render(request=request, who=who, **context)
+    """Render one page (never cached: it shows customer data), in the reader's language."""
+    chosen = who.language if who is not None and who.language else None
+    lang = i18n.use(chosen or i18n.from_browser(request.headers.get("accept-language", "")))
+    html = ENV.get_template(template).render(
+        request=request, who=who, lang=lang, languages=i18n.available(), **context
+    )
     return HTMLResponse(
         html,
         status_code=status_code,
         headers={
             "Cache-Control": "no-store",
+            "Content-Language": lang,
+            "Vary": "Accept-Language, Cookie",
             "X-Frame-Options": "DENY",
             "X-Content-Type-Options": "nosniff",
             "Referrer-Policy": "same-origin",

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from service.api.deps import DbSession
 from service.errors import ServiceError
-from service.models import Order, OrderException
+from service.models import Order, OrderException, OutboundJob
 from service.supervisor import actions
 from service.web.auth import PREFIX, OperatorAction, Viewer
 from service.web.render import page
@@ -49,6 +49,9 @@ def _queue(
         .tuples()
         .all()
     )
+    dead = session.scalar(
+        select(func.count()).select_from(OutboundJob).where(OutboundJob.status == "dead")
+    )
     return page(
         request,
         "exceptions.html",
@@ -57,6 +60,7 @@ def _queue(
         rows=rows,
         kinds=kinds,
         kind=kind,
+        dead=dead or 0,
         error=error,
         done=request.query_params.get("done") == "1",
     )

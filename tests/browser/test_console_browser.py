@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Callable, Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
@@ -18,9 +19,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service.db import make_engine, make_sessionmaker
+from service.lifecycle import OrderStatus, transition
 from service.models import Batch, Label, Order, Parcel, Product
 from service.sync_server.enrollment import issue_enroll_code
 from sync import client as station_sync
+from sync import clock
 from sync.protocol import Heartbeat
 from tests.conftest import pg_url
 from tests.integration.console.conftest import held_for_address
@@ -313,3 +316,177 @@ def test_sign_in_find_fix_release_close_the_day_and_download_the_manifest(
     d.get(f"{proc.base_url}/console/audit")  # type: ignore[attr-defined]
     assert "close day" in d.find_element(By.TAG_NAME, "tbody").text  # type: ignore[attr-defined]
     _shot(d, "audit")
+
+
+def _seed_jobs_and_label(url: str) -> dict[str, int]:
+    """A confirmed house order with a label, and two dead jobs (one for it)."""
+    from service.db import utcnow
+    from service.jobs.queue import enqueue
+    from service.shipping.labels import prepare_labels
+
+    engine = make_engine(url)
+    try:
+        with make_sessionmaker(engine)() as s, s.begin():
+            order = factories.order(s, status="confirmed", carrier="house")
+            s.flush()
+            assert prepare_labels(s, [order.id]) == 1
+            poll = enqueue(s, "tracking_poll", now=utcnow(), target="house")
+            publish = enqueue(s, "publish", now=utcnow(), order_id=order.id, target="test-shop")
+            for job, error in (
+                (poll, "gls: timeout"),
+                (publish, "sendcloud: unavailable (HTTP 503)"),
+            ):
+                job.status, job.attempts, job.last_error = "dead", 10, error
+                job.finished_at = utcnow()
+            s.add(
+                Product(sku="MUG-RED-350", name="Mug, red, 350 ml", weight_grams=330, active=True)
+            )
+            # Some orders packed and shipped over the last days, for the lead times.
+            now = utcnow()
+            for n, (lead, ship) in enumerate(((3, 5), (5, 20), (26, 9), (8, 30))):
+                at = now - timedelta(days=n % 3, hours=lead + ship + 1)
+                with clock.frozen(at):
+                    done = factories.order(s, status="picking", age_hours=0)
+                with clock.frozen(at + timedelta(hours=lead)):
+                    transition(s, done, OrderStatus.PACKED, actor="station:1")
+                with clock.frozen(at + timedelta(hours=lead + ship)):
+                    transition(s, done, OrderStatus.SHIPPED, actor="office:boss@example.com")
+            s.flush()
+            return {"order": order.id, "poll": poll.id, "publish": publish.id}
+    finally:
+        engine.dispose()
+
+
+def _rows(url: str, sql: str, **params: object) -> list[tuple[object, ...]]:
+    from sqlalchemy import text
+
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            return [tuple(r) for r in conn.execute(text(sql), params)]
+    finally:
+        engine.dispose()
+
+
+def _execute(url: str, sql: str) -> None:
+    from sqlalchemy import text
+
+    engine = make_engine(url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(text(sql))
+    finally:
+        engine.dispose()
+
+
+def test_retry_a_dead_job_relabel_an_order_import_and_manage_users(
+    service: tuple[ServiceProcess, str], browser: object, tmp_path: Path
+) -> None:
+    proc, url = service
+    ids = _seed_jobs_and_label(url)
+    d = browser
+    d.get(f"{proc.base_url}/console/jobs")  # type: ignore[attr-defined]
+    d.find_element(By.NAME, "email").send_keys("boss@example.com")  # type: ignore[attr-defined]
+    d.find_element(By.NAME, "password").send_keys(PASSWORD + "\n")  # type: ignore[attr-defined]
+    assert d.find_element(By.TAG_NAME, "h1").text.startswith("Dead jobs")  # type: ignore[attr-defined]
+    table = d.find_element(By.TAG_NAME, "tbody").text  # type: ignore[attr-defined]
+    assert "The carrier sendcloud was not reachable" in table
+    assert "The carrier gls did not answer in time." in table
+    _shot(d, "jobs")
+
+    # Retry the tracking poll: it is queued again (the service's worker may run it at once).
+    row = d.find_element(By.ID, f"job-{ids['poll']}")  # type: ignore[attr-defined]
+    row.find_element(By.XPATH, ".//button[.='Retry']").click()
+    done = d.find_element(By.CSS_SELECTOR, "p.done").text  # type: ignore[attr-defined]
+    assert done == "Queued again; the worker tries it at once."
+    ((status,),) = _rows(url, "SELECT status FROM outbound_jobs WHERE id = :i", i=ids["poll"])
+    assert status in ("pending", "running", "done"), status
+    # Discard the other one, saying why.
+    row = d.find_element(By.ID, f"job-{ids['publish']}")  # type: ignore[attr-defined]
+    row.find_element(By.NAME, "reason").send_keys("marked shipped in the shop by hand\n")
+    assert d.find_element(By.CSS_SELECTOR, "p.done").text == "Discarded."  # type: ignore[attr-defined]
+    assert _rows(
+        url,
+        "SELECT action, actor, reason FROM office_audit WHERE action LIKE 'job_%' ORDER BY id",
+    ) == [
+        ("job_retry", "office:boss@example.com", ""),
+        ("job_discard", "office:boss@example.com", "marked shipped in the shop by hand"),
+    ]
+
+    # Relabel the order: the old label is voided, a new one is ready.
+    d.get(f"{proc.base_url}/console/orders/{ids['order']}")  # type: ignore[attr-defined]
+    ((old,),) = _rows(url, "SELECT tracking_number FROM labels WHERE order_id = :o", o=ids["order"])
+    relabel = d.find_element(By.CSS_SELECTOR, "form.relabel")  # type: ignore[attr-defined]
+    d.execute_script("arguments[0].scrollIntoView()", relabel)  # type: ignore[attr-defined]
+    relabel.find_element(By.NAME, "reason").send_keys("customer moved across the street\n")
+    done = d.find_element(By.CSS_SELECTOR, "p.done").text  # type: ignore[attr-defined]
+    assert done == "A new label was made and the old one voided at the carrier."
+    labels = _rows(
+        url,
+        "SELECT tracking_number, status FROM labels WHERE order_id = :o ORDER BY id",
+        o=ids["order"],
+    )
+    assert labels[0] == (old, "cancelled") and labels[1][1] == "ready", labels
+    assert labels[1][0] in d.find_element(By.TAG_NAME, "main").text  # type: ignore[attr-defined]
+    d.execute_script(  # type: ignore[attr-defined]
+        "arguments[0].scrollIntoView()",
+        d.find_element(By.CSS_SELECTOR, "form.relabel"),  # type: ignore[attr-defined]
+    )
+    _shot(d, "relabel")
+
+    # Import a catalogue: the preview shows the problem; the fixed file imports.
+    bad = tmp_path / "range.csv"
+    bad.write_text("sku,name,weight\nMUG-GRN-350,Mug green,heavy\n", encoding="utf-8")
+    d.get(f"{proc.base_url}/console/catalogue/import")  # type: ignore[attr-defined]
+    d.find_element(By.NAME, "file").send_keys(str(bad))  # type: ignore[attr-defined]
+    d.find_element(By.XPATH, "//button[.='Preview']").click()  # type: ignore[attr-defined]
+    problems = d.find_element(By.TAG_NAME, "tbody").text  # type: ignore[attr-defined]
+    assert "2 weight" in problems, problems
+    _shot(d, "catalogue-import-problems")
+    bad.write_text("sku,name,weight\nMUG-GRN-350,Mug green,0.33 kg\n", encoding="utf-8")
+    d.find_element(By.NAME, "file").send_keys(str(bad))  # type: ignore[attr-defined]
+    d.find_element(By.XPATH, "//button[.='Preview']").click()  # type: ignore[attr-defined]
+    assert "Importing it would create 1" in d.find_element(By.TAG_NAME, "main").text  # type: ignore[attr-defined]
+    _shot(d, "catalogue-import-preview")
+    assert _rows(url, "SELECT sku FROM products WHERE sku = 'MUG-GRN-350'") == []
+    d.find_element(By.XPATH, "//button[.='Import all of it']").click()  # type: ignore[attr-defined]
+    assert "1 created" in d.find_element(By.CSS_SELECTOR, "p.done").text  # type: ignore[attr-defined]
+    assert _rows(url, "SELECT weight_grams FROM products WHERE sku = 'MUG-GRN-350'") == [(330,)]
+
+    # Edit a product.
+    d.get(f"{proc.base_url}/console/catalogue?q=MUG-RED-350")  # type: ignore[attr-defined]
+    d.find_element(By.LINK_TEXT, "MUG-RED-350").click()  # type: ignore[attr-defined]
+    weight = d.find_element(By.NAME, "weight")  # type: ignore[attr-defined]
+    weight.clear()
+    weight.send_keys("340 g")
+    d.find_element(By.NAME, "gtins").send_keys("4006381333931")  # type: ignore[attr-defined]
+    d.find_element(By.XPATH, "//button[.='Save']").click()  # type: ignore[attr-defined]
+    assert d.find_element(By.CSS_SELECTOR, "p.done").text.startswith("Saved.")  # type: ignore[attr-defined]
+    _shot(d, "product")
+    assert _rows(url, "SELECT weight_grams FROM products WHERE sku = 'MUG-RED-350'") == [(340,)]
+
+    # Add a station user, then look at the users page and the dashboard's lead times.
+    d.get(f"{proc.base_url}/console/users")  # type: ignore[attr-defined]
+    add = d.find_element(By.CSS_SELECTOR, "form[action='/console/users']")  # type: ignore[attr-defined]
+    add.find_element(By.NAME, "name").send_keys("Ana Pop")
+    add.find_element(By.NAME, "badge").send_keys("BADGE-0042")
+    add.find_element(By.NAME, "pin").send_keys("482913")
+    add.find_element(By.XPATH, ".//button[.='Add']").click()
+    assert "The user was added" in d.find_element(By.CSS_SELECTOR, "p.done").text  # type: ignore[attr-defined]
+    assert "Ana Pop" in d.find_element(By.TAG_NAME, "tbody").text  # type: ignore[attr-defined]
+    _shot(d, "users")
+    d.get(f"{proc.base_url}/console/?window=7d")  # type: ignore[attr-defined]
+    figure = d.find_element(By.ID, "lead-order_to_packed").text  # type: ignore[attr-defined]
+    # Leads of 3, 5, 8 and 26 hours: p50 5 h, p95 26 h.
+    assert "p50 5 h 00 min · p95 1 d 2 h" in figure and "4 orders" in figure, figure
+    _shot(d, "dashboard")
+
+    # The database fails under a page: a page for a person, not the API's JSON.
+    _execute(url, "ALTER TABLE outbound_jobs RENAME TO outbound_jobs_gone")
+    try:
+        d.get(f"{proc.base_url}/console/jobs")  # type: ignore[attr-defined]
+        alert = d.find_element(By.CSS_SELECTOR, "p.error").text  # type: ignore[attr-defined]
+        _shot(d, "database-error")
+    finally:
+        _execute(url, "ALTER TABLE outbound_jobs_gone RENAME TO outbound_jobs")
+    assert alert.startswith("The database did not answer as it should"), alert

@@ -32,6 +32,10 @@ TABLE: dict[tuple[str, str], str] = {
     ("GET", "/console/stations"): "viewer",
     ("GET", "/console/catalogue"): "viewer",
     ("GET", "/console/channels"): "viewer",
+    ("GET", "/console/jobs"): "viewer",
+    ("GET", "/console/catalogue/import"): "viewer",
+    ("GET", "/console/products/{product_id}"): "viewer",
+    ("POST", "/console/language"): "viewer",
     ("POST", "/console/sign-out"): "viewer",
     ("POST", "/console/orders/{order_id}/hold"): "operator",
     ("POST", "/console/orders/{order_id}/release"): "operator",
@@ -40,11 +44,23 @@ TABLE: dict[tuple[str, str], str] = {
     ("POST", "/console/exceptions/{exception_id}/resolve"): "operator",
     ("POST", "/console/batches"): "operator",
     ("POST", "/console/batches/{batch_id}/assign"): "operator",
+    ("POST", "/console/orders/{order_id}/labels/{label_id}/relabel"): "operator",
+    ("POST", "/console/jobs/{job_id}/retry"): "operator",
+    ("POST", "/console/jobs/retry"): "operator",
+    ("POST", "/console/jobs/{job_id}/discard"): "operator",
+    ("POST", "/console/products/{product_id}"): "operator",
     ("GET", "/console/dispatch"): "admin",
     ("GET", "/console/audit"): "admin",
     ("GET", "/console/manifests/{manifest_id}.csv"): "admin",
     ("POST", "/console/dispatch/{carrier}/close"): "admin",
     ("POST", "/console/channels/{name}/shipping"): "admin",
+    ("POST", "/console/catalogue/import"): "admin",
+    ("POST", "/console/catalogue/apply"): "admin",
+    ("GET", "/console/users"): "admin",
+    ("POST", "/console/users"): "admin",
+    ("POST", "/console/users/{user_id}"): "admin",
+    ("POST", "/console/users/{user_id}/active"): "admin",
+    ("POST", "/console/users/{user_id}/pin"): "admin",
 }
 RANK = {"public": -1, "none": -1, "viewer": 0, "operator": 1, "admin": 2}
 FORMS: dict[str, dict[str, str]] = {
@@ -57,6 +73,16 @@ FORMS: dict[str, dict[str, str]] = {
     "close": {"reason": ""},
     "shipping": {"method": "Express", "carrier": "no-such-carrier"},
     "batches": {"max_orders": "1"},
+    "relabel": {"reason": "checked", "version": "999", "seen_event": "0"},
+    "retry": {"job": "999999"},
+    "discard": {"reason": "checked"},
+    "apply": {"carried": "eJwDAAAAAAE=", "digest": "0" * 64},
+    "{product_id}": {"seen": "{}", "name": "x"},
+    "users": {"name": "", "role": "packer", "badge": "B1"},
+    "{user_id}": {"role": "packer"},
+    "active": {"active": "true"},
+    "pin": {"pin": "123456"},
+    "language": {"language": "de", "next": "/console/"},
 }
 
 
@@ -89,6 +115,9 @@ def _fill(path: str, floor: Floor) -> str:
         .replace("{label_id}", "999999")
         .replace("{exception_id}", "999999")
         .replace("{batch_id}", "999999")
+        .replace("{job_id}", "999999")
+        .replace("{product_id}", "999999")
+        .replace("{user_id}", "999999")
         .replace("{manifest_id}", "house-none")
         .replace("{carrier}", "house")
         .replace("{name}", "test-shop" if "channels" in path else "console.css")

@@ -1,0 +1,125 @@
+"""The console in the reader's language: gettext catalogues, one per language, per request.
+
+Templates mark their sentences with `_("...")` (and `{% trans %}`); `pybabel extract`
+collects them into `locale/console.pot` (`./dev console-strings`), a translator copies it to
+`locale/<code>.po` and translates, and the console reads that `.po` the first time someone
+asks for the language (no compiled files to build). A sentence without a translation shows
+in English. `python -m service.web.i18n` extracts the template again (a test checks that
+the committed one is current).
+
+Whose language: the signed-in person's own choice (saved with their account), else the
+best match of the browser's Accept-Language among service.languages.LANGUAGES, else English.
+"""
+
+from __future__ import annotations
+
+import gettext
+import io
+import logging
+from contextvars import ContextVar
+from functools import cache
+from pathlib import Path
+
+from babel.core import UnknownLocaleError
+from babel.messages.catalog import Catalog
+from babel.messages.extract import extract_from_dir
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po, write_po
+
+from service.languages import DEFAULT, LANGUAGES
+
+log = logging.getLogger(__name__)
+
+LOCALE_DIR = Path(__file__).parent / "locale"
+_ENGLISH = gettext.NullTranslations()
+_current: ContextVar[gettext.NullTranslations | None] = ContextVar(
+    "console_translations", default=None
+)
+
+
+def translations(code: str) -> gettext.NullTranslations:
+    """The catalogue of a language (English, or a language without a `.po`: the English)."""
+    return _load(code, LOCALE_DIR)
+
+
+@cache
+def _load(code: str, where: Path) -> gettext.NullTranslations:
+    po = where / f"{code}.po"
+    if code == DEFAULT or not po.is_file():
+        return gettext.NullTranslations()
+    try:
+        with po.open("rb") as f:
+            catalog = read_po(f, locale=code)
+    except (OSError, ValueError, UnknownLocaleError) as exc:
+        log.warning("console catalogue %s unusable, showing English: %s", po, exc)
+        return gettext.NullTranslations()
+    buffer = io.BytesIO()
+    write_mo(buffer, catalog)
+    buffer.seek(0)
+    return gettext.GNUTranslations(buffer)
+
+
+def available() -> dict[str, str]:
+    """Languages a person may choose (every station language: missing sentences are English)."""
+    return dict(LANGUAGES)
+
+
+def from_browser(accept_language: str) -> str:
+    """The best of LANGUAGES for an Accept-Language header ("de-AT,de;q=0.9,en;q=0.5")."""
+    wanted: list[tuple[float, int, str]] = []
+    for i, part in enumerate(accept_language.split(",")[:20]):
+        tag, _, params = part.strip().partition(";")
+        q = 1.0
+        if params.strip().startswith("q="):
+            try:
+                q = float(params.strip()[2:])
+            except ValueError:
+                q = 0.0
+        code = tag.strip().lower().split("-")[0]
+        if code in LANGUAGES and q > 0:
+            wanted.append((-q, i, code))
+    return min(wanted)[2] if wanted else DEFAULT
+
+
+def use(code: str) -> str:
+    """Translate what this request renders into `code`; returns the code in use."""
+    if code not in LANGUAGES:
+        code = DEFAULT
+    _current.set(translations(code))
+    return code
+
+
+def gettext_(message: str) -> str:
+    """`message` in the current request's language."""
+    return (_current.get() or _ENGLISH).gettext(message)
+
+
+def ngettext_(singular: str, plural: str, n: int) -> str:
+    """The singular or plural of a message in the current request's language."""
+    return (_current.get() or _ENGLISH).ngettext(singular, plural, n)
+
+
+METHODS = [("templates/**.html", "jinja2"), ("**.py", "python")]
+
+
+def extract() -> Catalog:
+    """Every sentence the console's templates and code mark for translation."""
+    catalog = Catalog(project="Packbench console", charset="utf-8")
+    here = Path(__file__).parent
+    for filename, lineno, message, comments, context in extract_from_dir(
+        here, METHODS, options_map={"templates/**.html": {"extensions": "jinja2.ext.i18n"}}
+    ):
+        catalog.add(message, None, [(filename, lineno)], auto_comments=comments, context=context)
+    return catalog
+
+
+def write_template(path: Path = LOCALE_DIR / "console.pot") -> int:
+    """Write the extraction as a .pot (no dates, sorted: diffs show only real changes)."""
+    catalog = extract()
+    with path.open("wb") as f:
+        write_po(f, catalog, omit_header=True, sort_output=True, width=100)
+    return len(catalog)
+
+
+if __name__ == "__main__":
+    print(f"{write_template()} sentences in {LOCALE_DIR / 'console.pot'}")
