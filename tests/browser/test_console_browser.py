@@ -317,6 +317,36 @@ def test_sign_in_find_fix_release_close_the_day_and_download_the_manifest(
     assert "close day" in d.find_element(By.TAG_NAME, "tbody").text  # type: ignore[attr-defined]
     _shot(d, "audit")
 
+    # On a tablet (portrait, then landscape) every page fits its width: wide tables scroll
+    # inside their own box, the page itself never scrolls sideways.
+    pages = [
+        "",
+        "orders",
+        f"orders/{ids['held']}",
+        "exceptions",
+        "batches",
+        "stations",
+        "dispatch",
+        "catalogue",
+        "catalogue/import",
+        "channels",
+        "jobs",
+        "users",
+        "audit",
+    ]
+    for width, height in ((768, 1024), (1024, 768)):
+        d.set_window_size(width, height)  # type: ignore[attr-defined]
+        for page in pages:
+            d.get(f"{proc.base_url}/console/{page}")  # type: ignore[attr-defined]
+            _wait(d, lambda: bool(d.find_element(By.TAG_NAME, "h1").text))  # type: ignore[attr-defined]
+            wide = d.execute_script(  # type: ignore[attr-defined]
+                "return [document.documentElement.scrollWidth, window.innerWidth]"
+            )
+            assert wide[0] <= wide[1], (page, width, wide)
+            if width == 768 and page in ("orders", f"orders/{ids['held']}"):
+                _shot(d, "tablet-" + page.split("/")[0] + ("-view" if "/" in page else ""))
+    d.set_window_size(1366, 768)  # type: ignore[attr-defined]
+
 
 def _seed_jobs_and_label(url: str) -> dict[str, int]:
     """A confirmed house order with a label, and two dead jobs (one for it)."""
