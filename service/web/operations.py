@@ -196,7 +196,7 @@ def dispatch_page(
     if not day:
         return _dispatch(request, session, who)
     try:
-        chosen = date.fromisoformat(day[:10])
+        chosen = date.fromisoformat(day)
     except ValueError:
         return _dispatch(
             request, session, who, f"{day[:40]!r} is not a date; give it as YYYY-MM-DD.", 422
