@@ -42,6 +42,15 @@ def weight_overridden(box_no: int, grams: int) -> str:
     return f"Box {box_no}: {grams} g accepted by a supervisor."
 
 
+# ------------------------------------------------------------------ cash on delivery
+
+
+def collect_cod(amount: str) -> str:
+    """The pack screen's badge on a cash-on-delivery order: the amount with its currency
+    ("249.90 RON"), so the packer puts the COD slip or sticker in."""
+    return f"Collect {amount}"
+
+
 # ------------------------------------------------------------------ standing instruction
 
 

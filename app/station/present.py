@@ -30,6 +30,7 @@ def order_parts(
         priority=record.priority,
         cutoff_at=record.cutoff_at,
         tote=view.tote,
+        cod=record.cod,
     )
     serials: dict[int, list[str]] = {}  # one pass over the units: orders run to 100s of lines
     for packed in progress.boxes:

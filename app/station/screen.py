@@ -42,6 +42,7 @@ class OrderHeader:
     priority: int
     cutoff_at: datetime | None
     tote: str | None
+    cod: str = ""  # cash on delivery the courier collects, e.g. "249.90 RON"; "" when prepaid
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.packing import messages
 from app.station.pictures import PictureKind, PictureState
 from app.station.screen import LineRow, ScreenModel
 from app.views.banner import Banner, NextStep
@@ -40,6 +41,9 @@ class PackPage(QWidget):
         self.setObjectName("page")
         self.number = named_label("", "orderNumber")
         self.priority = named_label("", "priority")
+        # Cash on delivery: shown the whole time the order is open (the COD slip goes in).
+        self.cod = named_label("", "cod")
+        self.cod.hide()
         self.detail = named_label("", "headerDetail")
         self.detail.setWordWrap(True)  # channel, carrier and tote may need two lines at 1024 px
         self.detail.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
@@ -73,6 +77,7 @@ class PackPage(QWidget):
         top = QHBoxLayout()
         top.addWidget(self.number)
         top.addWidget(self.priority)
+        top.addWidget(self.cod)
         top.addStretch(1)
         top.addWidget(self.detail)
 
@@ -114,6 +119,8 @@ class PackPage(QWidget):
             self.number.setText("")
             self.detail.setText("")
             self.priority.hide()
+            self.cod.setText("")
+            self.cod.hide()
         else:
             self.number.setText(header.number)
             parts = [header.channel, header.country, header.carrier]
@@ -125,6 +132,8 @@ class PackPage(QWidget):
             label = PRIORITY_TEXT.get(header.priority)
             self.priority.setText(label or "")
             self.priority.setVisible(label is not None)
+            self.cod.setText(messages.collect_cod(header.cod) if header.cod else "")
+            self.cod.setVisible(bool(header.cod))
         self._render_lines(model)
         self._render_box(model)
 

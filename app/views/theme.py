@@ -31,6 +31,7 @@ SIZES_MM: dict[str, float] = {
     "next_step": 7.0,  # the standing instruction under it
     "order_number": 9.0,
     "header_detail": 5.2,  # channel, country, carrier, cut-off, tote
+    "cod": 6.4,  # "Collect 249.90 RON" on a cash-on-delivery order, beside the number
     "big_prompt": 9.5,  # "Scan your badge"
     "hint": 5.0,
     "box_title": 5.6,
@@ -65,6 +66,8 @@ QLabel#orderNumber {{ font-size: {order_number}px; font-weight: 700; color: #111
 QLabel#headerDetail {{ font-size: {header_detail}px; color: #222; }}
 QLabel#priority {{ font-size: {header_detail}px; font-weight: 700; color: #fff;
                   background: #c62828; border-radius: 6px; padding: 2px 10px; }}
+QLabel#cod {{ font-size: {cod}px; font-weight: 800; color: #111; background: #ffd600;
+             border: 3px solid #111; border-radius: 6px; padding: 2px 10px; }}
 QLabel#bigPrompt {{ font-size: {big_prompt}px; font-weight: 700; color: #222; }}
 QLabel#hint, QLabel#emptyHint {{ font-size: {hint}px; color: #333; }}
 QLabel#emptyHint {{ background: #fff; border: 2px dashed #889; border-radius: 8px;

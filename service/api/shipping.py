@@ -16,6 +16,7 @@ from service.errors import NotFound, ValidationFailed
 from service.jobs.worker import run_due
 from service.models import ApiToken
 from service.shipping.dispatch import close_day
+from service.shipping.manifest import cod_totals
 from service.shipping.publish import enqueue_publications
 from service.shipping.tracking import import_csv
 
@@ -34,6 +35,8 @@ class ManifestOut(BaseModel):
     orders: int
     parcels: int
     skipped: dict[str, str]
+    # Cash on delivery on this manifest per currency ("RON": "350.05"), never summed across.
+    cod_totals: dict[str, str]
     csv: str
     pdf_base64: str
 
@@ -72,6 +75,7 @@ def close_carrier_day(
         orders=len(manifest.shipped_order_ids),
         parcels=len(manifest.lines),
         skipped=manifest.skipped,
+        cod_totals={currency: str(total) for currency, total in cod_totals(manifest.lines)},
         csv=manifest.csv().decode("utf-8"),
         pdf_base64=base64.b64encode(manifest.pdf()).decode("ascii"),
     )

@@ -1,6 +1,7 @@
 """`dispatch close` and `tracking import|poll`: the carrier's day and its tracking events.
 
 packbench-service dispatch close --carrier house [--out DIR] [--no-publish]
+packbench-service dispatch cod [--carrier gls] [--date YYYY-MM-DD] [--csv]
 packbench-service tracking import FILE.csv     (columns: see service/shipping/tracking.py)
 packbench-service tracking poll [--carrier sendcloud]
 """
@@ -8,12 +9,15 @@ packbench-service tracking poll [--carrier sendcloud]
 from __future__ import annotations
 
 import argparse
+import sys
+from datetime import date
 from pathlib import Path
 
 from service.carriers.registry import known_carriers
 from service.commands import CommandError, Subparsers, add_db_option, open_sessions
 from service.db import transaction, utcnow
 from service.jobs.worker import run_due
+from service.shipping.cod import cod_csv, cod_orders, totals
 from service.shipping.dispatch import close_day
 from service.shipping.publish import enqueue_publications
 from service.shipping.tracking import import_csv, poll_tracking
@@ -35,6 +39,18 @@ def register(subparsers: Subparsers) -> None:
         help="do not tell the shops (default: queue a durable publish job per order, try it now)",
     )
     close.set_defaults(handler=run_close)
+    cod = dsub.add_parser(
+        "cod", help="cash on delivery shipped on a day, per carrier and currency (finance)"
+    )
+    add_db_option(cod)
+    cod.add_argument("--carrier", default=None, help="one carrier (default: all)")
+    cod.add_argument(
+        "--date", default=None, metavar="YYYY-MM-DD", help="the UTC day closed (default: today)"
+    )
+    cod.add_argument(
+        "--csv", action="store_true", help="each COD order as CSV, then a total per currency"
+    )
+    cod.set_defaults(handler=run_cod)
 
     tracking = subparsers.add_parser("tracking", help="carrier tracking events")
     tsub = tracking.add_subparsers(dest="action", metavar="ACTION")
@@ -88,6 +104,35 @@ def run_close(args: argparse.Namespace) -> int:
             )
         if report.dead:
             print(f"{len(report.dead)} shop update(s) failed; see the exceptions list.")
+    return 0
+
+
+def run_cod(args: argparse.Namespace) -> int:
+    """The day's COD orders and totals, per carrier and currency (never summed across)."""
+    if args.carrier is not None and args.carrier not in known_carriers():
+        raise CommandError(
+            f"No carrier {args.carrier!r}; known: {', '.join(sorted(known_carriers()))}."
+        )
+    try:
+        day = date.fromisoformat(args.date) if args.date else utcnow().date()
+    except ValueError:
+        raise CommandError(
+            f"{args.date!r} is not a date; give it as YYYY-MM-DD, e.g. 2026-12-04."
+        ) from None
+    with open_sessions(args)() as session:
+        orders = cod_orders(session, day, args.carrier)
+    if args.csv:
+        sys.stdout.write(cod_csv(orders).decode("utf-8"))
+        return 0
+    who = args.carrier or "all carriers"
+    if not orders:
+        print(f"No cash on delivery shipped on {day} ({who}).")
+        return 0
+    print(f"Cash on delivery shipped on {day} ({who}):")
+    for o in orders:
+        print(f"  {o.carrier}  {o.manifest}  {o.order_number}  {o.amount} {o.currency}")
+    for t in totals([(o.carrier, o.amount, o.currency) for o in orders]):
+        print(f"COD total {t.carrier} {t.currency}: {t.amount} {t.currency} ({t.orders} order(s))")
     return 0
 
 

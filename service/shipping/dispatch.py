@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, lazyload
 from service.db import utcnow
 from service.lifecycle import OrderStatus, transition
 from service.models import Label, Order, OrderException, Parcel
+from service.shipping.cod import order_cod
 from service.shipping.labels import LIVE
 from service.shipping.manifest import ManifestLine, manifest_csv, manifest_pdf
 
@@ -59,6 +60,7 @@ def order_lines(session: Session, order: Order) -> tuple[list[ManifestLine], lis
     boxes = sorted(set(parcels) | set(labels))
     out: list[ManifestLine] = []
     unlabelled: list[int] = []
+    cod, currency = order_cod(order)
     for box in boxes:
         parcel, live = parcels.get(box), labels.get(box)
         # The newest live label wins: a parcel may still name a label cancelled since.
@@ -79,6 +81,9 @@ def order_lines(session: Session, order: Order) -> tuple[list[ManifestLine], lis
                 postcode=order.ship_postcode,
                 city=order.ship_city,
                 country=order.ship_country,
+                # Collected once per order: on its first parcel, never repeated per box.
+                cod_amount=cod if not out else None,
+                currency=currency if not out else "",
             )
         )
     return out, unlabelled
@@ -126,6 +131,9 @@ def close_day(session: Session, carrier: str, *, actor: str) -> Manifest:
                 "manifest": manifest.manifest_id,
                 "carrier": carrier,
                 "tracking_numbers": [ln.tracking_number for ln in lines],
+                # What the manifest listed, for the day's COD totals (service/shipping/cod.py).
+                "cod_amount": str(lines[0].cod_amount) if lines[0].cod_amount is not None else None,
+                "currency": lines[0].currency,
             },
         )
         manifest.lines.extend(lines)

@@ -6,6 +6,7 @@ import csv
 import io
 from dataclasses import astuple, dataclass, fields
 from datetime import datetime
+from decimal import Decimal
 
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4, landscape
@@ -26,6 +27,10 @@ class ManifestLine:
     postcode: str
     city: str
     country: str
+    # Cash the courier collects, on the order's first parcel only (collected once per order);
+    # None: prepaid, or a later parcel of a COD order.
+    cod_amount: Decimal | None = None
+    currency: str = ""
 
 
 CSV_COLUMNS = [f.name for f in fields(ManifestLine)]
@@ -49,14 +54,27 @@ def spreadsheet_safe(value: object) -> str:
     return "'" + text if text.startswith(_FORMULA_STARTS) else text
 
 
+def cod_totals(lines: list[ManifestLine]) -> list[tuple[str, Decimal]]:
+    """(currency, total) of the manifest's cash on delivery, one per currency, never mixed."""
+    sums: dict[str, Decimal] = {}
+    for line in lines:
+        if line.cod_amount is not None:
+            sums[line.currency] = sums.get(line.currency, Decimal("0")) + line.cod_amount
+    return sorted(sums.items())
+
+
 def manifest_csv(lines: list[ManifestLine]) -> bytes:
-    """The manifest as UTF-8 CSV (RFC 4180) with a header row (columns: CSV_COLUMNS)."""
+    """The manifest as UTF-8 CSV (RFC 4180) with a header row (columns: CSV_COLUMNS), then
+    one row per COD currency: `COD total` in the first column, the sum in `cod_amount`."""
     buf = io.StringIO()
     # CRLF rows (RFC 4180): the writer then quotes a lone CR or LF inside a cell too.
     writer = csv.writer(buf, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
     for line in lines:
         writer.writerow(spreadsheet_safe(v) for v in astuple(line))
+    blank = [""] * (len(CSV_COLUMNS) - 3)
+    for currency, total in cod_totals(lines):
+        writer.writerow(["COD total", *blank, str(total), currency])
     return buf.getvalue().encode("utf-8")
 
 
@@ -69,7 +87,16 @@ def manifest_pdf(
     styles = getSampleStyleSheet()
     grams = sum(line.weight_grams or 0 for line in lines)
     orders = len({line.order_number for line in lines})
-    head = ["Order", "Parcel", "Tracking number", "Weight (kg)", "Recipient", "Postcode", "City"]
+    head = [
+        "Order",
+        "Parcel",
+        "Tracking number",
+        "Weight (kg)",
+        "Recipient",
+        "Postcode",
+        "City",
+        "COD",
+    ]
     rows = [head] + [
         [
             ln.order_number,
@@ -79,6 +106,7 @@ def manifest_pdf(
             ln.recipient,
             ln.postcode,
             f"{ln.city} ({ln.country})",
+            f"{ln.cod_amount} {ln.currency}" if ln.cod_amount is not None else "",
         ]
         for ln in lines
     ]
@@ -102,6 +130,14 @@ def manifest_pdf(
         ),
         Spacer(1, 8),
         table,
+        Spacer(1, 8),
+        *(
+            [
+                Paragraph(f"COD total {currency}: {total} {currency}", styles["Normal"])
+                for currency, total in cod_totals(lines)
+            ]
+            or [Paragraph("No cash on delivery on this manifest.", styles["Normal"])]
+        ),
         Spacer(1, 24),
         Paragraph(
             "Received by (driver name, signature, time): ____________________", styles["Normal"]

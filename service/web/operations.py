@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, BackgroundTasks, Form, Request
+from fastapi import APIRouter, BackgroundTasks, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
@@ -14,10 +15,12 @@ from service.api.shipping import publish_all
 from service.batching import BatchRule, ItemMix, assign_batch, create_batches
 from service.carriers.registry import known_carriers
 from service.channels import set_shipping, shipping_mappings
+from service.db import utcnow
 from service.errors import NotFound, ServiceError
 from service.lifecycle import OrderStatus
 from service.models import Batch, Channel, OfficeAudit, Order, Product, ProductGtin, Station
 from service.office.sessions import SignedIn, audit
+from service.shipping.cod import day_totals
 from service.shipping.dispatch import close_day as close_carrier_day
 from service.shipping.dispatch import order_lines
 from service.shipping.manifest import manifest_csv
@@ -144,9 +147,15 @@ def stations_page(request: Request, session: DbSession, who: Viewer) -> Response
 
 
 def _dispatch(
-    request: Request, session: Session, who: SignedIn, error: str = "", status_code: int = 200
+    request: Request,
+    session: Session,
+    who: SignedIn,
+    error: str = "",
+    status_code: int = 200,
+    day: date | None = None,
 ) -> Response:
     session.rollback()
+    day = day or utcnow().date()
     packed = dict(
         session.execute(
             select(Order.carrier, func.count())
@@ -173,13 +182,26 @@ def _dispatch(
         packed=packed,
         closes=closes,
         error=error,
+        cod_day=day,
+        cod_totals=day_totals(session, day),
     )
 
 
 @router.get("/dispatch")
-def dispatch_page(request: Request, session: DbSession, who: AdminPage) -> Response:
-    """Packed orders per carrier, the day-close buttons and the manifests made so far."""
-    return _dispatch(request, session, who)
+def dispatch_page(
+    request: Request, session: DbSession, who: AdminPage, day: Annotated[str, Query()] = ""
+) -> Response:
+    """Packed orders per carrier, the day-close buttons, the manifests made so far and the
+    cash on delivery shipped on `day` (YYYY-MM-DD, UTC; today by default) per carrier."""
+    if not day:
+        return _dispatch(request, session, who)
+    try:
+        chosen = date.fromisoformat(day)
+    except ValueError:
+        return _dispatch(
+            request, session, who, f"{day[:40]!r} is not a date; give it as YYYY-MM-DD.", 422
+        )
+    return _dispatch(request, session, who, day=chosen)
 
 
 @router.post("/dispatch/{carrier}/close")

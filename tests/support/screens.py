@@ -76,6 +76,9 @@ def station(with_batches: bool = True) -> StationWindow:
         cutoff_at=NOW + timedelta(minutes=45),
         batch_id=11,
         country="DE",
+        # Cash on delivery: the "Collect" badge beside the number, at its widest (forints run
+        # to seven figures before the decimals).
+        cod="1250000.00 HUF",
     )
     store.orders[2] = replace(order(2, (MUG, 1)), batch_id=11)
     if with_batches:

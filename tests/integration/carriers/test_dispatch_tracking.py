@@ -6,6 +6,7 @@ import base64
 import csv
 import io
 from collections.abc import Callable
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -180,6 +181,8 @@ def test_api_close_needs_an_admin_and_answers_the_manifest(
 ) -> None:
     oid = make_order()
     (number,) = pack(sessions, oid, [1300])
+    lei = make_order(payment_state="cod", total_amount=Decimal("249.90"), currency="RON")
+    pack(sessions, lei, [900])
     with sessions() as s, s.begin():
         _row, token = create_token(s, role="admin", name="boss")
         _row, operator = create_token(s, role="operator", name="ops")
@@ -193,8 +196,9 @@ def test_api_close_needs_an_admin_and_answers_the_manifest(
         r = client.post("/v1/dispatch/house/close", headers=headers)
         assert r.status_code == 200, r.text
         body = r.json()
-        assert (body["orders"], body["parcels"]) == (1, 1)
-        assert number in body["csv"]
+        assert (body["orders"], body["parcels"]) == (2, 2)
+        assert body["cod_totals"] == {"RON": "249.90"}  # the prepaid order adds nothing
+        assert number in body["csv"] and "COD total" in body["csv"]
         assert base64.b64decode(body["pdf_base64"]).startswith(b"%PDF")
         again = client.post("/v1/dispatch/house/close", headers=headers).json()
         assert again["orders"] == 0  # already shipped: never on two manifests

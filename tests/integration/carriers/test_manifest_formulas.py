@@ -50,5 +50,17 @@ def test_every_formula_start_owasp_names_is_quoted_and_plain_text_is_not() -> No
     lines.append(ManifestLine("ORD-2", 1, 1, "PB2", 800, "Ada = Lovelace", "1+1", "Köln", "DE"))
     rows = list(csv.reader(io.StringIO(manifest_csv(lines).decode("utf-8"), newline="")))
     assert [r[5] for r in rows[1:-1]] == ["'" + s for s in starts]
-    assert rows[-1] == ["ORD-2", "1", "1", "PB2", "800", "Ada = Lovelace", "1+1", "Köln", "DE"]
+    assert rows[-1] == [
+        "ORD-2",
+        "1",
+        "1",
+        "PB2",
+        "800",
+        "Ada = Lovelace",
+        "1+1",
+        "Köln",
+        "DE",
+        "",
+        "",
+    ]
     assert rows[1][4] == ""  # no weight: an empty cell, not "None"

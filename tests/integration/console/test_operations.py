@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 from fastapi.testclient import TestClient
 from sqlalchemy import select
@@ -160,3 +163,75 @@ def test_stations_show_their_last_heartbeat(
     assert "0.9.1" in row and "<td>4</td>" in row and "<td>1</td>" in row
     assert "printer: paper out" in row
     assert "not yet" in r.text.split("<td>bench-04</td>")[1].split("</tr>")[0]
+
+
+def _labelled(s: Session, order: Order, boxes: int = 1) -> None:
+    for box in range(1, boxes + 1):
+        tracking = f"HOUSE{order.id}X{box}"
+        s.add(
+            Parcel(
+                order_id=order.id,
+                box_no=box,
+                status="closed",
+                weight_grams=800,
+                tracking_number=tracking,
+            )
+        )
+        s.add(
+            Label(
+                order_id=order.id,
+                parcel_no=box,
+                carrier="house",
+                tracking_number=tracking,
+                format="zpl",
+                content=b"^XA^XZ",
+                weight_min_grams=0,
+                weight_max_grams=1000,
+            )
+        )
+
+
+def test_the_dispatch_page_shows_the_days_cod_per_carrier_and_currency(
+    app_client: TestClient, floor: Floor, sessions: sessionmaker[Session]
+) -> None:
+    closing = datetime(2026, 12, 4, 16, 30, tzinfo=UTC)
+    with sessions() as s, s.begin():
+        for amount, currency, boxes in (
+            ("249.90", "RON", 1),
+            ("100.10", "RON", 2),
+            ("80", "EUR", 1),
+        ):
+            cod = factories.order(s, status="packed", carrier="house", payment_state="cod")
+            cod.total_amount, cod.currency = Decimal(amount), currency
+            _labelled(s, cod, boxes)
+        _labelled(s, factories.order(s, status="packed", carrier="house"))  # prepaid
+    csrf = sign_in(app_client, "admin")
+    with clock.frozen(closing):
+        r = app_client.post("/console/dispatch/house/close", data={"csrf": csrf})
+        assert r.status_code == 200
+        today = app_client.get("/console/dispatch")
+    assert today.status_code == 200
+    assert "Cash on delivery shipped on 2026-12-04 (UTC)" in today.text
+    assert "<td>350.00 RON</td><td>2</td>" in today.text  # two RON orders, one total
+    assert "<td>80.00 EUR</td><td>1</td>" in today.text  # never added to the lei
+    chosen = app_client.get("/console/dispatch", params={"day": "2026-12-04"})
+    assert "<td>350.00 RON</td><td>2</td>" in chosen.text
+    before = app_client.get("/console/dispatch", params={"day": "2026-12-03"})
+    assert "No cash on delivery shipped that day." in before.text
+    assert "350.00 RON" not in before.text
+    bad = app_client.get("/console/dispatch", params={"day": "4 Dec"})
+    assert bad.status_code == 422 and "is not a date; give it as YYYY-MM-DD" in bad.text
+    # The manifest the console made lists each COD once (first parcel) and ends with totals.
+    link = r.text.split('href="/console/manifests/')[1].split('"')[0]
+    rows = list(csv.reader(io.StringIO(app_client.get(f"/console/manifests/{link}").text)))
+    assert sorted(row[-2] for row in rows[1:] if row[0].startswith("ORD-")) == [
+        "",
+        "",
+        "100.10",
+        "249.90",
+        "80.00",
+    ]
+    assert [(row[-2], row[-1]) for row in rows if row[0] == "COD total"] == [
+        ("80.00", "EUR"),
+        ("350.00", "RON"),
+    ]
