@@ -22,6 +22,12 @@ def build_parser() -> argparse.ArgumentParser:
         "exit non-zero on failure",
     )
     p.add_argument(
+        "--check-libraries",
+        action="store_true",
+        help="bundled station: list the system libraries it needs, say which are missing "
+        "and which Debian packages provide them; exit non-zero when any is missing",
+    )
+    p.add_argument(
         "--demo",
         action="store_true",
         help="run against an embedded demo service with simulated devices",
@@ -75,6 +81,11 @@ def missing_station_packages() -> list[str]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the station; returns the process exit code."""
+    args = build_parser().parse_args(argv)
+    if args.check_libraries:  # before anything loads Qt: it runs where Qt cannot start
+        from app.libcheck import check_libraries
+
+        return check_libraries()
     missing = missing_station_packages()
     if missing:
         print(
@@ -84,12 +95,17 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 3
-    args = build_parser().parse_args(argv)
     if args.version:
         from app.buildinfo import version_text
 
         print(version_text())
         return 0
+    from app.libcheck import missing_in_bundle, missing_sentence
+
+    absent = missing_in_bundle()
+    if absent:  # every missing one at once, not the first dynamic-linker error of Qt's
+        print(missing_sentence(absent), file=sys.stderr)
+        return 2
     from app.launch import launch
 
     return launch(args)

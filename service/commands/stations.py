@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+from collections import Counter
 from datetime import timedelta
+from pathlib import Path
 
 from sqlalchemy import select
 
@@ -22,7 +24,15 @@ def register(subparsers: Subparsers) -> None:
         help="print a one-time enrolment code for a station (creates the station if missing)",
     )
     add_db_option(enroll)
-    enroll.add_argument("--station", required=True, metavar="NAME", help="station name")
+    which_stations = enroll.add_mutually_exclusive_group(required=True)
+    which_stations.add_argument("--station", metavar="NAME", help="station name")
+    which_stations.add_argument(
+        "--names-file",
+        type=Path,
+        metavar="FILE",
+        help="many stations at once: one name a line (blank lines and # comments skipped); "
+        "prints name, code and expiry tab-separated, one station a line; all or nothing",
+    )
     enroll.add_argument(
         "--hours",
         type=float,
@@ -53,10 +63,54 @@ def register(subparsers: Subparsers) -> None:
     prune.set_defaults(handler=run_sync_prune)
 
 
+def _names_from(path: Path) -> list[str]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CommandError(f"Cannot read {path}: {exc}. Give a UTF-8 text file.") from exc
+    names = [line.strip() for line in text.splitlines()]
+    names = [name for name in names if name and not name.startswith("#")]
+    if not names:
+        raise CommandError(f"{path} names no station: write one station name a line.")
+    twice = sorted(name for name, count in Counter(names).items() if count > 1)
+    if twice:
+        raise CommandError(
+            f"{path} names {', '.join(twice)} more than once: each station once. "
+            "No code was issued."
+        )
+    return names
+
+
+def run_enroll_codes(args: argparse.Namespace) -> int:
+    """Codes for every station in the names file, in one transaction; all or none."""
+    names = _names_from(args.names_file)
+    with transaction(open_sessions(args)) as session:
+        enrolled = session.scalars(
+            select(Station.name).where(Station.name.in_(names), Station.enrolled_at.is_not(None))
+        ).all()
+        if enrolled and not args.reenroll:
+            raise CommandError(
+                f"Already enrolled: {', '.join(sorted(enrolled))}. To give them new computers, "
+                "run this again with --reenroll; otherwise take them out of the file. "
+                "No code was issued."
+            )
+        issued = []
+        for name in names:
+            station, code = issue_enroll_code(session, name, timedelta(hours=args.hours))
+            assert station.enroll_expires_at is not None
+            issued.append((station.name, code, station.enroll_expires_at))
+    print("# station\tcode\tvalid until (UTC), once each")
+    for name, code, expires in issued:
+        print(f"{name}\t{code}\t{expires:%Y-%m-%d %H:%M}")
+    return 0
+
+
 def run_enroll_code(args: argparse.Namespace) -> int:
     """Issue the code and print it once; only its hash is stored."""
     if args.hours <= 0:
         raise CommandError("--hours must be more than 0.")
+    if args.names_file is not None:
+        return run_enroll_codes(args)
     with transaction(open_sessions(args)) as session:
         existing = session.scalar(select(Station).where(Station.name == args.station.strip()))
         if existing is not None and existing.enrolled_at is not None and not args.reenroll:

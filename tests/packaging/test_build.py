@@ -1,10 +1,10 @@
 """The installers as a station sees them: build, unpack the .deb, run the bundled program.
 
-`packaging/build` runs once for the module (PyInstaller: several minutes on two cores). The
-.deb is unpacked with `dpkg-deb -x` into an empty folder, and the frozen `packbench` in it
-must print its version with the baked-in commit and run its self-test. Set
-PACKBENCH_PACKAGING_OUT=/some/dir to build there and reuse the bundle between runs. Runs only
-with PACKBENCH_TEST_PACKAGING=1: `PACKBENCH_TEST_PACKAGING=1 ./dev test tests/packaging`.
+`packaging/build` runs once per test session for every packaging test and is kept between
+runs while its inputs are unchanged (tests/packaging/build_cache.py). The .deb is unpacked
+with `dpkg-deb -x` into an empty folder, and the frozen `packbench` in it must print its
+version with the baked-in commit and run its self-test. Runs only with
+PACKBENCH_TEST_PACKAGING=1: `PACKBENCH_TEST_PACKAGING=1 ./dev test tests/packaging`.
 """
 
 from __future__ import annotations
@@ -37,26 +37,9 @@ pytestmark = [
 
 
 @pytest.fixture(scope="module")
-def out(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    pytest.importorskip("PyInstaller", reason="pip install pyinstaller to build the bundle")
-    reuse = os.environ.get("PACKBENCH_PACKAGING_OUT")
-    target = Path(reuse) if reuse else tmp_path_factory.mktemp("dist")
-    cmd = [
-        str(ROOT / "packaging" / "build"),
-        "--out",
-        str(target),
-        "bundle",
-        "deb",
-        "tarball",
-        "service",
-    ]
-    if reuse:
-        cmd.append("--reuse-bundle")
-    started = time.monotonic()
-    done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=1700)
-    print(f"packaging/build took {time.monotonic() - started:.0f} s")
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-5000:]
-    return target
+def out(dist: Path) -> Path:
+    """The session's one build (tests/packaging/build_cache.py)."""
+    return dist
 
 
 @pytest.fixture(scope="module")
@@ -218,3 +201,50 @@ def test_tarball_and_service_artefacts(out: Path, tmp_path: Path) -> None:
     unit = (service / "packbench-service.service").read_text()
     assert "serve --host 127.0.0.1 --port 8000" in unit
     assert "EnvironmentFile=/etc/packbench/service.env" in unit
+
+
+def test_bundle_holds_runtime_dependencies_only_and_records_its_inputs(
+    unpacked: Path, out: Path
+) -> None:
+    internal = unpacked / "opt" / "packbench" / "_internal"
+    # Test and lint tools of the dev extra stay out (the clean build venv has none of them).
+    for tool in ("hypothesis", "mypy", "pytest", "_pytest", "ruff", "schemathesis", "selenium"):
+        assert not (internal / tool).exists(), tool
+        assert not list(internal.glob(f"{tool}-*.dist-info")), tool
+    inputs = (internal / "BUILD-INPUTS.txt").read_text()
+    baked = (internal / "app" / "_build.txt").read_text().strip()
+    lines = inputs.splitlines()
+    assert lines[0].startswith(f"packbench {__version__}, build {baked}, SOURCE_DATE_EPOCH=")
+    assert lines[1].startswith("source tree: ")
+    tree = lines[1].split()[2]
+    assert subprocess.run(["git", "cat-file", "-e", tree], cwd=ROOT).returncode == 0
+    assert lines[2].startswith("python: 3.11.") and "(/usr/bin/python3.11" in lines[2]
+    listed = {line.split()[0].split("==")[0].lower() for line in lines[5:]}
+    assert {"pyside6", "sqlalchemy", "pyinstaller", "keyring"} <= listed
+    assert not listed & {"hypothesis", "mypy", "pytest", "ruff"}
+    for line in lines[5:]:
+        assert len(line.split()[1]) == 64, line  # sha256 of the distribution's file list
+    # No path of the build machine: not this checkout, not the build folder, not a pyenv.
+    for needle in (str(ROOT), str(out), "/root/.pyenv", "/.cache/packbench/build-venv"):
+        leaked = subprocess.run(
+            ["grep", "-rl", "-a", "-F", needle, str(unpacked / "opt")],
+            capture_output=True,
+            text=True,
+        ).stdout
+        assert leaked == "", f"{needle} in {leaked[:500]}"
+
+
+def test_library_list_names_packages_and_the_deb_depends_on_them(unpacked: Path) -> None:
+    listed = (unpacked / "opt/packbench/_internal/system-libraries.txt").read_text()
+    rows = [line.split("\t") for line in listed.splitlines() if not line.startswith("#")]
+    by_name = {row[0]: row[1] for row in rows}
+    assert by_name["libGL.so.1"] == "libgl1"
+    assert by_name["libEGL.so.1"] == "libegl1"
+    assert by_name["/etc/fonts/fonts.conf"] == "fontconfig-config"
+    depends = (unpacked / "DEBIAN" / "control").read_text().split("Depends: ", 1)[1]
+    declared = {p.split("(")[0].strip() for p in depends.splitlines()[0].split(",")}
+    assert set(by_name.values()) <= declared
+    # Here (the build machine has them all) the check passes and says so.
+    done = run_packbench(unpacked, "--check-libraries")
+    assert done.returncode == 0, done.stdout
+    assert done.stdout.splitlines()[-1] == f"all {len(rows)} system libraries and files are there"

@@ -1,10 +1,10 @@
 """The `packbench-service` .deb in a clean Debian 12 chroot (debootstrap minbase).
 
-Builds the service .deb, installs only it into a fresh chroot (its declared dependencies
-come from a cached layer, see tests/packaging/chroot.py), checks what the postinst made,
-reinstalls it (the upgrade path runs `db upgrade` again), starts the service as its user,
-asks /healthz, checks that no Qt got in, then purges it and lists what is left. Runs only
-with PACKBENCH_TEST_PACKAGING=1, as root, with debootstrap.
+Takes the service .deb from the session's one build, installs only it into a fresh chroot
+(its declared dependencies come from a cached layer, see tests/packaging/chroot.py), checks
+what the postinst made, reinstalls it (the upgrade path runs `db upgrade` again), starts the
+service as its user, asks /healthz, checks that no Qt got in, then purges it and lists what
+is left. Runs only with PACKBENCH_TEST_PACKAGING=1, as root, with debootstrap.
 """
 
 from __future__ import annotations
@@ -45,19 +45,9 @@ pytestmark = [
 
 
 @pytest.fixture(scope="module")
-def service_deb(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("service-dist")
-    started = time.monotonic()
-    done = subprocess.run(
-        [str(ROOT / "packaging" / "build"), "--out", str(out), "service", "service-deb"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
-    print(f"packaging/build service service-deb took {time.monotonic() - started:.0f} s")
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-5000:]
-    (deb,) = out.glob(f"packbench-service_{__version__}_*.deb")
+def service_deb(dist: Path) -> Path:
+    """From the session's one build (tests/packaging/build_cache.py)."""
+    (deb,) = dist.glob(f"packbench-service_{__version__}_*.deb")
     return deb
 
 

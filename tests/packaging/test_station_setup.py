@@ -64,6 +64,22 @@ def test_scheme_lists_match_the_station_code() -> None:
         assert f'"{scheme}"' in printer_source, scheme
 
 
+def test_windows_setup_checks_the_same_schemes() -> None:
+    # packaging/windows/packbench.iss checks /SCANNER= etc. with its own copies of the lists.
+    iss = (ROOT / "packaging" / "windows" / "packbench.iss").read_text()
+    for const, shell in (
+        ("ScannerSchemes", "PB_SCANNER_SCHEMES"),
+        ("ScaleSchemes", "PB_SCALE_SCHEMES"),
+        ("PrinterSchemes", "PB_PRINTER_SCHEMES"),
+    ):
+        match = re.search(rf"^  {const} = '([^']*)';", iss, re.M)
+        assert match, const
+        linux_only = {"evdev"}  # Linux input devices: no such scanner on Windows
+        assert set(match.group(1).split()) == shell_list(shell) - linux_only, const
+    for param in ("SERVER", "STATIONNAME", "SCANNER", "SCALE", "LABELPRINTER", "DOCUMENTPRINTER"):
+        assert f"{{param:{param}|}}" in iss, param
+
+
 def test_good_settings_pass_silently() -> None:
     done = sh('pb_check_settings "$@"', *GOOD)
     assert (done.returncode, done.stdout, done.stderr) == (0, "", "")

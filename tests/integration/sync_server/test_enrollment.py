@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -158,3 +161,104 @@ def test_an_enrolled_station_calling_does_not_spend_its_next_fresh_code(
         _st, code = issue_enroll_code(s, "Bench 6")  # a new code, e.g. for a new PC
     assert client.get("/v1/stations/me", headers=st.headers).status_code == 200
     assert client.post("/v1/stations/enroll", json={"code": code}).status_code == 200
+
+
+def _bulk(url: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """`packbench-service enroll-code` through the installed console script."""
+    return subprocess.run(
+        [
+            str(Path(sys.executable).with_name("packbench-service")),
+            "enroll-code",
+            "--db",
+            url,
+            *args,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_bulk_codes_from_a_names_file_enrol_each_station_once(
+    service_db: tuple[str, Engine],
+    client: TestClient,
+    sessions: sessionmaker[Session],
+    tmp_path: Path,
+) -> None:
+    url, _engine = service_db
+    names = tmp_path / "stations.txt"
+    names.write_text("# hall 2\nbench-01\n\nbench-02\n  bench-03  \n", encoding="utf-8")
+    done = _bulk(url, "--names-file", str(names), "--hours", "48")
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0] == "# station\tcode\tvalid until (UTC), once each"
+    rows = [line.split("\t") for line in lines[1:]]
+    assert [row[0] for row in rows] == ["bench-01", "bench-02", "bench-03"]
+    codes = {row[0]: row[1] for row in rows}
+    assert len(set(codes.values())) == 3
+    with sessions() as s:
+        stored = s.scalars(select(Station).order_by(Station.name)).all()
+        assert [st.name for st in stored] == ["bench-01", "bench-02", "bench-03"]
+        for st in stored:
+            assert st.enroll_expires_at is not None
+            assert f"{st.enroll_expires_at:%Y-%m-%d %H:%M}" == rows[stored.index(st)][2]
+            left = st.enroll_expires_at - utcnow()
+            assert timedelta(hours=47) < left <= timedelta(hours=48)
+            assert codes[st.name] not in repr(st.__dict__)  # only hashes stored
+
+    # Each code enrols its own station over the enrol route, once.
+    r = client.post("/v1/stations/enroll", json={"code": codes["bench-02"]})
+    assert r.status_code == 200 and r.json()["station_name"] == "bench-02", r.text
+    headers = {"Authorization": f"Bearer {r.json()['token']}"}
+    assert client.get("/v1/stations/me", headers=headers).status_code == 200
+    reused = client.post("/v1/stations/enroll", json={"code": codes["bench-02"]})
+    assert reused.status_code == 409
+    assert "already used (station bench-02" in reused.json()["message"]
+    # An expired code of the batch is refused with its expiry, and changes nothing.
+    with sessions() as s, s.begin():
+        s.execute(
+            update(Station)
+            .where(Station.name == "bench-03")
+            .values(enroll_expires_at=utcnow() - timedelta(minutes=1))
+        )
+    expired = client.post("/v1/stations/enroll", json={"code": codes["bench-03"]})
+    assert expired.status_code == 401 and "expired at" in expired.json()["message"]
+    with sessions() as s:
+        assert s.scalar(select(Station.token_hash).where(Station.name == "bench-03")) is None
+    assert client.post("/v1/stations/enroll", json={"code": codes["bench-01"]}).status_code == 200
+
+    # A file naming an enrolled station: refused as a whole, no code issued, nothing changed.
+    names.write_text("bench-02\nbench-04\n", encoding="utf-8")
+    refused = _bulk(url, "--names-file", str(names))
+    assert refused.returncode == 1 and refused.stdout == ""
+    assert "Already enrolled: bench-02" in refused.stderr and "--reenroll" in refused.stderr
+    with sessions() as s:
+        assert s.scalar(select(Station).where(Station.name == "bench-04")) is None
+    moved = _bulk(url, "--names-file", str(names), "--reenroll")
+    assert moved.returncode == 0, moved.stderr
+    assert [line.split("\t")[0] for line in moved.stdout.splitlines()[1:]] == [
+        "bench-02",
+        "bench-04",
+    ]
+
+
+def test_bulk_codes_refuse_a_bad_names_file_and_issue_nothing(
+    service_db: tuple[str, Engine], sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
+    url, _engine = service_db
+    twice = tmp_path / "twice.txt"
+    twice.write_text("bench-01\nbench-02\nbench-01\n", encoding="utf-8")
+    empty = tmp_path / "empty.txt"
+    empty.write_text("# nothing yet\n\n", encoding="utf-8")
+    for args, message in (
+        (["--names-file", str(twice)], "names bench-01 more than once"),
+        (["--names-file", str(empty)], "names no station"),
+        (["--names-file", str(tmp_path / "absent.txt")], "Cannot read"),
+        (["--names-file", str(twice), "--station", "x"], "not allowed with argument"),
+    ):
+        done = _bulk(url, *args)
+        assert done.returncode != 0 and message in done.stderr, (args, done.stderr)
+        assert "Traceback" not in done.stderr
+    with sessions() as s:
+        assert s.scalars(select(Station)).all() == []
