@@ -214,9 +214,7 @@ def attempt_dispose(disposal: Disposal, client: httpx.Client) -> dict[str, Any]:
         shop_return = _gid("Return", disposal.shop_return_id)
         found = graphql(client, base, version, token, _RETURN_LINES, {"id": shop_return})
         if not found.get("return"):
-            raise DisposeError(
-                f"the shop has no return {disposal.shop_return_id}", transient=False
-            )
+            raise DisposeError(f"the shop has no return {disposal.shop_return_id}", transient=False)
         items = [
             item
             for rfo in (found["return"].get("reverseFulfillmentOrders") or {}).get("nodes") or []
