@@ -274,9 +274,10 @@ def record_disposed(
         for (shop_line, kind) in disposal.wanted
         if kind == "RESTOCKED" and shop_line in disposal.products
     }
-    if any(i["dispositionType"] == "RESTOCKED" for i in result.get("disposed") or []):
-        for shop_line in sorted(restocked):
-            note_available_changed(session, disposal.products[shop_line])
+    # Even when nothing was sent now (a run that died after Shopify restocked): publishing
+    # the figure again is harmless, and it undoes Shopify's own count of the restock.
+    for shop_line in sorted(restocked):
+        note_available_changed(session, disposal.products[shop_line])
     for open_exc in session.scalars(
         select(OrderException).where(
             OrderException.order_id == disposal.order_id,
