@@ -27,7 +27,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 import httpx
@@ -211,6 +211,7 @@ def run_stock_publish(sessions: sessionmaker[Session], job: ClaimedJob) -> None:
         figure = read_figure(session, product_id, channel_id)
     if figure is None:
         return  # the product, the channel or its listing is gone: nothing to tell
+    figure = replace(figure, job_id=job.id)
     try:
         with httpx.Client(timeout=TIMEOUT_SECONDS) as client:
             result = send_figure(client, figure)

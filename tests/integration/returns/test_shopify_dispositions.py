@@ -20,9 +20,19 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from service.db import utcnow
 from service.jobs.queue import RetryPolicy, claim
-from service.models import Channel, Order, OrderEvent, OrderException, OutboundJob
+from service.models import (
+    Channel,
+    Order,
+    OrderEvent,
+    OrderException,
+    OutboundJob,
+    Product,
+    ProductListing,
+)
 from service.returns.dispose import attempt_dispose, prepare_disposal
 from service.secrets_store import put_secret
+from service.stock.ledger import level
+from service.stock.operations import adjust
 from service.users import create_token
 from tests.integration.ingest.conftest import seeded, shopify_post
 from tests.integration.returns.conftest import ship
@@ -278,3 +288,37 @@ def test_the_fake_refuses_what_shopify_refuses(shops: FakeShops) -> None:
     assert item["dispositions"] == [] and shops.disposals == []
     assert dispose({**one, "quantity": 2}) == []
     assert dispose({**one, "quantity": 1})[0]["field"][-1] == "quantity"  # nothing left
+
+
+def test_a_restock_disposed_after_the_stock_was_sent_leaves_the_shop_on_the_ledger(
+    seeded: sessionmaker[Session], shops: FakeShops, env: dict[str, str], client: TestClient
+) -> None:
+    """Shopify adds a RESTOCKED unit to its own count; the stock is then sent again."""
+    item = "gid://shopify/InventoryItem/4242"
+    shops.shopify_products["7001"] = [{"sku": "MUG-350-BLU", "inventory_item": item}]
+    with seeded() as s, s.begin():
+        shop = s.scalars(select(Channel).where(Channel.name == "shop")).one()
+        mug = s.scalars(select(Product).where(Product.sku == "MUG-350-BLU")).one()
+        s.add(ProductListing(channel_id=shop.id, shop_product_id="7001", product_id=mug.id))
+        adjust(s, "MUG-350-BLU", quantity=10, reason="opening stock", actor="test")
+        mug_id = mug.id
+    _order_id, code = _shopify_return(client, seeded, shops, 5)
+    _book(client, code, "restock", "write_off")
+    with seeded() as s, s.begin():  # the dispose waits until the stock was sent
+        s.execute(
+            update(OutboundJob)
+            .where(OutboundJob.kind == "return_dispose")
+            .values(next_at=utcnow() + timedelta(hours=1))
+        )
+    _run_due(env)
+    with seeded() as s:
+        available = level(s, mug_id).available
+    assert available == 9 and shops.inventory[(item, LOCATION)] == 9  # 10 - 2 shipped + 1 back
+    with seeded() as s, s.begin():
+        s.execute(update(OutboundJob).values(next_at=utcnow() - timedelta(seconds=1)))
+    _run_due(env)  # the dispose: Shopify counts the restocked unit again (10)
+    _run_due(env)  # the stock publication it queued
+    assert _sent(shops) == [("NOT_RESTOCKED", 1, None), ("RESTOCKED", 1, LOCATION)]
+    with seeded() as s:
+        jobs = [(j.id, j.kind, j.status, j.last_error) for j in s.scalars(select(OutboundJob))]
+    assert shops.inventory[(item, LOCATION)] == available, (jobs, shops.stock_sets)
