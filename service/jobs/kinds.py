@@ -17,12 +17,17 @@
   order's WooCommerce shop. The shop's refunds are read first and one carrying the return's
   code is taken as done, so a retry after a crash between the shop's answer and our commit
   never refunds twice (service/returns/refunds.py).
+- `return_dispose` (payload: return_id; order_id): publish a Shopify return's dispositions
+  with `reverseFulfillmentOrderDispose`. The return's reverse fulfilment order line items
+  and the dispositions Shopify already has are read first and only the difference is sent,
+  so a retry after a crash between Shopify's answer and our commit never disposes twice;
+  coalesced to one pending job per return (service/returns/dispose.py).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 import httpx
@@ -34,6 +39,13 @@ from service.db import utcnow
 from service.jobs.queue import ClaimedJob, enqueue
 from service.lifecycle import record_event
 from service.models import Label, Order, OrderException, OutboundJob
+from service.returns.dispose import (
+    DisposeError,
+    attempt_dispose,
+    prepare_disposal,
+    record_dispose_failed,
+    record_disposed,
+)
 from service.returns.refunds import (
     RefundError,
     attempt_refund,
@@ -199,6 +211,7 @@ def run_stock_publish(sessions: sessionmaker[Session], job: ClaimedJob) -> None:
         figure = read_figure(session, product_id, channel_id)
     if figure is None:
         return  # the product, the channel or its listing is gone: nothing to tell
+    figure = replace(figure, job_id=job.id)
     try:
         with httpx.Client(timeout=TIMEOUT_SECONDS) as client:
             result = send_figure(client, figure)
@@ -240,10 +253,46 @@ def dead_refund(session: Session, job: ClaimedJob, error: str) -> None:
     )
 
 
+def run_return_dispose(sessions: sessionmaker[Session], job: ClaimedJob) -> None:
+    """Send the dispositions Shopify does not have yet."""
+    with sessions() as session:
+        other = session.scalar(
+            select(OutboundJob.id).where(
+                OutboundJob.kind == "return_dispose",
+                OutboundJob.order_id == job.order_id,
+                OutboundJob.status == "running",
+                OutboundJob.id != job.id,
+            )
+        )
+    if other is not None:  # both would read the same dispositions and send the same units
+        raise JobFailed(f"job {other} is disposing this order's return now", transient=True)
+    disposal = prepare_disposal(sessions, int(job.payload.get("return_id", 0)))
+    if disposal is None:
+        return  # the return is gone, or Shopify does not know it
+    try:
+        with httpx.Client(timeout=TIMEOUT_SECONDS) as client:
+            result = attempt_dispose(disposal, client)
+    except DisposeError as exc:
+        where = f"dispositions of {disposal.code} to {disposal.channel_name}"
+        raise JobFailed(
+            f"{where}: {exc}", transient=exc.transient, summary=f"{where}: {exc.summary}"
+        ) from exc
+    with sessions() as session, session.begin():
+        record_disposed(session, disposal, result, tries=job.attempts, actor=ACTOR)
+
+
+def dead_return_dispose(session: Session, job: ClaimedJob, error: str) -> None:
+    """A `dispose_failed` exception on the order: a person disposes it in Shopify."""
+    record_dispose_failed(
+        session, int(job.payload.get("return_id", 0)), error, tries=job.attempts, actor=ACTOR
+    )
+
+
 KINDS: dict[str, JobKind] = {
     "publish": JobKind(run_publish, dead_publish),
     "label_void": JobKind(run_label_void, dead_label_void),
     "tracking_poll": JobKind(run_tracking_poll, dead_tracking_poll),
     "stock_publish": JobKind(run_stock_publish, dead_stock_publish),
     "refund": JobKind(run_refund, dead_refund),
+    "return_dispose": JobKind(run_return_dispose, dead_return_dispose),
 }

@@ -29,6 +29,7 @@ from service.models import (
     ReturnLine,
     ReturnUnit,
 )
+from service.returns.dispose import enqueue_dispose
 from service.returns.refunds import enqueue_refund
 from service.returns.states import (
     OPEN,
@@ -293,6 +294,7 @@ def receive_unit(
         )
         if disposition is Disposition.RESTOCK:
             note_new_units(session, line.product_id)
+    enqueue_dispose(session, order, rma, now=utcnow())
     record_event(
         session,
         order,
@@ -323,8 +325,10 @@ def close_return(session: Session, order: Order, rma: Return, who: Who) -> Retur
             select(ReturnUnit.order_line_id).where(ReturnUnit.return_id == rma.id)
         ).all()
     )
+    missing = 0
     for expected in rma.lines:
         for n in range(max(expected.quantity - booked[expected.order_line_id], 0)):
+            missing += 1
             session.add(
                 ReturnUnit(
                     return_id=rma.id,
@@ -343,6 +347,8 @@ def close_return(session: Session, order: Order, rma: Return, who: Who) -> Retur
     set_status(session, order, rma, R.INSPECTED, who)
     set_status(session, order, rma, R.CLOSED, who)
     session.flush()
+    if missing:  # Shopify hears of them too
+        enqueue_dispose(session, order, rma, now=utcnow())
     enqueue_refund(session, order, rma, now=utcnow())
     back = received_units(session, order.id)
     if all(back[li.id] >= li.quantity for li in order.lines):

@@ -6,8 +6,8 @@ the latest figure once. What is sent is an absolute quantity, so sending it agai
 - Shopify (GraphQL Admin API): the listed product's variants give the SKU's inventory item;
   `inventorySetQuantities` sets its `available` quantity at the channel's `location_id`
   (setting), with an `@idempotent` key (required from API 2026-04) made of the product, the
-  ledger's last movement and the figure, and `changeFromQuantity: null`: the warehouse ledger
-  is the source of truth, so the shop's own count is not compared.
+  ledger's last movement, the figure and the job, and `changeFromQuantity: null`: the
+  warehouse ledger is the source of truth, so the shop's own count is not compared.
 - WooCommerce (REST v3): the listed product, or, for a variable product, its variation with
   the SKU; `PUT /wp-json/wc/v3/products/<id>` (or `.../products/<id>/variations/<vid>`)
   `{"manage_stock": true, "stock_quantity": n}`.
@@ -51,6 +51,9 @@ class StockFigure:
     shop_product_ids: list[str]
     quantity: int
     version: int  # the product's last movement at MAIN: the figure's identity
+    # The job sending it: a later job sends the same figure again for real (after Shopify
+    # counted a restocked return itself), while a retry of one job stays one change.
+    job_id: int = 0
 
 
 def stock_channels(session: Session, product_id: int) -> list[Channel]:
@@ -216,7 +219,8 @@ def _shopify(client: httpx.Client, figure: StockFigure) -> dict[str, Any]:
     if version >= MODERN_VERSION:
         quantity["changeFromQuantity"] = None  # the warehouse ledger is the truth
         key = f"packbench-stock-{figure.channel_id}-{figure.product_id}-{figure.version}-"
-        variables: dict[str, Any] = {"input": data, "key": f"{key}{figure.quantity}"}
+        key = f"{key}{figure.quantity}" + (f"-job{figure.job_id}" if figure.job_id else "")
+        variables: dict[str, Any] = {"input": data, "key": key}
         query = _SET_QUANTITIES
     else:
         data["ignoreCompareQuantity"] = True

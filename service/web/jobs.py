@@ -29,6 +29,9 @@ KIND_WORDS = {
     "publish": "Tell the shop the order shipped",
     "label_void": "Cancel a label at the carrier",
     "tracking_poll": "Ask the carriers for tracking news",
+    "stock_publish": "Send a product's stock to the shop",
+    "refund": "Refund a return in the shop",
+    "return_dispose": "Tell Shopify what became of returned units",
 }
 # CarrierError kinds (service/carriers/base.py) as a person would say them.
 CARRIER_WORDS = {

@@ -168,6 +168,8 @@ def test_returns_survive_kills_and_duplicates_exactly_once(
         )
 
     shop_ids = [5940139491000 + i for i in range(ORDERS)]
+    for i in range(0, ORDERS, 2):  # the returns the shop announces, as Shopify holds them
+        shops.add_return(str(7293819000 + i), [("13954720612514", MUG.lower(), 2)])
     with TestClient(create_app(engine)) as app:
         for sid in shop_ids:
             assert webhook(app, shopify_order(sid), "orders/create", f"o-{sid}").status_code == 200
@@ -318,7 +320,15 @@ def test_returns_survive_kills_and_duplicates_exactly_once(
         assert jobs and all(j.status == "done" for j in jobs), [
             (j.id, j.status, j.last_error) for j in jobs
         ]
-    # The shop holds the ledger's figures.
+        disposing = s.scalars(select(OutboundJob).where(OutboundJob.kind == "return_dispose"))
+        assert all(j.status == "done" for j in disposing)
+    # Every Shopify return disposed exactly once: one unit restocked, one not (written off).
+    for i in range(0, ORDERS, 2):
+        (item,) = shops.shopify_returns[str(7293819000 + i)]
+        got = sorted((d["type"], d["quantity"]) for d in item["dispositions"])
+        assert got == [("NOT_RESTOCKED", 1), ("RESTOCKED", 1)], (i, item["dispositions"])
+    # The shop holds the ledger's figures (a RESTOCKED dispose adds to Shopify's count; the
+    # stock publication after it puts the ledger's figure back).
     assert shops.inventory[(MUG_ITEM, LOCATION)] == mug_level.available
     assert shops.inventory[(PLATE_ITEM, LOCATION)] == plate_level.available
     for log in tmp_path.glob("life-*.log"):

@@ -11,6 +11,12 @@ One loopback HTTP server answers both:
   quantity must carry `changeFromQuantity` (null opts out of the compare, a number that
   differs from the shop's is CHANGE_FROM_QUANTITY_STALE), the name is `available` or
   `on_hand`, unknown locations and inventory items are userErrors;
+  Returns: `return(id:)` with its `reverseFulfillmentOrders` -> `lineItems` (id, totalQuantity,
+  fulfillmentLineItem.lineItem.id, dispositions) and `reverseFulfillmentOrderDispose`: all
+  inputs are checked before any is applied; an unknown line item, a quantity below 1 or above
+  what is left to dispose, RESTOCKED without a location or an unknown location are
+  userErrors; RESTOCKED adds the units to the variant's available quantity at the location,
+  as Shopify restocks;
 - WooCommerce REST v3: `GET|PUT /wp-json/wc/v3/orders/<id>`,
   `GET|POST /wp-json/wc/v3/orders/<id>/notes`, `GET|POST /wp-json/wc/v3/orders/<id>/refunds`
   (amount above what is left to refund is refused as WooCommerce does, 500
@@ -63,6 +69,11 @@ class FakeShops:
         self.inventory: dict[tuple[str, str], int] = {}
         self.stock_sets: list[tuple[str, str, int]] = []
         self._idempotent: dict[str, dict[str, Any]] = {}
+        # Shopify returns: return id -> reverse fulfilment order line items
+        # [{"id", "line_item", "sku", "total", "dispositions": [{"quantity", "type", ...}]}];
+        # every dispose call applied: its inputs.
+        self.shopify_returns: dict[str, list[dict[str, Any]]] = {}
+        self.disposals: list[list[dict[str, Any]]] = []
         # WooCommerce stock: product id -> {"sku", "type", "manage_stock", "stock_quantity",
         # "variations": {vid: {...}}}; every stock PUT applied: (path, body).
         self.woo_products: dict[str, dict[str, Any]] = {}
@@ -76,6 +87,11 @@ class FakeShops:
         if self.graphql_fail_next and self.graphql_fail_next.pop(0) == "throttled":
             return 200, {"errors": [{"message": "Throttled", "extensions": {"code": "THROTTLED"}}]}
         query, variables = body.get("query", ""), body.get("variables") or {}
+        if "reverseFulfillmentOrderDispose(" in query:
+            answer = self._dispose(variables.get("dispositionInputs") or [])
+            return 200, {"data": {"reverseFulfillmentOrderDispose": answer}}
+        if "return(id:" in query:
+            return 200, {"data": {"return": self._return(variables["id"])}}
         if "inventorySetQuantities(" in query:
             return self._set_quantities(parts[2], query, variables)
         if "product(id:" in query:
@@ -97,6 +113,86 @@ class FakeShops:
             node = {"id": f"gid://shopify/FulfillmentOrder/{int(oid) * 10 + 1}", "status": status}
             return 200, {"data": {"order": {"fulfillmentOrders": {"nodes": [node]}}}}
         return 200, {"errors": [{"message": "Field doesn't exist on type 'QueryRoot'"}]}
+
+    def add_return(self, return_id: str, lines: list[tuple[str, str, int]]) -> None:
+        """A Shopify return of (order line item id, SKU, quantity), one reverse fulfilment
+        order line item each."""
+        self.shopify_returns[str(return_id)] = [
+            {
+                "id": f"gid://shopify/ReverseFulfillmentOrderLineItem/{next(self._ids)}",
+                "line_item": str(line_item),
+                "sku": sku,
+                "total": quantity,
+                "dispositions": [],
+            }
+            for line_item, sku, quantity in lines
+        ]
+
+    def _return(self, gid: str) -> dict[str, Any] | None:
+        rid = str(gid).removeprefix("gid://shopify/Return/")
+        items = self.shopify_returns.get(rid)
+        if items is None:
+            return None
+        nodes = [
+            {
+                "id": it["id"],
+                "totalQuantity": it["total"],
+                "fulfillmentLineItem": {
+                    "lineItem": {"id": f"gid://shopify/LineItem/{it['line_item']}"}
+                },
+                "dispositions": [
+                    {"quantity": d["quantity"], "type": d["type"]} for d in it["dispositions"]
+                ],
+            }
+            for it in items
+        ]
+        rfo = {"id": f"gid://shopify/ReverseFulfillmentOrder/{rid}1", "lineItems": {"nodes": nodes}}
+        return {"id": gid, "reverseFulfillmentOrders": {"nodes": [rfo]}}
+
+    def _dispose(self, inputs: list[dict[str, Any]]) -> dict[str, Any]:
+        items = {it["id"]: it for its in self.shopify_returns.values() for it in its}
+
+        def refused(i: int, field: str, message: str) -> dict[str, Any]:
+            where = ["dispositionInputs", str(i), field]
+            errors = [{"code": "INVALID", "field": where, "message": message}]
+            return {"reverseFulfillmentOrderLineItems": None, "userErrors": errors}
+
+        left = {k: it["total"] - sum(d["quantity"] for d in it["dispositions"])
+                for k, it in items.items()}  # fmt: skip
+        for i, d in enumerate(inputs):
+            item_id = d.get("reverseFulfillmentOrderLineItemId")
+            if item_id not in items:
+                return refused(i, "reverseFulfillmentOrderLineItemId", "Line item not found.")
+            kind = d.get("dispositionType")
+            if kind not in ("RESTOCKED", "NOT_RESTOCKED", "PROCESSING_REQUIRED", "MISSING"):
+                return refused(i, "dispositionType", "Disposition type is invalid.")
+            quantity = int(d.get("quantity") or 0)
+            if quantity < 1 or quantity > left[item_id]:
+                return refused(i, "quantity", f"Quantity must be between 1 and {left[item_id]}.")
+            if kind == "RESTOCKED" and d.get("locationId") is None:
+                return refused(i, "locationId", "Location is required to restock.")
+            if d.get("locationId") is not None and d["locationId"] not in self.locations:
+                return refused(i, "locationId", "Location not found.")
+            left[item_id] -= quantity
+        for d in inputs:
+            item = items[d["reverseFulfillmentOrderLineItemId"]]
+            item["dispositions"].append(
+                {"quantity": int(d["quantity"]), "type": d["dispositionType"],
+                 "location": d.get("locationId")}
+            )  # fmt: skip
+            if d["dispositionType"] == "RESTOCKED":
+                stock = [
+                    v["inventory_item"]
+                    for vs in self.shopify_products.values()
+                    for v in vs
+                    if v["sku"] == item["sku"]
+                ]
+                for inventory_item in stock[:1]:
+                    key = (inventory_item, d["locationId"])
+                    self.inventory[key] = self.inventory.get(key, 0) + int(d["quantity"])
+        self.disposals.append([dict(d) for d in inputs])
+        nodes = [{"id": d["reverseFulfillmentOrderLineItemId"]} for d in inputs]
+        return {"reverseFulfillmentOrderLineItems": nodes, "userErrors": []}
 
     def _create(self, f: dict[str, Any]) -> dict[str, Any]:
         def refused(field: list[str], message: str) -> dict[str, Any]:
