@@ -134,11 +134,13 @@ class Station:
         if chaos and self.kills < MAX_KILLS and self.rng.random() < KILL_CHANCE:
             time.sleep(self.rng.uniform(0.0, 0.6))
             self.kill()
-            self.journal.append(f"killed after {code}")
             try:
-                return self._answer(expect, timeout=0.5)
+                said = self._answer(expect, timeout=0.5)
             except AssertionError:
+                self.journal.append(f"killed after {code}, before the screen answered")
                 raise Killed(code) from None
+            self.journal.append(f"killed after {code}, once the screen answered")
+            return said
         return self._answer(expect, timeout=30)
 
     def _answer(self, expect: tuple[str, ...], timeout: float) -> str:
@@ -177,7 +179,12 @@ def _work(station: Station, parcels: list[Parcel], disposition: dict[str, str]) 
 
 def _parcel(station: Station, parcel: Parcel, disposition: dict[str, str]) -> None:
     number = parcel.order.number
-    station.scan(parcel.tracking, f"Return of order {number}")
+    # The return label's number finds the order and its RMA (once closed: the order alone).
+    station.scan(
+        parcel.tracking,
+        f"Return of order {number} ({parcel.code})",
+        f"Return of order {number} (not announced)",
+    )
     if station.proc is not None and station.proc.poll() is not None:
         raise Killed(parcel.tracking)
     while parcel.units_done < len(parcel.skus):
