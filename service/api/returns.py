@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Response
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from service.api.deps import CurrentStation, DbSession, Operator
@@ -70,9 +71,16 @@ def lookup_return(
     code: Annotated[str, Query(min_length=1, max_length=100)],
     session: DbSession,
     station: CurrentStation,
-) -> ReturnLookup:
-    """The order and open return a scanned code names (RMA code, order number, tracking)."""
-    return lookup(session, code)
+    applied: bool = False,
+) -> Any:
+    """The order and open return a scanned code names (RMA code, order number, tracking).
+    With `applied=1`, `applied_through` is the station's last mutation counted in
+    `returned`; without it the field is left out (a station that predates it refuses
+    unknown fields)."""
+    found = lookup(session, code, station.id if applied else None)
+    if applied:
+        return found
+    return JSONResponse(found.model_dump(mode="json", exclude={"applied_through"}))
 
 
 @router.get("/returns", response_model=list[ReturnOut])

@@ -214,6 +214,11 @@ def test_the_api_returns_the_label_and_the_bench_finds_the_return_by_its_number(
     info = look.json()
     assert (info["order_number"], info["return_code"]) == (number, code)
     assert [(li["sku"], li["expected"]) for li in info["lines"]] == [("MUG", 1), ("PLATE", 0)]
+    assert "applied_through" not in info  # only for a station that asks for it
+    asked = client.get(
+        "/v1/returns/lookup", params={"code": tracking, "applied": "1"}, headers=station.headers
+    )
+    assert asked.status_code == 200 and asked.json()["applied_through"] == 0
 
     # A replaced label still names the order (the customer may send the old one).
     again = operator_client.post("/v1/returns/labels", json={"order": number, "again": True})
