@@ -343,7 +343,10 @@ class StationClient:
         """The order (and open return) a scanned return-parcel code names; SyncRejected
         (409, with the service's sentence) when it names nothing that can come back."""
         response = self._request(
-            "GET", "/v1/returns/lookup", params={"code": code}, timeout=CLAIM_TIMEOUT
+            "GET",
+            "/v1/returns/lookup",
+            params={"code": code, "applied": "1"},  # ask for applied_through
+            timeout=CLAIM_TIMEOUT,
         )
         return _parse(ReturnLookup, response)
 

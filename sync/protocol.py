@@ -24,6 +24,8 @@ from pydantic import BaseModel, ConfigDict, Field, Strict
 # The `stock_counted` mutation (a cycle count at the bench) was added compatibly within 2: a
 # service that does not know it answers `unknown_type` for that mutation alone (a stored
 # rejection, the queue moves on).
+# `ReturnLookup.applied_through` was added compatibly within 3: the service sends it only to
+# a station that asks (`applied=1`) and leaves out empty fields of the lookup.
 PROTOCOL_VERSION = 3
 PROTOCOL_HEADER = "X-Packbench-Protocol"
 MAX_MUTATIONS_PER_PUSH = 500
@@ -597,3 +599,6 @@ class ReturnLookup(_Wire):
     return_code: str | None = None  # the open return, if one was announced
     return_status: str | None = None
     lines: list[ReturnLineInfo]
+    # The asking station's last mutation the service had applied (or rejected) when it
+    # counted `returned`: the station adds its own queued units after that id.
+    applied_through: int | None = None

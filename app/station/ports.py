@@ -100,6 +100,11 @@ class StationStore(Protocol):
 
     def order_events(self, order_id: int) -> Sequence[PackEvent]: ...
 
+    def queued_events(self, order_id: int, after: int) -> Sequence[PackEvent]:
+        """The order's events this station recorded with a mutation id above `after` (those
+        the service had not seen when it answered with `after`), rejected ones left out."""
+        ...
+
     def queue_depth(self) -> int: ...
 
     def weight_profile(self, contents_key: str) -> LearnedWeight | None:

@@ -200,6 +200,21 @@ class ReplicaStore:
                 log.warning("skipping unreadable local event %s of order %s", local.id, order_id)
         return events
 
+    def queued_events(self, order_id: int, after: int) -> Sequence[PackEvent]:
+        events = []
+        for local in self.replica.local_events(order_id):
+            if local.id <= after or local.status == "rejected" or local.order_id is None:
+                continue
+            try:
+                events.append(
+                    PackEvent.from_record(
+                        local.type, local.order_id, local.payload, local.lease_epoch
+                    )
+                )
+            except ValueError:
+                log.warning("skipping unreadable local event %s of order %s", local.id, order_id)
+        return events
+
     def queue_depth(self) -> int:
         return self.replica.queue_depth()
 

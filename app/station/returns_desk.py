@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import copy
 import logging
+from collections import Counter
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -185,12 +186,32 @@ class ReturnsDesk:
 
         self.background(work, self._looked_up)
 
+    def _with_queued(self, parcel: ReturnLookup) -> ReturnLookup:
+        """The service's count of units back, plus this station's units it had not seen yet
+        (booked just before a restart, still in the outbox): a rescanned unit is not taken
+        twice."""
+        if parcel.applied_through is None:
+            return parcel
+        queued = Counter(
+            e.payload.line_id
+            for e in self.store.queued_events(parcel.order_id, parcel.applied_through)
+            if e.type is MutationType.RETURN_UNIT_RECEIVED
+            and isinstance(e.payload, ReturnUnitReceived)
+        )
+        if not queued:
+            return parcel
+        lines = [
+            li.model_copy(update={"returned": li.returned + queued[li.line_id]})
+            for li in parcel.lines
+        ]
+        return parcel.model_copy(update={"lines": lines})
+
     def _looked_up(self, result: object) -> None:
         session = self.session
         if session is None:
             return  # returns mode was left meanwhile
         if isinstance(result, ReturnLookup):
-            step = session.looked_up(result)
+            step = session.looked_up(self._with_queued(result))
         elif isinstance(result, LookupRefused):
             step = session.lookup_failed(str(result))
         elif isinstance(result, Offline):

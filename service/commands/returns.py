@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from service.commands import CommandError, Subparsers, add_db_option, open_sessions
-from service.returns import desk
+from service.returns import desk, return_label
 from service.returns.states import Disposition, ReturnStatus
 from service.stock.allocation import serve_noted_backorders
 
@@ -64,6 +65,29 @@ def register(subparsers: Subparsers) -> None:
     add_db_option(show)
     show.add_argument("code", metavar="RMA")
     show.set_defaults(handler=run_show)
+
+    label = actions.add_parser(
+        "label",
+        help="issue a house-carrier return label for a shipped order",
+        description="Books a house-carrier return parcel from the customer's address to the "
+        "warehouse with its own tracking number, for the order's return (the one named with "
+        "--rma, else its open return, else a new return of every unit not yet back), and "
+        "writes the label as PDF (to e-mail) and ZPL (for a label printer).",
+    )
+    add_db_option(label)
+    label.add_argument("order", metavar="ORDER", help="e.g. ORD-100123")
+    label.add_argument("--rma", default=None, metavar="CODE", help="the return, e.g. RMA-000012")
+    label.add_argument(
+        "--again", action="store_true", help="void the order's live return label, issue a new one"
+    )
+    label.add_argument(
+        "--out",
+        default=None,
+        metavar="FILE",
+        help="where to write the PDF (default: return-label-ORDER.pdf here); "
+        "the ZPL goes beside it with .zpl",
+    )
+    label.set_defaults(handler=run_label)
 
 
 def _print(v: desk.ReturnView) -> None:
@@ -135,4 +159,27 @@ def run_show(args: argparse.Namespace) -> int:
     """Show one return."""
     with open_sessions(args)() as session:
         _print(desk.show(session, args.code))
+    return 0
+
+
+def run_label(args: argparse.Namespace) -> int:
+    """Issue a return label and write it to files."""
+    pdf_path = Path(args.out or f"return-label-{args.order.strip().upper()}.pdf")
+    zpl_path = pdf_path.with_suffix(".zpl")
+    if not pdf_path.parent.is_dir():
+        raise CommandError(f"--out {pdf_path}: folder {pdf_path.parent} does not exist.")
+    if pdf_path.suffix.lower() != ".pdf":
+        raise CommandError(f"--out {pdf_path}: name the file .pdf, e.g. return-label.pdf.")
+    with open_sessions(args)() as session, session.begin():
+        issued = return_label.issue(
+            session, args.order, rma_code=args.rma, again=args.again, actor=ACTOR
+        )
+    pdf_path.write_bytes(issued.pdf)
+    zpl_path.write_bytes(issued.zpl)
+    print(
+        f"return label {issued.tracking_number} for {issued.order_number} "
+        f"({issued.return_code}): {pdf_path} and {zpl_path}"
+    )
+    for old in issued.replaced:
+        print(f"  replaced {old}: that label is void")
     return 0

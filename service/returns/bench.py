@@ -3,15 +3,17 @@ station's return mutations (pushed through the outbox like pack events)."""
 
 from __future__ import annotations
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from service.models import Order, Product
+from service.models import Order, Product, Station
 from service.returns.store import (
     Who,
     check_returnable,
     close_return,
     expected_units,
     find_by_code,
+    lock_order,
     open_return,
     receive_unit,
     received_units,
@@ -19,11 +21,20 @@ from service.returns.store import (
 from sync.protocol import ReturnClosed, ReturnLineInfo, ReturnLookup, ReturnUnitReceived
 
 
-def lookup(session: Session, code: str) -> ReturnLookup:
+def lookup(session: Session, code: str, station_id: int | None = None) -> ReturnLookup:
     """What the bench needs to receive the parcel a scanned code names (ReturnRefused if
-    the code names nothing, or an order never shipped)."""
+    the code names nothing, or an order never shipped).
+
+    The order is locked first, so no push of a unit of it lands between reading the
+    station's `last_mutation_id` (`applied_through`) and counting the units back."""
     order, rma = find_by_code(session, code)
     check_returnable(order)
+    lock_order(session, order.id)
+    applied_through = (
+        session.scalar(select(Station.last_mutation_id).where(Station.id == station_id))
+        if station_id is not None
+        else None
+    )
     back = received_units(session, order.id)
     expected = expected_units(session, order.id)
     products = {
@@ -52,6 +63,7 @@ def lookup(session: Session, code: str) -> ReturnLookup:
         return_code=rma.code if rma else None,
         return_status=rma.status if rma else None,
         lines=lines,
+        applied_through=applied_through,
     )
 
 

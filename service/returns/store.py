@@ -20,6 +20,7 @@ from service.db import utcnow
 from service.errors import Conflict
 from service.lifecycle import OrderStatus, can_transition, record_event, transition
 from service.models import (
+    Label,
     Order,
     OrderEvent,
     OrderException,
@@ -386,6 +387,16 @@ def find_by_code(session: Session, code: str) -> tuple[Order, Return | None]:
     or a parcel's tracking number. ReturnRefused if none."""
     text = code.strip()
     rma = session.scalar(select(Return).where(Return.code == text.upper()))
+    if rma is None:
+        # A house return label's tracking number names its return (carrier_ref return:CODE).
+        ref = session.scalar(
+            select(Label.carrier_ref)
+            .where(Label.tracking_number == text, Label.carrier_ref.startswith("return:"))
+            .limit(1)
+        )
+        if ref:
+            named = session.scalar(select(Return).where(Return.code == ref.removeprefix("return:")))
+            rma = named if named is not None and R(named.status) in OPEN else None
     if rma is not None:
         order = session.get(Order, rma.order_id)
         assert order is not None
@@ -394,7 +405,7 @@ def find_by_code(session: Session, code: str) -> tuple[Order, Return | None]:
     if order is None:
         order_id = session.scalar(
             select(Parcel.order_id).where(Parcel.tracking_number == text).limit(1)
-        )
+        ) or session.scalar(select(Label.order_id).where(Label.tracking_number == text).limit(1))
         order = session.get(Order, order_id) if order_id is not None else None
     if order is None:
         if text.upper().startswith("RMA-"):

@@ -377,5 +377,12 @@ def labels_of_orders(session: Session, order_ids: Iterable[int]) -> list[int]:
     """Ids of every label of the given orders."""
     found: list[int] = []
     for chunk in chunks(order_ids):
-        found.extend(session.scalars(select(Label.id).where(Label.order_id.in_(chunk))))
+        found.extend(
+            session.scalars(
+                select(Label.id).where(
+                    Label.order_id.in_(chunk),
+                    ~Label.carrier_ref.startswith("return:"),  # house return labels: office only
+                )
+            )
+        )
     return found

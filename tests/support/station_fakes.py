@@ -107,6 +107,10 @@ class FakeStore:
     def order_events(self, order_id: int) -> Sequence[PackEvent]:
         return [e for e in self.recorded if e.order_id == order_id]
 
+    def queued_events(self, order_id: int, after: int) -> Sequence[PackEvent]:
+        """Mutation ids are positions in `recorded`, from 1."""
+        return [e for i, e in enumerate(self.recorded, 1) if i > after and e.order_id == order_id]
+
     def queue_depth(self) -> int:
         return len(self.recorded)
 

@@ -82,6 +82,8 @@ TABLE: dict[tuple[str, str], str] = {
     ("GET", "/v1/returns/{code}"): "operator",
     ("POST", "/v1/returns/{code}/units"): "operator",
     ("POST", "/v1/returns/{code}/close"): "operator",
+    ("POST", "/v1/returns/labels"): "operator",
+    ("GET", "/v1/returns/{code}/label"): "operator",
     ("POST", "/v1/dispatch/{carrier}/close"): "admin",
 }
 
@@ -138,6 +140,7 @@ BODIES: dict[tuple[str, str], Any] = {
         "reason": "r",
     },
     ("POST", "/v1/returns/{code}/units"): {"sku": "X", "disposition": "restock"},
+    ("POST", "/v1/returns/labels"): {"order": "ORD-1"},
 }
 
 

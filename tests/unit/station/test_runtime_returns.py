@@ -118,3 +118,37 @@ def test_logout_from_returns_mode(h: Harness) -> None:
     h.scan("PB:RETURNS")
     h.scan("PB:LOGOUT")
     assert h.rt.user is None and not h.rt.returns.active
+
+
+def test_a_unit_still_queued_here_counts_when_the_parcel_is_looked_up_again(h: Harness) -> None:
+    """Booked, then the station restarts before the outbox is pushed: the service's count
+    misses the unit, this station's queue has it, so the unit is not taken a second time."""
+    h.scan("PB:RETURNS")
+    h.scan("JJD0099887766")
+    h.scan("MUG")
+    assert h.scan("PB:RESTOCK").tone == "green"  # mutation 1, not yet at the service
+    h.scan("PB:CANCEL")
+    one_shipped = PARCEL.model_copy(
+        update={"lines": [PARCEL.lines[0].model_copy(update={"shipped": 1})]}
+    )
+    h.answer = one_shipped.model_copy(update={"applied_through": 0})
+    h.scan("JJD0099887766")
+    m = h.scan("MUG")
+    assert m.tone == "red" and "all of them are back already" in m.message
+    # Once the service has applied it (and counts it), it is not counted twice either.
+    h.scan("PB:CANCEL")
+    served = one_shipped.model_copy(
+        update={
+            "applied_through": 1,
+            "lines": [one_shipped.lines[0].model_copy(update={"returned": 1})],
+        }
+    )
+    h.answer = served
+    h.scan("JJD0099887766")
+    assert "all of them are back already" in h.scan("MUG").message
+    # A service that does not say what it applied: its own count, as before.
+    h.scan("PB:CANCEL")
+    h.answer = one_shipped
+    h.scan("JJD0099887766")
+    assert h.scan("MUG").tone == "amber"
+    assert len(h.store.recorded) == 1
