@@ -132,6 +132,44 @@ def assign_batch(session: Session, batch_id: int, station_id: int, *, actor: str
     return batch
 
 
+def add_to_batch(session: Session, order: Order, batch_code: str, *, actor: str) -> Batch:
+    """Put one confirmed, unbatched order (locked by the caller) into an open or assigned
+    batch, as triage does for an order that missed its batch; the batch's station pulls it."""
+    code = batch_code.strip()
+    batch = session.scalar(select(Batch).where(Batch.code == code).with_for_update())
+    if batch is None:
+        raise NotFound(f"No batch {code!r}; pick one of the open batches.", field="batch")
+    if batch.status == "done":
+        raise Conflict(f"Batch {batch.code} is done; pick an open batch. Nothing was changed.")
+    if order.batch_id is not None:
+        current = session.get(Batch, order.batch_id)
+        name = current.code if current is not None else str(order.batch_id)
+        raise Conflict(f"Order {order.number} is already in batch {name}; nothing was changed.")
+    if order.status != OrderStatus.CONFIRMED.value:
+        raise Conflict(
+            f"Order {order.number} is {order.status}: only a confirmed order joins a batch "
+            "(release its hold first). Nothing was changed."
+        )
+    if batch.carrier and (order.carrier, order.service) != (batch.carrier, batch.service):
+        raise Conflict(
+            f"Batch {batch.code} ships {batch.carrier} {batch.service}; order {order.number} "
+            f"ships {order.carrier or 'no carrier'} {order.service or ''}. Pick a batch of its "
+            "carrier. Nothing was changed."
+        )
+    transition(session, order, OrderStatus.ALLOCATED, actor=actor, payload={"batch": batch.code})
+    order.batch_id = batch.id
+    mark_changed(session, "batch", batch.id)
+    mark_changed(session, "order", order.id)
+    return batch
+
+
+def open_batch_codes(session: Session) -> list[str]:
+    """Codes of the batches an order can still join, newest first."""
+    return list(
+        session.scalars(select(Batch.code).where(Batch.status != "done").order_by(Batch.id.desc()))
+    )
+
+
 def _candidates(session: Session, rule: BatchRule) -> list[Order]:
     query = select(Order).where(
         Order.status == OrderStatus.CONFIRMED.value, Order.batch_id.is_(None)

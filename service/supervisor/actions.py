@@ -196,6 +196,24 @@ def hold_order(
     return _out(order, "hold", who, f"Order {order.number} is on hold.")
 
 
+def batch_order(
+    session: Session,
+    order_id: int,
+    who: Acting,
+    reason: str,
+    expected_version: int | None,
+    batch_code: str,
+) -> ActionOut:
+    """Put a confirmed order that is in no batch into an open batch (triage)."""
+    from service.batching import add_to_batch
+
+    order = lock_order(session, order_id)
+    check_unchanged(session, order, expected_version)
+    batch = add_to_batch(session, order, batch_code, actor=who.actor)
+    _record(session, order, who, who.facts("batch", reason, batch=batch.code))
+    return _out(order, "batch", who, f"Order {order.number} is in batch {batch.code}.")
+
+
 def cancel_order(
     session: Session, order_id: int, who: Acting, reason: str, expected_version: int | None
 ) -> ActionOut:

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from service.api.deps import DbSession
 from service.api.order_view import order_extras
+from service.batching import open_batch_codes
 from service.errors import NotFound, ServiceError
 from service.lifecycle import OrderStatus
 from service.models import Channel, Label, Order, OrderEvent
@@ -39,6 +40,7 @@ DONE = {
     "cancel": "The order was cancelled; its labels were voided.",
     "address": "The address was saved and re-validated.",
     "relabel": "A new label was made and the old one voided at the carrier.",
+    "batch": "The order is in the batch; the batch's station pulls it.",
 }
 MEDIA = {"zpl": "application/zpl", "pdf": "application/pdf", "png": "image/png"}
 
@@ -118,6 +120,7 @@ def _order_page(
         address=address,
         address_held=any(r.get("code") in ADDRESS_CODES for r in order.hold_reasons),
         fields=FIELDS,
+        open_batches=open_batch_codes(session) if order.batch_id is None else [],
     )
 
 
@@ -196,6 +199,29 @@ def release(
         seen_event,
         "release",
         lambda: actions.release_order(session, order_id, who, reason, version),
+    )
+
+
+@router.post("/orders/{order_id}/batch")
+def batch(
+    request: Request,
+    session: DbSession,
+    who: OperatorAction,
+    order_id: int,
+    reason: Reason,
+    version: Version,
+    seen_event: SeenEvent,
+    batch: Annotated[str, Form(min_length=1, max_length=32)],
+) -> Response:
+    """Put a confirmed order that missed its batch into an open one."""
+    return _act(
+        request,
+        session,
+        who,
+        order_id,
+        seen_event,
+        "batch",
+        lambda: actions.batch_order(session, order_id, who, reason, version, batch),
     )
 
 

@@ -235,3 +235,79 @@ def test_the_dispatch_page_shows_the_days_cod_per_carrier_and_currency(
         ("80.00", "EUR"),
         ("350.00", "RON"),
     ]
+
+
+def test_an_order_that_missed_its_batch_is_added_to_an_open_one(
+    app_client: TestClient, floor: Floor, sessions: sessionmaker[Session]
+) -> None:
+    from service.changes import number_pending
+    from service.models import ChangeRow, OrderEvent
+
+    with sessions() as s, s.begin():
+        factories.order(s, status="confirmed", carrier="house", service="standard")
+    csrf = sign_in(app_client, "operator")
+    r = app_client.post("/console/batches", data={"csrf": csrf, "items": "any", "max_orders": "50"})
+    assert r.status_code == 200
+    with sessions() as s, s.begin():
+        batch = s.scalar(select(Batch).where(Batch.carrier == "house"))
+        assert batch is not None
+        code = batch.code
+        # Orders that arrive (or are released) after the batch was made.
+        late = factories.order(s, status="confirmed", carrier="house", service="standard")
+        other_carrier = factories.order(s, status="confirmed", carrier="gls", service="standard")
+        on_hold = factories.order(s, status="on_hold", carrier="house", service="standard")
+        late_id, ids = late.id, (0, other_carrier.id, on_hold.id)
+    page = app_client.get(f"/console/orders/{late_id}")
+    assert page.status_code == 200 and "Add to batch" in page.text and code in page.text
+
+    def add(order_id: int, batch_code: str, version: int) -> object:
+        return app_client.post(
+            f"/console/orders/{order_id}/batch",
+            data={
+                "csrf": csrf,
+                "reason": "missed the 10:00 batch",
+                "version": str(version),
+                "seen_event": "0",
+                "batch": batch_code,
+            },
+            follow_redirects=True,
+        )
+
+    with sessions() as s:
+        version = s.get_one(Order, late_id).version
+    stale = add(late_id, code, version - 1)  # someone changed the order since the page loaded
+    assert stale.status_code == 409  # type: ignore[attr-defined]
+    unknown = add(late_id, "B-19990101-001", version)
+    assert unknown.status_code == 404 and "No batch" in unknown.text  # type: ignore[attr-defined]
+    with sessions() as s:
+        assert s.get_one(Order, late_id).batch_id is None  # refusals changed nothing
+        v_other = s.get_one(Order, ids[1]).version
+        v_held = s.get_one(Order, ids[2]).version
+    wrong = add(ids[1], code, v_other)
+    assert wrong.status_code == 409 and "Pick a batch of its carrier" in wrong.text  # type: ignore[attr-defined]
+    held = add(ids[2], code, v_held)
+    assert held.status_code == 409 and "release its hold first" in held.text  # type: ignore[attr-defined]
+
+    with sessions() as s, s.begin():
+        number_pending(s)
+        head = s.scalar(select(ChangeRow.seq).order_by(ChangeRow.seq.desc()).limit(1)) or 0
+    done = add(late_id, code, version)
+    assert done.status_code == 200 and "The order is in the batch" in done.text  # type: ignore[attr-defined]
+    with sessions() as s, s.begin():
+        order = s.get_one(Order, late_id)
+        assert order.status == OrderStatus.ALLOCATED.value and order.batch_id == batch.id
+        facts = [
+            e.payload
+            for e in s.scalars(select(OrderEvent).where(OrderEvent.order_id == late_id))
+            if e.type == "supervisor_action"
+        ]
+        assert facts and facts[-1]["action"] == "batch" and facts[-1]["batch"] == code
+        assert facts[-1]["reason"] == "missed the 10:00 batch"
+        number_pending(s)
+        fed = {
+            (c.entity, c.entity_id)
+            for c in s.scalars(select(ChangeRow).where(ChangeRow.seq > head))
+        }
+        assert ("order", late_id) in fed  # the batch's station pulls it
+    again = add(late_id, code, order.version)
+    assert again.status_code == 409 and "already in batch" in again.text  # type: ignore[attr-defined]
