@@ -286,3 +286,38 @@ def _release_unmapped(
         )
         released.append(order.number)
     return released
+
+
+def carrier_rules_of(channel: Channel) -> dict[str, Any] | None:
+    """The channel's carrier rule table ({"rules", "fallback"}), or None without one."""
+    from service.ingest.carrier_rules import table_of
+
+    return table_of(channel.settings)
+
+
+def set_carrier_rules(session: Session, name: str, raw: Any, *, actor: str) -> dict[str, Any]:
+    """Replace the channel's carrier rule table after checking all of it; audited.
+
+    A table with any fault raises ValidationFailed naming the rule and field, and the
+    channel keeps its old table.
+    """
+    from service.ingest.carrier_rules import SETTING, checked_table
+    from service.office.sessions import audit
+
+    table = checked_table(raw)
+    channel = get_channel(session, name)
+    settings = dict(channel.settings or {})
+    before = settings.get(SETTING)
+    settings[SETTING] = table
+    channel.settings = settings
+    audit(
+        session,
+        None,
+        "carrier_rules_set",
+        target=f"channel:{channel.name}",
+        actor=actor,
+        details={"before": before, "after": table},
+    )
+    session.flush()
+    _forget_cached_channels()
+    return table
