@@ -121,7 +121,13 @@ def get_carrier_rules(name: str, session: DbSession, _token: Operator) -> Carrie
     return CarrierRulesOut(rules=table["rules"], fallback=table.get("fallback"))
 
 
-@router.put("/channels/{name}/carrier-rules", response_model=CarrierRulesOut)
+class CarrierRulesSetOut(CarrierRulesOut):
+    released: list[str] = Field(
+        description="orders held as carrier_unmapped that the table now places (re-judged)"
+    )
+
+
+@router.put("/channels/{name}/carrier-rules", response_model=CarrierRulesSetOut)
 def put_carrier_rules(
     name: str,
     session: DbSession,
@@ -129,9 +135,14 @@ def put_carrier_rules(
     body: Any = Body(  # noqa: B008 - FastAPI's way to take any JSON body
         description='{"rules": [...], "fallback": {"carrier", "service"}} (see docs/carriers.md)'
     ),
-) -> CarrierRulesOut:
-    """Replace the table; a fault names the rule and field and changes nothing."""
+) -> CarrierRulesSetOut:
+    """Replace the table; a fault names the rule and field and changes nothing. Orders
+    held as carrier_unmapped that the table now places get its carrier and are re-judged."""
     session.commit()  # end the token lookup's transaction: the change is one clean unit
-    table = set_carrier_rules(session, name, body, actor=f"admin:{token.name or token.id}")
+    table, released = set_carrier_rules(
+        session, name, body, actor=f"admin:{token.name or token.id}"
+    )
     session.commit()
-    return CarrierRulesOut(rules=table["rules"], fallback=table.get("fallback"))
+    return CarrierRulesSetOut(
+        rules=table["rules"], fallback=table.get("fallback"), released=released
+    )

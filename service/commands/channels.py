@@ -233,9 +233,10 @@ def run_rules(args: argparse.Namespace) -> int:
             f"{args.file} is not JSON (line {exc.lineno}: {exc.msg}). Nothing was changed."
         ) from exc
     with transaction(open_sessions(args)) as session:
-        table = set_carrier_rules(session, args.name, raw, actor="cli:channel rules")
+        table, placed = set_carrier_rules(session, args.name, raw, actor="cli:channel rules")
     print(f"{args.name}: {len(table['rules'])} carrier rule(s) set")
-    _print_rules(args.name, table)
+    if placed:
+        print(f"released from the carrier_unmapped hold: {', '.join(placed)}")
     return 0
 
 

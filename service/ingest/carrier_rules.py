@@ -21,7 +21,7 @@ from service.carriers.registry import known_carriers
 from service.errors import ValidationFailed
 from service.ingest.model import NormalisedOrder, PaymentState
 from service.ingest.normalise import normalise_country
-from service.models import Product
+from service.models import Order, Product
 
 SETTING = "carrier_rules"
 CONDITIONS = (
@@ -249,14 +249,57 @@ def apply_rules(
         grams=expected_grams(session, order, products),
     )
     picked = choose(table, facts)
-    seen = {"country": facts.country, "delivery": "pickup" if facts.pickup else "home"}
-    seen |= {"cod": facts.cod, "grams": facts.grams, "parcels": facts.parcels}
     if picked is None:
         mapped = any(
             str(k).lower() in {m.lower() for m in order.shipping_method if m}
             for k in dict((settings or {}).get("shipping_methods") or {})
         )
         by = "method mapping" if mapped else "guessed from the method name"
-        return order, {"rule": by, "carrier": order.carrier, "service": order.service, **seen}
+        current = {"carrier": order.carrier, "service": order.service}
+        return order, chosen_payload(facts, current, {"rule": by})
     result, chosen_by = picked
-    return order.model_copy(update=result), {**chosen_by, **result, **seen}
+    return order.model_copy(update=result), chosen_payload(facts, result, chosen_by)
+
+
+def facts_of(session: Session, order: Order, method: tuple[str, str]) -> Facts:
+    """The facts of an order already stored (held), its shop method given by its hold."""
+    from service.shipping.labels import default_box_grams
+
+    ids = {line.product_id for line in order.lines if line.product_id is not None}
+    weights: dict[int, int | None] = {}
+    if ids:
+        weights = {
+            pid: grams
+            for pid, grams in session.execute(
+                select(Product.id, Product.weight_grams).where(Product.id.in_(ids))
+            )
+        }
+    grams: int | None = default_box_grams()
+    for line in order.lines:
+        unit = weights.get(line.product_id) if line.product_id is not None else None
+        if unit is None or grams is None:
+            grams = None
+            continue
+        grams += unit * line.quantity
+    return Facts(
+        country=order.ship_country or "",
+        method=method,
+        pickup=bool(order.pickup_point),
+        cod=order.payment_state == PaymentState.COD.value,
+        grams=grams if order.lines else None,
+    )
+
+
+def chosen_payload(
+    facts: Facts, result: Mapping[str, str], by: Mapping[str, Any]
+) -> dict[str, Any]:
+    """The `carrier_chosen` event's payload: what chose, the result, what it looked at."""
+    return {
+        **by,
+        **result,
+        "country": facts.country,
+        "delivery": "pickup" if facts.pickup else "home",
+        "cod": facts.cod,
+        "grams": facts.grams,
+        "parcels": facts.parcels,
+    }

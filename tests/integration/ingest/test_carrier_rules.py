@@ -258,3 +258,26 @@ def test_setting_the_table_needs_an_admin_and_is_audited(
         assert row.at is not None
         channel = s.scalar(select(Channel).where(Channel.name == "shop"))
         assert channel is not None and len(channel.settings["carrier_rules"]["rules"]) == 4
+
+
+def test_setting_a_table_places_orders_held_for_an_unmapped_carrier(
+    client: TestClient, seeded: sessionmaker[Session], shop: dict[str, dict[str, str]]
+) -> None:
+    for oid, country in ((9801, "DE"), (9802, "FR")):
+        payload = _order(oid, country=country)
+        payload["shipping_lines"][0].update(code="UPS Express", title="UPS Express Saver")
+        r = shopify_post(client, payload)
+        assert [h["code"] for h in r.json()["hold_reasons"]] == ["carrier_unmapped"], r.text
+    table = {"rules": [{"name": "DE", "countries": ["DE"], "carrier": "gls", "service": "eu"}]}
+    put = client.put("/v1/channels/shop/carrier-rules", json=table, headers=shop["admin"])
+    assert put.status_code == 200, put.text
+    assert len(put.json()["released"]) == 1
+    carrier, service, events = _chosen(client, seeded, 9801, shop["operator"])
+    assert (carrier, service) == ("gls", "eu")
+    assert events[0]["payload"]["rule"] == 1 and events[0]["actor"] == "admin:it"
+    with seeded() as s:
+        placed = s.scalar(select(Order).where(Order.channel_order_id == "9801"))
+        still = s.scalar(select(Order).where(Order.channel_order_id == "9802"))
+        assert placed is not None and still is not None
+        assert placed.status == "confirmed" and placed.number in put.json()["released"]
+        assert still.status == "on_hold" and still.carrier == "ups"  # no rule for FR
