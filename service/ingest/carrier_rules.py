@@ -64,7 +64,7 @@ def _result(where: str, raw: Mapping[str, Any]) -> dict[str, str]:
 def _count(where: str, field: str, value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         raise _fail(where, field, f"{value!r} is not a whole number of 0 or more")
-    return value
+    return int(value)
 
 
 def _strings(where: str, field: str, value: Any) -> list[str]:
