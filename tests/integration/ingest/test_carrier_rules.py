@@ -18,8 +18,11 @@ from service.channels import update_channel
 from service.db import transaction
 from service.models import ApiToken, Channel, OfficeAudit, Order, Product
 from service.security import token_hash
+from tests.integration.console.conftest import office, sign_in
 from tests.integration.ingest.conftest import shopify_post
 from tests.support.shop_payloads import shopify_order
+
+__all__ = ["office"]  # the console fixture, for the order page
 
 ADMIN = "admin-token-rules-0123456789"
 OPERATOR = "op-token-rules-0123456789"
@@ -281,3 +284,23 @@ def test_setting_a_table_places_orders_held_for_an_unmapped_carrier(
         assert placed is not None and still is not None
         assert placed.status == "confirmed" and placed.number in put.json()["released"]
         assert still.status == "on_hold" and still.carrier == "ups"  # no rule for FR
+
+
+def test_the_console_order_timeline_shows_which_rule_chose(
+    client: TestClient,
+    seeded: sessionmaker[Session],
+    shop: dict[str, dict[str, str]],
+    office: None,
+) -> None:
+    client.put("/v1/channels/shop/carrier-rules", json=TABLE, headers=shop["admin"])
+    shopify_post(client, _order(9901))
+    shopify_post(client, _order(9902, country="FR"))
+    sign_in(client, "viewer")
+    with seeded() as s:
+        ids = dict(s.execute(select(Order.channel_order_id, Order.id)).tuples().all())
+    page = client.get(f"/console/orders/{ids['9901']}")
+    assert page.status_code == 200, page.text
+    assert "carrier chosen" in page.text
+    assert "gls / business by rule 4 “light DE”" in page.text
+    other = client.get(f"/console/orders/{ids['9902']}").text
+    assert "house / standard by fallback" in other
