@@ -304,3 +304,34 @@ def test_the_console_order_timeline_shows_which_rule_chose(
     assert "gls / business by rule 4 “light DE”" in page.text
     other = client.get(f"/console/orders/{ids['9902']}").text
     assert "house / standard by fallback" in other
+
+
+def test_method_rules_and_a_channel_update_that_changes_the_choice(
+    client: TestClient, seeded: sessionmaker[Session], shop: dict[str, dict[str, str]]
+) -> None:
+    table = {
+        "rules": [
+            {"methods": ["dhl paket"], "countries": ["FR"], "carrier": "dpd", "service": "fr"},
+            {"methods": ["Other Method"], "carrier": "brt", "service": "x"},
+        ],
+        "fallback": {"carrier": "gls", "service": "eu"},
+    }
+    assert (
+        client.put("/v1/channels/shop/carrier-rules", json=table, headers=shop["admin"]).status_code
+        == 200
+    )
+    payload = _order(9951)
+    assert shopify_post(client, payload).json()["order_status"] == "confirmed"
+    carrier, service, events = _chosen(client, seeded, 9951, shop["operator"])
+    assert (carrier, service) == ("gls", "eu") and events[0]["payload"]["rule"] == "fallback"
+    # The customer's address moves to France: the method rule for FR now chooses.
+    moved = _order(9951, country="FR")
+    moved["updated_at"] = "2030-01-01T00:00:00+00:00"
+    r = shopify_post(client, moved, topic="orders/updated")
+    assert r.status_code == 200, r.text
+    carrier, service, events = _chosen(client, seeded, 9951, shop["operator"])
+    assert (carrier, service) == ("dpd", "fr")
+    assert [e["payload"]["rule"] for e in events] == ["fallback", 1]
+    # The same update again changes nothing and records nothing.
+    shopify_post(client, moved, topic="orders/updated")
+    assert len(_chosen(client, seeded, 9951, shop["operator"])[2]) == 2
