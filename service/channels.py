@@ -286,3 +286,78 @@ def _release_unmapped(
         )
         released.append(order.number)
     return released
+
+
+def carrier_rules_of(channel: Channel) -> dict[str, Any] | None:
+    """The channel's carrier rule table ({"rules", "fallback"}), or None without one."""
+    from service.ingest.carrier_rules import table_of
+
+    return table_of(channel.settings)
+
+
+def set_carrier_rules(
+    session: Session, name: str, raw: Any, *, actor: str
+) -> tuple[dict[str, Any], list[str]]:
+    """Replace the channel's carrier rule table after checking all of it; audited.
+
+    A table with any fault raises ValidationFailed naming the rule and field, and the
+    channel keeps its old table. Orders held as `carrier_unmapped` that the new table
+    places are given its carrier and re-judged; returns the table and their numbers.
+    """
+    from service.ingest.carrier_rules import SETTING, checked_table
+    from service.office.sessions import audit
+
+    table = checked_table(raw)
+    channel = get_channel(session, name)
+    settings = dict(channel.settings or {})
+    before = settings.get(SETTING)
+    settings[SETTING] = table
+    channel.settings = settings
+    audit(
+        session,
+        None,
+        "carrier_rules_set",
+        target=f"channel:{channel.name}",
+        actor=actor,
+        details={"before": before, "after": table},
+    )
+    session.flush()
+    _forget_cached_channels()
+    return table, _rechoose_unmapped(session, channel, table, actor)
+
+
+def _rechoose_unmapped(
+    session: Session, channel: Channel, table: dict[str, Any], actor: str
+) -> list[str]:
+    """Let the new table choose for the channel's orders held for an unmapped carrier."""
+    from service.ingest.carrier_rules import choose, chosen_payload, facts_of
+    from service.ingest.store import revalidate_hold
+    from service.lifecycle import record_event
+
+    placed: list[str] = []
+    held = session.scalars(
+        select(Order).where(Order.channel_id == channel.id, Order.status == "on_hold")
+    )
+    for order in held:
+        reason = next((r for r in order.hold_reasons if r.get("code") == CARRIER_UNMAPPED), None)
+        if reason is None:
+            continue
+        method = (str(reason.get("method", "")), str(reason.get("method_title", "")))
+        facts = facts_of(session, order, method)
+        picked = choose(table, facts)
+        if picked is None:
+            continue
+        result, by = picked
+        order.carrier, order.service = result["carrier"], result["service"]
+        record_event(
+            session, order, "carrier_chosen", actor=actor, payload=chosen_payload(facts, result, by)
+        )
+        revalidate_hold(
+            session,
+            order,
+            drop={CARRIER_UNMAPPED},
+            actor=actor,
+            fixed_by=f"carrier rules chose {result['carrier']}",
+        )
+        placed.append(order.number)
+    return placed

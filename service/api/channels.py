@@ -6,13 +6,17 @@ so mapping a method releases the orders held as `carrier_unmapped` for it.
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Any
+
+from fastapi import APIRouter, Body
 from pydantic import BaseModel, ConfigDict, Field
 
 from service.api.deps import Admin, DbSession, Operator
 from service.channels import (
+    carrier_rules_of,
     get_channel,
     packing_slip_of,
+    set_carrier_rules,
     set_packing_slip,
     set_shipping,
     shipping_mappings,
@@ -102,4 +106,43 @@ def put_packing_slip(
         packing_slip=policy.policy,
         ship_from_country=policy.ship_from_country,
         resent_orders=resent,
+    )
+
+
+class CarrierRulesOut(BaseModel):
+    rules: list[dict[str, Any]] = Field(description="in order; the first that matches wins")
+    fallback: dict[str, str] | None = Field(description="{carrier, service} when none matches")
+
+
+@router.get("/channels/{name}/carrier-rules", response_model=CarrierRulesOut)
+def get_carrier_rules(name: str, session: DbSession, _token: Operator) -> CarrierRulesOut:
+    """The channel's carrier rule table (empty rules: the shipping-method mapping chooses)."""
+    table = carrier_rules_of(get_channel(session, name)) or {"rules": [], "fallback": None}
+    return CarrierRulesOut(rules=table["rules"], fallback=table.get("fallback"))
+
+
+class CarrierRulesSetOut(CarrierRulesOut):
+    released: list[str] = Field(
+        description="orders held as carrier_unmapped that the table now places (re-judged)"
+    )
+
+
+@router.put("/channels/{name}/carrier-rules", response_model=CarrierRulesSetOut)
+def put_carrier_rules(
+    name: str,
+    session: DbSession,
+    token: Admin,
+    body: Any = Body(  # noqa: B008 - FastAPI's way to take any JSON body
+        description='{"rules": [...], "fallback": {"carrier", "service"}} (see docs/carriers.md)'
+    ),
+) -> CarrierRulesSetOut:
+    """Replace the table; a fault names the rule and field and changes nothing. Orders
+    held as carrier_unmapped that the table now places get its carrier and are re-judged."""
+    session.commit()  # end the token lookup's transaction: the change is one clean unit
+    table, released = set_carrier_rules(
+        session, name, body, actor=f"admin:{token.name or token.id}"
+    )
+    session.commit()
+    return CarrierRulesSetOut(
+        rules=table["rules"], fallback=table.get("fallback"), released=released
     )

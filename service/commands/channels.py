@@ -8,6 +8,7 @@ history.
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import sys
 from typing import Any
@@ -18,10 +19,12 @@ from service.channels import (
     KINDS,
     SIGNED_KINDS,
     add_channel,
+    carrier_rules_of,
     get_channel,
     is_disabled,
     packing_slip_of,
     remove_shipping,
+    set_carrier_rules,
     set_disabled,
     set_packing_slip,
     set_shipping,
@@ -199,6 +202,44 @@ def run_shipping(args: argparse.Namespace) -> int:
     return 0
 
 
+def _print_rules(channel: str, table: dict[str, Any] | None) -> None:
+    if table is None:
+        print(f"{channel}: no carrier rules; the shipping-method mapping chooses the carrier.")
+        return
+    print(json.dumps(table, indent=2, ensure_ascii=False))
+
+
+def run_rules(args: argparse.Namespace) -> int:
+    """Print the channel's carrier rule table, or (with --file) replace it."""
+    if args.file is None:
+        with transaction(open_sessions(args)) as session:
+            table = carrier_rules_of(get_channel(session, args.name))
+        _print_rules(args.name, table)
+        return 0
+    try:
+        if args.file == "-":
+            text = sys.stdin.read()
+        else:
+            with open(args.file, encoding="utf-8") as fh:
+                text = fh.read()
+    except OSError as exc:
+        raise CommandError(
+            f"Cannot read {args.file}: {exc.strerror}. Nothing was changed."
+        ) from exc
+    try:
+        raw = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise CommandError(
+            f"{args.file} is not JSON (line {exc.lineno}: {exc.msg}). Nothing was changed."
+        ) from exc
+    with transaction(open_sessions(args)) as session:
+        table, placed = set_carrier_rules(session, args.name, raw, actor="cli:channel rules")
+    print(f"{args.name}: {len(table['rules'])} carrier rule(s) set")
+    if placed:
+        print(f"released from the carrier_unmapped hold: {', '.join(placed)}")
+    return 0
+
+
 def _settings_options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--cod-countries",
@@ -277,6 +318,19 @@ def register(subparsers: Subparsers) -> None:
     ship.add_argument("--priority", type=int, default=0, help="0 normal, 1 high, 2 express")
     ship.add_argument("--remove", action="store_true", help="forget this method's mapping")
     ship.set_defaults(handler=run_set_shipping)
+
+    rules = sub.add_parser(
+        "rules",
+        help="show or set the channel's carrier rule table",
+        description="Without --file, print the table. With --file (JSON; '-' reads stdin), "
+        "replace it: the first rule whose conditions (countries, methods, delivery, cod, "
+        "min_grams/max_grams, min_parcels/max_parcels) hold picks carrier and service; "
+        "none -> fallback; no fallback -> the shipping-method mapping. See docs/carriers.md.",
+    )
+    add_db_option(rules)
+    rules.add_argument("name", help="the channel")
+    rules.add_argument("--file", help="the table as JSON ('-' reads it from stdin)")
+    rules.set_defaults(handler=run_rules)
 
     shipping = sub.add_parser("shipping", help="list a channel's shipping-method mappings")
     add_db_option(shipping)

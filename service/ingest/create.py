@@ -68,6 +68,7 @@ def new_order_rows(
     *,
     actor: str,
     receipt: Mapping[str, Any] | None = None,
+    chosen: Mapping[str, Any] | None = None,
 ) -> NewOrderRows:
     """Validate `incoming` and lay it out as rows: confirmed, held, or (when the channel
     already cancelled it) cancelled, with the events lifecycle would record for that."""
@@ -111,6 +112,20 @@ def new_order_rows(
             "payload": {"channel": channel.name, "channel_order_id": incoming.channel_order_id},
             "at": created_at,
         },
+        *(
+            [
+                {
+                    **event,
+                    "type": "carrier_chosen",
+                    "from_status": None,
+                    "to_status": None,
+                    "payload": dict(chosen),
+                    "at": created_at,
+                }
+            ]
+            if chosen is not None
+            else []
+        ),
         {
             **event,
             "type": "status_changed",
@@ -139,6 +154,7 @@ def create_order(
     *,
     actor: str,
     receipt: Mapping[str, Any] | None = None,
+    chosen: Mapping[str, Any] | None = None,
 ) -> IngestResult:
     """Insert `incoming` as a new order of `channel` with its lines, audit events and
     validation exceptions (see new_order_rows), in the session's transaction.
@@ -146,7 +162,7 @@ def create_order(
     `receipt` is the webhook_receipts row of the delivery that carried it, without order_id
     and outcome; it is stored with them in the same statement.
     """
-    rows = new_order_rows(channel, incoming, products, actor=actor, receipt=receipt)
+    rows = new_order_rows(channel, incoming, products, actor=actor, receipt=receipt, chosen=chosen)
     connection = session.connection()
     order_id, number = insert_order(connection, rows.order, rows.children)
     if rows.reasons:

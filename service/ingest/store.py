@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, lazyload
 
 from service.changes import mark_changed
 from service.db import utcnow
+from service.ingest.carrier_rules import apply_rules
 from service.ingest.create import create_order
 from service.ingest.lookup import Lookup, look_up
 from service.ingest.model import NormalisedLine, NormalisedOrder
@@ -107,14 +108,17 @@ def upsert_order(
             channel_order_id=incoming.channel_order_id,
             skus=(line.sku for line in incoming.lines),
         )
+    incoming, chosen = apply_rules(session, channel.settings, incoming, lookup.products)
     existing = None
     if lookup.order_id is not None:
         existing = find_order(session, channel, incoming.channel_order_id)
     if existing is None:
         return create_order(
-            session, channel, incoming, lookup.products, actor=actor, receipt=receipt
+            session, channel, incoming, lookup.products, actor=actor, receipt=receipt, chosen=chosen
         )
-    result = _update(session, channel, existing, incoming, lookup.products, actor=actor)
+    result = _update(
+        session, channel, existing, incoming, lookup.products, actor=actor, chosen=chosen
+    )
     if receipt is not None:
         store_receipt(session, receipt, result.order_id, result.outcome)
     return result
@@ -234,6 +238,7 @@ def _update(
     products: dict[str, int],
     *,
     actor: str,
+    chosen: dict[str, Any] | None = None,
 ) -> IngestResult:
     status = S(order.status)
     if status is S.CANCELLED:
@@ -270,6 +275,8 @@ def _update(
         order.lines.extend(_new_lines(incoming, products))
     if refused:
         _refuse_change(session, channel, order, refused, actor)
+    if chosen is not None and {"carrier", "service"} & set(applied):
+        record_event(session, order, "carrier_chosen", actor=actor, payload=chosen)
     # An on-hold order is re-checked even when nothing changed: a missing product may
     # have been created since, and a replayed update is the channel's way of asking again.
     if applied or (lines_changed and "lines" not in refused):

@@ -63,6 +63,8 @@ TABLE: dict[tuple[str, str], str] = {
     ("GET", "/v1/stations"): "operator",
     ("GET", "/v1/channels/{name}/shipping"): "operator",
     ("PUT", "/v1/channels/{name}/shipping"): "admin",
+    ("GET", "/v1/channels/{name}/carrier-rules"): "operator",
+    ("PUT", "/v1/channels/{name}/carrier-rules"): "admin",
     ("GET", "/v1/channels/{name}/packing-slip"): "operator",
     ("PUT", "/v1/channels/{name}/packing-slip"): "admin",
     ("GET", "/v1/jobs"): "operator",
@@ -130,6 +132,9 @@ BODIES: dict[tuple[str, str], Any] = {
     ("POST", "/v1/batches/{batch_id}/assign"): {"station_id": 999999},
     ("POST", "/v1/jobs/{job_id}/dismiss"): {"reason": "checked"},
     ("PUT", "/v1/channels/{name}/shipping"): {"method": "DHL Paket", "carrier": "house"},
+    ("PUT", "/v1/channels/{name}/carrier-rules"): {
+        "rules": [{"countries": ["DE"], "carrier": "house", "service": "standard"}]
+    },
     ("PUT", "/v1/channels/{name}/packing-slip"): {"packing_slip": "always"},
     ("POST", "/v1/products"): {"products": []},
     ("PUT", "/v1/products"): {"products": []},
