@@ -476,11 +476,12 @@ def test_retry_a_dead_job_relabel_an_order_import_and_manage_users(
     bad.write_text("sku,name,weight\nMUG-GRN-350,Mug green,0.33 kg\n", encoding="utf-8")
     d.find_element(By.NAME, "file").send_keys(str(bad))  # type: ignore[attr-defined]
     d.find_element(By.XPATH, "//button[.='Preview']").click()  # type: ignore[attr-defined]
-    assert "Importing it would create 1" in d.find_element(By.TAG_NAME, "main").text  # type: ignore[attr-defined]
+    # The page with the problems is still there until the new preview has loaded.
+    _wait(d, lambda: "Importing it would create 1" in d.find_element(By.TAG_NAME, "main").text)  # type: ignore[attr-defined]
     _shot(d, "catalogue-import-preview")
     assert _rows(url, "SELECT sku FROM products WHERE sku = 'MUG-GRN-350'") == []
     d.find_element(By.XPATH, "//button[.='Import all of it']").click()  # type: ignore[attr-defined]
-    assert "1 created" in d.find_element(By.CSS_SELECTOR, "p.done").text  # type: ignore[attr-defined]
+    _wait(d, lambda: "1 created" in d.find_element(By.CSS_SELECTOR, "p.done").text)  # type: ignore[attr-defined]
     assert _rows(url, "SELECT weight_grams FROM products WHERE sku = 'MUG-GRN-350'") == [(330,)]
 
     # Edit a product.
