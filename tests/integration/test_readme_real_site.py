@@ -71,7 +71,9 @@ class Site:
             "/etc/packbench/secrets.key": str(tmp / "secrets.key"),
             "https://oms.example.com": self.server,
             "--port 8400": f"--port {self.port}",
+            "stations.txt": str(tmp / "stations.txt"),
         }
+        (tmp / "stations.txt").write_text("bench-01\nbench-02\n", encoding="utf-8")
         self.used: set[str] = set()
         home = tmp / "home"
         home.mkdir()
@@ -144,7 +146,9 @@ class Site:
         assert done.returncode == 0, (command, done.stdout, done.stderr)
         if command.startswith("packbench-service token create"):
             self.outputs["admin-token"] = done.stdout.strip()
-        if command.startswith("packbench-service enroll-code"):
+        if command.startswith("packbench-service enroll-code") and "--names-file" in command:
+            assert "bench-01" in done.stdout and "bench-02" in done.stdout, done.stdout
+        elif command.startswith("packbench-service enroll-code"):
             found = re.search(r"Enrolment code for station \S+: (\S+)", done.stdout)
             assert found, done.stdout
             self.outputs["enroll-code"] = found.group(1)
