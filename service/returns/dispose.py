@@ -37,10 +37,10 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from service.db import utcnow
 from service.jobs.queue import enqueue
 from service.lifecycle import record_event
-from service.models import Order, OrderException, OutboundJob, Return, ReturnUnit
+from service.models import Order, OutboundJob, Return, ReturnUnit
+from service.returns.job_exceptions import record_job_failed, resolve_job_exceptions
 from service.returns.states import Disposition
 from service.shipping.publish import DEFAULT_SHOPIFY_VERSION, PublishError, _secret
 from service.stock.publish import note_available_changed
@@ -278,47 +278,35 @@ def record_disposed(
     # the figure again is harmless, and it undoes Shopify's own count of the restock.
     for shop_line in sorted(restocked):
         note_available_changed(session, disposal.products[shop_line])
-    for open_exc in session.scalars(
-        select(OrderException).where(
-            OrderException.order_id == disposal.order_id,
-            OrderException.code == "dispose_failed",
-            OrderException.resolved_at.is_(None),
-        )
-    ):
-        if (open_exc.details or {}).get("return") == disposal.code:
-            open_exc.resolved_at = utcnow()
-            open_exc.resolved_by = actor
-            open_exc.resolution = "Shopify took the dispositions on a later attempt."
+    resolve_job_exceptions(
+        session,
+        disposal.order_id,
+        "dispose_failed",
+        disposal.code,
+        actor=actor,
+        resolution="Shopify took the dispositions on a later attempt.",
+    )
 
 
 def record_dispose_failed(
     session: Session, return_id: int, error: str, *, tries: int, actor: str
 ) -> None:
     """The dispositions failed for good: an event and a `dispose_failed` exception."""
-    rma = session.get(Return, return_id)
-    if rma is None:
-        return
-    order = session.get_one(Order, rma.order_id)
-    log.warning("dispositions of %s (order %s) failed: %s", rma.code, order.number, error)
-    record_event(
+    record_job_failed(
         session,
-        order,
-        "return_dispose_failed",
+        return_id,
+        error,
+        tries=tries,
         actor=actor,
-        payload={"return": rma.code, "error": error[:300], "attempts": tries},
-    )
-    session.add(
-        OrderException(
-            order_id=order.id,
-            kind="returns",
-            code="dispose_failed",
-            message=(
-                f"Shopify ({order.channel.name}) did not take the dispositions of return "
-                f"{rma.code}: {error[:200]}. Dispose the return in Shopify, or fix the cause "
-                "and retry the job, then resolve this exception."
-            ),
-            details={"return": rma.code, "channel": order.channel.name},
-        )
+        what="dispositions",
+        event="return_dispose_failed",
+        kind="returns",
+        code="dispose_failed",
+        message=lambda order, rma: (
+            f"Shopify ({order.channel.name}) did not take the dispositions of return "
+            f"{rma.code}: {error[:200]}. Dispose the return in Shopify, or fix the cause "
+            "and retry the job, then resolve this exception."
+        ),
     )
 
 

@@ -32,10 +32,10 @@ import httpx
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from service.db import utcnow
 from service.jobs.queue import enqueue
 from service.lifecycle import record_event
-from service.models import Channel, Order, OrderEvent, OrderException, Return
+from service.models import Channel, Order, OrderEvent, Return
+from service.returns.job_exceptions import record_job_failed, resolve_job_exceptions
 from service.returns.states import Disposition, ReturnStatus
 from service.shipping.publish import PublishError, _check
 from service.stock.shops import woo_auth, woo_base
@@ -191,46 +191,34 @@ def record_refund(
             **result,
         },
     )
-    for exc in session.scalars(
-        select(OrderException).where(
-            OrderException.order_id == refund.order_id,
-            OrderException.code == "refund_failed",
-            OrderException.resolved_at.is_(None),
-        )
-    ):
-        if (exc.details or {}).get("return") == refund.code:
-            exc.resolved_at = utcnow()
-            exc.resolved_by = actor
-            exc.resolution = "The shop refunded on a later attempt."
+    resolve_job_exceptions(
+        session,
+        refund.order_id,
+        "refund_failed",
+        refund.code,
+        actor=actor,
+        resolution="The shop refunded on a later attempt.",
+    )
 
 
 def record_refund_failed(
     session: Session, return_id: int, error: str, *, tries: int, actor: str
 ) -> None:
     """The refund failed for good: an event and a `refund_failed` exception a person sees."""
-    rma = session.get(Return, return_id)
-    if rma is None:
-        return
-    order = session.get_one(Order, rma.order_id)
-    log.warning("refund of %s (order %s) failed: %s", rma.code, order.number, error)
-    record_event(
+    record_job_failed(
         session,
-        order,
-        "return_refund_failed",
+        return_id,
+        error,
+        tries=tries,
         actor=actor,
-        payload={"return": rma.code, "error": error[:300], "attempts": tries},
-    )
-    session.add(
-        OrderException(
-            order_id=order.id,
-            kind="refund",
-            code="refund_failed",
-            message=(
-                f"The shop {order.channel.name} did not refund return {rma.code}: {error[:200]}. "
-                "Refund it in the shop, then resolve this exception."
-            ),
-            details={"return": rma.code, "channel": order.channel.name},
-        )
+        what="refund",
+        event="return_refund_failed",
+        kind="refund",
+        code="refund_failed",
+        message=lambda order, rma: (
+            f"The shop {order.channel.name} did not refund return {rma.code}: {error[:200]}. "
+            "Refund it in the shop, then resolve this exception."
+        ),
     )
 
 
