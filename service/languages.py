@@ -1,28 +1,15 @@
-"""The languages Packbench speaks: one list for the station users, the console and its users.
+"""The languages Packbench speaks (sync/languages.py holds the list both sides read).
 
-Issue 20 brings the translations; until a language has a catalogue its texts show in English
-(the console falls back per sentence, service/web/i18n.py). A code is a lower-case ISO 639-1
-code; `None` for a person means "the site's default" (station) or "the browser's" (console).
+A code is a lower-case ISO 639-1 code; `None` for a person means "the site's default"
+(station) or "the browser's" (console).
 """
 
 from __future__ import annotations
 
 from service.errors import ValidationFailed
+from sync.languages import DEFAULT, LANGUAGES
 
-DEFAULT = "en"
-# code -> the language's own name (how a person finds theirs in a list)
-LANGUAGES: dict[str, str] = {
-    "en": "English",
-    "de": "Deutsch",
-    "cs": "Čeština",
-    "sk": "Slovenčina",
-    "pl": "Polski",
-    "ro": "Română",
-    "hu": "Magyar",
-    "it": "Italiano",
-    "es": "Español",
-    "fr": "Français",
-}
+__all__ = ["DEFAULT", "LANGUAGES", "language_code"]
 
 
 def language_code(value: str | None) -> str | None:

@@ -1,0 +1,670 @@
+"""The station in its reader's language: gettext catalogues, sentences rendered at the edge.
+
+Every sentence a person reads at the station is an English message id marked for extraction:
+
+* `_("Put box {box} on the scale.", box=2)` renders now, in the current language;
+* `Msg("Put box {box} on the scale.", box=2)` keeps the sentence and its parameters and
+  renders whenever it is shown (`str(msg)` or `msg.render(lang)`), so the pack-session core
+  decides *what* to say and the screen says it in the language of whoever is logged in;
+* `plural("{n} item left", "{n} items left", n)` picks the language's plural form;
+* `N_("...")` only marks a sentence (tables of codes) for `_()` to look up later.
+
+Parameters are named `{placeholders}`; a parameter that is itself a `Msg` is rendered in the
+same language, and `weight()`, `money()`, `number()`, `date()` and `datetime_()` format by
+the language's locale through Babel ("1,25 kg" in German, "1.25 kg" in English).
+
+Why gettext for the whole station, Qt widgets included, and not Qt Linguist `.ts` files: the
+pack-session core, the printers and the self-test are pure Python with no Qt (an import
+contract), the service's console already uses gettext, and translators then get one `.po`
+per language in the format every translation tool (Poedit, Weblate, Crowdin, Lokalize)
+reads. Qt's own standard texts (dialog buttons) come from the `qtbase_<code>.qm` files that
+PySide6 ships, installed by the views when the language changes.
+
+Catalogues: `app/locale/station.pot` (extracted by `./dev strings`, i.e.
+`python -m app.i18n extract`), one `app/locale/<code>.po` per language, compiled to
+`<code>.mo` by the package build (`python -m app.i18n compile`); a source checkout without
+`.mo` files compiles the `.po` in memory. Lookup falls back per sentence: the person's
+language -> the site language -> English. An unknown language or an unusable catalogue is
+logged once and shows the fallback; a message id is never shown.
+
+`x-pseudo` (tests only) renders every sentence with accents and 40 % longer, so a sentence
+that did not come through here stands out on screen and clipping shows up.
+"""
+
+from __future__ import annotations
+
+import gettext
+import io
+import logging
+import math
+import string
+import sys
+import threading
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date as _date
+from datetime import datetime as _datetime
+from decimal import Decimal
+from functools import cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from sync.languages import DEFAULT, LANGUAGES, normalise
+
+if TYPE_CHECKING:
+    from babel.messages.catalog import Catalog
+
+log = logging.getLogger(__name__)
+
+DOMAIN = "station"
+LOCALE_DIR = Path(__file__).parent / "locale"
+PSEUDO = "x-pseudo"
+# Babel locale used for numbers and dates per language (European formats for English too).
+_LOCALES = {
+    "en": "en_GB",
+    "de": "de_DE",
+    "cs": "cs_CZ",
+    "sk": "sk_SK",
+    "pl": "pl_PL",
+    "ro": "ro_RO",
+    "hu": "hu_HU",
+    "it": "it_IT",
+    "es": "es_ES",
+    "fr": "fr_FR",
+    PSEUDO: "de_DE",  # a comma decimal separator shows numbers that skipped the locale
+}
+KEYWORDS = {"_": None, "N_": None, "Msg": None, "plural": (1, 2)}
+
+_lock = threading.Lock()
+_state = {"language": DEFAULT, "site": DEFAULT}
+_warned: set[str] = set()
+
+
+# ------------------------------------------------------------------ which language
+
+
+def shipped() -> list[str]:
+    """The languages with a catalogue in this build (English always)."""
+    have = {p.stem for p in LOCALE_DIR.glob("*.po")} | {p.stem for p in LOCALE_DIR.glob("*.mo")}
+    return [code for code in LANGUAGES if code == DEFAULT or code in have]
+
+
+def _warn_once(key: str, text: str, *args: object) -> None:
+    with _lock:
+        if key in _warned:
+            return
+        _warned.add(key)
+    log.warning(text, *args)
+
+
+def resolve(code: str | None) -> str:
+    """The language a person set, if the station ships it; else the site's; else English.
+    An unknown or unshipped language is logged once, never refused: the person still works."""
+    if code == PSEUDO:
+        return PSEUDO
+    wanted = normalise(code)
+    if code and wanted is None:
+        _warn_once(
+            f"unknown:{code}",
+            "language %r is not one Packbench speaks; using %s",
+            code,
+            _state["site"],
+        )
+    elif wanted is not None and wanted not in shipped():
+        _warn_once(
+            f"unshipped:{wanted}", "no %s catalogue in this build; using %s", wanted, _state["site"]
+        )
+        wanted = None
+    return wanted or _state["site"]
+
+
+def set_site_language(code: str | None) -> str:
+    """The station's default (its config's `language`), what anyone without their own sees."""
+    site = normalise(code) if code != PSEUDO else PSEUDO
+    if code and site is None:
+        _warn_once(
+            f"site:{code}", "site language %r is not one Packbench speaks; using English", code
+        )
+    _state["site"] = site or DEFAULT
+    return _state["site"]
+
+
+def set_language(code: str | None) -> str:
+    """Switch the station to a person's language (None: the site's); returns the one in use."""
+    _state["language"] = resolve(code)
+    return _state["language"]
+
+
+def current() -> str:
+    return _state["language"]
+
+
+def site_language() -> str:
+    return _state["site"]
+
+
+@contextmanager
+def using(code: str | None) -> Iterator[str]:
+    """Render in another language for a while (a customer's packing slip), then switch back."""
+    before = _state["language"]
+    _state["language"] = resolve(code)
+    try:
+        yield _state["language"]
+    finally:
+        _state["language"] = before
+
+
+def babel_locale(lang: str | None = None) -> str:
+    return _LOCALES.get(lang or current(), _LOCALES[DEFAULT])
+
+
+# ------------------------------------------------------------------ catalogues
+
+
+class _Miss(gettext.NullTranslations):
+    """The end of a fallback chain: English, and one log line per sentence nobody translated."""
+
+    def __init__(self, chain: str) -> None:
+        super().__init__()
+        self._chain = chain
+
+    def gettext(self, message: str) -> str:
+        _warn_once(
+            f"miss:{self._chain}:{message}",
+            "no %s translation for %r; showing English",
+            self._chain,
+            message,
+        )
+        return message
+
+    def ngettext(self, msgid1: str, msgid2: str, n: int) -> str:
+        self.gettext(msgid1)
+        return msgid1 if n == 1 else msgid2
+
+
+@cache
+def _compiled(code: str) -> bytes | None:
+    """The `.mo` bytes of a language: the built file, else the `.po` compiled in memory."""
+    mo = LOCALE_DIR / f"{code}.mo"
+    po = LOCALE_DIR / f"{code}.po"
+    try:
+        if mo.is_file() and (not po.is_file() or mo.stat().st_mtime >= po.stat().st_mtime):
+            return mo.read_bytes()
+        if po.is_file():
+            return _po_to_mo(po, code)
+    except Exception as exc:  # noqa: BLE001 - a broken catalogue must not stop the station
+        _warn_once(f"broken:{code}", "catalogue %s unusable, using the fallback: %s", code, exc)
+    return None
+
+
+def _po_to_mo(po: Path, code: str) -> bytes:
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    with po.open("rb") as f:
+        catalog = read_po(f, locale=code)
+    buffer = io.BytesIO()
+    write_mo(buffer, catalog)
+    return buffer.getvalue()
+
+
+def _one(code: str) -> gettext.NullTranslations | None:
+    if code == PSEUDO:
+        return _Pseudo()
+    data = _compiled(code)
+    if data is None:
+        return None
+    try:
+        return gettext.GNUTranslations(io.BytesIO(data))
+    except (OSError, ValueError) as exc:
+        _warn_once(f"broken:{code}", "catalogue %s unusable, using the fallback: %s", code, exc)
+        return None
+
+
+@cache
+def translations(lang: str, site: str) -> gettext.NullTranslations:
+    """The chain lang -> site -> English, each level filling what the one before lacks."""
+    chain_name = f"{lang}>{site}" if site != lang else lang
+    tail: gettext.NullTranslations = _Miss(chain_name)
+    if lang == DEFAULT:
+        return gettext.NullTranslations()
+    head: gettext.NullTranslations | None = None
+    for code in dict.fromkeys([lang, site]):
+        if code == DEFAULT:
+            break
+        level = _one(code)
+        if level is None:
+            continue
+        if head is None:
+            head = level
+        else:
+            head.add_fallback(level)
+    if head is None:
+        return tail if lang not in (DEFAULT,) else gettext.NullTranslations()
+    head.add_fallback(tail)
+    return head
+
+
+def reload() -> None:
+    """Forget loaded catalogues (a test that writes a new one)."""
+    _compiled.cache_clear()
+    translations.cache_clear()
+    with _lock:
+        _warned.clear()
+
+
+# ------------------------------------------------------------------ formatting
+
+
+@dataclass(frozen=True, slots=True)
+class Weight:
+    grams: int
+
+    def render(self, lang: str) -> str:
+        from babel.numbers import format_decimal
+
+        loc = babel_locale(lang)
+        if abs(self.grams) < 1000:
+            return f"{format_decimal(self.grams, format='#,##0', locale=loc)}\u00a0g"
+        kg = Decimal(self.grams) / 1000
+        return f"{format_decimal(kg, format='#,##0.00#', locale=loc)}\u00a0kg"
+
+
+@dataclass(frozen=True, slots=True)
+class Money:
+    amount: Decimal
+    currency: str
+
+    def render(self, lang: str) -> str:
+        from babel.numbers import format_currency
+
+        return format_currency(
+            self.amount, self.currency, format="#,##0.00\u00a0¤¤", locale=babel_locale(lang)
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Number:
+    value: int | float | Decimal
+    decimals: int = 0
+
+    def render(self, lang: str) -> str:
+        from babel.numbers import format_decimal
+
+        pattern = "#,##0" + ("." + "0" * self.decimals if self.decimals else "")
+        return format_decimal(self.value, format=pattern, locale=babel_locale(lang))
+
+
+@dataclass(frozen=True, slots=True)
+class When:
+    value: _date | _datetime
+    part: str  # "date", "time" or "datetime"
+
+    def render(self, lang: str) -> str:
+        from babel import dates
+
+        loc = babel_locale(lang)
+        if self.part == "date":
+            return dates.format_date(self.value, format="short", locale=loc)
+        if self.part == "time":
+            assert isinstance(self.value, _datetime)
+            return dates.format_time(self.value, format="short", locale=loc)
+        assert isinstance(self.value, _datetime)
+        return dates.format_datetime(self.value, format="short", locale=loc)
+
+
+def weight(grams: int) -> Weight:
+    """A weight as the reader writes it: "440 g", "1.25 kg" / "1,25 kg"."""
+    return Weight(int(grams))
+
+
+def money(amount: Decimal | str | float, currency: str) -> Money:
+    """An amount with its ISO currency: "249.90 RON" / "249,90 RON"."""
+    return Money(Decimal(str(amount)), currency.upper())
+
+
+def number(value: int | float | Decimal, decimals: int = 0) -> Number:
+    return Number(value, decimals)
+
+
+def date(value: _date) -> When:
+    return When(value, "date")
+
+
+def time(value: _datetime) -> When:
+    return When(value, "time")
+
+
+def datetime_(value: _datetime) -> When:
+    return When(value, "datetime")
+
+
+def format_value(value: object, lang: str | None = None) -> str:
+    """A parameter as text in `lang` (a Msg or a formatted quantity in that language)."""
+    lang = lang or current()
+    render = getattr(value, "render", None)
+    if callable(render):
+        return str(render(lang))
+    return str(value)
+
+
+# ------------------------------------------------------------------ sentences
+
+
+class Msg:
+    """A sentence and its parameters, rendered in whoever's language reads it, when it is read.
+
+    `str(msg)` renders in the current language. Two messages are equal when their sentence and
+    parameters are: tests and events compare what was meant, not a language's words."""
+
+    __slots__ = ("n", "params", "plural_text", "text")
+
+    def __init__(
+        self, text: str, /, _plural: str | None = None, _n: int | None = None, **params: object
+    ) -> None:
+        self.text = text
+        self.plural_text = _plural
+        self.n = _n
+        self.params: Mapping[str, object] = params
+
+    @classmethod
+    def of(cls, text: str, params: Mapping[str, object]) -> Msg:
+        msg = cls(text)
+        msg.params = dict(params)
+        return msg
+
+    def render(self, lang: str | None = None) -> str:
+        lang = lang or current()
+        tr = translations(lang, _state["site"])
+        if self.plural_text is not None and self.n is not None:
+            pattern = tr.ngettext(self.text, self.plural_text, self.n)
+        else:
+            pattern = tr.gettext(self.text)
+        values = {k: format_value(v, lang) for k, v in self.params.items()}
+        if self.n is not None:
+            values.setdefault("n", format_value(self.n, lang))
+        try:
+            return pattern.format(**values)
+        except (KeyError, IndexError, ValueError) as exc:
+            _warn_once(
+                f"fmt:{lang}:{self.text}",
+                "translation of %r broken (%s); English shown",
+                self.text,
+                exc,
+            )
+            english = self.text if self.n is None or self.n == 1 else (self.plural_text or "")
+            return english.format(**values)
+
+    def __str__(self) -> str:
+        return self.render()
+
+    def __repr__(self) -> str:
+        params = "".join(f", {k}={v!r}" for k, v in self.params.items())
+        return f"Msg({self.text!r}{params})"
+
+    def _key(self) -> tuple[object, ...]:
+        return (self.text, self.plural_text, self.n, tuple(sorted(self.params.items(), key=str)))
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Msg):
+            return self._key() == other._key()
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash((self.text, self.plural_text, self.n))
+
+    def __add__(self, other: object) -> Joined:
+        return Joined((self, other))
+
+
+@dataclass(frozen=True, slots=True)
+class Joined:
+    """Sentences shown one after another ("2.3 kg is too heavy." + "A supervisor can override.")."""
+
+    parts: tuple[object, ...]
+    sep: str = " "
+
+    def render(self, lang: str | None = None) -> str:
+        return self.sep.join(t for t in (format_value(p, lang) for p in self.parts) if t)
+
+    def __str__(self) -> str:
+        return self.render()
+
+    def __add__(self, other: object) -> Joined:
+        return Joined((*self.parts, other), self.sep)
+
+
+Text = Msg | Joined | str
+
+
+def join(*parts: object, sep: str = " ") -> Joined:
+    return Joined(tuple(parts), sep)
+
+
+def plural(singular: str, plural_text: str, n: int, /, **params: object) -> Msg:
+    """A sentence whose words depend on a count: `{n}` in it is the count."""
+    return Msg(singular, _plural=plural_text, _n=n, **params)
+
+
+def _(text: str, /, **params: object) -> str:
+    """`text` in the current language, its `{placeholders}` filled."""
+    return Msg.of(text, params).render()
+
+
+def N_(text: str) -> str:
+    """Mark a sentence for extraction only; `_()` translates it where it is shown."""
+    return text
+
+
+def render(text: object, lang: str | None = None) -> str:
+    """Any text a screen or a printer gets (a Msg, a Joined, a plain str) in `lang`."""
+    return format_value(text, lang)
+
+
+# ------------------------------------------------------------------ pseudo-locale
+
+_ACCENTS = dict(
+    zip(
+        "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ",
+        "àƀçđéƒĝĥîĵķĺɱñöþǫŕšţûṽŵẋýžÀƁÇĐÉƑĜĤÎĴĶĹṀÑÖÞǪŔŠŢÛṼŴẊÝŽ",
+        strict=True,
+    )
+)
+
+
+def pseudo(text: str) -> str:
+    """ "Put box {box} on the scale." -> "[Ṕûţ ƀöẋ {box} öñ ţĥé šçàļé.·········]": accented,
+    placeholders kept, 40 % longer (the bracketed padding)."""
+    out: list[str] = []
+    for literal, field, spec, conv in string.Formatter().parse(text):
+        out.append("".join(_ACCENTS.get(c, c) for c in literal))
+        if field is not None:
+            out.append(
+                "{" + field + ("!" + conv if conv else "") + (":" + spec if spec else "") + "}"
+            )
+    body = "".join(out)
+    pad = max(1, math.ceil(len(text) * 0.4) - 2)
+    return f"[{body}{'·' * pad}]"
+
+
+class _Pseudo(gettext.NullTranslations):
+    def gettext(self, message: str) -> str:
+        return pseudo(message)
+
+    def ngettext(self, msgid1: str, msgid2: str, n: int) -> str:
+        return pseudo(msgid1 if n == 1 else msgid2)
+
+
+# ------------------------------------------------------------------ translator workflow
+
+
+def placeholders(text: str) -> set[str]:
+    """The `{names}` a sentence fills ("{n}" included); a malformed one raises ValueError."""
+    return {f for _lit, f, _s, _c in string.Formatter().parse(text) if f is not None}
+
+
+def extract(root: Path | None = None) -> Catalog:
+    """Every marked sentence under app/, as a Babel catalogue (the template)."""
+    from babel.messages.catalog import Catalog
+    from babel.messages.extract import extract_from_dir
+
+    root = root or Path(__file__).parent
+    catalog = Catalog(project="Packbench station", fuzzy=False, charset="utf-8")
+    found = extract_from_dir(
+        str(root),
+        method_map=[("**.py", "python")],
+        keywords=KEYWORDS,
+        comment_tags=("TRANSLATORS:",),
+        strip_comment_tags=True,
+    )
+    for filename, lineno, message, comments, context in found:
+        catalog.add(
+            message, None, [(f"app/{filename}", lineno)], auto_comments=comments, context=context
+        )
+    return catalog
+
+
+def _write(catalog: Catalog, path: Path) -> None:
+    from babel.messages.pofile import write_po
+
+    buffer = io.BytesIO()
+    write_po(
+        buffer,
+        catalog,
+        width=100,
+        omit_header=False,
+        sort_output=True,
+        include_lineno=False,
+        ignore_obsolete=False,
+    )
+    text = buffer.getvalue().decode()
+    # the creation date changes on every run; keep the file stable when nothing else does
+    text = (
+        "\n".join(line for line in text.splitlines() if not line.startswith('"POT-Creation-Date:'))
+        + "\n"
+    )
+    path.write_text(text, encoding="utf-8")
+
+
+def _read(path: Path, code: str | None = None) -> Catalog:
+    from babel.messages.pofile import read_po
+
+    with path.open("rb") as f:
+        return read_po(f, locale=code)
+
+
+def write_template() -> Path:
+    path = LOCALE_DIR / f"{DOMAIN}.pot"
+    LOCALE_DIR.mkdir(exist_ok=True)
+    _write(extract(), path)
+    return path
+
+
+def update_catalogues(codes: Iterable[str] | None = None) -> list[Path]:
+    """Merge the template into each language's `.po` (new sentences empty, gone ones obsolete)."""
+    from babel.messages.catalog import Catalog
+
+    template = _read(LOCALE_DIR / f"{DOMAIN}.pot")
+    written = []
+    for code in codes or [c for c in LANGUAGES if c != DEFAULT]:
+        path = LOCALE_DIR / f"{code}.po"
+        catalog = _read(path, code) if path.is_file() else Catalog(locale=code, fuzzy=False)
+        catalog.update(template, no_fuzzy_matching=True)
+        _write(catalog, path)
+        written.append(path)
+    return written
+
+
+def compile_catalogues(out_dir: Path | None = None) -> list[Path]:
+    """`<code>.po` -> `<code>.mo` (the package build and the installers run this)."""
+    out_dir = out_dir or LOCALE_DIR
+    written = []
+    for po in sorted(LOCALE_DIR.glob("*.po")):
+        target = out_dir / f"{po.stem}.mo"
+        target.write_bytes(_po_to_mo(po, po.stem))
+        written.append(target)
+    return written
+
+
+def check() -> list[str]:
+    """What a release must not ship: a template that is not the extraction of the code, a
+    language missing a sentence or keeping a stale one, a translation that drops or adds a
+    placeholder. Empty means complete."""
+    problems: list[str] = []
+    pot = LOCALE_DIR / f"{DOMAIN}.pot"
+    extracted = extract()
+    ids = {m.id for m in extracted if m.id}
+    if not pot.is_file():
+        return [f"{pot} missing: run ./dev strings"]
+    template_ids = {m.id for m in _read(pot) if m.id}
+    for gone in sorted(map(str, template_ids - ids)):
+        problems.append(f"station.pot: stale {gone!r} (no longer in the code): run ./dev strings")
+    for new in sorted(map(str, ids - template_ids)):
+        problems.append(f"station.pot: missing {new!r}: run ./dev strings")
+    for code in LANGUAGES:
+        if code == DEFAULT:
+            continue
+        path = LOCALE_DIR / f"{code}.po"
+        if not path.is_file():
+            problems.append(f"{code}.po missing")
+            continue
+        catalog = _read(path, code)
+        have: dict[Any, Any] = {}
+        for entry in catalog:
+            if entry.id:
+                have[entry.id] = entry
+        for obsolete in getattr(catalog, "obsolete", {}):
+            problems.append(f"{code}.po: stale {obsolete!r}")
+        for msgid in sorted(ids, key=str):
+            found: Any = have.get(msgid)
+            strings = found.string if found is not None else None
+            forms: list[Any] = list(strings) if isinstance(strings, tuple) else [strings]
+            if found is None or not all(forms) or found.fuzzy:
+                problems.append(f"{code}.po: missing translation of {msgid!r}")
+                continue
+            sources: list[Any] = list(msgid) if isinstance(msgid, tuple) else [msgid]
+            want = set().union(*(placeholders(s) for s in sources))
+            for form in forms:
+                try:
+                    got = placeholders(form)
+                except ValueError as exc:
+                    problems.append(f"{code}.po: malformed {form!r}: {exc}")
+                    continue
+                # a singular form may leave out {n} ("one item left"), nothing else
+                if got - want or (want - got) - {"n"}:
+                    problems.append(
+                        f"{code}.po: placeholders of {msgid!r} are {sorted(got)}, "
+                        f"expected {sorted(want)}"
+                    )
+        for extra in sorted(map(str, set(have) - ids)):
+            problems.append(f"{code}.po: stale {extra!r} (not in the code)")
+    return problems
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m app.i18n extract|update|compile|check` (./dev strings runs extract+update)."""
+    args = sys.argv[1:] if argv is None else argv
+    command = args[0] if args else "check"
+    if command == "extract":
+        print(write_template())
+    elif command == "update":
+        for path in update_catalogues(args[1:] or None):
+            print(path)
+    elif command == "compile":
+        for path in compile_catalogues(Path(args[1]) if len(args) > 1 else None):
+            print(path)
+    elif command == "check":
+        problems = check()
+        for line in problems:
+            print(line)
+        print(f"{len(problems)} problem(s)" if problems else "catalogues complete")
+        return 1 if problems else 0
+    else:
+        print("usage: python -m app.i18n extract|update|compile [dir]|check", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
