@@ -12,6 +12,8 @@ from collections.abc import Callable
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
+from app import i18n
+
 log = logging.getLogger(__name__)
 
 
@@ -39,6 +41,9 @@ class DeviceBridge(QObject):
     label_done = Signal(int, bool, str)  # job id, ok, message
     document_job = Signal(object)  # app.printing.queue.PrintJob of the document printer
     job_done = Signal(int, object)
+    # The station switched language (code): open views re-render their texts. The runtime's
+    # language hook (login, logout, PB:LANG) emits it from any thread.
+    language_changed = Signal(str)
 
     def __init__(self) -> None:
         super().__init__()
@@ -62,3 +67,21 @@ class DeviceBridge(QObject):
     def wait_for_background(self, msecs: int = 5000) -> bool:
         """Wait for running background operations (shutdown and tests)."""
         return bool(self._pool.waitForDone(msecs))
+
+
+def change_language(runtime: object, code: str) -> str:
+    """Switch the station to `code` now: the language picker's call, the same switch as
+    scanning `PB:LANG:<code>`. Returns the language in use (an unknown or unshipped code
+    keeps the site's, logged once by `app.i18n`).
+
+    Uses the runtime's own `switch_language` when it has one (the `PB:LANG` command's
+    handler, which may also remember the choice for the person); otherwise switches
+    `app.i18n` and re-renders the runtime's screen, which the window sees as a switch."""
+    switch = getattr(runtime, "switch_language", None)
+    if callable(switch):
+        return str(switch(code))
+    lang = i18n.set_language(code)
+    refresh = getattr(runtime, "refresh", None)
+    if callable(refresh):
+        refresh()
+    return lang
