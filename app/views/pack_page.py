@@ -180,6 +180,7 @@ class PackPage(QWidget):
                 assert item is not None  # made by _rebuild_rows for every cell
                 item.setText(text)
                 item.setBackground(QColor(colour))
+            self.lines.resizeRowToContents(row)  # a serial number added may need a line more
 
     @staticmethod
     def _row_look(line: LineRow) -> tuple[tuple[str, str, str, str], str]:

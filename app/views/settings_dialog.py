@@ -11,6 +11,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -26,6 +27,7 @@ from PySide6.QtWidgets import (
 from app import i18n
 from app.i18n import _
 from app.scanning.scan import Scan
+from app.views.dialogs import fit_placeholders
 from app.views.language import name_buttons
 from app.views.scanner_test_page import ScannerTestPage
 from app.views.theme import named_label
@@ -106,6 +108,11 @@ class SettingsDialog(QDialog):
         self.language_button.setText(_("Use this language"))
         self.scanner_page.retranslate()
         name_buttons(self.buttons)
+
+    def showEvent(self, event: QShowEvent) -> None:
+        """Each field as wide as its whole hint, in whichever language it is in."""
+        fit_placeholders(self)
+        super().showEvent(event)
 
     def _printer_tab(self, actions: PrinterActions) -> QWidget:
         page = QWidget()

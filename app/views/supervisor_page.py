@@ -101,6 +101,7 @@ def _fill(table: QTableWidget, rows: Sequence[Sequence[str]]) -> None:
             if text in ("OFFLINE", "paper out", "out of paper") or text.startswith("error"):
                 item.setForeground(QBrush(QColor(RED)))
             table.setItem(r, c, item)
+    table.resizeRowsToContents()  # a cell too narrow for its words wraps, never cut
 
 
 class SupervisorPage(QWidget):
@@ -281,10 +282,16 @@ class SupervisorPage(QWidget):
         self.batches = _table(7)
         # The batch's name and its progress share what the figures leave: a long name wraps
         # (the row grows) rather than squeezing the progress text out of its bar.
+        # The progress column is as wide as its longest words (measured per snapshot, they
+        # change with the language); the name takes the rest and wraps.
         header = self.batches.horizontalHeader()
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(2, QHeaderView.ResizeMode.Fixed)
         header.setStretchLastSection(False)
+        # The name wraps to the width the window leaves it: rows follow each new width.
+        header.sectionResized.connect(
+            lambda index, _old, _new: self.batches.resizeRowsToContents() if index == 0 else None
+        )
         self.batches.setWordWrap(True)
         self.series = QLineSeries()
         chart = QChart()
@@ -329,8 +336,8 @@ class SupervisorPage(QWidget):
         # The whole "code (station)" shows: the box grows with its longest choice.
         self.target_batch.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.action_buttons: dict[str, QPushButton] = {}
+        # The reason has a line of its own: its hint is a whole sentence in any language.
         row = QHBoxLayout()
-        row.addWidget(self.reason, 2)
         for action in ("release", "reassign", "cancel", "resolve"):
             button = QPushButton()
             button.clicked.connect(lambda _=False, a=action: self.act(a))
@@ -342,6 +349,7 @@ class SupervisorPage(QWidget):
         tab = QWidget()
         layout = QVBoxLayout(tab)
         layout.addWidget(self.exceptions, 1)
+        layout.addWidget(self.reason)
         layout.addLayout(row)
         self._enable_actions()
         return tab
@@ -535,7 +543,21 @@ class SupervisorPage(QWidget):
                     )
                 )
             table.setItem(row, 6, finish)
+        self._fit_progress_column()
         table.resizeRowsToContents()
+
+    def _fit_progress_column(self) -> None:
+        """Every bar's words fit ("117 of 124 packed, 7 left" in the longest language)."""
+        table = self.batches
+        header = table.horizontalHeader()
+        item = table.horizontalHeaderItem(2)
+        widest = header.fontMetrics().horizontalAdvance(item.text() if item else "") + 24
+        for row in range(table.rowCount()):
+            bar = table.cellWidget(row, 2)
+            if isinstance(bar, QProgressBar):
+                bar.ensurePolished()
+                widest = max(widest, bar.fontMetrics().horizontalAdvance(bar.text()) + 24)
+        header.resizeSection(2, max(widest, 160))
 
     def _show_returns(self, snap: SupervisorSnapshot) -> None:
         board = snap.returns

@@ -17,6 +17,7 @@ from PySide6.QtCore import QBuffer, QByteArray, QIODevice
 from PySide6.QtGui import QColor, QImage, QPainter
 from PySide6.QtWidgets import QApplication, QDialog, QMessageBox, QWidget
 
+from app.i18n import _
 from app.packing import messages
 from app.packing.model import DictCatalog, ProductRef
 from app.printing.status import PrinterStatus, Problem, document_words
@@ -235,11 +236,11 @@ def dialogs(window: StationWindow) -> Iterator[tuple[str, QDialog]]:
     made: list[QDialog] = [
         PinDialog(window, f"Hello {PACKER.name}"),
         HoldDialog(window),
-        SupervisorDialog(window, "Supervisor override", "Why may this go through?"),
-        SupervisorDialog(window, "Reprint label", "Why is the label reprinted?"),
+        SupervisorDialog(window, _("Supervisor override"), _("Why may this go through?")),
+        SupervisorDialog(window, _("Reprint label"), _("Why is the label reprinted?")),
         QMessageBox(
             QMessageBox.Icon.Information,
-            "About Packbench",
+            _("About Packbench"),
             "Packbench 0.1.0 (build 2026-03-02, commit 0123456789ab)",
             QMessageBox.StandardButton.Ok,
             window,
