@@ -18,7 +18,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 
 from app.config import StationPaths, StationSettings
 from app.device_status import DeviceKind, DeviceState, DeviceStatus
-from app.i18n import N_, _
+from app.i18n import N_, Msg, _
 from app.station.screen import Tone
 from sync.clock import utcnow
 
@@ -307,7 +307,10 @@ def run_station(paths: StationPaths, settings: StationSettings, demo: object = N
             stack.callback(poller.stop)
         except Exception as exc:  # noqa: BLE001  (a bad scale URL must not stop packing)
             log.error("scale not started: %s", exc)
-            runtime.set_status(scale=f"not available: {exc}", scale_tone="red")
+            # A Msg: the status bar says it in whoever's language is logged in.
+            runtime.set_status(
+                scale=Msg("not available: {problem}", problem=str(exc)), scale_tone="red"
+            )
         worker.start()
         stack.callback(worker.stop)
         if doc_worker is not None:  # packing slips: same queue, the document printer

@@ -102,7 +102,8 @@ class SettingsDialog(QDialog):
         self.language_hint.setText(
             _(
                 "The station speaks this language until the next badge login (a person's own "
-                "language comes with their badge). The PB:LANG command barcodes do the same."
+                "language comes with their badge). The {command} command barcodes do the same.",
+                command="PB:LANG",
             )
         )
         self.language_button.setText(_("Use this language"))

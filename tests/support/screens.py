@@ -118,7 +118,7 @@ def _product_photo(url: str) -> bytes:
 
 
 def settle() -> None:
-    for _ in range(3):
+    for _round in range(3):
         QApplication.processEvents()
 
 
@@ -150,7 +150,7 @@ def screens(window: StationWindow) -> Iterator[tuple[str, QWidget]]:
     yield "pack-red", window
     for code in (b"PLT-WHT-27",) * 3 + (b"4012345678901", b"HP-2231-0098"):
         window.on_scan(classify(code))
-    for _ in range(12):
+    for _unit in range(12):
         window.on_scan(classify(b"4012345000016"))
     weigh(window, 99999)
     yield "pack-weight-wrong", window
