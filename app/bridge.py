@@ -13,6 +13,9 @@ from collections.abc import Callable
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
 from app import i18n
+from app.scanning.scan import Scan, ScanKind
+from app.station import runtime as station_runtime
+from app.station.runtime import StationRuntime
 
 log = logging.getLogger(__name__)
 
@@ -69,19 +72,21 @@ class DeviceBridge(QObject):
         return bool(self._pool.waitForDone(msecs))
 
 
-def change_language(runtime: object, code: str) -> str:
-    """Switch the station to `code` now: the language picker's call, the same switch as
-    scanning `PB:LANG:<code>`. Returns the language in use (an unknown or unshipped code
-    keeps the site's, logged once by `app.i18n`).
+def change_language(runtime: StationRuntime, code: str) -> str:
+    """Switch the station to `code` now: the language picker's call. Returns the language
+    in use (an unknown or unshipped code keeps the one before, logged by `app.i18n`).
 
-    Uses the runtime's own `switch_language` when it has one (the `PB:LANG` command's
-    handler, which may also remember the choice for the person); otherwise switches
-    `app.i18n` and re-renders the runtime's screen, which the window sees as a switch."""
-    switch = getattr(runtime, "switch_language", None)
-    if callable(switch):
-        return str(switch(code))
+    With someone logged in it is exactly the `PB:LANG:<code>` command barcode, through the
+    runtime's own handling of it (which also remembers the language for that person), when
+    this runtime has that command. At the login screen it is the station's language until
+    the next badge brings its person's. The window re-renders when it sees the change."""
+    prefix = getattr(station_runtime, "LANGUAGE_PREFIX", None)
+    if runtime.user is not None and isinstance(prefix, str):
+        text = f"{prefix}{code}"
+        runtime.handle_scan(
+            Scan(raw=text.encode(), text=text, kind=ScanKind.COMMAND, source="keyboard")
+        )
+        return i18n.current()
     lang = i18n.set_language(code)
-    refresh = getattr(runtime, "refresh", None)
-    if callable(refresh):
-        refresh()
+    runtime.refresh()
     return lang
