@@ -70,7 +70,9 @@ def test_switching_language_rerenders_the_open_window_in_place(qtbot: QtBot) -> 
     assert english["scanned header"] == "Scanned"
     assert english["box"].startswith("Box 1 of 1")
 
-    assert window.change_language(i18n.PSEUDO) == i18n.PSEUDO
+    # what the runtime's language hook (DeviceBridge.language_changed) does on a switch
+    i18n.set_language(i18n.PSEUDO)
+    window.retranslate()
     switched = _texts(window)
 
     assert (window.pack, window.pack.lines, window.status, window.supervisor_page) == widgets
@@ -89,7 +91,8 @@ def test_switching_language_rerenders_the_open_window_in_place(qtbot: QtBot) -> 
     assert QLocale().name() == "de_DE"
     assert QLocale().toString(1234.5, "f", 1) == "1.234,5"
 
-    assert window.change_language("en") == "en"
+    i18n.set_language("en")
+    window.retranslate()
     assert _texts(window) == english
     assert QLocale().name() == "en_GB"
 
@@ -121,9 +124,22 @@ def test_the_bridge_signal_rerenders_the_window(qtbot: QtBot) -> None:
     assert window.pack.lines.horizontalHeaderItem(0).text() == pseudo("SKU")  # type: ignore[union-attr]
 
 
+def test_the_picker_at_the_login_screen_switches_the_station(qtbot: QtBot) -> None:
+    window = station()
+    qtbot.addWidget(window)
+    window.show()
+    assert window.login.title.text() == "Scan your badge"
+    assert window.change_language(i18n.PSEUDO) == i18n.PSEUDO
+    assert window.login.title.text() == pseudo("Scan your badge")
+    assert window.status.user.text() == pseudo("nobody logged in")
+
+
 def test_the_language_picker_switches_the_station_and_itself(qtbot: QtBot) -> None:
+    """A packer at work picks English in F10 (the PB:LANG:en command when the runtime has
+    it): the station and the open dialog say everything in English again."""
     window = _packing(qtbot)
-    window.change_language(i18n.PSEUDO)
+    i18n.set_language(i18n.PSEUDO)
+    window.retranslate()
     done = lambda: "done"  # noqa: E731
     dialog = SettingsDialog(
         window, PrinterActions(done, done, done), {"Scanner": "wedge"}, window.change_language
