@@ -36,6 +36,9 @@ class LoginPage(QWidget):
         self.title.setWordWrap(True)
         self.station = named_label("", "hint")
         self.station.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.keys = named_label("", "hint")  # where the language picker is
+        self.keys.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.keys.setWordWrap(True)
         self.banner = Banner()
         self.next_step = NextStep()
         self._model: ScreenModel | None = None
@@ -44,6 +47,7 @@ class LoginPage(QWidget):
         layout.addStretch(1)
         layout.addWidget(self.title)
         layout.addWidget(self.station)
+        layout.addWidget(self.keys)
         layout.addSpacing(24)
         layout.addWidget(self.banner)
         layout.addWidget(self.next_step)
@@ -53,6 +57,7 @@ class LoginPage(QWidget):
         """Static texts in the current language; the last model shown again."""
         self.title.setText(_("Scan your badge"))
         self.station.setText(_("Station {name}", name=self.station_name))
+        self.keys.setText(_("F10: language, scanner and printer tests"))
         if self._model is not None:
             self.show_model(self._model)
 
