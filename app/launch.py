@@ -97,6 +97,17 @@ def launch(args: argparse.Namespace) -> int:
         return 0
 
 
+def speak_site_language(settings: StationSettings) -> str:
+    """The station's own language (config `language`): what the screen says when nobody, or
+    someone without a language of their own, is logged in. A badge login switches to the
+    person's (app.station.runtime), a logout back to this."""
+    from app import i18n
+
+    site = i18n.set_site_language(settings.language)
+    i18n.set_language(None)
+    return site
+
+
 def _launch(args: argparse.Namespace) -> int:
     demo = None
     data_dir: Path | None = args.data_dir
@@ -111,6 +122,7 @@ def _launch(args: argparse.Namespace) -> int:
         settings = _apply_overrides(load_settings(paths.config_file), args)
     except ConfigError as exc:
         return _fail(str(exc))
+    speak_site_language(settings)  # the self-test report and the wizard too
     try:
         if args.command == "enroll":
             if not _plain_http_accepted(args.enroll_server, args.insecure_http):
@@ -135,6 +147,7 @@ def _launch(args: argparse.Namespace) -> int:
                 return _fail("first-run wizard cancelled; nothing was saved")
         from app.views.run import run_station
 
+        speak_site_language(settings)
         return run_station(paths, settings, demo=demo)
     finally:
         if demo is not None:

@@ -263,11 +263,10 @@ class StationRuntime(SupervisorActions, ParcelFlow, AutoComplete, LabelledHolds,
             self._show("red", str(exc))
 
     def _route(self, scan: Scan) -> None:
-        if scan.kind is ScanKind.INVALID:
-            if self.order is None:
-                reason = scan.reason or Msg("That barcode could not be read.")
-                self._show("red", join(reason, Msg("Scan it again.")))
-                return
+        if scan.kind is ScanKind.INVALID and self.order is None:
+            reason = scan.reason or Msg("That barcode could not be read.")
+            self._show("red", join(reason, Msg("Scan it again.")))
+            return
         if self.user is None:
             self._login_scan(scan)
             return
@@ -466,7 +465,10 @@ class StationRuntime(SupervisorActions, ParcelFlow, AutoComplete, LabelledHolds,
         if view.status in ("cancelled",):
             self._show(
                 "red",
-                Msg("Order {order} was cancelled. Put it aside for a supervisor.", order=view.number),
+                Msg(
+                    "Order {order} was cancelled. Put it aside for a supervisor.",
+                    order=view.number,
+                ),
             )
             return
         if view.status in ("packed", "shipped", "delivered", "completed"):
@@ -512,7 +514,11 @@ class StationRuntime(SupervisorActions, ParcelFlow, AutoComplete, LabelledHolds,
             log.error("claim of order %s failed: %r", order_id, result)
             self._show(
                 "red",
-                Msg("Could not claim order {order}: {error}. Try again.", order=number, error=result),
+                Msg(
+                    "Could not claim order {order}: {error}. Try again.",
+                    order=number,
+                    error=result,
+                ),
             )
             return
         record = self.store.order_by_id(order_id)

@@ -153,4 +153,5 @@ def test_the_service_refuses_an_unknown_language_and_changes_nothing(
     }
     assert _language(sessions, ioana) == "ro"
     with sessions() as s:
-        assert s.scalars(select(OfficeAudit).where(OfficeAudit.action == "user_language_set")).all() == []
+        audited = select(OfficeAudit).where(OfficeAudit.action == "user_language_set")
+        assert s.scalars(audited).all() == []

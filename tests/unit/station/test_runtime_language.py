@@ -22,7 +22,15 @@ from app.weighing.reading import ScaleReading, WeightUnit
 from sync.protocol import MutationType, UserLanguageSet
 from tests.support.catalogues import SENTENCES, reset_station_language, station_catalogues
 from tests.support.pins import checker
-from tests.support.station_fakes import MUG, PLATE, FakeClaims, FakeLabels, FakeStore, order, run_now
+from tests.support.station_fakes import (
+    MUG,
+    PLATE,
+    FakeClaims,
+    FakeLabels,
+    FakeStore,
+    order,
+    run_now,
+)
 
 HELLO = "Hello {name}. Scan an order or tote barcode."
 WELCOME = "Scan your badge to start."
@@ -129,7 +137,8 @@ def test_a_language_the_station_does_not_ship_falls_back_to_the_site(
         bench.scan("PB:LOGOUT")
         bench.scan("BADGE-HU01")
     assert i18n.current() == "ro" and m.message == SENTENCES["ro"][HELLO].format(name="Kim")
-    assert [r.getMessage() for r in caplog.records].count("no hu catalogue in this build; using ro") == 1
+    logged = [r.getMessage() for r in caplog.records]
+    assert logged.count("no hu catalogue in this build; using ro") == 1
 
 
 def test_a_person_chooses_their_language_with_a_command_barcode() -> None:
