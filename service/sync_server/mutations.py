@@ -26,9 +26,9 @@ from service.shipping.labels import check_weight as check_label_weight
 from service.shipping.rollup import unpacked_parcels
 from service.stock.allocation import consume_order
 from service.stock.counting import apply_station_count
-from service.users import set_language_at_station
 from service.sync_server.leases import batch_owner, release_lease, station_names
 from service.sync_server.overrides import OverrideUnproven, override_actor
+from service.users import set_language_at_station
 from service.weights.history import record_parcel_weight
 from sync.protocol import (
     ORDERLESS_TYPES,
