@@ -178,3 +178,14 @@ def test_pb_lang_needs_someone_logged_in() -> None:
     bench = Bench()
     m = bench.scan("PB:LANG:de")
     assert m.tone == "red" and i18n.current() == "en" and bench.store.recorded == []
+
+
+def test_the_config_language_is_the_site_language_at_start_up() -> None:
+    from app.config import StationSettings
+    from app.launch import speak_site_language
+
+    assert speak_site_language(StationSettings(language="ro")) == "ro"
+    assert i18n.site_language() == "ro" and i18n.current() == "ro"
+    bench = Bench(site=i18n.site_language())
+    assert bench.rt.model.message == SENTENCES["ro"][WELCOME]
+    assert speak_site_language(StationSettings(language="tlh")) == "en"  # logged, English
