@@ -93,12 +93,9 @@ def open_scanner(
         config = WedgeConfig.from_params(params)
         return WedgeScanner(config, rules=base, guard=guard, url=text)
     if not device:
+        example = scheme + ":///dev/ttyACM0"
         raise ScannerError(
-            _(
-                "Scanner URL {url} names no device, e.g. {example}.",
-                url=repr(url),
-                example=f"{scheme}:///dev/ttyACM0",
-            )
+            _("Scanner URL {url} names no device, e.g. {example}.", url=repr(url), example=example)
         )
     if scheme == "serial":
         from app.scanning.serial_source import SerialScanner
@@ -146,17 +143,16 @@ def _int(params: dict[str, str], name: str, minimum: int, default: int | None = 
     try:
         value = int(params[name])
     except ValueError as exc:
+        setting = name + "=" + repr(params[name])
         raise ScannerError(
-            _(
-                "Scanner setting {setting} must be a number.",
-                setting=f"{name}={params[name]!r}",
-            )
+            _("Scanner setting {setting} must be a number.", setting=setting)
         ) from exc
     if value < minimum:
+        setting = name + "=" + str(value)
         raise ScannerError(
             _(
                 "Scanner setting {setting} must be at least {minimum}.",
-                setting=f"{name}={value}",
+                setting=setting,
                 minimum=minimum,
             )
         )
