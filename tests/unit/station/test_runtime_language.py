@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 
@@ -14,6 +15,7 @@ import pytest
 
 from app import i18n
 from app.i18n import Msg
+from app.packing.events import PackEvent
 from app.scanning.classify import classify
 from app.station.ports import UserRecord
 from app.station.runtime import StationRuntime
@@ -70,50 +72,59 @@ class Bench:
         self.rt.handle_scan(classify(text.encode()))
         return self.rt.model
 
-    def pack_order_1(self) -> None:
-        self.scan("ORD-100001")
+    def pack_order(self, order_id: int) -> None:
+        self.scan(f"ORD-{100000 + order_id}")
         for code in ("4006381333931", "4006381333931", "PLT-WHT-27"):
             self.scan(code)
+        self.rt.scale_reading(ScaleReading(Decimal(0), WeightUnit.G, True))  # platter empty
         self.rt.scale_reading(ScaleReading(Decimal(1530), WeightUnit.G, True))
-        self.rt.label_done(1, True, "")
+        [job] = [j for j, (_box, reprint) in self.rt._label_jobs.items() if not reprint]
+        self.rt.label_done(job, True, "")
         self.scan("PB:CLOSE")
 
 
-def _codes(store: FakeStore) -> list[tuple[str, str]]:
-    """What was recorded, without who recorded it."""
+def _codes(events: list[PackEvent]) -> list[tuple[str, str]]:
+    """What was recorded, without who recorded it or which order/line/label it was."""
     out = []
-    for event in store.recorded:
-        payload = event.payload_json()
-        payload.pop("packer_id", None)
+    for event in events:
+        payload = {
+            k: v
+            for k, v in event.payload_json().items()
+            if not k.endswith("_id") and k not in ("parcel_id", "tracking_number")
+        }
         out.append((event.type.value, json.dumps(payload, sort_keys=True)))
     return out
 
 
 def test_a_polish_then_a_romanian_packer_each_read_their_own_language() -> None:
     bench = Bench()
+    first = bench.store.orders[1]  # the same parcel again, as order 2
+    bench.store.orders[2] = replace(first, view=replace(first.view, id=2, number="ORD-100002"))
     m = bench.scan("BADGE-PL01")
     assert i18n.current() == "pl" and bench.switched == ["pl"]
     polish = SENTENCES["pl"][HELLO].format(name="Agata")
     assert m.message == Msg(HELLO, name="Agata").render("pl") == polish  # from pl.po
     assert m.screen is Screen.BATCHES and m.tone == "green"
-    bench.pack_order_1()
+    bench.pack_order(1)
     assert bench.rt.model.tone == "green"
+    agata_did = list(bench.store.recorded)
     m = bench.scan("PB:LOGOUT")
     assert i18n.current() == "en" and bench.switched == ["pl", "en"]
     assert m.message == WELCOME and m.screen is Screen.LOGIN
 
-    other = Bench()
-    m = other.scan("BADGE-RO01")
-    assert i18n.current() == "ro" and other.switched == ["ro"]
+    m = bench.scan("BADGE-RO01")  # the same station, the next person
+    assert i18n.current() == "ro" and bench.switched == ["pl", "en", "ro"]
     romanian = SENTENCES["ro"][HELLO].format(name="Ioana")
     assert m.message == Msg(HELLO, name="Ioana").render("ro") == romanian  # from ro.po
-    other.pack_order_1()
-    assert other.rt.model.tone == "green"
+    bench.pack_order(2)
+    assert bench.rt.model.tone == "green"
+    ioana_did = bench.store.recorded[len(agata_did) :]
 
     # The same work records the same codes, in neither person's words.
-    assert _codes(bench.store) == _codes(other.store)
-    assert len(bench.store.recorded) == 7
-    recorded = json.dumps([e.payload_json() for e in other.store.recorded], ensure_ascii=False)
+    assert len(agata_did) == len(ioana_did) == 7
+    assert _codes(agata_did) == _codes(ioana_did)
+    assert {e.order_id for e in ioana_did} == {2}
+    recorded = json.dumps([e.payload_json() for e in bench.store.recorded], ensure_ascii=False)
     assert "Salut" not in recorded and "Cześć" not in recorded
 
 
