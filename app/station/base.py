@@ -52,6 +52,7 @@ class RuntimeBase:
     _reprint_reason: str
     _reprint_requested: bool
     _awaiting_label: tuple[int, tuple[int, ...]] | None  # order id, boxes waiting for labels
+    _said: object  # the message on screen before rendering (re-rendered on a language switch)
 
     def _new_session(self, packer_id: int | None = None) -> PackSession:
         """A pack session with this station's weight settings and learned weights."""
@@ -62,7 +63,8 @@ class RuntimeBase:
             packer_id=packer_id,
         )
 
-    def _show(self, tone: Tone, message: str, **changes: object) -> None:
+    def _show(self, tone: Tone, message: object, **changes: object) -> None:
+        """Show `message` (an app.i18n Msg, a Joined or a plain str) in the current language."""
         raise NotImplementedError
 
     def _adopt_step(self, step: Step) -> None:
