@@ -215,6 +215,7 @@ def run_station(paths: StationPaths, settings: StationSettings, demo: object = N
             supervisor_signed_out=supervisors.sign_out,
             returns_lookup=client_lookup(client),
             return_labels=ReturnLabels(queue, printer, settings.station_name or "station"),
+            language_changed=bridge.language_changed.emit,
         )
         runtime_ref.append(runtime)
         sounds = Sounds(settings.sounds)
