@@ -68,7 +68,7 @@ def clipped(root: QWidget) -> list[str]:
                 needed = metrics.boundingRect(0, 0, width, 100000, Qt.TextFlag.TextWordWrap, text)
                 if needed.width() > width or needed.height() > rect.height() + 1:
                     problems.append(f"{widget.objectName() or 'label'} wraps out: {text!r}")
-            elif metrics.horizontalAdvance(text) > width + 1:
+            elif max(metrics.horizontalAdvance(line) for line in text.split("\n")) > width + 1:
                 problems.append(f"{widget.objectName() or 'label'} too narrow: {text!r}")
         elif isinstance(widget, QAbstractButton) and widget.text():
             metrics = QFontMetrics(widget.font())
