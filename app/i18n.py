@@ -189,7 +189,9 @@ def _compiled(code: str) -> bytes | None:
     mo = LOCALE_DIR / f"{code}.mo"
     po = LOCALE_DIR / f"{code}.po"
     try:
-        if mo.is_file() and (not po.is_file() or mo.stat().st_mtime >= po.stat().st_mtime):
+        # A .mo older than its .po was compiled before the last edit: compile the .po. Two
+        # seconds of grace: an installer writes the pair in any order, moments apart.
+        if mo.is_file() and (not po.is_file() or mo.stat().st_mtime + 2 >= po.stat().st_mtime):
             return mo.read_bytes()
         if po.is_file():
             return _po_to_mo(po, code)
