@@ -29,6 +29,16 @@ if TYPE_CHECKING:
     from babel.messages.catalog import Catalog
 
 MsgId = str | tuple[str, ...]
+BabelId = str | tuple[str, ...] | list[str] | None
+
+
+def key(message_id: BabelId) -> MsgId:
+    """A message id as a set key: a plural's (singular, plural) as a tuple."""
+    if isinstance(message_id, list | tuple):
+        return tuple(message_id)
+    return message_id or ""
+
+
 Placeholders = Callable[[str], set[str]]
 
 
@@ -64,7 +74,7 @@ def _label(msgid: MsgId) -> str:
 
 
 def check(
-    extracted: Iterable[MsgId],
+    extracted: Iterable[BabelId],
     locale_dir: Path,
     template_name: str,
     languages: Iterable[str],
@@ -75,13 +85,13 @@ def check(
     of `languages`, compared with the `extracted` message ids; empty means complete."""
     from babel.messages.catalog import Catalog
 
-    ids = {m for m in extracted if m}
+    ids = {key(m) for m in extracted if m}
     problems: list[str] = []
     pot = locale_dir / template_name
     if not pot.is_file():
         problems.append(f"{template_name} missing: run {refresh}")
     else:
-        template = {m.id for m in read(pot) if m.id}
+        template = {key(m.id) for m in read(pot) if m.id}
         for gone in sorted(template - ids, key=str):
             problems.append(
                 f"{template_name}: stale {_label(gone)} (not in the code): run {refresh}"
@@ -111,9 +121,9 @@ def _check_language(
             f"{code}.po: Plural-Forms has {catalog.num_plurals} forms, {code} needs "
             f"{blank.num_plurals} ({blank.plural_forms})"
         )
-    have = {entry.id: entry for entry in catalog if entry.id}
+    have = {key(entry.id): entry for entry in catalog if entry.id}
     for obsolete in catalog.obsolete:
-        problems.append(f"{code}.po: stale {_label(obsolete)} (obsolete #~ entry): delete it")
+        problems.append(f"{code}.po: stale {_label(key(obsolete))} (obsolete #~ entry): delete it")
     for extra in sorted(set(have) - ids, key=str):
         problems.append(f"{code}.po: stale {_label(extra)} (not in the code)")
     for msgid in sorted(ids, key=str):
@@ -122,7 +132,10 @@ def _check_language(
             problems.append(f"{code}.po: missing {_label(msgid)} (not merged: run ./dev strings)")
             continue
         is_plural = isinstance(msgid, tuple)
-        forms = list(entry.string) if isinstance(entry.string, tuple | list) else [entry.string]
+        forms = [
+            str(form or "")
+            for form in (entry.string if isinstance(entry.string, tuple | list) else [entry.string])
+        ]
         if is_plural != isinstance(entry.string, tuple | list):
             problems.append(f"{code}.po: {_label(msgid)} singular/plural does not match the code")
             continue
