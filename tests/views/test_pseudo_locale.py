@@ -78,3 +78,14 @@ def test_the_walk_names_each_english_widget_and_a_clipped_one(
     assert "untranslated in probe QTableWidget cell: 'Not started' ('not started')" in mine
     assert any(p.startswith("clipped in probe: cut too narrow") for p in mine)
     assert len(mine) == 3, mine
+
+
+def test_plain_reads_pseudo_text_back_as_english() -> None:
+    from tests.support.pseudo import plain
+
+    nested = i18n.pseudo("Order {order} is on hold ({reason}).").format(
+        order="ORD-1", reason=i18n.pseudo("damaged item")
+    )
+    assert plain(nested) == "Order ORD-1 is on hold (damaged item)."
+    assert plain("Scan the next item.") == "Scan the next item."
+    assert plain("[x] Box 1") == "[x] Box 1"  # brackets without the padding are text
