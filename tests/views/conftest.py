@@ -53,13 +53,25 @@ def _station_language(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     if lang is None:
         yield
         return
-    set_site = i18n.set_site_language
-    set_site(lang)
+    i18n.set_site_language(lang)
     i18n.set_language(lang)
-    monkeypatch.setattr(i18n, "set_site_language", lambda _code=None: set_site(lang))
+    # Pinned where every caller's write lands (also `from app.i18n import set_site_language`).
+    monkeypatch.setattr(i18n, "_state", _PinnedSite(i18n._state, lang))
     yield
-    set_site(None)
+    monkeypatch.undo()
+    i18n.set_site_language(None)
     i18n.set_language(None)
+
+
+class _PinnedSite(dict[str, str]):
+    """app.i18n's state with the site language held at the test's language."""
+
+    def __init__(self, state: dict[str, str], site: str) -> None:
+        super().__init__(state)
+        self.site = site
+
+    def __setitem__(self, key: str, value: str) -> None:
+        super().__setitem__(key, self.site if key == "site" else value)
 
 
 @pytest.hookimpl(wrapper=True)
