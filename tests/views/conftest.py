@@ -46,7 +46,9 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 @pytest.fixture(autouse=True)
-def _station_language(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+def _station_language(
+    monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
+) -> Iterator[None]:
     """The chosen language as the site's: a station built from a config (language "en" by
     default) keeps it; a person's own language at login still wins, as at a real station."""
     lang = chosen_language()
@@ -57,6 +59,19 @@ def _station_language(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     i18n.set_language(lang)
     # Pinned where every caller's write lands (also `from app.i18n import set_site_language`).
     monkeypatch.setattr(i18n, "_state", _PinnedSite(i18n._state, lang))
+    # qtbot keeps only weak references: a test's local widget is gone when the test returns,
+    # before the walk. Kept alive here until the test is torn down.
+    from pytestqt.qtbot import QtBot
+
+    kept: list[object] = []
+    add_widget = QtBot.addWidget
+
+    def keep(self: QtBot, widget: object, **kwargs: object) -> None:
+        kept.append(widget)
+        add_widget(self, widget, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(QtBot, "addWidget", keep)
+    request.node.pseudo_kept = kept
     yield
     monkeypatch.undo()
     i18n.set_site_language(None)
@@ -239,7 +254,8 @@ def shown_texts(root: object) -> Iterator[tuple[str, str]]:
 
 def walk_windows(item: pytest.Item) -> list[str]:
     """Untranslated and clipped texts in every visible top-level window, and untranslated
-    texts in the test's own widgets (qtbot.addWidget) that it never showed; one line each."""
+    texts in the test's own widgets (qtbot.addWidget, kept alive by `_station_language`) that
+    it never showed; one line each."""
     from PySide6.QtWidgets import QApplication
 
     from tests.views.test_clipping import clipped
@@ -248,9 +264,8 @@ def walk_windows(item: pytest.Item) -> list[str]:
         return []
     QApplication.processEvents()  # pending layouts, as a person would see the window
     windows = [w for w in QApplication.topLevelWidgets() if w.isVisible()]
-    for ref, _close in getattr(item, "qt_widgets", []):
-        widget = ref()
-        if widget is not None and widget not in windows:
+    for widget in getattr(item, "pseudo_kept", []):
+        if widget not in windows:
             windows.append(widget)
     problems: list[str] = []
     for window in windows:

@@ -181,6 +181,7 @@ def test_sizes_are_millimetres_turned_into_pixels(qapp: QApplication) -> None:
     assert QApplication.instance() is not None
 
 
+@pytest.mark.any_language  # cuts English text on purpose
 def test_the_measure_finds_a_cut_label_a_cut_cell_and_a_cut_status(qtbot: QtBot) -> None:
     """The detector itself: what the issue saw ("Scale: not available: T") is found."""
     from app.views.status_bar import StationStatusBar
