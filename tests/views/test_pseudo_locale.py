@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import pytest
 from PySide6.QtWidgets import (
+    QDialog,
     QLabel,
     QPushButton,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
-    QWidget,
 )
 from pytestqt.qtbot import QtBot
 
@@ -54,7 +54,7 @@ def test_the_walk_names_each_english_widget_and_a_clipped_one(
 ) -> None:
     i18n.set_language(i18n.PSEUDO)
     try:
-        root = QWidget()
+        root = QDialog()
         root.setObjectName("probe")
         qtbot.addWidget(root)
         layout = QVBoxLayout(root)
