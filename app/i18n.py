@@ -614,6 +614,44 @@ def check(locale_dir: Path | None = None, root: Path | None = None) -> list[str]
     )
 
 
+def length_review(top: int = 10, locale_dir: Path | None = None) -> list[str]:
+    """The length review translators and the lead read side by side: per language, how much
+    longer than the English it runs overall, and its `top` longest sentences against the
+    English and against the longest other language (a screen must hold the longest)."""
+    locale_dir = locale_dir or LOCALE_DIR
+    per_lang: dict[str, dict[str, str]] = {}
+    for code in LANGUAGES:
+        path = locale_dir / f"{code}.po"
+        if code == DEFAULT or not path.is_file():
+            continue
+        per_lang[code] = {
+            entry.id: entry.string
+            for entry in _read(path, code)
+            if isinstance(entry.id, str)
+            and entry.id
+            and isinstance(entry.string, str)
+            and entry.string
+        }
+    lines = []
+    for code, table in per_lang.items():
+        if not table:
+            continue
+        english = sum(len(k) for k in table)
+        ours = sum(len(v) for v in table.values())
+        lines.append(f"{code}: {len(table)} sentences, {ours / english:.2f}x the English length")
+        ranked = sorted(
+            table.items(), key=lambda kv: len(kv[1]) / max(len(kv[0]), 12), reverse=True
+        )
+        for msgid, text in ranked[:top]:
+            others = [t[msgid] for c, t in per_lang.items() if c != code and msgid in t]
+            longest = max((len(o) for o in others), default=0)
+            lines.append(
+                f"  {len(text) / max(len(msgid), 1):.2f}x ({len(text)} vs {len(msgid)} en, "
+                f"longest other {longest}): {text!r}"
+            )
+    return lines
+
+
 def main(argv: list[str] | None = None) -> int:
     """`python -m app.i18n extract|update|compile|check` (./dev strings runs extract+update)."""
     args = sys.argv[1:] if argv is None else argv
@@ -632,8 +670,14 @@ def main(argv: list[str] | None = None) -> int:
             print(line)
         print(f"{len(problems)} problem(s)" if problems else "catalogues complete")
         return 1 if problems else 0
+    elif command == "lengths":
+        for line in length_review(int(args[1]) if len(args) > 1 else 10):
+            print(line)
     else:
-        print("usage: python -m app.i18n extract|update|compile [dir]|check", file=sys.stderr)
+        print(
+            "usage: python -m app.i18n extract|update|compile [dir]|check|lengths [top]",
+            file=sys.stderr,
+        )
         return 2
     return 0
 

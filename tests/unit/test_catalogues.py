@@ -284,3 +284,19 @@ def test_the_console_check_reports_a_dropped_placeholder(tmp_path: Path) -> None
             "de.po: translation 'Kein Platzhalter'"
         )
         assert "drops" in problems[0]
+
+
+def test_the_length_review_ranks_the_longest_translation_first(tmp_path):
+    """`python -m app.i18n lengths`: what a reviewer reads to shorten a language's outliers."""
+    from app import i18n
+
+    (tmp_path / "de.po").write_text(
+        'msgid ""\nmsgstr ""\n"Content-Type: text/plain; charset=utf-8\\n"\n\n'
+        'msgid "Hold order"\nmsgstr "Auftrag zurückstellen"\n\n'
+        'msgid "Scan the next item."\nmsgstr "Nächsten Artikel scannen."\n',
+        encoding="utf-8",
+    )
+    lines = i18n.length_review(top=2, locale_dir=tmp_path)
+    assert lines[0].startswith("de: 2 sentences, ")
+    assert "'Auftrag zurückstellen'" in lines[1]
+    assert "'Nächsten Artikel scannen.'" in lines[2]
