@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from app.i18n import Text
 from app.packing import messages
 from app.packing.events import PackEvent
 from app.returns.session import Tone
@@ -48,7 +49,7 @@ class CountStep:
     """The answer to one scan; `leave` ends count mode."""
 
     tone: Tone
-    message: str
+    message: Text  # deferred sentence, rendered in the reader's language when shown
     events: tuple[PackEvent, ...] = ()
     leave: bool = False
 
