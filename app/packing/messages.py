@@ -60,17 +60,32 @@ class _Bare:
 def weight_off(grams: int, lower: int, upper: int, rule: Text = "") -> Text:
     """A parcel outside its band, with the rule that set it ("expected 440 g ± 50 g, learned
     from 12 parcels") and what to do: it reweighs once put back."""
-    values = {"weight": i18n.weight(grams), "lower": i18n.weight(lower)}
-    values["upper"] = i18n.weight(upper)
+    w, lo, up = i18n.weight(grams), i18n.weight(lower), i18n.weight(upper)
     if grams > upper:
         if rule:
-            off = Msg("{weight} is too heavy: {lower} to {upper} ({rule}).", **values, rule=rule)
+            off = Msg(
+                "{weight} is too heavy: {lower} to {upper} ({rule}).",
+                weight=w,
+                lower=lo,
+                upper=up,
+                rule=rule,
+            )
         else:
-            off = Msg("{weight} is too heavy: {lower} to {upper} expected.", **values)
+            off = Msg(
+                "{weight} is too heavy: {lower} to {upper} expected.", weight=w, lower=lo, upper=up
+            )
     elif rule:
-        off = Msg("{weight} is too light: {lower} to {upper} ({rule}).", **values, rule=rule)
+        off = Msg(
+            "{weight} is too light: {lower} to {upper} ({rule}).",
+            weight=w,
+            lower=lo,
+            upper=up,
+            rule=rule,
+        )
     else:
-        off = Msg("{weight} is too light: {lower} to {upper} expected.", **values)
+        off = Msg(
+            "{weight} is too light: {lower} to {upper} expected.", weight=w, lower=lo, upper=up
+        )
     return join(off, Msg("Check the items and put the box back on the scale."), override_hint())
 
 

@@ -220,15 +220,18 @@ def check_weight(
     carrier_band = carrier is not None and carrier.lower() in policy.carrier_bands
     scope = f"carrier {carrier}" if carrier_band else "site"
     rule = f"fixed: {band.describe()} ({scope})"
-    values = {"expected": i18n.weight(expected_grams), "width": i18n.weight(width)}
+    shown, half = i18n.weight(expected_grams), i18n.weight(width)
     if carrier_band:
         plain = Msg(
             "expected {expected} ± {width}, from the catalogue and carrier {carrier}'s tolerance",
             carrier=carrier,
-            **values,
+            expected=shown,
+            width=half,
         )
     else:
         plain = Msg(
-            "expected {expected} ± {width}, from the catalogue and the site's tolerance", **values
+            "expected {expected} ± {width}, from the catalogue and the site's tolerance",
+            expected=shown,
+            width=half,
         )
     return _verdict(measured_grams, expected_grams, width, rule, plain)

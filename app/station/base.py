@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
+from app.i18n import Text
 from app.packing.session import PackSession
 from app.packing.step import Step
 from app.packing.weight_rules import WeightPolicy
@@ -62,7 +63,7 @@ class RuntimeBase:
             packer_id=packer_id,
         )
 
-    def _show(self, tone: Tone, message: str, **changes: object) -> None:
+    def _show(self, tone: Tone, message: Text, **changes: object) -> None:
         raise NotImplementedError
 
     def _adopt_step(self, step: Step) -> None:

@@ -14,6 +14,7 @@ from app.counting.session import (
     is_enter_count,
     printable_count_commands,
 )
+from app.i18n import Text
 from app.packing import messages
 from app.packing.gtin import normalise_gtin
 from app.printing.documents import CommandEntry
@@ -27,7 +28,7 @@ class CountDesk:
     """The station's count mode; `active` while a packer counts bins."""
 
     def __init__(
-        self, store: StationStore, show: Callable[[Tone, str], None], online: Callable[[], bool]
+        self, store: StationStore, show: Callable[[Tone, Text], None], online: Callable[[], bool]
     ) -> None:
         self.store = store
         self.show = show

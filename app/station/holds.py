@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 
+from app.i18n import Text, join
 from app.packing import messages
 from app.packing.progress import PackProgress
 from app.station.base import RuntimeBase
@@ -19,7 +20,7 @@ log = logging.getLogger(__name__)
 class LabelledHolds(RuntimeBase):
     """What a hold does to the order's labels; mixed into StationRuntime."""
 
-    def _labels_at_hold(self, before: PackProgress) -> str:
+    def _labels_at_hold(self, before: PackProgress) -> Text:
         """Withdraw unprinted label jobs of the held order; the sentence saying what happened."""
         printed = {box.box_no for box in before.boxes if box.labelled}
         withdrawn: set[int] = set()
@@ -37,4 +38,4 @@ class LabelledHolds(RuntimeBase):
             parts.append(messages.hold_label_withdrawn(sorted(withdrawn - printed)))
         if printed:
             parts.append(messages.hold_label_void(sorted(printed)))
-        return " ".join(parts)
+        return join(*parts)

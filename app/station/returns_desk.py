@@ -10,6 +10,7 @@ from collections import Counter
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from app.i18n import Text
 from app.printing.documents import CommandEntry
 from app.returns.commands import is_enter_returns, printable_return_commands
 from app.returns.session import (
@@ -65,7 +66,7 @@ class ReturnsDesk:
         store: StationStore,
         lookup: ReturnsLookup | None,
         background: Background,
-        show: Callable[[Tone, str], None],
+        show: Callable[[Tone, Text], None],
         labels: ReturnLabels | None = None,
     ) -> None:
         self.store = store

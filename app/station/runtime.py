@@ -14,6 +14,7 @@ from dataclasses import replace
 from datetime import datetime
 
 from app.counting.session import is_enter_count
+from app.i18n import Text, join
 from app.packing import messages
 from app.packing.commands import Command, CommandName, parse_command
 from app.packing.errors import PackingError
@@ -123,7 +124,7 @@ class StationRuntime(SupervisorActions, ParcelFlow, AutoComplete, LabelledHolds,
 
     # ------------------------------------------------------------------ output
 
-    def _show(self, tone: Tone, message: str, **changes: object) -> None:
+    def _show(self, tone: Tone, message: Text, **changes: object) -> None:
         screen = self._screen()
         self.model = replace(
             self.model,
@@ -454,7 +455,7 @@ class StationRuntime(SupervisorActions, ParcelFlow, AutoComplete, LabelledHolds,
         self.session.apply(step)
         if step.outcome is Outcome.HELD:
             said = self._labels_at_hold(before)
-            step = replace(step, message=f"{step.message} {said}".strip())
+            step = replace(step, message=join(step.message, said))
         if step.outcome is Outcome.PACKED:
             self._order_packed()
         if step.outcome is Outcome.REWEIGH:

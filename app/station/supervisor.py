@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
+from app.i18n import Text
 from app.packing import messages
 from app.station.ports import BatchRow
 from sync.clock import utcnow
@@ -67,7 +68,7 @@ class BatchProgress:
         return f"{hhmm(self.projected_finish)}" + (" — will miss cut-off" if self.will_miss else "")
 
     @property
-    def finish_hint(self) -> str:
+    def finish_hint(self) -> Text:
         """Why the projected finish is what it is (the cell's tooltip)."""
         if self.remaining == 0:
             return "Every order of this batch is packed."

@@ -5,6 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QSizePolicy
 
+from app.i18n import Text
 from app.views.theme import TONES
 
 
@@ -21,7 +22,7 @@ class Banner(QLabel):
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
         self.tone = ""
 
-    def show_message(self, tone: str, message: str) -> None:
+    def show_message(self, tone: str, message: Text) -> None:
         """Paint the banner in `tone` with `message`."""
         background, text, symbol = TONES.get(tone, TONES["amber"])
         self.tone = tone
@@ -39,7 +40,7 @@ class NextStep(QLabel):
         self.setWordWrap(True)
         self.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
 
-    def show_step(self, text: str) -> None:
+    def show_step(self, text: Text) -> None:
         """Show `text` (hidden when there is nothing to say)."""
         self.setText(f"➜  {text}" if text else "")
         self.setVisible(bool(text))

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app import i18n
 from app.buildinfo import version_text
 from app.scanning.scan import Scan, ScanKind
 from app.station.pictures import PictureKind, PictureShelf, PictureState
@@ -141,7 +142,9 @@ class StationWindow(QMainWindow):
         key = f"{model.tone}:{model.message}"
         if key != self._last_message:
             self._last_message = key
-            self.sounds("done" if "is packed" in model.message else model.tone)
+            # the same sound whatever the packer's language: the English sentence decides
+            packed = "is packed" in i18n.render(model.message, "en")
+            self.sounds("done" if packed else model.tone)
         if model.ask_pin_for and self._dialog is None:
             self._ask_pin()
         if model.ask_hold_reason and self._dialog is None:
@@ -213,7 +216,7 @@ class StationWindow(QMainWindow):
         (page if page is not None else self).setFocus()
 
     def _ask_pin(self) -> None:
-        dialog = PinDialog(self, self.runtime.model.message.split(".")[0])
+        dialog = PinDialog(self, str(self.runtime.model.message).split(".")[0])
         ok = self._run_dialog(dialog)
         pin = dialog.pin.text()
         if ok:

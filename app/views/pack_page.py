@@ -132,7 +132,7 @@ class PackPage(QWidget):
             label = PRIORITY_TEXT.get(header.priority)
             self.priority.setText(label or "")
             self.priority.setVisible(label is not None)
-            self.cod.setText(messages.collect_cod(header.cod) if header.cod else "")
+            self.cod.setText(str(messages.collect_cod(header.cod)) if header.cod else "")
             self.cod.setVisible(bool(header.cod))
         self._render_lines(model)
         self._render_box(model)

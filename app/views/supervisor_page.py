@@ -420,7 +420,7 @@ class SupervisorPage(QWidget):
             table.setItem(row, 4, QTableWidgetItem(rate))
             table.setItem(row, 5, QTableWidgetItem(hhmm(b.cutoff_at)))
             finish = QTableWidgetItem(("✖ " if b.will_miss else "") + b.finish_text)
-            finish.setToolTip(b.finish_hint)
+            finish.setToolTip(str(b.finish_hint))
             if b.will_miss:
                 finish.setForeground(QBrush(QColor(RED)))
                 finish.setToolTip(f"{b.finish_hint} This batch misses its cut-off.")
