@@ -90,7 +90,7 @@ def test_a_wrong_weight_weighs_again_once_the_box_is_lifted_off_and_put_back(
     assert bench.labels.jobs == [] and m.box is not None and m.box.rejected_grams == 3000
     bench.weigh(0)  # lifted off
     m = bench.weigh(1530)  # checked and put back: weighed again, no PB:REWEIGH
-    assert m.tone == "green" and "1530 g" in en(m.message)
+    assert m.tone == "green" and "1.53 kg" in en(m.message)
     assert m.box is not None and m.box.weight_grams == 1530
     assert bench.labels.jobs == [(1, 1, 1530)]
     assert bench.types().count("weight_recorded") == 2
