@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 
 import pytest
 
@@ -17,6 +18,7 @@ from app import i18n
 from app.i18n import Text
 from app.packing.errors import PackingError
 from app.packing.events import PackEvent
+from app.packing.step import Step
 from app.scanning.scan import ScanKind
 from sync.protocol import HoldReason
 
@@ -68,7 +70,7 @@ def pack_everything() -> tuple[list[Text], list[PackEvent]]:
     said: list[Text] = []
     station = Station()
 
-    def step(action) -> None:  # noqa: ANN001 - a zero-argument call returning a Step
+    def step(action: Callable[[], Step]) -> None:
         try:
             said.append(action().message)
         except PackingError as error:
