@@ -46,8 +46,11 @@ def parse_unit(text: str) -> WeightUnit:
     unit = _UNIT_ALIASES.get(text.strip().lower())
     if unit is None:
         raise UnknownUnit(
-            f"The scale reports its weight in '{text.strip()}', which Packbench cannot "
-            "convert; set the scale to g, kg, lb or oz."
+            Msg(
+                "The scale reports its weight in '{unit}', which Packbench cannot convert; set "
+                "the scale to g, kg, lb or oz.",
+                unit=text.strip(),
+            )
         )
     return unit
 
