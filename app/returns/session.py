@@ -93,12 +93,22 @@ _WORDS = {
 _PICK = "PB:RESTOCK, PB:BGRADE, PB:WRITEOFF"
 
 
-def _unit_done(sku: str, disposition: Disposition, reason: ReturnReason | None) -> Msg:
-    """ "SKU restocked" / "SKU B-grade (damaged)": one unit and what happened to it."""
+_REASONS = {
+    ReturnReason.DAMAGED: N_("damaged"),
+    ReturnReason.WRONG_ITEM: N_("wrong item"),
+    # TRANSLATORS: a returned item that is not from this shop.
+    ReturnReason.NOT_OURS: N_("not ours"),
+}
+
+
+def _what_happened(disposition: Disposition, reason: ReturnReason | None) -> Msg:
+    """ "restocked" / "B-grade (damaged)": what happened to one unit, in the reader's words."""
     what = Msg(_WORDS[disposition])
     if reason is None:
-        return Msg("{sku} {what}", sku=sku, what=what)
-    return Msg("{sku} {what} ({reason})", sku=sku, what=what, reason=reason.value.replace("_", " "))
+        return what
+    why = _REASONS.get(reason)
+    # TRANSLATORS: a disposition and its reason, e.g. "B-grade (damaged)".
+    return Msg("{what} ({reason})", what=what, reason=Msg(why) if why else reason.value)
 
 
 @dataclass
@@ -112,7 +122,7 @@ class ReturnSession:
     booked: Counter[int] = field(default_factory=Counter)
     dispositions: Counter[Disposition] = field(default_factory=Counter)
     packer_id: int | None = None
-    units: list[Msg] = field(default_factory=list)  # "SKU restocked", for the slip
+    units: list[tuple[str, Msg]] = field(default_factory=list)  # (SKU, "restocked"): the slip
 
     # ------------------------------------------------------------------ scans
 
@@ -270,13 +280,15 @@ class ReturnSession:
             )
         self.booked[self.unit.line_id] += 1
         self.dispositions[disposition] += 1
-        done = _unit_done(sku, disposition, reason)
-        self.units.append(done)
+        what = _what_happened(disposition, reason)
+        self.units.append((sku, what))
         self.unit, self.unit_code = None, ""
         self.state = ReturnState.OPEN
         return ReturnStep(
             "green",
-            Msg("{unit}. Scan the next unit or {close}.", unit=done, close="PB:CLOSE"),
+            Msg(
+                "{sku} {what}. Scan the next unit or {close}.", sku=sku, what=what, close="PB:CLOSE"
+            ),
             events=(event,),
             label=label,
         )
@@ -302,7 +314,7 @@ class ReturnSession:
             if n
         ) or _("no units")
         number = self.parcel.order_number
-        lines = tuple(str(unit) for unit in self.units)
+        lines = tuple(f"{sku}  {what}" for sku, what in self.units)
         slip = SlipLabel(self.parcel.order_id, number, self.parcel.return_code, lines, summary)
         self._reset()
         return ReturnStep(
