@@ -12,6 +12,11 @@ from collections.abc import Callable
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
+from app import i18n
+from app.scanning.scan import Scan, ScanKind
+from app.station import runtime as station_runtime
+from app.station.runtime import StationRuntime
+
 log = logging.getLogger(__name__)
 
 
@@ -39,6 +44,9 @@ class DeviceBridge(QObject):
     label_done = Signal(int, bool, str)  # job id, ok, message
     document_job = Signal(object)  # app.printing.queue.PrintJob of the document printer
     job_done = Signal(int, object)
+    # The station switched language (code): open views re-render their texts. The runtime's
+    # language hook (login, logout, PB:LANG) emits it from any thread.
+    language_changed = Signal(str)
 
     def __init__(self) -> None:
         super().__init__()
@@ -62,3 +70,23 @@ class DeviceBridge(QObject):
     def wait_for_background(self, msecs: int = 5000) -> bool:
         """Wait for running background operations (shutdown and tests)."""
         return bool(self._pool.waitForDone(msecs))
+
+
+def change_language(runtime: StationRuntime, code: str) -> str:
+    """Switch the station to `code` now: the language picker's call. Returns the language
+    in use (an unknown or unshipped code keeps the one before, logged by `app.i18n`).
+
+    With someone logged in it is exactly the `PB:LANG:<code>` command barcode, through the
+    runtime's own handling of it (which also remembers the language for that person), when
+    this runtime has that command. At the login screen it is the station's language until
+    the next badge brings its person's. The window re-renders when it sees the change."""
+    prefix = getattr(station_runtime, "LANGUAGE_PREFIX", None)
+    if runtime.user is not None and isinstance(prefix, str):
+        text = f"{prefix}{code}"
+        runtime.handle_scan(
+            Scan(raw=text.encode(), text=text, kind=ScanKind.COMMAND, source="keyboard")
+        )
+        return i18n.current()
+    lang = i18n.set_language(code)
+    runtime.refresh()
+    return lang

@@ -48,7 +48,7 @@ from datetime import datetime as _datetime
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from sync.languages import DEFAULT, LANGUAGES, normalise
 
@@ -189,7 +189,9 @@ def _compiled(code: str) -> bytes | None:
     mo = LOCALE_DIR / f"{code}.mo"
     po = LOCALE_DIR / f"{code}.po"
     try:
-        if mo.is_file() and (not po.is_file() or mo.stat().st_mtime >= po.stat().st_mtime):
+        # A .mo older than its .po was compiled before the last edit: compile the .po. Two
+        # seconds of grace: an installer writes the pair in any order, moments apart.
+        if mo.is_file() and (not po.is_file() or mo.stat().st_mtime + 2 >= po.stat().st_mtime):
             return mo.read_bytes()
         if po.is_file():
             return _po_to_mo(po, code)
@@ -554,92 +556,62 @@ def _read(path: Path, code: str | None = None) -> Catalog:
         return read_po(f, locale=code)
 
 
-def write_template() -> Path:
-    path = LOCALE_DIR / f"{DOMAIN}.pot"
-    LOCALE_DIR.mkdir(exist_ok=True)
-    _write(extract(), path)
+def write_template(locale_dir: Path | None = None, root: Path | None = None) -> Path:
+    locale_dir = locale_dir or LOCALE_DIR
+    path = locale_dir / f"{DOMAIN}.pot"
+    locale_dir.mkdir(exist_ok=True)
+    _write(extract(root), path)
     return path
 
 
-def update_catalogues(codes: Iterable[str] | None = None) -> list[Path]:
-    """Merge the template into each language's `.po` (new sentences empty, gone ones obsolete)."""
+def update_catalogues(
+    codes: Iterable[str] | None = None, locale_dir: Path | None = None
+) -> list[Path]:
+    """Merge the template into each language's `.po`: new sentences come in empty, gone ones
+    are dropped (not kept as `#~` obsolete entries, which the check would call stale)."""
     from babel.messages.catalog import Catalog
 
-    template = _read(LOCALE_DIR / f"{DOMAIN}.pot")
+    locale_dir = locale_dir or LOCALE_DIR
+    template = _read(locale_dir / f"{DOMAIN}.pot")
     written = []
     for code in codes or [c for c in LANGUAGES if c != DEFAULT]:
-        path = LOCALE_DIR / f"{code}.po"
+        path = locale_dir / f"{code}.po"
         catalog = _read(path, code) if path.is_file() else Catalog(locale=code, fuzzy=False)
         catalog.update(template, no_fuzzy_matching=True)
+        catalog.obsolete.clear()
         _write(catalog, path)
         written.append(path)
     return written
 
 
-def compile_catalogues(out_dir: Path | None = None) -> list[Path]:
-    """`<code>.po` -> `<code>.mo` (the package build and the installers run this)."""
-    out_dir = out_dir or LOCALE_DIR
+def compile_catalogues(out_dir: Path | None = None, locale_dir: Path | None = None) -> list[Path]:
+    """`<code>.po` -> `<code>.mo` (packaging/build and packaging/packbench.spec run this; fuzzy
+    entries are left out, as gettext would)."""
+    locale_dir = locale_dir or LOCALE_DIR
+    out_dir = out_dir or locale_dir
+    out_dir.mkdir(parents=True, exist_ok=True)
     written = []
-    for po in sorted(LOCALE_DIR.glob("*.po")):
+    for po in sorted(locale_dir.glob("*.po")):
         target = out_dir / f"{po.stem}.mo"
         target.write_bytes(_po_to_mo(po, po.stem))
         written.append(target)
     return written
 
 
-def check() -> list[str]:
-    """What a release must not ship: a template that is not the extraction of the code, a
-    language missing a sentence or keeping a stale one, a translation that drops or adds a
-    placeholder. Empty means complete."""
-    problems: list[str] = []
-    pot = LOCALE_DIR / f"{DOMAIN}.pot"
-    extracted = extract()
-    ids = {m.id for m in extracted if m.id}
-    if not pot.is_file():
-        return [f"{pot} missing: run ./dev strings"]
-    template_ids = {m.id for m in _read(pot) if m.id}
-    for gone in sorted(map(str, template_ids - ids)):
-        problems.append(f"station.pot: stale {gone!r} (no longer in the code): run ./dev strings")
-    for new in sorted(map(str, ids - template_ids)):
-        problems.append(f"station.pot: missing {new!r}: run ./dev strings")
-    for code in LANGUAGES:
-        if code == DEFAULT:
-            continue
-        path = LOCALE_DIR / f"{code}.po"
-        if not path.is_file():
-            problems.append(f"{code}.po missing")
-            continue
-        catalog = _read(path, code)
-        have: dict[Any, Any] = {}
-        for entry in catalog:
-            if entry.id:
-                have[entry.id] = entry
-        for obsolete in getattr(catalog, "obsolete", {}):
-            problems.append(f"{code}.po: stale {obsolete!r}")
-        for msgid in sorted(ids, key=str):
-            found: Any = have.get(msgid)
-            strings = found.string if found is not None else None
-            forms: list[Any] = list(strings) if isinstance(strings, tuple) else [strings]
-            if found is None or not all(forms) or found.fuzzy:
-                problems.append(f"{code}.po: missing translation of {msgid!r}")
-                continue
-            sources: list[Any] = list(msgid) if isinstance(msgid, tuple) else [msgid]
-            want = set().union(*(placeholders(s) for s in sources))
-            for form in forms:
-                try:
-                    got = placeholders(form)
-                except ValueError as exc:
-                    problems.append(f"{code}.po: malformed {form!r}: {exc}")
-                    continue
-                # a singular form may leave out {n} ("one item left"), nothing else
-                if got - want or (want - got) - {"n"}:
-                    problems.append(
-                        f"{code}.po: placeholders of {msgid!r} are {sorted(got)}, "
-                        f"expected {sorted(want)}"
-                    )
-        for extra in sorted(map(str, set(have) - ids)):
-            problems.append(f"{code}.po: stale {extra!r} (not in the code)")
-    return problems
+def check(locale_dir: Path | None = None, root: Path | None = None) -> list[str]:
+    """What a release must not ship (sync/catalogues.py lists the rules): a template that is not
+    the extraction of the code under `root`, a language missing a sentence or keeping a stale
+    one, a fuzzy translation, a translation that drops or adds a placeholder. Every language of
+    `sync.languages` but English must be complete. Empty means complete."""
+    from sync import catalogues
+
+    return catalogues.check(
+        (m.id for m in extract(root)),
+        locale_dir or LOCALE_DIR,
+        f"{DOMAIN}.pot",
+        [c for c in LANGUAGES if c != DEFAULT],
+        catalogues.brace_placeholders,
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

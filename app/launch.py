@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from app.config import ConfigError, StationPaths, StationSettings, load_settings, save_settings
+from app.i18n import _
 from app.logs import setup_logging
 
 log = logging.getLogger(__name__)
@@ -80,11 +81,13 @@ def launch(args: argparse.Namespace) -> int:
     if not args.self_test and args.command != "enroll":
         problem = display_problem(os.environ)
         if problem:  # before logging is set up: one line on stderr, nothing else
-            print(
-                f"packbench: {problem}: start it in the station's desktop session (or over "
-                "ssh -X); `packbench --self-test` needs no display",
-                file=sys.stderr,
+            advice = _(
+                "{problem}: start it in the station's desktop session (or over ssh -X); "
+                "{command} needs no display",
+                problem=problem,
+                command="`packbench --self-test`",
             )
+            print(f"packbench: {advice}", file=sys.stderr)
             return 2
     # Until the window handles them (app.views.run), the signals unwind this function so the
     # demo's temporary folder is removed.
@@ -95,6 +98,17 @@ def launch(args: argparse.Namespace) -> int:
     except _Stopped as stopped:
         log.info("%s before the station window opened: stopped", stopped)
         return 0
+
+
+def speak_site_language(settings: StationSettings) -> str:
+    """The station's own language (config `language`): what the screen says when nobody, or
+    someone without a language of their own, is logged in. A badge login switches to the
+    person's (app.station.runtime), a logout back to this."""
+    from app import i18n
+
+    site = i18n.set_site_language(settings.language)
+    i18n.set_language(None)
+    return site
 
 
 def _launch(args: argparse.Namespace) -> int:
@@ -111,12 +125,16 @@ def _launch(args: argparse.Namespace) -> int:
         settings = _apply_overrides(load_settings(paths.config_file), args)
     except ConfigError as exc:
         return _fail(str(exc))
+    speak_site_language(settings)  # the self-test report and the wizard too
     try:
         if args.command == "enroll":
             if not _plain_http_accepted(args.enroll_server, args.insecure_http):
                 return _fail(
-                    "enrolment cancelled: use an https:// server address, or confirm plain "
-                    "HTTP with --insecure-http"
+                    _(
+                        "enrolment cancelled: use an https:// server address, or confirm "
+                        "plain HTTP with {option}",
+                        option="--insecure-http",
+                    )
                 )
             return _enroll(paths, settings, args.enroll_server, args.code)
         if demo is not None:
@@ -132,9 +150,10 @@ def _launch(args: argparse.Namespace) -> int:
             if outcome is WizardOutcome.DEMO:
                 return _launch(argparse.Namespace(**{**vars(args), "demo": True}))
             if outcome is WizardOutcome.CANCELLED:
-                return _fail("first-run wizard cancelled; nothing was saved")
+                return _fail(_("first-run wizard cancelled; nothing was saved"))
         from app.views.run import run_station
 
+        speak_site_language(settings)
         return run_station(paths, settings, demo=demo)
     finally:
         if demo is not None:
@@ -148,14 +167,18 @@ def _plain_http_accepted(server: str, confirmed: bool) -> bool:
     if not plain_http_to_another_host(server):
         return True
     print(
-        f"WARNING: {server} is plain HTTP to another machine. The station token, supervisor "
-        "PINs and customers' addresses would cross the network unencrypted; anyone on the "
-        "way could act as this station.",
+        _(
+            "WARNING: {server} is plain HTTP to another machine. The station token, supervisor "
+            "PINs and customers' addresses would cross the network unencrypted; anyone on the "
+            "way could act as this station.",
+            server=server,
+        ),
         file=sys.stderr,
     )
     if confirmed:
         return True
-    print("Enroll over plain HTTP anyway? [y/N] ", end="", file=sys.stderr, flush=True)
+    # TRANSLATORS: keep "[y/N]": the answer is read as y or yes
+    print(_("Enroll over plain HTTP anyway? [y/N]") + " ", end="", file=sys.stderr, flush=True)
     try:
         answer = input()
     except EOFError:
@@ -172,11 +195,14 @@ def _enroll(paths: StationPaths, settings: StationSettings, server: str, code: s
         enrolled = enroll(server.rstrip("/"), code, app_version=__version__)
     except KeyringUnavailable as exc:
         return _fail(
-            f"{exc} The enrolment code is not used up: once the keyring works, run the same "
-            "command again (within 15 minutes if it got as far as the service)."
+            _(
+                "{problem} The enrolment code is not used up: once the keyring works, run the "
+                "same command again (within 15 minutes if it got as far as the service).",
+                problem=exc,
+            )
         )
     except SyncError as exc:
-        return _fail(f"enrolment failed: {exc}")
+        return _fail(_("enrolment failed: {error}", error=exc))
     save_settings(
         paths.config_file,
         dataclasses.replace(
@@ -184,7 +210,10 @@ def _enroll(paths: StationPaths, settings: StationSettings, server: str, code: s
         ),
     )
     print(
-        f"Enrolled as station {enrolled.station_name!r} (station id {enrolled.station_id}); "
-        "the token is in the OS keyring."
+        _(
+            "Enrolled as station {station} (station id {id}); the token is in the OS keyring.",
+            station=repr(enrolled.station_name),
+            id=enrolled.station_id,
+        )
     )
     return 0

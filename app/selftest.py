@@ -10,7 +10,9 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from app import i18n
 from app.config import StationPaths, StationSettings
+from app.i18n import N_, _
 
 log = logging.getLogger(__name__)
 
@@ -28,9 +30,11 @@ def _database(paths: StationPaths, _settings: StationSettings) -> str:
     paths.database.parent.mkdir(parents=True, exist_ok=True)
     replica = Replica.open(paths.database)
     try:
-        return (
-            f"{paths.database} opens; {replica.order_count()} orders cached, "
-            f"{replica.queue_depth()} events waiting to be sent"
+        return _(
+            "{path} opens; {orders} orders cached, {events} events waiting to be sent",
+            path=paths.database,
+            orders=i18n.number(replica.order_count()),
+            events=i18n.number(replica.queue_depth()),
         )
     finally:
         replica.close()
@@ -40,9 +44,11 @@ def _keyring(_paths: StationPaths, settings: StationSettings) -> str:
     from sync.client import load_token
 
     if not settings.server_url:
-        raise RuntimeError("no server configured; run 'packbench enroll' first")
+        raise RuntimeError(
+            _("no server configured; run {command} first", command="'packbench enroll'")
+        )
     load_token(settings.server_url)
-    return "the station token is in the keyring"
+    return _("the station token is in the keyring")
 
 
 def _server(_paths: StationPaths, settings: StationSettings) -> str:
@@ -53,7 +59,11 @@ def _server(_paths: StationPaths, settings: StationSettings) -> str:
         me = client.me()
     finally:
         client.close()
-    return f"{settings.server_url} answers; this is station {me.station_name!r}"
+    return _(
+        "{server} answers; this is station {station}",
+        server=settings.server_url,
+        station=repr(me.station_name),
+    )
 
 
 def _scanner(_paths: StationPaths, settings: StationSettings) -> str:
@@ -69,17 +79,24 @@ def _scale(_paths: StationPaths, settings: StationSettings) -> str:
     if settings.scale in ("", "manual"):
         if not settings.allow_manual_weight:
             raise RuntimeError(
-                "manual weight entry, but typed-in weights are not allowed "
-                "(allow_manual_weight = false): nothing can be weighed. Configure a scale "
-                "or set allow_manual_weight = true."
+                _(
+                    "manual weight entry, but typed-in weights are not allowed "
+                    "({setting} = false): nothing can be weighed. Configure a scale "
+                    "or set {setting} = true.",
+                    setting="allow_manual_weight",
+                )
             )
-        return "manual weight entry (each typed-in weight is recorded as manual)"
+        return _("manual weight entry (each typed-in weight is recorded as manual)")
     scale = open_scale(settings.scale)
     try:
         reading = scale.read()  # a weight request; a silent scale raises ScaleTimeout
     finally:
         scale.close()
-    return f"{settings.scale} answers a weight request: {reading.describe()}"
+    return _(
+        "{scale} answers a weight request: {reading}",
+        scale=settings.scale,
+        reading=reading.describe(),
+    )
 
 
 def _printer(paths: StationPaths, settings: StationSettings) -> str:
@@ -91,21 +108,26 @@ def _printer(paths: StationPaths, settings: StationSettings) -> str:
     status = printer.status()  # a status query on the wire; silence is not "ready"
     if not status.ready:
         raise RuntimeError(
-            f"{url}: {status.message} Check that the printer is switched on and reachable "
-            "at that address, then run the self-test again."
+            _(
+                "{printer}: {problem} Check that the printer is switched on and reachable "
+                "at that address, then run the self-test again.",
+                printer=url,
+                problem=status.message,
+            )
         )
     if not printer.transport.can_query:
-        return f"{url} is ready (label files; there is no status to ask)"
-    return f"{url} answers its status query: ready"
+        return _("{printer} is ready (label files; there is no status to ask)", printer=url)
+    return _("{printer} answers its status query: ready", printer=url)
 
 
+# The check names are the report's (N_: shown in the station's language).
 CHECKS: tuple[tuple[str, Callable[[StationPaths, StationSettings], str]], ...] = (
-    ("database", _database),
-    ("keyring", _keyring),
-    ("server", _server),
-    ("scanner", _scanner),
-    ("scale", _scale),
-    ("label printer", _printer),
+    (N_("database"), _database),
+    (N_("keyring"), _keyring),
+    (N_("server"), _server),
+    (N_("scanner"), _scanner),
+    (N_("scale"), _scale),
+    (N_("label printer"), _printer),
 )
 
 
@@ -114,10 +136,10 @@ def run_checks(paths: StationPaths, settings: StationSettings) -> list[CheckResu
     results = []
     for name, check in CHECKS:
         try:
-            results.append(CheckResult(name, True, check(paths, settings)))
+            results.append(CheckResult(_(name), True, check(paths, settings)))
         except Exception as exc:  # noqa: BLE001  (every failure becomes a line of the report)
             log.warning("self-test %s failed: %s", name, exc)
-            results.append(CheckResult(name, False, str(exc) or type(exc).__name__))
+            results.append(CheckResult(_(name), False, str(exc) or type(exc).__name__))
     return results
 
 
@@ -127,5 +149,8 @@ def run_self_test(paths: StationPaths, settings: StationSettings) -> int:
     for r in results:
         print(f"[{'ok' if r.ok else 'FAIL'}] {r.name}: {r.detail}")
     failed = [r.name for r in results if not r.ok]
-    print("self-test passed" if not failed else f"self-test FAILED: {', '.join(failed)}")
+    if failed:
+        print(_("self-test FAILED: {checks}", checks=", ".join(failed)))
+    else:
+        print(_("self-test passed"))
     return 0 if not failed else 1

@@ -21,7 +21,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from app import i18n
 from app.config import StationPaths, StationSettings, save_settings
+from app.i18n import _
 from app.selftest import CheckResult, run_checks
 from sync.clock import utcnow
 
@@ -161,9 +163,11 @@ class ScannerProbe:
                 self._install(source)
             source.start(self._on_scan, self._on_status)
         except (ScannerError, OSError) as exc:
-            return StepResult(False, f"Cannot open the scanner {self.url}: {exc}")
+            return StepResult(
+                False, _("Cannot open the scanner {url}: {error}", url=self.url, error=exc)
+            )
         self._source = source
-        return StepResult(True, f"Scan any barcode now with the scanner on {self.url}.")
+        return StepResult(True, _("Scan any barcode now with the scanner on {url}.", url=self.url))
 
     def _on_scan(self, scan: Any) -> None:
         self._scans.put(str(getattr(scan, "text", scan)))
@@ -186,12 +190,17 @@ class ScannerProbe:
 
     def timeout_message(self, seconds: float) -> str:
         """What to tell the person when nothing was scanned in time."""
-        status = f" The scanner reports: {self.last_status}." if self.last_status else ""
-        return (
-            f"Nothing was scanned on {self.url} within {seconds:g} s.{status} Check the cable, "
+        advice = _(
+            "Nothing was scanned on {url} within {seconds} s. Check the cable, "
             "that the scanner beeps when it reads, and that it is set to USB serial (CDC) "
-            "mode for a serial port or keyboard mode for 'wedge'."
+            "mode for a serial port or keyboard mode for {wedge}.",
+            url=self.url,
+            seconds=i18n.number(seconds, 0 if float(seconds).is_integer() else 1),
+            wedge="'wedge'",
         )
+        if not self.last_status:
+            return advice
+        return f"{advice} {_('The scanner reports: {status}.', status=self.last_status)}"
 
 
 class FirstRunWizard:
@@ -236,18 +245,23 @@ class FirstRunWizard:
             return StepResult(False, str(exc))
         code = code.strip()
         if not code:
-            return StepResult(False, "Enter the enrolment code your supervisor gave you.")
+            return StepResult(False, _("Enter the enrolment code your supervisor gave you."))
         if self.enrolled_with == (url, code):  # back and forward again: the code is spent
-            return StepResult(True, f"Enrolled as station {self.settings.station_name!r}.")
+            return StepResult(
+                True, _("Enrolled as station {station}.", station=repr(self.settings.station_name))
+            )
         if plain_http_to_another_host(url) and self._plain_http_confirmed != url:
             # The same warning as `packbench enroll`; pressing Next again is the confirmation.
             self._plain_http_confirmed = url
             return StepResult(
                 False,
-                f"Warning: {url} is plain HTTP to another machine. The station token, "
-                "supervisor PINs and customers' addresses would cross the network "
-                "unencrypted. Use https:// if you can; press Next again to enrol over plain "
-                "HTTP anyway.",
+                _(
+                    "Warning: {url} is plain HTTP to another machine. The station token, "
+                    "supervisor PINs and customers' addresses would cross the network "
+                    "unencrypted. Use https:// if you can; press Next again to enrol over "
+                    "plain HTTP anyway.",
+                    url=url,
+                ),
             )
         enroll = self._enroll or _default_enroll
         try:
@@ -257,19 +271,29 @@ class FirstRunWizard:
         except SyncUnavailable as exc:
             return StepResult(
                 False,
-                f"Cannot reach the service at {url}. Check the address, the network cable and "
-                f"that the service is running, then try again. ({exc})",
+                _(
+                    "Cannot reach the service at {url}. Check the address, the network cable "
+                    "and that the service is running, then try again. ({error})",
+                    url=url,
+                    error=exc,
+                ),
             )
         except SyncRejected as exc:
             return StepResult(
-                False, f"The service refused the code: {exc.message} Check it and try again."
+                False,
+                _(
+                    "The service refused the code: {problem} Check it and try again.",
+                    problem=exc.message,
+                ),
             )
         self.demo = False
         self.enrolled_with = (url, code)
         self.settings = dataclasses.replace(
             self.settings, server_url=url, station_name=enrolled.station_name
         )
-        return StepResult(True, f"Enrolled as station {enrolled.station_name!r}.")
+        return StepResult(
+            True, _("Enrolled as station {station}.", station=repr(enrolled.station_name))
+        )
 
     def choose_demo(self) -> None:
         """Demo mode: the station runs `--demo`; nothing is configured or written."""
@@ -304,16 +328,21 @@ class FirstRunWizard:
         try:
             found = detect(port)
         except (ScaleError, OSError) as exc:
-            return StepResult(False, f"Cannot open {port}: {exc}")
+            return StepResult(False, _("Cannot open {port}: {error}", port=port, error=exc))
         if found is None:
             return StepResult(
                 False,
-                f"No scale answered on {port} (tried CAS, MT-SICS, NCI and Toledo at their "
-                "default settings). It may not be a scale, or the scale is off or set to "
-                "another baud rate: enter its URL by hand, or pick another port.",
+                _(
+                    "No scale answered on {port} (tried CAS, MT-SICS, NCI and Toledo at their "
+                    "default settings). It may not be a scale, or the scale is off or set to "
+                    "another baud rate: enter its URL by hand, or pick another port.",
+                    port=port,
+                ),
             )
         self.settings = dataclasses.replace(self.settings, scale=found.url)
-        return StepResult(True, f"Found a {found.protocol} scale: {found.url}")
+        return StepResult(
+            True, _("Found a {protocol} scale: {url}", protocol=found.protocol, url=found.url)
+        )
 
     def read_scale(self, url: str) -> StepResult:
         """Open the scale and read once; the reading (or what went wrong) is the message."""
@@ -325,24 +354,29 @@ class FirstRunWizard:
             self.settings = dataclasses.replace(self.settings, scale="manual")
             self._able_to_weigh()
             return StepResult(
-                True, "No scale: packers type the weight in; each is recorded as typed in."
+                True, _("No scale: packers type the weight in; each is recorded as typed in.")
             )
         try:
             scale = open_scale(url, allow_manual=True)
         except (ScaleError, OSError) as exc:
-            return StepResult(False, f"Cannot open the scale {url}: {exc}")
+            return StepResult(False, _("Cannot open the scale {url}: {error}", url=url, error=exc))
         try:
             reading = scale.read()
         except (ScaleError, OSError) as exc:
             return StepResult(
                 False,
-                f"{url} did not answer as a scale: {exc}. Check the cable and that the scale "
-                "is on; if it is another model, detect it again or choose another port.",
+                _(
+                    "{url} did not answer as a scale: {error}. Check the cable and that the "
+                    "scale is on; if it is another model, detect it again or choose another "
+                    "port.",
+                    url=url,
+                    error=exc,
+                ),
             )
         finally:
             scale.close()
         self.settings = dataclasses.replace(self.settings, scale=url)
-        return StepResult(True, f"{url} reads {reading.describe()}")
+        return StepResult(True, _("{url} reads {reading}", url=url, reading=reading.describe()))
 
     def print_test_label(self, url: str, *, now: datetime | None = None) -> StepResult:
         """Send the printer test page; a printer that is not ready or does not answer is said."""
@@ -351,20 +385,32 @@ class FirstRunWizard:
 
         url = url.strip()
         if not url:
-            return StepResult(False, "Enter the label printer, e.g. zpl+tcp://10.0.0.5:9100")
+            return StepResult(
+                False,
+                _("Enter the label printer, e.g. {example}", example="zpl+tcp://10.0.0.5:9100"),
+            )
         open_printer = self._open_printer or _default_open_printer
         try:
             printer = open_printer(url)
             status = printer.status()
             if not status.ready:
-                return StepResult(False, f"The printer {url} is not ready: {status.message}")
+                return StepResult(
+                    False,
+                    _("The printer {url} is not ready: {problem}", url=url, problem=status.message),
+                )
             printer.send(test_job(printer, now or utcnow()), name="test page")
         except PrinterError as exc:
-            return StepResult(False, f"The printer {url} does not answer: {exc}")
+            return StepResult(
+                False, _("The printer {url} does not answer: {error}", url=url, error=exc)
+            )
         except OSError as exc:
-            return StepResult(False, f"Cannot send to the printer {url}: {exc}")
+            return StepResult(
+                False, _("Cannot send to the printer {url}: {error}", url=url, error=exc)
+            )
         self.settings = dataclasses.replace(self.settings, label_printer=url)
-        return StepResult(True, f"Test label sent to {url}. Check that it came out readable.")
+        return StepResult(
+            True, _("Test label sent to {url}. Check that it came out readable.", url=url)
+        )
 
     # ------------------------------------------------------------------ page 3: summary
 

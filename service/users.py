@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -11,7 +12,16 @@ from service.changes import mark_changed
 from service.db import utcnow
 from service.errors import Conflict, NotFound, ValidationFailed
 from service.languages import language_code
-from service.models import ApiToken, Order, Product, ProductAlias, ProductGtin, User
+from service.models import (
+    ApiToken,
+    OfficeAudit,
+    Order,
+    Product,
+    ProductAlias,
+    ProductGtin,
+    Station,
+    User,
+)
 from service.security import hash_pin, new_token, token_hash
 
 
@@ -147,6 +157,45 @@ def update_user(
         session.flush()
         mark_changed(session, "user", user.id)  # stations take the new role/PIN on their pull
     return user, changed
+
+
+def set_language_at_station(
+    session: Session, payload: Any, *, station_id: int, mutation_id: int
+) -> dict[str, Any]:
+    """A person chose their language at a bench (`user_language_set`, sync.protocol): kept on
+    the user and audited, so every station speaks it to them from its next pull. An unknown
+    code or a user who may not log in at that station is refused, nothing changed. A repeated
+    push never reaches here twice (the push answers it from the stored result)."""
+    user = session.get(User, int(payload.user_id))
+    allowed = user is not None and (
+        user.station_ids is None or station_id in (user.station_ids or [])
+    )
+    if user is None or not allowed:
+        raise NotFound(f"User {payload.user_id} may not log in at this station.", field="user")
+    language = language_code(payload.language)
+    before = user.language
+    if language != before:
+        user.language = language
+        mark_changed(session, "user", user.id)
+        station = session.get(Station, station_id)
+        session.add(
+            OfficeAudit(
+                office_user_id=None,
+                actor=f"station:{station.name if station else station_id}",
+                action="user_language_set",
+                target=str(user.id),
+                reason="chosen at the bench",
+                details={
+                    "name": user.name,
+                    "language": language,
+                    "before": before,
+                    "station_id": station_id,
+                    "mutation_id": mutation_id,
+                },
+                at=utcnow(),
+            )
+        )
+    return {"user_id": user.id, "language": language, "changed": language != before}
 
 
 def list_tokens(session: Session) -> list[ApiToken]:

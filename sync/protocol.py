@@ -26,7 +26,11 @@ from pydantic import BaseModel, ConfigDict, Field, Strict
 # rejection, the queue moves on).
 # `ReturnLookup.applied_through` was added compatibly within 3: the service sends it only to
 # a station that asks (`applied=1`) and leaves out empty fields of the lookup.
-PROTOCOL_VERSION = 3
+# 4: user snapshots may carry `language` (the person's own, None = the site's); the service
+# sends it only to stations that announce 4 or more (USER_FIELDS_V4). The `user_language_set`
+# mutation (a person picks their language at the bench) was added with it; an older service
+# answers `unknown_type` for that mutation alone.
+PROTOCOL_VERSION = 4
 PROTOCOL_HEADER = "X-Packbench-Protocol"
 MAX_MUTATIONS_PER_PUSH = 500
 MAX_PUSH_BYTES = 1024 * 1024  # equal to the service-wide body cap (service/api/app.py)
@@ -105,6 +109,7 @@ class MutationType(StrEnum):
     RETURN_UNIT_RECEIVED = "return_unit_received"
     RETURN_CLOSED = "return_closed"
     STOCK_COUNTED = "stock_counted"  # no order: a cycle count of one location
+    USER_LANGUAGE_SET = "user_language_set"  # no order: a person picked their language
 
 
 class ScanOutcome(StrEnum):
@@ -263,6 +268,14 @@ class StockCounted(_Wire):
     packer_id: WireInt | None = None
 
 
+class UserLanguageSet(_Wire):
+    """A person chose their language at a bench (`PB:LANG:<code>`): the service keeps it on
+    the user, so every station speaks it to them. `language` None = back to the site's."""
+
+    user_id: WireInt
+    language: Annotated[str, Field(min_length=2, max_length=16)] | None = None
+
+
 PAYLOAD_MODELS: dict[MutationType, type[_Wire]] = {
     MutationType.SCAN_RECORDED: ScanRecorded,
     MutationType.WEIGHT_RECORDED: WeightRecorded,
@@ -275,10 +288,11 @@ PAYLOAD_MODELS: dict[MutationType, type[_Wire]] = {
     MutationType.RETURN_UNIT_RECEIVED: ReturnUnitReceived,
     MutationType.RETURN_CLOSED: ReturnClosed,
     MutationType.STOCK_COUNTED: StockCounted,
+    MutationType.USER_LANGUAGE_SET: UserLanguageSet,
 }
 
 # Mutations about no order: pushed with order_id null, never lease-checked.
-ORDERLESS_TYPES = frozenset({MutationType.STOCK_COUNTED})
+ORDERLESS_TYPES = frozenset({MutationType.STOCK_COUNTED, MutationType.USER_LANGUAGE_SET})
 
 
 class Mutation(_Wire):
@@ -441,6 +455,12 @@ class UserSnapshot(_Wire):
     pin_hash: str | None = None
     active: bool = True
     pin: PinCheck | None = None
+    # Protocol 4 (USER_FIELDS_V4): the person's language (sync.languages code); None = the
+    # station's site language.
+    language: str | None = None
+
+
+USER_FIELDS_V4 = ("language",)
 
 
 class BatchSnapshot(_Wire):

@@ -23,6 +23,7 @@ from sync.protocol import (
     ReturnUnitReceived,
     ScanRecorded,
     StockCounted,
+    UserLanguageSet,
     WeightRecorded,
 )
 
@@ -38,6 +39,7 @@ Payload = (
     | ReturnUnitReceived
     | ReturnClosed
     | StockCounted
+    | UserLanguageSet
 )
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from sync.languages import LANGUAGES
 from sync.protocol import HoldReason
 
 
@@ -106,9 +107,16 @@ def hold_commands() -> tuple[CommandEntry, ...]:
     )
 
 
+def language_commands() -> tuple[CommandEntry, ...]:
+    """One `PB:LANG:<code>` per language, captioned in the language's own name: the person
+    logged in scans theirs and every station speaks it to them (app.station.runtime)."""
+    return tuple(CommandEntry(f"PB:LANG:{code}", name) for code, name in LANGUAGES.items())
+
+
 def command_entries(sheet: CommandSheet) -> tuple[CommandEntry, ...]:
-    """All entries on the sheet in print order: commands, boxes, hold reasons, extras."""
-    return STATION_COMMANDS + BOX_COMMANDS + hold_commands() + sheet.extra
+    """All entries on the sheet in print order: commands, boxes, hold reasons, languages,
+    extras."""
+    return STATION_COMMANDS + BOX_COMMANDS + hold_commands() + language_commands() + sheet.extra
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,6 +20,8 @@ from biip.sscc import Sscc
 from biip.symbology import SymbologyIdentifier
 from biip.upc import Upc
 
+from app import i18n
+from app.i18n import _
 from app.scanning.errors import ScannerError
 from app.scanning.scan import Scan, ScanKind
 from sync.clock import utcnow
@@ -126,8 +128,10 @@ def classify(
             kind=ScanKind.INVALID,
             source=source,
             at=at,
-            reason="This code could not be read. Scan it again; if it keeps failing, "
-            "call a supervisor.",
+            reason=_(
+                "This code could not be read. Scan it again; if it keeps failing, "
+                "call a supervisor."
+            ),
         )
 
 
@@ -139,17 +143,25 @@ def _classify(raw: bytes, source: str, rules: ScanRules, at: datetime) -> Scan:
         preview = raw[:40].decode(rules.encoding, "replace")
         return invalid(
             preview + "…",
-            f"This read is {len(raw):,} bytes long, more than the {rules.max_length:,} a "
-            "barcode can hold: several scans ran together or the scanner is stuck. "
-            "Scan one code at a time.",
+            _(
+                "This read is {size} bytes long, more than the {limit} a "
+                "barcode can hold: several scans ran together or the scanner is stuck. "
+                "Scan one code at a time.",
+                size=i18n.number(len(raw)),
+                limit=i18n.number(rules.max_length),
+            ),
         )
     try:
         text = raw.decode(rules.encoding)
     except UnicodeDecodeError as exc:
         return invalid(
             raw.decode(rules.encoding, "backslashreplace"),
-            f"The scanner sent bytes that are not text (byte {exc.start + 1} of {len(raw)}). "
-            "Scan again; if it repeats, check the scanner's character set.",
+            _(
+                "The scanner sent bytes that are not text (byte {byte} of {size}). "
+                "Scan again; if it repeats, check the scanner's character set.",
+                byte=exc.start + 1,
+                size=len(raw),
+            ),
         )
     text = text.strip(" \r\n\t")
     symbology: str | None = None
@@ -160,7 +172,7 @@ def _classify(raw: bytes, source: str, rules: ScanRules, at: datetime) -> Scan:
         except (ParseError, ValueError, IndexError):
             symbology = None  # a "]" that is not an AIM id is just data
     if not text:
-        return invalid(text, "Nothing was read. Scan the code again.", symbology)
+        return invalid(text, _("Nothing was read. Scan the code again."), symbology)
 
     gs1_text = text
     for sep in rules.gs1_separators:
@@ -206,8 +218,12 @@ def _classify(raw: bytes, source: str, rules: ScanRules, at: datetime) -> Scan:
     shown = text if len(text) <= 40 else text[:40] + "…"
     return scan(
         ScanKind.UNKNOWN,
-        reason=f"{shown!r} is not an order, tote, item, badge or command barcode this "
-        "station knows. Check you scanned the right label.",
+        # TRANSLATORS: tote = picking crate
+        reason=_(
+            "{code} is not an order, tote, item, badge or command barcode this "
+            "station knows. Check you scanned the right label.",
+            code=repr(shown),
+        ),
     )
 
 
@@ -239,7 +255,7 @@ def _gs1(
             return None
         return out(
             ScanKind.INVALID,
-            reason=f"This GS1 code is incomplete or damaged ({exc}). Scan it again.",
+            reason=_("This GS1 code is incomplete or damaged ({error}). Scan it again.", error=exc),
         )
     ais: dict[str, str] = {}
     values: dict[str, Any] = {}
@@ -249,8 +265,12 @@ def _gs1(
         if error:
             return out(
                 ScanKind.INVALID,
-                reason=f"Check digit wrong in GS1 field ({ai}): {error} "
-                "The label is misprinted or misread; scan it again.",
+                reason=_(
+                    "Check digit wrong in GS1 field ({ai}): {error} "
+                    "The label is misprinted or misread; scan it again.",
+                    ai=ai,
+                    error=error,
+                ),
             )
         ais[ai] = element.value
         typed = element.date or element.decimal
@@ -279,12 +299,19 @@ def _numeric(
         if len(text) == 18:
             return ScanKind.SSCC, None, {"00": Sscc.parse(text).value}, ""
     except ParseError as exc:
-        what = "SSCC" if len(text) == 18 else "product code"
-        return (
-            ScanKind.INVALID,
-            None,
-            {},
-            f"The {what} {text} has a wrong check digit ({exc}). "
-            "Scan it again or type it from the label.",
-        )
+        if len(text) == 18:
+            reason = _(
+                "The SSCC {code} has a wrong check digit ({error}). "
+                "Scan it again or type it from the label.",
+                code=text,
+                error=exc,
+            )
+        else:
+            reason = _(
+                "The product code {code} has a wrong check digit ({error}). "
+                "Scan it again or type it from the label.",
+                code=text,
+                error=exc,
+            )
+        return ScanKind.INVALID, None, {}, reason
     return None

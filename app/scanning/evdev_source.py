@@ -157,7 +157,7 @@ class EvdevScanner(SerialScanner):
                     warn_until_scan = self._deliver_frames(frames, warn_until_scan)
         except OSError:
             self._deliver_frames(
-                framer.flush("The scanner was unplugged in the middle of a scan. Scan again."),
+                framer.flush(_("The scanner was unplugged in the middle of a scan. Scan again.")),
                 False,
             )
             raise

@@ -11,6 +11,8 @@ import time
 from collections.abc import Callable
 from dataclasses import replace
 
+from app import i18n
+from app.i18n import _
 from app.scanning.scan import Scan, ScanKind
 
 
@@ -53,8 +55,11 @@ class ScanGuard:
                 return replace(
                     scan,
                     duplicate=True,
-                    reason=f"Same code read twice within {self.double_scan_s:.1f} s; counted "
-                    "once. To count another one, wait a moment and scan again.",
+                    reason=_(
+                        "Same code read twice within {seconds} s; counted "
+                        "once. To count another one, wait a moment and scan again.",
+                        seconds=i18n.number(self.double_scan_s, 1),
+                    ),
                 )
             if (
                 self._last_accepted_at is not None
@@ -63,8 +68,11 @@ class ScanGuard:
                 return replace(
                     scan,
                     duplicate=True,
-                    reason=f"Read within {self.blanking_s * 1000:.0f} ms of the previous scan; "
-                    "ignored. Scan it again on its own.",
+                    reason=_(
+                        "Read within {ms} ms of the previous scan; ignored. "
+                        "Scan it again on its own.",
+                        ms=i18n.number(round(self.blanking_s * 1000)),
+                    ),
                 )
             self._last_accepted_at = now
             self._last_text = scan.text

@@ -11,6 +11,7 @@ from typing import Any
 import serial
 
 from app.device_status import DeviceKind, DeviceState, DeviceStatus
+from app.i18n import _
 from app.scanning.classify import ScanRules, classify
 from app.scanning.errors import ScannerError
 from app.scanning.framing import Frame, LineFramer
@@ -136,9 +137,11 @@ class SerialScanner:
             delay = self._backoff_initial
             reported_down = False
             if connected_before:
-                self._status(DeviceState.WARNING, f"Scanner on {self.port} reconnected.")
+                self._status(
+                    DeviceState.WARNING, _("Scanner on {port} reconnected.", port=self.port)
+                )
             else:
-                self._status(DeviceState.READY, f"Scanner ready on {self.port}.")
+                self._status(DeviceState.READY, _("Scanner ready on {port}.", port=self.port))
             try:
                 self._read_until_error(port, warn_until_scan=connected_before)
             except (serial.SerialException, OSError) as exc:
@@ -181,7 +184,7 @@ class SerialScanner:
                 warn_until_scan = self._deliver_frames(frames, warn_until_scan)
         except (serial.SerialException, OSError):
             for frame in framer.flush(
-                "The scanner was unplugged in the middle of a scan. Scan the code again."
+                _("The scanner was unplugged in the middle of a scan. Scan the code again.")
             ):
                 self._deliver(frame_to_scan(frame, self.url, self.rules))
             raise
@@ -191,7 +194,7 @@ class SerialScanner:
         for frame in frames:
             self._deliver(frame_to_scan(frame, self.url, self.rules))
             if warn_until_scan:
-                self._status(DeviceState.READY, f"Scanner ready on {self.port}.")
+                self._status(DeviceState.READY, _("Scanner ready on {port}.", port=self.port))
                 warn_until_scan = False
         return warn_until_scan
 

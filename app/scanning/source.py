@@ -17,6 +17,7 @@ from typing import Protocol
 from urllib.parse import parse_qsl, urlsplit
 
 from app.device_status import DeviceStatus
+from app.i18n import _
 from app.scanning.classify import ScanRules
 from app.scanning.errors import ScannerError
 from app.scanning.framing import parse_byte_name
@@ -56,7 +57,13 @@ def open_scanner(
     """
     text = url.strip()
     if not text:
-        raise ScannerError("No scanner configured. Use 'wedge' or e.g. 'serial:///dev/ttyACM0'.")
+        raise ScannerError(
+            _(
+                "No scanner configured. Use {wedge} or e.g. {serial}.",
+                wedge="'wedge'",
+                serial="'serial:///dev/ttyACM0'",
+            )
+        )
     parts = urlsplit(text if "://" in text or ":" in text else text + ":")
     scheme = parts.scheme.lower()
     if scheme not in _PARAMS:
@@ -86,7 +93,10 @@ def open_scanner(
         config = WedgeConfig.from_params(params)
         return WedgeScanner(config, rules=base, guard=guard, url=text)
     if not device:
-        raise ScannerError(f"Scanner URL {url!r} names no device, e.g. {scheme}:///dev/ttyACM0.")
+        example = scheme + ":///dev/ttyACM0"
+        raise ScannerError(
+            _("Scanner URL {url} names no device, e.g. {example}.", url=repr(url), example=example)
+        )
     if scheme == "serial":
         from app.scanning.serial_source import SerialScanner
 
@@ -98,7 +108,9 @@ def open_scanner(
         if "stopbits" in params:
             stopbits = {"1": 1, "1.5": 1.5, "2": 2}.get(params["stopbits"])
             if stopbits is None:
-                raise ScannerError("Scanner setting stopbits must be 1, 1.5 or 2.")
+                raise ScannerError(
+                    _("Scanner setting {name} must be 1, 1.5 or 2.", name="stopbits")
+                )
             options["stopbits"] = stopbits
         return SerialScanner(
             device,
@@ -126,12 +138,22 @@ def open_scanner(
 def _int(params: dict[str, str], name: str, minimum: int, default: int | None = None) -> int:
     if name not in params:
         if default is None:
-            raise ScannerError(f"Scanner setting {name} is required.")
+            raise ScannerError(_("Scanner setting {name} is required.", name=name))
         return default
     try:
         value = int(params[name])
     except ValueError as exc:
-        raise ScannerError(f"Scanner setting {name}={params[name]!r} must be a number.") from exc
+        setting = name + "=" + repr(params[name])
+        raise ScannerError(
+            _("Scanner setting {setting} must be a number.", setting=setting)
+        ) from exc
     if value < minimum:
-        raise ScannerError(f"Scanner setting {name}={value} must be at least {minimum}.")
+        setting = name + "=" + str(value)
+        raise ScannerError(
+            _(
+                "Scanner setting {setting} must be at least {minimum}.",
+                setting=setting,
+                minimum=minimum,
+            )
+        )
     return value

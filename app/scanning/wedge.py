@@ -20,6 +20,7 @@ from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt, QTimer
 from PySide6.QtGui import QKeyEvent, QWindow
 
 from app.device_status import DeviceKind, DeviceState, DeviceStatus
+from app.i18n import _
 from app.scanning.classify import ScanRules, classify
 from app.scanning.guard import ScanGuard
 from app.scanning.scan import Scan, ScanKind
@@ -88,9 +89,9 @@ class WedgeScanner(QObject):
         self._on_scan, self._on_status = on_scan, on_status
         if self._app is None:
             log.error("wedge scanner started before install(app): no scans will arrive")
-            on_status(self._status(DeviceState.ERROR, "Keyboard scanner is not set up."))
+            on_status(self._status(DeviceState.ERROR, _("Keyboard scanner is not set up.")))
             return
-        on_status(self._status(DeviceState.READY, "Keyboard scanner ready."))
+        on_status(self._status(DeviceState.READY, _("Keyboard scanner ready.")))
 
     def probe(self) -> str:
         """Self-test: a keyboard scanner has no port to open; say how to try it."""

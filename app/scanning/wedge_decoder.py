@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
+from app.i18n import _
 from app.scanning.errors import ScannerError
 
 _SUFFIXES = {
@@ -170,8 +171,10 @@ class WedgeDecoder:
             self._clear()
             self._on_problem(
                 chars[len(self.config.prefix) :],
-                "A scan started but never ended: check the scanner's suffix setting, "
-                "then scan again.",
+                _(
+                    "A scan started but never ended: check the scanner's suffix setting, "
+                    "then scan again."
+                ),
             )
         elif not self.config.require_suffix and len(chars) >= self.config.min_length:
             self._emit(chars)

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import Enum
 
+from app import i18n
+from app.i18n import Msg
 from app.station.ports import UserRecord
 from sync import pins
 
@@ -90,15 +92,15 @@ class PinChecker:
         return PinResult(PinVerdict.WRONG)
 
 
-def refusal(result: PinResult) -> str:
+def refusal(result: PinResult) -> Msg:
     """What to tell the person at the bench when a PIN was not accepted."""
     if result.verdict is PinVerdict.LOCKED and result.locked_until is not None:
-        return (
-            "Too many wrong PINs for this badge. Try again after "
-            f"{result.locked_until.astimezone():%H:%M}."
+        return Msg(
+            "Too many wrong PINs for this badge. Try again after {time}.",
+            time=i18n.time(result.locked_until.astimezone()),
         )
     if result.verdict is PinVerdict.NO_PIN:
-        return "This badge has no PIN set; ask an admin to set one."
+        return Msg("This badge has no PIN set; ask an admin to set one.")
     if result.verdict is PinVerdict.CANNOT_CHECK:
-        return "This station cannot check PINs yet: sync it, or enrol it again."
-    return "That PIN is wrong."
+        return Msg("This station cannot check PINs yet: sync it, or enrol it again.")
+    return Msg("That PIN is wrong.")

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from app.i18n import Text
 from app.packing.session import PackSession
 from app.packing.step import Step
 from app.packing.weight_rules import WeightPolicy
@@ -53,6 +52,7 @@ class RuntimeBase:
     _reprint_reason: str
     _reprint_requested: bool
     _awaiting_label: tuple[int, tuple[int, ...]] | None  # order id, boxes waiting for labels
+    _said: object  # the message on screen before rendering (re-rendered on a language switch)
 
     def _new_session(self, packer_id: int | None = None) -> PackSession:
         """A pack session with this station's weight settings and learned weights."""
@@ -63,7 +63,8 @@ class RuntimeBase:
             packer_id=packer_id,
         )
 
-    def _show(self, tone: Tone, message: Text, **changes: object) -> None:
+    def _show(self, tone: Tone, message: object, **changes: object) -> None:
+        """Show `message` (an app.i18n Msg, a Joined or a plain str) in the current language."""
         raise NotImplementedError
 
     def _adopt_step(self, step: Step) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+from app.i18n import _
 from app.station.ports import ClaimRefused, LeaseRecord, Offline
 from sync.client import StationClient
 from sync.errors import ClaimRefusedError, SyncError, SyncUnavailable
@@ -29,14 +30,14 @@ class ClientClaims:
         except SyncUnavailable as exc:
             raise Offline(str(exc)) from exc
         except SyncError as exc:
-            raise ClaimRefused(f"The service refused the claim: {exc}") from exc
+            raise ClaimRefused(_("The service refused the claim: {error}", error=exc)) from exc
         self.replica.apply_leases(response.leases)
         for lease in response.leases:
             if lease.order_id == order_id:
                 return LeaseRecord(
                     lease.station_id, lease.station_name, lease.epoch, lease.expires_at
                 )
-        raise ClaimRefused("The service granted no lease for this order; ask a supervisor.")
+        raise ClaimRefused(_("The service granted no lease for this order; ask a supervisor."))
 
     def claim_batch(self, batch_id: int) -> int:
         """Lease a whole batch so its orders can be packed through a network outage."""

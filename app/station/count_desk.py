@@ -14,7 +14,7 @@ from app.counting.session import (
     is_enter_count,
     printable_count_commands,
 )
-from app.i18n import Text
+from app.i18n import Msg
 from app.packing import messages
 from app.packing.gtin import normalise_gtin
 from app.printing.documents import CommandEntry
@@ -28,7 +28,7 @@ class CountDesk:
     """The station's count mode; `active` while a packer counts bins."""
 
     def __init__(
-        self, store: StationStore, show: Callable[[Tone, Text], None], online: Callable[[], bool]
+        self, store: StationStore, show: Callable[[Tone, object], None], online: Callable[[], bool]
     ) -> None:
         self.store = store
         self.show = show
@@ -72,7 +72,10 @@ class CountDesk:
             except Exception as exc:
                 log.exception("could not record the count")
                 self.session = before  # nothing saved: the confirm did not happen
-                self.show("red", f"Could not save ({exc}). Nothing was recorded; scan again.")
+                self.show(
+                    "red",
+                    Msg("Could not save ({error}). Nothing was recorded; scan again.", error=exc),
+                )
                 return False
         if step.leave:
             self.session = None

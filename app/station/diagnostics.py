@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 
+from app.i18n import _
 from app.printing.documents import CommandEntry, CommandSheet
 from app.printing.layouts import command_sheet_pages
 from app.printing.pages import calibration_job, test_job
@@ -40,17 +41,20 @@ class PrinterDiagnostics:
 
     def test_page(self) -> str:
         job = self.queue.enqueue(test_job(self.printer, utcnow()), self.printer.url, "test_page")
-        return f"Test page queued (job {job.id}); it prints in a moment."
+        return _("Test page queued (job {job}); it prints in a moment.", job=job.id)
 
     def calibrate(self) -> str:
         job = self.queue.enqueue(calibration_job(self.printer), self.printer.url, "calibration")
-        return f"Calibration queued (job {job.id}); the printer feeds a few labels to measure."
+        return _(
+            "Calibration queued (job {job}); the printer feeds a few labels to measure.",
+            job=job.id,
+        )
 
     def command_sheet(self, extra: tuple[CommandEntry, ...] = ()) -> str:
         if not self.document_printer_url:
-            return "No document printer is configured; set one with the wizard."
+            return _("No document printer is configured; set one with the wizard.")
         modes = return_entries() + count_entries()
         sheet = CommandSheet(printed_at=utcnow(), extra=override_entries() + modes + extra)
         pdf = render_pdf(command_sheet_pages(sheet))
         open_printer(self.document_printer_url).send(pdf, name="command-sheet")
-        return f"Command sheet sent to {self.document_printer_url}."
+        return _("Command sheet sent to {printer}.", printer=self.document_printer_url)

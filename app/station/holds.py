@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 
-from app.i18n import Text, join
+from app.i18n import Joined, join
 from app.packing import messages
 from app.packing.progress import PackProgress
 from app.station.base import RuntimeBase
@@ -20,7 +20,7 @@ log = logging.getLogger(__name__)
 class LabelledHolds(RuntimeBase):
     """What a hold does to the order's labels; mixed into StationRuntime."""
 
-    def _labels_at_hold(self, before: PackProgress) -> Text:
+    def _labels_at_hold(self, before: PackProgress) -> Joined:
         """Withdraw unprinted label jobs of the held order; the sentence saying what happened."""
         printed = {box.box_no for box in before.boxes if box.labelled}
         withdrawn: set[int] = set()
@@ -33,7 +33,7 @@ class LabelledHolds(RuntimeBase):
                 printed.add(box_no)
             del self._label_jobs[job]
         self._awaiting_label = None  # a held order's late carrier labels are not printed
-        parts = []
+        parts: list[object] = []
         if withdrawn - printed:
             parts.append(messages.hold_label_withdrawn(sorted(withdrawn - printed)))
         if printed:

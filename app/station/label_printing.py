@@ -14,6 +14,8 @@ from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
+from app import i18n
+from app.i18n import _
 from app.printing.carrier import (
     CarrierFormat,
     CarrierLabel,
@@ -155,8 +157,14 @@ class StationLabels:
             label_ref = (fitting[0].id, fitting[0].tracking_number)
         elif view.carrier:
             raise AwaitingLabel(
-                f"Box {box_no} ({grams} g) waits for its {view.carrier} label from the service; "
-                "it prints by itself as soon as the label arrives. Put the box aside."
+                # TRANSLATORS: box = shipping carton; {carrier} is a carrier code such as "dhl"
+                _(
+                    "Box {box} ({weight}) waits for its {carrier} label from the service; "
+                    "it prints by itself as soon as the label arrives. Put the box aside.",
+                    box=box_no,
+                    weight=i18n.weight(grams),
+                    carrier=view.carrier,
+                )
             )
         else:
             from app.printing.documents import ShippingLabel  # own labels are the rare case
@@ -231,7 +239,7 @@ class StationLabels:
         """A supervisor-approved reprint: a new job linked to the original."""
         original = self._last_job.get((order.view.id, box_no))
         if original is None:
-            raise LookupError(f"No label of box {box_no} was printed at this station.")
+            raise LookupError(_("No label of box {box} was printed at this station.", box=box_no))
         job = self.queue.reprint(original, f"user:{by_user}", reason)
         self._job_labels[job.id] = self._job_labels.get(original, (None, None))
         return job.id
@@ -246,7 +254,9 @@ def job_outcome(job: PrintJob) -> tuple[bool, str] | None:
     if job.state == CONFIRMED:
         return True, ""
     if job.state == FAILED or job.needs_decision:
-        return False, job.last_error or "The label did not print."
+        return False, job.last_error or _("The label did not print.")
     if job.last_error:
-        return False, f"{job.last_error} The label prints when the printer is ready."
+        return False, _(
+            "{problem} The label prints when the printer is ready.", problem=job.last_error
+        )
     return None

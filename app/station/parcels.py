@@ -6,6 +6,7 @@ import logging
 import time
 from dataclasses import replace
 
+from app.i18n import Msg
 from app.packing import messages
 from app.packing.errors import PackingError
 from app.packing.progress import PackState
@@ -74,13 +75,13 @@ class ParcelFlow(RuntimeBase):
             return
         outcome = self.capture.feed(reading)
         if outcome.message in (LIFT_OFF_MESSAGE, STACKED_MESSAGE):
-            if self.model.message != outcome.message:  # readings come ~10 a second
+            if self._said != outcome.message:  # readings come ~10 a second
                 self._show("amber", outcome.message)
             return
         if not outcome.newly_accepted or outcome.accepted is None:
             return
         if outcome.accepted.manual and not self.allow_manual_weight:
-            self._show("red", "Typed-in weights are not allowed at this site; use the scale.")
+            self._show("red", Msg("Typed-in weights are not allowed at this site; use the scale."))
             return
         step = self.session.weight(outcome.accepted.whole_grams, manual=outcome.accepted.manual)
         self._adopt_step(step)
@@ -111,7 +112,14 @@ class ParcelFlow(RuntimeBase):
                 continue
             except Exception as exc:
                 log.exception("label for box %s could not be queued", box.box_no)
-                self._show("red", f"The label could not be queued ({exc}); scan PB:REPRINT.")
+                self._show(
+                    "red",
+                    Msg(
+                        "The label could not be queued ({error}); scan {command}.",
+                        error=exc,
+                        command="PB:REPRINT",
+                    ),
+                )
                 return
             self._label_jobs[job] = (box.box_no, False)
             outcome = self.labels.job_outcome(job)
@@ -155,7 +163,8 @@ class ParcelFlow(RuntimeBase):
         box_no, reprint = entry
         if not ok:
             self._show(
-                "red", message or "The label did not print; it prints when the printer is back."
+                "red",
+                message or Msg("The label did not print; it prints when the printer is back."),
             )
             return
         del self._label_jobs[job_id]

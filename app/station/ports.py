@@ -27,6 +27,7 @@ class UserRecord:
     badge: str
     pin: PinCheck | None  # argon2id parameters + sealed verifier (app.station.auth)
     active: bool = True
+    language: str | None = None  # their own (sync.languages code); None: the site's
 
 
 @dataclass(frozen=True, slots=True)

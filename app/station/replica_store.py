@@ -65,7 +65,9 @@ class ReplicaStore:
     def user_by_badge(self, badge: str) -> UserRecord | None:
         for user in self.replica.users_by_badge(badge.strip()):
             if user.active:
-                return UserRecord(user.id, user.name, user.role, user.badge, user.pin)
+                return UserRecord(
+                    user.id, user.name, user.role, user.badge, user.pin, language=user.language
+                )
         return None
 
     def _record(self, snap: OrderSnapshot) -> OrderRecord:

@@ -10,7 +10,7 @@ from collections import Counter
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from app.i18n import Text
+from app.i18n import N_, Msg, _, join
 from app.printing.documents import CommandEntry
 from app.returns.commands import is_enter_returns, printable_return_commands
 from app.returns.session import (
@@ -32,8 +32,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 ReturnsLookup = Callable[[str], ReturnLookup]
-ENTERED = "Returns mode: scan the return parcel's label (tracking, order number or RMA)."
-OFFLINE = (
+ENTERED = N_("Returns mode: scan the return parcel's label (tracking, order number or RMA).")
+OFFLINE = N_(
     "Offline: the service is needed to find a return parcel's order. "
     "Try again when the connection is back."
 )
@@ -66,7 +66,7 @@ class ReturnsDesk:
         store: StationStore,
         lookup: ReturnsLookup | None,
         background: Background,
-        show: Callable[[Tone, Text], None],
+        show: Callable[[Tone, object], None],
         labels: ReturnLabels | None = None,
     ) -> None:
         self.store = store
@@ -95,10 +95,12 @@ class ReturnsDesk:
         """Answer one scan; True when the packer asked to log out."""
         if self.session is None:
             if self.lookup is None:
-                self.show("red", "This station cannot receive returns (no service connection).")
+                self.show(
+                    "red", Msg("This station cannot receive returns (no service connection).")
+                )
                 return False
             self.session = ReturnSession(packer_id=packer_id)
-            self.show("amber", ENTERED)
+            self.show("amber", Msg(ENTERED))
             return False
         before = copy.deepcopy(self.session)
         step = self.session.scan(text)
@@ -117,9 +119,11 @@ class ReturnsDesk:
             self.session = None
             self.show("amber", step.message)
             return text.strip().upper() == "PB:LOGOUT"
-        message = step.message
+        message: object = step.message
         if problem:
-            message += f" The label cannot be printed: {problem}"
+            message = join(
+                step.message, Msg("The label cannot be printed: {problem}", problem=problem)
+            )
         self.show(step.tone, message)
         if step.lookup is not None:
             self._look_up(step.lookup)
@@ -156,12 +160,12 @@ class ReturnsDesk:
             if e.type is MutationType.RETURN_CLOSED and isinstance(e.payload, ReturnClosed)
         )
 
-    def _reprint(self, packer_id: int | None) -> tuple[Tone, str]:
+    def _reprint(self, packer_id: int | None) -> tuple[Tone, Msg]:
         if self.labels is None or self.last_job is None:
-            return "red", "No return label was printed here yet; nothing to reprint."
+            return "red", Msg("No return label was printed here yet; nothing to reprint.")
         who = f"user:{packer_id}" if packer_id is not None else "station"
         self.last_job = self.labels.reprint(self.last_job, who, "reprint at the returns bench")
-        return "green", "The last return label prints again."
+        return "green", Msg("The last return label prints again.")
 
     def leave(self) -> None:
         """Leave returns mode (logout)."""
@@ -174,7 +178,9 @@ class ReturnsDesk:
             self.store.record(list(step.events))
         except Exception as exc:
             log.exception("could not record %d return events", len(step.events))
-            self.show("red", f"Could not save ({exc}). Nothing was recorded; scan again.")
+            self.show(
+                "red", Msg("Could not save ({error}). Nothing was recorded; scan again.", error=exc)
+            )
             return False
         return True
 
@@ -216,10 +222,12 @@ class ReturnsDesk:
         elif isinstance(result, LookupRefused):
             step = session.lookup_failed(str(result))
         elif isinstance(result, Offline):
-            step = session.lookup_failed(OFFLINE)
+            step = session.lookup_failed(_(OFFLINE))
         else:
             log.error("return lookup failed: %r", result)
-            step = session.lookup_failed(f"Could not look the parcel up: {result}. Scan again.")
+            step = session.lookup_failed(
+                _("Could not look the parcel up: {error}. Scan again.", error=result)
+            )
         self.show(step.tone, step.message)
 
 

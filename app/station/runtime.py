@@ -13,11 +13,13 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 
+from app import i18n
 from app.counting.session import is_enter_count
-from app.i18n import Text, join
+from app.i18n import N_, Msg, join
 from app.packing import messages
 from app.packing.commands import Command, CommandName, parse_command
 from app.packing.errors import PackingError
+from app.packing.events import PackEvent
 from app.packing.progress import PackState
 from app.packing.step import Outcome, Step
 from app.packing.weight_rules import DEFAULT_POLICY, WeightPolicy
@@ -52,11 +54,15 @@ from app.station.slips import PackingSlips, SlipFlow
 from app.station.supervision import OVERRIDE_PREFIX, SupervisorActions
 from app.weighing.capture import BoxWeighing
 from sync.clock import utcnow
-from sync.protocol import HoldReason
+from sync.languages import LANGUAGES, normalise
+from sync.protocol import HoldReason, MutationType, UserLanguageSet
 
 log = logging.getLogger(__name__)
 
-WELCOME = "Scan your badge to start."
+WELCOME = N_("Scan your badge to start.")
+# `PB:LANG:<code>` (the command sheet has one per language): the person logged in chooses
+# the language the station speaks to them, here and, once synced, at every station.
+LANGUAGE_PREFIX = "PB:LANG:"
 _BETWEEN_ORDERS = (PackState.IDLE, PackState.PACKED, PackState.HELD)
 
 
@@ -83,6 +89,7 @@ class StationRuntime(SupervisorActions, ParcelFlow, AutoComplete, LabelledHolds,
         supervisor_signed_out: Callable[[UserRecord], object] | None = None,
         returns_lookup: ReturnsLookup | None = None,
         return_labels: ReturnLabels | None = None,
+        language_changed: Callable[[str], object] | None = None,
     ) -> None:
         self.store = store
         self.claims = claims
@@ -103,6 +110,13 @@ class StationRuntime(SupervisorActions, ParcelFlow, AutoComplete, LabelledHolds,
         # Open / end a supervisor's service session (SupervisorSessions); they return at once.
         self.supervisor_signed_in = supervisor_signed_in
         self.supervisor_signed_out = supervisor_signed_out
+        # Called with the new language code whenever the station switches language (a badge
+        # login, a logout, PB:LANG): the views retranslate their own labels. The screen
+        # model's texts are already rendered in the new language when on_change follows.
+        self.language_changed = language_changed
+        # Languages chosen here with PB:LANG, until the synced user list says the same.
+        self._chosen_language: dict[int, str] = {}
+        self._said: object = WELCOME  # the message on screen, unrendered (Msg or str)
         self.session = self._new_session()
         self.capture = BoxWeighing()
         self.user: UserRecord | None = None
@@ -118,27 +132,31 @@ class StationRuntime(SupervisorActions, ParcelFlow, AutoComplete, LabelledHolds,
         # One capture for the whole shift: a new order must not take the weight the scale
         # still shows for the previous parcel (the capture waits for the platter to clear).
         self._capture_key: tuple[int, int] | None = None
-        self.model = ScreenModel(Screen.LOGIN, "amber", WELCOME, next_step=messages.next_login())
+        self.model = ScreenModel(
+            Screen.LOGIN, "amber", i18n._(WELCOME), next_step=i18n.render(messages.next_login())
+        )
         self.returns = ReturnsDesk(store, returns_lookup, background, self._show, return_labels)
         self.counting = CountDesk(store, self._show, lambda: self.status.online)
 
     # ------------------------------------------------------------------ output
 
-    def _show(self, tone: Tone, message: Text, **changes: object) -> None:
+    def _show(self, tone: Tone, message: object, **changes: object) -> None:
+        """Show `message` (a Msg, a Joined or a plain str) in the current language."""
         screen = self._screen()
+        self._said = message
         self.model = replace(
             self.model,
             screen=screen,
             tone=tone,
-            message=message,
+            message=i18n.render(message),
             user_name=self.user.name if self.user else "",
             user_role=self.user.role if self.user else "",
             status=replace(self.status, queue_depth=self._queue_depth()),
             **order_parts(self.session, self.order, self._last_line),  # type: ignore[arg-type]
             **changes,  # type: ignore[arg-type]
         )
-        self.model = replace(self.model, next_step=standing_instruction(self))
-        log.info("screen %s %s: %s", screen.value, tone, message)
+        self.model = replace(self.model, next_step=i18n.render(standing_instruction(self)))
+        log.info("screen %s %s: %s", screen.value, tone, i18n.render(message, "en"))
         self.on_change(self.model)
 
     def _queue_depth(self) -> int:
@@ -158,8 +176,63 @@ class StationRuntime(SupervisorActions, ParcelFlow, AutoComplete, LabelledHolds,
         return Screen.BATCHES
 
     def refresh(self) -> None:
-        """Re-render with the current message (after status or cache changes)."""
-        self._show(self.model.tone, self.model.message)
+        """Re-render with the current message (after status, cache or language changes)."""
+        self._show(self.model.tone, self._said)
+
+    # ------------------------------------------------------------------ language
+
+    def _speak(self, code: str | None) -> str:
+        """Switch to a person's language (None: the site's); tells the views when it changed."""
+        before = i18n.current()
+        now = i18n.set_language(code)
+        if now != before:
+            log.info("station language %s -> %s", before, now)
+            if self.language_changed is not None:
+                self.language_changed(now)
+        return now
+
+    def _language_of(self, user: UserRecord) -> str | None:
+        """The person's language: the one chosen here until the synced list caught up."""
+        chosen = self._chosen_language.get(user.id)
+        if chosen is not None and chosen == user.language:
+            del self._chosen_language[user.id]  # the service has it: the list is the truth
+        return chosen or user.language
+
+    def _choose_language(self, text: str) -> None:
+        """`PB:LANG:<code>`: speak the person's language now and remember it for them on
+        the service (a durable, idempotent outbox event). An unknown code changes nothing."""
+        assert self.user is not None
+        raw = text.strip()[len(LANGUAGE_PREFIX) :].strip()
+        code = normalise(raw) if raw.isascii() and len(raw) <= 16 else None
+        if code is None:
+            self._show(
+                "red",
+                Msg(
+                    "{code} is not a language this station knows. Nothing was changed; "
+                    "scan a language from the command sheet.",
+                    code=raw or "?",
+                ),
+            )
+            return
+        event = PackEvent(
+            MutationType.USER_LANGUAGE_SET,
+            None,
+            UserLanguageSet(user_id=self.user.id, language=code),
+        )
+        try:
+            self.store.record([event])
+        except Exception:
+            log.exception("could not record the language of user %s", self.user.id)
+            self._show("red", Msg("Could not save your language. Nothing was changed."))
+            return
+        self._chosen_language[self.user.id] = code
+        self.user = replace(self.user, language=code)
+        self._speak(code)
+        self._show(
+            "green",
+            # TRANSLATORS: {language} is the language's own name, e.g. "Polski", "Română".
+            Msg("This station now speaks {language} to you.", language=LANGUAGES[code]),
+        )
 
     # ------------------------------------------------------------------ scans
 
@@ -190,13 +263,15 @@ class StationRuntime(SupervisorActions, ParcelFlow, AutoComplete, LabelledHolds,
             self._show("red", str(exc))
 
     def _route(self, scan: Scan) -> None:
-        if scan.kind is ScanKind.INVALID:
-            reason = scan.reason.rstrip(".") or "That barcode could not be read"
-            if self.order is None:
-                self._show("red", f"{reason}. Scan it again.")
-                return
+        if scan.kind is ScanKind.INVALID and self.order is None:
+            reason = scan.reason or Msg("That barcode could not be read.")
+            self._show("red", join(reason, Msg("Scan it again.")))
+            return
         if self.user is None:
             self._login_scan(scan)
+            return
+        if scan.text.strip().upper().startswith(LANGUAGE_PREFIX):
+            self._choose_language(scan.text)
             return
         idle = self.order is None or self.session.state in _BETWEEN_ORDERS
         if idle:
@@ -244,13 +319,13 @@ class StationRuntime(SupervisorActions, ParcelFlow, AutoComplete, LabelledHolds,
 
     def _login_scan(self, scan: Scan) -> None:
         if scan.kind is not ScanKind.BADGE:
-            self._show("red", "Nobody is logged in. Scan your badge first.")
+            self._show("red", Msg("Nobody is logged in. Scan your badge first."))
             return
         user = self.store.user_by_badge(scan.text)
         if user is None or not user.active:
             self._show(
                 "red",
-                "This badge is not allowed on this station. Ask a supervisor to add you.",
+                Msg("This badge is not allowed on this station. Ask a supervisor to add you."),
             )
             return
         if user.role == "supervisor" or self.require_pin:
@@ -258,12 +333,14 @@ class StationRuntime(SupervisorActions, ParcelFlow, AutoComplete, LabelledHolds,
                 self._pending_user = user
                 self._show(
                     "amber",
-                    f"Hello {user.name}. Type your PIN and press Enter.",
+                    Msg("Hello {name}. Type your PIN and press Enter.", name=user.name),
                     ask_pin_for=user.badge,
                 )
                 return
             if user.role == "supervisor":
-                self._show("red", "This supervisor badge has no PIN set; ask an admin to set one.")
+                self._show(
+                    "red", Msg("This supervisor badge has no PIN set; ask an admin to set one.")
+                )
                 return
         self._log_in(user)
 
@@ -277,7 +354,9 @@ class StationRuntime(SupervisorActions, ParcelFlow, AutoComplete, LabelledHolds,
             self._pending_user = None
             self._pin_for_override = False
             if result.verdict is not PinVerdict.RIGHT:
-                self._show("red", f"{refusal(result)} Nothing was overridden.", ask_pin_for="")
+                self._show(
+                    "red", join(refusal(result), Msg("Nothing was overridden.")), ask_pin_for=""
+                )
                 return
             self.model = replace(self.model, ask_pin_for="")
             self._override_key = result.key
@@ -285,7 +364,9 @@ class StationRuntime(SupervisorActions, ParcelFlow, AutoComplete, LabelledHolds,
             return
         self._pending_user = None
         if result.verdict is not PinVerdict.RIGHT:
-            self._show("red", f"{refusal(result)} Scan your badge and try again.", ask_pin_for="")
+            self._show(
+                "red", join(refusal(result), Msg("Scan your badge and try again.")), ask_pin_for=""
+            )
             return
         self._log_in(user)
         if user.role == "supervisor":
@@ -294,14 +375,19 @@ class StationRuntime(SupervisorActions, ParcelFlow, AutoComplete, LabelledHolds,
     def cancel_pin(self) -> None:
         """The PIN prompt was closed without a PIN."""
         self._pending_user = None
-        self._show("amber", WELCOME, ask_pin_for="")
+        self._show("amber", Msg(WELCOME), ask_pin_for="")
 
     def _log_in(self, user: UserRecord) -> None:
         self.user = user
         self.session.packer_id = user.id
-        log.info("login user=%s role=%s", user.id, user.role)
+        language = self._speak(self._language_of(user))
+        log.info("login user=%s role=%s language=%s", user.id, user.role, language)
         self._lease_batches()
-        self._show("green", f"Hello {user.name}. Scan an order or tote barcode.", ask_pin_for="")
+        self._show(
+            "green",
+            Msg("Hello {name}. Scan an order or tote barcode.", name=user.name),
+            ask_pin_for="",
+        )
 
     def _lease_batches(self) -> None:
         """While online, lease this station's batches so packing survives a network outage.
@@ -328,7 +414,7 @@ class StationRuntime(SupervisorActions, ParcelFlow, AutoComplete, LabelledHolds,
             PackState.PACKED,
             PackState.HELD,
         ):
-            self._show("red", "Finish or hold this order before logging out.")
+            self._show("red", Msg("Finish or hold this order before logging out."))
             return
         log.info("logout user=%s", self.user.id if self.user else None)
         if self.user is not None and self.user.role == "supervisor":
@@ -338,41 +424,57 @@ class StationRuntime(SupervisorActions, ParcelFlow, AutoComplete, LabelledHolds,
         self.session = self._new_session()
         self.returns.leave()
         self.counting.leave()
-        self._show("amber", WELCOME)
+        self._speak(None)  # the next person starts in the site's language
+        self._show("amber", Msg(WELCOME))
 
     def _idle_command(self, command: Command) -> None:
         if command.name is CommandName.LOGOUT:
             self.logout()
             return
-        self._show("red", "No order is open. Scan an order or tote barcode first.")
+        self._show("red", Msg("No order is open. Scan an order or tote barcode first."))
 
     def _idle_scan(self, scan: Scan) -> None:
         if scan.kind in (ScanKind.ORDER, ScanKind.TOTE):
             self._open_by_code(scan.text)
         elif scan.kind is ScanKind.BADGE:
-            self._show("amber", "Someone is logged in already. Scan PB:LOGOUT first.")
+            self._show(
+                "amber",
+                Msg("Someone is logged in already. Scan {command} first.", command="PB:LOGOUT"),
+            )
         else:
-            self._show("red", "No order is open. Scan an order or tote barcode first.")
+            self._show("red", Msg("No order is open. Scan an order or tote barcode first."))
 
     # ------------------------------------------------------------------ orders
 
     def _open_by_code(self, code: str) -> None:
         if self._claiming:
-            self._show("amber", f"Still opening {self._claiming}; wait a moment.")
+            self._show("amber", Msg("Still opening {order}; wait a moment.", order=self._claiming))
             return
         record = self.store.order_by_code(code)
         if record is None:
             self._show(
                 "red",
-                f"{code} is not an order for this station. Check the barcode or ask a supervisor.",
+                Msg(
+                    "{code} is not an order for this station. "
+                    "Check the barcode or ask a supervisor.",
+                    code=code,
+                ),
             )
             return
         view = record.view
         if view.status in ("cancelled",):
-            self._show("red", f"Order {view.number} was cancelled. Put it aside for a supervisor.")
+            self._show(
+                "red",
+                Msg(
+                    "Order {order} was cancelled. Put it aside for a supervisor.",
+                    order=view.number,
+                ),
+            )
             return
         if view.status in ("packed", "shipped", "delivered", "completed"):
-            self._show("red", f"Order {view.number} is already packed. Put it aside.")
+            self._show(
+                "red", Msg("Order {order} is already packed. Put it aside.", order=view.number)
+            )
             return
         lease = record.lease
         now = self.clock()
@@ -384,7 +486,7 @@ class StationRuntime(SupervisorActions, ParcelFlow, AutoComplete, LabelledHolds,
             self._open(record)
             return
         self._claiming = view.number
-        self._show("amber", f"Claiming order {view.number}…")
+        self._show("amber", Msg("Claiming order {order}…", order=view.number))
         order_id = view.id
 
         def claim() -> object:
@@ -396,22 +498,35 @@ class StationRuntime(SupervisorActions, ParcelFlow, AutoComplete, LabelledHolds,
         number = self._claiming or str(order_id)
         self._claiming = None
         if isinstance(result, ClaimRefused):
-            self._show("red", f"{result} Put order {number} aside.")
+            self._show("red", join(str(result), Msg("Put order {order} aside.", order=number)))
             return
         if isinstance(result, Offline):
             self._show(
                 "red",
-                f"Offline: order {number} is not leased to this station, so it cannot be "
-                "packed until the connection is back. Pack an order from your batch.",
+                Msg(
+                    "Offline: order {order} is not leased to this station, so it cannot be "
+                    "packed until the connection is back. Pack an order from your batch.",
+                    order=number,
+                ),
             )
             return
         if isinstance(result, BaseException):
             log.error("claim of order %s failed: %r", order_id, result)
-            self._show("red", f"Could not claim order {number}: {result}. Try again.")
+            self._show(
+                "red",
+                Msg(
+                    "Could not claim order {order}: {error}. Try again.",
+                    order=number,
+                    error=result,
+                ),
+            )
             return
         record = self.store.order_by_id(order_id)
         if record is None:
-            self._show("red", f"Order {number} is no longer assigned here; ask a supervisor.")
+            self._show(
+                "red",
+                Msg("Order {order} is no longer assigned here; ask a supervisor.", order=number),
+            )
             return
         self._open(record)
 
@@ -453,16 +568,16 @@ class StationRuntime(SupervisorActions, ParcelFlow, AutoComplete, LabelledHolds,
             return
         before = self.session.progress
         self.session.apply(step)
+        message: object = step.message
         if step.outcome is Outcome.HELD:
-            said = self._labels_at_hold(before)
-            step = replace(step, message=join(step.message, said))
+            message = join(step.message, self._labels_at_hold(before))
         if step.outcome is Outcome.PACKED:
             self._order_packed()
         if step.outcome is Outcome.REWEIGH:
             self._reweighing()
         if step.line_id is not None:
             self._last_line = step.line_id
-        self._show(step.tone, step.message)
+        self._show(step.tone, message)
         self._after_state_change()  # may say more: a label waiting, a print that failed
         self._finish_if_complete()
 
@@ -475,7 +590,9 @@ class StationRuntime(SupervisorActions, ParcelFlow, AutoComplete, LabelledHolds,
             self.store.record(events)
         except Exception as exc:
             log.exception("could not record %d events", len(events))
-            self._show("red", f"Could not save ({exc}). Nothing was counted; scan again.")
+            self._show(
+                "red", Msg("Could not save ({error}). Nothing was counted; scan again.", error=exc)
+            )
             return False
         return True
 

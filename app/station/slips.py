@@ -18,6 +18,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from app.device_status import DeviceState, DeviceStatus
+from app.i18n import _
 from app.packing import messages
 from app.packing.progress import PackState
 from app.printing.documents import BoxContentLabel, PackingSlip, SlipLine
@@ -184,7 +185,7 @@ class SlipFlow(RuntimeBase):
             log.exception("document queue unreadable")
             waiting = 0
         if status is None:
-            text, tone = "Document printer: checking…", "amber"
+            text, tone = _("Document printer: checking…"), "amber"
         else:
             text, tone = status.message, _TONES[status.state]
         if waiting and tone == "green":

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from dataclasses import replace
 
+from app.i18n import Msg, join
 from app.packing.errors import PackingError
 from app.packing.events import PackEvent
 from app.packing.step import Step
@@ -85,17 +86,21 @@ class SupervisorActions(RuntimeBase):
     def _supervisor_at_bench(self, badge: str) -> None:
         supervisor = self.store.user_by_badge(badge)
         if supervisor is None or supervisor.role != "supervisor" or not supervisor.active:
-            self._show("red", "That badge is not a supervisor's. Ask a supervisor to scan theirs.")
+            self._show(
+                "red", Msg("That badge is not a supervisor's. Ask a supervisor to scan theirs.")
+            )
             return
         if self.override_requires_pin:
             if supervisor.pin is None:
-                self._show("red", "This supervisor badge has no PIN set; ask an admin to set one.")
+                self._show(
+                    "red", Msg("This supervisor badge has no PIN set; ask an admin to set one.")
+                )
                 return
             self._pending_user = supervisor
             self._pin_for_override = True
             self._show(
                 "amber",
-                f"{supervisor.name}, type your PIN to confirm.",
+                Msg("{name}, type your PIN to confirm.", name=supervisor.name),
                 ask_pin_for=supervisor.badge,
             )
             return
@@ -107,17 +112,21 @@ class SupervisorActions(RuntimeBase):
             self._do_reprint(supervisor, f"Reprint at the bench, confirmed by {supervisor.name}")
             return
         self._override_by = supervisor
-        self._show("amber", f"{supervisor.name}: scan an override reason from your card.")
+        self._show(
+            "amber", Msg("{name}: scan an override reason from your card.", name=supervisor.name)
+        )
 
     def _scanned_override(self, text: str) -> None:
         supervisor = self._override_by
         if supervisor is None:
-            self._show("red", "A supervisor must scan their badge before an override reason.")
+            self._show("red", Msg("A supervisor must scan their badge before an override reason."))
             return
         code = text.strip().upper().removeprefix(OVERRIDE_PREFIX)
         reason = OVERRIDE_REASONS.get(code)
         if reason is None:
-            self._show("red", "That override reason is not on the card; scan one from the card.")
+            self._show(
+                "red", Msg("That override reason is not on the card; scan one from the card.")
+            )
             return
         self._override_by = None
         key, self._override_key = self._override_key, None
@@ -127,11 +136,13 @@ class SupervisorActions(RuntimeBase):
         """A supervisor lets a blocked weight (or serial) through; who, when and why recorded."""
         supervisor = self.store.user_by_badge(badge)
         if supervisor is None or supervisor.role != "supervisor" or not supervisor.active:
-            self._show("red", "That badge is not a supervisor's. Ask a supervisor to scan theirs.")
+            self._show(
+                "red", Msg("That badge is not a supervisor's. Ask a supervisor to scan theirs.")
+            )
             return
         result = self.pins.check(supervisor, pin)
         if result.verdict is not PinVerdict.RIGHT:
-            self._show("red", f"{refusal(result)} Nothing was overridden.")
+            self._show("red", join(refusal(result), Msg("Nothing was overridden.")))
             return
         self._grant_override(supervisor, reason, result.key)
 
@@ -160,11 +171,11 @@ class SupervisorActions(RuntimeBase):
         """Reprint the current box's label after a supervisor confirmed why."""
         supervisor = self.store.user_by_badge(badge)
         if supervisor is None or supervisor.role != "supervisor":
-            self._show("red", "A reprint needs a supervisor's badge.")
+            self._show("red", Msg("A reprint needs a supervisor's badge."))
             return
         result = self.pins.check(supervisor, pin)
         if result.verdict is not PinVerdict.RIGHT:
-            self._show("red", f"{refusal(result)} Nothing was reprinted.")
+            self._show("red", join(refusal(result), Msg("Nothing was reprinted.")))
             return
         self._do_reprint(supervisor, reason)
 
@@ -172,25 +183,26 @@ class SupervisorActions(RuntimeBase):
         """PB:REPRINT: wait for a supervisor's badge (no keyboard needed) or F4."""
         progress = self.session.progress
         if self.order is None or not any(b.labelled for b in progress.boxes):
-            self._show("red", "There is no printed label to reprint yet.")
+            self._show("red", Msg("There is no printed label to reprint yet."))
             return
         self._reprint_requested = True
-        self._show("amber", "A supervisor scans their badge to confirm the reprint (or F4).")
+        self._show("amber", Msg("A supervisor scans their badge to confirm the reprint (or F4)."))
 
     def _do_reprint(self, supervisor: UserRecord, reason: str) -> None:
         self._reprint_requested = False
         progress = self.session.progress
         labelled = [b.box_no for b in progress.boxes if b.labelled]
         if self.order is None or not labelled:
-            self._show("red", "There is no printed label to reprint yet.")
+            self._show("red", Msg("There is no printed label to reprint yet."))
             return
         box_no = labelled[-1]
         try:
             job = self.labels.reprint_label(self.order, box_no, supervisor.id, reason)
         except LookupError as exc:
-            self._show("red", f"{exc} Print it from the supervisor screen instead.")
+            self._show("red", join(str(exc), Msg("Print it from the supervisor screen instead.")))
             return
         log.info("reprint box=%s by supervisor=%s reason=%r", box_no, supervisor.id, reason)
         self._label_jobs[job] = (box_no, True)
         self._reprint_reason = reason
-        self._show("amber", f"Reprinting the label for box {box_no}…")
+        # TRANSLATORS: box = shipping carton
+        self._show("amber", Msg("Reprinting the label for box {box}…", box=box_no))

@@ -14,7 +14,8 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from app.i18n import Text
+from app import i18n
+from app.i18n import N_, _
 from app.packing import messages
 from app.station.ports import BatchRow
 from sync.clock import utcnow
@@ -60,26 +61,33 @@ class BatchProgress:
     def finish_text(self) -> str:
         """When the batch will be done at the recent packing rate; "—" with no rate yet."""
         if self.remaining == 0:
-            return "done"
+            # TRANSLATORS: a batch's projected finish when every order is packed
+            return _("done")
         if self.projected_finish is None or not self.rate_per_hour:
             # No rate (offline, or nothing packed lately): nothing to project. A cut-off that
             # has passed with orders left is a fact, not a projection.
-            return "cut-off passed" if self.will_miss and self.rate_per_hour is None else "—"
-        return f"{hhmm(self.projected_finish)}" + (" — will miss cut-off" if self.will_miss else "")
+            if self.will_miss and self.rate_per_hour is None:
+                return _("cut-off passed")
+            return "—"
+        if self.will_miss:
+            return _("{time} — will miss cut-off", time=hhmm(self.projected_finish))
+        return hhmm(self.projected_finish)
 
     @property
-    def finish_hint(self) -> Text:
+    def finish_hint(self) -> str:
         """Why the projected finish is what it is (the cell's tooltip)."""
         if self.remaining == 0:
-            return "Every order of this batch is packed."
+            return _("Every order of this batch is packed.")
         if self.rate_per_hour is None:
-            return "No packing rate while offline."
+            return _("No packing rate while offline.")
         if self.projected_finish is None or not self.rate_per_hour:
             when = self.cutoff_at.astimezone().strftime("%a %H:%M") if self.cutoff_at else None
             return messages.no_pace(when)
-        return (
-            f"At {self.rate_per_hour:.0f} orders an hour (the last 15 minutes, or the last hour)"
-            f", {self.remaining} orders to go."
+        return _(
+            "At {rate} orders an hour (the last 15 minutes, or the last hour), "
+            "{remaining} orders to go.",
+            rate=i18n.number(self.rate_per_hour),
+            remaining=self.remaining,
         )
 
 
@@ -118,7 +126,8 @@ class ExceptionRow:
         return tuple(found)
 
 
-DISPOSITION_HEADERS = ("Day", "Restock", "B-grade", "Write-off", "Missing")
+# Column headings of the returns board; the view shows each through `_()`.
+DISPOSITION_HEADERS = (N_("Day"), N_("Restock"), N_("B-grade"), N_("Write-off"), N_("Missing"))
 LOW_STOCK_HEADERS = ("SKU", "On hand", "Allocated", "Available")
 OVERSOLD_HEADERS = ("Order", "SKU", "Packed at")
 COUNT_HEADERS = ("When", "Bin", "SKU", "Difference", "Counted by")
@@ -138,9 +147,10 @@ class ReturnsBoard:
 
     @property
     def summary(self) -> str:
-        return (
-            f"Returns announced, not here yet: {self.expected}.  "
-            f"Waiting for inspection: {self.waiting}."
+        return _(
+            "Returns announced, not here yet: {expected}.  Waiting for inspection: {waiting}.",
+            expected=self.expected,
+            waiting=self.waiting,
         )
 
 
@@ -195,8 +205,8 @@ class SupervisorSnapshot:
     @property
     def headline(self) -> str:
         if self.online:
-            return f"Live — as of {hhmm(self.as_of)}"
-        return f"As of {hhmm(self.as_of)}, offline — the service cannot be reached"
+            return _("Live — as of {time}", time=hhmm(self.as_of))
+        return _("As of {time}, offline — the service cannot be reached", time=hhmm(self.as_of))
 
 
 PACKER_HEADERS = (
@@ -407,11 +417,11 @@ class SupervisorBoard:
     ) -> ActionResult:
         """Release, reassign, cancel or resolve; the service's refusal comes back as text."""
         if self.api is None:
-            return ActionResult(False, "Offline: actions need the service. Try again later.")
+            return ActionResult(False, _("Offline: actions need the service. Try again later."))
         body: dict[str, Any] = {"reason": reason, "expected_version": row.order_version}
         if action == "resolve":
             if row.id.startswith("mut:"):
-                _, station_id, mutation_id = row.id.split(":")
+                _kind, station_id, mutation_id = row.id.split(":")
                 path = f"rejections/{station_id}/{mutation_id}/resolve"
             else:
                 path = f"exceptions/{row.id.removeprefix('exc:')}/resolve"
@@ -419,7 +429,7 @@ class SupervisorBoard:
             path = f"orders/{row.order_id}/{action}"
             if action == "reassign":
                 body["batch_id"] = batch_id
-        return self._call("POST", path, body, lambda r: str(r.get("message", "Done.")))
+        return self._call("POST", path, body, lambda r: str(r.get("message") or _("Done.")))
 
     def candidates(self, carrier: str = "", service: str = "") -> list[dict[str, Any]]:
         """Confirmed, unbatched orders matching the filter ([] offline)."""
@@ -446,7 +456,7 @@ class SupervisorBoard:
             rule,
             lambda r: (
                 ", ".join(f"{b['code']} ({b['order_count']} orders)" for b in r)
-                or "No confirmed orders match; no batch was made."
+                or _("No confirmed orders match; no batch was made.")
             ),
         )
 
@@ -456,14 +466,14 @@ class SupervisorBoard:
             "POST",
             f"batches/{batch_id}/assign",
             {"station_id": station_id},
-            lambda r: f"Batch {r['code']} assigned.",
+            lambda r: _("Batch {batch} assigned.", batch=r["code"]),
         )
 
     def _call(
         self, method: str, path: str, body: dict[str, Any], say: Callable[[Any], str]
     ) -> ActionResult:
         if self.api is None:
-            return ActionResult(False, "Offline: this needs the service. Try again later.")
+            return ActionResult(False, _("Offline: this needs the service. Try again later."))
         try:
             return ActionResult(True, say(self.api(method, path, body)))
         except Exception as exc:  # noqa: BLE001 (shown to the supervisor, logged)

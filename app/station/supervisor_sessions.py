@@ -14,6 +14,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any
 
+from app.i18n import N_, _
 from app.station.ports import UserRecord
 from app.station.supervisor import SupervisorApi
 from sync.protocol import SupervisorSessionOut
@@ -26,7 +27,7 @@ SIGN_IN_WAIT = 15.0  # seconds a supervisor call waits for a sign-in under way
 class NotSignedIn(Exception):
     """No service session for this supervisor (offline at login, or it expired)."""
 
-    message = (
+    message = N_(
         "The service has not signed this supervisor in. Log out, then scan the badge and "
         "type the PIN again while the service is reachable."
     )
@@ -72,13 +73,13 @@ class SupervisorSessions:
         def call(method: str, path: str, body: dict[str, Any] | None) -> Any:
             pending = self._by_user.get(user_id)
             if pending is None:
-                raise NotSignedIn(NotSignedIn.message)
+                raise NotSignedIn(_(NotSignedIn.message))
             try:
                 session = pending.result(SIGN_IN_WAIT)
             except FutureTimeout:
-                raise NotSignedIn(NotSignedIn.message) from None
+                raise NotSignedIn(_(NotSignedIn.message)) from None
             except Exception as exc:
-                raise NotSignedIn(f"{NotSignedIn.message} ({exc})") from exc
+                raise NotSignedIn(f"{_(NotSignedIn.message)} ({exc})") from exc
             return self._call(session, method, path, body)
 
         return call

@@ -5,7 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QSizePolicy
 
-from app.i18n import Text
+from app.i18n import render
 from app.views.theme import TONES
 
 
@@ -22,12 +22,12 @@ class Banner(QLabel):
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
         self.tone = ""
 
-    def show_message(self, tone: str, message: Text) -> None:
-        """Paint the banner in `tone` with `message`."""
+    def show_message(self, tone: str, message: object) -> None:
+        """Paint the banner in `tone` with `message` (a Msg renders in the current language)."""
         background, text, symbol = TONES.get(tone, TONES["amber"])
         self.tone = tone
         self.setStyleSheet(f"background: {background}; color: {text};")
-        self.setText(f"{symbol}  {message}")
+        self.setText(f"{symbol}  {render(message)}")
 
 
 class NextStep(QLabel):
@@ -40,7 +40,8 @@ class NextStep(QLabel):
         self.setWordWrap(True)
         self.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
 
-    def show_step(self, text: Text) -> None:
-        """Show `text` (hidden when there is nothing to say)."""
-        self.setText(f"➜  {text}" if text else "")
-        self.setVisible(bool(text))
+    def show_step(self, text: object) -> None:
+        """Show `text` (a Msg renders in the current language; hidden when empty)."""
+        words = render(text) if text else ""
+        self.setText(f"➜  {words}" if words else "")
+        self.setVisible(bool(words))

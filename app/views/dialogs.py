@@ -15,15 +15,18 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.i18n import N_, _
+from app.views.language import name_buttons
 from app.views.theme import named_label
 from sync.protocol import HoldReason
 
+# TRANSLATORS: why an order is put on hold; "tote" = the picking crate
 HOLD_TEXT = {
-    HoldReason.SHORT_PICK: "Short pick: an item is missing",
-    HoldReason.DAMAGED_ITEM: "Damaged item",
-    HoldReason.WRONG_ITEM_IN_TOTE: "Wrong item in the tote",
-    HoldReason.ADDRESS_PROBLEM: "Address problem",
-    HoldReason.OTHER: "Other (type why)",
+    HoldReason.SHORT_PICK: N_("Short pick: an item is missing"),
+    HoldReason.DAMAGED_ITEM: N_("Damaged item"),
+    HoldReason.WRONG_ITEM_IN_TOTE: N_("Wrong item in the tote"),
+    HoldReason.ADDRESS_PROBLEM: N_("Address problem"),
+    HoldReason.OTHER: N_("Other (type why)"),
 }
 
 
@@ -43,13 +46,13 @@ class PinDialog(QDialog):
 
     def __init__(self, parent: QWidget | None, name: str) -> None:
         super().__init__(parent)
-        self.setWindowTitle("PIN")
+        self.setWindowTitle(_("PIN"))
         self.pin = QLineEdit()
         self.pin.setEchoMode(QLineEdit.EchoMode.Password)
         self.pin.setMaxLength(12)
         self.pin.setObjectName("pinField")
         layout = QVBoxLayout(self)
-        layout.addWidget(named_label(f"{name}, type your PIN and press Enter", "hint"))
+        layout.addWidget(named_label(_("{name}, type your PIN and press Enter", name=name), "hint"))
         layout.addWidget(self.pin)
         self.pin.returnPressed.connect(self.accept)
 
@@ -59,22 +62,24 @@ class HoldDialog(QDialog):
 
     def __init__(self, parent: QWidget | None) -> None:
         super().__init__(parent)
-        self.setWindowTitle("Hold order")
+        # TRANSLATORS: put the order on hold (it waits, not packed, until someone releases it)
+        self.setWindowTitle(_("Hold order"))
         self.reasons = QListWidget()
         for number, (reason, text) in enumerate(HOLD_TEXT.items(), start=1):
-            item = QListWidgetItem(f"{number}  {text}")
+            item = QListWidgetItem(f"{number}  {_(text)}")
             item.setData(Qt.ItemDataRole.UserRole, reason.value)
             self.reasons.addItem(item)
         self.reasons.setCurrentRow(0)
         self.text = QLineEdit()
-        self.text.setPlaceholderText("Details (needed for 'Other')")
+        self.text.setPlaceholderText(_("Details (needed for 'Other')"))
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
         )
+        name_buttons(buttons)
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
-        layout.addWidget(named_label("Why is this order on hold?", "boxTitle"))
+        layout.addWidget(named_label(_("Why is this order on hold?"), "boxTitle"))
         layout.addWidget(self.reasons)
         layout.addWidget(self.text)
         layout.addWidget(buttons)
@@ -112,18 +117,19 @@ class SupervisorDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle(title)
         self.badge = QLineEdit()
-        self.badge.setPlaceholderText("scan the supervisor badge")
+        self.badge.setPlaceholderText(_("scan the supervisor badge"))
         self.pin = QLineEdit()
         self.pin.setEchoMode(QLineEdit.EchoMode.Password)
         self.reason = QLineEdit()
-        self.reason.setPlaceholderText("at least 3 characters")
+        self.reason.setPlaceholderText(_("at least 3 characters"))
         form = QFormLayout()
-        form.addRow("Supervisor badge", self.badge)
-        form.addRow("PIN", self.pin)
-        form.addRow("Reason", self.reason)
+        form.addRow(_("Supervisor badge"), self.badge)
+        form.addRow(_("PIN"), self.pin)
+        form.addRow(_("Reason"), self.reason)
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
         )
+        name_buttons(buttons)
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)

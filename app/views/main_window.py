@@ -17,7 +17,9 @@ from PySide6.QtWidgets import (
 )
 
 from app import i18n
+from app.bridge import change_language
 from app.buildinfo import version_text
+from app.i18n import _, render
 from app.scanning.scan import Scan, ScanKind
 from app.station.pictures import PictureKind, PictureShelf, PictureState
 from app.station.ports import BatchOrderRow, BatchRow
@@ -25,6 +27,7 @@ from app.station.runtime import StationRuntime
 from app.station.screen import Screen, ScreenModel
 from app.station.supervisor import LocalFigures, SupervisorApi, SupervisorBoard
 from app.views.dialogs import HoldDialog, PinDialog, SupervisorDialog
+from app.views.language import apply_qt_language
 from app.views.pack_page import PackPage
 from app.views.pages import BatchesPage, LoginPage
 from app.views.settings_dialog import SettingsDialog
@@ -70,7 +73,8 @@ class StationWindow(QMainWindow):
         self.batches = batches
         self.settings_factory: Callable[[QWidget], SettingsDialog] | None = None
         self.sounds = sounds
-        self.setWindowTitle(f"Packbench — {station_name}")
+        self.station_name = station_name
+        self._language = ""  # the language the texts on screen are in (set by retranslate)
         self._style = STYLE
         self._pinned_per_mm: float | None = None
         self._picture_url = "\0"  # nothing shown yet
@@ -108,12 +112,39 @@ class StationWindow(QMainWindow):
             shortcut = QShortcut(QKeySequence(key), self)
             shortcut.activated.connect(getattr(self, f"action_{action}"))
         runtime.on_change = self.show_model
-        self.show_model(runtime.model)
+        self.retranslate()
+
+    # ------------------------------------------------------------------ language
+
+    def retranslate(self, _language: object = None) -> None:
+        """Every text on screen in the current language, without recreating anything.
+
+        Called when `app.i18n`'s language changed (a badge login or logout, a `PB:LANG`
+        scan, the language picker): Qt's locale and standard buttons follow, then each view
+        sets its static texts and shows what it showed, in the new words."""
+        self._language = apply_qt_language(i18n.current())
+        self.setWindowTitle(_("Packbench — {station}", station=self.station_name))
+        self.login.retranslate()
+        self.batch_page.retranslate()
+        self.pack.retranslate()
+        self.supervisor_page.retranslate()
+        self.status.retranslate()
+        self.show_model(self.runtime.model)
+
+    def change_language(self, code: str) -> str:
+        """The language picker: the same switch as scanning `PB:LANG:<code>`."""
+        lang = change_language(self.runtime, code)
+        if lang != self._language:
+            self.retranslate()
+        return lang
 
     # ------------------------------------------------------------------ rendering
 
     def show_model(self, model: ScreenModel) -> None:
         """Show the screen the model names, and play its sound once per new message."""
+        if i18n.current() != self._language:  # a login or logout switched the language
+            self.retranslate()  # shows this model too
+            return
         page: QWidget
         if model.screen is Screen.LOGIN:
             self.login.show_model(model)
@@ -139,12 +170,12 @@ class StationWindow(QMainWindow):
             if self._dialog is None:
                 page.setFocus()  # arrow keys and Enter work on the batch list at once
         self.status.show_status(model.status, model.user_name)
-        key = f"{model.tone}:{model.message}"
+        # A Msg's repr is its sentence and parameters: the same message in new words after
+        # a language switch is no new message (no second sound).
+        key = f"{model.tone}:{model.message!r}"
         if key != self._last_message:
             self._last_message = key
-            # the same sound whatever the packer's language: the English sentence decides
-            packed = "is packed" in i18n.render(model.message, "en")
-            self.sounds("done" if packed else model.tone)
+            self.sounds("done" if _is_packed(model.message) else model.tone)
         if model.ask_pin_for and self._dialog is None:
             self._ask_pin()
         if model.ask_hold_reason and self._dialog is None:
@@ -216,7 +247,7 @@ class StationWindow(QMainWindow):
         (page if page is not None else self).setFocus()
 
     def _ask_pin(self) -> None:
-        dialog = PinDialog(self, str(self.runtime.model.message).split(".")[0])
+        dialog = PinDialog(self, render(self.runtime.model.message).split(".")[0])
         ok = self._run_dialog(dialog)
         pin = dialog.pin.text()
         if ok:
@@ -244,14 +275,18 @@ class StationWindow(QMainWindow):
     def action_override(self) -> None:
         if self.runtime.order is None:
             return
-        answer = self._supervisor("Supervisor override", "Why may this go through?")
+        answer = self._supervisor(_("Supervisor override"), _("Why may this go through?"))
         if answer is not None:
             self.runtime.override(*answer)
 
     def action_reprint(self) -> None:
         if self.runtime.order is None:
             return
-        answer = self._supervisor("Reprint label", "Why is the label reprinted?")
+        answer = self._supervisor(
+            # TRANSLATORS: print the shipping label again
+            _("Reprint label"),
+            _("Why is the label reprinted?"),
+        )
         if answer is not None:
             self.runtime.reprint(*answer)
 
@@ -322,9 +357,20 @@ class StationWindow(QMainWindow):
     def action_about(self) -> None:
         box = QMessageBox(
             QMessageBox.Icon.Information,
-            "About Packbench",
+            _("About Packbench"),
             version_text(),
             QMessageBox.StandardButton.Ok,
             self,
         )
         self._run_dialog(box)
+
+
+def _is_packed(message: object) -> bool:
+    """The order-packed message (its own sound): by its sentence, in whatever language."""
+    text = getattr(message, "text", None)
+    if isinstance(text, str):
+        return "is packed" in text
+    parts = getattr(message, "parts", None)
+    if isinstance(parts, tuple):
+        return any(_is_packed(p) for p in parts)
+    return "is packed" in str(message)

@@ -15,14 +15,22 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.i18n import N_, _, number, render, time, weight
 from app.packing import messages
 from app.station.pictures import PictureKind, PictureState
 from app.station.screen import LineRow, ScreenModel
 from app.views.banner import Banner, NextStep
 from app.views.theme import DESIGN_PX_PER_MM, named_label, size_px
-from app.views.words import tr
 
-PRIORITY_TEXT = {1: "HIGH", 2: "EXPRESS"}
+# TRANSLATORS: an order's priority badge on the pack screen, in capitals
+PRIORITY_TEXT = {1: N_("HIGH"), 2: N_("EXPRESS")}
+PICTURE_TEXT = {
+    PictureKind.NONE: N_("No picture"),
+    PictureKind.LOADING: N_("Picture loading…"),
+    PictureKind.SLOW: N_("Picture server too slow"),
+    PictureKind.MISSING: N_("Picture not found"),
+    PictureKind.NOT_AN_IMAGE: N_("Picture file is not an image"),
+}
 
 
 def _count_font(per_mm: float = DESIGN_PX_PER_MM) -> QFont:
@@ -50,7 +58,6 @@ class PackPage(QWidget):
         self.banner = Banner()
         self.next_step = NextStep()
         self.lines = QTableWidget(0, 4)
-        self.lines.setHorizontalHeaderLabels(["SKU", "Item", "Scanned", "Needed"])
         self._count_font = _count_font()
         self.lines.verticalHeader().setVisible(False)
         self.lines.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
@@ -65,7 +72,9 @@ class PackPage(QWidget):
         header.sectionResized.connect(self._item_column_resized)
         self._row_keys: tuple[int, ...] = ()
         self._row_cache: list[tuple[tuple[str, str, str, str], str]] = []
-        self.picture = named_label(tr("No picture"), "picture")
+        self._model: ScreenModel | None = None
+        self._picture_state = PictureState(PictureKind.NONE)
+        self.picture = named_label("", "picture")
         self.picture.setWordWrap(True)
         self.picture.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.picture.setMinimumSize(220, 180)
@@ -100,6 +109,16 @@ class PackPage(QWidget):
         layout.addWidget(self.banner)
         layout.addWidget(self.next_step)
         layout.addLayout(body, 1)
+        self.retranslate()
+
+    def retranslate(self) -> None:
+        """Headers in the current language; the order, box and picture shown again."""
+        self.lines.setHorizontalHeaderLabels([_("SKU"), _("Item"), _("Scanned"), _("Needed")])
+        self._row_keys = ()  # the cells' words (serial hints) are rebuilt too
+        if self._model is not None:
+            self.show_model(self._model)
+        if self._picture_state.kind is not PictureKind.READY:
+            self.show_picture(self._picture_state)
 
     def _item_column_resized(self, index: int, _old: int, _new: int) -> None:
         if index == 1:
@@ -112,6 +131,7 @@ class PackPage(QWidget):
 
     def show_model(self, model: ScreenModel) -> None:
         """Show the model's order, lines, box and message."""
+        self._model = model
         self.banner.show_message(model.tone, model.message)
         self.next_step.show_step(model.next_step)
         header = model.header
@@ -125,14 +145,15 @@ class PackPage(QWidget):
             self.number.setText(header.number)
             parts = [header.channel, header.country, header.carrier]
             if header.cutoff_at is not None:
-                parts.append(f"cut-off {header.cutoff_at.astimezone().strftime('%H:%M')}")
+                parts.append(_("cut-off {time}", time=time(header.cutoff_at.astimezone())))
             if header.tote:
-                parts.append(f"tote {header.tote}")
+                # TRANSLATORS: the picking crate the order's items came in, e.g. "tote T-0042"
+                parts.append(_("tote {tote}", tote=header.tote))
             self.detail.setText("  ·  ".join(p for p in parts if p))
             label = PRIORITY_TEXT.get(header.priority)
-            self.priority.setText(label or "")
+            self.priority.setText(_(label) if label else "")
             self.priority.setVisible(label is not None)
-            self.cod.setText(str(messages.collect_cod(header.cod)) if header.cod else "")
+            self.cod.setText(render(messages.collect_cod(header.cod)) if header.cod else "")
             self.cod.setVisible(bool(header.cod))
         self._render_lines(model)
         self._render_box(model)
@@ -159,6 +180,7 @@ class PackPage(QWidget):
                 assert item is not None  # made by _rebuild_rows for every cell
                 item.setText(text)
                 item.setBackground(QColor(colour))
+            self.lines.resizeRowToContents(row)  # a serial number added may need a line more
 
     @staticmethod
     def _row_look(line: LineRow) -> tuple[tuple[str, str, str, str], str]:
@@ -167,12 +189,12 @@ class PackPage(QWidget):
         if line.serials:
             name = f"{name}  ·  S/N {', '.join(line.serials)}"
         if line.needs_serial and line.scanned < line.required:
-            name = f"{name}  ·  {tr('needs serial')}"
+            name = f"{name}  ·  {_('needs serial')}"
         texts = (
             line.sku,
             name,
-            ("✔ " if done else "") + str(line.scanned),
-            str(line.required),
+            ("✔ " if done else "") + render(number(line.scanned)),
+            render(number(line.required)),
         )
         colour = "#d7f0dd" if done else "#fff3c4" if line.highlight else "#ffffff"
         return texts, colour
@@ -203,6 +225,7 @@ class PackPage(QWidget):
 
     def show_picture(self, state: PictureState) -> None:
         """The product picture, or in words why there is none (packing never waits for it)."""
+        self._picture_state = state
         if state.kind is PictureKind.READY and state.path is not None:
             pixmap = QPixmap(str(state.path))
             if not pixmap.isNull():
@@ -216,15 +239,8 @@ class PackPage(QWidget):
                 )
                 return
             state = PictureState(PictureKind.NOT_AN_IMAGE)
-        words = {
-            PictureKind.NONE: tr("No picture"),
-            PictureKind.LOADING: tr("Picture loading…"),
-            PictureKind.SLOW: tr("Picture server too slow"),
-            PictureKind.MISSING: tr("Picture not found"),
-            PictureKind.NOT_AN_IMAGE: tr("Picture file is not an image"),
-        }
         self.picture.setPixmap(QPixmap())
-        self.picture.setText(words.get(state.kind, tr("No picture")))
+        self.picture.setText(_(PICTURE_TEXT.get(state.kind, PICTURE_TEXT[PictureKind.NONE])))
 
     def _render_box(self, model: ScreenModel) -> None:
         box = model.box
@@ -234,16 +250,20 @@ class PackPage(QWidget):
             self.weight.setText("")
             self.expected.setText("")
             return
-        self.box_title.setText(f"Box {box.box_no} of {box.boxes} · {box.box_type}")
+        # TRANSLATORS: "Box" = the shipping carton being packed; {type} is its size code
+        self.box_title.setText(
+            _("Box {box} of {boxes} · {type}", box=box.box_no, boxes=box.boxes, type=box.box_type)
+        )
         if box.weight_grams is not None:
-            self.weight.setText(f"{box.weight_grams} g ✔")
+            self.weight.setText(f"{render(weight(box.weight_grams))} ✔")
         elif box.rejected_grams is not None:  # the number the banner names, until reweighed
-            self.weight.setText(f"{box.rejected_grams} g ✖")
+            self.weight.setText(f"{render(weight(box.rejected_grams))} ✖")
         elif live is not None:
-            self.weight.setText(f"{live} g" + ("" if model.status.live_stable else " …"))
+            settling = "" if model.status.live_stable else " …"
+            self.weight.setText(f"{render(weight(live))}{settling}")
         else:
             self.weight.setText("— g")
         if box.expected_grams is not None:
-            self.expected.setText(f"Expected about {box.expected_grams} g")
+            self.expected.setText(_("Expected about {weight}", weight=weight(box.expected_grams)))
         else:
-            self.expected.setText("No expected weight (a product has no weight on file)")
+            self.expected.setText(_("No expected weight (a product has no weight on file)"))

@@ -16,11 +16,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.i18n import _, number, render, time
 from app.station.ports import BatchOrderRow, BatchRow
 from app.station.screen import ScreenModel
 from app.views.banner import Banner, NextStep
 from app.views.theme import named_label
-from app.views.words import packer_state, tr
+from app.views.words import packer_state
 
 
 class LoginPage(QWidget):
@@ -29,22 +30,39 @@ class LoginPage(QWidget):
     def __init__(self, station_name: str) -> None:
         super().__init__()
         self.setObjectName("page")
-        title = named_label("Scan your badge", "bigPrompt")
-        title.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.station = named_label(f"Station {station_name}", "hint")
+        self.station_name = station_name
+        self.title = named_label("", "bigPrompt")
+        self.title.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.title.setWordWrap(True)
+        self.station = named_label("", "hint")
         self.station.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.keys = named_label("", "hint")  # where the language picker is
+        self.keys.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.keys.setWordWrap(True)
         self.banner = Banner()
         self.next_step = NextStep()
+        self._model: ScreenModel | None = None
+        self.retranslate()
         layout = QVBoxLayout(self)
         layout.addStretch(1)
-        layout.addWidget(title)
+        layout.addWidget(self.title)
         layout.addWidget(self.station)
+        layout.addWidget(self.keys)
         layout.addSpacing(24)
         layout.addWidget(self.banner)
         layout.addWidget(self.next_step)
         layout.addStretch(2)
 
+    def retranslate(self) -> None:
+        """Static texts in the current language; the last model shown again."""
+        self.title.setText(_("Scan your badge"))
+        self.station.setText(_("Station {name}", name=self.station_name))
+        self.keys.setText(_("F10: language, scanner and printer tests"))
+        if self._model is not None:
+            self.show_model(self._model)
+
     def show_model(self, model: ScreenModel) -> None:
+        self._model = model
         self.banner.show_message(model.tone, model.message)
         # The big prompt already says it; the line comes back under an error banner.
         self.next_step.show_step(model.next_step if model.tone == "red" else "")
@@ -75,7 +93,8 @@ class BatchesPage(QWidget):
         self.greeting.hide()  # the banner greets and the next-step line says what to do
         self.banner = Banner()
         self.next_step = NextStep()
-        self.table = _table([tr("Batch"), tr("Name"), tr("Progress"), tr("Held"), tr("Cut-off")])
+        self._model: ScreenModel | None = None
+        self.table = _table(5)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
@@ -83,7 +102,7 @@ class BatchesPage(QWidget):
         header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
         self.table.itemSelectionChanged.connect(self._show_orders)
         self.orders_title = named_label("", "boxTitle")
-        self.orders = _table([tr("Order"), tr("Tote"), tr("Items"), tr("State")])
+        self.orders = _table(4)
         self.orders.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         orders_header = self.orders.horizontalHeader()
         orders_header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
@@ -96,15 +115,30 @@ class BatchesPage(QWidget):
         layout.addWidget(self.greeting)
         layout.addWidget(self.banner)
         layout.addWidget(self.next_step)
-        layout.addWidget(named_label(tr("Batches at this station"), "boxTitle"))
+        self.batches_title = named_label("", "boxTitle")
+        layout.addWidget(self.batches_title)
         layout.addWidget(self.empty)
         layout.addWidget(self.table, 3)
         layout.addWidget(self.orders_title)
         layout.addWidget(self.orders, 2)
         layout.addStretch(0)  # takes the room when there is no batch to list
+        self.retranslate()
+
+    def retranslate(self) -> None:
+        """Headers and titles in the current language; the last batches shown again."""
+        self.table.setHorizontalHeaderLabels(
+            # TRANSLATORS: "Held" = orders of the batch put on hold
+            [_("Batch"), _("Name"), _("Progress"), _("Held"), _("Cut-off")]
+        )
+        # TRANSLATORS: "Tote" = the picking crate the order's items came in
+        self.orders.setHorizontalHeaderLabels([_("Order"), _("Tote"), _("Items"), _("State")])
+        self.batches_title.setText(_("Batches at this station"))
+        if self._model is not None:
+            self.show_model(self._model, self._batches)
 
     def show_model(self, model: ScreenModel, batches: Sequence[BatchRow]) -> None:
-        self.greeting.setText(tr("%1: scan an order or tote").replace("%1", model.user_name))
+        self._model = model
+        self.greeting.setText(_("{name}: scan an order or tote", name=model.user_name))
         self.banner.show_message(model.tone, model.message)
         self.next_step.show_step(model.next_step)
         chosen = self._chosen_batch_id()
@@ -121,12 +155,14 @@ class BatchesPage(QWidget):
             bar.setRange(0, max(batch.total, 1))
             bar.setValue(batch.packed)
             bar.setFormat(
-                tr("%1 of %2 packed")
-                .replace("%1", str(batch.packed))
-                .replace("%2", str(batch.total))
+                _(
+                    "{packed} of {total} packed",
+                    packed=number(batch.packed),
+                    total=number(batch.total),
+                )
             )
-            self.table.setItem(row, 3, QTableWidgetItem(str(batch.held)))
-            cutoff = batch.cutoff_at.astimezone().strftime("%H:%M") if batch.cutoff_at else "—"
+            self.table.setItem(row, 3, QTableWidgetItem(render(number(batch.held))))
+            cutoff = render(time(batch.cutoff_at.astimezone())) if batch.cutoff_at else "—"
             self.table.setItem(row, 4, QTableWidgetItem(cutoff))
         self.table.resizeRowsToContents()
         rows = [i for i, b in enumerate(batches) if b.id == chosen] or ([0] if batches else [])
@@ -136,10 +172,11 @@ class BatchesPage(QWidget):
         self.empty.setVisible(not batches)
         self.table.setVisible(bool(batches))
         self.empty.setText(
-            tr(
+            _(
                 "No batch is assigned to this station yet. Scan an order or tote barcode to "
-                "pack it, or ask your shift supervisor to assign a batch to station %1."
-            ).replace("%1", self.station_name)
+                "pack it, or ask your shift supervisor to assign a batch to station {station}.",
+                station=self.station_name,
+            )
         )
         self._show_orders()
 
@@ -158,11 +195,16 @@ class BatchesPage(QWidget):
         if batch is None:
             return
         self.orders_title.setText(
-            tr("Orders of batch %1: Enter or click opens one").replace("%1", batch.code)
+            _("Orders of batch {batch}: Enter or click opens one", batch=batch.code)
         )
         self.orders.setRowCount(len(self._orders))
         for row, entry in enumerate(self._orders):
-            cells = (entry.number, entry.tote or "—", str(entry.units), packer_state(entry.status))
+            cells = (
+                entry.number,
+                entry.tote or "—",
+                render(number(entry.units)),
+                packer_state(entry.status),
+            )
             for col, text in enumerate(cells):
                 self.orders.setItem(row, col, QTableWidgetItem(text))
         self.orders.resizeRowsToContents()
@@ -183,9 +225,8 @@ class BatchesPage(QWidget):
         super().keyPressEvent(event)
 
 
-def _table(headers: list[str]) -> QTableWidget:
-    table = QTableWidget(0, len(headers))
-    table.setHorizontalHeaderLabels(headers)
+def _table(columns: int) -> QTableWidget:
+    table = QTableWidget(0, columns)
     table.verticalHeader().setVisible(False)
     table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
     table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)

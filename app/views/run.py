@@ -18,6 +18,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 
 from app.config import StationPaths, StationSettings
 from app.device_status import DeviceKind, DeviceState, DeviceStatus
+from app.i18n import N_, Msg, _
 from app.station.screen import Tone
 from sync.clock import utcnow
 
@@ -77,9 +78,12 @@ def _open_replica(paths: StationPaths) -> Any:
     except ReplicaCorrupt as exc:
         if not _ask(
             None,
-            "Station database damaged",
-            f"{exc}\n\nMove the damaged file aside and download this station's orders "
-            "again from the service? (Events not yet sent may be lost; the file is kept.)",
+            _("Station database damaged"),
+            _(
+                "{problem}\n\nMove the damaged file aside and download this station's orders "
+                "again from the service? (Events not yet sent may be lost; the file is kept.)",
+                problem=exc,
+            ),
         ):
             raise
         moved = Replica.quarantine_and_reset(paths.database)
@@ -119,14 +123,18 @@ def run_station(paths: StationPaths, settings: StationSettings, demo: object = N
     try:
         policy = weight_policy(settings)
     except ConfigError as exc:
-        QMessageBox.critical(None, "Packbench", f"The station config cannot be used: {exc}")
+        QMessageBox.critical(
+            None, "Packbench", _("The station config cannot be used: {problem}", problem=exc)
+        )
         return 2
     if not settings.server_url:
         QMessageBox.critical(
             None,
             "Packbench",
-            "This station is not enrolled yet. Run "
-            "'packbench enroll --server URL --code CODE' first.",
+            _(
+                "This station is not enrolled yet. Run "
+                "'packbench enroll --server URL --code CODE' first."
+            ),
         )
         return 2
     try:
@@ -152,7 +160,11 @@ def run_station(paths: StationPaths, settings: StationSettings, demo: object = N
                 QMessageBox.critical(
                     None,
                     "Packbench",
-                    f"Cannot reach the service to identify this station the first time: {exc}",
+                    _(
+                        "Cannot reach the service to identify this station the first time: "
+                        "{problem}",
+                        problem=exc,
+                    ),
                 )
                 return 2
         engine = SyncEngine(
@@ -203,6 +215,7 @@ def run_station(paths: StationPaths, settings: StationSettings, demo: object = N
             supervisor_signed_out=supervisors.sign_out,
             returns_lookup=client_lookup(client),
             return_labels=ReturnLabels(queue, printer, settings.station_name or "station"),
+            language_changed=bridge.language_changed.emit,
         )
         runtime_ref.append(runtime)
         sounds = Sounds(settings.sounds)
@@ -219,12 +232,13 @@ def run_station(paths: StationPaths, settings: StationSettings, demo: object = N
             ),
         )
         bridge.scan.connect(window.on_scan)
+        bridge.language_changed.connect(window.retranslate)
         devices = {
-            "Scanner": settings.scanner,
-            "Scale": settings.scale,
-            "Label printer": printer.url,
-            "Document printer": settings.document_printer,
-            "Server": settings.server_url,
+            N_("Scanner"): settings.scanner,
+            N_("Scale"): settings.scale,
+            N_("Label printer"): printer.url,
+            N_("Document printer"): settings.document_printer,
+            N_("Server"): settings.server_url,
         }
 
         def settings_dialog(parent: Any) -> Any:
@@ -247,7 +261,7 @@ def run_station(paths: StationPaths, settings: StationSettings, demo: object = N
                 woken(diagnostics.calibrate),
                 diagnostics.command_sheet,
             )
-            return SettingsDialog(parent, actions, devices)
+            return SettingsDialog(parent, actions, devices, window.change_language)
 
         window.settings_factory = settings_dialog
 
@@ -294,7 +308,10 @@ def run_station(paths: StationPaths, settings: StationSettings, demo: object = N
             stack.callback(poller.stop)
         except Exception as exc:  # noqa: BLE001  (a bad scale URL must not stop packing)
             log.error("scale not started: %s", exc)
-            runtime.set_status(scale=f"not available: {exc}", scale_tone="red")
+            # A Msg: the status bar says it in whoever's language is logged in.
+            runtime.set_status(
+                scale=Msg("not available: {problem}", problem=str(exc)), scale_tone="red"
+            )
         worker.start()
         stack.callback(worker.stop)
         if doc_worker is not None:  # packing slips: same queue, the document printer
@@ -374,7 +391,9 @@ def _scale_keys(window: Any, runtime: Any, scale: Any) -> None:
     elif isinstance(scale, ManualScale):
 
         def typed() -> None:
-            grams, ok = QInputDialog.getInt(window, "Weight", "Weight in grams:", 0, 1, 100000)
+            grams, ok = QInputDialog.getInt(
+                window, _("Weight"), _("Weight in grams:"), 0, 1, 100000
+            )
             if ok:
                 scale.enter(grams)
 

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.device_status import DeviceState, DeviceStatus
+from app.i18n import _, render
 from app.scanning.classify import ScanRules, classify
 from app.scanning.scan import Scan, ScanKind
 
@@ -40,8 +41,10 @@ class ScannerTestPage(QWidget):
     def __init__(self, rules: ScanRules | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._rules = rules or ScanRules()
-        self.status_label = QLabel(self.tr("Scanner: waiting for status"))
-        self.hint = QLabel(self.tr("Scan any barcode to see what the station reads."))
+        self._status: DeviceStatus | None = None
+        self._last_scan: Scan | None = None
+        self.status_label = QLabel()
+        self.hint = QLabel()
         self.kind_label = QLabel("–")
         self.text_label = QLabel("–")
         self.hex_label = QLabel("–")
@@ -53,59 +56,99 @@ class ScannerTestPage(QWidget):
         for label in (self.text_label, self.hex_label, self.fields_label):
             label.setWordWrap(True)
         self.manual = QLineEdit()
-        self.manual.setPlaceholderText(self.tr("Or type a code (write <GS> for a group separator)"))
         self.manual.returnPressed.connect(self._classify_typed)
         self.history = QListWidget()
-        clear = QPushButton(self.tr("Clear"))
-        clear.clicked.connect(self.clear)
+        self.clear_button = QPushButton()
+        self.clear_button.clicked.connect(self.clear)
 
-        form = QFormLayout()
-        form.addRow(self.tr("Classification"), self.kind_label)
-        form.addRow(self.tr("Text"), self.text_label)
-        form.addRow(self.tr("Raw bytes (hex)"), self.hex_label)
-        form.addRow(self.tr("AIM symbology"), self.aim_label)
-        form.addRow(self.tr("GTIN-14"), self.gtin_label)
-        form.addRow(self.tr("GS1 fields"), self.fields_label)
-        form.addRow(self.tr("Why"), self.reason_label)
+        self.form = QFormLayout()
+        for field in self._fields():
+            self.form.addRow("", field)
         layout = QVBoxLayout(self)
         for widget in (self.status_label, self.hint):
             layout.addWidget(widget)
-        layout.addLayout(form)
+        layout.addLayout(self.form)
         layout.addWidget(self.manual)
         layout.addWidget(self.history)
-        layout.addWidget(clear)
+        layout.addWidget(self.clear_button)
+        self.retranslate()
+
+    def _fields(self) -> tuple[QLabel, ...]:
+        return (
+            self.kind_label,
+            self.text_label,
+            self.hex_label,
+            self.aim_label,
+            self.gtin_label,
+            self.fields_label,
+            self.reason_label,
+        )
+
+    def retranslate(self) -> None:
+        """Static texts in the current language; the status and last scan shown again."""
+        self.hint.setText(_("Scan any barcode to see what the station reads."))
+        self.manual.setPlaceholderText(_("Or type a code (write <GS> for a group separator)"))
+        self.clear_button.setText(_("Clear"))
+        titles = (
+            _("Classification"),
+            _("Text"),
+            _("Raw bytes (hex)"),
+            _("AIM symbology"),
+            _("GTIN-14"),
+            _("GS1 fields"),
+            # TRANSLATORS: why the scan was classified as it was
+            _("Why"),
+        )
+        for field, title in zip(self._fields(), titles, strict=True):
+            label = self.form.labelForField(field)
+            if isinstance(label, QLabel):
+                label.setText(title)
+        if self._status is None:
+            self.status_label.setText(_("Scanner: waiting for status"))
+        else:
+            self.show_status(self._status)
+        if self._last_scan is not None:
+            self._show_details(self._last_scan)
 
     def show_scan(self, scan: Scan) -> None:
         """Display one scan (call on the GUI thread)."""
-        kind = scan.kind.value.upper()
-        if scan.duplicate:
-            kind += self.tr(" (repeat read, ignored)")
-        colour = "#b00020" if scan.kind in (ScanKind.INVALID, ScanKind.UNKNOWN) else "#1b7f3b"
-        self.kind_label.setText(kind)
-        self.kind_label.setStyleSheet(f"color: {colour}; font-weight: bold")
-        self.text_label.setText(visible_text(scan.text) or "–")
-        self.hex_label.setText(scan.raw_hex[:3000] or "–")
-        self.aim_label.setText(scan.symbology or self.tr("none sent"))
-        self.gtin_label.setText(scan.gtin14 or "–")
-        fields = [
-            f"({ai}) {value}" + (f" = {scan.ai_values[ai]}" if ai in scan.ai_values else "")
-            for ai, value in scan.ais.items()
-        ]
-        self.fields_label.setText("\n".join(fields) or "–")
-        self.reason_label.setText(scan.reason)
+        kind = self._show_details(scan)
         aim = scan.symbology or "   "
         line = f"{scan.at:%H:%M:%S}  {kind:<8}  {aim}  {visible_text(scan.text)[:60]}"
         self.history.insertItem(0, line)
         while self.history.count() > _HISTORY:
             self.history.takeItem(self.history.count() - 1)
 
+    def _show_details(self, scan: Scan) -> str:
+        """The last scan's fields; returns its kind as shown."""
+        self._last_scan = scan
+        kind = scan.kind.value.upper()  # a code, as the scanner guide names it
+        if scan.duplicate:
+            kind = _("{kind} (repeat read, ignored)", kind=kind)
+        colour = "#b00020" if scan.kind in (ScanKind.INVALID, ScanKind.UNKNOWN) else "#1b7f3b"
+        self.kind_label.setText(kind)
+        self.kind_label.setStyleSheet(f"color: {colour}; font-weight: bold")
+        self.text_label.setText(visible_text(scan.text) or "–")
+        self.hex_label.setText(scan.raw_hex[:3000] or "–")
+        self.aim_label.setText(scan.symbology or _("none sent"))
+        self.gtin_label.setText(scan.gtin14 or "–")
+        fields = [
+            f"({ai}) {value}" + (f" = {scan.ai_values[ai]}" if ai in scan.ai_values else "")
+            for ai, value in scan.ais.items()
+        ]
+        self.fields_label.setText("\n".join(fields) or "–")
+        self.reason_label.setText(render(scan.reason))
+        return kind
+
     def show_status(self, status: DeviceStatus) -> None:
         """Display the scanner's status line."""
-        self.status_label.setText(self.tr("Scanner: ") + status.message)
+        self._status = status
+        self.status_label.setText(_("Scanner: {status}", status=render(status.message)))
         self.status_label.setStyleSheet(f"color: {_STATE_COLOURS[status.state]}")
 
     def clear(self) -> None:
         """Forget the shown scans."""
+        self._last_scan = None
         self.history.clear()
         for label in (self.kind_label, self.text_label, self.hex_label, self.aim_label):
             label.setText("–")

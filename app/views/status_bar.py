@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QSizePolicy
 
+from app.i18n import _, number, render, time
 from app.station.screen import StatusInfo
 from app.views.theme import STATUS_TONE
 
@@ -44,39 +45,68 @@ class StationStatusBar(QFrame):
         self.documents.hide()
         for column in range(3):
             grid.setColumnStretch(column, 1)
+        self._shown: tuple[StatusInfo, str] | None = None
+
+    def retranslate(self) -> None:
+        """The last status again, in the current language."""
+        if self._shown is not None:
+            self.show_status(*self._shown)
 
     def show_status(self, status: StatusInfo, user_name: str) -> None:
-        self.user.setText(f"Logged in: {user_name}" if user_name else "nobody logged in")
+        self._shown = (status, user_name)
+        self.user.setText(
+            _("Logged in: {name}", name=user_name) if user_name else _("nobody logged in")
+        )
         if status.online:
-            synced = status.last_sync.astimezone().strftime("%H:%M") if status.last_sync else ""
-            self._set(self.server, "green", f"Online{f' · synced {synced}' if synced else ''}")
+            if status.last_sync:
+                text = _("Online · synced {time}", time=time(status.last_sync.astimezone()))
+            else:
+                text = _("Online")
+            self._set(self.server, "green", text)
+        elif status.offline_since:
+            since = time(status.offline_since.astimezone())
+            self._set(self.server, "red", _("OFFLINE since {time}", time=since))
         else:
-            since = (
-                f" since {status.offline_since.astimezone().strftime('%H:%M')}"
-                if status.offline_since
-                else ""
-            )
-            self._set(self.server, "red", f"OFFLINE{since}")
+            self._set(self.server, "red", _("OFFLINE"))
         tone = "green" if status.queue_depth == 0 else "amber"
-        self._set(self.queue, tone, f"To send: {status.queue_depth}")
-        for label, name, tone, message in (
-            (self.scanner, "Scanner", status.scanner_tone, status.scanner),
-            (self.scale, "Scale", status.scale_tone, status.scale),
-            (self.printer, "Printer", status.printer_tone, status.printer),
+        # TRANSLATORS: events waiting in the station's outbox to go to the service
+        self._set(self.queue, tone, _("To send: {n}", n=number(status.queue_depth)))
+        for label, tone, working, broken, message in (
+            (
+                self.scanner,
+                status.scanner_tone,
+                _("Scanner ✔"),
+                _("Scanner: {problem}", problem=render(status.scanner)),
+                status.scanner,
+            ),
+            (
+                self.scale,
+                status.scale_tone,
+                _("Scale ✔"),
+                _("Scale: {problem}", problem=render(status.scale)),
+                status.scale,
+            ),
+            (
+                self.printer,
+                status.printer_tone,
+                _("Printer ✔"),
+                _("Printer: {problem}", problem=render(status.printer)),
+                status.printer,
+            ),
         ):
             # A working device needs no sentence; a problem shows the device's own words.
-            self._set(label, tone, f"{name} ✔" if tone == "green" else f"{name}: {message}")
-            label.setToolTip(message)
+            self._set(label, tone, working if tone == "green" else broken)
+            label.setToolTip(render(message))
         # The document printer (packing slips) has a line of its own when there is one: a
         # problem there says what to do and how many slips wait, a working one just ✔.
         self.documents.setVisible(bool(status.documents))
         if status.documents:
             tone = status.documents_tone
-            words = status.documents
+            words = render(status.documents)
             self._set(
                 self.documents,
                 tone,
-                "Document printer ✔" if tone == "green" else words,
+                _("Document printer ✔") if tone == "green" else words,
             )
             self.documents.setToolTip(words)
 

@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.i18n import Msg, _, number, plural, render
 from app.station.supervisor import (
     COUNT_HEADERS,
     DISPOSITION_HEADERS,
@@ -47,7 +48,7 @@ from app.station.supervisor import (
     hhmm,
 )
 from app.views.theme import DESIGN_PX_PER_MM, SIZES_MM, size_px
-from app.views.words import human, label_state, tr
+from app.views.words import human, label_state
 
 Background = Callable[[Callable[[], object], Callable[[object], None]], None]
 REFRESH_MS = 15_000
@@ -79,9 +80,9 @@ def page_style(per_mm: float) -> str:
     return _PAGE_STYLE.format(**{n: size_px(n, per_mm) for n in names})
 
 
-def _table(headers: Sequence[str]) -> QTableWidget:
-    table = QTableWidget(0, len(headers))
-    table.setHorizontalHeaderLabels(list(headers))
+def _table(columns: int) -> QTableWidget:
+    """A read-only table; its headers are set (and translated) by `retranslate`."""
+    table = QTableWidget(0, columns)
     table.verticalHeader().setVisible(False)
     table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
     table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
@@ -100,6 +101,7 @@ def _fill(table: QTableWidget, rows: Sequence[Sequence[str]]) -> None:
             if text in ("OFFLINE", "paper out", "out of paper") or text.startswith("error"):
                 item.setForeground(QBrush(QColor(RED)))
             table.setItem(r, c, item)
+    table.resizeRowsToContents()  # a cell too narrow for its words wraps, never cut
 
 
 class SupervisorPage(QWidget):
@@ -125,14 +127,16 @@ class SupervisorPage(QWidget):
         self.timer.setInterval(refresh_ms)
         self.timer.timeout.connect(self.refresh)
 
+        self.user_name = ""
+        self._notice: tuple[bool, object] | None = None  # what the notice line says, if anything
         self.greeting = QLabel("")
         self.greeting.setObjectName("boxTitle")
-        self.headline = QLabel("Loading…")
+        self.headline = QLabel("")
         self.headline.setObjectName("supHeadline")
         self.notice = QLabel("")
         self.notice.setObjectName("supNotice")
         self.notice.setWordWrap(True)
-        self.refresh_button = QPushButton("Refresh now")
+        self.refresh_button = QPushButton()
         self.refresh_button.clicked.connect(self.refresh)
         top = QHBoxLayout()
         top.addWidget(self.greeting)
@@ -141,11 +145,14 @@ class SupervisorPage(QWidget):
         top.addWidget(self.refresh_button)
 
         self.tabs = QTabWidget()
-        self.tabs.addTab(self._overview_tab(), "Batches && throughput")
-        self.tabs.addTab(self._people_tab(), "Packers && stations")
-        self.tabs.addTab(self._exceptions_tab(), "Exceptions")
-        self.tabs.addTab(self._prepare_tab(), "Prepare batch")
-        self.tabs.addTab(self._returns_tab(), tr("Returns && stock"))
+        for tab in (
+            self._overview_tab(),
+            self._people_tab(),
+            self._exceptions_tab(),
+            self._prepare_tab(),
+            self._returns_tab(),
+        ):
+            self.tabs.addTab(tab, "")
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(10, 8, 10, 8)
@@ -153,6 +160,106 @@ class SupervisorPage(QWidget):
         layout.addWidget(self.notice)
         layout.addWidget(self.tabs, 1)
         self.set_px_per_mm(DESIGN_PX_PER_MM)
+        self.retranslate()
+
+    def retranslate(self) -> None:
+        """Every static text in the current language; the last snapshot shown again."""
+        tab_titles = (
+            _("Batches & throughput"),
+            _("Packers & stations"),
+            # TRANSLATORS: orders that need a supervisor (held, refused, overridden...)
+            _("Exceptions"),
+            _("Prepare batch"),
+            _("Returns & stock"),
+        )
+        for index, title in enumerate(tab_titles):
+            # "&&" shows one "&" on a tab (a single "&" would underline the next letter)
+            self.tabs.setTabText(index, title.replace("&", "&&"))
+        self.refresh_button.setText(_("Refresh now"))
+        self.batches.setHorizontalHeaderLabels(
+            [
+                _("Batch"),
+                _("Station"),
+                _("Progress"),
+                # TRANSLATORS: orders of the batch on hold
+                _("Held"),
+                _("Rate/h"),
+                _("Cut-off"),
+                _("Projected finish"),
+            ]
+        )
+        self.series.setName(_("orders packed per 15 minutes"))
+        self.chart_view.chart().setTitle(_("Throughput over the shift"))
+        self.y_axis.setTitleText(_("orders / 15 min"))
+        self.accuracy.setText(
+            _(
+                "Packers (adjusted/h: orders weighted by lines and items; an average order "
+                "of this shift counts 1). Accuracy: item scans that were right, as a share "
+                "of all item scans (1 - refused scans / scans)."
+            )
+        )
+        self.stations_title.setText(_("Stations (online: heard from in the last 2 minutes)"))
+        self.packers.setHorizontalHeaderLabels([_(h) for h in PACKER_HEADERS])
+        self.stations.setHorizontalHeaderLabels([_(h) for h in STATION_HEADERS])
+        self.exceptions.setHorizontalHeaderLabels(
+            [
+                _("Order"),
+                _("Status"),
+                _("Kind"),
+                _("Reason"),
+                # TRANSLATORS: the shipping label(s) printed for the order
+                _("Label"),
+                _("Station"),
+                _("At"),
+                _("Message"),
+            ]
+        )
+        self.reason.setPlaceholderText(_("Why? (required, kept with your name)"))
+        action_words = {
+            # TRANSLATORS: take the order off hold so it can be packed
+            "release": _("Release"),
+            "reassign": _("Reassign to"),
+            "cancel": _("Cancel"),
+            "resolve": _("Resolve"),
+        }
+        for action, button in self.action_buttons.items():
+            button.setText(action_words[action])
+        self.carrier.setPlaceholderText(_("carrier (any)"))
+        self.service.setPlaceholderText(_("service (any)"))
+        self.filter_button.setText(_("Show confirmed orders"))
+        self.create_button.setText(_("Create batch"))
+        self.assign_button.setText(_("Assign"))
+        self.candidates.setHorizontalHeaderLabels(
+            [
+                _("Order"),
+                _("Carrier"),
+                _("Service"),
+                _("Priority"),
+                _("Cut-off"),
+                _("Lines"),
+                _("Items"),
+            ]
+        )
+        self.max_label.setText(_("max per batch"))
+        self.assign_label.setText(_("Assign batch"))
+        self.to_station_label.setText(_("to station"))
+        self.dispositions_title.setText(_("Dispositions per day"))
+        self.oversold_title.setText(_("Orders packed oversold"))
+        self.counts_title.setText(_("Cycle-count differences"))
+        self.dispositions.setHorizontalHeaderLabels([_(h) for h in DISPOSITION_HEADERS])
+        self.low_stock.setHorizontalHeaderLabels([_(h) for h in LOW_STOCK_HEADERS])
+        self.oversold.setHorizontalHeaderLabels([_(h) for h in OVERSOLD_HEADERS])
+        self.counts.setHorizontalHeaderLabels([_(h) for h in COUNT_HEADERS])
+        if self.user_name:
+            self.greeting.setText(_("{name} — supervisor", name=self.user_name))
+        if self.snapshot is not None:
+            self.show_snapshot(self.snapshot)
+        else:
+            self.headline.setText(_("Loading…"))
+            self.returns_figures.setText(_("Returns figures come from the service."))
+            self.low_stock_title.setText(_("Stock below the threshold"))
+        if self._notice is not None and not self._offline_said:
+            self._say(*self._notice)
 
     def set_px_per_mm(self, per_mm: float) -> None:
         """Sizes for this screen: letters and the chart in millimetres, not pixels."""
@@ -172,28 +279,29 @@ class SupervisorPage(QWidget):
     # ------------------------------------------------------------------ tabs
 
     def _overview_tab(self) -> QWidget:
-        self.batches = _table(
-            ["Batch", "Station", "Progress", "Held", "Rate/h", "Cut-off", "Projected finish"]
-        )
+        self.batches = _table(7)
         # The batch's name and its progress share what the figures leave: a long name wraps
         # (the row grows) rather than squeezing the progress text out of its bar.
+        # The progress column is as wide as its longest words (measured per snapshot, they
+        # change with the language); the name takes the rest and wraps.
         header = self.batches.horizontalHeader()
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(2, QHeaderView.ResizeMode.Fixed)
         header.setStretchLastSection(False)
+        # The name wraps to the width the window leaves it: rows follow each new width.
+        header.sectionResized.connect(
+            lambda index, _old, _new: self.batches.resizeRowsToContents() if index == 0 else None
+        )
         self.batches.setWordWrap(True)
         self.series = QLineSeries()
-        self.series.setName("orders packed per 15 minutes")
         chart = QChart()
         chart.addSeries(self.series)
-        chart.setTitle("Throughput over the shift")
         chart.legend().setVisible(False)
         chart.setMargins(QMargins(4, 4, 4, 4))
         self.x_axis = QDateTimeAxis()
         self.x_axis.setFormat("HH:mm")
         self.y_axis = QValueAxis()
         self.y_axis.setLabelFormat("%d")
-        self.y_axis.setTitleText("orders / 15 min")
         chart.addAxis(self.x_axis, Qt.AlignmentFlag.AlignBottom)
         chart.addAxis(self.y_axis, Qt.AlignmentFlag.AlignLeft)
         self.series.attachAxis(self.x_axis)
@@ -207,40 +315,31 @@ class SupervisorPage(QWidget):
         return tab
 
     def _people_tab(self) -> QWidget:
-        self.packers = _table(PACKER_HEADERS)
-        self.stations = _table(STATION_HEADERS)
+        self.packers = _table(len(PACKER_HEADERS))
+        self.stations = _table(len(STATION_HEADERS))
         tab = QWidget()
         layout = QVBoxLayout(tab)
-        accuracy = QLabel(
-            tr(
-                "Packers (adjusted/h: orders weighted by lines and items; an average order "
-                "of this shift counts 1). Accuracy: item scans that were right, as a share "
-                "of all item scans (1 - refused scans / scans)."
-            )
-        )
-        accuracy.setWordWrap(True)
-        layout.addWidget(accuracy)
+        self.accuracy = QLabel()
+        self.accuracy.setWordWrap(True)
+        layout.addWidget(self.accuracy)
         layout.addWidget(self.packers, 1)
-        layout.addWidget(QLabel("Stations (online: heard from in the last 2 minutes)"))
+        self.stations_title = QLabel()
+        self.stations_title.setWordWrap(True)
+        layout.addWidget(self.stations_title)
         layout.addWidget(self.stations, 1)
         return tab
 
     def _exceptions_tab(self) -> QWidget:
-        self.exceptions = _table(
-            [tr(h) for h in ("Order", "Status", "Kind", "Reason", "Label", "Station", "At")]
-            + [tr("Message")]
-        )
+        self.exceptions = _table(8)
         self.reason = QLineEdit()
-        self.reason.setPlaceholderText("Why? (required, kept with your name)")
         self.target_batch = QComboBox()
         # The whole "code (station)" shows: the box grows with its longest choice.
         self.target_batch.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.action_buttons: dict[str, QPushButton] = {}
+        # The reason has a line of its own: its hint is a whole sentence in any language.
         row = QHBoxLayout()
-        row.addWidget(self.reason, 2)
         for action in ("release", "reassign", "cancel", "resolve"):
-            label = "Reassign to" if action == "reassign" else action.capitalize()
-            button = QPushButton(label)
+            button = QPushButton()
             button.clicked.connect(lambda _=False, a=action: self.act(a))
             self.action_buttons[action] = button
             row.addWidget(button)
@@ -250,40 +349,40 @@ class SupervisorPage(QWidget):
         tab = QWidget()
         layout = QVBoxLayout(tab)
         layout.addWidget(self.exceptions, 1)
+        layout.addWidget(self.reason)
         layout.addLayout(row)
         self._enable_actions()
         return tab
 
     def _prepare_tab(self) -> QWidget:
         self.carrier = QLineEdit()
-        self.carrier.setPlaceholderText("carrier (any)")
         self.service = QLineEdit()
-        self.service.setPlaceholderText("service (any)")
         self.max_orders = QSpinBox()
         self.max_orders.setRange(1, 500)
         self.max_orders.setValue(25)
-        self.filter_button = QPushButton("Show confirmed orders")
+        self.filter_button = QPushButton()
         self.filter_button.clicked.connect(self.load_candidates)
-        self.create_button = QPushButton("Create batch")
+        self.create_button = QPushButton()
         self.create_button.clicked.connect(self.create_batch)
         self.assign_batch = QComboBox()
         self.assign_station = QComboBox()
-        self.assign_button = QPushButton("Assign")
+        self.assign_button = QPushButton()
         self.assign_button.clicked.connect(self.assign)
-        self.candidates = _table(
-            ["Order", "Carrier", "Service", "Priority", "Cut-off", "Lines", "Items"]
-        )
+        self.candidates = _table(7)
+        self.max_label = QLabel()
+        self.assign_label = QLabel()
+        self.to_station_label = QLabel()
         filters = QHBoxLayout()
         for widget in (self.carrier, self.service):
             filters.addWidget(widget, 1)
-        filters.addWidget(QLabel("max per batch"))
+        filters.addWidget(self.max_label)
         filters.addWidget(self.max_orders)
         filters.addWidget(self.filter_button)
         filters.addWidget(self.create_button)
         assign = QHBoxLayout()
-        assign.addWidget(QLabel("Assign batch"))
+        assign.addWidget(self.assign_label)
         assign.addWidget(self.assign_batch, 1)
-        assign.addWidget(QLabel("to station"))
+        assign.addWidget(self.to_station_label)
         assign.addWidget(self.assign_station, 1)
         assign.addWidget(self.assign_button)
         tab = QWidget()
@@ -294,23 +393,26 @@ class SupervisorPage(QWidget):
         return tab
 
     def _returns_tab(self) -> QWidget:
-        self.returns_figures = QLabel(tr("Returns figures come from the service."))
+        self.returns_figures = QLabel()
         self.returns_figures.setObjectName("supFigures")
         self.returns_figures.setWordWrap(True)
-        self.dispositions = _table([tr(h) for h in DISPOSITION_HEADERS])
-        self.low_stock_title = QLabel(tr("Stock below the threshold"))
+        self.dispositions = _table(len(DISPOSITION_HEADERS))
+        self.low_stock_title = QLabel()
         self.low_stock_title.setObjectName("supTitle")
-        self.low_stock = _table([tr(h) for h in LOW_STOCK_HEADERS])
-        self.oversold = _table([tr(h) for h in OVERSOLD_HEADERS])
-        self.counts = _table([tr(h) for h in COUNT_HEADERS])
+        self.low_stock = _table(len(LOW_STOCK_HEADERS))
+        self.oversold = _table(len(OVERSOLD_HEADERS))
+        self.counts = _table(len(COUNT_HEADERS))
+        self.dispositions_title = QLabel()
+        self.oversold_title = QLabel()
+        self.counts_title = QLabel()
         # Dispositions on the left, low stock over oversold on the right, the count
         # differences (long names) full width below: every column shows, nothing scrolls sideways.
         grid = QGridLayout()
         tables = (
-            (QLabel(tr("Dispositions per day")), self.dispositions, 0, 0, 3, 1),
+            (self.dispositions_title, self.dispositions, 0, 0, 3, 1),
             (self.low_stock_title, self.low_stock, 0, 1, 1, 1),
-            (QLabel(tr("Orders packed oversold")), self.oversold, 2, 1, 1, 1),
-            (QLabel(tr("Cycle-count differences")), self.counts, 4, 0, 1, 2),
+            (self.oversold_title, self.oversold, 2, 1, 1, 1),
+            (self.counts_title, self.counts, 4, 0, 1, 2),
         )
         for heading, table, row, column, rows, span in tables:
             heading.setObjectName("supTitle")
@@ -334,7 +436,8 @@ class SupervisorPage(QWidget):
             self.user_id = user_id
             self.board = self.board_for(user_id)
             self.snapshot = None
-        self.greeting.setText(f"{user_name} — supervisor")
+        self.user_name = user_name
+        self.greeting.setText(_("{name} — supervisor", name=user_name))
         if not self.timer.isActive():
             self.timer.start()
             self.refresh()
@@ -356,23 +459,26 @@ class SupervisorPage(QWidget):
         if isinstance(result, SupervisorSnapshot):
             self.show_snapshot(result)
         else:
-            self._say(False, f"Could not load the overview: {result}")
+            self._say(False, Msg("Could not load the overview: {problem}", problem=str(result)))
 
     # ------------------------------------------------------------------ rendering
 
     def show_snapshot(self, snap: SupervisorSnapshot) -> None:
         """Render one snapshot; offline is said in words and colour, actions are disabled."""
         colour = GREEN if snap.online else RED
-        self.headline.setText(("●  " if snap.online else "✖  ") + snap.headline)
+        self.headline.setText(("●  " if snap.online else "✖  ") + render(snap.headline))
         self.headline.setStyleSheet(f"background: {colour}; color: white;")
         if not snap.online:
             self._say(
                 False,
-                "Offline: showing this station's own batches from its local data; other "
-                "figures are the last ones seen. Actions need the service.",
+                Msg(
+                    "Offline: showing this station's own batches from its local data; other "
+                    "figures are the last ones seen. Actions need the service."
+                ),
             )
             self._offline_said = True
         elif self._offline_said:  # back online: the offline sentence no longer holds
+            self._notice = None
             self.notice.setText("")
             self.notice.setVisible(False)
             self._offline_said = False
@@ -409,33 +515,60 @@ class SupervisorPage(QWidget):
             bar = old if isinstance(old, QProgressBar) else QProgressBar()
             bar.setRange(0, max(b.total, 1))
             bar.setValue(b.packed)
-            bar.setFormat(f"{b.packed} of {b.total} packed, {b.remaining} left")
+            bar.setFormat(
+                _(
+                    "{packed} of {total} packed, {left} left",
+                    packed=number(b.packed),
+                    total=number(b.total),
+                    left=number(b.remaining),
+                )
+            )
             bar.setProperty("miss", "true" if b.will_miss else "false")
             bar.style().unpolish(bar)  # the chunk colour follows the property
             bar.style().polish(bar)
             if bar is not old:
                 table.setCellWidget(row, 2, bar)
-            table.setItem(row, 3, QTableWidgetItem(str(b.held)))
-            rate = "—" if b.rate_per_hour is None else f"{b.rate_per_hour:.0f}"
+            table.setItem(row, 3, QTableWidgetItem(render(number(b.held))))
+            rate = "—" if b.rate_per_hour is None else render(number(round(b.rate_per_hour)))
             table.setItem(row, 4, QTableWidgetItem(rate))
             table.setItem(row, 5, QTableWidgetItem(hhmm(b.cutoff_at)))
-            finish = QTableWidgetItem(("✖ " if b.will_miss else "") + b.finish_text)
-            finish.setToolTip(str(b.finish_hint))
+            finish = QTableWidgetItem(("✖ " if b.will_miss else "") + render(b.finish_text))
+            finish.setToolTip(render(b.finish_hint))
             if b.will_miss:
                 finish.setForeground(QBrush(QColor(RED)))
-                finish.setToolTip(f"{b.finish_hint} This batch misses its cut-off.")
+                finish.setToolTip(
+                    _(
+                        "{hint} This batch misses its cut-off.",
+                        hint=render(b.finish_hint),
+                    )
+                )
             table.setItem(row, 6, finish)
+        self._fit_progress_column()
         table.resizeRowsToContents()
+
+    def _fit_progress_column(self) -> None:
+        """Every bar's words fit ("117 of 124 packed, 7 left" in the longest language)."""
+        table = self.batches
+        header = table.horizontalHeader()
+        item = table.horizontalHeaderItem(2)
+        widest = header.fontMetrics().horizontalAdvance(item.text() if item else "") + 24
+        for row in range(table.rowCount()):
+            bar = table.cellWidget(row, 2)
+            if isinstance(bar, QProgressBar):
+                bar.ensurePolished()
+                widest = max(widest, bar.fontMetrics().horizontalAdvance(bar.text()) + 24)
+        header.resizeSection(2, max(widest, 160))
 
     def _show_returns(self, snap: SupervisorSnapshot) -> None:
         board = snap.returns
         if board is None:
-            self.returns_figures.setText(tr("Returns figures come from the service: none yet."))
+            self.returns_figures.setText(_("Returns figures come from the service: none yet."))
+            self.low_stock_title.setText(_("Stock below the threshold"))
             for table in (self.dispositions, self.low_stock, self.oversold, self.counts):
                 table.setRowCount(0)
             return
-        self.returns_figures.setText(board.summary)
-        self.low_stock_title.setText(tr("Available below {n}").replace("{n}", str(board.below)))
+        self.returns_figures.setText(render(board.summary))
+        self.low_stock_title.setText(_("Available below {n}", n=number(board.below)))
         _fill(self.dispositions, board.dispositions)
         _fill(self.low_stock, board.low_stock)
         _fill(self.oversold, board.oversold)
@@ -469,7 +602,7 @@ class SupervisorPage(QWidget):
                 label_state(e.labels_printed),
                 e.station,
                 hhmm(e.at),
-                e.message,
+                render(e.message),
             )
             for c, text in enumerate(cells):
                 item = QTableWidgetItem(text)
@@ -494,10 +627,12 @@ class SupervisorPage(QWidget):
         for action, button in self.action_buttons.items():
             button.setEnabled(action in allowed)
 
-    def _say(self, ok: bool, message: str) -> None:
+    def _say(self, ok: bool, message: object) -> None:
+        """The notice line; a Msg is said again in the new words after a language switch."""
         self._offline_said = False
+        self._notice = (ok, message)
         self.notice.setVisible(True)
-        self.notice.setText(("✔  " if ok else "✖  ") + message)
+        self.notice.setText(("✔  " if ok else "✖  ") + render(message))
         self.notice.setStyleSheet(f"color: {GREEN if ok else RED};")
 
     # ------------------------------------------------------------------ actions
@@ -507,10 +642,12 @@ class SupervisorPage(QWidget):
         row, board = self.selected_exception(), self.board
         reason = self.reason.text().strip()
         if row is None or board is None:
-            self._say(False, "Select an exception first.")
+            self._say(False, Msg("Select an exception first."))
             return
         if len(reason) < 3:
-            self._say(False, "Type why (at least 3 characters); it is recorded with your name.")
+            self._say(
+                False, Msg("Type why (at least 3 characters); it is recorded with your name.")
+            )
             return
         batch_id = self.target_batch.currentData() if action == "reassign" else None
         self.background(lambda: board.act(action, row, reason, batch_id), self._action_done)
@@ -522,7 +659,7 @@ class SupervisorPage(QWidget):
                 self.reason.clear()
                 self.refresh()
         else:
-            self._say(False, f"The action failed: {result}")
+            self._say(False, Msg("The action failed: {problem}", problem=str(result)))
 
     def load_candidates(self) -> None:
         """Show the confirmed orders the filter matches."""
@@ -549,7 +686,10 @@ class SupervisorPage(QWidget):
                 for c in rows
             ],
         )
-        self._say(True, f"{len(rows)} confirmed orders match.")
+        self._say(
+            True,
+            plural("{n} confirmed order matches.", "{n} confirmed orders match.", len(rows)),
+        )
 
     def create_batch(self) -> None:
         """Create batches from the filter through the service's batching."""
@@ -565,7 +705,7 @@ class SupervisorPage(QWidget):
         board = self.board
         batch_id, station_id = self.assign_batch.currentData(), self.assign_station.currentData()
         if board is None or batch_id is None or station_id is None:
-            self._say(False, "Choose a batch and a station.")
+            self._say(False, Msg("Choose a batch and a station."))
             return
         self.background(lambda: board.assign(batch_id, station_id), self._action_done)
 

@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.config import StationPaths, StationSettings
+from app.i18n import _, render
 from app.wizard_logic import (
     DevicePort,
     FirstRunWizard,
@@ -53,8 +54,8 @@ class WizardOutcome(Enum):
 
 
 def _show(label: QLabel, result: StepResult) -> None:
-    label.setText(result.message)
-    label.setToolTip(result.message)
+    label.setText(render(result.message))
+    label.setToolTip(render(result.message))
     label.setStyleSheet(f"color: {GREEN if result.ok else RED};")
 
 
@@ -80,21 +81,23 @@ class ServerPage(QWizardPage):
     def __init__(self, model: FirstRunWizard) -> None:
         super().__init__()
         self.model = model
-        self.setTitle("Connect this station")
+        self.setTitle(_("Connect this station"))
         self.setSubTitle(
-            "Enter the address of the Packbench service and the one-time enrolment code "
-            "from your supervisor (packbench-service enroll-code --station NAME)."
+            _(
+                "Enter the address of the Packbench service and the one-time enrolment code "
+                "from your supervisor (packbench-service enroll-code --station NAME)."
+            )
         )
         self.server = QLineEdit(model.settings.server_url)
         self.server.setPlaceholderText("https://oms.example.com")
         self.code = QLineEdit()
-        self.code.setPlaceholderText("one-time code")
+        self.code.setPlaceholderText(_("one-time code"))
         self.message = _message_label()
-        self.demo_button = QPushButton("Try demo mode instead (no server, simulated devices)")
+        self.demo_button = QPushButton(_("Try demo mode instead (no server, simulated devices)"))
         self.demo_button.clicked.connect(self._demo)
         form = QFormLayout()
-        form.addRow("Service address:", self.server)
-        form.addRow("Enrolment code:", self.code)
+        form.addRow(_("Service address:"), self.server)
+        form.addRow(_("Enrolment code:"), self.code)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(self.message)
@@ -134,29 +137,31 @@ class DevicesPage(QWizardPage):
         self._timer = QTimer(self)
         self._timer.setInterval(100)
         self._timer.timeout.connect(self._poll_scan)
-        self.setTitle("Scanner, scale and label printer")
+        self.setTitle(_("Scanner, scale and label printer"))
         self.setSubTitle(
-            "Pick a port, then try each device. Leave the scanner as 'wedge' for a USB "
-            "keyboard scanner and the scale as 'manual' when there is none."
+            _(
+                "Pick a port, then try each device. Leave the scanner as 'wedge' for a USB "
+                "keyboard scanner and the scale as 'manual' when there is none."
+            )
         )
         s = model.settings
         self.ports = QListWidget()
         self.ports.setMaximumHeight(140)  # leave room for the messages under each device
-        refresh = QPushButton("Refresh ports")
+        refresh = QPushButton(_("Refresh ports"))
         refresh.clicked.connect(self.refresh_ports)
         self.scanner = QLineEdit(s.scanner)
         self.scale = QLineEdit(s.scale)
         self.printer = QLineEdit(s.label_printer)
-        self.printer.setPlaceholderText("zpl+tcp://10.0.0.5:9100 or file:///path/to/dir")
-        self.scan_button = QPushButton("Scan something now")
+        self.printer.setPlaceholderText(_("zpl+tcp://10.0.0.5:9100 or file:///path/to/dir"))
+        self.scan_button = QPushButton(_("Scan something now"))
         self.scan_button.clicked.connect(self.start_scan)
-        self.use_port_button = QPushButton("Scanner on selected port")
+        self.use_port_button = QPushButton(_("Scanner on selected port"))
         self.use_port_button.clicked.connect(self._scanner_from_port)
-        self.detect_button = QPushButton("Detect scale on selected port")
+        self.detect_button = QPushButton(_("Detect scale on selected port"))
         self.detect_button.clicked.connect(self.detect_scale)
-        self.weigh_button = QPushButton("Weigh now (put a parcel on it first)")
+        self.weigh_button = QPushButton(_("Weigh now (put a parcel on it first)"))
         self.weigh_button.clicked.connect(self.read_scale)
-        self.print_button = QPushButton("Print a test label")
+        self.print_button = QPushButton(_("Print a test label"))
         self.print_button.clicked.connect(self.print_test)
         self.scanner_message = _message_label()
         self.scale_message = _message_label()
@@ -165,13 +170,18 @@ class DevicesPage(QWizardPage):
         grid = QGridLayout()
         rows: tuple[tuple[str, QLineEdit, tuple[QPushButton, ...], QLabel], ...] = (
             (
-                "Scanner:",
+                _("Scanner:"),
                 self.scanner,
                 (self.use_port_button, self.scan_button),
                 self.scanner_message,
             ),
-            ("Scale:", self.scale, (self.detect_button, self.weigh_button), self.scale_message),
-            ("Label printer:", self.printer, (self.print_button,), self.printer_message),
+            (
+                _("Scale:"),
+                self.scale,
+                (self.detect_button, self.weigh_button),
+                self.scale_message,
+            ),
+            (_("Label printer:"), self.printer, (self.print_button,), self.printer_message),
         )
         for i, (title, edit, buttons, message) in enumerate(rows):
             grid.addWidget(QLabel(title), 2 * i, 0)
@@ -184,7 +194,7 @@ class DevicesPage(QWizardPage):
             grid.addWidget(holder, 2 * i, 2)
             grid.addWidget(message, 2 * i + 1, 1, 1, 2)
         top = QHBoxLayout()
-        top.addWidget(QLabel("Ports and devices found:"))
+        top.addWidget(QLabel(_("Ports and devices found:")))
         top.addStretch(1)
         top.addWidget(refresh)
         layout = QVBoxLayout(self)
@@ -208,7 +218,7 @@ class DevicesPage(QWizardPage):
             item.setData(Qt.ItemDataRole.UserRole, port)
             self.ports.addItem(item)
         if not found:
-            self.ports.addItem("(no serial ports or HID devices found)")
+            self.ports.addItem(_("(no serial ports or HID devices found)"))
         elif self.ports.currentRow() < 0:
             self.ports.setCurrentRow(0)
 
@@ -221,7 +231,12 @@ class DevicesPage(QWizardPage):
     def _need_port(self, label: QLabel, kind: str) -> DevicePort | None:
         port = self.selected_port()
         if port is None or port.kind != kind:
-            _show(label, StepResult(False, f"Pick a {kind} port in the list first."))
+            text = (
+                _("Pick a serial port in the list first.")
+                if kind == "serial"
+                else _("Pick a HID device in the list first.")
+            )
+            _show(label, StepResult(False, text))
             return None
         return port
 
@@ -251,7 +266,7 @@ class DevicesPage(QWizardPage):
         text = self.probe.poll()
         self._waited_ms += self._timer.interval()
         if text is not None:
-            _show(self.scanner_message, StepResult(True, f"Scanned: {text}"))
+            _show(self.scanner_message, StepResult(True, _("Scanned: {code}", code=text)))
             self.stop_scan()
         elif self._waited_ms >= self.scan_timeout_s * 1000:
             _show(
@@ -274,7 +289,10 @@ class DevicesPage(QWizardPage):
         port = self.selected_port()
         if port is not None and port.kind == "hid":
             self.scale.setText(port.scale_url())
-            _show(self.scale_message, StepResult(True, "HID scale chosen: now weigh something."))
+            _show(
+                self.scale_message,
+                StepResult(True, _("HID scale chosen: now weigh something.")),
+            )
             return
         port = self._need_port(self.scale_message, "serial")
         if port is None:
@@ -311,8 +329,8 @@ class SummaryPage(QWizardPage):
     def __init__(self, model: FirstRunWizard) -> None:
         super().__init__()
         self.model = model
-        self.setTitle("Check and save")
-        self.setSubTitle("Finish saves these settings. Go Back to change anything.")
+        self.setTitle(_("Check and save"))
+        self.setSubTitle(_("Finish saves these settings. Go Back to change anything."))
         self.settings_label = QLabel()
         self.report = QListWidget()
         self.report.setWordWrap(True)
@@ -320,16 +338,16 @@ class SummaryPage(QWizardPage):
         self.verdict = _message_label()
         layout = QVBoxLayout(self)
         layout.addWidget(self.settings_label)
-        layout.addWidget(QLabel("Self-test:"))
+        layout.addWidget(QLabel(_("Self-test:")))
         layout.addWidget(self.report)
         layout.addWidget(self.verdict)
 
     def initializePage(self) -> None:
         self.settings_label.setText(
-            "\n".join(f"{name}: {value}" for name, value in self.model.summary())
+            "\n".join(f"{render(name)}: {value}" for name, value in self.model.summary())
         )
         self.report.clear()
-        self.report.addItem("running the self-test…")
+        self.report.addItem(_("running the self-test…"))
         QApplication.processEvents()
         QGuiApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
         try:
@@ -338,18 +356,25 @@ class SummaryPage(QWizardPage):
             QGuiApplication.restoreOverrideCursor()
         self.report.clear()
         for r in results:
-            item = QListWidgetItem(f"[{'ok' if r.ok else 'FAIL'}] {r.name}: {r.detail}")
+            item = QListWidgetItem(
+                _("[ok] {check}: {detail}", check=render(r.name), detail=render(r.detail))
+                if r.ok
+                else _("[FAIL] {check}: {detail}", check=render(r.name), detail=render(r.detail))
+            )
             item.setForeground(Qt.GlobalColor.darkGreen if r.ok else Qt.GlobalColor.red)
             self.report.addItem(item)
-        failed = [r.name for r in results if not r.ok]
+        failed = [render(r.name) for r in results if not r.ok]
         _show(
             self.verdict,
-            StepResult(True, "Every check passed.")
+            StepResult(True, _("Every check passed."))
             if not failed
             else StepResult(
                 False,
-                f"Failed: {', '.join(failed)}. Go Back to fix it, or Finish to save anyway "
-                "(the station shows that device in red until it works).",
+                _(
+                    "Failed: {checks}. Go Back to fix it, or Finish to save anyway "
+                    "(the station shows that device in red until it works).",
+                    checks=", ".join(failed),
+                ),
             ),
         )
 
@@ -369,7 +394,7 @@ class FirstRunWizardDialog(QWizard):
         super().__init__(parent)
         self.model = model
         self.outcome = WizardOutcome.CANCELLED
-        self.setWindowTitle("Packbench — first start")
+        self.setWindowTitle(_("Packbench — first start"))
         self.setWizardStyle(QWizard.WizardStyle.ModernStyle)
         self.setOption(QWizard.WizardOption.NoBackButtonOnStartPage, True)
         self.server_page = ServerPage(model)
@@ -401,7 +426,7 @@ class FirstRunWizardDialog(QWizard):
                 log.error("saving the configuration failed: %s", exc)
                 _show(
                     self.summary_page.verdict,
-                    StepResult(False, f"Cannot save the configuration: {exc}"),
+                    StepResult(False, _("Cannot save the configuration: {problem}", problem=exc)),
                 )
                 return
             self.outcome = WizardOutcome.SAVED
@@ -412,7 +437,10 @@ def run_first_run_wizard(model: FirstRunWizard) -> WizardOutcome:
     """Show the wizard modally (making the QApplication if needed) and say how it ended."""
     import sys
 
+    from app.views.language import apply_qt_language
+
     _app = QApplication.instance() or QApplication(sys.argv[:1])
+    apply_qt_language()  # Back / Next / Finish in the site's language
     dialog = FirstRunWizardDialog(model)
     dialog.exec()
     return dialog.outcome

@@ -191,6 +191,8 @@ def pull_changes(
                 )
     except CursorExpiredError as exc:
         return JSONResponse(exc.body().model_dump(mode="json"), status_code=409)
+    if not _speaks(protocol, 4):  # a user's language: older stations refuse the field
+        answer = pull.users_without_v4(answer)
     # Serialised once here: a 10k-order snapshot is not worth a second validation pass.
     # `next_page` only to a station that asked for pages: older ones refuse unknown fields.
     body = answer.model_dump_json(exclude=None if paged else {"next_page"})

@@ -28,6 +28,7 @@ from service.stock.allocation import consume_order
 from service.stock.counting import apply_station_count
 from service.sync_server.leases import batch_owner, release_lease, station_names
 from service.sync_server.overrides import OverrideUnproven, override_actor
+from service.users import set_language_at_station
 from service.weights.history import record_parcel_weight
 from sync.protocol import (
     ORDERLESS_TYPES,
@@ -47,6 +48,7 @@ from sync.protocol import (
     ScanOutcome,
     ScanRecorded,
     StockCounted,
+    UserLanguageSet,
     WeightRecorded,
 )
 
@@ -465,7 +467,12 @@ class CheckedOrderless:
     payload: BaseModel
 
     def apply(self) -> dict[str, Any]:
-        """Record the count; CountRefused (a ServiceError) refuses it having written nothing."""
+        """Record the count or the person's language; a ServiceError (CountRefused, an
+        unknown language or user) refuses it having written nothing."""
+        if isinstance(self.payload, UserLanguageSet):
+            return set_language_at_station(
+                self.session, self.payload, station_id=self.station.id, mutation_id=self.mutation.id
+            )
         assert isinstance(self.payload, StockCounted)
         return apply_station_count(
             self.session, self.payload, station_id=self.station.id, mutation_id=self.mutation.id

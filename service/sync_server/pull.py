@@ -479,6 +479,17 @@ def checksum(session: Session, station_id: int) -> HoldingsChecksum:
     return HoldingsChecksum(order_count=len(pairs), checksum=holdings_checksum(pairs))
 
 
+def users_without_v4(answer: PullResponse) -> PullResponse:
+    """The answer for a station older than protocol 4: users without their language."""
+    changes = [
+        c.model_copy(update={"data": snapshots.without_v4(c.data)})
+        if c.entity == "user" and c.data is not None
+        else c
+        for c in answer.changes
+    ]
+    return answer.model_copy(update={"changes": changes})
+
+
 def prune_changes(session: Session, keep_after_seq: int) -> int:
     """Delete change rows with seq <= keep_after_seq; cursors older than that then expire."""
     result = session.execute(delete(ChangeRow).where(ChangeRow.seq <= keep_after_seq))

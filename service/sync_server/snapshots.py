@@ -33,7 +33,7 @@ from service.models import (
 from service.pins import pin_check
 from service.slips import NO_SLIPS, SlipPolicy, slip_policy
 from service.weights.stats import MIN_PARCELS
-from sync.protocol import ORDER_FIELDS_V3, BatchSnapshot, UserSnapshot
+from sync.protocol import ORDER_FIELDS_V3, USER_FIELDS_V4, BatchSnapshot, UserSnapshot
 
 Snapshot = dict[str, Any]
 CHUNK = 900  # stays under SQLite's bound-parameter limits with room to spare
@@ -324,9 +324,15 @@ def users(session: Session, ids: Iterable[int], station_id: int) -> dict[int, Sn
                     "badge": u.badge,
                     "active": u.active,
                     "pin": pin_check(u.pin_hash, public_key),
+                    "language": u.language,
                 }
             ).model_dump(mode="json")
     return out
+
+
+def without_v4(snap: Snapshot) -> Snapshot:
+    """The user as a station older than protocol 4 reads it (it refuses unknown fields)."""
+    return {k: v for k, v in snap.items() if k not in USER_FIELDS_V4}
 
 
 def batches(session: Session, ids: Iterable[int]) -> dict[int, Snapshot]:

@@ -4,8 +4,10 @@ Templates mark their sentences with `_("...")` (and `{% trans %}`); `pybabel ext
 collects them into `locale/console.pot` (`./dev console-strings`), a translator copies it to
 `locale/<code>.po` and translates, and the console reads that `.po` the first time someone
 asks for the language (no compiled files to build). A sentence without a translation shows
-in English. `python -m service.web.i18n` extracts the template again (a test checks that
-the committed one is current).
+in English. `python -m service.web.i18n` extracts the template again, `... update` merges it
+into every language's `.po` (both run by `./dev strings`), `... check` says what is missing:
+tests/unit/test_catalogues.py fails unless the template is current and all ten languages
+are complete (sync/catalogues.py, the same rules as the station's).
 
 Whose language: the signed-in person's own choice (saved with their account), else the
 best match of the browser's Accept-Language among service.languages.LANGUAGES, else English.
@@ -16,6 +18,7 @@ from __future__ import annotations
 import gettext
 import io
 import logging
+import sys
 from contextvars import ContextVar
 from functools import cache
 from pathlib import Path
@@ -121,5 +124,61 @@ def write_template(path: Path = LOCALE_DIR / "console.pot") -> int:
     return len(catalog)
 
 
+def update_catalogues(locale_dir: Path | None = None) -> list[Path]:
+    """Merge console.pot into each language's `.po`: new sentences empty, gone ones dropped."""
+    locale_dir = locale_dir or LOCALE_DIR
+    with (locale_dir / "console.pot").open("rb") as f:
+        template = read_po(f)
+    written = []
+    for code in [c for c in LANGUAGES if c != DEFAULT]:
+        path = locale_dir / f"{code}.po"
+        if path.is_file():
+            with path.open("rb") as f:
+                catalog = read_po(f, locale=code)
+        else:
+            catalog = Catalog(locale=code, project="Packbench console", fuzzy=False)
+        catalog.update(template, no_fuzzy_matching=True)
+        catalog.obsolete.clear()
+        buffer = io.BytesIO()
+        write_po(buffer, catalog, sort_output=True, width=100, omit_header=False)
+        lines = buffer.getvalue().decode().splitlines()
+        # the creation date changes on every run; keep the file stable when nothing else does
+        text = "\n".join(x for x in lines if not x.startswith('"POT-Creation-Date:'))
+        path.write_text(text + "\n", encoding="utf-8")
+        written.append(path)
+    return written
+
+
+def check(locale_dir: Path | None = None) -> list[str]:
+    """The console's catalogues against its code (sync/catalogues.py): empty means complete."""
+    from sync import catalogues
+
+    return catalogues.check(
+        (m.id for m in extract()),
+        locale_dir or LOCALE_DIR,
+        "console.pot",
+        [c for c in LANGUAGES if c != DEFAULT],
+        catalogues.percent_placeholders,
+        refresh="./dev strings",
+    )
+
+
+def main(argv: list[str]) -> int:
+    command = argv[0] if argv else "extract"
+    if command == "extract":
+        print(f"{write_template()} sentences in {LOCALE_DIR / 'console.pot'}")
+    elif command == "update":
+        for path in update_catalogues():
+            print(path)
+    elif command == "check":
+        problems = check()
+        print("\n".join(problems) or "console catalogues complete")
+        return 1 if problems else 0
+    else:
+        print("usage: python -m service.web.i18n [extract|update|check]", file=sys.stderr)
+        return 2
+    return 0
+
+
 if __name__ == "__main__":
-    print(f"{write_template()} sentences in {LOCALE_DIR / 'console.pot'}")
+    raise SystemExit(main(sys.argv[1:]))

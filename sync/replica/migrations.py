@@ -120,8 +120,14 @@ def _to_v3(conn: sqlite3.Connection) -> None:
     _run_ddl(conn, "UPDATE counters SET value = 0 WHERE name = 'pull_cursor'")
 
 
+def _to_v4(conn: sqlite3.Connection) -> None:
+    # Users carry their language (protocol 4). The cursor goes back to 0 so the next pull is
+    # a snapshot that brings every user's (local work is kept).
+    _run_ddl(conn, "UPDATE counters SET value = 0 WHERE name = 'pull_cursor'")
+
+
 # STEPS[n] migrates a file at version n to n + 1.
-STEPS: list[Callable[[sqlite3.Connection], None]] = [_to_v1, _to_v2, _to_v3]
+STEPS: list[Callable[[sqlite3.Connection], None]] = [_to_v1, _to_v2, _to_v3, _to_v4]
 CURRENT_VERSION = len(STEPS)
 
 

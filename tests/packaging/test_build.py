@@ -9,17 +9,21 @@ PACKBENCH_TEST_PACKAGING=1: `PACKBENCH_TEST_PACKAGING=1 ./dev test tests/packagi
 
 from __future__ import annotations
 
+import gettext
+import io
 import os
 import shutil
 import socket
 import subprocess
 import tarfile
 import time
+import zipfile
 from pathlib import Path
 
 import pytest
 
 from app import __version__
+from sync.languages import DEFAULT, LANGUAGES
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -99,6 +103,20 @@ def test_deb_holds_launcher_desktop_entry_icon_udev_rule_and_maintainer_scripts(
     for sound in ("accept", "reject", "done"):
         assert (internal / "resources" / "sounds" / f"{sound}.wav").exists()
     assert list((internal / "PySide6" / "Qt" / "plugins" / "platforms").glob("*offscreen*"))
+
+
+def test_bundle_carries_a_compiled_catalogue_for_every_language(unpacked: Path) -> None:
+    """packaging/packbench.spec compiles app/locale/*.po: one .mo per language, no .po."""
+    locale = unpacked / "opt" / "packbench" / "_internal" / "app" / "locale"
+    for code in LANGUAGES:
+        if code == DEFAULT:
+            continue
+        mo = locale / f"{code}.mo"
+        assert mo.is_file(), f"{mo} missing from the bundle"
+        catalog = gettext.GNUTranslations(io.BytesIO(mo.read_bytes()))
+        assert catalog.info().get("language", "").startswith(code), catalog.info()
+        assert len(catalog._catalog) > 1, f"{code}.mo holds no translation"  # type: ignore[attr-defined]
+    assert not list(locale.glob("*.po"))
 
 
 def test_version_names_the_baked_in_commit(unpacked: Path, out: Path) -> None:
@@ -196,7 +214,16 @@ def test_tarball_and_service_artefacts(out: Path, tmp_path: Path) -> None:
     )
     assert done.returncode == 0 and done.stdout.startswith(f"packbench {__version__}")
     service = out / "service"
-    assert list(service.glob(f"packbench-{__version__}-py3-none-any.whl"))
+    (wheel,) = service.glob(f"packbench-{__version__}-py3-none-any.whl")
+    # packaging/build compiles the station's catalogues into the sdist, the wheel carries them,
+    # and the console's pages, style sheet and catalogues come along as package data.
+    with zipfile.ZipFile(wheel) as whl:
+        names = set(whl.namelist())
+    for code in LANGUAGES:
+        if code != DEFAULT:
+            assert f"app/locale/{code}.mo" in names and f"app/locale/{code}.po" in names, code
+            assert f"service/web/locale/{code}.po" in names, code
+    assert {"service/web/templates/base.html", "service/web/static/console.css"} <= names
     assert list(service.glob(f"packbench-{__version__}.tar.gz"))
     unit = (service / "packbench-service.service").read_text()
     assert "serve --host 127.0.0.1 --port 8000" in unit

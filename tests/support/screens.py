@@ -17,6 +17,7 @@ from PySide6.QtCore import QBuffer, QByteArray, QIODevice
 from PySide6.QtGui import QColor, QImage, QPainter
 from PySide6.QtWidgets import QApplication, QDialog, QMessageBox, QWidget
 
+from app.i18n import _
 from app.packing import messages
 from app.packing.model import DictCatalog, ProductRef
 from app.printing.status import PrinterStatus, Problem, document_words
@@ -117,7 +118,7 @@ def _product_photo(url: str) -> bytes:
 
 
 def settle() -> None:
-    for _ in range(3):
+    for _round in range(3):
         QApplication.processEvents()
 
 
@@ -149,7 +150,7 @@ def screens(window: StationWindow) -> Iterator[tuple[str, QWidget]]:
     yield "pack-red", window
     for code in (b"PLT-WHT-27",) * 3 + (b"4012345678901", b"HP-2231-0098"):
         window.on_scan(classify(code))
-    for _ in range(12):
+    for _unit in range(12):
         window.on_scan(classify(b"4012345000016"))
     weigh(window, 99999)
     yield "pack-weight-wrong", window
@@ -235,11 +236,11 @@ def dialogs(window: StationWindow) -> Iterator[tuple[str, QDialog]]:
     made: list[QDialog] = [
         PinDialog(window, f"Hello {PACKER.name}"),
         HoldDialog(window),
-        SupervisorDialog(window, "Supervisor override", "Why may this go through?"),
-        SupervisorDialog(window, "Reprint label", "Why is the label reprinted?"),
+        SupervisorDialog(window, _("Supervisor override"), _("Why may this go through?")),
+        SupervisorDialog(window, _("Reprint label"), _("Why is the label reprinted?")),
         QMessageBox(
             QMessageBox.Icon.Information,
-            "About Packbench",
+            _("About Packbench"),
             "Packbench 0.1.0 (build 2026-03-02, commit 0123456789ab)",
             QMessageBox.StandardButton.Ok,
             window,

@@ -266,3 +266,20 @@ def test_full_check_only_after_an_unclean_close(
     crashed._engine.dispose()
     Replica.open(path).close()
     assert len(checks) == 2
+
+
+def test_a_replica_from_protocol_3_pulls_a_snapshot_for_the_users_languages(
+    tmp_path: Path,
+) -> None:
+    """Users synced before protocol 4 have no language: the cursor goes back to 0 once, so
+    the next pull brings every user again; unsent events stay."""
+    path = tmp_path / "s.sqlite3"
+    with Replica.open(path) as r:
+        r.record([scan()])
+    conn = sqlite3.connect(path)
+    conn.execute("UPDATE counters SET value = 42 WHERE name = 'pull_cursor'")
+    conn.execute("PRAGMA user_version = 3")
+    conn.commit()
+    conn.close()
+    with Replica.open(path) as r:
+        assert r.pull_cursor() == 0 and r.queue_depth() == 1
