@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from app.i18n import Msg, Text, _
 from app.packing import messages
 from app.packing.events import PackEvent
 from app.returns.session import Tone
@@ -48,7 +49,7 @@ class CountStep:
     """The answer to one scan; `leave` ends count mode."""
 
     tone: Tone
-    message: str
+    message: Text  # deferred sentence, rendered in the reader's language when shown
     events: tuple[PackEvent, ...] = ()
     leave: bool = False
 
@@ -71,7 +72,7 @@ class CountSession:
         code = text.strip()
         upper = code.upper()
         if not code:
-            return CountStep("red", "That barcode was empty. Scan it again.")
+            return CountStep("red", Msg("That barcode was empty. Scan it again."))
         if upper.startswith(LOCATION_PREFIX):
             return self._bin(upper[len(LOCATION_PREFIX) :], code)
         if upper.startswith(QTY_PREFIX):
@@ -97,7 +98,10 @@ class CountSession:
             return CountStep("red", messages.count_unknown_item(code))
         sku, name = found
         if sku not in self.counts and len(self.counts) >= MAX_COUNT_LINES:
-            return CountStep("red", "This bin has too many products for one count: PB:CLOSE.")
+            return CountStep(
+                "red",
+                Msg("This bin has too many products for one count: {command}.", command="PB:CLOSE"),
+            )
         if self.counts.get(sku, 0) + 1 > MAX_COUNT_UNITS:
             return CountStep("red", messages.count_bad_qty(code))
         self.counts[sku] = self.counts.get(sku, 0) + 1
@@ -163,12 +167,12 @@ class CountSession:
 
 
 def printable_count_commands() -> tuple[tuple[str, str], ...]:
-    """(barcode, caption) for the command sheet."""
+    """(barcode, caption) for the command sheet, captions in the current language."""
     return (
-        (ENTER, "Count mode (cycle count)"),
-        (location_barcode("MAIN"), "Bin: MAIN"),
-        (location_barcode("B-GRADE"), "Bin: B-GRADE"),
-        ("PB:QTY:0", "Quantity: none here"),
-        ("PB:QTY:6", "Quantity: 6"),
-        ("PB:QTY:12", "Quantity: 12"),
+        (ENTER, _("Count mode (cycle count)")),
+        (location_barcode("MAIN"), _("Bin: {location}", location="MAIN")),
+        (location_barcode("B-GRADE"), _("Bin: {location}", location="B-GRADE")),
+        ("PB:QTY:0", _("Quantity: none here")),
+        ("PB:QTY:6", _("Quantity: {n}", n=6)),
+        ("PB:QTY:12", _("Quantity: {n}", n=12)),
     )

@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
+from app.i18n import N_, Msg, _
 from app.packing.errors import UnknownCommand
 from app.packing.model import DEFAULT_BOX_WEIGHTS
 from sync.protocol import HoldReason
@@ -88,7 +89,9 @@ def parse_command(text: str) -> Command:
     if name == CommandName.BOX.value:
         box_type = _token(argument)
         if not _BOX_TYPE.fullmatch(box_type):
-            raise UnknownCommand(text, "That box barcode has no valid box type. Use the sheet.")
+            raise UnknownCommand(
+                text, Msg("That box barcode has no valid box type. Use the sheet.")
+            )
         return Command(CommandName.BOX, box_type=box_type)
     command = _SIMPLE.get(name)
     if command is None:
@@ -96,7 +99,7 @@ def parse_command(text: str) -> Command:
     if command is CommandName.HOLD and argument:
         reason = _HOLD_REASONS.get(_token(argument))
         if reason is None:
-            raise UnknownCommand(text, "That hold reason is not known. Use the command sheet.")
+            raise UnknownCommand(text, Msg("That hold reason is not known. Use the command sheet."))
         return Command(CommandName.HOLD, hold_reason=reason)
     if argument:
         raise UnknownCommand(text)
@@ -104,32 +107,36 @@ def parse_command(text: str) -> Command:
 
 
 _CAPTIONS: dict[CommandName, str] = {
-    CommandName.CLOSE: "Close order (all boxes weighed and labelled)",
-    CommandName.NEW_BOX: "Close this box and start a new one",
-    CommandName.REPRINT: "Reprint the label",
-    CommandName.HOLD: "Hold order (choose a reason)",
-    CommandName.REWEIGH: "Weigh this box again",
-    CommandName.CANCEL: "Cancel the current prompt",
-    CommandName.LOGOUT: "Log out",
+    CommandName.CLOSE: N_("Close order (all boxes weighed and labelled)"),
+    CommandName.NEW_BOX: N_("Close this box and start a new one"),
+    CommandName.REPRINT: N_("Reprint the label"),
+    CommandName.HOLD: N_("Hold order (choose a reason)"),
+    CommandName.REWEIGH: N_("Weigh this box again"),
+    CommandName.CANCEL: N_("Cancel the current prompt"),
+    CommandName.LOGOUT: N_("Log out"),
 }
 _HOLD_CAPTIONS: dict[HoldReason, str] = {
-    HoldReason.SHORT_PICK: "Hold: short pick",
-    HoldReason.DAMAGED_ITEM: "Hold: damaged item",
-    HoldReason.WRONG_ITEM_IN_TOTE: "Hold: wrong item in tote",
-    HoldReason.ADDRESS_PROBLEM: "Hold: address problem",
-    HoldReason.OTHER: "Hold: other reason (type it in)",
+    HoldReason.SHORT_PICK: N_("Hold: short pick"),
+    HoldReason.DAMAGED_ITEM: N_("Hold: damaged item"),
+    # TRANSLATORS: "tote" is the picking crate the items arrive in.
+    HoldReason.WRONG_ITEM_IN_TOTE: N_("Hold: wrong item in tote"),
+    HoldReason.ADDRESS_PROBLEM: N_("Hold: address problem"),
+    HoldReason.OTHER: N_("Hold: other reason (type it in)"),
 }
 
 
 def printable_commands(box_types: Iterable[str] = DEFAULT_BOX_WEIGHTS) -> tuple[CommandCard, ...]:
     """Every command barcode with its caption, for the printed command sheet."""
-    cards = [CommandCard(Command(name).barcode, caption) for name, caption in _CAPTIONS.items()]
+    cards = [CommandCard(Command(name).barcode, _(caption)) for name, caption in _CAPTIONS.items()]
     cards += [
-        CommandCard(Command(CommandName.HOLD, hold_reason=reason).barcode, caption)
+        CommandCard(Command(CommandName.HOLD, hold_reason=reason).barcode, _(caption))
         for reason, caption in _HOLD_CAPTIONS.items()
     ]
     cards += [
-        CommandCard(Command(CommandName.BOX, box_type=_token(box)).barcode, f"Box type {box}")
+        CommandCard(
+            Command(CommandName.BOX, box_type=_token(box)).barcode,
+            _("Box type {box_type}", box_type=box),
+        )
         for box in box_types
     ]
     return tuple(cards)

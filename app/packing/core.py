@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
+from app.i18n import Msg, Text, join
 from app.packing.commands import Command
 from app.packing.errors import IllegalTransition, UnknownBoxType
 from app.packing.events import PackEvent, Payload
@@ -32,7 +33,7 @@ class SessionCore:
         """The current pack state."""
         return self._progress.state
 
-    def _require(self, action: str, allowed: Iterable[PackState], message: str) -> None:
+    def _require(self, action: str, allowed: Iterable[PackState], message: Text) -> None:
         if self.state not in set(allowed):
             raise IllegalTransition(action, self.state.value, message)
 
@@ -54,7 +55,7 @@ class SessionCore:
         self,
         outcome: Outcome,
         tone: Tone,
-        message: str,
+        message: Text,
         *,
         events: tuple[PackEvent, ...] = (),
         progress: PackProgress | None = None,
@@ -111,15 +112,18 @@ class SessionCore:
         )
 
     @staticmethod
-    def _progress_message(progress: PackProgress, line_id: int) -> str:
+    def _progress_message(progress: PackProgress, line_id: int) -> Text:
         """What an accepted item means for the packer, and what to do next."""
         assert progress.order is not None
         line = progress.order.line(line_id)
         assert line is not None
         done = progress.scanned(line_id)
+        scanned = Msg(
+            "Scanned {done} of {quantity} × {product}.",
+            done=done,
+            quantity=line.quantity,
+            product=line.name,
+        )
         if progress.complete:
-            return (
-                f"Scanned {done} of {line.quantity} × {line.name}. All items are scanned; "
-                "put the box on the scale."
-            )
-        return f"Scanned {done} of {line.quantity} × {line.name}. Scan the next item."
+            return join(scanned, Msg("All items are scanned; put the box on the scale."))
+        return join(scanned, Msg("Scan the next item."))

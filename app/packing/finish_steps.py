@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from app.i18n import Msg, Text, plural
 from app.packing import messages
 from app.packing.core import MAX_TEXT, SessionCore
 from app.packing.errors import IllegalTransition, ReasonRequired
@@ -51,42 +52,58 @@ class FinishSteps(SessionCore):
             self._require(
                 "reprint",
                 (*OPEN_STATES, PackState.PACKED),
-                "There is no open order to reprint a label for.",
+                Msg("There is no open order to reprint a label for."),
             )
             if not 1 <= box_no <= len(progress.boxes) or not progress.boxes[box_no - 1].labelled:
                 raise IllegalTransition(
                     "reprint",
                     self.state.value,
-                    f"Box {box_no} has no label yet; weigh it and print its label first.",
+                    Msg(
+                        "Box {box} has no label yet; weigh it and print its label first.",
+                        box=box_no,
+                    ),
                 )
             return self._step(
                 Outcome.LABEL_REPRINTED,
                 "green",
-                f"Label for box {box_no} reprinted; stick it on the box.",
+                Msg("Label for box {box} reprinted; stick it on the box.", box=box_no),
                 events=(event(),),
             )
         self._require(
-            "label_printed", (PackState.LABELLING,), "Weigh the box before printing its label."
+            "label_printed", (PackState.LABELLING,), Msg("Weigh the box before printing its label.")
         )
         waiting = [b.box_no for b in progress.unlabelled]
         if not waiting:
             raise IllegalTransition(
                 "label_printed",
                 self.state.value,
-                f"Box {box_no} is already labelled; scan PB:CLOSE to finish.",
+                Msg(
+                    "Box {box} is already labelled; scan {command} to finish.",
+                    box=box_no,
+                    command="PB:CLOSE",
+                ),
             )
         if box_no not in waiting:
             raise IllegalTransition(
                 "label_printed",
                 self.state.value,
-                f"The label to print now is for box {waiting[0]}.",
+                Msg("The label to print now is for box {box}.", box=waiting[0]),
             )
         step = self._step(Outcome.LABEL_PRINTED, "green", "", events=(event(),))
         still = [b.box_no for b in step.progress.unlabelled]
+        message: Text
         if still:
-            message = f"Stick the label on box {box_no}; the label for box {still[0]} comes next."
+            message = Msg(
+                "Stick the label on box {box}; the label for box {next} comes next.",
+                box=box_no,
+                next=still[0],
+            )
         else:
-            message = f"Stick the label on box {box_no}, then scan PB:CLOSE to finish the order."
+            message = Msg(
+                "Stick the label on box {box}, then scan {command} to finish the order.",
+                box=box_no,
+                command="PB:CLOSE",
+            )
         return replace(step, message=message)
 
     # ------------------------------------------------------------------ finish
@@ -94,7 +111,7 @@ class FinishSteps(SessionCore):
     def close(self) -> Step:
         """Finish the order: every line complete, every box weighed and labelled."""
         progress = self._progress
-        self._require("close", OPEN_STATES, "There is no open order to close.")
+        self._require("close", OPEN_STATES, Msg("There is no open order to close."))
         assert progress.order is not None
         missing = sum(progress.remaining(line.line_id) for line in progress.order.lines)
         pending = progress.pending_serial
@@ -108,12 +125,18 @@ class FinishSteps(SessionCore):
             raise IllegalTransition(
                 "close",
                 self.state.value,
-                f"Scan the {missing} missing item{'s' if missing != 1 else ''}, or hold the order.",
+                plural(
+                    "Scan the {n} missing item, or hold the order.",
+                    "Scan the {n} missing items, or hold the order.",
+                    missing,
+                ),
             )
         for box in progress.boxes:
             if box.weight_grams is None:
                 raise IllegalTransition(
-                    "close", self.state.value, f"Weigh box {box.box_no} before closing the order."
+                    "close",
+                    self.state.value,
+                    Msg("Weigh box {box} before closing the order.", box=box.box_no),
                 )
             if not box.labelled:
                 raise IllegalTransition(
@@ -126,18 +149,22 @@ class FinishSteps(SessionCore):
         return self._step(
             Outcome.PACKED,
             "green",
-            f"Order {progress.order.number} is packed in {count} box{'es' if count != 1 else ''}; "
-            "scan the next order.",
+            plural(
+                "Order {order} is packed in {n} box; scan the next order.",
+                "Order {order} is packed in {n} boxes; scan the next order.",
+                count,
+                order=progress.order.number,
+            ),
             events=(packed,),
         )
 
     def hold(self, reason: HoldReason | str, text: str = "") -> Step:
         """Put the open order on hold with a reason code (OTHER needs a text)."""
-        self._require("hold", OPEN_STATES, "There is no open order to hold.")
+        self._require("hold", OPEN_STATES, Msg("There is no open order to hold."))
         reason = HoldReason(reason)
         text = text.strip()[:MAX_TEXT]
         if reason is HoldReason.OTHER and not text:
-            raise ReasonRequired("Type why the order is on hold.")
+            raise ReasonRequired(Msg("Type why the order is on hold."))
         assert self._progress.order is not None
         event = self._event(
             MutationType.EXCEPTION_RAISED,
@@ -146,8 +173,11 @@ class FinishSteps(SessionCore):
         step = self._step(
             Outcome.HELD,
             "amber",
-            f"Order {self._progress.order.number} is on hold ({reason.value.replace('_', ' ')}); "
-            "put it on the exceptions shelf.",
+            Msg(
+                "Order {order} is on hold ({reason}); put it on the exceptions shelf.",
+                order=self._progress.order.number,
+                reason=hold_reason_words(reason),
+            ),
             events=(event,),
         )
         return replace(step, progress=replace(step.progress, pending_serial=None))
@@ -157,7 +187,7 @@ class FinishSteps(SessionCore):
         self._require(
             "release_claim",
             (PackState.ORDER_OPEN, PackState.HELD),
-            "Hold the order first so a supervisor knows why it was not packed.",
+            Msg("Hold the order first so a supervisor knows why it was not packed."),
         )
         assert self._progress.order is not None
         number = self._progress.order.number
@@ -165,6 +195,21 @@ class FinishSteps(SessionCore):
         return self._step(
             Outcome.RELEASED,
             "green",
-            f"Order {number} is released; scan the next order.",
+            Msg("Order {order} is released; scan the next order.", order=number),
             events=(event,),
         )
+
+
+_HOLD_WORDS = {
+    HoldReason.SHORT_PICK: Msg("short pick"),
+    HoldReason.DAMAGED_ITEM: Msg("damaged item"),
+    # TRANSLATORS: "tote" is the picking crate the items arrive in.
+    HoldReason.WRONG_ITEM_IN_TOTE: Msg("wrong item in tote"),
+    HoldReason.ADDRESS_PROBLEM: Msg("address problem"),
+    HoldReason.OTHER: Msg("other"),
+}
+
+
+def hold_reason_words(reason: HoldReason) -> Text:
+    """A hold reason code in the reader's words (the event keeps the code)."""
+    return _HOLD_WORDS.get(reason) or reason.value.replace("_", " ")

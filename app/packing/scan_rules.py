@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from app import i18n
+from app.i18n import Msg, Text, join
 from app.packing.core import MAX_CODE, SessionCore
 from app.packing.matching import Match, MatchKind, match_scan
 from app.packing.model import LineView
@@ -17,10 +19,10 @@ from app.packing.step import Outcome, Step
 from app.scanning.scan import Scan, ScanKind
 from sync.protocol import ScanOutcome
 
-NOT_IN_ORDER_MESSAGE = (
+NOT_IN_ORDER_MESSAGE = Msg(
     "That item is not in this order. Put it aside and scan an item from the list."
 )
-UNKNOWN_MESSAGE = "This code is unknown. Check the label or ask a supervisor."
+UNKNOWN_MESSAGE = Msg("This code is unknown. Check the label or ask a supervisor.")
 
 
 class ItemScans(SessionCore):
@@ -29,10 +31,16 @@ class ItemScans(SessionCore):
     # ------------------------------------------------------------------ scans
 
     def _invalid_scan(self, scan: Scan) -> Step:
-        reason = scan.reason.strip() or "That barcode could not be read."
+        reason: Text = scan.reason
+        if not i18n.render(reason, "en").strip():
+            reason = Msg("That barcode could not be read.")
+        elif isinstance(reason, str):
+            reason = f"{reason.strip().rstrip('.')}."
         # The scanner's reason may already say what to do; never say it twice.
-        message = (
-            reason if "scan it again" in reason.lower() else f"{reason.rstrip('.')}. Scan it again."
+        message: Text = (
+            reason
+            if "scan it again" in i18n.render(reason, "en").lower()
+            else join(reason, Msg("Scan it again."))
         )
         return self._step(
             Outcome.INVALID,
@@ -51,7 +59,9 @@ class ItemScans(SessionCore):
         if match.kind in (MatchKind.UNKNOWN, MatchKind.NO_PRODUCT_CODE):
             message = UNKNOWN_MESSAGE
             if match.kind is MatchKind.NO_PRODUCT_CODE:
-                message = "This barcode has no product number. Scan the item's product barcode."
+                message = Msg(
+                    "This barcode has no product number. Scan the item's product barcode."
+                )
             return self._step(
                 Outcome.UNKNOWN_CODE,
                 "red",
@@ -72,8 +82,12 @@ class ItemScans(SessionCore):
             return self._step(
                 Outcome.OVER_SCAN,
                 "red",
-                f"All {first.quantity} × {first.name} are already scanned. "
-                "Take this one out and scan the next item.",
+                Msg(
+                    "All {quantity} × {product} are already scanned. "
+                    "Take this one out and scan the next item.",
+                    quantity=first.quantity,
+                    product=first.name,
+                ),
                 events=(self._scan_event(scan, ScanOutcome.OVER_SCAN, first),),
                 line_id=first.line_id,
             )
@@ -81,8 +95,11 @@ class ItemScans(SessionCore):
             return self._step(
                 Outcome.BOX_CLOSED,
                 "red",
-                f"Box {progress.box.box_no} is closed. Weigh and label it first, "
-                "then scan this item into the next box.",
+                Msg(
+                    "Box {box} is closed. Weigh and label it first, "
+                    "then scan this item into the next box.",
+                    box=progress.box.box_no,
+                ),
                 line_id=line.line_id,
             )
         return self._accept(scan, line, match)
@@ -95,7 +112,7 @@ class ItemScans(SessionCore):
             return self._step(
                 Outcome.NEED_SERIAL,
                 "amber",
-                f"Scan the serial number of {line.name}.",
+                Msg("Scan the serial number of {product}.", product=line.name),
                 progress=replace(self._progress, pending_serial=pending),
                 line_id=line.line_id,
             )
@@ -116,8 +133,11 @@ class ItemScans(SessionCore):
             return self._step(
                 Outcome.DUPLICATE,
                 "red",
-                f"Serial number {serial} is already packed in this order. "
-                "Check the item and scan its own serial number.",
+                Msg(
+                    "Serial number {serial} is already packed in this order. "
+                    "Check the item and scan its own serial number.",
+                    serial=serial,
+                ),
                 events=(self._scan_event(scan, ScanOutcome.DUPLICATE, line, serial, code),),
                 line_id=line.line_id,
             )
@@ -131,7 +151,10 @@ class ItemScans(SessionCore):
         assert progress.order is not None
         line = progress.order.line(pending.line_id)
         assert line is not None
-        not_serial = f"That is not a serial number. Scan the serial number of {line.name}."
+        not_serial = join(
+            Msg("That is not a serial number."),
+            Msg("Scan the serial number of {product}.", product=line.name),
+        )
         if scan.kind is ScanKind.GS1:
             match = match_scan(progress.order, self.catalog, scan)
             same_product = match.kind is MatchKind.NO_PRODUCT_CODE or line in match.lines

@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
+from app.i18n import Msg, Text, join
 from app.packing.gtin import normalise_gtin
 from app.packing.matching import clean_serial
 from app.packing.model import Catalog, LineView, OrderView, code_key
@@ -24,13 +25,14 @@ DEFAULT_SERIAL_PATTERN = r"[A-Za-z0-9](?:[A-Za-z0-9._/-]*[A-Za-z0-9])?"
 MIN_SERIAL_LENGTH = 5  # shorter reads are almost always a cut-off burst
 MIN_FRAGMENT_LENGTH = 3  # a shorter piece of a product code is no evidence either way
 
-_KIND_NAMES = {
-    ScanKind.ORDER: "an order number",
-    ScanKind.TOTE: "a tote code",
-    ScanKind.BADGE: "a badge",
-    ScanKind.COMMAND: "a command barcode",
-    ScanKind.TRACKING: "a tracking number",
-    ScanKind.SSCC: "a shipping container code (SSCC)",
+_KIND_REFUSALS = {
+    ScanKind.ORDER: Msg("That is an order number, not a serial number."),
+    # TRANSLATORS: "tote" is the picking crate the items arrive in.
+    ScanKind.TOTE: Msg("That is a tote code, not a serial number."),
+    ScanKind.BADGE: Msg("That is a badge, not a serial number."),
+    ScanKind.COMMAND: Msg("That is a command barcode, not a serial number."),
+    ScanKind.TRACKING: Msg("That is a tracking number, not a serial number."),
+    ScanKind.SSCC: Msg("That is a shipping container code (SSCC), not a serial number."),
 }
 
 
@@ -39,40 +41,45 @@ class SerialVerdict:
     """A serial fit to record (`serial`), or the sentence that says why not (`refusal`)."""
 
     serial: str | None = None
-    refusal: str = ""
+    refusal: Text = ""
 
 
 def check_serial(
     text: str, kind: ScanKind, line: LineView, order: OrderView, catalog: Catalog
 ) -> SerialVerdict:
     """Judge `text`, scanned while the session waits for the serial number of `line`."""
-    ask = f"Scan the serial number of {line.name}."
-    if kind in _KIND_NAMES:
-        return SerialVerdict(refusal=f"That is {_KIND_NAMES[kind]}, not a serial number. {ask}")
+    ask = Msg("Scan the serial number of {product}.", product=line.name)
+    if kind in _KIND_REFUSALS:
+        return SerialVerdict(refusal=join(_KIND_REFUSALS[kind], ask))
     serial = clean_serial(text)
     if serial is None:
-        return SerialVerdict(refusal=f"That is not a serial number. {ask}")
+        return SerialVerdict(refusal=join(Msg("That is not a serial number."), ask))
     product = _product_with_code(serial, order, catalog)
     if product is not None:
-        return SerialVerdict(
-            refusal=f"{serial} is the product code of {product}, not a serial number. {ask}"
+        refusal = Msg(
+            "{serial} is the product code of {product}, not a serial number.",
+            serial=serial,
+            product=product,
         )
+        return SerialVerdict(refusal=join(refusal, ask))
     whole = _code_containing(serial, order, catalog)
     if whole is not None:
-        return SerialVerdict(
-            refusal=f"{serial} is only part of the product code {whole}: the scan was cut "
-            f"short. {ask}"
+        refusal = Msg(
+            "{serial} is only part of the product code {code}: the scan was cut short.",
+            serial=serial,
+            code=whole,
         )
+        return SerialVerdict(refusal=join(refusal, ask))
     pattern = _pattern(line.serial_pattern)
     if line.serial_pattern is None and len(serial) < MIN_SERIAL_LENGTH:
-        return SerialVerdict(
-            refusal=f"{serial} is too short for a serial number (at least "
-            f"{MIN_SERIAL_LENGTH} characters). {ask}"
+        refusal = Msg(
+            "{serial} is too short for a serial number (at least {n} characters).",
+            serial=serial,
+            n=MIN_SERIAL_LENGTH,
         )
+        return SerialVerdict(refusal=join(refusal, ask))
     if pattern.fullmatch(serial) is None:
-        return SerialVerdict(
-            refusal=f"{serial} does not look like a serial number of {line.name}. {ask}"
-        )
+        return SerialVerdict(refusal=join(_not_like(serial, line.name), ask))
     return SerialVerdict(serial=serial)
 
 
@@ -80,11 +87,15 @@ def check_gs1_serial(serial: str, line: LineView) -> SerialVerdict:
     """A serial from GS1 AI 21: its field is delimited, so only the product's own pattern
     (when the catalogue has one) can refuse it."""
     if line.serial_pattern is not None and _pattern(line.serial_pattern).fullmatch(serial) is None:
-        return SerialVerdict(
-            refusal=f"{serial} does not look like a serial number of {line.name}. "
-            f"Scan the serial number of {line.name}."
-        )
+        ask = Msg("Scan the serial number of {product}.", product=line.name)
+        return SerialVerdict(refusal=join(_not_like(serial, line.name), ask))
     return SerialVerdict(serial=serial)
+
+
+def _not_like(serial: str, name: str) -> Msg:
+    return Msg(
+        "{serial} does not look like a serial number of {product}.", serial=serial, product=name
+    )
 
 
 def _product_with_code(serial: str, order: OrderView, catalog: Catalog) -> str | None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
 
+from app.i18n import Msg, Text, plural
 from app.packing import messages
 from app.packing.commands import Command, CommandName, is_command, parse_command
 from app.packing.errors import (
@@ -78,7 +79,7 @@ class PackSession(ItemScans, WeighingSteps, FinishSteps):
     def apply(self, step: Step) -> None:
         """Adopt a step's progress; call after its events were recorded durably."""
         if step.base is not self._progress:
-            raise StaleStep("This step was already applied or is out of date; scan again.")
+            raise StaleStep(Msg("This step was already applied or is out of date; scan again."))
         self._progress = step.progress
 
     # ------------------------------------------------------------------ scans
@@ -101,18 +102,18 @@ class PackSession(ItemScans, WeighingSteps, FinishSteps):
             return self._order_scan(scan)
         if scan.kind is ScanKind.BADGE:
             message = (
-                "Finish or hold this order first, then scan the badge again."
+                Msg("Finish or hold this order first, then scan the badge again.")
                 if is_open
-                else "Badge scanned."
+                else Msg("Badge scanned.")
             )
             return self._step(Outcome.BADGE, "amber", message)
         if not is_open:
             return self._step(
                 Outcome.NO_ORDER,
                 "amber",
-                "Scan the next order first."
+                Msg("Scan the next order first.")
                 if state is not PackState.HELD
-                else "This order is on hold; scan the next order.",
+                else Msg("This order is on hold; scan the next order."),
             )
         if scan.kind is ScanKind.INVALID:
             return self._invalid_scan(scan)
@@ -122,20 +123,22 @@ class PackSession(ItemScans, WeighingSteps, FinishSteps):
         return self._step(
             Outcome.NOT_A_PRODUCT,
             "red",
-            "That is a shipping label, not an item. Scan an item from the list.",
+            Msg("That is a shipping label, not an item. Scan an item from the list."),
         )
 
     def _order_scan(self, scan: Scan) -> Step:
         order = self._progress.order
         if self.state not in OPEN_STATES or order is None:
-            return self._step(Outcome.OPEN_ORDER, "amber", f"Opening {scan.text.strip()}.")
+            return self._step(
+                Outcome.OPEN_ORDER, "amber", Msg("Opening {code}.", code=scan.text.strip())
+            )
         key, number = code_key(scan.text), code_key(order.number)
         # "ORD-1001" is order 1001; a bare suffix test would also take "ORD-11001".
         if key in {number, code_key(order.tote or "")} or key.endswith(f"-{number}"):
             return self._step(
                 Outcome.ALREADY_OPEN,
                 "amber",
-                f"Order {order.number} is already open. Scan the next item.",
+                Msg("Order {order} is already open. Scan the next item.", order=order.number),
             )
         return self._step(Outcome.SWITCH_ORDER, "amber", messages.still_open(order.number))
 
@@ -144,11 +147,11 @@ class PackSession(ItemScans, WeighingSteps, FinishSteps):
         try:
             command = parse_command(scan.text)
         except UnknownCommand as error:
-            return self._step(Outcome.UNKNOWN_COMMAND, "red", str(error))
+            return self._step(Outcome.UNKNOWN_COMMAND, "red", error.message)
         try:
             return self._run_command(command)
         except PackingError as error:
-            return self._step(Outcome.NOT_NOW, "red", str(error), command=command)
+            return self._step(Outcome.NOT_NOW, "red", error.message, command=command)
 
     def _run_command(self, command: Command) -> Step:
         name = command.name
@@ -167,13 +170,13 @@ class PackSession(ItemScans, WeighingSteps, FinishSteps):
             assert command.box_type is not None
             return replace(self.set_box_type(command.box_type), command=command)
         if name is CommandName.HOLD:
-            self._require("hold", OPEN_STATES, "There is no open order to hold.")
+            self._require("hold", OPEN_STATES, Msg("There is no open order to hold."))
             reason = command.hold_reason
             if reason is None or reason is HoldReason.OTHER:
                 text = (
-                    "Choose why the order is on hold."
+                    Msg("Choose why the order is on hold.")
                     if reason is None
-                    else ("Type why the order is on hold.")
+                    else Msg("Type why the order is on hold.")
                 )
                 return self._step(Outcome.CHOOSE_HOLD_REASON, "amber", text, command=command)
             return self.hold(reason)
@@ -181,16 +184,16 @@ class PackSession(ItemScans, WeighingSteps, FinishSteps):
             self._require(
                 "reprint",
                 (*OPEN_STATES, PackState.PACKED),
-                "There is no order to reprint a label for.",
+                Msg("There is no order to reprint a label for."),
             )
             return self._step(
-                Outcome.COMMAND, "amber", "Printing the label again.", command=command
+                Outcome.COMMAND, "amber", Msg("Printing the label again."), command=command
             )
         # LOGOUT: the station decides (it may insist on a hold first).
         message = (
-            "Finish or hold this order before logging out."
+            Msg("Finish or hold this order before logging out.")
             if self.state in OPEN_STATES
-            else "Logging out."
+            else Msg("Logging out.")
         )
         return self._step(Outcome.COMMAND, "amber", message, command=command)
 
@@ -201,22 +204,25 @@ class PackSession(ItemScans, WeighingSteps, FinishSteps):
         self._require(
             "open_order",
             (PackState.IDLE, PackState.PACKED, PackState.HELD),
-            "Finish or hold this order before opening another.",
+            Msg("Finish or hold this order before opening another."),
         )
         if order.status.lower() in NOT_PACKABLE:
-            raise OrderNotPackable(
-                f"Order {order.number} is {order.status.replace('_', ' ')}; "
-                "put it aside and ask a supervisor."
-            )
+            raise OrderNotPackable(not_packable(order.number, order.status.lower()))
         if not order.lines or any(line.quantity < 1 for line in order.lines):
-            raise OrderNotPackable(f"Order {order.number} has no items to pack; ask a supervisor.")
+            raise OrderNotPackable(
+                Msg("Order {order} has no items to pack; ask a supervisor.", order=order.number)
+            )
         progress = opened(order, self.default_box_type)
         units = order.total_units
         return self._step(
             Outcome.ORDER_OPENED,
             "green",
-            f"Order {order.number} is open with {units} item{'s' if units != 1 else ''}; "
-            "scan the first item.",
+            plural(
+                "Order {order} is open with {n} item; scan the first item.",
+                "Order {order} is open with {n} items; scan the first item.",
+                units,
+                order=order.number,
+            ),
             progress=progress,
         )
 
@@ -225,7 +231,7 @@ class PackSession(ItemScans, WeighingSteps, FinishSteps):
         self._require(
             "restore",
             (PackState.IDLE, PackState.PACKED, PackState.HELD),
-            "Finish or hold this order before reopening another.",
+            Msg("Finish or hold this order before reopening another."),
         )
         events = tuple(events)
         for event in events:
@@ -235,8 +241,15 @@ class PackSession(ItemScans, WeighingSteps, FinishSteps):
         return self._step(
             Outcome.RESTORED,
             "amber",
-            f"Order {order.number} reopened with {progress.units_scanned} of "
-            f"{order.total_units} items scanned; carry on where you left off.",
+            plural(
+                "Order {order} reopened with {done} of {n} item scanned; carry on where you "
+                "left off.",
+                "Order {order} reopened with {done} of {n} items scanned; carry on where you "
+                "left off.",
+                order.total_units,
+                order=order.number,
+                done=progress.units_scanned,
+            ),
             progress=progress,
         )
 
@@ -247,18 +260,20 @@ class PackSession(ItemScans, WeighingSteps, FinishSteps):
         progress = self._progress
         if self.state is PackState.ORDER_OPEN:
             raise IllegalTransition(
-                "new_box", self.state.value, "This box is empty; scan an item into it first."
+                "new_box", self.state.value, Msg("This box is empty; scan an item into it first.")
             )
         if self.state is PackState.VERIFIED:
             raise IllegalTransition(
-                "new_box", self.state.value, "Every item is scanned; put this box on the scale."
+                "new_box",
+                self.state.value,
+                Msg("Every item is scanned; put this box on the scale."),
             )
         self._require(
-            "new_box", (PackState.VERIFYING,), "Finish weighing and labelling this box first."
+            "new_box", (PackState.VERIFYING,), Msg("Finish weighing and labelling this box first.")
         )
         if not progress.box.units:
             raise IllegalTransition(
-                "new_box", self.state.value, "This box is empty; scan an item into it first."
+                "new_box", self.state.value, Msg("This box is empty; scan an item into it first.")
             )
         next_type = self._box_type(box_type) if box_type else None
         progress = replace(
@@ -268,7 +283,7 @@ class PackSession(ItemScans, WeighingSteps, FinishSteps):
         return self._step(
             Outcome.BOX_SEALED,
             "green",
-            f"Box {progress.box.box_no} is closed; put it on the scale.",
+            Msg("Box {box} is closed; put it on the scale.", box=progress.box.box_no),
             progress=progress,
         )
 
@@ -277,7 +292,10 @@ class PackSession(ItemScans, WeighingSteps, FinishSteps):
         self._require(
             "set_box_type",
             (PackState.ORDER_OPEN, PackState.VERIFYING, PackState.VERIFIED, PackState.WEIGHING),
-            "This box is already weighed; scan PB:REWEIGH to change its type.",
+            Msg(
+                "This box is already weighed; scan {command} to change its type.",
+                command="PB:REWEIGH",
+            ),
         )
         name = self._box_type(box_type)
         box = replace(self._progress.box, box_type=name)
@@ -285,7 +303,8 @@ class PackSession(ItemScans, WeighingSteps, FinishSteps):
         return self._step(
             Outcome.BOX_TYPE_SET,
             "green",
-            f"Box {box.box_no} is a {name} box; carry on.",
+            # TRANSLATORS: {box_type} is a box size code from the box catalogue, e.g. M.
+            Msg("Box {box} is a {box_type} box; carry on.", box=box.box_no, box_type=name),
             progress=progress,
         )
 
@@ -296,7 +315,7 @@ class PackSession(ItemScans, WeighingSteps, FinishSteps):
             return self._step(
                 Outcome.CANCELLED,
                 "amber",
-                "The item waiting for a serial number was not counted; scan the next item.",
+                Msg("The item waiting for a serial number was not counted; scan the next item."),
                 progress=replace(progress, pending_serial=None),
             )
         if (
@@ -308,7 +327,30 @@ class PackSession(ItemScans, WeighingSteps, FinishSteps):
             return self._step(
                 Outcome.CANCELLED,
                 "amber",
-                f"Box {box.box_no} is open again; scan the next item.",
+                Msg("Box {box} is open again; scan the next item.", box=box.box_no),
                 progress=replace(progress, boxes=(*progress.boxes[:-1], box), next_box_type=None),
             )
-        raise IllegalTransition("cancel", self.state.value, "There is nothing to cancel.")
+        raise IllegalTransition("cancel", self.state.value, Msg("There is nothing to cancel."))
+
+
+_NOT_PACKABLE_TEXT = {
+    "cancelled": Msg("Order {order} is cancelled; put it aside and ask a supervisor."),
+    "packed": Msg("Order {order} is packed; put it aside and ask a supervisor."),
+    "shipped": Msg("Order {order} is shipped; put it aside and ask a supervisor."),
+    "delivered": Msg("Order {order} is delivered; put it aside and ask a supervisor."),
+    "completed": Msg("Order {order} is completed; put it aside and ask a supervisor."),
+    "returned": Msg("Order {order} is returned; put it aside and ask a supervisor."),
+    "on_hold": Msg("Order {order} is on hold; put it aside and ask a supervisor."),
+}
+
+
+def not_packable(number: str, status: str) -> Text:
+    """Why an order cannot be packed here, by its status (a whole sentence per status)."""
+    text = _NOT_PACKABLE_TEXT.get(status)
+    if text is None:
+        return Msg(
+            "Order {order} cannot be packed (status {status}); put it aside and ask a supervisor.",
+            order=number,
+            status=status,
+        )
+    return Msg.of(text.text, {"order": number})

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Literal
 
+from app.i18n import Text
 from app.packing.commands import Command
 from app.packing.events import PackEvent
 from app.packing.progress import PackProgress, PackState
@@ -66,7 +67,9 @@ class Step:
     events: tuple[PackEvent, ...]
     outcome: Outcome
     tone: Tone
-    message: str  # one sentence: what happened and what to do next
+    # what happened and what to do next: a deferred sentence (Msg), rendered by `str()` or
+    # `i18n.render(message, lang)` in the reader's language when it is shown
+    message: Text
     progress: PackProgress  # adopt with PackSession.apply() once `events` are durable
     line_id: int | None = None
     command: Command | None = None  # set when the caller has to carry out a command

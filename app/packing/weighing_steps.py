@@ -11,6 +11,8 @@ from collections.abc import Callable
 from dataclasses import replace
 from enum import StrEnum
 
+from app import i18n
+from app.i18n import Msg, Text, join, plural
 from app.packing import messages
 from app.packing.core import MAX_TEXT, SessionCore
 from app.packing.errors import IllegalTransition, ReasonRequired
@@ -98,15 +100,18 @@ class WeighingSteps(SessionCore):
         self._require(
             "weight",
             (PackState.VERIFIED, PackState.WEIGHING),
-            "Scan the remaining items first, or scan PB:NEW-BOX to ship this box now."
+            Msg(
+                "Scan the remaining items first, or scan {command} to ship this box now.",
+                command="PB:NEW-BOX",
+            )
             if self.state is PackState.VERIFYING
-            else "There is no box waiting to be weighed.",
+            else Msg("There is no box waiting to be weighed."),
         )
         if reading_grams <= 0:
             return self._step(
                 Outcome.WEIGHT_INVALID,
                 "red",
-                "The scale shows no weight. Put the box on the scale.",
+                Msg("The scale shows no weight. Put the box on the scale."),
             )
         box = self._progress.box
         order = self._progress.order
@@ -138,7 +143,7 @@ class WeighingSteps(SessionCore):
             ),
         )
         if not verdict.ok:
-            message = verdict.message
+            message: Text = verdict.message
             if verdict.lower_grams is not None and verdict.upper_grams is not None:
                 message = messages.weight_off(
                     reading_grams, verdict.lower_grams, verdict.upper_grams, verdict.plain
@@ -146,25 +151,32 @@ class WeighingSteps(SessionCore):
             return self._step(Outcome.WEIGHT_OUT_OF_TOLERANCE, "amber", message, events=(recorded,))
         closed = self._parcel_closed(reading_grams, manual=manual)
         step = self._step(Outcome.WEIGHT_ACCEPTED, "green", "", events=(recorded, closed))
-        message = self._weighed_message(step.progress, box.box_no, reading_grams)
+        weight = i18n.weight(reading_grams)
+        then = self._weighed_next(step.progress)
         if verdict.expected_grams is None:
-            message = f"{message} {verdict.message}"
-        else:
-            # "Box 1 weighs 452 g (expected 440 g ± 50 g, learned from 12 parcels). ..."
-            head, _, rest = message.partition(". ")
-            message = f"{head} ({verdict.plain}). {rest}"
-        return replace(step, message=message)
+            head = Msg("Box {box} weighs {weight}.", box=box.box_no, weight=weight)
+            return replace(step, message=join(head, then, verdict.message))
+        # "Box 1 weighs 452 g (expected 440 g ± 50 g, learned from 12 parcels). ..."
+        head = Msg(
+            "Box {box} weighs {weight} ({rule}).", box=box.box_no, weight=weight, rule=verdict.plain
+        )
+        return replace(step, message=join(head, then))
 
     @staticmethod
-    def _weighed_message(progress: PackProgress, box_no: int, grams: int) -> str:
+    def _weighed_next(progress: PackProgress) -> Text:
         """What a weighed box means: its labels print now, or once the last box is weighed."""
         if progress.state is PackState.LABELLING:
             count = len(progress.boxes)
-            labels = "the label" if count == 1 else f"the labels of all {count} boxes"
-            return f"Box {box_no} weighs {grams} g. Printing {labels}."
-        return (
-            f"Box {box_no} weighs {grams} g. Put it aside: its label prints with the last "
-            f"box's. Scan the remaining items into box {progress.box.box_no}."
+            if count == 1:
+                return Msg("Printing the label.")
+            return plural(
+                "Printing the labels of all {n} boxes.",
+                "Printing the labels of all {n} boxes.",
+                count,
+            )
+        return join(
+            Msg("Put it aside: its label prints with the last box's."),
+            Msg("Scan the remaining items into box {box}.", box=progress.box.box_no),
         )
 
     def _parcel_closed(self, grams: int, *, manual: bool, overridden: bool = False) -> PackEvent:
@@ -194,20 +206,24 @@ class WeighingSteps(SessionCore):
         self._require(
             "reweigh",
             (PackState.WEIGHING, PackState.LABELLING),
-            "There is no weighed box to weigh again.",
+            Msg("There is no weighed box to weigh again."),
         )
         box = self._progress.box
         if box.labelled:
             raise IllegalTransition(
                 "reweigh",
                 self.state.value,
-                f"Box {box.box_no} is already labelled; scan PB:REPRINT if the label is wrong.",
+                Msg(
+                    "Box {box} is already labelled; scan {command} if the label is wrong.",
+                    box=box.box_no,
+                    command="PB:REPRINT",
+                ),
             )
         box = replace(box, sealed=True, weight_grams=None, rejected_grams=None)
         return self._step(
             Outcome.REWEIGH,
             "amber",
-            f"Put box {box.box_no} on the scale again.",
+            Msg("Put box {box} on the scale again.", box=box.box_no),
             progress=replace(self._progress, boxes=(*self._progress.boxes[:-1], box)),
         )
 
@@ -217,13 +233,15 @@ class WeighingSteps(SessionCore):
         """A supervisor lets a blocked step through: an off weight, or an item without serial."""
         kind = OverrideKind(kind)
         if len(reason.strip()) < 3:
-            raise ReasonRequired("Type a reason for the override (at least 3 characters).")
+            raise ReasonRequired(
+                Msg("Type a reason for the override (at least {n} characters).", n=3)
+            )
         progress = self._progress
         if kind is OverrideKind.WEIGHT:
             box = progress.box if progress.boxes else None
             if self.state is not PackState.WEIGHING or box is None or box.rejected_grams is None:
                 raise IllegalTransition(
-                    "override", self.state.value, "There is no rejected weight to override."
+                    "override", self.state.value, Msg("There is no rejected weight to override.")
                 )
             grams = box.rejected_grams
             granted = self._event(
@@ -242,17 +260,12 @@ class WeighingSteps(SessionCore):
             )
             closed = self._parcel_closed(grams, manual=box.manual, overridden=True)
             step = self._step(Outcome.OVERRIDDEN, "green", "", events=(granted, closed))
-            weighed = self._weighed_message(step.progress, box.box_no, grams)
-            return replace(
-                step,
-                message=(
-                    f"{messages.weight_overridden(box.box_no, grams)} {weighed.split('. ', 1)[1]}"
-                ),
-            )
+            then = self._weighed_next(step.progress)
+            return replace(step, message=join(messages.weight_overridden(box.box_no, grams), then))
         pending = progress.pending_serial
         if pending is None or progress.order is None:
             raise IllegalTransition(
-                "override", self.state.value, "No item is waiting for a serial number."
+                "override", self.state.value, Msg("No item is waiting for a serial number.")
             )
         line = progress.order.line(pending.line_id)
         granted = self._event(

@@ -19,9 +19,13 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
+from app import i18n
+from app.i18n import Msg, Text, join, plural
 from sync.contents import contents_signature
 
-NEXT_STEP = "Re-check the contents or ask a supervisor to override."
+
+def next_step() -> Msg:
+    return Msg("Re-check the contents or ask a supervisor to override.")
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,9 +37,11 @@ class WeightVerdict:
     expected_grams: int | None
     lower_grams: int | None
     upper_grams: int | None
-    rule: str  # e.g. "fixed: max(50 g, 5%)", "learned: mean 812 g ± 2σ over 7 parcels"
-    message: str  # one sentence for the packer
-    plain: str = ""  # the rule in plain words: "expected 440 g ± 50 g, learned from 12 parcels"
+    # e.g. "fixed: max(50 g, 5%)", "learned: mean 812 g ± 2σ over 7 parcels": a technical
+    # code recorded with the weight, the same in every language
+    rule: str
+    message: Text  # one sentence for the packer, rendered in the reader's language
+    plain: Text = ""  # the rule in plain words: "expected 440 g ± 50 g, learned from 12 parcels"
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,16 +126,22 @@ class LearnedWeight:
         return cls(len(grams), statistics.fmean(grams), stdev)
 
 
-def _verdict(measured: int, expected: int, width: int, rule: str, source: str) -> WeightVerdict:
+def _verdict(measured: int, expected: int, width: int, rule: str, plain: Msg) -> WeightVerdict:
     lower, upper = expected - width, expected + width
-    plain = f"expected {expected} g ± {width} g, {source}"
     if lower <= measured <= upper:
-        return WeightVerdict(
-            True, measured, expected, lower, upper, rule, f"Weight OK: {measured} g.", plain
+        ok = Msg("Weight OK: {weight}.", weight=i18n.weight(measured))
+        return WeightVerdict(True, measured, expected, lower, upper, rule, ok, plain)
+    if measured > upper:
+        off = Msg(
+            "Parcel weighs {weight}, heavier than {rule}.", weight=i18n.weight(measured), rule=plain
         )
-    direction = "heavier" if measured > upper else "lighter"
-    message = f"Parcel weighs {measured} g, {direction} than {plain}. {NEXT_STEP}"
-    return WeightVerdict(False, measured, expected, lower, upper, rule, message, plain)
+    else:
+        off = Msg(
+            "Parcel weighs {weight}, lighter than {rule}.", weight=i18n.weight(measured), rule=plain
+        )
+    return WeightVerdict(
+        False, measured, expected, lower, upper, rule, join(off, next_step()), plain
+    )
 
 
 def check_weight(
@@ -155,7 +167,10 @@ def check_weight(
             None,
             None,
             "no weight",
-            f"The scale shows {measured_grams} g; put the parcel on the scale and weigh again.",
+            Msg(
+                "The scale shows {weight}; put the parcel on the scale and weigh again.",
+                weight=i18n.weight(measured_grams),
+            ),
         )
     band = policy.band_for(carrier)
     if learned is not None and learned.parcels >= max(policy.learn_min_parcels, 2):
@@ -169,15 +184,27 @@ def check_weight(
             f"{policy.learn_pct.normalize()}%, {policy.learn_sigmas.normalize()}σ of "
             f"{_round(learned.stdev_grams)} g) over {learned.parcels} parcels"
         )
-        source = f"learned from {learned.parcels} parcels"
-        return _verdict(measured_grams, expected, width, rule, source)
+        plain = plural(
+            "expected {expected} ± {width}, learned from {n} parcel",
+            "expected {expected} ± {width}, learned from {n} parcels",
+            learned.parcels,
+            expected=i18n.weight(expected),
+            width=i18n.weight(width),
+        )
+        return _verdict(measured_grams, expected, width, rule, plain)
     if expected_grams is None:
+        recorded = Msg(
+            "A product in this parcel has no weight in the catalogue: {weight} is recorded, "
+            "not checked.",
+            weight=i18n.weight(measured_grams),
+        )
         if manual:
-            learns = "typed-in weights are not learned from"
+            learns = Msg("Typed-in weights are not learned from.")
         else:
-            learns = (
-                f"parcels like this one are checked once {policy.learn_min_parcels} have "
-                "been weighed"
+            learns = plural(
+                "Parcels like this one are checked once {n} has been weighed.",
+                "Parcels like this one are checked once {n} have been weighed.",
+                policy.learn_min_parcels,
             )
         return WeightVerdict(
             True,
@@ -186,14 +213,25 @@ def check_weight(
             None,
             None,
             "no expected weight",
-            f"A product in this parcel has no weight in the catalogue: {measured_grams} g is "
-            f"recorded, not checked; {learns}.",
-            "no weight check yet",
+            join(recorded, learns),
+            Msg("no weight check yet"),
         )
     width = band.width(expected_grams)
     carrier_band = carrier is not None and carrier.lower() in policy.carrier_bands
     scope = f"carrier {carrier}" if carrier_band else "site"
     rule = f"fixed: {band.describe()} ({scope})"
-    whose = f"carrier {carrier}'s" if carrier_band else "the site's"
-    source = f"from the catalogue and {whose} tolerance"
-    return _verdict(measured_grams, expected_grams, width, rule, source)
+    shown, half = i18n.weight(expected_grams), i18n.weight(width)
+    if carrier_band:
+        plain = Msg(
+            "expected {expected} ± {width}, from the catalogue and carrier {carrier}'s tolerance",
+            carrier=carrier,
+            expected=shown,
+            width=half,
+        )
+    else:
+        plain = Msg(
+            "expected {expected} ± {width}, from the catalogue and the site's tolerance",
+            expected=shown,
+            width=half,
+        )
+    return _verdict(measured_grams, expected_grams, width, rule, plain)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from app.i18n import _
 from sync.protocol import Disposition, ReturnReason
 
 PREFIX = "PB:"
@@ -78,14 +79,15 @@ def parse(text: str) -> ReturnCommand | None:
 
 
 def printable_return_commands() -> tuple[tuple[str, str], ...]:
-    """(barcode, caption) for the returns command sheet."""
+    """(barcode, caption) for the returns command sheet, captions in the current language."""
     cards = [
-        (ENTER, "Returns mode"),
-        ("PB:RESTOCK", "Restock: sellable again"),
-        ("PB:BGRADE", "B-grade: second quality"),
-        ("PB:WRITEOFF", "Write off"),
-        ("PB:CLOSE", "Close the return parcel"),
-        ("PB:CANCEL", "Leave the parcel / returns mode"),
+        (ENTER, _("Returns mode")),
+        ("PB:RESTOCK", _("Restock: sellable again")),
+        # TRANSLATORS: second-quality goods sold at a discount.
+        ("PB:BGRADE", _("B-grade: second quality")),
+        ("PB:WRITEOFF", _("Write off")),
+        ("PB:CLOSE", _("Close the return parcel")),
+        ("PB:CANCEL", _("Leave the parcel / returns mode")),
     ]
     for name in (ReturnCommandName.BGRADE, ReturnCommandName.WRITEOFF):
         for reason in ReturnReason:

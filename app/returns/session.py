@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Literal
 
+from app.i18n import N_, Msg, Text, _
 from app.packing.events import PackEvent
 from app.packing.gtin import normalise_gtin
 from app.returns.commands import (
@@ -75,7 +76,7 @@ class ReturnStep:
     label to print with the events; `reprint` asks for the last label again."""
 
     tone: Tone
-    message: str
+    message: Text  # deferred sentence, rendered in the reader's language when shown
     events: tuple[PackEvent, ...] = ()
     lookup: str | None = None
     leave: bool = False
@@ -84,10 +85,30 @@ class ReturnStep:
 
 
 _WORDS = {
-    Disposition.RESTOCK: "restocked",
-    Disposition.B_GRADE: "B-grade",
-    Disposition.WRITE_OFF: "written off",
+    Disposition.RESTOCK: N_("restocked"),
+    # TRANSLATORS: second-quality goods sold at a discount.
+    Disposition.B_GRADE: N_("B-grade"),
+    Disposition.WRITE_OFF: N_("written off"),
 }
+_PICK = "PB:RESTOCK, PB:BGRADE, PB:WRITEOFF"
+
+
+_REASONS = {
+    ReturnReason.DAMAGED: N_("damaged"),
+    ReturnReason.WRONG_ITEM: N_("wrong item"),
+    # TRANSLATORS: a returned item that is not from this shop.
+    ReturnReason.NOT_OURS: N_("not ours"),
+}
+
+
+def _what_happened(disposition: Disposition, reason: ReturnReason | None) -> Msg:
+    """ "restocked" / "B-grade (damaged)": what happened to one unit, in the reader's words."""
+    what = Msg(_WORDS[disposition])
+    if reason is None:
+        return what
+    why = _REASONS.get(reason)
+    # TRANSLATORS: a disposition and its reason, e.g. "B-grade (damaged)".
+    return Msg("{what} ({reason})", what=what, reason=Msg(why) if why else reason.value)
 
 
 @dataclass
@@ -101,7 +122,7 @@ class ReturnSession:
     booked: Counter[int] = field(default_factory=Counter)
     dispositions: Counter[Disposition] = field(default_factory=Counter)
     packer_id: int | None = None
-    units: list[str] = field(default_factory=list)  # "SKU  restocked", for the slip
+    units: list[tuple[str, Msg]] = field(default_factory=list)  # (SKU, "restocked"): the slip
 
     # ------------------------------------------------------------------ scans
 
@@ -110,23 +131,30 @@ class ReturnSession:
         try:
             command = parse(text)
         except NotAReturnCommand:
-            return ReturnStep("red", f"{text.strip()} is not a returns command. Use the sheet.")
+            return ReturnStep(
+                "red", Msg("{code} is not a returns command. Use the sheet.", code=text.strip())
+            )
         if command is not None:
             return self._command(command)
         code = text.strip()
         if not code:
-            return ReturnStep("red", "That barcode was empty. Scan it again.")
+            return ReturnStep("red", Msg("That barcode was empty. Scan it again."))
         if self.state is ReturnState.WAITING:
             self.state = ReturnState.LOOKING_UP
-            return ReturnStep("amber", f"Looking up {code}…", lookup=code)
+            return ReturnStep("amber", Msg("Looking up {code}…", code=code), lookup=code)
         if self.state is ReturnState.LOOKING_UP:
-            return ReturnStep("amber", "Still looking the parcel up; wait a moment.")
+            return ReturnStep("amber", Msg("Still looking the parcel up; wait a moment."))
         if self.state is ReturnState.UNIT:
             assert self.unit is not None
             return ReturnStep(
                 "red",
-                f"Choose what happens to the {self.unit.sku} first: "
-                "PB:RESTOCK, PB:BGRADE or PB:WRITEOFF.",
+                Msg(
+                    "Choose what happens to the {sku} first: {restock}, {bgrade} or {writeoff}.",
+                    sku=self.unit.sku,
+                    restock="PB:RESTOCK",
+                    bgrade="PB:BGRADE",
+                    writeoff="PB:WRITEOFF",
+                ),
             )
         return self._unit(code)
 
@@ -137,10 +165,20 @@ class ReturnSession:
         self.booked = Counter()
         self.dispositions = Counter()
         self.units = []
-        rma = f" ({parcel.return_code})" if parcel.return_code else " (not announced)"
-        return ReturnStep("green", f"Return of order {parcel.order_number}{rma}: scan each unit.")
+        if parcel.return_code:
+            said = Msg(
+                "Return of order {order} ({rma}): scan each unit.",
+                order=parcel.order_number,
+                rma=parcel.return_code,
+            )
+        else:
+            said = Msg(
+                "Return of order {order} (not announced): scan each unit.",
+                order=parcel.order_number,
+            )
+        return ReturnStep("green", said)
 
-    def lookup_failed(self, sentence: str) -> ReturnStep:
+    def lookup_failed(self, sentence: Text) -> ReturnStep:
         """The service refused the code or could not be reached: scan another label."""
         self.state = ReturnState.WAITING
         return ReturnStep("red", sentence)
@@ -153,19 +191,36 @@ class ReturnSession:
         if line is None:
             return ReturnStep(
                 "red",
-                f"{code} is not in order {self.parcel.order_number}. Put it aside for a "
-                "supervisor; nothing was recorded.",
+                Msg(
+                    "{code} is not in order {order}. Put it aside for a supervisor; "
+                    "nothing was recorded.",
+                    code=code,
+                    order=self.parcel.order_number,
+                ),
             )
         if line.returned + self.booked[line.line_id] + 1 > line.shipped:
             return ReturnStep(
                 "red",
-                f"Order {self.parcel.order_number} shipped {line.shipped} of {line.sku}, and "
-                "all of them are back already; nothing was recorded.",
+                Msg(
+                    "Order {order} shipped {shipped} of {sku}, and all of them are back "
+                    "already; nothing was recorded.",
+                    order=self.parcel.order_number,
+                    shipped=line.shipped,
+                    sku=line.sku,
+                ),
             )
         self.unit, self.unit_code = line, code
         self.state = ReturnState.UNIT
         return ReturnStep(
-            "amber", f"{line.sku} {line.name}: scan PB:RESTOCK, PB:BGRADE or PB:WRITEOFF."
+            "amber",
+            Msg(
+                "{sku} {product}: scan {restock}, {bgrade} or {writeoff}.",
+                sku=line.sku,
+                product=line.name,
+                restock="PB:RESTOCK",
+                bgrade="PB:BGRADE",
+                writeoff="PB:WRITEOFF",
+            ),
         )
 
     def _match(self, code: str) -> ReturnLineInfo | None:
@@ -188,14 +243,16 @@ class ReturnSession:
         if name is ReturnCommandName.CANCEL:
             return self._cancel()
         if name is ReturnCommandName.REPRINT:
-            return ReturnStep("amber", "Printing the last return label again.", reprint=True)
+            return ReturnStep("amber", Msg("Printing the last return label again."), reprint=True)
         if name is ReturnCommandName.LOGOUT:
-            return ReturnStep("amber", "Leaving returns mode.", leave=True)
-        return ReturnStep("amber", "Returns mode is on. Scan the return parcel's label.")
+            return ReturnStep("amber", Msg("Leaving returns mode."), leave=True)
+        return ReturnStep("amber", Msg("Returns mode is on. Scan the return parcel's label."))
 
     def _dispose(self, disposition: Disposition, reason: ReturnReason | None) -> ReturnStep:
         if self.state is not ReturnState.UNIT or self.unit is None or self.parcel is None:
-            return ReturnStep("red", "Scan a unit before its disposition; nothing was recorded.")
+            return ReturnStep(
+                "red", Msg("Scan a unit before its disposition; nothing was recorded.")
+            )
         event = PackEvent(
             MutationType.RETURN_UNIT_RECEIVED,
             self.parcel.order_id,
@@ -223,41 +280,50 @@ class ReturnSession:
             )
         self.booked[self.unit.line_id] += 1
         self.dispositions[disposition] += 1
-        why = f" ({reason.value.replace('_', ' ')})" if reason else ""
-        self.units.append(f"{sku}  {_WORDS[disposition]}{why}")
+        what = _what_happened(disposition, reason)
+        self.units.append((sku, what))
         self.unit, self.unit_code = None, ""
         self.state = ReturnState.OPEN
         return ReturnStep(
             "green",
-            f"{sku} {_WORDS[disposition]}{why}. Scan the next unit or PB:CLOSE.",
+            Msg(
+                "{sku} {what}. Scan the next unit or {close}.", sku=sku, what=what, close="PB:CLOSE"
+            ),
             events=(event,),
             label=label,
         )
 
     def _close(self) -> ReturnStep:
         if self.state is ReturnState.UNIT:
-            return ReturnStep("red", "Choose a disposition for the last unit before closing.")
+            return ReturnStep("red", Msg("Choose a disposition for the last unit before closing."))
         if self.state is not ReturnState.OPEN or self.parcel is None:
-            return ReturnStep("red", "No return parcel is open. Scan its label first.")
+            return ReturnStep("red", Msg("No return parcel is open. Scan its label first."))
         if not self.booked and self.parcel.return_code is None:
-            return ReturnStep("red", "No unit was booked in. Scan a unit, or PB:CANCEL.")
+            return ReturnStep(
+                "red", Msg("No unit was booked in. Scan a unit, or {cancel}.", cancel="PB:CANCEL")
+            )
         event = PackEvent(
             MutationType.RETURN_CLOSED,
             self.parcel.order_id,
             ReturnClosed(return_code=self.parcel.return_code, packer_id=self.packer_id),
         )
-        summary = (
-            ", ".join(f"{n} {_WORDS[d]}" for d, n in sorted(self.dispositions.items()) if n)
-            or "no units"
-        )
+        # The slip prints now, in the language of whoever closed the parcel.
+        summary = ", ".join(
+            _("{n} {what}", n=n, what=_(_WORDS[d]))
+            for d, n in sorted(self.dispositions.items())
+            if n
+        ) or _("no units")
         number = self.parcel.order_number
-        slip = SlipLabel(
-            self.parcel.order_id, number, self.parcel.return_code, tuple(self.units), summary
-        )
+        lines = tuple(f"{sku}  {what}" for sku, what in self.units)
+        slip = SlipLabel(self.parcel.order_id, number, self.parcel.return_code, lines, summary)
         self._reset()
         return ReturnStep(
             "green",
-            f"Return of order {number} closed: {summary}. Scan the next parcel.",
+            Msg(
+                "Return of order {order} closed: {summary}. Scan the next parcel.",
+                order=number,
+                summary=summary,
+            ),
             events=(event,),
             label=slip,
         )
@@ -266,13 +332,16 @@ class ReturnSession:
         if self.state is ReturnState.UNIT:
             self.unit, self.unit_code = None, ""
             self.state = ReturnState.OPEN
-            return ReturnStep("amber", "Unit put back. Scan the next unit or PB:CLOSE.")
+            return ReturnStep(
+                "amber", Msg("Unit put back. Scan the next unit or {close}.", close="PB:CLOSE")
+            )
         if self.state in (ReturnState.OPEN, ReturnState.LOOKING_UP):
             self._reset()
             return ReturnStep(
-                "amber", "Parcel left open (units booked in stay booked). Scan the next parcel."
+                "amber",
+                Msg("Parcel left open (units booked in stay booked). Scan the next parcel."),
             )
-        return ReturnStep("amber", "Leaving returns mode.", leave=True)
+        return ReturnStep("amber", Msg("Leaving returns mode."), leave=True)
 
     def _reset(self) -> None:
         self.state = ReturnState.WAITING

@@ -6,12 +6,13 @@ the adopted progress alone, so an error never hides the next step.
 
 from __future__ import annotations
 
+from app.i18n import Text
 from app.packing import messages
 from app.packing.progress import PackState
 from app.station.base import RuntimeBase
 
 
-def standing_instruction(rt: RuntimeBase) -> str:
+def standing_instruction(rt: RuntimeBase) -> Text:
     """What the packer does next, from who is logged in and the open order's progress."""
     if rt.user is None:
         return messages.next_pin() if rt._pending_user is not None else messages.next_login()

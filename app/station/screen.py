@@ -11,6 +11,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Literal
 
+from app.i18n import Text
+
 Tone = Literal["green", "amber", "red"]
 
 
@@ -81,7 +83,7 @@ class StatusInfo:
 class ScreenModel:
     screen: Screen
     tone: Tone
-    message: str
+    message: Text  # a deferred sentence (i18n.Msg) or plain text; str() renders it
     user_name: str = ""
     user_role: str = ""
     header: OrderHeader | None = None
@@ -90,6 +92,6 @@ class ScreenModel:
     state: str = ""
     ask_pin_for: str = ""  # a badge whose PIN must be typed now
     ask_hold_reason: bool = False
-    next_step: str = ""  # the standing instruction: what to do next, whatever just happened
+    next_step: Text = ""  # the standing instruction: what to do next, whatever just happened
     picture_url: str = ""  # the picture of the line scanned last (or the next one to scan)
     status: StatusInfo = field(default_factory=StatusInfo)

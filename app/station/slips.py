@@ -190,7 +190,9 @@ class SlipFlow(RuntimeBase):
             text, tone = status.message, _TONES[status.state]
         if waiting and tone == "green":
             tone = "amber"
-        self.set_status(documents=messages.documents_waiting(text, waiting), documents_tone=tone)
+        # the status bar takes text: rendered now, refreshed on every document printer report
+        words = str(messages.documents_waiting(text, waiting))
+        self.set_status(documents=words, documents_tone=tone)
 
     def _order_packed(self) -> None:
         if self.slips is None or self.order is None:

@@ -82,7 +82,7 @@ class BatchProgress:
             return _("No packing rate while offline.")
         if self.projected_finish is None or not self.rate_per_hour:
             when = self.cutoff_at.astimezone().strftime("%a %H:%M") if self.cutoff_at else None
-            return messages.no_pace(when)
+            return str(messages.no_pace(when))
         return _(
             "At {rate} orders an hour (the last 15 minutes, or the last hour), "
             "{remaining} orders to go.",

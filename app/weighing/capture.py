@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 
+from app import i18n
+from app.i18n import Msg, Text
 from app.weighing.reading import ScaleReading
 
 
@@ -34,21 +36,21 @@ class CaptureOutcome:
 
     state: CaptureState
     accepted: ScaleReading | None
-    message: str
+    message: Text  # deferred sentence, rendered in the reader's language when shown
     newly_accepted: bool = False
 
 
 #: What the packer sees while the platter still shows the previous parcel's weight.
-LIFT_OFF_MESSAGE = (
+LIFT_OFF_MESSAGE = Msg(
     "The scale still shows the previous parcel's weight: lift the parcel off and put it back."
 )
 #: ... and when it shows more: this parcel may stand on the previous one.
-STACKED_MESSAGE = (
+STACKED_MESSAGE = Msg(
     "The previous parcel may still be on the scale: lift everything off, then put this "
     "parcel on alone."
 )
 #: Internal: a rejected weight is still on the scale; the banner already says what to do.
-REJECTED_STILL_ON = "The rejected weight is still on the scale."
+REJECTED_STILL_ON = Msg("The rejected weight is still on the scale.")
 
 
 class BoxWeighing:
@@ -108,23 +110,26 @@ class BoxWeighing:
         """Consider one reading; return the outcome (accepted weight only when valid)."""
         self.watch(reading)
         if self.state is CaptureState.IDLE:
-            return CaptureOutcome(self.state, None, "Open an order before weighing.")
+            return CaptureOutcome(self.state, None, Msg("Open an order before weighing."))
         if self.state is CaptureState.ACCEPTED:
             assert self.accepted is not None
             return CaptureOutcome(
                 self.state,
                 self.accepted,
-                f"Weight {self.accepted.whole_grams} g locked for box {self.box}; scan "
-                "re-weigh to weigh again.",
+                Msg(
+                    "Weight {weight} locked for box {box}; scan re-weigh to weigh again.",
+                    weight=i18n.weight(self.accepted.whole_grams),
+                    box=self.box,
+                ),
             )
         if reading.at < self._started_at:
-            return self._waiting("Waiting for a new reading from the scale.")
+            return self._waiting(Msg("Waiting for a new reading from the scale."))
         if reading.overload or reading.underload or reading.value < 0 or not reading.stable:
             return self._waiting(reading.describe())
         grams = reading.grams
         if reading.at_zero or abs(grams) <= self.zero_band:
             self._cleared = True
-            return self._waiting(f"Put box {self.box} on the scale.")
+            return self._waiting(Msg("Put box {box} on the scale.", box=self.box))
         if not self._cleared and not reading.manual:  # a typed weight is fresh by itself
             assert self._previous_grams is not None
             if self._retry:  # only an empty platter in between makes a new weighing
@@ -137,18 +142,17 @@ class BoxWeighing:
         self.state, self.accepted = CaptureState.ACCEPTED, reading
         self._emptied_since_accept = False
         self._retry = False
-        how = "typed in" if reading.manual else "accepted"
-        return CaptureOutcome(
-            self.state,
-            reading,
-            f"Box {self.box} weighs {reading.whole_grams} g ({how}).",
-            newly_accepted=True,
-        )
+        weight = i18n.weight(reading.whole_grams)
+        if reading.manual:
+            said = Msg("Box {box} weighs {weight} (typed in).", box=self.box, weight=weight)
+        else:
+            said = Msg("Box {box} weighs {weight} (accepted).", box=self.box, weight=weight)
+        return CaptureOutcome(self.state, reading, said, newly_accepted=True)
 
     def _is_empty_platter(self, reading: ScaleReading) -> bool:
         if reading.overload or reading.underload or not reading.stable:
             return False
         return reading.at_zero or abs(reading.grams) <= self.zero_band
 
-    def _waiting(self, message: str) -> CaptureOutcome:
+    def _waiting(self, message: Text) -> CaptureOutcome:
         return CaptureOutcome(self.state, None, message)

@@ -9,6 +9,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable
 
 from app.device_status import DeviceKind, DeviceState, DeviceStatus
+from app.i18n import Msg, _
 from app.weighing.errors import (
     ScaleCommandRejected,
     ScaleCommandUnsupported,
@@ -49,15 +50,21 @@ class ScaleDriver(ABC):
     def zero(self) -> None:
         """Set the empty platter to zero."""
         raise ScaleCommandUnsupported(
-            f"This scale ({self.protocol}) cannot be zeroed from the station; "
-            "press Zero on the scale."
+            Msg(
+                "This scale ({protocol}) cannot be zeroed from the station; press Zero on the "
+                "scale.",
+                protocol=self.protocol,
+            )
         )
 
     def tare(self) -> None:
         """Subtract what is on the platter (an empty box) from further readings."""
         raise ScaleCommandUnsupported(
-            f"This scale ({self.protocol}) cannot be tared from the station; "
-            "press Tare on the scale."
+            Msg(
+                "This scale ({protocol}) cannot be tared from the station; press Tare on the "
+                "scale.",
+                protocol=self.protocol,
+            )
         )
 
     def __enter__(self) -> ScaleDriver:
@@ -146,7 +153,7 @@ class ScalePoller:
                 self._report(DeviceState.ERROR, str(exc))
             else:
                 backoff = self._reconnect_s[0]
-                self._report(DeviceState.READY, "Scale ready.")
+                self._report(DeviceState.READY, _("Scale ready."))
                 try:
                     self._on_reading(reading)
                 except Exception:  # a broken callback must not kill the scale thread
@@ -166,5 +173,5 @@ class ScalePoller:
             log.info("scale %s still unavailable: %s", self._driver.url, exc)
             return min(backoff * 2, self._reconnect_s[1])
         log.info("scale %s reconnected", self._driver.url)
-        self._report(DeviceState.WARNING, "The scale was reconnected.")
+        self._report(DeviceState.WARNING, _("The scale was reconnected."))
         return self._reconnect_s[0]

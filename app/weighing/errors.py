@@ -1,10 +1,25 @@
-"""Typed scale errors; each message is a sentence the packer can act on."""
+"""Typed scale errors; each message is a sentence the packer can act on.
+
+A sentence for the packer is kept deferred in `error.message` (an `i18n.Msg`) and rendered in
+the reader's language by `str(error)`; a frame the scale garbled is described in English
+with its raw bytes (for whoever reads the log, not translated).
+"""
 
 from __future__ import annotations
+
+from app import i18n
+from app.i18n import Text
 
 
 class ScaleError(Exception):
     """Base class for everything that can go wrong with a scale."""
+
+    def __init__(self, message: Text = "", *args: object) -> None:
+        super().__init__(message, *args)
+        self.message: Text = message
+
+    def __str__(self) -> str:
+        return i18n.render(self.message)
 
 
 class BadScaleUrl(ScaleError):

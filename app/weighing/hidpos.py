@@ -20,6 +20,7 @@ import logging
 from decimal import Decimal
 from typing import Any
 
+from app.i18n import Msg
 from app.weighing.driver import ScaleDriver
 from app.weighing.errors import (
     ScaleCommandRejected,
@@ -46,10 +47,11 @@ def parse_hid_pos_report(report: bytes) -> ScaleReading | None:
     if report_id != DATA_REPORT_ID:
         return None
     if status in (1, 7):
-        what = "a fault" if status == 1 else "that it needs calibration"
-        raise ScaleFault(f"The USB scale reports {what}; call maintenance.")
+        if status == 1:
+            raise ScaleFault(Msg("The USB scale reports a fault; call maintenance."))
+        raise ScaleFault(Msg("The USB scale reports that it needs calibration; call maintenance."))
     if status == 8:
-        raise ScaleCommandRejected("The USB scale needs re-zeroing; empty it and press Zero.")
+        raise ScaleCommandRejected(Msg("The USB scale needs re-zeroing; empty it and press Zero."))
     if not 2 <= status <= 6:
         raise ScaleProtocolError(f"Unknown HID scale status {status}.")
     exponent = exponent_byte - 256 if exponent_byte > 127 else exponent_byte
@@ -60,8 +62,11 @@ def parse_hid_pos_report(report: bytes) -> ScaleReading | None:
         value, unit = value / 1000, WeightUnit.G
     if not isinstance(unit, WeightUnit):
         raise UnknownUnit(
-            f"The USB scale reports its weight in unit code {unit_code}, which Packbench "
-            "cannot convert; set the scale to g, kg, lb or oz."
+            Msg(
+                "The USB scale reports its weight in unit code {code}, which Packbench cannot "
+                "convert; set the scale to g, kg, lb or oz.",
+                code=unit_code,
+            )
         )
     if status == 5:  # the weight field carries the magnitude only
         value = -value
@@ -93,15 +98,19 @@ class HidPosScale(ScaleDriver):
             hid = importlib.import_module("hid")
         except ImportError as exc:
             raise ScaleError(
-                "USB HID scales need the optional 'hidapi' package; ask IT to install it."
+                Msg("USB HID scales need the optional 'hidapi' package; ask IT to install it.")
             ) from exc
         try:
             device = hid.device()
             device.open(self.vendor_id, self.product_id)
         except (OSError, ValueError) as exc:
             raise ScaleDisconnected(
-                f"The USB scale {self.url} cannot be opened ({exc}); check the cable and "
-                "the device permissions (udev rule)."
+                Msg(
+                    "The USB scale {url} cannot be opened ({error}); check the cable and the "
+                    "device permissions (udev rule).",
+                    url=self.url,
+                    error=str(exc),
+                )
             ) from exc
         self._device = device
 
@@ -117,16 +126,20 @@ class HidPosScale(ScaleDriver):
     def read(self) -> ScaleReading:
         """Wait for the next data report."""
         if self._device is None:
-            raise ScaleDisconnected(f"The USB scale {self.url} is not open.")
+            raise ScaleDisconnected(Msg("The USB scale {url} is not open.", url=self.url))
         timeout_ms = int(self.timeout_s * 1000)
         for _ in range(8):  # skip a few non-data reports, but never spin forever
             try:
                 report = bytes(self._device.read(8, timeout_ms))
             except (OSError, ValueError) as exc:
                 self.close()
-                raise ScaleDisconnected(f"The USB scale {self.url} went away ({exc}).") from exc
+                raise ScaleDisconnected(
+                    Msg("The USB scale {url} went away ({error}).", url=self.url, error=str(exc))
+                ) from exc
             if not report:
-                raise ScaleTimeout(f"The USB scale {self.url} sends nothing; is it on?")
+                raise ScaleTimeout(
+                    Msg("The USB scale {url} sends nothing; is it on?", url=self.url)
+                )
             reading = parse_hid_pos_report(report)
             if reading is not None:
                 return reading

@@ -22,6 +22,7 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
+from app.i18n import Msg
 from app.weighing.errors import ScaleCommandRejected, ScaleProtocolError
 from app.weighing.reading import ScaleReading, WeightUnit, parse_decimal, parse_unit
 from app.weighing.serial_base import SerialScaleDriver, SerialSettings, split_crlf_frame
@@ -31,9 +32,9 @@ from app.weighing.serial_base import SerialScaleDriver, SerialSettings, split_cr
 _RESPONSE = re.compile(rb"((?:S|SI|Z|T|I\d{1,2}) [SDIA+\-L](?: [^\r\n]*)?|E[STL])$")
 
 _ERRORS = {
-    "ES": "The scale did not recognise the command (MT-SICS syntax error).",
-    "ET": "The scale received a garbled command (transmission error); check the baud rate.",
-    "EL": "The scale cannot execute the command now (logical error).",
+    "ES": Msg("The scale did not recognise the command (MT-SICS syntax error)."),
+    "ET": Msg("The scale received a garbled command (transmission error); check the baud rate."),
+    "EL": Msg("The scale cannot execute the command now (logical error)."),
 }
 
 
@@ -71,7 +72,7 @@ def parse_mtsics_weight(frame: bytes) -> ScaleReading:
     if status == "-":
         return ScaleReading(Decimal(0), WeightUnit.G, stable=False, underload=True, raw=frame)
     if status == "I":
-        raise ScaleCommandRejected("The scale is busy (zeroing or taring); wait a moment.")
+        raise ScaleCommandRejected(Msg("The scale is busy (zeroing or taring); wait a moment."))
     raise ScaleProtocolError(f"Unexpected MT-SICS weight status: {text!r}.")
 
 
@@ -79,7 +80,7 @@ def _check_zero_or_tare(frame: bytes, command: str) -> None:
     text = frame.decode("ascii", errors="replace").strip()
     _check_error(text)
     parts = text.split()
-    verb = "zero" if command == "Z" else "tare"
+    zero = command == "Z"
     if len(parts) < 2 or parts[0] != command:
         raise ScaleProtocolError(f"Unexpected MT-SICS answer to {command}: {text!r}.")
     status = parts[1]
@@ -87,18 +88,39 @@ def _check_zero_or_tare(frame: bytes, command: str) -> None:
         return
     if status == "I":
         raise ScaleCommandRejected(
-            f"The scale could not {verb} (still moving or busy); keep the platter still "
-            "and try again."
+            Msg(
+                "The scale could not zero (still moving or busy); "
+                "keep the platter still and try again."
+            )
+            if zero
+            else Msg(
+                "The scale could not tare (still moving or busy); "
+                "keep the platter still and try again."
+            )
         )
     if status == "+":
         raise ScaleCommandRejected(
-            f"The scale cannot {verb}: the load is above its {verb} range; take the parcel "
-            "off the platter."
+            Msg(
+                "The scale cannot zero: the load is above its zero range; "
+                "take the parcel off the platter."
+            )
+            if zero
+            else Msg(
+                "The scale cannot tare: the load is above its tare range; "
+                "take the parcel off the platter."
+            )
         )
     if status == "-":
         raise ScaleCommandRejected(
-            f"The scale cannot {verb}: the load is below its {verb} range; put the platter "
-            "back and try again."
+            Msg(
+                "The scale cannot zero: the load is below its zero range; "
+                "put the platter back and try again."
+            )
+            if zero
+            else Msg(
+                "The scale cannot tare: the load is below its tare range; "
+                "put the platter back and try again."
+            )
         )
     raise ScaleProtocolError(f"Unexpected MT-SICS answer to {command}: {text!r}.")
 

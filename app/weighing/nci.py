@@ -23,6 +23,7 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal
 
+from app.i18n import N_, Msg
 from app.weighing.errors import (
     ScaleCommandRejected,
     ScaleFault,
@@ -68,10 +69,10 @@ def parse_nci_status(data: bytes) -> NciStatus:
     faults = [
         name
         for flag, name in (
-            (b1 & 4, "RAM error"),
-            (b1 & 8, "EEPROM error"),
-            (b2 & 4, "ROM error"),
-            (b2 & 8, "faulty calibration"),
+            (b1 & 4, N_("RAM error")),
+            (b1 & 8, N_("EEPROM error")),
+            (b2 & 4, N_("ROM error")),
+            (b2 & 8, N_("faulty calibration")),
         )
         if flag
     ]
@@ -86,22 +87,35 @@ def parse_nci_status(data: bytes) -> NciStatus:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class _Faults:
+    """The faults a scale reports, each in the reader's words: "RAM error, ROM error"."""
+
+    names: tuple[str, ...]
+
+    def render(self, lang: str | None = None) -> str:
+        return ", ".join(Msg(name).render(lang) for name in self.names)
+
+
 def parse_nci_frame(body: bytes) -> ScaleReading:
     """Parse the answer to ``W`` (weight and status, or status only)."""
     if body.rstrip(CR) == b"?":
-        raise ScaleCommandRejected("The scale did not recognise the command (SCP-01 '?').")
+        raise ScaleCommandRejected(Msg("The scale did not recognise the command (SCP-01 '?')."))
     parts = body.rstrip(CR).split(CR + LF)
     if len(parts) not in (1, 2):
         raise ScaleProtocolError(f"Malformed SCP-01 answer: {body!r}.")
     status = parse_nci_status(parts[-1])
     if status.faults:
         raise ScaleFault(
-            f"The scale reports {', '.join(status.faults)}; switch it off and on, and call "
-            "maintenance if it persists."
+            Msg(
+                "The scale reports {faults}; switch it off and on, and call maintenance if it "
+                "persists.",
+                faults=_Faults(tuple(status.faults)),
+            )
         )
     if status.initial_zero_error:
         raise ScaleCommandRejected(
-            "The scale could not zero at power-up; empty the platter and press Zero."
+            Msg("The scale could not zero at power-up; empty the platter and press Zero.")
         )
     value, unit = Decimal(0), WeightUnit.G
     if len(parts) == 2:
@@ -145,7 +159,7 @@ class NciScale(SerialScaleDriver):
         """Send ``S<CR>`` (read-only) and decode the status bytes."""
         body = self.exchange(b"S\r")
         if body.rstrip(CR) == b"?":
-            raise ScaleCommandRejected("The scale did not recognise the status command.")
+            raise ScaleCommandRejected(Msg("The scale did not recognise the status command."))
         return parse_nci_status(body.rstrip(CR))
 
     def zero(self) -> None:
@@ -154,6 +168,8 @@ class NciScale(SerialScaleDriver):
         status = parse_nci_status(body.rstrip(CR))
         if status.motion or status.over or status.under or not status.at_zero:
             raise ScaleCommandRejected(
-                "The scale did not zero (moving or loaded); empty the platter, wait until it "
-                "is still, and try again."
+                Msg(
+                    "The scale did not zero (moving or loaded); empty the platter, wait until "
+                    "it is still, and try again."
+                )
             )

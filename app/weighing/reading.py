@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from enum import StrEnum
 
+from app import i18n
+from app.i18n import Msg
 from app.weighing.errors import ScaleProtocolError, UnknownUnit
 
 
@@ -44,8 +46,11 @@ def parse_unit(text: str) -> WeightUnit:
     unit = _UNIT_ALIASES.get(text.strip().lower())
     if unit is None:
         raise UnknownUnit(
-            f"The scale reports its weight in '{text.strip()}', which Packbench cannot "
-            "convert; set the scale to g, kg, lb or oz."
+            Msg(
+                "The scale reports its weight in '{unit}', which Packbench cannot convert; set "
+                "the scale to g, kg, lb or oz.",
+                unit=text.strip(),
+            )
         )
     return unit
 
@@ -105,13 +110,16 @@ class ScaleReading:
         """True when this reading may be used as a parcel weight: stable and in range."""
         return self.stable and not self.overload and not self.underload and self.value >= 0
 
-    def describe(self) -> str:
-        """One sentence for the packer about what the scale shows."""
+    def describe(self) -> Msg:
+        """One sentence for the packer about what the scale shows (rendered when shown)."""
         if self.overload:
-            return "The scale is overloaded; take the parcel off and use a larger scale."
+            return Msg("The scale is overloaded; take the parcel off and use a larger scale.")
         if self.underload or self.value < 0:
-            return "The scale shows a negative weight; empty the platter and press Zero."
+            return Msg("The scale shows a negative weight; empty the platter and press Zero.")
         if not self.stable:
-            return "The scale is still moving; keep the parcel still."
-        source = "typed in" if self.manual else "stable"
-        return f"{self.value} {self.unit} ({self.whole_grams} g), {source}."
+            return Msg("The scale is still moving; keep the parcel still.")
+        shown = f"{self.value} {self.unit}"  # as the scale's display shows it
+        weight = i18n.weight(self.whole_grams)
+        if self.manual:
+            return Msg("{reading} ({weight}), typed in.", reading=shown, weight=weight)
+        return Msg("{reading} ({weight}), stable.", reading=shown, weight=weight)

@@ -12,6 +12,7 @@ from typing import Any, ClassVar
 
 import serial
 
+from app.i18n import Msg
 from app.weighing.driver import ScaleDriver
 from app.weighing.errors import ScaleDisconnected, ScaleProtocolError, ScaleTimeout
 
@@ -122,8 +123,12 @@ class SerialScaleDriver(ScaleDriver):
             )
         except _OPEN_ERRORS as exc:
             raise ScaleDisconnected(
-                f"The scale port {self.port_name} cannot be opened ({exc}); check the "
-                "cable and the port name."
+                Msg(
+                    "The scale port {port} cannot be opened ({error}); check the cable and the "
+                    "port name.",
+                    port=self.port_name,
+                    error=str(exc),
+                )
             ) from exc
         self._buffer = b""
 
@@ -163,7 +168,9 @@ class SerialScaleDriver(ScaleDriver):
         with self._lock:
             port = self._port
             if port is None:
-                raise ScaleDisconnected(f"The scale port {self.port_name} is not open.")
+                raise ScaleDisconnected(
+                    Msg("The scale port {port} is not open.", port=self.port_name)
+                )
             try:
                 if command is not None:
                     # Drop stale bytes so an old answer is never taken for this one.
@@ -191,10 +198,20 @@ class SerialScaleDriver(ScaleDriver):
             self._buffer += chunk
         if junk or self._buffer:
             raise ScaleProtocolError(
-                f"The scale on {self.port_name} sends data that is not {self.protocol} "
-                f"({(junk + self._buffer)[:40]!r}); check the scale's protocol setting."
+                Msg(
+                    "The scale on {port} sends data that is not {protocol} ({data}); check the "
+                    "scale's protocol setting.",
+                    port=self.port_name,
+                    protocol=self.protocol,
+                    data=repr((junk + self._buffer)[:40]),
+                )
             )
         raise ScaleTimeout(
-            f"The scale on {self.port_name} does not answer; check that it is switched on "
-            f"and set to the {self.protocol} protocol at {self.settings.baudrate} baud."
+            Msg(
+                "The scale on {port} does not answer; check that it is switched on and set to "
+                "the {protocol} protocol at {baud} baud.",
+                port=self.port_name,
+                protocol=self.protocol,
+                baud=self.settings.baudrate,
+            )
         )

@@ -7,6 +7,7 @@ import time
 from collections.abc import Callable
 from decimal import Decimal
 
+from app.i18n import Msg
 from app.weighing.driver import ScaleDriver
 from app.weighing.errors import ScaleDisconnected, ScaleError, ScaleTimeout
 from app.weighing.reading import ScaleReading, WeightUnit, from_grams, parse_decimal
@@ -56,9 +57,9 @@ class SimulatedScale(ScaleDriver):
     def read(self) -> ScaleReading:
         """Return the simulated reading in `self.unit`."""
         if not self.is_open:
-            raise ScaleDisconnected("The simulated scale is not open.")
+            raise ScaleDisconnected(Msg("The simulated scale is not open."))
         if self.silent:
-            raise ScaleTimeout("The simulated scale does not answer.")
+            raise ScaleTimeout(Msg("The simulated scale does not answer."))
         now = self._clock()
         with self._lock:
             grams = self._grams - self._zero_offset
@@ -96,12 +97,12 @@ class ManualScale(ScaleDriver):
         """Record a typed weight and return it as a stable, manual reading."""
         amount = parse_decimal(str(value))
         if amount <= 0:
-            raise ScaleError("Type the parcel weight as a number above zero.")
+            raise ScaleError(Msg("Type the parcel weight as a number above zero."))
         self._last = ScaleReading(amount, unit, stable=True, manual=True, raw=str(value).encode())
         return self._last
 
     def read(self) -> ScaleReading:
         """Return the last typed weight."""
         if self._last is None:
-            raise ScaleTimeout("No weight typed in yet; type the parcel weight.")
+            raise ScaleTimeout(Msg("No weight typed in yet; type the parcel weight."))
         return self._last

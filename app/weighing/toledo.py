@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from app.i18n import Msg
 from app.weighing.errors import ScaleCommandRejected, ScaleProtocolError
 from app.weighing.reading import ScaleReading, WeightUnit, parse_decimal
 from app.weighing.serial_base import SerialScaleDriver, SerialSettings
@@ -47,8 +48,11 @@ def parse_toledo_frame(body: bytes, unit: WeightUnit = WeightUnit.LB) -> ScaleRe
         over = bool(status & OUT_OF_RANGE) and not under
         if not (motion or under or over):
             raise ScaleCommandRejected(
-                "The scale gave no weight (status "
-                f"{status:#04x}); press Zero on the scale and try again."
+                Msg(
+                    "The scale gave no weight (status {status}); press Zero on the scale and "
+                    "try again.",
+                    status=f"{status:#04x}",
+                )
             )
         return ScaleReading(
             Decimal(0), unit, stable=not motion, overload=over, underload=under, raw=body

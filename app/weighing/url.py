@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 from urllib.parse import parse_qsl, urlsplit
 
+from app.i18n import Msg
 from app.weighing.cas import CasScale
 from app.weighing.driver import ScaleDriver
 from app.weighing.errors import BadScaleUrl, ManualEntryNotAllowed
@@ -47,7 +48,7 @@ def scale_from_url(url: str, *, allow_manual: bool = False) -> ScaleDriver:
     if text in ("manual", "manual://"):
         if not allow_manual:
             raise ManualEntryNotAllowed(
-                "Typing weights by hand is not permitted at this site; connect a scale."
+                Msg("Typing weights by hand is not permitted at this site; connect a scale.")
             )
         return ManualScale()
     parts = urlsplit(text)

@@ -125,11 +125,12 @@ def test_a_cod_order_shows_what_to_collect_the_whole_time_it_is_open(
     badge = window.pack.cod
     assert window.pack.number.text() == "ORD-100010"
     assert badge.isVisible()
-    assert badge.text() == "Collect 249.90 RON"  # the snapshot's amount and currency
+    # the snapshot's amount and currency, formatted for the reader (a no-break space)
+    assert badge.text() == "Collect 249.90\u00a0RON"
     window.on_scan(classify(b"4006381333931"))  # still there after a scan
-    assert badge.isVisible() and badge.text() == "Collect 249.90 RON"
+    assert badge.isVisible() and badge.text() == "Collect 249.90\u00a0RON"
     window.on_scan(classify(b"ZZZ-UNKNOWN-1"))  # and after a wrong scan turned the banner red
-    assert badge.isVisible() and badge.text() == "Collect 249.90 RON"
+    assert badge.isVisible() and badge.text() == "Collect 249.90\u00a0RON"
 
 
 def test_a_prepaid_order_shows_no_collect_badge(window: StationWindow) -> None:

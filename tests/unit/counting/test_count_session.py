@@ -6,6 +6,7 @@ from __future__ import annotations
 from app.counting.session import CountSession, CountState
 from app.station.count_desk import count_entries
 from sync.protocol import MutationType, StockCounted
+from tests.support.text import en
 
 PRODUCTS = {"MUG": ("MUG", "Mug"), "4006381333931": ("MUG", "Mug"), "PLATE": ("PLATE", "Plate")}
 
@@ -20,11 +21,11 @@ def test_a_bin_counted_unit_by_unit_and_by_quantity_is_one_event() -> None:
     assert s.location == "AISLE-3"
     s.scan("MUG")
     s.scan("4006381333931")  # the same product by its GTIN
-    assert s.scan("PLATE").message.startswith("PLATE Plate: 1 counted at AISLE-3")
-    assert s.scan("PB:QTY:12").message.startswith("PLATE Plate: 12 counted")
-    assert s.scan("PB:QTY:0").message.startswith("PLATE Plate: 0 counted")  # none after all
+    assert en(s.scan("PLATE").message).startswith("PLATE Plate: 1 counted at AISLE-3")
+    assert en(s.scan("PB:QTY:12").message).startswith("PLATE Plate: 12 counted")
+    assert en(s.scan("PB:QTY:0").message).startswith("PLATE Plate: 0 counted")  # none after all
     step = s.scan("PB:CLOSE")
-    assert step.tone == "green" and "It goes to the service now." in step.message
+    assert step.tone == "green" and "It goes to the service now." in en(step.message)
     (event,) = step.events
     assert event.type is MutationType.STOCK_COUNTED and event.order_id is None
     assert isinstance(event.payload, StockCounted)
@@ -45,7 +46,7 @@ def test_bad_scans_are_red_and_record_nothing() -> None:
     ):
         step = s.scan(text)
         assert (step.tone, step.events) == ("red", ()), text
-        assert step.message.startswith(start), (text, step.message)
+        assert en(step.message).startswith(start), (text, en(step.message))
     s.scan("PB:LOC:MAIN")
     for text, start in (
         ("PB:CLOSE", "Nothing was counted here yet"),
@@ -55,7 +56,7 @@ def test_bad_scans_are_red_and_record_nothing() -> None:
     ):
         step = s.scan(text)
         assert (step.tone, step.events) == ("red", ()), text
-        assert step.message.startswith(start), (text, step.message)
+        assert en(step.message).startswith(start), (text, en(step.message))
     s.scan("MUG")
     for text in ("PB:QTY:x", "PB:QTY:-1", "PB:QTY:1000001"):
         assert s.scan(text).tone == "red", text
@@ -66,11 +67,11 @@ def test_offline_says_queued_cancel_drops_the_bin_and_then_leaves() -> None:
     s = session(online=False)
     s.scan("PB:LOC:MAIN")
     s.scan("MUG")
-    assert "Offline: it is queued" in s.scan("PB:CLOSE").message
+    assert "Offline: it is queued" in en(s.scan("PB:CLOSE").message)
     s.scan("PB:LOC:MAIN")
     s.scan("MUG")
     dropped = s.scan("PB:CANCEL")
-    assert dropped.message.startswith("Count of MAIN dropped") and not dropped.events
+    assert en(dropped.message).startswith("Count of MAIN dropped") and not dropped.events
     assert s.scan("PB:CANCEL").leave
 
 
@@ -79,7 +80,7 @@ def test_every_printed_count_code_is_understood_by_count_mode() -> None:
     assert {e.value for e in entries} >= {"PB:COUNT", "PB:LOC:MAIN", "PB:QTY:0"}
     s = session()
     for entry in entries:
-        assert not s.scan(entry.value).message.endswith("is not a count command."), entry
+        assert not en(s.scan(entry.value).message).endswith("is not a count command."), entry
 
 
 def test_the_count_codes_print_on_the_command_sheet_and_read_back() -> None:

@@ -12,6 +12,7 @@ from app.packing.progress import PackState
 from app.packing.step import Outcome
 from app.scanning.scan import ScanKind
 from sync.protocol import HoldReason
+from tests.support.text import en
 
 from .factories import MUG_GTIN13, MUG_ORDER, Station, kind
 
@@ -116,7 +117,7 @@ def test_a_command_that_cannot_run_now_is_red_and_changes_nothing(text, outcome)
     before = station.session.progress
     step = station.scan(command(text))
     assert (step.outcome, step.tone, step.events) == (outcome, "red", ())
-    assert step.message.endswith(".")
+    assert en(step.message).endswith(".")
     assert station.session.progress is before
 
 

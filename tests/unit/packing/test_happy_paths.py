@@ -13,6 +13,7 @@ from app.packing.progress import PackState, replay
 from app.packing.step import Outcome
 from app.scanning.classify import classify
 from sync.protocol import MutationType, ParcelClosed, ScanRecorded
+from tests.support.text import en
 
 from .factories import (
     MIXED_ORDER,
@@ -34,24 +35,24 @@ def test_single_line_order_from_open_to_packed() -> None:
     station = Station()
     opened = station.open(MUG_ORDER)
     assert opened.state is PackState.ORDER_OPEN
-    assert opened.message == "Order 1001 is open with 3 items; scan the first item."
+    assert en(opened.message) == "Order 1001 is open with 3 items; scan the first item."
 
     first = station.scan_text(MUG_GTIN13)
     assert (first.outcome, first.tone, first.state) == (Outcome.ACCEPTED, "green", "verifying")
-    assert first.message == "Scanned 1 of 3 × Blue Mug. Scan the next item."
+    assert en(first.message) == "Scanned 1 of 3 × Blue Mug. Scan the next item."
     assert first.line_id == 11
     station.scan_text("MUG-BLUE")
     last = station.scan_text("bm-01")  # alias, typed with Caps Lock off
     assert last.state is PackState.VERIFIED
-    assert "put the box on the scale" in last.message
+    assert "put the box on the scale" in en(last.message)
 
     weighed = station.weigh(3 * 350 + 250)
     assert weighed.state is PackState.LABELLING and weighed.tone == "green"
     labelled = station.label()
-    assert "PB:CLOSE" in labelled.message
+    assert "PB:CLOSE" in en(labelled.message)
     packed = station.close()
     assert packed.state is PackState.PACKED
-    assert packed.message == "Order 1001 is packed in 1 box; scan the next order."
+    assert en(packed.message) == "Order 1001 is packed in 1 box; scan the next order."
     assert types(station) == [
         "scan_recorded",
         "scan_recorded",
@@ -125,7 +126,7 @@ def test_serial_asked_for_by_follow_up_scan() -> None:
     station.open(MIXED_ORDER)
     ask = station.scan(product(PHONE_GTIN14))
     assert (ask.outcome, ask.tone) == (Outcome.NEED_SERIAL, "amber")
-    assert ask.message == "Scan the serial number of Phone X."
+    assert en(ask.message) == "Scan the serial number of Phone X."
     assert ask.events == ()  # nothing counted until the serial is there
     assert station.session.progress.scanned(13) == 0
 
@@ -148,8 +149,8 @@ def test_order_shipped_in_two_boxes_of_different_types() -> None:
     first = station.weigh(2 * 350 + 400)
     # Items remain: box 2 opens at once and box 1's label waits, so that it can say 1 of 2.
     assert first.state is PackState.VERIFYING
-    assert first.message == (
-        "Box 1 weighs 1100 g (expected 1100 g ± 55 g, from the catalogue and the site's "
+    assert en(first.message) == (
+        "Box 1 weighs 1.10 kg (expected 1.10 kg ± 55 g, from the catalogue and the site's "
         "tolerance). Put it aside: its label prints with the last box's. "
         "Scan the remaining items into box 2."
     )
@@ -163,15 +164,17 @@ def test_order_shipped_in_two_boxes_of_different_types() -> None:
     assert last.state is PackState.VERIFIED
     weighed = station.weigh(350 + 150)
     assert weighed.state is PackState.LABELLING
-    assert weighed.message == (
+    assert en(weighed.message) == (
         "Box 2 weighs 500 g (expected 500 g ± 50 g, from the catalogue and the site's "
         "tolerance). Printing the labels of all 2 boxes."
     )
     assert [b.box_no for b in station.session.progress.unlabelled] == [1, 2]
     with pytest.raises(IllegalTransition, match="The label for box 1 is still printing"):
         station.close()
-    assert station.label(1).message == ("Stick the label on box 1; the label for box 2 comes next.")
-    assert "then scan PB:CLOSE" in station.label(2).message
+    assert en(station.label(1).message) == (
+        "Stick the label on box 1; the label for box 2 comes next."
+    )
+    assert "then scan PB:CLOSE" in en(station.label(2).message)
     packed = station.close()
     assert packed.events[0].payload.boxes == 2
     parcels = [e.payload for e in station.outbox if e.type is MutationType.PARCEL_CLOSED]
@@ -228,7 +231,7 @@ def test_station_reopens_an_order_after_a_restart_from_its_stored_events() -> No
     events = [PackEvent.from_record(*row) for row in rows]
     step = fresh.do(fresh.session.restore(MIXED_ORDER, events))
     assert step.events == ()  # nothing new to record
-    assert step.message == (
+    assert en(step.message) == (
         "Order 1001 reopened with 2 of 4 items scanned; carry on where you left off."
     )
     assert fresh.session.progress == station.session.progress

@@ -13,6 +13,7 @@ from app.packing.progress import PackProgress, replay
 from app.packing.step import Step
 from app.scanning.scan import Scan, ScanKind
 from sync.protocol import HoldReason
+from tests.support.text import en
 
 from .factories import (
     MIXED_ORDER,
@@ -143,7 +144,7 @@ def _recorded_facts(progress: PackProgress) -> object:
 def _check_step(station: Station, step: Step) -> None:
     before = station.session.progress
     assert step.base is before
-    assert step.message and step.message.endswith((".", "?"))
+    assert en(step.message) and en(step.message).endswith((".", "?"))
     if step.tone == "red":
         assert step.progress is before, step.outcome  # bad input changes nothing
     for recorded in step.events:  # every event survives the outbox round trip

@@ -8,6 +8,7 @@ from app.packing.progress import PackState
 from app.packing.step import Outcome
 from app.scanning.scan import ScanKind
 from sync.protocol import ScanOutcome, ScanRecorded
+from tests.support.text import en
 
 from .factories import (
     MIXED_ORDER,
@@ -80,7 +81,7 @@ def test_refused_item_scans_are_red_recorded_and_change_nothing(scan, outcome, m
     station = opened()
     before = station.session.progress
     step = station.scan(scan)
-    assert (step.outcome, step.tone, step.message) == (outcome, "red", message)
+    assert (step.outcome, step.tone, en(step.message)) == (outcome, "red", message)
     assert step.progress is before
     assert recorded_outcome(step) == ScanOutcome(outcome.value)
 
@@ -92,7 +93,7 @@ def test_over_scan_is_its_own_outcome_naming_the_item() -> None:
     before = station.session.progress
     step = station.scan_text(MUG_GTIN13)
     assert (step.outcome, step.tone, step.line_id) == (Outcome.OVER_SCAN, "red", 11)
-    assert step.message == (
+    assert en(step.message) == (
         "All 3 × Blue Mug are already scanned. Take this one out and scan the next item."
     )
     assert recorded_outcome(step) is ScanOutcome.OVER_SCAN
@@ -106,7 +107,7 @@ def test_same_serial_twice_in_one_order_is_a_red_duplicate() -> None:
     before = station.session.progress
     step = station.scan(gs1(PHONE_GTIN14, serial="SN-0001"))
     assert (step.outcome, step.tone) == (Outcome.DUPLICATE, "red")
-    assert "SN-0001" in step.message
+    assert "SN-0001" in en(step.message)
     assert recorded_outcome(step) is ScanOutcome.DUPLICATE
     assert station.session.progress is before
     # ... and the same serial typed in after a follow-up prompt is refused too
@@ -136,8 +137,8 @@ def test_what_is_not_a_serial_is_refused_while_one_is_asked_for(scan, why: str) 
     before = station.session.progress
     step = station.scan(scan)
     assert (step.outcome, step.tone) == (Outcome.NOT_A_SERIAL, "red")
-    assert step.message.startswith(why)
-    assert step.message.endswith("Scan the serial number of Phone X.")
+    assert en(step.message).startswith(why)
+    assert en(step.message).endswith("Scan the serial number of Phone X.")
     assert station.session.progress is before
 
 
@@ -172,7 +173,7 @@ def test_item_scanned_into_a_closed_box_is_refused_until_it_is_labelled() -> Non
     station.do(station.session.new_box())
     step = station.scan_text(MUG_GTIN13)
     assert (step.outcome, step.tone, step.events) == (Outcome.BOX_CLOSED, "red", ())
-    assert "Weigh and label it first" in step.message
+    assert "Weigh and label it first" in en(step.message)
 
 
 def test_a_shipping_label_is_not_an_item() -> None:
@@ -214,7 +215,7 @@ def test_order_tote_and_badge_scans_never_switch_the_open_order(scan, outcome) -
     assert (step.outcome, step.tone, step.events) == (outcome, "amber", ())
     assert station.session.progress is before
     if outcome is Outcome.SWITCH_ORDER:
-        assert step.message.endswith("is not finished yet; finish it or hold it (F2) first.")
+        assert en(step.message).endswith("is not finished yet; finish it or hold it (F2) first.")
 
 
 def test_with_no_order_open_scans_tell_the_station_what_to_do() -> None:

@@ -9,6 +9,7 @@ from app.packing.serials import check_serial
 from app.packing.session import PackSession
 from app.packing.step import Outcome
 from app.scanning.scan import ScanKind
+from tests.support.text import en
 from tests.unit.packing.factories import (
     MUG,
     PHONE,
@@ -68,8 +69,8 @@ def judge(text: str, ref: ProductRef = PHONE, scan_kind: ScanKind = ScanKind.UNK
 def test_fragments_codes_and_short_reads_are_refused_with_the_reason(text, why) -> None:
     verdict = judge(text)
     assert verdict.serial is None
-    assert verdict.refusal.startswith(why)
-    assert verdict.refusal.endswith("Scan the serial number of Phone X.")
+    assert en(verdict.refusal).startswith(why)
+    assert en(verdict.refusal).endswith("Scan the serial number of Phone X.")
 
 
 @pytest.mark.parametrize(
@@ -83,7 +84,7 @@ def test_fragments_codes_and_short_reads_are_refused_with_the_reason(text, why) 
 )
 def test_station_codes_are_not_serials(scan_kind: ScanKind, name: str) -> None:
     verdict = judge("ORD-100123", scan_kind=scan_kind)
-    assert verdict.refusal.startswith(f"That is {name}, not a serial number.")
+    assert en(verdict.refusal).startswith(f"That is {name}, not a serial number.")
 
 
 def test_a_real_serial_passes_the_default_pattern() -> None:
@@ -94,7 +95,7 @@ def test_a_real_serial_passes_the_default_pattern() -> None:
 def test_the_catalogue_pattern_decides_for_its_product() -> None:
     assert judge("HS12345678", SCANNER).serial == "HS12345678"
     refused = judge("AB12345678", SCANNER)
-    assert refused.refusal.startswith("AB12345678 does not look like a serial number of Hand")
+    assert en(refused.refusal).startswith("AB12345678 does not look like a serial number of Hand")
     # the pattern may allow short serials; the default minimum is only for products without
     short = ProductRef(9, "TAG-1", "Tag", 1, True, (), (), serial_pattern=r"T\d{2}")
     assert judge("T42", short).serial == "T42"
@@ -113,11 +114,11 @@ def test_the_fragment_seen_in_the_field_is_refused_in_a_pack_session() -> None:
     before = station.session.progress
     step = station.scan(kind("-MINI", ScanKind.UNKNOWN))
     assert (step.outcome, step.tone) == (Outcome.NOT_A_SERIAL, "red")
-    assert "cut short" in step.message
+    assert "cut short" in en(step.message)
     assert station.session.progress is before and step.events == ()
     order_scan = station.scan(kind("ORD-100555", ScanKind.ORDER))
     assert order_scan.outcome is Outcome.NOT_A_SERIAL
-    assert order_scan.message.startswith("That is an order number, not a serial number.")
+    assert en(order_scan.message).startswith("That is an order number, not a serial number.")
     accepted = station.scan(product("SN-77812"))
     assert accepted.outcome is Outcome.ACCEPTED
     assert accepted.events[0].payload.serial == "SN-77812"
@@ -133,7 +134,7 @@ def test_a_gs1_serial_is_held_to_the_catalogue_pattern() -> None:
     station.open(order(lv(SCANNER)))
     wrong = station.scan(gs1("04012345678918", serial="XX1"))
     assert (wrong.outcome, wrong.tone) == (Outcome.NOT_A_SERIAL, "red")
-    assert wrong.message.startswith("XX1 does not look like a serial number of Hand Scanner.")
+    assert en(wrong.message).startswith("XX1 does not look like a serial number of Hand Scanner.")
     right = station.scan(gs1("04012345678918", serial="HS12345678"))
     assert right.outcome is Outcome.ACCEPTED
     assert right.events[0].payload.serial == "HS12345678"
@@ -142,5 +143,5 @@ def test_a_gs1_serial_is_held_to_the_catalogue_pattern() -> None:
 
     assert check_gs1_serial("HS12345678", the_line).serial == "HS12345678"
     refused = check_gs1_serial("XX1", the_line)
-    assert refused.refusal.startswith("XX1 does not look like a serial number of Hand Scanner.")
+    assert en(refused.refusal).startswith("XX1 does not look like a serial number of Hand Scanner.")
     assert check_gs1_serial("X", lv(PHONE)).serial == "X"  # no pattern: the field decides

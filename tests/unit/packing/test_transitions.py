@@ -11,6 +11,7 @@ from app.packing.progress import PackState
 from app.packing.session import PackSession
 from app.packing.step import Outcome, Step
 from sync.protocol import ExceptionRaised, HoldReason
+from tests.support.text import en
 
 from .factories import MUG_GTIN13, MUG_ORDER, Station, order, product
 
@@ -103,7 +104,7 @@ def test_every_action_is_allowed_exactly_where_the_flow_says(situation: str, act
     if situation in allowed:
         step = run(session)
         assert step.tone in ("green", "amber")
-        assert step.message.endswith(".")
+        assert en(step.message).endswith(".")
     else:
         with pytest.raises(IllegalTransition) as raised:
             run(session)

@@ -12,6 +12,7 @@ from app.packing.step import Outcome
 from app.packing.weight_rules import LearnedWeight
 from sync.contents import contents_key
 from sync.protocol import OverrideGranted, ParcelClosed, WeightRecorded
+from tests.support.text import en
 
 from .factories import MUG_GTIN13, MUG_ORDER, Station, catalog, order
 
@@ -48,7 +49,7 @@ def test_out_of_tolerance_is_recorded_and_waits_for_reweigh_or_override() -> Non
         "amber",
         PackState.WEIGHING,
     )
-    assert "2000 g" in off.message and "supervisor" in off.message
+    assert "2.00 kg is too heavy" in en(off.message) and "supervisor" in en(off.message)
     (recorded,) = off.events
     assert isinstance(recorded.payload, WeightRecorded)
     assert (recorded.payload.within, recorded.payload.expected_grams) == (False, 1300)
@@ -122,7 +123,7 @@ def test_the_learned_weight_of_the_same_contents_decides() -> None:
         station.scan_text(MUG_GTIN13)
     off = station.weigh(1300)  # the catalogue's 1300 g is not what these parcels weigh
     assert off.outcome is Outcome.WEIGHT_OUT_OF_TOLERANCE
-    assert "1500 g ± 75 g, learned from 7 parcels" in off.message
+    assert "1.50 kg ± 75 g, learned from 7 parcels" in en(off.message)
     ok = station.weigh(1550)
     assert ok.outcome is Outcome.WEIGHT_ACCEPTED
     assert seen and set(seen) == {contents_key([("mug-blue ", 3)], "m")}

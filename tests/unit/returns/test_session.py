@@ -16,6 +16,7 @@ from sync.protocol import (
     ReturnReason,
     ReturnUnitReceived,
 )
+from tests.support.text import en
 
 MUG_EAN = "4006381333931"
 
@@ -51,7 +52,7 @@ def opened(lookup: ReturnLookup | None = None) -> ReturnSession:
     step = session.looked_up(lookup)
     rma = lookup.return_code or "not announced"
     assert step.tone == "green"
-    assert step.message == f"Return of order ORD-100042 ({rma}): scan each unit."
+    assert en(step.message) == f"Return of order ORD-100042 ({rma}): scan each unit."
     return session
 
 
@@ -59,9 +60,12 @@ def test_one_unit_restocked_and_one_written_off_then_closed() -> None:
     session = opened()
     step = session.scan(MUG_EAN)  # by its EAN-13
     assert (step.tone, step.events) == ("amber", ())
-    assert step.message == "MUG Mug: scan PB:RESTOCK, PB:BGRADE or PB:WRITEOFF."
+    assert en(step.message) == "MUG Mug: scan PB:RESTOCK, PB:BGRADE or PB:WRITEOFF."
     step = session.scan("pb:restock")
-    assert step.tone == "green" and step.message == "MUG restocked. Scan the next unit or PB:CLOSE."
+    assert (
+        step.tone == "green"
+        and en(step.message) == "MUG restocked. Scan the next unit or PB:CLOSE."
+    )
     (event,) = step.events
     assert event.type is MutationType.RETURN_UNIT_RECEIVED and event.order_id == 42
     assert event.payload == ReturnUnitReceived(
@@ -73,11 +77,11 @@ def test_one_unit_restocked_and_one_written_off_then_closed() -> None:
     )
     session.scan("mug-old")  # by an alias
     step = session.scan("PB:WRITEOFF:DAMAGED")
-    assert step.message == "MUG written off (damaged). Scan the next unit or PB:CLOSE."
+    assert en(step.message) == "MUG written off (damaged). Scan the next unit or PB:CLOSE."
     assert step.events[0].payload.reason is ReturnReason.DAMAGED  # type: ignore[union-attr]
     step = session.scan("PB:CLOSE")
     assert step.tone == "green"
-    assert step.message == (
+    assert en(step.message) == (
         "Return of order ORD-100042 closed: 1 restocked, 1 written off. Scan the next parcel."
     )
     assert step.events[0].payload == ReturnClosed(return_code="RMA-000007", packer_id=5)
@@ -115,14 +119,14 @@ def test_bad_input_is_red_with_one_sentence_and_records_nothing(
         session.scan(text)
     state = session.state
     step = session.scan(last)
-    assert (step.tone, step.message, step.events) == ("red", message, ())
+    assert (step.tone, en(step.message), step.events) == ("red", message, ())
     assert session.state is state
 
 
 def test_units_already_back_count_against_what_was_shipped() -> None:
     session = opened(parcel(mug_returned=2))
     step = session.scan("MUG")
-    assert step.tone == "red" and "all of them are back already" in step.message
+    assert step.tone == "red" and "all of them are back already" in en(step.message)
 
 
 def test_a_disposition_before_any_parcel_and_an_unknown_code_at_the_service() -> None:
@@ -131,7 +135,7 @@ def test_a_disposition_before_any_parcel_and_an_unknown_code_at_the_service() ->
     assert (step.tone, step.events) == ("red", ())
     session.scan("RMA-999999")
     step = session.lookup_failed("There is no return RMA-999999.")
-    assert (step.tone, step.message) == ("red", "There is no return RMA-999999.")
+    assert (step.tone, en(step.message)) == ("red", "There is no return RMA-999999.")
     assert session.state is ReturnState.WAITING
     step = session.scan("PB:CLOSE")
     assert step.tone == "red" and step.events == ()
@@ -140,9 +144,12 @@ def test_a_disposition_before_any_parcel_and_an_unknown_code_at_the_service() ->
 def test_an_unannounced_parcel_cannot_be_closed_empty_but_can_be_left() -> None:
     session = opened(parcel(code=None))
     step = session.scan("PB:CLOSE")
-    assert (step.tone, step.message) == ("red", "No unit was booked in. Scan a unit, or PB:CANCEL.")
+    assert (step.tone, en(step.message)) == (
+        "red",
+        "No unit was booked in. Scan a unit, or PB:CANCEL.",
+    )
     session.scan("MUG")
-    assert session.scan("PB:CANCEL").message == "Unit put back. Scan the next unit or PB:CLOSE."
+    assert en(session.scan("PB:CANCEL").message) == "Unit put back. Scan the next unit or PB:CLOSE."
     assert session.scan("PB:CANCEL").tone == "amber"
     assert session.state is ReturnState.WAITING
     assert session.scan("PB:CANCEL").leave is True

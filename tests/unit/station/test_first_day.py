@@ -24,6 +24,7 @@ from tests.support.station_fakes import (
     order,
     run_now,
 )
+from tests.support.text import en
 
 PACKER = UserRecord(1, "Alex Packer", "packer", "BADGE-P001", None)
 SUPERVISOR = UserRecord(9, "Sam Super", "supervisor", "BADGE-S001", sealed_pin("1234"))
@@ -76,20 +77,20 @@ def test_a_wrong_weight_weighs_again_once_the_box_is_lifted_off_and_put_back(
     bench.scan_whole_order()
     m = bench.weigh(3000)
     assert m.tone == "amber"
-    assert m.message.startswith("3000 g is too heavy: ")
-    assert "g expected (" in m.message
-    assert m.message.endswith(
+    assert en(m.message).startswith("3.00 kg is too heavy: ")
+    assert "kg (expected " in en(m.message)
+    assert en(m.message).endswith(
         "). Check the items and put the box back on the scale. A supervisor can override: F6."
     )
     assert m.box is not None and m.box.rejected_grams == 3000 and m.box.weight_grams is None
-    assert "lift box 1 off the scale" in m.next_step and "F6" in m.next_step
+    assert "lift box 1 off the scale" in en(m.next_step) and "F6" in en(m.next_step)
     m = bench.weigh(3000)  # still on the scale: nothing new, the banner stays
-    assert m.message.startswith("3000 g is too heavy")
+    assert en(m.message).startswith("3.00 kg is too heavy")
     m = bench.weigh(1530)  # a reading that changed without the platter emptying: not taken
     assert bench.labels.jobs == [] and m.box is not None and m.box.rejected_grams == 3000
     bench.weigh(0)  # lifted off
     m = bench.weigh(1530)  # checked and put back: weighed again, no PB:REWEIGH
-    assert m.tone == "green" and "1530 g" in m.message
+    assert m.tone == "green" and "1.53 kg" in en(m.message)
     assert m.box is not None and m.box.weight_grams == 1530
     assert bench.labels.jobs == [(1, 1, 1530)]
     assert bench.types().count("weight_recorded") == 2
@@ -102,18 +103,18 @@ def test_a_second_wrong_weight_is_the_one_the_banner_panel_and_override_use(
     bench.weigh(3000)
     bench.weigh(0)
     m = bench.weigh(2500)
-    assert m.message.startswith("2500 g is too heavy")
+    assert en(m.message).startswith("2.50 kg is too heavy")
     assert m.box is not None and m.box.rejected_grams == 2500
     bench.rt.override("BADGE-S001", "1234", "glass needs padding")
     m = bench.rt.model
-    assert m.message.startswith("Box 1: 2500 g accepted by a supervisor.")
+    assert en(m.message).startswith("Box 1: 2.50 kg accepted by a supervisor.")
     assert m.box is not None and m.box.weight_grams == 2500
     assert bench.labels.jobs == [(1, 1, 2500)]  # the label says the same number
 
 
 def test_too_light_says_so(bench: Bench) -> None:
     bench.scan_whole_order()
-    assert bench.weigh(200).message.startswith("200 g is too light: ")
+    assert en(bench.weigh(200).message).startswith("200 g is too light: ")
 
 
 def test_reweigh_command_still_works(bench: Bench) -> None:
@@ -130,26 +131,26 @@ def test_reweigh_command_still_works(bench: Bench) -> None:
 def test_a_double_read_is_reported_above_the_next_step_without_replacing_it() -> None:
     bench = Bench(auto_complete=False)
     bench.scan_whole_order()
-    before = bench.rt.model.next_step
+    before = en(bench.rt.model.next_step)
     assert before == "Put box 1 on the scale."
     bench.rt.handle_scan(replace(classify(MUG_EAN.encode()), duplicate=True))
     m = bench.rt.model
-    assert m.tone == "amber" and m.message.startswith("The same code was read twice")
-    assert m.next_step == before
+    assert m.tone == "amber" and en(m.message).startswith("The same code was read twice")
+    assert en(m.next_step) == before
 
 
 def test_every_state_has_a_next_step(bench: Bench) -> None:
-    assert bench.rt.model.next_step == "Scan your badge."
-    assert bench.scan("BADGE-P001").next_step == "Scan the next order or tote barcode."
-    assert bench.scan("ORD-100001").next_step == "Scan the next item: 3 still to scan."
+    assert en(bench.rt.model.next_step) == "Scan your badge."
+    assert en(bench.scan("BADGE-P001").next_step) == "Scan the next order or tote barcode."
+    assert en(bench.scan("ORD-100001").next_step) == "Scan the next item: 3 still to scan."
     m = bench.scan("ZZZ-UNKNOWN")  # an error in the banner, the instruction below it
-    assert m.tone == "red" and m.next_step == "Scan the next item: 3 still to scan."
+    assert m.tone == "red" and en(m.next_step) == "Scan the next item: 3 still to scan."
     bench.scan(MUG_EAN)
-    assert bench.scan("PB:NEW-BOX").next_step == "Put box 1 on the scale."
+    assert en(bench.scan("PB:NEW-BOX").next_step) == "Put box 1 on the scale."
     m = bench.weigh(350 + 250)
-    assert m.next_step == "Scan the next item into box 2: 2 still to scan."
+    assert en(m.next_step) == "Scan the next item into box 2: 2 still to scan."
     m = bench.weigh(350 + 250)  # box 1 still on the scale: the next step is still there
-    assert m.next_step == "Scan the next item into box 2: 2 still to scan."
+    assert en(m.next_step) == "Scan the next item into box 2: 2 still to scan."
 
 
 def test_next_order_while_unfinished_says_which_and_keeps_the_next_step(bench: Bench) -> None:
@@ -157,8 +158,8 @@ def test_next_order_while_unfinished_says_which_and_keeps_the_next_step(bench: B
     bench.scan("ORD-100001")
     bench.scan(MUG_EAN)
     m = bench.scan("ORD-100002")
-    assert m.message == "Order ORD-100001 is not finished yet; finish it or hold it (F2) first."
-    assert m.next_step == "Scan the next item: 2 still to scan."
+    assert en(m.message) == "Order ORD-100001 is not finished yet; finish it or hold it (F2) first."
+    assert en(m.next_step) == "Scan the next item: 2 still to scan."
 
 
 def test_close_while_the_label_prints_says_it_prints_by_itself() -> None:
@@ -166,10 +167,10 @@ def test_close_while_the_label_prints_says_it_prints_by_itself() -> None:
     bench.scan_whole_order()
     bench.weigh(1530)
     m = bench.scan("PB:CLOSE")
-    assert m.message == "The label for box 1 is still printing; it finishes by itself."
-    assert m.next_step == "Wait: the label for box 1 is printing."
+    assert en(m.message) == "The label for box 1 is still printing; it finishes by itself."
+    assert en(m.next_step) == "Wait: the label for box 1 is printing."
     bench.rt.label_done(1, True, "")
-    assert bench.rt.model.next_step == (
+    assert en(bench.rt.model.next_step) == (
         "Stick the label on, then scan PB:CLOSE (F9) to finish the order."
     )
 
@@ -187,12 +188,14 @@ def test_labels_that_came_late_are_named_in_plain_words() -> None:
     bench.scan("PLT-WHT-27")
     bench.labels.awaiting = True
     m = bench.weigh(350 + 600 + 250)
-    assert m.next_step == "Wait: the carrier's label for boxes 1 and 2 prints as soon as it comes."
+    assert (
+        en(m.next_step) == "Wait: the carrier's label for boxes 1 and 2 prints as soon as it comes."
+    )
     bench.labels.awaiting = False
     bench.rt.retry_awaiting_label()
     m = bench.rt.model
-    assert m.message == "The labels for boxes 1 and 2 are printing."
-    assert m.next_step == "Wait: the labels for boxes 1 and 2 are printing."
+    assert en(m.message) == "The labels for boxes 1 and 2 are printing."
+    assert en(m.next_step) == "Wait: the labels for boxes 1 and 2 are printing."
 
 
 # ------------------------------------------------------------------ auto-complete
@@ -204,11 +207,11 @@ def test_the_last_label_printed_finishes_the_order_by_itself(bench: Bench) -> No
     assert bench.types()[-1] == "parcel_closed"  # not yet: the label is still printing
     bench.rt.label_done(1, True, "")
     m = bench.rt.model
-    assert m.tone == "green" and m.message.startswith("Order ORD-100001 is packed in 1 box")
-    assert m.next_step == "Stick the label on, then scan the next order."
+    assert m.tone == "green" and en(m.message).startswith("Order ORD-100001 is packed in 1 box")
+    assert en(m.next_step) == "Stick the label on, then scan the next order."
     assert bench.types()[-2:] == ["label_printed", "order_packed"]
     m = bench.scan("PB:CLOSE")  # habit: harmless, nothing recorded twice
-    assert m.tone == "amber" and "already packed" in m.message
+    assert m.tone == "amber" and "already packed" in en(m.message)
     assert bench.types().count("order_packed") == 1
     m = bench.scan("ORD-100002")
     assert m.header is not None and m.header.number == "ORD-100002"
@@ -221,7 +224,7 @@ def test_a_failed_label_does_not_finish_the_order(bench: Bench) -> None:
     assert "order_packed" not in bench.types()
     m = bench.scan("ORD-100002")
     assert m.header is not None and m.header.number == "ORD-100001"
-    assert "not finished" in m.message
+    assert "not finished" in en(m.message)
 
 
 def test_scanning_the_next_order_finishes_a_complete_one() -> None:
@@ -254,11 +257,11 @@ def test_a_hold_withdraws_the_label_that_has_not_printed(bench: Bench) -> None:
     bench.weigh(1530)  # job 1 queued, not printed yet
     m = bench.scan("PB:HOLD:DAMAGED_ITEM")
     assert m.state == "held"
-    assert "The label for box 1 had not printed; it was withdrawn." in m.message
+    assert "The label for box 1 had not printed; it was withdrawn." in en(m.message)
     assert bench.labels.withdrawn == [1]
     bench.rt.label_done(1, True, "")  # the worker's late word about a withdrawn job: ignored
     assert "label_printed" not in bench.types()
-    assert m.next_step == "Put the order on the exceptions shelf, then scan the next order."
+    assert en(m.next_step) == "Put the order on the exceptions shelf, then scan the next order."
 
 
 def test_a_hold_after_the_label_printed_says_it_must_be_voided() -> None:
@@ -268,9 +271,9 @@ def test_a_hold_after_the_label_printed_says_it_must_be_voided() -> None:
     bench.rt.label_done(1, True, "")
     m = bench.scan("PB:HOLD:DAMAGED_ITEM")
     assert m.state == "held"
-    assert "The label for box 1 has printed: take it off" in m.message
-    assert "a supervisor voids it" in m.message
-    assert m.next_step.startswith("Take the label off box 1")
+    assert "The label for box 1 has printed: take it off" in en(m.message)
+    assert "a supervisor voids it" in en(m.message)
+    assert en(m.next_step).startswith("Take the label off box 1")
     assert bench.labels.withdrawn == []
 
 
@@ -278,4 +281,4 @@ def test_a_hold_before_any_label_says_nothing_about_labels(bench: Bench) -> None
     bench.scan("BADGE-P001")
     bench.scan("ORD-100001")
     m = bench.scan("PB:HOLD:SHORT_PICK")
-    assert m.state == "held" and "label" not in m.message
+    assert m.state == "held" and "label" not in en(m.message)

@@ -12,6 +12,7 @@ from app.station.runtime import StationRuntime
 from app.station.screen import ScreenModel
 from sync.protocol import MutationType, ReturnLineInfo, ReturnLookup
 from tests.support.station_fakes import MUG, FakeClaims, FakeLabels, FakeStore, order, run_now
+from tests.support.text import en
 
 PACKER = UserRecord(1, "Alex Packer", "packer", "BADGE-P001", None)
 PARCEL = ReturnLookup(
@@ -58,10 +59,10 @@ def h() -> Harness:
 
 def test_a_return_parcel_is_booked_in_by_scanner_alone(h: Harness) -> None:
     m = h.scan("PB:RETURNS")
-    assert m.tone == "amber" and m.message.startswith("Returns mode")
+    assert m.tone == "amber" and en(m.message).startswith("Returns mode")
     m = h.scan("JJD0099887766")
     assert h.lookups == ["JJD0099887766"]
-    assert (m.tone, m.message) == (
+    assert (m.tone, en(m.message)) == (
         "green",
         "Return of order ORD-100077 (not announced): scan each unit.",
     )
@@ -71,7 +72,7 @@ def test_a_return_parcel_is_booked_in_by_scanner_alone(h: Harness) -> None:
     h.scan("MUG")
     h.scan("PB:WRITEOFF:DAMAGED")
     m = h.scan("PB:CLOSE")
-    assert m.message == (
+    assert en(m.message) == (
         "Return of order ORD-100077 closed: 1 restocked, 1 written off. Scan the next parcel."
     )
     types = [e.type for e in h.store.recorded]
@@ -80,26 +81,26 @@ def test_a_return_parcel_is_booked_in_by_scanner_alone(h: Harness) -> None:
     # PB:CANCEL leaves returns mode: an order barcode opens the order for packing again.
     h.scan("PB:CANCEL")
     m = h.scan("ORD-100001")
-    assert m.tone == "green" and "ORD-100001" in m.message
+    assert m.tone == "green" and "ORD-100001" in en(m.message)
 
 
 def test_refusals_and_an_outage_at_the_lookup_record_nothing(h: Harness) -> None:
     h.scan("PB:RETURNS")
     m = h.scan("PB:BGRADE")
-    assert (m.tone, m.message) == (
+    assert (m.tone, en(m.message)) == (
         "red",
         "Scan a unit before its disposition; nothing was recorded.",
     )
     h.answer = LookupRefused("There is no return RMA-424242.")
     m = h.scan("RMA-424242")
-    assert (m.tone, m.message) == ("red", "There is no return RMA-424242.")
+    assert (m.tone, en(m.message)) == ("red", "There is no return RMA-424242.")
     h.answer = Offline("connection refused")
     m = h.scan("ORD-100077")
-    assert (m.tone, m.message) == ("red", OFFLINE)
+    assert (m.tone, en(m.message)) == ("red", OFFLINE)
     h.answer = PARCEL
     h.scan("ORD-100077")
     m = h.scan("PLATE")
-    assert m.tone == "red" and "is not in order ORD-100077" in m.message
+    assert m.tone == "red" and "is not in order ORD-100077" in en(m.message)
     assert h.store.recorded == []
 
 
@@ -109,7 +110,7 @@ def test_a_failed_save_is_red_and_the_unit_is_not_counted(h: Harness) -> None:
     h.scan("MUG")
     h.store.fail_next_record = True
     m = h.scan("PB:RESTOCK")
-    assert m.tone == "red" and "Nothing was recorded" in m.message
+    assert m.tone == "red" and "Nothing was recorded" in en(m.message)
     m = h.scan("PB:RESTOCK")  # still waiting for the unit's disposition
     assert m.tone == "green" and len(h.store.recorded) == 1
 
@@ -134,7 +135,7 @@ def test_a_unit_still_queued_here_counts_when_the_parcel_is_looked_up_again(h: H
     h.answer = one_shipped.model_copy(update={"applied_through": 0})
     h.scan("JJD0099887766")
     m = h.scan("MUG")
-    assert m.tone == "red" and "all of them are back already" in m.message
+    assert m.tone == "red" and "all of them are back already" in en(m.message)
     # Once the service has applied it (and counts it), it is not counted twice either.
     h.scan("PB:CANCEL")
     served = one_shipped.model_copy(
@@ -145,7 +146,7 @@ def test_a_unit_still_queued_here_counts_when_the_parcel_is_looked_up_again(h: H
     )
     h.answer = served
     h.scan("JJD0099887766")
-    assert "all of them are back already" in h.scan("MUG").message
+    assert "all of them are back already" in en(h.scan("MUG").message)
     # A service that does not say what it applied: its own count, as before.
     h.scan("PB:CANCEL")
     h.answer = one_shipped

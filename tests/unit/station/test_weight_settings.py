@@ -18,6 +18,7 @@ from app.weighing.reading import ScaleReading, WeightUnit
 from app.weight_settings import weight_policy
 from sync.contents import contents_key
 from tests.support.station_fakes import MUG, FakeClaims, FakeLabels, FakeStore, order, run_now
+from tests.support.text import en
 from tests.unit.station.test_runtime import PACKER
 
 CONFIG = """
@@ -90,14 +91,14 @@ def test_the_site_tolerance_from_the_config_decides_the_catalogue_check() -> Non
     strict = StationSettings(weight_tolerance_grams=20, weight_tolerance_percent=1.0)
     m = Bench(strict, {}).weigh(640)
     assert m.tone == "amber"
-    assert "600 g ± 20 g, from the catalogue and the site's tolerance" in m.message
+    assert "600 g ± 20 g, from the catalogue and the site's tolerance" in en(m.message)
 
 
 def test_the_carriers_own_tolerance_wins_for_its_orders() -> None:
     settings = StationSettings(carrier_weight_tolerance={"HOUSE": {"grams": 10, "percent": 1}})
     m = Bench(settings, {}).weigh(615)  # the fake orders ship with carrier "house"
     assert m.tone == "amber"
-    assert "from the catalogue and carrier house's tolerance" in m.message
+    assert "from the catalogue and carrier house's tolerance" in en(m.message)
 
 
 def test_the_learned_profile_of_the_parcels_contents_is_used() -> None:
@@ -105,10 +106,10 @@ def test_the_learned_profile_of_the_parcels_contents_is_used() -> None:
     learned = {key: LearnedWeight(12, 440.0, 6.0)}
     ok = Bench(StationSettings(), learned).weigh(470)
     assert ok.tone == "green"
-    assert "(expected 440 g ± 50 g, learned from 12 parcels)" in ok.message
+    assert "(expected 440 g ± 50 g, learned from 12 parcels)" in en(ok.message)
     off = Bench(StationSettings(), learned).weigh(600)  # the catalogue would say ok
     assert off.tone == "amber"
-    assert "440 g ± 50 g, learned from 12 parcels" in off.message
+    assert "440 g ± 50 g, learned from 12 parcels" in en(off.message)
     # another box type is other contents: the catalogue decides
     other = {contents_key([(MUG.sku, 1)], "L"): LearnedWeight(12, 440.0, 6.0)}
-    assert "from the catalogue" in Bench(StationSettings(), other).weigh(600).message
+    assert "from the catalogue" in en(Bench(StationSettings(), other).weigh(600).message)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from app.weighing import BoxWeighing, CaptureState, ScaleReading, WeightUnit
+from tests.support.text import en
 
 
 def r(grams: str | int, at: float, *, stable: bool = True, **flags: bool) -> ScaleReading:
@@ -22,10 +23,10 @@ def test_only_a_stable_in_range_reading_is_accepted() -> None:
         (r(0, 11, at_zero=True), "Put box 1 on the scale"),
     ]:
         outcome = box.feed(bad)
-        assert outcome.accepted is None and words in outcome.message
+        assert outcome.accepted is None and words in en(outcome.message)
     outcome = box.feed(r(812, 12))
     assert outcome.newly_accepted and outcome.accepted is not None
-    assert outcome.message == "Box 1 weighs 812 g (accepted)."
+    assert en(outcome.message) == "Box 1 weighs 812 g (accepted)."
 
 
 def test_reading_taken_before_the_box_started_is_ignored() -> None:
@@ -40,7 +41,7 @@ def test_weight_is_locked_until_reweigh() -> None:
     box.feed(r(812, 1))
     locked = box.feed(r(900, 2))
     assert locked.state is CaptureState.ACCEPTED and locked.accepted.whole_grams == 812
-    assert "locked" in locked.message
+    assert "locked" in en(locked.message)
     box.reweigh(at=3)
     assert box.feed(r(900, 2.5)).accepted is None  # older than the re-weigh request
     assert box.feed(r(900, 4)).accepted.whole_grams == 900  # same box: no need to clear
@@ -52,7 +53,7 @@ def test_previous_box_weight_is_never_reused() -> None:
     box.feed(r(812, 1))
     box.start(2, at=2)
     stale = box.feed(r(812, 3))  # box 1 still on the platter
-    assert stale.accepted is None and "previous parcel" in stale.message
+    assert stale.accepted is None and "previous parcel" in en(stale.message)
     assert box.feed(r(2, 4)).accepted is None  # platter emptied
     assert box.feed(r(812, 5)).accepted.whole_grams == 812  # identical box 2 is fine now
 
@@ -73,7 +74,7 @@ def test_a_heavier_weight_before_the_platter_was_empty_may_be_two_parcels() -> N
     box.start(2, at=2)
     stacked = box.feed(r(1500, 3))
     assert stacked.accepted is None
-    assert stacked.message == (
+    assert en(stacked.message) == (
         "The previous parcel may still be on the scale: lift everything off, then put this "
         "parcel on alone."
     )
@@ -85,11 +86,11 @@ def test_manual_reading_is_accepted_and_marked() -> None:
     box = BoxWeighing()
     box.start(1, at=0)
     reading = ScaleReading(Decimal("1.2"), WeightUnit.KG, stable=True, manual=True, at=1)
-    assert box.feed(reading).message == "Box 1 weighs 1200 g (typed in)."
+    assert en(box.feed(reading).message) == "Box 1 weighs 1.20 kg (typed in)."
 
 
 def test_feeding_without_a_box_asks_to_open_an_order() -> None:
-    assert "Open an order" in BoxWeighing().feed(r(5, 1)).message
+    assert "Open an order" in en(BoxWeighing().feed(r(5, 1)).message)
 
 
 def test_empty_platter_seen_while_no_box_waits_counts_for_the_next_identical_box() -> None:
@@ -112,7 +113,7 @@ def test_parcel_never_lifted_asks_to_lift_it_off_and_put_it_back() -> None:
     for t in (4, 5, 6):  # a scale that reports the same weight forever
         stuck = box.feed(r(812, t))
         assert stuck.accepted is None
-        assert stuck.message == (
+        assert en(stuck.message) == (
             "The scale still shows the previous parcel's weight: "
             "lift the parcel off and put it back."
         )

@@ -9,6 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from app.packing.weight_rules import LearnedWeight, ToleranceBand, WeightPolicy, check_weight
+from tests.support.text import en, grams
 
 # No cap: the cap (learn_max_pct) is a separate guard, tested in test_weight_rules.py.
 POLICY = WeightPolicy(band=ToleranceBand(50, Decimal(5)), learn_max_pct=Decimal(10**9))
@@ -33,8 +34,9 @@ def test_flagged_exactly_when_off_by_more_than_every_limit(
         assert not v.ok
     if off <= max(limits) - 1:
         assert v.ok
-    assert v.plain == (
-        f"expected {expected} g ± {expected - v.lower_grams} g, learned from {parcels} parcels"
+    assert en(v.plain) == (
+        f"expected {grams(expected)} ± {grams(expected - v.lower_grams)}, "
+        f"learned from {parcels} parcels"
     )
 
 
@@ -56,4 +58,4 @@ def test_the_floor_is_the_carriers_grams_where_it_has_its_own() -> None:
     # site floor 50 g: 240 g passes; DHL's floor 20 g: flagged (5 % of 200 g is 10 g)
     assert check_weight(240, None, learned, policy=policy, carrier="UPS").ok
     dhl = check_weight(240, None, learned, policy=policy, carrier="DHL")
-    assert not dhl.ok and "expected 200 g ± 20 g, learned from 3 parcels" in dhl.message
+    assert not dhl.ok and "expected 200 g ± 20 g, learned from 3 parcels" in en(dhl.message)

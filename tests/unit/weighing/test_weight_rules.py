@@ -6,15 +6,27 @@ from decimal import Decimal
 
 import pytest
 
+from app import i18n
 from app.packing.weight_rules import (
-    NEXT_STEP,
     LearnedWeight,
     ToleranceBand,
     WeightPolicy,
     check_weight,
     content_signature,
     expected_weight,
+    next_step,
 )
+
+NEXT_STEP = str(next_step())
+
+
+def en(text: object) -> str:
+    """English as the packer reads it (weights keep a no-break space before the unit)."""
+    return i18n.render(text, "en").replace("\u00a0", " ")
+
+
+def grams(value: int) -> str:
+    return en(i18n.weight(value))
 
 
 def test_expected_weight_sums_lines_and_box() -> None:
@@ -75,14 +87,16 @@ def test_learned_rule(measured, history, ok, expected, width) -> None:
     assert (v.lower_grams, v.upper_grams) == (expected - width, expected + width)
     assert v.rule.startswith(f"learned: mean {expected} g ± {width} g")
     assert f"over {len(history)} parcels" in v.rule
-    assert v.plain == f"expected {expected} g ± {width} g, learned from {len(history)} parcels"
+    assert en(v.plain) == (
+        f"expected {grams(expected)} ± {grams(width)}, learned from {len(history)} parcels"
+    )
 
 
 def test_out_of_tolerance_says_what_to_do_next() -> None:
     v = check_weight(1200, 800)
     assert not v.ok
-    assert v.message == (
-        "Parcel weighs 1200 g, heavier than expected 800 g ± 50 g, "
+    assert en(v.message) == (
+        "Parcel weighs 1.20 kg, heavier than expected 800 g ± 50 g, "
         "from the catalogue and the site's tolerance. " + NEXT_STEP
     )
     assert NEXT_STEP == "Re-check the contents or ask a supervisor to override."
@@ -92,16 +106,16 @@ def test_products_without_weight_are_recorded_for_learning() -> None:
     v = check_weight(640, None)
     assert v.ok and v.expected_grams is None and v.measured_grams == 640
     assert v.rule == "no expected weight"
-    assert v.message == (
+    assert en(v.message) == (
         "A product in this parcel has no weight in the catalogue: 640 g is recorded, not "
-        "checked; parcels like this one are checked once 3 have been weighed."
+        "checked. Parcels like this one are checked once 3 have been weighed."
     )
     typed = check_weight(640, None, manual=True)
-    assert typed.ok and "typed-in weights are not learned from" in typed.message
+    assert typed.ok and "Typed-in weights are not learned from" in en(typed.message)
     learned = check_weight(640, None, LearnedWeight.from_weights((600, 610, 620)))
     assert learned.ok and learned.expected_grams == 610
 
 
 def test_empty_scale_is_not_a_parcel_weight() -> None:
     v = check_weight(0, 800)
-    assert not v.ok and "put the parcel on the scale" in v.message
+    assert not v.ok and "put the parcel on the scale" in en(v.message)
