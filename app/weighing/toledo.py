@@ -47,11 +47,12 @@ def parse_toledo_frame(body: bytes, unit: WeightUnit = WeightUnit.LB) -> ScaleRe
         under = bool(status & UNDER_ZERO)
         over = bool(status & OUT_OF_RANGE) and not under
         if not (motion or under or over):
+            status_hex = format(status, "#04x")
             raise ScaleCommandRejected(
                 Msg(
                     "The scale gave no weight (status {status}); press Zero on the scale and "
                     "try again.",
-                    status=f"{status:#04x}",
+                    status=status_hex,
                 )
             )
         return ScaleReading(
