@@ -171,6 +171,8 @@ def test_no_screen_clips_its_text_in_a_longer_language(qtbot: QtBot, size: tuple
     from app import i18n
     from app.views.language import apply_qt_language
 
+    site = i18n.site_language()
+    i18n.set_site_language(i18n.PSEUDO)  # the runtime starts in the site's language
     i18n.set_language(i18n.PSEUDO)
     try:
         window = station()
@@ -188,8 +190,9 @@ def test_no_screen_clips_its_text_in_a_longer_language(qtbot: QtBot, size: tuple
         assert window.login.title.text().startswith("[")  # the pseudo-locale is on
         assert found == {}
     finally:
+        i18n.set_site_language(site)
         i18n.set_language(None)
-        apply_qt_language("en")
+        apply_qt_language(site)
 
 
 @pytest.mark.parametrize("size", SIZES, ids=[f"{w}x{h}" for w, h in SIZES])
