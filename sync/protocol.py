@@ -24,6 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, Strict
 # The `stock_counted` mutation (a cycle count at the bench) was added compatibly within 2: a
 # service that does not know it answers `unknown_type` for that mutation alone (a stored
 # rejection, the queue moves on).
+# `OrderSnapshot.language` was added within 3 alongside the other ORDER_FIELDS_V3.
 # `ReturnLookup.applied_through` was added compatibly within 3: the service sends it only to
 # a station that asks (`applied=1`) and leaves out empty fields of the lookup.
 PROTOCOL_VERSION = 3
@@ -396,10 +397,13 @@ class OrderSnapshot(_Wire):
     pickup_point: PickupPointSnapshot | None = None
     cod_amount: Decimal | None = None  # cash the courier collects, in `currency`; None: prepaid
     currency: str = ""
+    # The language the order's own papers (its packing slip) print in, a sync.languages code;
+    # None: the service did not say, the station uses the destination country's.
+    language: str | None = None
 
 
 # The OrderSnapshot fields a station older than protocol 3 does not know (and would refuse).
-ORDER_FIELDS_V3 = ("packing_slip", "pickup_point", "cod_amount", "currency")
+ORDER_FIELDS_V3 = ("packing_slip", "pickup_point", "cod_amount", "currency", "language")
 
 
 class ProductSnapshot(_Wire):

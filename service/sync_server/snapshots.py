@@ -33,6 +33,7 @@ from service.models import (
 from service.pins import pin_check
 from service.slips import NO_SLIPS, SlipPolicy, slip_policy
 from service.weights.stats import MIN_PARCELS
+from sync.languages import customer_language
 from sync.protocol import ORDER_FIELDS_V3, BatchSnapshot, UserSnapshot
 
 Snapshot = dict[str, Any]
@@ -126,18 +127,22 @@ _V3_COLUMNS = (
     Order.payment_state,
     Order.total_amount,
     Order.currency,
+    Order.language,
 )
 
 
 def order_extras(snap: Snapshot, row: tuple[Any, ...], policies: dict[int, SlipPolicy]) -> Snapshot:
-    """The protocol-3 fields of one order: slip wanted, pickup point, cash on delivery."""
-    channel_id, point_id, point_name, payment_state, total, currency = row
+    """The protocol-3 fields of one order: slip wanted, pickup point, cash on delivery, and
+    the language its packing slip prints in."""
+    channel_id, point_id, point_name, payment_state, total, currency, language = row
     company = (snap["ship_to"] or {}).get("company", "")
     return {
         "packing_slip": policies.get(channel_id, NO_SLIPS).wants(snap["country"], company),
         "pickup_point": {"id": point_id, "name": point_name} if point_id else None,
         "cod_amount": str(total) if payment_state == "cod" and total is not None else None,
         "currency": currency or "",
+        # An order from before orders.language: its destination country's language.
+        "language": language or customer_language(None, snap["country"]),
     }
 
 
