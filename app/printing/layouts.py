@@ -110,26 +110,17 @@ def packing_slip_pages(slip: PackingSlip, media: Media = MEDIA_A4) -> list[Label
         Text(margin, y + pitch * (i + 1) * 0.9, t, body * 0.9) for i, t in enumerate(return_lines)
     ]
     count = len(pages)
-    return [
-        Label(
-            media,
-            (
-                *elements,
-                Text(
-                    right - 22,
-                    media.height_mm - margin * 0.6 - 3,
-                    Msg("Page {page} of {pages}", page=n, pages=count).render(lang),
-                    2.5,
-                ),
-            ),
-            name="packing slip",
-        )
-        for n, elements in enumerate(pages, start=1)
-    ]
+    out = []
+    for n, elements in enumerate(pages, start=1):
+        folio = _fit(Msg("Page {page} of {pages}", page=n, pages=count).render(lang), 2.5, 60)
+        x = min(right - 22, right - text_width_mm(folio, 2.5, False))  # right-aligned if long
+        folio_y = media.height_mm - margin * 0.6 - 3
+        out.append(Label(media, (*elements, Text(x, folio_y, folio, 2.5)), name="packing slip"))
+    return out
 
 
-def _fit(text: str, size: float, width: float) -> str:
-    while len(text) > 1 and text_width_mm(text, size, False) > width:
+def _fit(text: str, size: float, width: float, bold: bool = False) -> str:
+    while len(text) > 1 and text_width_mm(text, size, bold) > width:
         text = text.removesuffix("...")[:-1] + "..."  # ASCII: every printer font has it
     return text
 
@@ -149,25 +140,22 @@ def _slip_header(
     bar_h = 9.0 if compact else 14.0
     # TRANSLATORS: title of the list of goods put in the customer's parcel.
     heading = Msg("Packing slip (continued)") if continued else Msg("Packing slip")
-    page.append(Text(margin, margin, heading.render(lang), title, bold=True))
     y = margin + title + 1.5
+    code_y = y + body * 3.4 if compact else margin
+    code = _right_barcode(slip.order_number, media, margin, code_y, module, bar_h)
+    # A long translation is shortened, never drawn over the order's barcode.
+    room = (media.width_mm - 2 * margin if compact else bounds_mm(code)[0] - margin) - 2
     printed = i18n.render(i18n.medium_date(slip.printed_at.date()), lang)
+    order = Msg("Order {number}", number=slip.order_number).render(lang)
     page += [
-        Text(
-            margin,
-            y,
-            Msg("Order {number}", number=slip.order_number).render(lang),
-            body * 1.2,
-            True,
-        ),
-        Text(margin, y + body * 1.7, f"{slip.channel}  ·  {printed}", body),
+        Text(margin, margin, _fit(heading.render(lang), title, room, True), title, bold=True),
+        Text(margin, y, _fit(order, body * 1.2, room, True), body * 1.2, True),
+        Text(margin, y + body * 1.7, _fit(f"{slip.channel}  ·  {printed}", body, room), body),
+        code,
     ]
     if compact:
-        code_y = y + body * 3.4
-        page.append(_right_barcode(slip.order_number, media, margin, code_y, module, bar_h))
         y = code_y + bar_h + 5
     else:
-        page.append(_right_barcode(slip.order_number, media, margin, margin, module, bar_h))
         y += body * 3.6
     if slip.shop_name:
         page.append(Text(margin, y, slip.shop_name, body, bold=True))
@@ -194,11 +182,10 @@ def _slip_header(
             y += body * 1.35
         if slip.cod:
             y += body * 0.4
-            cod = Msg("Cash on delivery: the courier collects {amount}", amount=slip.cod).render(
-                lang
-            )
-            page.append(Text(margin, y, _fit(cod, body, width), body, bold=True))
-            y += body * 1.35
+            cod = Msg("Cash on delivery: the courier collects {amount}", amount=slip.cod)
+            for text in wrap_text(cod.render(lang), body, width, bold=True):  # never cut off
+                page.append(Text(margin, y, text, body, bold=True))
+                y += body * 1.35
     return y + body
 
 
