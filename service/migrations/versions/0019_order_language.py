@@ -23,11 +23,13 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
+# Plain ALTER TABLE, not batch mode: SQLite adds and (3.35+) drops a column in place, and a
+# batch table copy would lose the expression index ix_orders_ship_name_lower (lower()).
+
+
 def upgrade() -> None:
-    with op.batch_alter_table("orders", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("language", sa.String(length=8), nullable=True))
+    op.add_column("orders", sa.Column("language", sa.String(length=8), nullable=True))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("orders", schema=None) as batch_op:
-        batch_op.drop_column("language")
+    op.drop_column("orders", "language")

@@ -93,6 +93,8 @@ def test_the_channel_setting_reaches_the_station_with_each_order(
     assert Decimal(point["cod_amount"]) == Decimal("249.90") and point["currency"] == "RON"
     assert orders["ORD-900001"]["pickup_point"] is None
     assert orders["ORD-900001"]["cod_amount"] is None
+    # The slip's language: none stored (an order from before 0019), so the country's.
+    assert point["language"] == "ro" and orders["ORD-900001"]["language"] == "en"  # RO, NL
     for data in orders.values():  # the hand-built dicts are exactly the protocol's model
         assert OrderSnapshot.model_validate(data).model_dump(mode="json") == data
 
