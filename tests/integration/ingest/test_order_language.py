@@ -100,3 +100,20 @@ def test_the_snapshot_carries_it_and_an_older_order_gets_its_countrys(
     for snap in snaps.values():
         OrderSnapshot.model_validate(snap)
         assert "language" not in without_v3(snap)  # a protocol-2 station is not sent it
+
+
+def test_a_later_locale_is_taken_even_once_the_order_is_packed(
+    client: TestClient, seeded: sessionmaker[Session]
+) -> None:
+    """Not a change the warehouse refuses (as it refuses a new address after packing): only
+    which language the slip prints in."""
+    assert shopify_post(client, shopify_order(3001)).status_code == 200
+    oid, language = _language(seeded, "3001")
+    assert language == "de"
+    with seeded() as s, s.begin():
+        s.execute(update(Order).where(Order.id == oid).values(status="packed"))
+    later = shopify_order(3001, customer_locale="pl-PL", updated_at="2024-11-11T10:30:02+01:00")
+    r = shopify_post(client, later, topic="orders/updated")
+    assert r.status_code == 200, r.text
+    assert r.json()["status"] == "updated", r.json()
+    assert _language(seeded, "3001")[1] == "pl"
