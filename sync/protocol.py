@@ -545,9 +545,31 @@ class ClaimResponse(_Wire):
 
 class ClaimRefused(_Wire):
     error: Literal["claimed_by_other", "order_not_claimable", "unknown_order"]
-    message: str
+    message: str  # in English, for stations older than `code`
     station_name: str | None = None
     claimed_at: datetime | None = None
+    # Protocol 3: the message as a code (CLAIM_MESSAGES) and its parameters, so the station
+    # words it in the packer's language. Sent only to stations announcing 3 or more.
+    code: str | None = None
+    params: dict[str, str] | None = None
+
+
+# What a claim refusal says, by `ClaimRefused.code`: the service's English `message` is the
+# template filled with `params`; the station has the same sentences in its catalogue.
+# {status} is an order status code (OrderStatus value); {why} is the shop's or a hold's text.
+CLAIM_MESSAGES: dict[str, str] = {
+    "order_held_elsewhere": "Order {order} is being packed at station {station} "
+    "(claimed {since} UTC, until {until}).",
+    "order_in_other_batch": "Order {order} belongs to a batch assigned to station {station}. "
+    "A supervisor can reassign it.",
+    "batch_elsewhere": "Batch {batch} is assigned to station {station}.",
+    "batch_unknown": "Batch {batch} does not exist.",
+    "order_unknown": "Order {order} does not exist.",
+    "batch_empty": "The batch has no orders.",
+    "order_not_packable": "Order {order} cannot be packed: it is {status}.",
+    "order_not_packable_why": "Order {order} cannot be packed: it is {status} ({why}).",
+}
+CLAIM_FIELDS_V3 = ("code", "params")
 
 
 # --------------------------------------------------------------------------- supervisors

@@ -17,11 +17,11 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from enum import StrEnum
 
+from app import i18n
 from app.device_status import DeviceState, DeviceStatus
+from app.i18n import Money
 from app.packing import messages
 from app.packing.progress import PackState
-from app import i18n
-from app.i18n import Money
 from app.printing.documents import BoxContentLabel, PackingSlip, SlipLine, order_language
 from app.printing.queue import CONFIRMED, FAILED, PrintJob, PrintQueue
 from app.station.base import RuntimeBase

@@ -20,6 +20,7 @@ from service.stock.allocation import serve_noted_backorders
 from service.sync_server import enrollment, leases, pull, push
 from service.sync_server.errors import ClaimRefusedError, CursorExpiredError, MutationGapError
 from sync.protocol import (
+    CLAIM_FIELDS_V3,
     MAX_PUSH_BYTES,
     PROTOCOL_HEADER,
     PROTOCOL_VERSION,
@@ -211,14 +212,27 @@ def holdings_checksum(station: CurrentStation, session: DbSession) -> HoldingsCh
     responses={404: {"model": ClaimRefused}, 409: {"model": ClaimRefused}},
 )
 def claim(
-    body: ClaimRequest, station: CurrentStation, session: DbSession
+    body: ClaimRequest,
+    station: CurrentStation,
+    session: DbSession,
+    protocol: Annotated[str | None, Header(alias=PROTOCOL_HEADER)] = None,
 ) -> ClaimResponse | JSONResponse:
     """Lease one order or a whole batch to this station."""
     try:
         with _fresh(session).begin():
             return leases.claim_orders(session, station, body)
     except ClaimRefusedError as exc:
-        return JSONResponse(exc.body().model_dump(mode="json"), status_code=exc.http_status)
+        # The message as a code and parameters only to a station that reads them (3+): an
+        # older one refuses unknown fields and shows the English `message`.
+        refusal = exc.body(with_code=_speaks(protocol, 3))
+        return JSONResponse(
+            refusal.model_dump(mode="json", exclude_none=False, exclude=_old_claim(protocol)),
+            status_code=exc.http_status,
+        )
+
+
+def _old_claim(protocol: str | None) -> set[str] | None:
+    return None if _speaks(protocol, 3) else set(CLAIM_FIELDS_V3)
 
 
 @router.delete("/claims/{claim_id}", status_code=204, responses={404: {"model": ErrorBody}})
