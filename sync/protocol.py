@@ -321,6 +321,33 @@ class MutationResult(_Wire):
     result: dict[str, Any] = Field(default_factory=dict)
 
 
+# What a rejected mutation says, by code: `MutationResult.result["say"]` is
+# {"code": ..., "params": {...}} (inside the open `result` dict, so every station version
+# reads it), `message` is the English template filled in for stations that do not.
+REJECTION_MESSAGES: dict[str, str] = {
+    "set_aside": "The station set this event aside because the service could not accept it; "
+    "it is kept in the station's log.",
+    "unknown_type": "The service does not know the event type {type}. "
+    "Update the station software or the service.",
+    "malformed": "The {kind} event is malformed ({where}: {problem}).",
+    "order_cancelled": "Order {order} was cancelled. Do not ship it; return the items to stock.",
+    "already_packed": "Order {order} was already packed. Put this parcel aside for a supervisor.",
+    "already_packed_at": "Order {order} was already packed at station {station}. "
+    "Put this parcel aside for a supervisor.",
+    "batch_elsewhere": "Order {order} belongs to a batch assigned to station {station}. "
+    "Stop packing it here; a supervisor can reassign it.",
+    "not_claimed": "Order {order} is not claimed by this station. Claim it before packing.",
+    "claimed_elsewhere": "Order {order} was claimed by station {station} at {at} UTC. "
+    "Stop packing it here.",
+    "older_claim": "This event for order {order} was recorded under an older claim "
+    "(epoch {epoch}, now {current}). Check the order.",
+    "label_not_of_order": "Label {label} is not a label of order {order}.",
+    "event_without_order": "A {kind} event needs an order_id.",
+    "event_with_order": "A {kind} event has no order_id.",
+    "unknown_order": "Order {order} is not known to the service. Put it aside.",
+}
+
+
 class PushResponse(_Wire):
     results: list[MutationResult]
     last_mutation_id: int

@@ -12,10 +12,17 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.i18n import PSEUDO, render
 from app.station.claims import REFUSALS, STATUSES, refusal_text
+from app.station.rejections import REJECTIONS, rejection_text
 from service.lifecycle import OrderStatus, transition
 from service.models import Order
-from sync.protocol import CLAIM_MESSAGES, PROTOCOL_HEADER, ClaimRefused
-from tests.integration.sync_server.conftest import StationAuth
+from sync.protocol import (
+    CLAIM_MESSAGES,
+    PROTOCOL_HEADER,
+    REJECTION_MESSAGES,
+    ClaimRefused,
+    MutationResult,
+)
+from tests.integration.sync_server.conftest import StationAuth, claim, mutation, push
 
 
 def _claim(client: TestClient, st: StationAuth, protocol: str | None, **body: int) -> Any:
@@ -102,3 +109,35 @@ def test_an_unknown_code_or_missing_parameter_shows_the_english() -> None:
         error="unknown_order", message="Order 7 does not exist.", code="order_unknown", params={}
     )
     assert refusal_text(short) == "Order 7 does not exist."
+
+
+def test_a_rejected_event_says_why_as_a_code_every_station_reads(
+    client: TestClient, sessions: sessionmaker[Session], make_station: Any, make_order: Any
+) -> None:
+    """The code rides in the result dict (open to every protocol version) and is stored,
+    so a replayed push answers the same; the station words it in its reader's language."""
+    assert REJECTIONS == REJECTION_MESSAGES
+    a, b = make_station("Bench A"), make_station("Bench B")
+    oid = make_order()
+    epoch = claim(client, a, order_id=oid).json()["leases"][0]["epoch"]
+    scan = {"code": "4006381333931", "outcome": "accepted"}
+    first = push(client, b, mutation(1, "scan_recorded", oid, None, **scan)).json()["results"]
+    with sessions() as s, s.begin():
+        order = s.get(Order, oid)
+        assert order is not None
+        number = order.number
+        transition(s, order, OrderStatus.CANCELLED, actor="webhook:shop", reason="fraud")
+    second = push(client, a, mutation(1, "scan_recorded", oid, epoch, **scan)).json()["results"]
+    replayed = push(client, a, mutation(1, "scan_recorded", oid, epoch, **scan)).json()["results"]
+    assert second == replayed
+    for (raw,), code in ((first, "not_claimed"), (second, "order_cancelled")):
+        result = MutationResult.model_validate(raw)
+        assert result.status == "rejected"
+        assert result.result["say"] == {"code": code, "params": {"order": number}}
+        assert result.message == REJECTION_MESSAGES[code].format(order=number)
+        text = rejection_text(result)
+        assert render(text, "en") == result.message
+        pseudo = render(text, PSEUDO)
+        assert number in pseudo and _words(pseudo, number) == [], pseudo
+    old = MutationResult(id=9, status="rejected", reason="no_lease", message="Old words.")
+    assert rejection_text(old) == "Old words."  # an older service: its English
