@@ -127,3 +127,18 @@ def test_every_sentence_on_the_slip_comes_from_the_catalogue() -> None:
         text = pdf_text(render_pdf(pages))
         assert "ORD-100234" in text and "249,90 CZK" in text
         assert _english_left(text, slip) == [], (media.name, text)
+
+
+def test_our_own_shipping_label_and_box_label_speak_the_orders_language() -> None:
+    from app.printing.layouts import box_content_label, shipping_label
+    from tests.unit.printing.samples import BOX, SHIPPING
+
+    def texts(label: object) -> list[str]:
+        return [e.text for e in label.elements if hasattr(e, "text")]  # type: ignore[attr-defined]
+
+    czech = texts(shipping_label(replace(SHIPPING, language="cs")))
+    assert "1,23 kg" in czech and "1.23 kg" in texts(shipping_label(SHIPPING))
+    pseudo = texts(shipping_label(replace(SHIPPING, language=i18n.PSEUDO)))
+    assert {"[ƑŔÖṀ·]", "[ŠĤÎÞ ŢÖ·]", "[ŢŔÀÇĶÎÑĜ··]"} <= set(pseudo), pseudo
+    boxed = texts(box_content_label(replace(BOX, language=i18n.PSEUDO)))
+    assert any(t.startswith("[Ɓöẋ 2 öƒ 3·") for t in boxed), boxed
