@@ -301,7 +301,7 @@ class Number:
 @dataclass(frozen=True, slots=True)
 class When:
     value: _date | _datetime
-    part: str  # "date", "time" or "datetime"
+    part: str  # "date", "time", "datetime" or "medium_date"
 
     def render(self, lang: str) -> str:
         from babel import dates
@@ -309,6 +309,8 @@ class When:
         loc = babel_locale(lang)
         if self.part == "date":
             return dates.format_date(self.value, format="short", locale=loc)
+        if self.part == "medium_date":
+            return dates.format_date(self.value, format="medium", locale=loc)
         if self.part == "time":
             assert isinstance(self.value, _datetime)
             return dates.format_time(self.value, format="short", locale=loc)
@@ -332,6 +334,11 @@ def number(value: int | float | Decimal, decimals: int = 0) -> Number:
 
 def date(value: _date) -> When:
     return When(value, "date")
+
+
+def medium_date(value: _date) -> When:
+    """A date a customer reads at a glance: "6 May 2024", "6. 5. 2024", "06.05.2024"."""
+    return When(value, "medium_date")
 
 
 def time(value: _datetime) -> When:

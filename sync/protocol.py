@@ -29,7 +29,9 @@ from pydantic import BaseModel, ConfigDict, Field, Strict
 # 4: user snapshots may carry `language` (the person's own, None = the site's); the service
 # sends it only to stations that announce 4 or more (USER_FIELDS_V4). The `user_language_set`
 # mutation (a person picks their language at the bench) was added with it; an older service
-# answers `unknown_type` for that mutation alone.
+# answers `unknown_type` for that mutation alone. Also with 4: order snapshots may carry
+# `language` (the order's papers print in it, ORDER_FIELDS_V4) and claim refusals `code` and
+# `params` (CLAIM_FIELDS_V4); a station before 4 refuses unknown fields, so it gets neither.
 PROTOCOL_VERSION = 4
 PROTOCOL_HEADER = "X-Packbench-Protocol"
 MAX_MUTATIONS_PER_PUSH = 500
@@ -334,6 +336,33 @@ class MutationResult(_Wire):
     result: dict[str, Any] = Field(default_factory=dict)
 
 
+# What a rejected mutation says, by code: `MutationResult.result["say"]` is
+# {"code": ..., "params": {...}} (inside the open `result` dict, so every station version
+# reads it), `message` is the English template filled in for stations that do not.
+REJECTION_MESSAGES: dict[str, str] = {
+    "set_aside": "The station set this event aside because the service could not accept it; "
+    "it is kept in the station's log.",
+    "unknown_type": "The service does not know the event type {type}. "
+    "Update the station software or the service.",
+    "malformed": "The {kind} event is malformed ({where}: {problem}).",
+    "order_cancelled": "Order {order} was cancelled. Do not ship it; return the items to stock.",
+    "already_packed": "Order {order} was already packed. Put this parcel aside for a supervisor.",
+    "already_packed_at": "Order {order} was already packed at station {station}. "
+    "Put this parcel aside for a supervisor.",
+    "batch_elsewhere": "Order {order} belongs to a batch assigned to station {station}. "
+    "Stop packing it here; a supervisor can reassign it.",
+    "not_claimed": "Order {order} is not claimed by this station. Claim it before packing.",
+    "claimed_elsewhere": "Order {order} was claimed by station {station} at {at} UTC. "
+    "Stop packing it here.",
+    "older_claim": "This event for order {order} was recorded under an older claim "
+    "(epoch {epoch}, now {current}). Check the order.",
+    "label_not_of_order": "Label {label} is not a label of order {order}.",
+    "event_without_order": "A {kind} event needs an order_id.",
+    "event_with_order": "A {kind} event has no order_id.",
+    "unknown_order": "Order {order} is not known to the service. Put it aside.",
+}
+
+
 class PushResponse(_Wire):
     results: list[MutationResult]
     last_mutation_id: int
@@ -410,10 +439,15 @@ class OrderSnapshot(_Wire):
     pickup_point: PickupPointSnapshot | None = None
     cod_amount: Decimal | None = None  # cash the courier collects, in `currency`; None: prepaid
     currency: str = ""
+    # The language the order's own papers (its packing slip) print in, a sync.languages code;
+    # None: the service did not say, the station uses the destination country's.
+    language: str | None = None
 
 
 # The OrderSnapshot fields a station older than protocol 3 does not know (and would refuse).
 ORDER_FIELDS_V3 = ("packing_slip", "pickup_point", "cod_amount", "currency")
+# Protocol 4: the order's language.
+ORDER_FIELDS_V4 = ("language",)
 
 
 class ProductSnapshot(_Wire):
@@ -561,9 +595,31 @@ class ClaimResponse(_Wire):
 
 class ClaimRefused(_Wire):
     error: Literal["claimed_by_other", "order_not_claimable", "unknown_order"]
-    message: str
+    message: str  # in English, for stations older than `code`
     station_name: str | None = None
     claimed_at: datetime | None = None
+    # Protocol 4: the message as a code (CLAIM_MESSAGES) and its parameters, so the station
+    # words it in the packer's language. Sent only to stations announcing 4 or more.
+    code: str | None = None
+    params: dict[str, str] | None = None
+
+
+# What a claim refusal says, by `ClaimRefused.code`: the service's English `message` is the
+# template filled with `params`; the station has the same sentences in its catalogue.
+# {status} is an order status code (OrderStatus value); {why} is the shop's or a hold's text.
+CLAIM_MESSAGES: dict[str, str] = {
+    "order_held_elsewhere": "Order {order} is being packed at station {station} "
+    "(claimed {since} UTC, until {until}).",
+    "order_in_other_batch": "Order {order} belongs to a batch assigned to station {station}. "
+    "A supervisor can reassign it.",
+    "batch_elsewhere": "Batch {batch} is assigned to station {station}.",
+    "batch_unknown": "Batch {batch} does not exist.",
+    "order_unknown": "Order {order} does not exist.",
+    "batch_empty": "The batch has no orders.",
+    "order_not_packable": "Order {order} cannot be packed: it is {status}.",
+    "order_not_packable_why": "Order {order} cannot be packed: it is {status} ({why}).",
+}
+CLAIM_FIELDS_V4 = ("code", "params")
 
 
 # --------------------------------------------------------------------------- supervisors

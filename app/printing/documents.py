@@ -1,6 +1,13 @@
 """Plain inputs for printed documents; the station fills them from its local cache.
 
 Dates are fields (not `now()` calls) so the same input always prints the same bytes.
+
+Language: what goes on or in the parcel (packing slip, box contents, our own shipping label)
+prints in the ORDER's language (`language`, a sync.languages code: the shop's locale for the
+order, else the destination country's; `order_language()`), whatever the packer reads on
+screen. What only warehouse staff read (command sheet, bin, B-grade and return labels)
+prints in the station's current language. Captions below are English message ids that the
+layouts translate when they draw (`app.i18n`).
 """
 
 from __future__ import annotations
@@ -8,8 +15,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sync.languages import LANGUAGES
+from app.i18n import N_, Money
+from sync.languages import LANGUAGES, customer_language
 from sync.protocol import HoldReason
+
+
+def order_language(language: str | None, country: str | None) -> str:
+    """The language an order's own papers print in: the one the service sent with the order
+    (protocol 3), else the destination country's, else English."""
+    return customer_language(language, country)
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,7 +48,10 @@ class PackingSlip:
     shop_name: str = ""
     # The pickup point or locker the parcel goes to: (the carrier's point id, name and address).
     pickup_point: tuple[str, str] | None = None
-    cod: str = ""  # cash on delivery the courier collects, e.g. "249.90 RON"
+    # Cash on delivery the courier collects: `i18n.money(...)` (formatted in the slip's
+    # language) or text as the station had it ("249.90 RON"); "" when prepaid.
+    cod: Money | str = ""
+    language: str = "en"  # the order's language (order_language), not the packer's
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,7 +68,7 @@ class CommandSheet:
 
     printed_at: datetime
     extra: tuple[CommandEntry, ...] = ()
-    title: str = "Packbench command barcodes"
+    title: str = N_("Packbench command barcodes")
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +82,7 @@ class BoxContentLabel:
     lines: tuple[SlipLine, ...]
     packed_at: datetime
     packer: str = ""
+    language: str = "en"  # on the parcel: the order's language
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,30 +98,43 @@ class ShippingLabel:
     weight_kg: float
     order_number: str
     printed_at: datetime
+    language: str = "en"  # on the parcel: the order's language
 
 
+# Captions are message ids: the command sheet translates them (`_()`) when it is drawn.
 STATION_COMMANDS: tuple[CommandEntry, ...] = (
-    CommandEntry("PB:CLOSE", "Close parcel"),
-    CommandEntry("PB:NEW-BOX", "Start a new box"),
-    CommandEntry("PB:REPRINT", "Reprint last label"),
-    CommandEntry("PB:HOLD", "Put order on hold"),
-    CommandEntry("PB:LOGOUT", "Log out"),
-    CommandEntry("PB:REWEIGH", "Weigh again"),
-    CommandEntry("PB:CANCEL", "Cancel"),
+    # TRANSLATORS: "parcel" = the shipment being packed; a caption above a barcode.
+    CommandEntry("PB:CLOSE", N_("Close parcel")),
+    # TRANSLATORS: "box" = shipping carton.
+    CommandEntry("PB:NEW-BOX", N_("Start a new box")),
+    CommandEntry("PB:REPRINT", N_("Reprint last label")),
+    # TRANSLATORS: "hold" = put an order aside until someone resolves a problem.
+    CommandEntry("PB:HOLD", N_("Put order on hold")),
+    CommandEntry("PB:LOGOUT", N_("Log out")),
+    CommandEntry("PB:REWEIGH", N_("Weigh again")),
+    CommandEntry("PB:CANCEL", N_("Cancel")),
 )
 BOX_COMMANDS: tuple[CommandEntry, ...] = (
-    CommandEntry("PB:BOX:S", "Box small"),
-    CommandEntry("PB:BOX:M", "Box medium"),
-    CommandEntry("PB:BOX:L", "Box large"),
-    CommandEntry("PB:BOX:MAILER", "Mailer bag"),
+    # TRANSLATORS: shipping carton sizes, captions above barcodes.
+    CommandEntry("PB:BOX:S", N_("Box small")),
+    CommandEntry("PB:BOX:M", N_("Box medium")),
+    CommandEntry("PB:BOX:L", N_("Box large")),
+    CommandEntry("PB:BOX:MAILER", N_("Mailer bag")),
 )
+# TRANSLATORS: captions of the hold-reason barcodes; "hold" = put the order aside.
+HOLD_CAPTIONS: dict[HoldReason, str] = {
+    HoldReason.SHORT_PICK: N_("Hold: short pick"),
+    HoldReason.DAMAGED_ITEM: N_("Hold: damaged item"),
+    HoldReason.WRONG_ITEM_IN_TOTE: N_("Hold: wrong item in tote"),
+    HoldReason.ADDRESS_PROBLEM: N_("Hold: address problem"),
+    HoldReason.OTHER: N_("Hold: other"),
+}
 
 
 def hold_commands() -> tuple[CommandEntry, ...]:
     """One hold-reason barcode per reason in the sync protocol, e.g. PB:HOLD:SHORT_PICK."""
     return tuple(
-        CommandEntry(f"PB:HOLD:{reason.name}", "Hold: " + reason.value.replace("_", " "))
-        for reason in HoldReason
+        CommandEntry(f"PB:HOLD:{reason.name}", HOLD_CAPTIONS[reason]) for reason in HoldReason
     )
 
 

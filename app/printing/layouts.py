@@ -1,9 +1,16 @@
-"""Lay documents out as label models (one `Label` per page)."""
+"""Lay documents out as label models (one `Label` per page).
+
+Every sentence drawn is an `app.i18n` message: a document on or in the parcel renders in its
+`language` (the order's), the others in the station's current language (`_`). Numbers,
+money, weights and dates go through the language's Babel formats.
+"""
 
 from __future__ import annotations
 
 from PIL import Image
 
+from app import i18n
+from app.i18n import Msg, _, plural
 from app.printing.documents import (
     BGradeLabel,
     BinLabel,
@@ -53,6 +60,7 @@ def packing_slip_pages(slip: PackingSlip, media: Media = MEDIA_A4) -> list[Label
     right = media.width_mm - margin
     qty_x = right - (10 if compact else 15)
     name_x = margin + (24 if compact else 40)
+    lang = slip.language
     return_lines = wrap_text(slip.return_text, body * 0.9, right - margin)
     footer_height = 6 + len(return_lines) * pitch * 0.9
 
@@ -62,9 +70,12 @@ def packing_slip_pages(slip: PackingSlip, media: Media = MEDIA_A4) -> list[Label
         page: list[Element] = []
         y = _slip_header(page, slip, media, margin, compact, len(pages) > 0)
         page += [
-            Text(margin, y, "SKU", body, bold=True),
-            Text(name_x, y, "Item", body, True),
-            Text(qty_x, y, "Qty", body, bold=True),
+            # TRANSLATORS: column heading on the customer's packing slip: stock keeping unit.
+            Text(margin, y, Msg("SKU").render(lang), body, bold=True),
+            # TRANSLATORS: column heading on the packing slip: the product ordered.
+            Text(name_x, y, Msg("Item").render(lang), body, True),
+            # TRANSLATORS: column heading on the packing slip: quantity (keep it short).
+            Text(qty_x, y, Msg("Qty").render(lang), body, bold=True),
         ]
         y += pitch
         page.append(Line(margin, y - 1.2, right, y - 1.2, 0.3))
@@ -77,7 +88,7 @@ def packing_slip_pages(slip: PackingSlip, media: Media = MEDIA_A4) -> list[Label
             remaining.pop(0)
             page += [
                 Text(margin, y, _fit(line.sku, body, name_x - margin - 2), body),
-                Text(qty_x, y, str(line.qty), body, bold=True),
+                Text(qty_x, y, i18n.render(i18n.number(line.qty), lang), body, bold=True),
             ]
             page += [Text(name_x, y + i * pitch, n, body) for i, n in enumerate(names)]
             y += len(names) * pitch
@@ -87,31 +98,29 @@ def packing_slip_pages(slip: PackingSlip, media: Media = MEDIA_A4) -> list[Label
     last = pages[-1]
     total = sum(line.qty for line in slip.lines)
     y = media.height_mm - margin - footer_height - 6
+    items = plural("{n} item in this order", "{n} items in this order", total)
     last += [
         Line(margin, y, right, y, 0.3),
-        Text(margin, y + 1.5, f"{total} item(s) in this order", body, bold=True),
+        Text(margin, y + 1.5, items.render(lang), body, bold=True),
     ]
     y += 7
-    last.append(Text(margin, y, "Returns", body, bold=True))
+    # TRANSLATORS: heading of the packing slip's return instructions.
+    last.append(Text(margin, y, Msg("Returns").render(lang), body, bold=True))
     last += [
         Text(margin, y + pitch * (i + 1) * 0.9, t, body * 0.9) for i, t in enumerate(return_lines)
     ]
     count = len(pages)
-    return [
-        Label(
-            media,
-            (
-                *elements,
-                Text(right - 22, media.height_mm - margin * 0.6 - 3, f"Page {n} of {count}", 2.5),
-            ),
-            name="packing slip",
-        )
-        for n, elements in enumerate(pages, start=1)
-    ]
+    out = []
+    for n, elements in enumerate(pages, start=1):
+        folio = _fit(Msg("Page {page} of {pages}", page=n, pages=count).render(lang), 2.5, 60)
+        x = min(right - 22, right - text_width_mm(folio, 2.5, False))  # right-aligned if long
+        folio_y = media.height_mm - margin * 0.6 - 3
+        out.append(Label(media, (*elements, Text(x, folio_y, folio, 2.5)), name="packing slip"))
+    return out
 
 
-def _fit(text: str, size: float, width: float) -> str:
-    while len(text) > 1 and text_width_mm(text, size, False) > width:
+def _fit(text: str, size: float, width: float, bold: bool = False) -> str:
+    while len(text) > 1 and text_width_mm(text, size, bold) > width:
         text = text.removesuffix("...")[:-1] + "..."  # ASCII: every printer font has it
     return text
 
@@ -124,32 +133,36 @@ def _slip_header(
     compact: bool,
     continued: bool,
 ) -> float:
+    lang = slip.language
     title = 6.0 if compact else 8.0
     body = 3.2 if compact else 4.0
     module = 0.25 if compact else 0.375
     bar_h = 9.0 if compact else 14.0
-    page.append(
-        Text(
-            margin, margin, "Packing slip" + (" (continued)" if continued else ""), title, bold=True
-        )
-    )
+    # TRANSLATORS: title of the list of goods put in the customer's parcel.
+    heading = Msg("Packing slip (continued)") if continued else Msg("Packing slip")
     y = margin + title + 1.5
+    code_y = y + body * 3.4 if compact else margin
+    code = _right_barcode(slip.order_number, media, margin, code_y, module, bar_h)
+    # A long translation is shortened, never drawn over the order's barcode.
+    room = (media.width_mm - 2 * margin if compact else bounds_mm(code)[0] - margin) - 2
+    printed = i18n.render(i18n.medium_date(slip.printed_at.date()), lang)
+    order = Msg("Order {number}", number=slip.order_number).render(lang)
     page += [
-        Text(margin, y, f"Order {slip.order_number}", body * 1.2, bold=True),
-        Text(margin, y + body * 1.7, f"{slip.channel}  ·  {slip.printed_at:%Y-%m-%d}", body),
+        Text(margin, margin, _fit(heading.render(lang), title, room, True), title, bold=True),
+        Text(margin, y, _fit(order, body * 1.2, room, True), body * 1.2, True),
+        Text(margin, y + body * 1.7, _fit(f"{slip.channel}  ·  {printed}", body, room), body),
+        code,
     ]
     if compact:
-        code_y = y + body * 3.4
-        page.append(_right_barcode(slip.order_number, media, margin, code_y, module, bar_h))
         y = code_y + bar_h + 5
     else:
-        page.append(_right_barcode(slip.order_number, media, margin, margin, module, bar_h))
         y += body * 3.6
     if slip.shop_name:
         page.append(Text(margin, y, slip.shop_name, body, bold=True))
         y += body * 1.5
     if not continued:
-        page.append(Text(margin, y, "Ship to", body * 0.85, bold=True))
+        # TRANSLATORS: heading of the delivery address on the packing slip.
+        page.append(Text(margin, y, Msg("Ship to").render(lang), body * 0.85, bold=True))
         y += body * 1.3
         for address_line in slip.ship_to:
             page.append(Text(margin, y, address_line, body))
@@ -158,18 +171,21 @@ def _slip_header(
         if slip.pickup_point is not None:
             point_id, point_name = slip.pickup_point
             y += body * 0.4
-            page.append(Text(margin, y, "Pickup point", body * 0.85, bold=True))
+            # TRANSLATORS: the parcel shop or locker the customer collects the parcel from.
+            page.append(Text(margin, y, Msg("Pickup point").render(lang), body * 0.85, True))
             y += body * 1.3
             for text in wrap_text(point_name, body, width) if point_name else []:
                 page.append(Text(margin, y, text, body))
                 y += body * 1.35
-            page.append(Text(margin, y, _fit(f"Point id: {point_id}", body, width), body))
+            point = Msg("Point id: {point}", point=point_id).render(lang)
+            page.append(Text(margin, y, _fit(point, body, width), body))
             y += body * 1.35
         if slip.cod:
             y += body * 0.4
-            cod = f"Cash on delivery: the courier collects {slip.cod}"
-            page.append(Text(margin, y, _fit(cod, body, width), body, bold=True))
-            y += body * 1.35
+            cod = Msg("Cash on delivery: the courier collects {amount}", amount=slip.cod)
+            for text in wrap_text(cod.render(lang), body, width, bold=True):  # never cut off
+                page.append(Text(margin, y, text, body, bold=True))
+                y += body * 1.35
     return y + body
 
 
@@ -183,11 +199,14 @@ def command_sheet_pages(sheet: CommandSheet) -> list[Label]:
     pages: list[Label] = []
     for start in range(0, len(entries), rows * columns):
         elements: list[Element] = [
-            Text(margin, margin, sheet.title, 7, bold=True),
+            Text(margin, margin, _(sheet.title), 7, bold=True),
             Text(
                 margin,
                 margin + 9,
-                f"Scan a code with the station scanner.  Printed {sheet.printed_at:%Y-%m-%d}",
+                _(
+                    "Scan a code with the station scanner.  Printed {date}",
+                    date=i18n.date(sheet.printed_at.date()),
+                ),
                 3.2,
             ),
         ]
@@ -196,7 +215,7 @@ def command_sheet_pages(sheet: CommandSheet) -> list[Label]:
             x, y = margin + col * cell_w, top + row * cell_h
             elements.append(Box(x + 1, y, cell_w - 2, cell_h - 2, 0.2))
             elements.append(
-                Text(x + 4, y + 2.5, _fit(entry.caption, 4.2, cell_w - 8), 4.2, bold=True)
+                Text(x + 4, y + 2.5, _fit(_(entry.caption), 4.2, cell_w - 8), 4.2, bold=True)
             )
             probe = Barcode(0, 0, entry.value, module_mm=module, height_mm=bar_h)
             width = probe.size_mm()[0]
@@ -217,27 +236,44 @@ def box_content_label(box: BoxContentLabel, media: Media = MEDIA_4X6) -> Label:
     """Box content label: order, box n of m, DataMatrix + Code 128, the items inside."""
     m = 4.0
     right = media.width_mm - m
+    lang = box.language
+    packed = Msg(
+        "{box_type}  ·  packed {when}",
+        box_type=box.box_type,
+        when=f"{box.packed_at:%Y-%m-%d %H:%M}",
+    ).render(lang)
     elements: list[Element] = [
-        Text(m, m, f"Order {box.order_number}", 6, bold=True),
-        Text(m, m + 8, f"Box {box.box_number} of {box.box_count}", 9, bold=True),
-        Text(m, m + 19, f"{box.box_type}  ·  packed {box.packed_at:%Y-%m-%d %H:%M}", 3.5),
+        Text(m, m, Msg("Order {number}", number=box.order_number).render(lang), 6, bold=True),
+        # TRANSLATORS: "box" = shipping carton; box 2 of 3 of one order.
+        Text(
+            m,
+            m + 8,
+            Msg("Box {box} of {boxes}", box=box.box_number, boxes=box.box_count).render(lang),
+            9,
+            True,
+        ),
+        Text(m, m + 19, packed, 3.5),
         _datamatrix_top_right(f"{box.order_number}/{box.box_number}", right, m + 1),
         Barcode(m + 4, m + 26, box.order_number, height_mm=14, module_mm=0.375),
         Line(m, m + 47, right, m + 47, 0.4),
-        Text(m, m + 50, "Contents", 4, bold=True),
+        # TRANSLATORS: heading of the list of what is inside this box.
+        Text(m, m + 50, Msg("Contents").render(lang), 4, bold=True),
     ]
     y = m + 57.0
     shown = _fit_lines(box.lines, (media.height_mm - m - 8 - y) // 5.5)
     for line in shown:
         elements += [
-            Text(m, y, f"{line.qty} x", 3.8, bold=True),
+            Text(m, y, f"{i18n.render(i18n.number(line.qty), lang)} x", 3.8, bold=True),
             Text(m + 11, y, _fit(f"{line.sku}  {line.name}", 3.8, right - m - 12), 3.8),
         ]
         y += 5.5
     if len(shown) < len(box.lines):
-        elements.append(Text(m, y, f"+ {len(box.lines) - len(shown)} more line(s)", 3.8, True))
+        more = len(box.lines) - len(shown)
+        text = plural("+ {n} more line", "+ {n} more lines", more).render(lang)
+        elements.append(Text(m, y, text, 3.8, True))
     if box.packer:
-        elements.append(Text(m, media.height_mm - m - 4, f"Packed by {box.packer}", 3))
+        packer = Msg("Packed by {packer}", packer=box.packer).render(lang)
+        elements.append(Text(m, media.height_mm - m - 4, packer, 3))
     return Label(media, tuple(elements), name="box content label")
 
 
@@ -264,7 +300,9 @@ def shipping_label(
     m = 4.0
     right = media.width_mm - m
     head = right - 40
-    elements: list[Element] = [Text(m, m, "FROM", 2.6, bold=True)]
+    lang = label.language
+    # TRANSLATORS: shipping label caption above the sender's address (capitals on the label).
+    elements: list[Element] = [Text(m, m, Msg("FROM").render(lang), 2.6, bold=True)]
     sender = fit_block(label.ship_from, head - 2 - m, 16.5, 3.0, 2.2, False, "sender address")
     elements += _block(sender, m, m + 3.5)
     if layout.logo is not None:
@@ -276,7 +314,8 @@ def shipping_label(
     elements += [
         Text(head + 2, service_y, _shrink(label.service, 3.5, right - head - 2), 3.5),
         Line(m, 24, right, 24, 0.6),
-        Text(m, 27, "SHIP TO", 3, bold=True),
+        # TRANSLATORS: shipping label caption above the recipient's address.
+        Text(m, 27, Msg("SHIP TO").render(lang), 3, bold=True),
     ]
     qr = [_qr_top_right(label.tracking_number, right, 26.5)] if layout.shows("qr") else []
     block_right = bounds_mm(qr[0])[0] - 1 if qr else right
@@ -284,15 +323,19 @@ def shipping_label(
     elements += [*_block(ship_to, m + 2, 31.5), *qr]
     elements.append(Line(m, 64, right, 64, 0.6))
     if layout.shows("weight"):
-        weight = _shrink(f"{label.weight_kg:.2f} kg", 7, right - 48 - m, True)
+        kilos = i18n.render(i18n.number(label.weight_kg, 2), lang)
+        weight = _shrink(f"{kilos} kg", 7, right - 48 - m, True)
         elements.append(Text(m, 67, weight, 7, True))
-    facts: tuple[str, ...] = (f"Order {label.order_number}",) if layout.shows("order") else ()
+    order = Msg("Order {number}", number=label.order_number).render(lang)
+    facts: tuple[str, ...] = (order,) if layout.shows("order") else ()
     facts += (f"{label.printed_at:%Y-%m-%d}",) if layout.shows("date") else ()
     if facts:
         elements += _block(
             fit_block(facts, 46, 10.5, 3.5, 2.5, False, "order number"), right - 46, 66.8
         )
-    elements += [Line(m, 78, right, 78, 0.6), Text(m, 80.5, "TRACKING", 2.8, bold=True)]
+    # TRANSLATORS: shipping label caption above the tracking barcode.
+    tracking = Msg("TRACKING").render(lang)
+    elements += [Line(m, 78, right, 78, 0.6), Text(m, 80.5, tracking, 2.8, bold=True)]
     if layout.shows("tracking_barcode"):
         elements.append(
             _centred_code(label.tracking_number, Symbology.CODE128, media, 84.5, 15, 0.375)
@@ -358,13 +401,25 @@ def bin_label(label: BinLabel, media: Media = MEDIA_4X6) -> Label:
     m = 4.0
     right = media.width_mm - m
     elements: list[Element] = [
-        Text(m, m, _shrink(f"BIN {label.location}", 9, right - m, True), 9, bold=True),
+        # TRANSLATORS: a shelf location in the warehouse, in capitals on a label.
+        Text(
+            m, m, _shrink(_("BIN {location}", location=label.location), 9, right - m, True), 9, True
+        ),
         _centred_code(label.location_code, Symbology.CODE128, media, 16, 10, 0.375),
         Line(m, 33, right, 33, 0.4),
         Text(m, 35, _shrink(label.sku, 6, right - m, True), 6, bold=True),
         Text(m, 43, _fit(label.name, 3.5, right - m), 3.5),
         _centred_code(label.sku, Symbology.CODE128, media, 48, 10, 0.375),
-        Text(m, 66, _fit(f"Restocked {when}  order {label.order_number}", 3, right - m), 3),
+        Text(
+            m,
+            66,
+            _fit(
+                _("Restocked {date}  order {number}", date=when, number=label.order_number),
+                3,
+                right - m,
+            ),
+            3,
+        ),
     ]
     return Label(media, tuple(elements), name="bin label")
 
@@ -373,13 +428,16 @@ def bgrade_label(label: BGradeLabel, media: Media = MEDIA_4X6) -> Label:
     """B-grade label: second quality, the product, and a code naming this unit."""
     m = 4.0
     right = media.width_mm - m
-    origin = f"Return of order {label.order_number}"
-    if label.return_code:
-        origin += f" ({label.return_code})"
+    origin = (
+        _("Return of order {number} ({rma})", number=label.order_number, rma=label.return_code)
+        if label.return_code
+        else _("Return of order {number}", number=label.order_number)
+    )
     elements: list[Element] = [
-        Text(m, m, "B-GRADE", 9, bold=True),
+        # TRANSLATORS: second-quality goods, in capitals on a label.
+        Text(m, m, _("B-GRADE"), 9, bold=True),
         Text(m, 16, _shrink(f"{label.sku}  {label.name}", 4, right - m, True), 4, bold=True),
-        Text(m, 22, _fit(label.reason or "second quality", 3.5, right - m), 3.5),
+        Text(m, 22, _fit(label.reason or _("second quality"), 3.5, right - m), 3.5),
         _centred_code(label.code, Symbology.CODE128, media, 28, 14, 0.375),
         Text(m, 50, _fit(origin, 3, right - m), 3),
         Text(m, 55, f"{label.printed_at:%Y-%m-%d %H:%M}", 3),
@@ -393,15 +451,17 @@ def return_slip_label(slip: ReturnSlip, media: Media = MEDIA_4X6) -> Label:
     right = media.width_mm - m
     code = slip.return_code or slip.order_number
     elements: list[Element] = [
-        Text(m, m, "RETURN", 9, bold=True),
+        # TRANSLATORS: a parcel a customer sent back, in capitals on a label.
+        Text(m, m, _("RETURN"), 9, bold=True),
         Text(
             m,
             16,
-            _shrink(slip.return_code or "not announced", 6, right - m, True),
+            # TRANSLATORS: the return has no return number (RMA) from the shop yet.
+            _shrink(slip.return_code or _("not announced"), 6, right - m, True),
             6,
             bold=True,
         ),
-        Text(m, 24, _fit(f"Order {slip.order_number}", 3.5, right - m), 3.5),
+        Text(m, 24, _fit(_("Order {number}", number=slip.order_number), 3.5, right - m), 3.5),
         _centred_code(code, Symbology.CODE128, media, 29, 12, 0.375),
         Text(m, 47, _shrink(slip.summary, 3.5, right - m, True), 3.5, bold=True),
     ]
@@ -413,7 +473,8 @@ def return_slip_label(slip: ReturnSlip, media: Media = MEDIA_4X6) -> Label:
         elements.append(Text(m, y, _fit(text, 3, right - m), 3))
         y += 4.5
     if len(shown) < len(slip.lines):
-        elements.append(Text(m, y, f"+ {len(slip.lines) - len(shown)} more unit(s)", 3, True))
+        more = plural("+ {n} more unit", "+ {n} more units", len(slip.lines) - len(shown))
+        elements.append(Text(m, y, str(more), 3, True))
     footer = f"{slip.station}  {slip.printed_at:%Y-%m-%d %H:%M}"
     elements.append(Text(m, footer_y, _fit(footer, 3, right - m), 3))
     return Label(media, tuple(elements), name="return slip")

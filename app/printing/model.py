@@ -5,6 +5,7 @@ Coordinates start at the top-left corner of the medium and grow right and down, 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import lru_cache
@@ -280,11 +281,18 @@ def _fallback_font(bold: bool) -> str:
     return name
 
 
+_BREAKS = re.compile(r"[^\S\u00a0\u202f]+")  # whitespace but the no-break spaces
+
+
 def wrap_text(text: str, size_mm: float, width_mm: float, bold: bool = False) -> list[str]:
-    """Split `text` into lines no wider than `width_mm`, breaking long words if needed."""
+    """Split `text` into lines no wider than `width_mm`, breaking long words if needed.
+
+    A no-break space (between an amount and its currency, "249,90 CZK") is not a break."""
     lines: list[str] = []
     current = ""
-    for word in text.split():
+    for word in _BREAKS.split(text.strip()):
+        if not word:
+            continue
         candidate = f"{current} {word}".strip()
         if text_width_mm(candidate, size_mm, bold) <= width_mm:
             current = candidate

@@ -1,9 +1,13 @@
-"""Printer test page and media calibration, callable from the settings screen."""
+"""Printer test page and media calibration, callable from the settings screen.
+
+Read by whoever sets the printer up: its sentences are in the station's current language.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
 
+from app.i18n import _
 from app.printing.model import Barcode, Box, Element, Label, Line, Media, Symbology, Text
 from app.printing.printer import Language, Printer
 
@@ -16,7 +20,7 @@ def test_page(printer_url: str, media: Media, dpi: int, printed_at: datetime) ->
     w = media.width_mm
     elements: list[Element] = [
         Box(1, 1, w - 2, media.height_mm - 2, 0.5),
-        Text(m, m, "Packbench test page", 6, bold=True),
+        Text(m, m, _("Packbench test page"), 6, bold=True),
         Text(m, m + 8, printer_url[:60], 3),
         Text(m, m + 12, f"{dpi} dpi  ·  {media.name}  ·  {printed_at:%Y-%m-%d %H:%M}", 3),
     ]
@@ -51,8 +55,19 @@ def calibration_page(media: Media) -> Label:
         Box(0.5, 0.5, w - 1, h - 1, 0.4),
         Line(w / 2, h / 2 - 10, w / 2, h / 2 + 10, 0.3),
         Line(w / 2 - 10, h / 2, w / 2 + 10, h / 2, 0.3),
-        Text(4, 4, f"Calibration {media.name}: {w:g} x {h:g} mm", 3.5, bold=True),
-        Text(4, 9, "The border should sit on the label edge.", 3),
+        Text(
+            4,
+            4,
+            _(
+                "Calibration {media}: {width} x {height} mm",
+                media=media.name,
+                width=f"{w:g}",
+                height=f"{h:g}",
+            ),
+            3.5,
+            bold=True,
+        ),
+        Text(4, 9, _("The border should sit on the label edge."), 3),
     ]
     elements += [Line(x, 0.5, x, 4.0, 0.3) for x in range(10, int(w), 10)]
     elements += [Line(0.5, y, 4.0, y, 0.3) for y in range(20, int(h), 10)]

@@ -1,17 +1,74 @@
-"""Claims over the station client: a granted lease is written to the replica at once."""
+"""Claims over the station client: a granted lease is written to the replica at once.
+
+A refusal comes as a message code and its parameters (sync protocol 3); the station says it
+in the packer's language from the table below. A service older than that sends English only,
+shown as it came.
+"""
 
 from __future__ import annotations
 
 import logging
 
-from app.i18n import _
+from app.i18n import N_, Msg, Text, _
 from app.station.ports import ClaimRefused, LeaseRecord, Offline
 from sync.client import StationClient
 from sync.errors import ClaimRefusedError, SyncError, SyncUnavailable
+from sync.protocol import ClaimRefused as ClaimRefusal
 from sync.protocol import ClaimRequest
 from sync.replica import Replica
 
 log = logging.getLogger(__name__)
+
+# sync.protocol.CLAIM_MESSAGES, as sentences the catalogue translates (same English).
+REFUSALS: dict[str, str] = {
+    "order_held_elsewhere": N_(
+        "Order {order} is being packed at station {station} (claimed {since} UTC, until {until})."
+    ),
+    "order_in_other_batch": N_(
+        "Order {order} belongs to a batch assigned to station {station}. "
+        "A supervisor can reassign it."
+    ),
+    "batch_elsewhere": N_("Batch {batch} is assigned to station {station}."),
+    "batch_unknown": N_("Batch {batch} does not exist."),
+    "order_unknown": N_("Order {order} does not exist."),
+    "batch_empty": N_("The batch has no orders."),
+    "order_not_packable": N_("Order {order} cannot be packed: it is {status}."),
+    "order_not_packable_why": N_("Order {order} cannot be packed: it is {status} ({why})."),
+}
+# TRANSLATORS: an order's status, completing "Order {order} cannot be packed: it is {status}."
+STATUSES: dict[str, str] = {
+    "pending": N_("pending"),
+    "confirmed": N_("confirmed"),
+    "allocated": N_("allocated"),
+    "picking": N_("being picked"),
+    "packed": N_("packed"),
+    "shipped": N_("shipped"),
+    "delivered": N_("delivered"),
+    "completed": N_("completed"),
+    # TRANSLATORS: "on hold" = put aside until someone resolves a problem.
+    "on_hold": N_("on hold"),
+    "backorder": N_("on backorder"),
+    "cancelled": N_("cancelled"),
+    "returned": N_("returned"),
+}
+
+
+def refusal_text(refusal: ClaimRefusal) -> Text:
+    """What the packer reads: the coded sentence in their language, else the service's own
+    English (an older service, or a code this station does not know yet)."""
+    sentence = REFUSALS.get(refusal.code or "")
+    params: dict[str, object] = dict(refusal.params or {})
+    if sentence is None:
+        return refusal.message
+    if "status" in params:
+        status = str(params["status"])
+        params["status"] = Msg.of(STATUSES[status], {}) if status in STATUSES else status
+    try:
+        sentence.format(**params)  # every placeholder present: else the English is safer
+    except (KeyError, IndexError, ValueError):
+        log.warning("claim refusal %s lacks parameters %s; English shown", refusal.code, params)
+        return refusal.message
+    return Msg.of(sentence, params)
 
 
 class ClientClaims:
@@ -26,7 +83,7 @@ class ClientClaims:
         try:
             response = self.client.claim(ClaimRequest(order_id=order_id))
         except ClaimRefusedError as exc:
-            raise ClaimRefused(exc.refusal.message) from exc
+            raise ClaimRefused(refusal_text(exc.refusal)) from exc
         except SyncUnavailable as exc:
             raise Offline(str(exc)) from exc
         except SyncError as exc:
@@ -44,7 +101,7 @@ class ClientClaims:
         try:
             response = self.client.claim(ClaimRequest(batch_id=batch_id))
         except ClaimRefusedError as exc:
-            raise ClaimRefused(exc.refusal.message) from exc
+            raise ClaimRefused(refusal_text(exc.refusal)) from exc
         except SyncUnavailable as exc:
             raise Offline(str(exc)) from exc
         self.replica.apply_leases(response.leases)

@@ -167,7 +167,10 @@ class StationLabels:
                 )
             )
         else:
-            from app.printing.documents import ShippingLabel  # own labels are the rare case
+            from app.printing.documents import (  # own labels are the rare case
+                ShippingLabel,
+                order_language,
+            )
             from app.printing.label_layout import DEFAULT_LAYOUT, load_layout
             from app.printing.layouts import shipping_label
 
@@ -183,6 +186,7 @@ class StationLabels:
                     weight_kg=grams / 1000,
                     order_number=f"{view.number}  box {box_no}/{box_count}",
                     printed_at=self.clock(),
+                    language=order_language(order.language, order.country),  # on the parcel
                 ),
                 self.printer.media,
                 layout,

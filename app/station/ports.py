@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from typing import Protocol
 
 from app.packing.events import PackEvent
@@ -55,6 +56,11 @@ class OrderRecord:
     packing_slip: bool | None = None
     pickup_point: tuple[str, str] | None = None  # (carrier's point id, name and address)
     cod: str = ""  # cash on delivery to collect, e.g. "249.90 RON"; "" when prepaid
+    cod_amount: Decimal | None = None  # the same as a number, in `currency` (None: prepaid)
+    currency: str = ""
+    # The language the order's own papers print in (None: the service did not say; the
+    # destination country's then, documents.order_language).
+    language: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

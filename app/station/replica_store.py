@@ -136,6 +136,9 @@ class ReplicaStore:
             cod=f"{snap.cod_amount:.2f} {snap.currency}".strip()
             if snap.cod_amount is not None
             else "",
+            cod_amount=snap.cod_amount,
+            currency=snap.currency,
+            language=snap.language,
         )
 
     def order_by_code(self, code: str) -> OrderRecord | None:

@@ -17,11 +17,12 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from enum import StrEnum
 
+from app import i18n
 from app.device_status import DeviceState, DeviceStatus
-from app.i18n import _
+from app.i18n import Money, _
 from app.packing import messages
 from app.packing.progress import PackState
-from app.printing.documents import BoxContentLabel, PackingSlip, SlipLine
+from app.printing.documents import BoxContentLabel, PackingSlip, SlipLine, order_language
 from app.printing.queue import CONFIRMED, FAILED, PrintJob, PrintQueue
 from app.station.base import RuntimeBase
 from app.station.ports import OrderRecord
@@ -81,6 +82,9 @@ class PackingSlips:
         from app.printing.layouts import packing_slip_pages  # PDF drawing only when needed
         from app.printing.pdf import render_pdf
 
+        cod: Money | str = order.cod
+        if order.cod_amount is not None and order.currency:
+            cod = i18n.money(order.cod_amount, order.currency)  # in the slip's language
         slip = PackingSlip(
             order_number=view.number,
             channel=view.channel,
@@ -89,7 +93,8 @@ class PackingSlips:
             return_text="",
             printed_at=self.clock(),
             pickup_point=order.pickup_point,
-            cod=order.cod,
+            cod=cod,
+            language=order_language(order.language, order.country),
         )
         job = self.queue.enqueue(
             render_pdf(packing_slip_pages(slip)), self.printer_url, SLIP, order_number=view.number
@@ -125,6 +130,7 @@ class PackingSlips:
                     box_type=box_type,
                     lines=lines,
                     packed_at=self.clock(),
+                    language=order_language(order.language, order.country),
                 )
             )
             job = self.queue.enqueue(

@@ -15,8 +15,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from app import i18n
-from app.i18n import N_, _
+from app.i18n import N_, Msg, Text, _
 from app.packing import messages
+from app.station.claims import STATUSES
 from app.station.ports import BatchRow
 from sync.clock import utcnow
 
@@ -429,7 +430,7 @@ class SupervisorBoard:
             path = f"orders/{row.order_id}/{action}"
             if action == "reassign":
                 body["batch_id"] = batch_id
-        return self._call("POST", path, body, lambda r: str(r.get("message") or _("Done.")))
+        return self._call("POST", path, body, lambda r: str(action_text(r)))
 
     def candidates(self, carrier: str = "", service: str = "") -> list[dict[str, Any]]:
         """Confirmed, unbatched orders matching the filter ([] offline)."""
@@ -479,3 +480,42 @@ class SupervisorBoard:
         except Exception as exc:  # noqa: BLE001 (shown to the supervisor, logged)
             log.warning("supervisor %s %s failed: %s", method, path, exc)
             return ActionResult(False, getattr(exc, "message", None) or str(exc))
+
+
+# What a supervisor action did, by the service's ActionOut.code (service/supervisor/schemas.py
+# ACTION_MESSAGES, the same English), said in the supervisor's language.
+ACTIONS: dict[str, str] = {
+    "released": N_("Order {order} released; it is {status}."),
+    # TRANSLATORS: "on hold" = put aside until someone resolves a problem.
+    "held": N_("Order {order} is on hold."),
+    "batched": N_("Order {order} is in batch {batch}."),
+    "cancelled": N_("Order {order} cancelled."),
+    # TRANSLATORS: "box" = shipping carton; {new} and {old} are tracking numbers.
+    "relabelled": N_("Box {box} has a new label {new}; {old} was voided."),
+    "relabelled_void_queued": N_(
+        "Box {box} has a new label {new}; {old} was voided "
+        "(the carrier was away: voiding the old one is queued)."
+    ),
+    "reassigned": N_("Order {order} moved to batch {batch}."),
+    "exception_resolved": N_("Exception on order {order} marked resolved."),
+    "rejection_resolved": N_("Rejected event on order {order} marked resolved."),
+}
+
+
+def action_text(answer: Any) -> Text:
+    """The service's answer to an action in the reader's language; its English `message`
+    when it sends no code this station knows (an older service); "Done." without either."""
+    english = str(answer.get("message") or "") if isinstance(answer, dict) else ""
+    sentence = ACTIONS.get(str(answer.get("code") or "")) if isinstance(answer, dict) else None
+    params = answer.get("params") if isinstance(answer, dict) else None
+    if sentence is None or not isinstance(params, dict):
+        return english or Msg("Done.")
+    said: dict[str, object] = dict(params)
+    if str(said.get("status")) in STATUSES:
+        said["status"] = Msg.of(STATUSES[str(said["status"])], {})
+    try:
+        sentence.format(**said)
+    except (KeyError, IndexError, ValueError):
+        log.warning("action answer %s lacks parameters %s", answer.get("code"), params)
+        return english or Msg("Done.")
+    return Msg.of(sentence, said)

@@ -104,6 +104,7 @@ def run_station(paths: StationPaths, settings: StationSettings, demo: object = N
     from app.station.claims import ClientClaims
     from app.station.label_printing import StationLabels, job_outcome
     from app.station.pictures import PictureShelf, http_fetch
+    from app.station.rejections import rejection_text
     from app.station.replica_store import ReplicaStore
     from app.station.return_labels import ReturnLabels
     from app.station.returns_desk import client_lookup
@@ -286,7 +287,7 @@ def run_station(paths: StationPaths, settings: StationSettings, demo: object = N
                 online=status.online,
                 offline_since=status.offline_since,
                 last_sync=status.last_successful_sync,
-                last_rejection=(rejection.message or "") if rejection else "",
+                last_rejection=str(rejection_text(rejection)) if rejection else "",
             )
             runtime.retry_awaiting_label()
 

@@ -20,6 +20,7 @@ from service.stock.allocation import serve_noted_backorders
 from service.sync_server import enrollment, leases, pull, push
 from service.sync_server.errors import ClaimRefusedError, CursorExpiredError, MutationGapError
 from sync.protocol import (
+    CLAIM_FIELDS_V4,
     MAX_PUSH_BYTES,
     PROTOCOL_HEADER,
     PROTOCOL_VERSION,
@@ -191,8 +192,8 @@ def pull_changes(
                 )
     except CursorExpiredError as exc:
         return JSONResponse(exc.body().model_dump(mode="json"), status_code=409)
-    if not _speaks(protocol, 4):  # a user's language: older stations refuse the field
-        answer = pull.users_without_v4(answer)
+    if not _speaks(protocol, 4):  # a user's and an order's language: older stations refuse them
+        answer = pull.without_v4(answer)
     # Serialised once here: a 10k-order snapshot is not worth a second validation pass.
     # `next_page` only to a station that asked for pages: older ones refuse unknown fields.
     body = answer.model_dump_json(exclude=None if paged else {"next_page"})
@@ -213,14 +214,27 @@ def holdings_checksum(station: CurrentStation, session: DbSession) -> HoldingsCh
     responses={404: {"model": ClaimRefused}, 409: {"model": ClaimRefused}},
 )
 def claim(
-    body: ClaimRequest, station: CurrentStation, session: DbSession
+    body: ClaimRequest,
+    station: CurrentStation,
+    session: DbSession,
+    protocol: Annotated[str | None, Header(alias=PROTOCOL_HEADER)] = None,
 ) -> ClaimResponse | JSONResponse:
     """Lease one order or a whole batch to this station."""
     try:
         with _fresh(session).begin():
             return leases.claim_orders(session, station, body)
     except ClaimRefusedError as exc:
-        return JSONResponse(exc.body().model_dump(mode="json"), status_code=exc.http_status)
+        # The message as a code and parameters only to a station that reads them (4+): an
+        # older one refuses unknown fields and shows the English `message`.
+        refusal = exc.body(with_code=_speaks(protocol, 4))
+        return JSONResponse(
+            refusal.model_dump(mode="json", exclude_none=False, exclude=_old_claim(protocol)),
+            status_code=exc.http_status,
+        )
+
+
+def _old_claim(protocol: str | None) -> set[str] | None:
+    return None if _speaks(protocol, 4) else set(CLAIM_FIELDS_V4)
 
 
 @router.delete("/claims/{claim_id}", status_code=204, responses={404: {"model": ErrorBody}})

@@ -121,6 +121,9 @@ class NormalisedOrder(BaseModel):
     # The carrier's id of the pickup point or locker the customer chose, and its name.
     pickup_point: str = Field(default="", max_length=64)
     pickup_point_name: str = Field(default="", max_length=200)
+    # The language of the shop's locale for the order ("cs"; "" when the shop gave none we
+    # print in): the customer's packing slip uses it, else the destination country's.
+    language: str = Field(default="", max_length=8)
     ordered_at: datetime | None = None
     # When the channel last changed the order (Shopify updated_at, Woo date_modified_gmt):
     # deliveries can arrive out of order, and an older one must not undo a newer one.

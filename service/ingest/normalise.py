@@ -7,10 +7,13 @@ can turn the None into a hold reason a person can act on.
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Callable
 
 import phonenumbers
+
+from sync.languages import normalise as normalise_language
 
 # Every ISO 3166-1 alpha-2 code phonenumbers knows (it covers all inhabited countries);
 # "001" is its pseudo-region for non-geographic numbers, not a country.
@@ -227,3 +230,30 @@ def normalise_phone(raw: str | None, region: str | None) -> str | None:
 def normalise_sku(raw: str | None) -> str:
     """SKUs are matched upper case without surrounding whitespace (as products store them)."""
     return (raw or "").strip().upper()
+
+
+_log = logging.getLogger(__name__)
+_LOCALE = re.compile(r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})*$")
+_warned_locales: set[str] = set()
+
+
+def shop_language(raw: object) -> str:
+    """The language of the shop's locale for an order ("cs-CZ" -> "cs"), or "" when the shop
+    gave none, a malformed one or one of a language Packbench does not print: the order is
+    never refused for it, its papers then follow the destination country (logged once per
+    value, so a shop sending junk in every order does not flood the log)."""
+    if raw is None or raw == "":
+        return ""
+    text = raw.strip() if isinstance(raw, str) else ""
+    code = normalise_language(text) if _LOCALE.match(text) else None
+    if code is None:
+        key = repr(raw)[:40]
+        if key not in _warned_locales:
+            _warned_locales.add(key)
+            _log.warning(
+                "shop locale %s is not a language Packbench prints; "
+                "the order's papers follow its destination country",
+                key,
+            )
+        return ""
+    return code

@@ -12,6 +12,7 @@ from typing import Any
 
 from service.ingest.model import NormalisedOrder
 from service.ingest.validate import Reason
+from sync.languages import customer_language
 
 CENT = Decimal("0.01")
 
@@ -73,6 +74,7 @@ def order_columns(incoming: NormalisedOrder) -> dict[str, Any]:
         "service": incoming.service,
         "pickup_point": incoming.pickup_point,
         "pickup_point_name": incoming.pickup_point_name,
+        "language": customer_language(incoming.language, ship.country if ship else ""),
         "ordered_at": incoming.ordered_at,
     }
 

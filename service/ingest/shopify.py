@@ -23,7 +23,7 @@ from service.ingest.model import (
     Quantity,
     make_address,
 )
-from service.ingest.normalise import normalise_phone
+from service.ingest.normalise import normalise_phone, shop_language
 from service.ingest.pickup import pickup_from_pairs, pickup_spec
 from service.ingest.shipping import cutoff_for, shipping_choice
 
@@ -131,6 +131,8 @@ class ShopifyOrder(_Model):
     line_items: list[ShopifyLineItem] = Field(min_length=1)
     shipping_lines: list[ShopifyShippingLine] = []
     note_attributes: list[ShopifyNoteAttribute] = []
+    # The language the customer shopped in ("cs-CZ", "de"); anything else is not an error.
+    customer_locale: Any = None
 
 
 def _is_cod(order: ShopifyOrder) -> bool:
@@ -198,6 +200,7 @@ def to_normalised(order: ShopifyOrder, settings: Mapping[str, Any]) -> Normalise
         service=choice.service,
         pickup_point=point,
         pickup_point_name=point_name,
+        language=shop_language(order.customer_locale),
         ordered_at=order.created_at,
         channel_updated_at=order.updated_at,
         cancelled=order.cancelled_at is not None,

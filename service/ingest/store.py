@@ -61,7 +61,8 @@ CANCELLABLE = frozenset({S.PENDING, S.CONFIRMED, S.ON_HOLD, S.BACKORDER, S.ALLOC
 # Orders the ingest path re-validates (and may hold) after a change from the channel.
 REVALIDATED = frozenset({S.PENDING, S.CONFIRMED, S.BACKORDER, S.ALLOCATED, S.PICKING})
 
-_ALWAYS_APPLIED = ("payment_state", "total_amount", "channel_order_name")
+# The slip's language is no warehouse detail: a packed order takes the shop's word on it too.
+_ALWAYS_APPLIED = ("payment_state", "total_amount", "channel_order_name", "language")
 
 
 def _line_key(line: NormalisedLine | OrderLine) -> tuple[Any, ...]:

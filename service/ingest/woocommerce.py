@@ -23,7 +23,7 @@ from service.ingest.model import (
     Quantity,
     make_address,
 )
-from service.ingest.normalise import normalise_phone
+from service.ingest.normalise import normalise_phone, shop_language
 from service.ingest.pickup import pickup_from_pairs, pickup_spec
 from service.ingest.shipping import cutoff_for, shipping_choice
 
@@ -170,6 +170,29 @@ def _line(item: WooLineItem) -> NormalisedLine:
     )
 
 
+# Order meta where multilingual plugins keep the language the customer shopped in (WPML,
+# Polylang, TranslatePress and shops that store WordPress's locale themselves), in order.
+LOCALE_META_KEYS = (
+    "wpml_language",
+    "_wpml_language",
+    "pll_language",
+    "trp_language",
+    "customer_locale",
+    "_customer_locale",
+    "locale",
+    "_locale",
+)
+
+
+def _locale(order: WooOrder) -> object:
+    """The shop's locale for the order, if a plugin stored one in its meta (None: none)."""
+    metas = {m.key: m.value for m in order.meta_data}
+    for key in LOCALE_META_KEYS:
+        if metas.get(key) not in (None, ""):
+            return metas[key]
+    return None
+
+
 def to_normalised(order: WooOrder, settings: Mapping[str, Any]) -> NormalisedOrder:
     """Map a parsed WooCommerce order into the internal model."""
     billing = order.billing.normalised()
@@ -200,6 +223,7 @@ def to_normalised(order: WooOrder, settings: Mapping[str, Any]) -> NormalisedOrd
         service=choice.service,
         pickup_point=point,
         pickup_point_name=point_name,
+        language=shop_language(_locale(order)),
         ordered_at=ordered_at,
         channel_updated_at=_utc(order.date_modified_gmt),
         cancelled=order.status.lower() in {"cancelled", "trash"},

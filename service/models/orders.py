@@ -78,6 +78,9 @@ class Order(Base):
     # The carrier's id of the pickup point / locker the customer chose ("" = home delivery).
     pickup_point: Mapped[str] = mapped_column(String(64), default="", server_default="")
     pickup_point_name: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    # The language the customer's papers print in (sync.languages code): the shop's locale
+    # for the order, else the destination country's. None: an order from before 0019.
+    language: Mapped[str | None] = mapped_column(String(8))
     # Indexed by ix_orders_batch_status (batch_id first).
     batch_id: Mapped[int | None] = mapped_column(ForeignKey("batches.id"))
     tote: Mapped[str | None] = mapped_column(String(32), index=True)

@@ -39,7 +39,7 @@ from service.shipping.labels import LIVE, LabelKept, NoNewLabel, replace_label, 
 from service.stock.allocation import allocate_order
 from service.stock.allocation import release_order as release_stock
 from service.supervisor.queries import PACKED_OR_LATER
-from service.supervisor.schemas import ActionOut
+from service.supervisor.schemas import ACTION_MESSAGES, ActionOut
 from service.sync_server.leases import release_lease
 
 S = OrderStatus
@@ -121,7 +121,9 @@ def check_unchanged(session: Session, order: Order, expected_version: int | None
         )
 
 
-def _out(order: Order, action: str, who: Acting, message: str) -> ActionOut:
+def _out(order: Order, action: str, who: Acting, code: str, **params: object) -> ActionOut:
+    said = {"order": order.number} | {k: str(v) for k, v in params.items()}
+    words = said | ({"status": said["status"].replace("_", " ")} if "status" in said else {})
     return ActionOut(
         order_id=order.id,
         order_number=order.number,
@@ -129,7 +131,9 @@ def _out(order: Order, action: str, who: Acting, message: str) -> ActionOut:
         order_version=order.version,
         action=action,
         actor=who.actor,
-        message=message,
+        message=ACTION_MESSAGES[code].format(**words),
+        code=code,
+        params=said,
     )
 
 
@@ -172,7 +176,7 @@ def release_order(
     allocate_order(session, order, actor=who.actor)  # back in the pool: short means backorder
     closed = _close_exceptions(session, order.id, who, reason, ("hold", "validation"))
     _record(session, order, who, who.facts("release", reason, closed_exceptions=closed))
-    return _out(order, "release", who, f"Order {order.number} released; it is {order.status}.")
+    return _out(order, "release", who, "released", status=order.status)
 
 
 def hold_order(
@@ -193,7 +197,7 @@ def hold_order(
         OrderException(order_id=order.id, kind="hold", code=code, message=reason, details={})
     )
     _record(session, order, who, who.facts("hold", reason))
-    return _out(order, "hold", who, f"Order {order.number} is on hold.")
+    return _out(order, "hold", who, "held")
 
 
 def batch_order(
@@ -211,7 +215,7 @@ def batch_order(
     check_unchanged(session, order, expected_version)
     batch = add_to_batch(session, order, batch_code, actor=who.actor)
     _record(session, order, who, who.facts("batch", reason, batch=batch.code))
-    return _out(order, "batch", who, f"Order {order.number} is in batch {batch.code}.")
+    return _out(order, "batch", who, "batched", batch=batch.code)
 
 
 def cancel_order(
@@ -234,7 +238,7 @@ def cancel_order(
     release_stock(session, order, actor=who.actor)
     closed = _close_exceptions(session, order.id, who, f"cancelled: {reason}", None)
     _record(session, order, who, who.facts("cancel", reason, closed_exceptions=closed))
-    return _out(order, "cancel", who, f"Order {order.number} cancelled.")
+    return _out(order, "cancel", who, "cancelled")
 
 
 _NOT_RELABELLED = frozenset({S.SHIPPED, S.DELIVERED, S.COMPLETED, S.CANCELLED, S.RETURNED})
@@ -298,13 +302,14 @@ def relabel_order(
             carrier_cancel_queued=outcome == "queued",
         ),
     )
-    queued = " (the carrier was away: voiding the old one is queued)" if outcome == "queued" else ""
     return _out(
         order,
         "relabel",
         who,
-        f"Box {label.parcel_no} has a new label {new.tracking_number}; "
-        f"{label.tracking_number} was voided{queued}.",
+        "relabelled_void_queued" if outcome == "queued" else "relabelled",
+        box=label.parcel_no,
+        new=new.tracking_number,
+        old=label.tracking_number,
     )
 
 
@@ -370,7 +375,7 @@ def reassign_order(
             to_station_id=batch.station_id,
         ),
     )
-    return _out(order, "reassign", who, f"Order {order.number} moved to batch {batch.code}.")
+    return _out(order, "reassign", who, "reassigned", batch=batch.code)
 
 
 def resolve_exception(session: Session, exception_id: int, who: Acting, reason: str) -> ActionOut:
@@ -388,7 +393,7 @@ def resolve_exception(session: Session, exception_id: int, who: Acting, reason: 
         who,
         who.facts("resolve", reason, exception_id=exc.id, kind=exc.kind, code=exc.code),
     )
-    return _out(order, "resolve", who, f"Exception on order {order.number} marked resolved.")
+    return _out(order, "resolve", who, "exception_resolved")
 
 
 def resolve_rejection(
@@ -427,4 +432,4 @@ def resolve_rejection(
         who,
         who.facts("resolve", reason, station_mutation=[station_id, mutation_id]),
     )
-    return _out(order, "resolve", who, f"Rejected event on order {order.number} marked resolved.")
+    return _out(order, "resolve", who, "rejection_resolved")

@@ -112,6 +112,23 @@ class AssignIn(BaseModel):
     reason: str = Field(default="", max_length=500)
 
 
+# What an action did, by ActionOut.code: `message` is the English template filled with
+# `params`; a station words it from its own catalogue (app/station/supervisor.py).
+# {status} is an order status code.
+ACTION_MESSAGES: dict[str, str] = {
+    "released": "Order {order} released; it is {status}.",
+    "held": "Order {order} is on hold.",
+    "batched": "Order {order} is in batch {batch}.",
+    "cancelled": "Order {order} cancelled.",
+    "relabelled": "Box {box} has a new label {new}; {old} was voided.",
+    "relabelled_void_queued": "Box {box} has a new label {new}; {old} was voided "
+    "(the carrier was away: voiding the old one is queued).",
+    "reassigned": "Order {order} moved to batch {batch}.",
+    "exception_resolved": "Exception on order {order} marked resolved.",
+    "rejection_resolved": "Rejected event on order {order} marked resolved.",
+}
+
+
 class ActionOut(BaseModel):
     """What an action did to the order."""
 
@@ -121,7 +138,9 @@ class ActionOut(BaseModel):
     order_version: int
     action: str
     actor: str
-    message: str
+    message: str  # English, for older stations and logs
+    code: str = ""  # ACTION_MESSAGES
+    params: dict[str, str] = {}
 
 
 class CandidateOrder(BaseModel):

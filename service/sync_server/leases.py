@@ -106,12 +106,13 @@ def is_held(lease: Lease | None, now: datetime) -> bool:
 @dataclass(frozen=True)
 class _Refusal:
     error: str
-    message: str
+    code: str  # sync.protocol.CLAIM_MESSAGES
+    params: dict[str, str]
     station_name: str | None = None
     claimed_at: datetime | None = None
 
 
-def _why_not_packable(session: Session, order: Order) -> str:
+def _why_not_packable(session: Session, order: Order) -> _Refusal:
     """'it is cancelled (cancelled at the shop)': the status plus the reason last recorded."""
     reason = session.scalar(
         select(OrderEvent.payload)
@@ -124,10 +125,10 @@ def _why_not_packable(session: Session, order: Order) -> str:
         text = str(reason.get("reason") or "")
     if not text and order.hold_reasons:
         text = "; ".join(str(r.get("message") or r.get("code") or "") for r in order.hold_reasons)
-    status = order.status.replace("_", " ")
-    return f"Order {order.number} cannot be packed: it is {status}" + (
-        f" ({text})." if text else "."
-    )
+    params = {"order": order.number, "status": order.status}
+    if text:
+        return _Refusal("order_not_claimable", "order_not_packable_why", params | {"why": text})
+    return _Refusal("order_not_claimable", "order_not_packable", params)
 
 
 def _refusal(
@@ -139,15 +140,20 @@ def _refusal(
     owned: bool = False,
 ) -> _Refusal | None:
     if OrderStatus(order.status) not in PACKABLE:
-        return _Refusal("order_not_claimable", _why_not_packable(session, order))
+        return _why_not_packable(session, order)
     # A station whose batch the order is in takes it over: a supervisor assigned it there, and
     # the old holder's events are refused from then on (batch ownership, mutations.py).
     if lease is not None and is_held(lease, now) and lease.station_id != station_id and not owned:
         name = station_names(session, [lease.station_id]).get(lease.station_id, "?")
         return _Refusal(
             "claimed_by_other",
-            f"Order {order.number} is being packed at station {name} "
-            f"(claimed {lease.granted_at:%H:%M} UTC, until {lease.expires_at:%H:%M}).",
+            "order_held_elsewhere",
+            {
+                "order": order.number,
+                "station": name,
+                "since": f"{lease.granted_at:%H:%M}",
+                "until": f"{lease.expires_at:%H:%M}",
+            },
             station_name=name,
             claimed_at=lease.granted_at,
         )
@@ -214,8 +220,8 @@ def _refuse_other_stations_batch(session: Session, order: Order, station: Statio
         other = station_names(session, [owner]).get(owner, "?")
         raise ClaimRefusedError(
             "claimed_by_other",
-            f"Order {order.number} belongs to a batch assigned to station {other}. "
-            "A supervisor can reassign it.",
+            "order_in_other_batch",
+            {"order": order.number, "station": other},
             station_name=other,
         )
 
@@ -232,13 +238,14 @@ def claim_orders(
         batch = session.get(Batch, request.batch_id)
         if batch is None:
             raise ClaimRefusedError(
-                "unknown_order", f"Batch {request.batch_id} does not exist.", http_status=404
+                "unknown_order", "batch_unknown", {"batch": str(request.batch_id)}, http_status=404
             )
         if batch.station_id is not None and batch.station_id != station.id:
             other = station_names(session, [batch.station_id]).get(batch.station_id, "?")
             raise ClaimRefusedError(
                 "claimed_by_other",
-                f"Batch {batch.code} is assigned to station {other}.",
+                "batch_elsewhere",
+                {"batch": batch.code, "station": other},
                 station_name=other,
             )
         ids = list(session.scalars(select(Order.id).where(Order.batch_id == batch.id)))
@@ -250,7 +257,7 @@ def claim_orders(
     orders = lock_orders(session, ids)
     if request.order_id is not None and request.order_id not in orders:
         raise ClaimRefusedError(
-            "unknown_order", f"Order {request.order_id} does not exist.", http_status=404
+            "unknown_order", "order_unknown", {"order": str(request.order_id)}, http_status=404
         )
     if request.order_id is not None:
         single = orders[request.order_id]
@@ -267,16 +274,16 @@ def claim_orders(
             refusals.append(refusal)
     if not grantable:
         if request.order_id is not None or not refusals:
-            first = (
-                refusals[0]
-                if refusals
-                else _Refusal("order_not_claimable", "The batch has no orders.")
-            )
+            first = refusals[0] if refusals else _Refusal("order_not_claimable", "batch_empty", {})
         else:
             held = [r for r in refusals if r.error == "claimed_by_other"]
             first = held[0] if held else refusals[0]
         raise ClaimRefusedError(
-            first.error, first.message, station_name=first.station_name, claimed_at=first.claimed_at
+            first.error,
+            first.code,
+            first.params,
+            station_name=first.station_name,
+            claimed_at=first.claimed_at,
         )
     claim = Claim(
         station_id=station.id, order_id=request.order_id, batch_id=request.batch_id, created_at=now

@@ -33,6 +33,7 @@ from service.weights.history import record_parcel_weight
 from sync.protocol import (
     ORDERLESS_TYPES,
     PAYLOAD_MODELS,
+    REJECTION_MESSAGES,
     SET_ASIDE_TYPE,
     ClaimReleased,
     ExceptionRaised,
@@ -67,13 +68,29 @@ class StationRef:
 
 
 class Rejected(Exception):
-    """A business rejection: stored and answered as a 200 result with status 'rejected'."""
+    """A business rejection: stored and answered as a 200 result with status 'rejected'.
 
-    def __init__(self, reason: str, message: str, result: dict[str, Any] | None = None) -> None:
-        super().__init__(message)
+    `code` and `params` say it (sync.protocol.REJECTION_MESSAGES): stored in the result as
+    `say`, so a station words it in its packer's language; `message` is the English.
+    `message=` instead of a code: a text only a developer can act on, sent as it is."""
+
+    def __init__(
+        self,
+        reason: str,
+        code: str | None,
+        params: dict[str, Any] | None = None,
+        result: dict[str, Any] | None = None,
+        *,
+        message: str | None = None,
+    ) -> None:
+        said = {k: str(v) for k, v in (params or {}).items()}
+        text = message if code is None else REJECTION_MESSAGES[code].format(**said)
+        super().__init__(text)
         self.reason = reason
-        self.message = message
-        self.result = result or {}
+        self.message = text or ""
+        self.result = dict(result or {})
+        if code is not None:
+            self.result["say"] = {"code": code, "params": said}
 
 
 @dataclass
@@ -140,18 +157,12 @@ def parse_type(mutation: Mutation) -> MutationType:
     if mutation.type == SET_ASIDE_TYPE:
         # The station stands in this for an event the service refused outright; it keeps
         # the original in its own log and shows it. Recording it keeps the ids gap-free.
-        raise Rejected(
-            RejectReason.SET_ASIDE,
-            "The station set this event aside because the service could not accept it; "
-            "it is kept in the station's log.",
-        )
+        raise Rejected(RejectReason.SET_ASIDE, "set_aside")
     try:
         return MutationType(mutation.type)
     except ValueError:
         raise Rejected(
-            RejectReason.UNKNOWN_TYPE,
-            f"The service does not know the event type {mutation.type!r}. "
-            "Update the station software or the service.",
+            RejectReason.UNKNOWN_TYPE, "unknown_type", {"type": repr(mutation.type)}
         ) from None
 
 
@@ -164,7 +175,8 @@ def parse_payload(kind: MutationType, mutation: Mutation) -> BaseModel:
         where = ".".join(str(p) for p in first.get("loc", ())) or "payload"
         raise Rejected(
             RejectReason.INVALID_PAYLOAD,
-            f"The {kind.value} event is malformed ({where}: {first.get('msg', 'invalid')}).",
+            "malformed",
+            {"kind": kind.value, "where": where, "problem": first.get("msg", "invalid")},
         ) from None
 
 
@@ -180,17 +192,13 @@ def check_order(ctx: MutationContext) -> None:
         return station_names(ctx.session, [lease.station_id]).get(lease.station_id, "?")
 
     if status is S.CANCELLED:
-        raise Rejected(
-            RejectReason.ORDER_CANCELLED,
-            f"Order {order.number} was cancelled. Do not ship it; return the items to stock.",
-        )
+        raise Rejected(RejectReason.ORDER_CANCELLED, "order_cancelled", {"order": order.number})
     if status in _PACKED_OR_LATER and (lease is None or lease.station_id != ctx.station.id):
         packer = holder()
         raise Rejected(
             RejectReason.ALREADY_PACKED,
-            f"Order {order.number} was already packed"
-            + (f" at station {packer}." if packer else ".")
-            + " Put this parcel aside for a supervisor.",
+            "already_packed_at" if packer else "already_packed",
+            {"order": order.number, "station": packer} if packer else {"order": order.number},
             {"station_name": packer},
         )
     owner = batch_owner(ctx.session, order)
@@ -198,21 +206,18 @@ def check_order(ctx: MutationContext) -> None:
         owner_name = station_names(ctx.session, [owner]).get(owner, "?")
         raise Rejected(
             RejectReason.CLAIMED_BY_OTHER,
-            f"Order {order.number} belongs to a batch assigned to station {owner_name}. "
-            "Stop packing it here; a supervisor can reassign it.",
+            "batch_elsewhere",
+            {"order": order.number, "station": owner_name},
             {"station_id": owner, "station_name": owner_name},
         )
     if lease is None or mutation.lease_epoch is None:
-        raise Rejected(
-            RejectReason.NO_LEASE,
-            f"Order {order.number} is not claimed by this station. Claim it before packing.",
-        )
+        raise Rejected(RejectReason.NO_LEASE, "not_claimed", {"order": order.number})
     if lease.station_id != ctx.station.id:
         other = holder()
         raise Rejected(
             RejectReason.CLAIMED_BY_OTHER,
-            f"Order {order.number} was claimed by station {other} at "
-            f"{lease.granted_at:%Y-%m-%d %H:%M} UTC. Stop packing it here.",
+            "claimed_elsewhere",
+            {"order": order.number, "station": other, "at": f"{lease.granted_at:%Y-%m-%d %H:%M}"},
             {
                 "station_id": lease.station_id,
                 "station_name": other,
@@ -223,8 +228,8 @@ def check_order(ctx: MutationContext) -> None:
         # Our own station holds it again, but under a newer grant: this event predates it.
         raise Rejected(
             RejectReason.NO_LEASE,
-            f"This event for order {order.number} was recorded under an older claim "
-            f"(epoch {mutation.lease_epoch}, now {order.lease_epoch}). Check the order.",
+            "older_claim",
+            {"order": order.number, "epoch": mutation.lease_epoch, "current": order.lease_epoch},
         )
 
 
@@ -281,7 +286,8 @@ def _label(ctx: MutationContext, p: BaseModel) -> None:
         if label is None or label.order_id != ctx.order.id:
             raise Rejected(
                 RejectReason.INVALID_PAYLOAD,
-                f"Label {p.label_id} is not a label of order {ctx.order.number}.",
+                "label_not_of_order",
+                {"label": p.label_id, "order": ctx.order.number},
             )
         label.status = "printed"
         tracking = tracking or label.tracking_number
@@ -322,7 +328,7 @@ def _override(ctx: MutationContext, p: BaseModel) -> None:
     try:
         by = override_actor(ctx.session, ctx.station.id, ctx.order.id, p)
     except OverrideUnproven as exc:
-        raise Rejected(RejectReason.OVERRIDE_UNPROVEN, str(exc)) from None
+        raise Rejected(RejectReason.OVERRIDE_UNPROVEN, None, message=str(exc)) from None
     record_event(
         ctx.session,
         ctx.order,
@@ -491,16 +497,13 @@ def check_mutation(
     payload = parse_payload(kind, mutation)
     if kind in ORDERLESS_TYPES:
         if mutation.order_id is not None:
-            raise Rejected(RejectReason.INVALID_PAYLOAD, f"A {kind.value} event has no order_id.")
+            raise Rejected(RejectReason.INVALID_PAYLOAD, "event_with_order", {"kind": kind.value})
         return CheckedOrderless(session, station, mutation, payload)
     if mutation.order_id is None:
-        raise Rejected(RejectReason.INVALID_PAYLOAD, f"A {kind.value} event needs an order_id.")
+        raise Rejected(RejectReason.INVALID_PAYLOAD, "event_without_order", {"kind": kind.value})
     order = orders.get(mutation.order_id)
     if order is None:
-        raise Rejected(
-            RejectReason.UNKNOWN_ORDER,
-            f"Order {mutation.order_id} is not known to the service. Put it aside.",
-        )
+        raise Rejected(RejectReason.UNKNOWN_ORDER, "unknown_order", {"order": mutation.order_id})
     ctx = MutationContext(session, station, mutation, order, leases.get(order.id))
     if kind not in _RETURN_TYPES:
         check_order(ctx)

@@ -479,11 +479,11 @@ def checksum(session: Session, station_id: int) -> HoldingsChecksum:
     return HoldingsChecksum(order_count=len(pairs), checksum=holdings_checksum(pairs))
 
 
-def users_without_v4(answer: PullResponse) -> PullResponse:
-    """The answer for a station older than protocol 4: users without their language."""
+def without_v4(answer: PullResponse) -> PullResponse:
+    """The answer for a station older than protocol 4: users and orders without a language."""
     changes = [
-        c.model_copy(update={"data": snapshots.without_v4(c.data)})
-        if c.entity == "user" and c.data is not None
+        c.model_copy(update={"data": snapshots.without_v4(c.data, c.entity)})
+        if c.entity in ("user", "order") and c.data is not None
         else c
         for c in answer.changes
     ]

@@ -33,7 +33,14 @@ from service.models import (
 from service.pins import pin_check
 from service.slips import NO_SLIPS, SlipPolicy, slip_policy
 from service.weights.stats import MIN_PARCELS
-from sync.protocol import ORDER_FIELDS_V3, USER_FIELDS_V4, BatchSnapshot, UserSnapshot
+from sync.languages import customer_language
+from sync.protocol import (
+    ORDER_FIELDS_V3,
+    ORDER_FIELDS_V4,
+    USER_FIELDS_V4,
+    BatchSnapshot,
+    UserSnapshot,
+)
 
 Snapshot = dict[str, Any]
 CHUNK = 900  # stays under SQLite's bound-parameter limits with room to spare
@@ -126,18 +133,22 @@ _V3_COLUMNS = (
     Order.payment_state,
     Order.total_amount,
     Order.currency,
+    Order.language,
 )
 
 
 def order_extras(snap: Snapshot, row: tuple[Any, ...], policies: dict[int, SlipPolicy]) -> Snapshot:
-    """The protocol-3 fields of one order: slip wanted, pickup point, cash on delivery."""
-    channel_id, point_id, point_name, payment_state, total, currency = row
+    """The protocol-3 fields of one order: slip wanted, pickup point, cash on delivery, and
+    the language its packing slip prints in."""
+    channel_id, point_id, point_name, payment_state, total, currency, language = row
     company = (snap["ship_to"] or {}).get("company", "")
     return {
         "packing_slip": policies.get(channel_id, NO_SLIPS).wants(snap["country"], company),
         "pickup_point": {"id": point_id, "name": point_name} if point_id else None,
         "cod_amount": str(total) if payment_state == "cod" and total is not None else None,
         "currency": currency or "",
+        # An order from before orders.language: its destination country's language.
+        "language": language or customer_language(None, snap["country"]),
     }
 
 
@@ -330,9 +341,11 @@ def users(session: Session, ids: Iterable[int], station_id: int) -> dict[int, Sn
     return out
 
 
-def without_v4(snap: Snapshot) -> Snapshot:
-    """The user as a station older than protocol 4 reads it (it refuses unknown fields)."""
-    return {k: v for k, v in snap.items() if k not in USER_FIELDS_V4}
+def without_v4(snap: Snapshot, entity: str = "user") -> Snapshot:
+    """A user or an order as a station older than protocol 4 reads it (it refuses unknown
+    fields)."""
+    fields = ORDER_FIELDS_V4 if entity == "order" else USER_FIELDS_V4
+    return {k: v for k, v in snap.items() if k not in fields}
 
 
 def batches(session: Session, ids: Iterable[int]) -> dict[int, Snapshot]:

@@ -226,3 +226,33 @@ def test_a_held_order_with_a_printed_label_says_so(floor: Floor) -> None:
     again = next(e for e in body["exceptions"] if e["id"] == held["id"])
     assert again["labels_printed"] == 1
     assert all(e["labels_printed"] == 0 for e in body["exceptions"] if e["id"] != held["id"])
+
+
+def test_an_actions_answer_is_a_code_the_station_words_in_its_language(floor: Floor) -> None:
+    """The English `message` for older stations; `code` and `params` for the supervisor's
+    own language at the bench (the same sentences in the station's catalogue)."""
+    import re
+
+    from app.i18n import PSEUDO, render
+    from app.station.supervisor import ACTIONS, action_text
+    from service.supervisor.schemas import ACTION_MESSAGES
+
+    assert ACTIONS == ACTION_MESSAGES
+    held = floor.shift.held_order
+    version = floor.order(held).version
+    r = floor.post(f"/orders/{held}/release", {"reason": "found", "expected_version": version})
+    assert r.status_code == 200, r.text
+    answer = r.json()
+    number = floor.order(held).number
+    assert (answer["code"], answer["params"]) == (
+        "released",
+        {"order": number, "status": "allocated"},
+    )
+    assert answer["message"] == f"Order {number} released; it is allocated."
+    text = action_text(answer)
+    assert render(text, "en") == answer["message"]
+    pseudo = render(text, PSEUDO)
+    assert number in pseudo and "[àĺĺöçàţéđ" in pseudo  # the status word too
+    assert re.findall(r"\b[A-Za-z]{2,}\b", pseudo.replace(number, " ")) == [], pseudo
+    assert action_text({"message": "Older words."}) == "Older words."  # an older service
+    assert render(action_text({}), "en") == "Done."

@@ -13,7 +13,13 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from service.changes import mark_changed
 from service.users import create_token
-from sync.protocol import ORDER_FIELDS_V3, PROTOCOL_HEADER, OrderSnapshot, PullResponse
+from sync.protocol import (
+    ORDER_FIELDS_V3,
+    ORDER_FIELDS_V4,
+    PROTOCOL_HEADER,
+    OrderSnapshot,
+    PullResponse,
+)
 from tests.integration.sync_server.conftest import StationAuth
 from tests.support import factories
 
@@ -93,8 +99,14 @@ def test_the_channel_setting_reaches_the_station_with_each_order(
     assert Decimal(point["cod_amount"]) == Decimal("249.90") and point["currency"] == "RON"
     assert orders["ORD-900001"]["pickup_point"] is None
     assert orders["ORD-900001"]["cod_amount"] is None
+    # The slip's language (protocol 4): none stored (an order from before 0019), so the
+    # country's; a protocol-3 station is not sent the field at all.
+    assert "language" not in point
+    v4 = _orders(_pull(client, station, 0, "4"))
+    assert v4["ORD-900002"]["language"] == "ro" and v4["ORD-900001"]["language"] == "en"  # RO, NL
     for data in orders.values():  # the hand-built dicts are exactly the protocol's model
-        assert OrderSnapshot.model_validate(data).model_dump(mode="json") == data
+        dumped = OrderSnapshot.model_validate(data).model_dump(mode="json")
+        assert {k: v for k, v in dumped.items() if k not in ORDER_FIELDS_V4} == data
 
     assert client.get("/v1/channels/shop/packing-slip", headers=operator).json() == {
         "packing_slip": "never",

@@ -227,7 +227,7 @@ def test_cancelled_and_already_packed_elsewhere(
 
 def _fail_after_status_change(*args: Any, **kwargs: Any) -> None:
     """Stands in for release_lease in order_packed, which runs after the status moved."""
-    raise Rejected("illegal_transition", "simulated failure after the status moved")
+    raise Rejected("illegal_transition", None, message="simulated failure after the status moved")
 
 
 def test_a_rejected_mutation_leaves_none_of_its_writes(

@@ -5,7 +5,7 @@
 ^LH0,0
 ^FO40,40^A0N,48,48^FDPacking slip^FS
 ^FO40,100^A0N,31,31^FDOrder ORD-100234^FS
-^FO40,143^A0N,26,26^FH_^FDShopify  _C2_B7  2024-05-06^FS
+^FO40,143^A0N,26,26^FH_^FDShopify  _C2_B7  6 May 2024^FS
 ^FO506,187^BY2^BCN,72,N,N,N,A^FDORD-100234^FS
 ^FO506,265^A0N,24,24^FB246,1,0,C^FDORD-100234^FS
 ^FO40,299^A0N,26,26^FDHarbour Tea Co.^FS
@@ -31,7 +31,7 @@
 ^FO692,754^A0N,26,26^FD3^FS
 ^FO232,754^A0N,26,26^FDOat biscuits 200 g^FS
 ^FO40,1015^GB732,2,2^FS
-^FO40,1027^A0N,26,26^FD6 item(s) in this order^FS
+^FO40,1027^A0N,26,26^FD6 items in this order^FS
 ^FO40,1071^A0N,26,26^FDReturns^FS
 ^FO40,1105^A0N,23,23^FDNot happy? Return unused items within 30 days: print the returns label^FS
 ^FO40,1138^A0N,23,23^FDfrom our website and drop the parcel at any post office.^FS

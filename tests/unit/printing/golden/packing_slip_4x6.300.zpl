@@ -5,7 +5,7 @@
 ^LH0,0
 ^FO59,59^A0N,71,71^FDPacking slip^FS
 ^FO59,148^A0N,45,45^FDOrder ORD-100234^FS
-^FO59,212^A0N,38,38^FH_^FDShopify  _C2_B7  2024-05-06^FS
+^FO59,212^A0N,38,38^FH_^FDShopify  _C2_B7  6 May 2024^FS
 ^FO748,276^BY3^BCN,106,N,N,N,A^FDORD-100234^FS
 ^FO748,391^A0N,35,35^FB369,1,0,C^FDORD-100234^FS
 ^FO59,441^A0N,38,38^FDHarbour Tea Co.^FS
@@ -31,7 +31,7 @@
 ^FO1023,1114^A0N,38,38^FD3^FS
 ^FO343,1114^A0N,38,38^FDOat biscuits 200 g^FS
 ^FO59,1501^GB1082,4,4^FS
-^FO59,1518^A0N,38,38^FD6 item(s) in this order^FS
+^FO59,1518^A0N,38,38^FD6 items in this order^FS
 ^FO59,1583^A0N,38,38^FDReturns^FS
 ^FO59,1633^A0N,34,34^FDNot happy? Return unused items within 30 days: print the returns label^FS
 ^FO59,1682^A0N,34,34^FDfrom our website and drop the parcel at any post office.^FS
