@@ -22,6 +22,7 @@ from service.errors import ServiceError
 from service.office.sessions import SignedIn
 from service.web import auth, catalogue, dashboard, jobs, operations, orders, triage, users
 from service.web.auth import PREFIX, ConsoleRefused, SignInNeeded
+from service.web.i18n import N_
 from service.web.render import HERE, page
 
 log = logging.getLogger(__name__)
@@ -129,7 +130,11 @@ async def _invalid(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
     first = exc.errors()[0] if exc.errors() else {}
     where = ".".join(str(p) for p in first.get("loc", ()) if p not in ("body", "query"))
-    message = f"{where or 'The form'}: {first.get('msg', 'invalid')}. Nothing was changed."
+    message = N_(
+        "%(where)s: %(problem)s. Nothing was changed.",
+        where=where or N_("The form"),
+        problem=first.get("msg", "invalid"),
+    )
     return page(request, "error.html", _who(request), status_code=422, message=message)
 
 
@@ -143,18 +148,18 @@ async def _database_error(request: Request, exc: Exception) -> Response:
         type(exc.orig).__name__,
     )
     if isinstance(exc, IntegrityError):
-        message = (
+        message = N_(
             "What you sent clashes with something saved meanwhile, so nothing was changed. "
             "Reload the page and try again."
         )
         return page(request, "error.html", _who(request), status_code=409, message=message)
-    message = (
+    message = N_(
         "The database did not answer as it should, so this page cannot be shown and nothing "
         "was changed. Try again in a minute; if it keeps happening, tell whoever runs the "
         "Packbench server (the service log says what the database answered)."
     )
     return page(
-        request, "error.html", _who(request), status_code=503, message=message, title="Not now"
+        request, "error.html", _who(request), status_code=503, message=message, title=N_("Not now")
     )
 
 

@@ -28,6 +28,7 @@ from service.office.sessions import (
     start_session,
 )
 from service.security import constant_time_equal, new_token
+from service.web.i18n import N_
 from service.web.render import page
 
 COOKIE = "packbench_console"
@@ -69,7 +70,13 @@ def page_for(role: OfficeRole) -> Callable[[Request, Session], SignedIn]:
         if who is None:
             raise SignInNeeded(request.url.path)
         if not may(who.role, role):
-            raise ConsoleRefused(f"This page needs the {role.value} role; you are {who.role}.")
+            raise ConsoleRefused(
+                N_(
+                    "This page needs the %(role)s role; you are %(yours)s.",
+                    role=role.value,
+                    yours=who.role,
+                )
+            )
         return who
 
     check.__name__ = f"page_for_{role.value}"
@@ -84,11 +91,19 @@ def action_for(role: OfficeRole) -> Callable[[Request, Session], Awaitable[Signe
         token = request.cookies.get(COOKIE, "")
         who = _signed_in(request, session)
         if who is None:
-            raise ConsoleRefused("You are not signed in (or your session ended): sign in again.")
+            raise ConsoleRefused(
+                N_("You are not signed in (or your session ended): sign in again.")
+            )
         if not csrf_ok(token, str(form.get("csrf", ""))):
-            raise ConsoleRefused("The form was not sent from this console session; reload it.")
+            raise ConsoleRefused(N_("The form was not sent from this console session; reload it."))
         if not may(who.role, role):
-            raise ConsoleRefused(f"This needs the {role.value} role; you are {who.role}.")
+            raise ConsoleRefused(
+                N_(
+                    "This needs the %(role)s role; you are %(yours)s.",
+                    role=role.value,
+                    yours=who.role,
+                )
+            )
         return who
 
     check.__name__ = f"action_for_{role.value}"
@@ -165,7 +180,7 @@ def sign_in(
             next_path=next,
             email=email,
             status_code=403,
-            error="The sign-in form had expired; please sign in again.",
+            error=N_("The sign-in form had expired; please sign in again."),
         )
     result = authenticate(session, email, password)
     if isinstance(result, SignInRefused):

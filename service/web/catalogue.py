@@ -41,6 +41,7 @@ from service.errors import NotFound
 from service.models import Product
 from service.office.sessions import SignedIn, audit
 from service.web.auth import PREFIX, AdminAction, OperatorAction, Viewer
+from service.web.i18n import N_
 from service.web.render import page
 
 router = APIRouter(prefix=PREFIX, include_in_schema=False)
@@ -106,11 +107,14 @@ async def preview(
     data = await file.read(MAX_FILE_BYTES + 1)
     name = (file.filename or "catalogue.csv")[:100]
     if len(data) > MAX_FILE_BYTES:
-        message = "The file is over 10 MB: split it, or use `packbench-service product import`."
+        message = N_(
+            "The file is over 10 MB: split it, or use %(command)s.",
+            command="`packbench-service product import`",
+        )
         return _import_page(request, who, status_code=413, error=message, name=name)
     if not data.strip():
         return _import_page(
-            request, who, status_code=422, error="The file is empty: choose the CSV.", name=name
+            request, who, status_code=422, error=N_("The file is empty: choose the CSV."), name=name
         )
     try:
         problems, report = _run(session, data, who)
@@ -120,9 +124,10 @@ async def preview(
     error = ""
     if carried and len(carried) > MAX_CARRIED:
         carried = ""
-        error = (
+        error = N_(
             "The file is too large to apply from the console after its preview; "
-            "import it with `packbench-service product import` on the server."
+            "import it with %(command)s on the server.",
+            command="`packbench-service product import`",
         )
     return _import_page(
         request,
@@ -154,7 +159,7 @@ def apply(
             request,
             who,
             status_code=422,
-            error="The previewed file did not arrive intact; upload it again.",
+            error=N_("The previewed file did not arrive intact; upload it again."),
         )
     problems, report = _run(session, data, who)
     if problems or report is None:
@@ -165,8 +170,10 @@ def apply(
             status_code=409,
             problems=problems,
             name=name,
-            error="The catalogue changed since the preview and the file no longer fits; "
-            "nothing was imported. Fix the rows below and upload it again.",
+            error=N_(
+                "The catalogue changed since the preview and the file no longer fits; "
+                "nothing was imported. Fix the rows below and upload it again."
+            ),
         )
     audit(
         session,
@@ -212,7 +219,7 @@ def _size_text(product: Product) -> str:
 def _product(session: Session, product_id: int) -> Product:
     product = session.get(Product, product_id)
     if product is None:
-        raise NotFound(f"No product {product_id}.")
+        raise NotFound(N_("No product %(id)s.", id=product_id))
     return product
 
 
@@ -273,7 +280,7 @@ def edit_product(
     }
     product = session.get(Product, product_id, with_for_update=True)
     if product is None:
-        raise NotFound(f"No product {product_id}.")
+        raise NotFound(N_("No product %(id)s.", id=product_id))
     now = _state(product)
     try:
         before = json.loads(seen)
@@ -291,8 +298,11 @@ def edit_product(
             status_code=409,
             typed=typed,
             changed=changed,
-            error=f"Product {product.sku} was not saved: someone changed it after you opened "
-            "it (see below). Look at it again, then save.",
+            error=N_(
+                "Product %(sku)s was not saved: someone changed it after you opened "
+                "it (see below). Look at it again, then save.",
+                sku=product.sku,
+            ),
         )
     values: dict[str, Any] = {}
     problems: list[str] = []
@@ -327,7 +337,7 @@ def edit_product(
             product_id,
             status_code=422,
             typed=typed,
-            error="Nothing was saved: " + " ".join(problems),
+            error=N_("Nothing was saved: %(problems)s", problems=" ".join(problems)),
         )
     report = apply_changes(session, [change], actor=who.actor)
     after = _state(product)

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from service.lifecycle import OrderStatus
 from service.models import Order, OrderEvent
+from service.web.i18n import N_
 
 WINDOWS = {
     "today": None,
@@ -110,10 +111,12 @@ def duration_words(seconds: float | None) -> str:
         return "-"
     s = round(seconds)
     if s < 60:
-        return f"{s} s"
+        return N_("%(seconds)s s", seconds=s)
     minutes, _ = divmod(s, 60)
     hours, minutes = divmod(minutes, 60)
     days, hours = divmod(hours, 24)
     if days:
-        return f"{days} d {hours} h"
-    return f"{hours} h {minutes:02d} min" if hours else f"{minutes} min"
+        return N_("%(days)s d %(hours)s h", days=days, hours=hours)
+    if hours:
+        return N_("%(hours)s h %(minutes)02d min", hours=hours, minutes=minutes)
+    return N_("%(minutes)s min", minutes=minutes)

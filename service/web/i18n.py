@@ -22,12 +22,14 @@ import sys
 from contextvars import ContextVar
 from functools import cache
 from pathlib import Path
+from typing import Self
 
 from babel.core import UnknownLocaleError
 from babel.messages.catalog import Catalog
-from babel.messages.extract import extract_from_dir
+from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po, write_po
+from markupsafe import escape
 
 from service.languages import DEFAULT, LANGUAGES
 
@@ -102,6 +104,47 @@ def ngettext_(singular: str, plural: str, n: int) -> str:
     return (_current.get() or _ENGLISH).ngettext(singular, plural, n)
 
 
+class N_(str):
+    """A sentence from the console's Python, shown in the language of the page it lands on.
+
+    Handlers make messages before `page()` knows the reader's language, so they mark them
+    `N_("No order %(number)s.", number=n)`: the value is the English (it compares, joins and
+    logs as before) and the template, which renders after `use()`, prints the translation.
+    """
+
+    _message: str
+    _values: dict[str, object]
+
+    def __new__(cls, message: str, **values: object) -> Self:
+        made = super().__new__(cls, message % values if values else message)
+        made._message = message
+        made._values = values
+        return made
+
+    def __str__(self) -> str:
+        said = gettext_(self._message)
+        return said % self._values if self._values else said
+
+    def __html__(self) -> str:
+        return str(escape(str(self)))
+
+
+class Np_(N_):
+    """A sentence with a number, translated later: `Np_("%(num)s job", "%(num)s jobs", n)`."""
+
+    _plural: str
+    _n: int
+
+    def __new__(cls, singular: str, plural: str, n: int, **values: object) -> Self:
+        values = {"num": n, **values}
+        made = super().__new__(cls, singular if n == 1 else plural, **values)
+        made._message, made._plural, made._n = singular, plural, n
+        return made
+
+    def __str__(self) -> str:
+        return ngettext_(self._message, self._plural, self._n) % self._values
+
+
 METHODS = [("templates/**.html", "jinja2"), ("**.py", "python")]
 
 
@@ -109,8 +152,12 @@ def extract() -> Catalog:
     """Every sentence the console's templates and code mark for translation."""
     catalog = Catalog(project="Packbench console", charset="utf-8")
     here = Path(__file__).parent
+    keywords = {**DEFAULT_KEYWORDS, "N_": None, "Np_": (1, 2)}
     for filename, lineno, message, comments, context in extract_from_dir(
-        here, METHODS, options_map={"templates/**.html": {"extensions": "jinja2.ext.i18n"}}
+        here,
+        METHODS,
+        options_map={"templates/**.html": {"extensions": "jinja2.ext.i18n"}},
+        keywords=keywords,
     ):
         catalog.add(message, None, [(filename, lineno)], auto_comments=comments, context=context)
     return catalog

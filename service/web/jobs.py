@@ -20,25 +20,32 @@ from service.jobs.queue import dismiss, list_jobs, retry
 from service.models import Order
 from service.office.sessions import SignedIn, audit
 from service.web.auth import PREFIX, OperatorAction, Viewer
+from service.web.i18n import N_, Np_
 from service.web.render import page
 
 router = APIRouter(prefix=PREFIX, include_in_schema=False)
 
 LIMIT = 200
 KIND_WORDS = {
-    "publish": "Tell the shop the order shipped",
-    "label_void": "Cancel a label at the carrier",
-    "tracking_poll": "Ask the carriers for tracking news",
-    "stock_publish": "Send a product's stock to the shop",
-    "refund": "Refund a return in the shop",
-    "return_dispose": "Tell Shopify what became of returned units",
+    "publish": N_("Tell the shop the order shipped"),
+    "label_void": N_("Cancel a label at the carrier"),
+    "tracking_poll": N_("Ask the carriers for tracking news"),
+    "stock_publish": N_("Send a product's stock to the shop"),
+    "refund": N_("Refund a return in the shop"),
+    "return_dispose": N_("Tell Shopify what became of returned units"),
 }
 # CarrierError kinds (service/carriers/base.py) as a person would say them.
 CARRIER_WORDS = {
-    "timeout": "did not answer in time",
-    "unavailable": "was not reachable (its service was down or refused the connection)",
-    "rejected": "refused the request",
-    "config": "is not set up: check the carrier's account settings and secrets",
+    "timeout": N_("The carrier %(carrier)s did not answer in time%(status)s."),
+    "unavailable": N_(
+        "The carrier %(carrier)s was not reachable (its service was down or "
+        "refused the connection)%(status)s."
+    ),
+    "rejected": N_("The carrier %(carrier)s refused the request%(status)s."),
+    "config": N_(
+        "The carrier %(carrier)s is not set up: check the carrier's account settings "
+        "and secrets%(status)s."
+    ),
 }
 
 
@@ -46,14 +53,14 @@ def plain_error(text: str | None) -> str:
     """A job's last error as a sentence: "sendcloud: unavailable (HTTP 503)" ->
     "The carrier sendcloud was not reachable (...) (HTTP 503)."; anything else as it is."""
     if not text:
-        return "No error was recorded (the worker stopped)."
+        return N_("No error was recorded (the worker stopped).")
     head, sep, rest = text.partition(": ")
     kind, _, status = rest.partition(" ")
     if sep and kind in CARRIER_WORDS and " " not in head:
         extra = f" {status}" if status else ""
-        return f"The carrier {head} {CARRIER_WORDS[kind]}{extra}."
+        return N_(CARRIER_WORDS[kind], carrier=head, status=extra)
     if text.startswith("the worker stopped"):
-        return "The worker stopped during the last attempt (the service restarted or crashed)."
+        return N_("The worker stopped during the last attempt (the service restarted or crashed).")
     sentence = text[0].upper() + text[1:]
     return sentence if sentence.endswith(".") else sentence + "."
 
@@ -91,11 +98,18 @@ def _jobs(
 def jobs_page(request: Request, session: DbSession, who: Viewer) -> Response:
     """Dead jobs, newest first: what, for whom, the last error in words, attempts, when."""
     done = request.query_params.get("done", "")
-    words = {"retried": "Queued again; the worker tries it at once.", "discarded": "Discarded."}
+    words = {
+        "retried": N_("Queued again; the worker tries it at once."),
+        "discarded": N_("Discarded."),
+    }
     count = request.query_params.get("n", "")
     message = words.get(done, "")
     if done == "retried" and count.isdigit() and int(count) != 1:
-        message = f"{int(count)} jobs queued again; the worker tries them at once."
+        message = Np_(
+            "%(num)s job queued again; the worker tries it at once.",
+            "%(num)s jobs queued again; the worker tries them at once.",
+            int(count),
+        )
     return _jobs(request, session, who, done=message)
 
 
@@ -142,7 +156,9 @@ def retry_jobs(
     """Retry the ticked jobs together: all of them, or (if one cannot be) none."""
     chosen = sorted(set(job or []))
     if not chosen:
-        return _jobs(request, session, who, error="Tick the jobs to retry first.", status_code=422)
+        return _jobs(
+            request, session, who, error=N_("Tick the jobs to retry first."), status_code=422
+        )
     try:
         _retry(session, who, chosen, reason.strip())
         session.commit()

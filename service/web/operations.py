@@ -26,6 +26,7 @@ from service.shipping.dispatch import order_lines
 from service.shipping.manifest import manifest_csv
 from service.stations import list_stations, station_id_by_name
 from service.web.auth import PREFIX, AdminAction, AdminPage, OperatorAction, Viewer
+from service.web.i18n import N_
 from service.web.render import page
 
 router = APIRouter(prefix=PREFIX, include_in_schema=False)
@@ -117,7 +118,11 @@ def make_batches(
         session.commit()
     except (ServiceError, ValueError) as exc:
         session.rollback()
-        message = exc.message if isinstance(exc, ServiceError) else f"Unknown item mix {items!r}."
+        message = (
+            exc.message
+            if isinstance(exc, ServiceError)
+            else N_("Unknown item mix %(items)r.", items=items)
+        )
         return _batches(request, session, who, message, 422)
     return RedirectResponse(f"{PREFIX}/batches?made={len(made)}", status_code=303)
 
@@ -215,7 +220,7 @@ def close_day(
 ) -> Response:
     """Ship every packed order of the carrier on one manifest (admin)."""
     if carrier not in known_carriers():
-        return _dispatch(request, session, who, f"No carrier {carrier!r}.", 404)
+        return _dispatch(request, session, who, N_("No carrier %(carrier)r.", carrier=carrier), 404)
     try:
         manifest = close_carrier_day(session, carrier, actor=who.actor)
         audit(
@@ -248,7 +253,7 @@ def manifest_file(session: DbSession, who: AdminPage, manifest_id: str) -> Respo
         )
     )
     if row is None:
-        raise NotFound(f"No manifest {manifest_id!r} was made in the console.")
+        raise NotFound(N_("No manifest %(id)r was made in the console.", id=manifest_id))
     lines = []
     ids = [int(i) for i in row.details.get("order_ids", [])]
     for order in session.scalars(select(Order).where(Order.id.in_(ids)).order_by(Order.id)):

@@ -25,6 +25,7 @@ from service.office.sessions import SignedIn, audit
 from service.supervisor import actions
 from service.supervisor.address import ADDRESS_CODES, FIELDS, edit_address
 from service.web.auth import PREFIX, OperatorAction, Viewer
+from service.web.i18n import N_
 from service.web.render import page
 from service.web.search import OrderFilters, search_orders
 
@@ -35,12 +36,12 @@ Version = Annotated[int, Form()]
 SeenEvent = Annotated[int, Form()]
 
 DONE = {
-    "hold": "The order is on hold.",
-    "release": "The hold was released.",
-    "cancel": "The order was cancelled; its labels were voided.",
-    "address": "The address was saved and re-validated.",
-    "relabel": "A new label was made and the old one voided at the carrier.",
-    "batch": "The order is in the batch; the batch's station pulls it.",
+    "hold": N_("The order is on hold."),
+    "release": N_("The hold was released."),
+    "cancel": N_("The order was cancelled; its labels were voided."),
+    "address": N_("The address was saved and re-validated."),
+    "relabel": N_("A new label was made and the old one voided at the carrier."),
+    "batch": N_("The order is in the batch; the batch's station pulls it."),
 }
 MEDIA = {"zpl": "application/zpl", "pdf": "application/pdf", "png": "image/png"}
 
@@ -97,7 +98,9 @@ def _order_page(
     session.rollback()  # read what is committed now, not what a failed action left behind
     order = session.get(Order, order_id)
     if order is None:
-        return page(request, "error.html", who, status_code=404, message=f"No order {order_id}.")
+        return page(
+            request, "error.html", who, status_code=404, message=N_("No order %(id)s.", id=order_id)
+        )
     events = list(
         session.scalars(
             select(OrderEvent).where(OrderEvent.order_id == order.id).order_by(OrderEvent.id)
@@ -317,7 +320,7 @@ def label_file(session: DbSession, who: Viewer, label_id: int) -> Response:
     """The label's bytes as the carrier made them (ZPL, PDF or PNG), as a download."""
     label = session.get(Label, label_id)
     if label is None:
-        raise NotFound(f"No label {label_id}.")
+        raise NotFound(N_("No label %(id)s.", id=label_id))
     name = f"label-{label.tracking_number}-{label.parcel_no}.{label.format}"
     return Response(
         label.content,

@@ -20,17 +20,18 @@ from service.models import User
 from service.office.sessions import SignedIn, audit
 from service.users import UserRole, add_user, set_user_active, update_user
 from service.web.auth import PREFIX, AdminAction, AdminPage
+from service.web.i18n import N_
 from service.web.render import page
 
 router = APIRouter(prefix=PREFIX, include_in_schema=False)
 
 Short = Annotated[str, Form(max_length=100)]
 DONE = {
-    "added": "The user was added; stations know them after their next sync.",
-    "disabled": "The user was disabled; stations refuse their badge after their next sync.",
-    "enabled": "The user was enabled again.",
-    "pin": "The new PIN is set (and any lock-out lifted). Tell the user in person.",
-    "updated": "Saved.",
+    "added": N_("The user was added; stations know them after their next sync."),
+    "disabled": N_("The user was disabled; stations refuse their badge after their next sync."),
+    "enabled": N_("The user was enabled again."),
+    "pin": N_("The new PIN is set (and any lock-out lifted). Tell the user in person."),
+    "updated": N_("Saved."),
 }
 
 
@@ -113,7 +114,9 @@ def active(
 ) -> Response:
     """Disable a user (with a reason) or enable them again."""
     if not active and not reason.strip():
-        return _users(request, session, who, error="Say why the user is disabled.", status_code=422)
+        return _users(
+            request, session, who, error=N_("Say why the user is disabled."), status_code=422
+        )
     try:
         user = set_user_active(session, str(user_id), active)
         audit(

@@ -60,7 +60,7 @@ def test_dead_jobs_are_listed_retried_and_discarded_with_who_and_why(
     assert f'href="/console/orders/{floor.confirmed_id}"' in page.text
     assert "Retry</button>" not in page.text  # a viewer only looks
     queue = app_client.get("/console/exceptions")
-    assert '<a href="/console/jobs">2 dead job(s)</a>' in queue.text
+    assert '<a href="/console/jobs">2 dead jobs</a>' in queue.text
 
     app_client.cookies.clear()
     csrf = sign_in(app_client, "operator")

@@ -27,7 +27,7 @@ def test_batches_are_made_and_assigned_to_a_station_by_name(
         factories.station(s, "bench-07")
     csrf = sign_in(app_client, "operator")
     r = app_client.post("/console/batches", data={"csrf": csrf, "items": "any", "max_orders": "10"})
-    assert r.status_code == 200 and "1 batch(es) made." in r.text
+    assert r.status_code == 200 and "1 batch made." in r.text
     with sessions() as s:
         batch = s.scalar(select(Batch))
         assert batch is not None and batch.created_by == "office:operator@example.com"
