@@ -237,11 +237,8 @@ def box_content_label(box: BoxContentLabel, media: Media = MEDIA_4X6) -> Label:
     m = 4.0
     right = media.width_mm - m
     lang = box.language
-    packed = Msg(
-        "{box_type}  ·  packed {when}",
-        box_type=box.box_type,
-        when=f"{box.packed_at:%Y-%m-%d %H:%M}",
-    ).render(lang)
+    when = box.packed_at.strftime("%Y-%m-%d %H:%M")
+    packed = Msg("{box_type}  ·  packed {when}", box_type=box.box_type, when=when).render(lang)
     elements: list[Element] = [
         Text(m, m, Msg("Order {number}", number=box.order_number).render(lang), 6, bold=True),
         # TRANSLATORS: "box" = shipping carton; box 2 of 3 of one order.

@@ -61,8 +61,8 @@ def calibration_page(media: Media) -> Label:
             _(
                 "Calibration {media}: {width} x {height} mm",
                 media=media.name,
-                width=f"{w:g}",
-                height=f"{h:g}",
+                width=format(w, "g"),
+                height=format(h, "g"),
             ),
             3.5,
             bold=True,
