@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import faulthandler
+import gc
 import json
 import os
 import random
@@ -44,7 +45,12 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 import _replica_fill  # noqa: E402
 from _compare import Comparison, SqliteCommit, percentile  # noqa: E402
 
-BUDGET_SCAN_P99_MS = 25.0
+# The issue's target: p99 <= 4 ms at 100k cached orders, of which the one durable commit
+# is ~0.3 ms on a quiet machine. When the machine is busy (load above the cores) the commit
+# alone can take 10 ms at p99; then the part that is ours, p99 minus the bare commit's p99
+# in the same run, is what is judged, and the output says so.
+BUDGET_SCAN_P99_MS = 4.0
+BUDGET_ABOVE_COMMIT_MS = 3.7
 BUDGET_LOOKUP_P99_MS = 2.0
 
 
@@ -106,7 +112,9 @@ class Stages:
         ("after", "after the verdict: capture/labels check, auto-complete check"),
         ("paint", "banner repaint, forced synchronously after the verdict"),
         ("rest", "end to end minus the stages above (dispatch, bench bookkeeping)"),
+        ("gc", "Python's cyclic garbage collector (inside the stages above, not added)"),
     )
+    OVERLAYS = ("queue_depth", "gc")  # reported, but already inside another stage
 
     def __init__(self) -> None:
         self.cur: dict[str, float] = {}
@@ -147,13 +155,20 @@ class Stages:
         self.cur.clear()
         self.marks.clear()
 
+    def gc_callback(self, phase: str, _info: dict[str, Any]) -> None:
+        """gc.callbacks hook: time spent collecting, whichever thread it stopped."""
+        if phase == "start":
+            self.marks["gc"] = time.perf_counter()
+        elif "gc" in self.marks:
+            self.cur["gc"] = self.cur.get("gc", 0.0) + time.perf_counter() - self.marks.pop("gc")
+
     def finish(self, total_s: float, keep: bool) -> None:
         row = {k: v * 1000 for k, v in self.cur.items()}
         # model as shown by _show is inclusive of show, queue depth is reported inside model
         row["model"] = row.get("model", 0.0) - row.get("show", 0.0)
         row["commit"] = row.get("commit", 0.0) - row.get("validate", 0.0)
         row["step"] = row.get("step", 0.0) - row.get("catalog", 0.0)
-        accounted = sum(v for k, v in row.items() if k != "queue_depth")
+        accounted = sum(v for k, v in row.items() if k not in self.OVERLAYS)
         row["rest"] = max(0.0, total_s * 1000 - accounted)
         if keep:
             self.rows.append(row)
@@ -180,7 +195,9 @@ def print_breakdown(result: dict[str, Any], out: Any = sys.stderr) -> None:
         f"scan -> verdict at {result['orders_cached']:,} cached orders, {result['scans']} scans:"
         f" p50 {result['p50_ms']} ms, p99 {result['p99_ms']} ms"
         f" (painted: p99 {result['painted_p99_ms']} ms);"
-        f" bare commit p99 {cmp['limit']} ms, ratio {cmp['ratio']};"
+        f" bare commit p50 {result['bare_commit_p50_ms']} ms, p99 {cmp['limit']} ms,"
+        f" ratio {cmp['ratio']}; ours above the commit (p99) {result['above_commit_p99_ms']} ms;"
+        f" within budget: {result['within_budget']} ({result['judged_by']});"
         f" load {cmp['load_before']} -> {cmp['load_after']}{' BUSY' if cmp['busy'] else ''}",
         file=out,
     )
@@ -306,6 +323,7 @@ def run(
     stages.wrap(StationRuntime, "_after_state_change", "after")
     stages.wrap(StationRuntime, "_finish_if_complete", "after")
     painted: list[float] = []
+    gc.callbacks.append(stages.gc_callback)
     latencies: list[float] = []
     tones: dict[str, int] = {}
     failures: list[str] = []
@@ -389,6 +407,7 @@ def run(
     wall = time.perf_counter() - wall0
     driver.join(5)
     stages.undo()
+    gc.callbacks.remove(stages.gc_callback)
     serial_source.frame_to_scan = original_frame_to_scan  # type: ignore[assignment]
     scanner.stop()
     pty.close()
@@ -401,7 +420,11 @@ def run(
     p99 = _pct(measured, 0.99)
     painted_ms = [x * 1000 for x in painted[2 + warmup :]] or [x * 1000 for x in painted[2:]]
     bare.close()
-    compare = comparison.result(p99, percentile(bare_ms, 0.99))
+    bare_p99 = percentile(bare_ms, 0.99)
+    compare = comparison.result(p99, bare_p99)
+    above = p99 - bare_p99
+    judged_by = "above the bare commit (busy machine)" if compare["busy"] else "absolute p99"
+    within = p99 <= BUDGET_SCAN_P99_MS or (compare["busy"] and above <= BUDGET_ABOVE_COMMIT_MS)
     green = runtime.model.tone
     result = {
         "bench": "scan_latency",
@@ -425,6 +448,12 @@ def run(
         "breakdown": stages.table(),
         "station_logging": station_logging,
         "budget_p99_ms": BUDGET_SCAN_P99_MS,
+        "bare_commit_p50_ms": round(percentile(bare_ms, 0.5), 3),
+        "bare_commit_p99_ms": round(bare_p99, 3),
+        "above_commit_p99_ms": round(above, 2),
+        "budget_above_commit_ms": BUDGET_ABOVE_COMMIT_MS,
+        "judged_by": judged_by,
+        "within_budget": within,
         **lookup,
         "budget_lookup_p99_ms": BUDGET_LOOKUP_P99_MS,
         "fill_s": round(fill_s, 1),
@@ -437,7 +466,7 @@ def run(
     }
     result["ok"] = bool(
         not failures
-        and p99 <= BUDGET_SCAN_P99_MS
+        and within
         and result["lookup_p99_ms"] <= BUDGET_LOOKUP_P99_MS
         and tones.get("red", 0) == 0
     )
