@@ -90,6 +90,7 @@ def load(engine: Engine, n: int, open_orders: int) -> float:
     started = time.perf_counter()
     first, last = n - open_orders + 1, n  # the newest orders are the open ones
     with engine.begin() as conn:
+        conn.execute(text("SET LOCAL statement_timeout = 0"))  # a bulk load, not a request
         conn.execute(
             text(
                 "INSERT INTO channels (id, kind, name, settings, created_at) "
@@ -110,6 +111,7 @@ def load(engine: Engine, n: int, open_orders: int) -> float:
                 {"h": token_hash(f"tok-{sid}"), "id": sid},
             )
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text("SET statement_timeout = 0"))  # a bulk load, not a request
         conn.execute(text("VACUUM ANALYZE"))
     return time.perf_counter() - started
 

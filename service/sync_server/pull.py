@@ -54,6 +54,7 @@ from service.sync_server.visibility import (
     station_batch_ids,
     visible_among,
     visible_order_ids,
+    visible_order_versions_query,
     visible_orders_query,
 )
 from service.weights.stats import MIN_PARCELS
@@ -474,26 +475,16 @@ def checksum(session: Session, station_id: int) -> HoldingsChecksum:
     the digest itself is computed there, `sync.protocol.holdings_checksum`'s exact recipe
     (sha256 of "id:version" lines in id order), so only two values cross the wire.
     """
-    visible = visible_orders_query(station_id).subquery()
+    visible = visible_order_versions_query(station_id).subquery()
+    ids, versions = visible.c[0], visible.c[1]
     if session.get_bind().dialect.name == "postgresql":
-        line = func.concat(Order.id, ":", Order.version)
-        text_ = func.coalesce(
-            func.string_agg(line, aggregate_order_by(literal("\n"), Order.id)), ""
-        )
+        line = func.concat(ids, ":", versions)
+        text_ = func.coalesce(func.string_agg(line, aggregate_order_by(literal("\n"), ids)), "")
         count, digest = session.execute(
-            select(
-                func.count(),
-                func.encode(func.sha256(func.convert_to(text_, "UTF8")), "hex"),
-            )
-            .select_from(Order)
-            .join(visible, visible.c[0] == Order.id)
+            select(func.count(), func.encode(func.sha256(func.convert_to(text_, "UTF8")), "hex"))
         ).one()
         return HoldingsChecksum(order_count=int(count), checksum=str(digest))
-    pairs = (
-        session.execute(select(Order.id, Order.version).join(visible, visible.c[0] == Order.id))
-        .tuples()
-        .all()
-    )
+    pairs = session.execute(select(ids, versions)).tuples().all()
     return HoldingsChecksum(order_count=len(pairs), checksum=holdings_checksum(pairs))
 
 
@@ -520,8 +511,6 @@ def prune_changes_before(session: Session, before: datetime) -> int:
         .order_by(ChangeRow.seq)
         .limit(1)
     )
-    if newer is None:  # nothing as new as `before`: everything numbered goes
-        through = session.scalar(select(func.max(ChangeRow.seq)))
-    else:
-        through = newer - 1
+    # Nothing as new as `before`: everything numbered goes.
+    through = session.scalar(select(func.max(ChangeRow.seq))) if newer is None else newer - 1
     return prune_changes(session, through) if through is not None and through > 0 else 0

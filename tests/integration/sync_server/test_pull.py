@@ -10,8 +10,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from service.changes import mark_changed, number_changes
-from service.models import ChangeCounter, ChangeRow, Order, User
+from service.models import ChangeCounter, ChangeRow, Lease, Order, User
 from service.sync_server.pull import prune_changes, prune_changes_before
+from service.sync_server.visibility import visible_order_ids
 from sync.protocol import (
     PROTOCOL_HEADER,
     PROTOCOL_VERSION,
@@ -269,6 +270,24 @@ def test_checksum_is_the_protocols_digest_from_nothing_to_many(
         versions = {o.id: o.version for o in s.scalars(select(Order).where(Order.id.in_(ids)))}
     got = client.get("/v1/sync/checksum", headers=a.headers).json()
     assert got == {"order_count": 12, "checksum": holdings_checksum(versions.items())}
+
+    # Leases: one on an order in A's own batch counts once, one on an order in no batch or
+    # in a batch nobody has counts, one on an order in B's batch does not (B's batch wins).
+    loose, unassigned = make_order(), make_order(batch_id=make_batch(None))
+    theirs = make_order(batch_id=make_batch(b.id))
+    now = datetime.now(UTC)
+    with sessions() as s, s.begin():
+        for n, oid in enumerate((ids[0], loose, unassigned, theirs)):
+            s.add(Lease(order_id=oid, station_id=a.id, claim_id=90 + n, epoch=1,
+                        expires_at=now + timedelta(hours=1)))  # fmt: skip
+    with sessions() as s:
+        seen = [
+            (o.id, o.version)
+            for o in s.scalars(select(Order).where(Order.id.in_([*ids, loose, unassigned])))
+        ]
+        assert visible_order_ids(s, a.id) == sorted(oid for oid, _ in seen)
+    got = client.get("/v1/sync/checksum", headers=a.headers).json()
+    assert got == {"order_count": 14, "checksum": holdings_checksum(seen)}
 
 
 def test_prune_by_age_cuts_before_the_first_newer_change(

@@ -11,9 +11,9 @@ from hypothesis import strategies as st
 
 from app.packing.gtin import normalise_gtin
 from app.packing.progress import Box, PackedUnit, PackProgress
-from app.station.present import order_parts
 from app.packing.session import PackSession
 from app.station.ports import OrderRecord
+from app.station.present import order_parts
 from tests.unit.packing.factories import (
     MUG,
     MUG_GTIN13,
@@ -78,7 +78,7 @@ def test_progress_scanned_and_complete_over_several_boxes() -> None:
                     PackedUnit(ln.line_id) for ln in ORDER.lines for _ in range(ln.quantity)
                 ),
             ),
-        ),  # fmt: skip
+        ),
     )
     assert full.complete and not PackProgress(order=ORDER, boxes=(Box(1, "M"),)).complete
 
