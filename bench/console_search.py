@@ -10,7 +10,8 @@ Prints one JSON object.
     python bench/console_search.py --quick     # 100,000 orders
 
 PostgreSQL URL: PACKBENCH_BENCH_PG_URL, else PACKBENCH_TEST_PG_URL, else
-postgresql://postgres@127.0.0.1:5432/test. Budget: every kind p99 <= 500 ms (2 cores).
+postgresql://postgres@127.0.0.1:5432/test. Budget: every kind p99 <= 150 ms (2 cores; the
+issue's figure for a million orders), with the load average before and after.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ from tests.integration.console.conftest import post_sign_in  # noqa: E402
 from tests.support.pg_schema import schema_url, scratch_schema  # noqa: E402
 
 DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/test"
-BUDGET_MS = 500.0
+BUDGET_MS = 150.0
 PASSWORD = "bench password 123"
 
 FILL = """
@@ -80,6 +81,7 @@ def load(engine: Engine, n: int) -> float:
     """Insert n orders (and n/2 labels); returns the seconds it took."""
     started = time.perf_counter()
     with engine.begin() as conn:
+        conn.execute(text("SET LOCAL statement_timeout = 0"))  # a bulk load, not a request
         conn.execute(
             text(
                 "INSERT INTO channels (id, kind, name, settings, created_at) "
@@ -91,6 +93,7 @@ def load(engine: Engine, n: int) -> float:
         conn.execute(text(EXCEPTIONS), {"n": n})
         conn.execute(text("SELECT setval('orders_id_seq', :n)"), {"n": n})
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text("SET statement_timeout = 0"))  # a bulk load, not a request
         conn.execute(text("VACUUM ANALYZE orders"))
         conn.execute(text("VACUUM ANALYZE labels"))
         conn.execute(text("VACUUM ANALYZE order_exceptions"))
@@ -123,6 +126,7 @@ def main() -> int:
         "PACKBENCH_TEST_PG_URL", DEFAULT_PG
     )
     middle = n // 2
+    load_before = [round(x, 2) for x in os.getloadavg()]
     kinds: dict[str, dict[str, str]] = {
         "order_number": {"q": f"ORD-{100000 + middle}"},
         "shop_number": {"q": f"#{middle + 1}"},
@@ -165,6 +169,10 @@ def main() -> int:
                 "worst_p99_ms": worst,
                 "budget_p99_ms": BUDGET_MS,
                 "within_budget": worst <= BUDGET_MS,
+                "load_before": load_before,
+                "load_after": [round(x, 2) for x in os.getloadavg()],
+                "cores": len(os.sched_getaffinity(0)),
+                "busy": max(load_before[0], os.getloadavg()[0]) > len(os.sched_getaffinity(0)),
             }
         )
     )

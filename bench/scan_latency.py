@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import faulthandler
+import gc
 import json
 import os
 import random
@@ -44,7 +45,12 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 import _replica_fill  # noqa: E402
 from _compare import Comparison, SqliteCommit, percentile  # noqa: E402
 
-BUDGET_SCAN_P99_MS = 25.0
+# The issue's target: p99 <= 4 ms at 100k cached orders, of which the one durable commit
+# is ~0.3 ms on a quiet machine. When the machine is busy (load above the cores) the commit
+# alone can take 10 ms at p99; then the part that is ours, p99 minus the bare commit's p99
+# in the same run, is what is judged, and the output says so.
+BUDGET_SCAN_P99_MS = 4.0
+BUDGET_ABOVE_COMMIT_MS = 3.7
 BUDGET_LOOKUP_P99_MS = 2.0
 
 
@@ -80,6 +86,128 @@ class _FakeLabels:
     def reprint_label(self, order: Any, box_no: int, by_user: int, reason: str) -> int:
         self.jobs += 1
         return self.jobs
+
+
+class Stages:
+    """Per-scan time spent in each stage of the path, by wrapping the real functions.
+
+    The wrappers sit on the classes and module functions the station really calls (nothing
+    is replaced, only timed), so the breakdown is of the same run as the end-to-end figure.
+    A stage may run on the reader thread (`read`, `parse`); the others on the GUI thread.
+    Wrapping costs about a microsecond per call, which the end-to-end figure includes.
+    """
+
+    # (stage, what it is) in path order; `rest` is the end-to-end time no stage accounts for.
+    ORDER = (
+        ("read", "pty write -> bytes framed on the reader thread"),
+        ("parse", "frame -> Scan (classify, GTIN check)"),
+        ("deliver", "guard + queued Qt signal -> GUI thread's on_scan"),
+        ("step", "PackSession.scan, catalogue lookup excluded"),
+        ("catalog", "product lookup in the replica (by GTIN/SKU/alias)"),
+        ("validate", "event payloads validated + JSON (record, before the transaction)"),
+        ("commit", "durable write: BEGIN IMMEDIATE, INSERTs, COMMIT (WAL, FULL)"),
+        ("model", "screen model: order_parts, queue depth, instruction, log line"),
+        ("queue_depth", "outbox depth for the status bar (part of model)"),
+        ("show", "StationWindow.show_model (Qt widgets updated)"),
+        ("after", "after the verdict: capture/labels check, auto-complete check"),
+        ("paint", "banner repaint, forced synchronously after the verdict"),
+        ("rest", "end to end minus the stages above (dispatch, bench bookkeeping)"),
+        ("gc", "Python's cyclic garbage collector (inside the stages above, not added)"),
+    )
+    OVERLAYS = ("queue_depth", "gc")  # reported, but already inside another stage
+
+    def __init__(self) -> None:
+        self.cur: dict[str, float] = {}
+        self.marks: dict[str, float] = {}
+        self.rows: list[dict[str, float]] = []
+        self._undo: list[tuple[Any, str, Any]] = []
+
+    def wrap(self, owner: Any, name: str, stage: str, *, exclusive_of: str = "") -> None:
+        """Time every call of owner.name into `stage` (minus time spent in `exclusive_of`)."""
+        original = getattr(owner, name)
+        own = name in vars(owner)
+        cur = self.cur
+        clock = time.perf_counter
+
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            inner0 = cur.get(exclusive_of, 0.0) if exclusive_of else 0.0
+            t0 = clock()
+            try:
+                return original(*args, **kwargs)
+            finally:
+                spent = clock() - t0
+                if exclusive_of:
+                    spent -= cur.get(exclusive_of, 0.0) - inner0
+                cur[stage] = cur.get(stage, 0.0) + spent
+
+        setattr(owner, name, timed)
+        self._undo.append((owner, name, original if own else None))
+
+    def undo(self) -> None:
+        for owner, name, original in reversed(self._undo):
+            if original is None:
+                delattr(owner, name)  # it was inherited (or a bound method): unshadow it
+            else:
+                setattr(owner, name, original)
+        self._undo.clear()
+
+    def start(self) -> None:
+        self.cur.clear()
+        self.marks.clear()
+
+    def gc_callback(self, phase: str, _info: dict[str, Any]) -> None:
+        """gc.callbacks hook: time spent collecting, whichever thread it stopped."""
+        if phase == "start":
+            self.marks["gc"] = time.perf_counter()
+        elif "gc" in self.marks:
+            self.cur["gc"] = self.cur.get("gc", 0.0) + time.perf_counter() - self.marks.pop("gc")
+
+    def finish(self, total_s: float, keep: bool) -> None:
+        row = {k: v * 1000 for k, v in self.cur.items()}
+        # model as shown by _show is inclusive of show, queue depth is reported inside model
+        row["model"] = row.get("model", 0.0) - row.get("show", 0.0)
+        row["commit"] = row.get("commit", 0.0) - row.get("validate", 0.0)
+        row["step"] = row.get("step", 0.0) - row.get("catalog", 0.0)
+        accounted = sum(v for k, v in row.items() if k not in self.OVERLAYS)
+        row["rest"] = max(0.0, total_s * 1000 - accounted)
+        if keep:
+            self.rows.append(row)
+
+    def table(self) -> dict[str, dict[str, Any]]:
+        out: dict[str, dict[str, Any]] = {}
+        for stage, what in self.ORDER:
+            values = [r.get(stage, 0.0) for r in self.rows]
+            if not values:
+                continue
+            out[stage] = {
+                "p50_ms": round(statistics.median(values), 3),
+                "p99_ms": round(_pct(values, 0.99), 3),
+                "mean_ms": round(statistics.fmean(values), 3),
+                "what": what,
+            }
+        return out
+
+
+def print_breakdown(result: dict[str, Any], out: Any = sys.stderr) -> None:
+    """The breakdown as a table a person reads (stderr; stdout stays one JSON object)."""
+    cmp = result["compare"]
+    print(
+        f"scan -> verdict at {result['orders_cached']:,} cached orders, {result['scans']} scans:"
+        f" p50 {result['p50_ms']} ms, p99 {result['p99_ms']} ms"
+        f" (painted: p99 {result['painted_p99_ms']} ms);"
+        f" bare commit p50 {result['bare_commit_p50_ms']} ms, p99 {cmp['limit']} ms,"
+        f" ratio {cmp['ratio']}; ours above the commit (p99) {result['above_commit_p99_ms']} ms;"
+        f" within budget: {result['within_budget']} ({result['judged_by']});"
+        f" load {cmp['load_before']} -> {cmp['load_after']}{' BUSY' if cmp['busy'] else ''}",
+        file=out,
+    )
+    print(f"  {'stage':<12} {'p50 ms':>8} {'p99 ms':>8} {'mean ms':>8}  what", file=out)
+    for stage, row in result["breakdown"].items():
+        print(
+            f"  {stage:<12} {row['p50_ms']:>8.3f} {row['p99_ms']:>8.3f} {row['mean_ms']:>8.3f}"
+            f"  {row['what']}",
+            file=out,
+        )
 
 
 def lookups(replica: Any, store: Any, filled: Any, n: int) -> dict[str, Any]:
@@ -118,20 +246,32 @@ def lookups(replica: Any, store: Any, filled: Any, n: int) -> dict[str, Any]:
 
 
 def run(
-    orders: int, scans: int, warmup: int, gap_ms: float, work: Path, max_s: float
+    orders: int,
+    scans: int,
+    warmup: int,
+    gap_ms: float,
+    work: Path,
+    max_s: float,
+    station_logging: bool = True,
 ) -> dict[str, Any]:
     from PySide6.QtCore import QObject, Signal
     from PySide6.QtWidgets import QApplication
 
+    import app.scanning.serial_source as serial_source
+    import sync.replica.store as replica_module
     from app.bridge import DeviceBridge
+    from app.logs import setup_logging
+    from app.packing.session import PackSession
     from app.scanning.source import open_scanner
-    from app.station.replica_store import ReplicaStore
+    from app.station.replica_store import ReplicaCatalog, ReplicaStore
     from app.station.runtime import StationRuntime
     from app.views.main_window import StationWindow
     from sync.replica import Replica
     from tests.support.serial_scanner import PtyScanner
 
     db = work / "station.sqlite3"
+    if station_logging:
+        setup_logging(work / "logs")  # as the station runs: INFO to a rotating file
     comparison = Comparison("scan -> verdict p99 ms", lower_is_better=True)
     bare = SqliteCommit(work / "bare.sqlite3")
     bare_ms: list[float] = []
@@ -154,26 +294,61 @@ def run(
     banner = window.pack.banner
     state: dict[str, Any] = {"t0": 0.0, "shown": 0.0, "text": banner.text(), "tone": ""}
     done = threading.Event()
-    show = window.show_model
 
     def timed_show(model: Any) -> None:
-        show(model)
+        window.show_model(model)  # looked up per call: the breakdown times it
         state["shown"] = time.perf_counter()
 
     runtime.on_change = timed_show
+    stages = Stages()
+    marks = stages.marks
+    original_frame_to_scan = serial_source.frame_to_scan
+
+    def timed_frame_to_scan(*args: Any, **kwargs: Any) -> Any:
+        marks["framed"] = time.perf_counter()
+        try:
+            return original_frame_to_scan(*args, **kwargs)
+        finally:
+            marks["parsed"] = time.perf_counter()
+
+    serial_source.frame_to_scan = timed_frame_to_scan  # type: ignore[assignment]
+    for name in ("by_gtin14", "by_code", "code_containing"):
+        stages.wrap(ReplicaCatalog, name, "catalog")
+    stages.wrap(PackSession, "scan", "step")
+    stages.wrap(replica_module, "_payload", "validate")
+    stages.wrap(ReplicaStore, "record", "commit")
+    stages.wrap(ReplicaStore, "queue_depth", "queue_depth")
+    stages.wrap(StationRuntime, "_show", "model")
+    stages.wrap(window, "show_model", "show")
+    stages.wrap(StationRuntime, "_after_state_change", "after")
+    stages.wrap(StationRuntime, "_finish_if_complete", "after")
+    painted: list[float] = []
+    gc.callbacks.append(stages.gc_callback)
     latencies: list[float] = []
     tones: dict[str, int] = {}
     failures: list[str] = []
 
     def on_scan(scan: Any) -> None:
+        t_gui = time.perf_counter()
         state["shown"] = 0.0
         window.on_scan(scan)
         t1 = state["shown"]
+        t_back = time.perf_counter()
+        window.pack.banner.repaint()  # the verdict's pixels, now rather than at the next idle
+        paint = time.perf_counter() - t_back
         text = window.pack.banner.text()
         if len(latencies) > 0 and (not t1 or text == state["text"]):
             failures.append(f"banner unchanged after {scan.text!r}: {text!r}")
         state["text"] = text
-        latencies.append((t1 or time.perf_counter()) - state["t0"])
+        latencies.append((t1 or t_back) - state["t0"])
+        painted.append(t_back + paint - state["t0"])
+        cur = stages.cur
+        cur["paint"] = paint
+        framed, parsed = marks.get("framed", state["t0"]), marks.get("parsed", t_gui)
+        cur["read"] = framed - state["t0"]
+        cur["parse"] = parsed - framed
+        cur["deliver"] = t_gui - parsed
+        stages.finish(painted[-1], keep=len(latencies) > 2 + warmup)
         if os.environ.get("PB_BENCH_TRACE"):
             print(len(latencies), scan.text, round(latencies[-1] * 1000, 1), file=sys.stderr)
         tone = runtime.model.tone
@@ -214,6 +389,7 @@ def run(
                     return
                 done.clear()
                 time.sleep(gap_ms / 1000)
+                stages.start()
                 state["t0"] = time.perf_counter()
                 pty.send(code + b"\r")
                 if not done.wait(60):
@@ -230,6 +406,9 @@ def run(
     qt.exec()
     wall = time.perf_counter() - wall0
     driver.join(5)
+    stages.undo()
+    gc.callbacks.remove(stages.gc_callback)
+    serial_source.frame_to_scan = original_frame_to_scan  # type: ignore[assignment]
     scanner.stop()
     pty.close()
     window.close()
@@ -239,8 +418,13 @@ def run(
     if not measured:
         raise SystemExit(f"no scans measured: {failures[:3]}")
     p99 = _pct(measured, 0.99)
+    painted_ms = [x * 1000 for x in painted[2 + warmup :]] or [x * 1000 for x in painted[2:]]
     bare.close()
-    compare = comparison.result(p99, percentile(bare_ms, 0.99))
+    bare_p99 = percentile(bare_ms, 0.99)
+    compare = comparison.result(p99, bare_p99)
+    above = p99 - bare_p99
+    judged_by = "above the bare commit (busy machine)" if compare["busy"] else "absolute p99"
+    within = p99 <= BUDGET_SCAN_P99_MS or (compare["busy"] and above <= BUDGET_ABOVE_COMMIT_MS)
     green = runtime.model.tone
     result = {
         "bench": "scan_latency",
@@ -259,7 +443,17 @@ def run(
         "p90_ms": round(_pct(measured, 0.90), 2),
         "p99_ms": round(p99, 2),
         "max_ms": round(max(measured), 2),
+        "painted_p50_ms": round(statistics.median(painted_ms), 2),
+        "painted_p99_ms": round(_pct(painted_ms, 0.99), 2),
+        "breakdown": stages.table(),
+        "station_logging": station_logging,
         "budget_p99_ms": BUDGET_SCAN_P99_MS,
+        "bare_commit_p50_ms": round(percentile(bare_ms, 0.5), 3),
+        "bare_commit_p99_ms": round(bare_p99, 3),
+        "above_commit_p99_ms": round(above, 2),
+        "budget_above_commit_ms": BUDGET_ABOVE_COMMIT_MS,
+        "judged_by": judged_by,
+        "within_budget": within,
         **lookup,
         "budget_lookup_p99_ms": BUDGET_LOOKUP_P99_MS,
         "fill_s": round(fill_s, 1),
@@ -272,7 +466,7 @@ def run(
     }
     result["ok"] = bool(
         not failures
-        and p99 <= BUDGET_SCAN_P99_MS
+        and within
         and result["lookup_p99_ms"] <= BUDGET_LOOKUP_P99_MS
         and tones.get("red", 0) == 0
     )
@@ -287,13 +481,30 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     p.add_argument("--gap-ms", type=float, default=5.0, help="pause before each pty write")
     p.add_argument("--max-seconds", type=float, default=300, help="stop scanning after this")
     p.add_argument("--quick", action="store_true", help="tiny run (smoke test): 500 orders")
+    p.add_argument(
+        "--no-station-logging",
+        action="store_true",
+        help="skip the station's INFO log file (on by default, as a real station runs)",
+    )
+    p.add_argument("--table", action="store_true", help="also print the breakdown to stderr")
     args = p.parse_args(argv)
     if args.quick:
         args.orders, args.scans, args.warmup = 300, 20, 2
         args.max_seconds = min(args.max_seconds, 4)
     faulthandler.dump_traceback_later(args.max_seconds + 600, exit=True)
     with tempfile.TemporaryDirectory(prefix="pb-scan-bench-") as tmp:
-        return run(args.orders, args.scans, args.warmup, args.gap_ms, Path(tmp), args.max_seconds)
+        out = run(
+            args.orders,
+            args.scans,
+            args.warmup,
+            args.gap_ms,
+            Path(tmp),
+            args.max_seconds,
+            station_logging=not args.no_station_logging,
+        )
+    if args.table:
+        print_breakdown(out)
+    return out
 
 
 if __name__ == "__main__":

@@ -1,13 +1,16 @@
 """Benchmark: GET /v1/supervisor/overview on PostgreSQL with a busy shift.
 
-Loads a fresh PostgreSQL schema with 50 stations, 100 packers, 20 batches of 600 orders and
-100,000 order events spread over an 8-hour shift (scans with some rejected, weights,
+Loads a fresh PostgreSQL schema with 200 stations, 100 packers, 20 batches of 600 orders
+and 100,000 order events spread over an 8-hour shift (scans with some rejected, weights,
 parcels, labels, packs, status changes, overrides), plus open exceptions and rejected
-mutations. Then calls the endpoint (in-process ASGI client: station token + supervisor
-header, full FastAPI stack) and prints one JSON object with p50/p99 latency.
+mutations, on top of a history of 1,000,000 older orders (written inside PostgreSQL with
+generate_series, as bench/console_search.py does). Then calls the endpoint (in-process ASGI
+client: station token + supervisor header, full FastAPI stack) and prints one JSON object
+with p50/p99 latency.
 
     python bench/supervisor_overview.py            # 200 requests
-    python bench/supervisor_overview.py --quick    # 40 requests
+    python bench/supervisor_overview.py --quick    # 40 requests, 50 stations, no history
+    python bench/supervisor_overview.py --history 0 --stations 50   # the old, small site
 
 PostgreSQL URL: PACKBENCH_BENCH_PG_URL, else PACKBENCH_TEST_PG_URL, else
 postgresql://postgres@127.0.0.1:5432/test. Budget: p99 <= 150 ms (2 cores).
@@ -52,10 +55,26 @@ from service.security import hash_pin, token_hash  # noqa: E402
 from tests.support.pg_schema import schema_url, scratch_schema  # noqa: E402
 
 DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/test"
-STATIONS, PACKERS, BATCHES, PER_BATCH, EVENTS = 50, 100, 20, 600, 100_000
+PACKERS, BATCHES, PER_BATCH, EVENTS = 100, 20, 600, 100_000
+STATIONS = 200  # --stations
 SHIFT = timedelta(hours=8)
 TOKEN = "bench-station-token"
 SUPERVISOR_PIN = "246810"
+
+
+def load_history(engine: Engine, n: int) -> None:
+    """n older orders (ids above the shift's), inside PostgreSQL, no ORM loop."""
+    from console_search import FILL
+
+    first = BATCHES * PER_BATCH + 1
+    fill = FILL.replace("generate_series(1, :n)", "generate_series(:first, :last)")
+    with engine.begin() as conn:
+        conn.execute(text("SET LOCAL statement_timeout = 0"))  # a bulk load, not a request
+        conn.execute(text(fill), {"first": first, "last": first + n - 1})
+        conn.execute(text("SELECT setval('orders_id_seq', :n)"), {"n": first + n})
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text("SET statement_timeout = 0"))  # a bulk load, not a request
+        conn.execute(text("VACUUM ANALYZE orders"))
 
 
 def load(engine: Engine) -> int:
@@ -227,8 +246,15 @@ def main() -> int:
     """Run the benchmark and print one JSON object."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--stations", type=int, default=200)
+    parser.add_argument("--history", type=int, default=1_000_000, help="older orders")
     args = parser.parse_args()
     requests = 40 if args.quick else 200
+    if args.quick:
+        args.stations, args.history = 50, 0
+    global STATIONS
+    STATIONS = args.stations
+    load_before = os.getloadavg()
     base = (
         os.environ.get("PACKBENCH_BENCH_PG_URL")
         or os.environ.get("PACKBENCH_TEST_PG_URL")
@@ -241,6 +267,9 @@ def main() -> int:
         create_all(engine)
         t0 = time.perf_counter()
         supervisor = load(engine)
+        if args.history:
+            sys.path.insert(0, str(ROOT / "bench"))
+            load_history(engine, args.history)
         load_s = time.perf_counter() - t0
         with make_sessionmaker(engine)() as s:
             n_events = s.scalar(text("select count(*) from order_events"))
@@ -270,6 +299,7 @@ def main() -> int:
             "bench": "supervisor_overview",
             "database": "postgresql",
             "stations": STATIONS,
+            "history_orders": args.history,
             "batches": BATCHES,
             "order_events": n_events,
             "orders_packed_in_shift": sum(p["orders"] for p in body["packers"]),
@@ -282,6 +312,8 @@ def main() -> int:
             "load_s": round(load_s, 1),
             # Other work on the machine stretches every figure; say how busy it was.
             "loadavg_1m": round(os.getloadavg()[0], 2),
+            "load_before": [round(x, 2) for x in load_before],
+            "load_after": [round(x, 2) for x in os.getloadavg()],
             "cpus": os.cpu_count(),
         }
         print(json.dumps(result))

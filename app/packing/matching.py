@@ -61,10 +61,6 @@ def scan_gtin14(scan: Scan) -> str | None:
     return normalise_gtin(candidate) if candidate else None
 
 
-def _line_has_gtin(line: LineView, gtin14: str) -> bool:
-    return any(normalise_gtin(gtin) == gtin14 for gtin in line.gtins)
-
-
 def _line_has_code(line: LineView, key: str) -> bool:
     return code_key(line.sku) == key or any(code_key(alias) == key for alias in line.aliases)
 
@@ -95,7 +91,7 @@ def match_scan(order: OrderView, catalog: Catalog, scan: Scan) -> Match:
     lines: tuple[LineView, ...] = ()
     product: ProductRef | None = None
     if gtin14 is not None:
-        lines = tuple(line for line in order.lines if _line_has_gtin(line, gtin14))
+        lines = order.lines_with_gtin14(gtin14)
         if not lines:
             product = catalog.by_gtin14(gtin14)
     # A GS1 string is only ever a GTIN; plain text may also be an SKU or alias, even

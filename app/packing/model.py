@@ -7,7 +7,7 @@ frozen so a progress snapshot can hold them without copying.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from app.packing.gtin import normalise_gtin
@@ -62,13 +62,35 @@ class OrderView:
     tote: str | None = None
     channel: str = ""
     notes: str = ""
+    # Lines by id and by GTIN-14, built on first use (orders run to hundreds of lines and
+    # every scan asks); never set by callers.
+    _by_id: dict[int, LineView] | None = field(default=None, init=False, repr=False, compare=False)
+    _by_gtin: dict[str, tuple[LineView, ...]] | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
 
     def line(self, line_id: int) -> LineView | None:
         """The line with this id, or None."""
-        for line in self.lines:
-            if line.line_id == line_id:
-                return line
-        return None
+        by_id = self._by_id
+        if by_id is None:
+            by_id = {}
+            for line in self.lines:
+                by_id.setdefault(line.line_id, line)  # the first, as a scan of the lines finds
+            object.__setattr__(self, "_by_id", by_id)
+        return by_id.get(line_id)
+
+    def lines_with_gtin14(self, gtin14: str) -> tuple[LineView, ...]:
+        """The lines (in line order) carrying a GTIN that normalises to `gtin14`."""
+        by_gtin = self._by_gtin
+        if by_gtin is None:
+            found: dict[str, list[LineView]] = {}
+            for line in self.lines:
+                for key in dict.fromkeys(normalise_gtin(g) for g in line.gtins):
+                    if key is not None:
+                        found.setdefault(key, []).append(line)
+            by_gtin = {key: tuple(lines) for key, lines in found.items()}
+            object.__setattr__(self, "_by_gtin", by_gtin)
+        return by_gtin.get(gtin14, ())
 
     @property
     def total_units(self) -> int:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
 from app.packing.events import PackEvent
@@ -73,14 +73,45 @@ class Box:
     rejected_grams: int | None = None  # out of tolerance, awaiting a reweigh or an override
     labelled: bool = False
     manual: bool = False  # the last weight was typed in, not read from a scale
+    # Units per line, worked out once per Box value (a box of an order with hundreds of lines
+    # and thousands of units is asked per line on every scan); never set by callers.
+    _counts: dict[int, int] | None = field(default=None, init=False, repr=False, compare=False)
+    _serials: bool = field(default=False, init=False, repr=False, compare=False)
+
+    def counts(self) -> dict[int, int]:
+        """Units per line id in this box, in first-scanned order (do not modify the dict)."""
+        counts = self._counts
+        if counts is None:
+            counts = {}
+            for unit in self.units:
+                counts[unit.line_id] = counts.get(unit.line_id, 0) + 1
+            object.__setattr__(self, "_counts", counts)
+            object.__setattr__(self, "_serials", any(u.serial is not None for u in self.units))
+        return counts
+
+    @property
+    def has_serials(self) -> bool:
+        """Whether any unit in the box carries a serial number."""
+        self.counts()
+        return self._serials
 
     def quantity(self, line_id: int) -> int:
         """How many units of the line are in this box."""
-        return sum(1 for unit in self.units if unit.line_id == line_id)
+        return self.counts().get(line_id, 0)
+
+    def with_unit(self, unit: PackedUnit) -> Box:
+        """This box with one more unit; its per-line counts follow without a recount."""
+        box = replace(self, units=(*self.units, unit))
+        if self._counts is not None:
+            counts = dict(self._counts)
+            counts[unit.line_id] = counts.get(unit.line_id, 0) + 1
+            object.__setattr__(box, "_counts", counts)
+            object.__setattr__(box, "_serials", self._serials or unit.serial is not None)
+        return box
 
     def line_ids(self) -> tuple[int, ...]:
         """Lines present in this box, in first-scanned order."""
-        return tuple(dict.fromkeys(unit.line_id for unit in self.units))
+        return tuple(self.counts())
 
     def serials(self, line_id: int) -> list[str]:
         """Serials captured for the line in this box."""
@@ -106,6 +137,9 @@ class PackProgress:
     packed: bool = False
     pending_serial: PendingSerial | None = None
     next_box_type: str | None = None  # chosen with PB:NEW-BOX for the box after this one
+    # Worked out once per value (the state is asked many times per scan); never set by callers.
+    _scanned: dict[int, int] | None = field(default=None, init=False, repr=False, compare=False)
+    _complete: bool | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def state(self) -> PackState:
@@ -140,9 +174,22 @@ class PackProgress:
         """
         return tuple(b for b in self.boxes if b.weight_grams is not None and not b.labelled)
 
+    def _totals(self) -> dict[int, int]:
+        totals = self._scanned
+        if totals is None:
+            if len(self.boxes) == 1:
+                totals = self.boxes[0].counts()
+            else:
+                totals = {}
+                for box in self.boxes:
+                    for line_id, n in box.counts().items():
+                        totals[line_id] = totals.get(line_id, 0) + n
+            object.__setattr__(self, "_scanned", totals)
+        return totals
+
     def scanned(self, line_id: int) -> int:
         """Units of the line accepted so far, over all boxes."""
-        return sum(box.quantity(line_id) for box in self.boxes)
+        return self._totals().get(line_id, 0)
 
     def remaining(self, line_id: int) -> int:
         """Units of the line still to scan (0 when complete)."""
@@ -154,7 +201,12 @@ class PackProgress:
         """Every line has all its units scanned."""
         if self.order is None:
             return False
-        return all(self.scanned(line.line_id) >= line.quantity for line in self.order.lines)
+        done = self._complete
+        if done is None:
+            totals = self._totals()
+            done = all(totals.get(line.line_id, 0) >= line.quantity for line in self.order.lines)
+            object.__setattr__(self, "_complete", done)
+        return done
 
     @property
     def units_scanned(self) -> int:
@@ -200,7 +252,7 @@ def apply_event(progress: PackProgress, event: PackEvent, box_type: str) -> Pack
         progress, box = _box(progress, payload.box_no, box_type)
         if box is None:
             return progress
-        box = replace(box, units=(*box.units, PackedUnit(payload.line_id, payload.serial)))
+        box = box.with_unit(PackedUnit(payload.line_id, payload.serial))
         return replace(_with_box(progress, box), pending_serial=None)
     if isinstance(payload, WeightRecorded):
         progress, box = _box(progress, payload.box_no, box_type)

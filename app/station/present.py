@@ -8,9 +8,17 @@ from app.station.screen import BoxInfo, LineRow, OrderHeader
 
 
 def order_parts(
-    session: PackSession, order: OrderRecord | None, last_line: int | None
+    session: PackSession,
+    order: OrderRecord | None,
+    last_line: int | None,
+    previous: tuple[LineRow, ...] = (),
 ) -> dict[str, object]:
-    """Header, lines, box and state for `ScreenModel`, from the adopted progress."""
+    """Header, lines, box and state for `ScreenModel`, from the adopted progress.
+
+    `previous` is the rows shown last: a row whose counts did not change is reused as it is
+    (a scan changes one or two rows of an order that may have hundreds), so the views can
+    skip it by identity.
+    """
     progress = session.progress
     record = order
     if record is None or progress.order is None:
@@ -34,22 +42,45 @@ def order_parts(
     )
     serials: dict[int, list[str]] = {}  # one pass over the units: orders run to 100s of lines
     for packed in progress.boxes:
+        if not packed.has_serials:
+            continue
         for unit in packed.units:
             if unit.serial is not None:
                 serials.setdefault(unit.line_id, []).append(unit.serial)
-    lines = tuple(
-        LineRow(
-            line_id=line.line_id,
-            sku=line.sku,
-            name=line.name,
-            scanned=progress.scanned(line.line_id),
-            required=line.quantity,
-            highlight=line.line_id == last_line,
-            serials=tuple(serials.get(line.line_id, ())),
-            needs_serial=line.serial_required,
+    reuse = len(previous) == len(view.lines)
+    rows = []
+    for index, line in enumerate(view.lines):
+        line_id = line.line_id
+        scanned = progress.scanned(line_id)
+        highlight = line_id == last_line
+        got = tuple(serials.get(line_id, ()))
+        if reuse:
+            old = previous[index]
+            if (
+                old.line_id == line_id
+                and old.scanned == scanned
+                and old.highlight == highlight
+                and old.serials == got
+                and old.required == line.quantity
+                and old.sku == line.sku
+                and old.name == line.name
+                and old.needs_serial == line.serial_required
+            ):
+                rows.append(old)
+                continue
+        rows.append(
+            LineRow(
+                line_id=line_id,
+                sku=line.sku,
+                name=line.name,
+                scanned=scanned,
+                required=line.quantity,
+                highlight=highlight,
+                serials=got,
+                needs_serial=line.serial_required,
+            )
         )
-        for line in view.lines
-    )
+    lines = tuple(rows)
     box = progress.box if progress.boxes else None
     info = (
         BoxInfo(

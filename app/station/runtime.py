@@ -152,7 +152,7 @@ class StationRuntime(SupervisorActions, ParcelFlow, AutoComplete, LabelledHolds,
             user_name=self.user.name if self.user else "",
             user_role=self.user.role if self.user else "",
             status=replace(self.status, queue_depth=self._queue_depth()),
-            **order_parts(self.session, self.order, self._last_line),  # type: ignore[arg-type]
+            **order_parts(self.session, self.order, self._last_line, self.model.lines),  # type: ignore[arg-type]
             **changes,  # type: ignore[arg-type]
         )
         self.model = replace(self.model, next_step=i18n.render(standing_instruction(self)))

@@ -26,7 +26,9 @@ class Banner(QLabel):
         """Paint the banner in `tone` with `message` (a Msg renders in the current language)."""
         background, text, symbol = TONES.get(tone, TONES["amber"])
         self.tone = tone
-        self.setStyleSheet(f"background: {background}; color: {text};")
+        style = f"background: {background}; color: {text};"
+        if self.styleSheet() != style:  # re-styling re-polishes the widget: only on change
+            self.setStyleSheet(style)
         self.setText(f"{symbol}  {render(message)}")
 
 

@@ -75,6 +75,7 @@ class PackPage(QWidget):
         self._model: ScreenModel | None = None
         self._picture_state = PictureState(PictureKind.NONE)
         self.picture = named_label("", "picture")
+        self._row_lines: tuple[LineRow, ...] = ()  # the rows rendered last (reused by identity)
         self.picture.setWordWrap(True)
         self.picture.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.picture.setMinimumSize(220, 180)
@@ -128,6 +129,7 @@ class PackPage(QWidget):
         """The screen changed size class: the counts' font follows, rows are re-measured."""
         self._count_font = _count_font(per_mm)
         self._row_keys = ()  # rebuilt (and measured) on the next model
+        self._row_lines = ()
 
     def show_model(self, model: ScreenModel) -> None:
         """Show the model's order, lines, box and message."""
@@ -169,7 +171,11 @@ class PackPage(QWidget):
         if keys != self._row_keys:
             self._rebuild_rows(model)
             return
+        shown, self._row_lines = self._row_lines, model.lines
+        same = len(shown) == len(model.lines)
         for row, line in enumerate(model.lines):
+            if same and shown[row] is line:
+                continue  # the runtime reuses an unchanged row: nothing to work out
             wanted = self._row_look(line)
             if self._row_cache[row] == wanted:
                 continue
@@ -222,6 +228,7 @@ class PackPage(QWidget):
         finally:
             table.setUpdatesEnabled(True)
         self._row_keys = tuple(line.line_id for line in model.lines)
+        self._row_lines = model.lines
 
     def show_picture(self, state: PictureState) -> None:
         """The product picture, or in words why there is none (packing never waits for it)."""

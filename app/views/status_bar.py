@@ -113,4 +113,6 @@ class StationStatusBar(QFrame):
     @staticmethod
     def _set(label: QLabel, tone: str, text: str) -> None:
         label.setText(text)
-        label.setStyleSheet(f"color: {STATUS_TONE.get(tone, '#333')}; font-weight: 600;")
+        style = f"color: {STATUS_TONE.get(tone, '#333')}; font-weight: 600;"
+        if label.styleSheet() != style:  # re-styling re-polishes the widget: only on change
+            label.setStyleSheet(style)

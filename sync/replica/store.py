@@ -113,6 +113,16 @@ class Replica(ReplicaLookups):
         self._lock = lock
         self._write_lock = threading.Lock()
         self._listeners: list[Callable[[list[int]], None]] = []
+        # record()'s own connection: the scan path's one transaction without the pool's
+        # check-out, SQLAlchemy's begin/commit machinery and event hooks (opened on first use).
+        self._record_conn: sqlite3.Connection | None = None
+        # Outbox rows, known after the first count: record() adds to it, every other write
+        # forgets it (the status bar asks on every scan). _writes counts committed writes so
+        # a count that raced one is not kept. Both under _depth_lock (held for microseconds,
+        # so asking never waits for a long write such as a snapshot).
+        self._depth: int | None = None
+        self._writes = 0
+        self._depth_lock = threading.Lock()
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -150,6 +160,10 @@ class Replica(ReplicaLookups):
 
     def close(self) -> None:
         """Close connections, mark the file as cleanly closed and release the station lock."""
+        with self._write_lock:
+            if self._record_conn is not None:
+                self._record_conn.close()
+                self._record_conn = None
         self._engine.dispose()
         _clean_marker(self.path).write_text(_fingerprint(self.path))
         self._lock.release()
@@ -188,8 +202,22 @@ class Replica(ReplicaLookups):
     def _write(self) -> Iterator[Connection]:
         with self._write_lock, self._engine.connect() as conn:
             conn.execution_options(pb_write=True)
-            with conn.begin():
-                yield conn
+            try:
+                with conn.begin():
+                    yield conn
+            finally:
+                with self._depth_lock:  # any write may change the outbox: count when asked
+                    self._writes += 1
+                    self._depth = None
+
+    def _recorder(self) -> sqlite3.Connection:
+        """record()'s connection (call with _write_lock held)."""
+        conn = self._record_conn
+        if conn is None:
+            conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+            _on_connect(conn, None)
+            self._record_conn = conn
+        return conn
 
     # ------------------------------------------------------------------ recording
 
@@ -208,29 +236,43 @@ class Replica(ReplicaLookups):
         rows = []
         for kind, order_id, epoch, payload in mutations:
             rows.append((kind, order_id, epoch, json.dumps(_payload(kind, payload))))
-        with self._write() as conn:
-            # The hot path of every scan: plain driver calls inside the same transaction,
-            # skipping SQLAlchemy's statement compilation (this is most of record()'s CPU).
-            raw = conn.connection.driver_connection
-            assert raw is not None
+        with self._write_lock:
+            # The hot path of every scan: one IMMEDIATE transaction of plain driver calls on
+            # record()'s own connection (no pool, no statement compilation); COMMIT is
+            # durable (synchronous=FULL) before this returns.
+            raw = self._recorder()
             cur = raw.cursor()
-            cur.execute("SELECT value FROM counters WHERE name = 'mutation_id'")
-            last = int(cur.fetchone()[0])
-            ids = list(range(last + 1, last + 1 + len(rows)))
-            values = [(i, k, o, e, when, p) for i, (k, o, e, p) in zip(ids, rows, strict=True)]
-            if values:
-                cur.executemany(
-                    "INSERT INTO outbox (id, type, order_id, lease_epoch, at, payload)"
-                    " VALUES (?, ?, ?, ?, ?, ?)",
-                    values,
-                )
-                cur.executemany(
-                    "INSERT INTO mutation_log (id, type, order_id, lease_epoch, at, payload,"
-                    " status) VALUES (?, ?, ?, ?, ?, ?, 'pending')",
-                    values,
-                )
-                cur.execute("UPDATE counters SET value = ? WHERE name = 'mutation_id'", (ids[-1],))
-            cur.close()
+            cur.execute("BEGIN IMMEDIATE")
+            try:
+                cur.execute("SELECT value FROM counters WHERE name = 'mutation_id'")
+                last = int(cur.fetchone()[0])
+                ids = list(range(last + 1, last + 1 + len(rows)))
+                values = [(i, k, o, e, when, p) for i, (k, o, e, p) in zip(ids, rows, strict=True)]
+                if values:
+                    cur.executemany(
+                        "INSERT INTO outbox (id, type, order_id, lease_epoch, at, payload)"
+                        " VALUES (?, ?, ?, ?, ?, ?)",
+                        values,
+                    )
+                    cur.executemany(
+                        "INSERT INTO mutation_log (id, type, order_id, lease_epoch, at, payload,"
+                        " status) VALUES (?, ?, ?, ?, ?, ?, 'pending')",
+                        values,
+                    )
+                    cur.execute(
+                        "UPDATE counters SET value = ? WHERE name = 'mutation_id'", (ids[-1],)
+                    )
+                cur.execute("COMMIT")
+            except BaseException:
+                if raw.in_transaction:
+                    raw.rollback()
+                raise
+            finally:
+                cur.close()
+            with self._depth_lock:
+                self._writes += 1
+                if self._depth is not None:
+                    self._depth += len(ids)
         for listener in self._listeners:
             try:
                 listener(ids)
@@ -245,9 +287,17 @@ class Replica(ReplicaLookups):
         return [_outbox_mutation(r) for r in rows]
 
     def queue_depth(self) -> int:
-        """How many mutations wait for upload."""
+        """How many mutations wait for upload (counted once, then kept by the writers)."""
+        with self._depth_lock:
+            if self._depth is not None:
+                return self._depth
+            writes = self._writes
         with self._engine.connect() as conn:
-            return int(conn.scalar(select(func.count()).select_from(t.outbox)) or 0)
+            depth = int(conn.scalar(select(func.count()).select_from(t.outbox)) or 0)
+        with self._depth_lock:
+            if self._writes == writes:  # no write committed meanwhile: the count still holds
+                self._depth = depth
+        return depth
 
     def ack(self, up_to_id: int, results: Sequence[MutationResult] = ()) -> int:
         """Delete outbox rows with id <= up_to_id and store the service's results.

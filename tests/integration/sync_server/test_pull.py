@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -9,8 +10,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from service.changes import mark_changed, number_changes
-from service.models import ChangeCounter, User
-from service.sync_server.pull import prune_changes
+from service.models import ChangeCounter, ChangeRow, Lease, Order, User
+from service.sync_server.pull import prune_changes, prune_changes_before
+from service.sync_server.visibility import visible_order_ids
 from sync.protocol import (
     PROTOCOL_HEADER,
     PROTOCOL_VERSION,
@@ -250,3 +252,73 @@ def test_paged_snapshot_refuses_a_forged_page_and_expires_after_pruning(
         prune_changes(s, 6)  # the feed no longer reaches back to the walk's head
     r = client.get(f"/v1/sync/pull?cursor=0&page={first['next_page']}", headers=st.headers)
     assert r.status_code == 409 and r.json()["error"] == "cursor_expired"
+
+
+def test_checksum_is_the_protocols_digest_from_nothing_to_many(
+    client: TestClient, sessions, make_station, make_order, make_batch
+) -> None:
+    """The service computes the digest in one query (on PostgreSQL inside the database);
+    it must be exactly `holdings_checksum` of what the station may see, ids ordered as
+    numbers (id 10 after id 9), also for a station that sees nothing."""
+    a, b = make_station("Bench A"), make_station("Bench B")
+    empty = client.get("/v1/sync/checksum", headers=b.headers).json()
+    assert empty == {"order_count": 0, "checksum": holdings_checksum([])}
+    batch = make_batch(a.id)
+    ids = [make_order(batch_id=batch, lines=1) for _ in range(12)]  # ids cross a digit
+    make_order(batch_id=make_batch(b.id))  # another station's: not counted for A
+    with sessions() as s, s.begin():
+        versions = {o.id: o.version for o in s.scalars(select(Order).where(Order.id.in_(ids)))}
+    got = client.get("/v1/sync/checksum", headers=a.headers).json()
+    assert got == {"order_count": 12, "checksum": holdings_checksum(versions.items())}
+
+    # Leases: one on an order in A's own batch counts once, one on an order in no batch or
+    # in a batch nobody has counts, one on an order in B's batch does not (B's batch wins).
+    loose, unassigned = make_order(), make_order(batch_id=make_batch(None))
+    theirs = make_order(batch_id=make_batch(b.id))
+    now = datetime.now(UTC)
+    with sessions() as s, s.begin():
+        for n, oid in enumerate((ids[0], loose, unassigned, theirs)):
+            s.add(Lease(order_id=oid, station_id=a.id, claim_id=90 + n, epoch=1,
+                        expires_at=now + timedelta(hours=1)))  # fmt: skip
+    with sessions() as s:
+        seen = [
+            (o.id, o.version)
+            for o in s.scalars(select(Order).where(Order.id.in_([*ids, loose, unassigned])))
+        ]
+        assert visible_order_ids(s, a.id) == sorted(oid for oid, _ in seen)
+    got = client.get("/v1/sync/checksum", headers=a.headers).json()
+    assert got == {"order_count": 14, "checksum": holdings_checksum(seen)}
+
+
+def test_prune_by_age_cuts_before_the_first_newer_change(
+    client: TestClient, sessions, make_station, make_product
+) -> None:
+    st = make_station("A")
+    pids = [make_product(f"P{i}") for i in range(6)]
+    _touch(sessions, *(("product", p) for p in pids))
+    head = _head(sessions)
+    now = datetime.now(UTC)
+    # Ages by seq, oldest first; the row numbered after a newer one but recorded earlier
+    # (a late commit) stays with the newer rows.
+    ages = [50, 40, 30, 5, 35, 1]
+    with sessions() as s, s.begin():
+        rows = s.scalars(
+            select(ChangeRow).where(ChangeRow.seq.is_not(None)).order_by(ChangeRow.seq)
+        )
+        numbered = list(rows)[-6:]
+        for row, days in zip(numbered, ages, strict=True):
+            row.at = now - timedelta(days=days)
+        first = numbered[0].seq
+    with sessions() as s, s.begin():
+        assert prune_changes_before(s, now - timedelta(days=60)) == 0  # nothing that old
+    with sessions() as s, s.begin():
+        assert prune_changes_before(s, now - timedelta(days=20)) == first + 2  # up to 30 days
+    with sessions() as s:
+        left = list(s.scalars(select(ChangeRow.seq).order_by(ChangeRow.seq)))
+    assert left == [first + 3, first + 4, first + 5] and left[-1] == head
+    r = client.get(f"/v1/sync/pull?cursor={first + 1}", headers=st.headers)
+    assert r.status_code == 409 and r.json()["oldest_cursor"] == first + 2
+    with sessions() as s, s.begin():  # nothing as new as the cut: all of it goes
+        assert prune_changes_before(s, now) == 3
+    with sessions() as s, s.begin():
+        assert prune_changes_before(s, now) == 0  # an empty feed
