@@ -15,8 +15,10 @@ In a clean Debian 12 chroot (tests/packaging/chroot.py), as the unprivileged use
    outbox; the test reads the outbox and checks that none reached the service.
 3. The current .deb is published in a signed apt repository (packaging/apt-repo). With a
    key that does not verify it, apt refuses the repository and the previous installation
-   stays as it was, running; with the right key, `apt-get upgrade` installs the current .deb
-   over the running station, and the running (old) station takes one more scan. The
+   stays as it was, running; with the right key but a malformed server URL preseeded, the
+   new preinst stops the upgrade with one line and the previous release stays installed,
+   configured and running; with the answers put right, `apt-get upgrade` installs the
+   current .deb over the running station, and the running (old) station takes one more scan. The
    package does not restart a running station: the test stops it with SIGTERM, as systemd
    stopping the kiosk unit or the end of the packer's session would, and starts the
    program the package now ships.
@@ -319,6 +321,26 @@ def test_upgrade_under_a_running_station_with_queued_scans_loses_nothing(
 
         shutil.copy(public, keyring)
         chroot.run_in(root, *APT_UPDATE)
+        # A bad answer preseeded for the upgrade: the new preinst stops it with one line
+        # before anything is unpacked; the previous release stays installed and running.
+        bad_url = "packbench packbench/server-url string htp://oms\n"
+        chroot.run_in(root, "debconf-set-selections", input=bad_url)
+        stopped = chroot.run_in(root, "apt-get", "upgrade", "-y", check=False, timeout=600)
+        assert stopped.returncode != 0, stopped.stdout[-2000:]
+        ours = [
+            line
+            for line in (stopped.stdout + stopped.stderr).splitlines()
+            if line.startswith("packbench:")
+        ]
+        assert len(ours) == 1 and ours[0].startswith(
+            "packbench: malformed server URL 'htp://oms'"
+        ), stopped.stdout[-2000:] + stopped.stderr
+        status = chroot.run_in(root, "dpkg-query", "-W", "-f", "${Status} ${Version}", "packbench")
+        assert status.stdout == f"install ok installed {old_version}"
+        assert machine.read_text() == configured
+        assert stations[0].poll() is None, station_out.read_text()[-3000:]
+        chroot.run_in(root, "debconf-set-selections", input=_preseed(port, scanner.path.name))
+
         upgraded = chroot.run_in(root, "apt-get", "upgrade", "-y", timeout=600)
         assert f"Unpacking packbench ({__version__}) over ({old_version})" in upgraded.stdout, (
             upgraded.stdout[-2000:]
