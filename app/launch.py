@@ -15,7 +15,14 @@ import sys
 from collections.abc import Mapping
 from pathlib import Path
 
-from app.config import ConfigError, StationPaths, StationSettings, load_settings, save_settings
+from app.config import (
+    ConfigError,
+    StationPaths,
+    StationSettings,
+    load_settings,
+    machine_config_path,
+    save_settings,
+)
 from app.logs import setup_logging
 
 log = logging.getLogger(__name__)
@@ -113,12 +120,19 @@ def _launch(args: argparse.Namespace) -> int:
         return _fail(str(exc))
     try:
         if args.command == "enroll":
-            if not _plain_http_accepted(args.enroll_server, args.insecure_http):
+            # A station installed with its server preseeded needs only the code.
+            server = args.enroll_server or settings.server_url
+            if not server:
+                return _fail(
+                    "enroll needs the service's address: give --server https://HOST, or set "
+                    f"server_url in {machine_config_path()} (packbench/server-url on Debian)"
+                )
+            if not _plain_http_accepted(server, args.insecure_http):
                 return _fail(
                     "enrolment cancelled: use an https:// server address, or confirm plain "
                     "HTTP with --insecure-http"
                 )
-            return _enroll(paths, settings, args.enroll_server, args.code)
+            return _enroll(paths, settings, server, args.code)
         if demo is not None:
             settings = demo.configure(paths, settings)
         if args.self_test:
