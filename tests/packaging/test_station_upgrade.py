@@ -61,8 +61,9 @@ from tests.support.serial_scanner import PtyScanner
 from tests.support.service_process import ServiceProcess, child_env, free_port
 
 # The previous release: the merge that brought today's packaging/build and the chroot test
-# to main (there are no release tags yet). Its app/ and sync/ differ from today's in the
-# returns desk's replica bookkeeping and the push answer's fields.
+# to main (there are no release tags yet). Same sync protocol (3) and replica schema; its
+# app/ and sync/ differ from today's in the returns desk (a return lookup's applied_through).
+# Move it forward to the last release once releases are tagged.
 PREVIOUS_RELEASE = "89f1935"
 HOME = "/home/packer"
 DATA = f"{HOME}/station"
@@ -400,3 +401,4 @@ def test_upgrade_under_a_running_station_with_queued_scans_loses_nothing(
         finally:
             service.stop()
     assert body["status"] == "on_hold", body
+    engine.dispose()
