@@ -22,10 +22,11 @@ In a clean Debian 12 chroot (tests/packaging/chroot.py), as the unprivileged use
    package does not restart a running station: the test stops it with SIGTERM, as systemd
    stopping the kiosk unit or the end of the packer's session would, and starts the
    program the package now ships.
-4. The new station starts with the service still down, keeps the queue, and the service is
-   started again on the same address. Every queued mutation arrives exactly once: the
-   service stores exactly the queued ids, each applied, one scan event per queued scan, and
-   the station's outbox empties.
+4. The new station starts with the service still down, migrates its replica (the previous
+   release speaks sync protocol 2, this one 3), keeps the queue, and the service is started
+   again on the same address; the station fetches a snapshot (its cursor was reset). Every
+   queued mutation arrives exactly once: the service stores exactly the queued ids, each
+   applied, one scan event per queued scan, and the station's outbox empties.
 
 Runs only with PACKBENCH_TEST_PACKAGING=1, as root, with debootstrap.
 """
@@ -34,6 +35,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
 import sqlite3
 import subprocess
@@ -54,17 +56,19 @@ from service.models import Batch, OrderEvent, Station, StationMutation
 from service.schema import create_all
 from service.sync_server.enrollment import issue_enroll_code
 from service.users import create_token
+from sync.protocol import PROTOCOL_VERSION
 from tests.e2e.test_station_e2e import StationLog, _orders_for_station
 from tests.packaging import build_cache, chroot
 from tests.packaging.test_apt_repo import apt_repo, new_key
 from tests.support.serial_scanner import PtyScanner
 from tests.support.service_process import ServiceProcess, child_env, free_port
 
-# The previous release: the merge that brought today's packaging/build and the chroot test
-# to main (there are no release tags yet). Same sync protocol (3) and replica schema; its
-# app/ and sync/ differ from today's in the returns desk (a return lookup's applied_through).
-# Move it forward to the last release once releases are tagged.
-PREVIOUS_RELEASE = "89f1935"
+# The previous release (there are no release tags yet): the tip of the branch that brought
+# today's packaging/build and the chroot tests (merged into main as 89f1935). It predates the
+# merge of sync protocol 3 (packing slips, a198408), so the upgrade also takes a station with
+# queued mutations from protocol 2 to 3 (its replica migration resets the pull cursor). Move
+# it forward to the last release once releases are tagged.
+PREVIOUS_RELEASE = "97a9445"
 HOME = "/home/packer"
 DATA = f"{HOME}/station"
 STATION = "demo-station"
@@ -186,6 +190,19 @@ def test_upgrade_under_a_running_station_with_queued_scans_loses_nothing(
     ).stdout.strip()
     assert old_version.startswith(f"{__version__}~git"), old_version
     assert chroot.depends_of(previous_deb) == chroot.depends_of(new_deb)
+    old_protocol = re.search(
+        r"^PROTOCOL_VERSION = (\d+)$",
+        subprocess.run(
+            ["git", "show", f"{PREVIOUS_RELEASE}:sync/protocol.py"],
+            cwd=build_cache.ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout,
+        re.M,
+    )
+    assert old_protocol is not None
+    older_protocol = int(old_protocol.group(1)) < PROTOCOL_VERSION
 
     # The service's database: the demo catalogue, the station's batches, an enrolment code.
     db_url = f"sqlite:///{tmp_path / 'service.sqlite3'}"
@@ -349,6 +366,7 @@ def test_upgrade_under_a_running_station_with_queued_scans_loses_nothing(
         assert stations[0].poll() is None, station_out.read_text()[-3000:]
         scan(second.items[1].code, "screen pack green")  # the old program, still packing
         assert _stop(stations[0]) == 0, station_out.read_text()[-3000:]
+        log.wait_for("stay queued for the next start", timeout=10)  # said at its shutdown
         before_upgrade, queued = queued, _outbox(database)
         assert queued[:-1] == before_upgrade and queued[-1][1:] == ("scan_recorded", second.id)
         assert machine.read_text() == configured  # the upgrade keeps the station's settings
@@ -358,12 +376,16 @@ def test_upgrade_under_a_running_station_with_queued_scans_loses_nothing(
 
         # 4. The new station, the service still down: the queue is as it was.
         stations.append(_start_station(root, station_out))
+        if older_protocol:  # the replica is migrated (backed up first) before anything else
+            log.wait_for("replica migrated", timeout=120)
         log.wait_for("service unreachable", timeout=120)
         assert _outbox(database) == queued
         assert stations[1].poll() is None, station_out.read_text()[-3000:]
 
         service = ServiceProcess(db_url, env, tmp_path / "service-2.log", port=port).start()
         stack.callback(service.stop)
+        if older_protocol:  # the cursor was reset: a snapshot brings the new protocol's fields
+            log.wait_for("snapshot applied", timeout=120)
         deadline = time.monotonic() + 120
         while _outbox(database) and time.monotonic() < deadline:
             time.sleep(0.5)
