@@ -90,7 +90,6 @@ def _prune(keep: Path, prefix: str = "", keep_count: int = KEEP) -> None:
             for p in CACHE.iterdir()
             if p.is_dir()
             and p != keep
-            and not p.name.endswith(".part")
             and p.name.startswith(prefix)
             and (prefix or not p.name.startswith(PREVIOUS))
         ),
