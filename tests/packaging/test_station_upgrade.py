@@ -89,6 +89,10 @@ pytestmark = [
     pytest.mark.xdist_group("packaging"),
     pytest.mark.timeout(2400),
     pytest.mark.skipif(chroot.why_not() is not None, reason=f"chroot: {chroot.why_not()}"),
+    pytest.mark.skipif(
+        shutil.which("reprepro") is None or shutil.which("gpg") is None,
+        reason="needs reprepro and gpg for the signed repository (./dev setup installs them)",
+    ),
 ]
 
 
