@@ -15,7 +15,14 @@ import sys
 from collections.abc import Mapping
 from pathlib import Path
 
-from app.config import ConfigError, StationPaths, StationSettings, load_settings, save_settings
+from app.config import (
+    ConfigError,
+    StationPaths,
+    StationSettings,
+    load_settings,
+    machine_config_path,
+    save_settings,
+)
 from app.i18n import _
 from app.logs import setup_logging
 
@@ -128,7 +135,17 @@ def _launch(args: argparse.Namespace) -> int:
     speak_site_language(settings)  # the self-test report and the wizard too
     try:
         if args.command == "enroll":
-            if not _plain_http_accepted(args.enroll_server, args.insecure_http):
+            # A station installed with its server preseeded needs only the code.
+            server = args.enroll_server or settings.server_url
+            if not server:
+                return _fail(
+                    _(
+                        "enroll needs the service's address: give --server https://HOST, or "
+                        "set server_url in {path} (packbench/server-url on Debian)",
+                        path=str(machine_config_path()),
+                    )
+                )
+            if not _plain_http_accepted(server, args.insecure_http):
                 return _fail(
                     _(
                         "enrolment cancelled: use an https:// server address, or confirm "
@@ -136,7 +153,7 @@ def _launch(args: argparse.Namespace) -> int:
                         option="--insecure-http",
                     )
                 )
-            return _enroll(paths, settings, args.enroll_server, args.code)
+            return _enroll(paths, settings, server, args.code)
         if demo is not None:
             settings = demo.configure(paths, settings)
         if args.self_test:

@@ -44,7 +44,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--document-printer", help="document printer URL: pdf:///dir | cups://Queue")
     sub = p.add_subparsers(dest="command")
     enroll = sub.add_parser("enroll", help="enroll this station with the central service")
-    enroll.add_argument("--server", dest="enroll_server", required=True)
+    enroll.add_argument(
+        "--server",
+        dest="enroll_server",
+        help="central service URL (default: server_url of the settings, e.g. the one "
+        "preseeded into the machine-wide station.toml)",
+    )
     enroll.add_argument("--code", required=True, help="one-time code from the service")
     enroll.add_argument(
         "--insecure-http",

@@ -88,3 +88,42 @@ def test_a_kiosk_station_enrols_and_starts_without_desktop_or_terminal(tmp_path:
     lines = check.stdout.splitlines()
     assert "[ok] keyring: the station token is in the keyring" in lines, check.stdout
     assert any(line.startswith("[ok] server: ") and "kiosk-3" in line for line in lines)
+
+
+def test_a_station_with_its_server_preseeded_enrols_with_the_code_alone(tmp_path: Path) -> None:
+    """Roll-out: the server URL comes from the machine-wide file the .deb's preseed wrote."""
+    db_url = f"sqlite:///{tmp_path / 'service.sqlite3'}"
+    engine = make_engine(db_url)
+    create_all(engine)
+    with make_sessionmaker(engine)() as session, session.begin():
+        _station, code = issue_enroll_code(session, "bench-31")
+    engine.dispose()
+    env = child_env(tmp_path / "keyring.json")
+    machine = tmp_path / "etc" / "station.toml"
+    env["PACKBENCH_MACHINE_CONFIG"] = str(machine)
+    data = tmp_path / "station"
+
+    def enroll_code_only() -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "app.main", "--data-dir", str(data), "enroll", "--code", code],
+            cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=False,
+        )  # fmt: skip
+
+    with ServiceProcess(db_url, env, tmp_path / "service.log") as service:
+        nowhere = enroll_code_only()  # no machine file, no --server: one line, nothing kept
+        assert nowhere.returncode == 2
+        # (the log's own copy of the line follows it on stderr)
+        assert nowhere.stderr.splitlines()[0] == (
+            "packbench: enroll needs the service's address: give --server https://HOST, or "
+            f"set server_url in {machine} (packbench/server-url on Debian)"
+        )
+        assert not (data / "config.toml").exists()
+
+        machine.parent.mkdir()
+        machine.write_text(f'version = 2\nserver_url = "{service.base_url}"\n')
+        done = enroll_code_only()
+        assert done.returncode == 0, done.stderr
+        assert "Enrolled as station 'bench-31'" in done.stdout
+    # The user's file keeps only what differs from the machine's: the name, not the server.
+    user = (data / "config.toml").read_text()
+    assert "bench-31" in user and "server_url" not in user

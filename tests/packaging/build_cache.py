@@ -10,6 +10,9 @@ The key: the content and mode of every file of the checkout that git tracks or w
 (tests/ excepted: nothing of it is shipped), the packages in the build's virtual environment
 (name and version), the build Python and the target Python of the service venv, and the
 settings packaging/build reads from the environment. A build that fails is not kept.
+
+`built_previous(commit)` is the station .deb of an earlier commit of this repository (the
+"previous release" an upgrade test starts from), kept beside them as previous-<commit>-<key>.
 """
 
 from __future__ import annotations
@@ -79,13 +82,21 @@ def _locked() -> Iterator[None]:
             fcntl.flock(fh, fcntl.LOCK_UN)
 
 
-def _prune(keep: Path) -> None:
+def _prune(keep: Path, prefix: str = "", keep_count: int = KEEP) -> None:
+    """Remove all but the newest `keep_count` builds named with `prefix` besides `keep`."""
     builds = sorted(
-        (p for p in CACHE.iterdir() if p.is_dir() and p != keep),
+        (
+            p
+            for p in CACHE.iterdir()
+            if p.is_dir()
+            and p != keep
+            and p.name.startswith(prefix)
+            and (prefix or not p.name.startswith(PREVIOUS))
+        ),
         key=lambda p: p.stat().st_mtime,
         reverse=True,
     )
-    for old in builds[KEEP:]:
+    for old in builds[keep_count:]:
         shutil.rmtree(old, ignore_errors=True)
 
 
@@ -128,4 +139,91 @@ def built(python: Path | None = None) -> Path:
         return out
 
 
-__all__ = ["CACHE", "built", "input_key"]
+PREVIOUS = "previous-"
+
+
+def built_previous(commit: str, python: Path | None = None) -> Path:
+    """The station .deb built from `commit` of this repository, kept by commit and build env.
+
+    The sources are that commit exactly (a shared clone, so its packaging/build runs as it
+    was); only the package version gets a suffix, `VERSION~gitDATE.SHA`, so that the current
+    build of the same pyproject version is an upgrade for dpkg and apt (`~` sorts first).
+    `--version` of the installed program still prints the version and the commit's build id.
+    """
+    python = python or ROOT / ".venv" / "bin" / "python"
+    found = subprocess.run(
+        ["git", "rev-parse", "--verify", "--quiet", f"{commit}^{{commit}}"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    if found.returncode != 0:
+        raise LookupError(f"commit {commit} is not in this checkout (a shallow clone?)")
+    full = found.stdout.strip()
+    date = _git("log", "-1", "--format=%cd", "--date=format:%Y%m%d%H%M", full).decode().strip()
+    suffix = f"~git{date}.{full[:7]}"
+    digest = hashlib.sha256(f"{full}{suffix}".encode())
+    digest.update(
+        subprocess.run(
+            [str(python), "-m", "pip", "list", "--format=freeze", "--disable-pip-version-check"],
+            check=True,
+            capture_output=True,
+        ).stdout
+    )
+    digest.update(sys.version.encode())
+    for name in BUILD_ENV:
+        digest.update(f"{name}={os.environ.get(name, '')}\n".encode())
+    out = CACHE / f"{PREVIOUS}{full[:12]}-{digest.hexdigest()[:12]}"
+    with _locked():
+        if (out / ".complete").exists():
+            print(f"packaging/build of {full[:12]}: reusing {out}")
+            os.utime(out)
+            return out
+        part = CACHE / f"{out.name}.part"
+        shutil.rmtree(part, ignore_errors=True)
+        src = part / "src"
+        started = time.monotonic()
+        subprocess.run(
+            ["git", "clone", "-q", "--shared", "--no-checkout", str(ROOT), str(src)],
+            check=True,
+            capture_output=True,
+        )
+        subprocess.run(["git", "checkout", "-q", full], cwd=src, check=True, capture_output=True)
+        control = src / "packaging" / "linux" / "control.in"
+        text = control.read_text()
+        assert "Version: @VERSION@\n" in text, f"{commit}: no Version line in control.in"
+        control.write_text(text.replace("Version: @VERSION@\n", f"Version: @VERSION@{suffix}\n"))
+        # The build id stays the commit's own (not "-dirty") for this one planned change.
+        subprocess.run(
+            ["git", "update-index", "--assume-unchanged", "packaging/linux/control.in"],
+            cwd=src,
+            check=True,
+        )
+        done = subprocess.run(
+            [str(src / "packaging" / "build"), "--out", str(part / "dist"), "bundle", "deb"],
+            cwd=src,
+            env={**os.environ, "PYTHON": str(python)},
+            capture_output=True,
+            text=True,
+            timeout=2400,
+        )
+        took = time.monotonic() - started
+        print(f"packaging/build bundle deb of {full[:12]} took {took:.0f} s")
+        if done.returncode != 0:
+            shutil.rmtree(part, ignore_errors=True)
+            raise AssertionError(
+                f"packaging/build of {full[:12]} failed ({done.returncode}):\n"
+                + done.stdout[-3000:]
+                + done.stderr[-5000:]
+            )
+        # Only the .deb is used: the sources, the bundle tree and the stage go.
+        for name in ("src", "dist/work", "dist/bundle"):
+            shutil.rmtree(part / name, ignore_errors=True)
+        (part / ".complete").write_text(f"{took:.0f} s\n")
+        shutil.rmtree(out, ignore_errors=True)
+        part.rename(out)
+        _prune(out, PREVIOUS, keep_count=1)
+        return out
+
+
+__all__ = ["CACHE", "PREVIOUS", "built", "built_previous", "input_key"]
