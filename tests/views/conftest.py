@@ -115,7 +115,8 @@ DATA = (
 )
 
 _WORD = re.compile(r"[A-Za-z]+(?:'[a-z]+)?")
-_PSEUDO = re.compile(r"\[[^\[\]]*·\]")
+# A sentence may hold brackets of its own ("[ok] {check}: {detail}"): one level is allowed.
+_PSEUDO = re.compile(r"\[(?:[^\[\]]|\[[^\[\]]*\])*·\]")
 _TAG = re.compile(r"<[^>]+>")
 
 
