@@ -140,6 +140,11 @@ class StationRuntime(SupervisorActions, ParcelFlow, AutoComplete, LabelledHolds,
 
     # ------------------------------------------------------------------ output
 
+    @property
+    def said(self) -> object:
+        """The message on screen as it was meant (a Msg, a Joined or a str), not rendered."""
+        return self._said
+
     def _show(self, tone: Tone, message: object, **changes: object) -> None:
         """Show `message` (a Msg, a Joined or a plain str) in the current language."""
         screen = self._screen()
