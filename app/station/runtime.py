@@ -116,7 +116,7 @@ class StationRuntime(SupervisorActions, ParcelFlow, AutoComplete, LabelledHolds,
         self.language_changed = language_changed
         # Languages chosen here with PB:LANG, until the synced user list says the same.
         self._chosen_language: dict[int, str] = {}
-        self._said: object = WELCOME  # the message on screen, unrendered (Msg or str)
+        self._said: object = Msg(WELCOME)  # the message on screen, unrendered (Msg or str)
         self.session = self._new_session()
         self.capture = BoxWeighing()
         self.user: UserRecord | None = None
