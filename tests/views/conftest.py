@@ -112,6 +112,8 @@ DATA = (
     "Express before 16:00",
     "Large items, two-person lift",
     "MAIN",  # the stock location code
+    # the service's own words in a 409 (test_supervisor_page), shown as the service sent them
+    "Order ORD-1 was not changed: it was packed at station bench-2 meanwhile.",
 )
 
 _WORD = re.compile(r"[A-Za-z]+(?:'[a-z]+)?")
