@@ -122,13 +122,19 @@ def normalise_server_url(text: str) -> str:
     """`https://host[:port][/path]` without a trailing slash; ValueError says what is wrong."""
     url = text.strip().rstrip("/")
     if not url:
-        raise ValueError(_("Enter the address of the Packbench service, e.g. {example}", example=_EXAMPLE))
+        raise ValueError(
+            _("Enter the address of the Packbench service, e.g. {example}", example=_EXAMPLE)
+        )
     if "://" not in url:
         url = "https://" + url
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ValueError(
-            _("'{text}' is not a web address. Use e.g. {example}", text=text.strip(), example=_EXAMPLE)
+            _(
+                "'{text}' is not a web address. Use e.g. {example}",
+                text=text.strip(),
+                example=_EXAMPLE,
+            )
         )
     return url
 
@@ -454,7 +460,10 @@ class FirstRunWizard:
             (Msg("Scanner"), s.scanner),
             (Msg("Scale"), s.scale),
             # TRANSLATORS: weights a packer types in when there is no scale
-            (Msg("Typed-in weights"), Msg("allowed") if s.allow_manual_weight else Msg("not allowed")),
+            (
+                Msg("Typed-in weights"),
+                Msg("allowed") if s.allow_manual_weight else Msg("not allowed"),
+            ),
             (Msg("Label printer"), s.label_printer or Msg("(preview files)")),
         )
 

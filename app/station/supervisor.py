@@ -128,9 +128,9 @@ class ExceptionRow:
 
 # Column headings of the returns board; the view shows each through `_()`.
 DISPOSITION_HEADERS = (N_("Day"), N_("Restock"), N_("B-grade"), N_("Write-off"), N_("Missing"))
-LOW_STOCK_HEADERS = ("SKU", "On hand", "Allocated", "Available")
-OVERSOLD_HEADERS = ("Order", "SKU", "Packed at")
-COUNT_HEADERS = ("When", "Bin", "SKU", "Difference", "Counted by")
+LOW_STOCK_HEADERS = (N_("SKU"), N_("On hand"), N_("Allocated"), N_("Available"))
+OVERSOLD_HEADERS = (N_("Order"), N_("SKU"), N_("Packed at"))
+COUNT_HEADERS = (N_("When"), N_("Bin"), N_("SKU"), N_("Difference"), N_("Counted by"))
 
 
 @dataclass(frozen=True, slots=True)

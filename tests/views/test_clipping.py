@@ -94,7 +94,9 @@ def clipped(root: QWidget) -> list[str]:
                 metrics = QFontMetrics(item.font() if item.font() != QFont() else widget.font())
                 if widget.wordWrap():  # wrapped at word boundaries or anywhere, as Qt draws it
                     flags = Qt.TextFlag.TextWordWrap | Qt.TextFlag.TextWrapAnywhere
-                    needed = metrics.boundingRect(0, 0, rect.width() - 8, 100000, flags, item.text())
+                    needed = metrics.boundingRect(
+                        0, 0, rect.width() - 8, 100000, flags, item.text()
+                    )
                     too_big = needed.height() > rect.height() + 1
                 else:
                     too_big = metrics.horizontalAdvance(item.text()) > rect.width()

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from pytestqt.qtbot import QtBot
 
-from app.scanning.classify import classify
 from app.i18n import money, render
+from app.scanning.classify import classify
 from app.station.ports import LeaseRecord
 from app.station.replica_store import ReplicaStore
 from app.station.runtime import StationRuntime
@@ -130,9 +130,15 @@ def test_a_cod_order_shows_what_to_collect_the_whole_time_it_is_open(
     # the snapshot's amount and currency, formatted for the reader (a no-break space)
     assert plain(badge.text()) == f"Collect {render(money(Decimal('249.90'), 'RON'))}"
     window.on_scan(classify(b"4006381333931"))  # still there after a scan
-    assert badge.isVisible() and plain(badge.text()) == f"Collect {render(money(Decimal('249.90'), 'RON'))}"
+    assert (
+        badge.isVisible()
+        and plain(badge.text()) == f"Collect {render(money(Decimal('249.90'), 'RON'))}"
+    )
     window.on_scan(classify(b"ZZZ-UNKNOWN-1"))  # and after a wrong scan turned the banner red
-    assert badge.isVisible() and plain(badge.text()) == f"Collect {render(money(Decimal('249.90'), 'RON'))}"
+    assert (
+        badge.isVisible()
+        and plain(badge.text()) == f"Collect {render(money(Decimal('249.90'), 'RON'))}"
+    )
 
 
 def test_a_prepaid_order_shows_no_collect_badge(window: StationWindow) -> None:

@@ -218,7 +218,9 @@ def test_cancelled_pin_returns_to_the_welcome(
 
 def test_badge_scan_fills_the_supervisor_dialog(station: Station, qtbot: QtBot) -> None:
     station.open_order()
-    dialog = SupervisorDialog(station.window, _("Supervisor override"), _("Why may this go through?"))
+    dialog = SupervisorDialog(
+        station.window, _("Supervisor override"), _("Why may this go through?")
+    )
     qtbot.addWidget(dialog)
     station.window._dialog = dialog  # as `_supervisor` does while the dialog is open
     station.scan(b"BADGE-S001")
@@ -310,7 +312,9 @@ def test_a_badge_of_any_shape_fills_the_supervisor_dialog(qtbot: QtBot) -> None:
     odd = UserRecord(12, "Hana Two", "supervisor", "SUP-H2-P1", sealed_pin("123456"))
     station.store.users[odd.badge] = odd
     station.open_order()
-    dialog = SupervisorDialog(station.window, _("Supervisor override"), _("Why may this go through?"))
+    dialog = SupervisorDialog(
+        station.window, _("Supervisor override"), _("Why may this go through?")
+    )
     qtbot.addWidget(dialog)
     station.window._dialog = dialog
     station.scan(b"SUP-H2-P1")

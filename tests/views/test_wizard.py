@@ -19,7 +19,7 @@ from app.config import StationPaths, StationSettings, load_settings
 from app.i18n import Msg
 from app.selftest import CheckResult
 from app.views.wizard import FirstRunWizardDialog, WizardOutcome
-from app.wizard_logic import DevicePort, FirstRunWizard, ScannerProbe, StepResult
+from app.wizard_logic import DevicePort, FirstRunWizard, ScannerProbe
 from sync.errors import SyncRejected
 from tests.support.pseudo import plain
 
@@ -244,7 +244,9 @@ def test_scan_timeout_says_what_to_check(qtbot: QtBot, wizard: FirstRunWizardDia
     page = wizard.devices_page
     page.scanner.setText("serial:///dev/ttyACM0")
     page.scan_button.click()
-    qtbot.waitUntil(lambda: "Nothing was scanned" in plain(page.scanner_message.text()), timeout=3000)
+    qtbot.waitUntil(
+        lambda: "Nothing was scanned" in plain(page.scanner_message.text()), timeout=3000
+    )
     assert page.probe is None
 
 
@@ -309,7 +311,9 @@ def test_a_station_set_up_without_a_scale_can_weigh(
     enter_server(wizard, "https://oms.example.com", CODE)
     wizard.devices_page.scale.setText("manual")
     wizard.next()
-    assert "Scale: manual\nTyped-in weights: allowed" in plain(wizard.summary_page.settings_label.text())
+    assert "Scale: manual\nTyped-in weights: allowed" in plain(
+        wizard.summary_page.settings_label.text()
+    )
     wizard.accept()
     saved = load_settings(paths.config_file)
     assert (saved.scale, saved.allow_manual_weight) == ("manual", True)
