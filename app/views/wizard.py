@@ -155,7 +155,7 @@ class DevicesPage(QWizardPage):
         self.printer.setPlaceholderText(_("zpl+tcp://10.0.0.5:9100 or file:///path/to/dir"))
         # The hint is the only example of a printer address: the field is never narrower.
         self.printer.setMinimumWidth(
-            self.printer.fontMetrics().horizontalAdvance(self.printer.placeholderText()) + 16
+            self.printer.fontMetrics().horizontalAdvance(self.printer.placeholderText()) + 24
         )
         self.scan_button = QPushButton(_("Scan something now"))
         self.scan_button.clicked.connect(self.start_scan)
