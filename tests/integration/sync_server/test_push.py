@@ -345,9 +345,8 @@ def test_wrong_station_and_oversized_pushes(client: TestClient, make_station, ma
     oid = make_order()
     r = client.post("/v1/sync/push", json={"station_id": b.id, "mutations": []}, headers=a.headers)
     assert r.status_code == 403
-    r = client.post(
-        "/v1/sync/push", json={"station_id": b.id, "mutations": [scan(1, oid, 1)]}, headers=a.headers
-    )
+    body = {"station_id": b.id, "mutations": [scan(1, oid, 1)]}
+    r = client.post("/v1/sync/push", json=body, headers=a.headers)
     assert r.status_code == 403
     unknown = {"Authorization": "Bearer not-a-station-token"}
     r = client.post("/v1/sync/push", json={"station_id": a.id, "mutations": []}, headers=unknown)
