@@ -5,7 +5,9 @@ on PostgreSQL; SQLite writers are serialised by BEGIN IMMEDIATE) so two pushes o
 station never interleave; ids at or below `last_mutation_id` are answered from their stored
 result; a gap is refused before anything is written; each mutation is all-or-nothing (see
 _apply_all). The station row and the stored results are read and written with plain SQL
-statements: a push is the service's most frequent request.
+statements: a push is the service's most frequent request. On PostgreSQL a scan push is four
+statements: the station row locked and its counter advanced in one (_lock_and_count), the
+orders with their leases, the event, the stored results.
 """
 
 from __future__ import annotations
