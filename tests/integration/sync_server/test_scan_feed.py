@@ -122,5 +122,7 @@ def test_scans_write_no_change_row_yet_progress_is_read_from_the_events(
     assert [(c["entity"], c["entity_id"], c["data"]["status"]) for c in page["changes"]] == [
         ("order", oid, "on_hold")
     ]
-    # B never held the order and still sees nothing of it; its own order did not change.
+    # B never held the order: the hold reaches it only as the order leaving or entering its
+    # view, never as a scan; the other open order did not change at all.
     assert all(c["entity_id"] != other for c in page["changes"])
+    assert all(c["entity_id"] != other for c in _pull(client, b, cursor_b)["changes"])
