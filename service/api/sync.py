@@ -167,10 +167,20 @@ def pull_changes(
     """Changes after `cursor` for this station; cursor 0 is a full snapshot, in one response,
     or in pages when `page` is given (`first`, then each answer's `next_page`)."""
     paged = cursor == 0 and page is not None
+    caught_up = False
     with session.begin():
         station = station_by_token(session, token)
         if not paged or page == pull.FIRST_PAGE:
-            number_pending(session)  # everything committed before this pull gets a number
+            # Everything committed before this pull gets a number.
+            numbered = number_pending(session)
+            # Nothing was waiting for one and the cursor is at the head: the feed holds
+            # nothing for this station (most pulls), answered from this short transaction.
+            caught_up = cursor > 0 and not numbered and pull.change_head(session) == cursor
+    if caught_up:
+        empty = PullResponse(
+            cursor=cursor, changes=[], more=False, last_mutation_id=station.last_mutation_id
+        )
+        return Response(empty.model_dump_json(exclude={"next_page"}), media_type="application/json")
     profiles = _speaks(protocol, 2)
     v3 = _speaks(protocol, 3)  # packing slip, pickup point, COD in order snapshots
     try:

@@ -9,8 +9,9 @@ webhook receipt when there is one: one statement on PostgreSQL, one per table on
 
 The rows are the ones service.lifecycle would write for `pending -> target` (record_event
 "created", then transition / hold); tests/integration/ingest/test_create_rows.py compares
-the two. Everything runs in the caller's session transaction, so mark_changed and the retry
-in store.run_in_transaction work as for ORM writes.
+the two. Everything runs in the caller's session transaction, so the retry in
+store.run_in_transaction works as for ORM writes; the order's change-feed row is one of the
+rows written with it (what mark_changed would insert at commit).
 """
 
 from __future__ import annotations
@@ -23,7 +24,6 @@ from typing import Any
 from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
-from service.changes import mark_changed
 from service.db import utcnow
 from service.errors import IllegalTransition
 from service.ingest.insert import Children, insert_order
@@ -34,7 +34,7 @@ from service.ingest.rows import (
     order_columns,
     validation_exception_columns,
 )
-from service.ingest.tables import ORDER_EVENTS, ORDER_EXCEPTIONS, ORDER_LINES, RECEIPTS
+from service.ingest.tables import CHANGES, ORDER_EVENTS, ORDER_EXCEPTIONS, ORDER_LINES, RECEIPTS
 from service.ingest.validate import Reason, validate
 from service.lifecycle import TRANSITIONS, OrderStatus
 from service.models import Channel, Order
@@ -135,11 +135,18 @@ def new_order_rows(
             "at": changed_at,
         },
     ]
+    # The change feed's row for the new order travels with it, in the same statement,
+    # instead of a mark_changed() that costs an INSERT of its own at commit.
+    change = {"entity": "order", "station_id": None, "at": changed_at}
     rows = NewOrderRows(
         target,
         reasons,
         order,
-        [(ORDER_LINES, line_columns(incoming, products)), (ORDER_EVENTS, events)],
+        [
+            (ORDER_LINES, line_columns(incoming, products)),
+            (ORDER_EVENTS, events),
+            (CHANGES, [change]),
+        ],
     )
     if receipt is not None:
         rows.children.append((RECEIPTS, [{**receipt, "outcome": rows.outcome}]))
@@ -178,7 +185,6 @@ def create_order(
                 for r in rows.reasons
             ],
         )
-    mark_changed(session, "order", order_id)
     status = rows.target.value
     if rows.target is S.CONFIRMED and tracked(session, products.values()):
         # Only orders of counted products pay for loading the row: allocate or backorder.

@@ -55,9 +55,10 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.sql.elements import ColumnElement
 
 from service.ingest.rows import ORDER_NUMBER_BASE, ORDER_NUMBER_PREFIX
-from service.ingest.tables import ORDERS
+from service.ingest.tables import ORDER_KEY, ORDERS
 
-# Rows of other tables that belong to the new order; each is written with its `order_id`.
+# Rows of other tables that belong to the new order; each is written with its `order_id`
+# (the change feed's row with `entity_id`, tables.ORDER_KEY).
 Children = list[tuple[Table, list[dict[str, Any]]]]
 _Shape = tuple[tuple[Table, tuple[str, ...]], ...]
 
@@ -71,7 +72,8 @@ def insert_order(
         return _insert_postgresql(connection, order, children)
     row = connection.execute(_insert_order_sqlite(tuple(order)), order).one()
     for table, rows in children:
-        connection.execute(insert(table), [{"order_id": row.id, **r} for r in rows])
+        key = ORDER_KEY.get(table.name, "order_id")
+        connection.execute(insert(table), [{key: row.id, **r} for r in rows])
     return row.id, row.number
 
 
@@ -157,7 +159,8 @@ def _statement_postgresql(shape: _Shape) -> Select[Any]:
         each_row = select(new_order.c.id, *(rows.c[c] for c in columns)).select_from(
             new_order.join(rows, true())
         )
-        child = insert(table).from_select(["order_id", *columns], each_row, include_defaults=False)
+        key = ORDER_KEY.get(table.name, "order_id")
+        child = insert(table).from_select([key, *columns], each_row, include_defaults=False)
         ctes.append(child.cte(f"new_{table.name}"))
     return select(new_order.c.id, new_order.c.number).add_cte(*ctes)
 

@@ -9,6 +9,7 @@ from sqlalchemy import Table, insert
 from sqlalchemy.orm import Session
 
 from service.models import (
+    ChangeRow,
     Order,
     OrderEvent,
     OrderException,
@@ -23,6 +24,11 @@ ORDER_EVENTS = cast(Table, OrderEvent.__table__)
 ORDER_EXCEPTIONS = cast(Table, OrderException.__table__)
 PRODUCTS = cast(Table, Product.__table__)
 RECEIPTS = cast(Table, WebhookReceipt.__table__)
+CHANGES = cast(Table, ChangeRow.__table__)
+
+# The column that names the order in each table written with a new order (service.ingest.
+# insert): `order_id` but in the change feed, whose rows name their entity.
+ORDER_KEY: dict[str, str] = {CHANGES.name: "entity_id"}
 
 _INSERT_RECEIPT = insert(RECEIPTS)
 

@@ -66,6 +66,26 @@ def lock_orders(session: Session, order_ids: Iterable[int]) -> dict[int, Order]:
     return {o.id: o for o in rows}
 
 
+def lock_orders_and_leases(
+    session: Session, order_ids: Iterable[int]
+) -> tuple[dict[int, Order], dict[int, Lease]]:
+    """lock_orders and leases_of in one statement (one round trip instead of two): each
+    order with its lease row, if any, outer-joined; only the orders are locked."""
+    ids = sorted(set(order_ids))
+    if not ids:
+        return {}, {}
+    rows = session.execute(
+        select(Order, Lease)
+        .outerjoin(Lease, Lease.order_id == Order.id)
+        .where(Order.id.in_(ids))
+        .order_by(Order.id)
+        .options(lazyload(Order.lines), lazyload(Order.channel))
+        .with_for_update(of=Order)
+    ).all()
+    orders = {order.id: order for order, _lease in rows}
+    return orders, {lease.order_id: lease for _order, lease in rows if lease is not None}
+
+
 def leases_of(session: Session, order_ids: Iterable[int]) -> dict[int, Lease]:
     """The lease row (current or last) of each order that ever had one."""
     ids = list(set(order_ids))

@@ -426,6 +426,14 @@ def _return_closed(ctx: MutationContext, p: BaseModel) -> dict[str, Any]:
     return apply_close(ctx.session, ctx.order, p, station_id=ctx.station.id)
 
 
+# Types that only append an order event: nothing a station pulls changes (no status, lease,
+# line or version: an order snapshot does not carry events), so they write no change row
+# and leave the order row alone. Writing one made every scan cost an UPDATE of the order
+# and a change row, and made the scanning station pull back its own, unchanged order. A
+# scan that moves the order on (confirmed -> picking) is marked by transition() itself.
+# Progress stays in order_events, where the supervisor's overview and figures read it.
+_EVENT_ONLY = frozenset({MutationType.SCAN_RECORDED, MutationType.WEIGHT_RECORDED})
+
 # Returns are received from any bench, long after the order's lease: no lease is checked.
 _RETURN_TYPES = frozenset({MutationType.RETURN_UNIT_RECEIVED, MutationType.RETURN_CLOSED})
 
@@ -458,8 +466,9 @@ class Checked:
             extra = _HANDLERS[self.kind](self.ctx, self.payload) or {}
         except _AlreadyDone:
             return {"order_status": order.status, "order_version": order.version, "noop": True}
-        order.updated_at = utcnow()
-        mark_changed(self.ctx.session, "order", order.id)
+        if self.kind not in _EVENT_ONLY:
+            order.updated_at = utcnow()
+            mark_changed(self.ctx.session, "order", order.id)
         return {"order_status": order.status, "order_version": order.version, **extra}
 
 

@@ -129,6 +129,15 @@ def pull(
             session, station_id, weight_profiles=weight_profiles, order_fields_v3=order_fields_v3
         )
     head = change_head(session)
+    if cursor == head:
+        # Most pulls: nothing numbered since the last one. No row after `head` can be seen
+        # in this snapshot and a cursor at the head is never expired: nothing more to read.
+        return PullResponse(
+            cursor=head,
+            changes=[],
+            more=False,
+            last_mutation_id=_last_mutation_id(session, station_id),
+        )
     check_cursor(session, cursor, head)
     changes: list[Change] = []
     position = cursor
@@ -146,7 +155,7 @@ def pull(
         found = [tuple(r) for r in rows]
         if not weight_profiles:
             found = [r for r in found if r[1] != "weight_profile"]
-        resolved = _resolve(session, station_id, found, order_fields_v3)
+        resolved = _resolve(session, station_id, found, order_fields_v3) if found else []
         full = False
         for seq, items in resolved:
             if changes and len(changes) + len(items) > limit:

@@ -5,15 +5,18 @@ on PostgreSQL; SQLite writers are serialised by BEGIN IMMEDIATE) so two pushes o
 station never interleave; ids at or below `last_mutation_id` are answered from their stored
 result; a gap is refused before anything is written; each mutation is all-or-nothing (see
 _apply_all). The station row and the stored results are read and written with plain SQL
-statements: a push is the service's most frequent request.
+statements: a push is the service's most frequent request. On PostgreSQL a scan push is four
+statements: the station row locked and its counter advanced in one (_lock_and_count), the
+orders with their leases, the event, the stored results.
 """
 
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from itertools import pairwise
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
 from service.db import utcnow
@@ -21,7 +24,7 @@ from service.errors import Forbidden, IllegalTransition, ServiceError, unknown_s
 from service.models import Lease, Order, Station, StationMutation
 from service.security import token_hash
 from service.sync_server.errors import MutationGapError
-from service.sync_server.leases import leases_of, lock_orders
+from service.sync_server.leases import lock_orders_and_leases
 from service.sync_server.mutations import (
     Rejected,
     StationRef,
@@ -187,13 +190,55 @@ def lock_station(session: Session, token: str) -> StationRef:
     return StationRef(row.id, row.last_mutation_id)
 
 
+def _lock_and_count(
+    session: Session, token: str, request: PushRequest, now: datetime
+) -> StationRef | None:
+    """On PostgreSQL: lock the station row and advance its counter in one statement, before
+    the push is checked; the row as it was (None: no station has this token).
+
+    The counter becomes max(stored, highest id pushed), which is what a push that passes its
+    checks leaves there; one that fails them raises, and the caller's transaction (this
+    write with it) rolls back. Saves the round trip of a separate UPDATE at the end.
+    """
+    pushed = max((m.id for m in request.mutations), default=0)
+    old = (
+        select(Station.id, Station.last_mutation_id)
+        .where(Station.token_hash == token_hash(token))
+        .with_for_update()
+        .cte("old")
+    )
+    row = (
+        session.connection()
+        .execute(
+            update(Station)
+            .where(Station.id == old.c.id)
+            .values(
+                last_mutation_id=func.greatest(old.c.last_mutation_id, pushed),
+                last_seen_at=now,
+                last_sync_at=now,
+            )
+            .returning(old.c.id, old.c.last_mutation_id)
+        )
+        .first()
+    )
+    return None if row is None else StationRef(row.id, row.last_mutation_id)
+
+
 def push(
     session: Session, token: str, request: PushRequest, *, careful: bool = False
 ) -> PushResponse:
     """Apply `request` for the station with `token` (401 if none), in the caller's
     transaction, which then holds that station's row. May raise RedoCarefully: roll back and
     call again with careful=True (see _apply_all)."""
-    station = lock_station(session, token)
+    now = utcnow()
+    counted = session.get_bind().dialect.name == "postgresql"
+    if counted:
+        found = _lock_and_count(session, token, request, now)
+        if found is None:
+            raise unknown_station()
+        station = found
+    else:  # SQLite: RETURNING cannot name the CTE's columns; BEGIN IMMEDIATE serialises
+        station = lock_station(session, token)
     if request.station_id != station.id:
         raise Forbidden(
             f"This token belongs to station {station.id}, not station {request.station_id}."
@@ -209,9 +254,9 @@ def push(
         )
     # Lock every order this push touches up front, in id order, so claims and other pushes
     # that lock the same orders can never deadlock with us.
-    orders = lock_orders(session, (m.order_id for m in new if m.order_id is not None))
-    leases = leases_of(session, orders)
-    now = utcnow()
+    orders, leases = lock_orders_and_leases(
+        session, (m.order_id for m in new if m.order_id is not None)
+    )
     stored = []
     for mutation, outcome in zip(
         new, _apply_all(session, station, new, orders, leases, careful=careful), strict=True
@@ -247,9 +292,10 @@ def push(
     if stored:
         conn.execute(insert(StationMutation), stored)
     last_applied = new[-1].id if new else last
-    conn.execute(
-        update(Station)
-        .where(Station.id == station.id)
-        .values(last_mutation_id=last_applied, last_seen_at=now, last_sync_at=now)
-    )
+    if not counted:
+        conn.execute(
+            update(Station)
+            .where(Station.id == station.id)
+            .values(last_mutation_id=last_applied, last_seen_at=now, last_sync_at=now)
+        )
     return PushResponse(results=results, last_mutation_id=last_applied)

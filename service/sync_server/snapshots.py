@@ -322,6 +322,9 @@ def users(session: Session, ids: Iterable[int], station_id: int) -> dict[int, Sn
     enrolment key (service.pins.pin_check), useless to anyone without that key.
     """
     out: dict[int, Snapshot] = {}
+    ids = list(ids)
+    if not ids:
+        return out
     public_key = session.scalar(select(Station.pin_public_key).where(Station.id == station_id))
     for chunk in chunks(ids):
         for u in session.scalars(select(User).where(User.id.in_(chunk))):

@@ -129,6 +129,9 @@ def test_gaps_and_backwards_ids_are_409_and_apply_nothing(
         assert r.json()["error"] == "mutation_gap"
         assert r.json()["expected"] == 2
     assert _events(sessions, oid, "scan_recorded") == 1
+    # The refused pushes moved no counter (on PostgreSQL it is written before the check,
+    # in the push's transaction, which the refusal rolls back).
+    assert client.get("/v1/stations/me", headers=st.headers).json()["last_mutation_id"] == 1
     # A retry overlapping the acknowledged id continues normally.
     r = push(client, st, scan(1, oid, epoch), scan(2, oid, epoch))
     assert r.status_code == 200
@@ -342,6 +345,12 @@ def test_wrong_station_and_oversized_pushes(client: TestClient, make_station, ma
     oid = make_order()
     r = client.post("/v1/sync/push", json={"station_id": b.id, "mutations": []}, headers=a.headers)
     assert r.status_code == 403
+    body = {"station_id": b.id, "mutations": [scan(1, oid, 1)]}
+    r = client.post("/v1/sync/push", json=body, headers=a.headers)
+    assert r.status_code == 403
+    unknown = {"Authorization": "Bearer not-a-station-token"}
+    r = client.post("/v1/sync/push", json={"station_id": a.id, "mutations": []}, headers=unknown)
+    assert r.status_code == 401
     too_many = [scan(i, oid, 1) for i in range(1, MAX_MUTATIONS_PER_PUSH + 2)]
     r = push(client, a, *too_many)
     assert r.status_code == 422

@@ -32,6 +32,7 @@ def test_new_order_statement_fits_psycopg_query_cache() -> None:
     assert [table.name for table, _ in rows.children] == [
         "order_lines",
         "order_events",
+        "changes",
         "webhook_receipts",
     ]
     compiled = statement_postgresql(rows.order, rows.children).compile(dialect=PGDialect_psycopg())
