@@ -252,6 +252,7 @@ def reload() -> None:
     """Forget loaded catalogues (a test that writes a new one)."""
     _compiled.cache_clear()
     translations.cache_clear()
+    _template_ids.cache_clear()
     with _lock:
         _warned.clear()
 
@@ -497,12 +498,29 @@ def pseudo(text: str) -> str:
     return f"[{body}{'·' * pad}]"
 
 
+@cache
+def _template_ids() -> frozenset[str] | None:
+    """The sentences of the extracted template (None: no template in this build)."""
+    pot = LOCALE_DIR / f"{DOMAIN}.pot"
+    if not pot.is_file():
+        return None
+    ids = (m.id for m in _read(pot) if m.id)
+    return frozenset(i if isinstance(i, str) else i[0] for i in ids)
+
+
 class _Pseudo(gettext.NullTranslations):
+    """Only a sentence the template holds is accented: one passed through `_()` but never
+    extracted (a variable, a call inside an f-string) would reach no translator, so it stays
+    plain English here and the pseudo-locale pass finds it."""
+
     def gettext(self, message: str) -> str:
-        return pseudo(message)
+        ids = _template_ids()
+        return pseudo(message) if ids is None or message in ids else message
 
     def ngettext(self, msgid1: str, msgid2: str, n: int) -> str:
-        return pseudo(msgid1 if n == 1 else msgid2)
+        ids = _template_ids()
+        chosen = msgid1 if n == 1 else msgid2
+        return pseudo(chosen) if ids is None or msgid1 in ids else chosen
 
 
 # ------------------------------------------------------------------ translator workflow

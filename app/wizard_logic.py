@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 
 from app import i18n
 from app.config import StationPaths, StationSettings, save_settings
-from app.i18n import _
+from app.i18n import Msg, _
 from app.selftest import CheckResult, run_checks
 from sync.clock import utcnow
 
@@ -115,16 +115,27 @@ def list_hid_devices() -> list[DevicePort]:
     return list(seen.values())
 
 
+_EXAMPLE = "https://oms.example.com"
+
+
 def normalise_server_url(text: str) -> str:
     """`https://host[:port][/path]` without a trailing slash; ValueError says what is wrong."""
     url = text.strip().rstrip("/")
     if not url:
-        raise ValueError("Enter the address of the Packbench service, e.g. https://oms.example.com")
+        raise ValueError(
+            _("Enter the address of the Packbench service, e.g. {example}", example=_EXAMPLE)
+        )
     if "://" not in url:
         url = "https://" + url
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValueError(f"{text.strip()!r} is not a web address. Use e.g. https://oms.example.com")
+        raise ValueError(
+            _(
+                "'{text}' is not a web address. Use e.g. {example}",
+                text=text.strip(),
+                example=_EXAMPLE,
+            )
+        )
     return url
 
 
@@ -431,22 +442,29 @@ class FirstRunWizard:
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
         return [
-            CheckResult(r.name, r.ok, f"{self.paths.database} is created on first start")
+            CheckResult(
+                r.name, r.ok, _("{path} is created on first start", path=str(self.paths.database))
+            )
             if r.name == "database" and r.ok
             else r
             for r in results
         ]
 
-    def summary(self) -> Sequence[tuple[str, str]]:
+    def summary(self) -> Sequence[tuple[Msg, str | Msg]]:
         """The settings that Finish will save, as (name, value) lines."""
         s = self.settings
+        none = Msg("(none)")
         return (
-            ("Service", s.server_url or "(none)"),
-            ("Station", s.station_name or "(none)"),
-            ("Scanner", s.scanner),
-            ("Scale", s.scale),
-            ("Typed-in weights", "allowed" if s.allow_manual_weight else "not allowed"),
-            ("Label printer", s.label_printer or "(preview files)"),
+            (Msg("Service"), s.server_url or none),
+            (Msg("Station"), s.station_name or none),
+            (Msg("Scanner"), s.scanner),
+            (Msg("Scale"), s.scale),
+            # TRANSLATORS: weights a packer types in when there is no scale
+            (
+                Msg("Typed-in weights"),
+                Msg("allowed") if s.allow_manual_weight else Msg("not allowed"),
+            ),
+            (Msg("Label printer"), s.label_printer or Msg("(preview files)")),
         )
 
     def finish(self) -> StationSettings:

@@ -116,7 +116,7 @@ class StationRuntime(SupervisorActions, ParcelFlow, AutoComplete, LabelledHolds,
         self.language_changed = language_changed
         # Languages chosen here with PB:LANG, until the synced user list says the same.
         self._chosen_language: dict[int, str] = {}
-        self._said: object = WELCOME  # the message on screen, unrendered (Msg or str)
+        self._said: object = Msg(WELCOME)  # the message on screen, unrendered (Msg or str)
         self.session = self._new_session()
         self.capture = BoxWeighing()
         self.user: UserRecord | None = None
@@ -139,6 +139,11 @@ class StationRuntime(SupervisorActions, ParcelFlow, AutoComplete, LabelledHolds,
         self.counting = CountDesk(store, self._show, lambda: self.status.online)
 
     # ------------------------------------------------------------------ output
+
+    @property
+    def said(self) -> object:
+        """The message on screen as it was meant (a Msg, a Joined or a str), not rendered."""
+        return self._said
 
     def _show(self, tone: Tone, message: object, **changes: object) -> None:
         """Show `message` (a Msg, a Joined or a plain str) in the current language."""

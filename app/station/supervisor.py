@@ -129,9 +129,9 @@ class ExceptionRow:
 
 # Column headings of the returns board; the view shows each through `_()`.
 DISPOSITION_HEADERS = (N_("Day"), N_("Restock"), N_("B-grade"), N_("Write-off"), N_("Missing"))
-LOW_STOCK_HEADERS = ("SKU", "On hand", "Allocated", "Available")
-OVERSOLD_HEADERS = ("Order", "SKU", "Packed at")
-COUNT_HEADERS = ("When", "Bin", "SKU", "Difference", "Counted by")
+LOW_STOCK_HEADERS = (N_("SKU"), N_("On hand"), N_("Allocated"), N_("Available"))
+OVERSOLD_HEADERS = (N_("Order"), N_("SKU"), N_("Packed at"))
+COUNT_HEADERS = (N_("When"), N_("Bin"), N_("SKU"), N_("Difference"), N_("Counted by"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -211,25 +211,25 @@ class SupervisorSnapshot:
 
 
 PACKER_HEADERS = (
-    "Packer",
-    "Orders",
-    "Orders/h",
-    "Items/h",
-    "Adjusted/h",
-    "Accuracy",
-    "s/order",
-    "Overrides",
+    N_("Packer"),
+    N_("Orders"),
+    N_("Orders/h"),
+    N_("Items/h"),
+    N_("Adjusted/h"),
+    N_("Accuracy"),
+    N_("s/order"),
+    N_("Overrides"),
 )
 STATION_HEADERS = (
-    "Station",
-    "Online",
-    "Orders/h",
-    "Adjusted/h",
-    "Accuracy",
-    "Queue",
-    "Last sync",
-    "Printer",
-    "Scale",
+    N_("Station"),
+    N_("Online"),
+    N_("Orders/h"),
+    N_("Adjusted/h"),
+    N_("Accuracy"),
+    N_("Queue"),
+    N_("Last sync"),
+    N_("Printer"),
+    N_("Scale"),
 )
 
 

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import QLabel, QSizePolicy
 
 from app.i18n import render
 from app.views.theme import TONES
+
+_LEAST = 110  # px: the banner's height with one short sentence
 
 
 class Banner(QLabel):
@@ -17,10 +20,22 @@ class Banner(QLabel):
         self.setObjectName("banner")
         self.setWordWrap(True)
         self.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
-        self.setMinimumHeight(110)
+        self.setMinimumHeight(_LEAST)
         # Never taller than its text needs: spare room goes to the lists below.
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
         self.tone = ""
+
+    def _fit(self) -> None:
+        """Never shorter than its text wrapped at its width either: a long sentence (a longer
+        language, a narrow screen) takes lines from the lists below, it never loses one.
+        (The page's box layout sizes the banner by its size hint, not by height-for-width.)"""
+        need = max(_LEAST, self.heightForWidth(self.width()))
+        if need != self.minimumHeight():
+            self.setMinimumHeight(need)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._fit()
 
     def show_message(self, tone: str, message: object) -> None:
         """Paint the banner in `tone` with `message` (a Msg renders in the current language)."""
@@ -30,6 +45,7 @@ class Banner(QLabel):
         if self.styleSheet() != style:  # re-styling re-polishes the widget: only on change
             self.setStyleSheet(style)
         self.setText(f"{symbol}  {render(message)}")
+        self._fit()
 
 
 class NextStep(QLabel):

@@ -175,7 +175,8 @@ class StationWindow(QMainWindow):
         key = f"{model.tone}:{model.message!r}"
         if key != self._last_message:
             self._last_message = key
-            self.sounds("done" if _is_packed(model.message) else model.tone)
+            # By the sentence meant, not its words: the model's message is already rendered.
+            self.sounds("done" if _is_packed(self.runtime.said) else model.tone)
         if model.ask_pin_for and self._dialog is None:
             self._ask_pin()
         if model.ask_hold_reason and self._dialog is None:

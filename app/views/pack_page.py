@@ -195,7 +195,8 @@ class PackPage(QWidget):
         if line.serials:
             name = f"{name}  ·  S/N {', '.join(line.serials)}"
         if line.needs_serial and line.scanned < line.required:
-            name = f"{name}  ·  {_('needs serial')}"
+            needs = _("needs serial")
+            name = f"{name}  ·  {needs}"
         texts = (
             line.sku,
             name,

@@ -17,9 +17,23 @@ from PySide6.QtWidgets import (
 )
 
 from app.device_status import DeviceState, DeviceStatus
-from app.i18n import _, render
+from app.i18n import N_, _, render
 from app.scanning.classify import ScanRules, classify
 from app.scanning.scan import Scan, ScanKind
+
+# TRANSLATORS: the kind of barcode the scanner read, in capitals as the scanner guide names it
+KIND_TEXT = {
+    ScanKind.ORDER: N_("ORDER"),
+    ScanKind.TOTE: N_("TOTE"),
+    ScanKind.TRACKING: N_("TRACKING"),
+    ScanKind.SSCC: N_("SSCC"),
+    ScanKind.PRODUCT: N_("PRODUCT"),
+    ScanKind.GS1: N_("GS1"),
+    ScanKind.BADGE: N_("BADGE"),
+    ScanKind.COMMAND: N_("COMMAND"),
+    ScanKind.UNKNOWN: N_("UNKNOWN"),
+    ScanKind.INVALID: N_("INVALID"),
+}
 
 _STATE_COLOURS = {
     DeviceState.READY: "#1b7f3b",
@@ -122,7 +136,7 @@ class ScannerTestPage(QWidget):
     def _show_details(self, scan: Scan) -> str:
         """The last scan's fields; returns its kind as shown."""
         self._last_scan = scan
-        kind = scan.kind.value.upper()  # a code, as the scanner guide names it
+        kind = _(KIND_TEXT[scan.kind])
         if scan.duplicate:
             kind = _("{kind} (repeat read, ignored)", kind=kind)
         colour = "#b00020" if scan.kind in (ScanKind.INVALID, ScanKind.UNKNOWN) else "#1b7f3b"

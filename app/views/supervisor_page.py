@@ -13,12 +13,12 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from PySide6.QtCharts import QChart, QChartView, QDateTimeAxis, QLineSeries, QValueAxis
-from PySide6.QtCore import QDateTime, QMargins, Qt, QTimer
-from PySide6.QtGui import QBrush, QColor, QPainter
+from PySide6.QtCore import QDateTime, QMargins, QSize, Qt, QTimer
+from PySide6.QtGui import QBrush, QColor, QPainter, QResizeEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QBoxLayout,
     QComboBox,
-    QGridLayout,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -93,6 +93,45 @@ def _table(columns: int) -> QTableWidget:
     return table
 
 
+def _table_width(table: QTableWidget) -> int:
+    """The width `table` needs to show every column without scrolling sideways."""
+    header = table.horizontalHeader()
+    columns = sum(
+        max(table.sizeHintForColumn(c), header.sectionSizeHint(c))
+        for c in range(table.columnCount())
+    )
+    return columns + 2 * table.frameWidth() + table.verticalScrollBar().sizeHint().width()
+
+
+class _OneLineWhenRoom(QLabel):
+    """A label on one line when the window has the room, wrapped when it has not (the offline
+    sentence in a longer language): it never makes the window wider than the screen."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(text)
+        self.setWordWrap(True)
+
+    def sizeHint(self) -> QSize:
+        hint = super().sizeHint()  # a wrapped label's own hint is two balanced lines
+        frame = self.width() - self.contentsRect().width()  # margins and the style's padding
+        metrics = self.fontMetrics()
+        # a character's room to spare: the wrapped drawing must not break the last word
+        one_line = metrics.horizontalAdvance(self.text()) + metrics.averageCharWidth() + frame
+        return QSize(max(hint.width(), one_line), hint.height())
+
+
+class _Resized(QWidget):
+    """A plain widget that reports its new width (a layout that reflows with the window)."""
+
+    def __init__(self, on_width: Callable[[int], None]) -> None:
+        super().__init__()
+        self._on_width = on_width
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._on_width(event.size().width())
+
+
 def _fill(table: QTableWidget, rows: Sequence[Sequence[str]]) -> None:
     table.setRowCount(len(rows))
     for r, row in enumerate(rows):
@@ -131,7 +170,7 @@ class SupervisorPage(QWidget):
         self._notice: tuple[bool, object] | None = None  # what the notice line says, if anything
         self.greeting = QLabel("")
         self.greeting.setObjectName("boxTitle")
-        self.headline = QLabel("")
+        self.headline = _OneLineWhenRoom("")
         self.headline.setObjectName("supHeadline")
         self.notice = QLabel("")
         self.notice.setObjectName("supNotice")
@@ -286,11 +325,13 @@ class SupervisorPage(QWidget):
         # change with the language); the name takes the rest and wraps.
         header = self.batches.horizontalHeader()
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        # The station's name shares that room too (it wraps at its hyphens when tight).
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         header.setSectionResizeMode(2, QHeaderView.ResizeMode.Fixed)
         header.setStretchLastSection(False)
         # The name wraps to the width the window leaves it: rows follow each new width.
         header.sectionResized.connect(
-            lambda index, _old, _new: self.batches.resizeRowsToContents() if index == 0 else None
+            lambda index, _old, _new: self.batches.resizeRowsToContents() if index < 2 else None
         )
         self.batches.setWordWrap(True)
         self.series = QLineSeries()
@@ -407,26 +448,47 @@ class SupervisorPage(QWidget):
         self.counts_title = QLabel()
         # Dispositions on the left, low stock over oversold on the right, the count
         # differences (long names) full width below: every column shows, nothing scrolls sideways.
-        grid = QGridLayout()
-        tables = (
-            (self.dispositions_title, self.dispositions, 0, 0, 3, 1),
-            (self.low_stock_title, self.low_stock, 0, 1, 1, 1),
-            (self.oversold_title, self.oversold, 2, 1, 1, 1),
-            (self.counts_title, self.counts, 4, 0, 1, 2),
-        )
-        for heading, table, row, column, rows, span in tables:
+        # When the two sides do not fit next to each other (a narrow screen, longer words),
+        # the right side goes under the left one instead (`_reflow_returns`).
+        for heading in (
+            self.dispositions_title,
+            self.low_stock_title,
+            self.oversold_title,
+            self.counts_title,
+        ):
             heading.setObjectName("supTitle")
-            grid.addWidget(heading, row, column, 1, span)
-            grid.addWidget(table, row + 1, column, rows, span)
-        for row, stretch in ((1, 2), (3, 1), (5, 2)):
-            grid.setRowStretch(row, stretch)
-        grid.setColumnStretch(0, 4)  # five short figures
-        grid.setColumnStretch(1, 5)  # long SKUs
-        tab = QWidget()
+        left = QVBoxLayout()
+        left.addWidget(self.dispositions_title)
+        left.addWidget(self.dispositions, 1)
+        right = QVBoxLayout()
+        right.addWidget(self.low_stock_title)
+        right.addWidget(self.low_stock, 2)
+        right.addWidget(self.oversold_title)
+        right.addWidget(self.oversold, 1)
+        self._returns_sides = QBoxLayout(QBoxLayout.Direction.LeftToRight)
+        self._returns_sides.addLayout(left, 4)  # five short figures
+        self._returns_sides.addLayout(right, 5)  # long SKUs
+        tab = _Resized(self._reflow_returns)
         layout = QVBoxLayout(tab)
+        self._returns_page, self._returns_layout = tab, layout
         layout.addWidget(self.returns_figures)
-        layout.addLayout(grid, 1)
+        layout.addLayout(self._returns_sides, 3)
+        layout.addWidget(self.counts_title)
+        layout.addWidget(self.counts, 2)
         return tab
+
+    def _reflow_returns(self, width: int) -> None:
+        """Side by side when both sides' columns fit in `width`, else one under the other."""
+        sides = self._returns_sides
+        need = _table_width(self.dispositions) + sides.spacing()
+        need += max(_table_width(self.low_stock), _table_width(self.oversold))
+        margins = self._returns_layout.contentsMargins()
+        room = width - margins.left() - margins.right()
+        wanted = (
+            QBoxLayout.Direction.LeftToRight if need <= room else QBoxLayout.Direction.TopToBottom
+        )
+        if sides.direction() != wanted:
+            sides.setDirection(wanted)
 
     # ------------------------------------------------------------------ life cycle
 
@@ -573,6 +635,7 @@ class SupervisorPage(QWidget):
         _fill(self.low_stock, board.low_stock)
         _fill(self.oversold, board.oversold)
         _fill(self.counts, board.counts)
+        self._reflow_returns(self._returns_page.width())
         for row, cells in enumerate(board.counts):  # a shortfall in red, as on the screen
             item = self.counts.item(row, 3)
             if item is not None and cells[3].startswith("-"):

@@ -153,6 +153,10 @@ class DevicesPage(QWizardPage):
         self.scale = QLineEdit(s.scale)
         self.printer = QLineEdit(s.label_printer)
         self.printer.setPlaceholderText(_("zpl+tcp://10.0.0.5:9100 or file:///path/to/dir"))
+        # The hint is the only example of a printer address: the field is never narrower.
+        self.printer.setMinimumWidth(
+            self.printer.fontMetrics().horizontalAdvance(self.printer.placeholderText()) + 24
+        )
         self.scan_button = QPushButton(_("Scan something now"))
         self.scan_button.clicked.connect(self.start_scan)
         self.use_port_button = QPushButton(_("Scanner on selected port"))
@@ -344,7 +348,10 @@ class SummaryPage(QWizardPage):
 
     def initializePage(self) -> None:
         self.settings_label.setText(
-            "\n".join(f"{render(name)}: {value}" for name, value in self.model.summary())
+            "\n".join(
+                _("{setting}: {value}", setting=render(name), value=render(value))
+                for name, value in self.model.summary()
+            )
         )
         self.report.clear()
         self.report.addItem(_("running the self-test…"))

@@ -21,6 +21,7 @@ import pypdfium2
 import pytest
 from sqlalchemy.orm import Session
 
+from app.i18n import Msg, money
 from service.channels import add_channel
 from service.models import Order
 from tests.e2e.test_station_e2e import (
@@ -66,6 +67,8 @@ def _two_channels(session: Session, packeta_url: str) -> SlipOrders:
     wanted.payment_state, wanted.total_amount, wanted.currency = "cod", Decimal("250.00"), "CZK"
     wanted.phone = wanted.phone or "+420601234567"
     wanted.email = wanted.email or "customer@example.cz"
+    # A Czech customer (the shop said cs-CZ): the slip prints in Czech, Czech formats.
+    wanted.ship_country, wanted.language = "CZ", "cs"
     other.channel_id = plain.id
     session.flush()
     return SlipOrders(wanted.number, tuple(line.name for line in wanted.lines), other.number)
@@ -138,7 +141,15 @@ def test_a_slip_for_exactly_the_orders_whose_channel_wants_one(
     assert chosen.wanted in text and chosen.not_wanted not in text
     for name in chosen.wanted_items:
         assert name[:20] in text, (name, text)
-    assert "Pickup point" in text and POINT_NAME in text and f"Point id: {POINT_ID}" in text
-    assert "Cash on delivery: the courier collects 250.00 CZK" in text
+    flat = " ".join(text.replace("\xa0", " ").split())  # the slip wraps long lines
+
+    def czech(sentence: Msg) -> str:
+        return " ".join(sentence.render("cs").replace("\xa0", " ").split())
+
+    assert czech(Msg("Pickup point")) in flat and POINT_NAME in flat
+    assert czech(Msg("Point id: {point}", point=POINT_ID)) in flat
+    cod = czech(Msg("Cash on delivery: the courier collects {amount}", amount=money("250", "CZK")))
+    assert cod in flat and "250,00 CZK" in flat, (cod, flat)  # Czech words, Czech number
+    assert "Pickup point" not in flat  # not English
     for number in (chosen.wanted, chosen.not_wanted):
         _wait_status(bench, by_number[number].id, "packed")

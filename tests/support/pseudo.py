@@ -13,7 +13,8 @@ import re
 from app.i18n import _ACCENTS
 
 _BACK = str.maketrans({accented: ascii_ for ascii_, accented in _ACCENTS.items()})
-_PADDED = re.compile(r"\[([^\[\]]*?)·+\]")
+# A sentence may hold brackets of its own ("[ok] {check}: {detail}"): one level is allowed.
+_PADDED = re.compile(r"\[((?:[^\[\]]|\[[^\[\]]*\])*?)·+\]")
 
 
 def plain(text: str) -> str:

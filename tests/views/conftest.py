@@ -112,10 +112,13 @@ DATA = (
     "Express before 16:00",
     "Large items, two-person lift",
     "MAIN",  # the stock location code
+    # the service's own words in a 409 (test_supervisor_page), shown as the service sent them
+    "Order ORD-1 was not changed: it was packed at station bench-2 meanwhile.",
 )
 
 _WORD = re.compile(r"[A-Za-z]+(?:'[a-z]+)?")
-_PSEUDO = re.compile(r"\[[^\[\]]*·\]")
+# A sentence may hold brackets of its own ("[ok] {check}: {detail}"): one level is allowed.
+_PSEUDO = re.compile(r"\[(?:[^\[\]]|\[[^\[\]]*\])*·\]")
 _TAG = re.compile(r"<[^>]+>")
 
 

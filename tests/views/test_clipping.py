@@ -92,10 +92,15 @@ def clipped(root: QWidget) -> list[str]:
                 item = widget.item(row)
                 rect = widget.visualItemRect(item)
                 metrics = QFontMetrics(item.font() if item.font() != QFont() else widget.font())
-                if (
-                    not viewport.contains(rect)
-                    or metrics.horizontalAdvance(item.text()) > rect.width()
-                ):
+                if widget.wordWrap():  # wrapped at word boundaries or anywhere, as Qt draws it
+                    flags = Qt.TextFlag.TextWordWrap | Qt.TextFlag.TextWrapAnywhere
+                    needed = metrics.boundingRect(
+                        0, 0, rect.width() - 8, 100000, flags, item.text()
+                    )
+                    too_big = needed.height() > rect.height() + 1
+                else:
+                    too_big = metrics.horizontalAdvance(item.text()) > rect.width()
+                if not viewport.contains(rect) or too_big:
                     problems.append(f"list entry cut or scrolled away: {item.text()!r}")
     return problems
 

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from pytestqt.qtbot import QtBot
 
+from app.i18n import money, render
 from app.scanning.classify import classify
 from app.station.ports import LeaseRecord
 from app.station.replica_store import ReplicaStore
@@ -27,6 +28,7 @@ from sync.protocol import (
     UserSnapshot,
 )
 from sync.replica import Replica
+from tests.support.pseudo import plain
 from tests.support.station_fakes import FakeLabels, run_now
 
 pytestmark = pytest.mark.qt_log_ignore("propagateSizeHints")
@@ -126,11 +128,17 @@ def test_a_cod_order_shows_what_to_collect_the_whole_time_it_is_open(
     assert window.pack.number.text() == "ORD-100010"
     assert badge.isVisible()
     # the snapshot's amount and currency, formatted for the reader (a no-break space)
-    assert badge.text() == "Collect 249.90\u00a0RON"
+    assert plain(badge.text()) == f"Collect {render(money(Decimal('249.90'), 'RON'))}"
     window.on_scan(classify(b"4006381333931"))  # still there after a scan
-    assert badge.isVisible() and badge.text() == "Collect 249.90\u00a0RON"
+    assert (
+        badge.isVisible()
+        and plain(badge.text()) == f"Collect {render(money(Decimal('249.90'), 'RON'))}"
+    )
     window.on_scan(classify(b"ZZZ-UNKNOWN-1"))  # and after a wrong scan turned the banner red
-    assert badge.isVisible() and badge.text() == "Collect 249.90\u00a0RON"
+    assert (
+        badge.isVisible()
+        and plain(badge.text()) == f"Collect {render(money(Decimal('249.90'), 'RON'))}"
+    )
 
 
 def test_a_prepaid_order_shows_no_collect_badge(window: StationWindow) -> None:

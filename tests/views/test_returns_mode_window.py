@@ -10,6 +10,7 @@ from app.station.ports import UserRecord
 from app.station.runtime import StationRuntime
 from app.views.main_window import StationWindow
 from sync.protocol import MutationType, ReturnLineInfo, ReturnLookup
+from tests.support.pseudo import plain
 from tests.support.station_fakes import FakeClaims, FakeLabels, FakeStore, run_now
 
 PACKER = UserRecord(1, "Alex Packer", "packer", "BADGE-P001", None)
@@ -34,7 +35,7 @@ def test_a_return_booked_in_through_the_window(qtbot: QtBot) -> None:
     def scan(text: str) -> tuple[str, str]:
         window.on_scan(classify(text.encode()))
         banner = window.stack.currentWidget().banner  # type: ignore[attr-defined]
-        return banner.tone, banner.text()
+        return banner.tone, plain(banner.text())
 
     scan("BADGE-P001")
     assert scan("PB:RETURNS")[0] == "amber"

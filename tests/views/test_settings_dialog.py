@@ -15,6 +15,7 @@ from app.printing.queue import PrintQueue
 from app.scanning.classify import classify
 from app.station.diagnostics import PrinterDiagnostics
 from app.views.settings_dialog import PrinterActions, SettingsDialog
+from tests.support.pseudo import plain
 
 
 @pytest.fixture
@@ -33,15 +34,15 @@ def test_scan_in_the_dialog_shows_its_details(
     dialog = SettingsDialog(None, actions, {"Scanner": "wedge"})
     qtbot.addWidget(dialog)
     dialog.show_scan(classify(b"]E04006381333931"))
-    assert dialog.scanner_page.kind_label.text().startswith("PRODUCT")
+    assert plain(dialog.scanner_page.kind_label.text()).startswith("PRODUCT")
     assert dialog.scanner_page.aim_label.text() == "]E0"
     dialog.show_scan(classify(b"4006381333932"))  # wrong check digit
-    assert dialog.scanner_page.kind_label.text().startswith("INVALID")
+    assert plain(dialog.scanner_page.kind_label.text()).startswith("INVALID")
 
 
 def test_test_page_and_calibration_are_queued(diagnostics: PrinterDiagnostics) -> None:
-    assert "queued" in diagnostics.test_page()
-    assert "queued" in diagnostics.calibrate()
+    assert "queued" in plain(diagnostics.test_page())
+    assert "queued" in plain(diagnostics.calibrate())
     jobs = diagnostics.queue.jobs()
     assert [j.document_type for j in jobs] == ["test_page", "calibration"]
     assert jobs[1].payload.startswith(b"~JC")  # media calibration first, then the page
@@ -51,7 +52,7 @@ def test_test_page_and_calibration_are_queued(diagnostics: PrinterDiagnostics) -
 def test_command_sheet_carries_decodable_override_barcodes(
     diagnostics: PrinterDiagnostics, tmp_path: Path
 ) -> None:
-    message = diagnostics.command_sheet()
+    message = plain(diagnostics.command_sheet())
     assert "sent" in message
     pdfs = list((tmp_path / "docs").glob("*.pdf"))
     assert len(pdfs) == 1
@@ -67,4 +68,4 @@ def test_command_sheet_carries_decodable_override_barcodes(
 def test_no_document_printer_says_so(tmp_path: Path) -> None:
     queue = PrintQueue(create_engine(f"sqlite:///{tmp_path / 'q.sqlite3'}"))
     d = PrinterDiagnostics(queue, open_printer(f"file://{tmp_path}?lang=zpl"), "")
-    assert "No document printer" in d.command_sheet()
+    assert "No document printer" in plain(d.command_sheet())

@@ -15,6 +15,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog
 from pytestqt.qtbot import QtBot
 
+from app.i18n import _
 from app.scanning.classify import classify
 from app.station.ports import UserRecord
 from app.station.runtime import StationRuntime
@@ -23,6 +24,7 @@ from app.views.main_window import StationWindow
 from app.weighing.reading import ScaleReading, WeightUnit
 from sync.protocol import MutationType
 from tests.support.pins import checker, sealed_pin
+from tests.support.pseudo import plain
 from tests.support.station_fakes import (
     MUG,
     PHONES,
@@ -75,7 +77,7 @@ class Station:
     @property
     def banner(self) -> tuple[str, str]:
         banner = self.window.stack.currentWidget().banner  # type: ignore[attr-defined]
-        return banner.tone, banner.text()
+        return banner.tone, plain(banner.text())
 
     def counts(self) -> list[tuple[str, str]]:
         table = self.window.pack.lines
@@ -180,7 +182,7 @@ def test_supervisor_badge_at_login_asks_for_the_pin(
 
     def type_pin(dialog: QDialog) -> None:
         assert isinstance(dialog, PinDialog)
-        asked.append(dialog.windowTitle())
+        asked.append(plain(dialog.windowTitle()))
         dialog.pin.setText("1234")
 
     monkeypatch.setattr(PinDialog, "exec", fake_exec(QDialog.DialogCode.Accepted, type_pin))
@@ -216,7 +218,9 @@ def test_cancelled_pin_returns_to_the_welcome(
 
 def test_badge_scan_fills_the_supervisor_dialog(station: Station, qtbot: QtBot) -> None:
     station.open_order()
-    dialog = SupervisorDialog(station.window, "Supervisor override", "Why?")
+    dialog = SupervisorDialog(
+        station.window, _("Supervisor override"), _("Why may this go through?")
+    )
     qtbot.addWidget(dialog)
     station.window._dialog = dialog  # as `_supervisor` does while the dialog is open
     station.scan(b"BADGE-S001")
@@ -308,7 +312,9 @@ def test_a_badge_of_any_shape_fills_the_supervisor_dialog(qtbot: QtBot) -> None:
     odd = UserRecord(12, "Hana Two", "supervisor", "SUP-H2-P1", sealed_pin("123456"))
     station.store.users[odd.badge] = odd
     station.open_order()
-    dialog = SupervisorDialog(station.window, "Supervisor override", "Why?")
+    dialog = SupervisorDialog(
+        station.window, _("Supervisor override"), _("Why may this go through?")
+    )
     qtbot.addWidget(dialog)
     station.window._dialog = dialog
     station.scan(b"SUP-H2-P1")

@@ -24,6 +24,7 @@ from app.views.dialogs import PinDialog
 from app.views.main_window import StationWindow
 from sync.errors import SyncRejected, SyncUnavailable
 from tests.support.pins import checker, sealed_pin
+from tests.support.pseudo import plain
 from tests.support.screens import returns_figures_json
 from tests.support.station_fakes import FakeClaims, FakeLabels, FakeStore, run_now
 
@@ -130,7 +131,7 @@ def floor(qtbot: QtBot, overview_json: dict[str, Any]) -> Floor:
 
 
 def _cells(table: Any, column: int) -> list[str]:
-    return [table.item(r, column).text() for r in range(table.rowCount())]
+    return [plain(table.item(r, column).text()) for r in range(table.rowCount())]
 
 
 def test_supervisor_login_shows_live_batches_people_and_chart(
@@ -141,14 +142,14 @@ def test_supervisor_login_shows_live_batches_people_and_chart(
     assert floor.window.stack.currentWidget() is page
     assert page.timer.isActive()
     assert floor.api.calls[0][:3] == (SUPERVISOR.id, "GET", "overview")
-    assert page.headline.text().startswith("●  Live")
+    assert plain(page.headline.text()).startswith("●  Live")
     assert _cells(page.batches, 0) == ["B-B  B", "B-A  A"]  # earliest cut-off first
-    miss = page.batches.item(0, 6).text()
+    miss = plain(page.batches.item(0, 6).text())
     assert miss.startswith("✖") and "will miss cut-off" in miss
-    assert "will miss" not in page.batches.item(1, 6).text()
+    assert "will miss" not in plain(page.batches.item(1, 6).text())
     bar = page.batches.cellWidget(0, 2)
     assert isinstance(bar, QProgressBar) and bar.property("miss") == "true"
-    assert bar.text() == "1 of 6 packed, 5 left"
+    assert plain(bar.text()) == "1 of 6 packed, 5 left"
     assert _cells(page.packers, 0) == ["Bob", "Alice"]
     assert _cells(page.packers, 5) == ["100.0%", "80.0%"]
     assert _cells(page.stations, 1) == ["online", "OFFLINE"]
@@ -178,18 +179,18 @@ def test_the_timer_refreshes_and_offline_says_so_with_local_batches(
     floor.api.offline = True
     page.timer.timeout.emit()
     assert [c[2] for c in floor.api.calls] == ["overview", "returns", "overview"]
-    text = page.headline.text()
+    text = plain(page.headline.text())
     assert text.startswith("✖  As of ") and "offline" in text
-    assert "local data" in page.notice.text()
+    assert "local data" in plain(page.notice.text())
     assert _cells(page.batches, 0) == ["B-LOCAL  local batch"]
-    assert page.batches.item(0, 6).text().startswith("✖")  # cut-off passed, orders left
+    assert plain(page.batches.item(0, 6).text()).startswith("✖")  # cut-off passed, orders left
     assert _cells(page.packers, 0) == ["Bob", "Alice"]  # last figures seen, said so above
     assert page.exceptions.rowCount() == 0
     assert not page.create_button.isEnabled()
     floor.api.offline = False
     page.refresh()
-    assert page.headline.text().startswith("●  Live")
-    assert page.notice.text() == ""  # the offline sentence goes with the offline state
+    assert plain(page.headline.text()).startswith("●  Live")
+    assert plain(page.notice.text()) == ""  # the offline sentence goes with the offline state
 
 
 def test_returns_and_stock_show_live_and_stay_as_last_seen_offline(
@@ -197,24 +198,24 @@ def test_returns_and_stock_show_live_and_stay_as_last_seen_offline(
 ) -> None:
     floor.login_supervisor(monkeypatch)
     page = floor.page
-    assert page.returns_figures.text() == (
+    assert plain(page.returns_figures.text()) == (
         "Returns announced, not here yet: 12.  Waiting for inspection: 4."
     )
     assert _cells(page.dispositions, 0)[:2] == ["2026-03-07", "2026-03-06"]  # newest first
     assert _cells(page.low_stock, 3) == ["1", "-4"]
-    assert page.low_stock_title.text() == "Available below 5"
+    assert plain(page.low_stock_title.text()) == "Available below 5"
     assert _cells(page.oversold, 0) == ["ORD-100234"]
     assert _cells(page.counts, 3) == ["-3", "+12"]
     assert _cells(page.counts, 4)[0].endswith(" at bench-07")
     assert page.counts.item(0, 3).foreground().color().name() == "#c62828"  # a shortfall
     floor.api.offline = True
     page.refresh()
-    assert page.headline.text().startswith("✖")
+    assert plain(page.headline.text()).startswith("✖")
     assert _cells(page.counts, 3) == ["-3", "+12"]  # last seen, the headline says offline
     floor.api.offline = False
     floor.api.returns = {"unexpected": True}  # an older service without the figures
     page.refresh()
-    assert page.headline.text().startswith("●  Live")
+    assert plain(page.headline.text()).startswith("●  Live")
     assert _cells(page.counts, 3) == ["-3", "+12"]  # the last figures stay
 
 
@@ -226,21 +227,21 @@ def test_release_sends_reason_and_version_and_shows_a_409(
     page.exceptions.selectRow(0)  # the hold
     assert page.action_buttons["release"].isEnabled()
     page.act("release")
-    assert "at least 3 characters" in page.notice.text()
+    assert "at least 3 characters" in plain(page.notice.text())
     page.reason.setText("replacement mug found")
     page.action_buttons["release"].click()
     _uid, method, path, body = next(c for c in floor.api.calls if c[1] == "POST")
     hold = page.snapshot.exceptions[0]  # type: ignore[union-attr]
     assert (method, path) == ("POST", f"orders/{hold.order_id}/release")
     assert body == {"reason": "replacement mug found", "expected_version": hold.order_version}
-    assert page.notice.text().startswith("✔")
+    assert plain(page.notice.text()).startswith("✔")
     assert [c[2] for c in floor.api.calls[-2:]] == ["overview", "returns"]  # refreshed
 
     floor.api.refuse = "Order ORD-1 was not changed: it was packed at station bench-2 meanwhile."
     page.exceptions.selectRow(0)
     page.reason.setText("try again")
     page.act("cancel")
-    assert page.notice.text() == "✖  " + floor.api.refuse
+    assert plain(page.notice.text()) == "✖  " + floor.api.refuse
     page.exceptions.selectRow(1)  # a granted weight override: nothing to do
     assert not any(b.isEnabled() for b in page.action_buttons.values())
     page.exceptions.selectRow(3)
@@ -261,12 +262,12 @@ def test_batch_preparation_filters_creates_and_assigns(
     page.create_button.click()
     create = [c for c in floor.api.calls if c[2] == "batches"]
     assert create[0][3] == {"max_orders": 10, "carrier": "dhl"}
-    assert "B-NEW (1 orders)" in page.notice.text()
+    assert "B-NEW (1 orders)" in plain(page.notice.text())
     page.assign_station.setCurrentIndex(1)
     page.assign_button.click()
     assign = next(c for c in floor.api.calls if c[2].endswith("/assign"))
     assert assign[3] == {"station_id": page.assign_station.currentData()}
-    assert page.notice.text() == "✔  Batch B-A assigned."
+    assert plain(page.notice.text()) == "✔  Batch B-A assigned."
 
 
 @pytest.mark.qt_log_ignore("propagateSizeHints")  # the offscreen platform, on show()

@@ -16,10 +16,12 @@ import pytest
 from pytestqt.qtbot import QtBot
 
 from app.config import StationPaths, StationSettings, load_settings
+from app.i18n import Msg
 from app.selftest import CheckResult
 from app.views.wizard import FirstRunWizardDialog, WizardOutcome
-from app.wizard_logic import DevicePort, FirstRunWizard, ScannerProbe, StepResult
+from app.wizard_logic import DevicePort, FirstRunWizard, ScannerProbe
 from sync.errors import SyncRejected
+from tests.support.pseudo import plain
 
 CODE = "ABCD-1234"
 
@@ -118,26 +120,26 @@ def test_happy_path_saves_only_on_finish(
     assert page.scanner.text() == "serial:///dev/ttyACM0"
     page.scan_button.click()
     scanner.on_scan(SimpleNamespace(text="4006381333931"))
-    qtbot.waitUntil(lambda: "Scanned: 4006381333931" in page.scanner_message.text())
+    qtbot.waitUntil(lambda: "Scanned: 4006381333931" in plain(page.scanner_message.text()))
     assert scanner.stopped
 
     page.scale.setText("sim://")
     page.weigh_button.click()
-    assert page.scale_message.text().startswith("sim:// reads")
+    assert plain(page.scale_message.text()).startswith("sim:// reads")
 
     labels = paths.labels_dir
     labels.mkdir(parents=True)
     page.printer.setText(f"file://{labels}?lang=zpl")
     page.print_button.click()
-    assert "Test label sent" in page.printer_message.text()
+    assert "Test label sent" in plain(page.printer_message.text())
     assert list(labels.iterdir())
 
     wizard.next()
     assert wizard.currentPage() is wizard.summary_page
-    lines = [wizard.summary_page.report.item(i).text() for i in range(3)]
+    lines = [plain(wizard.summary_page.report.item(i).text()) for i in range(3)]
     assert lines[0] == f"[ok] database: {paths.database} is created on first start"
     assert lines[1] == "[ok] server: https://oms.example.com answers"
-    assert "Every check passed" in wizard.summary_page.verdict.text()
+    assert "Every check passed" in plain(wizard.summary_page.verdict.text())
     assert not paths.config_file.exists()
     assert not paths.database.exists()  # the self-test used a throwaway database
 
@@ -154,7 +156,7 @@ def test_happy_path_saves_only_on_finish(
 def test_wrong_code_says_so_and_stays(wizard: FirstRunWizardDialog, paths: StationPaths) -> None:
     enter_server(wizard, "https://oms.example.com", "WRONG")
     assert wizard.currentPage() is wizard.server_page
-    assert "already used" in wizard.server_page.message.text()
+    assert "already used" in plain(wizard.server_page.message.text())
     enter_server(wizard, "https://oms.example.com", CODE)  # corrected: goes on
     assert wizard.currentPage() is wizard.devices_page
     assert not paths.config_file.exists()
@@ -167,14 +169,14 @@ def test_unreachable_server_says_so_and_stays(qtbot: QtBot, paths: StationPaths)
     dialog.show()
     enter_server(dialog, f"http://127.0.0.1:{closed_port()}", CODE)
     assert dialog.currentPage() is dialog.server_page
-    assert "Cannot reach the service" in dialog.server_page.message.text()
+    assert "Cannot reach the service" in plain(dialog.server_page.message.text())
     assert not paths.config_file.exists()
 
 
 def test_bad_address_is_explained(wizard: FirstRunWizardDialog, enroll: FakeEnroll) -> None:
     enter_server(wizard, "ftp://files", CODE)
     assert wizard.currentPage() is wizard.server_page
-    assert "not a web address" in wizard.server_page.message.text()
+    assert "not a web address" in plain(wizard.server_page.message.text())
     assert enroll.calls == []
 
 
@@ -183,7 +185,7 @@ def test_plain_http_to_another_machine_warns_then_needs_a_second_next(
 ) -> None:
     enter_server(wizard, "http://oms.example.com", CODE)
     assert wizard.currentPage() is wizard.server_page
-    assert "plain HTTP to another machine" in wizard.server_page.message.text()
+    assert "plain HTTP to another machine" in plain(wizard.server_page.message.text())
     assert enroll.calls == []  # nothing was sent yet
     wizard.next()  # the packer confirms
     assert wizard.currentPage() is wizard.devices_page
@@ -215,8 +217,8 @@ def test_going_back_keeps_the_enrolment(
     wizard.devices_page.scale.setText("manual")
     wizard.next()
     report = wizard.summary_page.report
-    assert report.item(2).text() == "[FAIL] scale: manual"
-    assert "Failed: scale" in wizard.summary_page.verdict.text()
+    assert plain(report.item(2).text()) == "[FAIL] scale: manual"
+    assert "Failed: scale" in plain(wizard.summary_page.verdict.text())
     assert not paths.config_file.exists()
 
 
@@ -242,7 +244,9 @@ def test_scan_timeout_says_what_to_check(qtbot: QtBot, wizard: FirstRunWizardDia
     page = wizard.devices_page
     page.scanner.setText("serial:///dev/ttyACM0")
     page.scan_button.click()
-    qtbot.waitUntil(lambda: "Nothing was scanned" in page.scanner_message.text(), timeout=3000)
+    qtbot.waitUntil(
+        lambda: "Nothing was scanned" in plain(page.scanner_message.text()), timeout=3000
+    )
     assert page.probe is None
 
 
@@ -254,7 +258,7 @@ def test_bad_scanner_url_is_explained(qtbot: QtBot, paths: StationPaths) -> None
     enter_server(dialog, "https://oms.example.com", CODE)
     dialog.devices_page.scanner.setText("bogus://x")
     dialog.devices_page.scan_button.click()
-    assert "Unknown scanner type" in dialog.devices_page.scanner_message.text()
+    assert "Unknown scanner type" in plain(dialog.devices_page.scanner_message.text())
 
 
 # ---------------------------------------------------------------- the model's device messages
@@ -264,15 +268,17 @@ def test_port_that_is_not_a_scale(paths: StationPaths) -> None:
     model = FirstRunWizard(paths, StationSettings(), detect_scale=lambda _port: None)
     result = model.detect_scale("/dev/ttyUSB0")
     assert not result.ok
-    assert "No scale answered on /dev/ttyUSB0" in result.message
+    assert "No scale answered on /dev/ttyUSB0" in plain(result.message)
     assert model.settings.scale == "manual"
 
 
 def test_detected_scale_is_remembered(paths: StationPaths) -> None:
     found = SimpleNamespace(protocol="MT-SICS", url="mtsics+serial:///dev/ttyUSB0", answer=b"")
     model = FirstRunWizard(paths, StationSettings(), detect_scale=lambda _port: found)
-    assert model.detect_scale("/dev/ttyUSB0") == StepResult(
-        True, "Found a MT-SICS scale: mtsics+serial:///dev/ttyUSB0"
+    result = model.detect_scale("/dev/ttyUSB0")
+    assert (result.ok, plain(result.message)) == (
+        True,
+        "Found a MT-SICS scale: mtsics+serial:///dev/ttyUSB0",
     )
     assert model.settings.scale == "mtsics+serial:///dev/ttyUSB0"
 
@@ -282,14 +288,14 @@ def test_missing_serial_port_is_not_a_scale(paths: StationPaths) -> None:
         "mtsics+serial:///dev/nonexistent-packbench"
     )
     assert not result.ok
-    assert "nonexistent-packbench" in result.message
+    assert "nonexistent-packbench" in plain(result.message)
 
 
 def test_printer_that_does_not_answer(paths: StationPaths) -> None:
     url = f"zpl+tcp://127.0.0.1:{closed_port()}?timeout=0.5"
     result = FirstRunWizard(paths, StationSettings()).print_test_label(url)
     assert not result.ok
-    assert url in result.message
+    assert url in plain(result.message)
 
 
 def test_finish_refuses_without_enrolment(paths: StationPaths) -> None:
@@ -305,7 +311,9 @@ def test_a_station_set_up_without_a_scale_can_weigh(
     enter_server(wizard, "https://oms.example.com", CODE)
     wizard.devices_page.scale.setText("manual")
     wizard.next()
-    assert "Scale: manual\nTyped-in weights: allowed" in wizard.summary_page.settings_label.text()
+    assert "Scale: manual\nTyped-in weights: allowed" in plain(
+        wizard.summary_page.settings_label.text()
+    )
     wizard.accept()
     saved = load_settings(paths.config_file)
     assert (saved.scale, saved.allow_manual_weight) == ("manual", True)
@@ -317,6 +325,6 @@ def test_real_self_test_of_the_wizard_settings_passes_for_a_manual_scale(
     model = FirstRunWizard(paths, StationSettings(allow_manual_weight=False))
     assert model.read_scale("manual").ok
     assert model.settings.allow_manual_weight
-    assert ("Typed-in weights", "allowed") in model.summary()
-    scale = next(r for r in model.self_test() if r.name == "scale")
-    assert scale.ok and scale.detail.startswith("manual weight entry")
+    assert (Msg("Typed-in weights"), Msg("allowed")) in model.summary()
+    scale = next(r for r in model.self_test() if plain(r.name) == "scale")
+    assert scale.ok and plain(scale.detail).startswith("manual weight entry")

@@ -50,6 +50,9 @@ def test_an_order_the_shop_sold_in_czech_prints_czech_money_and_dates(tmp_path: 
     assert "ORD-100001" in text
     assert "249,90 CZK" in text and "249.90" not in text
     assert "2. 3. 2026" in text and "2026-03-02" not in text and "Mar 2026" not in text
+    # Czech words from the shipped catalogue, not the English
+    assert "Dodací list" in text and "Packing slip" not in text
+    assert i18n.Msg("Packing slip").render("cs") == "Dodací list"
     assert i18n.current() == "en"  # the packer's screen did not change language
 
 
@@ -119,7 +122,7 @@ def test_every_sentence_on_the_slip_comes_from_the_catalogue() -> None:
     sizes, a slip long enough for a second page, pickup point and cash on delivery."""
     for media, count in ((MEDIA_A4, 60), (MEDIA_4X6, 14)):
         slip = _slip(count)
-        english = pdf_text(render_pdf(packing_slip_pages(slip, media)))
+        english = pdf_text(render_pdf(packing_slip_pages(replace(slip, language="en"), media)))
         assert "Packing slip (continued)" in english and "Cash on delivery" in english
         assert _english_left(english, slip)  # the check does see English when it is there
         pages = packing_slip_pages(replace(slip, language=i18n.PSEUDO), media)

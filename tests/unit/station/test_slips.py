@@ -154,7 +154,9 @@ def test_never_at_the_bench_overrides_a_channel_that_wants_slips(tmp_path: Path)
 
 def test_the_slip_shows_the_pickup_point_and_the_cash_to_collect(tmp_path: Path) -> None:
     point = ("RO-BUC-1234", "easybox Mega Image Unirii, Bd. Unirii 12, 030167 Bucuresti")
-    rt, queue = bench(tmp_path, "channel", packing_slip=True, pickup_point=point, cod="249.90 RON")
+    rt, queue = bench(
+        tmp_path, "channel", packing_slip=True, pickup_point=point, cod="249.90 RON", language="en"
+    )
     pack(rt)
     (pdf,) = slips(queue)
     text = pdf_text(pdf)
@@ -165,7 +167,7 @@ def test_the_slip_shows_the_pickup_point_and_the_cash_to_collect(tmp_path: Path)
 
 
 def test_a_home_delivery_prepaid_slip_says_nothing_of_points_or_cash(tmp_path: Path) -> None:
-    rt, queue = bench(tmp_path, "channel", packing_slip=True)
+    rt, queue = bench(tmp_path, "channel", packing_slip=True, language="en")
     pack(rt)
     (pdf,) = slips(queue)
     text = pdf_text(pdf)
