@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from app.device_status import DeviceKind, DeviceState, DeviceStatus
+from app.i18n import N_, _
 from app.printing.errors import (
     BufferFull,
     HeadOpen,
@@ -40,57 +41,102 @@ class Problem(StrEnum):
 _SENTENCES: dict[Problem, tuple[type[PrinterError], str]] = {
     Problem.OFFLINE: (
         PrinterOffline,
-        "Printer not reachable: check its power and cable; "
-        "the label prints automatically when it is back",
+        N_(
+            "Printer not reachable: check its power and cable; "
+            "the label prints automatically when it is back"
+        ),
     ),
     Problem.HEAD_OPEN: (
         HeadOpen,
-        "Printer head is open: close it and the label prints automatically",
+        N_("Printer head is open: close it and the label prints automatically"),
     ),
     Problem.PAPER_OUT: (
         PaperOut,
-        "Printer out of paper: load labels and the label prints automatically",
+        N_("Printer out of paper: load labels and the label prints automatically"),
     ),
     Problem.RIBBON_OUT: (
         RibbonOut,
-        "Printer ribbon is out: fit a new ribbon and the label prints automatically",
+        N_("Printer ribbon is out: fit a new ribbon and the label prints automatically"),
     ),
     Problem.PAUSED: (
         PrinterPaused,
-        "Printer is paused: press its pause button and the label prints automatically",
+        N_("Printer is paused: press its pause button and the label prints automatically"),
     ),
     Problem.BUFFER_FULL: (
         BufferFull,
-        "Printer is busy (buffer full): the label prints when it has room",
+        N_("Printer is busy (buffer full): the label prints when it has room"),
     ),
     Problem.QUEUE_STOPPED: (
         PrinterPaused,
-        "Print queue is stopped: ask a supervisor to enable it; the document prints automatically",
+        N_(
+            "Print queue is stopped: ask a supervisor to enable it; "
+            "the document prints automatically"
+        ),
     ),
     Problem.NO_ANSWER: (
         StatusUnknown,
-        "Printer does not answer: check that it is on and has "
-        "no red light; the label prints when it answers",
+        N_(
+            "Printer does not answer: check that it is on and has "
+            "no red light; the label prints when it answers"
+        ),
     ),
     Problem.GARBLED: (
         StatusUnknown,
-        "Printer answers but cannot be understood: check the printer address in settings",
+        N_("Printer answers but cannot be understood: check the printer address in settings"),
     ),
 }
+PAPER_LOW = N_("Printer paper is running low: have a new roll ready")
+READY_SENTENCE = N_("Printer ready")
 
-# A document printer (packing slips, A4 sheets) is told about in its own words.
+# A document printer (packing slips, A4 sheets) is told about in its own words: each label
+# printer sentence has its document printer sentence, whole, so translators see both.
+_DOCUMENT_SENTENCES: dict[str, str] = {
+    _SENTENCES[Problem.OFFLINE][1]: N_(
+        "Document printer not reachable: check its power and cable; "
+        "the document prints automatically when it is back"
+    ),
+    _SENTENCES[Problem.HEAD_OPEN][1]: N_(
+        "Document printer head is open: close it and the document prints automatically"
+    ),
+    _SENTENCES[Problem.PAPER_OUT][1]: N_(
+        "Document printer out of paper: load paper and the document prints automatically"
+    ),
+    _SENTENCES[Problem.RIBBON_OUT][1]: N_(
+        "Document printer ribbon is out: fit a new toner or ribbon and the document prints "
+        "automatically"
+    ),
+    _SENTENCES[Problem.PAUSED][1]: N_(
+        "Document printer is paused: press its pause button and the document prints automatically"
+    ),
+    _SENTENCES[Problem.BUFFER_FULL][1]: N_(
+        "Document printer is busy (buffer full): the document prints when it has room"
+    ),
+    _SENTENCES[Problem.NO_ANSWER][1]: N_(
+        "Document printer does not answer: check that it is on and has "
+        "no red light; the document prints when it answers"
+    ),
+    _SENTENCES[Problem.GARBLED][1]: N_(
+        "Document printer answers but cannot be understood: check the printer address in settings"
+    ),
+    PAPER_LOW: N_("Document printer paper is running low"),
+    READY_SENTENCE: N_("Document printer ready"),
+}
+
+# A sentence not in the table (a printer's own detail) is reworded the old way.
 _DOCUMENT_WORDS = (
     ("load labels", "load paper"),
     ("fit a new ribbon", "fit a new toner or ribbon"),
     ("the label prints", "the document prints"),
     ("whether the label printed", "whether the document printed"),
-    ("Printer paper is running low: have a new roll ready", "Printer paper is running low"),
     ("Printer ", "Document printer "),
 )
 
 
 def document_words(sentence: str) -> str:
     """A printer sentence said of the document printer (paper, documents) not of labels."""
+    known = _DOCUMENT_SENTENCES.get(sentence)
+    if known is not None:
+        return known
     for label_words, document in _DOCUMENT_WORDS:
         sentence = sentence.replace(label_words, document)
     return sentence
@@ -118,8 +164,8 @@ class PrinterStatus:
         if self.blocking:
             return _SENTENCES[self.blocking[0]][1]
         if Problem.PAPER_LOW in self.problems:
-            return "Printer paper is running low: have a new roll ready"
-        return "Printer ready"
+            return PAPER_LOW
+        return READY_SENTENCE
 
     def error(self) -> PrinterError | None:
         """The typed error for the most urgent problem, or None when ready."""
@@ -147,7 +193,8 @@ class PrinterStatus:
         message = self.message
         if kind is DeviceKind.DOCUMENT_PRINTER:
             message = document_words(message)
-        return DeviceStatus(kind=kind, state=state, message=message, url=url)
+        # in the packer's language (the English stays in errors and logs)
+        return DeviceStatus(kind=kind, state=state, message=_(message), url=url)
 
 
 READY = PrinterStatus()

@@ -11,7 +11,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Literal
 
-from app.i18n import Text
+from app.i18n import Msg, Text
 
 Tone = Literal["green", "amber", "red"]
 
@@ -57,6 +57,10 @@ class BoxInfo:
     rejected_grams: int | None = None  # the weight the banner calls wrong, until reweighed
 
 
+# TRANSLATORS: a device (scanner, scale, printer) the station has not opened yet
+NOT_STARTED = Msg("not started")
+
+
 @dataclass(frozen=True, slots=True)
 class StatusInfo:
     """The status bar: connection, queue depth and devices."""
@@ -66,11 +70,11 @@ class StatusInfo:
     queue_depth: int = 0
     last_sync: datetime | None = None
     last_rejection: str = ""
-    scanner: str = "not started"
+    scanner: Text = NOT_STARTED
     scanner_tone: Tone = "amber"
-    scale: str = "not started"
+    scale: Text = NOT_STARTED
     scale_tone: Tone = "amber"
-    printer: str = "not started"
+    printer: Text = NOT_STARTED
     printer_tone: Tone = "amber"
     # The document printer (packing slips): "" when this station has none.
     documents: str = ""

@@ -17,7 +17,7 @@ from PySide6.QtCore import QBuffer, QByteArray, QIODevice
 from PySide6.QtGui import QColor, QImage, QPainter
 from PySide6.QtWidgets import QApplication, QDialog, QMessageBox, QWidget
 
-from app.i18n import _
+from app.i18n import Msg, _
 from app.packing import messages
 from app.packing.model import DictCatalog, ProductRef
 from app.printing.status import PrinterStatus, Problem, document_words
@@ -57,10 +57,15 @@ BATCHES = [
     BatchRow(12, "B-0412", "Express before 16:00", 8, 2, 0, NOW + timedelta(minutes=45)),
     BatchRow(13, "B-0413", "Large items, two-person lift", 5, 0, 2, None),
 ]
-LONG_SCALE_ERROR = (
-    "not available: the scale did not answer on /dev/ttyUSB0 (no reply in 2 s); check its "
-    "cable and power"
+# The longest device sentences the station says, as the devices say them (catalogue Msgs).
+LONG_SCALE_ERROR = Msg(
+    "The scale on {port} does not answer; check that it is switched on and set to "
+    "the {protocol} protocol at {baud} baud.",
+    port="/dev/ttyUSB0",
+    protocol="SCP-01",
+    baud=9600,
 )
+PAPER_OUT = Msg("Printer out of paper: load labels and the label prints automatically")
 
 
 def station(with_batches: bool = True) -> StationWindow:
@@ -129,9 +134,7 @@ def weigh(window: StationWindow, grams: int) -> None:
 def screens(window: StationWindow) -> Iterator[tuple[str, QWidget]]:
     """Drive `window` through every screen; yield (name, widget to check) at each."""
     rt = window.runtime
-    rt.set_status(
-        scale=LONG_SCALE_ERROR, scale_tone="red", printer="out of paper", printer_tone="red"
-    )
+    rt.set_status(scale=LONG_SCALE_ERROR, scale_tone="red", printer=PAPER_OUT, printer_tone="red")
     yield "login", window
     window.on_scan(classify(b"BADGE-X999"))  # an unknown badge: red, with the next step
     yield "login-refused", window
