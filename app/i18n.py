@@ -300,6 +300,18 @@ class Number:
 
 
 @dataclass(frozen=True, slots=True)
+class Percent:
+    fraction: float | Decimal
+    decimals: int = 1
+
+    def render(self, lang: str) -> str:
+        from babel.numbers import format_percent
+
+        pattern = "#,##0" + ("." + "0" * self.decimals if self.decimals else "") + "%"
+        return format_percent(self.fraction, format=pattern, locale=babel_locale(lang))
+
+
+@dataclass(frozen=True, slots=True)
 class When:
     value: _date | _datetime
     part: str  # "date", "time", "datetime" or "medium_date"
@@ -331,6 +343,11 @@ def money(amount: Decimal | str | float, currency: str) -> Money:
 
 def number(value: int | float | Decimal, decimals: int = 0) -> Number:
     return Number(value, decimals)
+
+
+def percent(fraction: float | Decimal, decimals: int = 1) -> Percent:
+    """0.991 -> "99.1%" / "99,1 %"."""
+    return Percent(fraction, decimals)
 
 
 def date(value: _date) -> When:

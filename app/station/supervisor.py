@@ -234,11 +234,11 @@ STATION_HEADERS = (
 
 
 def _pct(value: Any) -> str:
-    return "—" if value is None else f"{float(value) * 100:.1f}%"
+    return "—" if value is None else i18n.render(i18n.percent(float(value)))
 
 
 def _num(value: Any, digits: int = 1) -> str:
-    return "—" if value is None else f"{float(value):.{digits}f}"
+    return "—" if value is None else i18n.render(i18n.number(float(value), digits))
 
 
 def parse_overview(body: dict[str, Any]) -> SupervisorSnapshot:

@@ -161,7 +161,7 @@ def screens(window: StationWindow) -> Iterator[tuple[str, QWidget]]:
     window.on_scan(classify(b"PB:HOLD:DAMAGED_ITEM"))
     yield "pack-held", window
     # The document printer ran out of paper: its status line and the slip's banner.
-    paper_out = document_words(PrinterStatus(frozenset({Problem.PAPER_OUT})).message)
+    paper_out = _(document_words(PrinterStatus(frozenset({Problem.PAPER_OUT})).message))
     rt.set_status(documents=str(messages.documents_waiting(paper_out, 12)), documents_tone="red")
     rt._show("red", messages.slip_not_printed("ORD-100001", paper_out))
     yield "pack-slip-not-printed", window
