@@ -13,7 +13,9 @@ import logging
 from typing import Any
 
 from app.i18n import N_, Msg, Text
+from app.packing.finish_steps import hold_reason_words
 from app.station.claims import STATUSES
+from sync.protocol import HoldReason
 
 log = logging.getLogger(__name__)
 
@@ -84,9 +86,12 @@ EXCEPTIONS: dict[str, str] = {
 }
 
 
-def exception_text(say: Any, english: str) -> Text:
+def exception_text(say: Any, english: str, *, kind: str = "", code: str = "") -> Text:
     """What the station shows for an exception: its sentence in the reader's language when
-    the service said it as a code this station knows, else the service's English."""
+    the service said it as a code this station knows, else the service's English. A packer's
+    hold without a note reads as its reason's words (the service's text is the bare code)."""
+    if kind == "hold" and code in set(HoldReason) and english == code.replace("_", " "):
+        return hold_reason_words(HoldReason(code))
     if not isinstance(say, dict):
         return english
     sentence = EXCEPTIONS.get(str(say.get("code")))

@@ -297,7 +297,7 @@ def parse_overview(body: dict[str, Any]) -> SupervisorSnapshot:
             order_version=e["order_version"],
             kind=e["kind"],
             code=e["code"],
-            message=exception_text(e.get("say"), str(e["message"])),
+            message=exception_text(e.get("say"), str(e["message"]), kind=e["kind"], code=e["code"]),
             station=e.get("station_name") or "",
             at=_time(e["at"]),
             open=e["open"],

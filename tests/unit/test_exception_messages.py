@@ -120,3 +120,11 @@ def test_an_unknown_code_or_a_missing_parameter_shows_the_english() -> None:
     assert exception_text({"code": "brand_new", "params": {}}, "New.") == "New."
     assert exception_text({"code": "oversold", "params": {"order": "7"}}, "Eng.") == "Eng."
     assert exception_say({"say": {"code": "oversold", "params": {"order": "7"}}}) is None
+
+
+def test_a_packers_hold_without_a_note_reads_as_its_reason() -> None:
+    """The service words a note-less hold as the bare code ("damaged item"); the station says
+    the reason in the reader's words, and a typed note stays as typed."""
+    text = exception_text(None, "damaged item", kind="hold", code="damaged_item")
+    assert render(text, "en") == "damaged item" and render(text, PSEUDO) != "damaged item"
+    assert exception_text(None, "box crushed", kind="hold", code="damaged_item") == "box crushed"
