@@ -28,6 +28,7 @@ from service.db import utcnow
 from service.errors import ValidationFailed
 from service.lifecycle import OrderStatus
 from service.models import Label, Order, OrderException, Parcel
+from sync.protocol import exception_words
 
 KIND = "stuck"
 RESOLVER = "reconcile"
@@ -65,9 +66,12 @@ class ReconcileReport:
     released: list[str] = field(default_factory=list)
 
 
-def find_stuck(session: Session, limits: Thresholds, now: datetime) -> dict[tuple[int, str], str]:
-    """(order id, code) -> a message for a person, for every order stuck right now."""
-    stuck: dict[tuple[int, str], str] = {}
+def find_stuck(
+    session: Session, limits: Thresholds, now: datetime
+) -> dict[tuple[int, str], dict[str, object]]:
+    """(order id, code) -> the parameters of its sentence (sync.protocol.EXCEPTION_MESSAGES),
+    for every order stuck right now."""
+    stuck: dict[tuple[int, str], dict[str, object]] = {}
     paid_before = now - timedelta(hours=limits.paid_hours)
     for order in session.scalars(
         select(Order).where(
@@ -76,20 +80,21 @@ def find_stuck(session: Session, limits: Thresholds, now: datetime) -> dict[tupl
             Order.created_at < paid_before,
         )
     ):
-        stuck[(order.id, "paid_not_packed")] = (
-            f"Order {order.number} was received {_age(now, order.created_at)} ago and paid, "
-            f"but is still {order.status}, not packed."
-        )
+        stuck[(order.id, "paid_not_packed")] = {
+            "order": order.number,
+            "hours": _hours(now, order.created_at),
+            "status": order.status,
+        }
     packed_before = now - timedelta(hours=limits.packed_hours)
     for order in session.scalars(
         select(Order).where(
             Order.status == OrderStatus.PACKED.value, Order.status_changed_at < packed_before
         )
     ):
-        stuck[(order.id, "packed_not_shipped")] = (
-            f"Order {order.number} was packed {_age(now, order.status_changed_at)} ago "
-            "but has not shipped."
-        )
+        stuck[(order.id, "packed_not_shipped")] = {
+            "order": order.number,
+            "hours": _hours(now, order.status_changed_at),
+        }
     shipped_before = now - timedelta(hours=limits.shipped_hours)
     tracked_parcel = exists().where(Parcel.order_id == Order.id, Parcel.tracking_number != "")
     tracked_label = exists().where(
@@ -103,10 +108,10 @@ def find_stuck(session: Session, limits: Thresholds, now: datetime) -> dict[tupl
             ~tracked_label,
         )
     ):
-        stuck[(order.id, "shipped_no_tracking")] = (
-            f"Order {order.number} shipped {_age(now, order.status_changed_at)} ago "
-            "without a tracking number."
-        )
+        stuck[(order.id, "shipped_no_tracking")] = {
+            "order": order.number,
+            "hours": _hours(now, order.status_changed_at),
+        }
     return stuck
 
 
@@ -139,19 +144,23 @@ def reconcile(
             exc.resolved_by = RESOLVER
             exc.resolution = "The order moved on; no longer stuck."
             report.auto_resolved.append(exc.id)
-    for key, message in stuck.items():
+    for key, params in stuck.items():
         if key in open_by_key:
             report.still_open += 1
             continue
         resolved_at = last_resolved.get(key)
         if resolved_at is not None and resolved_at > now - _threshold(limits, key[1]):
             continue  # a person dealt with it recently; give the order its grace period
+        message, say = exception_words(key[1], **params)
         row = OrderException(
             order_id=key[0],
             kind=KIND,
             code=key[1],
             message=message,
-            details={"thresholds_hours": _threshold(limits, key[1]).total_seconds() / 3600},
+            details={
+                "thresholds_hours": _threshold(limits, key[1]).total_seconds() / 3600,
+                "say": say,
+            },
             created_at=now,
         )
         session.add(row)
@@ -169,6 +178,5 @@ def _threshold(limits: Thresholds, code: str) -> timedelta:
     return timedelta(hours=hours)
 
 
-def _age(now: datetime, then: datetime) -> str:
-    hours = (now - then).total_seconds() / 3600
-    return f"{hours:.0f} hours" if hours < 72 else f"{hours / 24:.0f} days"
+def _hours(now: datetime, then: datetime) -> int:
+    return round((now - then).total_seconds() / 3600)

@@ -622,6 +622,84 @@ CLAIM_MESSAGES: dict[str, str] = {
 CLAIM_FIELDS_V4 = ("code", "params")
 
 
+# --------------------------------------------------------------------------- order exceptions
+
+# What an order exception says, by `OrderException.details["say"]["code"]`: the service
+# stores the code and its parameters (as text) there and keeps `message` = this template
+# filled in (for older stations, logs and the API); the station and the office console have
+# the same sentences in their catalogues and say them in the reader's language. A parameter
+# may be data typed by a person or sent by a shop or carrier ({error}, {reason}, {problem}):
+# it is shown as it came. {status} is an order status code, {shop} a channel name.
+EXCEPTION_MESSAGES: dict[str, str] = {
+    # validation: why an order the service took in is held
+    "address_missing": "The order has no shipping address.",
+    "address_incomplete": "The shipping address has no {fields}.",
+    "country_invalid": "The shipping country '{country}' is not a known country.",
+    "postcode_invalid": "The postcode '{postcode}' is not valid for {country}.",
+    "unknown_sku": "No active product has the SKU '{sku}'.",
+    "payment_pending": "The order is not paid yet.",
+    "payment_void": "The payment was {state}; do not ship.",
+    "cod_not_allowed": "Cash on delivery is not offered to {country}.",
+    "carrier_unmapped": "The shipping method '{shown}' maps to carrier '{carrier}', which has "
+    "no adapter here. Map the method to a carrier (channel set-shipping).",
+    "pickup_point_missing": "{carrier}: {problem}.",
+    "pickup_point_unsupported": "{carrier}: {problem}.",
+    "cod_over_limit": "{carrier}: {problem}.",
+    "cod_not_offered": "{carrier}: {problem}.",
+    "phone_missing": "{carrier}: {problem}.",
+    # the shop changed or cancelled an order already packed
+    "changed_after_packing": "{shop} changed {fields} of order {order}, which is already "
+    "{status}; the change was not applied. Check the parcel.",
+    "cancel_after_packing": "{shop} cancelled order {order}, but it is already {status}. "
+    "Stop the parcel or arrange a return.",
+    # carriers, shops, stock, returns
+    "label_not_voided": "{carrier} did not cancel label {tracking} of cancelled order "
+    "{order}: void it in the carrier's portal.",
+    "fulfilment_not_published": "The shop {shop} was not told this order shipped: {error}",
+    "packed_incomplete": "Order {order} was reported packed, but {problems}. "
+    "Check its boxes and labels before dispatch.",
+    "unpack_cancelled": "Order {order} was cancelled after packing: {units} unit(s) are in "
+    "its parcel. Take it to the returns bench and scan {order} to put them back on the shelf.",
+    "oversold": "Order {order} was packed with {sku} that the ledger did not have available. "
+    "Count the shelf and adjust the stock.",
+    "dispose_failed": "Shopify ({shop}) did not take the dispositions of return {rma}: "
+    "{error}. Dispose the return in Shopify, or fix the cause and retry the job, "
+    "then resolve this exception.",
+    "refund_failed": "The shop {shop} did not refund return {rma}: {error}. "
+    "Refund it in the shop, then resolve this exception.",
+    # a supervisor's weight override (already resolved; listed for review)
+    "weight_override": "Weight override by {by}: {reason}",
+    # stuck orders (reconcile)
+    "paid_not_packed": "Order {order} was received {hours} hours ago and paid, "
+    "but is still {status}, not packed.",
+    "packed_not_shipped": "Order {order} was packed {hours} hours ago but has not shipped.",
+    "shipped_no_tracking": "Order {order} shipped {hours} hours ago without a tracking number.",
+}
+
+
+def exception_words(code: str, **params: object) -> tuple[str, dict[str, Any]]:
+    """An order exception's English `message` and its `details["say"]` (code, parameters as
+    text), both from EXCEPTION_MESSAGES so they cannot drift apart."""
+    said = {key: str(value) for key, value in params.items()}
+    return EXCEPTION_MESSAGES[code].format(**said), {"code": code, "params": said}
+
+
+def exception_say(details: object) -> tuple[str, dict[str, str]] | None:
+    """The (code, parameters) an exception's details carry, if they fill a known template."""
+    say = details.get("say") if isinstance(details, dict) else None
+    if not isinstance(say, dict):
+        return None
+    code, params = str(say.get("code")), say.get("params")
+    if code not in EXCEPTION_MESSAGES or not isinstance(params, dict):
+        return None
+    said = {str(key): str(value) for key, value in params.items()}
+    try:
+        EXCEPTION_MESSAGES[code].format(**said)
+    except (KeyError, IndexError, ValueError):
+        return None
+    return code, said
+
+
 # --------------------------------------------------------------------------- supervisors
 
 SUPERVISOR_SESSION_HEADER = "X-Packbench-Supervisor-Session"

@@ -18,6 +18,7 @@ from app import i18n
 from app.i18n import N_, Msg, Text, _
 from app.packing import messages
 from app.station.claims import STATUSES
+from app.station.exception_texts import exception_text
 from app.station.ports import BatchRow
 from sync.clock import utcnow
 
@@ -103,7 +104,7 @@ class ExceptionRow:
     order_version: int
     kind: str
     code: str
-    message: str
+    message: Text  # in the reader's language when the service said it as a code
     station: str
     at: datetime | None
     open: bool
@@ -296,7 +297,7 @@ def parse_overview(body: dict[str, Any]) -> SupervisorSnapshot:
             order_version=e["order_version"],
             kind=e["kind"],
             code=e["code"],
-            message=e["message"],
+            message=exception_text(e.get("say"), str(e["message"]), kind=e["kind"], code=e["code"]),
             station=e.get("station_name") or "",
             at=_time(e["at"]),
             open=e["open"],

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -61,6 +61,8 @@ class OpenExceptionOut(_Out):
     code: str
     message: str
     created_at: datetime
+    # read for the console's sentence (details["say"]); not part of the API's answer
+    details: dict[str, Any] = Field(default_factory=dict, exclude=True)
 
 
 def order_extras(session: Session, order: Order) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 from service.ingest.model import NormalisedOrder
-from service.ingest.validate import Reason
+from service.ingest.validate import Reason, exception_params
 from sync.languages import customer_language
 
 CENT = Decimal("0.01")
@@ -103,5 +103,5 @@ def validation_exception_columns(number: str, reason: Reason) -> dict[str, Any]:
         "kind": "validation",
         "code": reason["code"],
         "message": reason["message"],
-        "details": {"order": number},
+        "details": {"order": number, **exception_params(reason)},
     }

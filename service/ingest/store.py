@@ -37,6 +37,7 @@ from service.lifecycle import OrderStatus, hold, record_event, release, transiti
 from service.models import Channel, Order, OrderException, OrderLine
 from service.shipping.labels import void_labels
 from service.stock.allocation import allocate_order, release_order
+from sync.protocol import exception_words
 
 __all__ = [
     "IngestResult",
@@ -309,9 +310,12 @@ def _refuse_change(
     session: Session, channel: Channel, order: Order, fields: list[str], actor: str
 ) -> None:
     """The channel changed an order that is already packed: a person must look at it."""
-    message = (
-        f"{channel.name} changed {', '.join(fields)} of order {order.number}, which is "
-        f"already {order.status}; the change was not applied. Check the parcel."
+    message, say = exception_words(
+        "changed_after_packing",
+        shop=channel.name,
+        fields=", ".join(fields),
+        order=order.number,
+        status=order.status,
     )
     session.add(
         OrderException(
@@ -319,7 +323,7 @@ def _refuse_change(
             kind="late_change",
             code="changed_after_packing",
             message=message,
-            details={"fields": fields},
+            details={"fields": fields, "say": say},
         )
     )
     record_event(session, order, "channel_change_refused", actor=actor, payload={"fields": fields})
@@ -343,16 +347,16 @@ def _cancel(session: Session, channel: Channel, order: Order, *, actor: str) -> 
         )
     )
     if already is None:
+        message, say = exception_words(
+            "cancel_after_packing", shop=channel.name, order=order.number, status=status.value
+        )
         session.add(
             OrderException(
                 order_id=order.id,
                 kind="cancellation",
                 code="cancel_after_packing",
-                message=(
-                    f"{channel.name} cancelled order {order.number}, but it is already "
-                    f"{status.value}. Stop the parcel or arrange a return."
-                ),
-                details={"status": status.value},
+                message=message,
+                details={"status": status.value, "say": say},
             )
         )
         record_event(

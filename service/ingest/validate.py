@@ -8,6 +8,7 @@ so a hold made only of them may be lifted again by a later update from the chann
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from string import Formatter
 from typing import Any, Protocol, runtime_checkable
 
 from service.carriers.base import Address as CarrierAddress
@@ -16,6 +17,7 @@ from service.carriers.registry import carrier_config, get_adapter, known_carrier
 from service.carriers.rules import CarrierRules
 from service.ingest.model import Address, NormalisedOrder, PaymentState
 from service.ingest.normalise import POSTCODE_COUNTRIES, normalise_postcode
+from sync.protocol import EXCEPTION_MESSAGES, exception_words
 
 # Default countries where carriers collect cash on delivery for us; a channel can override
 # with settings["cod_countries"] (a list of ISO codes).
@@ -73,11 +75,7 @@ def carrier_reasons(order: NormalisedOrder) -> list[Reason]:
     shown = title or code or order.service
     return [
         {
-            "code": CARRIER_UNMAPPED,
-            "message": (
-                f"The shipping method {shown!r} maps to carrier {order.carrier!r}, which has "
-                "no adapter here. Map the method to a carrier (channel set-shipping)."
-            ),
+            **_reason(CARRIER_UNMAPPED, shown=shown, carrier=order.carrier),
             "method": code or order.service,
             "method_title": title,
         }
@@ -126,14 +124,29 @@ def carrier_rule_reasons(order: NormalisedOrder, settings: Mapping[str, Any]) ->
     if isinstance(adapter, _Ruled):
         problems.extend(adapter.rules(request).problems(request))
     return [
-        {"code": problem.reason, "message": f"{order.carrier}: {problem.message}."}
+        _reason(problem.reason, carrier=order.carrier, problem=problem.message)
         for problem in problems
         if problem is not None and problem.reason in CARRIER_RULE_CODES
     ]
 
 
-def _reason(code: str, message: str) -> Reason:
-    return {"code": code, "message": message}
+def _reason(code: str, **params: object) -> Reason:
+    """A hold reason: its code, the English sentence (sync.protocol.EXCEPTION_MESSAGES) and
+    the sentence's parameters as text, beside them (exception_params reads them back)."""
+    message, say = exception_words(code, **params)
+    return {"code": code, "message": message, **say["params"]}
+
+
+def exception_params(reason: Reason) -> dict[str, Any]:
+    """`details["say"]` for the exception of a hold reason, or {} when its code has no
+    sentence in the table or the reason lacks a parameter (an older stored reason)."""
+    template = EXCEPTION_MESSAGES.get(reason.get("code", ""))
+    if template is None:
+        return {}
+    names = {name for _, name, _, _ in Formatter().parse(template) if name}
+    if not names <= reason.keys():
+        return {}
+    return {"say": {"code": reason["code"], "params": {n: str(reason[n]) for n in names}}}
 
 
 def cod_countries(settings: Mapping[str, Any]) -> frozenset[str]:
@@ -147,7 +160,7 @@ def cod_countries(settings: Mapping[str, Any]) -> frozenset[str]:
 def address_reasons(address: Address | None) -> list[Reason]:
     """What keeps a carrier from delivering to this address."""
     if address is None:
-        return [_reason(ADDRESS_MISSING, "The order has no shipping address.")]
+        return [_reason(ADDRESS_MISSING)]
     reasons: list[Reason] = []
     missing = [
         label
@@ -159,23 +172,17 @@ def address_reasons(address: Address | None) -> list[Reason]:
         if not value.strip()
     ]
     if missing:
-        reasons.append(
-            _reason(ADDRESS_INCOMPLETE, f"The shipping address has no {', '.join(missing)}.")
-        )
+        reasons.append(_reason(ADDRESS_INCOMPLETE, fields=", ".join(missing)))
     if not address.country:
         typed = address.country_input or "(empty)"
-        reasons.append(
-            _reason(COUNTRY_INVALID, f"The shipping country {typed!r} is not a known country.")
-        )
+        reasons.append(_reason(COUNTRY_INVALID, country=typed))
     elif (
         address.country in POSTCODE_COUNTRIES
         and normalise_postcode(address.country, address.postcode) != address.postcode
     ):
         reasons.append(
             _reason(
-                POSTCODE_INVALID,
-                f"The postcode {address.postcode or '(empty)'!r} is not valid for "
-                f"{address.country}.",
+                POSTCODE_INVALID, postcode=address.postcode or "(empty)", country=address.country
             )
         )
     return reasons
@@ -183,10 +190,7 @@ def address_reasons(address: Address | None) -> list[Reason]:
 
 def unknown_sku_reasons(skus: Iterable[str]) -> list[Reason]:
     """One `unknown_sku` reason per distinct SKU (an empty SKU shows as "(none)")."""
-    return [
-        _reason(UNKNOWN_SKU, f"No active product has the SKU {sku!r}.")
-        for sku in sorted({s or "(none)" for s in skus})
-    ]
+    return [_reason(UNKNOWN_SKU, sku=sku) for sku in sorted({s or "(none)" for s in skus})]
 
 
 def validate(
@@ -199,15 +203,11 @@ def validate(
         unknown_sku_reasons(line.sku for line in order.lines if line.sku not in known_skus)
     )
     if order.payment_state is PaymentState.PENDING:
-        reasons.append(_reason(PAYMENT_PENDING, "The order is not paid yet."))
+        reasons.append(_reason(PAYMENT_PENDING))
     elif order.payment_state in (PaymentState.REFUNDED, PaymentState.VOIDED):
-        reasons.append(
-            _reason(PAYMENT_VOID, f"The payment was {order.payment_state.value}; do not ship.")
-        )
+        reasons.append(_reason(PAYMENT_VOID, state=order.payment_state.value))
     elif order.payment_state is PaymentState.COD and order.shipping_address is not None:
         country = order.shipping_address.country
         if country and country not in cod_countries(settings):
-            reasons.append(
-                _reason(COD_NOT_ALLOWED, f"Cash on delivery is not offered to {country}.")
-            )
+            reasons.append(_reason(COD_NOT_ALLOWED, country=country))
     return reasons

@@ -65,6 +65,7 @@ from service.shipping.publish import (
 )
 from service.shipping.tracking import poll_tracking
 from service.stock.shops import read_figure, send_figure
+from sync.protocol import exception_words
 
 ACTOR = "jobs"
 
@@ -160,18 +161,22 @@ def dead_label_void(session: Session, job: ClaimedJob, error: str) -> None:
 
 def label_not_voided(order: Order, label: Label, error: str) -> OrderException:
     """The exception for a label the carrier kept."""
+    message, say = exception_words(
+        "label_not_voided",
+        carrier=label.carrier,
+        tracking=label.tracking_number,
+        order=order.number,
+    )
     return OrderException(
         order_id=order.id,
         kind="carrier",
         code="label_not_voided",
-        message=(
-            f"{label.carrier} did not cancel label {label.tracking_number} of "
-            f"cancelled order {order.number}: void it in the carrier's portal."
-        ),
+        message=message,
         details={
             "carrier": label.carrier,
             "tracking_number": label.tracking_number,
             "error": error[:300],
+            "say": say,
         },
     )
 

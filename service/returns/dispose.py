@@ -302,11 +302,11 @@ def record_dispose_failed(
         event="return_dispose_failed",
         kind="returns",
         code="dispose_failed",
-        message=lambda order, rma: (
-            f"Shopify ({order.channel.name}) did not take the dispositions of return "
-            f"{rma.code}: {error[:200]}. Dispose the return in Shopify, or fix the cause "
-            "and retry the job, then resolve this exception."
-        ),
+        params=lambda order, rma: {
+            "shop": order.channel.name,
+            "rma": rma.code,
+            "error": error[:200],
+        },
     )
 
 

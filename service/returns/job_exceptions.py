@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from service.db import utcnow
 from service.lifecycle import record_event
 from service.models import Order, OrderException, Return
+from sync.protocol import exception_words
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +46,7 @@ def record_job_failed(
     event: str,
     kind: str,
     code: str,
-    message: Callable[[Order, Return], str],
+    params: Callable[[Order, Return], dict[str, str]],
 ) -> None:
     """A return's job failed for good: an order event and an exception a person sees."""
     rma = session.get(Return, return_id)
@@ -60,12 +61,13 @@ def record_job_failed(
         actor=actor,
         payload={"return": rma.code, "error": error[:300], "attempts": tries},
     )
+    message, say = exception_words(code, **params(order, rma))
     session.add(
         OrderException(
             order_id=order.id,
             kind=kind,
             code=code,
-            message=message(order, rma),
-            details={"return": rma.code, "channel": order.channel.name},
+            message=message,
+            details={"return": rma.code, "channel": order.channel.name, "say": say},
         )
     )

@@ -215,10 +215,11 @@ def record_refund_failed(
         event="return_refund_failed",
         kind="refund",
         code="refund_failed",
-        message=lambda order, rma: (
-            f"The shop {order.channel.name} did not refund return {rma.code}: {error[:200]}. "
-            "Refund it in the shop, then resolve this exception."
-        ),
+        params=lambda order, rma: {
+            "shop": order.channel.name,
+            "rma": rma.code,
+            "error": error[:200],
+        },
     )
 
 

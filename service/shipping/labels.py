@@ -45,6 +45,7 @@ from service.jobs.queue import enqueue
 from service.lifecycle import PACKABLE, OrderStatus, record_event
 from service.models import Label, Order, OrderEvent, OrderException, Parcel, Product
 from service.shipping.carrier_errors import record_carrier_error
+from sync.protocol import exception_words
 
 log = logging.getLogger(__name__)
 
@@ -328,16 +329,23 @@ def void_labels(session: Session, order: Order, *, reason: str, actor: str = "se
     voided = 0
     for label in live_labels(session, order.id):
         if _cancel_recorded(session, order, label, actor=actor, reason=reason) == "refused":
+            message, say = exception_words(
+                "label_not_voided",
+                carrier=label.carrier,
+                tracking=label.tracking_number,
+                order=order.number,
+            )
             session.add(
                 OrderException(
                     order_id=order.id,
                     kind="carrier",
                     code="label_not_voided",
-                    message=(
-                        f"{label.carrier} did not cancel label {label.tracking_number} of "
-                        f"cancelled order {order.number}: void it in the carrier's portal."
-                    ),
-                    details={"carrier": label.carrier, "tracking_number": label.tracking_number},
+                    message=message,
+                    details={
+                        "carrier": label.carrier,
+                        "tracking_number": label.tracking_number,
+                        "say": say,
+                    },
                 )
             )
         voided += 1

@@ -37,6 +37,7 @@ from service.lifecycle import record_event
 from service.models import Channel, Label, Order, OrderEvent, OrderException
 from service.secrets_store import SecretUnavailable, get_secret
 from service.shipping.labels import LIVE
+from sync.protocol import exception_words
 
 log = logging.getLogger(__name__)
 
@@ -321,13 +322,14 @@ def record_publish_failed(
         actor=actor,
         payload={**payload, "error": str(error)},
     )
+    message, say = exception_words("fulfilment_not_published", shop=pub.channel.name, error=error)
     session.add(
         OrderException(
             order_id=pub.order_id,
             kind="publish",
             code="fulfilment_not_published",
-            message=f"The shop {pub.channel.name} was not told this order shipped: {error}",
-            details=payload,
+            message=message,
+            details={**payload, "say": say},
         )
     )
 

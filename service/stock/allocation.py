@@ -28,6 +28,7 @@ from service.stock.ledger import (
     negative_allowed,
     tracked,
 )
+from sync.protocol import exception_words
 
 log = logging.getLogger(__name__)
 
@@ -186,17 +187,14 @@ def _unpack_notice(session: Session, order: Order) -> None:
     )
     if noticed is not None:
         return
+    message, say = exception_words(UNPACK_CODE, order=order.number, units=packed)
     session.add(
         OrderException(
             order_id=order.id,
             kind="stock",
             code=UNPACK_CODE,
-            message=(
-                f"Order {order.number} was cancelled after packing: {packed} unit(s) are in "
-                f"its parcel. Take it to the returns bench and scan {order.number} to put "
-                "them back on the shelf."
-            ),
-            details={"units": packed},
+            message=message,
+            details={"units": packed, "say": say},
         )
     )
 
@@ -238,16 +236,14 @@ def consume_order(session: Session, order: Order, *, actor: str, event_key: str 
 
 def _oversold(session: Session, order: Order, product_id: int) -> None:
     sku = next((line.sku for line in order.lines if line.product_id == product_id), "")
+    message, say = exception_words("oversold", order=order.number, sku=sku)
     session.add(
         OrderException(
             order_id=order.id,
             kind="stock",
             code="oversold",
-            message=(
-                f"Order {order.number} was packed with {sku} that the ledger did not have "
-                "available. Count the shelf and adjust the stock."
-            ),
-            details={"sku": sku, "product_id": product_id},
+            message=message,
+            details={"sku": sku, "product_id": product_id, "say": say},
         )
     )
 

@@ -57,6 +57,7 @@ from service.supervisor.schemas import (
     WorkerFigures,
 )
 from service.supervisor.slots import BASE, PER_EXTRA_ITEM, PER_LINE, SLOT, Agg, slot_floor, window
+from sync.protocol import exception_say
 
 ONLINE_WITHIN = timedelta(minutes=2)
 MIN_ACTIVE = timedelta(minutes=15)
@@ -242,6 +243,7 @@ def exception_items(
                 kind=kind,
                 code=code,
                 message=message,
+                say=_say(details),
                 station_name=station_name.get(sid) if isinstance(sid, int) else None,
                 at=created,
                 open=resolved_at is None,
@@ -268,3 +270,8 @@ def exception_items(
             )
         )
     return items
+
+
+def _say(details: object) -> dict[str, Any] | None:
+    said = exception_say(details)
+    return None if said is None else {"code": said[0], "params": said[1]}

@@ -69,7 +69,11 @@ class ExceptionItem(BaseModel):
     order_version: int
     kind: str  # hold | stuck | validation | weight | rejected | ...
     code: str
-    message: str
+    message: str  # English, for older stations and logs
+    # What `message` says as a code and its parameters (sync.protocol.EXCEPTION_MESSAGES):
+    # {"code": ..., "params": {...}}, so the station words it in the reader's language; None
+    # for a text that is itself data (a person's hold note, a carrier's own words).
+    say: dict[str, Any] | None = None
     station_name: str | None
     at: datetime
     open: bool  # False for weight overrides (already granted, listed for review)

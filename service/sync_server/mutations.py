@@ -51,6 +51,7 @@ from sync.protocol import (
     StockCounted,
     UserLanguageSet,
     WeightRecorded,
+    exception_words,
 )
 
 S = OrderStatus
@@ -340,13 +341,14 @@ def _override(ctx: MutationContext, p: BaseModel) -> None:
     if p.kind == "weight":
         # Recorded as an already-resolved exception: the audit trail of who let what through.
         at = station_time(ctx.mutation)
+        message, say = exception_words("weight_override", by=by, reason=p.reason)
         ctx.session.add(
             OrderException(
                 order_id=ctx.order.id,
                 kind="weight",
                 code="weight_override",
-                message=f"Weight override by {by}: {p.reason}",
-                details={**ctx.facts(p), "station_id": ctx.station.id},
+                message=message,
+                details={**ctx.facts(p), "station_id": ctx.station.id, "say": say},
                 created_at=at,
                 resolved_at=at,
                 resolved_by=by,
@@ -396,16 +398,21 @@ def _flag_incomplete_parcels(ctx: MutationContext, p: OrderPacked) -> None:
     problems = unpacked_parcels(ctx.session, ctx.order, boxes=p.boxes)
     if not problems:
         return
+    message, say = exception_words(
+        "packed_incomplete", order=ctx.order.number, problems="; ".join(problems)
+    )
     ctx.session.add(
         OrderException(
             order_id=ctx.order.id,
             kind="carrier",
             code="packed_incomplete",
-            message=(
-                f"Order {ctx.order.number} was reported packed, but {'; '.join(problems)}. "
-                "Check its boxes and labels before dispatch."
-            ),
-            details={**ctx.facts(p), "problems": problems, "station_id": ctx.station.id},
+            message=message,
+            details={
+                **ctx.facts(p),
+                "problems": problems,
+                "station_id": ctx.station.id,
+                "say": say,
+            },
         )
     )
 

@@ -13,6 +13,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from service.office.accounts import OfficeRole, may
 from service.office.sessions import SignedIn
 from service.web import i18n
+from service.web.exception_texts import exception_words, reason_words
 
 HERE = Path(__file__).parent
 ENV = Environment(
@@ -40,6 +41,8 @@ def _fact(value: Any) -> str:
 
 ENV.filters["when"] = _when
 ENV.filters["fact"] = _fact
+ENV.filters["exception_words"] = exception_words
+ENV.filters["reason_words"] = reason_words
 ENV.globals["Role"] = OfficeRole
 ENV.globals["may"] = may
 

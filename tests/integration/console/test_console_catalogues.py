@@ -18,7 +18,7 @@ from service.web import i18n
 from tests.integration.console.conftest import Floor, sign_in
 
 TEMPLATES = Path(i18n.__file__).parent / "templates"
-PLACEHOLDER = re.compile(r"(%\([a-z_]+\)[0-9]*[a-z]|<[^>]*>)")
+PLACEHOLDER = re.compile(r"(%\([a-z_]+\)[0-9]*[a-z]|\{[a-z_]+\}|<[^>]*>)")
 # What a template may show without a catalogue: the product's name and units.
 NOT_SENTENCES = {"Packbench", "g", "mm"}
 
@@ -122,5 +122,8 @@ def test_every_sentence_on_the_main_pages_comes_from_the_catalogue(
     # The console's Python messages are translated when the page shows them.
     assert "⟦3 JOBS QUEUED AGAIN" in app_client.get("/console/jobs?done=retried&n=3").text
     assert "⟦2 BATCHES MADE.⟧" in app_client.get("/console/batches?made=2").text
+    # An exception's sentence (a code and parameters) too, the data kept as it came.
+    held = app_client.get(f"/console/orders/{floor.held_id}").text
+    assert "⟦THE POSTCODE &#39;1011&#39; IS NOT VALID FOR DE.⟧" in held
     missing = app_client.get("/console/orders/999999")
     assert missing.status_code == 404 and "⟦NO ORDER 999999.⟧" in missing.text

@@ -101,8 +101,10 @@ def _rows(session: Session, order_id: int) -> dict[str, Any]:
     number = order_number(order_id)
     exceptions = _table(session, OrderException, order_id, "created_at")
     for e in exceptions:
-        assert e.pop("details") == {"order": number}
-        assert e.pop("details_text") == json.dumps({"order": number})
+        details = e.pop("details")
+        assert details["order"] == number and set(details) <= {"order", "say"}
+        assert e.pop("details_text") == json.dumps(details)
+        e["say"] = details.get("say")  # the sentence's code and parameters, compared below
     (order,) = _table(session, Order, order_id, "created_at", "updated_at", "status_changed_at")
     assert order.pop("number") == number
     return {

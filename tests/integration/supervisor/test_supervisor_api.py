@@ -256,3 +256,50 @@ def test_an_actions_answer_is_a_code_the_station_words_in_its_language(floor: Fl
     assert re.findall(r"\b[A-Za-z]{2,}\b", pseudo.replace(number, " ")) == [], pseudo
     assert action_text({"message": "Older words."}) == "Older words."  # an older service
     assert render(action_text({}), "en") == "Done."
+
+
+def test_a_validation_exception_reaches_the_station_as_a_code_it_words(floor: Floor) -> None:
+    """Issue 20: a shop's order with an unknown SKU, taken in through the real webhook, is an
+    exception the supervisor API sends as a code and parameters beside the English; the
+    station words it from its catalogue (pseudo-locale here), the SKU shown as it came."""
+    import json
+    import re
+
+    from app.i18n import PSEUDO, render
+    from app.station.supervisor import parse_overview
+    from service.channels import add_channel
+    from service.ingest.webhooks import sign
+    from sync.protocol import EXCEPTION_MESSAGES
+    from tests.support.shop_payloads import shopify_order
+
+    with floor.sessions() as s, s.begin():
+        add_channel(s, "shopify", "i18n-shop", secret="shpss_i18n")
+    payload = shopify_order(7020)
+    payload["line_items"][0]["sku"] = "GHOST-20"
+    body = json.dumps(payload).encode()
+    r = floor.client.post(
+        "/v1/channels/shopify/i18n-shop/webhooks",
+        content=body,
+        headers={
+            "Content-Type": "application/json",
+            "X-Shopify-Topic": "orders/create",
+            "X-Shopify-Hmac-Sha256": sign("shpss_i18n", body),
+            "X-Shopify-Shop-Domain": "i18n.myshopify.com",
+            "X-Shopify-Webhook-Id": "i18n-1",
+        },
+    )
+    assert r.status_code == 200, r.text
+    overview = floor.client.get("/v1/supervisor/overview", headers=floor.headers).json()
+    item = next(e for e in overview["exceptions"] if e["code"] == "unknown_sku")
+    assert item["kind"] == "validation"
+    assert item["say"] == {"code": "unknown_sku", "params": {"sku": "GHOST-20"}}
+    assert item["message"] == EXCEPTION_MESSAGES["unknown_sku"].format(sku="GHOST-20")
+
+    row = next(e for e in parse_overview(overview).exceptions if e.id == item["id"])
+    assert render(row.message, "en") == item["message"]
+    pseudo = render(row.message, PSEUDO)
+    assert "GHOST-20" in pseudo and pseudo != item["message"]
+    assert re.findall(r"\b[A-Za-z]{2,}\b", pseudo.replace("GHOST-20", " ")) == [], pseudo
+    # a person's hold note has no sentence of ours: it reaches the screen as typed
+    note = next(e for e in parse_overview(overview).exceptions if e.kind == "hold")
+    assert note.message == next(e["message"] for e in overview["exceptions"] if e["kind"] == "hold")
