@@ -17,6 +17,7 @@ import pytest
 from PySide6.QtWidgets import QDialog, QProgressBar
 from pytestqt.qtbot import QtBot
 
+from app.i18n import percent, render
 from app.scanning.classify import classify
 from app.station.ports import BatchRow, UserRecord
 from app.station.runtime import StationRuntime
@@ -151,7 +152,8 @@ def test_supervisor_login_shows_live_batches_people_and_chart(
     assert isinstance(bar, QProgressBar) and bar.property("miss") == "true"
     assert plain(bar.text()) == "1 of 6 packed, 5 left"
     assert _cells(page.packers, 0) == ["Bob", "Alice"]
-    assert _cells(page.packers, 5) == ["100.0%", "80.0%"]
+    # formatted as the reader writes it: "100.0%" in English, "100,0%" in German or pseudo
+    assert _cells(page.packers, 5) == [render(percent(1.0)), render(percent(0.8))]
     assert _cells(page.stations, 1) == ["online", "OFFLINE"]
     assert page.series.count() == 17
     assert _cells(page.exceptions, 2) == [  # words, not codes (issue 17)
