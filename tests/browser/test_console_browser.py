@@ -275,7 +275,7 @@ def test_sign_in_find_fix_release_close_the_day_and_download_the_manifest(
     # Prepare a batch of the confirmed orders and give it to a station by name.
     d.get(f"{proc.base_url}/console/batches")  # type: ignore[attr-defined]
     d.find_element(By.XPATH, "//button[.='Make batches']").click()  # type: ignore[attr-defined]
-    assert d.find_element(By.CSS_SELECTOR, "p.done").text == "1 batch(es) made."  # type: ignore[attr-defined]
+    assert d.find_element(By.CSS_SELECTOR, "p.done").text == "1 batch made."  # type: ignore[attr-defined]
     d.find_element(By.XPATH, "//button[.='Assign']").click()  # type: ignore[attr-defined]
     _wait(d, lambda: "bench-07" in d.find_element(By.CSS_SELECTOR, "tbody tr").text)  # type: ignore[attr-defined]
     row = d.find_element(By.CSS_SELECTOR, "tbody tr")  # type: ignore[attr-defined]

@@ -110,7 +110,11 @@ def test_station_deb_installs_runs_the_demo_and_purges_in_a_clean_debian(
                 time.sleep(0.5)
                 sheets = list(tmp.glob("packbench-demo-*/documents/command-sheet.pdf"))
             assert demo.poll() is None, f"exit {demo.returncode}: {demo.communicate()[0][-3000:]}"
-            assert sheets, f"no command sheet under {tmp}: {list(tmp.rglob('*'))[:20]}"
+            logs = [
+                p.read_text(errors="replace")[-3000:]
+                for p in tmp.glob("packbench-demo-*/logs/*.log")
+            ]
+            assert sheets, f"no command sheet under {tmp}: {list(tmp.rglob('*'))[:20]} {logs}"
         finally:
             demo.terminate()
             output = demo.communicate(timeout=60)[0]
