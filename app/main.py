@@ -84,8 +84,19 @@ def missing_station_packages() -> list[str]:
     return missing
 
 
+def _stack_dump_on_sigusr1() -> None:
+    """`kill -USR1 <pid>` prints every thread's Python stack to stderr: what a station that
+    seems stuck is doing, without stopping it (support, and the packaging tests)."""
+    import faulthandler
+    import signal
+
+    if hasattr(signal, "SIGUSR1") and sys.stderr is not None:
+        faulthandler.register(signal.SIGUSR1, all_threads=True)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the station; returns the process exit code."""
+    _stack_dump_on_sigusr1()
     args = build_parser().parse_args(argv)
     if args.check_libraries:  # before anything loads Qt: it runs where Qt cannot start
         from app.libcheck import check_libraries
