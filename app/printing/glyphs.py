@@ -27,7 +27,12 @@ _FONT_DIRS = (
     "/usr/local/share/fonts",
     "C:/Windows/Fonts",
 )
-_FONT_FILES = {False: "DejaVuSansCondensed.ttf", True: "DejaVuSansCondensed-Bold.ttf"}
+# Condensed where installed (fonts-dejavu-extra), else the plain face every Debian has
+# (fonts-dejavu-core ships DejaVuSans only): the same letters, a little wider.
+_FONT_FILES = {
+    False: ("DejaVuSansCondensed.ttf", "DejaVuSans.ttf"),
+    True: ("DejaVuSansCondensed-Bold.ttf", "DejaVuSans-Bold.ttf"),
+}
 
 
 def needs_graphic(text: str) -> bool:
@@ -37,11 +42,12 @@ def needs_graphic(text: str) -> bool:
 
 @lru_cache(maxsize=2)
 def font_path(bold: bool) -> str:
-    """Path of the DejaVu Sans Condensed font (Debian package fonts-dejavu-core)."""
-    for folder in _FONT_DIRS:
-        path = os.path.join(folder, _FONT_FILES[bold])
-        if os.path.exists(path):
-            return path
+    """Path of DejaVu Sans Condensed, else DejaVu Sans (Debian package fonts-dejavu-core)."""
+    for name in _FONT_FILES[bold]:
+        for folder in _FONT_DIRS:
+            path = os.path.join(folder, name)
+            if os.path.exists(path):
+                return path
     raise LabelError(
         "The station has no font for letters outside Latin-1: install the fonts-dejavu-core "
         "package (DejaVu Sans) and print again"
