@@ -196,6 +196,22 @@ def _wait(driver: object, ready: Callable[[], bool], seconds: float = 10) -> Non
     wait.until(lambda _d: ready())
 
 
+def _navigate(driver: object, act: Callable[[], object], seconds: float = 15) -> None:
+    """Do `act` (a form submit or a link click), then wait until the next page has replaced
+    this one. Without it, an element read at once may be the old page's (the same `h1` or
+    `p.done`), and goes stale under the reader as the new page loads."""
+    from selenium.common.exceptions import WebDriverException
+    from selenium.webdriver.support.wait import WebDriverWait
+
+    # A mark on this page's window: a new document comes with a new window object.
+    driver.execute_script("window.__packbenchOldPage = true")  # type: ignore[attr-defined]
+    act()
+    script = "return !window.__packbenchOldPage && document.readyState === 'complete'"
+    # While the next page loads, the driver may refuse the script in several ways.
+    wait = WebDriverWait(driver, seconds, ignored_exceptions=(WebDriverException,))  # type: ignore[type-var]
+    wait.until(lambda d: bool(d.execute_script(script)))
+
+
 def _batch_numbers(url: str, code: str) -> list[str]:
     engine = make_engine(url)
     try:
@@ -234,18 +250,18 @@ def test_sign_in_find_fix_release_close_the_day_and_download_the_manifest(
     assert "/console/sign-in" in d.current_url  # type: ignore[attr-defined]
     _shot(d, "sign-in")
     d.find_element(By.NAME, "email").send_keys("boss@example.com")  # type: ignore[attr-defined]
-    d.find_element(By.NAME, "password").send_keys(PASSWORD + "\n")  # type: ignore[attr-defined]
+    _navigate(d, lambda: d.find_element(By.NAME, "password").send_keys(PASSWORD + "\n"))  # type: ignore[attr-defined]
     assert d.find_element(By.TAG_NAME, "h1").text == "Orders"  # type: ignore[attr-defined]
     _shot(d, "orders")
 
     # Find the packed order by its tracking number.
     box = d.find_element(By.NAME, "q")  # type: ignore[attr-defined]
     box.clear()
-    box.send_keys("HOUSE000123\n")
+    _navigate(d, lambda: box.send_keys("HOUSE000123\n"))
     _wait(d, lambda: "q=HOUSE000123" in d.current_url)  # type: ignore[attr-defined]
     rows = d.find_elements(By.CSS_SELECTOR, "tbody tr")  # type: ignore[attr-defined]
     assert len(rows) == 1 and "packed" in rows[0].text
-    rows[0].find_element(By.TAG_NAME, "a").click()
+    _navigate(d, lambda: rows[0].find_element(By.TAG_NAME, "a").click())
     assert "HOUSE000123" in d.find_element(By.TAG_NAME, "main").text  # type: ignore[attr-defined]
 
     # Fix the held order's postcode: it is released.
@@ -260,9 +276,8 @@ def test_sign_in_find_fix_release_close_the_day_and_download_the_manifest(
     postcode = d.find_element(By.CSS_SELECTOR, "form.address input[name=postcode]")  # type: ignore[attr-defined]
     postcode.clear()
     postcode.send_keys("10115")
-    d.find_element(By.CSS_SELECTOR, "form.address input[name=reason]").send_keys(  # type: ignore[attr-defined]
-        "customer sent the right postcode\n"
-    )
+    reason = d.find_element(By.CSS_SELECTOR, "form.address input[name=reason]")  # type: ignore[attr-defined]
+    _navigate(d, lambda: reason.send_keys("customer sent the right postcode\n"))
     done = d.find_element(By.CSS_SELECTOR, "p.done").text  # type: ignore[attr-defined]
     assert done == "The address was saved and re-validated."
     assert d.find_element(By.CSS_SELECTOR, "h1 .status").text == "confirmed"  # type: ignore[attr-defined]
@@ -274,9 +289,9 @@ def test_sign_in_find_fix_release_close_the_day_and_download_the_manifest(
 
     # Prepare a batch of the confirmed orders and give it to a station by name.
     d.get(f"{proc.base_url}/console/batches")  # type: ignore[attr-defined]
-    d.find_element(By.XPATH, "//button[.='Make batches']").click()  # type: ignore[attr-defined]
+    _navigate(d, lambda: d.find_element(By.XPATH, "//button[.='Make batches']").click())  # type: ignore[attr-defined]
     assert d.find_element(By.CSS_SELECTOR, "p.done").text == "1 batch made."  # type: ignore[attr-defined]
-    d.find_element(By.XPATH, "//button[.='Assign']").click()  # type: ignore[attr-defined]
+    _navigate(d, lambda: d.find_element(By.XPATH, "//button[.='Assign']").click())  # type: ignore[attr-defined]
     _wait(d, lambda: "bench-07" in d.find_element(By.CSS_SELECTOR, "tbody tr").text)  # type: ignore[attr-defined]
     row = d.find_element(By.CSS_SELECTOR, "tbody tr")  # type: ignore[attr-defined]
     # The three confirmed orders and the one released above.
@@ -303,7 +318,9 @@ def test_sign_in_find_fix_release_close_the_day_and_download_the_manifest(
 
     # Close the house carrier's day, then download its manifest.
     d.get(f"{proc.base_url}/console/dispatch")  # type: ignore[attr-defined]
-    d.find_element(By.XPATH, '//button[contains(., "Close house\'s day")]').click()  # type: ignore[attr-defined]
+    _navigate(
+        d, lambda: d.find_element(By.XPATH, '//button[contains(., "Close house\'s day")]').click()
+    )  # type: ignore[attr-defined]
     link = d.find_element(By.PARTIAL_LINK_TEXT, "Download CSV")  # type: ignore[attr-defined]
     _shot(d, "dispatch")
     assert _status(url, ids["packed"]) == "shipped"
@@ -417,7 +434,7 @@ def test_retry_a_dead_job_relabel_an_order_import_and_manage_users(
     d = browser
     d.get(f"{proc.base_url}/console/jobs")  # type: ignore[attr-defined]
     d.find_element(By.NAME, "email").send_keys("boss@example.com")  # type: ignore[attr-defined]
-    d.find_element(By.NAME, "password").send_keys(PASSWORD + "\n")  # type: ignore[attr-defined]
+    _navigate(d, lambda: d.find_element(By.NAME, "password").send_keys(PASSWORD + "\n"))  # type: ignore[attr-defined]
     assert d.find_element(By.TAG_NAME, "h1").text.startswith("Dead jobs")  # type: ignore[attr-defined]
     table = d.find_element(By.TAG_NAME, "tbody").text  # type: ignore[attr-defined]
     assert "The carrier sendcloud was not reachable" in table
@@ -426,14 +443,19 @@ def test_retry_a_dead_job_relabel_an_order_import_and_manage_users(
 
     # Retry the tracking poll: it is queued again (the service's worker may run it at once).
     row = d.find_element(By.ID, f"job-{ids['poll']}")  # type: ignore[attr-defined]
-    row.find_element(By.XPATH, ".//button[.='Retry']").click()
+    _navigate(d, lambda: row.find_element(By.XPATH, ".//button[.='Retry']").click())
     done = d.find_element(By.CSS_SELECTOR, "p.done").text  # type: ignore[attr-defined]
     assert done == "Queued again; the worker tries it at once."
     ((status,),) = _rows(url, "SELECT status FROM outbound_jobs WHERE id = :i", i=ids["poll"])
     assert status in ("pending", "running", "done"), status
     # Discard the other one, saying why.
     row = d.find_element(By.ID, f"job-{ids['publish']}")  # type: ignore[attr-defined]
-    row.find_element(By.NAME, "reason").send_keys("marked shipped in the shop by hand\n")
+    _navigate(
+        d,
+        lambda: row.find_element(By.NAME, "reason").send_keys(
+            "marked shipped in the shop by hand\n"
+        ),
+    )
     assert d.find_element(By.CSS_SELECTOR, "p.done").text == "Discarded."  # type: ignore[attr-defined]
     assert _rows(
         url,
@@ -448,7 +470,12 @@ def test_retry_a_dead_job_relabel_an_order_import_and_manage_users(
     ((old,),) = _rows(url, "SELECT tracking_number FROM labels WHERE order_id = :o", o=ids["order"])
     relabel = d.find_element(By.CSS_SELECTOR, "form.relabel")  # type: ignore[attr-defined]
     d.execute_script("arguments[0].scrollIntoView()", relabel)  # type: ignore[attr-defined]
-    relabel.find_element(By.NAME, "reason").send_keys("customer moved across the street\n")
+    _navigate(
+        d,
+        lambda: relabel.find_element(By.NAME, "reason").send_keys(
+            "customer moved across the street\n"
+        ),
+    )
     done = d.find_element(By.CSS_SELECTOR, "p.done").text  # type: ignore[attr-defined]
     assert done == "A new label was made and the old one voided at the carrier."
     labels = _rows(
@@ -469,29 +496,29 @@ def test_retry_a_dead_job_relabel_an_order_import_and_manage_users(
     bad.write_text("sku,name,weight\nMUG-GRN-350,Mug green,heavy\n", encoding="utf-8")
     d.get(f"{proc.base_url}/console/catalogue/import")  # type: ignore[attr-defined]
     d.find_element(By.NAME, "file").send_keys(str(bad))  # type: ignore[attr-defined]
-    d.find_element(By.XPATH, "//button[.='Preview']").click()  # type: ignore[attr-defined]
+    _navigate(d, lambda: d.find_element(By.XPATH, "//button[.='Preview']").click())  # type: ignore[attr-defined]
     problems = d.find_element(By.TAG_NAME, "tbody").text  # type: ignore[attr-defined]
     assert "2 weight" in problems, problems
     _shot(d, "catalogue-import-problems")
     bad.write_text("sku,name,weight\nMUG-GRN-350,Mug green,0.33 kg\n", encoding="utf-8")
     d.find_element(By.NAME, "file").send_keys(str(bad))  # type: ignore[attr-defined]
-    d.find_element(By.XPATH, "//button[.='Preview']").click()  # type: ignore[attr-defined]
+    _navigate(d, lambda: d.find_element(By.XPATH, "//button[.='Preview']").click())  # type: ignore[attr-defined]
     # The page with the problems is still there until the new preview has loaded.
     _wait(d, lambda: "Importing it would create 1" in d.find_element(By.TAG_NAME, "main").text)  # type: ignore[attr-defined]
     _shot(d, "catalogue-import-preview")
     assert _rows(url, "SELECT sku FROM products WHERE sku = 'MUG-GRN-350'") == []
-    d.find_element(By.XPATH, "//button[.='Import all of it']").click()  # type: ignore[attr-defined]
+    _navigate(d, lambda: d.find_element(By.XPATH, "//button[.='Import all of it']").click())  # type: ignore[attr-defined]
     _wait(d, lambda: "1 created" in d.find_element(By.CSS_SELECTOR, "p.done").text)  # type: ignore[attr-defined]
     assert _rows(url, "SELECT weight_grams FROM products WHERE sku = 'MUG-GRN-350'") == [(330,)]
 
     # Edit a product.
     d.get(f"{proc.base_url}/console/catalogue?q=MUG-RED-350")  # type: ignore[attr-defined]
-    d.find_element(By.LINK_TEXT, "MUG-RED-350").click()  # type: ignore[attr-defined]
+    _navigate(d, lambda: d.find_element(By.LINK_TEXT, "MUG-RED-350").click())  # type: ignore[attr-defined]
     weight = d.find_element(By.NAME, "weight")  # type: ignore[attr-defined]
     weight.clear()
     weight.send_keys("340 g")
     d.find_element(By.NAME, "gtins").send_keys("4006381333931")  # type: ignore[attr-defined]
-    d.find_element(By.XPATH, "//button[.='Save']").click()  # type: ignore[attr-defined]
+    _navigate(d, lambda: d.find_element(By.XPATH, "//button[.='Save']").click())  # type: ignore[attr-defined]
     assert d.find_element(By.CSS_SELECTOR, "p.done").text.startswith("Saved.")  # type: ignore[attr-defined]
     _shot(d, "product")
     assert _rows(url, "SELECT weight_grams FROM products WHERE sku = 'MUG-RED-350'") == [(340,)]
@@ -502,7 +529,7 @@ def test_retry_a_dead_job_relabel_an_order_import_and_manage_users(
     add.find_element(By.NAME, "name").send_keys("Ana Pop")
     add.find_element(By.NAME, "badge").send_keys("BADGE-0042")
     add.find_element(By.NAME, "pin").send_keys("482913")
-    add.find_element(By.XPATH, ".//button[.='Add']").click()
+    _navigate(d, lambda: add.find_element(By.XPATH, ".//button[.='Add']").click())
     assert "The user was added" in d.find_element(By.CSS_SELECTOR, "p.done").text  # type: ignore[attr-defined]
     assert "Ana Pop" in d.find_element(By.TAG_NAME, "tbody").text  # type: ignore[attr-defined]
     _shot(d, "users")
