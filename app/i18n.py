@@ -46,9 +46,9 @@ from dataclasses import dataclass
 from datetime import date as _date
 from datetime import datetime as _datetime
 from decimal import Decimal
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sync.languages import DEFAULT, LANGUAGES, normalise
 
@@ -159,6 +159,23 @@ def babel_locale(lang: str | None = None) -> str:
     return _LOCALES.get(lang or current(), _LOCALES[DEFAULT])
 
 
+@cache
+def _babel(locale_name: str) -> Any:
+    """Babel's Locale, parsed once: parsing the name on every number cost more than the number."""
+    from babel import Locale
+
+    return Locale.parse(locale_name)
+
+
+@lru_cache(maxsize=4096, typed=True)
+def _decimal(value: int | float | Decimal, pattern: str, lang: str) -> str:
+    """A number in `lang`'s digits and separators. Remembered: a scan re-renders the same
+    counts and weights (the line's 3 of 5, the box's 1.25 kg) on every screen update."""
+    from babel.numbers import format_decimal
+
+    return format_decimal(value, format=pattern, locale=_babel(babel_locale(lang)))
+
+
 # ------------------------------------------------------------------ catalogues
 
 
@@ -265,13 +282,10 @@ class Weight:
     grams: int
 
     def render(self, lang: str) -> str:
-        from babel.numbers import format_decimal
-
-        loc = babel_locale(lang)
         if abs(self.grams) < 1000:
-            return f"{format_decimal(self.grams, format='#,##0', locale=loc)}\u00a0g"
+            return f"{_decimal(self.grams, '#,##0', lang)}\u00a0g"
         kg = Decimal(self.grams) / 1000
-        return f"{format_decimal(kg, format='#,##0.00#', locale=loc)}\u00a0kg"
+        return f"{_decimal(kg, '#,##0.00#', lang)}\u00a0kg"
 
 
 @dataclass(frozen=True, slots=True)
@@ -293,10 +307,8 @@ class Number:
     decimals: int = 0
 
     def render(self, lang: str) -> str:
-        from babel.numbers import format_decimal
-
         pattern = "#,##0" + ("." + "0" * self.decimals if self.decimals else "")
-        return format_decimal(self.value, format=pattern, locale=babel_locale(lang))
+        return _decimal(self.value, pattern, lang)
 
 
 @dataclass(frozen=True, slots=True)

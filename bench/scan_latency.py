@@ -24,6 +24,7 @@ INSERT + COMMIT (WAL, synchronous=FULL) into a file beside the replica, timed on
 from __future__ import annotations
 
 import argparse
+import cProfile
 import faulthandler
 import gc
 import json
@@ -323,6 +324,7 @@ def run(
     stages.wrap(StationRuntime, "_after_state_change", "after")
     stages.wrap(StationRuntime, "_finish_if_complete", "after")
     painted: list[float] = []
+    profiler = cProfile.Profile() if os.environ.get("PB_BENCH_PROFILE") else None
     gc.callbacks.append(stages.gc_callback)
     latencies: list[float] = []
     tones: dict[str, int] = {}
@@ -331,7 +333,11 @@ def run(
     def on_scan(scan: Any) -> None:
         t_gui = time.perf_counter()
         state["shown"] = 0.0
+        if profiler is not None:
+            profiler.enable()
         window.on_scan(scan)
+        if profiler is not None:
+            profiler.disable()
         t1 = state["shown"]
         t_back = time.perf_counter()
         window.pack.banner.repaint()  # the verdict's pixels, now rather than at the next idle
@@ -404,6 +410,8 @@ def run(
     wall0 = time.perf_counter()
     driver.start()
     qt.exec()
+    if profiler is not None:  # PB_BENCH_PROFILE=FILE: the GUI thread's share, for pstats
+        profiler.dump_stats(os.environ["PB_BENCH_PROFILE"])
     wall = time.perf_counter() - wall0
     driver.join(5)
     stages.undo()

@@ -11,7 +11,7 @@ weighed, the type chosen for the box being filled) are lost.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
@@ -190,6 +190,10 @@ class PackProgress:
     def scanned(self, line_id: int) -> int:
         """Units of the line accepted so far, over all boxes."""
         return self._totals().get(line_id, 0)
+
+    def scanned_counts(self) -> Mapping[int, int]:
+        """Units accepted so far per line id, over all boxes (lines with none are absent)."""
+        return self._totals()
 
     def remaining(self, line_id: int) -> int:
         """Units of the line still to scan (0 when complete)."""

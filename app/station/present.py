@@ -40,20 +40,21 @@ def order_parts(
         tote=view.tote,
         cod=record.cod,
     )
-    serials: dict[int, list[str]] = {}  # one pass over the units: orders run to 100s of lines
+    serials: dict[int, tuple[str, ...]] = {}  # one pass over the units: orders run to 100s of lines
     for packed in progress.boxes:
         if not packed.has_serials:
             continue
         for unit in packed.units:
             if unit.serial is not None:
-                serials.setdefault(unit.line_id, []).append(unit.serial)
+                serials[unit.line_id] = (*serials.get(unit.line_id, ()), unit.serial)
     reuse = len(previous) == len(view.lines)
+    counts = progress.scanned_counts()  # this runs on every scan: one lookup per line
     rows = []
     for index, line in enumerate(view.lines):
         line_id = line.line_id
-        scanned = progress.scanned(line_id)
+        scanned = counts.get(line_id, 0)
         highlight = line_id == last_line
-        got = tuple(serials.get(line_id, ()))
+        got = serials.get(line_id, ())
         if reuse:
             old = previous[index]
             if (

@@ -177,7 +177,8 @@ class PackPage(QWidget):
             if same and shown[row] is line:
                 continue  # the runtime reuses an unchanged row: nothing to work out
             wanted = self._row_look(line)
-            if self._row_cache[row] == wanted:
+            before = self._row_cache[row]
+            if before == wanted:
                 continue
             self._row_cache[row] = wanted
             texts, colour = wanted
@@ -186,7 +187,8 @@ class PackPage(QWidget):
                 assert item is not None  # made by _rebuild_rows for every cell
                 item.setText(text)
                 item.setBackground(QColor(colour))
-            self.lines.resizeRowToContents(row)  # a serial number added may need a line more
+            if before[0][1] != texts[1]:  # a serial number added to the name may need a line more
+                self.lines.resizeRowToContents(row)
 
     @staticmethod
     def _row_look(line: LineRow) -> tuple[tuple[str, str, str, str], str]:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QSizePolicy
 
-from app.i18n import _, number, render, time
+from app.i18n import _, current, number, render, time
 from app.station.screen import StatusInfo
 from app.views.theme import STATUS_TONE
 
@@ -46,6 +48,7 @@ class StationStatusBar(QFrame):
         for column in range(3):
             grid.setColumnStretch(column, 1)
         self._shown: tuple[StatusInfo, str] | None = None
+        self._rest: tuple[StatusInfo, str, str] | None = None
 
     def retranslate(self) -> None:
         """The last status again, in the current language."""
@@ -54,6 +57,18 @@ class StationStatusBar(QFrame):
 
     def show_status(self, status: StatusInfo, user_name: str) -> None:
         self._shown = (status, user_name)
+        tone = "green" if status.queue_depth == 0 else "amber"
+        # TRANSLATORS: events waiting in the station's outbox to go to the service
+        self._set(self.queue, tone, _("To send: {n}", n=number(status.queue_depth)))
+        # Every scan changes the queue depth and little else: the rest only when it changed.
+        rest = (
+            replace(status, queue_depth=0, live_grams=None, live_stable=False),
+            user_name,
+            current(),
+        )
+        if rest == self._rest:
+            return
+        self._rest = rest
         self.user.setText(
             _("Logged in: {name}", name=user_name) if user_name else _("nobody logged in")
         )
@@ -68,9 +83,6 @@ class StationStatusBar(QFrame):
             self._set(self.server, "red", _("OFFLINE since {time}", time=since))
         else:
             self._set(self.server, "red", _("OFFLINE"))
-        tone = "green" if status.queue_depth == 0 else "amber"
-        # TRANSLATORS: events waiting in the station's outbox to go to the service
-        self._set(self.queue, tone, _("To send: {n}", n=number(status.queue_depth)))
         for label, tone, working, broken, message in (
             (
                 self.scanner,
