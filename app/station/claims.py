@@ -35,6 +35,8 @@ REFUSALS: dict[str, str] = {
     "order_not_packable": N_("Order {order} cannot be packed: it is {status}."),
     "order_not_packable_why": N_("Order {order} cannot be packed: it is {status} ({why})."),
 }
+# Not app/views/words.py's status words: these complete a sentence ("it is {status}"),
+# those label a table cell, and several languages word the two differently.
 # TRANSLATORS: an order's status, completing "Order {order} cannot be packed: it is {status}."
 STATUSES: dict[str, str] = {
     "pending": N_("pending"),
