@@ -144,16 +144,16 @@ def test_unknown_channel_answers_and_costs_like_a_bad_signature(
     assert unknown.json() == known.json() == other_kind.json()
     assert len(signed) == 3  # the HMAC was computed for the unknown channels too
 
-    def median_seconds(channel: str) -> float:
-        times = []
-        for _ in range(15):
-            started = time.perf_counter()
-            shopify_post(client, body, channel=channel, signature=forged)
-            times.append(time.perf_counter() - started)
-        return statistics.median(times)
+    def seconds(channel: str) -> float:
+        started = time.perf_counter()
+        shopify_post(client, body, channel=channel, signature=forged)
+        return time.perf_counter() - started
 
-    known_s, unknown_s = median_seconds("shop"), median_seconds("nope")
-    assert 1 / 3 < unknown_s / known_s < 3, (known_s, unknown_s)
+    # Interleaved pairs, judged by the median of the pair ratios: a burst of load from other
+    # processes slows both halves of a pair alike instead of a whole block of one kind.
+    ratios = [seconds("nope") / seconds("shop") for _ in range(21)]
+    ratio = statistics.median(ratios)
+    assert 1 / 3 < ratio < 3, sorted(ratios)
     _nothing_stored(seeded)
 
 
