@@ -47,7 +47,7 @@ def _terminate(base_url: str, pids: set[int]) -> None:
 @pytest.mark.pg
 def test_terminated_pooled_connections_are_replaced_at_checkout(base_url: str) -> None:
     engine = make_engine(base_url, pool_size=3, max_overflow=0)
-    assert not engine.pool._pre_ping  # type: ignore[attr-defined]  # no round trip per checkout
+    assert not engine.pool._pre_ping  # no round trip per checkout
     old = _pids(engine, 3)
     _terminate(base_url, old)
     # Every pooled connection is dead; each checkout must still get a working one.
