@@ -108,9 +108,10 @@ def is_woo_ping(kind: str, headers: Mapping[str, str], body: bytes) -> bool:
     return key == "webhook_id" and value.strip().isdigit()
 
 
-def _decode(body: bytes) -> Any:
-    # Also here, not only in the API's InputGuard: a shop may send any content type.
-    check_body(body)
+def _decode(body: bytes, *, checked: bool = False) -> Any:
+    # Also here, unless the API's InputGuard already checked these very bytes (`checked`).
+    if not checked:
+        check_body(body)
     try:
         payload = json.loads(body)
     except UnicodeDecodeError as exc:
@@ -208,10 +209,14 @@ def receive(
     channel_name: str,
     headers: Mapping[str, str],
     body: bytes,
+    *,
+    body_checked: bool = False,
 ) -> dict[str, Any]:
     """Handle one delivery; returns the 200 response body or raises a ServiceError (4xx).
 
-    `headers` must have lower-case names (as ASGI and httpx give them).
+    `headers` must have lower-case names (as ASGI and httpx give them). `body_checked`: the
+    caller already ran json_checks.check_body on `body` (the API's InputGuard does, for every
+    request body), so it is not scanned a second time.
     """
     proto = PROTOCOLS[kind]
     topic = headers.get(proto.topic_header, "").strip().lower()
@@ -220,6 +225,9 @@ def receive(
         "sha256:" + hashlib.sha256(body).hexdigest()
     )
     actor = f"webhook:{channel_name}"[:100]
+
+    def decode() -> Any:
+        return _decode(body, checked=body_checked)
 
     def work(session: Session) -> dict[str, Any]:
         try:
@@ -235,11 +243,11 @@ def receive(
             return {"status": "ping"}
         _check_signature(channel, proto, headers, body, topic)
         if is_product_topic(kind, topic):
-            return receive_product(session, channel, topic, delivery_id, _decode(body), actor=actor)
+            return receive_product(session, channel, topic, delivery_id, decode(), actor=actor)
         if is_return_topic(kind, topic):
-            return receive_return(session, channel, topic, delivery_id, _decode(body), actor=actor)
+            return receive_return(session, channel, topic, delivery_id, decode(), actor=actor)
         action = proto.topics.get(topic)
-        payload = _decode(body) if action else None
+        payload = decode() if action else None
         incoming: NormalisedOrder | None = None
         invalid: ServiceError | None = None
         deletes = action == "delete" and proto.parse_deleted is not None

@@ -19,7 +19,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, lazyload
 
 from service.changes import mark_changed
@@ -66,6 +66,18 @@ def lock_orders(session: Session, order_ids: Iterable[int]) -> dict[int, Order]:
     return {o.id: o for o in rows}
 
 
+# lock_orders_and_leases's statement, built once (every push runs it; building it took
+# ~0.1 ms of the worker's CPU each time).
+_ORDERS_AND_LEASES = (
+    select(Order, Lease)
+    .outerjoin(Lease, Lease.order_id == Order.id)
+    .where(Order.id.in_(bindparam("ids", expanding=True)))
+    .order_by(Order.id)
+    .options(lazyload(Order.lines), lazyload(Order.channel))
+    .with_for_update(of=Order)
+)
+
+
 def lock_orders_and_leases(
     session: Session, order_ids: Iterable[int]
 ) -> tuple[dict[int, Order], dict[int, Lease]]:
@@ -74,14 +86,7 @@ def lock_orders_and_leases(
     ids = sorted(set(order_ids))
     if not ids:
         return {}, {}
-    rows = session.execute(
-        select(Order, Lease)
-        .outerjoin(Lease, Lease.order_id == Order.id)
-        .where(Order.id.in_(ids))
-        .order_by(Order.id)
-        .options(lazyload(Order.lines), lazyload(Order.channel))
-        .with_for_update(of=Order)
-    ).all()
+    rows = session.execute(_ORDERS_AND_LEASES, {"ids": ids}).all()
     orders = {order.id: order for order, _lease in rows}
     return orders, {lease.order_id: lease for _order, lease in rows if lease is not None}
 

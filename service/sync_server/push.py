@@ -16,10 +16,10 @@ import logging
 from datetime import datetime
 from itertools import pairwise
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import Integer, bindparam, insert, select, text, update
 from sqlalchemy.orm import Session
 
-from service.db import utcnow
+from service.db import UTCDateTime, utcnow
 from service.errors import Forbidden, IllegalTransition, ServiceError, unknown_station
 from service.models import Lease, Order, Station, StationMutation
 from service.security import token_hash
@@ -190,6 +190,17 @@ def lock_station(session: Session, token: str) -> StationRef:
     return StationRef(row.id, row.last_mutation_id)
 
 
+# _lock_and_count's statement, written once: built with select().cte() and update() on
+# every push, its construction and cache-key walk were ~8 % of a worker's CPU under load.
+_LOCK_AND_COUNT = text(
+    "WITH old AS (SELECT id, last_mutation_id FROM stations WHERE token_hash = :token_hash"
+    " FOR UPDATE) UPDATE stations SET last_mutation_id = greatest(old.last_mutation_id,"
+    " :pushed), last_seen_at = :now, last_sync_at = :now FROM old"
+    " WHERE stations.id = old.id RETURNING old.id, old.last_mutation_id"
+).bindparams(bindparam("pushed", type_=Integer()), bindparam("now", type_=UTCDateTime()))
+assert Station.__tablename__ == "stations"
+
+
 def _lock_and_count(
     session: Session, token: str, request: PushRequest, now: datetime
 ) -> StationRef | None:
@@ -201,24 +212,9 @@ def _lock_and_count(
     write with it) rolls back. Saves the round trip of a separate UPDATE at the end.
     """
     pushed = max((m.id for m in request.mutations), default=0)
-    old = (
-        select(Station.id, Station.last_mutation_id)
-        .where(Station.token_hash == token_hash(token))
-        .with_for_update()
-        .cte("old")
-    )
     row = (
         session.connection()
-        .execute(
-            update(Station)
-            .where(Station.id == old.c.id)
-            .values(
-                last_mutation_id=func.greatest(old.c.last_mutation_id, pushed),
-                last_seen_at=now,
-                last_sync_at=now,
-            )
-            .returning(old.c.id, old.c.last_mutation_id)
-        )
+        .execute(_LOCK_AND_COUNT, {"token_hash": token_hash(token), "pushed": pushed, "now": now})
         .first()
     )
     return None if row is None else StationRef(row.id, row.last_mutation_id)
