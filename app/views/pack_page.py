@@ -182,13 +182,19 @@ class PackPage(QWidget):
                 continue
             self._row_cache[row] = wanted
             texts, colour = wanted
+            (old_texts, old_colour), table = before, self.lines
+            # Each change is a signal to the view: only the cells (and colour) that changed.
             for col, text in enumerate(texts):
-                item = self.lines.item(row, col)
+                if text == old_texts[col] and colour == old_colour:
+                    continue
+                item = table.item(row, col)
                 assert item is not None  # made by _rebuild_rows for every cell
-                item.setText(text)
-                item.setBackground(QColor(colour))
-            if before[0][1] != texts[1]:  # a serial number added to the name may need a line more
-                self.lines.resizeRowToContents(row)
+                if text != old_texts[col]:
+                    item.setText(text)
+                if colour != old_colour:
+                    item.setBackground(QColor(colour))
+            if old_texts[1] != texts[1]:  # a serial number added to the name may need a line more
+                table.resizeRowToContents(row)
 
     @staticmethod
     def _row_look(line: LineRow) -> tuple[tuple[str, str, str, str], str]:
