@@ -297,7 +297,7 @@ class Money:
         from babel.numbers import format_currency
 
         return format_currency(
-            self.amount, self.currency, format="#,##0.00\u00a0¤¤", locale=babel_locale(lang)
+            self.amount, self.currency, format="#,##0.00\u00a0¤¤", locale=_babel(babel_locale(lang))
         )
 
 
@@ -320,7 +320,7 @@ class Percent:
         from babel.numbers import format_percent
 
         pattern = "#,##0" + ("." + "0" * self.decimals if self.decimals else "") + "%"
-        return format_percent(self.fraction, format=pattern, locale=babel_locale(lang))
+        return format_percent(self.fraction, format=pattern, locale=_babel(babel_locale(lang)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -331,7 +331,7 @@ class When:
     def render(self, lang: str) -> str:
         from babel import dates
 
-        loc = babel_locale(lang)
+        loc = _babel(babel_locale(lang))
         if self.part == "date":
             return dates.format_date(self.value, format="short", locale=loc)
         if self.part == "medium_date":
