@@ -8,6 +8,7 @@ shown as it came.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 
 from app.i18n import N_, Msg, Text, _
 from app.station.ports import ClaimRefused, LeaseRecord, Offline
@@ -55,22 +56,31 @@ STATUSES: dict[str, str] = {
 }
 
 
+def coded_text(table: Mapping[str, str], code: object, params: object, what: str) -> Msg | None:
+    """The sentence `table` holds for a code the service sent, filled with its parameters, in
+    the reader's language (an order status parameter in words). None when this station does
+    not know the code or the parameters do not fill the sentence: then the caller shows the
+    service's own English, which is safer than a sentence with a hole (logged)."""
+    sentence = table.get(str(code or ""))
+    if sentence is None or not isinstance(params, Mapping):
+        return None
+    said: dict[str, object] = {str(k): v for k, v in params.items()}
+    if "status" in said:
+        status = str(said["status"])
+        said["status"] = Msg.of(STATUSES[status], {}) if status in STATUSES else status
+    try:
+        sentence.format(**said)  # every placeholder present
+    except (KeyError, IndexError, ValueError):
+        log.warning("%s %s lacks parameters %s; English shown", what, code, params)
+        return None
+    return Msg.of(sentence, said)
+
+
 def refusal_text(refusal: ClaimRefusal) -> Text:
     """What the packer reads: the coded sentence in their language, else the service's own
     English (an older service, or a code this station does not know yet)."""
-    sentence = REFUSALS.get(refusal.code or "")
-    params: dict[str, object] = dict(refusal.params or {})
-    if sentence is None:
-        return refusal.message
-    if "status" in params:
-        status = str(params["status"])
-        params["status"] = Msg.of(STATUSES[status], {}) if status in STATUSES else status
-    try:
-        sentence.format(**params)  # every placeholder present: else the English is safer
-    except (KeyError, IndexError, ValueError):
-        log.warning("claim refusal %s lacks parameters %s; English shown", refusal.code, params)
-        return refusal.message
-    return Msg.of(sentence, params)
+    said = coded_text(REFUSALS, refusal.code, refusal.params or {}, "claim refusal")
+    return said if said is not None else refusal.message
 
 
 class ClientClaims:

@@ -9,15 +9,12 @@ know yet) shows the service's English `message`, which is then data or the best 
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
-from app.i18n import N_, Msg, Text
+from app.i18n import N_, Text
 from app.packing.finish_steps import hold_reason_words
-from app.station.claims import STATUSES
+from app.station.claims import coded_text
 from sync.protocol import HoldReason
-
-log = logging.getLogger(__name__)
 
 EXCEPTIONS: dict[str, str] = {
     "address_missing": N_("The order has no shipping address."),
@@ -94,16 +91,8 @@ def exception_text(say: Any, english: str, *, kind: str = "", code: str = "") ->
         return hold_reason_words(HoldReason(code))
     if not isinstance(say, dict):
         return english
-    sentence = EXCEPTIONS.get(str(say.get("code")))
     params = say.get("params")
-    if sentence is None or not isinstance(params, dict):
-        return english
-    said: dict[str, object] = {str(k): str(v) for k, v in params.items()}
-    if str(said.get("status")) in STATUSES:
-        said["status"] = Msg.of(STATUSES[str(said["status"])], {})
-    try:
-        sentence.format(**said)
-    except (KeyError, IndexError, ValueError):
-        log.warning("exception %s lacks parameters %s; English shown", say.get("code"), params)
-        return english
-    return Msg.of(sentence, said)
+    if isinstance(params, dict):
+        params = {k: str(v) for k, v in params.items()}
+    said = coded_text(EXCEPTIONS, say.get("code"), params, "exception")
+    return said if said is not None else english

@@ -8,12 +8,9 @@ a code this station does not know yet) shows the service's English `message`.
 
 from __future__ import annotations
 
-import logging
-
-from app.i18n import N_, Msg, Text
+from app.i18n import N_, Text
+from app.station.claims import coded_text
 from sync.protocol import MutationResult
-
-log = logging.getLogger(__name__)
 
 REJECTIONS: dict[str, str] = {
     # TRANSLATORS: "set aside" = kept apart in the station's own log, not sent again.
@@ -62,13 +59,5 @@ def rejection_text(result: MutationResult) -> Text:
     english = result.message or ""
     if not isinstance(say, dict):
         return english
-    sentence = REJECTIONS.get(str(say.get("code")))
-    params = say.get("params")
-    if sentence is None or not isinstance(params, dict):
-        return english
-    try:
-        sentence.format(**params)
-    except (KeyError, IndexError, ValueError):
-        log.warning("rejection %s lacks parameters %s; English shown", say.get("code"), params)
-        return english
-    return Msg.of(sentence, params)
+    said = coded_text(REJECTIONS, say.get("code"), say.get("params"), "rejection")
+    return said if said is not None else english

@@ -17,7 +17,7 @@ from typing import Any
 from app import i18n
 from app.i18n import N_, Msg, Text, _
 from app.packing import messages
-from app.station.claims import STATUSES
+from app.station.claims import coded_text
 from app.station.exception_texts import exception_text
 from app.station.ports import BatchRow
 from sync.clock import utcnow
@@ -506,17 +506,8 @@ ACTIONS: dict[str, str] = {
 def action_text(answer: Any) -> Text:
     """The service's answer to an action in the reader's language; its English `message`
     when it sends no code this station knows (an older service); "Done." without either."""
-    english = str(answer.get("message") or "") if isinstance(answer, dict) else ""
-    sentence = ACTIONS.get(str(answer.get("code") or "")) if isinstance(answer, dict) else None
-    params = answer.get("params") if isinstance(answer, dict) else None
-    if sentence is None or not isinstance(params, dict):
-        return english or Msg("Done.")
-    said: dict[str, object] = dict(params)
-    if str(said.get("status")) in STATUSES:
-        said["status"] = Msg.of(STATUSES[str(said["status"])], {})
-    try:
-        sentence.format(**said)
-    except (KeyError, IndexError, ValueError):
-        log.warning("action answer %s lacks parameters %s", answer.get("code"), params)
-        return english or Msg("Done.")
-    return Msg.of(sentence, said)
+    if not isinstance(answer, dict):
+        return Msg("Done.")
+    english = str(answer.get("message") or "")
+    said = coded_text(ACTIONS, answer.get("code"), answer.get("params"), "action answer")
+    return said if said is not None else english or Msg("Done.")
