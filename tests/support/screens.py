@@ -191,12 +191,12 @@ def supervisor_snapshot() -> SupervisorSnapshot:
     )  # fmt: skip
     exceptions = (
         ExceptionRow(
-            "exc:1", 5, "ORD-100005", "on_hold", 3, "station_hold", "damaged_item",
+            "exc:1", 5, "ORD-100005", "on_hold", 3, "hold", "damaged_item",
             "The mug was chipped; waiting for a replacement from aisle 14", "bench-07",
             NOW, True, labels_printed=1,
         ),
         ExceptionRow(
-            "mut:3:45", 6, "ORD-100006", "packed", 4, "station_rejection", "claimed_by_other",
+            "mut:3:45", 6, "ORD-100006", "packed", 4, "rejected", "claimed_by_other",
             "Order ORD-100006 is being packed at bench-02 since 09:41", "bench-02", NOW, False,
         ),
     )  # fmt: skip
