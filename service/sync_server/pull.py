@@ -29,7 +29,7 @@ from collections import defaultdict
 from datetime import datetime
 from typing import Literal
 
-from sqlalchemy import Select, delete, func, literal, select
+from sqlalchemy import ColumnElement, Select, and_, delete, exists, func, literal, or_, select
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import Session
 
@@ -145,10 +145,7 @@ def pull(
     for _ in range(MAX_SCAN_CHUNKS):
         rows = session.execute(
             select(ChangeRow.seq, ChangeRow.entity, ChangeRow.entity_id, ChangeRow.station_id)
-            .where(
-                ChangeRow.seq > position,
-                (ChangeRow.station_id.is_(None)) | (ChangeRow.station_id == station_id),
-            )
+            .where(ChangeRow.seq > position, _concerns(station_id))
             .order_by(ChangeRow.seq)
             .limit(limit)
         ).all()
@@ -167,7 +164,7 @@ def pull(
             more = True
             break
         if len(rows) < limit:
-            # Everything up to head was seen, including rows aimed at other stations.
+            # Everything up to head was seen, including rows that concern other stations.
             position = max(position, head)
             break
     else:
@@ -177,6 +174,50 @@ def pull(
         changes=_last_of_each(changes),
         more=more,
         last_mutation_id=_last_mutation_id(session, station_id),
+    )
+
+
+def _concerns(station_id: int) -> ColumnElement[bool]:
+    """Change rows that can give this station something, decided by the database.
+
+    A row aimed at the station always does; one aimed at another never does. An untargeted
+    order or label row does only if its order is in one of the station's batches or the
+    station holds (or last held) its lease, or, for a label, if the label is gone (a
+    tombstone): exactly the rows `_resolve` would turn into a change. Everything else, above
+    all each new order from a webhook (in no batch and under no lease), is skipped here
+    rather than read, looked up and dropped by every station's pull: after a flash sale
+    that was every station times every order.
+    """
+    my_batches = select(Batch.id).where(Batch.station_id == station_id)
+    row_order = ChangeRow.entity_id
+    label_order = Label.order_id
+    of_row_label = Label.id == ChangeRow.entity_id
+    mine_leased = Lease.station_id == station_id
+    return or_(
+        ChangeRow.station_id == station_id,
+        and_(
+            ChangeRow.station_id.is_(None),
+            or_(
+                ChangeRow.entity.not_in(("order", "label")),
+                and_(
+                    ChangeRow.entity == "order",
+                    or_(
+                        exists().where(Order.id == row_order, Order.batch_id.in_(my_batches)),
+                        exists().where(Lease.order_id == row_order, mine_leased),
+                    ),
+                ),
+                and_(
+                    ChangeRow.entity == "label",
+                    or_(
+                        ~exists().where(of_row_label),
+                        exists().where(
+                            of_row_label, Order.id == label_order, Order.batch_id.in_(my_batches)
+                        ),
+                        exists().where(of_row_label, Lease.order_id == label_order, mine_leased),
+                    ),
+                ),
+            ),
+        ),
     )
 
 

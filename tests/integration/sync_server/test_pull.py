@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from service.changes import mark_changed, number_changes
-from service.models import ChangeCounter, ChangeRow, Lease, Order, User
+from service.models import ChangeCounter, ChangeRow, Label, Lease, Order, User
 from service.sync_server.pull import prune_changes, prune_changes_before
 from service.sync_server.visibility import visible_order_ids
 from sync.protocol import (
@@ -148,6 +148,75 @@ def test_incremental_pull_filters_by_station_and_sends_tombstones(
     page = _pull(client, a, cursor)
     assert [(c["entity_id"], c["data"]) for c in page["changes"]] == [(f["o4"], None)]
     assert _ids(_pull(client, b, cursor), "order") == {f["o4"]}
+
+
+def _label(sessions: sessionmaker[Session], order_id: int) -> int:
+    with sessions() as s, s.begin():
+        label = Label(
+            order_id=order_id,
+            carrier="DPD",
+            tracking_number=f"TRK{order_id}",
+            format="zpl",
+            content=b"^XA^XZ",
+            weight_min_grams=100,
+            weight_max_grams=900,
+        )
+        s.add(label)
+        s.flush()
+        return label.id
+
+
+def test_a_burst_of_orders_no_station_sees_is_passed_over_in_one_pull(
+    client: TestClient, sessions, make_station, make_order, make_batch, make_product
+) -> None:
+    """New orders in no batch and under no lease (a flash sale's webhooks) concern no
+    station: a pull with a small page reaches the head at once with nothing in it, while
+    every row that does concern the station (its batch's orders and their labels, an order
+    it last held, a deleted label's tombstone) still arrives, once, in feed order."""
+    f = _floor(sessions, make_station, make_order, make_batch, make_product)
+    a, b = f["a"], f["b"]
+    claim_id = claim(client, a, order_id=f["o4"]).json()["claim_id"]
+    assert client.delete(f"/v1/claims/{claim_id}", headers=a.headers).status_code == 204
+    label_a, label_b, label_gone = (
+        _label(sessions, f["o1"]),
+        _label(sessions, f["o3"]),
+        _label(sessions, f["o5"]),
+    )
+    cursor = _pull(client, a, 0)["cursor"]
+
+    burst = [make_order() for _ in range(40)]
+    _touch(sessions, *(("order", o) for o in burst))
+    page = _pull(client, a, cursor, limit=5)
+    assert (page["changes"], page["more"], page["cursor"]) == ([], False, _head(sessions))
+    cursor = page["cursor"]
+
+    with sessions() as s, s.begin():
+        s.delete(s.get(Label, label_gone))
+    _touch(
+        sessions,
+        *(("order", o) for o in burst[:10]),
+        ("label", label_b),
+        ("order", f["o4"]),  # A held its lease last: it may still cache it
+        ("label", label_a),
+        ("order", f["o3"]),
+        ("label", label_gone),
+        *(("order", o) for o in burst[10:]),
+        ("order", f["o2"]),
+    )
+    page = _pull(client, a, cursor, limit=5)
+    assert [(c["entity"], c["entity_id"], c["data"] is None) for c in page["changes"]] == [
+        ("order", f["o4"], True),
+        ("label", label_a, False),
+        ("label", label_gone, True),
+        ("order", f["o2"], False),
+    ]
+    assert (page["more"], page["cursor"]) == (False, _head(sessions))
+    b_page = _pull(client, b, cursor, limit=5)
+    assert [(c["entity"], c["entity_id"]) for c in b_page["changes"]] == [
+        ("label", label_b),
+        ("order", f["o3"]),
+        ("label", label_gone),
+    ]
 
 
 def test_pages_follow_the_cursor_without_loss_or_duplicates(
