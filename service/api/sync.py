@@ -198,8 +198,9 @@ def _pull(
     with session.begin():
         station = station_by_token(session, token)
         if not paged or page == pull.FIRST_PAGE:
-            # Everything committed before this pull gets a number.
-            numbered = number_pending(session)
+            # Everything committed before this pull gets a number, unless another pull
+            # is numbering right now (then that one does; see number_pending).
+            numbered = number_pending(session, wait=False)
             # Nothing was waiting for one and the cursor is at the head: the feed holds
             # nothing for this station (most pulls), answered from this short transaction.
             caught_up = cursor > 0 and not numbered and pull.change_head(session) == cursor

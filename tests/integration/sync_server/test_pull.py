@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from service.changes import mark_changed, number_changes
+from service.changes import mark_changed, number_changes, number_pending
 from service.models import ChangeCounter, ChangeRow, Label, Lease, Order, User
 from service.sync_server.pull import prune_changes, prune_changes_before
 from service.sync_server.visibility import visible_order_ids
@@ -217,6 +219,33 @@ def test_a_burst_of_orders_no_station_sees_is_passed_over_in_one_pull(
         ("order", f["o3"]),
         ("label", label_gone),
     ]
+
+
+def test_a_pull_does_not_queue_behind_another_numbering_run(
+    client: TestClient, sessions, service_engine, make_station, make_product
+) -> None:
+    """While one run holds the change counter (another pull numbering), a pull answers at
+    once with what is numbered; the rows that run numbers come with the next pull, once."""
+    if service_engine.dialect.name != "postgresql":
+        pytest.skip("SQLite serialises writers: no second run can hold the counter")
+    st = make_station("A")
+    first, second = make_product("FIRST"), make_product("SECOND")
+    _touch(sessions, ("product", first))
+    cursor = _pull(client, st, 0)["cursor"]
+    with sessions() as s, s.begin():
+        mark_changed(s, "product", second)
+    answered: list[Any] = []
+    with sessions() as holder, holder.begin():
+        assert number_pending(holder) == 1  # the counter row is locked until this commits
+        puller = threading.Thread(target=lambda: answered.append(_pull(client, st, cursor)))
+        puller.start()
+        puller.join(timeout=20)
+        assert not puller.is_alive(), "the pull waited for the other numbering run"
+    assert (answered[0]["changes"], answered[0]["cursor"]) == ([], cursor)
+    page = _pull(client, st, cursor)
+    assert [(c["entity"], c["entity_id"]) for c in page["changes"]] == [("product", second)]
+    assert page["cursor"] == cursor + 1 == _head(sessions)
+    assert _pull(client, st, page["cursor"])["changes"] == []
 
 
 def test_pages_follow_the_cursor_without_loss_or_duplicates(
