@@ -64,7 +64,7 @@ def number_changes(session: Session) -> int:
         return number_pending(session)
 
 
-def number_pending(session: Session, *, wait: bool = True) -> int:
+def number_pending(session: Session, *, wait: bool = True, pending: bool | None = None) -> int:
     """number_changes inside the caller's transaction, which should be short and commit
     right after: the counter row stays locked until then. Cheap when there is nothing to
     do: one index probe, no lock.
@@ -75,8 +75,14 @@ def number_pending(session: Session, *, wait: bool = True) -> int:
     gets what was still waiting. Waiting instead made every pull queue behind every other:
     under 100 stations and a flash sale ~30 pulls stood in line for the counter row at any
     moment, some for longer than the station's 10-second timeout.
+
+    `pending`: whether the caller already found unnumbered rows (None: look here).
     """
-    if session.scalar(select(ChangeRow.id).where(ChangeRow.seq.is_(None)).limit(1)) is None:
+    if pending is None:  # the caller may have asked already, in a statement of its own
+        pending = (
+            session.scalar(select(ChangeRow.id).where(ChangeRow.seq.is_(None)).limit(1)) is not None
+        )
+    if not pending:
         return 0
     head = session.execute(
         select(ChangeCounter.value)

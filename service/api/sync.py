@@ -18,10 +18,10 @@ from service.api.deps import (
     DbSession,
     StationToken,
     session_factory,
-    station_by_token,
 )
 from service.changes import number_pending
-from service.errors import ServiceError
+from service.errors import ServiceError, unknown_station
+from service.security import token_hash
 from service.stock.allocation import serve_noted_backorders
 from service.sync_server import enrollment, leases, pull, push
 from service.sync_server.errors import ClaimRefusedError, CursorExpiredError, MutationGapError
@@ -196,17 +196,21 @@ def _pull(
     paged = cursor == 0 and page is not None
     caught_up = False
     with session.begin():
-        station = station_by_token(session, token)
+        # The station, whether changes wait for a number and the head: one statement.
+        start = pull.pull_start(session, token_hash(token))
+        if start is None:
+            raise unknown_station()
+        station_id, last_mutation_id, pending, head = start
         if not paged or page == pull.FIRST_PAGE:
             # Everything committed before this pull gets a number, unless another pull
             # is numbering right now (then that one does; see number_pending).
-            numbered = number_pending(session, wait=False)
+            numbered = number_pending(session, wait=False, pending=pending)
             # Nothing was waiting for one and the cursor is at the head: the feed holds
             # nothing for this station (most pulls), answered from this short transaction.
-            caught_up = cursor > 0 and not numbered and pull.change_head(session) == cursor
+            caught_up = cursor > 0 and not numbered and head == cursor
     if caught_up:
         empty = PullResponse(
-            cursor=cursor, changes=[], more=False, last_mutation_id=station.last_mutation_id
+            cursor=cursor, changes=[], more=False, last_mutation_id=last_mutation_id
         )
         return Response(empty.model_dump_json(exclude={"next_page"}), media_type="application/json")
     profiles = _speaks(protocol, 2)
@@ -217,12 +221,12 @@ def _pull(
             if paged:
                 assert page is not None
                 answer = pull.snapshot_page(
-                    session, station.id, page, limit, weight_profiles=profiles, order_fields_v3=v3
+                    session, station_id, page, limit, weight_profiles=profiles, order_fields_v3=v3
                 )
             else:
                 answer = pull.pull(
                     session,
-                    station.id,
+                    station_id,
                     cursor,
                     limit,
                     weight_profiles=profiles,
