@@ -13,14 +13,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service.carriers.registry import known_carriers
 from service.changes import mark_changed
 from service.db import utcnow
 from service.lifecycle import OrderStatus, hold, record_event, transition
-from service.models import Label, Lease, Order, OrderEvent, OrderException, Parcel
+from service.models import Label, Lease, Order, OrderException, Parcel
 from service.returns.bench import apply_close, apply_unit
 from service.shipping.labels import check_weight as check_label_weight
 from service.shipping.rollup import unpacked_parcels
@@ -58,7 +58,6 @@ S = OrderStatus
 # Once an order reached one of these, only the station that packed it may still add facts.
 _PACKED_OR_LATER = frozenset({S.PACKED, S.SHIPPED, S.DELIVERED, S.COMPLETED, S.RETURNED})
 _FORWARD = (S.CONFIRMED, S.ALLOCATED, S.PICKING, S.PACKED)
-_INSERT_EVENT = insert(OrderEvent)  # MutationContext.event's statement, built once
 
 
 @dataclass(frozen=True)
@@ -117,27 +116,13 @@ class MutationContext:
         return body
 
     def event(self, type_: str, payload: BaseModel) -> None:
-        """Append the order event, written at once with a plain INSERT.
-
-        A scan push writes one event; as an ORM object its flush (the unit of work's
-        bookkeeping for one row) was ~10 % of a worker's CPU under the push load. Objects
-        this mutation added before (a transition's event) are flushed first, so the events
-        keep the order they happened in.
-        """
-        if self.session.new:
-            self.session.flush()
-        self.session.connection().execute(
-            _INSERT_EVENT,
-            {
-                "order_id": self.order.id,
-                "type": type_,
-                "from_status": None,
-                "to_status": None,
-                "payload": self.facts(payload),
-                "actor": self.actor,
-                "station_id": self.station.id,
-                "at": utcnow(),
-            },
+        record_event(
+            self.session,
+            self.order,
+            type_,
+            actor=self.actor,
+            payload=self.facts(payload),
+            station_id=self.station.id,
         )
 
     def move_forward(self, target: OrderStatus, payload: BaseModel) -> None:
