@@ -27,7 +27,7 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from sqlalchemy import (
     ColumnElement,
@@ -86,13 +86,15 @@ def use_snapshot_isolation(session: Session) -> None:
         session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
 
 
+_HEAD = select(ChangeCounter.value).where(ChangeCounter.id == 1)
+
 # A pull's first statement: the station with this token (id, last mutation id), whether any
 # committed change waits for a number, and the change head; one round trip instead of three.
 _PULL_START = select(
     Station.id,
     Station.last_mutation_id,
     exists().where(ChangeRow.seq.is_(None)).label("pending"),
-    select(ChangeCounter.value).where(ChangeCounter.id == 1).scalar_subquery().label("head"),
+    _HEAD.scalar_subquery().label("head"),
 ).where(Station.token_hash == bindparam("token_hash"))
 
 
@@ -107,7 +109,7 @@ def pull_start(session: Session, token_hash: str) -> tuple[int, int, bool, int] 
 
 def change_head(session: Session) -> int:
     """The highest change number committed (as seen by this transaction)."""
-    return session.scalar(select(ChangeCounter.value).where(ChangeCounter.id == 1)) or 0
+    return session.scalar(_HEAD) or 0
 
 
 def _last_mutation_id(session: Session, station_id: int) -> int:
@@ -126,7 +128,7 @@ def check_cursor(session: Session, cursor: int, head: int) -> None:
 # What an incremental pull reads first, in one round trip instead of three: the change
 # head, the oldest change kept, and the station's last mutation id.
 _FEED_STATE = select(
-    select(ChangeCounter.value).where(ChangeCounter.id == 1).scalar_subquery(),
+    _HEAD.scalar_subquery(),
     select(func.min(ChangeRow.seq)).scalar_subquery(),
     select(Station.last_mutation_id).where(Station.id == bindparam("station_id")).scalar_subquery(),
 )
@@ -227,32 +229,25 @@ def _concerns(station_id: int) -> ColumnElement[bool]:
     that was every station times every order.
     """
     my_batches = select(Batch.id).where(Batch.station_id == station_id)
-    row_order = ChangeRow.entity_id
-    label_order = Label.order_id
+
+    def reaches(order_id: Any, *via: Any) -> ColumnElement[bool]:
+        """The order is in one of the station's batches or under its (last) lease."""
+        return or_(
+            exists().where(*via, Order.id == order_id, Order.batch_id.in_(my_batches)),
+            exists().where(*via, Lease.order_id == order_id, Lease.station_id == station_id),
+        )
+
     of_row_label = Label.id == ChangeRow.entity_id
-    mine_leased = Lease.station_id == station_id
     return or_(
         ChangeRow.station_id == station_id,
         and_(
             ChangeRow.station_id.is_(None),
             or_(
                 ChangeRow.entity.not_in(("order", "label")),
-                and_(
-                    ChangeRow.entity == "order",
-                    or_(
-                        exists().where(Order.id == row_order, Order.batch_id.in_(my_batches)),
-                        exists().where(Lease.order_id == row_order, mine_leased),
-                    ),
-                ),
+                and_(ChangeRow.entity == "order", reaches(ChangeRow.entity_id)),
                 and_(
                     ChangeRow.entity == "label",
-                    or_(
-                        ~exists().where(of_row_label),
-                        exists().where(
-                            of_row_label, Order.id == label_order, Order.batch_id.in_(my_batches)
-                        ),
-                        exists().where(of_row_label, Lease.order_id == label_order, mine_leased),
-                    ),
+                    or_(~exists().where(of_row_label), reaches(Label.order_id, of_row_label)),
                 ),
             ),
         ),
