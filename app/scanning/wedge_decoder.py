@@ -7,8 +7,12 @@ back in order through `on_replay`, so typing is only delayed by one gap (default
 
 Two clocks: the gap between two keys is measured on the keys' own timestamps (`at`, when
 the keyboard produced them), so a burst the event loop delivers late is still one burst;
-"no more keys came" is measured on the local clock from when the last key *arrived*, and a
-poll that comes late (the loop was stalled, more keys may be queued) waits once more.
+"no more keys came" is measured on the local clock from when the last key *arrived*. That
+judgement is only made on a loop seen running the whole time: while keys are held the
+decoder asks to be polled every `tick_s`, and a poll that finds the loop silent for longer
+than `late_poll_s` (it was stalled, so keys typed meanwhile may still be queued) waits one
+more gap. A timer that is only a little late is no proof: a stall that began before the
+deadline can hide the burst's last key behind it.
 """
 
 from __future__ import annotations
@@ -44,7 +48,8 @@ class WedgeConfig:
     prefix: str = ""
     suffixes: frozenset[str] = field(default_factory=lambda: _SUFFIXES["ANY"])
     prefix_timeout_s: float = 0.5  # after a prefix, how long a slow scanner may pause
-    late_poll_s: float = 0.015  # a poll later than this after its deadline: the loop stalled
+    tick_s: float = 0.005  # while keys are held, how often the loop is checked for stalls
+    late_poll_s: float = 0.015  # the loop silent longer than this: it stalled
     max_late_polls: int = 5  # how often a stalled loop may put off judging one burst
 
     @property
@@ -113,6 +118,7 @@ class WedgeDecoder:
         self._held: list[_Held] = []
         self._last_t = 0.0  # key time (the event's own timestamp) of the last held key
         self._last_arrival = 0.0  # local time the last held key was handled
+        self._alive_at = 0.0  # local time the loop was last seen running (a key or a poll)
         self._late_polls = 0
         self._prefix_seen = 0  # how many prefix characters the held burst starts with
         self._alt_digits: str | None = None
@@ -130,26 +136,29 @@ class WedgeDecoder:
         return bool(self.config.prefix) and self._prefix_seen == len(self.config.prefix)
 
     def deadline(self) -> float | None:
-        """Local time when `poll` must next run to judge the held keys (None: nothing held)."""
+        """Local time when `poll` must next run (None: nothing held): the next tick, or the
+        moment the held keys are judged if that comes first."""
         if not self.busy:
             return None
-        return self._last_arrival + self._limit()
+        return min(self._last_arrival + self._limit(), self._alive_at + self.config.tick_s)
 
     def poll(self, now: float) -> None:
         """Judge held keys once no key has arrived for a gap (local clock `now`).
 
-        A poll that comes more than `late_poll_s` after its deadline means the event loop was
-        stalled, so keys typed meanwhile may still be queued: it waits one more gap instead.
+        A poll that finds the loop silent for more than `late_poll_s` (no key, no poll) means
+        it was stalled, so keys typed meanwhile may still be queued: it waits one more gap
+        instead, at most `max_late_polls` times for one burst.
         """
-        deadline = self.deadline()
-        if deadline is None or now <= deadline:
+        if not self.busy:
             return
-        late = now - deadline > self.config.late_poll_s
-        if late and self._late_polls < self.config.max_late_polls:
+        stalled = now - self._alive_at > self.config.late_poll_s
+        self._alive_at = now
+        if stalled and self._late_polls < self.config.max_late_polls:
             self._late_polls += 1
             self._last_arrival = now
             return
-        self._judge()
+        if now > self._last_arrival + self._limit():
+            self._judge()
 
     def flush(self) -> None:
         """Judge whatever is held now (the scanner is stopping)."""
@@ -187,6 +196,7 @@ class WedgeDecoder:
         Returns True when it was consumed (held or part of a scan). `at` defaults to `now`.
         """
         at = now if at is None else at
+        self._alive_at = now
         self._expire(at)
         if key.auto_repeat:  # a held-down key is a person, never a scanner
             self._replay()
@@ -220,6 +230,7 @@ class WedgeDecoder:
     def release(self, key: KeyStroke, now: float, at: float | None = None) -> bool:
         """Handle a key release; releases always pass, the Alt release ends Alt+numpad."""
         at = now if at is None else at
+        self._alive_at = now
         if key.alt_key and self._alt_digits is not None:
             digits, self._alt_digits = self._alt_digits, None
             if digits:
