@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
@@ -42,15 +43,71 @@ def pg_url() -> str | None:
     return os.environ.get(PG_URL_ENV) or None
 
 
+# Every database test starts from a freshly created schema, over a thousand times a run.
+# create_all() checks each table before creating it, one round trip per statement; the same
+# DDL is compiled once per test process instead (PostgreSQL: one script, one round trip) and
+# SQLite's empty database is created once and copied.
+_empty_sqlite: Path | None = None
+_pg_script: str | None = None
+
+
+def _sqlite_template() -> Path:
+    global _empty_sqlite
+    if _empty_sqlite is None:
+        import atexit
+        import shutil
+        import tempfile
+
+        from service.db import make_engine
+        from service.schema import create_all
+
+        folder = tempfile.mkdtemp(prefix="packbench-empty-db-")
+        atexit.register(shutil.rmtree, folder, ignore_errors=True)
+        path = Path(folder) / "empty.sqlite3"
+        engine = make_engine(f"sqlite:///{path}")
+        create_all(engine)
+        engine.dispose()  # the last connection's close folds the WAL into the file
+        _empty_sqlite = path
+    return _empty_sqlite
+
+
+def _pg_create_all(engine: Engine) -> None:
+    """service.schema.create_all(), as one script of the DDL it runs on an empty schema."""
+    global _pg_script
+    from sqlalchemy import create_mock_engine
+    from sqlalchemy.orm import Session
+
+    from service.changes import ensure_counter
+    from service.models import Base
+
+    if _pg_script is None:
+        statements: list[str] = []
+        dialect = engine.dialect
+
+        def collect(ddl: Any, *_args: object, **_kw: object) -> None:
+            statements.append(str(ddl.compile(dialect=dialect)).strip())
+
+        Base.metadata.create_all(create_mock_engine(engine.url, collect), checkfirst=False)
+        _pg_script = ";\n".join(statements) + ";"
+    with engine.begin() as conn:
+        driver = conn.connection.driver_connection
+        assert driver is not None
+        driver.execute(_pg_script)
+    with Session(engine) as session, session.begin():
+        ensure_counter(session)
+
+
 def _make_db(kind: str, tmp_path: Path) -> Iterator[tuple[str, Engine]]:
+    import shutil
+
     from service.db import make_engine
-    from service.schema import create_all
     from tests.support.pg_schema import schema_url, scratch_schema
 
     if kind == "sqlite":
-        url = f"sqlite:///{tmp_path / 'service.sqlite3'}"
+        path = tmp_path / "service.sqlite3"
+        shutil.copyfile(_sqlite_template(), path)
+        url = f"sqlite:///{path}"
         engine = make_engine(url)
-        create_all(engine)
         yield url, engine
         engine.dispose()
         return
@@ -60,7 +117,7 @@ def _make_db(kind: str, tmp_path: Path) -> Iterator[tuple[str, Engine]]:
     with scratch_schema(base, "t") as schema:
         url = schema_url(base, schema)
         engine = make_engine(url, pool_size=5, max_overflow=10)
-        create_all(engine)
+        _pg_create_all(engine)
         yield url, engine
         engine.dispose()
 
