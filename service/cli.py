@@ -14,24 +14,27 @@ import sys
 from collections.abc import Callable, Sequence
 
 import service.commands as _commands
-from service.commands import CommandError
+from service.commands import MODULE_OF, CommandError
 from service.errors import ServiceError
 from service.secrets_store import SecretUnavailable
 
 log = logging.getLogger("service.cli")
 
 Handler = Callable[[argparse.Namespace], int]
+SubParsers = argparse._SubParsersAction
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The full parser, with every discovered command module registered."""
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The full parser, with every discovered command module registered (or only the module
+    named `only`)."""
     parser = argparse.ArgumentParser(
         prog="packbench-service", description="Packbench central order service."
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for info in sorted(pkgutil.iter_modules(_commands.__path__), key=lambda i: i.name):
-        module = importlib.import_module(f"{_commands.__name__}.{info.name}")
+    names = [only] if only else sorted(i.name for i in pkgutil.iter_modules(_commands.__path__))
+    for name in names:
+        module = importlib.import_module(f"{_commands.__name__}.{name}")
         register = getattr(module, "register", None)
         if callable(register):
             register(subparsers)
@@ -40,7 +43,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; user errors print one line on stderr and return 1."""
-    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    # The first word that is not an option names the command: build only its module's part.
+    command = next((a for a in argv if not a.startswith("-")), None)
+    parser = build_parser(only=MODULE_OF.get(command or ""))
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.INFO,
@@ -50,7 +56,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     handler: Handler | None = getattr(args, "handler", None)
     if handler is None:
         # `db` with no action, or no command at all: show what exists instead of failing.
-        parser.print_help(sys.stderr)
+        if args.command:
+            subparsers = next(a for a in parser._actions if isinstance(a, SubParsers))
+            subparsers.choices[args.command].print_help(sys.stderr)
+        else:
+            parser.print_help(sys.stderr)
         return 2
     try:
         return handler(args)

@@ -33,6 +33,35 @@ else:
     Subparsers = Any
 
 
+# The module that registers each top-level command. `packbench-service CMD ...` imports just
+# that module: importing all of them (FastAPI, the carriers, reportlab, Alembic) took about a
+# second before any command ran. A command missing here still works, through the full
+# parser; tests/unit/service/test_cli_modules.py keeps this table true.
+MODULE_OF = {
+    "carrier": "carriers",
+    "channel": "channels",
+    "db": "db",
+    "seed-demo": "demo",
+    "import-csv": "import_csv",
+    "jobs": "jobs",
+    "run-task": "jobs",
+    "office-user": "office",
+    "product": "products",
+    "reconcile": "reconcile",
+    "return": "returns",
+    "secrets": "secrets",
+    "serve": "serve",
+    "dispatch": "shipping",
+    "tracking": "shipping",
+    "enroll-code": "stations",
+    "station": "stations",
+    "sync-prune": "stations",
+    "stock": "stock",
+    "user": "users",
+    "token": "users",
+}
+
+
 class CommandError(Exception):
     """A user error in a command: printed as one line, exit status 1."""
 
