@@ -78,5 +78,5 @@ def test_ten_thousand_order_snapshot(
     assert len(orders) == N_ORDERS
     assert all(len(c["data"]["lines"]) == 3 for c in orders)
     assert len(statements) < 100  # batched: no query per order
+    # Reported, not asserted: speed is measured by bench/sync_pull.py against its budget.
     print(f"10k-order snapshot: {elapsed:.2f} s wall, {cpu:.2f} s CPU, {len(statements)} queries")
-    assert cpu < 5.0
