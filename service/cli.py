@@ -21,7 +21,6 @@ from service.secrets_store import SecretUnavailable
 log = logging.getLogger("service.cli")
 
 Handler = Callable[[argparse.Namespace], int]
-SubParsers = argparse._SubParsersAction
 
 
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:
@@ -57,8 +56,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if handler is None:
         # `db` with no action, or no command at all: show what exists instead of failing.
         if args.command:
-            subparsers = next(a for a in parser._actions if isinstance(a, SubParsers))
-            subparsers.choices[args.command].print_help(sys.stderr)
+            commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+            commands.choices[args.command].print_help(sys.stderr)
         else:
             parser.print_help(sys.stderr)
         return 2

@@ -16,5 +16,10 @@ def create_all(engine: Engine) -> None:
     checks that the migrations and the models agree.
     """
     Base.metadata.create_all(engine)
+    add_first_rows(engine)
+
+
+def add_first_rows(engine: Engine) -> None:
+    """What a newly created schema holds besides its tables: the change counter's row."""
     with Session(engine) as session, session.begin():
         ensure_counter(session)

@@ -75,10 +75,9 @@ def _pg_create_all(engine: Engine) -> None:
     """service.schema.create_all(), as one script of the DDL it runs on an empty schema."""
     global _pg_script
     from sqlalchemy import create_mock_engine
-    from sqlalchemy.orm import Session
 
-    from service.changes import ensure_counter
     from service.models import Base
+    from service.schema import add_first_rows
 
     if _pg_script is None:
         statements: list[str] = []
@@ -93,8 +92,7 @@ def _pg_create_all(engine: Engine) -> None:
         driver = conn.connection.driver_connection
         assert driver is not None
         driver.execute(_pg_script)
-    with Session(engine) as session, session.begin():
-        ensure_counter(session)
+    add_first_rows(engine)
 
 
 def _make_db(kind: str, tmp_path: Path) -> Iterator[tuple[str, Engine]]:

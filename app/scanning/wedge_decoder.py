@@ -140,7 +140,7 @@ class WedgeDecoder:
         moment the held keys are judged if that comes first."""
         if not self.busy:
             return None
-        return min(self._last_arrival + self._limit(), self._alive_at + self.config.tick_s)
+        return min(self._judge_at(), self._alive_at + self.config.tick_s)
 
     def poll(self, now: float) -> None:
         """Judge held keys once no key has arrived for a gap (local clock `now`).
@@ -157,13 +157,17 @@ class WedgeDecoder:
             self._late_polls += 1
             self._last_arrival = now
             return
-        if now > self._last_arrival + self._limit():
+        if now > self._judge_at():
             self._judge()
 
     def flush(self) -> None:
         """Judge whatever is held now (the scanner is stopping)."""
         if self.busy:
             self._judge()
+
+    def _judge_at(self) -> float:
+        """Local time after which the held keys are judged, if no key came meanwhile."""
+        return self._last_arrival + self._limit()
 
     def _limit(self) -> float:
         return self.config.prefix_timeout_s if self.in_prefix_scan else self.config.gap_s
