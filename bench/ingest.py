@@ -5,6 +5,13 @@ set up as `packbench-service serve --workers N` runs it, on a fresh PostgreSQL s
 a fresh SQLite file, sends N webhooks from a few client threads, and prints one JSON object
 with orders/s and p50/p99 latency per database.
 
+A busy service answers a delivery 202 once it is checked and stored, and its webhook inbox
+creates the order shortly after (service.ingest.inbox; `--inline N` sets how many deliveries
+each worker applies while the shop waits, PACKBENCH_WEBHOOK_INLINE). So each run prints two
+rates: `orders_per_s`, deliveries answered per second (what the shop sees, compared with the
+bare app), and `applied_per_s`, orders created per second from the first delivery until the
+last order exists (the inbox drained), with how many were `queued`.
+
 On PostgreSQL it also runs the bare limit in the same run, interleaved round by round with
 ours: the same bodies, clients and workers against `bench/_bare_app.py` (FastAPI + one
 INSERT + COMMIT). `compare_rate` and `compare_p99` give ours, the limit, the ratio and the
@@ -41,11 +48,14 @@ if str(ROOT) not in sys.path:
 os.environ.setdefault("PYTHONPATH", str(ROOT))
 
 import httpx  # noqa: E402
+from sqlalchemy import func, select  # noqa: E402
 
 from bench import _bare_app  # noqa: E402
 from bench._compare import Comparison, percentile  # noqa: E402
 from service.api.http_protocol import HTTP_PROTOCOL  # noqa: E402
 from service.db import make_engine, make_sessionmaker, transaction  # noqa: E402
+from service.ingest.inbox import INLINE_ENV, is_queued  # noqa: E402
+from service.ingest.tables import RECEIPTS  # noqa: E402
 from service.ingest.webhooks import sign  # noqa: E402
 from service.models import Channel, Product  # noqa: E402
 from service.schema import create_all  # noqa: E402
@@ -143,6 +153,22 @@ def _bodies(n: int, secret: str) -> list[tuple[bytes, dict[str, str]]]:
     return out
 
 
+def _wait_applied(url: str, schema: str | None, start: float, timeout: float = 600) -> float:
+    """Seconds from `start` until no delivery waits in the inbox (every order exists)."""
+    args = {"connect_args": {"options": f"-csearch_path={schema}"}} if schema else {}
+    engine = make_engine(url, **args)
+    waiting = select(func.count()).select_from(RECEIPTS).where(is_queued(RECEIPTS))
+    try:
+        while time.perf_counter() - start < timeout:
+            with engine.connect() as conn:
+                if not conn.execute(waiting).scalar():
+                    return time.perf_counter() - start
+            time.sleep(0.02)
+    finally:
+        engine.dispose()
+    raise RuntimeError(f"deliveries still queued {timeout:g} s after the run started")
+
+
 def run_one(
     url: str,
     n: int,
@@ -151,9 +177,10 @@ def run_one(
     schema: str | None = None,
     *,
     bare: bool = False,
+    inline: int | None = None,
 ) -> dict[str, Any]:
     """Serve `url` (in PostgreSQL `schema`), send n webhooks from `clients` threads; with
-    `bare`, to the one-INSERT app instead of the service."""
+    `bare`, to the one-INSERT app instead of the service (`inline`: its inline slots)."""
     secret = secrets.token_urlsafe(24)
     port = _free_port()
     if bare:
@@ -162,6 +189,8 @@ def run_one(
     else:
         _prepare(url, schema)
         env = dict(os.environ, **{SECRET_ENV: secret})
+        if inline is not None:
+            env[INLINE_ENV] = str(inline)
         if schema:
             env[SCHEMA_ENV] = schema
         proc = subprocess.Popen(
@@ -181,6 +210,8 @@ def run_one(
     base = f"http://127.0.0.1:{port}"
     latencies: list[float] = []
     errors: list[str] = []
+    queued = 0
+    applied_wall = 0.0
     lock = threading.Lock()
     try:
         _wait_ready(base, proc)
@@ -192,17 +223,23 @@ def run_one(
         https = [httpx.Client(timeout=30) for _ in range(clients)]
 
         def client(http: httpx.Client, share: list[tuple[bytes, dict[str, str]]]) -> None:
+            nonlocal queued
             mine: list[float] = []
+            waiting = 0
             with http:
                 for body, headers in share:
                     t0 = time.perf_counter()
                     r = http.post(path, content=body, headers=headers)
                     mine.append(time.perf_counter() - t0)
-                    if r.status_code != 200 or r.json().get("status") != "created":
+                    answer = (r.status_code, r.json().get("status"))
+                    if answer == (202, "queued"):
+                        waiting += 1
+                    elif answer != (200, "created"):
                         with lock:
                             errors.append(f"{r.status_code} {r.text[:200]}")
             with lock:
                 latencies.extend(mine)
+                queued += waiting
 
         threads = [
             threading.Thread(target=client, args=(http, work[i::clients]))
@@ -214,6 +251,7 @@ def run_one(
         for t in threads:
             t.join()
         wall = time.perf_counter() - start
+        applied_wall = wall if bare else _wait_applied(url, schema, start)
     finally:
         proc.terminate()
         try:
@@ -227,16 +265,21 @@ def run_one(
         "clients": clients,
         "server_workers": workers,
         "orders_per_s": round(n / wall, 1),
+        "queued": queued,
+        "applied_per_s": round(n / applied_wall, 1),
         "p50_ms": round(statistics.median(latencies) * 1000, 2),
         "p99_ms": round(latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] * 1000, 2),
         "errors": len(errors),
         "first_error": errors[0] if errors else None,
         "_latencies": latencies,
         "_wall": wall,
+        "_applied_wall": applied_wall,
     }
 
 
-def compare_pg(base: str, n: int, clients: int, workers: int, rounds: int) -> dict[str, Any]:
+def compare_pg(
+    base: str, n: int, clients: int, workers: int, rounds: int, inline: int | None = None
+) -> dict[str, Any]:
     """Ours and the bare app on PostgreSQL, alternating round by round (fresh schemas)."""
     rate = Comparison("ingest orders/s, PostgreSQL", lower_is_better=False)
     p99 = Comparison("ingest p99 ms, PostgreSQL", lower_is_better=True)
@@ -244,18 +287,29 @@ def compare_pg(base: str, n: int, clients: int, workers: int, rounds: int) -> di
     for _ in range(rounds):
         for kind in ("ours", "bare"):
             with scratch_schema(base, "bench") as schema:
-                runs[kind].append(run_one(base, n, clients, workers, schema, bare=kind == "bare"))
+                runs[kind].append(
+                    run_one(base, n, clients, workers, schema, bare=kind == "bare", inline=inline)
+                )
 
     def merged(kind: str) -> tuple[float, float, int]:
         lat = [x for r in runs[kind] for x in r.pop("_latencies")]
         wall = sum(r.pop("_wall") for r in runs[kind])
         return len(lat) / wall, percentile(lat, 0.99) * 1000, sum(r["errors"] for r in runs[kind])
 
+    applied = len(runs["ours"]) * n / sum(r.pop("_applied_wall") for r in runs["ours"])
+    for r in runs["bare"]:
+        r.pop("_applied_wall")
     ours_rate, ours_p99, ours_errors = merged("ours")
     bare_rate, bare_p99, bare_errors = merged("bare")
     return {
         "rounds": rounds,
-        "ours": runs["ours"][-1] | {"orders_per_s": round(ours_rate, 1), "errors": ours_errors},
+        "ours": runs["ours"][-1]
+        | {
+            "orders_per_s": round(ours_rate, 1),
+            "applied_per_s": round(applied, 1),
+            "queued": sum(r["queued"] for r in runs["ours"]),
+            "errors": ours_errors,
+        },
         "bare_errors": bare_errors,
         "compare_rate": rate.result(ours_rate, bare_rate, budget_ratio=BUDGET_RATE_RATIO),
         "compare_p99": p99.result(ours_p99, bare_p99, budget_ratio=BUDGET_P99_RATIO),
@@ -271,6 +325,11 @@ def main() -> int:
     p.add_argument("--workers", type=int, default=2, help="uvicorn worker processes")
     p.add_argument("--only", choices=("postgresql", "sqlite"))
     p.add_argument("--rounds", type=int, default=2, help="ours/bare rounds on PostgreSQL")
+    p.add_argument(
+        "--inline",
+        type=int,
+        help="deliveries each worker applies while the shop waits (default: the service's)",
+    )
     p.add_argument("--serve", help=argparse.SUPPRESS)
     p.add_argument("--port", type=int, help=argparse.SUPPRESS)
     args = p.parse_args()
@@ -288,7 +347,7 @@ def main() -> int:
         base = os.environ.get("PACKBENCH_BENCH_PG_URL") or os.environ.get(
             "PACKBENCH_TEST_PG_URL", DEFAULT_PG
         )
-        pg = compare_pg(base, n, args.clients, args.workers, rounds)
+        pg = compare_pg(base, n, args.clients, args.workers, rounds, args.inline)
         result["postgresql"] = pg.pop("ours")
         result.update(pg)
         result["busy"] = pg["compare_rate"]["busy"] or pg["compare_p99"]["busy"]
@@ -300,9 +359,10 @@ def main() -> int:
     if args.only in (None, "sqlite"):
         with tempfile.TemporaryDirectory() as tmp:
             result["sqlite"] = run_one(
-                f"sqlite:///{tmp}/bench.sqlite3", n, args.clients, args.workers
+                f"sqlite:///{tmp}/bench.sqlite3", n, args.clients, args.workers, inline=args.inline
             )
-            del result["sqlite"]["_latencies"], result["sqlite"]["_wall"]
+            for key in ("_latencies", "_wall", "_applied_wall"):
+                del result["sqlite"][key]
     print(json.dumps(result))
     return 0
 

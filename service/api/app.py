@@ -2,21 +2,29 @@
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy import Engine
+from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.api.guards import InputGuard, InternalErrors, install_db_error_handlers
 from service.db import make_engine, make_sessionmaker
 from service.errors import ServiceError
+from service.ingest.inbox import Inbox
 from service.secrets_store import bind_engine
 
 log = logging.getLogger(__name__)
+
+Lifespan = Callable[[Any], AbstractAsyncContextManager[Any]]
 
 MAX_BODY_BYTES = 1024 * 1024  # webhooks and pushes are far smaller; a 10 MB body is refused
 # The console's catalogue upload (a file up to 10 MB; its apply form carries it base64).
@@ -128,8 +136,28 @@ def create_app(engine: Engine | str | None = None) -> FastAPI:
     return app
 
 
+def _with_inbox(lifespan: Lifespan, inbox: Inbox) -> Lifespan:
+    """The app's lifespan, with `inbox` running inside it."""
+
+    @contextlib.asynccontextmanager
+    async def run(app: Any) -> AsyncIterator[Any]:
+        inbox.start()
+        try:
+            async with lifespan(app) as state:
+                yield state
+        finally:
+            # It finishes the delivery it is applying (what is queued stays queued).
+            await run_in_threadpool(inbox.stop)
+
+    return run
+
+
 def serving_app(engine: Engine | str | None = None) -> FastAPI:
     """create_app() for a long-running server process (`serve`; each worker's factory).
+
+    It runs the process's webhook inbox (service.ingest.inbox) from start-up to shutdown:
+    order deliveries beyond its inline slots are stored and applied by it, and it applies
+    what an earlier process left queued.
 
     Everything built at start-up (routes, models, compiled schemas) lives for the whole
     process, yet every full garbage collection walked it again: ~90 ms pauses every few
@@ -137,6 +165,9 @@ def serving_app(engine: Engine | str | None = None) -> FastAPI:
     collector's view. Tests build many apps in one process and use create_app() instead.
     """
     app = create_app(engine)
+    inbox = Inbox(app.state.sessions)
+    app.state.inbox = inbox
+    app.router.lifespan_context = _with_inbox(app.router.lifespan_context, inbox)
     gc.collect()
     gc.freeze()
     return app

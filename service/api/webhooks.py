@@ -1,7 +1,8 @@
 """Storefront webhook endpoints: POST /v1/channels/{shopify|woocommerce}/{name}/webhooks.
 
 The raw body is read here (the signature covers the exact bytes) and the database work runs
-in the thread pool; service.ingest.webhooks does the checking and the upsert.
+in the thread pool; service.ingest.webhooks does the checking and the upsert. A delivery the
+app's webhook inbox queued (the service was busy) is answered 202 Accepted.
 """
 
 from __future__ import annotations
@@ -10,31 +11,49 @@ from functools import partial
 from typing import Any
 
 from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from service.ingest import shopify, woocommerce
+from service.ingest.inbox import QUEUED
 from service.ingest.webhooks import receive
 
 router = APIRouter(prefix="/v1/channels", tags=["webhooks"])
 
+# What a busy service answers: the delivery passed every check and was stored; its order is
+# created (or changed) within seconds, in the order the shop sent its deliveries.
+QUEUED_RESPONSE: dict[int | str, dict[str, Any]] = {
+    202: {
+        "description": "Accepted: checked and stored; applied shortly after (busy service)",
+        "content": {"application/json": {"example": {"status": "queued"}}},
+    }
+}
 
-async def _receive(kind: str, name: str, request: Request) -> dict[str, Any]:
+
+async def _receive(kind: str, name: str, request: Request) -> dict[str, Any] | JSONResponse:
     body = await request.body()
     headers = {k.lower(): v for k, v in request.headers.items()}
     # InputGuard checked these bytes (NUL, nesting) before this handler: not scanned again.
     result: dict[str, Any] = await run_in_threadpool(
-        partial(receive, body_checked=True), request.app.state.sessions, kind, name, headers, body
+        partial(receive, body_checked=True, inbox=getattr(request.app.state, "inbox", None)),
+        request.app.state.sessions,
+        kind,
+        name,
+        headers,
+        body,
     )
+    if result.get("status") == QUEUED:
+        return JSONResponse(result, status_code=202)
     return result
 
 
-@router.post("/shopify/{name}/webhooks")
-async def shopify_webhook(name: str, request: Request) -> dict[str, Any]:
+@router.post("/shopify/{name}/webhooks", response_model=None, responses=QUEUED_RESPONSE)
+async def shopify_webhook(name: str, request: Request) -> dict[str, Any] | JSONResponse:
     """A Shopify orders/* or products/* webhook (HMAC in X-Shopify-Hmac-Sha256)."""
     return await _receive(shopify.KIND, name, request)
 
 
-@router.post("/woocommerce/{name}/webhooks")
-async def woocommerce_webhook(name: str, request: Request) -> dict[str, Any]:
+@router.post("/woocommerce/{name}/webhooks", response_model=None, responses=QUEUED_RESPONSE)
+async def woocommerce_webhook(name: str, request: Request) -> dict[str, Any] | JSONResponse:
     """A WooCommerce order.* or product.* webhook (HMAC in X-WC-Webhook-Signature), or ping."""
     return await _receive(woocommerce.KIND, name, request)

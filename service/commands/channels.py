@@ -1,4 +1,5 @@
-"""`channel add|list|update|disable|enable|set-shipping|shipping`: storefronts and their methods.
+"""`channel add|list|update|disable|enable|set-shipping|shipping|inbox`: storefronts, their
+methods and their queued webhook deliveries.
 
 The webhook secret goes to the secret store (the database keeps only its reference) and is
 never printed or logged. Pass `--secret -` to read it from stdin, so it stays out of shell
@@ -34,8 +35,9 @@ from service.channels import (
 )
 from service.commands import CommandError, Subparsers, add_db_option, open_sessions
 from service.db import transaction
+from service.ingest import inbox
 from service.ingest.validate import DEFAULT_COD_COUNTRIES
-from service.models import Channel
+from service.models import Channel, WebhookReceipt
 from service.secrets_store import forget_cached_secrets
 
 log = logging.getLogger(__name__)
@@ -271,6 +273,36 @@ def _settings_options(p: argparse.ArgumentParser) -> None:
     )
 
 
+def run_inbox(args: argparse.Namespace) -> int:
+    """Per channel: deliveries queued and failed in the webhook inbox; --retry-failed queues
+    the failed ones again (a running `serve` applies them within seconds)."""
+    with transaction(open_sessions(args)) as session:
+        names = dict(session.execute(select(Channel.id, Channel.name)).tuples().all())
+        only = None
+        if args.channel:
+            only = get_channel(session, args.channel).id
+        requeued = inbox.requeue_failed(session, only) if args.retry_failed else 0
+        counts = inbox.counts(session)
+        failures = session.execute(
+            select(WebhookReceipt.channel_id, WebhookReceipt.webhook_id, WebhookReceipt.error)
+            .where(WebhookReceipt.outcome == inbox.FAILED)
+            .order_by(WebhookReceipt.id)
+            .limit(20)
+        ).all()
+    shown = [only] if only is not None else sorted({c for c, _ in counts} | set(names))
+    for cid in shown:
+        queued, failed = counts.get((cid, inbox.QUEUED), 0), counts.get((cid, inbox.FAILED), 0)
+        print(f"{names.get(cid, cid)}\t{queued} queued\t{failed} failed")
+    for cid, delivery, error in failures:
+        if only is None or cid == only:
+            print(f"failed: {names.get(cid, cid)} delivery {delivery}: {error}")
+    if requeued:
+        print(f"{requeued} failed deliveries queued again; a running service applies them.")
+    elif any(failed for (_c, state), failed in counts.items() if state == inbox.FAILED):
+        print("Fix the cause, then run with --retry-failed to apply them again.")
+    return 0
+
+
 def register(subparsers: Subparsers) -> None:
     """Add the `channel` command group."""
     channel = subparsers.add_parser("channel", help="configure order channels")
@@ -336,3 +368,15 @@ def register(subparsers: Subparsers) -> None:
     add_db_option(shipping)
     shipping.add_argument("--channel", required=True)
     shipping.set_defaults(handler=run_shipping)
+
+    box = sub.add_parser(
+        "inbox",
+        help="webhook deliveries queued or failed per channel",
+        description="A busy service stores order webhooks and applies them shortly after "
+        "(answering the shop 202). A delivery that could not be applied is kept as failed, "
+        "with its body and the reason; --retry-failed queues those again.",
+    )
+    add_db_option(box)
+    box.add_argument("--channel", help="only this channel")
+    box.add_argument("--retry-failed", action="store_true", help="queue failed deliveries again")
+    box.set_defaults(handler=run_inbox)

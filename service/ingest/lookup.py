@@ -1,9 +1,10 @@
 """Everything the ingest path must read before it writes, in one round trip.
 
 For an incoming order that is: whether this delivery was received before (its stored
-outcome), whether the channel already has the order, and which of its SKUs are active
-products. One UNION ALL of three index lookups instead of three statements; each branch
-tags its rows with what it found.
+outcome), whether the channel already has the order, which of its SKUs are active products
+and, where the webhook inbox runs, whether an earlier delivery of the order is still queued
+(service.ingest.inbox). One UNION ALL of index lookups instead of a statement each; each
+branch tags its rows with what it found.
 
 Nothing is locked here. A new order is inserted without a lock (a concurrent insert of the
 same order or delivery fails on a unique key, and run_in_transaction retries); an existing
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import cache
 
 from sqlalchemy import (
     Executable,
@@ -29,9 +31,10 @@ from sqlalchemy import (
 from sqlalchemy import cast as sql_cast
 from sqlalchemy.orm import Session
 
+from service.ingest.inbox import is_queued
 from service.ingest.tables import ORDERS, PRODUCTS, RECEIPTS
 
-_RECEIPT, _ORDER, _PRODUCT = 1, 2, 3
+_RECEIPT, _ORDER, _PRODUCT, _QUEUED = 1, 2, 3, 4
 
 
 @dataclass(frozen=True)
@@ -41,6 +44,7 @@ class Lookup:
     receipt_outcome: str | None = None  # the stored outcome when this delivery was seen
     order_id: int | None = None  # the channel's order with this channel order id
     products: dict[str, int] = field(default_factory=dict)  # SKU -> active product id
+    queued: bool = False  # an earlier delivery of the order waits in the inbox
 
 
 def _branch(tag: int) -> Select[tuple[int, str | None, int | None]]:
@@ -55,17 +59,31 @@ def _branch(tag: int) -> Select[tuple[int, str | None, int | None]]:
             ORDERS.c.channel_id == bindparam("channel_id"),
             ORDERS.c.channel_order_id == bindparam("channel_order_id"),
         )
+    if tag == _QUEUED:
+        return select(kind, sql_cast(null(), String), RECEIPTS.c.id).where(
+            RECEIPTS.c.channel_id == bindparam("channel_id"),
+            RECEIPTS.c.channel_order_id == bindparam("channel_order_id"),
+            is_queued(RECEIPTS),
+        )
     return select(kind, PRODUCTS.c.sku, PRODUCTS.c.id).where(
         PRODUCTS.c.sku.in_(bindparam("skus", expanding=True)), PRODUCTS.c.active.is_(True)
     )
 
 
-# Built once: (with a delivery id, with an order) -> statement.
-_STATEMENTS: dict[tuple[bool, bool], Executable] = {
-    (True, True): union_all(_branch(_RECEIPT), _branch(_ORDER), _branch(_PRODUCT)),
-    (False, True): union_all(_branch(_ORDER), _branch(_PRODUCT)),
-    (True, False): _branch(_RECEIPT),
-}
+@cache
+def _statement(with_receipt: bool, with_order: bool, with_queued: bool) -> Executable:
+    """The one statement for what is asked (built once per combination)."""
+    tags = [
+        tag
+        for tag, wanted in (
+            (_RECEIPT, with_receipt),
+            (_ORDER, with_order),
+            (_PRODUCT, with_order),
+            (_QUEUED, with_order and with_queued),
+        )
+        if wanted
+    ]
+    return union_all(*(_branch(t) for t in tags)) if len(tags) > 1 else _branch(tags[0])
 
 
 def look_up(
@@ -75,9 +93,11 @@ def look_up(
     channel_order_id: str | None = None,
     skus: Iterable[str] = (),
     webhook_id: str | None = None,
+    queued: bool = False,
 ) -> Lookup:
     """Read the delivery's receipt (if `webhook_id`), the order and its products (if
-    `channel_order_id`) in one statement, inside the session's transaction."""
+    `channel_order_id`) and whether a delivery of the order is queued (if also `queued`) in
+    one statement, inside the session's transaction."""
     with_order = channel_order_id is not None
     if webhook_id is None and not with_order:
         return Lookup()
@@ -89,8 +109,9 @@ def look_up(
     if with_order:
         params["channel_order_id"] = channel_order_id
         params["skus"] = sorted({sku for sku in skus if sku})
-    statement = _STATEMENTS[(webhook_id is not None, with_order)]
+    statement = _statement(webhook_id is not None, with_order, queued)
     outcome: str | None = None
+    waiting = False
     order_id: int | None = None
     products: dict[str, int] = {}
     for kind, key, row_id in session.connection().execute(statement, params):
@@ -98,6 +119,8 @@ def look_up(
             outcome = key
         elif kind == _ORDER:
             order_id = row_id
+        elif kind == _QUEUED:
+            waiting = True
         else:
             products[key] = row_id
-    return Lookup(outcome, order_id, products)
+    return Lookup(outcome, order_id, products, waiting)

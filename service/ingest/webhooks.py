@@ -4,7 +4,8 @@ Order of checks, each answering before anything is stored: signature (401, the s
 and the same HMAC work whether or not the channel exists, so the URL is no oracle for channel
 names), unknown topic (200, recorded as ignored so the shop stops retrying), malformed or
 absurd body (4xx naming the field). A delivery id seen before answers 200
-and applies nothing; the whole delivery is one transaction.
+and applies nothing; the whole delivery is one transaction. Under load an order delivery is
+stored after those checks and applied by the inbox (202, service.ingest.inbox).
 """
 
 from __future__ import annotations
@@ -30,7 +31,8 @@ from service.db import utcnow
 from service.errors import ServiceError
 from service.ingest import shopify, woocommerce
 from service.ingest.errors import ChannelNotFound, MalformedBody, SignatureInvalid
-from service.ingest.lookup import look_up
+from service.ingest.inbox import QUEUED, Inbox, Queued, mark_applied, queue_delivery
+from service.ingest.lookup import Lookup, look_up
 from service.ingest.model import NormalisedOrder
 from service.ingest.store import IngestResult, cancel_order, run_in_transaction, upsert_order
 from service.ingest.tables import store_receipt
@@ -211,12 +213,16 @@ def receive(
     body: bytes,
     *,
     body_checked: bool = False,
+    inbox: Inbox | None = None,
 ) -> dict[str, Any]:
     """Handle one delivery; returns the 200 response body or raises a ServiceError (4xx).
 
     `headers` must have lower-case names (as ASGI and httpx give them). `body_checked`: the
     caller already ran json_checks.check_body on `body` (the API's InputGuard does, for every
-    request body), so it is not scanned a second time.
+    request body), so it is not scanned a second time. With a running `inbox`, an order
+    delivery that finds no free inline slot, or whose order has a delivery queued, is
+    checked and stored as queued instead of applied ({"status": "queued"}, service.ingest.
+    inbox).
     """
     proto = PROTOCOLS[kind]
     topic = headers.get(proto.topic_header, "").strip().lower()
@@ -225,6 +231,9 @@ def receive(
         "sha256:" + hashlib.sha256(body).hexdigest()
     )
     actor = f"webhook:{channel_name}"[:100]
+    action = proto.topics.get(topic)
+    queueing = inbox is not None and inbox.running and action is not None
+    inline = queueing and inbox is not None and inbox.take_slot()
 
     def decode() -> Any:
         return _decode(body, checked=body_checked)
@@ -246,25 +255,35 @@ def receive(
             return receive_product(session, channel, topic, delivery_id, decode(), actor=actor)
         if is_return_topic(kind, topic):
             return receive_return(session, channel, topic, delivery_id, decode(), actor=actor)
-        action = proto.topics.get(topic)
         payload = decode() if action else None
         incoming: NormalisedOrder | None = None
         invalid: ServiceError | None = None
-        deletes = action == "delete" and proto.parse_deleted is not None
-        if action is not None and not deletes:
+        order_key: str | None = None
+        if action is not None:
             # Parsed before the receipt is looked up, so one statement reads the receipt, the
             # order and its products; an invalid body is refused only after that check, as a
             # delivery already received answers "duplicate" whatever it carries.
             try:
-                incoming = proto.parse(payload, channel.settings or {})
+                incoming, order_key = _parse(proto, action, payload, channel)
             except ServiceError as exc:
                 invalid = exc
+        receipt = {
+            "channel_id": channel.id,
+            "webhook_id": delivery_id,
+            "topic": topic[:60] or "-",
+            "received_at": utcnow(),
+            "ignored": action is None,
+            "channel_order_id": order_key,
+        }
+        if queueing and not inline and invalid is None:
+            return _queue(session, receipt, body, delivery_id, channel_name)
         lookup = look_up(
             session,
             channel.id,
             webhook_id=delivery_id,
-            channel_order_id=incoming.channel_order_id if incoming else None,
+            channel_order_id=order_key,
             skus=(line.sku for line in incoming.lines) if incoming else (),
+            queued=queueing,
         )
         seen = lookup.receipt_outcome
         if seen is not None:
@@ -272,26 +291,14 @@ def receive(
             return {"status": "duplicate", "outcome": seen}
         if invalid is not None:
             raise invalid
-        receipt = {
-            "channel_id": channel.id,
-            "webhook_id": delivery_id,
-            "topic": topic[:60] or "-",
-            "received_at": utcnow(),
-            "ignored": action is None,
-        }
         if action is None:
             log.info("webhook topic %r on channel %s ignored", topic, channel_name)
             store_receipt(session, receipt, None, "ignored_topic")
             return {"status": "ignored", "topic": topic}
-        if incoming is not None:
-            # The receipt is stored with the result (see upsert_order).
-            result = upsert_order(
-                session, channel, incoming, actor=actor, lookup=lookup, receipt=receipt
-            )
-        else:
-            result = _cancel(session, channel, proto, payload, actor)
-            # Stored last, with its final values (see upsert_order for why).
-            store_receipt(session, receipt, result.order_id, result.outcome)
+        if lookup.queued:
+            # Behind an earlier delivery of the same order: applied after it, in order.
+            return _queue(session, receipt, body, delivery_id, channel_name)
+        result = _apply(session, channel, proto, incoming, payload, actor, lookup, receipt)
         log.info(
             "webhook %s %s on %s: %s %s (%s)",
             delivery_id,
@@ -303,8 +310,91 @@ def receive(
         )
         return result.as_json()
 
-    with sessions() as session:
-        return run_in_transaction(session, work)
+    try:
+        with sessions() as session:
+            answer = run_in_transaction(session, work)
+    finally:
+        if inline and inbox is not None:
+            inbox.give_slot()
+    if answer.get("status") == QUEUED and inbox is not None:
+        inbox.notify()
+    return answer
+
+
+def _parse(
+    proto: ShopProtocol, action: str, payload: Any, channel: Channel
+) -> tuple[NormalisedOrder | None, str]:
+    """The delivery's order (None for a delete, which carries only the id) and its id."""
+    if action == "delete" and proto.parse_deleted is not None:
+        return None, proto.parse_deleted(payload)
+    incoming = proto.parse(payload, channel.settings or {})
+    return incoming, incoming.channel_order_id
+
+
+def _queue(
+    session: Session, receipt: dict[str, Any], body: bytes, delivery_id: str, channel_name: str
+) -> dict[str, Any]:
+    """Store the checked delivery for the inbox (or answer the duplicate it is)."""
+    seen = queue_delivery(session, receipt, body)
+    if seen is not None:
+        log.info("webhook %s on %s already received (%s)", delivery_id, channel_name, seen)
+        return {"status": "duplicate", "outcome": seen}
+    log.info("webhook %s on %s queued", delivery_id, channel_name)
+    return {"status": QUEUED}
+
+
+def _apply(
+    session: Session,
+    channel: Channel,
+    proto: ShopProtocol,
+    incoming: NormalisedOrder | None,
+    payload: Any,
+    actor: str,
+    lookup: Lookup,
+    receipt: dict[str, Any] | None,
+) -> IngestResult:
+    """Apply a checked order delivery: upsert its order, or cancel by id for a delete; its
+    receipt (if given) is stored with the outcome, as the transaction's last write."""
+    if incoming is not None:
+        return upsert_order(session, channel, incoming, actor=actor, lookup=lookup, receipt=receipt)
+    result = _cancel(session, channel, proto, payload, actor)
+    if receipt is not None:
+        store_receipt(session, receipt, result.order_id, result.outcome)
+    return result
+
+
+def apply_queued(session: Session, queued: Queued) -> IngestResult:
+    """Apply a delivery the inbox claimed, in the caller's transaction, and record its
+    outcome on its receipt. A ServiceError (its body no longer makes an order under the
+    channel's settings) propagates: the inbox keeps the delivery as failed."""
+    channel = session.get(Channel, queued.channel_id)
+    if channel is None:
+        raise ChannelNotFound(f"The channel of queued delivery {queued.webhook_id} is gone.")
+    proto = PROTOCOLS[channel.kind]
+    action = proto.topics.get(queued.topic)
+    if action is None:
+        raise MalformedBody(f"The queued delivery's topic {queued.topic!r} is not an order's.")
+    payload = _decode(queued.body)
+    incoming, order_key = _parse(proto, action, payload, channel)
+    lookup = look_up(
+        session,
+        channel.id,
+        channel_order_id=order_key,
+        skus=(line.sku for line in incoming.lines) if incoming else (),
+    )
+    actor = f"webhook:{channel.name}"[:100]
+    result = _apply(session, channel, proto, incoming, payload, actor, lookup, None)
+    mark_applied(session, queued.id, result.order_id, result.outcome)
+    log.info(
+        "queued webhook %s %s on %s: %s %s (%s)",
+        queued.webhook_id,
+        queued.topic,
+        channel.name,
+        result.outcome,
+        result.number or "-",
+        result.status or "-",
+    )
+    return result
 
 
 def _cancel(

@@ -12,11 +12,13 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     Numeric,
     String,
     Text,
     UniqueConstraint,
     func,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -168,10 +170,26 @@ class OrderException(Base):
 
 
 class WebhookReceipt(Base):
-    """One delivered webhook, kept so a replay is answered 200 and applied nothing twice."""
+    """One delivered webhook, kept so a replay is answered 200 and applied nothing twice.
+
+    A delivery the service could not apply while the shop waited (service.ingest.inbox) is
+    stored here first with outcome "queued" and its raw `body`; the inbox applies it later
+    and sets the outcome, the order and clears the body in the same transaction.
+    """
 
     __tablename__ = "webhook_receipts"
-    __table_args__ = (UniqueConstraint("channel_id", "webhook_id", name="uq_webhook_receipt"),)
+    __table_args__ = (
+        UniqueConstraint("channel_id", "webhook_id", name="uq_webhook_receipt"),
+        # The inbox's queue: only queued rows are indexed, so it stays small at any history.
+        Index(
+            "ix_webhook_receipts_queued",
+            "channel_id",
+            "channel_order_id",
+            "id",
+            postgresql_where=text("outcome = 'queued'"),
+            sqlite_where=text("outcome = 'queued'"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     channel_id: Mapped[int] = mapped_column(ForeignKey("channels.id"))
@@ -181,6 +199,13 @@ class WebhookReceipt(Base):
     outcome: Mapped[str] = mapped_column(String(40), default="")
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     ignored: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The channel's order id the delivery names (kept for every order delivery; the inbox
+    # applies one order's queued deliveries in the order they came).
+    channel_order_id: Mapped[str | None] = mapped_column(String(64))
+    # A queued delivery's raw body (what its signature covered); NULL once applied.
+    body: Mapped[bytes | None] = mapped_column(LargeBinary)
+    # Why a queued delivery could not be applied (outcome "failed"); it keeps its body.
+    error: Mapped[str | None] = mapped_column(String(300))
 
 
 # The console finds customers by the start of their name, in any case: an index on

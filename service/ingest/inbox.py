@@ -1,0 +1,272 @@
+"""The webhook inbox: deliveries stored first and applied later, when the service is busy.
+
+A shop waits a few seconds for its webhook's answer (Shopify: 5 s) and retries, then gives
+up on the subscription, if it does not come. During a flash sale the service cannot create
+thousands of orders a minute while stations push scans on the same cores, so each serving
+process applies at most `PACKBENCH_WEBHOOK_INLINE` deliveries (default 2) while their shops
+wait. Another order delivery that comes meanwhile is checked all the same (signature, topic,
+a body that parses into an order: a bad one is refused with 4xx as before), then stored
+with its raw body as a receipt with outcome "queued" (one INSERT, which also deduplicates)
+and answered 202. So is a delivery whose order has an earlier delivery still queued: one
+order's deliveries are applied in the order they came.
+
+Each serving process runs one `Inbox` thread that applies queued deliveries, oldest first,
+each in one transaction with its receipt's outcome: a killed process leaves it queued, and
+the next pass (of any process on the database: `FOR UPDATE SKIP LOCKED`) applies it once.
+A delivery that cannot be applied (its body no longer parses under the channel's settings,
+a bug) is kept with outcome "failed", its body and the reason; `packbench-service channel
+inbox` lists and re-queues those. Processes without the thread (tests, the demo's embedded
+service) apply every delivery while the shop waits, as before.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import FromClause, and_, exists, func, literal_column, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.sql.elements import ColumnElement
+
+from service.ingest.tables import RECEIPTS
+
+log = logging.getLogger(__name__)
+
+QUEUED = "queued"
+FAILED = "failed"
+INLINE_ENV = "PACKBENCH_WEBHOOK_INLINE"
+DEFAULT_INLINE = 2
+POLL_SECONDS = 2.0  # how often a process looks for deliveries queued by another one
+MAX_ERROR_CHARS = 300
+
+
+def is_queued(table: FromClause) -> ColumnElement[bool]:
+    """`outcome = 'queued'` with the constant written out, as the partial index's predicate
+    is: a bound parameter would keep PostgreSQL's generic plan off that index."""
+    return table.c.outcome == literal_column(f"'{QUEUED}'")
+
+
+def inline_limit() -> int:
+    """Deliveries one process applies while their shops wait (PACKBENCH_WEBHOOK_INLINE,
+    default 2; 0 queues every order delivery)."""
+    raw = os.environ.get(INLINE_ENV, "").strip()
+    if not raw:
+        return DEFAULT_INLINE
+    if not raw.isdigit():
+        log.warning("ignoring %s=%r: not a whole number", INLINE_ENV, raw)
+        return DEFAULT_INLINE
+    return int(raw)
+
+
+def queue_delivery(session: Session, receipt: Mapping[str, Any], body: bytes) -> str | None:
+    """Store a delivery as queued, in the session's transaction; None when stored, else the
+    outcome of the delivery with the same id that was stored before (a duplicate)."""
+    dialect = session.get_bind().dialect.name
+    make = pg_insert if dialect == "postgresql" else sqlite_insert
+    statement = (
+        make(RECEIPTS)
+        .values({**receipt, "outcome": QUEUED, "body": body, "ignored": False})
+        .on_conflict_do_nothing(index_elements=["channel_id", "webhook_id"])
+        .returning(RECEIPTS.c.id)
+    )
+    connection = session.connection()
+    if connection.execute(statement).scalar() is not None:
+        return None
+    seen = connection.execute(
+        select(RECEIPTS.c.outcome).where(
+            RECEIPTS.c.channel_id == receipt["channel_id"],
+            RECEIPTS.c.webhook_id == receipt["webhook_id"],
+        )
+    ).scalar()
+    return str(seen or QUEUED)
+
+
+@dataclass(frozen=True)
+class Queued:
+    """A queued delivery, claimed (row-locked) in the current transaction."""
+
+    id: int
+    channel_id: int
+    webhook_id: str
+    topic: str
+    body: bytes
+
+
+_EARLIER = RECEIPTS.alias("earlier")
+# The oldest queued delivery with no earlier queued delivery of the same order. Rows another
+# process holds are skipped, not waited for; their later deliveries wait, as NOT EXISTS
+# still sees the held row queued.
+_CLAIM = (
+    select(
+        RECEIPTS.c.id,
+        RECEIPTS.c.channel_id,
+        RECEIPTS.c.webhook_id,
+        RECEIPTS.c.topic,
+        RECEIPTS.c.body,
+    )
+    .where(
+        is_queued(RECEIPTS),
+        ~exists().where(
+            is_queued(_EARLIER),
+            _EARLIER.c.channel_id == RECEIPTS.c.channel_id,
+            _EARLIER.c.channel_order_id == RECEIPTS.c.channel_order_id,
+            _EARLIER.c.id < RECEIPTS.c.id,
+        ),
+    )
+    .order_by(RECEIPTS.c.id)
+    .limit(1)
+    .with_for_update(skip_locked=True, of=RECEIPTS)
+)
+
+
+def claim_next(session: Session) -> Queued | None:
+    """Lock the next delivery to apply, in the session's transaction (None: nothing due)."""
+    row = session.connection().execute(_CLAIM).first()
+    if row is None:
+        return None
+    return Queued(row.id, row.channel_id, row.webhook_id, row.topic, bytes(row.body or b""))
+
+
+def mark_applied(session: Session, receipt_id: int, order_id: int | None, outcome: str) -> None:
+    """The delivery's outcome, in the transaction that applied it; its body is dropped."""
+    session.flush()
+    session.connection().execute(
+        update(RECEIPTS)
+        .where(RECEIPTS.c.id == receipt_id)
+        .values(outcome=outcome, order_id=order_id, body=None, error=None)
+    )
+
+
+def mark_failed(sessions: sessionmaker[Session], receipt_id: int, error: str) -> None:
+    """Keep a delivery that cannot be applied as failed (its body kept), in a transaction
+    of its own, unless another process applied it meanwhile."""
+    with sessions() as session, session.begin():
+        session.connection().execute(
+            update(RECEIPTS)
+            .where(RECEIPTS.c.id == receipt_id, RECEIPTS.c.outcome == QUEUED)
+            .values(outcome=FAILED, error=error[:MAX_ERROR_CHARS])
+        )
+
+
+def requeue_failed(session: Session, channel_id: int | None = None) -> int:
+    """Queue failed deliveries again (all, or one channel's); how many."""
+    condition = RECEIPTS.c.outcome == FAILED
+    if channel_id is not None:
+        condition = and_(condition, RECEIPTS.c.channel_id == channel_id)
+    result = session.connection().execute(
+        update(RECEIPTS).where(condition).values(outcome=QUEUED, error=None)
+    )
+    return int(result.rowcount or 0)
+
+
+def counts(session: Session) -> dict[tuple[int, str], int]:
+    """(channel id, "queued" | "failed") -> how many deliveries are in that state."""
+    rows = session.connection().execute(
+        select(RECEIPTS.c.channel_id, RECEIPTS.c.outcome, func.count())
+        .where(RECEIPTS.c.outcome.in_((QUEUED, FAILED)))
+        .group_by(RECEIPTS.c.channel_id, RECEIPTS.c.outcome)
+    )
+    return {(int(c), str(o)): int(n) for c, o, n in rows}
+
+
+def apply_next(sessions: sessionmaker[Session]) -> bool:
+    """Apply the next queued delivery; False when none is due (or another process holds
+    every one). Database errors propagate and leave the delivery queued for a later pass."""
+    from service.ingest.store import run_in_transaction
+    from service.ingest.webhooks import apply_queued  # the webhook rules, after this module
+
+    claimed: Queued | None = None
+
+    def work(session: Session) -> bool:
+        nonlocal claimed
+        claimed = claim_next(session)
+        if claimed is None:
+            return False
+        apply_queued(session, claimed)
+        return True
+
+    with sessions() as session:
+        try:
+            # A unique race with a delivery of the same order applied meanwhile is run again.
+            return run_in_transaction(session, work)
+        except SQLAlchemyError:
+            raise
+        except Exception as exc:  # kept for a person to look at, not retried forever
+            if claimed is None:
+                raise
+            log.exception("queued webhook %s could not be applied", claimed.webhook_id)
+            failed = (claimed.id, f"{type(exc).__name__}: {exc}")
+    mark_failed(sessions, *failed)
+    return True
+
+
+class Inbox:
+    """One process's inline slots and the thread that applies its queued deliveries."""
+
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        *,
+        inline: int | None = None,
+        poll_seconds: float = POLL_SECONDS,
+    ) -> None:
+        self.sessions = sessions
+        self.poll_seconds = poll_seconds
+        self._slots = threading.Semaphore(inline_limit() if inline is None else inline)
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="packbench-inbox", daemon=True)
+
+    @property
+    def running(self) -> bool:
+        """Whether queued deliveries are being applied (only then is one queued)."""
+        return self._thread.is_alive() and not self._stop.is_set()
+
+    def take_slot(self) -> bool:
+        """A slot to apply one delivery while its shop waits (release it), or False."""
+        return self._slots.acquire(blocking=False)
+
+    def give_slot(self) -> None:
+        """Give back a slot from take_slot()."""
+        self._slots.release()
+
+    def notify(self) -> None:
+        """A delivery was queued: apply it soon."""
+        self._wake.set()
+
+    def start(self) -> None:
+        """Start applying (also what earlier processes left queued)."""
+        self._thread.start()
+
+    def stop(self, timeout: float = 30.0) -> None:
+        """Finish the delivery being applied and stop; what is queued stays queued."""
+        self._stop.set()
+        self._wake.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout)
+
+    def drain(self) -> int:
+        """Apply queued deliveries until none is due; how many were applied."""
+        applied = 0
+        while not self._stop.is_set() and apply_next(self.sessions):
+            applied += 1
+        return applied
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            self._wake.clear()
+            try:
+                applied = self.drain()
+                if applied:
+                    log.info("webhook inbox: %d queued deliveries applied", applied)
+            except Exception:  # the database is away: the deliveries stay queued
+                log.exception("webhook inbox: applying queued deliveries failed; retrying")
+                self._stop.wait(self.poll_seconds)
+            self._wake.wait(self.poll_seconds)

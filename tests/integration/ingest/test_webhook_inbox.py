@@ -1,0 +1,301 @@
+"""The webhook inbox: a busy service stores checked deliveries and applies them later, in
+order, once each, and keeps what it cannot apply (both databases)."""
+
+from __future__ import annotations
+
+import json
+import threading
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, select
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from service.api.app import create_app
+from service.errors import ServiceError
+from service.ingest import inbox as inbox_module
+from service.ingest import store
+from service.ingest.inbox import Inbox, apply_next, requeue_failed
+from service.ingest.webhooks import receive, sign
+from service.models import Order, OrderEvent, WebhookReceipt
+from tests.integration.ingest.conftest import SHOP_SECRET, WOO_SECRET, count, shopify_post
+from tests.support.shop_payloads import shopify_order, woo_order
+
+
+class HeldInbox(Inbox):
+    """An inbox whose thread is not started: the test applies what it queued, step by step."""
+
+    @property
+    def running(self) -> bool:
+        return True
+
+
+def _shopify(
+    sessions: sessionmaker[Session],
+    inbox: Inbox | None,
+    payload: dict[str, Any],
+    delivery: str,
+    topic: str = "orders/create",
+) -> dict[str, Any]:
+    body = json.dumps(payload).encode()
+    headers = {
+        "x-shopify-topic": topic,
+        "x-shopify-hmac-sha256": sign(SHOP_SECRET, body),
+        "x-shopify-webhook-id": delivery,
+    }
+    return receive(sessions, "shopify", "shop", headers, body, inbox=inbox)
+
+
+def _receipts(sessions: sessionmaker[Session]) -> list[WebhookReceipt]:
+    with sessions() as s:
+        return list(s.scalars(select(WebhookReceipt).order_by(WebhookReceipt.id)))
+
+
+def _drain(sessions: sessionmaker[Session]) -> int:
+    applied = 0
+    while apply_next(sessions):
+        applied += 1
+    return applied
+
+
+def test_a_busy_service_queues_the_checked_delivery_and_applies_it_once(
+    seeded: sessionmaker[Session],
+) -> None:
+    busy = HeldInbox(seeded, inline=0)
+    assert _shopify(seeded, busy, shopify_order(501), "d-501") == {"status": "queued"}
+    assert count(seeded, Order) == 0
+    [queued] = _receipts(seeded)
+    assert (queued.outcome, queued.channel_order_id, queued.order_id) == ("queued", "501", None)
+    assert queued.body is not None and json.loads(queued.body)["id"] == 501
+
+    # The same delivery again, while queued and once applied: answered, never applied twice.
+    again = _shopify(seeded, busy, shopify_order(501), "d-501")
+    assert again == {"status": "duplicate", "outcome": "queued"}
+    assert _drain(seeded) == 1
+    assert _shopify(seeded, busy, shopify_order(501), "d-501")["outcome"] == "created"
+    assert _shopify(seeded, None, shopify_order(501), "d-501")["outcome"] == "created"
+
+    [applied] = _receipts(seeded)
+    assert (applied.outcome, applied.body, applied.error) == ("created", None, None)
+    with seeded() as s:
+        order = s.scalars(select(Order)).one()
+        assert (order.channel_order_id, order.status, order.id) == (
+            "501",
+            "confirmed",
+            applied.order_id,
+        )
+        created = s.scalars(select(OrderEvent).where(OrderEvent.type == "created")).all()
+        assert [e.actor for e in created] == ["webhook:shop"]
+    assert count(seeded, Order) == 1
+    assert not apply_next(seeded)
+
+
+def test_bad_deliveries_are_refused_at_once_and_nothing_is_queued(
+    seeded: sessionmaker[Session],
+) -> None:
+    busy = HeldInbox(seeded, inline=0)
+    no_lines = shopify_order(502, line_items=[])
+    with pytest.raises(ServiceError) as refused:
+        _shopify(seeded, busy, no_lines, "d-502")
+    assert refused.value.http_status == 422 and "line" in refused.value.message
+    body = json.dumps(shopify_order(503)).encode()
+    headers = {
+        "x-shopify-topic": "orders/create",
+        "x-shopify-hmac-sha256": sign("not the secret", body),
+        "x-shopify-webhook-id": "d-503",
+    }
+    with pytest.raises(ServiceError) as forged:
+        receive(seeded, "shopify", "shop", headers, body, inbox=busy)
+    assert forged.value.http_status == 401
+    assert _receipts(seeded) == []
+    # Topics that are not an order's are never queued.
+    ignored = _shopify(seeded, busy, shopify_order(504), "d-504", topic="customers/create")
+    assert ignored["status"] == "ignored"
+    assert [r.outcome for r in _receipts(seeded)] == ["ignored_topic"]
+
+
+def test_one_orders_deliveries_are_applied_in_the_order_they_came(
+    seeded: sessionmaker[Session],
+) -> None:
+    busy = HeldInbox(seeded, inline=0)
+    created = shopify_order(505, updated_at="2026-12-05T10:00:00+01:00")
+    moved = shopify_order(
+        505,
+        updated_at="2026-12-05T10:05:00+01:00",
+        shipping_address={**created["shipping_address"], "city": "Potsdam"},
+    )
+    cancelled = shopify_order(
+        505, updated_at="2026-12-05T10:09:00+01:00", cancelled_at="2026-12-05T10:09:00+01:00"
+    )
+    assert _shopify(seeded, busy, created, "d-a")["status"] == "queued"
+    # A free inline slot does not let a later delivery of the same order overtake it.
+    idle = HeldInbox(seeded, inline=1)
+    assert _shopify(seeded, idle, moved, "d-b", "orders/updated")["status"] == "queued"
+    assert _shopify(seeded, idle, cancelled, "d-c", "orders/cancelled")["status"] == "queued"
+    # Another order is not held up by them.
+    assert _shopify(seeded, idle, shopify_order(506), "d-d")["status"] == "created"
+
+    assert _drain(seeded) == 3
+    outcomes = {r.webhook_id: r.outcome for r in _receipts(seeded)}
+    assert outcomes == {"d-a": "created", "d-b": "updated", "d-c": "cancelled", "d-d": "created"}
+    with seeded() as s:
+        order = s.scalars(select(Order).where(Order.channel_order_id == "505")).one()
+        assert (order.status, order.ship_city) == ("cancelled", "Potsdam")
+
+
+def test_a_woocommerce_delete_waits_behind_the_create_it_cancels(
+    seeded: sessionmaker[Session],
+) -> None:
+    busy = HeldInbox(seeded, inline=0)
+
+    def woo(payload: dict[str, Any], topic: str, delivery: str) -> dict[str, Any]:
+        body = json.dumps(payload).encode()
+        headers = {
+            "x-wc-webhook-topic": topic,
+            "x-wc-webhook-signature": sign(WOO_SECRET, body),
+            "x-wc-webhook-delivery-id": delivery,
+        }
+        return receive(seeded, "woocommerce", "woo", headers, body, inbox=busy)
+
+    assert woo(woo_order(731), "order.created", "w-1")["status"] == "queued"
+    assert woo({"id": 731}, "order.deleted", "w-2")["status"] == "queued"
+    assert _drain(seeded) == 2
+    assert [r.outcome for r in _receipts(seeded)] == ["created", "cancelled"]
+
+
+def test_a_delivery_that_cannot_be_applied_is_kept_failed_and_can_be_retried(
+    seeded: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    busy = HeldInbox(seeded, inline=0)
+    for n in (507, 508):
+        assert _shopify(seeded, busy, shopify_order(n), f"d-{n}")["status"] == "queued"
+    real = store.upsert_order
+
+    def broken_for_507(session: Session, channel: Any, incoming: Any, **kw: Any) -> Any:
+        if incoming.channel_order_id == "507":
+            raise RuntimeError("disk on fire")
+        return real(session, channel, incoming, **kw)
+
+    monkeypatch.setattr("service.ingest.webhooks.upsert_order", broken_for_507)
+    assert _drain(seeded) == 2
+    first, second = _receipts(seeded)
+    assert (first.outcome, first.error) == ("failed", "RuntimeError: disk on fire")
+    assert first.body is not None  # kept for the retry
+    assert second.outcome == "created"  # not held up by the failed one
+    assert count(seeded, Order) == 1
+
+    monkeypatch.setattr("service.ingest.webhooks.upsert_order", real)
+    with seeded() as s, s.begin():
+        assert requeue_failed(s) == 1
+    assert _drain(seeded) == 1
+    assert [r.outcome for r in _receipts(seeded)] == ["created", "created"]
+    assert count(seeded, Order) == 2
+
+
+def test_a_database_error_mid_apply_leaves_the_delivery_queued(
+    seeded: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    busy = HeldInbox(seeded, inline=0)
+    assert _shopify(seeded, busy, shopify_order(509), "d-509")["status"] == "queued"
+    real = inbox_module.mark_applied
+
+    def connection_lost(*args: Any) -> None:
+        raise OperationalError("UPDATE webhook_receipts", {}, Exception("server closed"))
+
+    monkeypatch.setattr("service.ingest.webhooks.mark_applied", connection_lost)
+    with pytest.raises(OperationalError):
+        apply_next(seeded)
+    # The order written before the error went with the rolled-back transaction.
+    assert count(seeded, Order) == 0
+    assert [r.outcome for r in _receipts(seeded)] == ["queued"]
+    monkeypatch.setattr("service.ingest.webhooks.mark_applied", real)
+    assert _drain(seeded) == 1
+    assert count(seeded, Order) == 1
+
+
+def test_two_appliers_apply_each_delivery_once_and_each_order_in_order(
+    seeded: sessionmaker[Session],
+) -> None:
+    busy = HeldInbox(seeded, inline=0)
+    orders, versions = 8, 4
+    address = shopify_order()["shipping_address"]
+    for v in range(versions):
+        for n in range(orders):
+            payload = shopify_order(
+                600 + n,
+                updated_at=f"2026-12-05T10:0{v}:00+00:00",
+                shipping_address={**address, "city": f"City {v}"},
+            )
+            topic = "orders/create" if v == 0 else "orders/updated"
+            assert _shopify(seeded, busy, payload, f"d-{n}-{v}", topic)["status"] == "queued"
+    errors: list[BaseException] = []
+
+    def applier() -> None:
+        try:
+            _drain(seeded)
+        except BaseException as exc:  # shown by the assertion below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=applier) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert errors == []
+    receipts = _receipts(seeded)
+    assert len(receipts) == orders * versions
+    by_delivery = {r.webhook_id: r.outcome for r in receipts}
+    # In order: each create first, then every update applied (an update applied before a
+    # newer one would be "updated" then the older "stale"; a create after an update, two).
+    for n in range(orders):
+        assert by_delivery[f"d-{n}-0"] == "created"
+        assert [by_delivery[f"d-{n}-{v}"] for v in range(1, versions)] == ["updated"] * 3
+    with seeded() as s:
+        assert set(s.scalars(select(Order.ship_city))) == {f"City {versions - 1}"}
+    assert count(seeded, Order) == orders
+
+
+def test_the_served_app_answers_a_queued_delivery_202(
+    service_engine: Engine, seeded: sessionmaker[Session]
+) -> None:
+    app = create_app(service_engine)
+    app.state.inbox = HeldInbox(seeded, inline=0)
+    with TestClient(app) as client:
+        r = shopify_post(client, shopify_order(510), webhook_id="d-510")
+        assert (r.status_code, r.json()) == (202, {"status": "queued"})
+        again = shopify_post(client, shopify_order(510), webhook_id="d-510")
+        assert (again.status_code, again.json()["status"]) == (200, "duplicate")
+    assert _drain(seeded) == 1 and count(seeded, Order) == 1
+
+
+def test_the_inbox_thread_applies_what_is_queued_and_stops_cleanly(
+    seeded: sessionmaker[Session],
+) -> None:
+    box = Inbox(seeded, inline=0, poll_seconds=0.05)
+    box.start()
+    try:
+        assert box.running
+        for n in range(5):
+            assert _shopify(seeded, box, shopify_order(520 + n), f"t-{n}")["status"] == "queued"
+        deadline = threading.Event()
+        for _ in range(200):
+            if all(r.outcome == "created" for r in _receipts(seeded)):
+                break
+            deadline.wait(0.05)
+        assert [r.outcome for r in _receipts(seeded)] == ["created"] * 5
+    finally:
+        box.stop()
+    assert not box.running
+    # A stopped inbox queues nothing: deliveries are applied while the shop waits.
+    assert _shopify(seeded, box, shopify_order(530), "t-9")["status"] == "created"
+
+
+def test_inline_limit_reads_its_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(inbox_module.INLINE_ENV, "0")
+    assert inbox_module.inline_limit() == 0
+    monkeypatch.setenv(inbox_module.INLINE_ENV, "lots")
+    assert inbox_module.inline_limit() == inbox_module.DEFAULT_INLINE
+    monkeypatch.delenv(inbox_module.INLINE_ENV)
+    assert inbox_module.inline_limit() == inbox_module.DEFAULT_INLINE

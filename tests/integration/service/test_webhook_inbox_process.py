@@ -1,0 +1,107 @@
+"""The webhook inbox in the real `serve` process: a busy service answers the shop 202 at
+once, and deliveries queued by a killed process are applied by the next one, each once
+(both databases)."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import httpx
+from sqlalchemy import Engine, func, select
+
+from service.ingest.webhooks import sign
+from service.models import Base, Order, WebhookReceipt
+from tests.support.service_process import ServiceProcess, child_env, run_cli
+from tests.support.shop_payloads import shopify_order
+
+SECRET = "shpss_inbox_process_5c1e"
+DELIVERIES = 40
+
+
+def _post(client: httpx.Client, base: str, n: int) -> httpx.Response:
+    body = json.dumps(shopify_order(9000 + n)).encode()
+    return client.post(
+        f"{base}/v1/channels/shopify/shop/webhooks",
+        content=body,
+        headers={
+            "Content-Type": "application/json",
+            "X-Shopify-Topic": "orders/create",
+            "X-Shopify-Hmac-Sha256": sign(SECRET, body),
+            "X-Shopify-Webhook-Id": f"proc-{n}",
+        },
+    )
+
+
+def _outcomes(engine: Engine) -> dict[str, int]:
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(WebhookReceipt.outcome, func.count()).group_by(WebhookReceipt.outcome)
+        )
+        return {outcome: n for outcome, n in rows}
+
+
+def test_queued_deliveries_survive_a_killed_service_and_are_applied_once(
+    service_db: tuple[str, Engine], tmp_path: Path
+) -> None:
+    url, engine = service_db
+    Base.metadata.drop_all(engine)
+    env = child_env(tmp_path / "keyring.json")
+    for args in (
+        ["db", "upgrade"],
+        ["channel", "add", "shopify", "--name", "shop", "--secret", "-"],
+    ):
+        done = run_cli(*args, "--db", url, env=env, input=SECRET + "\n")
+        assert done.returncode == 0, done.stderr
+
+    # No inline slot: every order delivery is checked, stored and answered 202. On
+    # PostgreSQL the test holds the orders table in SHARE mode (inserts into it wait, the
+    # receipts' inserts, which check their key into it, do not), so nothing is applied before
+    # the kill.
+    blocker = engine.connect()
+    if engine.dialect.name == "postgresql":
+        blocker.begin()
+        blocker.exec_driver_sql("LOCK TABLE orders IN SHARE MODE")
+    busy = ServiceProcess(url, {**env, "PACKBENCH_WEBHOOK_INLINE": "0"}, tmp_path / "a.log")
+    try:
+        with busy, httpx.Client(timeout=10) as client:
+            answers = [_post(client, busy.base_url, n) for n in range(DELIVERIES)]
+            assert {(r.status_code, r.json()["status"]) for r in answers} == {(202, "queued")}
+            # A bad delivery is still refused at once, and stored nowhere.
+            forged = client.post(
+                f"{busy.base_url}/v1/channels/shopify/shop/webhooks",
+                content=b'{"id": 1}',
+                headers={"X-Shopify-Topic": "orders/create", "X-Shopify-Hmac-Sha256": "AAAA"},
+            )
+            assert forged.status_code == 401
+            assert busy.proc is not None
+            busy.proc.kill()  # SIGKILL: whatever it was applying is rolled back
+            busy.proc.wait(10)
+    finally:
+        blocker.rollback()
+        blocker.close()
+    at_kill = _outcomes(engine)
+    assert sum(at_kill.values()) == DELIVERIES
+    if engine.dialect.name == "postgresql":
+        assert at_kill == {"queued": DELIVERIES}
+
+    # The next process applies what the killed one left, at start-up.
+    with ServiceProcess(url, env, tmp_path / "b.log") as again:
+        deadline = time.monotonic() + 60
+        while _outcomes(engine).get("queued") and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert _outcomes(engine) == {"created": DELIVERIES}, again.log()
+        with httpx.Client(timeout=10) as client:
+            replay = _post(client, again.base_url, 0)
+        assert (replay.status_code, replay.json()) == (
+            200,
+            {"status": "duplicate", "outcome": "created"},
+        )
+    with engine.connect() as conn:
+        ids = conn.execute(select(Order.channel_order_id)).scalars().all()
+    assert sorted(ids) == sorted(str(9000 + n) for n in range(DELIVERIES))
+
+    shown = run_cli("channel", "inbox", "--db", url, env=env)
+    assert shown.returncode == 0, shown.stderr
+    assert "shop\t0 queued\t0 failed" in shown.stdout
