@@ -11,8 +11,9 @@ and answered 202. So is a delivery whose order has an earlier delivery still que
 order's deliveries are applied in the order they came.
 
 Each serving process runs one `Inbox` thread that applies queued deliveries, oldest first,
-each in one transaction with its receipt's outcome: a killed process leaves it queued, and
-the next pass (of any process on the database: `FOR UPDATE SKIP LOCKED`) applies it once.
+up to 32 in one transaction, each with its receipt's outcome: a killed process leaves them
+queued, and the next pass (of any process on the database: `FOR UPDATE SKIP LOCKED`)
+applies each once.
 A delivery that cannot be applied (its body no longer parses under the channel's settings,
 a bug) is kept with outcome "failed", its body and the reason; `packbench-service channel
 inbox` lists and re-queues those. Processes without the thread (tests, the demo's embedded
@@ -28,10 +29,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import FromClause, and_, exists, func, literal_column, select, update
+from sqlalchemy import FromClause, Integer, and_, bindparam, func, literal_column, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -65,26 +66,28 @@ def inline_limit() -> int:
     return int(raw)
 
 
+# Built once per dialect; the row travels as parameters.
+_QUEUE_INSERT = {
+    name: make(RECEIPTS)
+    .on_conflict_do_nothing(index_elements=["channel_id", "webhook_id"])
+    .returning(RECEIPTS.c.id)
+    for name, make in (("postgresql", pg_insert), ("sqlite", sqlite_insert))
+}
+_SEEN = select(RECEIPTS.c.outcome).where(
+    RECEIPTS.c.channel_id == bindparam("channel_id"),
+    RECEIPTS.c.webhook_id == bindparam("webhook_id"),
+)
+
+
 def queue_delivery(session: Session, receipt: Mapping[str, Any], body: bytes) -> str | None:
     """Store a delivery as queued, in the session's transaction; None when stored, else the
     outcome of the delivery with the same id that was stored before (a duplicate)."""
-    dialect = session.get_bind().dialect.name
-    make = pg_insert if dialect == "postgresql" else sqlite_insert
-    statement = (
-        make(RECEIPTS)
-        .values({**receipt, "outcome": QUEUED, "body": body, "ignored": False})
-        .on_conflict_do_nothing(index_elements=["channel_id", "webhook_id"])
-        .returning(RECEIPTS.c.id)
-    )
     connection = session.connection()
-    if connection.execute(statement).scalar() is not None:
+    statement = _QUEUE_INSERT[connection.dialect.name]
+    row = {**receipt, "outcome": QUEUED, "body": body, "ignored": False}
+    if connection.execute(statement, row).scalar() is not None:
         return None
-    seen = connection.execute(
-        select(RECEIPTS.c.outcome).where(
-            RECEIPTS.c.channel_id == receipt["channel_id"],
-            RECEIPTS.c.webhook_id == receipt["webhook_id"],
-        )
-    ).scalar()
+    seen = connection.execute(_SEEN, receipt).scalar()
     return str(seen or QUEUED)
 
 
@@ -99,10 +102,9 @@ class Queued:
     body: bytes
 
 
-_EARLIER = RECEIPTS.alias("earlier")
-# The oldest queued delivery with no earlier queued delivery of the same order. Rows another
-# process holds are skipped, not waited for; their later deliveries wait, as NOT EXISTS
-# still sees the held row queued.
+BATCH = 32  # deliveries claimed, applied and committed together
+
+# The oldest queued deliveries that no other process holds (read along the queue's id index).
 _CLAIM = (
     select(
         RECEIPTS.c.id,
@@ -110,28 +112,45 @@ _CLAIM = (
         RECEIPTS.c.webhook_id,
         RECEIPTS.c.topic,
         RECEIPTS.c.body,
+        RECEIPTS.c.channel_order_id,
     )
+    .where(is_queued(RECEIPTS))
+    .order_by(RECEIPTS.c.id)
+    .limit(bindparam("batch", type_=Integer))
+    .with_for_update(skip_locked=True, of=RECEIPTS)
+)
+# The first queued delivery of each of these orders, held by this process or another.
+_FIRSTS = (
+    select(RECEIPTS.c.channel_id, RECEIPTS.c.channel_order_id, func.min(RECEIPTS.c.id))
     .where(
         is_queued(RECEIPTS),
-        ~exists().where(
-            is_queued(_EARLIER),
-            _EARLIER.c.channel_id == RECEIPTS.c.channel_id,
-            _EARLIER.c.channel_order_id == RECEIPTS.c.channel_order_id,
-            _EARLIER.c.id < RECEIPTS.c.id,
-        ),
+        RECEIPTS.c.channel_order_id.in_(bindparam("orders", expanding=True)),
     )
-    .order_by(RECEIPTS.c.id)
-    .limit(1)
-    .with_for_update(skip_locked=True, of=RECEIPTS)
+    .group_by(RECEIPTS.c.channel_id, RECEIPTS.c.channel_order_id)
 )
 
 
-def claim_next(session: Session) -> Queued | None:
-    """Lock the next delivery to apply, in the session's transaction (None: nothing due)."""
-    row = session.connection().execute(_CLAIM).first()
-    if row is None:
-        return None
-    return Queued(row.id, row.channel_id, row.webhook_id, row.topic, bytes(row.body or b""))
+def claim(session: Session, batch: int = BATCH) -> list[Queued]:
+    """Lock the next deliveries to apply, oldest first, in the session's transaction.
+
+    A delivery whose order has an earlier queued delivery that this claim did not get
+    (another process holds it) is left for later: one order's deliveries are applied in
+    the order they came, whichever process applies them.
+    """
+    connection = session.connection()
+    rows = connection.execute(_CLAIM, {"batch": batch}).all()
+    keys = sorted({r.channel_order_id for r in rows if r.channel_order_id is not None})
+    firsts = {
+        (channel, order): first
+        for channel, order, first in (connection.execute(_FIRSTS, {"orders": keys}) if keys else ())
+    }
+    mine = {r.id for r in rows}
+    due = []
+    for r in rows:
+        first = firsts.get((r.channel_id, r.channel_order_id), r.id)
+        if first == r.id or first in mine:
+            due.append(Queued(r.id, r.channel_id, r.webhook_id, r.topic, bytes(r.body or b"")))
+    return due
 
 
 def mark_applied(session: Session, receipt_id: int, order_id: int | None, outcome: str) -> None:
@@ -144,15 +163,14 @@ def mark_applied(session: Session, receipt_id: int, order_id: int | None, outcom
     )
 
 
-def mark_failed(sessions: sessionmaker[Session], receipt_id: int, error: str) -> None:
-    """Keep a delivery that cannot be applied as failed (its body kept), in a transaction
-    of its own, unless another process applied it meanwhile."""
-    with sessions() as session, session.begin():
-        session.connection().execute(
-            update(RECEIPTS)
-            .where(RECEIPTS.c.id == receipt_id, RECEIPTS.c.outcome == QUEUED)
-            .values(outcome=FAILED, error=error[:MAX_ERROR_CHARS])
-        )
+def mark_failed(session: Session, receipt_id: int, error: str) -> None:
+    """Keep a delivery that cannot be applied as failed (its body kept), in the session's
+    transaction."""
+    session.connection().execute(
+        update(RECEIPTS)
+        .where(RECEIPTS.c.id == receipt_id, is_queued(RECEIPTS))
+        .values(outcome=FAILED, error=error[:MAX_ERROR_CHARS])
+    )
 
 
 def requeue_failed(session: Session, channel_id: int | None = None) -> int:
@@ -176,35 +194,35 @@ def counts(session: Session) -> dict[tuple[int, str], int]:
     return {(int(c), str(o)): int(n) for c, o, n in rows}
 
 
-def apply_next(sessions: sessionmaker[Session]) -> bool:
-    """Apply the next queued delivery; False when none is due (or another process holds
-    every one). Database errors propagate and leave the delivery queued for a later pass."""
-    from service.ingest.store import run_in_transaction
+def apply_due(sessions: sessionmaker[Session], batch: int = BATCH) -> int:
+    """Apply the next queued deliveries (up to `batch`) in one transaction; how many were
+    applied or kept as failed (0: none is due, or other processes hold them).
+
+    Each delivery runs in a savepoint: one that cannot be applied is kept as failed and the
+    others go on; a unique race with a delivery of the same order applied meanwhile is run
+    again (it then finds that order). A database error rolls the whole batch back, queued
+    as before, and propagates.
+    """
     from service.ingest.webhooks import apply_queued  # the webhook rules, after this module
 
-    claimed: Queued | None = None
-
-    def work(session: Session) -> bool:
-        nonlocal claimed
-        claimed = claim_next(session)
-        if claimed is None:
-            return False
-        apply_queued(session, claimed)
-        return True
-
-    with sessions() as session:
-        try:
-            # A unique race with a delivery of the same order applied meanwhile is run again.
-            return run_in_transaction(session, work)
-        except SQLAlchemyError:
-            raise
-        except Exception as exc:  # kept for a person to look at, not retried forever
-            if claimed is None:
-                raise
-            log.exception("queued webhook %s could not be applied", claimed.webhook_id)
-            failed = (claimed.id, f"{type(exc).__name__}: {exc}")
-    mark_failed(sessions, *failed)
-    return True
+    with sessions() as session, session.begin():
+        due = claim(session, batch)
+        for queued in due:
+            for attempt in range(1, 4):
+                try:
+                    with session.begin_nested():
+                        apply_queued(session, queued, sessions)
+                    break
+                except IntegrityError:
+                    if attempt == 3:
+                        raise
+                except SQLAlchemyError:
+                    raise
+                except Exception as exc:  # kept for a person to look at, not retried forever
+                    log.exception("queued webhook %s could not be applied", queued.webhook_id)
+                    mark_failed(session, queued.id, f"{type(exc).__name__}: {exc}")
+                    break
+    return len(due)
 
 
 class Inbox:
@@ -255,8 +273,11 @@ class Inbox:
     def drain(self) -> int:
         """Apply queued deliveries until none is due; how many were applied."""
         applied = 0
-        while not self._stop.is_set() and apply_next(self.sessions):
-            applied += 1
+        while not self._stop.is_set():
+            done = apply_due(self.sessions)
+            if not done:
+                return applied
+            applied += done
         return applied
 
     def _loop(self) -> None:

@@ -130,24 +130,44 @@ def _decode(body: bytes, *, checked: bool = False) -> Any:
 # Channels change rarely and every delivery needs one: a short-lived copy per database saves
 # a query per webhook. Keyed weakly by the session factory, so a disposed app drops its cache.
 CHANNEL_CACHE_SECONDS = 5.0
+# Key (kind, name) for deliveries, ("#", id) for queued ones (service.ingest.inbox).
 _channel_cache: weakref.WeakKeyDictionary[
-    sessionmaker[Session], dict[tuple[str, str], tuple[float, Channel]]
+    sessionmaker[Session], dict[tuple[str, str | int], tuple[float, Channel]]
 ] = weakref.WeakKeyDictionary()
 _channel_cache_lock = threading.Lock()
 
 
 def _channel(session: Session, sessions: sessionmaker[Session], kind: str, name: str) -> Channel:
     """The channel (a detached copy, read-only), or ChannelNotFound; misses are not cached."""
-    now = time.monotonic()
-    with _channel_cache_lock:
-        per_db = _channel_cache.setdefault(sessions, {})
-        hit = per_db.get((kind, name))
-    if hit is not None and hit[0] > now:
-        return hit[1]
+    hit = _cached(sessions, (kind, name))
+    if hit is not None:
+        return hit
     row = session.scalar(select(Channel).where(Channel.kind == kind, Channel.name == name))
     if row is None or (row.settings or {}).get("disabled"):
         # A disabled channel answers exactly like one that does not exist.
         raise ChannelNotFound(f"No {kind} channel named {name!r} is configured.")
+    return _cache(sessions, (kind, name), row)
+
+
+def _channel_by_id(session: Session, sessions: sessionmaker[Session], channel_id: int) -> Channel:
+    """The channel of a queued delivery (a detached copy), disabled or not: the delivery was
+    accepted while it was enabled."""
+    hit = _cached(sessions, ("#", channel_id))
+    if hit is not None:
+        return hit
+    row = session.get(Channel, channel_id)
+    if row is None:
+        raise ChannelNotFound(f"The channel {channel_id} of a queued delivery is gone.")
+    return _cache(sessions, ("#", channel_id), row)
+
+
+def _cached(sessions: sessionmaker[Session], key: tuple[str, str | int]) -> Channel | None:
+    with _channel_cache_lock:
+        hit = _channel_cache.setdefault(sessions, {}).get(key)
+    return hit[1] if hit is not None and hit[0] > time.monotonic() else None
+
+
+def _cache(sessions: sessionmaker[Session], key: tuple[str, str | int], row: Channel) -> Channel:
     copy = Channel(
         id=row.id,
         kind=row.kind,
@@ -156,7 +176,10 @@ def _channel(session: Session, sessions: sessionmaker[Session], kind: str, name:
         settings=dict(row.settings or {}),
     )
     with _channel_cache_lock:
-        per_db[(kind, name)] = (now + CHANNEL_CACHE_SECONDS, copy)
+        _channel_cache.setdefault(sessions, {})[key] = (
+            time.monotonic() + CHANNEL_CACHE_SECONDS,
+            copy,
+        )
     return copy
 
 
@@ -363,13 +386,12 @@ def _apply(
     return result
 
 
-def apply_queued(session: Session, queued: Queued) -> IngestResult:
-    """Apply a delivery the inbox claimed, in the caller's transaction, and record its
-    outcome on its receipt. A ServiceError (its body no longer makes an order under the
-    channel's settings) propagates: the inbox keeps the delivery as failed."""
-    channel = session.get(Channel, queued.channel_id)
-    if channel is None:
-        raise ChannelNotFound(f"The channel of queued delivery {queued.webhook_id} is gone.")
+def apply_queued(session: Session, queued: Queued, sessions: sessionmaker[Session]) -> IngestResult:
+    """Apply a delivery the inbox claimed, in the caller's transaction (a session of
+    `sessions`), and record its outcome on its receipt. A ServiceError (its body no longer
+    makes an order under the channel's settings) propagates: the inbox keeps the delivery
+    as failed."""
+    channel = _channel_by_id(session, sessions, queued.channel_id)
     proto = PROTOCOLS[channel.kind]
     action = proto.topics.get(queued.topic)
     if action is None:

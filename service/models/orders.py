@@ -180,9 +180,16 @@ class WebhookReceipt(Base):
     __tablename__ = "webhook_receipts"
     __table_args__ = (
         UniqueConstraint("channel_id", "webhook_id", name="uq_webhook_receipt"),
-        # The inbox's queue: only queued rows are indexed, so it stays small at any history.
+        # The inbox's queue, in order and per order (service.ingest.inbox): only queued rows
+        # are indexed, so both stay small at any history.
         Index(
             "ix_webhook_receipts_queued",
+            "id",
+            postgresql_where=text("outcome = 'queued'"),
+            sqlite_where=text("outcome = 'queued'"),
+        ),
+        Index(
+            "ix_webhook_receipts_queued_order",
             "channel_id",
             "channel_order_id",
             "id",

@@ -1,4 +1,4 @@
-"""webhook_receipts as the webhook inbox: channel_order_id, body, error and the queue index
+"""webhook_receipts as the webhook inbox: channel_order_id, body, error and the queue's indexes
 
 A delivery that cannot be applied while the shop waits (the service is busy, or an earlier
 delivery of the same order is still queued) is stored with outcome "queued" and its raw
@@ -31,16 +31,17 @@ def upgrade() -> None:
     )
     op.add_column("webhook_receipts", sa.Column("body", sa.LargeBinary(), nullable=True))
     op.add_column("webhook_receipts", sa.Column("error", sa.String(length=300), nullable=True))
-    op.create_index(
-        "ix_webhook_receipts_queued",
-        "webhook_receipts",
-        ["channel_id", "channel_order_id", "id"],
-        postgresql_where=QUEUED,
-        sqlite_where=QUEUED,
-    )
+    for name, columns in (
+        ("ix_webhook_receipts_queued", ["id"]),
+        ("ix_webhook_receipts_queued_order", ["channel_id", "channel_order_id", "id"]),
+    ):
+        op.create_index(
+            name, "webhook_receipts", columns, postgresql_where=QUEUED, sqlite_where=QUEUED
+        )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_webhook_receipts_queued_order", table_name="webhook_receipts")
     op.drop_index("ix_webhook_receipts_queued", table_name="webhook_receipts")
     op.drop_column("webhook_receipts", "error")
     op.drop_column("webhook_receipts", "body")

@@ -17,7 +17,7 @@ from service.api.app import create_app
 from service.errors import ServiceError
 from service.ingest import inbox as inbox_module
 from service.ingest import store
-from service.ingest.inbox import Inbox, apply_next, requeue_failed
+from service.ingest.inbox import BATCH, Inbox, apply_due, claim, requeue_failed
 from service.ingest.webhooks import receive, sign
 from service.models import Order, OrderEvent, WebhookReceipt
 from tests.integration.ingest.conftest import SHOP_SECRET, WOO_SECRET, count, shopify_post
@@ -53,10 +53,10 @@ def _receipts(sessions: sessionmaker[Session]) -> list[WebhookReceipt]:
         return list(s.scalars(select(WebhookReceipt).order_by(WebhookReceipt.id)))
 
 
-def _drain(sessions: sessionmaker[Session]) -> int:
+def _drain(sessions: sessionmaker[Session], batch: int = BATCH) -> int:
     applied = 0
-    while apply_next(sessions):
-        applied += 1
+    while done := apply_due(sessions, batch):
+        applied += done
     return applied
 
 
@@ -89,7 +89,7 @@ def test_a_busy_service_queues_the_checked_delivery_and_applies_it_once(
         created = s.scalars(select(OrderEvent).where(OrderEvent.type == "created")).all()
         assert [e.actor for e in created] == ["webhook:shop"]
     assert count(seeded, Order) == 1
-    assert not apply_next(seeded)
+    assert apply_due(seeded) == 0
 
 
 def test_bad_deliveries_are_refused_at_once_and_nothing_is_queued(
@@ -206,7 +206,7 @@ def test_a_database_error_mid_apply_leaves_the_delivery_queued(
 
     monkeypatch.setattr("service.ingest.webhooks.mark_applied", connection_lost)
     with pytest.raises(OperationalError):
-        apply_next(seeded)
+        apply_due(seeded)
     # The order written before the error went with the rolled-back transaction.
     assert count(seeded, Order) == 0
     assert [r.outcome for r in _receipts(seeded)] == ["queued"]
@@ -234,7 +234,7 @@ def test_two_appliers_apply_each_delivery_once_and_each_order_in_order(
 
     def applier() -> None:
         try:
-            _drain(seeded)
+            _drain(seeded, batch=3)
         except BaseException as exc:  # shown by the assertion below
             errors.append(exc)
 
@@ -255,6 +255,29 @@ def test_two_appliers_apply_each_delivery_once_and_each_order_in_order(
     with seeded() as s:
         assert set(s.scalars(select(Order.ship_city))) == {f"City {versions - 1}"}
     assert count(seeded, Order) == orders
+
+
+@pytest.mark.pg
+def test_a_later_delivery_waits_while_another_process_holds_its_orders_first(
+    service_engine: Engine, seeded: sessionmaker[Session]
+) -> None:
+    if service_engine.dialect.name != "postgresql":
+        pytest.skip("SQLite serialises writers: no second applier can hold a delivery")
+    busy = HeldInbox(seeded, inline=0)
+    for delivery, n, topic in (("k-1", 540, "orders/create"), ("k-2", 540, "orders/updated")):
+        assert _shopify(seeded, busy, shopify_order(n), delivery, topic)["status"] == "queued"
+    assert _shopify(seeded, busy, shopify_order(541), "other")["status"] == "queued"
+    with seeded() as holder, holder.begin():
+        [held] = claim(holder, batch=1)  # another process, mid-way through the first
+        assert held.webhook_id == "k-1"
+        # This one gets neither of order 540's deliveries, only the other order's.
+        assert apply_due(seeded) == 1
+        outcomes = {r.webhook_id: r.outcome for r in _receipts(seeded)}
+        assert outcomes == {"k-1": "queued", "k-2": "queued", "other": "created"}
+    # The holder gave up (rolled back): both are applied, in order.
+    assert _drain(seeded) == 2
+    outcomes = {r.webhook_id: r.outcome for r in _receipts(seeded)}
+    assert outcomes == {"k-1": "created", "k-2": "unchanged", "other": "created"}
 
 
 def test_the_served_app_answers_a_queued_delivery_202(
