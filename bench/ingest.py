@@ -54,8 +54,8 @@ from bench import _bare_app  # noqa: E402
 from bench._compare import Comparison, percentile  # noqa: E402
 from service.api.http_protocol import HTTP_PROTOCOL  # noqa: E402
 from service.db import make_engine, make_sessionmaker, transaction  # noqa: E402
-from service.ingest.inbox import INLINE_ENV, is_queued  # noqa: E402
-from service.ingest.tables import RECEIPTS  # noqa: E402
+from service.ingest.inbox import INLINE_ENV  # noqa: E402
+from service.ingest.tables import RECEIPTS, is_queued  # noqa: E402
 from service.ingest.webhooks import sign  # noqa: E402
 from service.models import Channel, Product  # noqa: E402
 from service.schema import create_all  # noqa: E402

@@ -15,7 +15,7 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from service.ingest import shopify, woocommerce
-from service.ingest.inbox import QUEUED
+from service.ingest.tables import QUEUED
 from service.ingest.webhooks import receive
 
 router = APIRouter(prefix="/v1/channels", tags=["webhooks"])

@@ -36,6 +36,7 @@ from service.channels import (
 from service.commands import CommandError, Subparsers, add_db_option, open_sessions
 from service.db import transaction
 from service.ingest import inbox
+from service.ingest.tables import QUEUED
 from service.ingest.validate import DEFAULT_COD_COUNTRIES
 from service.models import Channel, WebhookReceipt
 from service.secrets_store import forget_cached_secrets
@@ -291,7 +292,7 @@ def run_inbox(args: argparse.Namespace) -> int:
         ).all()
     shown = [only] if only is not None else sorted({c for c, _ in counts} | set(names))
     for cid in shown:
-        queued, failed = counts.get((cid, inbox.QUEUED), 0), counts.get((cid, inbox.FAILED), 0)
+        queued, failed = counts.get((cid, QUEUED), 0), counts.get((cid, inbox.FAILED), 0)
         print(f"{names.get(cid, cid)}\t{queued} queued\t{failed} failed")
     for cid, delivery, error in failures:
         if only is None or cid == only:

@@ -29,29 +29,22 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import FromClause, Integer, and_, bindparam, func, literal_column, select, update
+from sqlalchemy import Integer, and_, bindparam, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
-from sqlalchemy.sql.elements import ColumnElement
 
-from service.ingest.tables import RECEIPTS
+from service.ingest.lookup import look_up
+from service.ingest.tables import QUEUED, RECEIPTS, is_queued
 
 log = logging.getLogger(__name__)
 
-QUEUED = "queued"
 FAILED = "failed"
 INLINE_ENV = "PACKBENCH_WEBHOOK_INLINE"
 DEFAULT_INLINE = 2
 POLL_SECONDS = 2.0  # how often a process looks for deliveries queued by another one
 MAX_ERROR_CHARS = 300
-
-
-def is_queued(table: FromClause) -> ColumnElement[bool]:
-    """`outcome = 'queued'` with the constant written out, as the partial index's predicate
-    is: a bound parameter would keep PostgreSQL's generic plan off that index."""
-    return table.c.outcome == literal_column(f"'{QUEUED}'")
 
 
 def inline_limit() -> int:
@@ -73,10 +66,6 @@ _QUEUE_INSERT = {
     .returning(RECEIPTS.c.id)
     for name, make in (("postgresql", pg_insert), ("sqlite", sqlite_insert))
 }
-_SEEN = select(RECEIPTS.c.outcome).where(
-    RECEIPTS.c.channel_id == bindparam("channel_id"),
-    RECEIPTS.c.webhook_id == bindparam("webhook_id"),
-)
 
 
 def queue_delivery(session: Session, receipt: Mapping[str, Any], body: bytes) -> str | None:
@@ -87,8 +76,8 @@ def queue_delivery(session: Session, receipt: Mapping[str, Any], body: bytes) ->
     row = {**receipt, "outcome": QUEUED, "body": body, "ignored": False}
     if connection.execute(statement, row).scalar() is not None:
         return None
-    seen = connection.execute(_SEEN, receipt).scalar()
-    return str(seen or QUEUED)
+    seen = look_up(session, receipt["channel_id"], webhook_id=receipt["webhook_id"])
+    return seen.receipt_outcome or QUEUED
 
 
 @dataclass(frozen=True)

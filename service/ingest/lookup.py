@@ -31,8 +31,7 @@ from sqlalchemy import (
 from sqlalchemy import cast as sql_cast
 from sqlalchemy.orm import Session
 
-from service.ingest.inbox import is_queued
-from service.ingest.tables import ORDERS, PRODUCTS, RECEIPTS
+from service.ingest.tables import ORDERS, PRODUCTS, RECEIPTS, is_queued
 
 _RECEIPT, _ORDER, _PRODUCT, _QUEUED = 1, 2, 3, 4
 

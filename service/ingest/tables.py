@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, cast
 
-from sqlalchemy import Table, insert
+from sqlalchemy import FromClause, Table, insert, literal_column
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 
 from service.models import (
     ChangeRow,
@@ -42,3 +43,13 @@ def store_receipt(
     session.connection().execute(
         _INSERT_RECEIPT, {**receipt, "order_id": order_id, "outcome": outcome}
     )
+
+
+# A webhook delivery stored for the inbox and not applied yet (service.ingest.inbox).
+QUEUED = "queued"
+
+
+def is_queued(table: FromClause) -> ColumnElement[bool]:
+    """`outcome = 'queued'` with the constant written out, as the partial indexes' predicate
+    is: a bound parameter would keep PostgreSQL's generic plan off those indexes."""
+    return table.c.outcome == literal_column(f"'{QUEUED}'")

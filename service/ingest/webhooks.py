@@ -31,11 +31,11 @@ from service.db import utcnow
 from service.errors import ServiceError
 from service.ingest import shopify, woocommerce
 from service.ingest.errors import ChannelNotFound, MalformedBody, SignatureInvalid
-from service.ingest.inbox import QUEUED, Inbox, Queued, mark_applied, queue_delivery
+from service.ingest.inbox import Inbox, Queued, mark_applied, queue_delivery
 from service.ingest.lookup import Lookup, look_up
 from service.ingest.model import NormalisedOrder
 from service.ingest.store import IngestResult, cancel_order, run_in_transaction, upsert_order
-from service.ingest.tables import store_receipt
+from service.ingest.tables import QUEUED, store_receipt
 from service.json_checks import check_body
 from service.models import Channel
 from service.returns.shopify import is_return_topic, receive_return
