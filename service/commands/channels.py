@@ -36,9 +36,9 @@ from service.channels import (
 from service.commands import CommandError, Subparsers, add_db_option, open_sessions
 from service.db import transaction
 from service.ingest import inbox
-from service.ingest.tables import QUEUED
+from service.ingest.tables import FAILED, QUEUED
 from service.ingest.validate import DEFAULT_COD_COUNTRIES
-from service.models import Channel, WebhookReceipt
+from service.models import Channel
 from service.secrets_store import forget_cached_secrets
 
 log = logging.getLogger(__name__)
@@ -284,22 +284,17 @@ def run_inbox(args: argparse.Namespace) -> int:
             only = get_channel(session, args.channel).id
         requeued = inbox.requeue_failed(session, only) if args.retry_failed else 0
         counts = inbox.counts(session)
-        failures = session.execute(
-            select(WebhookReceipt.channel_id, WebhookReceipt.webhook_id, WebhookReceipt.error)
-            .where(WebhookReceipt.outcome == inbox.FAILED)
-            .order_by(WebhookReceipt.id)
-            .limit(20)
-        ).all()
+        failures = inbox.failures(session, only)
     shown = [only] if only is not None else sorted({c for c, _ in counts} | set(names))
     for cid in shown:
-        queued, failed = counts.get((cid, QUEUED), 0), counts.get((cid, inbox.FAILED), 0)
+        queued, failed = counts.get((cid, QUEUED), 0), counts.get((cid, FAILED), 0)
         print(f"{names.get(cid, cid)}\t{queued} queued\t{failed} failed")
-    for cid, delivery, error in failures:
-        if only is None or cid == only:
-            print(f"failed: {names.get(cid, cid)} delivery {delivery}: {error}")
+    for failure in failures:
+        name = names.get(failure.channel_id, failure.channel_id)
+        print(f"failed: {name} delivery {failure.webhook_id}: {failure.error}")
     if requeued:
         print(f"{requeued} failed deliveries queued again; a running service applies them.")
-    elif any(failed for (_c, state), failed in counts.items() if state == inbox.FAILED):
+    elif any(failed for (_c, state), failed in counts.items() if state == FAILED):
         print("Fix the cause, then run with --retry-failed to apply them again.")
     return 0
 

@@ -27,6 +27,7 @@ import os
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Integer, and_, bindparam, func, select, update
@@ -36,11 +37,10 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from service.ingest.lookup import look_up
-from service.ingest.tables import QUEUED, RECEIPTS, is_queued
+from service.ingest.tables import FAILED, QUEUED, RECEIPTS, is_failed, is_queued
 
 log = logging.getLogger(__name__)
 
-FAILED = "failed"
 INLINE_ENV = "PACKBENCH_WEBHOOK_INLINE"
 DEFAULT_INLINE = 2
 POLL_SECONDS = 2.0  # how often a process looks for deliveries queued by another one
@@ -164,7 +164,7 @@ def mark_failed(session: Session, receipt_id: int, error: str) -> None:
 
 def requeue_failed(session: Session, channel_id: int | None = None) -> int:
     """Queue failed deliveries again (all, or one channel's); how many."""
-    condition = RECEIPTS.c.outcome == FAILED
+    condition = is_failed(RECEIPTS)
     if channel_id is not None:
         condition = and_(condition, RECEIPTS.c.channel_id == channel_id)
     result = session.connection().execute(
@@ -174,13 +174,53 @@ def requeue_failed(session: Session, channel_id: int | None = None) -> int:
 
 
 def counts(session: Session) -> dict[tuple[int, str], int]:
-    """(channel id, "queued" | "failed") -> how many deliveries are in that state."""
-    rows = session.connection().execute(
-        select(RECEIPTS.c.channel_id, RECEIPTS.c.outcome, func.count())
-        .where(RECEIPTS.c.outcome.in_((QUEUED, FAILED)))
-        .group_by(RECEIPTS.c.channel_id, RECEIPTS.c.outcome)
+    """(channel id, "queued" | "failed") -> how many deliveries are in that state (each
+    read along its partial index, never the whole history of receipts)."""
+    connection = session.connection()
+    found: dict[tuple[int, str], int] = {}
+    for state, condition in ((QUEUED, is_queued(RECEIPTS)), (FAILED, is_failed(RECEIPTS))):
+        rows = connection.execute(
+            select(RECEIPTS.c.channel_id, func.count())
+            .where(condition)
+            .group_by(RECEIPTS.c.channel_id)
+        )
+        found.update({(int(channel), state): int(n) for channel, n in rows})
+    return found
+
+
+@dataclass(frozen=True)
+class Failure:
+    """A delivery the inbox could not apply, as the console and the CLI list it."""
+
+    id: int
+    channel_id: int
+    webhook_id: str
+    topic: str
+    received_at: datetime
+    error: str
+
+
+def failures(session: Session, channel_id: int | None = None, limit: int = 20) -> list[Failure]:
+    """The oldest failed deliveries (all channels', or one's), at most `limit`."""
+    query = (
+        select(
+            RECEIPTS.c.id,
+            RECEIPTS.c.channel_id,
+            RECEIPTS.c.webhook_id,
+            RECEIPTS.c.topic,
+            RECEIPTS.c.received_at,
+            RECEIPTS.c.error,
+        )
+        .where(is_failed(RECEIPTS))
+        .order_by(RECEIPTS.c.id)
+        .limit(limit)
     )
-    return {(int(c), str(o)): int(n) for c, o, n in rows}
+    if channel_id is not None:
+        query = query.where(RECEIPTS.c.channel_id == channel_id)
+    return [
+        Failure(r.id, r.channel_id, r.webhook_id, r.topic, r.received_at, r.error or "")
+        for r in session.connection().execute(query)
+    ]
 
 
 def apply_due(sessions: sessionmaker[Session], batch: int = BATCH) -> int:

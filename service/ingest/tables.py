@@ -45,11 +45,18 @@ def store_receipt(
     )
 
 
-# A webhook delivery stored for the inbox and not applied yet (service.ingest.inbox).
+# A webhook delivery stored for the inbox and not applied yet (service.ingest.inbox), and
+# one the inbox could not apply (kept with its body and the reason, to be retried).
 QUEUED = "queued"
+FAILED = "failed"
 
 
 def is_queued(table: FromClause) -> ColumnElement[bool]:
     """`outcome = 'queued'` with the constant written out, as the partial indexes' predicate
     is: a bound parameter would keep PostgreSQL's generic plan off those indexes."""
     return table.c.outcome == literal_column(f"'{QUEUED}'")
+
+
+def is_failed(table: FromClause) -> ColumnElement[bool]:
+    """`outcome = 'failed'`, written out for its partial index as `is_queued` is."""
+    return table.c.outcome == literal_column(f"'{FAILED}'")

@@ -196,6 +196,14 @@ class WebhookReceipt(Base):
             postgresql_where=text("outcome = 'queued'"),
             sqlite_where=text("outcome = 'queued'"),
         ),
+        # Deliveries the inbox could not apply, per channel, for the console and the CLI.
+        Index(
+            "ix_webhook_receipts_failed",
+            "channel_id",
+            "id",
+            postgresql_where=text("outcome = 'failed'"),
+            sqlite_where=text("outcome = 'failed'"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -14,9 +14,11 @@ from service.api.deps import DbSession
 from service.api.shipping import publish_all
 from service.batching import BatchRule, ItemMix, assign_batch, create_batches
 from service.carriers.registry import known_carriers
-from service.channels import set_shipping, shipping_mappings
+from service.channels import get_channel, set_shipping, shipping_mappings
 from service.db import utcnow
 from service.errors import NotFound, ServiceError
+from service.ingest import inbox
+from service.ingest.tables import FAILED, QUEUED
 from service.lifecycle import OrderStatus
 from service.models import Batch, Channel, OfficeAudit, Order, Product, ProductGtin, Station
 from service.office.sessions import SignedIn, audit
@@ -27,6 +29,7 @@ from service.shipping.manifest import manifest_csv
 from service.stations import list_stations, station_id_by_name
 from service.web.auth import PREFIX, AdminAction, AdminPage, OperatorAction, Viewer
 from service.web.i18n import N_
+from service.web.orders import Reason
 from service.web.render import page
 
 router = APIRouter(prefix=PREFIX, include_in_schema=False)
@@ -300,6 +303,8 @@ def _channels(
     session.rollback()
     channels = list(session.scalars(select(Channel).order_by(Channel.name)))
     mappings = {c.id: shipping_mappings(c) for c in channels}
+    waiting = inbox.counts(session)
+    failures = {c.id: inbox.failures(session, c.id) for c in channels if (c.id, FAILED) in waiting}
     return page(
         request,
         "channels.html",
@@ -307,9 +312,13 @@ def _channels(
         status_code=status_code,
         channels=channels,
         mappings=mappings,
+        queued={c.id: waiting.get((c.id, QUEUED), 0) for c in channels},
+        failed={c.id: waiting.get((c.id, FAILED), 0) for c in channels},
+        failures=failures,
         carriers=sorted(known_carriers()),
         error=error,
         released=request.query_params.get("released", "")[:10],
+        retried=request.query_params.get("retried", "")[:10],
     )
 
 
@@ -353,6 +362,37 @@ def map_shipping(
         session.rollback()
         return _channels(request, session, who, exc.message, exc.http_status)
     return RedirectResponse(f"{PREFIX}/channels?released={len(released)}", status_code=303)
+
+
+@router.post("/channels/{name}/inbox/retry")
+def retry_failed_deliveries(
+    request: Request,
+    session: DbSession,
+    who: OperatorAction,
+    name: str,
+    reason: Reason,
+) -> Response:
+    """Queue a channel's failed webhook deliveries again, once their cause is fixed (operator;
+    audited with the reason); this process's inbox applies them at once."""
+    try:
+        channel = get_channel(session, name)
+        requeued = inbox.requeue_failed(session, channel.id)
+        audit(
+            session,
+            who,
+            "webhook_retry",
+            target=name,
+            reason=reason,
+            details={"requeued": requeued},
+        )
+        session.commit()
+    except ServiceError as exc:
+        session.rollback()
+        return _channels(request, session, who, exc.message, exc.http_status)
+    running: inbox.Inbox | None = getattr(request.app.state, "inbox", None)
+    if running is not None:
+        running.notify()
+    return RedirectResponse(f"{PREFIX}/channels?retried={requeued}", status_code=303)
 
 
 @router.get("/audit")

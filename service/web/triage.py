@@ -10,6 +10,8 @@ from sqlalchemy import func, select
 
 from service.api.deps import DbSession
 from service.errors import ServiceError
+from service.ingest import inbox
+from service.ingest.tables import FAILED
 from service.models import Order, OrderException, OutboundJob
 from service.supervisor import actions
 from service.web.auth import PREFIX, OperatorAction, Viewer
@@ -52,6 +54,7 @@ def _queue(
     dead = session.scalar(
         select(func.count()).select_from(OutboundJob).where(OutboundJob.status == "dead")
     )
+    undelivered = sum(n for (_c, state), n in inbox.counts(session).items() if state == FAILED)
     return page(
         request,
         "exceptions.html",
@@ -61,6 +64,7 @@ def _queue(
         kinds=kinds,
         kind=kind,
         dead=dead or 0,
+        undelivered=undelivered,
         error=error,
         done=request.query_params.get("done") == "1",
     )

@@ -50,6 +50,7 @@ TABLE: dict[tuple[str, str], str] = {
     ("POST", "/console/jobs/retry"): "operator",
     ("POST", "/console/jobs/{job_id}/discard"): "operator",
     ("POST", "/console/products/{product_id}"): "operator",
+    ("POST", "/console/channels/{name}/inbox/retry"): "operator",
     ("GET", "/console/dispatch"): "admin",
     ("GET", "/console/audit"): "admin",
     ("GET", "/console/manifests/{manifest_id}.csv"): "admin",
