@@ -24,7 +24,6 @@ from sqlalchemy import Engine, func, select
 from service.api.app import create_app
 from service.channels import add_channel, set_shipping
 from service.db import make_sessionmaker, transaction
-from service.ingest.webhooks import sign
 from service.models import (
     Order,
     OutboundJob,
@@ -43,7 +42,7 @@ from tests.integration.sync_server.conftest import enroll_station, mutation
 from tests.support.fake_shops import FakeShops, running_fake_shops
 from tests.support.keyrings import FileKeyring
 from tests.support.service_process import ServiceProcess, child_env, free_port
-from tests.support.shop_payloads import shopify_order, shopify_return
+from tests.support.shop_payloads import shopify_headers, shopify_order, shopify_return
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 
@@ -166,12 +165,7 @@ def test_returns_survive_kills_and_duplicates_exactly_once(
         client: Any, body: dict[str, Any], topic: str, delivery: str, base: str = ""
     ) -> Any:
         raw = json.dumps(body).encode()
-        headers = {
-            "Content-Type": "application/json",
-            "X-Shopify-Topic": topic,
-            "X-Shopify-Hmac-Sha256": sign(SECRET, raw),
-            "X-Shopify-Webhook-Id": delivery,
-        }
+        headers = shopify_headers(SECRET, raw, topic=topic, delivery=delivery)
         return client.post(
             f"{base}/v1/channels/shopify/shop/webhooks", content=raw, headers=headers
         )

@@ -19,7 +19,6 @@ from sqlalchemy.orm import Session
 
 from service.channels import add_channel, set_shipping
 from service.db import make_engine, make_sessionmaker
-from service.ingest.webhooks import sign
 from service.lifecycle import OrderStatus, can_transition, transition
 from service.models import Channel, Order, OutboundJob, Product, ProductListing, Return
 from service.stock.allocation import consume_order
@@ -27,7 +26,7 @@ from service.stock.ledger import MAIN, check, level
 from tests.e2e.test_station_e2e import Bench, _bench
 from tests.support.fake_shops import FakeShops, running_fake_shops
 from tests.support.keyrings import FileKeyring
-from tests.support.shop_payloads import shopify_order, shopify_return
+from tests.support.shop_payloads import shopify_headers, shopify_order, shopify_return
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.xdist_group("e2e")]
 
@@ -80,12 +79,7 @@ def test_a_shopify_return_received_at_a_real_station_is_disposed_in_the_shop(
 
 def _post_webhook(bench: Bench, body: dict[str, Any], topic: str, delivery: str) -> Any:
     raw = json.dumps(body).encode()
-    headers = {
-        "Content-Type": "application/json",
-        "X-Shopify-Topic": topic,
-        "X-Shopify-Hmac-Sha256": sign(SECRET, raw),
-        "X-Shopify-Webhook-Id": delivery,
-    }
+    headers = shopify_headers(SECRET, raw, topic=topic, delivery=delivery)
     answer = bench.api.post("/v1/channels/shopify/shop/webhooks", content=raw, headers=headers)
     assert answer.status_code == 200, answer.text
     return answer.json()

@@ -22,11 +22,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from service.ingest.webhooks import sign
 from tests.conftest import pg_url
 from tests.support.pg_schema import schema_url, scratch_schema
 from tests.support.service_process import ROOT, free_port
-from tests.support.shop_payloads import shopify_order
+from tests.support.shop_payloads import shopify_headers, shopify_order
 
 README = ROOT / "README.md"
 BIN = Path(sys.executable).parent
@@ -210,12 +209,7 @@ def test_readme_real_site_from_an_empty_database_to_a_packable_order(site: Site)
     r = httpx.post(
         f"{site.server}/v1/channels/shopify/myshop/webhooks",
         content=body,
-        headers={
-            "Content-Type": "application/json",
-            "X-Shopify-Topic": "orders/create",
-            "X-Shopify-Hmac-Sha256": sign(WEBHOOK_SECRET, body),
-            "X-Shopify-Webhook-Id": "readme-1",
-        },
+        headers=shopify_headers(WEBHOOK_SECRET, body, delivery="readme-1"),
         timeout=30,
     )
     assert r.status_code in (200, 201), r.text

@@ -12,11 +12,10 @@ import httpx
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from service.ingest.webhooks import sign
 from service.models import StoredSecret
 from tests.support import factories
 from tests.support.service_process import ServiceProcess, child_env, run_cli
-from tests.support.shop_payloads import shopify_order
+from tests.support.shop_payloads import shopify_headers, shopify_order
 
 WEBHOOK_SECRET = "whsec-7f3a9c1e5b"
 TOKEN = "shpat-4d2e8b0a6c"
@@ -44,12 +43,7 @@ def _post_order(base_url: str, secret: str) -> httpx.Response:
     return httpx.post(
         f"{base_url}/v1/channels/shopify/myshop/webhooks",
         content=body,
-        headers={
-            "Content-Type": "application/json",
-            "X-Shopify-Topic": "orders/create",
-            "X-Shopify-Hmac-Sha256": sign(secret, body),
-            "X-Shopify-Webhook-Id": "b54557e4-bdd9-4b37-8a5f-bf7d70bcd043",
-        },
+        headers=shopify_headers(secret, body, delivery="b54557e4-bdd9-4b37-8a5f-bf7d70bcd043"),
         timeout=10,
     )
 

@@ -11,10 +11,9 @@ from pathlib import Path
 import httpx
 from sqlalchemy import Engine, func, select
 
-from service.ingest.webhooks import sign
 from service.models import Base, Order, WebhookReceipt
 from tests.support.service_process import ServiceProcess, child_env, run_cli
-from tests.support.shop_payloads import shopify_order
+from tests.support.shop_payloads import shopify_headers, shopify_order
 
 SECRET = "shpss_inbox_process_5c1e"
 DELIVERIES = 40
@@ -25,12 +24,7 @@ def _post(client: httpx.Client, base: str, n: int) -> httpx.Response:
     return client.post(
         f"{base}/v1/channels/shopify/shop/webhooks",
         content=body,
-        headers={
-            "Content-Type": "application/json",
-            "X-Shopify-Topic": "orders/create",
-            "X-Shopify-Hmac-Sha256": sign(SECRET, body),
-            "X-Shopify-Webhook-Id": f"proc-{n}",
-        },
+        headers=shopify_headers(SECRET, body, delivery=f"proc-{n}"),
     )
 
 

@@ -48,3 +48,20 @@ def shopify_return(return_id: int = 7293819834, order_id: int = 5940139491234) -
     body["admin_graphql_api_id"] = f"gid://shopify/Return/{return_id}"
     body["order"] = {"id": order_id, "admin_graphql_api_id": f"gid://shopify/Order/{order_id}"}
     return body
+
+
+def shopify_headers(
+    secret: str, body: bytes, *, topic: str = "orders/create", delivery: str | None = None
+) -> dict[str, str]:
+    """The headers Shopify sends with a webhook: its topic, the body's HMAC under `secret`
+    and, given one, the delivery's id."""
+    from service.ingest.webhooks import sign  # the service's own signing, as the shop's
+
+    headers = {
+        "Content-Type": "application/json",
+        "X-Shopify-Topic": topic,
+        "X-Shopify-Hmac-Sha256": sign(secret, body),
+    }
+    if delivery is not None:
+        headers["X-Shopify-Webhook-Id"] = delivery
+    return headers
