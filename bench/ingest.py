@@ -138,7 +138,12 @@ def _wait_ready(base: str, proc: subprocess.Popen[bytes]) -> None:
 def _bodies(n: int, secret: str) -> list[tuple[bytes, dict[str, str]]]:
     out = []
     for i in range(n):
-        body = json.dumps(shopify_order(7_000_000 + i)).encode()
+        order = shopify_order(7_000_000 + i)
+        # Each customer their own number, on both addresses as shops send it: the service
+        # remembers recent numbers, and one repeated phone would flatter every run.
+        for address in ("billing_address", "shipping_address"):
+            order[address]["phone"] = f"030 {1_200_000 + i}"
+        body = json.dumps(order).encode()
         out.append(
             (
                 body,

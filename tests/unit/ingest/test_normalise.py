@@ -165,3 +165,12 @@ def test_invalid_phones_are_none(raw: str | None, region: str | None) -> None:
 )
 def test_sku_upper_and_stripped(raw: str | None, expected: str) -> None:
     assert normalise_sku(raw) == expected
+
+
+def test_a_number_read_again_in_another_country_is_read_anew() -> None:
+    # Remembered answers are per (number, country): Berlin's 030 is no Austrian number.
+    assert normalise_phone("030 901820", "DE") == "+4930901820"
+    assert normalise_phone("030 901820", "AT") is None
+    assert normalise_phone("030 901820", None) is None
+    assert normalise_phone(" 030 901820", "DE") == "+4930901820"
+    assert normalise_phone("030 901820", "DE") == "+4930901820"
