@@ -53,6 +53,7 @@ from sqlalchemy import func, select  # noqa: E402
 from bench import _bare_app  # noqa: E402
 from bench._compare import Comparison, percentile  # noqa: E402
 from service.api.http_protocol import HTTP_PROTOCOL  # noqa: E402
+from service.channels import set_shipping  # noqa: E402
 from service.db import make_engine, make_sessionmaker, transaction  # noqa: E402
 from service.ingest.inbox import INLINE_ENV  # noqa: E402
 from service.ingest.tables import RECEIPTS, is_queued  # noqa: E402
@@ -83,6 +84,10 @@ def _prepare(url: str, schema: str | None) -> None:
     with transaction(make_sessionmaker(engine)) as s:
         s.add(Channel(kind="shopify", name="bench", secret_ref=SECRET_REF, settings={}))
         s.add_all([Product(sku="MUG-350-BLU", name="Mug"), Product(sku="PLATE-24", name="Plate")])
+        s.flush()
+        # A site set up as the README says: the shop's shipping method mapped to a carrier, so
+        # orders come in ready to pack (unmapped, each one would be held with an exception).
+        set_shipping(s, "bench", "DHL Paket", carrier="dpd", service="CLASSIC", actor="bench")
     engine.dispose()
 
 
