@@ -7,18 +7,48 @@ app's webhook inbox queued (the service was busy) is answered 202 Accepted.
 
 from __future__ import annotations
 
+import logging
+import os
 from functools import partial
 from typing import Any
 
+import anyio.to_thread
+from anyio import CapacityLimiter
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from starlette.concurrency import run_in_threadpool
 
 from service.ingest import shopify, woocommerce
 from service.ingest.tables import QUEUED
 from service.ingest.webhooks import receive
 
 router = APIRouter(prefix="/v1/channels", tags=["webhooks"])
+log = logging.getLogger(__name__)
+
+# Webhook deliveries one process works on at once (PACKBENCH_WEBHOOK_THREADS). More wait
+# for a thread without holding a database connection, so a flash sale cannot take every
+# thread and connection from the stations' pushes and pulls: a packer waits at the bench,
+# a shop's delivery is durable once answered and the shop sends it again if it is not.
+THREADS_ENV = "PACKBENCH_WEBHOOK_THREADS"
+DEFAULT_THREADS = 8
+
+
+def webhook_threads() -> int:
+    """PACKBENCH_WEBHOOK_THREADS, at least 1 (default 8)."""
+    raw = os.environ.get(THREADS_ENV, "").strip()
+    if raw.isdigit() and int(raw) > 0:
+        return int(raw)
+    if raw:
+        log.warning("ignoring %s=%r: not a whole number above 0", THREADS_ENV, raw)
+    return DEFAULT_THREADS
+
+
+def _limiter(request: Request) -> CapacityLimiter:
+    """The app's webhook limiter, made in its event loop on the first delivery."""
+    limiter: CapacityLimiter | None = getattr(request.app.state, "webhook_limiter", None)
+    if limiter is None:
+        limiter = CapacityLimiter(webhook_threads())
+        request.app.state.webhook_limiter = limiter
+    return limiter
 
 # What a busy service answers: the delivery passed every check and was stored; its order is
 # created (or changed) within seconds, in the order the shop sent its deliveries.
@@ -34,14 +64,17 @@ async def _receive(kind: str, name: str, request: Request) -> dict[str, Any] | J
     body = await request.body()
     headers = {k.lower(): v for k, v in request.headers.items()}
     # InputGuard checked these bytes (NUL, nesting) before this handler: not scanned again.
-    result: dict[str, Any] = await run_in_threadpool(
-        partial(receive, body_checked=True, inbox=getattr(request.app.state, "inbox", None)),
+    work = partial(
+        receive,
         request.app.state.sessions,
         kind,
         name,
         headers,
         body,
+        body_checked=True,
+        inbox=getattr(request.app.state, "inbox", None),
     )
+    result: dict[str, Any] = await anyio.to_thread.run_sync(work, limiter=_limiter(request))
     if result.get("status") == QUEUED:
         return JSONResponse(result, status_code=202)
     return result
