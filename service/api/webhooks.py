@@ -50,6 +50,7 @@ def _limiter(request: Request) -> CapacityLimiter:
         request.app.state.webhook_limiter = limiter
     return limiter
 
+
 # What a busy service answers: the delivery passed every check and was stored; its order is
 # created (or changed) within seconds, in the order the shop sent its deliveries.
 QUEUED_RESPONSE: dict[int | str, dict[str, Any]] = {
