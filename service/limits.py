@@ -21,6 +21,10 @@ DEFAULT_STATEMENT_TIMEOUT_MS = 30_000
 HEADER_TIMEOUT_ENV = "PACKBENCH_HEADER_TIMEOUT_S"
 DEFAULT_HEADER_TIMEOUT_S = 10
 
+# Webhook deliveries one serving process works on at once (service/api/webhooks.py).
+WEBHOOK_THREADS_ENV = "PACKBENCH_WEBHOOK_THREADS"
+DEFAULT_WEBHOOK_THREADS = 8
+
 # Deeper JSON than this is refused before it is parsed into objects (no order is that deep;
 # Python's own parser and serialiser fail with RecursionError near 1,000 levels).
 MAX_JSON_DEPTH = 32
@@ -54,3 +58,8 @@ def statement_timeout_ms() -> int:
 def header_timeout_s() -> int:
     """Seconds a client has to send a request's headers (PACKBENCH_HEADER_TIMEOUT_S)."""
     return _positive_int(HEADER_TIMEOUT_ENV, DEFAULT_HEADER_TIMEOUT_S)
+
+
+def webhook_threads() -> int:
+    """Webhook deliveries one process works on at once (PACKBENCH_WEBHOOK_THREADS, default 8)."""
+    return _positive_int(WEBHOOK_THREADS_ENV, DEFAULT_WEBHOOK_THREADS)

@@ -7,8 +7,6 @@ app's webhook inbox queued (the service was busy) is answered 202 Accepted.
 
 from __future__ import annotations
 
-import logging
-import os
 from functools import partial
 from typing import Any
 
@@ -20,28 +18,16 @@ from fastapi.responses import JSONResponse
 from service.ingest import shopify, woocommerce
 from service.ingest.tables import QUEUED
 from service.ingest.webhooks import receive
+from service.limits import webhook_threads
 
 router = APIRouter(prefix="/v1/channels", tags=["webhooks"])
-log = logging.getLogger(__name__)
-
-# Webhook deliveries one process works on at once (PACKBENCH_WEBHOOK_THREADS). More wait
-# for a thread without holding a database connection, so a flash sale cannot take every
-# thread and connection from the stations' pushes and pulls: a packer waits at the bench,
-# a shop's delivery is durable once answered and the shop sends it again if it is not.
-THREADS_ENV = "PACKBENCH_WEBHOOK_THREADS"
-DEFAULT_THREADS = 8
 
 
-def webhook_threads() -> int:
-    """PACKBENCH_WEBHOOK_THREADS, at least 1 (default 8)."""
-    raw = os.environ.get(THREADS_ENV, "").strip()
-    if raw.isdigit() and int(raw) > 0:
-        return int(raw)
-    if raw:
-        log.warning("ignoring %s=%r: not a whole number above 0", THREADS_ENV, raw)
-    return DEFAULT_THREADS
-
-
+# Webhook deliveries one process works on at once (PACKBENCH_WEBHOOK_THREADS,
+# service.limits). More wait for a thread without holding a database connection, so a flash
+# sale cannot take every thread and connection from the stations' pushes and pulls: a packer
+# waits at the bench, a shop's delivery is durable once answered and the shop sends it again
+# if it is not.
 def _limiter(request: Request) -> CapacityLimiter:
     """The app's webhook limiter, made in its event loop on the first delivery."""
     limiter: CapacityLimiter | None = getattr(request.app.state, "webhook_limiter", None)

@@ -173,12 +173,18 @@ def requeue_failed(session: Session, channel_id: int | None = None) -> int:
     return int(result.rowcount or 0)
 
 
-def counts(session: Session) -> dict[tuple[int, str], int]:
-    """(channel id, "queued" | "failed") -> how many deliveries are in that state (each
-    read along its partial index, never the whole history of receipts)."""
+_IN_STATE = {QUEUED: is_queued(RECEIPTS), FAILED: is_failed(RECEIPTS)}
+
+
+def counts(
+    session: Session, states: tuple[str, ...] = (QUEUED, FAILED)
+) -> dict[tuple[int, str], int]:
+    """(channel id, state) -> how many deliveries are in that state, for "queued" and/or
+    "failed" (each read along its partial index, never the whole history of receipts)."""
     connection = session.connection()
     found: dict[tuple[int, str], int] = {}
-    for state, condition in ((QUEUED, is_queued(RECEIPTS)), (FAILED, is_failed(RECEIPTS))):
+    for state in states:
+        condition = _IN_STATE[state]
         rows = connection.execute(
             select(RECEIPTS.c.channel_id, func.count())
             .where(condition)

@@ -54,7 +54,7 @@ def _queue(
     dead = session.scalar(
         select(func.count()).select_from(OutboundJob).where(OutboundJob.status == "dead")
     )
-    undelivered = sum(n for (_c, state), n in inbox.counts(session).items() if state == FAILED)
+    undelivered = sum(inbox.counts(session, (FAILED,)).values())
     return page(
         request,
         "exceptions.html",

@@ -13,6 +13,7 @@ import anyio
 import httpx
 import pytest
 
+from service import limits
 from service.api import webhooks
 from service.api.app import create_app
 
@@ -20,7 +21,7 @@ from service.api.app import create_app
 def test_deliveries_beyond_the_limit_wait_for_a_thread(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv(webhooks.THREADS_ENV, "2")
+    monkeypatch.setenv(limits.WEBHOOK_THREADS_ENV, "2")
     release = threading.Event()
     lock = threading.Lock()
     working: list[int] = []
@@ -71,5 +72,5 @@ def test_deliveries_beyond_the_limit_wait_for_a_thread(
 def test_the_limit_reads_its_setting(
     monkeypatch: pytest.MonkeyPatch, raw: str, threads: int
 ) -> None:
-    monkeypatch.setenv(webhooks.THREADS_ENV, raw)
-    assert webhooks.webhook_threads() == threads
+    monkeypatch.setenv(limits.WEBHOOK_THREADS_ENV, raw)
+    assert limits.webhook_threads() == threads
