@@ -20,7 +20,7 @@ from sqlalchemy import Engine
 from service.api.app import serving_app
 from service.api.http_protocol import HTTP_PROTOCOL
 from service.commands import CommandError, Subparsers, add_db_option, db_url, open_engine
-from service.db import DB_URL_ENV, make_engine, make_sessionmaker
+from service.db import DB_URL_ENV, make_engine, make_sessionmaker, upkeep_warnings
 from service.jobs.scheduler import Schedule, Scheduler
 from service.secrets_store import BACKEND_ENV, SecretUnavailable, describe_store
 
@@ -137,6 +137,8 @@ def run_serve(args: argparse.Namespace) -> int:
         log.warning("secrets: %s Webhooks and shop publishing will fail until then.", exc)
     tls = tls_options(args)
     engine = open_engine(args)  # refuses a database that was never upgraded, before binding
+    for warning in upkeep_warnings(engine):
+        log.warning("database: %s", warning)
     if schedule is None:
         log.info("scheduler off: run `jobs run-due`, `reconcile`, `tracking poll` from timers")
         return _serve(args, engine, tls)
