@@ -130,7 +130,8 @@ def settle_history(url: str) -> float:
     million rows inserted a minute ago have not been (and never will be where autovacuum is
     off, as on the machine these figures were first taken on): the planner reads them with
     an empty table's statistics, and the day measured that instead of the service (pull p99
-    13 s and 85-123 station timeouts, against 2.2 s and none once analysed)."""
+    12.9-15.2 s and 85-175 station timeouts in four runs, against 2.0-2.4 s and none in six
+    once analysed)."""
     engine = make_engine(url, isolation_level="AUTOCOMMIT")
     t0 = time.perf_counter()
     with engine.connect() as conn:

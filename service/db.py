@@ -157,8 +157,7 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
         yield session
 
 
-# Tables whose statistics the service's plans lean on: stale ones turn index reads into
-# scans of the whole history.
+# The service's own tables that have autovacuum turned off (a storage option per table).
 _AUTOVACUUM_OFF_TABLES = text(
     "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
     " WHERE n.nspname = current_schema() AND c.relkind = 'r'"
