@@ -117,11 +117,15 @@ class Replica(ReplicaLookups):
         # check-out, SQLAlchemy's begin/commit machinery and event hooks (opened on first use).
         self._record_conn: sqlite3.Connection | None = None
         # Outbox rows, known after the first count: record() adds to it, every other write
-        # forgets it (the status bar asks on every scan). _writes counts committed writes so
-        # a count that raced one is not kept. Both under _depth_lock (held for microseconds,
-        # so asking never waits for a long write such as a snapshot).
+        # forgets it (the status bar asks on every scan). _writes counts finished writes and
+        # _in_flight those begun and not yet accounted for, so a count that raced one is not
+        # kept: a count may already see a write that has committed but not yet added itself
+        # to the figure (kept, the write would then count its rows twice). All three under
+        # _depth_lock (held for microseconds, so asking never waits for a long write such as
+        # a snapshot).
         self._depth: int | None = None
         self._writes = 0
+        self._in_flight = 0
         self._depth_lock = threading.Lock()
 
     # ------------------------------------------------------------------ lifecycle
@@ -202,11 +206,14 @@ class Replica(ReplicaLookups):
     def _write(self) -> Iterator[Connection]:
         with self._write_lock, self._engine.connect() as conn:
             conn.execution_options(pb_write=True)
+            with self._depth_lock:
+                self._in_flight += 1
             try:
                 with conn.begin():
                     yield conn
             finally:
                 with self._depth_lock:  # any write may change the outbox: count when asked
+                    self._in_flight -= 1
                     self._writes += 1
                     self._depth = None
 
@@ -242,8 +249,11 @@ class Replica(ReplicaLookups):
             # durable (synchronous=FULL) before this returns.
             raw = self._recorder()
             cur = raw.cursor()
-            cur.execute("BEGIN IMMEDIATE")
+            with self._depth_lock:
+                self._in_flight += 1
+            added = 0
             try:
+                cur.execute("BEGIN IMMEDIATE")
                 cur.execute("SELECT value FROM counters WHERE name = 'mutation_id'")
                 last = int(cur.fetchone()[0])
                 ids = list(range(last + 1, last + 1 + len(rows)))
@@ -263,16 +273,18 @@ class Replica(ReplicaLookups):
                         "UPDATE counters SET value = ? WHERE name = 'mutation_id'", (ids[-1],)
                     )
                 cur.execute("COMMIT")
+                added = len(ids)
             except BaseException:
                 if raw.in_transaction:
                     raw.rollback()
                 raise
             finally:
                 cur.close()
-            with self._depth_lock:
-                self._writes += 1
-                if self._depth is not None:
-                    self._depth += len(ids)
+                with self._depth_lock:
+                    self._in_flight -= 1
+                    self._writes += 1
+                    if self._depth is not None:
+                        self._depth += added
         for listener in self._listeners:
             try:
                 listener(ids)
@@ -291,11 +303,13 @@ class Replica(ReplicaLookups):
         with self._depth_lock:
             if self._depth is not None:
                 return self._depth
-            writes = self._writes
+            writes, quiet = self._writes, self._in_flight == 0
         with self._engine.connect() as conn:
             depth = int(conn.scalar(select(func.count()).select_from(t.outbox)) or 0)
         with self._depth_lock:
-            if self._writes == writes:  # no write committed meanwhile: the count still holds
+            # Kept only if no write ran at any point of the count: one that committed before
+            # the count read but has not yet added its rows would add them a second time.
+            if quiet and self._in_flight == 0 and self._writes == writes:
                 self._depth = depth
         return depth
 
