@@ -61,6 +61,7 @@ from service.models import (
 from service.sync_server import snapshots
 from service.sync_server.errors import CursorExpiredError
 from service.sync_server.visibility import (
+    held_by,
     last_holders,
     station_batch_ids,
     visible_among,
@@ -403,11 +404,7 @@ _TOKEN_VERSION = "s1"  # noqa: S105 (a format tag, not a secret)
 def _leased_ids(station_id: int) -> Select[tuple[int]]:
     """Visible orders the station holds an unreleased lease on (what it packs first)."""
     visible = visible_orders_query(station_id).scalar_subquery()
-    return select(Lease.order_id).where(
-        Lease.station_id == station_id,
-        Lease.released_at.is_(None),
-        Lease.order_id.in_(visible),
-    )
+    return select(Lease.order_id).where(held_by(station_id), Lease.order_id.in_(visible))
 
 
 def _phase_ids(station_id: int, phase: str, weight_profiles: bool) -> Select[tuple[int]] | None:
@@ -429,11 +426,7 @@ def _phase_ids(station_id: int, phase: str, weight_profiles: bool) -> Select[tup
         visible = visible_orders_query(station_id).subquery()
         held = (
             select(Lease.order_id)
-            .where(
-                Lease.order_id == visible.c[0],
-                Lease.station_id == station_id,
-                Lease.released_at.is_(None),
-            )
+            .where(Lease.order_id == visible.c[0], held_by(station_id))
             .exists()
         )
         return select(visible.c[0].label("id")).where(~held)

@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import Select, or_, select, union_all
+from sqlalchemy import ColumnElement, Select, and_, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from service.changes import mark_changed
@@ -36,6 +36,11 @@ def mark_batch_reassigned(session: Session, batch_id: int, old_station_id: int) 
     mark_left_station(session, "batch", batch_id, old_station_id)
     for oid in session.scalars(select(Order.id).where(Order.batch_id == batch_id)):
         mark_left_station(session, "order", oid, old_station_id)
+
+
+def held_by(station_id: int) -> ColumnElement[bool]:
+    """A Lease row's condition for the station's unreleased lease (an expired one counts)."""
+    return and_(Lease.station_id == station_id, Lease.released_at.is_(None))
 
 
 def visible_orders_query(station_id: int) -> Select[tuple[int]]:
@@ -64,8 +69,7 @@ def _visible(station_id: int, *columns: Any) -> Any:
         select(Lease.order_id, *columns)
         .join(Order, Order.id == Lease.order_id)
         .where(
-            Lease.station_id == station_id,
-            Lease.released_at.is_(None),
+            held_by(station_id),
             or_(Order.batch_id.is_(None), Order.batch_id.not_in(assigned)),
         )
     )
@@ -100,11 +104,7 @@ def visible_among(session: Session, station_id: int, order_ids: Iterable[int]) -
         seen.update(
             set(
                 session.scalars(
-                    select(Lease.order_id).where(
-                        Lease.order_id.in_(chunk),
-                        Lease.station_id == station_id,
-                        Lease.released_at.is_(None),
-                    )
+                    select(Lease.order_id).where(Lease.order_id.in_(chunk), held_by(station_id))
                 )
             )
             - elsewhere
