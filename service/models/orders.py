@@ -51,10 +51,11 @@ class Order(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str] = mapped_column(String(32), unique=True)  # ORD-100123, on barcodes
-    channel_id: Mapped[int] = mapped_column(ForeignKey("channels.id"), index=True)
+    # Indexed by uq_orders_channel_order (channel_id first).
+    channel_id: Mapped[int] = mapped_column(ForeignKey("channels.id"))
     channel_order_id: Mapped[str] = mapped_column(String(64))
     channel_order_name: Mapped[str] = mapped_column(String(64), default="", index=True)  # "#1001"
-    status: Mapped[str] = mapped_column(String(20), index=True)
+    status: Mapped[str] = mapped_column(String(20))  # indexed by ix_orders_status_created
     held_from: Mapped[str | None] = mapped_column(String(20))  # status before on_hold
     hold_reasons: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     currency: Mapped[str] = mapped_column(String(3))
