@@ -3,7 +3,8 @@
 On a fresh PostgreSQL schema holding `--history` old (shipped) orders, vacuumed and analysed
 as a site's old orders are (`history_vacuum_s`), the service runs as
 in production (`--workers` uvicorn workers; `--service-procs` such services on the one
-database, the stations and the webhooks spread over them: what one more machine adds).
+database, the stations and the webhooks spread over them; with `--service-cpus`, each held
+to that many CPUs, a machine of its own: what one more machine adds, bench/scale_out.py).
 Then, at once:
 - `--stations` simulated stations (threads spread over forked client processes, as
   `sync_load.py`), each holding a claimed order, push scans as a Poisson process at `--rate`
@@ -58,6 +59,7 @@ from sqlalchemy import insert, text  # noqa: E402
 
 from bench import ingest  # noqa: E402
 from bench._compare import cores, load_average, percentile  # noqa: E402
+from bench._cpubox import CpuBox, CpuBoxUnavailable  # noqa: E402
 from service.db import make_engine, make_sessionmaker  # noqa: E402
 from service.models import Channel, Order, OrderLine  # noqa: E402
 from sync.client import StationClient, enroll  # noqa: E402
@@ -354,6 +356,11 @@ def main() -> int:
     p.add_argument("--seconds", type=float, default=120.0, help="how long the stations run")
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--service-procs", type=int, default=1, help="services on one database")
+    p.add_argument(
+        "--service-cpus",
+        type=float,
+        help="hold each service to this many CPUs, a machine of its own (bench/_cpubox.py)",
+    )
     p.add_argument("--client-procs", type=int, default=8)
     p.add_argument("--db", default=None)
     p.add_argument("--small", action="store_true", help="about a minute on a quiet machine")
@@ -368,6 +375,12 @@ def main() -> int:
         or os.environ.get("PACKBENCH_TEST_PG_URL")
         or ingest.DEFAULT_PG
     )
+    if args.service_cpus:
+        try:
+            CpuBox("probe", args.service_cpus).remove()
+        except CpuBoxUnavailable as exc:
+            print(json.dumps({"bench": "site_day", "ok": False, "refused": str(exc)}))
+            return 2
     keyring.set_keyring(MemoryKeyring())
     secret = secrets.token_urlsafe(24)
     cleanup = ExitStack()
@@ -383,8 +396,12 @@ def main() -> int:
         if args.inline is not None:
             env[ingest.INLINE_ENV] = str(args.inline)
         urls = []
-        for _ in range(args.service_procs):
+        for k in range(args.service_procs):
             port = ingest._free_port()
+            box = None
+            if args.service_cpus:
+                box = CpuBox(f"day{k}", args.service_cpus)
+                cleanup.callback(box.remove)
             proc = subprocess.Popen(
                 [
                     sys.executable,
@@ -398,6 +415,7 @@ def main() -> int:
                 ],
                 env=env,
                 cwd=ROOT,
+                preexec_fn=box.enter if box else None,
             )
             procs.append(proc)
             _wait_ready(f"http://127.0.0.1:{port}", proc)
@@ -470,6 +488,7 @@ def main() -> int:
         "rate_per_station": args.rate,
         "service_procs": args.service_procs,
         "workers_each": args.workers,
+        "cpus_each": args.service_cpus,
         "history_orders": args.history,
         "history_fill_s": round(history_s, 1),
         "history_vacuum_s": round(settle_s, 1),
