@@ -13,7 +13,7 @@ host, no permission) `CpuBox` raises `CpuBoxUnavailable` saying so: the bench re
 rather than reporting processes that share every core as machines. cgroup v2 (`cpu.max`)
 is not implemented: no host these benches ran on had its cpu controller on v2.
 
-    box = CpuBox("svc-1", cpus=0.4)
+    box = CpuBox("svc-1", cpus=0.4, first_core=1)   # 0.4 of core 1
     proc = subprocess.Popen(cmd, preexec_fn=box.enter)   # the process and its children
     ...
     box.cpu_seconds()   # CPU time used by everything in the box
@@ -23,6 +23,7 @@ is not implemented: no host these benches ran on had its cpu controller on v2.
 
 from __future__ import annotations
 
+import math
 import os
 import time
 from pathlib import Path
@@ -37,11 +38,19 @@ class CpuBoxUnavailable(RuntimeError):
 
 
 class CpuBox:
-    """A cgroup (cpu + cpuacct, v1) named `packbench-<name>-<pid>` with a quota of `cpus`."""
+    """A cgroup (cpu + cpuacct, v1) named `packbench-<name>-<pid>` with a quota of `cpus`,
+    its processes kept on ceil(cpus) cores from `first_core` on (wrapping round the host's).
 
-    def __init__(self, name: str, cpus: float) -> None:
+    The cores matter as much as the quota: a machine of 0.3 CPUs has one core. Left free on
+    an idle host, one Python process's threads ran on two cores at once, handing the GIL
+    between them, and a lone service spent 3.5 ms of CPU a push against 2.3 ms on one core
+    (bench/scale_out.py, 6 Dec 2026), which made two services look 2.5x one."""
+
+    def __init__(self, name: str, cpus: float, first_core: int = 0) -> None:
         if cpus <= 0:
             raise ValueError("cpus must be positive")
+        host = sorted(os.sched_getaffinity(0))
+        self.cores = {host[(first_core + i) % len(host)] for i in range(math.ceil(cpus))}
         if (
             not (CPU_ROOT / "cpu.cfs_quota_us").exists()
             or not (CPUACCT_ROOT / "cpuacct.usage").exists()
@@ -73,6 +82,7 @@ class CpuBox:
         pid = str(os.getpid())
         for d in self.dirs:
             (d / "cgroup.procs").write_text(pid)
+        os.sched_setaffinity(0, self.cores)
 
     def _usage_ns(self) -> int:
         return int((self.dirs[1] / "cpuacct.usage").read_text())

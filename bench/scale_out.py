@@ -1,8 +1,9 @@
 """Benchmark: what one more service machine adds, on one PostgreSQL.
 
 Each service "machine" is a `packbench` service process (uvicorn, `--workers` each) held to
-`--cpus` CPUs by a cgroup quota (bench/_cpubox.py), so that two of them are two machines'
-worth of service, not two processes sharing the same cores. PostgreSQL and this load
+`--cpus` CPUs by a cgroup quota and kept on ceil(cpus) cores of its own (bench/_cpubox.py),
+so that two of them are two machines' worth of service, not two processes sharing the same
+cores. PostgreSQL and this load
 generator are not held: they take what is left of the host, as the database server and the
 shops and stations would on their own machines. For each count in `--procs` (default 1, 2
 and 3 services), on a fresh schema:
@@ -41,6 +42,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import secrets
 import statistics
@@ -115,7 +117,7 @@ def start_services(
     env = dict(os.environ, **{ingest.SECRET_ENV: secret, ingest.SCHEMA_ENV: schema})
     urls, boxes, procs = [], [], []
     for k in range(count):
-        box = CpuBox(f"svc{k}", args.cpus)
+        box = CpuBox(f"svc{k}", args.cpus, first_core=k * math.ceil(args.cpus))
         stack.callback(box.remove)
         port = ingest._free_port()
         cmd = [sys.executable, str(ROOT / "bench" / "ingest.py"), "--serve", base]

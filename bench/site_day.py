@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import multiprocessing
 import multiprocessing.queues
 import os
@@ -405,7 +406,7 @@ def main() -> int:
             port = ingest._free_port()
             box = None
             if args.service_cpus:
-                box = CpuBox(f"day{k}", args.service_cpus)
+                box = CpuBox(f"day{k}", args.service_cpus, k * math.ceil(args.service_cpus))
                 cleanup.callback(box.remove)
             proc = subprocess.Popen(
                 [

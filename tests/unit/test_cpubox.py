@@ -4,6 +4,7 @@ counts what ran in it."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import time
@@ -17,9 +18,9 @@ from bench._cpubox import CpuBox, CpuBoxUnavailable
 SPIN = "import time\nt = time.monotonic()\nwhile time.monotonic() - t < {s}: pass\n"
 
 
-def _box_or_skip(name: str, cpus: float) -> CpuBox:
+def _box_or_skip(name: str, cpus: float, first_core: int = 0) -> CpuBox:
     try:
-        return CpuBox(name, cpus)
+        return CpuBox(name, cpus, first_core)
     except CpuBoxUnavailable as exc:
         pytest.skip(f"no CPU quota on this host: {exc}")
 
@@ -46,6 +47,26 @@ def test_a_box_holds_a_busy_process_and_its_children_to_the_quota() -> None:
     finally:
         box.remove()
     assert not any(d.exists() for d in box.dirs)
+
+
+def test_a_box_keeps_its_processes_on_its_own_cores() -> None:
+    """A box of under one CPU is a one-core machine: its threads must not spread over an
+    idle host's cores (handing the GIL between cores cost a lone service a third more CPU
+    a push)."""
+    host = sorted(os.sched_getaffinity(0))
+    box = _box_or_skip("test-cores", 0.3, first_core=len(host) + 1)
+    try:
+        assert box.cores == {host[1 % len(host)]}
+        out = subprocess.run(
+            [sys.executable, "-c", "import os; print(sorted(os.sched_getaffinity(0)))"],
+            check=True,
+            capture_output=True,
+            text=True,
+            preexec_fn=box.enter,
+        ).stdout
+        assert out.strip() == str(sorted(box.cores))
+    finally:
+        box.remove()
 
 
 def test_no_quota_is_refused_with_the_reason(
