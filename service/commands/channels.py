@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from typing import Any
 
@@ -39,6 +40,7 @@ from service.ingest import inbox
 from service.ingest.tables import FAILED, QUEUED
 from service.ingest.validate import DEFAULT_COD_COUNTRIES
 from service.models import Channel
+from service.office.sessions import audit
 from service.secrets_store import forget_cached_secrets
 
 log = logging.getLogger(__name__)
@@ -276,13 +278,32 @@ def _settings_options(p: argparse.ArgumentParser) -> None:
 
 def run_inbox(args: argparse.Namespace) -> int:
     """Per channel: deliveries queued and failed in the webhook inbox; --retry-failed queues
-    the failed ones again (a running `serve` applies them within seconds)."""
+    the failed ones again (a running `serve` applies them within seconds), with --reason:
+    the office audit log keeps who retried, when and why, as for the console's "Apply
+    again"."""
+    reason = (args.reason or "").strip()
+    if args.retry_failed and not reason:
+        raise CommandError(
+            "Say what was fixed (--reason): the office audit log keeps who queued the failed "
+            "deliveries again and why. Nothing was queued."
+        )
     with transaction(open_sessions(args)) as session:
         names = dict(session.execute(select(Channel.id, Channel.name)).tuples().all())
         only = None
         if args.channel:
             only = get_channel(session, args.channel).id
-        requeued = inbox.requeue_failed(session, only) if args.retry_failed else 0
+        requeued = 0
+        if args.retry_failed:
+            requeued = inbox.requeue_failed(session, only)
+            audit(
+                session,
+                None,
+                "webhook_retry",
+                target=args.channel or "all channels",
+                reason=reason,
+                details={"requeued": requeued},
+                actor=f"cli:{os.environ.get('USER', '?')}",
+            )
         counts = inbox.counts(session)
         failures = inbox.failures(session, only)
     shown = [only] if only is not None else sorted({c for c, _ in counts} | set(names))
@@ -295,7 +316,7 @@ def run_inbox(args: argparse.Namespace) -> int:
     if requeued:
         print(f"{requeued} failed deliveries queued again; a running service applies them.")
     elif any(failed for (_c, state), failed in counts.items() if state == FAILED):
-        print("Fix the cause, then run with --retry-failed to apply them again.")
+        print('Fix the cause, then run with --retry-failed --reason "what was fixed".')
     return 0
 
 
@@ -375,4 +396,5 @@ def register(subparsers: Subparsers) -> None:
     add_db_option(box)
     box.add_argument("--channel", help="only this channel")
     box.add_argument("--retry-failed", action="store_true", help="queue failed deliveries again")
+    box.add_argument("--reason", help="with --retry-failed: what was fixed (for the audit log)")
     box.set_defaults(handler=run_inbox)
