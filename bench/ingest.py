@@ -127,17 +127,29 @@ def serve(url: str, port: int, workers: int) -> None:
     )
 
 
-def _wait_ready(base: str, proc: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 120
+def wait_ready(base: str, proc: subprocess.Popen[bytes], timeout: float = 120) -> None:
+    """Wait for /healthz (uvicorn restarts workers that start slowly on a loaded machine)."""
+    deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise RuntimeError(f"the service exited with {proc.returncode}")
         try:
-            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+            if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
                 return
         except httpx.HTTPError:
-            time.sleep(0.1)
-    raise RuntimeError("the service did not start within 120 s")
+            pass
+        time.sleep(0.1)
+    raise RuntimeError(f"the service did not start within {timeout:.0f} s")
+
+
+def stop(proc: subprocess.Popen[bytes]) -> None:
+    """Terminate a served process, killing it if it does not stop within 20 s."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
 
 
 def _bodies(n: int, secret: str) -> list[tuple[bytes, dict[str, str]]]:
@@ -225,7 +237,7 @@ def run_one(
     applied_wall = 0.0
     lock = threading.Lock()
     try:
-        _wait_ready(base, proc)
+        wait_ready(base, proc)
         work = _bodies(n, secret)
         path = f"{base}/bare" if bare else f"{base}/v1/channels/shopify/bench/webhooks"
 
@@ -264,12 +276,7 @@ def run_one(
         wall = time.perf_counter() - start
         applied_wall = wall if bare else wait_applied(url, schema) - started_at
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop(proc)
     latencies.sort()
     return {
         "orders": n,

@@ -123,36 +123,13 @@ def start_services(
         cmd = [sys.executable, str(ROOT / "bench" / "ingest.py"), "--serve", base]
         cmd += ["--port", str(port), "--workers", str(args.workers)]
         proc = subprocess.Popen(cmd, env=env, cwd=ROOT, preexec_fn=box.enter)
-        stack.callback(_stop, proc)
+        stack.callback(ingest.stop, proc)
         procs.append(proc)
         boxes.append(box)
         urls.append(f"http://127.0.0.1:{port}")
     for url, proc in zip(urls, procs, strict=True):
-        _wait_ready(url, proc)
+        ingest.wait_ready(url, proc, timeout=300)
     return urls, boxes
-
-
-def _stop(proc: subprocess.Popen[bytes]) -> None:
-    proc.terminate()
-    try:
-        proc.wait(20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
-
-
-def _wait_ready(url: str, proc: subprocess.Popen[bytes], timeout: float = 300) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"a service exited with {proc.returncode}")
-        try:
-            if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    raise RuntimeError(f"a service did not start within {timeout:.0f} s")
 
 
 ANSWERED = {(200, "created"), (202, "queued")}  # made while the shop waited, or queued

@@ -314,21 +314,6 @@ def burst_process(
     results.put(events)
 
 
-def _wait_ready(base: str, proc: subprocess.Popen[bytes], timeout: float = 600) -> None:
-    """Wait for /healthz: uvicorn restarts workers that start slowly on a loaded machine."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"the service exited with {proc.returncode}")
-        try:
-            if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    raise RuntimeError(f"the service did not start within {timeout:.0f} s")
-
-
 def summarise(events: list[Event], seconds: float) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for op in sorted({e[0] for e in events}):
@@ -424,7 +409,7 @@ def main() -> int:
                 preexec_fn=box.enter if box else None,
             )
             procs.append(proc)
-            _wait_ready(f"http://127.0.0.1:{port}", proc)
+            ingest.wait_ready(f"http://127.0.0.1:{port}", proc, timeout=600)
             urls.append(f"http://127.0.0.1:{port}")
         engine = make_engine(url, pool_size=2, max_overflow=2)
         sessions = make_sessionmaker(engine)
@@ -475,11 +460,7 @@ def main() -> int:
         events = [e for e in events if e[0] != INBOX_EMPTY]
     finally:
         for proc in procs:
-            proc.terminate()
-            try:
-                proc.wait(20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+            ingest.stop(proc)
         cleanup.close()
 
     webhooks = [e for e in events if e[0] == "webhook"]
