@@ -18,6 +18,7 @@ traceback. Adding a module here never means editing `service/cli.py`.
 from __future__ import annotations
 
 import argparse
+import os
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, inspect
@@ -64,6 +65,11 @@ MODULE_OF = {
 
 class CommandError(Exception):
     """A user error in a command: printed as one line, exit status 1."""
+
+
+def cli_actor() -> str:
+    """Who ran the command, for audit trails: `cli:<login user>`."""
+    return f"cli:{os.environ.get('USER', '?')}"
 
 
 def add_db_option(parser: argparse.ArgumentParser) -> None:

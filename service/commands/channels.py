@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import os
 import sys
 from typing import Any
 
@@ -34,7 +33,13 @@ from service.channels import (
     update_channel,
     webhook_path,
 )
-from service.commands import CommandError, Subparsers, add_db_option, open_sessions
+from service.commands import (
+    CommandError,
+    Subparsers,
+    add_db_option,
+    cli_actor,
+    open_sessions,
+)
 from service.db import transaction
 from service.ingest import inbox
 from service.ingest.tables import FAILED, QUEUED
@@ -302,7 +307,7 @@ def run_inbox(args: argparse.Namespace) -> int:
                 target=args.channel or "all channels",
                 reason=reason,
                 details={"requeued": requeued},
-                actor=f"cli:{os.environ.get('USER', '?')}",
+                actor=cli_actor(),
             )
         counts = inbox.counts(session)
         failures = inbox.failures(session, only)

@@ -10,16 +10,19 @@ packbench-service run-task jobs|reconcile|tracking (one pass of a task `serve` s
 from __future__ import annotations
 
 import argparse
-import os
 
-from service.commands import CommandError, Subparsers, add_db_option, open_sessions
+from service.commands import (
+    CommandError,
+    Subparsers,
+    add_db_option,
+    cli_actor,
+    open_sessions,
+)
 from service.db import transaction, utcnow
 from service.jobs.queue import STATUSES, dismiss, list_jobs, retry
 from service.jobs.scheduler import TASKS
 from service.jobs.worker import run_due
 from service.models import OutboundJob
-
-ACTOR = "cli"
 
 
 def register(subparsers: Subparsers) -> None:
@@ -107,9 +110,8 @@ def run_retry(args: argparse.Namespace) -> int:
 
 def run_dismiss(args: argparse.Namespace) -> int:
     """Dismiss a dead or pending job."""
-    by = f"{ACTOR}:{os.environ.get('USER', '?')}"
     with transaction(open_sessions(args)) as session:
-        dismiss(session, args.job_id, now=utcnow(), by=by, reason=args.reason)
+        dismiss(session, args.job_id, now=utcnow(), by=cli_actor(), reason=args.reason)
     print(f"Job {args.job_id} dismissed.")
     return 0
 
