@@ -51,7 +51,6 @@ import sys
 import threading
 import time
 from contextlib import ExitStack
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -67,12 +66,12 @@ from sqlalchemy import func, select  # noqa: E402
 from bench import ingest  # noqa: E402
 from bench._compare import cores, load_average, percentile  # noqa: E402
 from bench._cpubox import CpuBox, CpuBoxUnavailable  # noqa: E402
+from bench.site_day import claimed_stations, scan  # noqa: E402
 from service.db import make_engine, make_sessionmaker  # noqa: E402
 from service.models import Order, StationMutation  # noqa: E402
-from sync.client import StationClient, enroll  # noqa: E402
+from sync.client import StationClient  # noqa: E402
 from sync.errors import SyncError  # noqa: E402
-from sync.protocol import ClaimRequest, Mutation, PushRequest  # noqa: E402
-from tests.integration.sync.service_runner import enroll_code, make_orders  # noqa: E402
+from sync.protocol import PushRequest  # noqa: E402
 from tests.support.keyrings import MemoryKeyring  # noqa: E402
 from tests.support.pg_schema import schema_url, scratch_schema  # noqa: E402
 
@@ -202,14 +201,7 @@ def pushes(
         client = StationClient(urls[k % len(urls)], token=token)
         try:
             while time.monotonic() < stop_at:
-                m = Mutation(
-                    id=next_id,
-                    type="scan_recorded",
-                    order_id=order_id,
-                    lease_epoch=epoch,
-                    at=datetime.now(UTC),
-                    payload={"code": "SKU0", "outcome": "accepted"},
-                )
+                m = scan(next_id, order_id, epoch)
                 t0 = time.perf_counter()
                 try:
                     result = client.push(PushRequest(station_id=station_id, mutations=[m]))
@@ -262,14 +254,7 @@ def one_config(base: str, count: int, args: argparse.Namespace) -> dict[str, Any
         n, n_stations = args.n * count, args.stations * count
         hooks = webhooks(urls, base, schema, n, args.clients * count, secret) | meter.result()
 
-        order_ids = make_orders(sessions, n_stations, lines=1)
-        stations = []
-        for i, order_id in enumerate(order_ids):
-            enrolled = enroll(urls[0], enroll_code(sessions, f"scale-{i}"))
-            client = StationClient(urls[i % len(urls)], token=enrolled.token)
-            lease = client.claim(ClaimRequest(order_id=order_id)).leases[0]
-            client.close()
-            stations.append((enrolled.token, enrolled.station_id, order_id, lease.epoch))
+        stations = claimed_stations(urls, sessions, n_stations, "scale")
         meter = Meter(boxes)
         push = pushes(urls, stations, args.push_seconds) | meter.result()
 

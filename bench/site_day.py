@@ -57,6 +57,7 @@ os.environ.setdefault("PYTHONPATH", str(ROOT))
 import httpx  # noqa: E402
 import keyring  # noqa: E402
 from sqlalchemy import insert, text  # noqa: E402
+from sqlalchemy.orm import Session, sessionmaker  # noqa: E402
 
 from bench import ingest  # noqa: E402
 from bench._compare import cores, load_average, percentile  # noqa: E402
@@ -144,6 +145,34 @@ def settle_history(url: str) -> float:
     return time.perf_counter() - t0
 
 
+def claimed_stations(
+    urls: list[str], sessions: sessionmaker[Session], count: int, prefix: str
+) -> list[tuple[str, int, int, int]]:
+    """`count` stations enrolled (through the first service), each holding a lease on a
+    one-line order of its own (claimed through service i mod len(urls)): (token, station id,
+    order id, lease epoch)."""
+    stations = []
+    for i, order_id in enumerate(make_orders(sessions, count, lines=1)):
+        enrolled = enroll(urls[0], enroll_code(sessions, f"{prefix}-{i}"))
+        client = StationClient(urls[i % len(urls)], token=enrolled.token)
+        lease = client.claim(ClaimRequest(order_id=order_id)).leases[0]
+        client.close()
+        stations.append((enrolled.token, enrolled.station_id, order_id, lease.epoch))
+    return stations
+
+
+def scan(mutation_id: int, order_id: int, epoch: int) -> Mutation:
+    """One accepted scan of SKU0 under the lease, as a station pushes it."""
+    return Mutation(
+        id=mutation_id,
+        type="scan_recorded",
+        order_id=order_id,
+        lease_epoch=epoch,
+        at=datetime.now(UTC),
+        payload={"code": "SKU0", "outcome": "accepted"},
+    )
+
+
 def station_loop(
     client: StationClient,
     station: tuple[str, int, int, int],
@@ -171,17 +200,7 @@ def station_loop(
             first = next_id
             while queued:
                 batch = min(queued, MAX_MUTATIONS_PER_PUSH)
-                mutations = [
-                    Mutation(
-                        id=first + k,
-                        type="scan_recorded",
-                        order_id=order_id,
-                        lease_epoch=epoch,
-                        at=datetime.now(UTC),
-                        payload={"code": "SKU0", "outcome": "accepted"},
-                    )
-                    for k in range(batch)
-                ]
+                mutations = [scan(first + k, order_id, epoch) for k in range(batch)]
                 op = "push" if batch == 1 else "reconnect_push"
                 t0 = time.time()
                 try:
@@ -413,14 +432,7 @@ def main() -> int:
             urls.append(f"http://127.0.0.1:{port}")
         engine = make_engine(url, pool_size=2, max_overflow=2)
         sessions = make_sessionmaker(engine)
-        order_ids = make_orders(sessions, args.stations, lines=1)
-        stations = []
-        for i, order_id in enumerate(order_ids):
-            enrolled = enroll(urls[0], enroll_code(sessions, f"day-{i}"))
-            client = StationClient(urls[i % len(urls)], token=enrolled.token)
-            lease = client.claim(ClaimRequest(order_id=order_id)).leases[0]
-            client.close()
-            stations.append((enrolled.token, enrolled.station_id, order_id, lease.epoch))
+        stations = claimed_stations(urls, sessions, args.stations, "day")
         engine.dispose()
 
         ctx = multiprocessing.get_context("fork")
