@@ -36,7 +36,6 @@ import sys
 import threading
 import time
 from contextlib import ExitStack
-from datetime import UTC, datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -47,12 +46,13 @@ from sqlalchemy.orm import sessionmaker
 
 from bench import _bare_app
 from bench._compare import Comparison
+from bench.site_day import scan
 from service.db import make_engine
 from service.schema import create_all
 from sync.client import StationClient, enroll
 from sync.engine import PULL_SPACING
 from sync.errors import SyncError
-from sync.protocol import ClaimRequest, Mutation, PushRequest
+from sync.protocol import ClaimRequest, PushRequest
 from tests.integration.sync.service_runner import ServiceProcess, enroll_code, make_orders
 from tests.support.keyrings import MemoryKeyring
 from tests.support.pg_schema import schema_url, scratch_schema
@@ -106,14 +106,7 @@ def station_loop(
     cursor = client.pull(0).cursor if pulls is not None and bare is None else 0  # snapshot
     last_pull = time.monotonic()
     while time.monotonic() < stop_at:
-        m = Mutation(
-            id=next_id,
-            type="scan_recorded",
-            order_id=order_id,
-            lease_epoch=epoch,
-            at=datetime.now(UTC),
-            payload={"code": "SKU0", "outcome": "accepted"},
-        )
+        m = scan(next_id, order_id, epoch)
         t0 = time.perf_counter()
         try:
             if bare is not None:  # the limit: the same body, one INSERT + COMMIT
