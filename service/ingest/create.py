@@ -17,7 +17,7 @@ rows written with it (what mark_changed would insert at commit).
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Set
 from dataclasses import dataclass
 from typing import Any
 
@@ -162,12 +162,15 @@ def create_order(
     actor: str,
     receipt: Mapping[str, Any] | None = None,
     chosen: Mapping[str, Any] | None = None,
+    tracked_products: Set[int] | None = None,
 ) -> IngestResult:
     """Insert `incoming` as a new order of `channel` with its lines, audit events and
     validation exceptions (see new_order_rows), in the session's transaction.
 
     `receipt` is the webhook_receipts row of the delivery that carried it, without order_id
-    and outcome; it is stored with them in the same statement.
+    and outcome; it is stored with them in the same statement. `tracked_products` are those of
+    `products` with stock tracked, when the caller read them already (ingest.lookup); else
+    they are read here.
     """
     rows = new_order_rows(channel, incoming, products, actor=actor, receipt=receipt, chosen=chosen)
     connection = session.connection()
@@ -186,7 +189,11 @@ def create_order(
             ],
         )
     status = rows.target.value
-    if rows.target is S.CONFIRMED and tracked(session, products.values()):
+    if rows.target is S.CONFIRMED and (
+        tracked(session, products.values())
+        if tracked_products is None
+        else not tracked_products.isdisjoint(products.values())
+    ):
         # Only orders of counted products pay for loading the row: allocate or backorder.
         order = session.get(Order, order_id)
         assert order is not None

@@ -1,10 +1,12 @@
 """Everything the ingest path must read before it writes, in one round trip.
 
 For an incoming order that is: whether this delivery was received before (its stored
-outcome), whether the channel already has the order, which of its SKUs are active products
-and, where the webhook inbox runs, whether an earlier delivery of the order is still queued
-(service.ingest.inbox). One UNION ALL of index lookups instead of a statement each; each
-branch tags its rows with what it found.
+outcome), whether the channel already has the order, which of its SKUs are active products,
+which of those have stock tracked (a balance row at the main location: a confirmed order of
+them is allocated at once, service.stock.allocation) and, where the webhook inbox runs,
+whether an earlier delivery of the order is still queued (service.ingest.inbox). One UNION
+ALL of index lookups instead of a statement each; each branch tags its rows with what it
+found.
 
 Nothing is locked here. A new order is inserted without a lock (a concurrent insert of the
 same order or delivery fails on a unique key, and run_in_transaction retries); an existing
@@ -31,9 +33,10 @@ from sqlalchemy import (
 from sqlalchemy import cast as sql_cast
 from sqlalchemy.orm import Session
 
-from service.ingest.tables import ORDERS, PRODUCTS, RECEIPTS, is_queued
+from service.ingest.tables import ORDERS, PRODUCTS, RECEIPTS, STOCK_BALANCES, is_queued
+from service.stock.ledger import MAIN
 
-_RECEIPT, _ORDER, _PRODUCT, _QUEUED = 1, 2, 3, 4
+_RECEIPT, _ORDER, _PRODUCT, _QUEUED, _TRACKED = 1, 2, 3, 4, 5
 
 
 @dataclass(frozen=True)
@@ -44,6 +47,7 @@ class Lookup:
     order_id: int | None = None  # the channel's order with this channel order id
     products: dict[str, int] = field(default_factory=dict)  # SKU -> active product id
     queued: bool = False  # an earlier delivery of the order waits in the inbox
+    tracked: frozenset[int] = frozenset()  # those products with stock tracked
 
 
 def _branch(tag: int) -> Select[tuple[int, str | None, int | None]]:
@@ -64,9 +68,20 @@ def _branch(tag: int) -> Select[tuple[int, str | None, int | None]]:
             RECEIPTS.c.channel_order_id == bindparam("channel_order_id"),
             is_queued(RECEIPTS),
         )
-    return select(kind, PRODUCTS.c.sku, PRODUCTS.c.id).where(
-        PRODUCTS.c.sku.in_(bindparam("skus", expanding=True)), PRODUCTS.c.active.is_(True)
-    )
+    active = (PRODUCTS.c.sku.in_(bindparam("skus", expanding=True)), PRODUCTS.c.active.is_(True))
+    if tag == _TRACKED:
+        return (
+            select(kind, sql_cast(null(), String), STOCK_BALANCES.c.product_id)
+            .select_from(
+                PRODUCTS.join(
+                    STOCK_BALANCES,
+                    (STOCK_BALANCES.c.product_id == PRODUCTS.c.id)
+                    & (STOCK_BALANCES.c.location == literal_column(f"'{MAIN}'")),
+                )
+            )
+            .where(*active)
+        )
+    return select(kind, PRODUCTS.c.sku, PRODUCTS.c.id).where(*active)
 
 
 @cache
@@ -78,6 +93,7 @@ def _statement(with_receipt: bool, with_order: bool, with_queued: bool) -> Execu
             (_RECEIPT, with_receipt),
             (_ORDER, with_order),
             (_PRODUCT, with_order),
+            (_TRACKED, with_order),
             (_QUEUED, with_order and with_queued),
         )
         if wanted
@@ -94,9 +110,9 @@ def look_up(
     webhook_id: str | None = None,
     queued: bool = False,
 ) -> Lookup:
-    """Read the delivery's receipt (if `webhook_id`), the order and its products (if
-    `channel_order_id`) and whether a delivery of the order is queued (if also `queued`) in
-    one statement, inside the session's transaction."""
+    """Read the delivery's receipt (if `webhook_id`), the order, its products and which of
+    them have stock tracked (if `channel_order_id`) and whether a delivery of the order is
+    queued (if also `queued`) in one statement, inside the session's transaction."""
     with_order = channel_order_id is not None
     if webhook_id is None and not with_order:
         return Lookup()
@@ -113,6 +129,7 @@ def look_up(
     waiting = False
     order_id: int | None = None
     products: dict[str, int] = {}
+    tracked: set[int] = set()
     for kind, key, row_id in session.connection().execute(statement, params):
         if kind == _RECEIPT:
             outcome = key
@@ -120,6 +137,8 @@ def look_up(
             order_id = row_id
         elif kind == _QUEUED:
             waiting = True
+        elif kind == _TRACKED:
+            tracked.add(row_id)
         else:
             products[key] = row_id
-    return Lookup(outcome, order_id, products, waiting)
+    return Lookup(outcome, order_id, products, waiting, frozenset(tracked))

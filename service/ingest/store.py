@@ -116,7 +116,14 @@ def upsert_order(
         existing = find_order(session, channel, incoming.channel_order_id)
     if existing is None:
         return create_order(
-            session, channel, incoming, lookup.products, actor=actor, receipt=receipt, chosen=chosen
+            session,
+            channel,
+            incoming,
+            lookup.products,
+            actor=actor,
+            receipt=receipt,
+            chosen=chosen,
+            tracked_products=lookup.tracked,
         )
     result = _update(
         session, channel, existing, incoming, lookup.products, actor=actor, chosen=chosen

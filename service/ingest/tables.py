@@ -16,6 +16,7 @@ from service.models import (
     OrderException,
     OrderLine,
     Product,
+    StockBalance,
     WebhookReceipt,
 )
 
@@ -26,6 +27,7 @@ ORDER_EXCEPTIONS = cast(Table, OrderException.__table__)
 PRODUCTS = cast(Table, Product.__table__)
 RECEIPTS = cast(Table, WebhookReceipt.__table__)
 CHANGES = cast(Table, ChangeRow.__table__)
+STOCK_BALANCES = cast(Table, StockBalance.__table__)
 
 # The column that names the order in each table written with a new order (service.ingest.
 # insert): `order_id` but in the change feed, whose rows name their entity.

@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, func, select, update
+from sqlalchemy import Engine, event, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from service.api.app import create_app
@@ -59,6 +59,34 @@ def test_ingest_allocates_and_short_stock_means_backorder(
     untracked = ingest(normalised({"BOWL": 1}))
     assert untracked.status == "confirmed"
     assert _movements(stocked, order_id=untracked.order_id) == 0
+
+
+def test_ingest_reads_which_products_are_tracked_in_its_one_lookup(
+    stocked: sessionmaker[Session], ingest: Callable[..., IngestResult]
+) -> None:
+    engine = stocked.kw["bind"]
+    seen: list[str] = []
+
+    def note(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        seen.append(statement)
+
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        untracked = ingest(normalised({"BOWL": 1}))
+        read_balances = [s for s in seen if "stock_balances" in s]
+        seen.clear()
+        mixed = ingest(normalised({"BOWL": 2, "MUG": 1}))
+    finally:
+        event.remove(engine, "before_cursor_execute", note)
+    # An order of untracked products reads the balances only in the lookup (a round trip
+    # fewer for every order of a shop that does not count its stock here).
+    assert untracked.status == "confirmed"
+    assert len(read_balances) == 1 and "UNION ALL" in read_balances[0], read_balances
+    assert _movements(stocked, order_id=untracked.order_id) == 0
+    # An order with one tracked product among untracked ones is allocated for that one.
+    assert mixed.status == "confirmed"
+    assert _level(stocked, "MUG").allocated == 1
+    assert _movements(stocked, order_id=mixed.order_id) == 1
 
 
 def test_cancel_releases_and_a_second_cancel_moves_nothing(
