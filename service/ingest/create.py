@@ -39,7 +39,6 @@ from service.ingest.validate import Reason, validate
 from service.lifecycle import TRANSITIONS, OrderStatus
 from service.models import Channel, Order
 from service.stock.allocation import allocate_order
-from service.stock.ledger import tracked
 
 log = logging.getLogger(__name__)
 
@@ -160,17 +159,16 @@ def create_order(
     products: dict[str, int],
     *,
     actor: str,
+    tracked: Set[int],
     receipt: Mapping[str, Any] | None = None,
     chosen: Mapping[str, Any] | None = None,
-    tracked_products: Set[int] | None = None,
 ) -> IngestResult:
     """Insert `incoming` as a new order of `channel` with its lines, audit events and
     validation exceptions (see new_order_rows), in the session's transaction.
 
     `receipt` is the webhook_receipts row of the delivery that carried it, without order_id
-    and outcome; it is stored with them in the same statement. `tracked_products` are those of
-    `products` with stock tracked, when the caller read them already (ingest.lookup); else
-    they are read here.
+    and outcome; it is stored with them in the same statement. `tracked` are those of
+    `products` with stock tracked, as the ingest lookup read them (ingest.lookup).
     """
     rows = new_order_rows(channel, incoming, products, actor=actor, receipt=receipt, chosen=chosen)
     connection = session.connection()
@@ -189,11 +187,7 @@ def create_order(
             ],
         )
     status = rows.target.value
-    if rows.target is S.CONFIRMED and (
-        tracked(session, products.values())
-        if tracked_products is None
-        else not tracked_products.isdisjoint(products.values())
-    ):
+    if rows.target is S.CONFIRMED and tracked:
         # Only orders of counted products pay for loading the row: allocate or backorder.
         order = session.get(Order, order_id)
         assert order is not None

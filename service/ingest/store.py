@@ -123,7 +123,7 @@ def upsert_order(
             actor=actor,
             receipt=receipt,
             chosen=chosen,
-            tracked_products=lookup.tracked,
+            tracked=lookup.tracked,
         )
     result = _update(
         session, channel, existing, incoming, lookup.products, actor=actor, chosen=chosen
