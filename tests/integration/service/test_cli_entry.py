@@ -55,7 +55,8 @@ def _cli(
 
 def test_every_command_has_a_handler_and_its_help_runs(tmp_path: Path) -> None:
     assert SCRIPT.exists(), f"the installed console script is missing: {SCRIPT}"
-    leaves = list(_leaves(build_parser(), []))
+    parser = build_parser()
+    leaves = list(_leaves(parser, []))
     assert len(leaves) >= 20
     env = child_env(tmp_path / "keyring.json")
 
@@ -77,7 +78,7 @@ def test_every_command_has_a_handler_and_its_help_runs(tmp_path: Path) -> None:
         assert f"usage: packbench-service {' '.join(path)}" in out.getvalue(), path
     # A leaf without a handler prints the top-level usage and exits 2 when run for real.
     for path in leaves:
-        assert callable(_node(build_parser(), path).get_default("handler")), path
+        assert callable(_node(parser, path).get_default("handler")), path
 
 
 def _node(parser: argparse.ArgumentParser, path: list[str]) -> argparse.ArgumentParser:
