@@ -10,9 +10,6 @@ import re
 from decimal import Decimal, InvalidOperation
 from urllib.parse import urlsplit
 
-from biip import ParseError
-from biip.gtin import Gtin
-
 SKU_MAX = 64
 NAME_MAX = 200
 ALIAS_MAX = 64
@@ -85,6 +82,11 @@ def parse_name(text: str, field: str = "name") -> str:
 
 def parse_gtin(text: str, field: str = "gtins") -> str:
     """A GTIN-8/12/13/14 with a correct check digit, returned as GTIN-14 (biip checks it)."""
+    # biip loads the GS1 prefix table on import (about 0.1 s): only the commands that read a
+    # GTIN pay it, not every `packbench-service` command that imports the catalogue.
+    from biip import ParseError
+    from biip.gtin import Gtin
+
     code = text.strip()
     if not code.isdigit() or len(code) not in (8, 12, 13, 14):
         raise FieldError(field, f"{code!r} is not a GTIN: a GTIN is 8, 12, 13 or 14 digits.")
