@@ -18,14 +18,27 @@ from tests.support.pg_schema import SchemaPool
 pytestmark = pytest.mark.pg
 
 
+class _Recorded(SchemaPool):
+    """A pool that remembers every schema it handed out."""
+
+    def __init__(self, base: str) -> None:
+        super().__init__(base, _pg_create_all)
+        self.taken: list[str] = []
+
+    def take(self) -> str:
+        self.taken.append(super().take())
+        return self.taken[-1]
+
+
 @pytest.fixture
 def pool() -> Iterator[SchemaPool]:
     base = pg_url()
     if base is None:
         pytest.skip("PostgreSQL not configured (PACKBENCH_TEST_PG_URL unset)")
-    pool = SchemaPool(base, _pg_create_all)
+    pool = _Recorded(base)
     yield pool
-    pool.close()
+    pool.close()  # drops what is spare and what a test still holds: nothing is left behind
+    assert not [schema for schema in pool.taken if _exists(pool, schema)]
 
 
 def _engine(pool: SchemaPool, schema: str) -> Engine:

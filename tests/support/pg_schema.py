@@ -92,7 +92,7 @@ class SchemaPool:
         self.base = base
         self.create = create  # makes the tables and first rows in an empty schema
         self.spare: list[str] = []
-        self.shapes: dict[str, str] = {}
+        self.shapes: dict[str, str] = {}  # every schema made and not yet dropped
 
     def url(self, schema: str) -> str:
         """`schema_url`, with the schema's name as each connection's application_name."""
@@ -107,6 +107,7 @@ class SchemaPool:
         try:
             with engine.begin() as conn:
                 conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+            self.shapes[schema] = ""  # made: close() drops it even if creating fails
             self.create(engine)
             with engine.connect() as conn:
                 self.shapes[schema] = conn.scalar(text(_SHAPE_SQL))
@@ -157,8 +158,8 @@ class SchemaPool:
         return False
 
     def close(self) -> None:
-        """Drop the spare schemas (at the end of the test session)."""
-        self._drop(self.spare)
+        """Drop every schema this pool made, spare or still out (at the end of the session)."""
+        self._drop(list(self.shapes))
         self.spare.clear()
 
     def _drop(self, schemas: list[str]) -> None:
