@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
@@ -20,6 +20,9 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from tests.support.keyrings import MemoryKeyring
+
+if TYPE_CHECKING:
+    from tests.support.pg_schema import SchemaPool
 
 PG_URL_ENV = "PACKBENCH_TEST_PG_URL"
 
@@ -99,10 +102,10 @@ def _pg_create_all(engine: Engine) -> None:
 # PostgreSQL schemas are reused between a process's tests when nothing can tell the difference
 # (tests/support/pg_schema.py, SchemaPool): creating one costs the server about a quarter of
 # a second of CPU, over 400 times a run.
-_pg_pool: Any = None
+_pg_pool: SchemaPool | None = None
 
 
-def _pg_schemas(base: str) -> Any:
+def _pg_schemas(base: str) -> SchemaPool:
     global _pg_pool
     if _pg_pool is None:
         from tests.support.pg_schema import SchemaPool

@@ -46,31 +46,31 @@ def scratch_schema(base: str, prefix: str) -> Iterator[str]:
 # it; rows and statistics do not (VACUUM and ANALYZE update pg_class in place). Reading it
 # takes a few milliseconds; describing every object with pg_get_indexdef() and the like took
 # 0.27 s, more than creating the schema again.
-_SHAPE_SQL = """
-WITH ns AS (SELECT current_schema()::regnamespace::oid AS oid),
-rels AS (SELECT c.oid FROM pg_class c, ns WHERE c.relnamespace = ns.oid)
-SELECT concat_ws(' ',
-  (SELECT count(*) || ':' || coalesce(sum(xmin::text::bigint), 0) FROM pg_class, ns
-    WHERE relnamespace = ns.oid),
-  (SELECT count(*) || ':' || coalesce(sum(xmin::text::bigint), 0) FROM pg_attribute
-    WHERE attrelid IN (SELECT oid FROM rels)),
-  (SELECT count(*) || ':' || coalesce(sum(xmin::text::bigint), 0) FROM pg_attrdef
-    WHERE adrelid IN (SELECT oid FROM rels)),
-  (SELECT count(*) || ':' || coalesce(sum(xmin::text::bigint), 0) FROM pg_index
-    WHERE indrelid IN (SELECT oid FROM rels)),
-  (SELECT count(*) || ':' || coalesce(sum(xmin::text::bigint), 0) FROM pg_constraint, ns
-    WHERE connamespace = ns.oid),
-  (SELECT count(*) || ':' || coalesce(sum(xmin::text::bigint), 0) FROM pg_trigger
-    WHERE tgrelid IN (SELECT oid FROM rels)),
-  (SELECT count(*) || ':' || coalesce(sum(xmin::text::bigint), 0) FROM pg_sequence
-    WHERE seqrelid IN (SELECT oid FROM rels)),
-  (SELECT count(*) || ':' || coalesce(sum(xmin::text::bigint), 0) FROM pg_proc, ns
-    WHERE pronamespace = ns.oid),
-  (SELECT count(*) || ':' || coalesce(sum(xmin::text::bigint), 0) FROM pg_type, ns
-    WHERE typnamespace = ns.oid),
-  (SELECT count(*) || ':' || coalesce(sum(xmin::text::bigint), 0) FROM pg_policy
-    WHERE polrelid IN (SELECT oid FROM rels)))
-"""
+# (catalogue, its rows that describe the schema's objects), `ns` being the schema and `rels`
+# its tables, indexes and sequences.
+_CATALOGUES = (
+    ("pg_class", "relnamespace = ns.oid"),
+    ("pg_attribute", "attrelid IN (SELECT oid FROM rels)"),
+    ("pg_attrdef", "adrelid IN (SELECT oid FROM rels)"),
+    ("pg_index", "indrelid IN (SELECT oid FROM rels)"),
+    ("pg_constraint", "connamespace = ns.oid"),
+    ("pg_trigger", "tgrelid IN (SELECT oid FROM rels)"),
+    ("pg_sequence", "seqrelid IN (SELECT oid FROM rels)"),
+    ("pg_proc", "pronamespace = ns.oid"),
+    ("pg_type", "typnamespace = ns.oid"),
+    ("pg_policy", "polrelid IN (SELECT oid FROM rels)"),
+)
+_SHAPE_SQL = (
+    "WITH ns AS (SELECT current_schema()::regnamespace::oid AS oid),"
+    " rels AS (SELECT c.oid FROM pg_class c, ns WHERE c.relnamespace = ns.oid)"
+    " SELECT concat_ws(' ', "
+    + ", ".join(
+        f"(SELECT count(*) || ':' || coalesce(sum(xmin::text::bigint), 0) FROM {name}, ns"
+        f" WHERE {rows})"
+        for name, rows in _CATALOGUES
+    )
+    + ")"
+)
 
 
 class SchemaPool:
@@ -84,7 +84,7 @@ class SchemaPool:
       application_name, see `url`);
     - its catalogue rows (tables with their options and grants, columns, indexes,
       constraints, triggers, sequences, functions, types, policies) are the very rows it was
-      created or last emptied with (_SHAPE_SQL).
+      created with (_SHAPE_SQL).
     Otherwise it is dropped, as a scratch schema is. Not shared between processes.
     """
 
@@ -132,22 +132,19 @@ class SchemaPool:
                 )
                 clean = others == 0 and conn.scalar(text(_SHAPE_SQL)) == self.shapes[schema]
                 if clean:
-                    sequences = conn.scalars(
-                        text("SELECT sequencename FROM pg_sequences WHERE schemaname = :name"),
+                    tables = reversed(Base.metadata.sorted_tables)
+                    conn.exec_driver_sql("; ".join(f'DELETE FROM "{t.name}"' for t in tables))
+                    # setval() writes the sequence, not its catalogue row (ALTER SEQUENCE
+                    # RESTART would), so the shape stays the one read at creation.
+                    conn.execute(
+                        text(
+                            "SELECT setval(format('%I.%I', schemaname, sequencename)::regclass,"
+                            " start_value, false) FROM pg_sequences WHERE schemaname = :name"
+                        ),
                         {"name": schema},
-                    ).all()
-                    tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
-                    conn.exec_driver_sql(
-                        "; ".join(
-                            [f'DELETE FROM "{t}"' for t in tables]
-                            + [f'ALTER SEQUENCE "{s}" RESTART' for s in sequences]
-                        )
                     )
             if clean:
                 add_first_rows(engine)
-                # The restart rewrote the sequences' catalogue rows: compare with them next time.
-                with engine.connect() as conn:
-                    self.shapes[schema] = conn.scalar(text(_SHAPE_SQL))
                 self.spare.append(schema)
                 return True
         except Exception:  # a schema that cannot be emptied is dropped; the test has ended
