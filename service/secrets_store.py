@@ -19,15 +19,20 @@ import os
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import keyring
-from cryptography.fernet import Fernet, InvalidToken
-from keyring.errors import KeyringError
 from sqlalchemy import Engine, create_engine
 from sqlalchemy.orm import Session
 
 from service.db import utcnow
 from service.models import StoredSecret
+
+if TYPE_CHECKING:
+    from cryptography.fernet import Fernet
+
+# keyring (with its backends' entry points) and cryptography are imported where a secret is
+# first read or written: every `packbench-service` command imports this module, and most
+# never touch a secret (about 65 ms of each command's start-up).
 
 SERVICE_NAME = "packbench-service"
 BACKEND_ENV = "PACKBENCH_SECRETS_BACKEND"
@@ -59,6 +64,8 @@ class SecretsKey:
     @classmethod
     def from_bytes(cls, raw: bytes, source: str) -> SecretsKey:
         """Parse a key file's contents; SecretUnavailable if it is not a Fernet key."""
+        from cryptography.fernet import Fernet
+
         text = raw.strip()
         try:
             fernet = Fernet(text)
@@ -83,6 +90,8 @@ class SecretsKey:
 
 def new_key() -> bytes:
     """A fresh random Fernet key."""
+    from cryptography.fernet import Fernet
+
     return Fernet.generate_key()
 
 
@@ -119,6 +128,8 @@ def describe_store() -> str:
         key = _require_key()
         return f"database, key {key.key_id} from {key.source}"
     if chosen == "keyring":
+        import keyring
+
         _checked_keyring()
         ring = keyring.get_keyring()
         return f"keyring {type(ring).__module__}.{type(ring).__name__}"
@@ -126,12 +137,16 @@ def describe_store() -> str:
 
 
 def _usable_keyring() -> bool:
+    import keyring
+
     ring = keyring.get_keyring()
     name = f"{type(ring).__module__}.{type(ring).__name__}"
     return not name.startswith(("keyring.backends.fail", "keyring.backends.null"))
 
 
 def _checked_keyring() -> None:
+    import keyring
+
     ring = keyring.get_keyring()
     name = f"{type(ring).__module__}.{type(ring).__name__}"
     if name.startswith(_PROMPTING):
@@ -184,6 +199,8 @@ def decrypt(row: StoredSecret, key: SecretsKey) -> str:
             f"The secret {row.ref!r} was encrypted with key {row.key_id}, but the key in "
             f"{key.source} is {key.key_id}: configure the key it was stored with."
         )
+    from cryptography.fernet import InvalidToken
+
     try:
         return key.fernet.decrypt(row.ciphertext).decode("utf-8")
     except InvalidToken:
@@ -206,6 +223,9 @@ def put_secret(ref: str, value: str, *, session: Session | None = None) -> None:
         raise SecretUnavailable(NOT_CONFIGURED)
     if chosen == "keyring":
         _checked_keyring()
+        import keyring
+        from keyring.errors import KeyringError
+
         try:
             keyring.set_password(SERVICE_NAME, ref, value)
         except KeyringError as exc:
@@ -246,6 +266,9 @@ def get_secret(ref: str, *, session: Session | None = None) -> str:
         raise SecretUnavailable(NOT_CONFIGURED)
     if chosen == "keyring":
         _checked_keyring()
+        import keyring
+        from keyring.errors import KeyringError
+
         try:
             value = keyring.get_password(SERVICE_NAME, ref)
         except KeyringError as exc:
