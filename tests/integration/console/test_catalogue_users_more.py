@@ -184,7 +184,8 @@ def test_station_users_are_managed_by_the_rules_of_the_cli(
         assert (ana.role, ana.language, ana.active) == ("packer", "ro", False)
         assert ana.pin_hash and verify_pin(ana.pin_hash, "730261")
         assert (ana.pin_failures, ana.pin_locked_until) == (0, None)
-        rows = list(s.scalars(select(OfficeAudit).where(OfficeAudit.action.like("user_%"))))
+        query = select(OfficeAudit).where(OfficeAudit.action.like("user_%"))
+        rows = list(s.scalars(query.order_by(OfficeAudit.id)))
     assert [a.action for a in rows] == ["user_add", "user_update", "user_pin", "user_disable"]
     assert rows[-1].reason == "left the company"
     assert not any("482913" in str(a.details) or "730261" in str(a.details) for a in rows)

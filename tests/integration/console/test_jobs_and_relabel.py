@@ -84,7 +84,8 @@ def test_dead_jobs_are_listed_retried_and_discarded_with_who_and_why(
     assert job.status == "dismissed" and job.dismissed_by == "office:operator@example.com"
     assert job.dismissed_reason == "fulfilled by hand in the shop admin"
     with sessions() as s:
-        rows = list(s.scalars(select(OfficeAudit).where(OfficeAudit.action.like("job_%"))))
+        query = select(OfficeAudit).where(OfficeAudit.action.like("job_%"))
+        rows = list(s.scalars(query.order_by(OfficeAudit.id)))
     assert [(a.action, a.target, a.actor) for a in rows] == [
         ("job_retry", str(first), "office:operator@example.com"),
         ("job_discard", str(second), "office:operator@example.com"),

@@ -123,7 +123,10 @@ def _run_due(env: dict[str, str]) -> str:
 
 def _jobs(seeded: sessionmaker[Session]) -> list[OutboundJob]:
     with seeded() as s:
-        return list(s.scalars(select(OutboundJob).where(OutboundJob.kind == "return_dispose")))
+        # In the order they were queued: without ORDER BY, PostgreSQL returns rows in heap order,
+        # and an updated row may move (in a reused test schema it often does).
+        query = select(OutboundJob).where(OutboundJob.kind == "return_dispose")
+        return list(s.scalars(query.order_by(OutboundJob.id)))
 
 
 def _events(seeded: sessionmaker[Session], order_id: int, kind: str) -> list[dict[str, Any]]:
