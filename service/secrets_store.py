@@ -29,6 +29,7 @@ from service.models import StoredSecret
 
 if TYPE_CHECKING:
     from cryptography.fernet import Fernet
+    from keyring.backend import KeyringBackend
 
 # keyring (with its backends' entry points) and cryptography are imported where a secret is
 # first read or written: every `packbench-service` command imports this module, and most
@@ -128,10 +129,7 @@ def describe_store() -> str:
         key = _require_key()
         return f"database, key {key.key_id} from {key.source}"
     if chosen == "keyring":
-        import keyring
-
-        _checked_keyring()
-        ring = keyring.get_keyring()
+        ring = _checked_keyring()
         return f"keyring {type(ring).__module__}.{type(ring).__name__}"
     raise SecretUnavailable(NOT_CONFIGURED)
 
@@ -144,7 +142,8 @@ def _usable_keyring() -> bool:
     return not name.startswith(("keyring.backends.fail", "keyring.backends.null"))
 
 
-def _checked_keyring() -> None:
+def _checked_keyring() -> KeyringBackend:
+    """The keyring secrets go to; SecretUnavailable if a service cannot use it."""
     import keyring
 
     ring = keyring.get_keyring()
@@ -156,6 +155,7 @@ def _checked_keyring() -> None:
         )
     if not _usable_keyring():
         raise SecretUnavailable(f"There is no usable keyring here ({name}). {NOT_CONFIGURED}")
+    return ring
 
 
 # The engine that database-backed secrets are read from when the caller has no session.
@@ -222,12 +222,11 @@ def put_secret(ref: str, value: str, *, session: Session | None = None) -> None:
     if chosen == "none":
         raise SecretUnavailable(NOT_CONFIGURED)
     if chosen == "keyring":
-        _checked_keyring()
-        import keyring
+        ring = _checked_keyring()
         from keyring.errors import KeyringError
 
         try:
-            keyring.set_password(SERVICE_NAME, ref, value)
+            ring.set_password(SERVICE_NAME, ref, value)
         except KeyringError as exc:
             raise SecretUnavailable(
                 f"Could not store the secret {ref!r} in the keyring ({type(exc).__name__})."
@@ -265,12 +264,11 @@ def get_secret(ref: str, *, session: Session | None = None) -> str:
     if chosen == "none":
         raise SecretUnavailable(NOT_CONFIGURED)
     if chosen == "keyring":
-        _checked_keyring()
-        import keyring
+        ring = _checked_keyring()
         from keyring.errors import KeyringError
 
         try:
-            value = keyring.get_password(SERVICE_NAME, ref)
+            value = ring.get_password(SERVICE_NAME, ref)
         except KeyringError as exc:
             raise SecretUnavailable(f"The keyring cannot be read ({type(exc).__name__}).") from None
         if value is None:
