@@ -1,29 +1,19 @@
-"""`packbench-service office-user ...` through the real entry point (a subprocess)."""
+"""`packbench-service office-user ...` through the real entry point (a process of its own)."""
 
 from __future__ import annotations
 
 import subprocess
-import sys
 from pathlib import Path
 
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from service.models import OfficeUser
-from tests.support.service_process import ROOT, child_env
+from tests.support.service_process import child_env, run_cli
 
 
 def _cli(env: dict[str, str], *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "service.cli", "office-user", *args],
-        cwd=ROOT,
-        env=env,
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    return run_cli("office-user", *args, env=env, input=stdin, timeout=60)
 
 
 def test_add_list_disable_enable(service_db: tuple[str, Engine], tmp_path: Path) -> None:

@@ -1,4 +1,4 @@
-"""`packbench-service return ...` through the installed console script, SQLite and PG."""
+"""`packbench-service return ...`: each command a process of its own, on SQLite and PG."""
 
 from __future__ import annotations
 

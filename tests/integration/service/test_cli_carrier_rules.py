@@ -1,4 +1,4 @@
-"""`packbench-service channel rules` through the installed console script, on each database."""
+"""`packbench-service channel rules`: each command a process of its own, on each database."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""`packbench-service carrier ...` through the installed console script, as an operator runs it."""
+"""`packbench-service carrier ...` as an operator runs it: each a process of its own."""
 
 from __future__ import annotations
 

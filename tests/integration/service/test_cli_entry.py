@@ -1,10 +1,12 @@
 """Every `packbench-service` command through the installed console script, as an operator runs it.
 
 A parser built by a test once hid three commands that never ran (`channel add`, `channel
-list`, `import-csv`): here each command is a subprocess of the real entry point, on SQLite
-and PostgreSQL. Only the help of every sub-command is read through `service.cli.main`, the
-function the script calls, with the same argument list (the script itself runs each
-top-level command's help).
+list`, `import-csv`): here each command is a process of its own running `service.cli`, the
+module the script runs, on SQLite and PostgreSQL. The installed script itself runs each
+top-level command's help and every fixture's `db upgrade` (a fresh interpreter each, with
+the command's own imports); the other commands run in processes forked from a warm one
+(tests.support.cli_fork), which skips only the interpreter's second of start-up. The help
+of every sub-command is read through `service.cli.main`, the function the script calls.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from sqlalchemy import Engine
 
 from service.cli import build_parser, main
 from service.models import Base
-from tests.support.service_process import ROOT, child_env
+from tests.support.service_process import ROOT, child_env, run_cli
 
 SCRIPT = Path(sys.executable).with_name("packbench-service")
 
@@ -41,6 +43,14 @@ def _leaves(parser: argparse.ArgumentParser, path: list[str]) -> Iterator[list[s
 def _cli(
     env: dict[str, str], *args: str, stdin: str | None = None
 ) -> subprocess.CompletedProcess[str]:
+    """`packbench-service *args` in a process of its own (forked from a warm one)."""
+    return run_cli(*args, env=env, input=stdin)
+
+
+def _script(
+    env: dict[str, str], *args: str, stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    """The installed console script itself, in a fresh interpreter."""
     return subprocess.run(
         [str(SCRIPT), *args],
         cwd=ROOT,
@@ -64,7 +74,7 @@ def test_every_command_has_a_handler_and_its_help_runs(tmp_path: Path) -> None:
     # subprocess each costs the interpreter's start-up and the command's imports).
     commands = sorted({path[0] for path in leaves})
     with ThreadPoolExecutor(max_workers=2) as pool:
-        runs = list(pool.map(lambda command: _cli(env, command, "--help"), commands))
+        runs = list(pool.map(lambda command: _script(env, command, "--help"), commands))
     for command, run in zip(commands, runs, strict=True):
         assert run.returncode == 0, (command, run.stderr)
         assert f"usage: packbench-service {command}" in run.stdout, command
@@ -93,7 +103,7 @@ def cli(service_db: tuple[str, Engine], tmp_path: Path) -> Iterator[tuple[str, d
     url, engine = service_db
     Base.metadata.drop_all(engine)  # from nothing: the CLI builds the schema
     env = child_env(tmp_path / "keyring.json", db_url=url)
-    upgraded = _cli(env, "db", "upgrade")
+    upgraded = _script(env, "db", "upgrade")
     assert upgraded.returncode == 0, upgraded.stderr
     yield url, env
 

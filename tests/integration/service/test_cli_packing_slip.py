@@ -1,5 +1,5 @@
-"""`packbench-service channel add|update --packing-slip` through the installed console
-script, on SQLite and PostgreSQL: which of a channel's orders get a packing slip."""
+"""`packbench-service channel add|update --packing-slip`, each a process of its own, on SQLite
+and PostgreSQL: which of a channel's orders get a packing slip."""
 
 from __future__ import annotations
 

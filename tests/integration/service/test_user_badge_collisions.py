@@ -1,22 +1,19 @@
 """`packbench-service user add` refuses a badge a station would read as something else.
 
-Run through the installed console script, on SQLite and PostgreSQL (the `service_db`
-fixture), against the demo catalogue and orders.
+Each command a process of its own running `service.cli`, on SQLite and PostgreSQL (the
+`service_db` fixture), against the demo catalogue and orders.
 """
 
 from __future__ import annotations
 
 import subprocess
-import sys
 from pathlib import Path
 
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from service.models import Order, Product, ProductAlias, User
-from tests.support.service_process import child_env
-
-CLI = str(Path(sys.executable).with_name("packbench-service"))
+from tests.support.service_process import child_env, run_cli
 
 
 def test_badges_that_collide_with_codes_are_refused_others_of_any_shape_are_not(
@@ -26,9 +23,7 @@ def test_badges_that_collide_with_codes_are_refused_others_of_any_shape_are_not(
     env = child_env(tmp_path / "keyring.json")
 
     def cli(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [CLI, *args], capture_output=True, text=True, timeout=120, check=False, env=env
-        )
+        return run_cli(*args, env=env)
 
     assert cli("seed-demo", "--db", url).returncode == 0
     with Session(engine) as s:

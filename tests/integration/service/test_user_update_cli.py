@@ -1,12 +1,11 @@
 """`packbench-service user update`: role, language and a new PIN, by the console's rules.
 
-Run through the installed console script on SQLite and PostgreSQL.
+Each command a process of its own running `service.cli`, on SQLite and PostgreSQL.
 """
 
 from __future__ import annotations
 
 import subprocess
-import sys
 from pathlib import Path
 
 from sqlalchemy import Engine, select
@@ -15,9 +14,7 @@ from sqlalchemy.orm import Session
 from service.db import utcnow
 from service.models import User
 from service.security import verify_pin
-from tests.support.service_process import child_env
-
-CLI = str(Path(sys.executable).with_name("packbench-service"))
+from tests.support.service_process import child_env, run_cli
 
 
 def test_role_language_and_pin_change_and_bad_values_change_nothing(
@@ -27,15 +24,7 @@ def test_role_language_and_pin_change_and_bad_values_change_nothing(
     env = child_env(tmp_path / "keyring.json")
 
     def cli(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [CLI, *args],
-            input=stdin,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-            env=env,
-        )
+        return run_cli(*args, env=env, input=stdin)
 
     added = cli(
         "user",
