@@ -67,42 +67,14 @@ def service(tmp_path: Path) -> Iterator[tuple[ServiceProcess, str]]:
         url = schema_url(base, schema)
         env = child_env(tmp_path / "keyring.json", url)
         assert run_cli("db", "upgrade", env=env).returncode == 0
-        add = run_cli_input(
-            [
-                "office-user",
-                "add",
-                "--email",
-                "boss@example.com",
-                "--name",
-                "Ada Boss",
-                "--role",
-                "admin",
-            ],
-            env,
-            PASSWORD + "\n",
-        )
+        add = run_cli(
+            "office-user", "add", "--email", "boss@example.com", "--name", "Ada Boss",
+            "--role", "admin", env=env, input=PASSWORD + "\n",
+        )  # fmt: skip
         assert add.returncode == 0, add.stderr
         assert "admin Ada Boss" in add.stdout and PASSWORD not in add.stdout
         with ServiceProcess(url, env, tmp_path / "service.log") as proc:
             yield proc, url
-
-
-def run_cli_input(args: list[str], env: dict[str, str], stdin: str):  # type: ignore[no-untyped-def]
-    import subprocess
-    import sys
-
-    from tests.support.service_process import ROOT
-
-    return subprocess.run(
-        [sys.executable, "-m", "service.cli", *args],
-        cwd=ROOT,
-        env=env,
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
 
 
 def _seed(url: str) -> tuple[dict[str, int], str]:

@@ -9,7 +9,6 @@ zygote could not be faithful.
 from __future__ import annotations
 
 import subprocess
-import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -30,16 +29,7 @@ def _forking_on(monkeypatch: pytest.MonkeyPatch) -> None:
 def _fresh(
     argv: list[str], env: dict[str, str], input: str | None = None
 ) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "service.cli", *argv],
-        cwd=ROOT,
-        env=env,
-        input=input,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    return cli_fork.fresh(argv, env=env, cwd=ROOT, input=input, timeout=120)
 
 
 def _forked(

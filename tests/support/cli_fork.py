@@ -188,8 +188,7 @@ def run(
 ) -> subprocess.CompletedProcess[str]:
     """`python -m service.cli *argv`: a forked child of this worker's zygote when it can be."""
     global _zygote
-    fresh = os.environ.get("PACKBENCH_TEST_CLI_FORK", "1") == "0"
-    if not fresh:
+    if os.environ.get("PACKBENCH_TEST_CLI_FORK", "1") != "0":
         with _lock:
             if _zygote is None:
                 _zygote = Zygote(cwd)
@@ -197,6 +196,13 @@ def run(
             zygote = _zygote
         if zygote.serves(env):
             return zygote.run(argv, env, cwd, input, timeout)
+    return fresh(argv, env, cwd, input, timeout)
+
+
+def fresh(
+    argv: list[str], env: dict[str, str], cwd: Path, input: str | None, timeout: float
+) -> subprocess.CompletedProcess[str]:
+    """`python -m service.cli *argv` in a fresh interpreter."""
     return subprocess.run(
         [sys.executable, "-m", "service.cli", *argv],
         cwd=cwd,
