@@ -59,19 +59,19 @@ STARTUP_VARIABLES = (
 )
 
 # What the zygote imports before it forks: what every command imports anyway (SQLAlchemy, the
-# models, the command table) and the command modules themselves. Not service.cli: each child
-# runs it as `__main__`, as `python -m` does. Never keyring: it picks its
-# backend from the environment when first imported.
+# models) and, after these, the command table and every command module. Not service.cli: each
+# child runs it as `__main__`, as `python -m` does. Never keyring: it picks its backend from
+# the environment when first imported.
 PRELOAD = (
     "sqlalchemy",
     "sqlalchemy.orm",
     "sqlalchemy.dialects.sqlite",
     "sqlalchemy.dialects.postgresql",
-    "service.commands",
     "service.models",
 )
 
-_HEADER = struct.Struct("!I")  # the request's length; then the child sends its pid, its status
+_HEADER = struct.Struct("!I")  # the request's length, before the request
+_REPLY = struct.Struct("!i")  # the child sends its pid, then its exit status
 
 
 def _startup(env: dict[str, str]) -> tuple[str | None, ...]:
@@ -87,7 +87,6 @@ class Zygote:
         # (database, keyring file) that a command reads only once it runs.
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(root), env.get("PYTHONPATH")]))
-        self.root = root
         self.env = env
         self._dir = tempfile.TemporaryDirectory(prefix="packbench-zygote-")
         self.path = os.path.join(self._dir.name, "socket")
@@ -132,17 +131,20 @@ class Zygote:
                 [stdin.fileno(), stdout.fileno(), stderr.fileno()],
             )
             conn.settimeout(timeout)
-            pid = 0
+            started = b""
             try:
-                pid = struct.unpack("!i", _recv_exactly(conn, 4))[0]
-                status = _recv_exactly(conn, 4)
+                started = _recv_exactly(conn, _REPLY.size)
+                status = _recv_exactly(conn, _REPLY.size) if started else b""
             except TimeoutError:
-                if pid:
-                    _kill(pid)
+                if started:
+                    _kill(_REPLY.unpack(started)[0])
                 raise subprocess.TimeoutExpired(
                     argv, timeout, _read(stdout), _read(stderr)
                 ) from None
-            code = struct.unpack("!i", status)[0] if status else -signal.SIGKILL
+            if not started:
+                raise RuntimeError(f"the CLI zygote closed the connection:\n{self.log.read_text()}")
+            # A child that died before it could report was killed by a signal.
+            code = _REPLY.unpack(status)[0] if status else -signal.SIGKILL
             return subprocess.CompletedProcess(argv, code, _read(stdout), _read(stderr))
 
     def close(self) -> None:
@@ -267,7 +269,7 @@ def _child(conn: socket.socket, request: dict[str, object], fds: list[int]) -> N
     code = 1
     try:
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)  # the command may wait for its children
-        conn.sendall(struct.pack("!i", os.getpid()))
+        conn.sendall(_REPLY.pack(os.getpid()))
         for target, fd in enumerate(fds):
             os.dup2(fd, target)
             os.close(fd)
@@ -284,7 +286,7 @@ def _child(conn: socket.socket, request: dict[str, object], fds: list[int]) -> N
         try:
             sys.stdout.flush()
             sys.stderr.flush()
-            conn.sendall(struct.pack("!i", code))
+            conn.sendall(_REPLY.pack(code))
         finally:
             os._exit(code)
 
