@@ -137,11 +137,11 @@ def create_app(engine: Engine | str | None = None) -> FastAPI:
 
 
 def _with_inbox(lifespan: Lifespan, inbox: Inbox) -> Lifespan:
-    """The app's lifespan, with `inbox` running inside it."""
+    """The app's lifespan, with `inbox` applying (in its own process) inside it."""
 
     @contextlib.asynccontextmanager
     async def run(app: Any) -> AsyncIterator[Any]:
-        inbox.start()
+        inbox.start_process()  # before the request threads exist
         try:
             async with lifespan(app) as state:
                 yield state
@@ -156,8 +156,9 @@ def serving_app(engine: Engine | str | None = None) -> FastAPI:
     """create_app() for a long-running server process (`serve`; each worker's factory).
 
     It runs the process's webhook inbox (service.ingest.inbox) from start-up to shutdown:
-    order deliveries beyond its inline slots are stored and applied by it, and it applies
-    what an earlier process left queued.
+    order deliveries beyond its inline slots are stored, and its applier (a child process
+    at a lower CPU priority, started before any request thread) applies them and what an
+    earlier process left queued.
 
     Everything built at start-up (routes, models, compiled schemas) lives for the whole
     process, yet every full garbage collection walked it again: ~90 ms pauses every few

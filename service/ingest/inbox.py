@@ -3,36 +3,48 @@
 A shop waits a few seconds for its webhook's answer (Shopify: 5 s) and retries, then gives
 up on the subscription, if it does not come. During a flash sale the service cannot create
 thousands of orders a minute while stations push scans on the same cores, so each serving
-process applies at most `PACKBENCH_WEBHOOK_INLINE` deliveries (default 2) while their shops
+process applies at most `PACKBENCH_WEBHOOK_INLINE` deliveries (default 1) while their shops
 wait. Another order delivery that comes meanwhile is checked all the same (signature, topic,
 a body that parses into an order: a bad one is refused with 4xx as before), then stored
 with its raw body as a receipt with outcome "queued" (one INSERT, which also deduplicates)
-and answered 202. So is a delivery whose order has an earlier delivery still queued: one
-order's deliveries are applied in the order they came.
+and answered 202. From then on the process is backlogged: its next deliveries queue too,
+behind the first, until the queue is empty and none has come for QUIET_SECONDS. So is a
+delivery whose order has an earlier delivery still queued: one order's deliveries are
+applied in the order they came.
 
-Each serving process runs one `Inbox` thread that applies queued deliveries, oldest first,
-up to 32 in one transaction, each with its receipt's outcome: a killed process leaves them
-queued, and the next pass (of any process on the database: `FOR UPDATE SKIP LOCKED`)
-applies each once.
+A serving process (`serving_app`) applies its queued deliveries in a child process at a
+lower CPU priority (APPLIER_NICE), so a machine short of CPU answers shops and stations
+first and creates orders with what is left; the child dies with its process (a killed
+process leaves its deliveries queued, as a thread would). While deliveries keep coming the
+applier gives way: BUSY_BATCH every BUSY_EVERY_SECONDS, then the rest once they stop, up to
+32 in one transaction, oldest first, each with its receipt's outcome; the next pass of any
+process on the database (`FOR UPDATE SKIP LOCKED`) applies each once. `Inbox.start()`
+applies in a thread instead (tests; where fork() is missing).
 A delivery that cannot be applied (its body no longer parses under the channel's settings,
 a bug) is kept with outcome "failed", its body and the reason; `packbench-service channel
-inbox` lists and re-queues those. Processes without the thread (tests, the demo's embedded
-service) apply every delivery while the shop waits, as before.
+inbox` lists and re-queues those. Processes without an applier (tests' apps, the demo's
+embedded service) apply every delivery while the shop waits, as before.
 """
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import logging
+import math
+import mmap
 import os
+import select as io
+import signal
+import struct
 import threading
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Integer, and_, bindparam, func, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import Integer, and_, bindparam, func, select, text, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -42,14 +54,14 @@ from service.ingest.tables import FAILED, QUEUED, RECEIPTS, is_failed, is_queued
 log = logging.getLogger(__name__)
 
 INLINE_ENV = "PACKBENCH_WEBHOOK_INLINE"
-DEFAULT_INLINE = 2
+DEFAULT_INLINE = 1
 POLL_SECONDS = 2.0  # how often a process looks for deliveries queued by another one
 MAX_ERROR_CHARS = 300
 
 
 def inline_limit() -> int:
     """Deliveries one process applies while their shops wait (PACKBENCH_WEBHOOK_INLINE,
-    default 2; 0 queues every order delivery)."""
+    default 1; 0 queues every order delivery)."""
     raw = os.environ.get(INLINE_ENV, "").strip()
     if not raw:
         return DEFAULT_INLINE
@@ -59,22 +71,36 @@ def inline_limit() -> int:
     return int(raw)
 
 
-# Built once per dialect; the row travels as parameters.
-_QUEUE_INSERT = {
-    name: make(RECEIPTS)
-    .on_conflict_do_nothing(index_elements=["channel_id", "webhook_id"])
-    .returning(RECEIPTS.c.id)
-    for name, make in (("postgresql", pg_insert), ("sqlite", sqlite_insert))
-}
+# The receipt's columns a queued delivery writes. The statement is written out (PostgreSQL
+# and SQLite spell it alike) because SQLAlchemy 2.0 compiles its dialect INSERT ... ON
+# CONFLICT again for every execution (it is never cached): that was a tenth of a busy
+# service's CPU.
+_QUEUE_COLUMNS = (
+    "channel_id",
+    "webhook_id",
+    "topic",
+    "received_at",
+    "ignored",
+    "channel_order_id",
+    "outcome",
+    "body",
+)
+_QUEUE_INSERT = (
+    text(  # the table's and the columns' names are this module's constants
+        f"INSERT INTO {RECEIPTS.name} ({', '.join(_QUEUE_COLUMNS)}) "  # noqa: S608
+        f"VALUES ({', '.join(':' + c for c in _QUEUE_COLUMNS)}) "
+        "ON CONFLICT (channel_id, webhook_id) DO NOTHING RETURNING id"
+    )
+    .bindparams(*(bindparam(c, type_=RECEIPTS.c[c].type) for c in _QUEUE_COLUMNS))
+    .columns(RECEIPTS.c.id)
+)
 
 
 def queue_delivery(session: Session, receipt: Mapping[str, Any], body: bytes) -> str | None:
     """Store a delivery as queued, in the session's transaction; None when stored, else the
     outcome of the delivery with the same id that was stored before (a duplicate)."""
-    connection = session.connection()
-    statement = _QUEUE_INSERT[connection.dialect.name]
     row = {**receipt, "outcome": QUEUED, "body": body, "ignored": False}
-    if connection.execute(statement, row).scalar() is not None:
+    if session.connection().execute(_QUEUE_INSERT, row).scalar() is not None:
         return None
     seen = look_up(session, receipt["channel_id"], webhook_id=receipt["webhook_id"])
     return seen.receipt_outcome or QUEUED
@@ -260,8 +286,30 @@ def apply_due(sessions: sessionmaker[Session], batch: int = BATCH) -> int:
     return len(due)
 
 
+# While shops' deliveries keep coming, answering them comes first (a shop that waits too
+# long sends its delivery again, which doubles a flash sale's load): the applier waits
+# until none has come for QUIET_SECONDS, but applies BUSY_BATCH every BUSY_EVERY_SECONDS,
+# which keeps benches supplied (a site of 200 stations packs a few orders a second).
+QUIET_SECONDS = 0.2
+BUSY_EVERY_SECONDS = 1.0
+BUSY_BATCH = 8
+_LAST = struct.Struct("d")
+APPLIER_NICE = 10  # the applier process's CPU priority below the requests' (os.nice)
+_PR_SET_PDEATHSIG = 1  # prctl(2): a signal for this process when its parent dies (Linux)
+
+
+def _die_with_parent(parent: int) -> None:
+    """Have the kernel kill this process when `parent` dies (SIGKILL, as a thread dies with
+    its process); where prctl is missing, the applier's loop watches getppid() instead."""
+    with contextlib.suppress(OSError, AttributeError):  # AttributeError: not Linux
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, int(signal.SIGKILL))
+    if os.getppid() != parent:  # it died before prctl took effect
+        os._exit(0)
+
+
 class Inbox:
-    """One process's inline slots and the thread that applies its queued deliveries."""
+    """One process's inline slots and what applies its queued deliveries: a thread, or (in a
+    serving process, start_process()) a child process at a lower CPU priority."""
 
     def __init__(
         self,
@@ -276,11 +324,49 @@ class Inbox:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="packbench-inbox", daemon=True)
+        # Shared with the applier process: byte 0 is 1 while deliveries this process queued
+        # may wait unapplied (the applier clears it when it finds none due); bytes 8-16 hold
+        # when the last order delivery came (time.monotonic(), the same clock in both).
+        self._shared = mmap.mmap(-1, 16)
+        _LAST.pack_into(self._shared, 8, -math.inf)
+        self._last_batch = -math.inf
+        self._child: int | None = None
+        self._child_gone = False
+        self._wake_fd = -1
 
     @property
     def running(self) -> bool:
         """Whether queued deliveries are being applied (only then is one queued)."""
-        return self._thread.is_alive() and not self._stop.is_set()
+        if self._stop.is_set():
+            return False
+        if self._child is not None:
+            return self._child_alive()
+        return self._thread.is_alive()
+
+    @property
+    def backlogged(self) -> bool:
+        """Whether deliveries this process queued may still wait: while they do, the next
+        ones queue behind them instead of overtaking them inline."""
+        return self._shared[0] == 1
+
+    def delivery_came(self) -> None:
+        """An order delivery came (the applier gives way while they keep coming)."""
+        _LAST.pack_into(self._shared, 8, time.monotonic())
+
+    def _quiet_in(self, now: float) -> float:
+        last: float = _LAST.unpack_from(self._shared, 8)[0]
+        return QUIET_SECONDS - (now - last)
+
+    def _quiet(self) -> bool:
+        return self._quiet_in(time.monotonic()) <= 0
+
+    def _give_way(self) -> float:
+        """How long to wait before the next batch: 0 once deliveries have stopped coming
+        for QUIET_SECONDS, or when the last batch was BUSY_EVERY_SECONDS ago."""
+        now = time.monotonic()
+        quiet_in = self._quiet_in(now)
+        due_in = BUSY_EVERY_SECONDS - (now - self._last_batch)
+        return max(0.0, min(quiet_in, due_in))
 
     def take_slot(self) -> bool:
         """A slot to apply one delivery while its shop waits (release it), or False."""
@@ -290,39 +376,152 @@ class Inbox:
         """Give back a slot from take_slot()."""
         self._slots.release()
 
-    def notify(self) -> None:
-        """A delivery was queued: apply it soon."""
-        self._wake.set()
+    def notify(self, *, busy: bool = False) -> None:
+        """A delivery was queued: apply it soon. `busy`: it was queued for want of a free
+        inline slot, so the next deliveries queue behind it (backlogged) until it is applied."""
+        if busy:
+            self._shared[0] = 1
+        if self._child is None:
+            self._wake.set()
+            return
+        with contextlib.suppress(BlockingIOError, BrokenPipeError):
+            os.write(self._wake_fd, b"\0")
 
     def start(self) -> None:
-        """Start applying (also what earlier processes left queued)."""
+        """Start applying in a thread of this process (also what earlier processes left
+        queued)."""
         self._thread.start()
 
+    def start_process(self) -> None:
+        """Start applying in a child process that runs at a lower CPU priority, so a busy
+        machine answers shops and stations first and creates the queued orders with the CPU
+        left over. The child dies with this process (as a thread would) and is stopped by
+        stop(). Call it before this process starts threads (a serving process's start-up).
+        Where fork() is missing, a thread applies instead."""
+        if not hasattr(os, "fork"):
+            self.start()
+            return
+        read_fd, write_fd = os.pipe()
+        os.set_blocking(write_fd, False)
+        parent = os.getpid()
+        pid = os.fork()
+        if pid == 0:  # the applier: it never returns into the serving code
+            code = 1
+            try:
+                os.close(write_fd)
+                self._run_child(read_fd, parent)
+                code = 0
+            except BaseException:
+                log.exception("webhook inbox: the applier process failed")
+            finally:
+                os._exit(code)
+        os.close(read_fd)
+        self._child, self._wake_fd = pid, write_fd
+        log.info("webhook inbox: applier process %d started (nice +%d)", pid, APPLIER_NICE)
+
+    def _run_child(self, read_fd: int, parent: int) -> None:
+        _die_with_parent(parent)
+        with contextlib.suppress(OSError):
+            os.nice(APPLIER_NICE)
+        # The pooled connections belong to the parent: this process opens its own.
+        self.sessions.kw["bind"].dispose(close=False)
+        stop_r, stop_w = os.pipe()
+        signal.set_wakeup_fd(-1)  # the parent's event loop is not running here
+
+        def on_term(_signum: int, _frame: Any) -> None:
+            self._stop.set()
+            with contextlib.suppress(OSError):
+                os.write(stop_w, b"\0")
+
+        signal.signal(signal.SIGTERM, on_term)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the parent; it stops us
+        while not self._stop.is_set() and os.getppid() == parent:
+            self._pass()
+            ready, _, _ = io.select([read_fd, stop_r], [], [], self.poll_seconds)
+            if read_fd in ready and not os.read(read_fd, 4096):
+                return  # the parent closed its end: it is stopping
+
+    def _child_alive(self) -> bool:
+        if self._child_gone:
+            return False
+        assert self._child is not None
+        try:
+            pid, status = os.waitpid(self._child, os.WNOHANG)
+        except ChildProcessError:
+            pid, status = self._child, 0
+        if pid == 0:
+            return True
+        self._child_gone = True
+        log.error(
+            "webhook inbox: the applier process %d ended (status %d); this process applies "
+            "deliveries while their shops wait until it is restarted",
+            self._child,
+            status,
+        )
+        return False
+
     def stop(self, timeout: float = 30.0) -> None:
-        """Finish the delivery being applied and stop; what is queued stays queued."""
+        """Finish the deliveries being applied and stop; what is queued stays queued."""
         self._stop.set()
         self._wake.set()
-        if self._thread.is_alive():
+        if self._child is not None:
+            self._stop_child(timeout)
+        elif self._thread.is_alive():
             self._thread.join(timeout)
+
+    def _stop_child(self, timeout: float) -> None:
+        assert self._child is not None
+        if not self._child_gone:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self._child, signal.SIGTERM)
+            deadline = time.monotonic() + timeout
+            while time.monotonic() < deadline:
+                try:
+                    pid, _ = os.waitpid(self._child, os.WNOHANG)
+                except ChildProcessError:
+                    break
+                if pid:
+                    break
+                time.sleep(0.02)
+            else:
+                log.error("webhook inbox: the applier did not stop in %.0f s; killed", timeout)
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(self._child, signal.SIGKILL)
+                with contextlib.suppress(ChildProcessError):
+                    os.waitpid(self._child, 0)
+            self._child_gone = True
+        with contextlib.suppress(OSError):
+            os.close(self._wake_fd)
 
     def drain(self) -> int:
         """Apply queued deliveries until none is due; how many were applied."""
         applied = 0
         while not self._stop.is_set():
-            done = apply_due(self.sessions)
+            wait = self._give_way()
+            if wait > 0:
+                self._stop.wait(wait)
+                continue
+            done = apply_due(self.sessions, BATCH if self._quiet() else BUSY_BATCH)
+            self._last_batch = time.monotonic()
             if not done:
+                if self._quiet():  # a burst is over: deliveries may be applied inline again
+                    self._shared[0] = 0
                 return applied
             applied += done
         return applied
 
+    def _pass(self) -> None:
+        """One drain, logged; a failure (the database is away) leaves them queued."""
+        try:
+            applied = self.drain()
+            if applied:
+                log.info("webhook inbox: %d queued deliveries applied", applied)
+        except Exception:
+            log.exception("webhook inbox: applying queued deliveries failed; retrying")
+            self._stop.wait(self.poll_seconds)
+
     def _loop(self) -> None:
         while not self._stop.is_set():
             self._wake.clear()
-            try:
-                applied = self.drain()
-                if applied:
-                    log.info("webhook inbox: %d queued deliveries applied", applied)
-            except Exception:  # the database is away: the deliveries stay queued
-                log.exception("webhook inbox: applying queued deliveries failed; retrying")
-                self._stop.wait(self.poll_seconds)
+            self._pass()
             self._wake.wait(self.poll_seconds)

@@ -256,7 +256,12 @@ def receive(
     actor = f"webhook:{channel_name}"[:100]
     action = proto.topics.get(topic)
     queueing = inbox is not None and inbox.running and action is not None
-    inline = queueing and inbox is not None and inbox.take_slot()
+    if queueing and inbox is not None:
+        inbox.delivery_came()
+    # Behind deliveries this process queued, a new one queues too: none overtakes them.
+    inline = queueing and inbox is not None and not inbox.backlogged and inbox.take_slot()
+
+    busy_queued: list[bool] = []  # queued for want of a free slot (the last attempt's)
 
     def decode() -> Any:
         return _decode(body, checked=body_checked)
@@ -299,7 +304,9 @@ def receive(
             "channel_order_id": order_key,
         }
         if queueing and not inline and invalid is None:
-            return _queue(session, receipt, body, delivery_id, channel_name)
+            answer = _queue(session, receipt, body, delivery_id, channel_name)
+            busy_queued.append(answer.get("status") == QUEUED)
+            return answer
         lookup = look_up(
             session,
             channel.id,
@@ -340,7 +347,7 @@ def receive(
         if inline and inbox is not None:
             inbox.give_slot()
     if answer.get("status") == QUEUED and inbox is not None:
-        inbox.notify()
+        inbox.notify(busy=bool(busy_queued and busy_queued[-1]))
     return answer
 
 

@@ -315,6 +315,60 @@ def test_the_inbox_thread_applies_what_is_queued_and_stops_cleanly(
     assert _shopify(seeded, box, shopify_order(530), "t-9")["status"] == "created"
 
 
+def test_after_a_busy_queue_new_deliveries_queue_behind_until_the_burst_is_over(
+    seeded: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    box = HeldInbox(seeded, inline=1)
+    assert not box.backlogged
+    assert box.take_slot()  # another delivery is being applied while its shop waits
+    assert _shopify(seeded, box, shopify_order(540), "b-0")["status"] == "queued"
+    box.give_slot()
+    assert box.backlogged
+    # A free slot does not let a later delivery, of another order, overtake the queued one.
+    assert _shopify(seeded, box, shopify_order(541), "b-1")["status"] == "queued"
+    # Deliveries came just now: the queue is applied (its interval is due), and still
+    # the next ones queue, as the burst may go on.
+    monkeypatch.setattr(inbox_module, "BUSY_EVERY_SECONDS", 0.0)
+    assert box.drain() == 2
+    assert box.backlogged
+    # None for QUIET_SECONDS: the burst is over, and deliveries are applied inline again.
+    monkeypatch.setattr(inbox_module, "QUIET_SECONDS", 0.0)
+    assert box.drain() == 0
+    assert not box.backlogged
+    assert _shopify(seeded, box, shopify_order(542), "b-2")["status"] == "created"
+    assert [r.outcome for r in _receipts(seeded)] == ["created"] * 3
+
+
+def test_while_deliveries_keep_coming_the_applier_gives_way_with_a_few_an_interval(
+    seeded: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(inbox_module, "BUSY_BATCH", 3)
+    monkeypatch.setattr(inbox_module, "BUSY_EVERY_SECONDS", 60.0)
+    monkeypatch.setattr(inbox_module, "QUIET_SECONDS", 60.0)
+    busy = HeldInbox(seeded, inline=0)
+    for n in range(7):
+        assert _shopify(seeded, busy, shopify_order(550 + n), f"w-{n}")["status"] == "queued"
+    applier = threading.Thread(target=busy.drain)
+    applier.start()
+    try:
+        waited = threading.Event()
+        for _ in range(200):
+            if count(seeded, Order) >= 3:
+                break
+            waited.wait(0.05)
+        waited.wait(0.3)
+        # One small batch, then it waits: the next is an interval (here a minute) away.
+        assert count(seeded, Order) == 3
+        assert applier.is_alive()
+    finally:
+        busy.stop()
+        applier.join(10)
+    assert not applier.is_alive()
+    # Deliveries stopped coming (a process that has seen none): the rest in full batches.
+    assert HeldInbox(seeded).drain() == 4
+    assert [r.outcome for r in _receipts(seeded)] == ["created"] * 7
+
+
 def test_inline_limit_reads_its_setting(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(inbox_module.INLINE_ENV, "0")
     assert inbox_module.inline_limit() == 0

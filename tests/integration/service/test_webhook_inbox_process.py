@@ -1,6 +1,7 @@
 """The webhook inbox in the real `serve` process: a busy service answers the shop 202 at
-once, and deliveries queued by a killed process are applied by the next one, each once
-(both databases)."""
+once, its applier is a child process at a lower CPU priority that dies with it, and
+deliveries queued by a killed process are applied by the next one, each once (both
+databases)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from pathlib import Path
 import httpx
 from sqlalchemy import Engine, func, select
 
+from service.ingest.inbox import APPLIER_NICE
 from service.models import Base, Order, WebhookReceipt
 from tests.support.service_process import ServiceProcess, child_env, run_cli
 from tests.support.shop_payloads import shopify_headers, shopify_order
@@ -26,6 +28,48 @@ def _post(client: httpx.Client, base: str, n: int) -> httpx.Response:
         content=body,
         headers=shopify_headers(SECRET, body, delivery=f"proc-{n}"),
     )
+
+
+def _stat(pid: int) -> list[str] | None:
+    """/proc/<pid>/stat's fields after the command name (state first), or None once gone."""
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except (FileNotFoundError, ProcessLookupError):
+        return None
+    return text.rpartition(")")[2].split()
+
+
+def _children(pid: int) -> list[int]:
+    """The live processes whose parent is `pid` (zombies are dead: not counted)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            fields = _stat(int(entry.name))
+            if fields is not None and fields[0] != "Z" and int(fields[1]) == pid:
+                found.append(int(entry.name))
+    return found
+
+
+def _applier(pid: int) -> int:
+    """The serving process's one child, its inbox's applier, at a lower CPU priority."""
+    deadline = time.monotonic() + 10
+    while not (children := _children(pid)) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert len(children) == 1, children
+    fields = _stat(children[0])
+    assert fields is not None
+    assert int(fields[16]) - int(_stat(pid)[16]) == APPLIER_NICE  # type: ignore[index]
+    return children[0]
+
+
+def _gone(pid: int, timeout: float = 10) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        fields = _stat(pid)
+        if fields is None or fields[0] == "Z":
+            return True
+        time.sleep(0.05)
+    return False
 
 
 def _outcomes(engine: Engine) -> dict[str, int]:
@@ -70,8 +114,11 @@ def test_queued_deliveries_survive_a_killed_service_and_are_applied_once(
             )
             assert forged.status_code == 401
             assert busy.proc is not None
+            applier = _applier(busy.proc.pid)
             busy.proc.kill()  # SIGKILL: whatever it was applying is rolled back
             busy.proc.wait(10)
+            # The applier dies with it, as a thread would: nothing applies behind its back.
+            assert _gone(applier), f"applier {applier} outlived its killed service"
     finally:
         blocker.rollback()
         blocker.close()
@@ -82,6 +129,8 @@ def test_queued_deliveries_survive_a_killed_service_and_are_applied_once(
 
     # The next process applies what the killed one left, at start-up.
     with ServiceProcess(url, env, tmp_path / "b.log") as again:
+        assert again.proc is not None
+        applier = _applier(again.proc.pid)
         deadline = time.monotonic() + 60
         while _outcomes(engine).get("queued") and time.monotonic() < deadline:
             time.sleep(0.2)
@@ -92,6 +141,9 @@ def test_queued_deliveries_survive_a_killed_service_and_are_applied_once(
             200,
             {"status": "duplicate", "outcome": "created"},
         )
+    # A graceful stop (SIGTERM) stops the applier first: none is left behind.
+    assert "webhook inbox: the applier" not in again.log()  # no failure, no forced kill
+    assert _gone(applier, timeout=1), f"applier {applier} outlived its stopped service"
     with engine.connect() as conn:
         ids = conn.execute(select(Order.channel_order_id)).scalars().all()
     assert sorted(ids) == sorted(str(9000 + n) for n in range(DELIVERIES))
