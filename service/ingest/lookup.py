@@ -36,7 +36,7 @@ from sqlalchemy.orm import Session
 from service.ingest.tables import ORDERS, PRODUCTS, RECEIPTS, STOCK_BALANCES, is_queued
 from service.stock.ledger import MAIN
 
-_RECEIPT, _ORDER, _PRODUCT, _QUEUED, _TRACKED = 1, 2, 3, 4, 5
+_RECEIPT, _ORDER, _PRODUCT, _QUEUED, _TRACKED, _BACKLOG = 1, 2, 3, 4, 5, 6
 
 
 @dataclass(frozen=True)
@@ -48,6 +48,7 @@ class Lookup:
     products: dict[str, int] = field(default_factory=dict)  # SKU -> active product id
     queued: bool = False  # an earlier delivery of the order waits in the inbox
     tracked: frozenset[int] = frozenset()  # those products with stock tracked
+    backlog: bool = False  # some delivery (of any order) waits in the inbox
 
 
 def _branch(tag: int) -> Select[tuple[int, str | None, int | None]]:
@@ -62,6 +63,12 @@ def _branch(tag: int) -> Select[tuple[int, str | None, int | None]]:
             ORDERS.c.channel_id == bindparam("channel_id"),
             ORDERS.c.channel_order_id == bindparam("channel_order_id"),
         )
+    if tag == _BACKLOG:
+        # One row if any delivery is queued (a probe of the queue's partial index).
+        queued = select(RECEIPTS.c.id).where(is_queued(RECEIPTS))
+        # (mypy reads both NULL casts as never-None columns; they are always NULL here)
+        none = sql_cast(null(), Integer)
+        return select(kind, sql_cast(null(), String), none).where(queued.exists())  # type: ignore[return-value]
     if tag == _QUEUED:
         return select(kind, sql_cast(null(), String), RECEIPTS.c.id).where(
             RECEIPTS.c.channel_id == bindparam("channel_id"),
@@ -95,6 +102,7 @@ def _statement(with_receipt: bool, with_order: bool, with_queued: bool) -> Execu
             (_PRODUCT, with_order),
             (_TRACKED, with_order),
             (_QUEUED, with_order and with_queued),
+            (_BACKLOG, with_order and with_queued),
         )
         if wanted
     ]
@@ -111,8 +119,9 @@ def look_up(
     queued: bool = False,
 ) -> Lookup:
     """Read the delivery's receipt (if `webhook_id`), the order, its products and which of
-    them have stock tracked (if `channel_order_id`) and whether a delivery of the order is
-    queued (if also `queued`) in one statement, inside the session's transaction."""
+    them have stock tracked (if `channel_order_id`) and whether a delivery of the order, or
+    any delivery, is queued (if also `queued`) in one statement, inside the session's
+    transaction."""
     with_order = channel_order_id is not None
     if webhook_id is None and not with_order:
         return Lookup()
@@ -126,7 +135,7 @@ def look_up(
         params["skus"] = sorted({sku for sku in skus if sku})
     statement = _statement(webhook_id is not None, with_order, queued)
     outcome: str | None = None
-    waiting = False
+    waiting = backlog = False
     order_id: int | None = None
     products: dict[str, int] = {}
     tracked: set[int] = set()
@@ -137,8 +146,10 @@ def look_up(
             order_id = row_id
         elif kind == _QUEUED:
             waiting = True
+        elif kind == _BACKLOG:
+            backlog = True
         elif kind == _TRACKED:
             tracked.add(row_id)
         else:
             products[key] = row_id
-    return Lookup(outcome, order_id, products, waiting, frozenset(tracked))
+    return Lookup(outcome, order_id, products, waiting, frozenset(tracked), backlog=backlog)

@@ -7,10 +7,12 @@ can turn the None into a hold reason a person can act on.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import functools
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import phonenumbers
 
@@ -215,9 +217,28 @@ def normalise_postcode(country: str, raw: str | None) -> str | None:
     return value if rule is None else rule(value)
 
 
+# An order read only to check it before it is queued (service.ingest.inbox) is read again
+# when it is applied: its phone numbers, which never make an order invalid (a number that
+# does not parse is left out), are worked out then, not twice.
+_PHONES_DEFERRED: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "phones_deferred", default=False
+)
+
+
+@contextlib.contextmanager
+def phones_deferred() -> Iterator[None]:
+    """Within this block normalise_phone() leaves every number out (returns None)."""
+    token = _PHONES_DEFERRED.set(True)
+    try:
+        yield
+    finally:
+        _PHONES_DEFERRED.reset(token)
+
+
 def normalise_phone(raw: str | None, region: str | None) -> str | None:
-    """The number in E.164 (+4930901820), read in `region`'s national format; None if invalid."""
-    if not raw or not raw.strip():
+    """The number in E.164 (+4930901820), read in `region`'s national format; None if invalid
+    (and inside phones_deferred())."""
+    if not raw or not raw.strip() or _PHONES_DEFERRED.get():
         return None
     return _e164(raw, region or None)
 

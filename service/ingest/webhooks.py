@@ -11,6 +11,7 @@ stored after those checks and applied by the inbox (202, service.ingest.inbox).
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import hmac
 import json
@@ -34,6 +35,7 @@ from service.ingest.errors import ChannelNotFound, MalformedBody, SignatureInval
 from service.ingest.inbox import Inbox, Queued, mark_applied, queue_delivery
 from service.ingest.lookup import Lookup, look_up
 from service.ingest.model import NormalisedOrder
+from service.ingest.normalise import phones_deferred
 from service.ingest.store import IngestResult, cancel_order, run_in_transaction, upsert_order
 from service.ingest.tables import QUEUED, store_receipt
 from service.json_checks import check_body
@@ -261,12 +263,13 @@ def receive(
     # Behind deliveries this process queued, a new one queues too: none overtakes them.
     inline = queueing and inbox is not None and not inbox.backlogged and inbox.take_slot()
 
-    busy_queued: list[bool] = []  # queued for want of a free slot (the last attempt's)
+    busy_queued: list[bool] = []  # queued because the service is busy (no slot, a backlog)
 
     def decode() -> Any:
         return _decode(body, checked=body_checked)
 
     def work(session: Session) -> dict[str, Any]:
+        busy_queued.clear()  # run again after a conflict: only this attempt's answer counts
         try:
             channel = _channel(session, sessions, kind, channel_name)
         except ChannelNotFound:
@@ -292,7 +295,9 @@ def receive(
             # order and its products; an invalid body is refused only after that check, as a
             # delivery already received answers "duplicate" whatever it carries.
             try:
-                incoming, order_key = _parse(proto, action, payload, channel)
+                incoming, order_key = _parse(
+                    proto, action, payload, channel, to_queue=queueing and not inline
+                )
             except ServiceError as exc:
                 invalid = exc
         receipt = {
@@ -328,6 +333,12 @@ def receive(
         if lookup.queued:
             # Behind an earlier delivery of the same order: applied after it, in order.
             return _queue(session, receipt, body, delivery_id, channel_name)
+        if lookup.backlog:
+            # Deliveries wait (this service, or another process of it, is busy): none is
+            # overtaken, and this process queues its next ones too until the burst is over.
+            answer = _queue(session, receipt, body, delivery_id, channel_name)
+            busy_queued.append(answer.get("status") == QUEUED)
+            return answer
         result = _apply(session, channel, proto, incoming, payload, actor, lookup, receipt)
         log.info(
             "webhook %s %s on %s: %s %s (%s)",
@@ -352,12 +363,14 @@ def receive(
 
 
 def _parse(
-    proto: ShopProtocol, action: str, payload: Any, channel: Channel
+    proto: ShopProtocol, action: str, payload: Any, channel: Channel, *, to_queue: bool = False
 ) -> tuple[NormalisedOrder | None, str]:
-    """The delivery's order (None for a delete, which carries only the id) and its id."""
+    """The delivery's order (None for a delete, which carries only the id) and its id.
+    `to_queue`: read only to check it before it is queued (without its phone numbers)."""
     if action == "delete" and proto.parse_deleted is not None:
         return None, proto.parse_deleted(payload)
-    incoming = proto.parse(payload, channel.settings or {})
+    with phones_deferred() if to_queue else contextlib.nullcontext():
+        incoming = proto.parse(payload, channel.settings or {})
     return incoming, incoming.channel_order_id
 
 

@@ -86,6 +86,8 @@ def test_a_busy_service_queues_the_checked_delivery_and_applies_it_once(
             "confirmed",
             applied.order_id,
         )
+        # Checked without its phone numbers when queued, read whole when applied.
+        assert order.phone == "+4930901820"
         created = s.scalars(select(OrderEvent).where(OrderEvent.type == "created")).all()
         assert [e.actor for e in created] == ["webhook:shop"]
     assert count(seeded, Order) == 1
@@ -134,10 +136,11 @@ def test_one_orders_deliveries_are_applied_in_the_order_they_came(
     idle = HeldInbox(seeded, inline=1)
     assert _shopify(seeded, idle, moved, "d-b", "orders/updated")["status"] == "queued"
     assert _shopify(seeded, idle, cancelled, "d-c", "orders/cancelled")["status"] == "queued"
-    # Another order is not held up by them.
-    assert _shopify(seeded, idle, shopify_order(506), "d-d")["status"] == "created"
+    # Nor does another order's: while any delivery waits, new ones queue behind it.
+    assert _shopify(seeded, idle, shopify_order(506), "d-d")["status"] == "queued"
+    assert idle.backlogged
 
-    assert _drain(seeded) == 3
+    assert _drain(seeded) == 4
     outcomes = {r.webhook_id: r.outcome for r in _receipts(seeded)}
     assert outcomes == {"d-a": "created", "d-b": "updated", "d-c": "cancelled", "d-d": "created"}
     with seeded() as s:

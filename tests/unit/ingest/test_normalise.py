@@ -12,6 +12,7 @@ from service.ingest.normalise import (
     normalise_phone,
     normalise_postcode,
     normalise_sku,
+    phones_deferred,
 )
 
 GOOD_POSTCODES = [
@@ -173,4 +174,10 @@ def test_a_number_read_again_in_another_country_is_read_anew() -> None:
     assert normalise_phone("030 901820", "AT") is None
     assert normalise_phone("030 901820", None) is None
     assert normalise_phone(" 030 901820", "DE") == "+4930901820"
+    assert normalise_phone("030 901820", "DE") == "+4930901820"
+
+
+def test_phones_deferred_leaves_numbers_out_only_inside_its_block() -> None:
+    with phones_deferred():
+        assert normalise_phone("030 901820", "DE") is None
     assert normalise_phone("030 901820", "DE") == "+4930901820"
