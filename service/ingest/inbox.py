@@ -8,15 +8,15 @@ wait. Another order delivery that comes meanwhile is checked all the same (signa
 a body that parses into an order: a bad one is refused with 4xx as before), then stored
 with its raw body as a receipt with outcome "queued" (one INSERT, which also deduplicates)
 and answered 202. From then on the process is backlogged: its next deliveries queue too,
-behind the first, until the queue is empty and none has come for QUIET_SECONDS. So is a
+behind the first, until the queue is empty and the process is quiet. So is a
 delivery whose order has an earlier delivery still queued: one order's deliveries are
 applied in the order they came.
 
 A serving process (`serving_app`) applies its queued deliveries in a child process at a
 lower CPU priority (APPLIER_NICE), so a machine short of CPU answers shops and stations
 first and creates orders with what is left; the child dies with its process (a killed
-process leaves its deliveries queued, as a thread would). While deliveries keep coming the
-applier gives way: BUSY_BATCH every BUSY_EVERY_SECONDS, then the rest once they stop, up to
+process leaves its deliveries queued, as a thread would). While deliveries keep the process
+busy the applier gives way: BUSY_BATCH every BUSY_EVERY_SECONDS, then the rest once they stop, up to
 32 in one transaction, oldest first, each with its receipt's outcome; the next pass of any
 process on the database (`FOR UPDATE SKIP LOCKED`) applies each once. `Inbox.start()`
 applies in a thread instead (tests; where fork() is missing).
@@ -286,14 +286,17 @@ def apply_due(sessions: sessionmaker[Session], batch: int = BATCH) -> int:
     return len(due)
 
 
-# While shops' deliveries keep coming, answering them comes first (a shop that waits too
-# long sends its delivery again, which doubles a flash sale's load): the applier waits
-# until none has come for QUIET_SECONDS, but applies BUSY_BATCH every BUSY_EVERY_SECONDS,
-# which keeps benches supplied (a site of 200 stations packs a few orders a second).
-QUIET_SECONDS = 0.2
+# While shops' deliveries keep its process busy, answering them comes first (a shop that
+# waits too long sends its delivery again, which doubles a flash sale's load): the applier
+# applies when no delivery has been in hand for QUIET_SECONDS (a process answering a few
+# a second is quiet most of the time; one answering all it can never is), and otherwise
+# BUSY_BATCH every BUSY_EVERY_SECONDS, which keeps benches supplied (a site of 200
+# stations packs a few orders a second).
+QUIET_SECONDS = 0.02
 BUSY_EVERY_SECONDS = 1.0
 BUSY_BATCH = 8
-_LAST = struct.Struct("d")
+_LAST = struct.Struct("d")  # at offset 8: when a delivery was last taken in or answered
+_IN_HAND = struct.Struct("i")  # at offset 16: deliveries in hand
 APPLIER_NICE = 10  # the applier process's CPU priority below the requests' (os.nice)
 _PR_SET_PDEATHSIG = 1  # prctl(2): a signal for this process when its parent dies (Linux)
 
@@ -326,8 +329,10 @@ class Inbox:
         self._thread = threading.Thread(target=self._loop, name="packbench-inbox", daemon=True)
         # Shared with the applier process: byte 0 is 1 while deliveries this process queued
         # may wait unapplied (the applier clears it when it finds none due); bytes 8-16 hold
-        # when the last order delivery came (time.monotonic(), the same clock in both).
-        self._shared = mmap.mmap(-1, 16)
+        # when an order delivery was last taken in or answered (time.monotonic(), the same
+        # clock in both), bytes 16-20 how many are in hand.
+        self._shared = mmap.mmap(-1, 20)
+        self._in_hand_lock = threading.Lock()
         _LAST.pack_into(self._shared, 8, -math.inf)
         self._last_batch = -math.inf
         self._child: int | None = None
@@ -349,20 +354,33 @@ class Inbox:
         ones queue behind them instead of overtaking them inline."""
         return self._shared[0] == 1
 
-    def delivery_came(self) -> None:
-        """An order delivery came (the applier gives way while they keep coming)."""
-        _LAST.pack_into(self._shared, 8, time.monotonic())
+    def taken(self) -> None:
+        """An order delivery is in hand (the applier gives way while the process is busy
+        with them); call answered() when it is done."""
+        self._count_in_hand(1)
+
+    def answered(self) -> None:
+        """The delivery from taken() is answered."""
+        self._count_in_hand(-1)
+
+    def _count_in_hand(self, change: int) -> None:
+        with self._in_hand_lock:
+            _IN_HAND.pack_into(self._shared, 16, _IN_HAND.unpack_from(self._shared, 16)[0] + change)
+            _LAST.pack_into(self._shared, 8, time.monotonic())
 
     def _quiet_in(self, now: float) -> float:
+        if _IN_HAND.unpack_from(self._shared, 16)[0] > 0:
+            return max(QUIET_SECONDS, 0.01)  # busy now: look again shortly
         last: float = _LAST.unpack_from(self._shared, 8)[0]
         return QUIET_SECONDS - (now - last)
 
-    def _quiet(self) -> bool:
-        return self._quiet_in(time.monotonic()) <= 0
+    def _quiet(self, for_seconds: float = 0.0) -> bool:
+        """No delivery in hand for QUIET_SECONDS (plus `for_seconds`)."""
+        return self._quiet_in(time.monotonic()) <= -for_seconds
 
     def _give_way(self) -> float:
-        """How long to wait before the next batch: 0 once deliveries have stopped coming
-        for QUIET_SECONDS, or when the last batch was BUSY_EVERY_SECONDS ago."""
+        """How long to wait before the next batch: 0 once no delivery has been in hand for
+        QUIET_SECONDS, or when the last batch was BUSY_EVERY_SECONDS ago."""
         now = time.monotonic()
         quiet_in = self._quiet_in(now)
         due_in = BUSY_EVERY_SECONDS - (now - self._last_batch)
@@ -501,7 +519,9 @@ class Inbox:
             if wait > 0:
                 self._stop.wait(wait)
                 continue
-            done = apply_due(self.sessions, BATCH if self._quiet() else BUSY_BATCH)
+            # Full batches once a burst has been over for a while; between deliveries, a few.
+            full = self._quiet(for_seconds=BUSY_EVERY_SECONDS)
+            done = apply_due(self.sessions, BATCH if full else BUSY_BATCH)
             self._last_batch = time.monotonic()
             if not done:
                 if self._quiet():  # a burst is over: deliveries may be applied inline again

@@ -258,10 +258,10 @@ def receive(
     actor = f"webhook:{channel_name}"[:100]
     action = proto.topics.get(topic)
     queueing = inbox is not None and inbox.running and action is not None
-    if queueing and inbox is not None:
-        inbox.delivery_came()
     # Behind deliveries this process queued, a new one queues too: none overtakes them.
     inline = queueing and inbox is not None and not inbox.backlogged and inbox.take_slot()
+    if queueing and inbox is not None:
+        inbox.taken()
 
     busy_queued: list[bool] = []  # queued because the service is busy (no slot, a backlog)
 
@@ -357,6 +357,8 @@ def receive(
     finally:
         if inline and inbox is not None:
             inbox.give_slot()
+        if queueing and inbox is not None:
+            inbox.answered()
     if answer.get("status") == QUEUED and inbox is not None:
         inbox.notify(busy=bool(busy_queued and busy_queued[-1]))
     return answer

@@ -321,6 +321,7 @@ def test_the_inbox_thread_applies_what_is_queued_and_stops_cleanly(
 def test_after_a_busy_queue_new_deliveries_queue_behind_until_the_burst_is_over(
     seeded: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr(inbox_module, "QUIET_SECONDS", 60.0)  # the process stays busy
     box = HeldInbox(seeded, inline=1)
     assert not box.backlogged
     assert box.take_slot()  # another delivery is being applied while its shop waits
@@ -329,12 +330,12 @@ def test_after_a_busy_queue_new_deliveries_queue_behind_until_the_burst_is_over(
     assert box.backlogged
     # A free slot does not let a later delivery, of another order, overtake the queued one.
     assert _shopify(seeded, box, shopify_order(541), "b-1")["status"] == "queued"
-    # Deliveries came just now: the queue is applied (its interval is due), and still
-    # the next ones queue, as the burst may go on.
+    # Busy with deliveries: the queue is applied (its interval is due), and still the next
+    # ones queue, as the burst may go on.
     monkeypatch.setattr(inbox_module, "BUSY_EVERY_SECONDS", 0.0)
     assert box.drain() == 2
     assert box.backlogged
-    # None for QUIET_SECONDS: the burst is over, and deliveries are applied inline again.
+    # None in hand for QUIET_SECONDS: the burst is over, and deliveries are applied inline.
     monkeypatch.setattr(inbox_module, "QUIET_SECONDS", 0.0)
     assert box.drain() == 0
     assert not box.backlogged
@@ -370,6 +371,34 @@ def test_while_deliveries_keep_coming_the_applier_gives_way_with_a_few_an_interv
     # Deliveries stopped coming (a process that has seen none): the rest in full batches.
     assert HeldInbox(seeded).drain() == 4
     assert [r.outcome for r in _receipts(seeded)] == ["created"] * 7
+
+
+def test_a_delivery_in_hand_keeps_the_applier_waiting_until_it_is_answered(
+    seeded: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(inbox_module, "BUSY_BATCH", 3)
+    monkeypatch.setattr(inbox_module, "BUSY_EVERY_SECONDS", 60.0)
+    monkeypatch.setattr(inbox_module, "QUIET_SECONDS", 0.0)
+    busy = HeldInbox(seeded, inline=0)
+    for n in range(7):
+        assert _shopify(seeded, busy, shopify_order(560 + n), f"h-{n}")["status"] == "queued"
+    busy.taken()  # a delivery being answered, however long it takes
+    applier = threading.Thread(target=busy.drain)
+    applier.start()
+    try:
+        waited = threading.Event()
+        for _ in range(200):
+            if count(seeded, Order) >= 3:
+                break
+            waited.wait(0.05)
+        waited.wait(0.3)
+        assert count(seeded, Order) == 3
+    finally:
+        busy.answered()  # answered: the process is quiet, the rest is applied at once
+        applier.join(10)
+    assert not applier.is_alive()
+    assert count(seeded, Order) == 7
+    assert not busy.backlogged
 
 
 def test_inline_limit_reads_its_setting(monkeypatch: pytest.MonkeyPatch) -> None:
