@@ -343,32 +343,43 @@ def test_after_a_busy_queue_new_deliveries_queue_behind_until_the_burst_is_over(
     assert [r.outcome for r in _receipts(seeded)] == ["created"] * 3
 
 
-def test_while_deliveries_keep_coming_the_applier_gives_way_with_a_few_an_interval(
-    seeded: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
-) -> None:
+def _seven_queued(
+    seeded: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch, first: int, quiet: float
+) -> HeldInbox:
+    """Seven queued deliveries; while its process is busy the applier takes 3 a minute."""
     monkeypatch.setattr(inbox_module, "BUSY_BATCH", 3)
     monkeypatch.setattr(inbox_module, "BUSY_EVERY_SECONDS", 60.0)
-    monkeypatch.setattr(inbox_module, "QUIET_SECONDS", 60.0)
+    monkeypatch.setattr(inbox_module, "QUIET_SECONDS", quiet)
     busy = HeldInbox(seeded, inline=0)
-    for n in range(7):
-        assert _shopify(seeded, busy, shopify_order(550 + n), f"w-{n}")["status"] == "queued"
+    for n in range(first, first + 7):
+        assert _shopify(seeded, busy, shopify_order(n), f"q-{n}")["status"] == "queued"
+    return busy
+
+
+def _one_small_batch_then_it_waits(seeded: sessionmaker[Session]) -> None:
+    waited = threading.Event()
+    for _ in range(200):
+        if count(seeded, Order) >= 3:
+            break
+        waited.wait(0.05)
+    waited.wait(0.3)
+    assert count(seeded, Order) == 3
+
+
+def test_while_its_process_is_busy_the_applier_gives_way_with_a_few_an_interval(
+    seeded: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    busy = _seven_queued(seeded, monkeypatch, 550, quiet=60.0)  # answered just now: busy
     applier = threading.Thread(target=busy.drain)
     applier.start()
     try:
-        waited = threading.Event()
-        for _ in range(200):
-            if count(seeded, Order) >= 3:
-                break
-            waited.wait(0.05)
-        waited.wait(0.3)
-        # One small batch, then it waits: the next is an interval (here a minute) away.
-        assert count(seeded, Order) == 3
+        _one_small_batch_then_it_waits(seeded)  # the next is an interval (a minute) away
         assert applier.is_alive()
     finally:
         busy.stop()
         applier.join(10)
     assert not applier.is_alive()
-    # Deliveries stopped coming (a process that has seen none): the rest in full batches.
+    # A process that has answered none is quiet: the rest in full batches.
     assert HeldInbox(seeded).drain() == 4
     assert [r.outcome for r in _receipts(seeded)] == ["created"] * 7
 
@@ -376,23 +387,12 @@ def test_while_deliveries_keep_coming_the_applier_gives_way_with_a_few_an_interv
 def test_a_delivery_in_hand_keeps_the_applier_waiting_until_it_is_answered(
     seeded: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(inbox_module, "BUSY_BATCH", 3)
-    monkeypatch.setattr(inbox_module, "BUSY_EVERY_SECONDS", 60.0)
-    monkeypatch.setattr(inbox_module, "QUIET_SECONDS", 0.0)
-    busy = HeldInbox(seeded, inline=0)
-    for n in range(7):
-        assert _shopify(seeded, busy, shopify_order(560 + n), f"h-{n}")["status"] == "queued"
+    busy = _seven_queued(seeded, monkeypatch, 560, quiet=0.0)
     busy.taken()  # a delivery being answered, however long it takes
     applier = threading.Thread(target=busy.drain)
     applier.start()
     try:
-        waited = threading.Event()
-        for _ in range(200):
-            if count(seeded, Order) >= 3:
-                break
-            waited.wait(0.05)
-        waited.wait(0.3)
-        assert count(seeded, Order) == 3
+        _one_small_batch_then_it_waits(seeded)
     finally:
         busy.answered()  # answered: the process is quiet, the rest is applied at once
         applier.join(10)
