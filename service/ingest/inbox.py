@@ -395,8 +395,9 @@ class Inbox:
         self._slots.release()
 
     def notify(self, *, busy: bool = False) -> None:
-        """A delivery was queued: apply it soon. `busy`: it was queued for want of a free
-        inline slot, so the next deliveries queue behind it (backlogged) until it is applied."""
+        """A delivery was queued: apply it soon. `busy`: it was queued because the service is
+        busy (no free inline slot, or deliveries waiting), so the next deliveries queue behind
+        it (backlogged) until the burst is over."""
         if busy:
             self._shared[0] = 1
         if self._child is None:
@@ -471,8 +472,9 @@ class Inbox:
             return True
         self._child_gone = True
         log.error(
-            "webhook inbox: the applier process %d ended (status %d); this process applies "
-            "deliveries while their shops wait until it is restarted",
+            "webhook inbox: the applier process %d ended (status %d); this process now "
+            "applies each delivery while its shop waits. Restart the service to apply what "
+            "it queued (`packbench-service channel inbox` shows what waits)",
             self._child,
             status,
         )

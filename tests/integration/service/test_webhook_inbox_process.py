@@ -6,6 +6,8 @@ databases)."""
 from __future__ import annotations
 
 import json
+import os
+import signal
 import time
 from pathlib import Path
 
@@ -144,9 +146,22 @@ def test_queued_deliveries_survive_a_killed_service_and_are_applied_once(
     # A graceful stop (SIGTERM) stops the applier first: none is left behind.
     assert "webhook inbox: the applier" not in again.log()  # no failure, no forced kill
     assert _gone(applier, timeout=1), f"applier {applier} outlived its stopped service"
+
+    # An applier that dies alone (killed, a bug) is named in the log, and its process then
+    # applies each delivery while the shop waits: none is queued for an applier that is gone.
+    lone = ServiceProcess(url, {**env, "PACKBENCH_WEBHOOK_INLINE": "0"}, tmp_path / "c.log")
+    with lone, httpx.Client(timeout=10) as client:
+        assert lone.proc is not None
+        gone = _applier(lone.proc.pid)
+        os.kill(gone, signal.SIGKILL)
+        assert _gone(gone)
+        alone = _post(client, lone.base_url, DELIVERIES)
+        assert (alone.status_code, alone.json()["status"]) == (200, "created"), lone.log()
+        assert f"the applier process {gone} ended" in lone.log()
+
     with engine.connect() as conn:
         ids = conn.execute(select(Order.channel_order_id)).scalars().all()
-    assert sorted(ids) == sorted(str(9000 + n) for n in range(DELIVERIES))
+    assert sorted(ids) == sorted(str(9000 + n) for n in range(DELIVERIES + 1))
 
     shown = run_cli("channel", "inbox", "--db", url, env=env)
     assert shown.returncode == 0, shown.stderr
