@@ -12,14 +12,15 @@ behind the first, until the queue is empty and the process is quiet. So is a
 delivery whose order has an earlier delivery still queued: one order's deliveries are
 applied in the order they came.
 
-A serving process (`serving_app`) applies its queued deliveries in a child process at a
-lower CPU priority (APPLIER_NICE), so a machine short of CPU answers shops and stations
-first and creates orders with what is left; the child dies with its process (a killed
-process leaves its deliveries queued, as a thread would). While deliveries keep the process
-busy the applier gives way: BUSY_BATCH every BUSY_EVERY_SECONDS, then the rest once they stop, up to
-32 in one transaction, oldest first, each with its receipt's outcome; the next pass of any
-process on the database (`FOR UPDATE SKIP LOCKED`) applies each once. `Inbox.start()`
-applies in a thread instead (tests; where fork() is missing).
+On PostgreSQL a serving process (`serving_app`) applies its queued deliveries in a child
+process at a lower CPU priority (APPLIER_NICE), so a machine short of CPU answers shops and
+stations first and creates orders with what is left; the child dies with its process (a
+killed process leaves its deliveries queued, as a thread would). While deliveries keep the
+process busy the applier gives way (BUSY_BATCH every BUSY_EVERY_SECONDS), and applies the
+rest once they stop, up to 32 in one transaction, oldest first, each with its receipt's
+outcome; the next pass of any process on the database (`FOR UPDATE SKIP LOCKED`) applies
+each once. `Inbox.start()` applies in a thread instead (tests, SQLite, where fork() is
+missing).
 A delivery that cannot be applied (its body no longer parses under the channel's settings,
 a bug) is kept with outcome "failed", its body and the reason; `packbench-service channel
 inbox` lists and re-queues those. Processes without an applier (tests' apps, the demo's
@@ -416,8 +417,12 @@ class Inbox:
         machine answers shops and stations first and creates the queued orders with the CPU
         left over. The child dies with this process (as a thread would) and is stopped by
         stop(). Call it before this process starts threads (a serving process's start-up).
-        Where fork() is missing, a thread applies instead."""
-        if not hasattr(os, "fork"):
+
+        On SQLite, and where fork() is missing, a thread applies instead: SQLite keeps its
+        file locks' state per process, so a child forked while the parent has the database
+        open cannot safely open it again (it waited 10 s for a lock nobody held), and its
+        writers take turns anyway."""
+        if not hasattr(os, "fork") or self.sessions.kw["bind"].dialect.name == "sqlite":
             self.start()
             return
         read_fd, write_fd = os.pipe()
