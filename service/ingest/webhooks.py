@@ -263,13 +263,14 @@ def receive(
     if queueing and inbox is not None:
         inbox.taken()
 
-    busy_queued: list[bool] = []  # queued because the service is busy (no slot, a backlog)
+    queued_busy = False  # queued because the service is busy (no free slot, a backlog)
 
     def decode() -> Any:
         return _decode(body, checked=body_checked)
 
     def work(session: Session) -> dict[str, Any]:
-        busy_queued.clear()  # run again after a conflict: only this attempt's answer counts
+        nonlocal queued_busy
+        queued_busy = False  # run again after a conflict: only this attempt's answer counts
         try:
             channel = _channel(session, sessions, kind, channel_name)
         except ChannelNotFound:
@@ -308,10 +309,15 @@ def receive(
             "ignored": action is None,
             "channel_order_id": order_key,
         }
-        if queueing and not inline and invalid is None:
+
+        def queue(*, busy: bool) -> dict[str, Any]:
+            nonlocal queued_busy
             answer = _queue(session, receipt, body, delivery_id, channel_name)
-            busy_queued.append(answer.get("status") == QUEUED)
+            queued_busy = busy and answer.get("status") == QUEUED
             return answer
+
+        if queueing and not inline and invalid is None:
+            return queue(busy=True)
         lookup = look_up(
             session,
             channel.id,
@@ -332,13 +338,11 @@ def receive(
             return {"status": "ignored", "topic": topic}
         if lookup.queued:
             # Behind an earlier delivery of the same order: applied after it, in order.
-            return _queue(session, receipt, body, delivery_id, channel_name)
+            return queue(busy=False)
         if lookup.backlog:
             # Deliveries wait (this service, or another process of it, is busy): none is
             # overtaken, and this process queues its next ones too until the burst is over.
-            answer = _queue(session, receipt, body, delivery_id, channel_name)
-            busy_queued.append(answer.get("status") == QUEUED)
-            return answer
+            return queue(busy=True)
         result = _apply(session, channel, proto, incoming, payload, actor, lookup, receipt)
         log.info(
             "webhook %s %s on %s: %s %s (%s)",
@@ -360,7 +364,7 @@ def receive(
         if queueing and inbox is not None:
             inbox.answered()
     if answer.get("status") == QUEUED and inbox is not None:
-        inbox.notify(busy=bool(busy_queued and busy_queued[-1]))
+        inbox.notify(busy=queued_busy)
     return answer
 
 

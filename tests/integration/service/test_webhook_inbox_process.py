@@ -56,8 +56,7 @@ def _applier(pid: int, engine: Engine) -> int | None:
     """The serving process's one child, its inbox's applier, at a lower CPU priority (on
     PostgreSQL; on SQLite a thread applies, and there is no child: None)."""
     if engine.dialect.name == "sqlite":
-        time.sleep(0.5)
-        assert _children(pid) == []
+        assert _children(pid) == []  # /healthz answered: start-up, and any fork, is done
         return None
     deadline = time.monotonic() + 10
     while not (children := _children(pid)) and time.monotonic() < deadline:
