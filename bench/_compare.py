@@ -142,3 +142,74 @@ def sqlite_bulk_insert_s(path: Path, docs: list[str]) -> float:
         return time.perf_counter() - t0
     finally:
         conn.close()
+
+
+class CpuUse:
+    """CPU seconds spent by each kind of process while a round runs (Linux /proc).
+
+    `start()` before the clients start and `stop()` after they finish; `per_call_ms(n)`
+    then says how many milliseconds of CPU each of n requests cost, split by who spent it:
+    the service's serving processes (`service`), their nicer children (`background`, the
+    webhook inbox's applier), PostgreSQL's processes (`postgres`), this bench process (the
+    clients, `clients`) and everything else on the machine (`other`). That is where a ratio
+    against the bare app comes from. Empty on a system without /proc.
+    """
+
+    def __init__(self, server_pid: int) -> None:
+        self.server_pid = server_pid
+        self.before: dict[str, float] = {}
+        self.spent: dict[str, float] = {}
+
+    def _sample(self) -> dict[str, float]:
+        tick = os.sysconf("SC_CLK_TCK")
+        procs: dict[int, tuple[int, int, str, float]] = {}  # pid -> ppid, nice, name, seconds
+        for entry in os.scandir("/proc"):
+            if not entry.name.isdigit():
+                continue
+            try:
+                raw = Path(entry.path, "stat").read_text()
+            except OSError:
+                continue
+            name = raw[raw.index("(") + 1 : raw.rindex(")")]
+            fields = raw[raw.rindex(")") + 2 :].split()
+            seconds = (int(fields[11]) + int(fields[12])) / tick
+            procs[int(entry.name)] = (int(fields[1]), int(fields[16]), name, seconds)
+        # Everything below the served process, whatever its depth (uvicorn's workers).
+        under = {self.server_pid}
+        grew = True
+        while grew:
+            grew = False
+            for pid, (ppid, _, _, _) in procs.items():
+                if ppid in under and pid not in under:
+                    under.add(pid)
+                    grew = True
+        base_nice = procs.get(self.server_pid, (0, 0, "", 0.0))[1]
+        out = {"service": 0.0, "background": 0.0, "postgres": 0.0, "clients": 0.0, "other": 0.0}
+        for pid, (_, nice, name, seconds) in procs.items():
+            if pid == os.getpid():
+                kind = "clients"
+            elif pid in under:
+                kind = "background" if nice > base_nice else "service"
+            elif name.startswith("postgres"):
+                kind = "postgres"
+            else:
+                kind = "other"
+            out[kind] += seconds
+        return out
+
+    def start(self) -> None:
+        if Path("/proc/self/stat").exists():
+            self.before = self._sample()
+
+    def stop(self) -> None:
+        if self.before:
+            after = self._sample()
+            # A process that ended in the round drops out of `after`: never below zero.
+            self.spent = {k: max(0.0, after[k] - self.before[k]) for k in after}
+
+    def per_call_ms(self, calls: int) -> dict[str, float]:
+        if not self.spent or calls <= 0:
+            return {}
+        out = {k: round(v * 1000 / calls, 3) for k, v in self.spent.items()}
+        out["total"] = round(sum(self.spent.values()) * 1000 / calls, 3)
+        return out

@@ -51,7 +51,7 @@ import httpx  # noqa: E402
 from sqlalchemy import func, select  # noqa: E402
 
 from bench import _bare_app  # noqa: E402
-from bench._compare import Comparison, percentile  # noqa: E402
+from bench._compare import Comparison, CpuUse, percentile  # noqa: E402
 from service.api.http_protocol import HTTP_PROTOCOL  # noqa: E402
 from service.channels import set_shipping  # noqa: E402
 from service.db import make_engine, make_sessionmaker, transaction  # noqa: E402
@@ -268,12 +268,15 @@ def run_one(
             threading.Thread(target=client, args=(http, work[i::clients]))
             for i, http in enumerate(https)
         ]
+        cpu = CpuUse(proc.pid)
+        cpu.start()
         start, started_at = time.perf_counter(), time.time()
         for t in threads:
             t.start()
         for t in threads:
             t.join()
         wall = time.perf_counter() - start
+        cpu.stop()
         applied_wall = wall if bare else wait_applied(url, schema) - started_at
     finally:
         stop(proc)
@@ -289,6 +292,7 @@ def run_one(
         "p99_ms": round(latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] * 1000, 2),
         "errors": len(errors),
         "first_error": errors[0] if errors else None,
+        "cpu_ms_per_order": cpu.per_call_ms(n),
         "_latencies": latencies,
         "_wall": wall,
         "_applied_wall": applied_wall,
@@ -314,6 +318,13 @@ def compare_pg(
         wall = sum(r.pop("_wall") for r in runs[kind])
         return len(lat) / wall, percentile(lat, 0.99) * 1000, sum(r["errors"] for r in runs[kind])
 
+    def cpu(kind: str) -> dict[str, float]:
+        per_round = [r.pop("cpu_ms_per_order") for r in runs[kind]]
+        per_round = [x for x in per_round if x]
+        keys = per_round[0].keys() if per_round else ()
+        return {k: round(statistics.fmean(x[k] for x in per_round), 3) for k in keys}
+
+    cpu_ms = {"ours": cpu("ours"), "bare": cpu("bare")}
     applied = len(runs["ours"]) * n / sum(r.pop("_applied_wall") for r in runs["ours"])
     for r in runs["bare"]:
         r.pop("_applied_wall")
@@ -329,6 +340,8 @@ def compare_pg(
             "errors": ours_errors,
         },
         "bare_errors": bare_errors,
+        # CPU per answered order, by who spent it (bench._compare.CpuUse), mean of the rounds
+        "cpu_ms_per_order": cpu_ms,
         "compare_rate": rate.result(ours_rate, bare_rate, budget_ratio=BUDGET_RATE_RATIO),
         "compare_p99": p99.result(ours_p99, bare_p99, budget_ratio=BUDGET_P99_RATIO),
     }
