@@ -45,7 +45,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Integer, and_, bindparam, func, select, text, update
+from sqlalchemy import Connection, Integer, and_, bindparam, func, select, text, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -97,11 +97,17 @@ _QUEUE_INSERT = (
 )
 
 
+def insert_queued(connection: Connection, receipt: Mapping[str, Any], body: bytes) -> bool:
+    """Store a delivery as queued on `connection`, in its transaction; False when a delivery
+    with the same id was stored before (nothing is written then)."""
+    row = {**receipt, "outcome": QUEUED, "body": body, "ignored": False}
+    return connection.execute(_QUEUE_INSERT, row).scalar() is not None
+
+
 def queue_delivery(session: Session, receipt: Mapping[str, Any], body: bytes) -> str | None:
     """Store a delivery as queued, in the session's transaction; None when stored, else the
     outcome of the delivery with the same id that was stored before (a duplicate)."""
-    row = {**receipt, "outcome": QUEUED, "body": body, "ignored": False}
-    if session.connection().execute(_QUEUE_INSERT, row).scalar() is not None:
+    if insert_queued(session.connection(), receipt, body):
         return None
     seen = look_up(session, receipt["channel_id"], webhook_id=receipt["webhook_id"])
     return seen.receipt_outcome or QUEUED

@@ -283,6 +283,54 @@ def test_a_later_delivery_waits_while_another_process_holds_its_orders_first(
     assert outcomes == {"k-1": "created", "k-2": "unchanged", "other": "created"}
 
 
+@pytest.mark.parametrize("warm", [False, True], ids=["channel-not-cached", "channel-cached"])
+def test_a_busy_process_answers_alike_whether_its_channel_is_cached_or_not(
+    seeded: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch, warm: bool
+) -> None:
+    # Once its channel is cached, a delivery to be queued is checked and stored on a plain
+    # connection, without an ORM session (the busy service's cheap answer); anything that
+    # is not a fresh, valid order delivery takes the full path. The answers must not differ.
+    from service.ingest.webhooks import forget_cached_channels
+
+    forget_cached_channels()
+    busy = HeldInbox(seeded, inline=0)
+    if warm:
+        assert _shopify(seeded, busy, shopify_order(520), "d-520") == {"status": "queued"}
+    opened: list[Session] = []
+
+    class Counted(seeded.class_):  # type: ignore[name-defined,misc]
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            opened.append(self)
+            super().__init__(*args, **kwargs)
+
+    monkeypatch.setattr(seeded, "class_", Counted)
+
+    assert _shopify(seeded, busy, shopify_order(521), "d-521") == {"status": "queued"}
+    assert len(opened) == (0 if warm else 1)
+    # The same delivery id again answers what it was, whatever the body now carries.
+    again = {"status": "duplicate", "outcome": "queued"}
+    assert _shopify(seeded, busy, shopify_order(521), "d-521") == again
+    assert _shopify(seeded, busy, shopify_order(521, line_items=[]), "d-521") == again
+    # A new delivery that makes no order, or is forged, is refused and stores nothing.
+    with pytest.raises(ServiceError) as refused:
+        _shopify(seeded, busy, shopify_order(522, line_items=[]), "d-522")
+    assert refused.value.http_status == 422
+    body = json.dumps(shopify_order(523)).encode()
+    forged = {
+        "x-shopify-topic": "orders/create",
+        "x-shopify-hmac-sha256": sign("not the secret", body),
+        "x-shopify-webhook-id": "d-523",
+    }
+    with pytest.raises(ServiceError) as refused:
+        receive(seeded, "shopify", "shop", forged, body, inbox=busy)
+    assert refused.value.http_status == 401
+    monkeypatch.undo()
+    queued = [(r.webhook_id, r.outcome) for r in _receipts(seeded)]
+    assert queued == [*([("d-520", "queued")] if warm else []), ("d-521", "queued")]
+    assert _drain(seeded) == len(queued)
+    assert count(seeded, Order) == len(queued)
+
+
 def test_the_served_app_answers_a_queued_delivery_202(
     service_engine: Engine, seeded: sessionmaker[Session]
 ) -> None:
