@@ -200,6 +200,13 @@ POSTCODE_COUNTRIES = frozenset(_POSTCODE_RULES)
 _OLD_PREFIX = {"DE": "D", "AT": "A", "FR": "F", "IT": "I", "BE": "B", "HU": "H"}
 
 
+@functools.lru_cache(maxsize=512)
+def _country_prefix(country: str) -> re.Pattern[str]:
+    """A leading "D-" or "NL - " before the digits, for `country` (compiled once)."""
+    prefixes = "|".join(re.escape(p) for p in (country, _OLD_PREFIX.get(country, country)))
+    return re.compile(rf"^(?:{prefixes}) ?- ?(?=\d)")
+
+
 def normalise_postcode(country: str, raw: str | None) -> str | None:
     """The postcode in its national format, or None if it is not valid for `country`.
 
@@ -208,9 +215,7 @@ def normalise_postcode(country: str, raw: str | None) -> str | None:
     """
     if raw is None:
         return None
-    value = " ".join(raw.split()).upper()
-    prefixes = "|".join(re.escape(p) for p in (country, _OLD_PREFIX.get(country, country)))
-    value = re.sub(rf"^(?:{prefixes}) ?- ?(?=\d)", "", value)
+    value = _country_prefix(country).sub("", " ".join(raw.split()).upper())
     if not value:
         return None
     rule = _POSTCODE_RULES.get(country)
