@@ -149,16 +149,31 @@ class CpuUse:
 
     `start()` before the clients start and `stop()` after they finish; `per_call_ms(n)`
     then says how many milliseconds of CPU each of n requests cost, split by who spent it:
-    the service's serving processes (`service`), their nicer children (`background`, the
-    webhook inbox's applier), PostgreSQL's processes (`postgres`), this bench process (the
-    clients, `clients`) and everything else on the machine (`other`). That is where a ratio
-    against the bare app comes from. Empty on a system without /proc.
+    the measured server's processes (`service`), their nicer children (`background`, the
+    webhook inbox's applier), PostgreSQL's processes (`postgres`), this bench process and
+    its other children (the clients, `clients`) and everything else on the machine, idle
+    servers in `idle_servers` included (`other`). That is where a ratio against the bare app
+    comes from. Empty on a system without /proc.
     """
 
-    def __init__(self, server_pid: int) -> None:
+    def __init__(self, server_pid: int, idle_servers: tuple[int, ...] = ()) -> None:
         self.server_pid = server_pid
+        self.idle_servers = idle_servers
         self.before: dict[str, float] = {}
         self.spent: dict[str, float] = {}
+
+    @staticmethod
+    def _below(root: int, parents: dict[int, int]) -> set[int]:
+        """`root` and every process below it, whatever the depth (uvicorn's workers)."""
+        under = {root}
+        grew = True
+        while grew:
+            grew = False
+            for pid, ppid in parents.items():
+                if ppid in under and pid not in under:
+                    under.add(pid)
+                    grew = True
+        return under
 
     def _sample(self) -> dict[str, float]:
         tick = os.sysconf("SC_CLK_TCK")
@@ -172,24 +187,22 @@ class CpuUse:
                 continue
             name = raw[raw.index("(") + 1 : raw.rindex(")")]
             fields = raw[raw.rindex(")") + 2 :].split()
-            seconds = (int(fields[11]) + int(fields[12])) / tick
+            spent = int(fields[11]) + int(fields[12])
+            if int(entry.name) == os.getpid():  # with its children that ended (client procs)
+                spent += int(fields[13]) + int(fields[14])
+            seconds = spent / tick
             procs[int(entry.name)] = (int(fields[1]), int(fields[16]), name, seconds)
-        # Everything below the served process, whatever its depth (uvicorn's workers).
-        under = {self.server_pid}
-        grew = True
-        while grew:
-            grew = False
-            for pid, (ppid, _, _, _) in procs.items():
-                if ppid in under and pid not in under:
-                    under.add(pid)
-                    grew = True
+        parents = {pid: ppid for pid, (ppid, _, _, _) in procs.items()}
+        served = self._below(self.server_pid, parents)
+        idle = set().union(*(self._below(pid, parents) for pid in self.idle_servers))
+        mine = self._below(os.getpid(), parents) - served - idle
         base_nice = procs.get(self.server_pid, (0, 0, "", 0.0))[1]
         out = {"service": 0.0, "background": 0.0, "postgres": 0.0, "clients": 0.0, "other": 0.0}
         for pid, (_, nice, name, seconds) in procs.items():
-            if pid == os.getpid():
-                kind = "clients"
-            elif pid in under:
+            if pid in served:
                 kind = "background" if nice > base_nice else "service"
+            elif pid in mine:
+                kind = "clients"
             elif name.startswith("postgres"):
                 kind = "postgres"
             else:

@@ -45,7 +45,7 @@ import keyring
 from sqlalchemy.orm import sessionmaker
 
 from bench import _bare_app
-from bench._compare import Comparison
+from bench._compare import Comparison, CpuUse
 from bench.site_day import scan
 from service.db import make_engine
 from service.schema import create_all
@@ -259,7 +259,13 @@ def main() -> None:
         engine.dispose()  # no pooled database connection is shared with a forked child
         ctx = multiprocessing.get_context("fork")
 
+        assert service.proc is not None
+        servers = {"ours": service.proc.pid, "bare": bare.proc.pid}
+        cpu_spent: dict[str, list[dict[str, float]]] = {"ours": [], "bare": []}
+
         def phase(bare_url: str | None) -> Outcome:
+            kind = "bare" if bare_url else "ours"
+            cpu = CpuUse(servers[kind], tuple(p for k, p in servers.items() if k != kind))
             results: multiprocessing.queues.Queue[Outcome] = ctx.Queue()
             start_at = time.time() + 2.0  # every process is forked and connected by then
             children = [
@@ -270,6 +276,7 @@ def main() -> None:
                 )
                 for k in range(procs)
             ]
+            cpu.start()
             for child in children:
                 child.start()
             out: Outcome = ([], [], [], [])
@@ -279,6 +286,9 @@ def main() -> None:
                     mine.extend(theirs)  # type: ignore[arg-type]
             for child in children:
                 child.join(30)
+            cpu.stop()
+            # Per push, warm-up included (the CPU cannot be split at the window's edge).
+            cpu_spent[kind].append(cpu.per_call_ms(len(out[0]) + len(out[1])))
             return out
 
         for _round in range(args.rounds):
@@ -292,6 +302,11 @@ def main() -> None:
             bare_latencies.extend(bare_pushed)
             bare_errors.extend(bare_failed)
         elapsed = args.seconds
+        cpu_ms = {
+            kind: {k: round(sum(r[k] for r in rounds) / len(rounds), 3) for k in rounds[0]}
+            for kind, rounds in cpu_spent.items()
+            if rounds and rounds[0]
+        }
     finally:
         service.stop()
         bare.stop()
@@ -335,6 +350,8 @@ def main() -> None:
                 "budget_p99_ms": BUDGET_P99_MS,
                 "bare_push_ms": {"p50": pct(0.5, bare_sorted), "p99": pct(0.99, bare_sorted)},
                 "bare_errors": len(bare_errors),
+                # CPU per push (ours: with its pulls), by who spent it (bench._compare.CpuUse)
+                "cpu_ms_per_push": cpu_ms,
                 "compare": compare,
                 "busy": compare["busy"],
             }
