@@ -412,10 +412,14 @@ def _queue_at_once(
         _, order_key = _parse(proto, action, decode(), channel, to_queue=True)
     except ServiceError:
         return None
-    with bind.begin() as connection:
-        stored = insert_queued(
-            connection, _receipt(channel, delivery_id, topic, action, order_key), body
-        )
+    receipt = _receipt(channel, delivery_id, topic, action, order_key)
+    if bind.dialect.name == "postgresql":
+        # One statement is a transaction of its own: one round trip, not BEGIN, INSERT, COMMIT.
+        with bind.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            stored = insert_queued(connection, receipt, body)
+    else:  # SQLite: the engine's BEGIN IMMEDIATE, as every writer there takes it
+        with bind.begin() as connection:
+            stored = insert_queued(connection, receipt, body)
     if not stored:
         return None
     log.info("webhook %s on %s queued", delivery_id, channel_name)
