@@ -38,11 +38,12 @@ def _shopify(
     payload: dict[str, Any],
     delivery: str,
     topic: str = "orders/create",
+    secret: str = SHOP_SECRET,
 ) -> dict[str, Any]:
     body = json.dumps(payload).encode()
     headers = {
         "x-shopify-topic": topic,
-        "x-shopify-hmac-sha256": sign(SHOP_SECRET, body),
+        "x-shopify-hmac-sha256": sign(secret, body),
         "x-shopify-webhook-id": delivery,
     }
     return receive(sessions, "shopify", "shop", headers, body, inbox=inbox)
@@ -102,14 +103,8 @@ def test_bad_deliveries_are_refused_at_once_and_nothing_is_queued(
     with pytest.raises(ServiceError) as refused:
         _shopify(seeded, busy, no_lines, "d-502")
     assert refused.value.http_status == 422 and "line" in refused.value.message
-    body = json.dumps(shopify_order(503)).encode()
-    headers = {
-        "x-shopify-topic": "orders/create",
-        "x-shopify-hmac-sha256": sign("not the secret", body),
-        "x-shopify-webhook-id": "d-503",
-    }
     with pytest.raises(ServiceError) as forged:
-        receive(seeded, "shopify", "shop", headers, body, inbox=busy)
+        _shopify(seeded, busy, shopify_order(503), "d-503", secret="not the secret")
     assert forged.value.http_status == 401
     assert _receipts(seeded) == []
     # Topics that are not an order's are never queued.
@@ -315,14 +310,8 @@ def test_a_busy_process_answers_alike_whether_its_channel_is_cached_or_not(
     with pytest.raises(ServiceError) as refused:
         _shopify(seeded, busy, shopify_order(522, line_items=[]), "d-522")
     assert refused.value.http_status == 422
-    body = json.dumps(shopify_order(523)).encode()
-    forged = {
-        "x-shopify-topic": "orders/create",
-        "x-shopify-hmac-sha256": sign("not the secret", body),
-        "x-shopify-webhook-id": "d-523",
-    }
     with pytest.raises(ServiceError) as refused:
-        receive(seeded, "shopify", "shop", forged, body, inbox=busy)
+        _shopify(seeded, busy, shopify_order(523), "d-523", secret="not the secret")
     assert refused.value.http_status == 401
     monkeypatch.undo()
     queued = [(r.webhook_id, r.outcome) for r in _receipts(seeded)]
