@@ -157,7 +157,7 @@ def serving_app(engine: Engine | str | None = None) -> FastAPI:
 
     It runs the process's webhook inbox (service.ingest.inbox) from start-up to shutdown:
     order deliveries beyond its inline slots are stored, and its applier (a child process
-    at a lower CPU priority, started before any request thread) applies them and what an
+    at a lower CPU priority, started before any other thread) applies them and what an
     earlier process left queued.
 
     Everything built at start-up (routes, models, compiled schemas) lives for the whole

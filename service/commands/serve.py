@@ -11,7 +11,7 @@ import contextlib
 import ipaddress
 import logging
 import os
-from collections.abc import Callable, Generator
+from collections.abc import AsyncIterator, Callable, Generator
 from typing import Any
 
 import uvicorn
@@ -145,9 +145,8 @@ def run_serve(args: argparse.Namespace) -> int:
     # Its own engine: one scheduler per `serve`, however many HTTP workers there are.
     background = make_engine(db_url(args))
     scheduler = Scheduler(make_sessionmaker(background), schedule)
-    scheduler.start()
     try:
-        return _serve(args, engine, tls, on_stop=scheduler.stop)
+        return _serve(args, engine, tls, on_start=scheduler.start, on_stop=scheduler.stop)
     finally:
         scheduler.stop()
         background.dispose()
@@ -170,14 +169,31 @@ class _Server(uvicorn.Server):
                 self.on_stop()
 
 
+def _start_after_startup(app: Any, start: Callable[[], None]) -> None:
+    """Run `start` once the app's own start-up is done. The webhook inbox forks its applier
+    process there (service.api.app), and a fork copies whatever locks another running thread
+    holds at that instant, held for ever in the child: no thread of ours may run before it."""
+    inner = app.router.lifespan_context
+
+    @contextlib.asynccontextmanager
+    async def run(app: Any) -> AsyncIterator[Any]:
+        async with inner(app) as state:
+            start()
+            yield state
+
+    app.router.lifespan_context = run
+
+
 def _serve(
     args: argparse.Namespace,
     engine: Engine,
     tls: dict[str, Any],
+    on_start: Callable[[], None] = lambda: None,
     on_stop: Callable[[], None] = lambda: None,
 ) -> int:
     scheme = "https" if tls else "http"
     if args.workers > 1:
+        on_start()  # the workers are spawned afresh, not forked from this process
         # Each worker process builds its own app (and engine) from PACKBENCH_DB_URL.
         os.environ[DB_URL_ENV] = engine.url.render_as_string(hide_password=False)
         engine.dispose()
@@ -197,6 +213,7 @@ def _serve(
         )
         return 0
     app = serving_app(engine)
+    _start_after_startup(app, on_start)
     config = uvicorn.Config(
         app,
         host=args.host,

@@ -431,6 +431,13 @@ class Inbox:
         if not hasattr(os, "fork") or self.sessions.kw["bind"].dialect.name == "sqlite":
             self.start()
             return
+        others = [t.name for t in threading.enumerate() if t is not threading.current_thread()]
+        if others:  # serve starts its scheduler after start-up for this reason
+            log.warning(
+                "webhook inbox: the applier is forked while other threads run (%s); a lock "
+                "one of them holds would stay held in the applier",
+                ", ".join(sorted(others)),
+            )
         read_fd, write_fd = os.pipe()
         os.set_blocking(write_fd, False)
         parent = os.getpid()

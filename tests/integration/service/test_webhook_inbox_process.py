@@ -133,8 +133,16 @@ def test_queued_deliveries_survive_a_killed_service_and_are_applied_once(
     if engine.dialect.name == "postgresql":
         assert at_kill == {"queued": DELIVERIES}
 
-    # The next process applies what the killed one left, at start-up.
-    with ServiceProcess(url, env, tmp_path / "b.log") as again:
+    # The next process applies what the killed one left, at start-up. Its scheduler starts
+    # only after the applier is forked: a fork copies the locks a running thread holds.
+    scheduled = {
+        **env,
+        "PACKBENCH_SCHEDULER": "on",
+        "PACKBENCH_JOBS_EVERY": "0.2",
+        "PACKBENCH_RECONCILE_EVERY": "0",
+        "PACKBENCH_TRACKING_EVERY": "0",
+    }
+    with ServiceProcess(url, scheduled, tmp_path / "b.log") as again:
         assert again.proc is not None
         applier = _applier(again.proc.pid, engine)
         deadline = time.monotonic() + 60
@@ -149,6 +157,15 @@ def test_queued_deliveries_survive_a_killed_service_and_are_applied_once(
         )
     # A graceful stop (SIGTERM) stops the applier first: none is left behind.
     assert "webhook inbox: the applier" not in again.log()  # no failure, no forced kill
+    lines = again.log().splitlines()
+    first = {
+        key: next(i for i, line in enumerate(lines) if key in line)
+        for key in ("scheduler: jobs every", "Waiting for application startup")
+    }
+    if engine.dialect.name == "postgresql":
+        first["forked"] = next(i for i, line in enumerate(lines) if "applier process" in line)
+        assert first["forked"] < first["scheduler: jobs every"], again.log()
+    assert first["Waiting for application startup"] < first["scheduler: jobs every"], again.log()
     assert applier is None or _gone(applier, timeout=1), f"applier {applier} outlived serve"
 
     # An applier process that dies alone (killed, a bug) is named in the log, and its
