@@ -220,6 +220,14 @@ class CpuUse:
             # A process that ended in the round drops out of `after`: never below zero.
             self.spent = {k: max(0.0, after[k] - self.before[k]) for k in after}
 
+    @staticmethod
+    def mean(rounds: list[dict[str, float]]) -> dict[str, float]:
+        """The mean of several rounds' per_call_ms() (rounds without figures left out)."""
+        measured = [r for r in rounds if r]
+        if not measured:
+            return {}
+        return {k: round(sum(r[k] for r in measured) / len(measured), 3) for k in measured[0]}
+
     def per_call_ms(self, calls: int) -> dict[str, float]:
         if not self.spent or calls <= 0:
             return {}

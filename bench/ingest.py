@@ -318,13 +318,10 @@ def compare_pg(
         wall = sum(r.pop("_wall") for r in runs[kind])
         return len(lat) / wall, percentile(lat, 0.99) * 1000, sum(r["errors"] for r in runs[kind])
 
-    def cpu(kind: str) -> dict[str, float]:
-        per_round = [r.pop("cpu_ms_per_order") for r in runs[kind]]
-        per_round = [x for x in per_round if x]
-        keys = per_round[0].keys() if per_round else ()
-        return {k: round(statistics.fmean(x[k] for x in per_round), 3) for k in keys}
-
-    cpu_ms = {"ours": cpu("ours"), "bare": cpu("bare")}
+    cpu_ms = {
+        kind: CpuUse.mean([r.pop("cpu_ms_per_order") for r in runs[kind]])
+        for kind in ("ours", "bare")
+    }
     applied = len(runs["ours"]) * n / sum(r.pop("_applied_wall") for r in runs["ours"])
     for r in runs["bare"]:
         r.pop("_applied_wall")

@@ -302,11 +302,7 @@ def main() -> None:
             bare_latencies.extend(bare_pushed)
             bare_errors.extend(bare_failed)
         elapsed = args.seconds
-        cpu_ms = {
-            kind: {k: round(sum(r[k] for r in rounds) / len(rounds), 3) for k in rounds[0]}
-            for kind, rounds in cpu_spent.items()
-            if rounds and rounds[0]
-        }
+        cpu_ms = {kind: CpuUse.mean(rounds) for kind, rounds in cpu_spent.items()}
     finally:
         service.stop()
         bare.stop()

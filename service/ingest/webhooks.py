@@ -351,7 +351,7 @@ def receive(
     try:
         answer = (
             _queue_at_once(
-                sessions, proto, kind, channel_name, headers, body, topic, delivery_id, decode
+                sessions, proto, channel_name, headers, body, topic, action, delivery_id, decode
             )
             if queueing and not inline and action is not None
             else None
@@ -388,11 +388,11 @@ def _receipt(
 def _queue_at_once(
     sessions: sessionmaker[Session],
     proto: ShopProtocol,
-    kind: str,
     channel_name: str,
     headers: Mapping[str, str],
     body: bytes,
     topic: str,
+    action: str,
     delivery_id: str,
     decode: Callable[[], Any],
 ) -> dict[str, Any] | None:
@@ -403,11 +403,10 @@ def _queue_at_once(
     a delivery id stored before (answered with its outcome). A wrong signature is refused
     here, as on the full path."""
     bind = sessions.kw.get("bind")
-    channel = _cached(sessions, (kind, channel_name))
-    if not isinstance(bind, Engine) or channel is None or is_woo_ping(kind, headers, body):
+    channel = _cached(sessions, (proto.kind, channel_name))
+    if not isinstance(bind, Engine) or channel is None or is_woo_ping(proto.kind, headers, body):
         return None
     _check_signature(channel, proto, headers, body, topic)
-    action = proto.topics[topic]
     try:
         _, order_key = _parse(proto, action, decode(), channel, to_queue=True)
     except ServiceError:
