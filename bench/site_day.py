@@ -67,8 +67,8 @@ from service.models import Channel, Order, OrderLine  # noqa: E402
 from sync.client import StationClient, enroll  # noqa: E402
 from sync.engine import PULL_SPACING  # noqa: E402
 from sync.errors import SyncError  # noqa: E402
-from sync.protocol import MAX_MUTATIONS_PER_PUSH, ClaimRequest, Mutation, PushRequest  # noqa: E402
-from tests.integration.sync.service_runner import enroll_code, make_orders  # noqa: E402
+from sync.protocol import MAX_MUTATIONS_PER_PUSH, ClaimRequest, PushRequest  # noqa: E402
+from tests.integration.sync.service_runner import enroll_code, make_orders, scan  # noqa: E402
 from tests.support.keyrings import MemoryKeyring  # noqa: E402
 from tests.support.pg_schema import schema_url, scratch_schema  # noqa: E402
 
@@ -159,18 +159,6 @@ def claimed_stations(
         client.close()
         stations.append((enrolled.token, enrolled.station_id, order_id, lease.epoch))
     return stations
-
-
-def scan(mutation_id: int, order_id: int, epoch: int) -> Mutation:
-    """One accepted scan of SKU0 under the lease, as a station pushes it."""
-    return Mutation(
-        id=mutation_id,
-        type="scan_recorded",
-        order_id=order_id,
-        lease_epoch=epoch,
-        at=datetime.now(UTC),
-        payload={"code": "SKU0", "outcome": "accepted"},
-    )
 
 
 def station_loop(

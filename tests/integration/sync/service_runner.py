@@ -12,11 +12,13 @@ import itertools
 import os
 import signal
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from sync.protocol import Mutation
 from tests.support import factories, service_process
 from tests.support.service_process import ROOT
 
@@ -106,6 +108,18 @@ def make_orders(
             )
             ids.append(order.id)
     return ids
+
+
+def scan(mutation_id: int, order_id: int, epoch: int) -> Mutation:
+    """One accepted scan of SKU0 under the lease, as a station pushes it."""
+    return Mutation(
+        id=mutation_id,
+        type="scan_recorded",
+        order_id=order_id,
+        lease_epoch=epoch,
+        at=datetime.now(UTC),
+        payload={"code": "SKU0", "outcome": "accepted"},
+    )
 
 
 def make_batch(sessions: sessionmaker[Session], station_id: int | None, code: str) -> int:
