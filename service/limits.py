@@ -25,6 +25,11 @@ DEFAULT_HEADER_TIMEOUT_S = 10
 WEBHOOK_THREADS_ENV = "PACKBENCH_WEBHOOK_THREADS"
 DEFAULT_WEBHOOK_THREADS = 8
 
+# Station pushes and pulls one serving process works on at once, and as many snapshots
+# (service/api/sync.py).
+SYNC_THREADS_ENV = "PACKBENCH_SYNC_THREADS"
+DEFAULT_SYNC_THREADS = 4
+
 # Deeper JSON than this is refused before it is parsed into objects (no order is that deep;
 # Python's own parser and serialiser fail with RecursionError near 1,000 levels).
 MAX_JSON_DEPTH = 32
@@ -63,3 +68,9 @@ def header_timeout_s() -> int:
 def webhook_threads() -> int:
     """Webhook deliveries one process works on at once (PACKBENCH_WEBHOOK_THREADS, default 8)."""
     return _positive_int(WEBHOOK_THREADS_ENV, DEFAULT_WEBHOOK_THREADS)
+
+
+def sync_threads() -> int:
+    """Station pushes and pulls one process works on at once, and as many snapshots
+    (PACKBENCH_SYNC_THREADS, default 4)."""
+    return _positive_int(SYNC_THREADS_ENV, DEFAULT_SYNC_THREADS)

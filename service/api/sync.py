@@ -7,11 +7,15 @@ is committed first (it only read), and the real work starts from a clean snapsho
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Callable
+from functools import partial
+from typing import Annotated, Any
 
+import anyio.to_thread
+from anyio import CapacityLimiter
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from fastapi.responses import JSONResponse
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from service.api.deps import (
     CurrentStation,
@@ -21,6 +25,7 @@ from service.api.deps import (
 )
 from service.changes import number_pending
 from service.errors import ServiceError, unknown_station
+from service.limits import sync_threads
 from service.security import token_hash
 from service.stock.allocation import serve_noted_backorders
 from service.sync_server import enrollment, leases, pull, push
@@ -137,17 +142,50 @@ def heartbeat(body: Heartbeat, station: CurrentStation, session: DbSession) -> R
         413: {"model": ErrorBody},
     },
 )
-def push_mutations(body: PushRequest, token: StationToken, request: Request) -> Response:
+async def push_mutations(body: PushRequest, token: StationToken, request: Request) -> Response:
     """Apply queued station mutations exactly once (see service.sync_server.push).
 
     The token is checked inside the push's own transaction, on the station row the push
     locks anyway: one connection, no separate read transaction.
     """
-    # The session is opened here, not by the DbSession dependency: a generator dependency
-    # costs two more thread-pool hops per request (its enter and its exit), ~13 % of a
-    # worker's CPU under the push load. This is the service's most frequent request.
-    with session_factory(request)() as session:
-        return _push(session, token, body)
+    work = partial(_in_session, session_factory(request), _push, token, body)
+    limiter = _sync_limiter(request, "sync")
+    response: Response = await anyio.to_thread.run_sync(work, limiter=limiter)
+    return response
+
+
+def _in_session(
+    sessions: sessionmaker[Session], handler: Callable[..., Response], *args: Any
+) -> Response:
+    """handler(session, *args) in a session of its own, in the worker thread.
+
+    The session is opened here, not by the DbSession dependency: a generator dependency
+    costs two more thread-pool hops per request (its enter and its exit), ~13 % of a
+    worker's CPU under the push load. Pushes and pulls are the service's most frequent
+    requests.
+    """
+    with sessions() as session:
+        return handler(session, *args)
+
+
+def _sync_limiter(request: Request, kind: str) -> CapacityLimiter:
+    """The app's limiter of `kind` ("sync": pushes and pulls; "snapshot": pulls from cursor
+    0), made in its event loop at first use.
+
+    A process works on a few pushes and pulls at once (PACKBENCH_SYNC_THREADS, service.limits);
+    more wait on the event loop, holding neither a thread nor a database connection. On two
+    cores, 40 at once (the thread pool's size) did no more work a second but cost more CPU
+    each: they took turns at the interpreter lock, and those beyond the connection pool's 20
+    each opened a PostgreSQL connection and closed it again, a new server process per
+    request. Snapshots (a joining station's whole holding, possibly seconds) wait apart,
+    with as many slots of their own, so one never holds up the floor's scans.
+    """
+    name = f"{kind}_limiter"
+    limiter: CapacityLimiter | None = getattr(request.app.state, name, None)
+    if limiter is None:
+        limiter = CapacityLimiter(sync_threads())
+        setattr(request.app.state, name, limiter)
+    return limiter
 
 
 def _push(session: Session, token: str, body: PushRequest) -> Response:
@@ -170,7 +208,7 @@ def _push(session: Session, token: str, body: PushRequest) -> Response:
     response_model=PullResponse,
     responses={409: {"model": CursorExpired}},
 )
-def pull_changes(
+async def pull_changes(
     token: StationToken,
     request: Request,
     cursor: Annotated[int, Query(ge=0)] = 0,
@@ -180,9 +218,12 @@ def pull_changes(
 ) -> Response:
     """Changes after `cursor` for this station; cursor 0 is a full snapshot, in one response,
     or in pages when `page` is given (`first`, then each answer's `next_page`)."""
-    # Opened here rather than by DbSession: two thread-pool hops fewer (see push_mutations).
-    with session_factory(request)() as session:
-        return _pull(session, token, cursor, limit, protocol, page)
+    work = partial(
+        _in_session, session_factory(request), _pull, token, cursor, limit, protocol, page
+    )
+    limiter = _sync_limiter(request, "snapshot" if cursor == 0 else "sync")
+    response: Response = await anyio.to_thread.run_sync(work, limiter=limiter)
+    return response
 
 
 def _pull(
