@@ -14,7 +14,7 @@ import sys
 from collections.abc import Callable, Sequence
 
 import service.commands as _commands
-from service.commands import MODULE_OF, CommandError
+from service.commands import LOG_FORMAT, MODULE_OF, CommandError
 from service.errors import ServiceError
 from service.secrets_store import SecretUnavailable
 
@@ -48,9 +48,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser(only=MODULE_OF.get(command or ""))
     args = parser.parse_args(argv)
     logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
+        level=logging.DEBUG if args.verbose else logging.INFO, format=LOG_FORMAT, stream=sys.stderr
     )
     handler: Handler | None = getattr(args, "handler", None)
     if handler is None:

@@ -34,6 +34,9 @@ else:
     Subparsers = Any
 
 
+# Every line the service logs, in every process (serve's workers: service.commands.serve).
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
 # The module that registers each top-level command. `packbench-service CMD ...` imports just
 # that module: importing all of them (FastAPI, the carriers, reportlab, Alembic) took about a
 # second before any command ran. A command missing here still works, through the full

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import copy
 import ipaddress
 import logging
 import os
@@ -15,16 +16,42 @@ from collections.abc import AsyncIterator, Callable, Generator
 from typing import Any
 
 import uvicorn
+import uvicorn.config
 from sqlalchemy import Engine
 
 from service.api.app import serving_app
 from service.api.http_protocol import HTTP_PROTOCOL
-from service.commands import CommandError, Subparsers, add_db_option, db_url, open_engine
+from service.commands import (
+    LOG_FORMAT,
+    CommandError,
+    Subparsers,
+    add_db_option,
+    db_url,
+    open_engine,
+)
 from service.db import DB_URL_ENV, make_engine, make_sessionmaker, upkeep_warnings
 from service.jobs.scheduler import Schedule, Scheduler
 from service.secrets_store import BACKEND_ENV, SecretUnavailable, describe_store
 
 log = logging.getLogger(__name__)
+
+
+def _workers_log_config() -> dict[str, Any]:
+    """uvicorn's logging set-up, plus this process's own for every other logger.
+
+    Workers are spawned afresh: without it, what the service logs in them (the inbox's
+    applier, rejected mutations, failed jobs) had no handler. Info lines were dropped, and
+    warnings and errors reached stderr as bare messages, without time, level or logger.
+    """
+    config = copy.deepcopy(uvicorn.config.LOGGING_CONFIG)
+    config["formatters"]["service"] = {"format": LOG_FORMAT}
+    config["handlers"]["service"] = {
+        "class": "logging.StreamHandler",
+        "formatter": "service",
+        "stream": "ext://sys.stderr",
+    }
+    config["root"] = {"handlers": ["service"], "level": logging.getLogger().level}
+    return config
 
 
 def register(subparsers: Subparsers) -> None:
@@ -208,6 +235,7 @@ def _serve(
             workers=args.workers,
             http=HTTP_PROTOCOL,
             log_level="info",
+            log_config=_workers_log_config(),
             timeout_graceful_shutdown=10,
             **tls,
         )

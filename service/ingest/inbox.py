@@ -317,6 +317,11 @@ def _die_with_parent(parent: int) -> None:
         os._exit(0)
 
 
+# A `serve --workers N` worker's health-check thread (uvicorn.supervisors.multiprocess): it
+# waits on its pipe to the supervisor and holds no lock, so forking beside it is safe.
+_UVICORN_PONG = "(always_pong)"
+
+
 class Inbox:
     """One process's inline slots and what applies its queued deliveries: a thread, or (in a
     serving process, start_process()) a child process at a lower CPU priority."""
@@ -431,7 +436,11 @@ class Inbox:
         if not hasattr(os, "fork") or self.sessions.kw["bind"].dialect.name == "sqlite":
             self.start()
             return
-        others = [t.name for t in threading.enumerate() if t is not threading.current_thread()]
+        others = [
+            t.name
+            for t in threading.enumerate()
+            if t is not threading.current_thread() and not t.name.endswith(_UVICORN_PONG)
+        ]
         if others:  # serve starts its scheduler after start-up for this reason
             log.warning(
                 "webhook inbox: the applier is forked while other threads run (%s); a lock "

@@ -192,3 +192,30 @@ def test_queued_deliveries_survive_a_killed_service_and_are_applied_once(
     shown = run_cli("channel", "inbox", "--db", url, env=env)
     assert shown.returncode == 0, shown.stderr
     assert "shop\t0 queued\t0 failed" in shown.stdout
+
+
+class _Workers(ServiceProcess):
+    """`packbench-service serve --workers 2`, as on a real server."""
+
+    def command(self) -> list[str]:
+        return [*super().command(), "--workers", "2"]
+
+
+def test_each_worker_forks_its_applier_without_a_warning(
+    service_db: tuple[str, Engine], tmp_path: Path
+) -> None:
+    """Each of `serve --workers 2`'s workers forks an applier at start-up, beside uvicorn's
+    health-check thread only (it waits on its pipe, holding no lock): no warning about
+    threads at the fork, which every worker start on a real server logged before. And the
+    workers' own log lines are kept, in the service's format (they had no handler)."""
+    url, engine = service_db
+    env = child_env(tmp_path / "keyring.json", url)
+    with _Workers(url, env, tmp_path / "workers.log") as service:
+        deadline = time.monotonic() + 30
+        while service.log().count("startup complete") < 2 and time.monotonic() < deadline:
+            time.sleep(0.1)
+    log = service.log()
+    assert log.count("Application startup complete") == 2, log
+    if engine.dialect.name == "postgresql":
+        assert log.count("INFO service.ingest.inbox: webhook inbox: applier process") == 2, log
+    assert "forked while other threads run" not in log, log
