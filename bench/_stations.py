@@ -26,6 +26,8 @@ from sync.protocol import PROTOCOL_HEADER, PROTOCOL_VERSION
 
 # As sync.client.DEFAULT_TIMEOUT: a request that takes longer is an error the station retries.
 TIMEOUT_S = 10.0
+# As sync.client.SNAPSHOT_TIMEOUT: a snapshot (cursor 0) may take longer to build.
+SNAPSHOT_TIMEOUT_S = 60.0
 
 
 class RequestFailed(Exception):
@@ -80,11 +82,12 @@ class StationConnection:
         *,
         params: dict[str, str | int] | None = None,
         body: bytes | None = None,
+        timeout: float = TIMEOUT_S,
     ) -> tuple[int, bytes]:
         """Send one request, wait for its whole answer: (status, body). RequestFailed if the
-        connection failed or TIMEOUT_S passed (the connection is then closed)."""
+        connection failed or `timeout` seconds passed (the connection is then closed)."""
         try:
-            return await asyncio.wait_for(self._exchange(method, path, params, body), TIMEOUT_S)
+            return await asyncio.wait_for(self._exchange(method, path, params, body), timeout)
         except (TimeoutError, OSError, h11.ProtocolError, RequestFailed) as exc:
             await self.close()
             if isinstance(exc, RequestFailed):
@@ -94,6 +97,10 @@ class StationConnection:
     async def _exchange(
         self, method: str, path: str, params: dict[str, str | int] | None, body: bytes | None
     ) -> tuple[int, bytes]:
+        if self._reader is not None and self._reader.at_eof():
+            # The service closed the kept-alive connection while it was idle (uvicorn after
+            # 5 s): a new one, as httpx opens, rather than a request into a closed socket.
+            await self.close()
         if self._writer is None:
             self._reader, self._writer = await asyncio.open_connection(self.host, self.port)
         assert self._reader is not None
