@@ -271,6 +271,7 @@ class CasEmulator(PtyScaleEmulator):
     ) -> None:
         self.interval_s = interval_s
         self._next = 0.0
+        self.frames_sent = 0  # whole frames written: a test waits for one made after a change
         super().__init__(weight, unit)
 
     def frame(self) -> bytes:
@@ -293,6 +294,7 @@ class CasEmulator(PtyScaleEmulator):
             self.unplug()
             return
         self.send(self.frame())
+        self.frames_sent += 1
 
     def answer(self, command: bytes) -> bytes | None:
         """A streaming indicator ignores input."""

@@ -209,8 +209,13 @@ def test_cas_reports_the_newest_frame_not_a_stale_one() -> None:
         driver = CasScale(emu.port, timeout_s=0.25)
         driver.open()
         time.sleep(0.1)  # frames pile up unread
+        sent = emu.frames_sent
         emu.weight = Decimal("2.000")
-        time.sleep(0.05)
+        # Two more frames: the second was made after the change, whatever the first was. A
+        # fixed sleep here failed on a loaded machine (no new frame written yet).
+        deadline = time.monotonic() + 5
+        while emu.frames_sent < sent + 2 and time.monotonic() < deadline:
+            time.sleep(0.005)
         assert driver.read().grams == 2000
         with pytest.raises(ScaleCommandUnsupported):
             driver.zero()
