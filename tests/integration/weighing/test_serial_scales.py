@@ -39,6 +39,17 @@ PAIRS = {
 GRAMS_PER = {"g": Decimal(1), "kg": Decimal(1000), "lb": Decimal("453.59237")}
 
 
+def settle(emu: PtyScaleEmulator) -> None:
+    """Let a streaming scale (CAS) write two frames after a change: the second was made after
+    it, whatever the first was. A fixed sleep failed on a loaded machine (no new frame yet).
+    A polled scale answers each request as it is then: nothing to wait for."""
+    if isinstance(emu, CasEmulator):
+        sent = emu.frames_sent
+        deadline = time.monotonic() + 5
+        while emu.frames_sent < sent + 2 and time.monotonic() < deadline:
+            time.sleep(0.005)
+
+
 @pytest.fixture(params=sorted(PAIRS))
 def rig(request: pytest.FixtureRequest) -> Iterator[tuple[PtyScaleEmulator, SerialScaleDriver]]:
     emu_cls, drv_cls, unit = PAIRS[request.param]
@@ -60,7 +71,7 @@ def test_stable_weight_is_converted_exactly_to_grams(rig) -> None:
 def test_moving_scale_is_reported_as_moving_not_as_a_weight(rig) -> None:
     emu, driver = rig
     emu.moving = True
-    time.sleep(0.05)  # CAS streams: let a moving frame arrive
+    settle(emu)  # CAS streams: a moving frame
     reading = driver.read()
     assert not reading.stable and not reading.is_weight
     assert "still moving" in str(reading.describe())
@@ -69,7 +80,7 @@ def test_moving_scale_is_reported_as_moving_not_as_a_weight(rig) -> None:
 def test_overload_is_flagged(rig) -> None:
     emu, driver = rig
     emu.overload = True
-    time.sleep(0.05)
+    settle(emu)
     reading = driver.read()
     assert reading.overload and not reading.is_weight
     assert "overloaded" in str(reading.describe())
@@ -78,7 +89,7 @@ def test_overload_is_flagged(rig) -> None:
 def test_negative_weight_is_never_a_weight(rig) -> None:
     emu, driver = rig
     emu.weight = Decimal("-0.40")
-    time.sleep(0.05)
+    settle(emu)
     reading = driver.read()
     assert not reading.is_weight
     assert "negative weight" in str(reading.describe())
@@ -87,7 +98,7 @@ def test_negative_weight_is_never_a_weight(rig) -> None:
 def test_noise_before_a_frame_is_skipped(rig) -> None:
     emu, driver = rig
     emu.garbage = b"\x00\xfe#@!"
-    time.sleep(0.05)
+    settle(emu)
     reading = driver.read()
     assert reading.grams == Decimal("2.50") * GRAMS_PER[emu.unit]
 
@@ -95,7 +106,7 @@ def test_noise_before_a_frame_is_skipped(rig) -> None:
 def test_frame_split_across_reads_is_reassembled(rig) -> None:
     emu, driver = rig
     emu.split = True
-    time.sleep(0.05)
+    settle(emu)
     assert driver.read().grams == Decimal("2.50") * GRAMS_PER[emu.unit]
 
 
@@ -209,13 +220,8 @@ def test_cas_reports_the_newest_frame_not_a_stale_one() -> None:
         driver = CasScale(emu.port, timeout_s=0.25)
         driver.open()
         time.sleep(0.1)  # frames pile up unread
-        sent = emu.frames_sent
         emu.weight = Decimal("2.000")
-        # Two more frames: the second was made after the change, whatever the first was. A
-        # fixed sleep here failed on a loaded machine (no new frame written yet).
-        deadline = time.monotonic() + 5
-        while emu.frames_sent < sent + 2 and time.monotonic() < deadline:
-            time.sleep(0.005)
+        settle(emu)
         assert driver.read().grams == 2000
         with pytest.raises(ScaleCommandUnsupported):
             driver.zero()
