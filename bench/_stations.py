@@ -9,29 +9,53 @@ measured. This connection sends what StationClient sends (the same method, path,
 protocol header, bearer token and JSON body) and checks the answer the same way (status and
 the protocol's response model), at about a tenth of that CPU.
 
-    async with StationConnection(base_url, token) as conn:
-        status, body = await conn.request("POST", "/v1/sync/push", body=json_bytes)
+    conn = StationConnection(base_url, token)
+    answer = await conn.push(PushRequest(...))       # RequestFailed if there is none
+    page = await conn.pull(cursor)
+    status, body = await conn.request("POST", "/bare", body=json_bytes)
+    await conn.close()
+
+`run()` runs a coroutine on uvloop (uvicorn's own loop, installed with it): about half the
+client CPU of asyncio's.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from types import TracebackType
+from collections.abc import Coroutine
+from typing import Any, TypeVar
 from urllib.parse import urlencode, urlsplit
 
 import h11
+import uvloop
 
-from sync.protocol import PROTOCOL_HEADER, PROTOCOL_VERSION
+from sync.client import DEFAULT_TIMEOUT, SNAPSHOT_TIMEOUT
+from sync.protocol import (
+    PROTOCOL_HEADER,
+    PROTOCOL_VERSION,
+    PullResponse,
+    PushRequest,
+    PushResponse,
+)
 
-# As sync.client.DEFAULT_TIMEOUT: a request that takes longer is an error the station retries.
-TIMEOUT_S = 10.0
-# As sync.client.SNAPSHOT_TIMEOUT: a snapshot (cursor 0) may take longer to build.
-SNAPSHOT_TIMEOUT_S = 60.0
+# The station's own read timeouts: an answer that takes longer is an error it retries.
+TIMEOUT_S = DEFAULT_TIMEOUT.read or 10.0
+SNAPSHOT_TIMEOUT_S = SNAPSHOT_TIMEOUT.read or 60.0  # a snapshot (cursor 0) may take longer
+PULL_LIMIT = 500  # what a station asks for (sync.client.StationClient.pull's default)
+
+_T = TypeVar("_T")
+
+
+def run(coroutine: Coroutine[Any, Any, _T]) -> _T:
+    """Run `coroutine` to its end on a new uvloop event loop."""
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        return runner.run(coroutine)
 
 
 class RequestFailed(Exception):
-    """No answer: the connection failed or the answer took longer than TIMEOUT_S."""
+    """No usable answer: the connection failed, the answer took too long, or (push and pull)
+    the service answered with an error status."""
 
 
 class StationConnection:
@@ -55,17 +79,6 @@ class StationConnection:
         self._writer: asyncio.StreamWriter | None = None
         self._h11 = h11.Connection(h11.CLIENT)
 
-    async def __aenter__(self) -> StationConnection:
-        return self
-
-    async def __aexit__(
-        self,
-        _type: type[BaseException] | None,
-        _exc: BaseException | None,
-        _tb: TracebackType | None,
-    ) -> None:
-        await self.close()
-
     async def close(self) -> None:
         """Close the connection (the next request opens a new one)."""
         writer, self._reader, self._writer = self._writer, None, None
@@ -74,6 +87,26 @@ class StationConnection:
             writer.close()
             with contextlib.suppress(OSError):
                 await writer.wait_closed()
+
+    async def push(self, request: PushRequest) -> PushResponse:
+        """POST /v1/sync/push, the answer read as StationClient.push reads it."""
+        body = request.model_dump_json().encode()
+        status, data = await self.request("POST", "/v1/sync/push", body=body)
+        if status != 200:
+            raise RequestFailed(f"push {status}: {data[:200]!r}")
+        return PushResponse.model_validate_json(data)
+
+    async def pull(self, cursor: int, *, page: str | None = None) -> PullResponse:
+        """GET /v1/sync/pull from `cursor` (a snapshot page with `page`), as StationClient.pull
+        asks and reads it."""
+        params: dict[str, str | int] = {"cursor": cursor, "limit": PULL_LIMIT}
+        if page is not None:
+            params["page"] = page
+        timeout = SNAPSHOT_TIMEOUT_S if cursor == 0 else TIMEOUT_S
+        status, data = await self.request("GET", "/v1/sync/pull", params=params, timeout=timeout)
+        if status != 200:
+            raise RequestFailed(f"pull {status}: {data[:200]!r}")
+        return PullResponse.model_validate_json(data)
 
     async def request(
         self,

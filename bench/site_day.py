@@ -58,30 +58,18 @@ os.environ.setdefault("PYTHONPATH", str(ROOT))
 
 import httpx  # noqa: E402
 import keyring  # noqa: E402
-import uvloop  # noqa: E402
 from sqlalchemy import insert, text  # noqa: E402
 from sqlalchemy.orm import Session, sessionmaker  # noqa: E402
 
-from bench import ingest  # noqa: E402
+from bench import _stations, ingest  # noqa: E402
 from bench._compare import cores, load_average, percentile  # noqa: E402
 from bench._cpubox import CpuBox, CpuBoxUnavailable  # noqa: E402
-from bench._stations import (  # noqa: E402
-    SNAPSHOT_TIMEOUT_S,
-    TIMEOUT_S,
-    RequestFailed,
-    StationConnection,
-)
+from bench._stations import RequestFailed, StationConnection  # noqa: E402
 from service.db import make_engine, make_sessionmaker  # noqa: E402
 from service.models import Channel, Order, OrderLine  # noqa: E402
 from sync.client import StationClient, enroll  # noqa: E402
 from sync.engine import PULL_SPACING  # noqa: E402
-from sync.protocol import (  # noqa: E402
-    MAX_MUTATIONS_PER_PUSH,
-    ClaimRequest,
-    PullResponse,
-    PushRequest,
-    PushResponse,
-)
+from sync.protocol import MAX_MUTATIONS_PER_PUSH, ClaimRequest, PushRequest  # noqa: E402
 from tests.integration.sync.service_runner import enroll_code, make_orders, scan  # noqa: E402
 from tests.support.keyrings import MemoryKeyring  # noqa: E402
 from tests.support.pg_schema import schema_url, scratch_schema  # noqa: E402
@@ -204,17 +192,14 @@ async def station_loop(
                 batch = min(queued, MAX_MUTATIONS_PER_PUSH)
                 mutations = [scan(first + k, order_id, epoch) for k in range(batch)]
                 op = "push" if batch == 1 else "reconnect_push"
-                body = PushRequest(station_id=station_id, mutations=mutations).model_dump_json()
                 t0 = time.time()
                 try:
-                    status, data = await conn.request("POST", "/v1/sync/push", body=body.encode())
-                    if status == 200:  # checked as StationClient.push checks it
-                        answer = PushResponse.model_validate_json(data)
-                        bad = [r for r in answer.results if r.status != "applied"]
-                        detail = f"rejected {bad[0].reason}" if bad else ""
-                        ok = not bad
-                    else:
-                        ok, detail = False, f"{status} {data[:150]!r}"
+                    answer = await conn.push(
+                        PushRequest(station_id=station_id, mutations=mutations)
+                    )
+                    bad = [r for r in answer.results if r.status != "applied"]
+                    detail = f"rejected {bad[0].reason}" if bad else ""
+                    ok = not bad
                 except RequestFailed as exc:
                     ok, detail = False, str(exc)[:200]
                 events.append((op, t0, (time.time() - t0) * 1000, ok, detail))
@@ -233,26 +218,13 @@ async def pull_feed(conn: StationConnection, cursor: int, events: list[Event]) -
     """Pull until the feed has no more (a first pull walks the paged snapshot)."""
     page: str | None = "first" if cursor == 0 else None
     while True:
-        params: dict[str, str | int] = {"cursor": cursor, "limit": 500}
-        if page is not None:
-            params["page"] = page
         t0 = time.time()
         try:
-            status, data = await conn.request(
-                "GET",
-                "/v1/sync/pull",
-                params=params,
-                timeout=SNAPSHOT_TIMEOUT_S if cursor == 0 else TIMEOUT_S,
-            )
+            answer = await conn.pull(cursor, page=page)
         except RequestFailed as exc:
             events.append(("pull", t0, (time.time() - t0) * 1000, False, str(exc)[:200]))
             return cursor
-        took = (time.time() - t0) * 1000
-        if status != 200:
-            events.append(("pull", t0, took, False, f"{status} {data[:150]!r}"))
-            return cursor
-        events.append(("pull", t0, took, True, ""))
-        answer = PullResponse.model_validate_json(data)
+        events.append(("pull", t0, (time.time() - t0) * 1000, True, ""))
         if page is not None:
             page = answer.next_page
             if page is None:
@@ -261,36 +233,6 @@ async def pull_feed(conn: StationConnection, cursor: int, events: list[Event]) -
         cursor = answer.cursor
         if not answer.more:
             return cursor
-
-
-async def _run_stations(
-    urls: list[str],
-    stations: list[tuple[int, tuple[str, int, int, int]]],
-    args: argparse.Namespace,
-    window: tuple[float, float],
-    cut_window: tuple[float, float],
-    cut_every: int,
-) -> list[Event]:
-    events: list[Event] = []
-    conns = [StationConnection(urls[index % len(urls)], st[0]) for index, st in stations]
-    try:
-        await asyncio.gather(
-            *(
-                station_loop(
-                    conn,
-                    st,
-                    args,
-                    window,
-                    cut_window if cut_every and index % cut_every == 0 else None,
-                    events,
-                )
-                for conn, (index, st) in zip(conns, stations, strict=True)
-            )
-        )
-    finally:
-        for conn in conns:
-            await conn.close()
-    return events
 
 
 def stations_process(
@@ -305,8 +247,30 @@ def stations_process(
     """A forked process running some stations on one event loop (bench/_stations.py: real
     stations are machines of their own, and a thread with a StationClient each cost this
     machine 2.7-3.5 ms of CPU a push)."""
-    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
-        results.put(runner.run(_run_stations(urls, stations, args, window, cut_window, cut_every)))
+
+    async def run_stations() -> list[Event]:
+        events: list[Event] = []
+        conns = [StationConnection(urls[index % len(urls)], st[0]) for index, st in stations]
+        try:
+            await asyncio.gather(
+                *(
+                    station_loop(
+                        conn,
+                        st,
+                        args,
+                        window,
+                        cut_window if cut_every and index % cut_every == 0 else None,
+                        events,
+                    )
+                    for conn, (index, st) in zip(conns, stations, strict=True)
+                )
+            )
+        finally:
+            for conn in conns:
+                await conn.close()
+        return events
+
+    results.put(_stations.run(run_stations()))
 
 
 ANSWERED = {(200, "created"), (202, "queued")}

@@ -46,17 +46,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import httpx
 import keyring
-import uvloop
 from sqlalchemy.orm import sessionmaker
 
-from bench import _bare_app
+from bench import _bare_app, _stations
 from bench._compare import Comparison, CpuUse
 from bench._stations import RequestFailed, StationConnection
 from service.db import make_engine
 from service.schema import create_all
 from sync.client import StationClient, enroll
 from sync.engine import PULL_SPACING
-from sync.protocol import ClaimRequest, PullResponse, PushRequest, PushResponse
+from sync.protocol import ClaimRequest, PushRequest
 from tests.integration.sync.service_runner import (
     ServiceProcess,
     enroll_code,
@@ -69,7 +68,6 @@ from tests.support.pg_schema import schema_url, scratch_schema
 DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/test"
 BUDGET_P99_MS = 100.0
 BUDGET_P99_RATIO = 2.0  # push p99 within 2x the bare one-row INSERT app's at the same rate
-PULL_LIMIT = 500  # what a station asks for (sync.client.StationClient.pull's default)
 # What a client process reports: push latencies (measured, warm-up), errors, pull latencies.
 Outcome = tuple[list[float], list[float], list[str], list[float]]
 
@@ -81,18 +79,12 @@ async def pull_feed(
     while True:
         t0 = time.perf_counter()
         try:
-            status, data = await conn.request(
-                "GET", "/v1/sync/pull", params={"cursor": cursor, "limit": PULL_LIMIT}
-            )
+            page = await conn.pull(cursor)
         except RequestFailed as exc:
-            errors.append(f"pull {exc}")
+            errors.append(str(exc))
             return cursor
         finally:
             pulls.append((time.perf_counter() - t0) * 1000)
-        if status != 200:
-            errors.append(f"pull {status}: {data[:200]!r}")
-            return cursor
-        page = PullResponse.model_validate_json(data)
         cursor = page.cursor
         if not page.more:
             return cursor
@@ -126,23 +118,19 @@ async def station_loop(
     cursor = await pull_feed(conn, 0, [], errors) if pulling else 0  # the snapshot
     last_pull = time.monotonic()
     while time.monotonic() < stop_at:
-        body = PushRequest(
-            station_id=station_id, mutations=[scan(next_id, order_id, epoch)]
-        ).model_dump_json()
+        request = PushRequest(station_id=station_id, mutations=[scan(next_id, order_id, epoch)])
         t0 = time.perf_counter()
         try:
-            status, data = await conn.request(
-                "POST", "/bare" if bare else "/v1/sync/push", body=body.encode()
-            )
-            if status != 200:
-                errors.append(f"{'bare' if bare else 'push'} {status}: {data[:200]!r}")
-            elif bare:
-                next_id += 1
-            else:  # checked as StationClient.push checks it
-                result = PushResponse.model_validate_json(data).results[0]
+            if bare:  # the limit: the same body, one INSERT + COMMIT
+                body = request.model_dump_json().encode()
+                status, data = await conn.request("POST", "/bare", body=body)
+                if status != 200:
+                    raise RequestFailed(f"bare {status}: {data[:200]!r}")
+            else:
+                result = (await conn.push(request)).results[0]
                 if result.status != "applied":
                     errors.append(f"rejected: {result.reason}")
-                next_id += 1
+            next_id += 1
         except RequestFailed as exc:
             errors.append(str(exc))
         took = (time.perf_counter() - t0) * 1000
@@ -156,31 +144,6 @@ async def station_loop(
         await asyncio.sleep(max(0.0, next_at - time.monotonic()))
 
 
-async def run_stations(
-    url: str,
-    stations: list[tuple[str, int, int, int]],
-    args: argparse.Namespace,
-    start_at: float,
-    bare: bool,
-) -> Outcome:
-    out: Outcome = ([], [], [], [])
-    conns = [StationConnection(url, None if bare else tok) for tok, *_ in stations]
-    await asyncio.sleep(max(0.0, start_at - time.time()))
-    count_from = time.monotonic() + args.warmup
-    window = (count_from, count_from + args.seconds / args.rounds)
-    try:
-        await asyncio.gather(
-            *(
-                station_loop(c, sid, oid, ep, args.rate, window, out, not args.no_pull, bare)
-                for c, (_tok, sid, oid, ep) in zip(conns, stations, strict=True)
-            )
-        )
-    finally:
-        for c in conns:
-            await c.close()
-    return out
-
-
 def client_process(
     url: str,
     stations: list[tuple[str, int, int, int]],
@@ -192,9 +155,26 @@ def client_process(
     """A forked process running some of the simulated stations on one event loop (against
     the bare app instead of the service when `bare_url` is given)."""
     bare = bare_url is not None
-    # uvloop (uvicorn's own loop, installed with it): half the client CPU of asyncio's.
-    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
-        results.put(runner.run(run_stations(bare_url or url, stations, args, start_at, bare)))
+
+    async def run_stations() -> Outcome:
+        out: Outcome = ([], [], [], [])
+        conns = [StationConnection(bare_url or url, None if bare else t) for t, *_ in stations]
+        await asyncio.sleep(max(0.0, start_at - time.time()))
+        count_from = time.monotonic() + args.warmup
+        window = (count_from, count_from + args.seconds / args.rounds)
+        try:
+            await asyncio.gather(
+                *(
+                    station_loop(c, sid, oid, ep, args.rate, window, out, not args.no_pull, bare)
+                    for c, (_tok, sid, oid, ep) in zip(conns, stations, strict=True)
+                )
+            )
+        finally:
+            for c in conns:
+                await c.close()
+        return out
+
+    results.put(_stations.run(run_stations()))
 
 
 class _BareApp:

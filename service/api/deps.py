@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Annotated
 
+from anyio import CapacityLimiter
 from fastapi import Depends, Request
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -27,6 +28,16 @@ def db_session(request: Request) -> Iterator[Session]:
 
 
 DbSession = Annotated[Session, Depends(db_session)]
+
+
+def app_limiter(request: Request, name: str, size: Callable[[], int]) -> CapacityLimiter:
+    """The app's thread limiter `name`, of size() slots, made in its event loop at first use
+    (an anyio limiter belongs to the loop it was made in)."""
+    limiter: CapacityLimiter | None = getattr(request.app.state, name, None)
+    if limiter is None:
+        limiter = CapacityLimiter(size())
+        setattr(request.app.state, name, limiter)
+    return limiter
 
 
 def _bearer(request: Request) -> str:

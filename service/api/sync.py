@@ -12,7 +12,6 @@ from functools import partial
 from typing import Annotated, Any
 
 import anyio.to_thread
-from anyio import CapacityLimiter
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session, sessionmaker
@@ -21,6 +20,7 @@ from service.api.deps import (
     CurrentStation,
     DbSession,
     StationToken,
+    app_limiter,
     session_factory,
 )
 from service.changes import number_pending
@@ -148,29 +148,14 @@ async def push_mutations(body: PushRequest, token: StationToken, request: Reques
     The token is checked inside the push's own transaction, on the station row the push
     locks anyway: one connection, no separate read transaction.
     """
-    work = partial(_in_session, session_factory(request), _push, token, body)
-    limiter = _sync_limiter(request, "sync")
-    response: Response = await anyio.to_thread.run_sync(work, limiter=limiter)
-    return response
+    return await _in_thread(request, "sync", _push, token, body)
 
 
-def _in_session(
-    sessions: sessionmaker[Session], handler: Callable[..., Response], *args: Any
+async def _in_thread(
+    request: Request, kind: str, handler: Callable[..., Response], *args: Any
 ) -> Response:
-    """handler(session, *args) in a session of its own, in the worker thread.
-
-    The session is opened here, not by the DbSession dependency: a generator dependency
-    costs two more thread-pool hops per request (its enter and its exit), ~13 % of a
-    worker's CPU under the push load. Pushes and pulls are the service's most frequent
-    requests.
-    """
-    with sessions() as session:
-        return handler(session, *args)
-
-
-def _sync_limiter(request: Request, kind: str) -> CapacityLimiter:
-    """The app's limiter of `kind` ("sync": pushes and pulls; "snapshot": pulls from cursor
-    0), made in its event loop at first use.
+    """handler(session, *args) in a worker thread, once one of the app's `kind` slots is free
+    ("sync": pushes and pulls; "snapshot": pulls from cursor 0).
 
     A process works on a few pushes and pulls at once (PACKBENCH_SYNC_THREADS, service.limits);
     more wait on the event loop, holding neither a thread nor a database connection. On two
@@ -180,12 +165,24 @@ def _sync_limiter(request: Request, kind: str) -> CapacityLimiter:
     request. Snapshots (a joining station's whole holding, possibly seconds) wait apart,
     with as many slots of their own, so one never holds up the floor's scans.
     """
-    name = f"{kind}_limiter"
-    limiter: CapacityLimiter | None = getattr(request.app.state, name, None)
-    if limiter is None:
-        limiter = CapacityLimiter(sync_threads())
-        setattr(request.app.state, name, limiter)
-    return limiter
+    work = partial(_in_session, session_factory(request), handler, *args)
+    limiter = app_limiter(request, f"{kind}_limiter", sync_threads)
+    response: Response = await anyio.to_thread.run_sync(work, limiter=limiter)
+    return response
+
+
+def _in_session(
+    sessions: sessionmaker[Session], handler: Callable[..., Response], *args: Any
+) -> Response:
+    """handler(session, *args) in a session of its own.
+
+    The session is opened here, not by the DbSession dependency: a generator dependency
+    costs two more thread-pool hops per request (its enter and its exit), ~13 % of a
+    worker's CPU under the push load. Pushes and pulls are the service's most frequent
+    requests.
+    """
+    with sessions() as session:
+        return handler(session, *args)
 
 
 def _push(session: Session, token: str, body: PushRequest) -> Response:
@@ -218,12 +215,8 @@ async def pull_changes(
 ) -> Response:
     """Changes after `cursor` for this station; cursor 0 is a full snapshot, in one response,
     or in pages when `page` is given (`first`, then each answer's `next_page`)."""
-    work = partial(
-        _in_session, session_factory(request), _pull, token, cursor, limit, protocol, page
-    )
-    limiter = _sync_limiter(request, "snapshot" if cursor == 0 else "sync")
-    response: Response = await anyio.to_thread.run_sync(work, limiter=limiter)
-    return response
+    kind = "snapshot" if cursor == 0 else "sync"
+    return await _in_thread(request, kind, _pull, token, cursor, limit, protocol, page)
 
 
 def _pull(

@@ -15,6 +15,7 @@ from anyio import CapacityLimiter
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
+from service.api.deps import app_limiter
 from service.ingest import shopify, woocommerce
 from service.ingest.tables import QUEUED
 from service.ingest.webhooks import receive
@@ -29,12 +30,8 @@ router = APIRouter(prefix="/v1/channels", tags=["webhooks"])
 # waits at the bench, a shop's delivery is durable once answered and the shop sends it again
 # if it is not.
 def _limiter(request: Request) -> CapacityLimiter:
-    """The app's webhook limiter, made in its event loop on the first delivery."""
-    limiter: CapacityLimiter | None = getattr(request.app.state, "webhook_limiter", None)
-    if limiter is None:
-        limiter = CapacityLimiter(webhook_threads())
-        request.app.state.webhook_limiter = limiter
-    return limiter
+    """The app's webhook limiter."""
+    return app_limiter(request, "webhook_limiter", webhook_threads)
 
 
 # What a busy service answers: the delivery passed every check and was stored; its order is
