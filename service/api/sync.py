@@ -7,11 +7,12 @@ is committed first (it only read), and the real work starts from a clean snapsho
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
+from contextvars import copy_context
 from functools import partial
 from typing import Annotated, Any
 
-import anyio.to_thread
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session, sessionmaker
@@ -20,7 +21,7 @@ from service.api.deps import (
     CurrentStation,
     DbSession,
     StationToken,
-    app_limiter,
+    app_pool,
     session_factory,
 )
 from service.changes import number_pending
@@ -154,21 +155,20 @@ async def push_mutations(body: PushRequest, token: StationToken, request: Reques
 async def _in_thread(
     request: Request, kind: str, handler: Callable[..., Response], *args: Any
 ) -> Response:
-    """handler(session, *args) in a worker thread, once one of the app's `kind` slots is free
-    ("sync": pushes and pulls; "snapshot": pulls from cursor 0).
+    """handler(session, *args) in one of the app's `kind` worker threads ("sync": pushes
+    and pulls; "snapshot": pulls from cursor 0), once one is free.
 
     A process works on a few pushes and pulls at once (PACKBENCH_SYNC_THREADS, service.limits);
-    more wait on the event loop, holding neither a thread nor a database connection. On two
-    cores, 40 at once (the thread pool's size) did no more work a second but cost more CPU
-    each: they took turns at the interpreter lock, and those beyond the connection pool's 20
-    each opened a PostgreSQL connection and closed it again, a new server process per
-    request. Snapshots (a joining station's whole holding, possibly seconds) wait apart,
-    with as many slots of their own, so one never holds up the floor's scans.
+    more wait in the pool's queue, holding neither a thread nor a database connection. On two
+    cores, 40 at once (the shared thread pool's size) did no more work a second but cost more
+    CPU each: they took turns at the interpreter lock, and those beyond the connection pool's
+    20 each opened a PostgreSQL connection and closed it again, a new server process per
+    request. Snapshots (a joining station's whole holding, possibly seconds) wait apart, in
+    a pool of their own, so one never holds up the floor's scans.
     """
     work = partial(_in_session, session_factory(request), handler, *args)
-    limiter = app_limiter(request, f"{kind}_limiter", sync_threads)
-    response: Response = await anyio.to_thread.run_sync(work, limiter=limiter)
-    return response
+    pool = app_pool(request, f"{kind}_pool", sync_threads)
+    return await asyncio.get_running_loop().run_in_executor(pool, copy_context().run, work)
 
 
 def _in_session(
