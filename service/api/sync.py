@@ -20,9 +20,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from service.api.deps import (
     CurrentStation,
     DbSession,
-    StationToken,
     app_pool,
     session_factory,
+    station_token,
 )
 from service.changes import number_pending
 from service.errors import ServiceError, unknown_station
@@ -82,7 +82,10 @@ async def _same_protocol(request: Request) -> None:
         )
 
 
-router = APIRouter(prefix="/v1", tags=["sync"], dependencies=[Depends(_same_protocol)])
+router = APIRouter(prefix="/v1", tags=["sync"])
+# Every route checks the station's protocol first: push and pull inside the one dependency
+# that also reads their token (see _push_token), the others with this.
+_SAME_PROTOCOL = [Depends(_same_protocol)]
 
 
 class PushTooLarge(ServiceError):
@@ -92,12 +95,28 @@ class PushTooLarge(ServiceError):
     http_status = 413
 
 
-async def _push_size(request: Request) -> None:
+async def _caller_token(request: Request) -> str:
+    """The calling station's bearer token (unchecked, as StationToken), once its protocol is
+    served here."""
+    await _same_protocol(request)
+    return await station_token(request)
+
+
+async def _push_token(request: Request) -> str:
+    """The pushing station's token, once its protocol is served and the push's declared size
+    allowed. Pushes and pulls are the most frequent requests: one dependency each rather than
+    three, because solving one costs a push ~100,000 instructions, 2.5 % of its cost
+    (bench/push_cost.py --instructions)."""
+    await _same_protocol(request)
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > MAX_PUSH_BYTES:
         raise PushTooLarge(
             f"A push may carry at most {MAX_PUSH_BYTES} bytes; send fewer mutations at a time."
         )
+    return await station_token(request)
+
+
+CallerToken = Annotated[str, Depends(_caller_token)]
 
 
 def _fresh(session: Session) -> Session:
@@ -108,6 +127,7 @@ def _fresh(session: Session) -> Session:
 
 @router.post(
     "/stations/enroll",
+    dependencies=_SAME_PROTOCOL,
     response_model=EnrollResponse,
     responses={401: {"model": ErrorBody}, 409: {"model": ErrorBody}},
 )
@@ -117,7 +137,7 @@ def enroll_station(body: EnrollRequest, session: DbSession) -> EnrollResponse:
         return enrollment.enroll(session, body.code, body.app_version, body.pin_public_key)
 
 
-@router.get("/stations/me", response_model=StationMe)
+@router.get("/stations/me", dependencies=_SAME_PROTOCOL, response_model=StationMe)
 def me(station: CurrentStation, session: DbSession) -> StationMe:
     """The calling station as the service knows it; the first call spends its enrol code."""
     enrollment.confirm_enrolment(session, station)
@@ -125,7 +145,7 @@ def me(station: CurrentStation, session: DbSession) -> StationMe:
     return enrollment.station_me(station)
 
 
-@router.post("/stations/heartbeat", status_code=204)
+@router.post("/stations/heartbeat", dependencies=_SAME_PROTOCOL, status_code=204)
 def heartbeat(body: Heartbeat, station: CurrentStation, session: DbSession) -> Response:
     """Store the station's health figures."""
     with _fresh(session).begin():
@@ -136,14 +156,15 @@ def heartbeat(body: Heartbeat, station: CurrentStation, session: DbSession) -> R
 @router.post(
     "/sync/push",
     response_model=PushResponse,
-    dependencies=[Depends(_push_size)],
     responses={
         403: {"model": ErrorBody},
         409: {"model": MutationGap},
         413: {"model": ErrorBody},
     },
 )
-async def push_mutations(body: PushRequest, token: StationToken, request: Request) -> Response:
+async def push_mutations(
+    body: PushRequest, token: Annotated[str, Depends(_push_token)], request: Request
+) -> Response:
     """Apply queued station mutations exactly once (see service.sync_server.push).
 
     The token is checked inside the push's own transaction, on the station row the push
@@ -206,7 +227,7 @@ def _push(session: Session, token: str, body: PushRequest) -> Response:
     responses={409: {"model": CursorExpired}},
 )
 async def pull_changes(
-    token: StationToken,
+    token: CallerToken,
     request: Request,
     cursor: Annotated[int, Query(ge=0)] = 0,
     limit: Annotated[int, Query(ge=1, le=pull.MAX_LIMIT)] = pull.DEFAULT_LIMIT,
@@ -276,7 +297,7 @@ def _pull(
     return Response(body, media_type="application/json")
 
 
-@router.get("/sync/checksum", response_model=HoldingsChecksum)
+@router.get("/sync/checksum", dependencies=_SAME_PROTOCOL, response_model=HoldingsChecksum)
 def holdings_checksum(station: CurrentStation, session: DbSession) -> HoldingsChecksum:
     """What the station should hold, as a count and a digest of order versions."""
     with _fresh(session).begin():
@@ -286,6 +307,7 @@ def holdings_checksum(station: CurrentStation, session: DbSession) -> HoldingsCh
 
 @router.post(
     "/claims",
+    dependencies=_SAME_PROTOCOL,
     response_model=ClaimResponse,
     responses={404: {"model": ClaimRefused}, 409: {"model": ClaimRefused}},
 )
@@ -313,7 +335,12 @@ def _old_claim(protocol: str | None) -> set[str] | None:
     return None if _speaks(protocol, 4) else set(CLAIM_FIELDS_V4)
 
 
-@router.delete("/claims/{claim_id}", status_code=204, responses={404: {"model": ErrorBody}})
+@router.delete(
+    "/claims/{claim_id}",
+    dependencies=_SAME_PROTOCOL,
+    status_code=204,
+    responses={404: {"model": ErrorBody}},
+)
 def release_claim(claim_id: int, station: CurrentStation, session: DbSession) -> Response:
     """Give back every order this station still holds under the claim."""
     with _fresh(session).begin():
