@@ -109,7 +109,7 @@ def transition(
     return event
 
 
-_INSERT_EVENT = insert(OrderEvent)  # record_event's statement, built once
+_INSERT_EVENT = insert(OrderEvent).inline()  # record_event's statement, built once
 
 
 def record_event(

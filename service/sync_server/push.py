@@ -203,7 +203,7 @@ assert Station.__tablename__ == "stations"
 
 # The stored results' INSERT, built once (building it and walking its cache key on every
 # push cost ~2 % of the push's instructions, bench/push_cost.py).
-_INSERT_RESULTS = insert(StationMutation)
+_INSERT_RESULTS = insert(StationMutation).inline()
 
 
 def _lock_and_count(
