@@ -25,6 +25,19 @@ import time
 from pathlib import Path
 from typing import Any
 
+DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/test"
+
+
+def pg_url(given: str | None = None) -> str:
+    """The PostgreSQL a bench runs on: `given` (its --db), else PACKBENCH_BENCH_PG_URL, else
+    PACKBENCH_TEST_PG_URL, else the local test database."""
+    return (
+        given
+        or os.environ.get("PACKBENCH_BENCH_PG_URL")
+        or os.environ.get("PACKBENCH_TEST_PG_URL")
+        or DEFAULT_PG
+    )
+
 
 def load_average() -> list[float]:
     """1, 5 and 15 minute load averages (empty where the OS has none)."""

@@ -32,6 +32,7 @@ if str(ROOT) not in sys.path:
 from fastapi.testclient import TestClient  # noqa: E402
 from sqlalchemy import Engine, text  # noqa: E402
 
+from bench._compare import pg_url  # noqa: E402
 from service.api.app import create_app  # noqa: E402
 from service.db import make_engine, make_sessionmaker  # noqa: E402
 from service.office.accounts import add_office_user  # noqa: E402
@@ -39,7 +40,6 @@ from service.schema import create_all  # noqa: E402
 from tests.integration.console.conftest import post_sign_in  # noqa: E402
 from tests.support.pg_schema import schema_url, scratch_schema  # noqa: E402
 
-DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/test"
 BUDGET_MS = 150.0
 PASSWORD = "bench password 123"
 
@@ -122,9 +122,7 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="100,000 orders, fewer rounds")
     args = parser.parse_args()
     n, rounds = (100_000, 10) if args.quick else (1_000_000, 20)
-    base = os.environ.get("PACKBENCH_BENCH_PG_URL") or os.environ.get(
-        "PACKBENCH_TEST_PG_URL", DEFAULT_PG
-    )
+    base = pg_url()
     middle = n // 2
     load_before = [round(x, 2) for x in os.getloadavg()]
     kinds: dict[str, dict[str, str]] = {

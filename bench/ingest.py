@@ -51,7 +51,7 @@ import httpx  # noqa: E402
 from sqlalchemy import func, select  # noqa: E402
 
 from bench import _bare_app  # noqa: E402
-from bench._compare import Comparison, CpuUse, percentile  # noqa: E402
+from bench._compare import Comparison, CpuUse, percentile, pg_url  # noqa: E402
 from service.api.http_protocol import HTTP_PROTOCOL  # noqa: E402
 from service.channels import set_shipping  # noqa: E402
 from service.db import make_engine, make_sessionmaker, transaction  # noqa: E402
@@ -66,7 +66,6 @@ from tests.support.shop_payloads import shopify_order  # noqa: E402
 SECRET_ENV = "PACKBENCH_BENCH_SECRET"
 SECRET_REF = "channel:shopify:bench"
 SCHEMA_ENV = "PACKBENCH_BENCH_PG_SCHEMA"
-DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/test"
 BUDGET_RATE_RATIO = 0.8  # at least 0.8x the bare app's orders/s
 BUDGET_P99_RATIO = 2.0  # p99 within 2x the bare app's
 
@@ -372,9 +371,7 @@ def main() -> int:
         "budget_p99_ratio": BUDGET_P99_RATIO,
     }
     if args.only in (None, "postgresql"):
-        base = os.environ.get("PACKBENCH_BENCH_PG_URL") or os.environ.get(
-            "PACKBENCH_TEST_PG_URL", DEFAULT_PG
-        )
+        base = pg_url()
         pg = compare_pg(base, n, args.clients, args.workers, rounds, args.inline)
         result["postgresql"] = pg.pop("ours")
         result.update(pg)

@@ -50,7 +50,7 @@ import uvloop
 from sqlalchemy.orm import sessionmaker
 
 from bench import _bare_app
-from bench._compare import Comparison, cores
+from bench._compare import Comparison, cores, pg_url
 from service.api.app import serving_app
 from service.db import make_engine
 from service.models import Station
@@ -61,7 +61,6 @@ from tests.integration.sync.service_runner import enroll_code, make_orders, scan
 from tests.support.keyrings import MemoryKeyring
 from tests.support.pg_schema import schema_url, scratch_schema
 
-DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/test"
 STATIONS = 20
 WARM_UP = 100  # requests before any is counted: statements prepared, caches filled
 INSTRUCTION_FACTOR = 4  # the second valgrind run makes this many times --pushes
@@ -241,12 +240,7 @@ def main() -> None:
     )
     parser.add_argument("--only", choices=("ours", "bare"), help=argparse.SUPPRESS)
     args = parser.parse_args()
-    base = (
-        args.db
-        or os.environ.get("PACKBENCH_BENCH_PG_URL")
-        or os.environ.get("PACKBENCH_TEST_PG_URL")
-        or DEFAULT_PG
-    )
+    base = pg_url(args.db)
     keyring.set_keyring(MemoryKeyring())
     with ExitStack() as cleanup:
         url = schema_url(base, cleanup.enter_context(scratch_schema(base, "cost")))

@@ -64,7 +64,7 @@ import keyring  # noqa: E402
 from sqlalchemy import func, select  # noqa: E402
 
 from bench import ingest  # noqa: E402
-from bench._compare import cores, load_average, percentile  # noqa: E402
+from bench._compare import cores, load_average, percentile, pg_url  # noqa: E402
 from bench._cpubox import CpuBox, CpuBoxUnavailable  # noqa: E402
 from bench.site_day import claimed_stations, scan  # noqa: E402
 from service.db import make_engine, make_sessionmaker  # noqa: E402
@@ -312,12 +312,7 @@ def main() -> int:
     p.add_argument("--db", default=None)
     args = p.parse_args()
     counts = [int(c) for c in args.procs.split(",")]
-    base = (
-        args.db
-        or os.environ.get("PACKBENCH_BENCH_PG_URL")
-        or os.environ.get("PACKBENCH_TEST_PG_URL")
-        or ingest.DEFAULT_PG
-    )
+    base = pg_url(args.db)
     try:
         CpuBox("probe", args.cpus).remove()
     except CpuBoxUnavailable as exc:

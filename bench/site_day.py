@@ -62,7 +62,7 @@ from sqlalchemy import insert, text  # noqa: E402
 from sqlalchemy.orm import Session, sessionmaker  # noqa: E402
 
 from bench import _stations, ingest  # noqa: E402
-from bench._compare import cores, load_average, percentile  # noqa: E402
+from bench._compare import cores, load_average, percentile, pg_url  # noqa: E402
 from bench._cpubox import CpuBox, CpuBoxUnavailable  # noqa: E402
 from bench._stations import RequestFailed, StationConnection  # noqa: E402
 from service.db import make_engine, make_sessionmaker  # noqa: E402
@@ -378,12 +378,7 @@ def main() -> int:
         args.stations, args.burst, args.burst_seconds = 20, 1000, 10.0
         args.cut_seconds, args.history, args.seconds = 6.0, 20_000, 25.0
         args.client_procs, args.burst_clients = 2, 8
-    base = (
-        args.db
-        or os.environ.get("PACKBENCH_BENCH_PG_URL")
-        or os.environ.get("PACKBENCH_TEST_PG_URL")
-        or ingest.DEFAULT_PG
-    )
+    base = pg_url(args.db)
     if args.service_cpus:
         try:
             CpuBox("probe", args.service_cpus).remove()

@@ -37,6 +37,7 @@ if str(ROOT) not in sys.path:
 from fastapi.testclient import TestClient  # noqa: E402
 from sqlalchemy import Engine, insert, text  # noqa: E402
 
+from bench._compare import pg_url  # noqa: E402
 from service.api.app import create_app  # noqa: E402
 from service.db import make_engine, make_sessionmaker, utcnow  # noqa: E402
 from service.models import (  # noqa: E402
@@ -54,7 +55,6 @@ from service.schema import create_all  # noqa: E402
 from service.security import hash_pin, token_hash  # noqa: E402
 from tests.support.pg_schema import schema_url, scratch_schema  # noqa: E402
 
-DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/test"
 PACKERS, BATCHES, PER_BATCH, EVENTS = 100, 20, 600, 100_000
 STATIONS = 200  # --stations
 SHIFT = timedelta(hours=8)
@@ -255,11 +255,7 @@ def main() -> int:
     global STATIONS
     STATIONS = args.stations
     load_before = os.getloadavg()
-    base = (
-        os.environ.get("PACKBENCH_BENCH_PG_URL")
-        or os.environ.get("PACKBENCH_TEST_PG_URL")
-        or DEFAULT_PG
-    )
+    base = pg_url()
     cleanup = ExitStack()
     schema = cleanup.enter_context(scratch_schema(base, "bench_sup"))
     engine = make_engine(schema_url(base, schema), pool_size=5)

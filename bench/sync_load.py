@@ -35,7 +35,6 @@ import asyncio
 import json
 import multiprocessing
 import multiprocessing.queues
-import os
 import random
 import sys
 import time
@@ -49,7 +48,7 @@ import keyring
 from sqlalchemy.orm import sessionmaker
 
 from bench import _bare_app, _stations
-from bench._compare import Comparison, CpuUse
+from bench._compare import Comparison, CpuUse, pg_url
 from bench._stations import RequestFailed, StationConnection
 from service.db import make_engine
 from service.schema import create_all
@@ -65,7 +64,6 @@ from tests.integration.sync.service_runner import (
 from tests.support.keyrings import MemoryKeyring
 from tests.support.pg_schema import schema_url, scratch_schema
 
-DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/test"
 BUDGET_P99_MS = 100.0
 BUDGET_P99_RATIO = 2.0  # push p99 within 2x the bare one-row INSERT app's at the same rate
 # What a client process reports: push latencies (measured, warm-up), errors, pull latencies.
@@ -228,12 +226,7 @@ def main() -> None:
         "--rounds", type=int, default=2, help="ours/bare alternations (seconds split over them)"
     )
     args = parser.parse_args()
-    base = (
-        args.db
-        or os.environ.get("PACKBENCH_BENCH_PG_URL")
-        or os.environ.get("PACKBENCH_TEST_PG_URL")
-        or DEFAULT_PG
-    )
+    base = pg_url(args.db)
     keyring.set_keyring(MemoryKeyring())
     cleanup = ExitStack()
     url = schema_url(base, cleanup.enter_context(scratch_schema(base, "bench")))

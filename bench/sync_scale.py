@@ -39,7 +39,7 @@ for path in (ROOT, ROOT / "bench"):
     if str(path) not in sys.path:
         sys.path.insert(0, str(path))
 
-from _compare import load_average  # noqa: E402
+from _compare import load_average, pg_url  # noqa: E402
 from console_search import FILL  # noqa: E402
 from fastapi.testclient import TestClient  # noqa: E402
 from sqlalchemy import Engine, text  # noqa: E402
@@ -51,7 +51,6 @@ from service.security import token_hash  # noqa: E402
 from service.sync_server.pull import prune_changes_before  # noqa: E402
 from tests.support.pg_schema import schema_url, scratch_schema  # noqa: E402
 
-DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/test"
 STATIONS = 200
 SITE, IDLE = 1, 2  # a new station at the site (its batch holds the open orders); an idle one
 BUDGET_CHECKSUM_P99_MS = 150.0
@@ -213,9 +212,7 @@ def main() -> int:
     args = parser.parse_args()
     if args.quick:
         args.orders, args.open, args.rounds = 100_000, 5_000, 5
-    base = os.environ.get("PACKBENCH_BENCH_PG_URL") or os.environ.get(
-        "PACKBENCH_TEST_PG_URL", DEFAULT_PG
-    )
+    base = pg_url()
     load_before = load_average()
     with scratch_schema(base, "bench_scale") as schema:
         engine = make_engine(schema_url(base, schema))
