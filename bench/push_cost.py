@@ -46,10 +46,9 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import keyring
-import uvloop
 from sqlalchemy.orm import sessionmaker
 
-from bench import _bare_app
+from bench import _bare_app, _stations
 from bench._compare import Comparison, cores, pg_url
 from service.api.app import serving_app
 from service.db import make_engine
@@ -131,7 +130,7 @@ async def post(app: ASGIApp, path: str, body: bytes, token: str | None) -> tuple
 
     async def receive() -> dict[str, Any]:
         nonlocal sent
-        if sent:  # the client is still there: wait as uvicorn's receive does
+        if sent:  # uvicorn would wait for a disconnect; here a second read is a bug
             raise RuntimeError("the app read past the request body")
         sent = True
         return {"type": "http.request", "body": body, "more_body": False}
@@ -190,7 +189,7 @@ def run_counted(url: str, only: str, pushes: int) -> None:
         await measure(app, stations, WARM_UP, only == "bare")
         await measure(app, stations, pushes, only == "bare", offset=WARM_UP)
 
-    uvloop.run(go())
+    _stations.run(go())
 
 
 def instructions(db: str, pushes: int) -> dict[str, float]:
@@ -260,7 +259,7 @@ def main() -> None:
                     cpu = await measure(app, stations, args.pushes, kind == "bare", r * args.pushes)
                     spent[kind].append(cpu / args.pushes * 1000)
 
-        uvloop.run(rounds())
+        _stations.run(rounds())
     ms = {kind: round(statistics.median(v), 3) for kind, v in spent.items()}
     result: dict[str, Any] = {
         "bench": "push_cost",

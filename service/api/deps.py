@@ -45,7 +45,7 @@ def app_pool(request: Request, name: str, size: Callable[[], int]) -> ThreadPool
     """The app's thread pool `name`, of size() threads, made at first use.
 
     Work beyond its threads waits in its queue, holding no thread and no database
-    connection. A request's hand-over to it costs 1.8 % fewer instructions than anyio's
+    connection. A request's hand-over to it costs 1.4 % fewer instructions than anyio's
     thread hand-over with a limiter (bench/push_cost.py --instructions).
     """
     pool: ThreadPoolExecutor | None = getattr(request.app.state, name, None)
