@@ -13,6 +13,11 @@ same for both) and PostgreSQL's own CPU (another process).
 
 - `cpu_ms_per_push`: this process's CPU time (user + system) per request, ours and bare,
   median of `--rounds` alternating rounds, with the load average (`bench/_compare.py`).
+- `wall_ms_per_push_p50`: the median wall-clock time of one request, sent one at a time
+  with nothing else running, ours and bare (`wall_ratio`): the floor under `sync_load`'s
+  p50, PostgreSQL's round trips and its work included. PostgreSQL's own share of it can be
+  read from the server's log with `log_min_duration_statement = 0` (parse, bind and execute
+  per statement).
 - `--instructions`: also the instructions one request executes, counted by valgrind's
   callgrind, which counts the same for the same code whatever else the machine does: the
   bench runs itself under valgrind with `--pushes` and with 4x as many, for ours and for the
@@ -163,12 +168,21 @@ async def push_once(app: ASGIApp, station: SimStation, bare: bool) -> None:
 
 
 async def measure(
-    app: ASGIApp, stations: list[SimStation], count: int, bare: bool, offset: int = 0
+    app: ASGIApp,
+    stations: list[SimStation],
+    count: int,
+    bare: bool,
+    offset: int = 0,
+    walls: list[float] | None = None,
 ) -> float:
-    """CPU seconds this process spent on `count` requests, one after the other."""
+    """CPU seconds this process spent on `count` requests, one after the other; each one's
+    wall-clock milliseconds appended to `walls`."""
     started = time.process_time()
     for k in range(count):
+        t0 = time.perf_counter()
         await push_once(app, stations[(offset + k) % len(stations)], bare)
+        if walls is not None:
+            walls.append((time.perf_counter() - t0) * 1000)
     return time.process_time() - started
 
 
@@ -250,17 +264,21 @@ def main() -> None:
         ours, bare = apps(url)
         comparison = Comparison("push CPU ms a request, one process", lower_is_better=True)
         spent: dict[str, list[float]] = {"ours": [], "bare": []}
+        walls: dict[str, list[float]] = {"ours": [], "bare": []}
 
         async def rounds() -> None:
             await measure(ours, stations, WARM_UP, False)
             await measure(bare, stations, WARM_UP, True)
             for r in range(args.rounds):
                 for kind, app in (("ours", ours), ("bare", bare)):
-                    cpu = await measure(app, stations, args.pushes, kind == "bare", r * args.pushes)
+                    cpu = await measure(
+                        app, stations, args.pushes, kind == "bare", r * args.pushes, walls[kind]
+                    )
                     spent[kind].append(cpu / args.pushes * 1000)
 
         _stations.run(rounds())
     ms = {kind: round(statistics.median(v), 3) for kind, v in spent.items()}
+    wall = {kind: round(statistics.median(v), 3) for kind, v in walls.items()}
     result: dict[str, Any] = {
         "bench": "push_cost",
         "database": "postgresql",
@@ -269,6 +287,10 @@ def main() -> None:
         "rounds": args.rounds,
         "cpu_ms_per_push": ms,
         "cpu_ms_rounds": {kind: [round(x, 3) for x in v] for kind, v in spent.items()},
+        # One request at a time with nothing else running: the floor under sync_load's p50,
+        # PostgreSQL's round trips and work included.
+        "wall_ms_per_push_p50": wall,
+        "wall_ratio": round(wall["ours"] / wall["bare"], 3),
         "compare": comparison.result(ms["ours"], ms["bare"]),
     }
     if args.instructions:
