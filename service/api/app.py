@@ -16,6 +16,7 @@ from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from service.api.documented_bodies import add_documented_bodies
 from service.api.guards import InputGuard, InternalErrors, install_db_error_handlers
 from service.db import make_engine, make_sessionmaker
 from service.errors import ServiceError
@@ -129,6 +130,7 @@ def create_app(engine: Engine | str | None = None) -> FastAPI:
 
     for router in routers.discover():
         app.include_router(router)
+    add_documented_bodies(app)
 
     from service.web import install as install_console
 

@@ -55,3 +55,28 @@ def test_a_set_aside_stand_in_is_recorded_as_rejected_and_the_ids_go_on(
     assert (first["status"], first["reason"]) == ("rejected", "set_aside")
     assert second["status"] == "applied"
     assert r.json()["last_mutation_id"] == 2
+
+
+@pytest.mark.parametrize(
+    "body", [b'{"station_id": 1, "mutations": [', b"", b"[]", b'{"station_id": "one"}']
+)
+def test_a_push_that_is_not_a_push_request_is_422_and_changes_nothing(
+    client: TestClient,
+    make_station: Callable[[str], StationAuth],
+    make_order: Callable[..., int],
+    body: bytes,
+) -> None:
+    st = make_station("A")
+    oid = make_order()
+    epoch = claim(client, st, order_id=oid).json()["leases"][0]["epoch"]
+    headers = {**st.headers, "content-type": "application/json"}
+    r = client.post("/v1/sync/push", content=body, headers=headers)
+    assert r.status_code == 422, r.text
+    assert r.json()["error"] == "invalid_request"
+    r = push(client, st, scan(1, oid, epoch))
+    assert r.status_code == 200 and r.json()["results"][0]["status"] == "applied"
+
+
+def test_a_push_without_a_token_is_401_before_its_body_is_read(client: TestClient) -> None:
+    r = client.post("/v1/sync/push", content=b"not json")
+    assert r.status_code == 401, r.text
