@@ -74,7 +74,7 @@ def lock_orders(session: Session, order_ids: Iterable[int]) -> dict[int, Order]:
 # settles on a generic plan for `= ANY($1)` (it cannot tell how many ids will come), so it
 # planned that 47-column join afresh on every execution, 0.09 ms of its CPU per push,
 # against 0.01 ms with the equality (the server's log of statement durations).
-def orders_and_leases(ids: ColumnElement[bool]) -> Select[tuple[Order, Lease]]:
+def _orders_and_leases(ids: ColumnElement[bool]) -> Select[tuple[Order, Lease]]:
     """Orders matching `ids` with their lease rows (outer-joined), in id order, the orders
     locked FOR UPDATE."""
     return (
@@ -87,11 +87,9 @@ def orders_and_leases(ids: ColumnElement[bool]) -> Select[tuple[Order, Lease]]:
     )
 
 
-ONE_ORDER = Order.id == bindparam("ids", type_=Integer())
-ORDERS_PG = Order.id == any_(bindparam("ids", type_=ARRAY(Integer)))
-_ORDERS_AND_LEASES = orders_and_leases(Order.id.in_(bindparam("ids", expanding=True)))
-_ORDERS_AND_LEASES_PG = orders_and_leases(ORDERS_PG)
-_ONE_ORDER_AND_LEASE = orders_and_leases(ONE_ORDER)
+_ORDERS_AND_LEASES = _orders_and_leases(Order.id.in_(bindparam("ids", expanding=True)))
+_ORDERS_AND_LEASES_PG = _orders_and_leases(Order.id == any_(bindparam("ids", type_=ARRAY(Integer))))
+_ONE_ORDER_AND_LEASE = _orders_and_leases(Order.id == bindparam("ids", type_=Integer()))
 
 
 def lock_orders_and_leases(

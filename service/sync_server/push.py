@@ -5,9 +5,9 @@ on PostgreSQL; SQLite writers are serialised by BEGIN IMMEDIATE) so two pushes o
 station never interleave; ids at or below `last_mutation_id` are answered from their stored
 result; a gap is refused before anything is written; each mutation is all-or-nothing (see
 _apply_all). The station row and the stored results are read and written with plain SQL
-statements: a push is the service's most frequent request. On PostgreSQL a scan push is three
-statements: the station row locked and its counter advanced, then the orders it names locked
-and read with their leases, all in one (_lock_and_load); the event; the stored results.
+statements: a push is the service's most frequent request. On PostgreSQL a scan push is four
+statements: the station row locked and its counter advanced in one (_lock_and_count), the
+orders with their leases, the event, the stored results.
 """
 
 from __future__ import annotations
@@ -16,20 +16,15 @@ import logging
 from datetime import datetime
 from itertools import pairwise
 
-from sqlalchemy import ColumnElement, Integer, Select, bindparam, func, insert, select, true, update
-from sqlalchemy.orm import Session, aliased, lazyload
+from sqlalchemy import Integer, bindparam, insert, select, text, update
+from sqlalchemy.orm import Session
 
 from service.db import UTCDateTime, utcnow
 from service.errors import Forbidden, IllegalTransition, ServiceError, unknown_station
 from service.models import Lease, Order, Station, StationMutation
 from service.security import token_hash
 from service.sync_server.errors import MutationGapError
-from service.sync_server.leases import (
-    ONE_ORDER,
-    ORDERS_PG,
-    lock_orders_and_leases,
-    orders_and_leases,
-)
+from service.sync_server.leases import lock_orders_and_leases
 from service.sync_server.mutations import (
     Rejected,
     StationRef,
@@ -195,79 +190,46 @@ def lock_station(session: Session, token: str) -> StationRef:
     return StationRef(row.id, row.last_mutation_id)
 
 
+# _lock_and_count's statement, written once: built with select().cte() and update() on
+# every push, its construction and cache-key walk were ~8 % of a worker's CPU under load.
+_LOCK_AND_COUNT = text(
+    "WITH old AS (SELECT id, last_mutation_id FROM stations WHERE token_hash = :token_hash"
+    " FOR UPDATE) UPDATE stations SET last_mutation_id = greatest(old.last_mutation_id,"
+    " :pushed), last_seen_at = :now, last_sync_at = :now FROM old"
+    " WHERE stations.id = old.id RETURNING old.id, old.last_mutation_id"
+).bindparams(bindparam("pushed", type_=Integer()), bindparam("now", type_=UTCDateTime()))
+assert Station.__tablename__ == "stations"
+
+
+# Not merged with lock_orders_and_leases into one statement (the station's CTE, then the
+# orders in a LATERAL subquery, one round trip less): tried on 7 Dec 2026, it saved ~70,000
+# instructions a push, but the orders and leases then had to be loaded as aliased() entities
+# over that subquery, and under concurrent first pushes in a fresh process SQLAlchemy
+# 2.0.59 sometimes could not find their columns in the row (NoSuchColumnError, a 500;
+# tests/integration/sync/test_push_burst.py caught it with the CPU busy).
+
 # The stored results' INSERT, built once (building it and walking its cache key on every
 # push cost ~2 % of the push's instructions, bench/push_cost.py).
 _INSERT_RESULTS = insert(StationMutation).inline()
 
 
-def _lock_count_and_load(ids: ColumnElement[bool]) -> Select[tuple[int, int, Order, Lease]]:
-    """The PostgreSQL push's first statement, built once (see _lock_and_load)."""
-    now = bindparam("now", type_=UTCDateTime())
-    old = (
-        select(Station.id, Station.last_mutation_id)
-        # Not named after a column of `stations`: an UPDATE's execute() parameters that are
-        # would be taken as values to SET.
-        .where(Station.token_hash == bindparam("hashed_token"))
-        .with_for_update()
-        .subquery("old")
-    )
-    counted = (
-        update(Station)
-        .where(Station.id == old.c.id)
-        .values(
-            last_mutation_id=func.greatest(
-                old.c.last_mutation_id, bindparam("pushed", type_=Integer())
-            ),
-            last_seen_at=now,
-            last_sync_at=now,
-        )
-        .returning(old.c.id.label("station_id"), old.c.last_mutation_id.label("station_last"))
-        .cte("counted")
-    )
-    held_rows = orders_and_leases(ids).subquery("held").lateral()
-    order, lease = aliased(Order, held_rows), aliased(Lease, held_rows)
-    return (
-        select(counted.c.station_id, counted.c.station_last, order, lease)
-        .select_from(counted)
-        .outerjoin(held_rows, true())
-        .options(lazyload(order.lines), lazyload(order.channel))
-    )
-
-
-# One order (almost every push) by equality, several as an array (see leases.ONE_ORDER).
-_LOCK_COUNT_AND_LOAD_ONE = _lock_count_and_load(ONE_ORDER)
-_LOCK_COUNT_AND_LOAD = _lock_count_and_load(ORDERS_PG)
-
-
-def _lock_and_load(
+def _lock_and_count(
     session: Session, token: str, request: PushRequest, now: datetime
-) -> tuple[StationRef, dict[int, Order], dict[int, Lease]] | None:
-    """On PostgreSQL, one statement (one round trip instead of two): lock the station row
-    and advance its counter, then lock the orders the push names with their leases, as
-    lock_orders_and_leases does (in id order, after the station row, as before). Returns the
-    station row as it was, the orders and the leases (None: no station has this token).
+) -> StationRef | None:
+    """On PostgreSQL: lock the station row and advance its counter in one statement, before
+    the push is checked; the row as it was (None: no station has this token).
 
     The counter becomes max(stored, highest id pushed), which is what a push that passes its
     checks leaves there; one that fails them raises, and the caller's transaction (this
-    write with it) rolls back: no separate UPDATE at the end. The orders of mutations
-    already applied (a replayed push) are locked too: harmless, and
-    which ids are new is only known from the row this statement reads.
+    write with it) rolls back. Saves the round trip of a separate UPDATE at the end.
     """
-    ids = sorted({m.order_id for m in request.mutations if m.order_id is not None})
-    rows = session.execute(
-        _LOCK_COUNT_AND_LOAD_ONE if len(ids) == 1 else _LOCK_COUNT_AND_LOAD,
-        {
-            "hashed_token": token_hash(token),
-            "pushed": max((m.id for m in request.mutations), default=0),
-            "now": now,
-            "ids": ids[0] if len(ids) == 1 else ids,
-        },
-    ).all()
-    if not rows:
-        return None
-    orders = {order.id: order for _sid, _last, order, _lease in rows if order is not None}
-    leases = {lease.order_id: lease for *_rest, lease in rows if lease is not None}
-    return StationRef(rows[0][0], rows[0][1]), orders, leases
+    pushed = max((m.id for m in request.mutations), default=0)
+    row = (
+        session.connection()
+        .execute(_LOCK_AND_COUNT, {"token_hash": token_hash(token), "pushed": pushed, "now": now})
+        .first()
+    )
+    return None if row is None else StationRef(row.id, row.last_mutation_id)
 
 
 def push(
@@ -278,13 +240,11 @@ def push(
     call again with careful=True (see _apply_all)."""
     now = utcnow()
     counted = session.get_bind().dialect.name == "postgresql"
-    orders: dict[int, Order] | None = None
-    leases: dict[int, Lease] = {}
     if counted:
-        found = _lock_and_load(session, token, request, now)
+        found = _lock_and_count(session, token, request, now)
         if found is None:
             raise unknown_station()
-        station, orders, leases = found
+        station = found
     else:  # SQLite: RETURNING cannot name the CTE's columns; BEGIN IMMEDIATE serialises
         station = lock_station(session, token)
     if request.station_id != station.id:
@@ -300,12 +260,11 @@ def push(
             "push replay",
             extra={"station": station.id, "first": old_ids[0], "last": old_ids[-1]},
         )
-    if orders is None:
-        # Lock every order this push touches up front, in id order, so claims and other
-        # pushes that lock the same orders can never deadlock with us.
-        orders, leases = lock_orders_and_leases(
-            session, (m.order_id for m in new if m.order_id is not None)
-        )
+    # Lock every order this push touches up front, in id order, so claims and other pushes
+    # that lock the same orders can never deadlock with us.
+    orders, leases = lock_orders_and_leases(
+        session, (m.order_id for m in new if m.order_id is not None)
+    )
     stored = []
     for mutation, outcome in zip(
         new, _apply_all(session, station, new, orders, leases, careful=careful), strict=True
