@@ -31,6 +31,7 @@ from typing import Any, Literal
 
 from sqlalchemy import (
     ColumnElement,
+    Integer,
     Select,
     and_,
     bindparam,
@@ -61,6 +62,8 @@ from service.models import (
 from service.sync_server import snapshots
 from service.sync_server.errors import CursorExpiredError
 from service.sync_server.visibility import (
+    STATION,
+    StationId,
     held_by,
     last_holders,
     station_batch_ids,
@@ -88,6 +91,7 @@ def use_snapshot_isolation(session: Session) -> None:
 
 
 _HEAD = select(ChangeCounter.value).where(ChangeCounter.id == 1)
+_LAST_MUTATION_ID = select(Station.last_mutation_id).where(Station.id == STATION)
 
 # A pull's first statement: the station with this token (id, last mutation id), whether any
 # committed change waits for a number, and the change head; one round trip instead of three.
@@ -114,7 +118,7 @@ def change_head(session: Session) -> int:
 
 
 def _last_mutation_id(session: Session, station_id: int) -> int:
-    return session.scalar(select(Station.last_mutation_id).where(Station.id == station_id)) or 0
+    return session.scalar(_LAST_MUTATION_ID, {"station_id": station_id}) or 0
 
 
 def check_cursor(session: Session, cursor: int, head: int) -> None:
@@ -185,10 +189,7 @@ def pull(
     more = False
     for _ in range(MAX_SCAN_CHUNKS):
         rows = session.execute(
-            select(ChangeRow.seq, ChangeRow.entity, ChangeRow.entity_id, ChangeRow.station_id)
-            .where(ChangeRow.seq > position, _concerns(station_id))
-            .order_by(ChangeRow.seq)
-            .limit(limit)
+            _FEED, {"station_id": station_id, "position": position, "limit": limit}
         ).all()
         found = [tuple(r) for r in rows]
         if not weight_profiles:
@@ -218,7 +219,7 @@ def pull(
     )
 
 
-def _concerns(station_id: int) -> ColumnElement[bool]:
+def _concerns(station_id: StationId) -> ColumnElement[bool]:
     """Change rows that can give this station something, decided by the database.
 
     A row aimed at the station always does; one aimed at another never does. An untargeted
@@ -255,10 +256,36 @@ def _concerns(station_id: int) -> ColumnElement[bool]:
     )
 
 
+# The feed's page query, built once (see snapshots.order_statements).
+_FEED = (
+    select(ChangeRow.seq, ChangeRow.entity, ChangeRow.entity_id, ChangeRow.station_id)
+    .where(ChangeRow.seq > bindparam("position", type_=Integer()), _concerns(STATION))
+    .order_by(ChangeRow.seq)
+    .limit(bindparam("limit", type_=Integer()))
+)
+
+
 def _last_of_each(changes: list[Change]) -> list[Change]:
     last = {(c.entity, c.entity_id): i for i, c in enumerate(changes)}
     return [c for i, c in enumerate(changes) if last[(c.entity, c.entity_id)] == i]
 
+
+# _resolve's and snapshot's statements, built once (see snapshots.order_statements).
+_LABEL_ORDERS = select(Label.id, Label.order_id).where(
+    Label.id.in_(bindparam("ids", expanding=True))
+)
+_BATCH_STATIONS = select(Batch.id, Batch.station_id).where(
+    Batch.id.in_(bindparam("ids", expanding=True))
+)
+_ORDERS_OF_BATCHES = select(Order.id, Order.batch_id).where(
+    Order.batch_id.in_(bindparam("ids", expanding=True))
+)
+_ALL_PRODUCTS = select(Product.id)
+_ALL_USERS = select(User.id)
+_VISIBLE = visible_orders_query(STATION).scalar_subquery()
+_VISIBLE_ORDERS = snapshots.order_statements(
+    Order.id.in_(_VISIBLE), OrderLine.order_id.in_(_VISIBLE)
+)
 
 Row4 = tuple[int, str, int, int | None]
 EntityName = Literal["order", "product", "user", "batch", "label", "weight_profile"]
@@ -273,24 +300,14 @@ def _resolve(
         ids[entity].add(eid)
     label_orders: dict[int, int] = {}
     for chunk in snapshots.chunks(ids["label"]):
-        label_orders.update(
-            session.execute(select(Label.id, Label.order_id).where(Label.id.in_(chunk)))
-            .tuples()
-            .all()
-        )
+        label_orders.update(session.execute(_LABEL_ORDERS, {"ids": chunk}).tuples().all())
     batch_owner: dict[int, int | None] = {}
     for chunk in snapshots.chunks(ids["batch"]):
-        batch_owner.update(
-            session.execute(select(Batch.id, Batch.station_id).where(Batch.id.in_(chunk)))
-            .tuples()
-            .all()
-        )
+        batch_owner.update(session.execute(_BATCH_STATIONS, {"ids": chunk}).tuples().all())
     away_batches = [b for b in ids["batch"] if batch_owner.get(b) != station_id]
     away_batch_orders: dict[int, list[int]] = defaultdict(list)
     for chunk in snapshots.chunks(away_batches):
-        for oid, bid in session.execute(
-            select(Order.id, Order.batch_id).where(Order.batch_id.in_(chunk))
-        ):
+        for oid, bid in session.execute(_ORDERS_OF_BATCHES, {"ids": chunk}):
             away_batch_orders[bid].append(oid)
     candidate_orders = ids["order"] | set(label_orders.values())
     candidate_orders.update(o for os_ in away_batch_orders.values() for o in os_)
@@ -370,11 +387,10 @@ def snapshot(
             for eid, data in sorted(snaps.items())
         )
 
-    add("product", snapshots.products(session, session.scalars(select(Product.id))))
-    add("user", snapshots.users(session, session.scalars(select(User.id)), station_id))
+    add("product", snapshots.products(session, session.scalars(_ALL_PRODUCTS)))
+    add("user", snapshots.users(session, session.scalars(_ALL_USERS), station_id))
     add("batch", snapshots.batches(session, batch_ids))
-    visible = visible_orders_query(station_id).scalar_subquery()
-    orders = snapshots.orders_where(session, Order.id.in_(visible), OrderLine.order_id.in_(visible))
+    orders = snapshots.orders_where(session, _VISIBLE_ORDERS, {"station_id": station_id})
     if not order_fields_v3:
         orders = {oid: snapshots.without_v3(snap) for oid, snap in orders.items()}
     add("order", orders)

@@ -11,9 +11,10 @@ from __future__ import annotations
 import base64
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import BindParameter, ColumnElement, Integer, Select, bindparam, select
 from sqlalchemy.orm import Session
 
 from service.models import (
@@ -53,24 +54,37 @@ def chunks(ids: Iterable[int], size: int = CHUNK) -> Iterator[list[int]]:
         yield ordered[i : i + size]
 
 
+def _ids() -> BindParameter[Any]:
+    """The `ids` parameter of a loader's statement: a list, one placeholder per id."""
+    return bindparam("ids", expanding=True)
+
+
 def orders(session: Session, ids: Iterable[int]) -> dict[int, Snapshot]:
     """OrderSnapshot dicts (lines and current lease included) of the existing orders."""
     out: dict[int, Snapshot] = {}
     for chunk in chunks(ids):
-        out.update(orders_where(session, Order.id.in_(chunk), OrderLine.order_id.in_(chunk)))
+        out.update(orders_where(session, _ORDERS_BY_ID, {"ids": chunk}))
     return out
 
 
-def orders_where(
-    session: Session, order_filter: ColumnElement[bool], line_filter: ColumnElement[bool]
-) -> dict[int, Snapshot]:
-    """OrderSnapshot dicts of the orders matching `order_filter` (lines: `line_filter`).
+@dataclass(frozen=True)
+class OrderStatements:
+    """The three statements of orders_where for one filter, built once (see order_statements)."""
 
-    A snapshot passes a subquery here, so 10,000 orders are three queries, not thirty.
-    """
-    lines: dict[int, list[Snapshot]] = defaultdict(list)
-    for oid, lid, line_no, sku, name, qty, pid in session.execute(
-        select(
+    lines: Select[Any]
+    leases: Select[Any]
+    orders: Select[Any]
+
+
+def order_statements(
+    order_filter: ColumnElement[bool], line_filter: ColumnElement[bool]
+) -> OrderStatements:
+    """orders_where's statements for the orders matching `order_filter` (lines:
+    `line_filter`). Build them once, with bound parameters, and keep them: a statement built
+    for each call is built and its cache key walked each time, which was most of a small
+    snapshot's CPU."""
+    return OrderStatements(
+        lines=select(
             OrderLine.order_id,
             OrderLine.id,
             OrderLine.line_no,
@@ -80,8 +94,26 @@ def orders_where(
             OrderLine.product_id,
         )
         .where(line_filter)
-        .order_by(OrderLine.order_id, OrderLine.line_no)
-    ):
+        .order_by(OrderLine.order_id, OrderLine.line_no),
+        leases=select(Lease.order_id, Lease.station_id, Station.name, Lease.epoch, Lease.expires_at)
+        .join(Station, Station.id == Lease.station_id)
+        .join(Order, Order.id == Lease.order_id)
+        .where(order_filter, Lease.released_at.is_(None)),
+        orders=select(*_ORDER_COLUMNS, Channel.name, *_V3_COLUMNS)
+        .join(Channel, Channel.id == Order.channel_id)
+        .where(order_filter),
+    )
+
+
+def orders_where(
+    session: Session, statements: OrderStatements, params: dict[str, Any]
+) -> dict[int, Snapshot]:
+    """OrderSnapshot dicts of the orders `statements` select, run with `params`.
+
+    A snapshot passes a subquery here, so 10,000 orders are three queries, not thirty.
+    """
+    lines: dict[int, list[Snapshot]] = defaultdict(list)
+    for oid, lid, line_no, sku, name, qty, pid in session.execute(statements.lines, params):
         lines[oid].append(
             {
                 "line_id": lid,
@@ -93,12 +125,7 @@ def orders_where(
             }
         )
     leases: dict[int, Snapshot] = {}
-    for oid, sid, sname, epoch, expires in session.execute(
-        select(Lease.order_id, Lease.station_id, Station.name, Lease.epoch, Lease.expires_at)
-        .join(Station, Station.id == Lease.station_id)
-        .join(Order, Order.id == Lease.order_id)
-        .where(order_filter, Lease.released_at.is_(None))
-    ):
+    for oid, sid, sname, epoch, expires in session.execute(statements.leases, params):
         leases[oid] = {
             "order_id": oid,
             "station_id": sid,
@@ -110,14 +137,10 @@ def orders_where(
     # A handful of channels: their packing-slip settings once, not a JSON parse per order.
     policies = {
         cid: slip_policy(settings or {})
-        for cid, settings in session.execute(select(Channel.id, Channel.settings)).tuples()
+        for cid, settings in session.execute(_CHANNEL_SETTINGS).tuples()
     }
     base = len(_ORDER_COLUMNS) + 1
-    for row in session.execute(
-        select(*_ORDER_COLUMNS, Channel.name, *_V3_COLUMNS)
-        .join(Channel, Channel.id == Order.channel_id)
-        .where(order_filter)
-    ).tuples():
+    for row in session.execute(statements.orders, params).tuples():
         oid = row[0]
         snap = order_snapshot(row[:base], lines.get(oid, []), leases.get(oid))
         snap.update(order_extras(snap, row[base:], policies))
@@ -233,33 +256,12 @@ def products(session: Session, ids: Iterable[int]) -> dict[int, Snapshot]:
     out: dict[int, Snapshot] = {}
     for chunk in chunks(ids):
         gtins: dict[int, list[str]] = defaultdict(list)
-        for pid, gtin in session.execute(
-            select(ProductGtin.product_id, ProductGtin.gtin14).where(
-                ProductGtin.product_id.in_(chunk)
-            )
-        ):
+        for pid, gtin in session.execute(_GTINS, {"ids": chunk}):
             gtins[pid].append(gtin)
         aliases: dict[int, list[str]] = defaultdict(list)
-        for pid, code in session.execute(
-            select(ProductAlias.product_id, ProductAlias.code).where(
-                ProductAlias.product_id.in_(chunk)
-            )
-        ):
+        for pid, code in session.execute(_ALIASES, {"ids": chunk}):
             aliases[pid].append(code)
-        cols = (
-            Product.id,
-            Product.sku,
-            Product.name,
-            Product.weight_grams,
-            Product.length_mm,
-            Product.width_mm,
-            Product.height_mm,
-            Product.serial_required,
-            Product.image_url,
-            Product.serial_pattern,
-            Product.active,
-        )
-        for p in session.execute(select(*cols).where(Product.id.in_(chunk))):
+        for p in session.execute(_PRODUCTS, {"ids": chunk}):
             out[p.id] = {
                 "id": p.id,
                 "sku": p.sku,
@@ -282,20 +284,14 @@ def weight_profiles(session: Session, ids: Iterable[int]) -> dict[int, Snapshot]
     """WeightProfileSnapshot dicts of the profiles with enough parcels to be used."""
     out: dict[int, Snapshot] = {}
     for chunk in chunks(ids):
-        rows = session.scalars(
-            select(WeightProfile).where(
-                WeightProfile.id.in_(chunk), WeightProfile.parcels >= MIN_PARCELS
-            )
-        )
+        rows = session.scalars(_WEIGHT_PROFILES, {"ids": chunk})
         out.update({p.id: weight_profile(p) for p in rows})
     return out
 
 
 def usable_weight_profile_ids(session: Session) -> list[int]:
     """Ids of every profile a station can use (for a snapshot)."""
-    return list(
-        session.scalars(select(WeightProfile.id).where(WeightProfile.parcels >= MIN_PARCELS))
-    )
+    return list(session.scalars(_USABLE_PROFILE_IDS))
 
 
 def weight_profile(p: WeightProfile) -> Snapshot:
@@ -325,9 +321,9 @@ def users(session: Session, ids: Iterable[int], station_id: int) -> dict[int, Sn
     ids = list(ids)
     if not ids:
         return out
-    public_key = session.scalar(select(Station.pin_public_key).where(Station.id == station_id))
+    public_key = session.scalar(_STATION_KEY, {"station_id": station_id})
     for chunk in chunks(ids):
-        for u in session.scalars(select(User).where(User.id.in_(chunk))):
+        for u in session.scalars(_USERS, {"ids": chunk}):
             if not user_allowed(u.station_ids, station_id):
                 continue
             out[u.id] = UserSnapshot.model_validate(
@@ -356,11 +352,9 @@ def batches(session: Session, ids: Iterable[int]) -> dict[int, Snapshot]:
     out: dict[int, Snapshot] = {}
     for chunk in chunks(ids):
         members: dict[int, list[int]] = defaultdict(list)
-        for oid, bid in session.execute(
-            select(Order.id, Order.batch_id).where(Order.batch_id.in_(chunk)).order_by(Order.id)
-        ):
+        for oid, bid in session.execute(_BATCH_MEMBERS, {"ids": chunk}):
             members[bid].append(oid)
-        for b in session.scalars(select(Batch).where(Batch.id.in_(chunk))):
+        for b in session.scalars(_BATCHES, {"ids": chunk}):
             out[b.id] = BatchSnapshot(
                 id=b.id,
                 code=b.code,
@@ -378,7 +372,7 @@ def labels(session: Session, ids: Iterable[int]) -> dict[int, Snapshot]:
     """LabelSnapshot dicts, label bytes base64-encoded (one per parcel: as many as orders)."""
     out: dict[int, Snapshot] = {}
     for chunk in chunks(ids):
-        for lb in session.scalars(select(Label).where(Label.id.in_(chunk))):
+        for lb in session.scalars(_LABELS, {"ids": chunk}):
             out[lb.id] = {
                 "id": lb.id,
                 "order_id": lb.order_id,
@@ -399,12 +393,46 @@ def labels_of_orders(session: Session, order_ids: Iterable[int]) -> list[int]:
     """Ids of every label of the given orders."""
     found: list[int] = []
     for chunk in chunks(order_ids):
-        found.extend(
-            session.scalars(
-                select(Label.id).where(
-                    Label.order_id.in_(chunk),
-                    ~Label.carrier_ref.startswith("return:"),  # house return labels: office only
-                )
-            )
-        )
+        found.extend(session.scalars(_LABELS_OF_ORDERS, {"ids": chunk}))
     return found
+
+
+# The loaders' statements, built once with bound parameters (see order_statements).
+_ORDERS_BY_ID = order_statements(Order.id.in_(_ids()), OrderLine.order_id.in_(_ids()))
+_CHANNEL_SETTINGS = select(Channel.id, Channel.settings)
+_GTINS = select(ProductGtin.product_id, ProductGtin.gtin14).where(
+    ProductGtin.product_id.in_(_ids())
+)
+_ALIASES = select(ProductAlias.product_id, ProductAlias.code).where(
+    ProductAlias.product_id.in_(_ids())
+)
+_PRODUCTS = select(
+    Product.id,
+    Product.sku,
+    Product.name,
+    Product.weight_grams,
+    Product.length_mm,
+    Product.width_mm,
+    Product.height_mm,
+    Product.serial_required,
+    Product.image_url,
+    Product.serial_pattern,
+    Product.active,
+).where(Product.id.in_(_ids()))
+_WEIGHT_PROFILES = select(WeightProfile).where(
+    WeightProfile.id.in_(_ids()), WeightProfile.parcels >= MIN_PARCELS
+)
+_USABLE_PROFILE_IDS = select(WeightProfile.id).where(WeightProfile.parcels >= MIN_PARCELS)
+_STATION_KEY = select(Station.pin_public_key).where(
+    Station.id == bindparam("station_id", type_=Integer())
+)
+_USERS = select(User).where(User.id.in_(_ids()))
+_BATCH_MEMBERS = (
+    select(Order.id, Order.batch_id).where(Order.batch_id.in_(_ids())).order_by(Order.id)
+)
+_BATCHES = select(Batch).where(Batch.id.in_(_ids()))
+_LABELS = select(Label).where(Label.id.in_(_ids()))
+_LABELS_OF_ORDERS = select(Label.id).where(
+    Label.order_id.in_(_ids()),
+    ~Label.carrier_ref.startswith("return:"),  # house return labels: office only
+)

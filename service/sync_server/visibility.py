@@ -18,7 +18,17 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, or_, select, union_all
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    Integer,
+    Select,
+    and_,
+    bindparam,
+    or_,
+    select,
+    union_all,
+)
 from sqlalchemy.orm import Session
 
 from service.changes import mark_changed
@@ -38,25 +48,31 @@ def mark_batch_reassigned(session: Session, batch_id: int, old_station_id: int) 
         mark_left_station(session, "order", oid, old_station_id)
 
 
-def held_by(station_id: int) -> ColumnElement[bool]:
+# A station's id as a bound parameter: statements built once with it, run with
+# {"station_id": ...} (see snapshots.order_statements).
+STATION = bindparam("station_id", type_=Integer())
+StationId = int | BindParameter[int]
+
+
+def held_by(station_id: StationId) -> ColumnElement[bool]:
     """A Lease row's condition for the station's unreleased lease (an expired one counts)."""
     return and_(Lease.station_id == station_id, Lease.released_at.is_(None))
 
 
-def visible_orders_query(station_id: int) -> Select[tuple[int]]:
+def visible_orders_query(station_id: StationId) -> Select[tuple[int]]:
     """SELECT of the ids of every order the station may see (usable as a subquery)."""
     sub = _visible(station_id).subquery()
     return select(sub.c[0])
 
 
-def visible_order_versions_query(station_id: int) -> Select[tuple[int, int]]:
+def visible_order_versions_query(station_id: StationId) -> Select[tuple[int, int]]:
     """SELECT (id, version) of every order the station may see, read where the ids are (a
     join back to orders by id costs a probe per order: 50,000 at a big site)."""
     sub = _visible(station_id, Order.version).subquery()
     return select(sub.c[0], sub.c[1])
 
 
-def _visible(station_id: int, *columns: Any) -> Any:
+def _visible(station_id: StationId, *columns: Any) -> Any:
     """The station's batches' orders, plus its leased orders that are in no station's
     batch (one in its own batch is counted there, one in another's is not its to see).
     The two parts never overlap and a lease is one row per order, so UNION ALL: no
@@ -78,12 +94,12 @@ def _visible(station_id: int, *columns: Any) -> Any:
 
 def station_batch_ids(session: Session, station_id: int) -> list[int]:
     """Ids of the batches assigned to the station."""
-    return list(session.scalars(select(Batch.id).where(Batch.station_id == station_id)))
+    return list(session.scalars(_STATION_BATCHES, {"station_id": station_id}))
 
 
 def visible_order_ids(session: Session, station_id: int) -> list[int]:
     """Ids of every order the station may see."""
-    return sorted(session.scalars(visible_orders_query(station_id)))
+    return sorted(session.scalars(_VISIBLE_ORDER_IDS, {"station_id": station_id}))
 
 
 def visible_among(session: Session, station_id: int, order_ids: Iterable[int]) -> set[int]:
@@ -92,23 +108,13 @@ def visible_among(session: Session, station_id: int, order_ids: Iterable[int]) -
     seen: set[int] = set()
     for chunk in chunks(order_ids):
         elsewhere: set[int] = set()
-        for oid, bid, owner in session.execute(
-            select(Order.id, Order.batch_id, Batch.station_id)
-            .outerjoin(Batch, Batch.id == Order.batch_id)
-            .where(Order.id.in_(chunk))
-        ):
+        for oid, bid, owner in session.execute(_BATCH_OWNERS, {"ids": chunk}):
             if bid is not None and bid in batches:
                 seen.add(oid)
             elif owner is not None and owner != station_id:
                 elsewhere.add(oid)
-        seen.update(
-            set(
-                session.scalars(
-                    select(Lease.order_id).where(Lease.order_id.in_(chunk), held_by(station_id))
-                )
-            )
-            - elsewhere
-        )
+        held = session.scalars(_HELD_AMONG, {"ids": chunk, "station_id": station_id})
+        seen.update(set(held) - elsewhere)
     return seen
 
 
@@ -116,11 +122,21 @@ def last_holders(session: Session, order_ids: Iterable[int]) -> dict[int, int]:
     """Order id -> station of its current or last lease (whoever may still cache it)."""
     out: dict[int, int] = {}
     for chunk in chunks(order_ids):
-        out.update(
-            session.execute(
-                select(Lease.order_id, Lease.station_id).where(Lease.order_id.in_(chunk))
-            )
-            .tuples()
-            .all()
-        )
+        out.update(session.execute(_HOLDERS, {"ids": chunk}).tuples().all())
     return out
+
+
+# Built once (see snapshots.order_statements).
+_STATION_BATCHES = select(Batch.id).where(Batch.station_id == STATION)
+_VISIBLE_ORDER_IDS = visible_orders_query(STATION)
+_BATCH_OWNERS = (
+    select(Order.id, Order.batch_id, Batch.station_id)
+    .outerjoin(Batch, Batch.id == Order.batch_id)
+    .where(Order.id.in_(bindparam("ids", expanding=True)))
+)
+_HELD_AMONG = select(Lease.order_id).where(
+    Lease.order_id.in_(bindparam("ids", expanding=True)), held_by(STATION)
+)
+_HOLDERS = select(Lease.order_id, Lease.station_id).where(
+    Lease.order_id.in_(bindparam("ids", expanding=True))
+)
