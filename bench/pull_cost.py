@@ -1,0 +1,173 @@
+"""Benchmark: what a station's pulls cost the service's process, in CPU time and instructions.
+
+The pull's companion to `push_cost.py`: in one process, on PostgreSQL, 20 enrolled stations
+each holding one order's lease (as `sync_load` sets them up) take turns to pull, through
+`service.sync_server.pull.pull` in a transaction of its own as the route runs it:
+- a snapshot (cursor 0, one response): what every station does when it joins or restarts,
+  200 at once at a round's start in `sync_load`;
+- an incremental pull from cursor 1, which reads and resolves the feed's rows (the
+  stations' claims) that concern the station.
+
+No bare limit: no simpler program does what a pull does, so the figure has no budget. It is
+for comparing two versions of the code, as `push_cost`'s count is. Not included: the HTTP
+request around it and PostgreSQL's own CPU (another process).
+
+- `cpu_ms`: this process's CPU time per snapshot and per incremental pull, median of
+  `--rounds` rounds, with the load average (`bench/_compare.py`).
+- `--instructions`: the instructions one (snapshot + incremental pull) pair executes,
+  counted by valgrind's callgrind: the bench runs itself under valgrind with `--pulls` and
+  with 5x as many pairs and divides the difference (set-up cancels out). About a minute.
+
+    python bench/pull_cost.py [--db URL] [--pulls 200] [--rounds 3] [--instructions]
+
+PostgreSQL URL: --db, else PACKBENCH_BENCH_PG_URL, else PACKBENCH_TEST_PG_URL, else
+postgresql://postgres@127.0.0.1:5432/test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import keyring
+from sqlalchemy.orm import Session, sessionmaker
+
+from bench._compare import cores, load_average, pg_url
+from bench.push_cost import SimStation, enrolled_stations
+from service.changes import number_changes
+from service.db import make_engine, make_sessionmaker
+from service.sync_server import pull
+from tests.support.keyrings import MemoryKeyring
+from tests.support.pg_schema import schema_url, scratch_schema
+
+WARM_UP = 20  # pairs before any is counted: statements prepared, caches filled
+INSTRUCTION_FACTOR = 5  # the second valgrind run makes this many times --pulls
+
+
+def pull_once(sessions: sessionmaker[Session], station: SimStation, cursor: int) -> int:
+    """One pull of `station` from `cursor`, in its own transaction; how many changes came."""
+    with sessions() as session, session.begin():
+        if cursor == 0:
+            pull.use_snapshot_isolation(session)
+        return len(pull.pull(session, station.station_id, cursor).changes)
+
+
+def measure(
+    sessions: sessionmaker[Session], stations: list[SimStation], count: int, cursor: int
+) -> float:
+    """CPU seconds for `count` pulls from `cursor`, the stations taking turns."""
+    started = time.process_time()
+    brought = sum(pull_once(sessions, stations[k % len(stations)], cursor) for k in range(count))
+    spent = time.process_time() - started
+    if brought == 0:
+        raise RuntimeError(f"the pulls from cursor {cursor} brought nothing: nothing measured")
+    return spent
+
+
+def setup(url: str) -> tuple[sessionmaker[Session], list[SimStation]]:
+    """The stations, their claims numbered in the feed, and a session factory."""
+    stations = enrolled_stations(url)
+    sessions = make_sessionmaker(make_engine(url, pool_size=1, max_overflow=0))
+    with sessions() as session:
+        number_changes(session)
+    return sessions, stations
+
+
+def run_counted(url: str, pairs: int) -> None:
+    """What valgrind runs: set-up, warm-up and `pairs` snapshot + incremental pulls."""
+    sessions, stations = setup(url)
+    for cursor in (0, 1):
+        measure(sessions, stations, WARM_UP, cursor)
+    for k in range(pairs):
+        station = stations[k % len(stations)]
+        pull_once(sessions, station, 0)
+        pull_once(sessions, station, 1)
+
+
+def instructions(db: str, pairs: int) -> int:
+    """Instructions per (snapshot + incremental pull): callgrind's totals of two runs."""
+    valgrind = shutil.which("valgrind")
+    if valgrind is None:
+        raise SystemExit("--instructions needs valgrind (Debian package valgrind)")
+    runs = [pairs, pairs * INSTRUCTION_FACTOR]
+    with tempfile.TemporaryDirectory() as tmp:
+
+        def one(n: int) -> int:
+            out = Path(tmp) / f"pull-{n}.out"
+            cmd = [
+                valgrind, "--tool=callgrind", f"--callgrind-out-file={out}",
+                sys.executable, __file__, "--db", db, "--counted", str(n),
+            ]  # fmt: skip
+            done = subprocess.run(cmd, capture_output=True, text=True, check=False)
+            if done.returncode != 0 or not out.exists():
+                raise RuntimeError(f"valgrind run x{n} failed:\n{done.stderr[-2000:]}")
+            found = re.search(r"^(?:summary|totals): (\d+)", out.read_text(), re.MULTILINE)
+            if found is None:
+                raise RuntimeError(f"no instruction total in {out.name}")
+            return int(found.group(1))
+
+        with ThreadPoolExecutor(max(1, cores())) as pool:
+            small, large = pool.map(one, runs)
+    return round((large - small) / (pairs * (INSTRUCTION_FACTOR - 1)))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--db", default=None)
+    parser.add_argument("--pulls", type=int, default=200, help="pulls of each kind per round")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument(
+        "--instructions", action="store_true", help="also count instructions (valgrind)"
+    )
+    parser.add_argument("--counted", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    base = pg_url(args.db)
+    keyring.set_keyring(MemoryKeyring())
+    with ExitStack() as cleanup:
+        url = schema_url(base, cleanup.enter_context(scratch_schema(base, "pullcost")))
+        if args.counted is not None:  # one counted run under valgrind
+            run_counted(url, args.counted)
+            return
+        load_before = load_average()
+        sessions, stations = setup(url)
+        for cursor in (0, 1):
+            measure(sessions, stations, WARM_UP, cursor)
+        spent: dict[str, list[float]] = {"snapshot": [], "incremental": []}
+        for _round in range(args.rounds):
+            for kind, cursor in (("snapshot", 0), ("incremental", 1)):
+                cpu = measure(sessions, stations, args.pulls, cursor)
+                spent[kind].append(cpu / args.pulls * 1000)
+        load_after = load_average()
+    result: dict[str, Any] = {
+        "bench": "pull_cost",
+        "database": "postgresql",
+        "stations": len(stations),
+        "pulls_per_round": args.pulls,
+        "rounds": args.rounds,
+        "cpu_ms": {kind: round(statistics.median(v), 3) for kind, v in spent.items()},
+        "cpu_ms_rounds": {kind: [round(x, 3) for x in v] for kind, v in spent.items()},
+        "load_before": load_before,
+        "load_after": load_after,
+        "cores": cores(),
+        "busy": max(load_before[0], load_after[0]) > cores(),
+    }
+    if args.instructions:
+        result["instructions_per_pair"] = instructions(base, args.pulls // 5 or 1)
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()
