@@ -3,8 +3,10 @@
 The pull's companion to `push_cost.py`: in one process, on PostgreSQL, 20 enrolled stations
 each holding one order's lease (as `sync_load` sets them up) take turns to pull, through
 `service.sync_server.pull.pull` in a transaction of its own as the route runs it:
-- a snapshot (cursor 0, one response): what every station does when it joins or restarts,
-  200 at once at a round's start in `sync_load`;
+- a snapshot (cursor 0, one response), as `sync_load`'s stations take it, 200 at once at a
+  round's start;
+- a paged snapshot (every page, `pull.snapshot_page`), as a station's sync engine takes it
+  when it joins or its cache is replaced;
 - an incremental pull from cursor 1, which reads and resolves the feed's rows (the
   stations' claims) that concern the station.
 
@@ -12,7 +14,7 @@ No bare limit: no simpler program does what a pull does, so the figure has no bu
 for comparing two versions of the code, as `push_cost`'s count is. Not included: the HTTP
 request around it and PostgreSQL's own CPU (another process).
 
-- `cpu_ms`: this process's CPU time per snapshot and per incremental pull, median of
+- `cpu_ms`: this process's CPU time per pull of each kind, median of
   `--rounds` rounds, with the load average (`bench/_compare.py`).
 - `--instructions`: the instructions one (snapshot + incremental pull) pair executes,
   counted by valgrind's callgrind: the bench runs itself under valgrind with `--pulls` and
@@ -57,23 +59,36 @@ WARM_UP = 20  # pairs before any is counted: statements prepared, caches filled
 INSTRUCTION_FACTOR = 5  # the second valgrind run makes this many times --pulls
 
 
-def pull_once(sessions: sessionmaker[Session], station: SimStation, cursor: int) -> int:
-    """One pull of `station` from `cursor`, in its own transaction; how many changes came."""
-    with sessions() as session, session.begin():
-        if cursor == 0:
-            pull.use_snapshot_isolation(session)
-        return len(pull.pull(session, station.station_id, cursor).changes)
+KINDS = {"snapshot": 0, "paged_snapshot": 0, "incremental": 1}  # kind: cursor
+
+
+def pull_once(sessions: sessionmaker[Session], station: SimStation, kind: str) -> int:
+    """One pull of `station` (every page of a paged snapshot), each page in a transaction
+    of its own as the route runs it; how many changes came."""
+    cursor = KINDS[kind]
+    if kind != "paged_snapshot":
+        with sessions() as session, session.begin():
+            if cursor == 0:
+                pull.use_snapshot_isolation(session)
+            return len(pull.pull(session, station.station_id, cursor).changes)
+    brought, page = 0, pull.FIRST_PAGE
+    while page is not None:
+        with sessions() as session, session.begin():
+            answer = pull.snapshot_page(session, station.station_id, page)
+        brought += len(answer.changes)
+        page = answer.next_page
+    return brought
 
 
 def measure(
-    sessions: sessionmaker[Session], stations: list[SimStation], count: int, cursor: int
+    sessions: sessionmaker[Session], stations: list[SimStation], count: int, kind: str
 ) -> float:
-    """CPU seconds for `count` pulls from `cursor`, the stations taking turns."""
+    """CPU seconds for `count` pulls of `kind`, the stations taking turns."""
     started = time.process_time()
-    brought = sum(pull_once(sessions, stations[k % len(stations)], cursor) for k in range(count))
+    brought = sum(pull_once(sessions, stations[k % len(stations)], kind) for k in range(count))
     spent = time.process_time() - started
     if brought == 0:
-        raise RuntimeError(f"the pulls from cursor {cursor} brought nothing: nothing measured")
+        raise RuntimeError(f"the {kind} pulls brought nothing: nothing measured")
     return spent
 
 
@@ -89,12 +104,12 @@ def setup(url: str) -> tuple[sessionmaker[Session], list[SimStation]]:
 def run_counted(url: str, pairs: int) -> None:
     """What valgrind runs: set-up, warm-up and `pairs` snapshot + incremental pulls."""
     sessions, stations = setup(url)
-    for cursor in (0, 1):
-        measure(sessions, stations, WARM_UP, cursor)
+    for kind in KINDS:
+        measure(sessions, stations, WARM_UP, kind)
     for k in range(pairs):
         station = stations[k % len(stations)]
-        pull_once(sessions, station, 0)
-        pull_once(sessions, station, 1)
+        pull_once(sessions, station, "snapshot")
+        pull_once(sessions, station, "incremental")
 
 
 def instructions(db: str, pairs: int) -> int:
@@ -143,12 +158,12 @@ def main() -> None:
             return
         load_before = load_average()
         sessions, stations = setup(url)
-        for cursor in (0, 1):
-            measure(sessions, stations, WARM_UP, cursor)
-        spent: dict[str, list[float]] = {"snapshot": [], "incremental": []}
+        for kind in KINDS:
+            measure(sessions, stations, WARM_UP, kind)
+        spent: dict[str, list[float]] = {kind: [] for kind in KINDS}
         for _round in range(args.rounds):
-            for kind, cursor in (("snapshot", 0), ("incremental", 1)):
-                cpu = measure(sessions, stations, args.pulls, cursor)
+            for kind in KINDS:
+                cpu = measure(sessions, stations, args.pulls, kind)
                 spent[kind].append(cpu / args.pulls * 1000)
         load_after = load_average()
     result: dict[str, Any] = {

@@ -417,14 +417,15 @@ FIRST_PAGE = "first"
 _TOKEN_VERSION = "s1"  # noqa: S105 (a format tag, not a secret)
 
 
-def _leased_ids(station_id: int) -> Select[tuple[int]]:
+def _leased_ids(station_id: StationId) -> Select[tuple[int]]:
     """Visible orders the station holds an unreleased lease on (what it packs first)."""
     visible = visible_orders_query(station_id).scalar_subquery()
     return select(Lease.order_id).where(held_by(station_id), Lease.order_id.in_(visible))
 
 
-def _phase_ids(station_id: int, phase: str, weight_profiles: bool) -> Select[tuple[int]] | None:
-    """SELECT of the ids one phase walks (None: the phase is skipped for this station)."""
+def _phase_ids(station_id: StationId, phase: str) -> Select[tuple[int]]:
+    """SELECT of the ids one phase walks (a station older than protocol 2 skips the
+    weight profiles' phase: snapshot_page)."""
     if phase == "user":
         return select(User.id)
     if phase == "batch":
@@ -447,14 +448,27 @@ def _phase_ids(station_id: int, phase: str, weight_profiles: bool) -> Select[tup
         )
         return select(visible.c[0].label("id")).where(~held)
     if phase == "weight_profile":
-        if not weight_profiles:
-            return None
         return select(WeightProfile.id).where(WeightProfile.parcels >= MIN_PARCELS)
     raise AssertionError(phase)
 
 
 # Most urgent first: who may log in, what the station was given, what it already holds.
 PHASES = ("user", "batch", "leased", "product", "order", "weight_profile")
+
+
+def _phase_page(phase: str) -> Select[tuple[int]]:
+    """A page of one phase's ids: above `after`, at most `room` (bound parameters)."""
+    sub = _phase_ids(STATION, phase).subquery()
+    return (
+        select(sub.c[0])
+        .where(sub.c[0] > bindparam("after", type_=Integer()))
+        .order_by(sub.c[0])
+        .limit(bindparam("room", type_=Integer()))
+    )
+
+
+# Built once (see snapshots.order_statements).
+_PHASE_PAGES = {phase: _phase_page(phase) for phase in PHASES}
 
 
 def _phase_changes(
@@ -544,15 +558,10 @@ def snapshot_page(
     room = limit
     phase, after = token.phase, token.after
     while phase < len(PHASES):
-        query = _phase_ids(station_id, PHASES[phase], weight_profiles)
         ids: list[int] = []
-        if query is not None:
-            sub = query.subquery()
-            ids = list(
-                session.scalars(
-                    select(sub.c[0]).where(sub.c[0] > after).order_by(sub.c[0]).limit(room)
-                )
-            )
+        if weight_profiles or PHASES[phase] != "weight_profile":
+            params = {"station_id": station_id, "after": after, "room": room}
+            ids = list(session.scalars(_PHASE_PAGES[PHASES[phase]], params))
         if ids:
             changes.extend(
                 _phase_changes(session, station_id, PHASES[phase], ids, token.head, order_fields_v3)
