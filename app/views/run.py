@@ -344,14 +344,17 @@ def run_station(paths: StationPaths, settings: StationSettings, demo: object = N
 def _quit_on_signals(qt: Any) -> None:
     """SIGTERM and SIGINT end the event loop like closing the window: everything stops in order.
 
-    Python runs a signal handler only when it gets control, so a timer gives it control."""
+    Python runs a signal handler only when it gets control, so a timer gives it control. The
+    handler queues the quit rather than calling it: a signal that lands after this is
+    installed but before `qt.exec()` runs would otherwise be lost (Qt ignores quit() while no
+    event loop runs), and the station would run on until killed."""
     import signal
 
     from PySide6.QtCore import QTimer
 
     def stop(signum: int, _frame: object) -> None:
         log.info("%s: shutting down", signal.Signals(signum).name)
-        qt.quit()
+        QTimer.singleShot(0, qt.quit)
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
