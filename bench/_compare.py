@@ -20,8 +20,14 @@ FastAPI app whose one route does one INSERT + COMMIT on the same database).
 from __future__ import annotations
 
 import os
+import re
+import shutil
 import sqlite3
+import subprocess
+import sys
+import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -247,3 +253,30 @@ class CpuUse:
         out = {k: round(v * 1000 / calls, 3) for k, v in self.spent.items()}
         out["total"] = round(sum(self.spent.values()) * 1000 / calls, 3)
         return out
+
+
+def counted_instructions(script: str, runs: list[list[str]]) -> list[int]:
+    """The instructions `script` executes when run with each argument list, counted by
+    valgrind's callgrind (the same count whatever else the machine does), the runs spread
+    over the cores. A bench divides the difference of two runs by the work between them:
+    start-up and set-up cancel out."""
+    valgrind = shutil.which("valgrind")
+    if valgrind is None:
+        raise SystemExit("--instructions needs valgrind (Debian package valgrind)")
+    with tempfile.TemporaryDirectory() as tmp:
+
+        def one(k: int) -> int:
+            out = Path(tmp) / f"run-{k}.out"
+            cmd = [valgrind, "--tool=callgrind", f"--callgrind-out-file={out}", sys.executable]
+            done = subprocess.run(
+                [*cmd, script, *runs[k]], capture_output=True, text=True, check=False
+            )
+            if done.returncode != 0 or not out.exists():
+                raise RuntimeError(f"valgrind run {runs[k]} failed:\n{done.stderr[-2000:]}")
+            found = re.search(r"^(?:summary|totals): (\d+)", out.read_text(), re.MULTILINE)
+            if found is None:
+                raise RuntimeError(f"no instruction total for the run {runs[k]}")
+            return int(found.group(1))
+
+        with ThreadPoolExecutor(max(1, cores())) as pool:
+            return list(pool.map(one, range(len(runs))))

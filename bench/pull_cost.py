@@ -30,14 +30,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
-import shutil
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
@@ -47,7 +42,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import keyring
 from sqlalchemy.orm import Session, sessionmaker
 
-from bench._compare import cores, load_average, pg_url
+from bench._compare import cores, counted_instructions, load_average, pg_url
 from bench.push_cost import SimStation, enrolled_stations
 from service.changes import number_changes
 from service.db import make_engine, make_sessionmaker
@@ -114,28 +109,9 @@ def run_counted(url: str, pairs: int) -> None:
 
 def instructions(db: str, pairs: int) -> int:
     """Instructions per (snapshot + incremental pull): callgrind's totals of two runs."""
-    valgrind = shutil.which("valgrind")
-    if valgrind is None:
-        raise SystemExit("--instructions needs valgrind (Debian package valgrind)")
     runs = [pairs, pairs * INSTRUCTION_FACTOR]
-    with tempfile.TemporaryDirectory() as tmp:
-
-        def one(n: int) -> int:
-            out = Path(tmp) / f"pull-{n}.out"
-            cmd = [
-                valgrind, "--tool=callgrind", f"--callgrind-out-file={out}",
-                sys.executable, __file__, "--db", db, "--counted", str(n),
-            ]  # fmt: skip
-            done = subprocess.run(cmd, capture_output=True, text=True, check=False)
-            if done.returncode != 0 or not out.exists():
-                raise RuntimeError(f"valgrind run x{n} failed:\n{done.stderr[-2000:]}")
-            found = re.search(r"^(?:summary|totals): (\d+)", out.read_text(), re.MULTILINE)
-            if found is None:
-                raise RuntimeError(f"no instruction total in {out.name}")
-            return int(found.group(1))
-
-        with ThreadPoolExecutor(max(1, cores())) as pool:
-            small, large = pool.map(one, runs)
+    args = [["--db", db, "--counted", str(n)] for n in runs]
+    small, large = counted_instructions(__file__, args)
     return round((large - small) / (pairs * (INSTRUCTION_FACTOR - 1)))
 
 

@@ -35,15 +35,10 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
-import shutil
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Awaitable, Callable
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
@@ -54,7 +49,7 @@ import keyring
 from sqlalchemy.orm import sessionmaker
 
 from bench import _bare_app, _stations
-from bench._compare import Comparison, cores, pg_url
+from bench._compare import Comparison, counted_instructions, pg_url
 from service.api.app import serving_app
 from service.db import make_engine
 from service.models import Station
@@ -208,29 +203,9 @@ def run_counted(url: str, only: str, pushes: int) -> None:
 
 def instructions(db: str, pushes: int) -> dict[str, float]:
     """Instructions per request, ours and bare: callgrind's totals of two runs each."""
-    valgrind = shutil.which("valgrind")
-    if valgrind is None:
-        raise SystemExit("--instructions needs valgrind (Debian package valgrind)")
     runs = [(kind, n) for kind in ("ours", "bare") for n in (pushes, pushes * INSTRUCTION_FACTOR)]
-    with tempfile.TemporaryDirectory() as tmp:
-
-        def one(run: tuple[str, int]) -> int:
-            kind, n = run
-            out = Path(tmp) / f"{kind}-{n}.out"
-            cmd = [
-                valgrind, "--tool=callgrind", f"--callgrind-out-file={out}",
-                sys.executable, __file__, "--db", db, "--only", kind, "--pushes", str(n),
-            ]  # fmt: skip
-            done = subprocess.run(cmd, capture_output=True, text=True, check=False)
-            if done.returncode != 0 or not out.exists():
-                raise RuntimeError(f"valgrind run {kind} x{n} failed:\n{done.stderr[-2000:]}")
-            found = re.search(r"^(?:summary|totals): (\d+)", out.read_text(), re.MULTILINE)
-            if found is None:
-                raise RuntimeError(f"no instruction total in {out.name}")
-            return int(found.group(1))
-
-        with ThreadPoolExecutor(max(1, cores())) as pool:
-            totals = dict(zip(runs, pool.map(one, runs), strict=True))
+    args = [["--db", db, "--only", kind, "--pushes", str(n)] for kind, n in runs]
+    totals = dict(zip(runs, counted_instructions(__file__, args), strict=True))
     extra = pushes * (INSTRUCTION_FACTOR - 1)
     per = {
         kind: (totals[(kind, pushes * INSTRUCTION_FACTOR)] - totals[(kind, pushes)]) / extra
