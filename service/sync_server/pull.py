@@ -61,8 +61,8 @@ from service.models import (
 )
 from service.sync_server import snapshots
 from service.sync_server.errors import CursorExpiredError
+from service.sync_server.snapshots import STATION
 from service.sync_server.visibility import (
-    STATION,
     StationId,
     held_by,
     last_holders,
@@ -271,14 +271,10 @@ def _last_of_each(changes: list[Change]) -> list[Change]:
 
 
 # _resolve's and snapshot's statements, built once (see snapshots.order_statements).
-_LABEL_ORDERS = select(Label.id, Label.order_id).where(
-    Label.id.in_(bindparam("ids", expanding=True))
-)
-_BATCH_STATIONS = select(Batch.id, Batch.station_id).where(
-    Batch.id.in_(bindparam("ids", expanding=True))
-)
+_LABEL_ORDERS = select(Label.id, Label.order_id).where(Label.id.in_(snapshots.ids_param()))
+_BATCH_STATIONS = select(Batch.id, Batch.station_id).where(Batch.id.in_(snapshots.ids_param()))
 _ORDERS_OF_BATCHES = select(Order.id, Order.batch_id).where(
-    Order.batch_id.in_(bindparam("ids", expanding=True))
+    Order.batch_id.in_(snapshots.ids_param())
 )
 _ALL_PRODUCTS = select(Product.id)
 _ALL_USERS = select(User.id)

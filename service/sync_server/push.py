@@ -201,13 +201,6 @@ _LOCK_AND_COUNT = text(
 assert Station.__tablename__ == "stations"
 
 
-# Not merged with lock_orders_and_leases into one statement (the station's CTE, then the
-# orders in a LATERAL subquery, one round trip less): tried on 7 Dec 2026, it saved ~70,000
-# instructions a push, but the orders and leases then had to be loaded as aliased() entities
-# over that subquery, and under concurrent first pushes in a fresh process SQLAlchemy
-# 2.0.59 sometimes could not find their columns in the row (NoSuchColumnError, a 500;
-# tests/integration/sync/test_push_burst.py caught it with the CPU busy).
-
 # The stored results' INSERT, built once (building it and walking its cache key on every
 # push cost ~2 % of the push's instructions, bench/push_cost.py).
 _INSERT_RESULTS = insert(StationMutation).inline()
@@ -262,6 +255,12 @@ def push(
         )
     # Lock every order this push touches up front, in id order, so claims and other pushes
     # that lock the same orders can never deadlock with us.
+    # Not merged with the station's statement above (its CTE, then the orders in a LATERAL
+    # subquery, one round trip less): tried on 7 Dec 2026, it saved ~70,000 instructions a
+    # push, but the orders and leases then had to be loaded as aliased() entities over that
+    # subquery, and under concurrent first pushes in a fresh process SQLAlchemy 2.0.59
+    # sometimes could not find their columns in the row (NoSuchColumnError, a 500;
+    # tests/integration/sync/test_push_burst.py caught it with the CPU busy).
     orders, leases = lock_orders_and_leases(
         session, (m.order_id for m in new if m.order_id is not None)
     )

@@ -54,9 +54,14 @@ def chunks(ids: Iterable[int], size: int = CHUNK) -> Iterator[list[int]]:
         yield ordered[i : i + size]
 
 
-def _ids() -> BindParameter[Any]:
-    """The `ids` parameter of a loader's statement: a list, one placeholder per id."""
+def ids_param() -> BindParameter[Any]:
+    """The `ids` parameter of a statement built once: a list, one placeholder per id."""
     return bindparam("ids", expanding=True)
+
+
+# A station's id as a bound parameter: statements built once with it, run with
+# {"station_id": ...} (see order_statements).
+STATION = bindparam("station_id", type_=Integer())
 
 
 def orders(session: Session, ids: Iterable[int]) -> dict[int, Snapshot]:
@@ -398,13 +403,13 @@ def labels_of_orders(session: Session, order_ids: Iterable[int]) -> list[int]:
 
 
 # The loaders' statements, built once with bound parameters (see order_statements).
-_ORDERS_BY_ID = order_statements(Order.id.in_(_ids()), OrderLine.order_id.in_(_ids()))
+_ORDERS_BY_ID = order_statements(Order.id.in_(ids_param()), OrderLine.order_id.in_(ids_param()))
 _CHANNEL_SETTINGS = select(Channel.id, Channel.settings)
 _GTINS = select(ProductGtin.product_id, ProductGtin.gtin14).where(
-    ProductGtin.product_id.in_(_ids())
+    ProductGtin.product_id.in_(ids_param())
 )
 _ALIASES = select(ProductAlias.product_id, ProductAlias.code).where(
-    ProductAlias.product_id.in_(_ids())
+    ProductAlias.product_id.in_(ids_param())
 )
 _PRODUCTS = select(
     Product.id,
@@ -418,21 +423,19 @@ _PRODUCTS = select(
     Product.image_url,
     Product.serial_pattern,
     Product.active,
-).where(Product.id.in_(_ids()))
+).where(Product.id.in_(ids_param()))
 _WEIGHT_PROFILES = select(WeightProfile).where(
-    WeightProfile.id.in_(_ids()), WeightProfile.parcels >= MIN_PARCELS
+    WeightProfile.id.in_(ids_param()), WeightProfile.parcels >= MIN_PARCELS
 )
 _USABLE_PROFILE_IDS = select(WeightProfile.id).where(WeightProfile.parcels >= MIN_PARCELS)
-_STATION_KEY = select(Station.pin_public_key).where(
-    Station.id == bindparam("station_id", type_=Integer())
-)
-_USERS = select(User).where(User.id.in_(_ids()))
+_STATION_KEY = select(Station.pin_public_key).where(Station.id == STATION)
+_USERS = select(User).where(User.id.in_(ids_param()))
 _BATCH_MEMBERS = (
-    select(Order.id, Order.batch_id).where(Order.batch_id.in_(_ids())).order_by(Order.id)
+    select(Order.id, Order.batch_id).where(Order.batch_id.in_(ids_param())).order_by(Order.id)
 )
-_BATCHES = select(Batch).where(Batch.id.in_(_ids()))
-_LABELS = select(Label).where(Label.id.in_(_ids()))
+_BATCHES = select(Batch).where(Batch.id.in_(ids_param()))
+_LABELS = select(Label).where(Label.id.in_(ids_param()))
 _LABELS_OF_ORDERS = select(Label.id).where(
-    Label.order_id.in_(_ids()),
+    Label.order_id.in_(ids_param()),
     ~Label.carrier_ref.startswith("return:"),  # house return labels: office only
 )

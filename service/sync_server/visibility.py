@@ -21,10 +21,8 @@ from typing import Any
 from sqlalchemy import (
     BindParameter,
     ColumnElement,
-    Integer,
     Select,
     and_,
-    bindparam,
     or_,
     select,
     union_all,
@@ -33,7 +31,7 @@ from sqlalchemy.orm import Session
 
 from service.changes import mark_changed
 from service.models import Batch, Lease, Order
-from service.sync_server.snapshots import chunks
+from service.sync_server.snapshots import STATION, chunks, ids_param
 
 
 def mark_left_station(session: Session, entity: str, entity_id: int, station_id: int) -> None:
@@ -48,9 +46,7 @@ def mark_batch_reassigned(session: Session, batch_id: int, old_station_id: int) 
         mark_left_station(session, "order", oid, old_station_id)
 
 
-# A station's id as a bound parameter: statements built once with it, run with
-# {"station_id": ...} (see snapshots.order_statements).
-STATION = bindparam("station_id", type_=Integer())
+# A station's id, or snapshots.STATION in a statement built once.
 StationId = int | BindParameter[int]
 
 
@@ -132,11 +128,7 @@ _VISIBLE_ORDER_IDS = visible_orders_query(STATION)
 _BATCH_OWNERS = (
     select(Order.id, Order.batch_id, Batch.station_id)
     .outerjoin(Batch, Batch.id == Order.batch_id)
-    .where(Order.id.in_(bindparam("ids", expanding=True)))
+    .where(Order.id.in_(ids_param()))
 )
-_HELD_AMONG = select(Lease.order_id).where(
-    Lease.order_id.in_(bindparam("ids", expanding=True)), held_by(STATION)
-)
-_HOLDERS = select(Lease.order_id, Lease.station_id).where(
-    Lease.order_id.in_(bindparam("ids", expanding=True))
-)
+_HELD_AMONG = select(Lease.order_id).where(Lease.order_id.in_(ids_param()), held_by(STATION))
+_HOLDERS = select(Lease.order_id, Lease.station_id).where(Lease.order_id.in_(ids_param()))
